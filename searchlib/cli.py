@@ -1,0 +1,134 @@
+"""The ``searchlib`` command line: thin wrappers over the public API.
+
+Exit status: 0 on success, 1 when a query finds no matches, 2 on bad input (a usage
+error, a missing index, an unreadable query). Messages go to stderr; results to stdout,
+as human-readable text or, with ``--json``, one JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from searchlib.errors import SearchlibError
+
+DEFAULT_INDEX = "index"
+DEFAULT_SEEDS = "seeds"
+
+
+def _fail(message: str, status: int = 2) -> NoReturn:
+    click.echo(f"searchlib: {message}", err=True)
+    sys.exit(status)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="searchlib")
+def main() -> None:
+    """Embedded full-text search: index files, then query them ranked by BM25."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--index", "index_dir", default=DEFAULT_INDEX, show_default=True, help="Index directory.")
+def index_command(paths: tuple[str, ...], index_dir: str) -> None:
+    """Index .txt, .md and .jsonl files and directories (re-indexing a file updates it)."""
+    from searchlib.ingest import ingest
+
+    try:
+        report = ingest(index_dir, paths, on_problem=lambda p: click.echo(
+            f"searchlib: {'error' if p.is_error else 'warning'}: {p}", err=True))
+    except SearchlibError as exc:
+        _fail(str(exc))
+    click.echo(
+        f"indexed {report.documents} documents from {report.files} files into {index_dir}"
+        + (f" (replacing {report.replaced})" if report.replaced else ""),
+        err=True,
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+@main.command("query")
+@click.argument("text")
+@click.option("--index", "index_dir", default=None, help=f"Index directory [default: {DEFAULT_INDEX}].")
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Hits to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def query_command(text: str, index_dir: str | None, limit: int, as_json: bool) -> None:
+    """Search the index and print ranked hits with highlighted snippets."""
+    from searchlib.index import Index
+    from searchlib.searcher import Searcher
+
+    if not text.strip():
+        raise click.UsageError("the query is empty; give some words to search for, e.g. searchlib query \"direct talks\"")
+    path = index_dir or DEFAULT_INDEX
+    if index_dir is None and not Index.exists(path) and Path(DEFAULT_SEEDS).is_dir():
+        _build_default_index(path)
+    try:
+        with Searcher(path) as searcher:
+            results = searcher.search(text, limit=limit)
+            if as_json:
+                click.echo(json.dumps(_results_json(text, results), ensure_ascii=False, indent=2))
+            else:
+                _print_results(results, color=sys.stdout.isatty())
+    except SearchlibError as exc:
+        _fail(str(exc))
+    if results.total == 0:
+        _fail("no matches", status=1)
+
+
+def _build_default_index(path: str) -> None:
+    from searchlib.ingest import ingest
+
+    click.echo(f"searchlib: no index yet; building {path}/ from {DEFAULT_SEEDS}/", err=True)
+    try:
+        ingest(path, [DEFAULT_SEEDS], on_problem=lambda p: click.echo(f"searchlib: warning: {p}", err=True))
+    except SearchlibError as exc:
+        _fail(str(exc))
+
+
+def _hit_title(fields: dict[str, Any]) -> str:
+    title = fields.get("title")
+    if isinstance(title, str) and title.strip():
+        return title.strip()
+    source = fields.get("source") or fields.get("path") or ""
+    return Path(str(source)).name or str(fields.get("id", ""))
+
+
+def _print_results(results: Any, *, color: bool) -> None:
+    for hit in results:
+        title = _hit_title(hit.fields)
+        date = hit.fields.get("date")
+        header = f"{hit.rank:>2}. {hit.score:7.3f}  {click.style(title, bold=True) if color else title}"
+        if date:
+            header += f"  ({date})"
+        click.echo(header, color=color)
+        click.echo(f"    {hit.snippet(format='ansi' if color else 'plain')}", color=color)
+    shown = len(results)
+    click.echo(f"{shown} of {results.total} matching documents", err=True)
+
+
+def _results_json(text: str, results: Any) -> dict[str, Any]:
+    from searchlib.highlight import format_html, format_plain
+
+    hits = []
+    for hit in results:
+        fragment = hit.fragment()
+        hits.append(
+            {
+                "rank": hit.rank,
+                "id": hit.id,
+                "score": hit.score,
+                "fields": hit.fields,
+                "snippet": format_plain(fragment),
+                "snippet_html": format_html(fragment),
+            }
+        )
+    return {"query": text, "total": results.total, "hits": hits}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,344 @@
+"""Index and IndexWriter: generations of segments, committed atomically.
+
+An index is a directory of immutable segments plus one manifest per commit
+(``manifest-<generation>.json``). The manifest with the highest generation *is* the
+index: a commit writes the new segment's files, fsyncs them, and then writes the next
+manifest through a temporary file and a rename. A process killed at any instant leaves
+either the old manifest or the new one, each naming only complete files.
+
+>>> import tempfile
+>>> from searchlib.schema import Schema, ID, TEXT
+>>> path = tempfile.mkdtemp()
+>>> index = Index.create(path, Schema(path=ID(), body=TEXT()))
+>>> with index.writer() as writer:
+...     writer.add_document(path="a.txt", body="direct talks")
+>>> Index.open(path).doc_count
+1
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from searchlib import codec
+from searchlib.analysis import Analyzer
+from searchlib.errors import IndexNotFoundError, SchemaError, SearchlibError
+from searchlib.schema import Field, Schema
+from searchlib.segment import SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
+from searchlib.storage import LOCK_NAME, Directory, WriteLock
+
+#: Files a fresh index directory may already hold (a placeholder kept in version control).
+PLACEHOLDER_FILES = frozenset({".gitkeep", ".keep", "README", "README.md"})
+
+
+class Index:
+    """A handle on an index directory as of one generation (a snapshot)."""
+
+    def __init__(self, directory: Directory, manifest: dict[str, Any], manifest_path: str) -> None:
+        self.directory = directory
+        self.generation: int = int(manifest["generation"])
+        self.schema = Schema.from_json(manifest["schema"])
+        self.segments = [SegmentMeta.from_json(s, manifest_path) for s in manifest["segments"]]
+        self.next_segment: int = int(manifest.get("next_segment", len(self.segments)))
+
+    @property
+    def path(self) -> Path:
+        return self.directory.path
+
+    @property
+    def doc_count(self) -> int:
+        """Live (not deleted) documents in this generation."""
+        return sum(s.live_count for s in self.segments)
+
+    @property
+    def deleted_count(self) -> int:
+        return sum(s.deleted_count for s in self.segments)
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], schema: Schema) -> Index:
+        """Create an empty index in ``path`` (made if missing; must hold no other files)."""
+        directory = Directory(path)
+        if directory.exists():
+            if latest_generation(directory) is not None:
+                raise SearchlibError(f"{path} already holds a searchlib index; open it instead")
+            foreign = [n for n in os.listdir(directory.path) if n not in PLACEHOLDER_FILES]
+            if foreign:
+                raise IndexNotFoundError(
+                    f"{path} is not empty ({', '.join(sorted(foreign)[:3])}...) and is not a "
+                    "searchlib index; choose an empty or new directory"
+                )
+        directory.create()
+        with directory.lock():
+            body = {"generation": 1, "schema": schema.to_json(), "segments": [], "next_segment": 0}
+            directory.write_file(codec.manifest_name(1), [codec.encode_manifest(body)])
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Index:
+        """Open the newest committed generation of the index in ``path``."""
+        directory = Directory(path)
+        if not directory.exists():
+            raise IndexNotFoundError(
+                f"no index at {path}: the directory does not exist; "
+                f"create one with: searchlib index FILES... --index {path}"
+            )
+        generation = latest_generation(directory)
+        if generation is None:
+            raise IndexNotFoundError(
+                f"{path} is not a searchlib index (no manifest-<N>.json in it); "
+                f"create one with: searchlib index FILES... --index {path}"
+            )
+        name = codec.manifest_name(generation)
+        manifest_path = str(directory.file_path(name))
+        manifest = codec.decode_manifest(directory.read_bytes(name), manifest_path)
+        return cls(directory, manifest, manifest_path)
+
+    @classmethod
+    def exists(cls, path: str | os.PathLike[str]) -> bool:
+        """Whether ``path`` holds a searchlib index."""
+        directory = Directory(path)
+        return directory.exists() and latest_generation(directory) is not None
+
+    def reopen(self) -> Index:
+        """The newest generation of the same index."""
+        return Index.open(self.directory.path)
+
+    def readers(self) -> list[SegmentReader]:
+        """Open every segment of this generation."""
+        return [SegmentReader(self.directory, meta) for meta in self.segments]
+
+    def writer(self, *, lock_timeout: float = 0.0) -> IndexWriter:
+        """Take the write lock and return a writer on the newest generation."""
+        return IndexWriter(self.directory, lock_timeout=lock_timeout)
+
+
+def latest_generation(directory: Directory) -> int | None:
+    generations = [
+        g for g in (codec.manifest_generation(n) for n in directory.list_files()) if g is not None
+    ]
+    return max(generations, default=None)
+
+
+class IndexWriter:
+    """Adds, updates and deletes documents; :meth:`commit` makes them visible.
+
+    Use it as a context manager: it commits when the block ends normally and discards
+    the uncommitted changes when the block raises.
+
+    Only one writer may hold an index at a time; a second one waits ``lock_timeout``
+    seconds and then raises :class:`~searchlib.errors.LockError` naming the holder.
+    """
+
+    def __init__(self, directory: Directory, *, lock_timeout: float = 0.0) -> None:
+        self.directory = directory
+        self._lock: WriteLock | None = directory.lock(lock_timeout)
+        try:
+            base = Index.open(directory.path)
+            for name in directory.list_files():
+                if name.endswith(".tmp"):  # left by a writer that died mid-write
+                    directory.delete(name)
+        except BaseException:
+            self._release()
+            raise
+        self.generation = base.generation
+        self.schema = base.schema
+        self._segments = list(base.segments)
+        self._next_segment = base.next_segment
+        self._analyzers: dict[str, Analyzer] = {}
+        self._pending_deletes: dict[str, np.ndarray] = {}
+        self._readers: dict[str, SegmentReader] = {}
+        self._buffer = self._new_buffer()
+        self._buffer_deleted: set[int] = set()
+
+    def _new_buffer(self) -> SegmentWriter:
+        return SegmentWriter(self.schema, _AnalyzerTable(self.schema, self._analyzers))
+
+    # --- changes -----------------------------------------------------------------
+
+    def add_field(self, name: str, field: Field) -> None:
+        """Add a field to the schema; it is saved with the next commit."""
+        self._check_open()
+        self.schema.add_field(name, field)
+
+    def add_document(self, document: Mapping[str, Any] | None = None, **fields: Any) -> None:
+        """Add a document given as a mapping or as keyword arguments (field=value)."""
+        self._check_open()
+        self._buffer.add({**(document or {}), **fields})
+
+    def update_document(self, document: Mapping[str, Any] | None = None, **fields: Any) -> None:
+        """Replace the document with the same ID (or add it): one commit shows the change."""
+        self._check_open()
+        values = {**(document or {}), **fields}
+        id_field = self.schema.id_field
+        if id_field is None:
+            raise SchemaError("update_document needs an ID field in the schema; use add_document")
+        key = values.get(id_field)
+        if not isinstance(key, str):
+            raise SchemaError(f"update_document needs a string value for the ID field {id_field!r}")
+        self.delete_by_term(id_field, key)
+        self._buffer.add(values)
+
+    def delete_by_term(self, field_name: str, value: str) -> int:
+        """Delete every document whose ID or KEYWORD field equals ``value``.
+
+        Returns how many documents this deleted (committed and buffered ones).
+        """
+        self._check_open()
+        definition = self.schema[field_name]
+        if definition.kind not in ("id", "keyword"):
+            raise SchemaError(
+                f"delete_by_term takes an ID or KEYWORD field; {field_name!r} is {definition.kind}"
+            )
+        deleted = 0
+        for doc_id in self._buffer.docs_with_exact_term(field_name, value):
+            if doc_id not in self._buffer_deleted:
+                self._buffer_deleted.add(doc_id)
+                deleted += 1
+        for meta in self._segments:
+            reader = self._reader(meta)
+            postings = reader.postings(field_name, value)
+            if postings is None:
+                continue
+            mask = self._pending_deletes.get(meta.name)
+            if mask is None:
+                mask = self._pending_deletes[meta.name] = ~reader.live
+            newly = postings.docs[~mask[postings.docs]]
+            mask[newly] = True
+            deleted += len(newly)
+        return deleted
+
+    def _reader(self, meta: SegmentMeta) -> SegmentReader:
+        reader = self._readers.get(meta.name)
+        if reader is None:
+            reader = self._readers[meta.name] = SegmentReader(self.directory, meta)
+        return reader
+
+    # --- commit ------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Write buffered documents as a new segment and publish a new generation."""
+        self._check_open()
+        segments = [self._apply_deletes(meta) for meta in self._segments]
+        if self._buffer.doc_count:
+            name = f"seg-{self._next_segment:08x}"
+            self._next_segment += 1
+            meta = self._buffer.write(self.directory, name)
+            if self._buffer_deleted:
+                mask = np.zeros(meta.doc_count, dtype=bool)
+                mask[np.fromiter(self._buffer_deleted, dtype=np.int64)] = True
+                meta = self._with_deletes(meta, mask)
+            segments.append(meta)
+        segments = [s for s in segments if s.live_count > 0]
+        self.generation += 1
+        body = {
+            "generation": self.generation,
+            "schema": self.schema.to_json(),
+            "segments": [s.to_json() for s in segments],
+            "next_segment": self._next_segment,
+        }
+        self.directory.write_file(codec.manifest_name(self.generation), [codec.encode_manifest(body)])
+        self._segments = segments
+        self._pending_deletes.clear()
+        self._readers.clear()
+        self._buffer = self._new_buffer()
+        self._buffer_deleted = set()
+        self._remove_unreferenced_files()
+
+    def _apply_deletes(self, meta: SegmentMeta) -> SegmentMeta:
+        mask = self._pending_deletes.get(meta.name)
+        if mask is None or int(mask.sum()) == meta.deleted_count:
+            return meta
+        return self._with_deletes(meta, mask)
+
+    def _with_deletes(self, meta: SegmentMeta, deleted: np.ndarray) -> SegmentMeta:
+        file_name = f"{meta.name}.{self.generation + 1}.del"
+        self.directory.write_file(file_name, encode_deletes(deleted))
+        return SegmentMeta(
+            name=meta.name,
+            doc_count=meta.doc_count,
+            files=meta.files,
+            deleted_count=int(deleted.sum()),
+            deletes=file_name,
+        )
+
+    def _remove_unreferenced_files(self) -> None:
+        """Delete older manifests and segment files the newest generation no longer names.
+
+        Open readers keep working: their files stay mapped until they are closed.
+        """
+        keep = {codec.manifest_name(self.generation), LOCK_NAME}
+        for meta in self._segments:
+            keep.update(meta.files)
+            if meta.deletes:
+                keep.add(meta.deletes)
+        for name in self.directory.list_files():
+            if name not in keep and _is_index_file(name):
+                self.directory.delete(name)
+        self.directory.sync()
+
+    def abort(self) -> None:
+        """Discard everything since the last commit and release the lock."""
+        self._buffer = self._new_buffer()
+        self._buffer_deleted = set()
+        self._pending_deletes.clear()
+        self._release()
+
+    def close(self) -> None:
+        """Commit pending changes and release the lock."""
+        if self._lock is not None:
+            self.commit()
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _check_open(self) -> None:
+        if self._lock is None:
+            raise SearchlibError("this writer is closed; open a new one with index.writer()")
+
+    def __enter__(self) -> IndexWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _is_index_file(name: str) -> bool:
+    """Whether ``name`` is a file searchlib writes (so clean-up may remove it)."""
+    return codec.manifest_generation(name) is not None or name.startswith("seg-")
+
+
+class _AnalyzerTable(Mapping[str, Analyzer]):
+    """Analyzers per field, built on first use from the schema and kept across segments."""
+
+    def __init__(self, schema: Schema, analyzers: dict[str, Analyzer]) -> None:
+        self._schema = schema
+        self._analyzers = analyzers
+
+    def __getitem__(self, name: str) -> Analyzer:
+        analyzer = self._analyzers.get(name)
+        if analyzer is None:
+            analyzer = self._analyzers[name] = self._schema[name].make_analyzer()
+        return analyzer
+
+    def __iter__(self) -> Any:
+        return iter(self._schema.fields)
+
+    def __len__(self) -> int:
+        return len(self._schema.fields)

@@ -1,0 +1,108 @@
+"""Query trees, and their execution over one segment at a time with numpy.
+
+A query is an immutable tree of nodes. Each node, given a segment and the collection
+statistics, returns the matching live doc ids of that segment with their scores
+(:class:`Matches`), computed over whole postings arrays: no Python loop runs per posting.
+
+>>> Or([Term("body", "direct"), Term("body", "talk")]).terms()
+{('body', 'direct'), ('body', 'talk')}
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, bm25_idf, bm25_tf
+from searchlib.segment import SegmentReader
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Matching doc ids of one segment (ascending, live only) and their scores."""
+
+    docs: npt.NDArray[np.int64]
+    scores: npt.NDArray[np.float64]
+
+    @classmethod
+    def empty(cls) -> Matches:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """What scoring needs besides the segment: statistics and BM25 parameters."""
+
+    stats: CollectionStats
+    k1: float = DEFAULT_K1
+    b: float = DEFAULT_B
+
+
+class Query(ABC):
+    """A node of a query tree."""
+
+    @abstractmethod
+    def terms(self) -> set[tuple[str, str]]:
+        """Every (field, term) the query looks up: for statistics and highlighting."""
+
+    @abstractmethod
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        """Live docs of ``reader`` that match, with their scores."""
+
+
+@dataclass(frozen=True)
+class Term(Query):
+    """Documents whose ``field`` holds the (already analyzed) ``text``, scored by BM25."""
+
+    field: str
+    text: str
+    boost: float = 1.0
+
+    def terms(self) -> set[tuple[str, str]]:
+        return {(self.field, self.text)}
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        postings = reader.postings(self.field, self.text)
+        if postings is None:
+            return Matches.empty()
+        docs = postings.docs.astype(np.int64)
+        is_live = reader.live[docs]
+        docs = docs[is_live]
+        freqs = postings.freqs[is_live]
+        stats = context.stats
+        idf = bm25_idf(stats.doc_freq(self.field, self.text), stats.doc_count)
+        lengths = reader.field_lengths(self.field)[docs]
+        tf_part = bm25_tf(freqs, lengths, stats.average_length(self.field), context.k1, context.b)
+        return Matches(docs, self.boost * idf * tf_part)
+
+
+@dataclass(frozen=True)
+class Or(Query):
+    """Documents matching any clause; the score is the sum of the clauses' scores."""
+
+    clauses: tuple[Query, ...] = field(default_factory=tuple)
+
+    def __init__(self, clauses: Iterable[Query]) -> None:
+        object.__setattr__(self, "clauses", tuple(clauses))
+
+    def terms(self) -> set[tuple[str, str]]:
+        return set().union(*(clause.terms() for clause in self.clauses))
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        parts = [clause.matches(reader, context) for clause in self.clauses]
+        parts = [part for part in parts if len(part.docs)]
+        if not parts:
+            return Matches.empty()
+        if len(parts) == 1:
+            return parts[0]
+        totals = np.zeros(reader.doc_count, dtype=np.float64)
+        is_matched = np.zeros(reader.doc_count, dtype=bool)
+        for part in parts:  # each part's docs are unique, so fancy-index adding is exact
+            totals[part.docs] += part.scores
+            is_matched[part.docs] = True
+        docs = np.flatnonzero(is_matched)
+        return Matches(docs, totals[docs])

@@ -1,0 +1,247 @@
+"""Searcher: ranked search over a snapshot of an index, with hits and snippets.
+
+A :class:`Searcher` opens every segment of one generation and keeps them until it is
+closed, so its results do not change while a writer commits. Each query runs segment by
+segment on numpy arrays; the top hits across segments come from ``np.argpartition``, not
+a full sort, and the total hit count is exact.
+
+>>> import tempfile
+>>> from searchlib import Index, Schema, ID, TEXT
+>>> index = Index.create(tempfile.mkdtemp(), Schema(path=ID(), body=TEXT()))
+>>> with index.writer() as writer:
+...     writer.add_document(path="a", body="They held direct talks.")
+...     writer.add_document(path="b", body="Nothing to see here.")
+>>> with Searcher(index) as searcher:
+...     results = searcher.search("talking directly")
+...     [(hit.id, hit.snippet()) for hit in results]
+[('a', 'They held [direct] [talks].')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Literal
+
+import numpy as np
+
+from searchlib import highlight
+from searchlib.analysis import Analyzer
+from searchlib.errors import SchemaError, SearchlibError
+from searchlib.index import Index
+from searchlib.parser import QueryParser
+from searchlib.query import Matches, Query, ScoringContext
+from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats
+from searchlib.segment import SegmentReader
+
+SnippetFormat = Literal["plain", "ansi", "html"]
+
+
+@dataclass
+class Hit:
+    """One ranked result: its rank (1-based), score, and stored fields on demand."""
+
+    rank: int
+    score: float
+    segment: int
+    doc: int
+    searcher: Searcher = field(repr=False)
+    query: Query = field(repr=False)
+    _fields: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The document's stored fields."""
+        if self._fields is None:
+            self._fields = self.searcher.readers[self.segment].stored_fields(self.doc)
+        return self._fields
+
+    @property
+    def id(self) -> str:
+        """The value of the schema's ID field, or the hit's internal address."""
+        id_field = self.searcher.schema.id_field
+        value = self.fields.get(id_field) if id_field else None
+        return str(value) if value is not None else f"{self.segment}:{self.doc}"
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def fragment(self, field_name: str | None = None, *, width: int = highlight.DEFAULT_WIDTH) -> highlight.Fragment:
+        """The best fragment of a stored text field (by default the one matching best)."""
+        return self.searcher.fragment(self, field_name, width=width)
+
+    def snippet(
+        self,
+        field_name: str | None = None,
+        *,
+        format: SnippetFormat = "plain",  # noqa: A002
+        width: int = highlight.DEFAULT_WIDTH,
+    ) -> str:
+        """The best fragment formatted as plain text (``[match]``), ANSI colour or HTML."""
+        fragment = self.fragment(field_name, width=width)
+        if format == "html":
+            return highlight.format_html(fragment)
+        if format == "ansi":
+            return highlight.format_ansi(fragment)
+        return highlight.format_plain(fragment)
+
+
+@dataclass
+class Results:
+    """The hits of one page of results and the exact number of matching documents."""
+
+    query: Query
+    total: int
+    hits: list[Hit]
+    offset: int = 0
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+    def __getitem__(self, index: int) -> Hit:
+        return self.hits[index]
+
+
+class Searcher:
+    """Searches one generation of an index.
+
+    Parameters
+    ----------
+    index:
+        The index (or a path to it) to search.
+    fields:
+        Default fields for query strings (every text field if omitted).
+    k1, b:
+        BM25 parameters.
+    """
+
+    def __init__(
+        self,
+        index: Index | str,
+        *,
+        fields: Sequence[str] | None = None,
+        k1: float = DEFAULT_K1,
+        b: float = DEFAULT_B,
+    ) -> None:
+        self.index = Index.open(index) if isinstance(index, str) else index
+        self.schema = self.index.schema
+        self.readers: list[SegmentReader] = self.index.readers()
+        self.parser = QueryParser(self.schema, fields)
+        self.k1 = k1
+        self.b = b
+        self._total_lengths: dict[str, int] = {}
+        self._analyzers: dict[str, Analyzer] = {}
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.readers = []
+
+    @property
+    def doc_count(self) -> int:
+        return sum(int(reader.live.sum()) for reader in self.readers)
+
+    def collection_stats(self, query: Query) -> CollectionStats:
+        """N, total field lengths and document frequencies over live documents."""
+        stats = CollectionStats(doc_count=self.doc_count)
+        for field_name, term in query.terms():
+            if field_name not in self._total_lengths:
+                self._total_lengths[field_name] = sum(
+                    int(reader.field_lengths(field_name)[reader.live].sum(dtype=np.int64))
+                    for reader in self.readers
+                )
+            stats.total_lengths[field_name] = self._total_lengths[field_name]
+            doc_freq = 0
+            for reader in self.readers:
+                postings = reader.postings(field_name, term)
+                if postings is not None:
+                    doc_freq += int(np.count_nonzero(reader.live[postings.docs]))
+            stats.doc_freqs[(field_name, term)] = doc_freq
+        return stats
+
+    def search(
+        self,
+        query: str | Query,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        stats: CollectionStats | None = None,
+    ) -> Results:
+        """Rank the documents matching ``query`` and return one page of hits."""
+        if not self.readers and self.index.segments:
+            raise SearchlibError("this searcher is closed")
+        if limit < 0 or offset < 0:
+            raise ValueError("limit and offset must not be negative")
+        tree = self.parser.parse(query) if isinstance(query, str) else query
+        context = ScoringContext(stats or self.collection_stats(tree), self.k1, self.b)
+        per_segment: list[Matches] = [tree.matches(reader, context) for reader in self.readers]
+        total = sum(len(m.docs) for m in per_segment)
+        if total == 0 or limit == 0:
+            return Results(tree, total, [], offset)
+        scores = np.concatenate([m.scores for m in per_segment])
+        segments = np.concatenate(
+            [np.full(len(m.docs), i, dtype=np.int64) for i, m in enumerate(per_segment)]
+        )
+        docs = np.concatenate([m.docs for m in per_segment])
+        wanted = min(total, offset + limit)
+        if wanted < total:
+            candidates = np.argpartition(-scores, wanted - 1)[:wanted]
+        else:
+            candidates = np.arange(total)
+        # Highest score first; ties go to the earlier document, so rankings are stable.
+        order = candidates[np.lexsort((docs[candidates], segments[candidates], -scores[candidates]))]
+        page = order[offset : offset + limit]
+        hits = [
+            Hit(offset + rank + 1, float(scores[i]), int(segments[i]), int(docs[i]), self, tree)
+            for rank, i in enumerate(page)
+        ]
+        return Results(tree, total, hits, offset)
+
+    def analyzer(self, field_name: str) -> Analyzer:
+        analyzer = self._analyzers.get(field_name)
+        if analyzer is None:
+            analyzer = self._analyzers[field_name] = self.schema[field_name].make_analyzer()
+        return analyzer
+
+    def fragment(
+        self, hit: Hit, field_name: str | None = None, *, width: int = highlight.DEFAULT_WIDTH
+    ) -> highlight.Fragment:
+        """The best fragment of ``hit`` in ``field_name``, or in the best-matching field."""
+        if field_name is not None:
+            definition = self.schema[field_name]
+            if not (definition.is_text and definition.stored):
+                raise SchemaError(f"field {field_name!r} is not a stored text field; it cannot be highlighted")
+            candidates = [field_name]
+        else:
+            candidates = [
+                name for name in self.schema.text_fields() if self.schema[name].stored and name in hit.fields
+            ]
+        best: highlight.Fragment | None = None
+        for name in candidates:
+            text = hit.fields.get(name)
+            if not isinstance(text, str):
+                continue
+            terms = {term for term_field, term in hit.query.terms() if term_field == name}
+            fragment = highlight.best_fragment(text, self.analyzer(name), terms, width=width)
+            if best is None or _fragment_rank(fragment) > _fragment_rank(best):
+                best = fragment
+        return best if best is not None else highlight.Fragment("", 0, 0, (), is_opening=True)
+
+
+def _fragment_rank(fragment: highlight.Fragment) -> tuple[int, int, int]:
+    """Prefer fragments with more distinct matched words, then more matches, then longer text."""
+    distinct = {fragment.text[s:e].casefold() for s, e in fragment.matches}
+    return (len(distinct), len(fragment.matches), len(fragment.text))

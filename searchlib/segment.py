@@ -1,0 +1,419 @@
+"""Segments: one immutable batch of documents, written once and then only read.
+
+- :class:`SegmentWriter` buffers documents in memory, then inverts them in bulk with
+  numpy (sort the batch's term ids, split into postings) and writes the segment files.
+- :class:`SegmentReader` maps those files and answers term, postings, norms and stored
+  field look-ups without loading the whole dictionary.
+
+Doc ids are local to a segment (0 .. doc_count - 1); which ones are deleted is given by
+the generation's deletes file, applied through :attr:`SegmentReader.live`.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from array import array
+from bisect import bisect_left
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from searchlib import codec
+from searchlib.analysis import Analyzer
+from searchlib.errors import CorruptIndexError, SchemaError
+from searchlib.schema import Schema
+from searchlib.storage import Directory
+
+#: Stored documents are packed into blocks of about this many bytes before compression.
+STORE_BLOCK_BYTES = 16 * 1024
+
+
+@dataclass
+class SegmentMeta:
+    """What a manifest records of one segment."""
+
+    name: str
+    doc_count: int
+    files: dict[str, int]
+    deleted_count: int = 0
+    deletes: str | None = None
+
+    @property
+    def live_count(self) -> int:
+        return self.doc_count - self.deleted_count
+
+    def component(self, extension: str) -> str:
+        return f"{self.name}.{extension}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "doc_count": self.doc_count,
+            "deleted_count": self.deleted_count,
+            "deletes": self.deletes,
+            "files": dict(self.files),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], manifest_path: str) -> SegmentMeta:
+        try:
+            meta = cls(
+                name=str(data["name"]),
+                doc_count=int(data["doc_count"]),
+                deleted_count=int(data.get("deleted_count", 0)),
+                deletes=data.get("deletes"),
+                files={str(k): int(v) for k, v in data["files"].items()},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CorruptIndexError(manifest_path, f"malformed segment entry ({exc})") from None
+        if not 0 <= meta.deleted_count <= meta.doc_count:
+            raise CorruptIndexError(manifest_path, f"segment {meta.name}: bad deleted count")
+        return meta
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+@dataclass
+class _FieldBuffer:
+    """One field's share of the in-memory batch: term ids per token, per document."""
+
+    term_ids: dict[str, int] = field(default_factory=dict)
+    tokens: array = field(default_factory=lambda: array("q"))  # term id, or -1 if dropped
+    doc_ids: array = field(default_factory=lambda: array("I"))
+    token_counts: array = field(default_factory=lambda: array("I"))
+
+
+class SegmentWriter:
+    """Collects documents for one new segment and writes it.
+
+    Parameters
+    ----------
+    schema:
+        Decides which fields are indexed, stored, analyzed.
+    analyzers:
+        One analyzer per indexed field, shared across segments so their caches stay warm.
+    """
+
+    def __init__(self, schema: Schema, analyzers: Mapping[str, Analyzer]) -> None:
+        self.schema = schema
+        self.analyzers = analyzers
+        self.doc_count = 0
+        self.token_count = 0
+        self._fields: dict[str, _FieldBuffer] = {}
+        self._stored: list[bytes] = []
+        self._exact_terms: dict[tuple[str, str], list[int]] = {}
+
+    def add(self, document: Mapping[str, Any]) -> int:
+        """Buffer one document; return its segment-local doc id."""
+        doc_id = self.doc_count
+        stored: dict[str, Any] = {}
+        for name, value in document.items():
+            definition = self.schema[name]
+            if value is None:
+                continue
+            if definition.is_indexed:
+                if not isinstance(value, str):
+                    raise SchemaError(
+                        f"field {name!r} is {definition.kind} and takes a string, "
+                        f"got {type(value).__name__}"
+                    )
+                self._index_value(name, doc_id, value, exact=not definition.is_text)
+            if definition.stored:
+                stored[name] = value
+        try:
+            line = json.dumps(stored, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise SchemaError(f"a stored value cannot be saved as JSON: {exc}") from None
+        self._stored.append(line.encode("utf-8", "surrogatepass"))
+        self.doc_count += 1
+        return doc_id
+
+    def _index_value(self, name: str, doc_id: int, value: str, *, exact: bool) -> None:
+        buffer = self._fields.get(name)
+        if buffer is None:
+            buffer = self._fields[name] = _FieldBuffer()
+        terms = self.analyzers[name].terms(value)
+        term_ids = buffer.term_ids
+        get_id = term_ids.get
+        ids = [-1 if t is None else get_id(t, -2) for t in terms]
+        if -2 in ids:
+            for index, term_id in enumerate(ids):
+                if term_id == -2:
+                    ids[index] = term_ids.setdefault(terms[index], len(term_ids))  # type: ignore[arg-type]
+        buffer.tokens.extend(ids)
+        buffer.doc_ids.append(doc_id)
+        buffer.token_counts.append(len(ids))
+        self.token_count += len(ids)
+        if exact:
+            for term in set(terms):
+                if term is not None:
+                    self._exact_terms.setdefault((name, term), []).append(doc_id)
+
+    def docs_with_exact_term(self, field_name: str, term: str) -> list[int]:
+        """Buffered doc ids whose ID or KEYWORD field ``field_name`` equals ``term``."""
+        return self._exact_terms.get((field_name, term), [])
+
+    def write(self, directory: Directory, name: str) -> SegmentMeta:
+        """Invert the buffered documents and write the segment's files."""
+        term_arrays: dict[str, np.ndarray] = {}
+        posting_arrays: dict[str, np.ndarray] = {}
+        norm_arrays: dict[str, np.ndarray] = {}
+        for field_name, buffer in self._fields.items():
+            inverted = _invert(buffer, self.doc_count)
+            for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start"):
+                term_arrays[f"{field_name}.{key}"] = inverted[key]
+            for key in ("docs", "freqs", "positions"):
+                posting_arrays[f"{field_name}.{key}"] = inverted[key]
+            if self.schema[field_name].is_text:
+                norm_arrays[field_name] = inverted["lengths"]
+        files: dict[str, int] = {}
+        components = {
+            "terms": term_arrays,
+            "post": posting_arrays,
+            "norms": norm_arrays,
+            "store": _pack_store(self._stored),
+        }
+        for extension, arrays in components.items():
+            file_name = f"{name}.{extension}"
+            kind = codec.SEGMENT_COMPONENTS[extension]
+            files[file_name] = directory.write_file(file_name, codec.encode_array_file(kind, arrays))
+        return SegmentMeta(name=name, doc_count=self.doc_count, files=files)
+
+
+def _invert(buffer: _FieldBuffer, doc_count: int) -> dict[str, np.ndarray]:
+    """Turn a field's token stream into a sorted term dictionary and postings, in bulk."""
+    tokens = np.frombuffer(buffer.tokens, dtype=np.int64) if buffer.tokens else np.zeros(0, np.int64)
+    doc_ids = np.frombuffer(buffer.doc_ids, dtype=np.uint32) if buffer.doc_ids else np.zeros(0, np.uint32)
+    counts = np.frombuffer(buffer.token_counts, dtype=np.uint32) if buffer.token_counts else np.zeros(0, np.uint32)
+    token_docs = np.repeat(doc_ids, counts)
+    starts = np.repeat(np.cumsum(counts, dtype=np.int64) - counts, counts)
+    positions = np.arange(len(tokens), dtype=np.int64) - starts
+    kept = tokens >= 0
+    tokens, token_docs, positions = tokens[kept], token_docs[kept], positions[kept]
+    lengths = np.bincount(token_docs, minlength=doc_count).astype(codec.LENGTH_DTYPE)
+
+    # Term ids were handed out in first-seen order; the dictionary is sorted by bytes.
+    vocabulary = [term.encode("utf-8", "surrogatepass") for term in buffer.term_ids]
+    order = sorted(range(len(vocabulary)), key=vocabulary.__getitem__)
+    rank = np.empty(len(vocabulary), dtype=np.int64)
+    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(vocabulary), dtype=np.int64)
+    term_of_token = rank[tokens]
+    by_term = np.argsort(term_of_token, kind="stable")  # keeps doc, then position order
+    term_of_token = term_of_token[by_term]
+    token_docs = token_docs[by_term]
+    positions = positions[by_term]
+
+    is_posting_start = np.ones(len(term_of_token), dtype=bool)
+    if len(term_of_token) > 1:
+        is_posting_start[1:] = (term_of_token[1:] != term_of_token[:-1]) | (
+            token_docs[1:] != token_docs[:-1]
+        )
+    posting_starts = np.flatnonzero(is_posting_start)
+    freqs = np.diff(np.append(posting_starts, len(term_of_token)))
+    posting_terms = term_of_token[posting_starts]
+    every_term = np.arange(len(vocabulary) + 1)
+    postings_start = np.searchsorted(posting_terms, every_term).astype(codec.OFFSET_DTYPE)
+    term_bytes, term_offsets = codec.encode_terms([vocabulary[i] for i in order])
+    return {
+        "term_bytes": term_bytes,
+        "term_offsets": term_offsets,
+        "doc_freq": np.diff(postings_start).astype(codec.FREQ_DTYPE),
+        "postings_start": postings_start,
+        "positions_start": np.searchsorted(term_of_token, every_term).astype(codec.OFFSET_DTYPE),
+        "docs": token_docs[posting_starts].astype(codec.DOC_ID_DTYPE),
+        "freqs": freqs.astype(codec.FREQ_DTYPE),
+        "positions": positions.astype(codec.POSITION_DTYPE),
+        "lengths": lengths,
+    }
+
+
+def _pack_store(lines: list[bytes]) -> dict[str, np.ndarray]:
+    """Pack JSON lines into zlib-compressed blocks of about STORE_BLOCK_BYTES."""
+    blocks: list[bytes] = []
+    first_docs: list[int] = [0]
+    current: list[bytes] = []
+    current_size = 0
+    for doc_id, line in enumerate(lines):
+        current.append(line)
+        current_size += len(line) + 1
+        if current_size >= STORE_BLOCK_BYTES:
+            blocks.append(zlib.compress(b"\n".join(current), 6))
+            first_docs.append(doc_id + 1)
+            current, current_size = [], 0
+    if current:
+        blocks.append(zlib.compress(b"\n".join(current), 6))
+        first_docs.append(len(lines))
+    offsets = np.zeros(len(blocks) + 1, dtype=codec.OFFSET_DTYPE)
+    np.cumsum([len(b) for b in blocks], out=offsets[1:])
+    return {
+        "blocks": np.frombuffer(b"".join(blocks), dtype=codec.BYTE_DTYPE),
+        "block_offsets": offsets,
+        "block_first_doc": np.asarray(first_docs, dtype=codec.DOC_ID_DTYPE),
+    }
+
+
+def encode_deletes(deleted: npt.NDArray[np.bool_]) -> Any:
+    """The chunks of a deletes file for a boolean mask of deleted doc ids."""
+    return codec.encode_array_file(
+        codec.KIND_DELETES,
+        {"deleted": np.packbits(deleted)},
+        {"count": int(deleted.sum()), "doc_count": len(deleted)},
+    )
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+class TermDictionary:
+    """Binary search over one field's byte-sorted terms, read in place."""
+
+    def __init__(self, term_bytes: np.ndarray, term_offsets: np.ndarray, path: str) -> None:
+        self._bytes = term_bytes
+        self._offsets = term_offsets
+        if len(term_offsets) == 0 or int(term_offsets[-1]) != len(term_bytes):
+            raise CorruptIndexError(path, "term offsets do not match the term bytes")
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, index: int) -> bytes:
+        return self._bytes[self._offsets[index] : self._offsets[index + 1]].tobytes()
+
+    def find(self, term: str) -> int:
+        """The term's index, or -1 when the field does not hold it."""
+        key = term.encode("utf-8", "surrogatepass")
+        index = bisect_left(self, key)
+        return index if index < len(self) and self[index] == key else -1
+
+    def terms(self) -> list[str]:
+        """Every term of the field, in order (loads the whole dictionary)."""
+        return [self[i].decode("utf-8", "surrogatepass") for i in range(len(self))]
+
+
+@dataclass(frozen=True)
+class Postings:
+    """One term's postings in one segment: parallel arrays, doc ids ascending."""
+
+    docs: npt.NDArray[np.uint32]
+    freqs: npt.NDArray[np.uint32]
+
+
+class SegmentReader:
+    """Read access to one segment as of one generation's deletions."""
+
+    def __init__(self, directory: Directory, meta: SegmentMeta) -> None:
+        self.meta = meta
+        self.directory = directory
+        for file_name, size in meta.files.items():
+            path = str(directory.file_path(file_name))
+            try:
+                actual = directory.file_size(file_name)
+            except FileNotFoundError:
+                raise CorruptIndexError(path, "file is missing") from None
+            if actual != size:
+                raise CorruptIndexError(path, f"size is {actual} bytes, the manifest says {size}")
+        self._terms_file = codec.ArrayFile(directory, meta.component("terms"), codec.KIND_TERMS)
+        self._postings_file = codec.ArrayFile(directory, meta.component("post"), codec.KIND_POSTINGS)
+        self._norms_file = codec.ArrayFile(directory, meta.component("norms"), codec.KIND_NORMS)
+        self._store_file = codec.ArrayFile(directory, meta.component("store"), codec.KIND_STORE)
+        self.live = self._read_live()
+        self._dictionaries: dict[str, TermDictionary | None] = {}
+        self._block_cache: dict[int, list[bytes]] = {}
+
+    @property
+    def doc_count(self) -> int:
+        return self.meta.doc_count
+
+    @property
+    def files(self) -> list[codec.ArrayFile]:
+        return [self._terms_file, self._postings_file, self._norms_file, self._store_file]
+
+    def _read_live(self) -> npt.NDArray[np.bool_]:
+        if self.meta.deletes is None:
+            return np.ones(self.doc_count, dtype=bool)
+        deletes = codec.ArrayFile(self.directory, self.meta.deletes, codec.KIND_DELETES)
+        bits = deletes["deleted"]
+        if len(bits) != (self.doc_count + 7) // 8:
+            raise CorruptIndexError(deletes.path, "deletes do not match the segment's size")
+        deleted = np.unpackbits(bits, count=self.doc_count).astype(bool)
+        if int(deleted.sum()) != self.meta.deleted_count:
+            raise CorruptIndexError(deletes.path, "deleted count differs from the manifest")
+        return ~deleted
+
+    def dictionary(self, field_name: str) -> TermDictionary | None:
+        """The field's term dictionary, or None when no document of the segment has it."""
+        if field_name not in self._dictionaries:
+            term_bytes = self._terms_file.get(f"{field_name}.term_bytes")
+            if term_bytes is None:
+                self._dictionaries[field_name] = None
+            else:
+                offsets = self._terms_file[f"{field_name}.term_offsets"]
+                self._dictionaries[field_name] = TermDictionary(
+                    term_bytes, offsets, self._terms_file.path
+                )
+        return self._dictionaries[field_name]
+
+    def term_index(self, field_name: str, term: str) -> int:
+        dictionary = self.dictionary(field_name)
+        return -1 if dictionary is None else dictionary.find(term)
+
+    def postings(self, field_name: str, term: str) -> Postings | None:
+        """The term's postings (deleted docs included), or None if the term is absent."""
+        index = self.term_index(field_name, term)
+        if index < 0:
+            return None
+        starts = self._terms_file[f"{field_name}.postings_start"]
+        begin, end = int(starts[index]), int(starts[index + 1])
+        docs = self._postings_file[f"{field_name}.docs"][begin:end]
+        freqs = self._postings_file[f"{field_name}.freqs"][begin:end]
+        if len(docs) != end - begin or (len(docs) and int(docs[-1]) >= self.doc_count):
+            raise CorruptIndexError(self._postings_file.path, f"postings of {field_name}:{term} out of range")
+        return Postings(docs, freqs)
+
+    def positions(self, field_name: str, term: str) -> tuple[Postings, npt.NDArray[np.uint32]] | None:
+        """Postings plus the positions array of the term (``freqs[i]`` entries per posting)."""
+        index = self.term_index(field_name, term)
+        postings = self.postings(field_name, term)
+        if postings is None:
+            return None
+        starts = self._terms_file[f"{field_name}.positions_start"]
+        positions = self._postings_file[f"{field_name}.positions"]
+        return postings, positions[int(starts[index]) : int(starts[index + 1])]
+
+    def field_lengths(self, field_name: str) -> npt.NDArray[np.uint32]:
+        """Per-document token counts of a text field (zeros if the segment lacks it)."""
+        lengths = self._norms_file.get(field_name)
+        if lengths is None:
+            return np.zeros(self.doc_count, dtype=codec.LENGTH_DTYPE)
+        if len(lengths) != self.doc_count:
+            raise CorruptIndexError(self._norms_file.path, f"norms of {field_name!r} have the wrong size")
+        return lengths
+
+    def stored_fields(self, doc_id: int) -> dict[str, Any]:
+        """The stored fields of one document, decompressing only its block."""
+        if not 0 <= doc_id < self.doc_count:
+            raise IndexError(f"doc id {doc_id} outside segment {self.meta.name}")
+        first_docs = self._store_file["block_first_doc"]
+        block = int(np.searchsorted(first_docs, doc_id, side="right")) - 1
+        lines = self._block_cache.get(block)
+        if lines is None:
+            offsets = self._store_file["block_offsets"]
+            data = self._store_file["blocks"][int(offsets[block]) : int(offsets[block + 1])]
+            try:
+                lines = zlib.decompress(data.tobytes()).split(b"\n")
+            except zlib.error as exc:
+                raise CorruptIndexError(self._store_file.path, f"stored block {block}: {exc}") from None
+            if len(self._block_cache) >= 8:
+                self._block_cache.pop(next(iter(self._block_cache)))
+            self._block_cache[block] = lines
+        try:
+            line = lines[doc_id - int(first_docs[block])]
+            fields: dict[str, Any] = json.loads(line.decode("utf-8", "surrogatepass"))
+        except (IndexError, ValueError) as exc:
+            raise CorruptIndexError(self._store_file.path, f"stored document {doc_id}: {exc}") from None
+        return fields

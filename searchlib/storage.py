@@ -1,0 +1,141 @@
+"""Storage: the files of an index directory, written atomically, and the writer lock.
+
+Everything that touches the file system for an index goes through :class:`Directory`:
+
+- :meth:`Directory.write_file` writes to a temporary name, fsyncs it, renames it into
+  place and fsyncs the directory, so a file either exists complete or not at all;
+- :meth:`Directory.map_file` memory-maps a file read-only for the codec;
+- :meth:`Directory.lock` takes the one-writer-per-index OS lock (``fcntl.flock``), which
+  the operating system drops when the holding process dies, so a crashed writer never
+  leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import mmap
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+
+from searchlib.errors import LockError
+
+LOCK_NAME = "write.lock"
+_TEMP_SUFFIX = ".tmp"
+
+
+class Directory:
+    """An index directory on disk."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"Directory({str(self.path)!r})"
+
+    def exists(self) -> bool:
+        return self.path.is_dir()
+
+    def create(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def list_files(self) -> list[str]:
+        return sorted(entry.name for entry in self.path.iterdir() if entry.is_file())
+
+    def file_path(self, name: str) -> Path:
+        return self.path / name
+
+    def file_size(self, name: str) -> int:
+        return (self.path / name).stat().st_size
+
+    def read_bytes(self, name: str) -> bytes:
+        return (self.path / name).read_bytes()
+
+    def map_file(self, name: str) -> memoryview:
+        """Map a file read-only; an empty file gives an empty view."""
+        with open(self.path / name, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                return memoryview(b"")
+            return memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+
+    def write_file(self, name: str, chunks: Iterable[bytes]) -> int:
+        """Write ``chunks`` to ``name`` atomically and durably; return the byte count."""
+        final = self.path / name
+        temp = self.path / (name + _TEMP_SUFFIX)
+        written = 0
+        with open(temp, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+                written += len(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, final)
+        self.sync()
+        return written
+
+    def delete(self, name: str) -> None:
+        try:
+            (self.path / name).unlink()
+        except FileNotFoundError:
+            pass
+
+    def sync(self) -> None:
+        """Fsync the directory itself so renames and deletions are durable."""
+        handle = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+    def lock(self, timeout: float = 0.0) -> WriteLock:
+        """Take the writer lock, waiting up to ``timeout`` seconds for another holder."""
+        return WriteLock(self.path / LOCK_NAME, timeout)
+
+
+class WriteLock:
+    """An exclusive OS lock on ``write.lock``; the holder's PID is written into it."""
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.path = path
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    os.close(handle)
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "?"
+                    os.close(handle)
+                    raise LockError(
+                        f"index {path.parent} is locked by process {holder}; "
+                        "wait for its writer to finish"
+                    ) from None
+                time.sleep(0.05)
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{os.getpid()}\n".encode("ascii"), 0)
+        self._handle: int | None = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            os.ftruncate(self._handle, 0)
+            fcntl.flock(self._handle, fcntl.LOCK_UN)
+            os.close(self._handle)
+            self._handle = None
+
+    def __enter__(self) -> WriteLock:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
