@@ -216,9 +216,11 @@ class Analyzer:
         mapped: list[Any] = [cache_get(word, missing) for word in words]
         self._lookups += len(words)
         if missing in mapped:
+            cache = self._cache
             for index, value in enumerate(mapped):
                 if value is missing:
-                    mapped[index] = self._remember(words[index])
+                    word = words[index]  # may have been cached by an earlier miss here
+                    mapped[index] = cache[word] if word in cache else self._remember(word)
         return mapped
 
     def _remember(self, raw: str) -> str | None:

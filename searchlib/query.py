@@ -4,8 +4,8 @@ A query is an immutable tree of nodes. Each node, given a segment and the collec
 statistics, returns the matching live doc ids of that segment with their scores
 (:class:`Matches`), computed over whole postings arrays: no Python loop runs per posting.
 
->>> Or([Term("body", "direct"), Term("body", "talk")]).terms()
-{('body', 'direct'), ('body', 'talk')}
+>>> sorted(Or([Term("body", "direct"), Term("body", "talk")]).terms())
+[('body', 'direct'), ('body', 'talk')]
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ The collection statistics a score depends on (N, df, average field length) come 
 search) and get the same scores as one big index.
 
 >>> round(float(bm25_idf(1, 10)), 4)
-2.0794
+1.9924
 >>> bool(bm25_tf(np.array([2.0]), np.array([10.0]), 10.0, 0.9, 0.4)[0] > 0)
 True
 """

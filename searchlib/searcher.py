@@ -12,12 +12,14 @@ a full sort, and the total hit count is exact.
 ...     writer.add_document(path="a", body="They held direct talks.")
 ...     writer.add_document(path="b", body="Nothing to see here.")
 >>> with Searcher(index) as searcher:
-...     results = searcher.search("talking directly")
+...     results = searcher.search("direct talking")
 ...     [(hit.id, hit.snippet()) for hit in results]
 [('a', 'They held [direct] [talks].')]
 """
 
 from __future__ import annotations
+
+import os
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -112,7 +114,8 @@ class Searcher:
     Parameters
     ----------
     index:
-        The index (or a path to it) to search.
+        The index (or a path to it) to search. The searcher opens its newest committed
+        generation and keeps that snapshot until it is closed.
     fields:
         Default fields for query strings (every text field if omitted).
     k1, b:
@@ -121,13 +124,14 @@ class Searcher:
 
     def __init__(
         self,
-        index: Index | str,
+        index: Index | str | os.PathLike[str],
         *,
         fields: Sequence[str] | None = None,
         k1: float = DEFAULT_K1,
         b: float = DEFAULT_B,
     ) -> None:
-        self.index = Index.open(index) if isinstance(index, str) else index
+        # A searcher is a snapshot of the newest commit, whatever handle it was given.
+        self.index = Index.open(index if isinstance(index, (str, os.PathLike)) else index.path)
         self.schema = self.index.schema
         self.readers: list[SegmentReader] = self.index.readers()
         self.parser = QueryParser(self.schema, fields)

@@ -1,0 +1,138 @@
+"""The real command line, run through its installed entry point in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+SEED = REPO_ROOT / "seeds" / "000_9f2ca6e0f4209d95.txt"
+SEED_TITLE = "US talking directly to Hamas about ceasefire, aid to Gaza"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A working directory laid out like the repository: seeds/ and an empty index/."""
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(SEED, tmp_path / "seeds")
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / ".gitkeep").touch()
+    return tmp_path
+
+
+def test_main_job_builds_the_index_from_seeds_and_ranks_the_seed_first(project, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(["query", "direct talks"], cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "building index/ from seeds/" in result.stderr.splitlines()[0]
+    lines = result.stdout.splitlines()
+    assert lines[0].lstrip().startswith("1.") and SEED_TITLE in lines[0] and "2025-05-11" in lines[0]
+    assert "[direct] [talks]" in lines[1]
+    assert "\x1b[" not in result.stdout  # no colour when piped
+    again = run_cli(["query", "direct talks"], cwd=project)
+    assert "building" not in again.stderr and again.stdout == result.stdout
+
+
+def test_json_output_parses_with_query_total_and_hits(project, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(["query", "direct talks", "--json"], cwd=project)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["query"] == "direct talks" and document["total"] == 1
+    hit = document["hits"][0]
+    assert hit["id"].endswith("000_9f2ca6e0f4209d95.txt") and hit["score"] > 0
+    assert hit["fields"]["title"] == SEED_TITLE and hit["fields"]["date"] == "2025-05-11"
+    assert "[direct] [talks]" in hit["snippet"]
+    assert "<mark>direct</mark> <mark>talks</mark>" in hit["snippet_html"]
+
+
+@pytest.mark.parametrize("query", ["the and of", "zyzzyvaquux"])
+def test_no_matches_is_exit_1(project, run_cli, query: str) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(["query", query], cwd=project)
+    assert result.returncode == 1
+    assert "no matches" in result.stderr and result.stdout == ""
+
+
+def test_empty_query_is_a_usage_error(project, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(["query", "  "], cwd=project)
+    assert result.returncode == 2
+    assert "Usage:" in result.stderr and "query is empty" in result.stderr
+
+
+def test_missing_index_directory_explains_how_to_create_one(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(["query", "talks", "--index", str(tmp_path / "nowhere")], cwd=tmp_path)
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr and "searchlib index" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_foreign_index_directory_is_refused(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "cat.jpg").write_bytes(b"\xff\xd8")
+    result = run_cli(["query", "talks", "--index", str(foreign)], cwd=tmp_path)
+    assert result.returncode == 2 and "not a searchlib index" in result.stderr
+    indexed = run_cli(["index", str(SEED), "--index", str(foreign)], cwd=tmp_path)
+    assert indexed.returncode == 2 and "not empty" in indexed.stderr
+    assert sorted(p.name for p in foreign.iterdir()) == ["cat.jpg"]
+
+
+def test_index_files_directories_and_reindexing_updates(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "plain.txt").write_text("Quarterly harvest of marmalade oranges.\n")
+    (docs / "notes.md").write_text("# Marmalade notes\n\nBitter oranges set best.\n")
+    (docs / "ignored.csv").write_text("marmalade")
+    index = str(tmp_path / "idx")
+    first = run_cli(["index", str(docs), "--index", index], cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "indexed 2 documents from 2 files" in first.stderr
+    (docs / "plain.txt").write_text("Quarterly harvest of lemons.\n")
+    second = run_cli(["index", str(docs), "--index", index], cwd=tmp_path)
+    assert "replacing 2" in second.stderr
+    result = json.loads(run_cli(["query", "marmalade", "--index", index, "--json"], cwd=tmp_path).stdout)
+    assert [h["fields"].get("title") for h in result["hits"]] == ["Marmalade notes"]
+    lemons = json.loads(run_cli(["query", "lemon", "--index", index, "--json"], cwd=tmp_path).stdout)
+    assert lemons["total"] == 1 and lemons["hits"][0]["id"].endswith("plain.txt")
+
+
+def test_jsonl_keys_become_fields_and_bad_lines_are_named(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        '{"_id": "d1", "title": "Wing flutter", "text": "Flutter of swept wings", "year": 1962}\n'
+        "{not json}\n"
+        '{"_id": "d2", "title": "Heat transfer", "text": "Slabs conduct heat"}\n'
+    )
+    index = str(tmp_path / "idx")
+    result = run_cli(["index", str(corpus), "--index", index], cwd=tmp_path)
+    assert result.returncode == 1
+    assert "corpus.jsonl:2: not valid JSON" in result.stderr
+    assert "indexed 2 documents" in result.stderr
+    found = json.loads(run_cli(["query", "flutter", "--index", index, "--json"], cwd=tmp_path).stdout)
+    fields = found["hits"][0]["fields"]
+    assert fields["id"] == "d1" and fields["year"] == 1962 and fields["title"] == "Wing flutter"
+
+
+def test_non_utf8_file_is_indexed_with_a_warning(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("Caf\xe9 owners discuss espresso tariffs.".encode("latin-1"))
+    index = str(tmp_path / "idx")
+    result = run_cli(["index", str(latin), "--index", index], cwd=tmp_path)
+    assert result.returncode == 0
+    assert "warning" in result.stderr and "latin1.txt" in result.stderr and "UTF-8" in result.stderr
+    found = json.loads(run_cli(["query", "espresso", "--index", index, "--json"], cwd=tmp_path).stdout)
+    assert "\ufffd" in found["hits"][0]["fields"]["body"]
+
+
+def test_unreadable_path_is_named_and_the_rest_indexed(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    good = tmp_path / "good.txt"
+    good.write_text("Glaciers retreat in warm summers.")
+    missing = tmp_path / "missing.txt"
+    index = str(tmp_path / "idx")
+    result = run_cli(["index", str(missing), str(good), "--index", index], cwd=tmp_path)
+    assert result.returncode == 1
+    assert "missing.txt: no such file or directory" in result.stderr
+    found = json.loads(run_cli(["query", "glaciers", "--index", index, "--json"], cwd=tmp_path).stdout)
+    assert found["total"] == 1

@@ -1,0 +1,148 @@
+"""Index and IndexWriter: commits, updates, deletes, rollback, locking, clean-up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from searchlib import ID, KEYWORD, TEXT, Index, Schema, Searcher
+from searchlib.errors import IndexNotFoundError, LockError, SchemaError, SearchlibError
+
+
+def ids(index: Index, query: str = "talks") -> list[str]:
+    with Searcher(index) as searcher:
+        return sorted(hit.id for hit in searcher.search(query, limit=100))
+
+
+def test_each_commit_adds_one_segment(news_index: Index) -> None:
+    assert len(news_index.segments) == 2
+    assert news_index.doc_count == 3
+    assert news_index.generation == 3
+
+
+def test_update_replaces_the_old_version_in_the_same_commit(news_index: Index) -> None:
+    assert ids(news_index) == ["a", "c"]
+    with news_index.writer() as writer:
+        writer.update_document(path="a", title="Weather", body="Sunny.")
+    assert ids(news_index) == ["c"]
+    assert news_index.reopen().doc_count == 3
+
+
+def test_updating_twice_in_one_batch_keeps_the_last(news_index: Index) -> None:
+    with news_index.writer() as writer:
+        writer.update_document(path="z", body="first talks")
+        writer.update_document(path="z", body="second talks")
+    with Searcher(news_index.reopen()) as searcher:
+        hits = [h for h in searcher.search("talks", limit=10) if h.id == "z"]
+    assert [h["body"] for h in hits] == ["second talks"]
+
+
+def test_delete_by_term_counts_and_removes(news_index: Index) -> None:
+    with news_index.writer() as writer:
+        assert writer.delete_by_term("path", "c") == 1
+        assert writer.delete_by_term("path", "c") == 0
+    reopened = news_index.reopen()
+    assert reopened.doc_count == 2
+    assert ids(reopened) == ["a"]
+
+
+def test_fully_deleted_segments_leave_the_manifest(news_index: Index) -> None:
+    with news_index.writer() as writer:
+        writer.delete_by_term("path", "c")
+    assert len(news_index.reopen().segments) == 1
+
+
+def test_exception_in_the_block_rolls_back(news_index: Index) -> None:
+    with pytest.raises(RuntimeError):
+        with news_index.writer() as writer:
+            writer.add_document(path="d", body="talks")
+            raise RuntimeError("boom")
+    assert news_index.reopen().doc_count == 3
+    with news_index.writer() as writer:  # the lock was released
+        writer.add_document(path="d", body="talks")
+    assert news_index.reopen().doc_count == 4
+
+
+def test_closed_writer_refuses_work(news_index: Index) -> None:
+    writer = news_index.writer()
+    writer.close()
+    with pytest.raises(SearchlibError, match="closed"):
+        writer.add_document(path="x", body="y")
+
+
+def test_old_files_are_removed_after_commit(news_index: Index) -> None:
+    with news_index.writer() as writer:
+        writer.delete_by_term("path", "b")
+    files = set(p.name for p in news_index.path.iterdir())
+    manifests = [f for f in files if f.startswith("manifest-")]
+    assert manifests == [f"manifest-{news_index.reopen().generation}.json"]
+    assert not any(f.endswith(".tmp") for f in files)
+
+
+def test_a_searcher_keeps_its_snapshot_across_commits(news_index: Index) -> None:
+    searcher = Searcher(news_index)
+    with news_index.writer() as writer:
+        writer.delete_by_term("path", "a")
+        writer.add_document(path="e", body="more talks")
+    assert sorted(h.id for h in searcher.search("talks")) == ["a", "c"]
+    assert ids(news_index) == ["c", "e"]
+
+
+def test_schema_rejects_type_changes_and_unknown_fields(news_index: Index) -> None:
+    with news_index.writer() as writer:
+        with pytest.raises(SchemaError, match="already defined as text"):
+            writer.add_field("title", KEYWORD())
+        with pytest.raises(SchemaError, match="unknown field 'nope'"):
+            writer.add_document(path="x", nope="y")
+        with pytest.raises(SchemaError, match="takes a string"):
+            writer.add_document(path="x", body=5)
+        writer.add_field("tag", KEYWORD())
+        writer.add_document(path="t", tag="news", body="tagged talks")
+    assert "tag" in news_index.reopen().schema
+
+
+def test_create_refuses_foreign_and_existing_directories(tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(IndexNotFoundError, match="not empty"):
+        Index.create(foreign, Schema(body=TEXT()))
+    Index.create(tmp_path / "new", Schema(body=TEXT()))
+    with pytest.raises(SearchlibError, match="already holds"):
+        Index.create(tmp_path / "new", Schema(body=TEXT()))
+
+
+def test_open_explains_how_to_create_an_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="does not exist.*searchlib index"):
+        Index.open(tmp_path / "missing")
+    with pytest.raises(IndexNotFoundError, match="not a searchlib index"):
+        Index.open(tmp_path)
+
+
+def test_second_writer_fails_naming_the_holder(news_index: Index) -> None:
+    with news_index.writer():
+        with pytest.raises(LockError, match=r"locked by process \d+"):
+            news_index.writer(lock_timeout=0.1)
+
+
+def test_lock_of_a_killed_process_is_recovered(tmp_path: Path) -> None:
+    path = tmp_path / "idx"
+    Index.create(path, Schema(path=ID(), body=TEXT()))
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from searchlib import Index
+        writer = Index.open({str(path)!r}).writer()
+        writer.add_document(path="lost", body="never committed")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert result.returncode == -9
+    with Index.open(path).writer() as writer:
+        writer.add_document(path="kept", body="committed")
+    assert Index.open(path).doc_count == 1

@@ -1,0 +1,111 @@
+"""Searcher: BM25 scores and rankings against a brute-force computation on real text."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from searchlib import ID, TEXT, Index, Or, Schema, Searcher, Term
+from searchlib.analysis import get_analyzer
+from tests.conftest import SHARED
+
+CRANFIELD = SHARED / "datasets" / "cranfield"
+
+
+def load_cranfield(limit: int) -> tuple[list[dict[str, str]], list[str]]:
+    with open(CRANFIELD / "corpus.jsonl", encoding="utf-8") as handle:
+        documents = [json.loads(line) for _, line in zip(range(limit), handle)]
+    with open(CRANFIELD / "queries.jsonl", encoding="utf-8") as handle:
+        queries = [json.loads(line)["text"] for _, line in zip(range(25), handle)]
+    return documents, queries
+
+
+def brute_force_scores(
+    documents: list[dict[str, str]], query: str, k1: float, b: float
+) -> dict[str, float]:
+    """BM25 (Lucene idf) straight from the texts, summed over title and text fields."""
+    analyzer = get_analyzer("english")
+    fields = ("title", "text")
+    counts = {f: [Counter(t for t in analyzer.terms(d[f]) if t) for d in documents] for f in fields}
+    n = len(documents)
+    scores: dict[str, float] = {}
+    for f in fields:
+        avgdl = sum(sum(c.values()) for c in counts[f]) / n
+        for term in (t for t in analyzer.terms(query) if t):
+            df = sum(1 for c in counts[f] if term in c)
+            if df == 0:
+                continue
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for document, c in zip(documents, counts[f]):
+                tf = c.get(term, 0)
+                if tf:
+                    dl = sum(c.values())
+                    part = idf * tf / (tf + k1 * (1 - b + b * dl / avgdl))
+                    scores[document["id"]] = scores.get(document["id"], 0.0) + part
+    return scores
+
+
+@pytest.fixture(scope="module")
+def cranfield_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, list[dict[str, str]], list[str]]:
+    """300 Cranfield documents over three segments, with some deleted and re-added."""
+    documents, queries = load_cranfield(300)
+    index = Index.create(tmp_path_factory.mktemp("cran") / "idx", Schema(id=ID(), title=TEXT(), text=TEXT()))
+    for start in (0, 100, 200):
+        with index.writer() as writer:
+            for document in documents[start : start + 100]:
+                writer.add_document(id=document["id"], title=document["title"], text=document["text"])
+    deleted = {d["id"] for d in documents[::7]}
+    with index.writer() as writer:
+        for document_id in sorted(deleted):
+            writer.delete_by_term("id", document_id)
+    live = [d for d in documents if d["id"] not in deleted]
+    return index.reopen(), live, queries
+
+
+@pytest.mark.parametrize("k1,b", [(0.9, 0.4), (1.2, 0.75)])
+def test_scores_and_ranking_match_brute_force(cranfield_index, k1: float, b: float) -> None:  # type: ignore[no-untyped-def]
+    index, live, queries = cranfield_index
+    assert len(index.segments) == 3 and index.deleted_count > 0
+    with Searcher(index, k1=k1, b=b) as searcher:
+        for query in queries:
+            expected = brute_force_scores(live, query, k1, b)
+            results = searcher.search(query, limit=len(live))
+            assert results.total == len(expected), query
+            got = {hit.id: hit.score for hit in results}
+            assert got.keys() == expected.keys()
+            for doc_id, score in expected.items():
+                assert got[doc_id] == pytest.approx(score, rel=1e-9)
+            ranked = [hit.score for hit in results]
+            assert ranked == sorted(ranked, reverse=True)
+
+
+def test_pagination_is_consistent_with_one_big_page(cranfield_index) -> None:  # type: ignore[no-untyped-def]
+    index, _, queries = cranfield_index
+    with Searcher(index) as searcher:
+        everything = [h.id for h in searcher.search(queries[0], limit=40)]
+        paged = [h.id for offset in (0, 10, 20, 30) for h in searcher.search(queries[0], limit=10, offset=offset)]
+        assert paged == everything
+        assert searcher.search(queries[0], limit=10, offset=20)[0].rank == 21
+
+
+def test_query_objects_equal_parsed_queries(news_index: Index) -> None:
+    with Searcher(news_index, fields=["body"]) as searcher:
+        parsed = searcher.search("direct talks")
+        built = searcher.search(Or([Term("body", "direct"), Term("body", "talk")]))
+        assert [(h.id, h.score) for h in parsed] == [(h.id, h.score) for h in built]
+
+
+def test_stop_words_only_query_matches_nothing(news_index: Index) -> None:
+    with Searcher(news_index) as searcher:
+        results = searcher.search("the and of")
+        assert results.total == 0 and len(results) == 0
+
+
+def test_empty_index_answers_with_no_hits(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "empty", Schema(body=TEXT()))
+    with Searcher(index) as searcher:
+        assert searcher.search("anything").total == 0
