@@ -137,6 +137,7 @@ class Searcher:
         self.parser = QueryParser(self.schema, fields)
         self.k1 = k1
         self.b = b
+        self._doc_count = sum(int(np.count_nonzero(reader.live)) for reader in self.readers)
         self._total_lengths: dict[str, int] = {}
         self._analyzers: dict[str, Analyzer] = {}
 
@@ -156,7 +157,8 @@ class Searcher:
 
     @property
     def doc_count(self) -> int:
-        return sum(int(reader.live.sum()) for reader in self.readers)
+        """Live documents in this snapshot."""
+        return self._doc_count
 
     def collection_stats(self, query: Query) -> CollectionStats:
         """N, total field lengths and document frequencies over live documents."""

@@ -365,8 +365,9 @@ class SegmentReader:
     def postings(self, field_name: str, term: str) -> Postings | None:
         """The term's postings (deleted docs included), or None if the term is absent."""
         index = self.term_index(field_name, term)
-        if index < 0:
-            return None
+        return None if index < 0 else self._postings_at(field_name, term, index)
+
+    def _postings_at(self, field_name: str, term: str, index: int) -> Postings:
         starts = self._terms_file[f"{field_name}.postings_start"]
         begin, end = int(starts[index]), int(starts[index + 1])
         docs = self._postings_file[f"{field_name}.docs"][begin:end]
@@ -378,9 +379,9 @@ class SegmentReader:
     def positions(self, field_name: str, term: str) -> tuple[Postings, npt.NDArray[np.uint32]] | None:
         """Postings plus the positions array of the term (``freqs[i]`` entries per posting)."""
         index = self.term_index(field_name, term)
-        postings = self.postings(field_name, term)
-        if postings is None:
+        if index < 0:
             return None
+        postings = self._postings_at(field_name, term, index)
         starts = self._terms_file[f"{field_name}.positions_start"]
         positions = self._postings_file[f"{field_name}.positions"]
         return postings, positions[int(starts[index]) : int(starts[index + 1])]

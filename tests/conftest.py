@@ -10,8 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from searchlib import ID, TEXT, Index, Schema
+
+# Property tests are deterministic (same examples every run) and untimed: the first
+# example may pay for importing NLTK.
+settings.register_profile("searchlib", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("searchlib")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
