@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Protocol
 
@@ -131,17 +131,19 @@ class PorterStemFilter:
     """NLTK's Porter stemmer: ``talks``, ``talking`` and ``talked`` become ``talk``.
 
     NLTK is imported on first use, so opening an index or parsing a query pays for it
-    only when a word misses the analyzer's cache.
+    only when a word misses the analyzer's cache. Stems are memoized on the filter's
+    input, so "Cell" and "cell" (two raw tokens, one lowercased term) are stemmed once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, memo_size: int = 200_000) -> None:
+        self._memo_size = memo_size
         self._stem: Callable[[str], str] | None = None
 
     def map_term(self, term: str) -> str | None:
         if self._stem is None:
             from nltk.stem.porter import PorterStemmer
 
-            self._stem = PorterStemmer().stem
+            self._stem = lru_cache(maxsize=self._memo_size)(PorterStemmer().stem)
         return self._stem(term)
 
 
@@ -207,6 +209,8 @@ class Analyzer:
         The list index is the token's position.
         """
         words = self.tokenizer.words(text)
+        if not self.filters:  # nothing to map: the raw tokens are the terms
+            return list(words)
         return self.map_words(words)
 
     def map_words(self, words: list[str]) -> list[str | None]:

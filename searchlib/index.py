@@ -27,9 +27,8 @@ from typing import Any
 import numpy as np
 
 from searchlib import codec
-from searchlib.analysis import Analyzer
 from searchlib.errors import IndexNotFoundError, SchemaError, SearchlibError
-from searchlib.schema import Field, Schema
+from searchlib.schema import Field, FieldAnalyzers, Schema
 from searchlib.segment import SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
 from searchlib.storage import LOCK_NAME, Directory, WriteLock
 
@@ -150,14 +149,14 @@ class IndexWriter:
         self.schema = base.schema
         self._segments = list(base.segments)
         self._next_segment = base.next_segment
-        self._analyzers: dict[str, Analyzer] = {}
+        self._analyzers = FieldAnalyzers(self.schema)
         self._pending_deletes: dict[str, np.ndarray] = {}
         self._readers: dict[str, SegmentReader] = {}
         self._buffer = self._new_buffer()
         self._buffer_deleted: set[int] = set()
 
     def _new_buffer(self) -> SegmentWriter:
-        return SegmentWriter(self.schema, _AnalyzerTable(self.schema, self._analyzers))
+        return SegmentWriter(self.schema, self._analyzers)
 
     # --- changes -----------------------------------------------------------------
 
@@ -322,23 +321,3 @@ class IndexWriter:
 def _is_index_file(name: str) -> bool:
     """Whether ``name`` is a file searchlib writes (so clean-up may remove it)."""
     return codec.manifest_generation(name) is not None or name.startswith("seg-")
-
-
-class _AnalyzerTable(Mapping[str, Analyzer]):
-    """Analyzers per field, built on first use from the schema and kept across segments."""
-
-    def __init__(self, schema: Schema, analyzers: dict[str, Analyzer]) -> None:
-        self._schema = schema
-        self._analyzers = analyzers
-
-    def __getitem__(self, name: str) -> Analyzer:
-        analyzer = self._analyzers.get(name)
-        if analyzer is None:
-            analyzer = self._analyzers[name] = self._schema[name].make_analyzer()
-        return analyzer
-
-    def __iter__(self) -> Any:
-        return iter(self._schema.fields)
-
-    def __len__(self) -> int:
-        return len(self._schema.fields)

@@ -14,24 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from searchlib.analysis import Analyzer
 from searchlib.errors import QueryError
 from searchlib.query import Or, Query, Term
-from searchlib.schema import Schema
+from searchlib.schema import FieldAnalyzers, Schema
 
 
 class QueryParser:
     """Turns query strings into query trees over ``fields`` (default: every text field)."""
 
-    def __init__(self, schema: Schema, fields: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        fields: Sequence[str] | None = None,
+        analyzers: FieldAnalyzers | None = None,
+    ) -> None:
         self.schema = schema
         self.fields = list(fields) if fields is not None else schema.text_fields()
         for name in self.fields:
             if not schema[name].is_indexed:
                 raise QueryError(f"field {name!r} is not indexed and cannot be searched")
-        self._analyzers: dict[str, Analyzer] = {
-            name: schema[name].make_analyzer() for name in self.fields
-        }
+        self._analyzers = analyzers if analyzers is not None else FieldAnalyzers(schema)
 
     def parse(self, text: str) -> Query:
         """Parse ``text`` as plain words combined with OR."""

@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -91,6 +92,32 @@ def KEYWORD(*, stored: bool = True) -> Field:  # noqa: N802
 def STORED() -> Field:  # noqa: N802
     """A value kept with the document and returned with hits, not searchable."""
     return Field("stored", stored=True)
+
+
+class FieldAnalyzers(Mapping[str, Analyzer]):
+    """The analyzer of each field of a schema, built on first use.
+
+    Fields that name the same analyzer share one instance, so its term cache serves them
+    all (a word stemmed for ``title`` is not stemmed again for ``body``). The schema may
+    grow while this is in use; new fields are looked up when first asked for.
+    """
+
+    def __init__(self, schema: Schema) -> None:
+        self._schema = schema
+        self._by_name: dict[str, Analyzer] = {}
+
+    def __getitem__(self, field_name: str) -> Analyzer:
+        definition = self._schema[field_name]
+        analyzer = self._by_name.get(definition.analyzer)
+        if analyzer is None:
+            analyzer = self._by_name[definition.analyzer] = definition.make_analyzer()
+        return analyzer
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._schema.fields)
+
+    def __len__(self) -> int:
+        return len(self._schema.fields)
 
 
 class Schema:

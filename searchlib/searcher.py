@@ -29,11 +29,11 @@ from typing import Any, Literal
 import numpy as np
 
 from searchlib import highlight
-from searchlib.analysis import Analyzer
 from searchlib.errors import SchemaError, SearchlibError
 from searchlib.index import Index
 from searchlib.parser import QueryParser
 from searchlib.query import Matches, Query, ScoringContext
+from searchlib.schema import FieldAnalyzers
 from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats
 from searchlib.segment import SegmentReader
 
@@ -134,12 +134,12 @@ class Searcher:
         self.index = Index.open(index if isinstance(index, (str, os.PathLike)) else index.path)
         self.schema = self.index.schema
         self.readers: list[SegmentReader] = self.index.readers()
-        self.parser = QueryParser(self.schema, fields)
+        self.analyzers = FieldAnalyzers(self.schema)
+        self.parser = QueryParser(self.schema, fields, self.analyzers)
         self.k1 = k1
         self.b = b
         self._doc_count = sum(int(np.count_nonzero(reader.live)) for reader in self.readers)
         self._total_lengths: dict[str, int] = {}
-        self._analyzers: dict[str, Analyzer] = {}
 
     def __enter__(self) -> Searcher:
         return self
@@ -216,12 +216,6 @@ class Searcher:
         ]
         return Results(tree, total, hits, offset)
 
-    def analyzer(self, field_name: str) -> Analyzer:
-        analyzer = self._analyzers.get(field_name)
-        if analyzer is None:
-            analyzer = self._analyzers[field_name] = self.schema[field_name].make_analyzer()
-        return analyzer
-
     def fragment(
         self, hit: Hit, field_name: str | None = None, *, width: int = highlight.DEFAULT_WIDTH
     ) -> highlight.Fragment:
@@ -241,7 +235,7 @@ class Searcher:
             if not isinstance(text, str):
                 continue
             terms = {term for term_field, term in hit.query.terms() if term_field == name}
-            fragment = highlight.best_fragment(text, self.analyzer(name), terms, width=width)
+            fragment = highlight.best_fragment(text, self.analyzers[name], terms, width=width)
             if best is None or _fragment_rank(fragment) > _fragment_rank(best):
                 best = fragment
         return best if best is not None else highlight.Fragment("", 0, 0, (), is_opening=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import zlib
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +30,10 @@ from searchlib.storage import Directory
 
 #: Stored documents are packed into blocks of about this many bytes before compression.
 STORE_BLOCK_BYTES = 16 * 1024
+#: Decompressed stored-field blocks a reader keeps (oldest dropped first).
+STORE_BLOCK_CACHE = 32
+#: Term look-ups a reader remembers (the statistics pass and scoring share them).
+TERM_MEMO_SIZE = 4096
 
 
 @dataclass
@@ -270,13 +274,21 @@ def encode_deletes(deleted: npt.NDArray[np.bool_]) -> Any:
 
 
 class TermDictionary:
-    """Binary search over one field's byte-sorted terms, read in place."""
+    """Binary search over one field's byte-sorted terms, read in place.
+
+    Every ``SAMPLE_EVERY``-th term is kept in a Python list (a small terms index, as in
+    Lucene), so a look-up is one C-level bisect over the sample and a few probes into
+    the mapped bytes, without loading the dictionary.
+    """
+
+    SAMPLE_EVERY = 32
 
     def __init__(self, term_bytes: np.ndarray, term_offsets: np.ndarray, path: str) -> None:
         self._bytes = term_bytes
         self._offsets = term_offsets
         if len(term_offsets) == 0 or int(term_offsets[-1]) != len(term_bytes):
             raise CorruptIndexError(path, "term offsets do not match the term bytes")
+        self._sample: list[bytes] | None = None
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -287,7 +299,13 @@ class TermDictionary:
     def find(self, term: str) -> int:
         """The term's index, or -1 when the field does not hold it."""
         key = term.encode("utf-8", "surrogatepass")
-        index = bisect_left(self, key)
+        if self._sample is None:
+            self._sample = [self[i] for i in range(0, len(self), self.SAMPLE_EVERY)]
+        block = bisect_right(self._sample, key) - 1
+        if block < 0:
+            return -1
+        low = block * self.SAMPLE_EVERY
+        index = bisect_left(self, key, low, min(len(self), low + self.SAMPLE_EVERY))
         return index if index < len(self) and self[index] == key else -1
 
     def terms(self) -> list[str]:
@@ -324,6 +342,7 @@ class SegmentReader:
         self.live = self._read_live()
         self._dictionaries: dict[str, TermDictionary | None] = {}
         self._block_cache: dict[int, list[bytes]] = {}
+        self._term_indexes: dict[tuple[str, str], int] = {}
 
     @property
     def doc_count(self) -> int:
@@ -359,8 +378,16 @@ class SegmentReader:
         return self._dictionaries[field_name]
 
     def term_index(self, field_name: str, term: str) -> int:
-        dictionary = self.dictionary(field_name)
-        return -1 if dictionary is None else dictionary.find(term)
+        """The term's index in the field's dictionary, or -1; recent look-ups are memoized."""
+        key = (field_name, term)
+        index = self._term_indexes.get(key)
+        if index is None:
+            dictionary = self.dictionary(field_name)
+            index = -1 if dictionary is None else dictionary.find(term)
+            if len(self._term_indexes) >= TERM_MEMO_SIZE:
+                self._term_indexes.clear()
+            self._term_indexes[key] = index
+        return index
 
     def postings(self, field_name: str, term: str) -> Postings | None:
         """The term's postings (deleted docs included), or None if the term is absent."""
@@ -409,7 +436,7 @@ class SegmentReader:
                 lines = zlib.decompress(data.tobytes()).split(b"\n")
             except zlib.error as exc:
                 raise CorruptIndexError(self._store_file.path, f"stored block {block}: {exc}") from None
-            if len(self._block_cache) >= 8:
+            if len(self._block_cache) >= STORE_BLOCK_CACHE:
                 self._block_cache.pop(next(iter(self._block_cache)))
             self._block_cache[block] = lines
         try:
