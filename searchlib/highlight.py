@@ -104,7 +104,7 @@ def best_fragment(
     first = 0
     for last, token in enumerate(tokens):
         counts[token.text] += 1
-        while token.end - tokens[first].start > width:
+        while first < last and token.end - tokens[first].start > width:
             counts[tokens[first].text] -= 1
             if not counts[tokens[first].text]:
                 del counts[tokens[first].text]
@@ -130,7 +130,7 @@ def _place_window(text: str, match_start: int, match_end: int, width: int) -> tu
         sentence_starts = [m.end() for m in _SENTENCE_END.finditer(text, ideal_start, match_start)]
         start = sentence_starts[0] if sentence_starts else _word_start(text, ideal_start)
     end = _word_end(text, min(len(text), max(match_end, start + width)))
-    return start, end
+    return min(start, match_start), max(end, match_end)  # never cut a match off
 
 
 def _word_start(text: str, index: int) -> int:

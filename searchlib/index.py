@@ -291,8 +291,10 @@ class IndexWriter:
     def close(self) -> None:
         """Commit pending changes and release the lock."""
         if self._lock is not None:
-            self.commit()
-            self._release()
+            try:
+                self.commit()
+            finally:
+                self._release()
 
     def _release(self) -> None:
         if self._lock is not None:

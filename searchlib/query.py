@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, bm25_idf, bm25_tf
+from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, bm25_tf
 from searchlib.segment import SegmentReader
 
 
@@ -74,7 +74,7 @@ class Term(Query):
         docs = docs[is_live]
         freqs = postings.freqs[is_live]
         stats = context.stats
-        idf = bm25_idf(stats.doc_freq(self.field, self.text), stats.doc_count)
+        idf = stats.idf(self.field, self.text)
         lengths = reader.field_lengths(self.field)[docs]
         tf_part = bm25_tf(freqs, lengths, stats.average_length(self.field), context.k1, context.b)
         return Matches(docs, self.boost * idf * tf_part)

@@ -7,7 +7,9 @@ The score of a document for one query term in one field is::
 with Lucene's idf ``ln(1 + (N - df + 0.5) / (df + 0.5))``, which is never negative. This
 is Lucene's ``BM25Similarity`` (without its constant ``k1 + 1`` factor in the numerator,
 which does not change rankings), with exact rather than byte-quantized lengths. A query's
-score is the sum over its terms and fields, each weighted by the field's boost.
+score is the sum over its terms and fields, each weighted by the field's boost. As in
+Lucene, N and avgdl are per field: N counts the live documents that have at least one
+term in the field, so a field most documents lack (a title) is not skewed by them.
 
 The collection statistics a score depends on (N, df, average field length) come from a
 :class:`CollectionStats` object, so a caller can supply global statistics (a sharded
@@ -50,12 +52,14 @@ def bm25_tf(
 
 @dataclass
 class CollectionStats:
-    """The statistics BM25 needs: live documents, per-field total length, per-term df.
+    """The statistics BM25 needs, over live documents.
 
     Parameters
     ----------
     doc_count:
-        Live documents in the collection (N).
+        Live documents in the collection.
+    field_doc_counts:
+        Per field, live documents with at least one term in it (the N of idf).
     total_lengths:
         Per field, the sum of the field's lengths over live documents.
     doc_freqs:
@@ -63,17 +67,20 @@ class CollectionStats:
     """
 
     doc_count: int
+    field_doc_counts: dict[str, int] = field(default_factory=dict)
     total_lengths: dict[str, int] = field(default_factory=dict)
     doc_freqs: dict[tuple[str, str], int] = field(default_factory=dict)
 
+    def field_doc_count(self, field_name: str) -> int:
+        return self.field_doc_counts.get(field_name, 0)
+
     def average_length(self, field_name: str) -> float:
-        """avgdl of a field over all live documents (0.0 for an empty collection)."""
-        if self.doc_count == 0:
-            return 0.0
-        return self.total_lengths.get(field_name, 0) / self.doc_count
+        """avgdl: the field's mean length over documents that have it (0.0 if none do)."""
+        documents = self.field_doc_count(field_name)
+        return self.total_lengths.get(field_name, 0) / documents if documents else 0.0
 
     def doc_freq(self, field_name: str, term: str) -> int:
         return self.doc_freqs.get((field_name, term), 0)
 
     def idf(self, field_name: str, term: str) -> float:
-        return float(bm25_idf(self.doc_freq(field_name, term), self.doc_count))
+        return float(bm25_idf(self.doc_freq(field_name, term), self.field_doc_count(field_name)))

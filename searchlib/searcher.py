@@ -139,7 +139,7 @@ class Searcher:
         self.k1 = k1
         self.b = b
         self._doc_count = sum(int(np.count_nonzero(reader.live)) for reader in self.readers)
-        self._total_lengths: dict[str, int] = {}
+        self._field_totals: dict[str, tuple[int, int]] = {}  # field: (documents, total length)
 
     def __enter__(self) -> Searcher:
         return self
@@ -161,15 +161,19 @@ class Searcher:
         return self._doc_count
 
     def collection_stats(self, query: Query) -> CollectionStats:
-        """N, total field lengths and document frequencies over live documents."""
+        """Document counts, total field lengths and document frequencies over live documents."""
         stats = CollectionStats(doc_count=self.doc_count)
         for field_name, term in query.terms():
-            if field_name not in self._total_lengths:
-                self._total_lengths[field_name] = sum(
-                    int(reader.field_lengths(field_name)[reader.live].sum(dtype=np.int64))
-                    for reader in self.readers
-                )
-            stats.total_lengths[field_name] = self._total_lengths[field_name]
+            if field_name not in self._field_totals:
+                documents = length = 0
+                for reader in self.readers:
+                    lengths = reader.field_lengths(field_name)[reader.live]
+                    documents += int(np.count_nonzero(lengths))
+                    length += int(lengths.sum(dtype=np.int64))
+                self._field_totals[field_name] = (documents, length)
+            documents, length = self._field_totals[field_name]
+            stats.field_doc_counts[field_name] = documents
+            stats.total_lengths[field_name] = length
             doc_freq = 0
             for reader in self.readers:
                 postings = reader.postings(field_name, term)
@@ -204,7 +208,10 @@ class Searcher:
         docs = np.concatenate([m.docs for m in per_segment])
         wanted = min(total, offset + limit)
         if wanted < total:
-            candidates = np.argpartition(-scores, wanted - 1)[:wanted]
+            # Everything scoring at least the wanted-th best score, so that documents
+            # tied at the cut-off are ordered below like all others, not picked at random.
+            threshold = scores[np.argpartition(-scores, wanted - 1)[wanted - 1]]
+            candidates = np.flatnonzero(scores >= threshold)
         else:
             candidates = np.arange(total)
         # Highest score first; ties go to the earlier document, so rankings are stable.

@@ -113,9 +113,14 @@ class SegmentWriter:
         self._exact_terms: dict[tuple[str, str], list[int]] = {}
 
     def add(self, document: Mapping[str, Any]) -> int:
-        """Buffer one document; return its segment-local doc id."""
+        """Buffer one document; return its segment-local doc id.
+
+        The whole document is checked before anything is buffered, so a rejected
+        document leaves no trace in the segment.
+        """
         doc_id = self.doc_count
         stored: dict[str, Any] = {}
+        indexed: list[tuple[str, str, bool]] = []
         for name, value in document.items():
             definition = self.schema[name]
             if value is None:
@@ -126,13 +131,17 @@ class SegmentWriter:
                         f"field {name!r} is {definition.kind} and takes a string, "
                         f"got {type(value).__name__}"
                     )
-                self._index_value(name, doc_id, value, exact=not definition.is_text)
+                if definition.kind == "id" and not value:
+                    raise SchemaError(f"the ID field {name!r} must not be empty")
+                indexed.append((name, value, not definition.is_text))
             if definition.stored:
                 stored[name] = value
         try:
             line = json.dumps(stored, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"a stored value cannot be saved as JSON: {exc}") from None
+        for name, value, exact in indexed:
+            self._index_value(name, doc_id, value, exact=exact)
         self._stored.append(line.encode("utf-8", "surrogatepass"))
         self.doc_count += 1
         return doc_id

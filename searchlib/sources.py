@@ -136,7 +136,9 @@ def _markdown(absolute: str, text: str) -> dict[str, Any]:
 
 
 def _json_lines(absolute: str, shown: str, text: str, problems: list[Problem]) -> Iterator[dict[str, Any]]:
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    # Only "\n" ends a line: U+2028 and friends may stand unescaped inside JSON strings.
+    for line_number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         location = f"{shown}:{line_number}"

@@ -164,3 +164,13 @@ def test_terminal_output_is_coloured(project) -> None:  # type: ignore[no-untype
     output = b"".join(chunks).decode("utf-8")
     assert process.returncode == 0
     assert "\x1b[1;33mdirect\x1b[0m \x1b[1;33mtalks\x1b[0m" in output
+
+
+def test_jsonl_line_separator_inside_a_string_keeps_the_document(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "u.jsonl"
+    corpus.write_text('{"id": "a", "body": "line one\u2028line two zebra"}\n{"id": "b", "body": "apple"}\n', encoding="utf-8")
+    index = str(tmp_path / "idx")
+    result = run_cli(["index", str(corpus), "--index", index], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(run_cli(["query", "zebra", "--index", index, "--json"], cwd=tmp_path).stdout)
+    assert [h["fields"]["id"] for h in found["hits"]] == ["a"]

@@ -55,3 +55,15 @@ def test_spans_cover_the_fragment_in_order() -> None:
     spans = fragment.spans()
     assert "".join(text[s.start : s.end] for s in spans) == text[fragment.start : fragment.end]
     assert [text[s.start : s.end] for s in spans if s.is_match] == ["direct", "talks"]
+
+
+def test_a_match_longer_than_the_width_is_still_shown() -> None:
+    word = "x" * 170
+    fragment = best_fragment(f"before {word} after", get_analyzer("standard"), {word}, width=160)
+    assert fragment.matches and format_plain(fragment).count("[") == 1
+
+
+def test_the_window_always_contains_its_matches() -> None:
+    text = "Lorem ipsum dolor sit (direct " + "z" * 150 + " talks) and more words follow here."
+    fragment = best_fragment(text, ENGLISH, {"direct", "talk"}, width=160)
+    assert all(fragment.start <= s and e <= fragment.end for s, e in fragment.matches)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from searchlib import ID, KEYWORD, TEXT, Index, Schema, Searcher
+from searchlib import ID, KEYWORD, STORED, TEXT, Index, Schema, Searcher
 from searchlib.errors import IndexNotFoundError, LockError, SchemaError, SearchlibError
 
 
@@ -146,3 +146,33 @@ def test_lock_of_a_killed_process_is_recovered(tmp_path: Path) -> None:
     with Index.open(path).writer() as writer:
         writer.add_document(path="kept", body="committed")
     assert Index.open(path).doc_count == 1
+
+
+def test_a_rejected_document_leaves_no_trace(news_index: Index) -> None:
+    with news_index.writer() as writer:
+        writer.add_field("extra", STORED())
+        writer.add_document(path="bad", body="zebra")
+        with pytest.raises(SchemaError, match="cannot be saved as JSON"):
+            writer.add_document(path="nan", body="zebra", extra=float("nan"))
+        writer.add_document(path="good", body="apple")
+    with Searcher(news_index) as searcher:
+        assert [h.id for h in searcher.search("zebra")] == ["bad"]
+        assert [h.id for h in searcher.search("apple")] == ["good"]
+
+
+def test_empty_id_is_refused(news_index: Index) -> None:
+    with news_index.writer() as writer:
+        with pytest.raises(SchemaError, match="ID field 'path' must not be empty"):
+            writer.add_document(path="", body="orphan")
+
+
+def test_a_failed_commit_releases_the_lock(news_index: Index) -> None:
+    blocker = news_index.path / f"manifest-{news_index.generation + 1}.json.tmp"
+    blocker.mkdir()  # the manifest cannot be written: its temporary name is taken
+    with pytest.raises(OSError):
+        with news_index.writer() as writer:
+            writer.add_document(path="d", body="talks")
+    blocker.rmdir()
+    with news_index.writer() as writer:  # not locked by this very process
+        writer.add_document(path="d", body="talks")
+    assert news_index.reopen().doc_count == 4

@@ -31,8 +31,9 @@ def test_score_rises_with_tf_and_falls_with_length() -> None:
 
 
 def test_collection_stats_average_length() -> None:
-    stats = CollectionStats(doc_count=4, total_lengths={"body": 10})
-    assert stats.average_length("body") == 2.5
+    stats = CollectionStats(doc_count=4, field_doc_counts={"body": 2}, total_lengths={"body": 10})
+    assert stats.average_length("body") == 5.0  # over the two documents that have the field
+    assert stats.idf("body", "absent") == pytest_approx(math.log(1 + 2.5 / 0.5))
     assert CollectionStats(doc_count=0).average_length("body") == 0.0
 
 
