@@ -41,7 +41,7 @@ def index_command(paths: tuple[str, ...], index_dir: str) -> None:
     try:
         report = ingest(index_dir, paths, on_problem=lambda p: click.echo(
             f"searchlib: {'error' if p.is_error else 'warning'}: {p}", err=True))
-    except SearchlibError as exc:
+    except (SearchlibError, OSError) as exc:
         _fail(str(exc))
     click.echo(
         f"indexed {report.documents} documents from {report.files} files into {index_dir}"
@@ -74,7 +74,7 @@ def query_command(text: str, index_dir: str | None, limit: int, as_json: bool) -
                 click.echo(json.dumps(_results_json(text, results), ensure_ascii=False, indent=2))
             else:
                 _print_results(results, color=sys.stdout.isatty())
-    except SearchlibError as exc:
+    except (SearchlibError, OSError) as exc:
         _fail(str(exc))
     if results.total == 0:
         _fail("no matches", status=1)
@@ -86,7 +86,7 @@ def _build_default_index(path: str) -> None:
     click.echo(f"searchlib: no index yet; building {path}/ from {DEFAULT_SEEDS}/", err=True)
     try:
         ingest(path, [DEFAULT_SEEDS], on_problem=lambda p: click.echo(f"searchlib: warning: {p}", err=True))
-    except SearchlibError as exc:
+    except (SearchlibError, OSError) as exc:
         _fail(str(exc))
 
 
@@ -99,9 +99,11 @@ def _hit_title(fields: dict[str, Any]) -> str:
 
 
 def _print_results(results: Any, *, color: bool) -> None:
+    from searchlib.highlight import printable  # titles and dates may hold escape sequences
+
     for hit in results:
-        title = _hit_title(hit.fields)
-        date = hit.fields.get("date")
+        title = printable(_hit_title(hit.fields))
+        date = printable(str(hit.fields.get("date") or ""))
         header = f"{hit.rank:>2}. {hit.score:7.3f}  {click.style(title, bold=True) if color else title}"
         if date:
             header += f"  ({date})"

@@ -69,7 +69,10 @@ UTF-8 JSON: ``{"format": "searchlib-index", "format_version": 1, "generation": i
 "deletes": file name or null, "files": {file name: size in bytes}}], "next_segment": int,
 "crc32": int}`` where ``crc32`` is the CRC-32 of the same object without its ``crc32`` key,
 serialized with ``sort_keys=True`` and compact separators. The manifest with the highest
-generation whose checksum holds is the current index state.
+generation is the current index state; manifests are written atomically, so one that
+fails its checksum is damage and is reported, never skipped. A commit keeps the previous
+generation's manifest and files and deletes older ones, so a reader that has just read
+a manifest can still map its files.
 
 History
 =======

@@ -12,7 +12,9 @@ Roles, as in Whoosh's highlighter:
   starts; a text with no match gives its opening, flagged ``is_opening``;
 - **formatting** turns a :class:`Fragment` into plain text with markers
   (:func:`format_plain`), ANSI colour for terminals (:func:`format_ansi`) or HTML with
-  ``<mark>`` where everything else is escaped (:func:`format_html`); :meth:`Fragment.spans`
+  ``<mark>`` where everything else is escaped (:func:`format_html`); in every format,
+  runs of white space become one space and control characters become U+FFFD;
+  :meth:`Fragment.spans`
   gives the structured form for applications that render their own.
 
 >>> from searchlib.analysis import get_analyzer
@@ -41,6 +43,7 @@ ANSI_RESET = "\x1b[0m"
 
 _SENTENCE_END = regex.compile(r"[.!?]\s+|\n\s*")
 _WHITESPACE = regex.compile(r"\s+")
+_CONTROL = regex.compile(r"\p{Cc}")
 
 
 @dataclass(frozen=True)
@@ -159,10 +162,16 @@ def _render(fragment: Fragment, plain: Callable[[str], str], marked: Callable[[s
     parts = [ELLIPSIS] if fragment.is_cut_before else []
     for span in fragment.spans():
         piece = _WHITESPACE.sub(" ", fragment.text[span.start : span.end])
+        piece = printable(piece)
         parts.append(marked(piece) if span.is_match else plain(piece))
     if fragment.is_cut_after:
         parts.append(ELLIPSIS)
     return "".join(parts).strip()
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters replaced by U+FFFD: no escape sequence survives."""
+    return _CONTROL.sub("\ufffd", text)
 
 
 def format_plain(fragment: Fragment, before: str = "[", after: str = "]") -> str:

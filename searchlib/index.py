@@ -27,10 +27,13 @@ from typing import Any
 import numpy as np
 
 from searchlib import codec
-from searchlib.errors import IndexNotFoundError, SchemaError, SearchlibError
+from searchlib.errors import CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
 from searchlib.schema import Field, FieldAnalyzers, Schema
 from searchlib.segment import SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
 from searchlib.storage import LOCK_NAME, Directory, WriteLock
+
+#: How often opening retries when a concurrent commit removes the files it was reading.
+OPEN_ATTEMPTS = 5
 
 #: Files a fresh index directory may already hold (a placeholder kept in version control).
 PLACEHOLDER_FILES = frozenset({".gitkeep", ".keep", "README", "README.md"})
@@ -41,10 +44,16 @@ class Index:
 
     def __init__(self, directory: Directory, manifest: dict[str, Any], manifest_path: str) -> None:
         self.directory = directory
-        self.generation: int = int(manifest["generation"])
-        self.schema = Schema.from_json(manifest["schema"])
-        self.segments = [SegmentMeta.from_json(s, manifest_path) for s in manifest["segments"]]
-        self.next_segment: int = int(manifest.get("next_segment", len(self.segments)))
+        try:
+            self.generation: int = _whole_number(manifest["generation"])
+            self.schema = Schema.from_json(manifest["schema"])
+            segments = manifest["segments"]
+            if not isinstance(segments, list):
+                raise TypeError("segments is not a list")
+            self.segments = [SegmentMeta.from_json(s, manifest_path) for s in segments]
+            self.next_segment: int = _whole_number(manifest.get("next_segment", len(self.segments)))
+        except (KeyError, TypeError, ValueError, SchemaError) as exc:
+            raise CorruptIndexError(manifest_path, f"malformed manifest ({exc})") from None
 
     @property
     def path(self) -> Path:
@@ -63,6 +72,7 @@ class Index:
     def create(cls, path: str | os.PathLike[str], schema: Schema) -> Index:
         """Create an empty index in ``path`` (made if missing; must hold no other files)."""
         directory = Directory(path)
+        _refuse_plain_file(directory)
         if directory.exists():
             if latest_generation(directory) is not None:
                 raise SearchlibError(f"{path} already holds a searchlib index; open it instead")
@@ -82,6 +92,18 @@ class Index:
     def open(cls, path: str | os.PathLike[str]) -> Index:
         """Open the newest committed generation of the index in ``path``."""
         directory = Directory(path)
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return cls._open_newest(directory)
+            except FileNotFoundError:  # a commit removed that manifest meanwhile: retry
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _open_newest(cls, directory: Directory) -> Index:
+        path = directory.path
+        _refuse_plain_file(directory)
         if not directory.exists():
             raise IndexNotFoundError(
                 f"no index at {path}: the directory does not exist; "
@@ -112,9 +134,37 @@ class Index:
         """Open every segment of this generation."""
         return [SegmentReader(self.directory, meta) for meta in self.segments]
 
+    @classmethod
+    def open_snapshot(cls, path: str | os.PathLike[str]) -> tuple[Index, list[SegmentReader]]:
+        """Open the newest generation and all its segments, as one consistent snapshot.
+
+        A commit deletes the files of generations older than its predecessor; if that
+        happens between reading a manifest and mapping its files, the newer generation
+        is opened instead. Damage that is not explained by a newer commit is raised.
+        """
+        for attempt in range(OPEN_ATTEMPTS):
+            index = cls.open(path)
+            try:
+                return index, index.readers()
+            except CorruptIndexError:
+                if attempt == OPEN_ATTEMPTS - 1 or latest_generation(index.directory) == index.generation:
+                    raise
+        raise AssertionError("unreachable")
+
     def writer(self, *, lock_timeout: float = 0.0) -> IndexWriter:
         """Take the write lock and return a writer on the newest generation."""
         return IndexWriter(self.directory, lock_timeout=lock_timeout)
+
+
+def _whole_number(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _refuse_plain_file(directory: Directory) -> None:
+    if directory.path.exists() and not directory.path.is_dir():
+        raise IndexNotFoundError(f"{directory.path} is a file, not an index directory")
 
 
 def latest_generation(directory: Directory) -> int | None:
@@ -242,12 +292,13 @@ class IndexWriter:
             "next_segment": self._next_segment,
         }
         self.directory.write_file(codec.manifest_name(self.generation), [codec.encode_manifest(body)])
+        previous = self._segments
         self._segments = segments
         self._pending_deletes.clear()
         self._readers.clear()
         self._buffer = self._new_buffer()
         self._buffer_deleted = set()
-        self._remove_unreferenced_files()
+        self._remove_unreferenced_files(previous)
 
     def _apply_deletes(self, meta: SegmentMeta) -> SegmentMeta:
         mask = self._pending_deletes.get(meta.name)
@@ -266,13 +317,19 @@ class IndexWriter:
             deletes=file_name,
         )
 
-    def _remove_unreferenced_files(self) -> None:
-        """Delete older manifests and segment files the newest generation no longer names.
+    def _remove_unreferenced_files(self, previous: list[SegmentMeta]) -> None:
+        """Delete the files that neither the new generation nor the one before it names.
 
-        Open readers keep working: their files stay mapped until they are closed.
+        The previous generation is kept whole, so a reader that has just read its
+        manifest can still open its files; open readers keep working regardless, since
+        their files stay mapped until they are closed.
         """
-        keep = {codec.manifest_name(self.generation), LOCK_NAME}
-        for meta in self._segments:
+        keep = {
+            codec.manifest_name(self.generation),
+            codec.manifest_name(self.generation - 1),
+            LOCK_NAME,
+        }
+        for meta in [*self._segments, *previous]:
             keep.update(meta.files)
             if meta.deletes:
                 keep.add(meta.deletes)

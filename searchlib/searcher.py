@@ -131,9 +131,10 @@ class Searcher:
         b: float = DEFAULT_B,
     ) -> None:
         # A searcher is a snapshot of the newest commit, whatever handle it was given.
-        self.index = Index.open(index if isinstance(index, (str, os.PathLike)) else index.path)
+        self.index, self.readers = Index.open_snapshot(
+            index if isinstance(index, (str, os.PathLike)) else index.path
+        )
         self.schema = self.index.schema
-        self.readers: list[SegmentReader] = self.index.readers()
         self.analyzers = FieldAnalyzers(self.schema)
         self.parser = QueryParser(self.schema, fields, self.analyzers)
         self.k1 = k1

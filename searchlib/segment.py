@@ -65,11 +65,14 @@ class SegmentMeta:
     @classmethod
     def from_json(cls, data: Mapping[str, Any], manifest_path: str) -> SegmentMeta:
         try:
+            deletes = data.get("deletes")
+            if deletes is not None and not isinstance(deletes, str):
+                raise TypeError(f"deletes is {deletes!r}, not a file name")
             meta = cls(
                 name=str(data["name"]),
                 doc_count=int(data["doc_count"]),
                 deleted_count=int(data.get("deleted_count", 0)),
-                deletes=data.get("deletes"),
+                deletes=deletes,
                 files={str(k): int(v) for k, v in data["files"].items()},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -348,6 +351,12 @@ class SegmentReader:
         self._postings_file = codec.ArrayFile(directory, meta.component("post"), codec.KIND_POSTINGS)
         self._norms_file = codec.ArrayFile(directory, meta.component("norms"), codec.KIND_NORMS)
         self._store_file = codec.ArrayFile(directory, meta.component("store"), codec.KIND_STORE)
+        first_docs = self._store_file["block_first_doc"]
+        stored_count = int(first_docs[-1]) if len(first_docs) else -1
+        if stored_count != meta.doc_count:
+            raise CorruptIndexError(
+                self._store_file.path, f"holds {stored_count} documents, the manifest says {meta.doc_count}"
+            )
         self.live = self._read_live()
         self._dictionaries: dict[str, TermDictionary | None] = {}
         self._block_cache: dict[int, list[bytes]] = {}

@@ -174,3 +174,21 @@ def test_jsonl_line_separator_inside_a_string_keeps_the_document(tmp_path, run_c
     assert result.returncode == 0, result.stderr
     found = json.loads(run_cli(["query", "zebra", "--index", index, "--json"], cwd=tmp_path).stdout)
     assert [h["fields"]["id"] for h in found["hits"]] == ["a"]
+
+
+def test_index_path_that_is_a_file_is_a_clear_error(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    plain_file = tmp_path / "notes.txt"
+    plain_file.write_text("talks")
+    for args in (["query", "talks"], ["index", str(plain_file)]):
+        result = run_cli([*args, "--index", str(plain_file)], cwd=tmp_path)
+        assert result.returncode == 2 and "is a file, not an index directory" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_terminal_escapes_in_titles_are_neutralised(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "evil.jsonl"
+    corpus.write_text(json.dumps({"id": "x", "title": "pwned \x1b]0;owned\x07", "body": "talks"}) + "\n")
+    index = str(tmp_path / "idx")
+    run_cli(["index", str(corpus), "--index", index], cwd=tmp_path)
+    result = run_cli(["query", "talks", "--index", index], cwd=tmp_path)
+    assert result.returncode == 0 and "\x1b" not in result.stdout and "\x07" not in result.stdout

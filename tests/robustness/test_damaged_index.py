@@ -33,7 +33,7 @@ def test_missing_segment_file_is_named(news_index: Index) -> None:
 
 
 def test_damaged_manifest_is_named(news_index: Index) -> None:
-    manifest = next(news_index.path.glob("manifest-*.json"))
+    manifest = news_index.path / f"manifest-{news_index.generation}.json"
     manifest.write_text(manifest.read_text().replace('"doc_count": 2', '"doc_count": 3'))
     with pytest.raises(CorruptIndexError, match=f"{manifest.name}: manifest fails its checksum"):
         Index.open(news_index.path)
@@ -46,3 +46,29 @@ def test_cli_reports_damage_without_a_traceback(news_index: Index, run_cli, tmp_
     assert result.returncode == 2
     assert victim.name in result.stderr and "corrupt" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ('"deletes": null', '"deletes": 5'),
+        ('"generation": 3', '"generation": "x"'),
+        ('"doc_count": 2', '"doc_count": 1000000000000'),
+    ],
+)
+def test_malformed_manifest_fields_are_named(news_index: Index, old: str, new: str) -> None:
+    """Even with a valid checksum, wrong types or sizes in a manifest are reported as damage."""
+    import json as json_module
+
+    from searchlib import codec
+
+    path = news_index.path / f"manifest-{news_index.generation}.json"
+    text = path.read_text()
+    assert old in text
+    body = json_module.loads(text.replace(old, new, 1))
+    body.pop("crc32")
+    body.pop("format")
+    body.pop("format_version")
+    path.write_bytes(codec.encode_manifest(body))
+    with pytest.raises(CorruptIndexError, match=path.name if "doc_count" not in old else r"\.store"):
+        Searcher(news_index)

@@ -67,3 +67,10 @@ def test_the_window_always_contains_its_matches() -> None:
     text = "Lorem ipsum dolor sit (direct " + "z" * 150 + " talks) and more words follow here."
     fragment = best_fragment(text, ENGLISH, {"direct", "talk"}, width=160)
     assert all(fragment.start <= s and e <= fragment.end for s, e in fragment.matches)
+
+
+def test_control_characters_never_reach_the_output() -> None:
+    text = "evil \x1b]0;pwned\x07 title \x1b[2J with talks"
+    for render in (format_plain, format_ansi, format_html):
+        rendered = render(best_fragment(text, ENGLISH, {"talk"}))
+        assert "\x1b]" not in rendered and "\x07" not in rendered and "\x1b[2J" not in rendered

@@ -74,13 +74,21 @@ def test_closed_writer_refuses_work(news_index: Index) -> None:
         writer.add_document(path="x", body="y")
 
 
-def test_old_files_are_removed_after_commit(news_index: Index) -> None:
+def test_files_older_than_the_previous_generation_are_removed(news_index: Index) -> None:
     with news_index.writer() as writer:
-        writer.delete_by_term("path", "b")
+        writer.delete_by_term("path", "a")
+    with news_index.writer() as writer:
+        writer.delete_by_term("path", "c")  # the whole second segment goes
+    newest = news_index.reopen()
     files = set(p.name for p in news_index.path.iterdir())
-    manifests = [f for f in files if f.startswith("manifest-")]
-    assert manifests == [f"manifest-{news_index.reopen().generation}.json"]
+    manifests = sorted(f for f in files if f.startswith("manifest-"))
+    assert manifests == [f"manifest-{newest.generation - 1}.json", f"manifest-{newest.generation}.json"]
     assert not any(f.endswith(".tmp") for f in files)
+    assert len(newest.segments) == 1
+    assert any(f.startswith("seg-00000001") for f in files)  # kept for the previous generation
+    with newest.writer() as writer:
+        writer.add_document(path="z", body="more")
+    assert not any(p.name.startswith("seg-00000001") for p in news_index.path.iterdir())
 
 
 def test_a_searcher_keeps_its_snapshot_across_commits(news_index: Index) -> None:
@@ -176,3 +184,31 @@ def test_a_failed_commit_releases_the_lock(news_index: Index) -> None:
     with news_index.writer() as writer:  # not locked by this very process
         writer.add_document(path="d", body="talks")
     assert news_index.reopen().doc_count == 4
+
+
+def test_readers_racing_a_committing_writer_always_see_a_whole_generation(tmp_path: Path) -> None:
+    path = tmp_path / "race"
+    index = Index.create(path, Schema(path=ID(), body=TEXT()))
+    with index.writer() as writer:
+        writer.add_document(path="doc", body="version zero talks")
+    script = textwrap.dedent(
+        f"""
+        from searchlib import Index
+        index = Index.open({str(path)!r})
+        for number in range(1, 150):
+            with index.writer(lock_timeout=5) as writer:
+                writer.update_document(path="doc", body=f"version {{number}} talks")
+        """
+    )
+    writer_process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    searches = 0
+    try:
+        while writer_process.poll() is None:
+            with Searcher(path) as searcher:
+                results = searcher.search("talks")
+                assert results.total == 1 and results[0].id == "doc"
+                searches += 1
+    finally:
+        _, errors = writer_process.communicate(timeout=120)
+    assert writer_process.returncode == 0, errors
+    assert searches > 0
