@@ -80,6 +80,56 @@ def query_command(text: str, index_dir: str | None, limit: int, as_json: bool) -
         _fail("no matches", status=1)
 
 
+@main.command("eval")
+@click.argument("dataset", type=click.Path(path_type=str))
+@click.option("--index", "index_dir", default=None, help="Use (or build) this index instead of a temporary one.")
+@click.option("--k1", type=click.FloatRange(min=0), default=None, help="BM25 k1 [default: 0.9].")
+@click.option("--b", type=click.FloatRange(0, 1), default=None, help="BM25 b [default: 0.4].")
+@click.option("--analyzer", default="english", show_default=True, help="Analyzer for title and text when building.")
+@click.option("--run", "run_file", type=click.Path(dir_okay=False, writable=True, path_type=str), help="Write the ranking as a TREC run file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def eval_command(
+    dataset: str, index_dir: str | None, k1: float | None, b: float | None,
+    analyzer: str, run_file: str | None, as_json: bool,
+) -> None:
+    """Measure ranking quality on a BEIR-layout DATASET (corpus, queries, qrels)."""
+    import tempfile
+
+    from searchlib import evaluation
+    from searchlib.index import Index
+    from searchlib.searcher import Searcher
+
+    try:
+        data = evaluation.load_dataset(dataset)
+        with tempfile.TemporaryDirectory(prefix="searchlib-eval-") as scratch:
+            path = index_dir or str(Path(scratch) / "index")
+            if not Index.exists(path):
+                click.echo(f"searchlib: indexing {len(data.corpus)} documents into {path}", err=True)
+                evaluation.build_index(data, path, analyzer)
+            options = {name: value for name, value in (("k1", k1), ("b", b)) if value is not None}
+            with Searcher(path, **options) as searcher:
+                queries = data.judged_queries
+                with click.progressbar(length=len(queries), label="queries", file=sys.stderr) as bar:
+                    run = evaluation.run_queries(searcher, queries, progress=bar.update)
+                k1_used, b_used = searcher.k1, searcher.b
+        metrics = evaluation.score_run(run, data.qrels)
+        if run_file:
+            with open(run_file, "w", encoding="utf-8") as handle:
+                evaluation.write_trec_run(run, handle)
+    except (SearchlibError, OSError) as exc:
+        _fail(str(exc))
+    if as_json:
+        report = {
+            "dataset": dataset, "documents": len(data.corpus), "queries": len(queries),
+            "k1": k1_used, "b": b_used, "analyzer": analyzer, "metrics": metrics,
+        }
+        click.echo(json.dumps(report, indent=2))
+    else:
+        click.echo(f"{dataset}: {len(data.corpus)} documents, {len(queries)} judged queries, k1={k1_used} b={b_used}")
+        for name, value in metrics.items():
+            click.echo(f"  {name:<8} {value:.4f}")
+
+
 def _build_default_index(path: str) -> None:
     from searchlib.ingest import ingest
 
