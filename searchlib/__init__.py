@@ -25,7 +25,7 @@ from searchlib.errors import (
     SearchlibError,
 )
 from searchlib.index import Index, IndexWriter
-from searchlib.query import Or, Query, Term
+from searchlib.query import CombinedTerm, Or, Query, Term
 from searchlib.schema import ID, KEYWORD, STORED, TEXT, Field, Schema
 from searchlib.searcher import Hit, Results, Searcher
 
@@ -36,6 +36,7 @@ __all__ = [
     "TEXT",
     "Analyzer",
     "AnalyzerError",
+    "CombinedTerm",
     "CorruptIndexError",
     "Field",
     "Hit",

@@ -19,6 +19,7 @@ either the old manifest or the new one, each naming only complete files.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -95,9 +96,12 @@ class Index:
         for attempt in range(OPEN_ATTEMPTS):
             try:
                 return cls._open_newest(directory)
-            except FileNotFoundError:  # a commit removed that manifest meanwhile: retry
-                if attempt == OPEN_ATTEMPTS - 1:
+            except (FileNotFoundError, IndexNotFoundError):
+                # A commit renamed and deleted manifests while we listed or read them (a
+                # directory listing is not atomic): look again, unless it is plainly absent.
+                if attempt == OPEN_ATTEMPTS - 1 or not directory.exists():
                     raise
+                time.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
 
     @classmethod

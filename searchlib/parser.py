@@ -1,13 +1,17 @@
 """Query parsing: from the text a user typed to a query tree.
 
-This first parser reads plain words: each word is analyzed with the analyzer of every
-default field, and the resulting terms are combined with OR, each weighted by its
-field's boost. Stop words and punctuation vanish in analysis, so a query made only of
-them parses to an empty query that matches nothing.
+This first parser reads plain words combined with OR. Default fields that share an
+analyzer are searched together: each word becomes one :class:`~searchlib.query.CombinedTerm`
+over them, scored by BM25F with each field's boost as its weight. A field with an analyzer
+of its own gets a :class:`~searchlib.query.Term` per word, its boost multiplying the score.
+Stop words and punctuation vanish in analysis, so a query made only of them parses to an
+empty query that matches nothing. A word typed twice counts twice, as in Lucene.
 
 >>> from searchlib.schema import Schema, TEXT
 >>> QueryParser(Schema(body=TEXT())).parse("Direct talks")
 Or(clauses=(Term(field='body', text='direct', boost=1.0), Term(field='body', text='talk', boost=1.0)))
+>>> QueryParser(Schema(title=TEXT(boost=2.0), body=TEXT())).parse("talks").clauses
+(CombinedTerm(fields=('title', 'body'), text='talk', weights=(2.0, 1.0), boost=1.0),)
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from searchlib.errors import QueryError
-from searchlib.query import Or, Query, Term
+from searchlib.query import CombinedTerm, Or, Query, Term
 from searchlib.schema import FieldAnalyzers, Schema
 
 
@@ -40,9 +44,19 @@ class QueryParser:
         if not isinstance(text, str):
             raise QueryError(f"a query must be a string, got {type(text).__name__}")
         clauses: list[Query] = []
-        for name in self.fields:
-            boost = self.schema[name].boost
-            for term in self._analyzers[name].terms(text):
-                if term is not None:
-                    clauses.append(Term(name, term, boost))
+        for group in self._field_groups():
+            terms = [t for t in self._analyzers[group[0]].terms(text) if t is not None]
+            if len(group) == 1:
+                boost = self.schema[group[0]].boost
+                clauses.extend(Term(group[0], term, boost) for term in terms)
+            else:
+                weights = tuple(self.schema[name].boost for name in group)
+                clauses.extend(CombinedTerm(group, term, weights) for term in terms)
         return Or(clauses)
+
+    def _field_groups(self) -> list[tuple[str, ...]]:
+        """The default fields grouped by analyzer, in the order they were given."""
+        groups: dict[str, list[str]] = {}
+        for name in self.fields:
+            groups.setdefault(self.schema[name].analyzer, []).append(name)
+        return [tuple(names) for names in groups.values()]

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, bm25_tf
+from searchlib.scoring import (
+    DEFAULT_B,
+    DEFAULT_K1,
+    CollectionStats,
+    FieldSet,
+    bm25_length_norm,
+    bm25_saturate,
+    bm25_tf,
+)
 from searchlib.segment import SegmentReader
 
 
@@ -47,7 +55,11 @@ class Query(ABC):
 
     @abstractmethod
     def terms(self) -> set[tuple[str, str]]:
-        """Every (field, term) the query looks up: for statistics and highlighting."""
+        """Every (field, term) the query looks up: for highlighting."""
+
+    @abstractmethod
+    def scored_terms(self) -> set[tuple[FieldSet, str]]:
+        """Every (field set, term) whose statistics the scores need."""
 
     @abstractmethod
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
@@ -65,19 +77,82 @@ class Term(Query):
     def terms(self) -> set[tuple[str, str]]:
         return {(self.field, self.text)}
 
+    def scored_terms(self) -> set[tuple[FieldSet, str]]:
+        return {((self.field,), self.text)}
+
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        postings = reader.postings(self.field, self.text)
-        if postings is None:
+        found = _live_postings(reader, self.field, self.text)
+        if found is None:
             return Matches.empty()
-        docs = postings.docs.astype(np.int64)
-        is_live = reader.live[docs]
-        docs = docs[is_live]
-        freqs = postings.freqs[is_live]
+        docs, freqs = found
         stats = context.stats
-        idf = stats.idf(self.field, self.text)
+        idf = stats.idf((self.field,), self.text)
         lengths = reader.field_lengths(self.field)[docs]
         tf_part = bm25_tf(freqs, lengths, stats.average_length(self.field), context.k1, context.b)
         return Matches(docs, self.boost * idf * tf_part)
+
+
+def _live_postings(
+    reader: SegmentReader, field_name: str, term: str
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]] | None:
+    """The live doc ids and term frequencies of a term in one field, or None."""
+    postings = reader.postings(field_name, term)
+    if postings is None:
+        return None
+    docs = postings.docs.astype(np.int64)
+    is_live = reader.live[docs]
+    return docs[is_live], postings.freqs[is_live]
+
+
+@dataclass(frozen=True)
+class CombinedTerm(Query):
+    """One analyzed term searched in several fields at once, scored by BM25F.
+
+    Each field's term frequency is normalized by that field's length and multiplied by
+    the field's weight; the weighted sum is saturated once and multiplied by the term's
+    idf over the fields taken together (see :mod:`searchlib.scoring`). With one field it
+    scores exactly like :class:`Term`.
+    """
+
+    fields: tuple[str, ...]
+    text: str
+    weights: tuple[float, ...] = ()
+    boost: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.weights:
+            object.__setattr__(self, "weights", (1.0,) * len(self.fields))
+        if len(self.weights) != len(self.fields) or not self.fields:
+            raise ValueError("CombinedTerm needs one weight per field and at least one field")
+
+    def terms(self) -> set[tuple[str, str]]:
+        return {(name, self.text) for name in self.fields}
+
+    def scored_terms(self) -> set[tuple[FieldSet, str]]:
+        return {(self.fields, self.text)}
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        stats = context.stats
+        parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = []
+        for name, weight in zip(self.fields, self.weights):
+            found = _live_postings(reader, name, self.text)
+            if found is None:
+                continue
+            docs, freqs = found
+            norm = bm25_length_norm(reader.field_lengths(name)[docs], stats.average_length(name), context.b)
+            parts.append((docs, weight * freqs / norm))
+        if not parts:
+            return Matches.empty()
+        if len(parts) == 1:
+            docs, pseudo_tf = parts[0]
+        else:
+            combined = np.zeros(reader.doc_count, dtype=np.float64)
+            for part_docs, part_tf in parts:  # docs are unique within a field's postings
+                combined[part_docs] += part_tf
+            docs = np.unique(np.concatenate([part_docs for part_docs, _ in parts]))
+            pseudo_tf = combined[docs]
+        idf = stats.idf(self.fields, self.text)
+        return Matches(docs, self.boost * idf * bm25_saturate(pseudo_tf, context.k1))
 
 
 @dataclass(frozen=True)
@@ -91,6 +166,9 @@ class Or(Query):
 
     def terms(self) -> set[tuple[str, str]]:
         return set().union(*(clause.terms() for clause in self.clauses))
+
+    def scored_terms(self) -> set[tuple[FieldSet, str]]:
+        return set().union(*(clause.scored_terms() for clause in self.clauses))
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         parts = [clause.matches(reader, context) for clause in self.clauses]

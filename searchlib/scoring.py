@@ -6,10 +6,16 @@ The score of a document for one query term in one field is::
 
 with Lucene's idf ``ln(1 + (N - df + 0.5) / (df + 0.5))``, which is never negative. This
 is Lucene's ``BM25Similarity`` (without its constant ``k1 + 1`` factor in the numerator,
-which does not change rankings), with exact rather than byte-quantized lengths. A query's
-score is the sum over its terms and fields, each weighted by the field's boost. As in
+which does not change rankings), with exact rather than byte-quantized lengths. As in
 Lucene, N and avgdl are per field: N counts the live documents that have at least one
 term in the field, so a field most documents lack (a title) is not skewed by them.
+
+Several fields searched together (a title and a body) are scored as one with BM25F
+(Robertson and Zaragoza, "The Probabilistic Relevance Framework: BM25 and Beyond",
+2009): each field's term frequency is length-normalized in its own field and weighted,
+the sum is saturated once, and df and N count documents with the term (or the field) in
+any of the fields. A word found in both title and body thus counts as more evidence, not
+as two independent matches each earning the full idf.
 
 The collection statistics a score depends on (N, df, average field length) come from a
 :class:`CollectionStats` object, so a caller can supply global statistics (a sharded
@@ -40,14 +46,29 @@ def bm25_idf(doc_freq: int | FloatArray, doc_count: int | FloatArray) -> FloatAr
     return np.log1p((np.asarray(doc_count, dtype=np.float64) - df + 0.5) / (df + 0.5))
 
 
+def bm25_length_norm(field_lengths: npt.ArrayLike, average_length: float, b: float) -> FloatArray:
+    """BM25's length normalization ``1 - b + b * dl / avgdl`` for an array of lengths."""
+    dl = np.asarray(field_lengths, dtype=np.float64)
+    avgdl = average_length if average_length > 0 else 1.0
+    return (1.0 - b) + b * dl / avgdl
+
+
+def bm25_saturate(pseudo_tf: npt.ArrayLike, k1: float) -> FloatArray:
+    """The saturation ``x / (x + k1)`` of a length-normalized term frequency."""
+    x = np.asarray(pseudo_tf, dtype=np.float64)
+    return x / (x + k1)
+
+
 def bm25_tf(
     term_freqs: npt.ArrayLike, field_lengths: npt.ArrayLike, average_length: float, k1: float, b: float
 ) -> FloatArray:
     """BM25's saturating term-frequency part, for whole arrays of postings at once."""
     tf = np.asarray(term_freqs, dtype=np.float64)
-    dl = np.asarray(field_lengths, dtype=np.float64)
-    avgdl = average_length if average_length > 0 else 1.0
-    return tf / (tf + k1 * (1.0 - b + b * dl / avgdl))
+    return bm25_saturate(tf / bm25_length_norm(field_lengths, average_length, b), k1)
+
+
+#: A set of fields scored as one (BM25F); a single field is a one-element tuple.
+FieldSet = tuple[str, ...]
 
 
 @dataclass
@@ -59,28 +80,29 @@ class CollectionStats:
     doc_count:
         Live documents in the collection.
     field_doc_counts:
-        Per field, live documents with at least one term in it (the N of idf).
+        Per field set, live documents with at least one term in any of its fields (the N
+        of idf; for a single field also the denominator of avgdl).
     total_lengths:
         Per field, the sum of the field's lengths over live documents.
     doc_freqs:
-        Per (field, term), live documents containing the term.
+        Per (field set, term), live documents containing the term in any of the fields.
     """
 
     doc_count: int
-    field_doc_counts: dict[str, int] = field(default_factory=dict)
+    field_doc_counts: dict[FieldSet, int] = field(default_factory=dict)
     total_lengths: dict[str, int] = field(default_factory=dict)
-    doc_freqs: dict[tuple[str, str], int] = field(default_factory=dict)
+    doc_freqs: dict[tuple[FieldSet, str], int] = field(default_factory=dict)
 
-    def field_doc_count(self, field_name: str) -> int:
-        return self.field_doc_counts.get(field_name, 0)
+    def field_doc_count(self, fields: FieldSet) -> int:
+        return self.field_doc_counts.get(fields, 0)
 
     def average_length(self, field_name: str) -> float:
         """avgdl: the field's mean length over documents that have it (0.0 if none do)."""
-        documents = self.field_doc_count(field_name)
+        documents = self.field_doc_count((field_name,))
         return self.total_lengths.get(field_name, 0) / documents if documents else 0.0
 
-    def doc_freq(self, field_name: str, term: str) -> int:
-        return self.doc_freqs.get((field_name, term), 0)
+    def doc_freq(self, fields: FieldSet, term: str) -> int:
+        return self.doc_freqs.get((fields, term), 0)
 
-    def idf(self, field_name: str, term: str) -> float:
-        return float(bm25_idf(self.doc_freq(field_name, term), self.field_doc_count(field_name)))
+    def idf(self, fields: FieldSet, term: str) -> float:
+        return float(bm25_idf(self.doc_freq(fields, term), self.field_doc_count(fields)))

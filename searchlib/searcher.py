@@ -34,7 +34,7 @@ from searchlib.index import Index
 from searchlib.parser import QueryParser
 from searchlib.query import Matches, Query, ScoringContext
 from searchlib.schema import FieldAnalyzers
-from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats
+from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, FieldSet
 from searchlib.segment import SegmentReader
 
 SnippetFormat = Literal["plain", "ansi", "html"]
@@ -140,7 +140,8 @@ class Searcher:
         self.k1 = k1
         self.b = b
         self._doc_count = sum(int(np.count_nonzero(reader.live)) for reader in self.readers)
-        self._field_totals: dict[str, tuple[int, int]] = {}  # field: (documents, total length)
+        self._field_doc_counts: dict[FieldSet, int] = {}
+        self._total_lengths: dict[str, int] = {}
 
     def __enter__(self) -> Searcher:
         return self
@@ -164,24 +165,48 @@ class Searcher:
     def collection_stats(self, query: Query) -> CollectionStats:
         """Document counts, total field lengths and document frequencies over live documents."""
         stats = CollectionStats(doc_count=self.doc_count)
-        for field_name, term in query.terms():
-            if field_name not in self._field_totals:
-                documents = length = 0
-                for reader in self.readers:
-                    lengths = reader.field_lengths(field_name)[reader.live]
-                    documents += int(np.count_nonzero(lengths))
-                    length += int(lengths.sum(dtype=np.int64))
-                self._field_totals[field_name] = (documents, length)
-            documents, length = self._field_totals[field_name]
-            stats.field_doc_counts[field_name] = documents
-            stats.total_lengths[field_name] = length
-            doc_freq = 0
-            for reader in self.readers:
-                postings = reader.postings(field_name, term)
-                if postings is not None:
-                    doc_freq += int(np.count_nonzero(reader.live[postings.docs]))
-            stats.doc_freqs[(field_name, term)] = doc_freq
+        for fields, term in query.scored_terms():
+            for field_set in (fields, *((name,) for name in fields)):
+                stats.field_doc_counts[field_set] = self._documents_with_fields(field_set)
+            for name in fields:
+                stats.total_lengths[name] = self._total_length(name)
+            stats.doc_freqs[(fields, term)] = sum(
+                self._segment_doc_freq(reader, fields, term) for reader in self.readers
+            )
         return stats
+
+    def _documents_with_fields(self, fields: FieldSet) -> int:
+        """Live documents with at least one term in any of ``fields`` (cached)."""
+        count = self._field_doc_counts.get(fields)
+        if count is None:
+            count = 0
+            for reader in self.readers:
+                has_any = np.zeros(reader.doc_count, dtype=bool)
+                for name in fields:
+                    has_any |= reader.field_lengths(name) > 0
+                count += int(np.count_nonzero(has_any & reader.live))
+            self._field_doc_counts[fields] = count
+        return count
+
+    def _total_length(self, field_name: str) -> int:
+        """Sum of a field's lengths over live documents (cached)."""
+        total = self._total_lengths.get(field_name)
+        if total is None:
+            total = sum(
+                int(reader.field_lengths(field_name)[reader.live].sum(dtype=np.int64))
+                for reader in self.readers
+            )
+            self._total_lengths[field_name] = total
+        return total
+
+    @staticmethod
+    def _segment_doc_freq(reader: SegmentReader, fields: FieldSet, term: str) -> int:
+        """Live documents of one segment holding ``term`` in any of ``fields``."""
+        found = [p.docs for p in (reader.postings(name, term) for name in fields) if p is not None]
+        if not found:
+            return 0
+        docs = found[0] if len(found) == 1 else np.unique(np.concatenate(found))
+        return int(np.count_nonzero(reader.live[docs]))
 
     def search(
         self,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from searchlib import ID, TEXT, Index, Or, Schema, Searcher, Term
+from searchlib import ID, TEXT, CombinedTerm, Index, Or, Schema, Searcher, Term
 from searchlib.analysis import get_analyzer
 from tests.conftest import SHARED
 
@@ -27,28 +27,32 @@ def load_cranfield(limit: int) -> tuple[list[dict[str, str]], list[str]]:
 def brute_force_scores(
     documents: list[dict[str, str]], query: str, k1: float, b: float
 ) -> dict[str, float]:
-    """BM25 (Lucene idf) straight from the texts, summed over title and text fields.
+    """BM25F (Lucene idf) over title and text, straight from the texts.
 
-    As in Lucene, N and avgdl of a field count only documents with a term in that field.
+    Per field, tf is normalized by ``1 - b + b * dl / avgdl`` with avgdl over documents
+    that have the field; the sum over fields is saturated once; N and df count documents
+    with the field, or the term, in either field.
     """
     analyzer = get_analyzer("english")
     fields = ("title", "text")
     counts = {f: [Counter(t for t in analyzer.terms(d[f]) if t) for d in documents] for f in fields}
+    avgdl = {f: sum(sum(c.values()) for c in counts[f]) / sum(1 for c in counts[f] if c) for f in fields}
+    n = sum(1 for i in range(len(documents)) if any(counts[f][i] for f in fields))
     scores: dict[str, float] = {}
-    for f in fields:
-        n = sum(1 for c in counts[f] if c)
-        avgdl = sum(sum(c.values()) for c in counts[f]) / n
-        for term in (t for t in analyzer.terms(query) if t):
-            df = sum(1 for c in counts[f] if term in c)
-            if df == 0:
-                continue
-            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            for document, c in zip(documents, counts[f]):
-                tf = c.get(term, 0)
+    for term in (t for t in analyzer.terms(query) if t):
+        df = sum(1 for i in range(len(documents)) if any(term in counts[f][i] for f in fields))
+        if df == 0:
+            continue
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        for i, document in enumerate(documents):
+            pseudo_tf = 0.0
+            for f in fields:
+                tf = counts[f][i].get(term, 0)
                 if tf:
-                    dl = sum(c.values())
-                    part = idf * tf / (tf + k1 * (1 - b + b * dl / avgdl))
-                    scores[document["id"]] = scores.get(document["id"], 0.0) + part
+                    pseudo_tf += tf / (1 - b + b * sum(counts[f][i].values()) / avgdl[f])
+            if pseudo_tf:
+                score = idf * pseudo_tf / (pseudo_tf + k1)
+                scores[document["id"]] = scores.get(document["id"], 0.0) + score
     return scores
 
 
@@ -102,6 +106,32 @@ def test_query_objects_equal_parsed_queries(news_index: Index) -> None:
         parsed = searcher.search("direct talks")
         built = searcher.search(Or([Term("body", "direct"), Term("body", "talk")]))
         assert [(h.id, h.score) for h in parsed] == [(h.id, h.score) for h in built]
+    with Searcher(news_index) as searcher:
+        parsed = searcher.search("direct talks")
+        built = searcher.search(
+            Or([CombinedTerm(("title", "body"), "direct"), CombinedTerm(("title", "body"), "talk")])
+        )
+        assert [(h.id, h.score) for h in parsed] == [(h.id, h.score) for h in built]
+
+
+def test_combined_term_on_one_field_scores_like_a_term(news_index: Index) -> None:
+    with Searcher(news_index) as searcher:
+        single = searcher.search(Term("body", "talk"))
+        combined = searcher.search(CombinedTerm(("body",), "talk"))
+        assert [(h.id, h.score) for h in single] == [(h.id, pytest.approx(h.score)) for h in combined]
+
+
+def test_a_word_in_title_and_body_is_not_counted_twice(tmp_path: Path) -> None:
+    """BM25F saturates once: matching in both fields beats one field, but by less than double."""
+    index = Index.create(tmp_path / "f", Schema(id=ID(), title=TEXT(), body=TEXT()))
+    with index.writer() as writer:
+        writer.add_document(id="both", title="glacier", body="the glacier melts")
+        writer.add_document(id="body", title="ice", body="the glacier melts")
+        for number in range(20):
+            writer.add_document(id=f"n{number}", title="other", body="nothing here")
+    with Searcher(index) as searcher:
+        scores = {h.id: h.score for h in searcher.search("glacier")}
+    assert scores["body"] < scores["both"] < 2 * scores["body"]
 
 
 def test_stop_words_only_query_matches_nothing(news_index: Index) -> None:
