@@ -1,0 +1,317 @@
+"""Figures, tables and charts for the peer benchmark (``benchmarks/run.py``).
+
+Turns the workers' raw reports into per-engine figures (throughput, latency percentiles,
+ir-measures quality), then writes them as JSON, as a markdown table with ratio columns
+against searchlib, and as a PNG of bar charts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+import platform
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench_data import CorpusStats, Qrel
+
+MB = 1e6  # 1 MB = 10**6 bytes
+#: First line of every markdown report, so that a rerun overwrites only its own files.
+MARKER = "<!-- written by benchmarks/run.py: rerun it rather than editing by hand -->"
+
+
+# --- the machine ----------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def git(*args: str, cwd: Path) -> str | None:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=10
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def working_tree(repository: Path) -> dict[str, Any]:
+    """Which tracked files differ from HEAD, and a hash of that diff (to spot edits mid-run)."""
+    status = git("status", "--porcelain", "--untracked-files=no", cwd=repository)
+    diff = git("diff", "HEAD", cwd=repository)
+    return {
+        "modified_files": [line.split(maxsplit=1)[1] for line in status.splitlines()] if status else [],
+        "diff_sha256": hashlib.sha256(diff.encode()).hexdigest()[:16] if diff else None,
+    }
+
+
+def machine_info(repository: Path) -> dict[str, Any]:
+    tree = working_tree(repository)
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": git("rev-parse", "--short", "HEAD", cwd=repository),
+        "uncommitted_changes": bool(tree["modified_files"]),
+        "working_tree_at_start": tree,
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+# --- figures --------------------------------------------------------------------------
+
+
+def quality(rankings: dict[str, list[list[Any]]], qrels: Sequence[Qrel]) -> dict[str, float]:
+    """nDCG@10 and Recall@100, averaged over every judged query that was run (no hits: 0)."""
+    import ir_measures
+    from ir_measures import R, nDCG
+
+    measures = {"ndcg@10": nDCG @ 10, "recall@100": R @ 100}
+    judged = {qrel.query_id for qrel in qrels} & set(rankings)
+    if not judged:
+        return {}
+    run = [
+        ir_measures.ScoredDoc(query_id, str(doc_id), float(score))
+        for query_id, hits in rankings.items()
+        for doc_id, score in hits
+    ]
+    wanted = [ir_measures.Qrel(q.query_id, q.doc_id, q.relevance) for q in qrels if q.query_id in judged]
+    sums = dict.fromkeys(measures.values(), 0.0)
+    for metric in ir_measures.iter_calc(list(measures.values()), wanted, run):
+        if metric.query_id in judged:
+            sums[metric.measure] += metric.value
+    result = {name: sums[measure] / len(judged) for name, measure in measures.items()}
+    result["judged_queries"] = len(judged)
+    return result
+
+
+def latency_figures(latencies: Sequence[float]) -> dict[str, float]:
+    seconds = np.asarray(latencies)
+    return {
+        "queries": len(seconds),
+        "qps": len(seconds) / float(seconds.sum()),
+        "latency_p50_ms": 1000 * float(np.percentile(seconds, 50)),
+        "latency_p99_ms": 1000 * float(np.percentile(seconds, 99)),
+        "latency_mean_ms": 1000 * float(seconds.mean()),
+    }
+
+
+def figures(report: dict[str, Any], stats: CorpusStats, qrels: Sequence[Qrel]) -> dict[str, Any]:
+    """One engine's figures from its worker's report."""
+    seconds = report["index_seconds"]
+    result: dict[str, Any] = {
+        "label": report["label"],
+        "version": report["version"],
+        "library_file": report.get("library_file"),
+        "status": "ok",
+        "index_s": seconds,
+        "docs_per_s": stats.documents / seconds,
+        "mb_per_s": stats.input_bytes / MB / seconds,
+        "index_mb": report["index_bytes"] / MB,
+        "peak_rss_mb": report["peak_rss_mb"],
+        "rss_after_loading_corpus_mb": report["rss_after_loading_corpus_mb"],
+        "import_s": report["import_seconds"],
+    }
+    if "latencies_s" in report:
+        result.update(latency_figures(report["latencies_s"]))
+        result["queries_without_hits"] = report["queries_without_hits"]
+        result.update(quality(report["rankings"], qrels))
+    result["notes"] = report["notes"]
+    return result
+
+
+# --- markdown -------------------------------------------------------------------------
+
+#: (key, header, format) of the table's figure columns.
+COLUMNS: list[tuple[str, str, str]] = [
+    ("version", "version", "{}"),
+    ("index_s", "index s", "{:.2f}"),
+    ("docs_per_s", "docs/s", "{:,.0f}"),
+    ("mb_per_s", "MB/s", "{:.2f}"),
+    ("index_mb", "index MB", "{:.1f}"),
+    ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
+    ("qps", "QPS", "{:,.0f}"),
+    ("latency_p50_ms", "p50 ms", "{:.2f}"),
+    ("latency_p99_ms", "p99 ms", "{:.2f}"),
+    ("ndcg@10", "nDCG@10", "{:.4f}"),
+    ("recall@100", "R@100", "{:.4f}"),
+]
+#: (key, header) of the ratio columns: engine / searchlib.
+RATIOS: list[tuple[str, str]] = [
+    ("docs_per_s", "docs/s ×"),
+    ("qps", "QPS ×"),
+    ("ndcg@10", "nDCG@10 ×"),
+    ("index_mb", "size ×"),
+    ("peak_rss_mb", "RSS ×"),
+]
+
+
+def ratio(engine: dict[str, Any], reference: dict[str, Any] | None, key: str) -> float | None:
+    if reference is None or key not in engine or not reference.get(key):
+        return None
+    return engine[key] / reference[key]
+
+
+def present(engines: dict[str, dict[str, Any]], key: str) -> bool:
+    return any(key in figures for figures in engines.values())
+
+
+def markdown_table(engines: dict[str, dict[str, Any]], reference_key: str) -> str:
+    reference = engines.get(reference_key)
+    columns = [c for c in COLUMNS if present(engines, c[0])]
+    ratios = [r for r in RATIOS if present(engines, r[0])] if reference else []
+    header = ["engine"] + [c[1] for c in columns] + [r[1] for r in ratios]
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    for figures in engines.values():
+        if figures["status"] != "ok":
+            cells = [figures["status"]] + [""] * (len(header) - 2)
+        else:
+            cells = [fmt.format(figures[key]) if key in figures else "–" for key, _, fmt in columns]
+            for key, _ in ratios:
+                value = ratio(figures, reference, key)
+                cells.append("–" if value is None else f"{value:.2f}")
+        lines.append("| " + " | ".join([figures["label"]] + cells) + " |")
+    return "\n".join(lines)
+
+
+def format_load(load: Sequence[float] | None) -> str:
+    return "/".join(f"{value:.2f}" for value in load) if load else "?"
+
+
+def tree_note(machine: dict[str, Any]) -> str:
+    start, end = machine["working_tree_at_start"], machine.get("working_tree_at_end", {})
+    if not start["modified_files"] and not end.get("modified_files"):
+        return ""
+    changed = ", ".join(start["modified_files"]) or "nothing"
+    note = f" plus uncommitted changes to {changed} (diff {start['diff_sha256']})"
+    if end and end != start:
+        note += f"; the working tree changed during the run (diff {end['diff_sha256']} at the end)"
+    return note
+
+
+def markdown_report(result: dict[str, Any], reference_key: str) -> str:
+    machine, dataset, engines = result["machine"], result["dataset"], result["engines"]
+    queries = dataset.get("queries", 0)
+    lines = [
+        MARKER,
+        f"# {dataset['name']}: searchlib beside its peers",
+        "",
+        f"- Date: {machine['date']}; commit `{machine['commit']}`" + tree_note(machine),
+        f"- searchlib code measured: {result['searchlib_source']}",
+        f"- Machine: {machine['cpu']}, {machine['cores']} cores; Python {machine['python']}; load average "
+        f"(1/5/15 min) {format_load(machine['load_average_at_start'])} at the start, "
+        f"{format_load(machine.get('load_average_at_end'))} at the end",
+        f"- Data: {dataset['documents']:,} documents, {dataset['input_mb']:.2f} MB of title + text "
+        f"(UTF-8; 1 MB = 10^6 bytes)"
+        + (f", {queries} queries ({dataset.get('judged_queries', 0)} judged)" if queries else
+           "; no queries: indexing only"),
+        f"- Command: `{result['command']}`",
+        f"- Whole run: {result['elapsed_s']:.0f} s",
+        "",
+        markdown_table(engines, reference_key),
+        "",
+    ]
+    if reference_key in engines:
+        lines += [f"Ratio columns (×) are the engine's figure divided by the `{engines[reference_key]['label']}` "
+                  "row (BM25 k1=1.2, b=0.75, like the peers): above 1 is faster or better for docs/s, "
+                  "QPS and nDCG@10, and bigger (worse) for size and RSS.", ""]
+    cold = engines.get(reference_key, {}).get("cold_start_s")
+    if cold is not None:
+        lines += [f"Cold start: `searchlib query` as a whole process took {cold:.2f} s "
+                  f"(median of {len(engines[reference_key]['cold_start_runs_s'])} runs, "
+                  f"`{engines[reference_key]['cold_start_command']}`).", ""]
+    failures = [f for f in engines.values() if f["status"] != "ok"]
+    if failures:
+        lines += ["Failed:", ""] + [f"- {f['label']}: {f['status']}: `{f.get('error', '')}`" for f in failures] + [""]
+    lines += ["## How each engine was set up", ""]
+    for figures in (f for f in engines.values() if f["status"] == "ok"):
+        notes = "; ".join(f"{name}: {text}" for name, text in figures.get("notes", {}).items())
+        lines.append(f"- **{figures['label']}** ({figures.get('version', '?')}): {notes}")
+    lines += ["", METHOD]
+    return "\n".join(lines) + "\n"
+
+
+METHOD = """## What the figures are
+
+- Every engine runs in its own process, one after the other. The process loads the corpus
+  into memory first; **index s** is the wall time from an empty directory to a committed,
+  on-disk index (for bm25s: tokenizing, indexing and `save`). **peak RSS** is the
+  process's peak resident set at its end (Linux `VmHWM`; `ru_maxrss` is not used because
+  Linux carries the parent's peak over into a child it starts), so it includes the
+  interpreter and the corpus held in memory (`rss_after_loading_corpus_mb` in the JSON is
+  that floor).
+- **index MB** is every file under the engine's index directory.
+- Queries: each query's text is reduced to its lowercased words (`\\w+`), which every
+  engine gets combined with OR. The index is opened from disk, one untimed warm-up pass
+  runs at top-10, then one timed pass at top-10, one query at a time on one thread:
+  **QPS** is queries / total time, **p50/p99** are percentiles of per-query latency. A
+  query's time includes reading the ids of its hits.
+- **nDCG@10** and **R@100** come from a separate untimed top-100 pass, scored with
+  ir-measures and averaged over every judged query (a query without hits counts as 0).
+- Each figure is one run on a shared VM; timings there vary by tens of percent from run
+  to run, so read small differences as noise.
+"""
+
+
+# --- chart ----------------------------------------------------------------------------
+
+CHARTS: list[tuple[str, str, bool]] = [
+    ("docs_per_s", "indexing documents/s", True),
+    ("qps", "queries/s (top-10)", True),
+    ("ndcg@10", "nDCG@10", False),
+]
+
+
+def ratio_chart(engines: dict[str, dict[str, Any]], reference_key: str, title: str, path: Path) -> bool:
+    """Bar charts of each other engine's ratio to the reference; False if nothing to draw."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    reference = engines.get(reference_key)
+    if reference is None or reference["status"] != "ok":
+        return False
+    others = {k: f for k, f in engines.items() if k != reference_key and f["status"] == "ok"}
+    charts = [c for c in CHARTS if reference.get(c[0]) and any(c[0] in f for f in others.values())]
+    if not charts:
+        return False
+    figure, axes = plt.subplots(1, len(charts), figsize=(4.6 * len(charts), 4.2), squeeze=False)
+    for axis, (key, name, logarithmic) in zip(axes[0], charts, strict=False):
+        shown = [f for f in others.values() if key in f]
+        values = [ratio(f, reference, key) or 0.0 for f in shown]
+        colours = ["#9db4d3" if f["label"].startswith("searchlib") else "#3b6ea5" for f in shown]
+        if logarithmic:  # bars grow from 1x, up for faster, down for slower
+            bars = axis.bar(range(len(values)), [v - 1 for v in values], bottom=1, color=colours)
+            axis.set_yscale("log")
+        else:
+            bars = axis.bar(range(len(values)), values, color=colours)
+        axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+        axis.axhline(1.0, color="#c0392b", linewidth=1)
+        axis.set_xticks(range(len(values)), [f["label"] for f in shown], rotation=30, ha="right")
+        axis.set_title(f"{name}\n(engine / {reference['label']})")
+        for bar, value in zip(bars, values, strict=True):
+            axis.annotate(f"{value:.2f}×", (bar.get_x() + bar.get_width() / 2, value),
+                          ha="center", va="top" if logarithmic and value < 1 else "bottom", fontsize=8)
+        axis.margins(y=0.15)
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return True
