@@ -57,7 +57,9 @@ NORM, per text field ``F``: ``F`` uint32 [docs]: the field's length in indexed t
     (stop words excluded, as in Lucene), the ``dl`` of BM25.
 STOR: ``blocks`` uint8: zlib-compressed blocks; ``block_offsets`` uint64 [blocks + 1];
     ``block_first_doc`` uint32 [blocks + 1]. A block decompresses to UTF-8 JSON lines, one
-    JSON object of stored fields per document, in doc id order.
+    JSON object of stored fields per document, in doc id order. ``id_bytes`` uint8 and
+    ``id_offsets`` uint64 [docs + 1]: each document's ID field value in UTF-8, uncompressed
+    (empty when it has none), so a hit's id is read without decompressing a block.
 DELS: ``deleted`` uint8: a bit per doc id (``np.packbits`` order), 1 = deleted;
     meta ``{"count": deleted documents}``.
 

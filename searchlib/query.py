@@ -149,7 +149,7 @@ class CombinedTerm(Query):
             combined = np.zeros(reader.doc_count, dtype=np.float64)
             for part_docs, part_tf in parts:  # docs are unique within a field's postings
                 combined[part_docs] += part_tf
-            docs = np.unique(np.concatenate([part_docs for part_docs, _ in parts]))
+            docs = np.flatnonzero(combined)  # every posting adds a positive amount
             pseudo_tf = combined[docs]
         idf = stats.idf(self.fields, self.text)
         return Matches(docs, self.boost * idf * bm25_saturate(pseudo_tf, context.k1))

@@ -38,11 +38,16 @@ from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, FieldSet
 from searchlib.segment import SegmentReader
 
 SnippetFormat = Literal["plain", "ansi", "html"]
+#: Document frequencies a searcher remembers (its snapshot never changes).
+DOC_FREQ_MEMO_SIZE = 100_000
 
 
 @dataclass
 class Hit:
-    """One ranked result: its rank (1-based), score, and stored fields on demand."""
+    """One ranked result: its rank (1-based), score, and stored fields on demand.
+
+    A hit keeps its segment open, so it stays usable after its searcher is closed.
+    """
 
     rank: int
     score: float
@@ -50,21 +55,21 @@ class Hit:
     doc: int
     searcher: Searcher = field(repr=False)
     query: Query = field(repr=False)
+    reader: SegmentReader = field(repr=False)
     _fields: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def fields(self) -> dict[str, Any]:
         """The document's stored fields."""
         if self._fields is None:
-            self._fields = self.searcher.readers[self.segment].stored_fields(self.doc)
+            self._fields = self.reader.stored_fields(self.doc)
         return self._fields
 
     @property
     def id(self) -> str:
         """The value of the schema's ID field, or the hit's internal address."""
-        id_field = self.searcher.schema.id_field
-        value = self.fields.get(id_field) if id_field else None
-        return str(value) if value is not None else f"{self.segment}:{self.doc}"
+        value = self.reader.id_value(self.doc)
+        return value if value is not None else f"{self.segment}:{self.doc}"
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
@@ -141,6 +146,7 @@ class Searcher:
         self.b = b
         self._doc_count = sum(int(np.count_nonzero(reader.live)) for reader in self.readers)
         self._field_doc_counts: dict[FieldSet, int] = {}
+        self._doc_freqs: dict[tuple[FieldSet, str], int] = {}
         self._total_lengths: dict[str, int] = {}
 
     def __enter__(self) -> Searcher:
@@ -170,10 +176,19 @@ class Searcher:
                 stats.field_doc_counts[field_set] = self._documents_with_fields(field_set)
             for name in fields:
                 stats.total_lengths[name] = self._total_length(name)
-            stats.doc_freqs[(fields, term)] = sum(
-                self._segment_doc_freq(reader, fields, term) for reader in self.readers
-            )
+            stats.doc_freqs[(fields, term)] = self._doc_freq(fields, term)
         return stats
+
+    def _doc_freq(self, fields: FieldSet, term: str) -> int:
+        """Live documents holding ``term`` in any of ``fields`` (remembered per snapshot)."""
+        key = (fields, term)
+        doc_freq = self._doc_freqs.get(key)
+        if doc_freq is None:
+            doc_freq = sum(self._segment_doc_freq(reader, fields, term) for reader in self.readers)
+            if len(self._doc_freqs) >= DOC_FREQ_MEMO_SIZE:
+                self._doc_freqs.clear()
+            self._doc_freqs[key] = doc_freq
+        return doc_freq
 
     def _documents_with_fields(self, fields: FieldSet) -> int:
         """Live documents with at least one term in any of ``fields`` (cached)."""
@@ -203,10 +218,16 @@ class Searcher:
     def _segment_doc_freq(reader: SegmentReader, fields: FieldSet, term: str) -> int:
         """Live documents of one segment holding ``term`` in any of ``fields``."""
         found = [p.docs for p in (reader.postings(name, term) for name in fields) if p is not None]
-        if not found:
-            return 0
-        docs = found[0] if len(found) == 1 else np.unique(np.concatenate(found))
-        return int(np.count_nonzero(reader.live[docs]))
+        count = 0
+        for index, docs in enumerate(found):
+            # Count each document once: skip those already seen in an earlier field's
+            # (sorted) postings, found by binary search rather than a sort of the union.
+            is_new = np.ones(len(docs), dtype=bool)
+            for earlier in found[:index]:
+                at = np.minimum(np.searchsorted(earlier, docs), len(earlier) - 1)
+                is_new &= earlier[at] != docs
+            count += int(np.count_nonzero(reader.live[docs[is_new]]))
+        return count
 
     def search(
         self,
@@ -244,7 +265,10 @@ class Searcher:
         order = candidates[np.lexsort((docs[candidates], segments[candidates], -scores[candidates]))]
         page = order[offset : offset + limit]
         hits = [
-            Hit(offset + rank + 1, float(scores[i]), int(segments[i]), int(docs[i]), self, tree)
+            Hit(
+                offset + rank + 1, float(scores[i]), int(segments[i]), int(docs[i]),
+                self, tree, self.readers[int(segments[i])],
+            )
             for rank, i in enumerate(page)
         ]
         return Results(tree, total, hits, offset)

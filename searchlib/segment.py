@@ -113,6 +113,7 @@ class SegmentWriter:
         self.token_count = 0
         self._fields: dict[str, _FieldBuffer] = {}
         self._stored: list[bytes] = []
+        self._id_values: list[bytes] = []
         self._exact_terms: dict[tuple[str, str], list[int]] = {}
 
     def add(self, document: Mapping[str, Any]) -> int:
@@ -145,6 +146,9 @@ class SegmentWriter:
             raise SchemaError(f"a stored value cannot be saved as JSON: {exc}") from None
         for name, value, exact in indexed:
             self._index_value(name, doc_id, value, exact=exact)
+        id_field = self.schema.id_field
+        id_value = document.get(id_field) if id_field else None
+        self._id_values.append(id_value.encode("utf-8", "surrogatepass") if isinstance(id_value, str) else b"")
         self._stored.append(line.encode("utf-8", "surrogatepass"))
         self.doc_count += 1
         return doc_id
@@ -192,7 +196,7 @@ class SegmentWriter:
             "terms": term_arrays,
             "post": posting_arrays,
             "norms": norm_arrays,
-            "store": _pack_store(self._stored),
+            "store": {**_pack_store(self._stored), **_pack_ids(self._id_values)},
         }
         for extension, arrays in components.items():
             file_name = f"{name}.{extension}"
@@ -246,6 +250,12 @@ def _invert(buffer: _FieldBuffer, doc_count: int) -> dict[str, np.ndarray]:
         "positions": positions.astype(codec.POSITION_DTYPE),
         "lengths": lengths,
     }
+
+
+def _pack_ids(values: list[bytes]) -> dict[str, np.ndarray]:
+    """The ID field's value per document, uncompressed, so a hit's id costs no decompression."""
+    id_bytes, id_offsets = codec.encode_terms(values)
+    return {"id_bytes": id_bytes, "id_offsets": id_offsets}
 
 
 def _pack_store(lines: list[bytes]) -> dict[str, np.ndarray]:
@@ -439,6 +449,16 @@ class SegmentReader:
         if len(lengths) != self.doc_count:
             raise CorruptIndexError(self._norms_file.path, f"norms of {field_name!r} have the wrong size")
         return lengths
+
+    def id_value(self, doc_id: int) -> str | None:
+        """The document's ID field value (None if it has none), without decompressing."""
+        offsets = self._store_file["id_offsets"]
+        if len(offsets) != self.doc_count + 1:
+            raise CorruptIndexError(self._store_file.path, "id column does not match the segment's size")
+        start, end = int(offsets[doc_id]), int(offsets[doc_id + 1])
+        if start == end:
+            return None
+        return self._store_file["id_bytes"][start:end].tobytes().decode("utf-8", "surrogatepass")
 
     def stored_fields(self, doc_id: int) -> dict[str, Any]:
         """The stored fields of one document, decompressing only its block."""

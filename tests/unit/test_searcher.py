@@ -158,3 +158,18 @@ def test_pages_never_overlap_when_scores_tie(tmp_path: Path) -> None:
     assert paged == full and len(set(full)) == 200
     tied = [i for i in full if int(i[1:]) % 3]
     assert tied == sorted(tied)  # equal scores keep document order
+
+
+def test_hits_stay_usable_after_the_searcher_closes(news_index: Index) -> None:
+    with Searcher(news_index) as searcher:
+        hits = list(searcher.search("direct talks"))
+    assert hits[0]["body"] and "[direct]" in hits[0].snippet()
+
+
+def test_hit_id_comes_from_the_id_column_even_when_not_stored(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "ids", Schema(key=ID(stored=False), body=TEXT()))
+    with index.writer() as writer:
+        writer.add_document(key="k-1", body="glacier")
+    with Searcher(index) as searcher:
+        hit = searcher.search("glacier")[0]
+    assert hit.id == "k-1" and "key" not in hit.fields
