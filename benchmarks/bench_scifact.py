@@ -32,7 +32,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -44,6 +43,7 @@ import ir_measures
 import numpy as np
 from ir_measures import R, nDCG
 
+from bench_report import cpu_model, git
 from searchlib import ID, TEXT, Index, Schema, Searcher
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -154,28 +154,11 @@ def evaluate(ranked: dict[str, list[tuple[str, float]]], qrels: Sequence[ir_meas
 # --- environment ---------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def git_commit() -> str | None:
     """Short hash of HEAD, with ``-dirty`` if the working tree has uncommitted changes."""
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=BENCH_DIR, capture_output=True, text=True, check=True, timeout=10
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.SubprocessError):
+    commit = git("rev-parse", "--short", "HEAD", cwd=BENCH_DIR)
+    dirty = git("status", "--porcelain", "--untracked-files=no", cwd=BENCH_DIR)
+    if commit is None:
         return None
     return f"{commit}-dirty" if dirty else commit
 
