@@ -90,7 +90,8 @@ class UnicodeWordTokenizer:
             yield Token(match.group(), pos, match.start(), match.end())
 
     def words(self, text: str) -> list[str]:
-        return self._pattern.findall(text)
+        words: list[str] = self._pattern.findall(text)
+        return words
 
     def __or__(self, other: TokenFilter) -> Analyzer:
         return Analyzer(self, [other])
@@ -196,11 +197,12 @@ class Analyzer:
 
     def term_for(self, raw: str) -> str | None:
         """Run one raw token through the filters, uncached."""
-        term: str | None = raw
+        term = raw
         for token_filter in self.filters:
-            term = token_filter.map_term(term)
-            if term is None:
+            mapped = token_filter.map_term(term)
+            if mapped is None:
                 return DROPPED
+            term = mapped
         return term
 
     def terms(self, text: str) -> list[str | None]:
@@ -237,9 +239,9 @@ class Analyzer:
 
     def tokens(self, text: str) -> Iterator[Token]:
         """General path: tokens with positions and source offsets, stop words dropped."""
+        cache = self._cache
         for token in self.tokenizer.tokens(text):
-            cached = self._cache.get(token.text, token)
-            term = self._remember(token.text) if cached is token else cached
+            term = cache[token.text] if token.text in cache else self._remember(token.text)
             if term is not None:
                 yield Token(term, token.pos, token.start, token.end)
 

@@ -97,6 +97,7 @@ def eval_command(
 
     from searchlib import evaluation
     from searchlib.index import Index
+    from searchlib.scoring import DEFAULT_B, DEFAULT_K1
     from searchlib.searcher import Searcher
 
     try:
@@ -106,8 +107,11 @@ def eval_command(
             if not Index.exists(path):
                 click.echo(f"searchlib: indexing {len(data.corpus)} documents into {path}", err=True)
                 evaluation.build_index(data, path, analyzer)
-            options = {name: value for name, value in (("k1", k1), ("b", b)) if value is not None}
-            with Searcher(path, **options) as searcher:
+            with Searcher(
+                path,
+                k1=DEFAULT_K1 if k1 is None else k1,
+                b=DEFAULT_B if b is None else b,
+            ) as searcher:
                 queries = data.judged_queries
                 with click.progressbar(length=len(queries), label="queries", file=sys.stderr) as bar:
                     run = evaluation.run_queries(searcher, queries, progress=bar.update)

@@ -68,7 +68,7 @@ def _json_lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
                 location = f"{path}:{number}"
                 try:
                     record = json.loads(line)
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:
                     raise DatasetError(f"{location}: not valid JSON ({exc})") from None
                 if not isinstance(record, dict):
                     raise DatasetError(f"{location}: expected a JSON object")

@@ -171,7 +171,7 @@ def _render(fragment: Fragment, plain: Callable[[str], str], marked: Callable[[s
 
 def printable(text: str) -> str:
     """``text`` with control characters replaced by U+FFFD: no escape sequence survives."""
-    return _CONTROL.sub("\ufffd", text)
+    return str(_CONTROL.sub("\ufffd", text))
 
 
 def format_plain(fragment: Fragment, before: str = "[", after: str = "]") -> str:

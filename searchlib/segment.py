@@ -90,9 +90,9 @@ class _FieldBuffer:
     """One field's share of the in-memory batch: term ids per token, per document."""
 
     term_ids: dict[str, int] = field(default_factory=dict)
-    tokens: array = field(default_factory=lambda: array("q"))  # term id, or -1 if dropped
-    doc_ids: array = field(default_factory=lambda: array("I"))
-    token_counts: array = field(default_factory=lambda: array("I"))
+    tokens: array[int] = field(default_factory=lambda: array("q"))  # term id, or -1 if dropped
+    doc_ids: array[int] = field(default_factory=lambda: array("I"))
+    token_counts: array[int] = field(default_factory=lambda: array("I"))
 
 
 class SegmentWriter:

@@ -144,8 +144,8 @@ def _json_lines(absolute: str, shown: str, text: str, problems: list[Problem]) -
         location = f"{shown}:{line_number}"
         try:
             record = json.loads(line)
-        except ValueError as exc:
-            problems.append(Problem(location, f"not valid JSON ({exc.msg})"))
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+            problems.append(Problem(location, f"not valid JSON ({getattr(exc, 'msg', exc)})"))
             continue
         if not isinstance(record, dict):
             problems.append(Problem(location, f"expected a JSON object, got {type(record).__name__}"))
