@@ -135,6 +135,8 @@ class Searcher:
         k1: float = DEFAULT_K1,
         b: float = DEFAULT_B,
     ) -> None:
+        if not (k1 >= 0 and 0 <= b <= 1):
+            raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
         # A searcher is a snapshot of the newest commit, whatever handle it was given.
         self.index, self.readers = Index.open_snapshot(
             index if isinstance(index, (str, os.PathLike)) else index.path
@@ -148,6 +150,7 @@ class Searcher:
         self._field_doc_counts: dict[FieldSet, int] = {}
         self._doc_freqs: dict[tuple[FieldSet, str], int] = {}
         self._total_lengths: dict[str, int] = {}
+        self.is_closed = False
 
     def __enter__(self) -> Searcher:
         return self
@@ -161,7 +164,9 @@ class Searcher:
         self.close()
 
     def close(self) -> None:
+        """Drop this searcher's segments (hits already returned keep theirs)."""
         self.readers = []
+        self.is_closed = True
 
     @property
     def doc_count(self) -> int:
@@ -238,8 +243,8 @@ class Searcher:
         stats: CollectionStats | None = None,
     ) -> Results:
         """Rank the documents matching ``query`` and return one page of hits."""
-        if not self.readers and self.index.segments:
-            raise SearchlibError("this searcher is closed")
+        if self.is_closed:
+            raise SearchlibError("this searcher is closed; open a new Searcher")
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
         tree = self.parser.parse(query) if isinstance(query, str) else query

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from searchlib import ID, TEXT, CombinedTerm, Index, Or, Schema, Searcher, Term
+from searchlib import ID, TEXT, CombinedTerm, Index, Or, Schema, Searcher, SearchlibError, Term
 from searchlib.analysis import get_analyzer
 from tests.conftest import SHARED
 
@@ -173,3 +173,12 @@ def test_hit_id_comes_from_the_id_column_even_when_not_stored(tmp_path: Path) ->
     with Searcher(index) as searcher:
         hit = searcher.search("glacier")[0]
     assert hit.id == "k-1" and "key" not in hit.fields
+
+
+def test_closed_searcher_and_bad_parameters_are_refused(news_index: Index) -> None:
+    searcher = Searcher(news_index)
+    searcher.close()
+    with pytest.raises(SearchlibError, match="searcher is closed"):
+        searcher.search("talks")
+    with pytest.raises(ValueError, match="k1 >= 0 and 0 <= b <= 1"):
+        Searcher(news_index, b=1.5)
