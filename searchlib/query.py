@@ -24,7 +24,6 @@ from searchlib.scoring import (
     FieldSet,
     bm25_length_norm,
     bm25_saturate,
-    bm25_tf,
 )
 from searchlib.segment import SegmentReader
 
@@ -81,15 +80,8 @@ class Term(Query):
         return {((self.field,), self.text)}
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        found = _live_postings(reader, self.field, self.text)
-        if found is None:
-            return Matches.empty()
-        docs, freqs = found
-        stats = context.stats
-        idf = stats.idf((self.field,), self.text)
-        lengths = reader.field_lengths(self.field)[docs]
-        tf_part = bm25_tf(freqs, lengths, stats.average_length(self.field), context.k1, context.b)
-        return Matches(docs, self.boost * idf * tf_part)
+        # BM25 on one field is BM25F over that field alone: one scoring path for both.
+        return CombinedTerm((self.field,), self.text, boost=self.boost).matches(reader, context)
 
 
 def _live_postings(

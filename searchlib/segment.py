@@ -367,6 +367,8 @@ class SegmentReader:
             raise CorruptIndexError(
                 self._store_file.path, f"holds {stored_count} documents, the manifest says {meta.doc_count}"
             )
+        if len(self._store_file["id_offsets"]) != meta.doc_count + 1:
+            raise CorruptIndexError(self._store_file.path, "id column does not match the segment's size")
         self.live = self._read_live()
         self._dictionaries: dict[str, TermDictionary | None] = {}
         self._block_cache: dict[int, list[bytes]] = {}
@@ -453,8 +455,6 @@ class SegmentReader:
     def id_value(self, doc_id: int) -> str | None:
         """The document's ID field value (None if it has none), without decompressing."""
         offsets = self._store_file["id_offsets"]
-        if len(offsets) != self.doc_count + 1:
-            raise CorruptIndexError(self._store_file.path, "id column does not match the segment's size")
         start, end = int(offsets[doc_id]), int(offsets[doc_id + 1])
         if start == end:
             return None
