@@ -22,9 +22,8 @@ DATASET is a BEIR-layout folder: ``corpus.jsonl`` (id, title, text), and optiona
 queries only indexing is measured; without qrels, no quality figures.
 
 Engines (``--engines``, comma-separated; default all): searchlib (BM25 k1=1.2, b=0.75
-like the peers, the reference for ratios), searchlib-defaults (searchlib's own BM25
-defaults, what users get; skipped when there are no queries, since its indexing is the
-same as searchlib's), whoosh, tantivy, fts5, bm25s. See ``engines/`` for how each is set
+like the peers, which are also searchlib's defaults; the reference for ratios), whoosh,
+tantivy, fts5, bm25s. See ``engines/`` for how each is set
 up and the notes in the markdown for where one cannot match the others.
 """
 
@@ -44,7 +43,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench_data import CorpusStats, Qrel, corpus_stats, has_queries, iter_docs, load_qrels, load_queries
+from bench_data import CorpusStats, Qrel, corpus_stats, iter_docs, load_qrels, load_queries
 from engines import ENGINES, REFERENCE
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -150,14 +149,11 @@ def cold_start(index_dir: Path, word: str, env: dict[str, str], runs: int = COLD
 # --- the whole run --------------------------------------------------------------------------
 
 
-def choose_engines(requested: str, with_queries: bool) -> list[str]:
+def choose_engines(requested: str) -> list[str]:
     keys = [key.strip() for key in requested.split(",") if key.strip()]
     unknown = [key for key in keys if key not in ENGINES]
     if unknown:
         raise SystemExit(f"unknown engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}")
-    if not with_queries and "searchlib-defaults" in keys:
-        log("no queries: skipping searchlib-defaults (it indexes exactly as searchlib does)")
-        keys.remove("searchlib-defaults")
     return keys
 
 
@@ -247,7 +243,7 @@ def benchmark(args: argparse.Namespace) -> str:
     dataset = resolve_dataset(args)
     paths = output_paths(args.out, dataset.name)
     description = describe_dataset(dataset, args.queries_limit)
-    keys = choose_engines(args.engines, has_queries(dataset))
+    keys = choose_engines(args.engines)
     env, source = searchlib_environment(args.searchlib_rev)
     log(f"{dataset.name}: {description['documents']:,} documents, {description['queries']} queries; "
         f"engines: {', '.join(keys)}; searchlib from {source}")

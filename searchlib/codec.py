@@ -1,6 +1,6 @@
 """The on-disk format of a searchlib index. This docstring is the format specification.
 
-Format version 1.
+Format version 2.
 
 An index directory
 =================
@@ -46,7 +46,12 @@ TERM, per indexed field ``F``:
     ``F.term_offsets`` uint64 [terms + 1]: where each term starts in ``term_bytes``;
     ``F.doc_freq`` uint32 [terms]: documents containing the term (deleted ones included);
     ``F.postings_start`` uint64 [terms + 1]: the term's slice of ``F.docs``/``F.freqs``;
-    ``F.positions_start`` uint64 [terms + 1]: the term's slice of ``F.positions``.
+    ``F.positions_start`` uint64 [terms + 1]: the term's slice of ``F.positions``;
+    for a field whose analyzer has costly filters (a stemmer), its lexicon:
+    ``F.lexicon_bytes`` uint8 and ``F.lexicon_offsets`` uint64 [keys + 1]: the field's
+    words after the cheap filters (lowercased, stop words dropped), byte-sorted like terms;
+    ``F.lexicon_terms`` uint32 [keys]: the index in ``F.term_bytes`` of the term each
+    key became, so query words and snippets are analyzed without running the stemmer.
 POST, per indexed field ``F``:
     ``F.docs`` uint32: segment-local doc ids, ascending within a term;
     ``F.freqs`` uint32: term frequency in that document;
@@ -66,7 +71,7 @@ DELS: ``deleted`` uint8: a bit per doc id (``np.packbits`` order), 1 = deleted;
 Manifest (``manifest-<generation>.json``)
 =========================================
 
-UTF-8 JSON: ``{"format": "searchlib-index", "format_version": 1, "generation": int,
+UTF-8 JSON: ``{"format": "searchlib-index", "format_version": 2, "generation": int,
 "schema": {field: definition}, "segments": [{"name", "doc_count", "deleted_count",
 "deletes": file name or null, "files": {file name: size in bytes}}], "next_segment": int,
 "crc32": int}`` where ``crc32`` is the CRC-32 of the same object without its ``crc32`` key,
@@ -79,6 +84,8 @@ a manifest can still map its files.
 History
 =======
 1. First format: segments of array files, JSON manifests per generation.
+2. Per-field lexicons in TERM files; the ``english`` analyzer stems with Porter2
+   (Snowball English) instead of Porter, so version 1 indexes must be rebuilt.
 """
 
 from __future__ import annotations
@@ -95,8 +102,8 @@ import numpy.typing as npt
 from searchlib.errors import CorruptIndexError, IncompatibleFormatError
 from searchlib.storage import Directory
 
-FORMAT_VERSION = 1
-OLDEST_READABLE_VERSION = 1
+FORMAT_VERSION = 2
+OLDEST_READABLE_VERSION = 2
 MAGIC = b"SRCHLIB\x00"
 END_MAGIC = b"SLIB"
 MANIFEST_FORMAT = "searchlib-index"
@@ -120,6 +127,7 @@ FREQ_DTYPE = np.dtype("<u4")
 POSITION_DTYPE = np.dtype("<u4")
 LENGTH_DTYPE = np.dtype("<u4")
 OFFSET_DTYPE = np.dtype("<u8")
+LEXICON_TERM_DTYPE = np.dtype("<u4")
 BYTE_DTYPE = np.dtype("u1")
 
 _HEADER = struct.Struct("<8sI4s")
@@ -187,7 +195,7 @@ class ArrayFile:
         if not OLDEST_READABLE_VERSION <= version <= FORMAT_VERSION:
             raise IncompatibleFormatError(
                 f"{self.path} has format version {version}; this searchlib reads versions "
-                f"{OLDEST_READABLE_VERSION} to {FORMAT_VERSION}"
+                f"{OLDEST_READABLE_VERSION} to {FORMAT_VERSION}; rebuild the index from its sources"
             )
         if file_kind != kind:
             raise CorruptIndexError(self.path, f"holds {file_kind!r} data, expected {kind!r}")
@@ -282,7 +290,7 @@ def decode_manifest(data: bytes, path: str) -> dict[str, Any]:
     if not isinstance(version, int) or not OLDEST_READABLE_VERSION <= version <= FORMAT_VERSION:
         raise IncompatibleFormatError(
             f"{path} has format version {version}; this searchlib reads versions "
-            f"{OLDEST_READABLE_VERSION} to {FORMAT_VERSION}"
+            f"{OLDEST_READABLE_VERSION} to {FORMAT_VERSION}; rebuild the index from its sources"
         )
     stored_crc = body.pop("crc32", None)
     if stored_crc != _manifest_checksum(body):

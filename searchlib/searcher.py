@@ -23,12 +23,14 @@ import os
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import TracebackType
 from typing import Any, Literal
 
 import numpy as np
 
 from searchlib import highlight
+from searchlib.analysis import Analyzer
 from searchlib.errors import SchemaError, SearchlibError
 from searchlib.index import Index
 from searchlib.parser import QueryParser
@@ -143,6 +145,7 @@ class Searcher:
         )
         self.schema = self.index.schema
         self.analyzers = FieldAnalyzers(self.schema)
+        self._use_stored_lexicons()
         self.parser = QueryParser(self.schema, fields, self.analyzers)
         self.k1 = k1
         self.b = b
@@ -151,6 +154,21 @@ class Searcher:
         self._doc_freqs: dict[tuple[FieldSet, str], int] = {}
         self._total_lengths: dict[str, int] = {}
         self.is_closed = False
+
+    def _use_stored_lexicons(self) -> None:
+        """Let each costly analyzer look words up in the segments' lexicons first.
+
+        A query word or snippet word the index has seen then gets its stem from the
+        index, and ``searchlib query`` runs without importing NLTK.
+        """
+        fields_of: dict[int, tuple[Analyzer, list[str]]] = {}
+        for name in self.schema.text_fields():
+            analyzer = self.analyzers[name]
+            if analyzer.costly_from is not None:
+                fields_of.setdefault(id(analyzer), (analyzer, []))[1].append(name)
+        readers = list(self.readers)  # hits outlive close(); so does this look-up
+        for analyzer, names in fields_of.values():
+            analyzer.known_terms = partial(_known_term, readers, names)
 
     def __enter__(self) -> Searcher:
         return self
@@ -301,6 +319,16 @@ class Searcher:
             if best is None or _fragment_rank(fragment) > _fragment_rank(best):
                 best = fragment
         return best if best is not None else highlight.Fragment("", 0, 0, (), is_opening=True)
+
+
+def _known_term(readers: list[SegmentReader], fields: list[str], key: str) -> str | None:
+    """The term ``key`` became in the first segment and field that hold it."""
+    for reader in readers:
+        for name in fields:
+            term = reader.lexicon_term(name, key)
+            if term is not None:
+                return term
+    return None
 
 
 def _fragment_rank(fragment: highlight.Fragment) -> tuple[int, int, int]:

@@ -93,6 +93,7 @@ class _FieldBuffer:
     tokens: array[int] = field(default_factory=lambda: array("q"))  # term id, or -1 if dropped
     doc_ids: array[int] = field(default_factory=lambda: array("I"))
     token_counts: array[int] = field(default_factory=lambda: array("I"))
+    raw_words: set[str] = field(default_factory=set)  # for the lexicon, if the analyzer is costly
 
 
 class SegmentWriter:
@@ -157,7 +158,11 @@ class SegmentWriter:
         buffer = self._fields.get(name)
         if buffer is None:
             buffer = self._fields[name] = _FieldBuffer()
-        terms = self.analyzers[name].terms(value)
+        analyzer = self.analyzers[name]
+        words = analyzer.tokenizer.words(value)
+        terms = analyzer.map_words(words)
+        if analyzer.costly_from is not None:
+            buffer.raw_words.update(words)
         term_ids = buffer.term_ids
         get_id = term_ids.get
         ids = [-1 if t is None else get_id(t, -2) for t in terms]
@@ -187,6 +192,10 @@ class SegmentWriter:
             inverted = _invert(buffer, self.doc_count)
             for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start"):
                 term_arrays[f"{field_name}.{key}"] = inverted[key]
+            if buffer.raw_words:
+                lexicon = _lexicon(buffer, self.analyzers[field_name], inverted["term_rank"])
+                for key, values in lexicon.items():
+                    term_arrays[f"{field_name}.{key}"] = values
             for key in ("docs", "freqs", "positions"):
                 posting_arrays[f"{field_name}.{key}"] = inverted[key]
             if self.schema[field_name].is_text:
@@ -249,6 +258,32 @@ def _invert(buffer: _FieldBuffer, doc_count: int) -> dict[str, np.ndarray]:
         "freqs": freqs.astype(codec.FREQ_DTYPE),
         "positions": positions.astype(codec.POSITION_DTYPE),
         "lengths": lengths,
+        "term_rank": rank,
+    }
+
+
+def _lexicon(buffer: _FieldBuffer, analyzer: Analyzer, term_rank: np.ndarray) -> dict[str, np.ndarray]:
+    """What the analyzer's costly filters made of each word of the field, by lexicon key.
+
+    Keys are the field's raw words after the cheap filters (for ``english``: lowercased,
+    stop words gone), sorted by their UTF-8 bytes; each points at its term's index in the
+    field's dictionary. A query or snippet then finds a word's stem here, without NLTK.
+    """
+    term_of_key: dict[str, int] = {}
+    for word in buffer.raw_words:
+        key = analyzer.lexicon_key(word)
+        if key is None or key in term_of_key:
+            continue
+        term = analyzer.term(word)
+        if term is not None:
+            term_of_key[key] = buffer.term_ids[term]
+    keys = sorted((key.encode("utf-8", "surrogatepass"), term_id) for key, term_id in term_of_key.items())
+    key_bytes, key_offsets = codec.encode_terms([key for key, _ in keys])
+    term_ids = np.fromiter((term_id for _, term_id in keys), dtype=np.int64, count=len(keys))
+    return {
+        "lexicon_bytes": key_bytes,
+        "lexicon_offsets": key_offsets,
+        "lexicon_terms": term_rank[term_ids].astype(codec.LEXICON_TERM_DTYPE),
     }
 
 
@@ -306,23 +341,34 @@ class TermDictionary:
     SAMPLE_EVERY = 32
 
     def __init__(self, term_bytes: np.ndarray, term_offsets: np.ndarray, path: str) -> None:
-        self._bytes = term_bytes
-        self._offsets = term_offsets
         if len(term_offsets) == 0 or int(term_offsets[-1]) != len(term_bytes):
             raise CorruptIndexError(path, "term offsets do not match the term bytes")
+        self._offsets_array = term_offsets
+        # Plain memoryviews of the mapped arrays: indexing them yields Python ints and
+        # bytes several times faster than numpy scalars, and copies nothing up front.
+        self._bytes = memoryview(np.ascontiguousarray(term_bytes)).cast("B")
+        self._offsets = memoryview(np.ascontiguousarray(term_offsets, dtype=np.uint64)).cast("B").cast("Q")
         self._sample: list[bytes] | None = None
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
     def __getitem__(self, index: int) -> bytes:
-        return self._bytes[self._offsets[index] : self._offsets[index + 1]].tobytes()
+        offsets = self._offsets
+        return bytes(self._bytes[offsets[index] : offsets[index + 1]])
+
+    def _load_sample(self) -> list[bytes]:
+        every = self.SAMPLE_EVERY
+        starts = self._offsets_array[:-1:every].tolist()
+        ends = self._offsets_array[1::every].tolist()
+        data = self._bytes
+        return [bytes(data[start:end]) for start, end in zip(starts, ends)]
 
     def find(self, term: str) -> int:
         """The term's index, or -1 when the field does not hold it."""
         key = term.encode("utf-8", "surrogatepass")
         if self._sample is None:
-            self._sample = [self[i] for i in range(0, len(self), self.SAMPLE_EVERY)]
+            self._sample = self._load_sample()
         block = bisect_right(self._sample, key) - 1
         if block < 0:
             return -1
@@ -371,6 +417,7 @@ class SegmentReader:
             raise CorruptIndexError(self._store_file.path, "id column does not match the segment's size")
         self.live = self._read_live()
         self._dictionaries: dict[str, TermDictionary | None] = {}
+        self._lexicons: dict[str, TermDictionary | None] = {}
         self._block_cache: dict[int, list[bytes]] = {}
         self._term_indexes: dict[tuple[str, str], int] = {}
 
@@ -406,6 +453,34 @@ class SegmentReader:
                     term_bytes, offsets, self._terms_file.path
                 )
         return self._dictionaries[field_name]
+
+    def lexicon_term(self, field_name: str, key: str) -> str | None:
+        """The term a lexicon key (a word after the cheap filters) became in this field.
+
+        None when no document of the segment has the word in the field, or the field's
+        analyzer keeps no lexicon.
+        """
+        if field_name not in self._lexicons:
+            self._lexicons[field_name] = self._open_lexicon(field_name)
+        lexicon = self._lexicons[field_name]
+        at = -1 if lexicon is None else lexicon.find(key)
+        if at < 0:
+            return None
+        dictionary = self.dictionary(field_name)
+        term_index = int(self._terms_file[f"{field_name}.lexicon_terms"][at])
+        if dictionary is None or term_index >= len(dictionary):
+            raise CorruptIndexError(self._terms_file.path, f"lexicon of {field_name!r} points past its terms")
+        return dictionary[term_index].decode("utf-8", "surrogatepass")
+
+    def _open_lexicon(self, field_name: str) -> TermDictionary | None:
+        key_bytes = self._terms_file.get(f"{field_name}.lexicon_bytes")
+        if key_bytes is None:
+            return None
+        path = self._terms_file.path
+        lexicon = TermDictionary(key_bytes, self._terms_file[f"{field_name}.lexicon_offsets"], path)
+        if len(self._terms_file[f"{field_name}.lexicon_terms"]) != len(lexicon):
+            raise CorruptIndexError(path, f"lexicon of {field_name!r} has keys without terms")
+        return lexicon
 
     def term_index(self, field_name: str, term: str) -> int:
         """The term's index in the field's dictionary, or -1; recent look-ups are memoized."""

@@ -12,10 +12,10 @@ from searchlib.evaluation import DatasetError, load_dataset
 from tests.conftest import SHARED
 
 CRANFIELD = SHARED / "datasets" / "cranfield"
-#: Measured nDCG@10 on Cranfield with the defaults (BM25F over title and text, k1=0.9,
-#: b=0.4) is 0.3617; a ranking regression that costs more than about half a point fails
-#: the build.
-CRANFIELD_NDCG_FLOOR = 0.355
+#: Measured nDCG@10 on Cranfield with the defaults (BM25F over title and text, k1=1.2,
+#: b=0.75, Porter2 stems) is 0.3751; a ranking regression that costs more than half a
+#: point fails the build. The floor is also issue 3's target: the best peer's 0.369.
+CRANFIELD_NDCG_FLOOR = 0.370
 
 
 def test_cranfield_ndcg_stays_above_the_floor(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

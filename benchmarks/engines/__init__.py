@@ -37,7 +37,6 @@ Hits = list[tuple[str, float]]
 #: Engine key (as given to ``--engines``) -> "module:Class" under this package.
 ENGINES: dict[str, str] = {
     "searchlib": "searchlib:Searchlib",
-    "searchlib-defaults": "searchlib:SearchlibDefaults",
     "whoosh": "whoosh:Whoosh",
     "tantivy": "tantivy:Tantivy",
     "fts5": "fts5:Fts5",

@@ -1,4 +1,4 @@
-"""searchlib itself: with the peers' BM25 parameters, and with its own defaults."""
+"""searchlib itself, with the peers' BM25 parameters (also its defaults)."""
 
 from __future__ import annotations
 
@@ -19,14 +19,15 @@ class Searchlib(Engine):
         "fields": "two fields, title and text, both default query fields with boost 1, combined "
                   "the way the measured searchlib does it (BM25F since commit aea88d0; per-field "
                   "BM25 scores added before it)",
-        "analysis": "Unicode words, lowercase, searchlib's English stop list (155 words), "
-                    "NLTK Porter stemmer",
-        "bm25": "k1=1.2, b=0.75 (passed to Searcher)",
+        "analysis": "Unicode words, lowercase, searchlib's English stop list (153 words), "
+                    "NLTK Snowball English stemmer (Porter2)",
+        "bm25": f"k1={K1}, b={B} (passed to Searcher; searchlib's defaults are k1={DEFAULT_K1}, "
+                f"b={DEFAULT_B})",
         "stored": "id, title, text; positions indexed",
         "threads": "one (searchlib has no threads)",
         "timing": "index time includes searchlib's lazy first import of NLTK",
     }
-    #: Keyword arguments for ``Searcher``; empty means searchlib's defaults.
+    #: Keyword arguments for ``Searcher``.
     searcher_options: ClassVar[dict[str, Any]] = {"k1": K1, "b": B}
 
     def build(self, docs: Sequence[Doc]) -> None:
@@ -45,8 +46,3 @@ class Searchlib(Engine):
     def close(self) -> None:
         self.searcher.close()
 
-
-class SearchlibDefaults(Searchlib):
-    label = "searchlib (defaults)"
-    notes = {**Searchlib.notes, "bm25": f"searchlib's defaults (k1={DEFAULT_K1}, b={DEFAULT_B})"}
-    searcher_options: ClassVar[dict[str, Any]] = {}
