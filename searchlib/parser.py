@@ -16,6 +16,7 @@ Or(clauses=(Term(field='body', text='direct', boost=1.0), Term(field='body', tex
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from searchlib.errors import QueryError
@@ -45,7 +46,7 @@ class QueryParser:
             raise QueryError(f"a query must be a string, got {type(text).__name__}")
         clauses: list[Query] = []
         for group in self._field_groups():
-            terms = [t for t in self._analyzers[group[0]].terms(text) if t is not None]
+            terms = self._analyzers.query(group[0]).term_list(text)
             if len(group) == 1:
                 boost = self.schema[group[0]].boost
                 clauses.extend(Term(group[0], term, boost) for term in terms)
@@ -55,8 +56,9 @@ class QueryParser:
         return Or(clauses)
 
     def _field_groups(self) -> list[tuple[str, ...]]:
-        """The default fields grouped by analyzer, in the order they were given."""
+        """The default fields grouped by query analyzer, in the order they were given."""
         groups: dict[str, list[str]] = {}
         for name in self.fields:
-            groups.setdefault(self.schema[name].analyzer, []).append(name)
+            spec = json.dumps(self.schema[name].query_analyzer_spec, sort_keys=True)
+            groups.setdefault(spec, []).append(name)
         return [tuple(names) for names in groups.values()]

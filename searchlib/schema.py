@@ -19,11 +19,14 @@ True
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
-from searchlib.analysis import Analyzer, analyzer_from_spec, get_analyzer
+from searchlib.analysis import Analyzer, analyzer_from_spec, get_analyzer, is_known_analyzer
+from searchlib.analysis.presets import unknown_analyzer_error
 from searchlib.errors import SchemaError
 
 FieldKind = Literal["text", "id", "keyword", "stored"]
@@ -38,6 +41,10 @@ class Field:
     stored: bool = True
     analyzer: str = "keyword"
     boost: float = 1.0
+    analyzer_params: dict[str, Any] = dataclass_field(default_factory=dict)
+    #: A different analyzer for query text (None: the same as ``analyzer``).
+    query_analyzer: str | None = None
+    query_analyzer_params: dict[str, Any] = dataclass_field(default_factory=dict)
 
     @property
     def is_indexed(self) -> bool:
@@ -49,34 +56,77 @@ class Field:
         """Whether the field is analyzed full text (ranked, with positions)."""
         return self.kind == "text"
 
+    @property
+    def analyzer_spec(self) -> dict[str, Any]:
+        """The index-time analyzer as a JSON spec: name and parameters."""
+        return {"name": self.analyzer, "params": self.analyzer_params}
+
+    @property
+    def query_analyzer_spec(self) -> dict[str, Any]:
+        """The analyzer query text goes through (the index-time one unless set)."""
+        if self.query_analyzer is None:
+            return self.analyzer_spec
+        return {"name": self.query_analyzer, "params": self.query_analyzer_params}
+
     def make_analyzer(self) -> Analyzer:
-        """Build this field's analyzer from its stored name."""
-        return analyzer_from_spec({"name": self.analyzer})
+        """Build this field's index-time analyzer from its stored spec."""
+        return analyzer_from_spec(self.analyzer_spec)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if self.query_analyzer is None:
+            del data["query_analyzer"], data["query_analyzer_params"]
+        if not self.analyzer_params:
+            del data["analyzer_params"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any], name: str = "?") -> Field:
         if not isinstance(data, dict) or data.get("kind") not in _KINDS:
             raise SchemaError(f"field {name!r}: malformed definition {data!r}")
         try:
-            return cls(
+            field = cls(
                 kind=data["kind"],
                 stored=bool(data.get("stored", True)),
                 analyzer=str(data.get("analyzer", "keyword")),
                 boost=float(data.get("boost", 1.0)),
+                analyzer_params=dict(data.get("analyzer_params") or {}),
+                query_analyzer=None if data.get("query_analyzer") is None else str(data["query_analyzer"]),
+                query_analyzer_params=dict(data.get("query_analyzer_params") or {}),
             )
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"field {name!r}: malformed definition {data!r}") from exc
+        for analyzer_name in (field.analyzer, field.query_analyzer):
+            if analyzer_name is not None and not is_known_analyzer(analyzer_name):
+                raise unknown_analyzer_error(analyzer_name, f" (named by field {name!r})")
+        return field
 
 
-def TEXT(analyzer: str = "english", *, stored: bool = True, boost: float = 1.0) -> Field:  # noqa: N802
-    """Full text, analyzed with the named analyzer (``english`` by default)."""
-    get_analyzer(analyzer)  # fail now, naming the analyzer, not at the first document
+def TEXT(  # noqa: N802
+    analyzer: str = "english",
+    *,
+    stored: bool = True,
+    boost: float = 1.0,
+    analyzer_params: dict[str, Any] | None = None,
+    query_analyzer: str | None = None,
+    query_analyzer_params: dict[str, Any] | None = None,
+) -> Field:
+    """Full text, analyzed with the named analyzer (``english`` by default).
+
+    ``analyzer_params`` are passed to the analyzer's factory (and stored in the index as
+    JSON); ``query_analyzer`` optionally analyzes query text differently (e.g. index
+    with ``edge_ngram``, query with ``standard``).
+    """
+    get_analyzer(analyzer, **(analyzer_params or {}))  # fail now, naming the analyzer
+    if query_analyzer is not None:
+        get_analyzer(query_analyzer, **(query_analyzer_params or {}))
     if boost <= 0:
         raise SchemaError(f"boost must be positive, got {boost}")
-    return Field("text", stored=stored, analyzer=analyzer, boost=boost)
+    return Field(
+        "text", stored=stored, analyzer=analyzer, boost=boost,
+        analyzer_params=dict(analyzer_params or {}), query_analyzer=query_analyzer,
+        query_analyzer_params=dict(query_analyzer_params or {}),
+    )
 
 
 def ID(*, stored: bool = True) -> Field:  # noqa: N802
@@ -95,23 +145,31 @@ def STORED() -> Field:  # noqa: N802
 
 
 class FieldAnalyzers(Mapping[str, Analyzer]):
-    """The analyzer of each field of a schema, built on first use.
+    """The index-time analyzer of each field (``analyzers[name]``) and its query-time
+    one (``analyzers.query(name)``), built on first use.
 
-    Fields that name the same analyzer share one instance, so its term cache serves them
-    all (a word stemmed for ``title`` is not stemmed again for ``body``). The schema may
-    grow while this is in use; new fields are looked up when first asked for.
+    Fields whose analyzers have the same name and parameters share one instance, so its
+    term cache serves them all (a word stemmed for ``title`` is not stemmed again for
+    ``body``). The schema may grow while this is in use.
     """
 
     def __init__(self, schema: Schema) -> None:
         self._schema = schema
-        self._by_name: dict[str, Analyzer] = {}
+        self._by_spec: dict[str, Analyzer] = {}
+
+    def _build(self, spec: dict[str, Any]) -> Analyzer:
+        key = json.dumps(spec, sort_keys=True)
+        analyzer = self._by_spec.get(key)
+        if analyzer is None:
+            analyzer = self._by_spec[key] = analyzer_from_spec(spec)
+        return analyzer
 
     def __getitem__(self, field_name: str) -> Analyzer:
-        definition = self._schema[field_name]
-        analyzer = self._by_name.get(definition.analyzer)
-        if analyzer is None:
-            analyzer = self._by_name[definition.analyzer] = definition.make_analyzer()
-        return analyzer
+        return self._build(self._schema[field_name].analyzer_spec)
+
+    def query(self, field_name: str) -> Analyzer:
+        """The analyzer for query text on ``field_name``."""
+        return self._build(self._schema[field_name].query_analyzer_spec)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._schema.fields)

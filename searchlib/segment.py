@@ -93,6 +93,8 @@ class _FieldBuffer:
     tokens: array[int] = field(default_factory=lambda: array("q"))  # term id, or -1 if dropped
     doc_ids: array[int] = field(default_factory=lambda: array("I"))
     token_counts: array[int] = field(default_factory=lambda: array("I"))
+    positions: array[int] = field(default_factory=lambda: array("I"))  # one per token
+    overlaps: array[int] = field(default_factory=lambda: array("I"))  # stacked tokens per doc
     raw_words: set[str] = field(default_factory=set)  # for the lexicon, if the analyzer is costly
 
 
@@ -159,10 +161,18 @@ class SegmentWriter:
         if buffer is None:
             buffer = self._fields[name] = _FieldBuffer()
         analyzer = self.analyzers[name]
-        words = analyzer.tokenizer.words(value)
-        terms = analyzer.map_words(words)
-        if analyzer.costly_from is not None:
-            buffer.raw_words.update(words)
+        if analyzer.is_fast:  # a term (or None) per position
+            words = analyzer.tokenizer.words(value)
+            terms = analyzer.map_words(words)
+            buffer.positions.extend(range(len(terms)))
+            buffer.overlaps.append(0)
+            if analyzer.costly_from is not None:
+                buffer.raw_words.update(words)
+        else:  # tokens may share a position (synonyms)
+            tokens = list(analyzer.tokens(value))
+            terms = [token.text for token in tokens]
+            buffer.positions.extend(token.pos for token in tokens)
+            buffer.overlaps.append(len(tokens) - len({token.pos for token in tokens}))
         term_ids = buffer.term_ids
         get_id = term_ids.get
         ids = [-1 if t is None else get_id(t, -2) for t in terms]
@@ -219,12 +229,15 @@ def _invert(buffer: _FieldBuffer, doc_count: int) -> dict[str, np.ndarray]:
     tokens = np.frombuffer(buffer.tokens, dtype=np.int64) if buffer.tokens else np.zeros(0, np.int64)
     doc_ids = np.frombuffer(buffer.doc_ids, dtype=np.uint32) if buffer.doc_ids else np.zeros(0, np.uint32)
     counts = np.frombuffer(buffer.token_counts, dtype=np.uint32) if buffer.token_counts else np.zeros(0, np.uint32)
+    positions = np.frombuffer(buffer.positions, dtype=np.uint32) if buffer.positions else np.zeros(0, np.uint32)
+    overlaps = np.frombuffer(buffer.overlaps, dtype=np.uint32) if buffer.overlaps else np.zeros(0, np.uint32)
     token_docs = np.repeat(doc_ids, counts)
-    starts = np.repeat(np.cumsum(counts, dtype=np.int64) - counts, counts)
-    positions = np.arange(len(tokens), dtype=np.int64) - starts
     kept = tokens >= 0
     tokens, token_docs, positions = tokens[kept], token_docs[kept], positions[kept]
-    lengths = np.bincount(token_docs, minlength=doc_count).astype(codec.LENGTH_DTYPE)
+    # A field's length counts positions, not stacked synonyms (as Lucene discounts overlaps).
+    lengths = np.bincount(token_docs, minlength=doc_count)
+    np.subtract.at(lengths, doc_ids, overlaps)
+    lengths = lengths.astype(codec.LENGTH_DTYPE)
 
     # Term ids were handed out in first-seen order; the dictionary is sorted by bytes.
     vocabulary = [term.encode("utf-8", "surrogatepass") for term in buffer.term_ids]
@@ -346,8 +359,8 @@ class TermDictionary:
         self._offsets_array = term_offsets
         # Plain memoryviews of the mapped arrays: indexing them yields Python ints and
         # bytes several times faster than numpy scalars, and copies nothing up front.
-        self._bytes = memoryview(np.ascontiguousarray(term_bytes)).cast("B")
-        self._offsets = memoryview(np.ascontiguousarray(term_offsets, dtype=np.uint64)).cast("B").cast("Q")
+        self._bytes = np.ascontiguousarray(term_bytes).data.cast("B")
+        self._offsets = np.ascontiguousarray(term_offsets, dtype=np.uint64).data.cast("B").cast("Q")
         self._sample: list[bytes] | None = None
 
     def __len__(self) -> int:

@@ -1,0 +1,210 @@
+"""The analyzer: a tokenizer and its filters, with the cached fast path indexing runs on.
+
+Fast path
+---------
+When every filter maps one token to at most one token by its text alone (all but
+synonyms do), the chain is a function of the raw word. :meth:`Analyzer.terms` then
+tokenizes with the tokenizer's single regex pass and maps each raw word through a
+cache to its final term: one dict lookup per token, and the filters (a stemmer costs
+tens of microseconds a word) run once per distinct word. The cache is bounded: it is
+emptied when it passes ``cache_size`` entries, so a corpus with millions of distinct
+words cannot grow it without limit; :meth:`Analyzer.cache_stats` reports its hit rate.
+
+General path
+------------
+:meth:`Analyzer.tokens` yields :class:`Token` objects with positions and offsets and
+runs every kind of filter, including those that add tokens (synonyms). For a chain the
+fast path can run, both paths give the same terms at the same positions; the tests
+check that on arbitrary Unicode.
+
+Positions count tokens from the tokenizer, so a dropped stop word leaves a gap:
+"talks with Hamas" gives ``talk`` at 0 and ``hamas`` at 2, which keeps phrases honest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Callable
+
+from searchlib.analysis.tokens import DROPPED, StreamFilter, Token, TokenFilter, Tokenizer
+from searchlib.errors import AnalyzerError
+
+AnyFilter = TokenFilter | StreamFilter
+
+
+class Analyzer:
+    """A tokenizer and a chain of filters, with a bounded per-word term cache.
+
+    Parameters
+    ----------
+    tokenizer:
+        Splits the text into raw tokens.
+    filters:
+        Applied in order; a per-token filter returning ``None`` drops the token.
+    cache_size:
+        Most raw words the fast path remembers before its cache is emptied.
+    """
+
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        filters: Iterable[AnyFilter] = (),
+        *,
+        cache_size: int = 500_000,
+    ) -> None:
+        if not isinstance(tokenizer, Tokenizer):
+            raise AnalyzerError(
+                f"an analyzer must start with a tokenizer, not {type(tokenizer).__name__}"
+            )
+        self.tokenizer = tokenizer
+        self.filters: list[AnyFilter] = list(filters)
+        for item in self.filters:
+            if isinstance(item, Tokenizer):
+                raise AnalyzerError(
+                    f"{type(item).__name__} is a tokenizer; only the first step of a chain may be one"
+                )
+            if not isinstance(item, (TokenFilter, StreamFilter)):
+                raise AnalyzerError(f"{type(item).__name__} is not a token filter")
+        self.cache_size = cache_size
+        #: The name and JSON parameters this analyzer was built from (set by get_analyzer).
+        self.spec: dict[str, Any] | None = None
+        #: Whether the cached fast path applies (no filter adds tokens).
+        self.is_fast = all(isinstance(item, TokenFilter) for item in self.filters)
+        costly = [i for i, item in enumerate(self.filters) if getattr(item, "costly", False)]
+        #: Where the costly part of the chain starts; None when nothing is costly or the
+        #: chain is not fast (a lexicon maps one word to one term).
+        self.costly_from: int | None = costly[0] if costly and self.is_fast else None
+        #: Optional look-up of what the costly filters make of a lexicon key (see
+        #: :meth:`lexicon_key`): an index's stored lexicon, so that query words and
+        #: snippets need not import or run a stemmer. Returns None when it does not know.
+        self.known_terms: Callable[[str], str | None] | None = None
+        self._cache: dict[str, str | None] = {}
+        self._lookups = 0
+        self._misses = 0
+
+    def __or__(self, other: AnyFilter) -> Analyzer:
+        return Analyzer(self.tokenizer, [*self.filters, other], cache_size=self.cache_size)
+
+    # --- one word ---------------------------------------------------------------------
+
+    def term_for(self, raw: str) -> str | None:
+        """Run one raw token through the per-token filters, uncached."""
+        return _run_filters(raw, self.filters)
+
+    def lexicon_key(self, raw: str) -> str | None:
+        """A raw token after the cheap filters that precede the costly ones (a stemmer).
+
+        An index stores, per segment and field, the term each such key became, so a
+        word already indexed is analyzed again without the costly filters. None when a
+        cheap filter drops the token (a stop word), or when the chain has nothing costly.
+        """
+        if self.costly_from is None:
+            return None
+        return _run_filters(raw, self.filters[: self.costly_from])
+
+    def costly_term(self, key: str) -> str | None:
+        """What the costly filters make of a lexicon key."""
+        return _run_filters(key, self.filters[self.costly_from :])
+
+    def term(self, raw: str) -> str | None:
+        """The term of one raw token, through the cache (fast chains only)."""
+        self._lookups += 1
+        cache = self._cache
+        return cache[raw] if raw in cache else self._remember(raw)
+
+    def _remember(self, raw: str) -> str | None:
+        self._misses += 1
+        if len(self._cache) >= self.cache_size:
+            self._cache.clear()
+        if self.costly_from is None:
+            term = self.term_for(raw)
+        else:
+            key = self.lexicon_key(raw)
+            term = DROPPED
+            if key is not None:
+                term = self.known_terms(key) if self.known_terms is not None else None
+                if term is None:
+                    term = self.costly_term(key)
+        self._cache[raw] = term
+        return term
+
+    # --- whole texts ------------------------------------------------------------------
+
+    def terms(self, text: str) -> list[str | None]:
+        """Fast path: the term of each raw token in order, ``None`` where dropped.
+
+        The list index is the token's position. Only for fast chains (``is_fast``).
+        """
+        if not self.is_fast:
+            raise AnalyzerError(f"{self!r} adds tokens, so it has no fast path; use tokens()")
+        return self.map_words(self.tokenizer.words(text))
+
+    def map_words(self, words: list[str]) -> list[str | None]:
+        """Map raw tokens to terms through the cache (one dict lookup per token)."""
+        if not self.filters:  # nothing to map: the raw tokens are the terms
+            return list(words)
+        cache_get = self._cache.get
+        missing = object()
+        mapped: list[Any] = [cache_get(word, missing) for word in words]
+        self._lookups += len(words)
+        if missing in mapped:
+            cache = self._cache
+            for index, value in enumerate(mapped):
+                if value is missing:
+                    word = words[index]  # may have been cached by an earlier miss here
+                    mapped[index] = cache[word] if word in cache else self._remember(word)
+        return mapped
+
+    def term_list(self, text: str) -> list[str]:
+        """The terms of ``text`` in order, dropped tokens left out (either path)."""
+        if self.is_fast:
+            return [term for term in self.terms(text) if term is not None]
+        return [token.text for token in self.tokens(text)]
+
+    def tokens(self, text: str, *, cached: bool = True) -> Iterator[Token]:
+        """General path: tokens with positions and source offsets, dropped ones left out.
+
+        ``cached=False`` runs every filter on every token, bypassing the word cache (the
+        reference the fast path is tested against).
+        """
+        stream: Iterable[Token] = self.tokenizer.tokens(text)
+        if self.is_fast and cached:
+            return self._cached_tokens(stream)
+        for item in self.filters:
+            stream = item.apply(stream) if isinstance(item, StreamFilter) else _map_tokens(item, stream)
+        return iter(stream)
+
+    def _cached_tokens(self, stream: Iterable[Token]) -> Iterator[Token]:
+        for token in stream:
+            term = self.term(token.text)
+            if term is not None:
+                yield Token(term, token.pos, token.start, token.end)
+
+    def cache_stats(self) -> dict[str, float]:
+        """Lookups, misses, hit rate and current size of the fast-path cache."""
+        hit_rate = 1.0 - self._misses / self._lookups if self._lookups else 0.0
+        return {
+            "lookups": self._lookups,
+            "misses": self._misses,
+            "hit_rate": hit_rate,
+            "size": len(self._cache),
+        }
+
+    def __repr__(self) -> str:
+        return " | ".join(repr(part) for part in [self.tokenizer, *self.filters])
+
+
+def _run_filters(term: str, filters: Iterable[AnyFilter]) -> str | None:
+    for token_filter in filters:
+        mapped = token_filter.map_term(term)  # type: ignore[union-attr]
+        if mapped is None:
+            return DROPPED
+        term = mapped
+    return term
+
+
+def _map_tokens(token_filter: TokenFilter, stream: Iterable[Token]) -> Iterator[Token]:
+    for token in stream:
+        term = token_filter.map_term(token.text)
+        if term is not None:
+            yield Token(term, token.pos, token.start, token.end)

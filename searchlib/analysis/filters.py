@@ -1,0 +1,223 @@
+"""Token filters: case, diacritics, stop words, possessives, length, stems and synonyms.
+
+Every filter here but :class:`SynonymFilter` maps one token's text to one output (or
+drops it), so an analyzer can cache a whole chain of them per raw word.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cache, lru_cache
+from pathlib import Path
+
+from searchlib.analysis.tokens import DROPPED, StreamFilter, Token, TokenFilter
+from searchlib.errors import AnalyzerError
+
+#: The languages NLTK's Snowball stemmer has (``SnowballStemmer.languages`` without its
+#: "porter" alias). Listed here so naming one needs no NLTK import; a test keeps the two
+#: lists equal.
+SNOWBALL_LANGUAGES: tuple[str, ...] = (
+    "arabic", "danish", "dutch", "english", "finnish", "french", "german", "hungarian",
+    "italian", "norwegian", "portuguese", "romanian", "russian", "spanish", "swedish",
+)
+
+
+def _check_language(language: str, what: str) -> str:
+    if language not in SNOWBALL_LANGUAGES:
+        raise AnalyzerError(
+            f"no {what} for language {language!r}; languages: {', '.join(SNOWBALL_LANGUAGES)}"
+        )
+    return language
+
+
+class LowercaseFilter(TokenFilter):
+    """Unicode case folding, then NFC: ``Straße`` and ``STRASSE`` both become ``strasse``,
+    and a decomposed ``é`` (e + combining accent) becomes the composed one."""
+
+    def map_term(self, term: str) -> str | None:
+        folded = term.casefold()
+        return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
+
+
+#: Latin letters that do not decompose into an ASCII letter plus marks.
+_FOLD_SPECIAL = str.maketrans({
+    "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH",
+    "ı": "i", "ħ": "h", "Ħ": "H", "ŀ": "l", "Ŀ": "L", "ŧ": "t", "Ŧ": "T",
+})
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    special = char.translate(_FOLD_SPECIAL)
+    if special != char:
+        return special
+    decomposed = unicodedata.normalize("NFKD", char)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Only fold into ASCII: kana with voicing marks or Hangul syllables also decompose,
+    # and stripping their marks would change the word.
+    return base if base and base.isascii() else char
+
+
+class ASCIIFoldingFilter(TokenFilter):
+    """Folds accented and other Latin letters to ASCII: ``café`` matches ``cafe``,
+    ``Øresund`` matches ``Oresund``. Letters of other scripts are left as they are."""
+
+    def map_term(self, term: str) -> str | None:
+        if term.isascii():
+            return term
+        return "".join(_fold_char(char) for char in term)
+
+
+@cache
+def english_stop_words() -> frozenset[str]:
+    """The English stop list shipped in ``searchlib/data/stopwords_en.txt``."""
+    # Read beside this package rather than through importlib.resources, whose import
+    # alone costs ~15 ms of every `searchlib query`.
+    path = Path(__file__).resolve().parent.parent / "data" / "stopwords_en.txt"
+    text = path.read_text("utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+@cache
+def stop_words(language: str) -> frozenset[str]:
+    """The stop list of a Snowball language (English shipped; others from ``stop-words``)."""
+    _check_language(language, "stop list")
+    if language == "english":
+        return english_stop_words()
+    from stop_words import get_stop_words
+
+    return frozenset(unicodedata.normalize("NFC", word.casefold()) for word in get_stop_words(language))
+
+
+class StopFilter(TokenFilter):
+    """Drops stop words: ``words`` if given, else the list of ``language``.
+
+    Compare after lowercasing: the lists are lowercase.
+    """
+
+    def __init__(self, words: Iterable[str] | None = None, *, language: str = "english") -> None:
+        self.words = frozenset(words) if words is not None else stop_words(language)
+
+    def map_term(self, term: str) -> str | None:
+        return DROPPED if term in self.words else term
+
+
+class PossessiveFilter(TokenFilter):
+    """Strips an English possessive: ``Israel's`` and ``Israel’s`` give ``Israel``, and
+    ``students'`` gives ``students``. Other apostrophes are written straight (``don’t``
+    gives ``don't``), so one stop list and one stem serve both spellings."""
+
+    def map_term(self, term: str) -> str | None:
+        if "’" in term:
+            term = term.replace("’", "'")
+        if term[-2:] in ("'s", "'S"):
+            term = term[:-2]
+        elif term[-1:] == "'":
+            term = term[:-1]
+        return term or DROPPED
+
+
+class LengthFilter(TokenFilter):
+    """Drops tokens shorter than ``min_length`` or longer than ``max_length`` characters."""
+
+    def __init__(self, min_length: int = 1, max_length: int = 255) -> None:
+        if not 0 <= min_length <= max_length:
+            raise AnalyzerError(f"length bounds need 0 <= min <= max, got {min_length} and {max_length}")
+        self.min_length, self.max_length = min_length, max_length
+
+    def map_term(self, term: str) -> str | None:
+        return term if self.min_length <= len(term) <= self.max_length else DROPPED
+
+
+class StemFilter(TokenFilter):
+    """Base of the NLTK stemmers: the stemmer is built on first use and memoized.
+
+    NLTK takes a quarter of a second to import, so it is imported only when a word misses
+    every cache: the analyzer's, this filter's memo, and the per-segment lexicon an index
+    stores (see ``Analyzer.known_terms``).
+    """
+
+    costly = True
+
+    def __init__(self, memo_size: int = 200_000) -> None:
+        self._memo_size = memo_size
+        self._stem: Callable[[str], str] | None = None
+
+    def _make_stemmer(self) -> Callable[[str], str]:
+        raise NotImplementedError
+
+    def map_term(self, term: str) -> str | None:
+        if self._stem is None:
+            self._stem = lru_cache(maxsize=self._memo_size)(self._make_stemmer())
+        return self._stem(term) or term
+
+
+class PorterStemFilter(StemFilter):
+    """NLTK's Porter stemmer: ``talks``, ``talking`` and ``talked`` become ``talk``."""
+
+    def _make_stemmer(self) -> Callable[[str], str]:
+        from nltk.stem.porter import PorterStemmer
+
+        stem: Callable[[str], str] = PorterStemmer().stem
+        return stem
+
+
+class SnowballStemFilter(StemFilter):
+    """NLTK's Snowball stemmer for ``language`` (for English, Porter2).
+
+    Porter2 revises the original Porter rules ("generously" gives ``generous``, not
+    ``gener``; "dying" gives ``die``) and is about a third faster in NLTK.
+    """
+
+    def __init__(self, language: str = "english", memo_size: int = 200_000) -> None:
+        super().__init__(memo_size)
+        self.language = _check_language(language, "Snowball stemmer")
+
+    def _make_stemmer(self) -> Callable[[str], str]:
+        from nltk.stem.snowball import SnowballStemmer
+
+        stem: Callable[[str], str] = SnowballStemmer(self.language).stem
+        return stem
+
+    def __repr__(self) -> str:
+        return f"SnowballStemFilter({self.language!r})"
+
+
+class LancasterStemFilter(StemFilter):
+    """NLTK's Lancaster (Paice/Husk) stemmer: more aggressive than Porter."""
+
+    def _make_stemmer(self) -> Callable[[str], str]:
+        from nltk.stem.lancaster import LancasterStemmer
+
+        stem: Callable[[str], str] = LancasterStemmer().stem
+        return stem
+
+
+class SynonymFilter(StreamFilter):
+    """Adds each token's synonyms from a user mapping at the token's own position.
+
+    ``{"car": ["automobile", "auto"]}`` makes "car" also match "automobile" and "auto"
+    (and, at query time, a phrase through any of them). Keys are matched against the
+    token as the chain has it at this point (after lowercasing, if that came first).
+    The mapping is one-directional; list both ways for symmetric synonyms.
+    """
+
+    def __init__(self, mapping: Mapping[str, Sequence[str]]) -> None:
+        if not isinstance(mapping, Mapping) or not all(
+            isinstance(key, str) and not isinstance(values, str) and all(isinstance(v, str) and v for v in values)
+            for key, values in mapping.items()
+        ):
+            raise AnalyzerError("synonyms must map each word to a list of non-empty words")
+        self.mapping = {key: list(values) for key, values in mapping.items()}
+
+    def apply(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        mapping = self.mapping
+        for token in tokens:
+            yield token
+            for synonym in mapping.get(token.text, ()):
+                if synonym != token.text:
+                    yield Token(synonym, token.pos, token.start, token.end)
