@@ -80,6 +80,84 @@ def query_command(text: str, index_dir: str | None, limit: int, as_json: bool) -
         _fail("no matches", status=1)
 
 
+@main.command("analyze")
+@click.argument("text")
+@click.option("--analyzer", "analyzer_name", default=None, help="A named analyzer [default: english].")
+@click.option("--param", "params", multiple=True, metavar="KEY=JSON",
+              help='An analyzer parameter, e.g. --param stemmer=\'"porter"\' or --param max_size=5.')
+@click.option("--index", "index_dir", default=None, help="Use a field's analyzer from this index.")
+@click.option("--field", "field_name", default=None, help="The field whose analyzer to use (with --index).")
+@click.option("--query", "for_query", is_flag=True, help="Use the field's query-time analyzer.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def analyze_command(
+    text: str, analyzer_name: str | None, params: tuple[str, ...], index_dir: str | None,
+    field_name: str | None, for_query: bool, as_json: bool,
+) -> None:
+    """Show the tokens an analyzer makes of TEXT: term, position and source offsets."""
+    from searchlib.highlight import printable
+
+    try:
+        analyzer = _chosen_analyzer(analyzer_name, params, index_dir, field_name, for_query)
+        tokens = list(analyzer.tokens(text))
+    except SearchlibError as exc:
+        _fail(str(exc))
+    rows = [
+        {"term": _displayable(t.text), "position": t.pos, "start": t.start, "end": t.end,
+         "source": _displayable(text[t.start : t.end])}
+        for t in tokens
+    ]
+    if as_json:
+        document = {"analyzer": analyzer.spec or repr(analyzer), "text": _displayable(text), "tokens": rows}
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{'pos':>4} {'start':>6} {'end':>6}  term -> source", err=True)
+    for row in rows:
+        click.echo(f"{row['position']:>4} {row['start']:>6} {row['end']:>6}  "
+                   f"{printable(row['term'])} -> {printable(row['source'])}")
+
+
+def _chosen_analyzer(
+    name: str | None, params: tuple[str, ...], index_dir: str | None, field_name: str | None, for_query: bool
+) -> Any:
+    from searchlib.analysis import get_analyzer
+
+    if index_dir is None:
+        if field_name is not None or for_query:
+            raise click.UsageError("--field and --query need --index")
+        return get_analyzer(name or "english", **_parse_params(params))
+    if name is not None or params:
+        raise click.UsageError("give either --analyzer (with --param) or --index with --field, not both")
+    from searchlib.index import Index
+    from searchlib.schema import FieldAnalyzers
+
+    schema = Index.open(index_dir).schema
+    text_fields = schema.text_fields()
+    if field_name is None:
+        raise click.UsageError(f"--index needs --field; text fields: {', '.join(text_fields) or 'none'}")
+    if field_name not in text_fields:
+        raise click.UsageError(f"{field_name!r} is not a text field of the index; text fields: {', '.join(text_fields) or 'none'}")
+    analyzers = FieldAnalyzers(schema)
+    return analyzers.query(field_name) if for_query else analyzers[field_name]
+
+
+def _parse_params(params: tuple[str, ...]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.UsageError(f"--param {item!r}: expected KEY=JSON, e.g. max_size=5")
+        try:
+            parsed[key] = json.loads(value)
+        except ValueError:
+            parsed[key] = value  # a bare word is a string: stemmer=porter
+    return parsed
+
+
+def _displayable(text: str) -> str:
+    """``text`` with lone surrogates (undecodable bytes of the command line) as U+FFFD."""
+    return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
+
+
 @main.command("eval")
 @click.argument("dataset", type=click.Path(path_type=str))
 @click.option("--index", "index_dir", default=None, help="Use (or build) this index instead of a temporary one.")
