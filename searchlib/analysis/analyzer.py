@@ -78,7 +78,7 @@ class Analyzer:
         #: :meth:`lexicon_key`): an index's stored lexicon, so that query words and
         #: snippets need not import or run a stemmer. Returns None when it does not know.
         self.known_terms: Callable[[str], str | None] | None = None
-        self._cache: dict[str, str | None] = {}
+        self._cache = _TermCache(self._remember)
         self._lookups = 0
         self._misses = 0
 
@@ -109,8 +109,7 @@ class Analyzer:
     def term(self, raw: str) -> str | None:
         """The term of one raw token, through the cache (fast chains only)."""
         self._lookups += 1
-        cache = self._cache
-        return cache[raw] if raw in cache else self._remember(raw)
+        return self._cache[raw]
 
     def _remember(self, raw: str) -> str | None:
         self._misses += 1
@@ -143,17 +142,9 @@ class Analyzer:
         """Map raw tokens to terms through the cache (one dict lookup per token)."""
         if not self.filters:  # nothing to map: the raw tokens are the terms
             return list(words)
-        cache_get = self._cache.get
-        missing = object()
-        mapped: list[Any] = [cache_get(word, missing) for word in words]
         self._lookups += len(words)
-        if missing in mapped:
-            cache = self._cache
-            for index, value in enumerate(mapped):
-                if value is missing:
-                    word = words[index]  # may have been cached by an earlier miss here
-                    mapped[index] = cache[word] if word in cache else self._remember(word)
-        return mapped
+        # A hit is one C-level dict lookup; a miss calls _remember via __missing__.
+        return list(map(self._cache.__getitem__, words))
 
     def term_list(self, text: str) -> list[str]:
         """The terms of ``text`` in order, dropped tokens left out (either path)."""
@@ -192,6 +183,17 @@ class Analyzer:
 
     def __repr__(self) -> str:
         return " | ".join(repr(part) for part in [self.tokenizer, *self.filters])
+
+
+class _TermCache(dict[str, "str | None"]):
+    """Raw word -> term. A missing word is computed by ``compute``, which stores it."""
+
+    def __init__(self, compute: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, raw: str) -> str | None:
+        return self._compute(raw)
 
 
 def _run_filters(term: str, filters: Iterable[AnyFilter]) -> str | None:

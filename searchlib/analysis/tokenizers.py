@@ -24,18 +24,46 @@ Offsets count Python string indices (code points), so ``text[start:end]`` is the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import regex
 
+from searchlib.analysis._marks import ASTRAL_MARKS, BMP_MARKS
 from searchlib.analysis.tokens import Token, Tokenizer
 from searchlib.errors import AnalyzerError
 
 _CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
-_WORD_CHAR = rf"[\w--[{_CJK}]]"
-#: Words as described in the module docstring, or a run of CJK characters.
-_WORD = rf"{_WORD_CHAR}+(?:['’]{_WORD_CHAR}+)*"
-_WORD_OR_CJK_RUN = regex.compile(rf"{_WORD}|[{_CJK}]+", regex.V1)
+
+# Words are ``\w`` runs of the standard library's ``re`` (letters and digits of every
+# script, underscore) plus combining marks, which ``re`` leaves out of ``\w``. ``re`` is
+# used for its speed; which of three equivalent patterns runs depends on the text:
+# ASCII text (most documents), text without marks, and text with some (rare: decomposed
+# accents, Devanagari, Arabic vowel signs), whose large class is slow to test.
+_ASCII_WORD = re.compile(r"\w+(?:'\w+)*", re.ASCII)
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+_MARKED_WORD_CHAR = f"[\\w{BMP_MARKS}{ASTRAL_MARKS}]"
+_MARKED_WORD = re.compile(rf"{_MARKED_WORD_CHAR}+(?:['’]{_MARKED_WORD_CHAR}+)*")
+_BMP_MARK = re.compile(f"[{BMP_MARKS}]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _word_pattern(text: str) -> re.Pattern[str]:
+    if text.isascii():
+        return _ASCII_WORD
+    if _BMP_MARK.search(text) or _ASTRAL.search(text):
+        return _MARKED_WORD
+    return _WORD
+
+
+#: A superset of the code points of CJK scripts (and their punctuation): text without
+#: any of them cannot hold a CJK run. Text with some goes the careful way, by script.
+_MAYBE_CJK = re.compile(
+    "[\u1100-\u11ff\u2e80-\ua4cf\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
+    "\U00016fe0-\U0001b2ff\U00020000-\U0003ffff]"
+)
+#: Within a word, a CJK run or a stretch of anything else (by Unicode script).
+_CJK_RUN_OR_OTHER = regex.compile(rf"([{_CJK}]+)|[^{_CJK}]+", regex.V1)
 _CJK_CHAR = regex.compile(rf"[{_CJK}]", regex.V1)
 
 
@@ -46,28 +74,47 @@ def _cjk_bigrams(run: str) -> list[str]:
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
 
+def _may_hold_cjk(text: str) -> bool:
+    return not text.isascii() and _MAYBE_CJK.search(text) is not None
+
+
+def _split_cjk(word: str, start: int) -> Iterator[tuple[str, int]]:
+    """A word's pieces with their offsets: CJK runs as bigrams, the rest as words
+    (apostrophes left at a piece's edge by the split are dropped, as at a word's)."""
+    for piece in _CJK_RUN_OR_OTHER.finditer(word):
+        if piece.group(1):
+            for offset, gram in enumerate(_cjk_bigrams(piece.group(1))):
+                yield gram, start + piece.start() + offset
+        else:
+            text = piece.group()
+            stripped = text.strip("'’")
+            if stripped:
+                yield stripped, start + piece.start() + text.index(stripped)
+
+
 class UnicodeWordTokenizer(Tokenizer):
     """Words of every script, with CJK bigrams (see the module docstring for the rules)."""
 
     def words(self, text: str) -> list[str]:
-        words: list[str] = _WORD_OR_CJK_RUN.findall(text)
-        if not _CJK_CHAR.search(text):  # the common case: one regex pass, done
+        words: list[str] = _word_pattern(text).findall(text)
+        if not _may_hold_cjk(text):  # the common case: one regex pass, done
             return words
         expanded: list[str] = []
         for word in words:
-            if _CJK_CHAR.match(word):
-                expanded.extend(_cjk_bigrams(word))
+            if _CJK_CHAR.search(word):
+                expanded.extend(piece for piece, _ in _split_cjk(word, 0))
             else:
                 expanded.append(word)
         return expanded
 
     def tokens(self, text: str) -> Iterator[Token]:
+        check_cjk = _may_hold_cjk(text)
         pos = 0
-        for match in _WORD_OR_CJK_RUN.finditer(text):
+        for match in _word_pattern(text).finditer(text):
             word, start = match.group(), match.start()
-            if _CJK_CHAR.match(word):
-                for offset, gram in enumerate(_cjk_bigrams(word)):
-                    yield Token(gram, pos, start + offset, start + offset + len(gram))
+            if check_cjk and _CJK_CHAR.search(word):
+                for piece, piece_start in _split_cjk(word, start):
+                    yield Token(piece, pos, piece_start, piece_start + len(piece))
                     pos += 1
             else:
                 yield Token(word, pos, start, match.end())

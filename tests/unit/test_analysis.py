@@ -59,6 +59,27 @@ def test_cjk_runs_become_overlapping_bigrams_with_exact_offsets() -> None:
     assert UnicodeWordTokenizer().words(text) == [span for span, _ in spans(UnicodeWordTokenizer(), text)]
 
 
+def test_combining_marks_stay_inside_words() -> None:
+    text = "Cafe\u0301 हिन्दी ما"
+    assert [span for span, _ in spans(UnicodeWordTokenizer(), text)] == ["Cafe\u0301", "हिन्दी", "ما"]
+
+
+def test_the_mark_table_matches_unicodedata() -> None:
+    import re
+    import unicodedata
+
+    from searchlib.analysis._marks import ASTRAL_MARKS, BMP_MARKS, UNICODE_DATA_VERSION
+
+    in_table = re.compile(f"[{BMP_MARKS}{ASTRAL_MARKS}]")
+    same_version = unicodedata.unidata_version == UNICODE_DATA_VERSION
+    for code_point in range(0x110000):
+        char = chr(code_point)
+        is_mark = unicodedata.category(char).startswith("M")
+        listed = in_table.match(char) is not None
+        # A newer Python may know marks this table lacks; what it lists must be marks.
+        assert listed == is_mark if same_version else (not listed or is_mark), hex(code_point)
+
+
 def test_whitespace_regex_and_keyword_tokenizers() -> None:
     assert [s for s, _ in spans(WhitespaceTokenizer(), " Direct  talks,\tnow ")] == ["Direct", "talks,", "now"]
     assert [s for s, _ in spans(RegexTokenizer(r"[A-Z]\w*"), "Direct talks with Hamas")] == ["Direct", "Hamas"]
