@@ -18,3 +18,12 @@ def test_readme_python_example_runs() -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "1"
     assert re.fullmatch(r"1 \d+\.\d+ a\.txt Envoys held \[direct\] \[talks\] on Monday\.", lines[1])
+
+
+def test_every_other_readme_python_block_runs() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    assert len(blocks) >= 2, "the README lost its analyzer example"
+    for block in blocks[1:]:
+        result = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
