@@ -158,6 +158,57 @@ def _displayable(text: str) -> str:
     return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
 
 
+@main.command("check")
+@click.option("--index", "index_dir", default=DEFAULT_INDEX, show_default=True, help="Index directory.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def check_command(index_dir: str, as_json: bool) -> None:
+    """Verify every checksum and structural invariant; exit 0 if sound, 1 if damaged."""
+    from searchlib.check import check_index
+
+    try:
+        report = check_index(index_dir)
+    except (SearchlibError, OSError) as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{index_dir}: generation {report.generation}, {report.segments} segments, "
+                   f"{report.documents} documents, {report.files_checked} files checked")
+        for problem in report.problems:
+            click.echo(f"  problem: {problem.path}: {problem.problem}")
+        click.echo("ok" if report.ok else f"{len(report.problems)} problem(s) found")
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command("info")
+@click.option("--index", "index_dir", default=DEFAULT_INDEX, show_default=True, help="Index directory.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def info_command(index_dir: str, as_json: bool) -> None:
+    """Documents, deletions, segments, fields, terms, size on disk and format version."""
+    from searchlib.check import index_info
+
+    try:
+        info = index_info(index_dir)
+    except (SearchlibError, OSError) as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"index:      {info['index']} (format version {info['format_version']}, "
+               f"generation {info['generation']})")
+    click.echo(f"documents:  {info['documents']} ({info['deleted_documents']} deleted, not yet merged away)")
+    click.echo(f"segments:   {len(info['segments'])}")
+    click.echo(f"size:       {info['size_bytes'] / 1e6:.2f} MB on disk")
+    for name, entry in info["fields"].items():
+        details = [entry["kind"]] + (["stored"] if entry["stored"] else [])
+        if "analyzer" in entry:
+            details.append(f"analyzer {entry['analyzer']['name']}")
+        if "terms" in entry:
+            details.append(f"{entry['terms']} terms (summed over segments)")
+        click.echo(f"field {name}: {', '.join(details)}")
+
+
 @main.command("eval")
 @click.argument("dataset", type=click.Path(path_type=str))
 @click.option("--index", "index_dir", default=None, help="Use (or build) this index instead of a temporary one.")

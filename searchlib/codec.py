@@ -280,6 +280,8 @@ def encode_manifest(body: Mapping[str, Any]) -> bytes:
 
 def decode_manifest(data: bytes, path: str) -> dict[str, Any]:
     """Parse and check a manifest; raise CorruptIndexError naming ``path`` if it is bad."""
+    if not data.endswith(b"}\n"):  # every manifest is written whole, ending so
+        raise CorruptIndexError(path, f"truncated: {len(data)} bytes, without the closing brace and newline")
     try:
         body = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
