@@ -8,6 +8,7 @@ as human-readable text or, with ``--json``, one JSON document.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -149,6 +150,11 @@ def _parse_params(params: tuple[str, ...]) -> dict[str, Any]:
         try:
             parsed[key] = json.loads(value)
         except ValueError:
+            if not re.fullmatch(r"[\w.-]+", value):
+                raise click.UsageError(
+                    f"--param {item!r}: {value!r} is not valid JSON; quote a string, "
+                    f"e.g. --param '{key}=\"...\"'"
+                ) from None
             parsed[key] = value  # a bare word is a string: stemmer=porter
     return parsed
 

@@ -120,8 +120,19 @@ def best_fragment(
     first, last = best_range
     chosen = tokens[first : last + 1]
     start, end = _place_window(text, chosen[0].start, chosen[-1].end, width)
-    matches = tuple((t.start, t.end) for t in chosen)
-    return Fragment(text, start, end, matches)
+    return Fragment(text, start, end, _merge_overlaps([(t.start, t.end) for t in chosen]))
+
+
+def _merge_overlaps(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """One span for matches that overlap: CJK bigrams (東京, 京都 -> 東京都), n-grams, and
+    synonyms stacked on one word, so no text is shown twice."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
 
 
 def _place_window(text: str, match_start: int, match_end: int, width: int) -> tuple[int, int]:

@@ -90,9 +90,9 @@ class Field:
                 stored=bool(data.get("stored", True)),
                 analyzer=str(data.get("analyzer", "keyword")),
                 boost=float(data.get("boost", 1.0)),
-                analyzer_params=dict(data.get("analyzer_params") or {}),
+                analyzer_params=_params_object(data.get("analyzer_params")),
                 query_analyzer=None if data.get("query_analyzer") is None else str(data["query_analyzer"]),
-                query_analyzer_params=dict(data.get("query_analyzer_params") or {}),
+                query_analyzer_params=_params_object(data.get("query_analyzer_params")),
             )
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"field {name!r}: malformed definition {data!r}") from exc
@@ -100,6 +100,14 @@ class Field:
             if analyzer_name is not None and not is_known_analyzer(analyzer_name):
                 raise unknown_analyzer_error(analyzer_name, f" (named by field {name!r})")
         return field
+
+
+def _params_object(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"analyzer parameters {value!r} are not an object")
+    return value
 
 
 def TEXT(  # noqa: N802
@@ -117,9 +125,15 @@ def TEXT(  # noqa: N802
     JSON); ``query_analyzer`` optionally analyzes query text differently (e.g. index
     with ``edge_ngram``, query with ``standard``).
     """
-    get_analyzer(analyzer, **(analyzer_params or {}))  # fail now, naming the analyzer
+    # As the index will store them (JSON: tuples become lists), so a reopened index's
+    # field compares equal to this one.
+    analyzer_params = _as_json(analyzer_params)
+    query_analyzer_params = _as_json(query_analyzer_params)
+    get_analyzer(analyzer, **analyzer_params)  # fail now, naming the analyzer
     if query_analyzer is not None:
-        get_analyzer(query_analyzer, **(query_analyzer_params or {}))
+        get_analyzer(query_analyzer, **query_analyzer_params)
+    elif query_analyzer_params:
+        raise SchemaError("query_analyzer_params given without a query_analyzer")
     if boost <= 0:
         raise SchemaError(f"boost must be positive, got {boost}")
     return Field(
@@ -127,6 +141,16 @@ def TEXT(  # noqa: N802
         analyzer_params=dict(analyzer_params or {}), query_analyzer=query_analyzer,
         query_analyzer_params=dict(query_analyzer_params or {}),
     )
+
+
+def _as_json(params: dict[str, Any] | None) -> dict[str, Any]:
+    try:
+        value = json.loads(json.dumps(params or {}))
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(f"analyzer parameters must be JSON values: {exc}") from None
+    if not isinstance(value, dict):
+        raise SchemaError(f"analyzer parameters must be an object, got {params!r}")
+    return value
 
 
 def ID(*, stored: bool = True) -> Field:  # noqa: N802
@@ -203,8 +227,8 @@ class Schema:
         if existing is not None:
             if existing != field:
                 raise SchemaError(
-                    f"field {name!r} is already defined as {existing.kind}; "
-                    f"it cannot change to {field.kind} in an existing index"
+                    f"field {name!r} is already defined as {existing.kind} {existing.to_json()}; "
+                    f"it cannot change to {field.kind} {field.to_json()} in an existing index"
                 )
             return
         if field.kind == "id" and self.id_field is not None:

@@ -39,9 +39,11 @@ def test_a_fields_index_and_query_analyzers(tmp_path: Path, run_cli) -> None:  #
 def test_bad_names_and_regexes_are_reported(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
     unknown = run_cli(["analyze", "x", "--analyzer", "klingon"], cwd=tmp_path)
     assert unknown.returncode == 2 and "unknown analyzer 'klingon'; known analyzers: arabic" in unknown.stderr
-    bad_regex = run_cli(["analyze", "x", "--analyzer", "regex", "--param", "pattern=[a-"], cwd=tmp_path)
+    bad_regex = run_cli(["analyze", "x", "--analyzer", "regex", "--param", 'pattern="[a-"'], cwd=tmp_path)
     assert bad_regex.returncode == 2 and "regex '[a-' does not compile" in bad_regex.stderr
-    assert "Traceback" not in unknown.stderr + bad_regex.stderr
+    not_json = run_cli(["analyze", "x", "--analyzer", "regex", "--param", "pattern=[a-"], cwd=tmp_path)
+    assert not_json.returncode == 2 and "is not valid JSON; quote a string" in not_json.stderr
+    assert "Traceback" not in unknown.stderr + bad_regex.stderr + not_json.stderr
 
 
 def test_empty_and_control_text_give_no_crash(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]

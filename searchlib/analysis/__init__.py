@@ -23,6 +23,7 @@ from searchlib.analysis.analyzer import Analyzer
 from searchlib.analysis.filters import (
     SNOWBALL_LANGUAGES,
     ASCIIFoldingFilter,
+    ElisionFilter,
     LancasterStemFilter,
     LengthFilter,
     LowercaseFilter,
@@ -53,7 +54,7 @@ from searchlib.analysis.tokenizers import (
 from searchlib.analysis.tokens import DROPPED, StreamFilter, Token, TokenFilter, Tokenizer
 
 __all__ = [
-    "DROPPED", "SNOWBALL_LANGUAGES", "ASCIIFoldingFilter", "Analyzer", "EdgeNGramTokenizer",
+    "DROPPED", "SNOWBALL_LANGUAGES", "ASCIIFoldingFilter", "Analyzer", "EdgeNGramTokenizer", "ElisionFilter",
     "KeywordTokenizer", "LancasterStemFilter", "LengthFilter", "LowercaseFilter",
     "NGramTokenizer", "PorterStemFilter", "PossessiveFilter", "RegexTokenizer",
     "SnowballStemFilter", "StemFilter", "StopFilter", "StreamFilter", "SynonymFilter", "Token",

@@ -158,12 +158,12 @@ class Analyzer:
         ``cached=False`` runs every filter on every token, bypassing the word cache (the
         reference the fast path is tested against).
         """
-        stream: Iterable[Token] = self.tokenizer.tokens(text)
+        stream: Iterator[Token] = self.tokenizer.tokens(text)
         if self.is_fast and cached:
             return self._cached_tokens(stream)
         for item in self.filters:
             stream = item.apply(stream) if isinstance(item, StreamFilter) else _map_tokens(item, stream)
-        return iter(stream)
+        return stream if self.is_fast else _unique_per_position(stream)
 
     def _cached_tokens(self, stream: Iterable[Token]) -> Iterator[Token]:
         for token in stream:
@@ -203,6 +203,18 @@ def _run_filters(term: str, filters: Iterable[AnyFilter]) -> str | None:
             return DROPPED
         term = mapped
     return term
+
+
+def _unique_per_position(stream: Iterator[Token]) -> Iterator[Token]:
+    """Drop a token whose term an earlier token at the same position already has: a
+    synonym that stems like its word ("cars" -> "car") would otherwise count twice."""
+    position, seen = -1, set()
+    for token in stream:
+        if token.pos != position:
+            position, seen = token.pos, set()
+        if token.text not in seen:
+            seen.add(token.text)
+            yield token
 
 
 def _map_tokens(token_filter: TokenFilter, stream: Iterable[Token]) -> Iterator[Token]:

@@ -121,6 +121,36 @@ class PossessiveFilter(TokenFilter):
         return term or DROPPED
 
 
+#: Elided articles and pronouns, as Lucene's French and Italian analyzers strip them.
+ELISIONS: dict[str, frozenset[str]] = {
+    "french": frozenset("l m t qu n s j d c jusqu quoiqu lorsqu puisqu".split()),
+    "italian": frozenset(
+        "c l all dall dell nell sull coll pell gl agl dagl degl negl sugl un m t s v d".split()
+    ),
+}
+
+
+class ElisionFilter(TokenFilter):
+    """Strips an elided article: French ``l'homme`` gives ``homme``, Italian ``dell'anno``
+    gives ``anno``. Compare after lowercasing; curly apostrophes count too."""
+
+    def __init__(self, articles: Iterable[str] | None = None, *, language: str = "french") -> None:
+        if articles is None:
+            if language not in ELISIONS:
+                raise AnalyzerError(
+                    f"no elision list for language {language!r}; languages: {', '.join(ELISIONS)}"
+                )
+            articles = ELISIONS[language]
+        self.articles = frozenset(articles)
+
+    def map_term(self, term: str) -> str | None:
+        for apostrophe in ("'", "’"):
+            article, found, rest = term.partition(apostrophe)
+            if found and rest and article in self.articles:
+                return rest
+        return term
+
+
 class LengthFilter(TokenFilter):
     """Drops tokens shorter than ``min_length`` or longer than ``max_length`` characters."""
 

@@ -14,7 +14,9 @@ from typing import Any
 
 from searchlib.analysis.analyzer import Analyzer
 from searchlib.analysis.filters import (
+    ELISIONS,
     SNOWBALL_LANGUAGES,
+    ElisionFilter,
     LancasterStemFilter,
     LowercaseFilter,
     PorterStemFilter,
@@ -83,8 +85,12 @@ def english(stemmer: str = "porter2", synonyms: Synonyms | None = None) -> Analy
 
 
 def language(name: str, synonyms: Synonyms | None = None) -> Analyzer:
-    """The preset for a Snowball language: words, case folding, its stop list, its stems."""
-    chain = UnicodeWordTokenizer() | LowercaseFilter() | StopFilter(language=name)
+    """The preset for a Snowball language: words, case folding, elided articles stripped
+    (French, Italian), its stop list, its stems."""
+    chain = UnicodeWordTokenizer() | LowercaseFilter()
+    if name in ELISIONS:
+        chain = chain | ElisionFilter(language=name)
+    chain = chain | StopFilter(language=name)
     if synonyms:
         chain = chain | SynonymFilter(synonyms)
     return chain | SnowballStemFilter(name)

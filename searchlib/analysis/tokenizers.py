@@ -33,7 +33,9 @@ from searchlib.analysis._marks import ASTRAL_MARKS, BMP_MARKS
 from searchlib.analysis.tokens import Token, Tokenizer
 from searchlib.errors import AnalyzerError
 
-_CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
+# By script extension, so marks shared by the scripts (the prolonged sound mark ー, the
+# voicing marks) stay inside a run: コーヒー gives bigrams, not single characters.
+_CJK = r"\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}"
 
 # Words are ``\w`` runs of the standard library's ``re`` (letters and digits of every
 # script, underscore) plus combining marks, which ``re`` leaves out of ``\w``. ``re`` is

@@ -319,3 +319,19 @@ def test_synonym_chains_agree_with_their_plain_chain_on_the_originals(text: str)
     with_synonyms = get_analyzer("english", synonyms={"car": ["automobile"], "talks": ["negotiations"]})
     originals = [(t.pos, t.text) for t in plain.tokens(text)]
     assert set(originals) <= {(t.pos, t.text) for t in with_synonyms.tokens(text)}
+
+
+def test_a_synonym_that_stems_like_its_word_counts_once() -> None:
+    analyzer = get_analyzer("english", synonyms={"cars": ["car"], "talks": ["talking", "negotiations"]})
+    assert [(t.text, t.pos) for t in analyzer.tokens("cars talks")] == [
+        ("car", 0), ("talk", 1), ("negoti", 1),
+    ]
+
+
+def test_french_and_italian_strip_elided_articles() -> None:
+    assert get_analyzer("french").term_list("l'homme d’affaires qu'il") == ["homm", "affair"]
+    assert get_analyzer("italian").term_list("dell'anno") == ["anno"]
+
+
+def test_kana_runs_keep_the_prolonged_sound_mark() -> None:
+    assert get_analyzer("standard").term_list("コーヒー") == ["コー", "ーヒ", "ヒー"]

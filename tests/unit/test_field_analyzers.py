@@ -72,3 +72,12 @@ def test_an_index_naming_an_unregistered_analyzer_fails_to_open_naming_it(tmp_pa
     manifest_path.write_bytes(codec.encode_manifest({k: v for k, v in body.items() if k not in ("format", "format_version")}))
     with pytest.raises(AnalyzerError, match="unknown analyzer 'test-never-registered' \\(named by field 'body'\\)"):
         Index.open(tmp_path / "i")
+
+
+def test_a_field_with_tuple_params_equals_itself_after_reopening(tmp_path: Path) -> None:
+    field = TEXT("english", analyzer_params={"synonyms": {"cars": ("car",)}})
+    index = build(tmp_path / "i", Schema(id=ID(), body=field), [{"id": "a", "body": "cars"}])
+    with index.writer() as writer:
+        writer.add_field("body", TEXT("english", analyzer_params={"synonyms": {"cars": ("car",)}}))
+    with pytest.raises(Exception, match="without a query_analyzer"):
+        TEXT("standard", query_analyzer_params={"x": 1})

@@ -74,3 +74,11 @@ def test_control_characters_never_reach_the_output() -> None:
     for render in (format_plain, format_ansi, format_html):
         rendered = render(best_fragment(text, ENGLISH, {"talk"}))
         assert "\x1b]" not in rendered and "\x07" not in rendered and "\x1b[2J" not in rendered
+
+
+def test_overlapping_matches_are_marked_once() -> None:
+    from searchlib.highlight import best_fragment, format_plain
+
+    analyzer = get_analyzer("standard")
+    fragment = best_fragment("我住在東京都。", analyzer, set(analyzer.term_list("東京都")))
+    assert format_plain(fragment) == "我住在[東京都]。"
