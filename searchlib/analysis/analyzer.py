@@ -208,7 +208,7 @@ def _run_filters(term: str, filters: Iterable[AnyFilter]) -> str | None:
 def _unique_per_position(stream: Iterator[Token]) -> Iterator[Token]:
     """Drop a token whose term an earlier token at the same position already has: a
     synonym that stems like its word ("cars" -> "car") would otherwise count twice."""
-    position, seen = -1, set()
+    position, seen = -1, set[str]()
     for token in stream:
         if token.pos != position:
             position, seen = token.pos, set()
