@@ -30,6 +30,7 @@ import numpy as np
 from searchlib import codec
 from searchlib.errors import CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
 from searchlib.schema import Field, FieldAnalyzers, Schema
+from searchlib.merge import DEFAULT_MERGE_FACTOR, choose_merges, merge_segments
 from searchlib.segment import SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
 from searchlib.storage import LOCK_NAME, Directory, WriteLock
 
@@ -37,6 +38,9 @@ from searchlib.storage import LOCK_NAME, Directory, WriteLock
 OPEN_ATTEMPTS = 5
 
 #: Files a fresh index directory may already hold (a placeholder kept in version control).
+#: What a writer buffers before it writes a segment (see IndexWriter.flush).
+DEFAULT_RAM_BUFFER_MB = 64.0
+
 PLACEHOLDER_FILES = frozenset({".gitkeep", ".keep", "README", "README.md"})
 
 
@@ -155,9 +159,22 @@ class Index:
                     raise
         raise AssertionError("unreachable")
 
-    def writer(self, *, lock_timeout: float = 0.0) -> IndexWriter:
-        """Take the write lock and return a writer on the newest generation."""
-        return IndexWriter(self.directory, lock_timeout=lock_timeout)
+    def writer(
+        self,
+        *,
+        lock_timeout: float = 0.0,
+        ram_buffer_mb: float = DEFAULT_RAM_BUFFER_MB,
+        merge_factor: int = DEFAULT_MERGE_FACTOR,
+    ) -> IndexWriter:
+        """Take the write lock and return a writer on the newest generation.
+
+        ``ram_buffer_mb`` bounds the documents buffered in memory (a segment is written
+        when it is passed); ``merge_factor`` is how many segments of a size level are
+        merged into one.
+        """
+        return IndexWriter(
+            self.directory, lock_timeout=lock_timeout, ram_buffer_mb=ram_buffer_mb, merge_factor=merge_factor
+        )
 
 
 def _whole_number(value: Any) -> int:
@@ -188,20 +205,33 @@ class IndexWriter:
     seconds and then raises :class:`~searchlib.errors.LockError` naming the holder.
     """
 
-    def __init__(self, directory: Directory, *, lock_timeout: float = 0.0) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        *,
+        lock_timeout: float = 0.0,
+        ram_buffer_mb: float = DEFAULT_RAM_BUFFER_MB,
+        merge_factor: int = DEFAULT_MERGE_FACTOR,
+    ) -> None:
+        if not ram_buffer_mb > 0:
+            raise ValueError(f"ram_buffer_mb must be positive, got {ram_buffer_mb}")
+        if merge_factor < 2:
+            raise ValueError(f"merge_factor must be at least 2, got {merge_factor}")
         self.directory = directory
         self._lock: WriteLock | None = directory.lock(lock_timeout)
         try:
             base = Index.open(directory.path)
-            for name in directory.list_files():
-                if name.endswith(".tmp"):  # left by a writer that died mid-write
-                    directory.delete(name)
+            _remove_leftovers(directory, base)
         except BaseException:
             self._release()
             raise
         self.generation = base.generation
         self.schema = base.schema
+        self.ram_buffer_bytes = int(ram_buffer_mb * 1e6)
+        self.merge_factor = merge_factor
         self._segments = list(base.segments)
+        self._flushed: list[SegmentMeta] = []  # written by this writer, not yet committed
+        self._optimize = False
         self._next_segment = base.next_segment
         self._analyzers = FieldAnalyzers(self.schema)
         self._pending_deletes: dict[str, np.ndarray] = {}
@@ -223,6 +253,7 @@ class IndexWriter:
         """Add a document given as a mapping or as keyword arguments (field=value)."""
         self._check_open()
         self._buffer.add({**(document or {}), **fields})
+        self._flush_if_full()
 
     def update_document(self, document: Mapping[str, Any] | None = None, **fields: Any) -> None:
         """Replace the document with the same ID (or add it): one commit shows the change."""
@@ -236,6 +267,7 @@ class IndexWriter:
             raise SchemaError(f"update_document needs a string value for the ID field {id_field!r}")
         self.delete_by_term(id_field, key)
         self._buffer.add(values)
+        self._flush_if_full()
 
     def delete_by_term(self, field_name: str, value: str) -> int:
         """Delete every document whose ID or KEYWORD field equals ``value``.
@@ -253,7 +285,7 @@ class IndexWriter:
             if doc_id not in self._buffer_deleted:
                 self._buffer_deleted.add(doc_id)
                 deleted += 1
-        for meta in self._segments:
+        for meta in [*self._segments, *self._flushed]:
             reader = self._reader(meta)
             postings = reader.postings(field_name, value)
             if postings is None:
@@ -274,20 +306,49 @@ class IndexWriter:
 
     # --- commit ------------------------------------------------------------------
 
-    def commit(self) -> None:
-        """Write buffered documents as a new segment and publish a new generation."""
+    def _flush_if_full(self) -> None:
+        if self._buffer.estimated_bytes() >= self.ram_buffer_bytes:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered documents as a segment, without publishing it yet.
+
+        Called by itself when the buffer passes ``ram_buffer_mb``, which is what bounds
+        a writer's memory: the segment is published by the next :meth:`commit`, or
+        deleted by :meth:`abort`.
+        """
         self._check_open()
-        segments = [self._apply_deletes(meta) for meta in self._segments]
-        if self._buffer.doc_count:
-            name = f"seg-{self._next_segment:08x}"
-            self._next_segment += 1
-            meta = self._buffer.write(self.directory, name)
-            if self._buffer_deleted:
-                mask = np.zeros(meta.doc_count, dtype=bool)
-                mask[np.fromiter(self._buffer_deleted, dtype=np.int64)] = True
-                meta = self._with_deletes(meta, mask)
-            segments.append(meta)
-        segments = [s for s in segments if s.live_count > 0]
+        if not self._buffer.doc_count:
+            return
+        meta = self._buffer.write(self.directory, self._new_segment_name())
+        if self._buffer_deleted:
+            mask = np.zeros(meta.doc_count, dtype=bool)
+            mask[np.fromiter(self._buffer_deleted, dtype=np.int64)] = True
+            self._pending_deletes[meta.name] = mask
+        self._flushed.append(meta)
+        self._buffer = self._new_buffer()
+        self._buffer_deleted = set()
+
+    def optimize(self) -> None:
+        """Merge the whole index into one segment (deleted documents dropped) at the next commit."""
+        self._check_open()
+        self._optimize = True
+
+    def _new_segment_name(self) -> str:
+        name = f"seg-{self._next_segment:08x}"
+        self._next_segment += 1
+        return name
+
+    def commit(self) -> None:
+        """Write buffered documents as a new segment and publish a new generation.
+
+        Segments are merged by the merge policy (or all into one after :meth:`optimize`)
+        before the generation is published, so a reader sees the merged index at once.
+        """
+        self._check_open()
+        self.flush()
+        segments = [self._apply_deletes(meta) for meta in [*self._segments, *self._flushed]]
+        segments = self._merge([s for s in segments if s.live_count > 0])
         self.generation += 1
         body = {
             "generation": self.generation,
@@ -296,13 +357,34 @@ class IndexWriter:
             "next_segment": self._next_segment,
         }
         self.directory.write_file(codec.manifest_name(self.generation), [codec.encode_manifest(body)])
-        previous = self._segments
+        previous = [*self._segments, *self._flushed]
         self._segments = segments
+        self._flushed = []
+        self._optimize = False
         self._pending_deletes.clear()
         self._readers.clear()
         self._buffer = self._new_buffer()
         self._buffer_deleted = set()
         self._remove_unreferenced_files(previous)
+
+    def _merge(self, segments: list[SegmentMeta]) -> list[SegmentMeta]:
+        """Replace each group the merge policy picks (or, optimizing, all) by one segment."""
+        if self._optimize:
+            needs = len(segments) > 1 or any(s.deleted_count for s in segments)
+            groups = [[s.name for s in segments]] if needs else []
+        else:
+            groups = choose_merges(segments, self.merge_factor)
+        for group in groups:
+            members = [s for s in segments if s.name in group]
+            readers = [SegmentReader(self.directory, meta) for meta in members]
+            merged = merge_segments(
+                self.directory, self._new_segment_name(), self.schema, readers, [~r.live for r in readers]
+            )
+            at = segments.index(members[0])
+            segments = [s for s in segments if s.name not in group]
+            if merged.doc_count:
+                segments.insert(at, merged)
+        return segments
 
     def _apply_deletes(self, meta: SegmentMeta) -> SegmentMeta:
         mask = self._pending_deletes.get(meta.name)
@@ -344,6 +426,10 @@ class IndexWriter:
 
     def abort(self) -> None:
         """Discard everything since the last commit and release the lock."""
+        for meta in self._flushed:
+            for file_name in meta.files:
+                self.directory.delete(file_name)
+        self._flushed = []
         self._buffer = self._new_buffer()
         self._buffer_deleted = set()
         self._pending_deletes.clear()
@@ -379,6 +465,27 @@ class IndexWriter:
             self.close()
         else:
             self.abort()
+
+
+def _remove_leftovers(directory: Directory, base: Index) -> None:
+    """Delete what a writer that died mid-session left: temporary files, and segment
+    files that neither the newest generation nor the one before it names (readers only
+    ever open those two)."""
+    keep = {LOCK_NAME}
+    for generation in (base.generation, base.generation - 1):
+        name = codec.manifest_name(generation)
+        keep.add(name)
+        try:
+            manifest = codec.decode_manifest(directory.read_bytes(name), name)
+        except (OSError, SearchlibError):
+            continue
+        for segment in manifest.get("segments", []):
+            keep.update(segment.get("files", {}))
+            if segment.get("deletes"):
+                keep.add(segment["deletes"])
+    for name in directory.list_files():
+        if name.endswith(".tmp") or (name.startswith("seg-") and name not in keep):
+            directory.delete(name)
 
 
 def _is_index_file(name: str) -> bool:

@@ -118,6 +118,7 @@ class SegmentWriter:
         self._stored: list[bytes] = []
         self._id_values: list[bytes] = []
         self._exact_terms: dict[tuple[str, str], list[int]] = {}
+        self._stored_bytes = 0
 
     def add(self, document: Mapping[str, Any]) -> int:
         """Buffer one document; return its segment-local doc id.
@@ -153,6 +154,7 @@ class SegmentWriter:
         id_value = document.get(id_field) if id_field else None
         self._id_values.append(id_value.encode("utf-8", "surrogatepass") if isinstance(id_value, str) else b"")
         self._stored.append(line.encode("utf-8", "surrogatepass"))
+        self._stored_bytes += len(self._stored[-1]) + 60
         self.doc_count += 1
         return doc_id
 
@@ -210,18 +212,40 @@ class SegmentWriter:
                 posting_arrays[f"{field_name}.{key}"] = inverted[key]
             if self.schema[field_name].is_text:
                 norm_arrays[field_name] = inverted["lengths"]
-        files: dict[str, int] = {}
-        components = {
-            "terms": term_arrays,
-            "post": posting_arrays,
-            "norms": norm_arrays,
-            "store": {**_pack_store(self._stored), **_pack_ids(self._id_values)},
-        }
-        for extension, arrays in components.items():
-            file_name = f"{name}.{extension}"
-            kind = codec.SEGMENT_COMPONENTS[extension]
-            files[file_name] = directory.write_file(file_name, codec.encode_array_file(kind, arrays))
-        return SegmentMeta(name=name, doc_count=self.doc_count, files=files)
+        store_arrays = {**_pack_store(self._stored), **_pack_ids(self._id_values)}
+        return write_segment(directory, name, self.doc_count, term_arrays, posting_arrays, norm_arrays, store_arrays)
+
+    def estimated_bytes(self) -> int:
+        """About how much memory the buffered documents hold (what a RAM budget bounds).
+
+        Counts the token arrays, each distinct term and raw word with its dict or set
+        slot, and the stored text; inverting at flush time needs a few times the token
+        arrays again, briefly.
+        """
+        total = self._stored_bytes + 16 * self.doc_count
+        for buffer in self._fields.values():
+            total += 12 * len(buffer.tokens) + 8 * len(buffer.doc_ids)
+            total += 120 * len(buffer.term_ids) + 100 * len(buffer.raw_words)
+        return total + 150 * len(self._exact_terms)
+
+
+def write_segment(
+    directory: Directory,
+    name: str,
+    doc_count: int,
+    term_arrays: dict[str, np.ndarray],
+    posting_arrays: dict[str, np.ndarray],
+    norm_arrays: dict[str, np.ndarray],
+    store_arrays: dict[str, np.ndarray],
+) -> SegmentMeta:
+    """Write a segment's four component files (each atomically) and describe it."""
+    files: dict[str, int] = {}
+    components = {"terms": term_arrays, "post": posting_arrays, "norms": norm_arrays, "store": store_arrays}
+    for extension, arrays in components.items():
+        file_name = f"{name}.{extension}"
+        kind = codec.SEGMENT_COMPONENTS[extension]
+        files[file_name] = directory.write_file(file_name, codec.encode_array_file(kind, arrays))
+    return SegmentMeta(name=name, doc_count=doc_count, files=files)
 
 
 def _invert(buffer: _FieldBuffer, doc_count: int) -> dict[str, np.ndarray]:
@@ -437,6 +461,34 @@ class SegmentReader:
     @property
     def doc_count(self) -> int:
         return self.meta.doc_count
+
+    def component(self, extension: str) -> codec.ArrayFile:
+        """The segment's ``terms``, ``post``, ``norms`` or ``store`` file, mapped."""
+        return {
+            "terms": self._terms_file, "post": self._postings_file,
+            "norms": self._norms_file, "store": self._store_file,
+        }[extension]
+
+    def stored_lines(self) -> list[bytes]:
+        """Every document's stored fields as its JSON line, in doc id order (all blocks)."""
+        offsets = self._store_file["block_offsets"]
+        blocks = self._store_file["blocks"]
+        lines: list[bytes] = []
+        for block in range(len(offsets) - 1):
+            data = blocks[int(offsets[block]) : int(offsets[block + 1])].tobytes()
+            try:
+                lines.extend(zlib.decompress(data).split(b"\n"))
+            except zlib.error as exc:
+                raise CorruptIndexError(self._store_file.path, f"stored block {block}: {exc}") from None
+        if len(lines) != self.doc_count:
+            raise CorruptIndexError(self._store_file.path, f"holds {len(lines)} stored documents, not {self.doc_count}")
+        return lines
+
+    def id_bytes(self) -> list[bytes]:
+        """Every document's ID field value in UTF-8 (empty if it has none), in doc id order."""
+        offsets = self._store_file["id_offsets"].tolist()
+        data = self._store_file["id_bytes"].tobytes()
+        return [data[offsets[i] : offsets[i + 1]] for i in range(self.doc_count)]
 
     @property
     def files(self) -> list[codec.ArrayFile]:

@@ -1,0 +1,227 @@
+"""Merging segments: many small segments (and their deleted documents) become one.
+
+Every commit adds a segment, so without merging a busy index would accumulate
+thousands and every query would visit each. :func:`choose_merges` is a logarithmic
+policy: segments are grouped into size levels (each ``merge_factor`` times the one below),
+and whenever a level holds ``merge_factor`` segments they are merged into one of the next
+level, so an index of N documents keeps about ``merge_factor * log(N)`` segments. A
+segment whose documents are mostly deleted is rewritten on its own to reclaim them.
+
+:func:`merge_segments` is bulk numpy work, like the first inversion: per field, each
+segment's term ids are mapped onto the union of the terms, postings are concatenated
+with renumbered doc ids (deleted documents dropped), and one stable sort by term puts
+them in order; positions follow their postings. Only the per-term and per-document
+bookkeeping (the term union, stored documents) is a Python loop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from searchlib import codec
+from searchlib.schema import Schema
+from searchlib.segment import SegmentMeta, SegmentReader, _pack_ids, _pack_store, write_segment
+from searchlib.storage import Directory
+
+#: Segments per size level before they are merged into one.
+DEFAULT_MERGE_FACTOR = 10
+#: A segment with more than this share of deleted documents is rewritten alone.
+RECLAIM_DELETED_SHARE = 0.5
+#: Segments this small (in live documents) all count as the lowest level.
+MIN_MERGE_DOCS = 1000
+#: How far below a run's largest level a segment may be and still join its run.
+LEVEL_SPAN = 0.75
+
+
+def segment_level(meta: SegmentMeta, merge_factor: int) -> float:
+    """A segment's size level: ``log(live documents, merge_factor)``."""
+    return math.log(max(meta.live_count, 1), merge_factor)
+
+
+def choose_merges(segments: Sequence[SegmentMeta], merge_factor: int = DEFAULT_MERGE_FACTOR) -> list[list[str]]:
+    """Names of the segments to merge, one list per new segment (possibly none).
+
+    Lucene's LogMergePolicy, by document counts: from the oldest segment on, take the
+    largest remaining level, the run of neighbours down to the last segment within
+    ``LEVEL_SPAN`` of it (smaller ones in between included), and merge that run in
+    chunks of ``merge_factor``. Segments under ``MIN_MERGE_DOCS`` all count as one
+    level. Only neighbours are merged, so documents keep the order they were added in,
+    and with it the order of tied hits.
+    """
+    if merge_factor < 2:
+        raise ValueError(f"merge_factor must be at least 2, got {merge_factor}")
+    merges: list[list[str]] = []
+    rest: list[SegmentMeta] = []
+    for meta in segments:
+        if meta.doc_count and meta.deleted_count / meta.doc_count > RECLAIM_DELETED_SHARE:
+            merges.append([meta.name])  # rewritten alone, in its place
+        else:
+            rest.append(meta)
+    levels = [segment_level(meta, merge_factor) for meta in rest]
+    smallest_level = math.log(MIN_MERGE_DOCS, merge_factor)
+    start = 0
+    while start < len(rest):
+        top = max(levels[start:])
+        floor = -1.0 if top <= smallest_level else top - LEVEL_SPAN
+        upto = max(i for i in range(start, len(rest)) if levels[i] >= floor)
+        while start + merge_factor <= upto + 1:
+            merges.append([meta.name for meta in rest[start : start + merge_factor]])
+            start += merge_factor
+        start = upto + 1
+    return merges
+
+
+def merge_segments(
+    directory: Directory,
+    name: str,
+    schema: Schema,
+    readers: Sequence[SegmentReader],
+    deleted: Sequence[npt.NDArray[np.bool_]],
+) -> SegmentMeta:
+    """Write one segment holding the live documents of ``readers``, in their order.
+
+    ``deleted[i]`` marks the documents of ``readers[i]`` to leave out (its deletions so
+    far, including any not yet committed).
+    """
+    live = [~mask for mask in deleted]
+    new_ids: list[npt.NDArray[np.int64]] = []
+    next_id = 0
+    for mask in live:
+        renumbered = np.full(len(mask), -1, dtype=np.int64)
+        renumbered[mask] = np.arange(next_id, next_id + int(mask.sum()))
+        next_id += int(mask.sum())
+        new_ids.append(renumbered)
+    doc_count = next_id
+
+    term_arrays: dict[str, np.ndarray] = {}
+    posting_arrays: dict[str, np.ndarray] = {}
+    norm_arrays: dict[str, np.ndarray] = {}
+    for field_name, definition in schema.fields.items():
+        if not definition.is_indexed:
+            continue
+        merged = _merge_field(field_name, readers, new_ids)
+        if merged is None:
+            continue
+        for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start",
+                    "lexicon_bytes", "lexicon_offsets", "lexicon_terms"):
+            if key in merged:
+                term_arrays[f"{field_name}.{key}"] = merged[key]
+        for key in ("docs", "freqs", "positions"):
+            posting_arrays[f"{field_name}.{key}"] = merged[key]
+        if definition.is_text:
+            norm_arrays[field_name] = np.concatenate(
+                [reader.field_lengths(field_name)[mask] for reader, mask in zip(readers, live)]
+            ).astype(codec.LENGTH_DTYPE)
+
+    lines: list[bytes] = []
+    ids: list[bytes] = []
+    for reader, mask in zip(readers, live):
+        keep = np.flatnonzero(mask).tolist()
+        reader_lines, reader_ids = reader.stored_lines(), reader.id_bytes()
+        lines.extend(reader_lines[i] for i in keep)
+        ids.extend(reader_ids[i] for i in keep)
+    store_arrays = {**_pack_store(lines), **_pack_ids(ids)}
+    return write_segment(directory, name, doc_count, term_arrays, posting_arrays, norm_arrays, store_arrays)
+
+
+def _merge_field(
+    field_name: str, readers: Sequence[SegmentReader], new_ids: Sequence[npt.NDArray[np.int64]]
+) -> dict[str, np.ndarray] | None:
+    """One field's merged dictionary, postings and lexicon, or None if no segment has it."""
+    parts = []
+    for reader, ids in zip(readers, new_ids):
+        dictionary = reader.dictionary(field_name)
+        if dictionary is not None:
+            parts.append((reader, ids, [dictionary[i] for i in range(len(dictionary))]))
+    if not parts:
+        return None
+    union = sorted(set().union(*(terms for _, _, terms in parts)))
+    union_index = {term: i for i, term in enumerate(union)}
+
+    term_of_posting, docs, freqs, posting_of_position, positions = [], [], [], [], []
+    postings_so_far = 0
+    for reader, ids, terms in parts:
+        terms_file, postings_file = reader.component("terms"), reader.component("post")
+        starts = terms_file[f"{field_name}.postings_start"].astype(np.int64)
+        segment_freqs = postings_file[f"{field_name}.freqs"].astype(np.int64)
+        global_terms = np.fromiter((union_index[t] for t in terms), dtype=np.int64, count=len(terms))
+        term_of_posting.append(np.repeat(global_terms, np.diff(starts)))
+        docs.append(ids[postings_file[f"{field_name}.docs"].astype(np.int64)])
+        freqs.append(segment_freqs)
+        posting_of_position.append(
+            np.repeat(np.arange(postings_so_far, postings_so_far + len(segment_freqs)), segment_freqs)
+        )
+        positions.append(postings_file[f"{field_name}.positions"].astype(np.int64))
+        postings_so_far += len(segment_freqs)
+    all_terms = np.concatenate(term_of_posting)
+    all_docs = np.concatenate(docs)
+    all_freqs = np.concatenate(freqs)
+    all_posting_of_position = np.concatenate(posting_of_position)
+    all_positions = np.concatenate(positions)
+
+    kept = all_docs >= 0  # postings of deleted documents go
+    # Segments come in order and their doc ids ascend, so a stable sort by term leaves
+    # each term's postings in doc id order.
+    order = np.flatnonzero(kept)[np.argsort(all_terms[kept], kind="stable")]
+    new_rank = np.full(len(all_docs), -1, dtype=np.int64)
+    new_rank[order] = np.arange(len(order))
+    position_rank = new_rank[all_posting_of_position]
+    position_kept = position_rank >= 0
+    position_order = np.flatnonzero(position_kept)[np.argsort(position_rank[position_kept], kind="stable")]
+
+    sorted_terms = all_terms[order]
+    doc_freq_all = np.bincount(sorted_terms, minlength=len(union))
+    present = doc_freq_all > 0  # a term whose documents were all deleted is dropped
+    compact = np.cumsum(present) - 1
+    term_bytes, term_offsets = codec.encode_terms([t for t, keep in zip(union, present.tolist()) if keep])
+    doc_freq = doc_freq_all[present]
+    postings_start = np.concatenate(([0], np.cumsum(doc_freq))).astype(codec.OFFSET_DTYPE)
+    freq_sums = np.bincount(sorted_terms, weights=all_freqs[order], minlength=len(union))[present]
+    positions_start = np.concatenate(([0], np.cumsum(freq_sums.astype(np.int64)))).astype(codec.OFFSET_DTYPE)
+    merged: dict[str, np.ndarray] = {
+        "term_bytes": term_bytes,
+        "term_offsets": term_offsets,
+        "doc_freq": doc_freq.astype(codec.FREQ_DTYPE),
+        "postings_start": postings_start,
+        "positions_start": positions_start,
+        "docs": all_docs[order].astype(codec.DOC_ID_DTYPE),
+        "freqs": all_freqs[order].astype(codec.FREQ_DTYPE),
+        "positions": all_positions[position_order].astype(codec.POSITION_DTYPE),
+    }
+    merged.update(_merge_lexicons(field_name, parts, union_index, present, compact))
+    return merged
+
+
+def _merge_lexicons(
+    field_name: str,
+    parts: list[tuple[SegmentReader, npt.NDArray[np.int64], list[bytes]]],
+    union_index: dict[bytes, int],
+    present: npt.NDArray[np.bool_],
+    compact: npt.NDArray[np.int64],
+) -> dict[str, np.ndarray]:
+    """The union of the segments' lexicons, pointing into the merged dictionary."""
+    term_of_key: dict[bytes, int] = {}
+    for reader, _, terms in parts:
+        terms_file = reader.component("terms")
+        if terms_file.get(f"{field_name}.lexicon_bytes") is None:
+            continue
+        key_bytes = terms_file[f"{field_name}.lexicon_bytes"].tobytes()
+        key_offsets = terms_file[f"{field_name}.lexicon_offsets"].tolist()
+        targets = terms_file[f"{field_name}.lexicon_terms"].tolist()
+        for i, target in enumerate(targets):
+            global_term = union_index[terms[target]]
+            if present[global_term]:
+                term_of_key.setdefault(key_bytes[key_offsets[i] : key_offsets[i + 1]], int(compact[global_term]))
+    if not term_of_key:
+        return {}
+    keys = sorted(term_of_key)
+    key_bytes_array, key_offsets_array = codec.encode_terms(keys)
+    return {
+        "lexicon_bytes": key_bytes_array,
+        "lexicon_offsets": key_offsets_array,
+        "lexicon_terms": np.fromiter((term_of_key[k] for k in keys), dtype=codec.LEXICON_TERM_DTYPE, count=len(keys)),
+    }
