@@ -88,10 +88,10 @@ def merge_segments(
     far, including any not yet committed).
     """
     live = [~mask for mask in deleted]
-    new_ids: list[npt.NDArray[np.int64]] = []
+    new_ids: list[npt.NDArray[np.int32]] = []
     next_id = 0
     for mask in live:
-        renumbered = np.full(len(mask), -1, dtype=np.int64)
+        renumbered = np.full(len(mask), -1, dtype=np.int32)
         renumbered[mask] = np.arange(next_id, next_id + int(mask.sum()))
         next_id += int(mask.sum())
         new_ids.append(renumbered)
@@ -117,19 +117,17 @@ def merge_segments(
                 [reader.field_lengths(field_name)[mask] for reader, mask in zip(readers, live)]
             ).astype(codec.LENGTH_DTYPE)
 
-    lines: list[bytes] = []
     ids: list[bytes] = []
     for reader, mask in zip(readers, live):
-        keep = np.flatnonzero(mask).tolist()
-        reader_lines, reader_ids = reader.stored_lines(), reader.id_bytes()
-        lines.extend(reader_lines[i] for i in keep)
-        ids.extend(reader_ids[i] for i in keep)
+        reader_ids = reader.id_bytes()
+        ids.extend(reader_ids[i] for i in np.flatnonzero(mask).tolist())
+    lines = (line for reader, mask in zip(readers, live) for line in reader.stored_lines(mask))
     store_arrays = {**_pack_store(lines), **_pack_ids(ids)}
     return write_segment(directory, name, doc_count, term_arrays, posting_arrays, norm_arrays, store_arrays)
 
 
 def _merge_field(
-    field_name: str, readers: Sequence[SegmentReader], new_ids: Sequence[npt.NDArray[np.int64]]
+    field_name: str, readers: Sequence[SegmentReader], new_ids: Sequence[npt.NDArray[np.int32]]
 ) -> dict[str, np.ndarray] | None:
     """One field's merged dictionary, postings and lexicon, or None if no segment has it."""
     parts = []
@@ -142,37 +140,34 @@ def _merge_field(
     union = sorted(set().union(*(terms for _, _, terms in parts)))
     union_index = {term: i for i, term in enumerate(union)}
 
-    term_of_posting, docs, freqs, posting_of_position, positions = [], [], [], [], []
-    postings_so_far = 0
+    term_of_posting, docs, freqs, positions = [], [], [], []
     for reader, ids, terms in parts:
         terms_file, postings_file = reader.component("terms"), reader.component("post")
         starts = terms_file[f"{field_name}.postings_start"].astype(np.int64)
-        segment_freqs = postings_file[f"{field_name}.freqs"].astype(np.int64)
-        global_terms = np.fromiter((union_index[t] for t in terms), dtype=np.int64, count=len(terms))
+        global_terms = np.fromiter((union_index[t] for t in terms), dtype=np.int32, count=len(terms))
         term_of_posting.append(np.repeat(global_terms, np.diff(starts)))
-        docs.append(ids[postings_file[f"{field_name}.docs"].astype(np.int64)])
-        freqs.append(segment_freqs)
-        posting_of_position.append(
-            np.repeat(np.arange(postings_so_far, postings_so_far + len(segment_freqs)), segment_freqs)
-        )
-        positions.append(postings_file[f"{field_name}.positions"].astype(np.int64))
-        postings_so_far += len(segment_freqs)
+        docs.append(ids[postings_file[f"{field_name}.docs"]])
+        freqs.append(postings_file[f"{field_name}.freqs"])
+        positions.append(postings_file[f"{field_name}.positions"])
     all_terms = np.concatenate(term_of_posting)
     all_docs = np.concatenate(docs)
-    all_freqs = np.concatenate(freqs)
-    all_posting_of_position = np.concatenate(posting_of_position)
-    all_positions = np.concatenate(positions)
+    all_freqs = np.concatenate(freqs).astype(np.int64)
+    all_positions = np.concatenate(positions)  # uint32, in each segment's posting order
+    position_starts = np.concatenate(([0], np.cumsum(all_freqs)[:-1])) if len(all_freqs) else all_freqs
 
-    kept = all_docs >= 0  # postings of deleted documents go
-    # Segments come in order and their doc ids ascend, so a stable sort by term leaves
-    # each term's postings in doc id order.
-    order = np.flatnonzero(kept)[np.argsort(all_terms[kept], kind="stable")]
-    new_rank = np.full(len(all_docs), -1, dtype=np.int64)
-    new_rank[order] = np.arange(len(order))
-    position_rank = new_rank[all_posting_of_position]
-    position_kept = position_rank >= 0
-    position_order = np.flatnonzero(position_kept)[np.argsort(position_rank[position_kept], kind="stable")]
-
+    # Postings of deleted documents go. Segments come in order and their doc ids ascend,
+    # so a stable sort by term leaves each term's postings in doc id order.
+    kept = np.flatnonzero(all_docs >= 0)
+    order = kept[np.argsort(all_terms[kept], kind="stable")]
+    del kept
+    # Positions follow their postings: gather each kept posting's slice, in the new order.
+    new_freqs = all_freqs[order]
+    new_starts = np.concatenate(([0], np.cumsum(new_freqs)[:-1])) if len(new_freqs) else new_freqs
+    index_type = np.int32 if len(all_positions) < 2**31 else np.int64  # half the memory, mostly
+    gather = np.repeat((position_starts[order] - new_starts).astype(index_type), new_freqs)
+    gather += np.arange(len(gather), dtype=index_type)
+    merged_positions = all_positions[gather]
+    del gather, all_positions
     sorted_terms = all_terms[order]
     doc_freq_all = np.bincount(sorted_terms, minlength=len(union))
     present = doc_freq_all > 0  # a term whose documents were all deleted is dropped
@@ -180,7 +175,7 @@ def _merge_field(
     term_bytes, term_offsets = codec.encode_terms([t for t, keep in zip(union, present.tolist()) if keep])
     doc_freq = doc_freq_all[present]
     postings_start = np.concatenate(([0], np.cumsum(doc_freq))).astype(codec.OFFSET_DTYPE)
-    freq_sums = np.bincount(sorted_terms, weights=all_freqs[order], minlength=len(union))[present]
+    freq_sums = np.bincount(sorted_terms, weights=new_freqs, minlength=len(union))[present]
     positions_start = np.concatenate(([0], np.cumsum(freq_sums.astype(np.int64)))).astype(codec.OFFSET_DTYPE)
     merged: dict[str, np.ndarray] = {
         "term_bytes": term_bytes,
@@ -189,8 +184,8 @@ def _merge_field(
         "postings_start": postings_start,
         "positions_start": positions_start,
         "docs": all_docs[order].astype(codec.DOC_ID_DTYPE),
-        "freqs": all_freqs[order].astype(codec.FREQ_DTYPE),
-        "positions": all_positions[position_order].astype(codec.POSITION_DTYPE),
+        "freqs": new_freqs.astype(codec.FREQ_DTYPE),
+        "positions": merged_positions.astype(codec.POSITION_DTYPE),
     }
     merged.update(_merge_lexicons(field_name, parts, union_index, present, compact))
     return merged
@@ -198,7 +193,7 @@ def _merge_field(
 
 def _merge_lexicons(
     field_name: str,
-    parts: list[tuple[SegmentReader, npt.NDArray[np.int64], list[bytes]]],
+    parts: list[tuple[SegmentReader, npt.NDArray[np.int32], list[bytes]]],
     union_index: dict[bytes, int],
     present: npt.NDArray[np.bool_],
     compact: npt.NDArray[np.int64],

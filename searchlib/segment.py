@@ -15,7 +15,7 @@ import json
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -330,12 +330,16 @@ def _pack_ids(values: list[bytes]) -> dict[str, np.ndarray]:
     return {"id_bytes": id_bytes, "id_offsets": id_offsets}
 
 
-def _pack_store(lines: list[bytes]) -> dict[str, np.ndarray]:
-    """Pack JSON lines into zlib-compressed blocks of about STORE_BLOCK_BYTES."""
+def _pack_store(lines: Iterable[bytes]) -> dict[str, np.ndarray]:
+    """Pack JSON lines into zlib-compressed blocks of about STORE_BLOCK_BYTES.
+
+    ``lines`` may be a generator: only the current block is held uncompressed.
+    """
     blocks: list[bytes] = []
     first_docs: list[int] = [0]
     current: list[bytes] = []
     current_size = 0
+    doc_id = -1
     for doc_id, line in enumerate(lines):
         current.append(line)
         current_size += len(line) + 1
@@ -345,7 +349,7 @@ def _pack_store(lines: list[bytes]) -> dict[str, np.ndarray]:
             current, current_size = [], 0
     if current:
         blocks.append(zlib.compress(b"\n".join(current), 6))
-        first_docs.append(len(lines))
+        first_docs.append(doc_id + 1)
     offsets = np.zeros(len(blocks) + 1, dtype=codec.OFFSET_DTYPE)
     np.cumsum([len(b) for b in blocks], out=offsets[1:])
     return {
@@ -469,20 +473,27 @@ class SegmentReader:
             "norms": self._norms_file, "store": self._store_file,
         }[extension]
 
-    def stored_lines(self) -> list[bytes]:
-        """Every document's stored fields as its JSON line, in doc id order (all blocks)."""
+    def stored_lines(self, keep: npt.NDArray[np.bool_] | None = None) -> Iterator[bytes]:
+        """The JSON line of stored fields of each document (or of those ``keep`` marks),
+        in doc id order, decompressing one block at a time."""
         offsets = self._store_file["block_offsets"]
+        first_docs = self._store_file["block_first_doc"]
         blocks = self._store_file["blocks"]
-        lines: list[bytes] = []
         for block in range(len(offsets) - 1):
+            first, end = int(first_docs[block]), int(first_docs[block + 1])
+            if keep is not None and not keep[first:end].any():
+                continue
             data = blocks[int(offsets[block]) : int(offsets[block + 1])].tobytes()
             try:
-                lines.extend(zlib.decompress(data).split(b"\n"))
+                lines = zlib.decompress(data).split(b"\n")
             except zlib.error as exc:
                 raise CorruptIndexError(self._store_file.path, f"stored block {block}: {exc}") from None
-        if len(lines) != self.doc_count:
-            raise CorruptIndexError(self._store_file.path, f"holds {len(lines)} stored documents, not {self.doc_count}")
-        return lines
+            if len(lines) != end - first:
+                raise CorruptIndexError(self._store_file.path, f"stored block {block} holds {len(lines)} documents")
+            if keep is None:
+                yield from lines
+            else:
+                yield from (line for line, wanted in zip(lines, keep[first:end].tolist()) if wanted)
 
     def id_bytes(self) -> list[bytes]:
         """Every document's ID field value in UTF-8 (empty if it has none), in doc id order."""
