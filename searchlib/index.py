@@ -31,6 +31,9 @@ from searchlib import codec
 from searchlib.errors import CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
 from searchlib.schema import Field, FieldAnalyzers, Schema
 from searchlib.merge import DEFAULT_MERGE_FACTOR, choose_merges, merge_segments
+from searchlib.parser import QueryParser
+from searchlib.query import Query, ScoringContext
+from searchlib.scoring import CollectionStats
 from searchlib.segment import SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
 from searchlib.storage import LOCK_NAME, Directory, WriteLock
 
@@ -294,6 +297,28 @@ class IndexWriter:
             if mask is None:
                 mask = self._pending_deletes[meta.name] = ~reader.live
             newly = postings.docs[~mask[postings.docs]]
+            mask[newly] = True
+            deleted += len(newly)
+        return deleted
+
+    def delete_by_query(self, query: Query | str) -> int:
+        """Delete every document matching ``query`` (a query tree, or a query string
+        parsed over the default fields); returns how many this deleted.
+
+        Buffered documents are flushed first, so they are matched like committed ones.
+        """
+        self._check_open()
+        tree = QueryParser(self.schema, analyzers=self._analyzers).parse(query) if isinstance(query, str) else query
+        self.flush()
+        context = ScoringContext(CollectionStats(doc_count=1))  # matching only; scores unused
+        deleted = 0
+        for meta in [*self._segments, *self._flushed]:
+            reader = self._reader(meta)
+            docs = tree.matches(reader, context).docs
+            mask = self._pending_deletes.get(meta.name)
+            if mask is None:
+                mask = self._pending_deletes[meta.name] = ~reader.live
+            newly = docs[~mask[docs]]
             mask[newly] = True
             deleted += len(newly)
         return deleted

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from searchlib import ID, KEYWORD, STORED, TEXT, Index, Schema, Searcher
+from searchlib import ID, KEYWORD, STORED, TEXT, Index, Schema, Searcher, Term
 from searchlib.errors import IndexNotFoundError, LockError, SchemaError, SearchlibError
 
 
@@ -212,3 +212,25 @@ def test_readers_racing_a_committing_writer_always_see_a_whole_generation(tmp_pa
         _, errors = writer_process.communicate(timeout=120)
     assert writer_process.returncode == 0, errors
     assert searches > 0
+
+
+def test_delete_by_query_reaches_committed_and_buffered_documents(news_index: Index) -> None:
+    with news_index.writer() as writer:
+        writer.add_document(path="new", title="Ceasefire", body="a buffered talk")
+        assert writer.delete_by_query("talks") == 3  # a and c (committed) and the buffered one
+        assert writer.delete_by_query(Term("path", "new")) == 0  # already gone
+    with Searcher(news_index) as searcher:
+        assert searcher.search("talks").total == 0
+
+
+def test_a_searcher_keeps_its_snapshot_across_merges(news_index: Index) -> None:
+    with Searcher(news_index) as searcher:
+        before = [(hit.id, hit.score, hit.snippet()) for hit in searcher.search("talks shares")]
+        with news_index.writer() as writer:
+            writer.delete_by_term("path", before[0][0])
+            writer.add_document(path="z", title="More talks", body="talks talks talks")
+            writer.optimize()
+        with news_index.writer() as writer:  # a second commit removes the merged-away files
+            writer.add_document(path="y", body="later")
+        assert [(hit.id, hit.score, hit.snippet()) for hit in searcher.search("talks shares")] == before
+    assert len(news_index.reopen().segments) == 2
