@@ -26,11 +26,14 @@ from searchlib.errors import (
 )
 from searchlib.index import Index, IndexWriter
 from searchlib.query import CombinedTerm, Or, Query, Term
-from searchlib.schema import ID, KEYWORD, STORED, TEXT, Field, Schema
+from searchlib.schema import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Field, Schema
 from searchlib.searcher import Hit, Results, Searcher
 
 __all__ = [
+    "BOOLEAN",
+    "DATETIME",
     "ID",
+    "NUMERIC",
     "KEYWORD",
     "STORED",
     "TEXT",

@@ -105,6 +105,12 @@ def _check_segment(index: Index, reader: SegmentReader) -> list[Problem]:
         if definition.is_indexed:
             problems.extend(_check_field(reader, name, definition.is_text))
     problems.extend(_check_store(reader))
+    for name, definition in index.schema.fields.items():
+        if definition.is_column:
+            try:
+                reader.column(name)
+            except CorruptIndexError as exc:
+                problems.append(Problem(exc.path, exc.problem))
     return problems
 
 

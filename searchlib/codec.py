@@ -65,6 +65,9 @@ STOR: ``blocks`` uint8: zlib-compressed blocks; ``block_offsets`` uint64 [blocks
     JSON object of stored fields per document, in doc id order. ``id_bytes`` uint8 and
     ``id_offsets`` uint64 [docs + 1]: each document's ID field value in UTF-8, uncompressed
     (empty when it has none), so a hit's id is read without decompressing a block.
+    Per NUMERIC, DATETIME or BOOLEAN field ``F``: ``column.F`` [docs] (int64 for ints and
+    datetimes, as microseconds since the epoch in UTC; float64; uint8 for booleans) and
+    ``column.F.present`` uint8 [docs], 1 where the document has a value.
 DELS: ``deleted`` uint8: a bit per doc id (``np.packbits`` order), 1 = deleted;
     meta ``{"count": deleted documents}``.
 

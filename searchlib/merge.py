@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib import codec
+from searchlib.columns import column_dtype
 from searchlib.schema import Schema
 from searchlib.segment import SegmentMeta, SegmentReader, _pack_ids, _pack_store, write_segment
 from searchlib.storage import Directory
@@ -123,6 +124,23 @@ def merge_segments(
         ids.extend(reader_ids[i] for i in np.flatnonzero(mask).tolist())
     lines = (line for reader, mask in zip(readers, live) for line in reader.stored_lines(mask))
     store_arrays = {**_pack_store(lines), **_pack_ids(ids)}
+    for field_name, definition in schema.fields.items():
+        if not definition.is_column:
+            continue
+        columns = [reader.column(field_name) for reader in readers]
+        if all(column is None for column in columns):
+            continue
+        dtype = column_dtype(definition.kind, definition.numeric_type)
+        values, present = [], []
+        for column, mask in zip(columns, live):
+            if column is None:
+                values.append(np.zeros(int(mask.sum()), dtype=dtype))
+                present.append(np.zeros(int(mask.sum()), dtype=np.uint8))
+            else:
+                values.append(column[0][mask])
+                present.append(column[1][mask].astype(np.uint8))
+        store_arrays[f"column.{field_name}"] = np.concatenate(values).astype(dtype)
+        store_arrays[f"column.{field_name}.present"] = np.concatenate(present)
     return write_segment(directory, name, doc_count, term_arrays, posting_arrays, norm_arrays, store_arrays)
 
 

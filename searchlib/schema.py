@@ -5,6 +5,8 @@ Field types
 - :func:`TEXT` — analyzed into terms with positions (for ranked search); optionally stored.
 - :func:`ID` — one exact term; the unique key that updates and deletes go by.
 - :func:`KEYWORD` — one exact term (tags, dates as ``YYYY-MM-DD``); filterable, stored.
+- :func:`NUMERIC`, :func:`DATETIME`, :func:`BOOLEAN` — typed values in a column per
+  segment (for sorting and range filters), stored too unless ``stored=False``.
 - :func:`STORED` — kept with the document and returned with hits, not searchable.
 
 A schema round-trips through JSON (``to_json``/``from_json``): the index keeps it in each
@@ -27,10 +29,11 @@ from typing import Any, Literal
 
 from searchlib.analysis import Analyzer, analyzer_from_spec, get_analyzer, is_known_analyzer
 from searchlib.analysis.presets import unknown_analyzer_error
+from searchlib.columns import COLUMN_KINDS, NUMERIC_TYPES
 from searchlib.errors import SchemaError
 
-FieldKind = Literal["text", "id", "keyword", "stored"]
-_KINDS: tuple[str, ...] = ("text", "id", "keyword", "stored")
+FieldKind = Literal["text", "id", "keyword", "stored", "numeric", "datetime", "boolean"]
+_KINDS: tuple[str, ...] = ("text", "id", "keyword", "stored", *COLUMN_KINDS)
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,18 @@ class Field:
     #: A different analyzer for query text (None: the same as ``analyzer``).
     query_analyzer: str | None = None
     query_analyzer_params: dict[str, Any] = dataclass_field(default_factory=dict)
+    #: For NUMERIC fields: "int" or "float".
+    numeric_type: str | None = None
 
     @property
     def is_indexed(self) -> bool:
         """Whether the field's terms go into the inverted index."""
-        return self.kind != "stored"
+        return self.kind in ("text", "id", "keyword")
+
+    @property
+    def is_column(self) -> bool:
+        """Whether the field's values are kept in a typed column (for sorting and ranges)."""
+        return self.kind in COLUMN_KINDS
 
     @property
     def is_text(self) -> bool:
@@ -78,6 +88,8 @@ class Field:
             del data["query_analyzer"], data["query_analyzer_params"]
         if not self.analyzer_params:
             del data["analyzer_params"]
+        if self.numeric_type is None:
+            del data["numeric_type"]
         return data
 
     @classmethod
@@ -93,7 +105,10 @@ class Field:
                 analyzer_params=_params_object(data.get("analyzer_params")),
                 query_analyzer=None if data.get("query_analyzer") is None else str(data["query_analyzer"]),
                 query_analyzer_params=_params_object(data.get("query_analyzer_params")),
+                numeric_type=None if data.get("numeric_type") is None else str(data["numeric_type"]),
             )
+            if field.kind == "numeric" and field.numeric_type not in NUMERIC_TYPES:
+                raise ValueError(f"numeric_type must be one of {NUMERIC_TYPES}")
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"field {name!r}: malformed definition {data!r}") from exc
         for analyzer_name in (field.analyzer, field.query_analyzer):
@@ -161,6 +176,23 @@ def ID(*, stored: bool = True) -> Field:  # noqa: N802
 def KEYWORD(*, stored: bool = True) -> Field:  # noqa: N802
     """An exact term that is not analyzed (a tag, a category, an ISO date)."""
     return Field("keyword", stored=stored)
+
+
+def NUMERIC(numeric_type: str = "float", *, stored: bool = True) -> Field:  # noqa: N802
+    """A number per document (``"int"`` or ``"float"``), kept in a column for sorting and ranges."""
+    if numeric_type not in NUMERIC_TYPES:
+        raise SchemaError(f"NUMERIC takes 'int' or 'float', got {numeric_type!r}")
+    return Field("numeric", stored=stored, numeric_type=numeric_type)
+
+
+def DATETIME(*, stored: bool = True) -> Field:  # noqa: N802
+    """A date and time per document (datetime, date or ISO 8601 text), kept in a column."""
+    return Field("datetime", stored=stored)
+
+
+def BOOLEAN(*, stored: bool = True) -> Field:  # noqa: N802
+    """True or False per document, kept in a column."""
+    return Field("boolean", stored=stored)
 
 
 def STORED() -> Field:  # noqa: N802

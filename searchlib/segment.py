@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from searchlib import codec
 from searchlib.analysis import Analyzer
+from searchlib.columns import column_dtype, column_value
 from searchlib.errors import CorruptIndexError, SchemaError
 from searchlib.schema import Schema
 from searchlib.storage import Directory
@@ -118,6 +119,7 @@ class SegmentWriter:
         self._stored: list[bytes] = []
         self._id_values: list[bytes] = []
         self._exact_terms: dict[tuple[str, str], list[int]] = {}
+        self._columns: dict[str, dict[int, int | float]] = {}
         self._stored_bytes = 0
 
     def add(self, document: Mapping[str, Any]) -> int:
@@ -129,10 +131,13 @@ class SegmentWriter:
         doc_id = self.doc_count
         stored: dict[str, Any] = {}
         indexed: list[tuple[str, str, bool]] = []
+        columns: dict[str, int | float] = {}
         for name, value in document.items():
             definition = self.schema[name]
             if value is None:
                 continue
+            if definition.is_column:
+                columns[name], value = column_value(definition.kind, definition.numeric_type, value, name)
             if definition.is_indexed:
                 if not isinstance(value, str):
                     raise SchemaError(
@@ -150,6 +155,8 @@ class SegmentWriter:
             raise SchemaError(f"a stored value cannot be saved as JSON: {exc}") from None
         for name, value, exact in indexed:
             self._index_value(name, doc_id, value, exact=exact)
+        for name, number in columns.items():
+            self._columns.setdefault(name, {})[doc_id] = number
         id_field = self.schema.id_field
         id_value = document.get(id_field) if id_field else None
         self._id_values.append(id_value.encode("utf-8", "surrogatepass") if isinstance(id_value, str) else b"")
@@ -213,6 +220,15 @@ class SegmentWriter:
             if self.schema[field_name].is_text:
                 norm_arrays[field_name] = inverted["lengths"]
         store_arrays = {**_pack_store(self._stored), **_pack_ids(self._id_values)}
+        for field_name, by_doc in self._columns.items():
+            definition = self.schema[field_name]
+            column = np.zeros(self.doc_count, dtype=column_dtype(definition.kind, definition.numeric_type))
+            present = np.zeros(self.doc_count, dtype=np.uint8)
+            docs = np.fromiter(by_doc, dtype=np.int64, count=len(by_doc))
+            column[docs] = np.fromiter(by_doc.values(), dtype=column.dtype, count=len(by_doc))
+            present[docs] = 1
+            store_arrays[f"column.{field_name}"] = column
+            store_arrays[f"column.{field_name}.present"] = present
         return write_segment(directory, name, self.doc_count, term_arrays, posting_arrays, norm_arrays, store_arrays)
 
     def estimated_bytes(self) -> int:
@@ -602,6 +618,17 @@ class SegmentReader:
         if len(lengths) != self.doc_count:
             raise CorruptIndexError(self._norms_file.path, f"norms of {field_name!r} have the wrong size")
         return lengths
+
+    def column(self, field_name: str) -> tuple[np.ndarray, npt.NDArray[np.bool_]] | None:
+        """A NUMERIC, DATETIME or BOOLEAN field's values per document and which documents
+        have one, or None when no document of the segment has the field."""
+        values = self._store_file.get(f"column.{field_name}")
+        present = self._store_file.get(f"column.{field_name}.present")
+        if values is None or present is None:
+            return None
+        if len(values) != self.doc_count or len(present) != self.doc_count:
+            raise CorruptIndexError(self._store_file.path, f"column {field_name!r} has the wrong size")
+        return values, present.astype(bool)
 
     def id_value(self, doc_id: int) -> str | None:
         """The document's ID field value (None if it has none), without decompressing."""
