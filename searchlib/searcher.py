@@ -181,6 +181,15 @@ class Searcher:
     ) -> None:
         self.close()
 
+    def reopen(self) -> Searcher:
+        """A searcher on the newest generation, or this one if nothing was committed since.
+
+        This searcher is left as it is (still its own snapshot); close it when done.
+        """
+        if Index.open(self.index.path).generation == self.index.generation:
+            return self
+        return Searcher(self.index.path, fields=self.parser.fields, k1=self.k1, b=self.b)
+
     def close(self) -> None:
         """Drop this searcher's segments (hits already returned keep theirs)."""
         self.readers = []

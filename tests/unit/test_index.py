@@ -234,3 +234,15 @@ def test_a_searcher_keeps_its_snapshot_across_merges(news_index: Index) -> None:
             writer.add_document(path="y", body="later")
         assert [(hit.id, hit.score, hit.snippet()) for hit in searcher.search("talks shares")] == before
     assert len(news_index.reopen().segments) == 2
+
+
+def test_reopen_moves_a_searcher_to_the_newest_generation(news_index: Index) -> None:
+    with Searcher(news_index) as searcher:
+        assert searcher.reopen() is searcher  # nothing committed since
+        with news_index.writer() as writer:
+            writer.add_document(path="d", body="fresh talks")
+        newer = searcher.reopen()
+        assert newer is not searcher and newer.doc_count == searcher.doc_count + 1
+        assert "d" not in {hit.id for hit in searcher.search("talks")}
+        assert "d" in {hit.id for hit in newer.search("talks")}
+        newer.close()
