@@ -136,6 +136,8 @@ BYTE_DTYPE = np.dtype("u1")
 _HEADER = struct.Struct("<8sI4s")
 _FOOTER = struct.Struct("<QQII4s")
 _ALIGN = 16
+#: Bytes of an array serialized at a time.
+_CHUNK_BYTES = 8 << 20
 
 
 def crc32(data: bytes | memoryview) -> int:
@@ -160,15 +162,18 @@ def encode_array_file(
             yield b"\x00" * padding
             body_crc = zlib.crc32(b"\x00" * padding, body_crc)
             offset += padding
-        data = contiguous.tobytes()
         table["arrays"][name] = {
             "dtype": contiguous.dtype.str,
             "shape": list(contiguous.shape),
             "offset": offset,
         }
-        yield data
-        body_crc = zlib.crc32(data, body_crc)
-        offset += len(data)
+        flat = contiguous.reshape(-1)
+        step = max(1, _CHUNK_BYTES // max(1, flat.itemsize))
+        for start in range(0, len(flat), step):  # a memory-mapped array is read piece by piece
+            data = flat[start : start + step].tobytes()
+            yield data
+            body_crc = zlib.crc32(data, body_crc)
+            offset += len(data)
     table_bytes = json.dumps(table, separators=(",", ":")).encode("utf-8")
     yield table_bytes
     yield _FOOTER.pack(offset, len(table_bytes), crc32(table_bytes), body_crc & 0xFFFFFFFF, END_MAGIC)

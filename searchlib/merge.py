@@ -17,7 +17,9 @@ bookkeeping (the term union, stored documents) is a Python loop.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,12 +28,14 @@ from searchlib import codec
 from searchlib.columns import column_dtype
 from searchlib.schema import Schema
 from searchlib.segment import SegmentMeta, SegmentReader, _pack_ids, _pack_store, write_segment
-from searchlib.storage import Directory
+from searchlib.storage import Directory, SpillFile
 
 #: Segments per size level before they are merged into one.
 DEFAULT_MERGE_FACTOR = 10
 #: A segment with more than this share of deleted documents is rewritten alone.
 RECLAIM_DELETED_SHARE = 0.5
+#: Postings merged at once: bounds a merge's working memory whatever the segment sizes.
+POSTINGS_PER_CHUNK = 1 << 20
 #: Segments this small (in live documents) all count as the lowest level.
 MIN_MERGE_DOCS = 1000
 #: How far below a run's largest level a segment may be and still join its run.
@@ -98,13 +102,36 @@ def merge_segments(
         new_ids.append(renumbered)
     doc_count = next_id
 
+    spills: list[SpillFile] = []
+
+    def spill(dtype: np.dtype[Any]) -> SpillFile:
+        spills.append(directory.spill(f"{name}.spill{len(spills)}", dtype))
+        return spills[-1]
+
+    try:
+        return _merge_into(directory, name, schema, readers, live, new_ids, doc_count, spill)
+    finally:
+        for spilled in spills:
+            spilled.remove()
+
+
+def _merge_into(
+    directory: Directory,
+    name: str,
+    schema: Schema,
+    readers: Sequence[SegmentReader],
+    live: Sequence[npt.NDArray[np.bool_]],
+    new_ids: Sequence[npt.NDArray[np.int32]],
+    doc_count: int,
+    spill: Callable[[np.dtype[Any]], SpillFile],
+) -> SegmentMeta:
     term_arrays: dict[str, np.ndarray] = {}
     posting_arrays: dict[str, np.ndarray] = {}
     norm_arrays: dict[str, np.ndarray] = {}
     for field_name, definition in schema.fields.items():
         if not definition.is_indexed:
             continue
-        merged = _merge_field(field_name, readers, new_ids)
+        merged = _merge_field(field_name, readers, new_ids, spill)
         if merged is None:
             continue
         for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start",
@@ -123,7 +150,7 @@ def merge_segments(
         reader_ids = reader.id_bytes()
         ids.extend(reader_ids[i] for i in np.flatnonzero(mask).tolist())
     lines = (line for reader, mask in zip(readers, live) for line in reader.stored_lines(mask))
-    store_arrays = {**_pack_store(lines), **_pack_ids(ids)}
+    store_arrays = {**_pack_store(lines, spill(codec.BYTE_DTYPE)), **_pack_ids(ids)}
     for field_name, definition in schema.fields.items():
         if not definition.is_column:
             continue
@@ -145,9 +172,17 @@ def merge_segments(
 
 
 def _merge_field(
-    field_name: str, readers: Sequence[SegmentReader], new_ids: Sequence[npt.NDArray[np.int32]]
+    field_name: str,
+    readers: Sequence[SegmentReader],
+    new_ids: Sequence[npt.NDArray[np.int32]],
+    spill: Callable[[np.dtype[Any]], SpillFile],
 ) -> dict[str, np.ndarray] | None:
-    """One field's merged dictionary, postings and lexicon, or None if no segment has it."""
+    """One field's merged dictionary, postings and lexicon, or None if no segment has it.
+
+    The union of the terms is walked in chunks of about ``POSTINGS_PER_CHUNK`` postings;
+    each chunk's doc ids, frequencies and positions are appended to spill files, so the
+    memory a merge needs is one chunk's plus the dictionaries, whatever the segment sizes.
+    """
     parts = []
     for reader, ids in zip(readers, new_ids):
         dictionary = reader.dictionary(field_name)
@@ -157,56 +192,105 @@ def _merge_field(
         return None
     union = sorted(set().union(*(terms for _, _, terms in parts)))
     union_index = {term: i for i, term in enumerate(union)}
-
-    term_of_posting, docs, freqs, positions = [], [], [], []
+    sources = []
+    total_postings = np.zeros(len(union), dtype=np.int64)
     for reader, ids, terms in parts:
         terms_file, postings_file = reader.component("terms"), reader.component("post")
+        global_terms = np.fromiter((union_index[t] for t in terms), dtype=np.int64, count=len(terms))
         starts = terms_file[f"{field_name}.postings_start"].astype(np.int64)
-        global_terms = np.fromiter((union_index[t] for t in terms), dtype=np.int32, count=len(terms))
-        term_of_posting.append(np.repeat(global_terms, np.diff(starts)))
-        docs.append(ids[postings_file[f"{field_name}.docs"]])
-        freqs.append(postings_file[f"{field_name}.freqs"])
-        positions.append(postings_file[f"{field_name}.positions"])
-    all_terms = np.concatenate(term_of_posting)
+        total_postings[global_terms] += np.diff(starts)  # a segment holds each term once
+        sources.append(_FieldSource(
+            ids, global_terms, starts, terms_file[f"{field_name}.positions_start"].astype(np.int64),
+            postings_file[f"{field_name}.docs"], postings_file[f"{field_name}.freqs"],
+            postings_file[f"{field_name}.positions"],
+        ))
+
+    docs_out, freqs_out = spill(codec.DOC_ID_DTYPE), spill(codec.FREQ_DTYPE)
+    positions_out = spill(codec.POSITION_DTYPE)
+    doc_freq_chunks, freq_sum_chunks = [], []
+    cumulative = np.cumsum(total_postings)
+    if not len(union) or not cumulative[-1]:
+        return None
+    cuts = np.searchsorted(cumulative, np.arange(POSTINGS_PER_CHUNK, int(cumulative[-1]), POSTINGS_PER_CHUNK))
+    edges = np.unique(np.concatenate(([0], cuts + 1, [len(union)])).clip(0, len(union)))
+    for low, high in zip(edges[:-1].tolist(), edges[1:].tolist()):
+        doc_freq, freq_sum = _merge_chunk(sources, low, high, docs_out, freqs_out, positions_out)
+        doc_freq_chunks.append(doc_freq)
+        freq_sum_chunks.append(freq_sum)
+
+    doc_freq_all = np.concatenate(doc_freq_chunks)
+    present = doc_freq_all > 0  # a term whose documents were all deleted is dropped
+    compact = np.cumsum(present) - 1
+    term_bytes, term_offsets = codec.encode_terms([t for t, keep in zip(union, present.tolist()) if keep])
+    doc_freq = doc_freq_all[present]
+    freq_sums = np.concatenate(freq_sum_chunks)[present]
+    merged: dict[str, np.ndarray] = {
+        "term_bytes": term_bytes,
+        "term_offsets": term_offsets,
+        "doc_freq": doc_freq.astype(codec.FREQ_DTYPE),
+        "postings_start": np.concatenate(([0], np.cumsum(doc_freq))).astype(codec.OFFSET_DTYPE),
+        "positions_start": np.concatenate(([0], np.cumsum(freq_sums))).astype(codec.OFFSET_DTYPE),
+        "docs": docs_out.read(),
+        "freqs": freqs_out.read(),
+        "positions": positions_out.read(),
+    }
+    merged.update(_merge_lexicons(field_name, parts, union_index, present, compact))
+    return merged
+
+
+@dataclass
+class _FieldSource:
+    """One segment's side of a field merge: its arrays, and its terms' ids in the union."""
+
+    new_ids: npt.NDArray[np.int32]
+    global_terms: npt.NDArray[np.int64]  # ascending, like the segment's terms
+    postings_start: npt.NDArray[np.int64]
+    positions_start: npt.NDArray[np.int64]
+    docs: np.ndarray
+    freqs: np.ndarray
+    positions: np.ndarray
+
+
+def _merge_chunk(
+    sources: Sequence[_FieldSource], low: int, high: int,
+    docs_out: SpillFile, freqs_out: SpillFile, positions_out: SpillFile,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Merge the postings of union terms ``low`` .. ``high - 1``; append them to the spill
+    files and return each term's document frequency and frequency sum."""
+    terms, docs, freqs, positions = [], [], [], []
+    for source in sources:
+        first, last = np.searchsorted(source.global_terms, [low, high]).tolist()
+        if first == last:
+            continue
+        begin, end = int(source.postings_start[first]), int(source.postings_start[last])
+        terms.append(np.repeat(source.global_terms[first:last] - low, np.diff(source.postings_start[first : last + 1])))
+        docs.append(source.new_ids[source.docs[begin:end]])
+        freqs.append(source.freqs[begin:end])
+        positions.append(source.positions[int(source.positions_start[first]) : int(source.positions_start[last])])
+    if not terms:
+        return np.zeros(high - low, dtype=np.int64), np.zeros(high - low, dtype=np.int64)
+    all_terms = np.concatenate(terms)
     all_docs = np.concatenate(docs)
     all_freqs = np.concatenate(freqs).astype(np.int64)
-    all_positions = np.concatenate(positions)  # uint32, in each segment's posting order
-    position_starts = np.concatenate(([0], np.cumsum(all_freqs)[:-1])) if len(all_freqs) else all_freqs
+    all_positions = np.concatenate(positions)  # in each segment's posting order
+    position_starts = np.concatenate(([0], np.cumsum(all_freqs)[:-1]))
 
     # Postings of deleted documents go. Segments come in order and their doc ids ascend,
     # so a stable sort by term leaves each term's postings in doc id order.
     kept = np.flatnonzero(all_docs >= 0)
     order = kept[np.argsort(all_terms[kept], kind="stable")]
-    del kept
     # Positions follow their postings: gather each kept posting's slice, in the new order.
     new_freqs = all_freqs[order]
     new_starts = np.concatenate(([0], np.cumsum(new_freqs)[:-1])) if len(new_freqs) else new_freqs
-    index_type = np.int32 if len(all_positions) < 2**31 else np.int64  # half the memory, mostly
-    gather = np.repeat((position_starts[order] - new_starts).astype(index_type), new_freqs)
-    gather += np.arange(len(gather), dtype=index_type)
-    merged_positions = all_positions[gather]
-    del gather, all_positions
+    gather = np.repeat(position_starts[order] - new_starts, new_freqs)
+    gather += np.arange(len(gather), dtype=np.int64)
+    docs_out.append(all_docs[order])
+    freqs_out.append(new_freqs)
+    positions_out.append(all_positions[gather])
     sorted_terms = all_terms[order]
-    doc_freq_all = np.bincount(sorted_terms, minlength=len(union))
-    present = doc_freq_all > 0  # a term whose documents were all deleted is dropped
-    compact = np.cumsum(present) - 1
-    term_bytes, term_offsets = codec.encode_terms([t for t, keep in zip(union, present.tolist()) if keep])
-    doc_freq = doc_freq_all[present]
-    postings_start = np.concatenate(([0], np.cumsum(doc_freq))).astype(codec.OFFSET_DTYPE)
-    freq_sums = np.bincount(sorted_terms, weights=new_freqs, minlength=len(union))[present]
-    positions_start = np.concatenate(([0], np.cumsum(freq_sums.astype(np.int64)))).astype(codec.OFFSET_DTYPE)
-    merged: dict[str, np.ndarray] = {
-        "term_bytes": term_bytes,
-        "term_offsets": term_offsets,
-        "doc_freq": doc_freq.astype(codec.FREQ_DTYPE),
-        "postings_start": postings_start,
-        "positions_start": positions_start,
-        "docs": all_docs[order].astype(codec.DOC_ID_DTYPE),
-        "freqs": new_freqs.astype(codec.FREQ_DTYPE),
-        "positions": merged_positions.astype(codec.POSITION_DTYPE),
-    }
-    merged.update(_merge_lexicons(field_name, parts, union_index, present, compact))
-    return merged
+    doc_freq = np.bincount(sorted_terms, minlength=high - low)
+    freq_sum = np.bincount(sorted_terms, weights=new_freqs, minlength=high - low).astype(np.int64)
+    return doc_freq, freq_sum
 
 
 def _merge_lexicons(

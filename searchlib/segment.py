@@ -27,7 +27,7 @@ from searchlib.analysis import Analyzer
 from searchlib.columns import column_dtype, column_value
 from searchlib.errors import CorruptIndexError, SchemaError
 from searchlib.schema import Schema
-from searchlib.storage import Directory
+from searchlib.storage import Directory, SpillFile
 
 #: Stored documents are packed into blocks of about this many bytes before compression.
 STORE_BLOCK_BYTES = 16 * 1024
@@ -346,12 +346,13 @@ def _pack_ids(values: list[bytes]) -> dict[str, np.ndarray]:
     return {"id_bytes": id_bytes, "id_offsets": id_offsets}
 
 
-def _pack_store(lines: Iterable[bytes]) -> dict[str, np.ndarray]:
+def _pack_store(lines: Iterable[bytes], spill: SpillFile | None = None) -> dict[str, np.ndarray]:
     """Pack JSON lines into zlib-compressed blocks of about STORE_BLOCK_BYTES.
 
-    ``lines`` may be a generator: only the current block is held uncompressed.
+    ``lines`` may be a generator: only the current block is held uncompressed. With a
+    ``spill`` file the compressed blocks go there rather than into memory.
     """
-    blocks: list[bytes] = []
+    blocks: list[bytes] | _SpilledBlocks = [] if spill is None else _SpilledBlocks(spill)
     first_docs: list[int] = [0]
     current: list[bytes] = []
     current_size = 0
@@ -367,12 +368,31 @@ def _pack_store(lines: Iterable[bytes]) -> dict[str, np.ndarray]:
         blocks.append(zlib.compress(b"\n".join(current), 6))
         first_docs.append(doc_id + 1)
     offsets = np.zeros(len(blocks) + 1, dtype=codec.OFFSET_DTYPE)
-    np.cumsum([len(b) for b in blocks], out=offsets[1:])
+    np.cumsum(blocks.sizes() if isinstance(blocks, _SpilledBlocks) else [len(b) for b in blocks], out=offsets[1:])
+    data = blocks.spill.read() if isinstance(blocks, _SpilledBlocks) else np.frombuffer(b"".join(blocks), dtype=codec.BYTE_DTYPE)
     return {
-        "blocks": np.frombuffer(b"".join(blocks), dtype=codec.BYTE_DTYPE),
+        "blocks": data,
         "block_offsets": offsets,
         "block_first_doc": np.asarray(first_docs, dtype=codec.DOC_ID_DTYPE),
     }
+
+
+class _SpilledBlocks:
+    """Compressed blocks appended to a spill file, remembering only their sizes."""
+
+    def __init__(self, spill: SpillFile) -> None:
+        self.spill = spill
+        self._sizes: list[int] = []
+
+    def append(self, block: bytes) -> None:
+        self.spill.append(np.frombuffer(block, dtype=codec.BYTE_DTYPE))
+        self._sizes.append(len(block))
+
+    def sizes(self) -> list[int]:
+        return self._sizes
+
+    def __len__(self) -> int:
+        return len(self._sizes)
 
 
 def encode_deletes(deleted: npt.NDArray[np.bool_]) -> Any:

@@ -20,6 +20,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import Any, BinaryIO
+
+import numpy as np
 
 from searchlib.errors import LockError
 
@@ -82,6 +85,10 @@ class Directory:
         except FileNotFoundError:
             pass
 
+    def spill(self, name: str, dtype: np.dtype[Any]) -> SpillFile:
+        """A temporary array file ``name`` + ``.tmp`` in this directory."""
+        return SpillFile(self.path / (name + _TEMP_SUFFIX), np.dtype(dtype))
+
     def sync(self) -> None:
         """Fsync the directory itself so renames and deletions are durable."""
         handle = os.open(self.path, os.O_RDONLY)
@@ -93,6 +100,42 @@ class Directory:
     def lock(self, timeout: float = 0.0) -> WriteLock:
         """Take the writer lock, waiting up to ``timeout`` seconds for another holder."""
         return WriteLock(self.path / LOCK_NAME, timeout)
+
+
+class SpillFile:
+    """A 1-D array written piece by piece to a temporary file and read back memory-mapped.
+
+    Merges spill their largest outputs here, so their memory stays bounded by one chunk
+    however large the merged segment is. The file ends in ``.tmp``: a writer that died
+    leaves nothing a later writer does not remove.
+    """
+
+    def __init__(self, path: Path, dtype: np.dtype[Any]) -> None:
+        self.path = path
+        self.dtype = dtype
+        self.length = 0
+        self._handle: BinaryIO | None = open(path, "wb")
+
+    def append(self, values: np.ndarray) -> None:
+        assert self._handle is not None, "append after read"
+        data = np.ascontiguousarray(values, dtype=self.dtype)
+        data.tofile(self._handle)
+        self.length += len(data)
+
+    def read(self) -> np.ndarray:
+        """The whole array, memory-mapped (nothing is loaded until it is read)."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self.length == 0:
+            return np.zeros(0, dtype=self.dtype)
+        return np.memmap(self.path, dtype=self.dtype, mode="r", shape=(self.length,))
+
+    def remove(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self.path.unlink(missing_ok=True)
 
 
 class WriteLock:

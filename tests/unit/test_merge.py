@@ -10,6 +10,7 @@ import pytest
 from searchlib import ID, TEXT, Index, Schema, Searcher
 from searchlib.analysis import get_analyzer
 from searchlib.check import check_index
+from searchlib import merge
 from searchlib.merge import choose_merges
 from searchlib.segment import SegmentMeta
 from tests.conftest import SHARED
@@ -64,7 +65,9 @@ def assert_same_rankings(left: list[list[tuple[str, float, str]]], right: list[l
         assert [score for _, score, _ in a] == pytest.approx([score for _, score, _ in b], rel=1e-9)
 
 
-def test_merged_segments_rank_exactly_like_one_segment(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [1 << 20, 37])  # one chunk per field, or hundreds
+def test_merged_segments_rank_exactly_like_one_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    monkeypatch.setattr(merge, "POSTINGS_PER_CHUNK", chunk)
     documents, queries = cranfield()
     single = build_in_one_segment(tmp_path / "single", documents)
     pieces = build_in_pieces(tmp_path / "pieces", documents, ram_buffer_mb=0.05, merge_factor=3)
@@ -75,6 +78,7 @@ def test_merged_segments_rank_exactly_like_one_segment(tmp_path: Path) -> None:
     assert pieces.reopen().doc_count == single.reopen().doc_count == 295
     assert_same_rankings(ranked(single, queries), ranked(pieces, queries))
     assert check_index(tmp_path / "pieces").ok
+    assert not list((tmp_path / "pieces").glob("*.tmp"))  # spill files are gone
 
 
 def test_a_small_ram_buffer_writes_several_segments_in_one_commit(tmp_path: Path) -> None:
