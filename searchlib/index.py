@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,6 +31,7 @@ from searchlib import codec
 from searchlib.errors import CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
 from searchlib.schema import Field, FieldAnalyzers, Schema
 from searchlib.merge import DEFAULT_MERGE_FACTOR, choose_merges, merge_segments
+from searchlib.parallel import DEFAULT_BATCH_SIZE, build_segments
 from searchlib.parser import QueryParser
 from searchlib.query import Query, ScoringContext
 from searchlib.scoring import CollectionStats
@@ -257,6 +258,32 @@ class IndexWriter:
         self._check_open()
         self._buffer.add({**(document or {}), **fields})
         self._flush_if_full()
+
+    def add_documents(
+        self, documents: Iterable[Mapping[str, Any]], *, workers: int = 1, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> int:
+        """Add many documents in order; return how many.
+
+        With ``workers`` above 1, batches of ``batch_size`` documents are analyzed and
+        written as segments by that many worker processes (see :mod:`searchlib.parallel`),
+        published by the next commit. A bad document stops the call with an error naming
+        it; the documents before it stay added.
+        """
+        self._check_open()
+        if workers == 1:
+            count = 0
+            for document in documents:
+                self.add_document(document)
+                count += 1
+            return count
+        self.flush()  # what is buffered comes first, keeping the documents' order
+        count = 0
+        for meta in build_segments(
+            self.directory, self.schema, documents, self._new_segment_name, workers=workers, batch_size=batch_size
+        ):
+            self._flushed.append(meta)
+            count += meta.doc_count
+        return count
 
     def update_document(self, document: Mapping[str, Any] | None = None, **fields: Any) -> None:
         """Replace the document with the same ID (or add it): one commit shows the change."""

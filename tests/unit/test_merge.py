@@ -148,3 +148,29 @@ def test_the_policy_merges_neighbours_level_by_level() -> None:
     # Ten big neighbours of one level merge; a mostly deleted segment is rewritten alone.
     bigs = [meta(f"b{i}", 20_000 + i) for i in range(10)]
     assert choose_merges([*bigs, meta("gone", 100, deleted=80)], 10) == [["gone"], [f"b{i}" for i in range(10)]]
+
+
+def test_indexing_on_two_cores_ranks_like_one(tmp_path: Path) -> None:
+    documents, queries = cranfield()
+    kept = [d for d in documents if d["id"] not in DELETED]
+    single = build_in_one_segment(tmp_path / "single", documents)
+    index = Index.create(tmp_path / "parallel", SCHEMA)
+    with index.writer() as writer:
+        writer.add_document(kept[0])  # buffered first: the order must hold
+        assert writer.add_documents(kept[1:], workers=2, batch_size=40) == len(kept) - 1
+    parallel = index.reopen()
+    assert parallel.doc_count == 295 and len(parallel.segments) <= 10
+    _, readers = Index.open_snapshot(tmp_path / "parallel")
+    assert [r.id_value(d) for r in readers for d in range(r.doc_count)] == [d["id"] for d in kept]
+    assert_same_rankings(ranked(single, queries), ranked(parallel, queries))
+    assert check_index(tmp_path / "parallel").ok
+
+
+def test_a_bad_document_in_a_worker_batch_is_named(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "i", SCHEMA)
+    documents = [{"id": str(i), "text": "talks"} for i in range(10)] + [{"id": "x", "nope": "y"}]
+    with index.writer() as writer:
+        with pytest.raises(Exception, match="document 0 of its batch: unknown field 'nope'"):
+            writer.add_documents(documents, workers=2, batch_size=5)
+    assert index.reopen().doc_count == 10  # the documents before the bad one stay added
+    assert check_index(tmp_path / "i").ok

@@ -1,0 +1,77 @@
+"""Indexing on several cores: worker processes each turn a batch of documents into a segment.
+
+Python runs one thread at a time, so the analysis and inversion of a batch go to a
+worker process (forked, so registered analyzers come along). Each worker writes a
+complete segment under a name the writer chose, and the writer publishes the segments
+in the order the batches were given at its next commit, where the merge policy folds
+them into the index like any flushed segment. Documents therefore keep their order.
+
+Each worker has its own analyzer cache, so the words every batch shares are stemmed
+once per worker: the speed-up is somewhat less than the number of cores.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+from typing import Any
+
+from searchlib.errors import SchemaError
+from searchlib.schema import FieldAnalyzers, Schema
+from searchlib.segment import SegmentMeta, SegmentWriter
+from searchlib.storage import Directory
+
+#: Documents a worker turns into one segment.
+DEFAULT_BATCH_SIZE = 5_000
+
+
+def _build_segment(path: str, schema_json: dict[str, Any], name: str, documents: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """In a worker: write ``documents`` as segment ``name``; return its metadata as JSON."""
+    schema = Schema.from_json(schema_json)
+    writer = SegmentWriter(schema, FieldAnalyzers(schema))
+    for number, document in enumerate(documents):
+        try:
+            writer.add(document)
+        except SchemaError as exc:
+            raise SchemaError(f"document {number} of its batch: {exc}") from None
+    return writer.write(Directory(path), name).to_json()
+
+
+def build_segments(
+    directory: Directory,
+    schema: Schema,
+    documents: Iterable[Mapping[str, Any]],
+    new_name: Callable[[], str],
+    *,
+    workers: int,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Iterator[SegmentMeta]:
+    """Segments for ``documents`` in batches of ``batch_size``, built by ``workers``
+    processes, yielded in the order of the documents.
+
+    At most two batches per worker are in flight, so memory does not grow with the
+    number of documents.
+    """
+    if workers < 1 or batch_size < 1:
+        raise ValueError(f"workers and batch_size must be at least 1, got {workers} and {batch_size}")
+    remaining = iter(documents)
+    batches = iter(lambda: list(islice(remaining, batch_size)), [])
+    schema_json = schema.to_json()
+    path = str(directory.path)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        in_flight: deque[Future[dict[str, Any]]] = deque()
+        try:
+            for batch in batches:
+                in_flight.append(pool.submit(_build_segment, path, schema_json, new_name(), batch))
+                if len(in_flight) >= 2 * workers:
+                    yield SegmentMeta.from_json(in_flight.popleft().result(), path)
+            while in_flight:
+                yield SegmentMeta.from_json(in_flight.popleft().result(), path)
+        except BaseException:
+            for future in in_flight:  # the writer's next commit removes what they wrote
+                future.cancel()
+            raise
