@@ -409,7 +409,7 @@ class IndexWriter:
             "next_segment": self._next_segment,
         }
         self.directory.write_file(codec.manifest_name(self.generation), [codec.encode_manifest(body)])
-        previous = [*self._segments, *self._flushed]
+        previous = self._segments  # the previous generation; flushed segments were never in one
         self._segments = segments
         self._flushed = []
         self._optimize = False

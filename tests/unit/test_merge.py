@@ -174,3 +174,19 @@ def test_a_bad_document_in_a_worker_batch_is_named(tmp_path: Path) -> None:
             writer.add_documents(documents, workers=2, batch_size=5)
     assert index.reopen().doc_count == 10  # the documents before the bad one stay added
     assert check_index(tmp_path / "i").ok
+
+
+def test_merged_away_flushed_segments_do_not_linger(tmp_path: Path) -> None:
+    documents, _ = cranfield(150)
+    index = Index.create(tmp_path / "i", SCHEMA)
+    with index.writer(ram_buffer_mb=0.02, merge_factor=3) as writer:
+        for document in documents:
+            writer.add_document(document)
+    referenced: set[str] = set()
+    for manifest in (tmp_path / "i").glob("manifest-*.json"):  # this generation and the one before
+        for segment in json.loads(manifest.read_text())["segments"]:
+            referenced.update(segment["files"])
+            if segment["deletes"]:
+                referenced.add(segment["deletes"])
+    on_disk = {p.name for p in (tmp_path / "i").iterdir() if p.name.startswith("seg-")}
+    assert on_disk == referenced
