@@ -94,7 +94,13 @@ def _check_older_manifests(index: Index) -> list[Problem]:
 
 def _check_segment(index: Index, reader: SegmentReader) -> list[Problem]:
     problems: list[Problem] = []
-    for array_file in reader.files:
+    files = list(reader.files)
+    try:
+        if reader.meta.deletes:
+            files.append(codec.ArrayFile(reader.directory, reader.meta.deletes, codec.KIND_DELETES))
+    except CorruptIndexError as exc:
+        problems.append(Problem(exc.path, exc.problem))
+    for array_file in files:
         try:
             array_file.verify()
         except CorruptIndexError as exc:

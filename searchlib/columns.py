@@ -53,9 +53,13 @@ def column_value(kind: str, numeric_type: str | None, value: Any, name: str = "?
             if not _INT64[0] <= value <= _INT64[1]:
                 raise SchemaError(f"field {name!r}: {value} is outside the 64-bit integer range")
             return value, value
-        if not math.isfinite(value):
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
             raise SchemaError(f"field {name!r} is NUMERIC (float) and takes a finite number, got {value!r}")
-        return float(value), value
+        return number, value
     if kind == "datetime":
         moment = _as_datetime(value, name)
         micros = (moment - _EPOCH) // dt.timedelta(microseconds=1)

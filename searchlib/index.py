@@ -270,14 +270,16 @@ class IndexWriter:
         it; the documents before it stay added.
         """
         self._check_open()
+        count = 0
         if workers == 1:
-            count = 0
             for document in documents:
-                self.add_document(document)
+                try:
+                    self.add_document(document)
+                except SchemaError as exc:
+                    raise SchemaError(f"document {count}: {exc}") from None
                 count += 1
             return count
         self.flush()  # what is buffered comes first, keeping the documents' order
-        count = 0
         for meta in build_segments(
             self.directory, self.schema, documents, self._new_segment_name, workers=workers, batch_size=batch_size
         ):
@@ -295,8 +297,9 @@ class IndexWriter:
         key = values.get(id_field)
         if not isinstance(key, str):
             raise SchemaError(f"update_document needs a string value for the ID field {id_field!r}")
+        checked = self._buffer.check(values)  # a rejected new version keeps the old one
         self.delete_by_term(id_field, key)
-        self._buffer.add(values)
+        self._buffer.add_checked(checked)
         self._flush_if_full()
 
     def delete_by_term(self, field_name: str, value: str) -> int:

@@ -60,21 +60,29 @@ def choose_merges(segments: Sequence[SegmentMeta], merge_factor: int = DEFAULT_M
     if merge_factor < 2:
         raise ValueError(f"merge_factor must be at least 2, got {merge_factor}")
     merges: list[list[str]] = []
-    rest: list[SegmentMeta] = []
+    stretch: list[SegmentMeta] = []  # neighbours between segments rewritten alone
     for meta in segments:
         if meta.doc_count and meta.deleted_count / meta.doc_count > RECLAIM_DELETED_SHARE:
+            merges += _merges_by_level(stretch, merge_factor)
             merges.append([meta.name])  # rewritten alone, in its place
+            stretch = []
         else:
-            rest.append(meta)
-    levels = [segment_level(meta, merge_factor) for meta in rest]
+            stretch.append(meta)
+    return merges + _merges_by_level(stretch, merge_factor)
+
+
+def _merges_by_level(segments: Sequence[SegmentMeta], merge_factor: int) -> list[list[str]]:
+    """The runs of neighbouring ``segments`` to merge, level by level (see choose_merges)."""
+    merges: list[list[str]] = []
+    levels = [segment_level(meta, merge_factor) for meta in segments]
     smallest_level = math.log(MIN_MERGE_DOCS, merge_factor)
     start = 0
-    while start < len(rest):
+    while start < len(segments):
         top = max(levels[start:])
         floor = -1.0 if top <= smallest_level else top - LEVEL_SPAN
-        upto = max(i for i in range(start, len(rest)) if levels[i] >= floor)
+        upto = max(i for i in range(start, len(segments)) if levels[i] >= floor)
         while start + merge_factor <= upto + 1:
-            merges.append([meta.name for meta in rest[start : start + merge_factor]])
+            merges.append([meta.name for meta in segments[start : start + merge_factor]])
             start += merge_factor
         start = upto + 1
     return merges

@@ -29,15 +29,23 @@ DEFAULT_BATCH_SIZE = 5_000
 
 
 def _build_segment(path: str, schema_json: dict[str, Any], name: str, documents: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """In a worker: write ``documents`` as segment ``name``; return its metadata as JSON."""
+    """In a worker: write ``documents`` as segment ``name``.
+
+    Returns the segment's metadata as JSON (None if it holds nothing) and, if a document
+    was refused, its place in the batch and the reason: the documents before it are
+    still written, as ``add_document`` would have kept them.
+    """
     schema = Schema.from_json(schema_json)
     writer = SegmentWriter(schema, FieldAnalyzers(schema))
+    failed_at, error = None, None
     for number, document in enumerate(documents):
         try:
             writer.add(document)
         except SchemaError as exc:
-            raise SchemaError(f"document {number} of its batch: {exc}") from None
-    return writer.write(Directory(path), name).to_json()
+            failed_at, error = number, str(exc)
+            break
+    meta = writer.write(Directory(path), name).to_json() if writer.doc_count else None
+    return {"meta": meta, "failed_at": failed_at, "error": error}
 
 
 def build_segments(
@@ -63,15 +71,36 @@ def build_segments(
     path = str(directory.path)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        in_flight: deque[Future[dict[str, Any]]] = deque()
-        try:
-            for batch in batches:
-                in_flight.append(pool.submit(_build_segment, path, schema_json, new_name(), batch))
-                if len(in_flight) >= 2 * workers:
-                    yield SegmentMeta.from_json(in_flight.popleft().result(), path)
-            while in_flight:
-                yield SegmentMeta.from_json(in_flight.popleft().result(), path)
-        except BaseException:
-            for future in in_flight:  # the writer's next commit removes what they wrote
-                future.cancel()
-            raise
+        in_flight: deque[tuple[int, Future[dict[str, Any]]]] = deque()
+        submitted = 0
+        for batch in batches:
+            in_flight.append((submitted, pool.submit(_build_segment, path, schema_json, new_name(), batch)))
+            submitted += len(batch)
+            if len(in_flight) >= 2 * workers:
+                yield from _finish_oldest(directory, in_flight)
+        while in_flight:
+            yield from _finish_oldest(directory, in_flight)
+
+
+def _finish_oldest(directory: Directory, in_flight: deque[tuple[int, Future[dict[str, Any]]]]) -> Iterator[SegmentMeta]:
+    """Wait for the oldest batch and yield its segment. If it refused a document, the
+    documents before it are kept (yielded), later batches are discarded, and the error
+    names the document by its place among all of them."""
+    start, future = in_flight.popleft()
+    result = future.result()
+    if result["meta"]:
+        yield SegmentMeta.from_json(result["meta"], str(directory.path))
+    if result["error"] is not None:
+        _discard(directory, in_flight)
+        raise SchemaError(f"document {start + result['failed_at']}: {result['error']}")
+
+
+def _discard(directory: Directory, in_flight: deque[tuple[int, Future[dict[str, Any]]]]) -> None:
+    """Cancel the batches after a refused document, deleting what their workers wrote."""
+    while in_flight:
+        _, future = in_flight.popleft()
+        if future.cancel():
+            continue
+        meta = future.result().get("meta")
+        for file_name in (meta or {}).get("files", {}):
+            directory.delete(file_name)

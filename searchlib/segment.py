@@ -87,6 +87,16 @@ class SegmentMeta:
 
 
 @dataclass
+class CheckedDocument:
+    """A document that passed :meth:`SegmentWriter.check`, ready to buffer."""
+
+    stored_line: bytes
+    indexed: list[tuple[str, str, bool]]  # (field, value, exact term?)
+    columns: dict[str, int | float]
+    id_bytes: bytes
+
+
+@dataclass
 class _FieldBuffer:
     """One field's share of the in-memory batch: term ids per token, per document."""
 
@@ -128,7 +138,10 @@ class SegmentWriter:
         The whole document is checked before anything is buffered, so a rejected
         document leaves no trace in the segment.
         """
-        doc_id = self.doc_count
+        return self.add_checked(self.check(document))
+
+    def check(self, document: Mapping[str, Any]) -> CheckedDocument:
+        """Check a whole document against the schema without buffering anything."""
         stored: dict[str, Any] = {}
         indexed: list[tuple[str, str, bool]] = []
         columns: dict[str, int | float] = {}
@@ -153,15 +166,23 @@ class SegmentWriter:
             line = json.dumps(stored, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"a stored value cannot be saved as JSON: {exc}") from None
-        for name, value, exact in indexed:
-            self._index_value(name, doc_id, value, exact=exact)
-        for name, number in columns.items():
-            self._columns.setdefault(name, {})[doc_id] = number
         id_field = self.schema.id_field
         id_value = document.get(id_field) if id_field else None
-        self._id_values.append(id_value.encode("utf-8", "surrogatepass") if isinstance(id_value, str) else b"")
-        self._stored.append(line.encode("utf-8", "surrogatepass"))
-        self._stored_bytes += len(self._stored[-1]) + 60
+        return CheckedDocument(
+            line.encode("utf-8", "surrogatepass"), indexed, columns,
+            id_value.encode("utf-8", "surrogatepass") if isinstance(id_value, str) else b"",
+        )
+
+    def add_checked(self, document: CheckedDocument) -> int:
+        """Buffer a document :meth:`check` accepted; return its segment-local doc id."""
+        doc_id = self.doc_count
+        for name, value, exact in document.indexed:
+            self._index_value(name, doc_id, value, exact=exact)
+        for name, number in document.columns.items():
+            self._columns.setdefault(name, {})[doc_id] = number
+        self._id_values.append(document.id_bytes)
+        self._stored.append(document.stored_line)
+        self._stored_bytes += len(document.stored_line) + 60
         self.doc_count += 1
         return doc_id
 

@@ -103,3 +103,13 @@ def test_check_and_info_commands(tmp_path: Path, run_cli) -> None:  # type: igno
     assert not report["ok"] and store.name in report["problems"][0]["path"]
     missing = run_cli(["check", "--index", "nowhere"], cwd=tmp_path)
     assert missing.returncode == 2 and "no index at nowhere" in missing.stderr
+
+
+def test_a_changed_deletion_bit_is_found(tmp_path: Path) -> None:
+    build(tmp_path / "i")
+    deletes = next((tmp_path / "i").glob("*.del"))
+    data = bytearray(deletes.read_bytes())
+    body = data.index(b"\x10", 16)  # the bits of segment 0: its 4th document (0b00010000) is deleted
+    data[body] ^= 0x18  # moves a deletion to a neighbouring document; the count stays
+    deletes.write_bytes(bytes(data))
+    assert found(tmp_path / "i", deletes.name)

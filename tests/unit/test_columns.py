@@ -52,6 +52,7 @@ def test_values_go_into_typed_columns_and_stored_fields(tmp_path: Path) -> None:
     ("views", True, "takes a number"),
     ("views", 2**70, "outside the 64-bit"),
     ("rating", float("nan"), "finite number"),
+    ("rating", 10**400, "finite number"),
     ("rating", "4", "takes a number"),
     ("published", "last tuesday", "not an ISO 8601 date"),
     ("published", 12, "takes a datetime"),
