@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -121,7 +120,7 @@ def _check_segment(index: Index, reader: SegmentReader) -> list[Problem]:
 
 
 def _check_field(reader: SegmentReader, name: str, is_text: bool) -> list[Problem]:
-    terms_file, postings_file = reader._terms_file, reader._postings_file
+    terms_file, postings_file = reader.component("terms"), reader.component("post")
     if terms_file.get(f"{name}.term_bytes") is None:
         return []
     problems: list[Problem] = []
@@ -171,13 +170,13 @@ def _check_field(reader: SegmentReader, name: str, is_text: bool) -> list[Proble
         lengths = reader.field_lengths(name).astype(np.int64)
         tokens_per_doc = np.bincount(docs, weights=freqs, minlength=reader.doc_count)
         if np.any(lengths > tokens_per_doc):
-            return fail(reader._norms_file.path, "a field length exceeds the document's tokens")
+            return fail(reader.component("norms").path, "a field length exceeds the document's tokens")
     problems.extend(_check_lexicon(reader, name, count))
     return problems
 
 
 def _check_lexicon(reader: SegmentReader, name: str, term_count: int) -> list[Problem]:
-    terms_file = reader._terms_file
+    terms_file = reader.component("terms")
     try:
         lexicon = reader._open_lexicon(name)
     except CorruptIndexError as exc:
@@ -194,22 +193,19 @@ def _check_lexicon(reader: SegmentReader, name: str, term_count: int) -> list[Pr
 
 
 def _check_store(reader: SegmentReader) -> list[Problem]:
-    store = reader._store_file
+    store = reader.component("store")
     offsets = store["block_offsets"].astype(np.int64)
     first_docs = store["block_first_doc"].astype(np.int64)
     blocks = store["blocks"]
     if len(offsets) != len(first_docs) or offsets[0] != 0 or np.any(np.diff(offsets) < 0) or offsets[-1] != len(blocks):
         return [Problem(store.path, "stored blocks are not laid out end to end")]
-    for block in range(len(offsets) - 1):
-        try:
-            lines = zlib.decompress(blocks[offsets[block] : offsets[block + 1]].tobytes()).split(b"\n")
-            expected = int(first_docs[block + 1] - first_docs[block])
-            if len(lines) != expected:
-                return [Problem(store.path, f"stored block {block} holds {len(lines)} documents, not {expected}")]
-            for line in lines:
-                json.loads(line)
-        except (zlib.error, ValueError) as exc:
-            return [Problem(store.path, f"stored block {block}: {exc}")]
+    try:
+        for doc_id, line in enumerate(reader.stored_lines()):  # decompresses and counts each block
+            json.loads(line)
+    except CorruptIndexError as exc:
+        return [Problem(exc.path, exc.problem)]
+    except ValueError as exc:
+        return [Problem(store.path, f"stored document {doc_id}: {exc}")]
     id_offsets = store["id_offsets"].astype(np.int64)
     if id_offsets[0] != 0 or np.any(np.diff(id_offsets) < 0) or id_offsets[-1] != len(store["id_bytes"]):
         return [Problem(store.path, "the id column is not laid out end to end")]
