@@ -45,4 +45,22 @@ class AnalyzerError(SearchlibError):
 
 
 class QueryError(SearchlibError):
-    """A query cannot be understood."""
+    """A query cannot be understood or run.
+
+    ``position`` is the character offset in ``query`` where the problem is (None when
+    the problem is not a place in the text, e.g. a prefix matching too many terms), so a
+    user interface can point at it; :meth:`caret` renders that as two lines.
+    """
+
+    def __init__(self, message: str, *, query: str | None = None, position: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.query = query
+        self.position = position
+
+    def caret(self) -> str:
+        """The query, and a caret under the problem (just the message without a position)."""
+        if self.query is None or self.position is None:
+            return self.message
+        line = self.query.replace("\n", " ").replace("\t", " ")
+        return f"{line}\n{' ' * self.position}^ {self.message}"

@@ -1,31 +1,55 @@
 """Query trees, and their execution over one segment at a time with numpy.
 
-A query is an immutable tree of nodes. Each node, given a segment and the collection
-statistics, returns the matching live doc ids of that segment with their scores
-(:class:`Matches`), computed over whole postings arrays: no Python loop runs per posting.
+A query is an immutable tree of nodes; :class:`~searchlib.parser.QueryParser` builds the
+same nodes from text, and they compose in Python (``&``, ``|``, ``~``)::
 
->>> sorted(Or([Term("body", "direct"), Term("body", "talk")]).terms())
-[('body', 'direct'), ('body', 'talk')]
+    >>> Term("body", "direct") & ~Term("body", "war")
+    And(clauses=(Term(field='body', text='direct', boost=1.0), Not(clause=Term(field='body', text='war', boost=1.0))))
+
+Given a segment and a :class:`ScoringContext`, each node returns the matching live doc
+ids of that segment with their scores (:class:`Matches`), computed over whole postings
+arrays: no Python loop runs per posting. Scoring nodes (:class:`Term`,
+:class:`CombinedTerm`, :class:`Phrase`) score with BM25 (see :mod:`searchlib.scoring`);
+compound nodes sum their clauses' scores; :class:`Range` and :class:`MatchAll` give a
+constant score (their boost); :class:`Not` and the ``filter`` clauses of :class:`Bool`
+restrict without scoring.
+
+Pattern nodes (:class:`Prefix`, :class:`Wildcard`, :class:`Fuzzy`, :class:`Regex`) are
+rewritten before execution into an :class:`Or` of the terms they match in the index
+(:meth:`Query.rewrite`), each scored as a :class:`Term`; how many terms they may expand to
+is bounded (see :class:`Expansion`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
+import regex
 
+from searchlib.columns import column_value
+from searchlib.errors import QueryError
+from searchlib.explain import Explanation, factor
+from searchlib.schema import Schema
 from searchlib.scoring import (
     DEFAULT_B,
     DEFAULT_K1,
     CollectionStats,
     FieldSet,
+    Similarity,
     bm25_length_norm,
-    bm25_saturate,
 )
-from searchlib.segment import SegmentReader
+from searchlib.segment import SegmentReader, TermDictionary
+
+#: Most terms a pattern query expands to unless told otherwise.
+DEFAULT_MAX_EXPANSIONS = 1024
+#: What a pattern query does past its bound: fail, or keep the most frequent terms.
+OnTooMany = Literal["error", "keep_frequent"]
 
 
 @dataclass(frozen=True)
@@ -42,27 +66,88 @@ class Matches:
 
 @dataclass(frozen=True)
 class ScoringContext:
-    """What scoring needs besides the segment: statistics and BM25 parameters."""
+    """What scoring needs besides the segment: statistics, BM25 parameters, the schema."""
 
     stats: CollectionStats
     k1: float = DEFAULT_K1
     b: float = DEFAULT_B
+    similarity: Similarity = field(default_factory=Similarity)
+    schema: Schema | None = None
+
+
+class TermSource(Protocol):
+    """Where pattern queries find the terms they expand to (a searcher's segments)."""
+
+    def matching_terms(self, field_name: str, select: TermSelector) -> dict[str, int]:
+        """Every term of ``field_name`` that ``select`` picks, with its live doc frequency."""
+
+
+class TermSelector(Protocol):
+    def __call__(self, dictionary: TermDictionary) -> Iterable[str]: ...
 
 
 class Query(ABC):
     """A node of a query tree."""
 
-    @abstractmethod
     def terms(self) -> set[tuple[str, str]]:
         """Every (field, term) the query looks up: for highlighting."""
+        return set()
 
-    @abstractmethod
     def scored_terms(self) -> set[tuple[FieldSet, str]]:
         """Every (field set, term) whose statistics the scores need."""
+        return set()
+
+    def rewrite(self, source: TermSource) -> Query:
+        """This query with pattern nodes replaced by the terms they match in ``source``."""
+        return self
 
     @abstractmethod
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         """Live docs of ``reader`` that match, with their scores."""
+
+    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        """Why ``doc`` of ``reader`` scores what it does; None when it does not match."""
+        found = self.matches(reader, context)
+        at = int(np.searchsorted(found.docs, doc))
+        if at == len(found.docs) or found.docs[at] != doc:
+            return None
+        return factor(float(found.scores[at]), f"{self!r}")
+
+    def __and__(self, other: Query) -> And:
+        return And([*_flat(self, And), *_flat(other, And)])
+
+    def __or__(self, other: Query) -> Or:
+        return Or([*_flat(self, Or), *_flat(other, Or)])
+
+    def __invert__(self) -> Not:
+        return Not(self)
+
+
+def _flat(query: Query, kind: type[And] | type[Or]) -> tuple[Query, ...]:
+    """The clauses of ``query`` if it is a plain ``kind`` node, else ``query`` itself."""
+    if type(query) is kind and (kind is And or getattr(query, "min_match", 1) == 1):
+        return query.clauses  # type: ignore[attr-defined, no-any-return]
+    return (query,)
+
+
+# --- scoring leaves ---------------------------------------------------------------------
+
+
+def _live_postings(
+    reader: SegmentReader, field_name: str, term: str
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]] | None:
+    """The live doc ids and term frequencies of a term in one field, or None."""
+    postings = reader.postings(field_name, term)
+    if postings is None:
+        return None
+    docs = postings.docs.astype(np.int64)
+    is_live = reader.live[docs]
+    return docs[is_live], postings.freqs[is_live]
+
+
+def _doc_position(docs: npt.NDArray[np.int64], doc: int) -> int:
+    at = int(np.searchsorted(docs, doc))
+    return at if at < len(docs) and docs[at] == doc else -1
 
 
 @dataclass(frozen=True)
@@ -79,21 +164,15 @@ class Term(Query):
     def scored_terms(self) -> set[tuple[FieldSet, str]]:
         return {((self.field,), self.text)}
 
-    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+    def _combined(self) -> CombinedTerm:
         # BM25 on one field is BM25F over that field alone: one scoring path for both.
-        return CombinedTerm((self.field,), self.text, boost=self.boost).matches(reader, context)
+        return CombinedTerm((self.field,), self.text, boost=self.boost)
 
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        return self._combined().matches(reader, context)
 
-def _live_postings(
-    reader: SegmentReader, field_name: str, term: str
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]] | None:
-    """The live doc ids and term frequencies of a term in one field, or None."""
-    postings = reader.postings(field_name, term)
-    if postings is None:
-        return None
-    docs = postings.docs.astype(np.int64)
-    is_live = reader.live[docs]
-    return docs[is_live], postings.freqs[is_live]
+    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        return self._combined().explain(reader, doc, context)
 
 
 @dataclass(frozen=True)
@@ -123,7 +202,10 @@ class CombinedTerm(Query):
     def scored_terms(self) -> set[tuple[FieldSet, str]]:
         return {(self.fields, self.text)}
 
-    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+    def _pseudo_tf(
+        self, reader: SegmentReader, context: ScoringContext
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Matching live docs and their weighted, length-normalized term frequency."""
         stats = context.stats
         parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = []
         for name, weight in zip(self.fields, self.weights):
@@ -134,45 +216,630 @@ class CombinedTerm(Query):
             norm = bm25_length_norm(reader.field_lengths(name)[docs], stats.average_length(name), context.b)
             parts.append((docs, weight * freqs / norm))
         if not parts:
-            return Matches.empty()
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         if len(parts) == 1:
-            docs, pseudo_tf = parts[0]
-        else:
-            combined = np.zeros(reader.doc_count, dtype=np.float64)
-            for part_docs, part_tf in parts:  # docs are unique within a field's postings
-                combined[part_docs] += part_tf
-            docs = np.flatnonzero(combined)  # every posting adds a positive amount
-            pseudo_tf = combined[docs]
-        idf = stats.idf(self.fields, self.text)
-        return Matches(docs, self.boost * idf * bm25_saturate(pseudo_tf, context.k1))
+            return parts[0]
+        combined = np.zeros(reader.doc_count, dtype=np.float64)
+        for part_docs, part_tf in parts:  # docs are unique within a field's postings
+            combined[part_docs] += part_tf
+        docs = np.flatnonzero(combined)  # every posting adds a positive amount
+        return docs, combined[docs]
+
+    def _idf(self, context: ScoringContext) -> float:
+        stats = context.stats
+        return float(context.similarity.idf(stats.doc_freq(self.fields, self.text), stats.field_doc_count(self.fields)))
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        docs, pseudo_tf = self._pseudo_tf(reader, context)
+        if not len(docs):
+            return Matches.empty()
+        return Matches(docs, self.boost * self._idf(context) * context.similarity.saturate(pseudo_tf, context.k1))
+
+    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        stats = context.stats
+        fields_part: list[Explanation] = []
+        pseudo_tf = 0.0
+        for name, weight in zip(self.fields, self.weights):
+            found = _live_postings(reader, name, self.text)
+            at = -1 if found is None else _doc_position(found[0], doc)
+            if found is None or at < 0:
+                continue
+            tf = int(found[1][at])
+            length = int(reader.field_lengths(name)[doc])
+            average = stats.average_length(name)
+            norm = float(bm25_length_norm(length, average, context.b))
+            pseudo_tf += weight * tf / norm
+            fields_part.append(Explanation(weight * tf / norm, f"weight * tf / norm in {name}", (
+                factor(weight, "field weight"), factor(tf, "tf, occurrences in the field"),
+                Explanation(norm, "norm = 1 - b + b * dl / avgdl", (
+                    factor(context.b, "b"), factor(length, "dl, field length"),
+                    factor(average, "avgdl, average field length"),
+                )),
+            )))
+        if not fields_part:
+            return None
+        fields = "+".join(self.fields)
+        doc_freq = stats.doc_freq(self.fields, self.text)
+        doc_count = stats.field_doc_count(self.fields)
+        idf = self._idf(context)
+        saturated = float(context.similarity.saturate(pseudo_tf, context.k1))
+        score = self.boost * idf * saturated
+        return Explanation(score, f"{context.similarity.name} BM25 of {fields}:{self.text} = boost * idf * tf part", (
+            factor(self.boost, "boost"),
+            Explanation(idf, "idf", (
+                factor(doc_freq, "df, documents with the term"),
+                factor(doc_count, "N, documents with the field"),
+            )),
+            Explanation(saturated, "tf part, saturating x with k1", (
+                factor(context.k1, "k1"),
+                Explanation(pseudo_tf, "x, sum over fields", tuple(fields_part)),
+            )),
+        ))
 
 
 @dataclass(frozen=True)
-class Or(Query):
-    """Documents matching any clause; the score is the sum of the clauses' scores."""
+class Phrase(Query):
+    """Documents where ``terms`` occur at ``positions`` relative to each other, allowing
+    ``slop`` moves, scored by BM25 with the phrase's frequency as tf and the sum of its
+    terms' idfs as idf (as Lucene does).
 
-    clauses: tuple[Query, ...] = field(default_factory=tuple)
+    ``positions`` (default 0, 1, 2, ...) are the query tokens' positions, so a stop word
+    dropped from "talks of peace" leaves its gap. With slop 0 a match is an exact
+    occurrence. With slop s, an occurrence of the first term at p matches when some
+    window start L in ``[p - s, p]`` has, for every term i, an occurrence within
+    ``[L + positions[i], L + positions[i] + s]`` (Lucene's measure: "b a" needs slop 2 to
+    match "a b"). A term repeated in a sloppy phrase may reuse one occurrence. The
+    phrase's frequency in a document is the number of first-term occurrences that match.
+    """
+
+    field: str
+    phrase_terms: tuple[str, ...]
+    slop: int = 0
+    positions: tuple[int, ...] = ()
+    boost: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "phrase_terms", tuple(self.phrase_terms))
+        if not self.positions:
+            object.__setattr__(self, "positions", tuple(range(len(self.phrase_terms))))
+        else:
+            first = self.positions[0]
+            object.__setattr__(self, "positions", tuple(p - first for p in self.positions))
+        if len(self.positions) != len(self.phrase_terms) or not self.phrase_terms:
+            raise ValueError("a Phrase needs at least one term and one position per term")
+        if self.slop < 0:
+            raise ValueError(f"a phrase's slop cannot be negative, got {self.slop}")
+
+    def terms(self) -> set[tuple[str, str]]:
+        return {(self.field, term) for term in self.phrase_terms}
+
+    def scored_terms(self) -> set[tuple[FieldSet, str]]:
+        return {((self.field,), term) for term in self.phrase_terms}
+
+    def frequencies(self, reader: SegmentReader) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Live docs holding the phrase and the phrase's frequency in each."""
+        none = np.zeros(0, dtype=np.int64)
+        found = [reader.positions(self.field, term) for term in self.phrase_terms]
+        if any(item is None for item in found):
+            return none, none
+        candidates: npt.NDArray[np.int64] | None = None
+        for postings, _ in sorted(found, key=lambda item: len(item[0].docs)):  # type: ignore[union-attr]
+            docs = postings.docs.astype(np.int64)
+            candidates = docs[reader.live[docs]] if candidates is None else np.intersect1d(candidates, docs, assume_unique=True)
+            if not len(candidates):
+                return none, none
+        assert candidates is not None
+        # Each occurrence as one sortable key: doc id in the high bits, position below.
+        keys = [_occurrence_keys(postings.docs, postings.freqs, positions, candidates)  # type: ignore[union-attr]
+                for postings, positions in found]  # type: ignore[misc]
+        anchors = keys[0]
+        is_match = np.zeros(len(anchors), dtype=bool)
+        for shift in range(self.slop + 1):
+            window_start = anchors - self.slop + shift if self.slop else anchors
+            ok = np.ones(len(anchors), dtype=bool)
+            for slot_keys, offset in zip(keys[1:], self.positions[1:]):
+                low = np.searchsorted(slot_keys, window_start + offset, side="left")
+                high = np.searchsorted(slot_keys, window_start + offset + self.slop, side="right")
+                ok &= high > low
+            is_match |= ok
+        docs, counts = np.unique(anchors[is_match] >> 32, return_counts=True)
+        return docs.astype(np.int64), counts.astype(np.int64)
+
+    def _idf(self, context: ScoringContext) -> float:
+        stats = context.stats
+        fields = (self.field,)
+        return float(sum(
+            context.similarity.idf(stats.doc_freq(fields, term), stats.field_doc_count(fields))
+            for term in self.phrase_terms
+        ))
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        docs, freqs = self.frequencies(reader)
+        if not len(docs):
+            return Matches.empty()
+        norm = bm25_length_norm(reader.field_lengths(self.field)[docs], context.stats.average_length(self.field), context.b)
+        saturated = context.similarity.saturate(freqs / norm, context.k1)
+        return Matches(docs, self.boost * self._idf(context) * saturated)
+
+    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        docs, freqs = self.frequencies(reader)
+        at = _doc_position(docs, doc)
+        if at < 0:
+            return None
+        stats = context.stats
+        fields = (self.field,)
+        length = int(reader.field_lengths(self.field)[doc])
+        average = stats.average_length(self.field)
+        norm = float(bm25_length_norm(length, average, context.b))
+        tf = int(freqs[at])
+        saturated = float(context.similarity.saturate(tf / norm, context.k1))
+        idf = self._idf(context)
+        idfs = tuple(
+            Explanation(float(context.similarity.idf(stats.doc_freq(fields, term), stats.field_doc_count(fields))),
+                        f"idf of {term}", (factor(stats.doc_freq(fields, term), "df"),
+                                           factor(stats.field_doc_count(fields), "N")))
+            for term in self.phrase_terms
+        )
+        text = " ".join(self.phrase_terms)
+        return Explanation(self.boost * idf * saturated,
+                           f"{context.similarity.name} BM25 of {self.field}:\"{text}\"~{self.slop}", (
+            factor(self.boost, "boost"),
+            Explanation(idf, "idf, summed over the phrase's terms", idfs),
+            Explanation(saturated, "tf part, saturating x = tf / norm with k1", (
+                factor(tf, "tf, phrase occurrences"), factor(context.k1, "k1"), factor(context.b, "b"),
+                factor(length, "dl, field length"), factor(average, "avgdl, average field length"),
+            )),
+        ))
+
+
+def _occurrence_keys(
+    docs: npt.NDArray[np.uint32],
+    freqs: npt.NDArray[np.uint32],
+    positions: npt.NDArray[np.uint32],
+    candidates: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """``doc << 32 | position`` of every occurrence in a candidate doc, ascending."""
+    doc_of_occurrence = np.repeat(docs.astype(np.int64), freqs.astype(np.int64))
+    at = np.minimum(np.searchsorted(candidates, doc_of_occurrence), len(candidates) - 1)
+    keep = candidates[at] == doc_of_occurrence
+    return (doc_of_occurrence[keep] << 32) | positions[keep].astype(np.int64)
+
+
+# --- constant-score leaves ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatchAll(Query):
+    """Every live document, each scoring ``boost``."""
+
+    boost: float = 1.0
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        docs = np.flatnonzero(reader.live).astype(np.int64)
+        return Matches(docs, np.full(len(docs), self.boost, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class MatchNone(Query):
+    """No document (what a query of only stop words becomes)."""
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        return Matches.empty()
+
+
+RangeValue = int | float | str | dt.date | dt.datetime | bool | None
+
+
+@dataclass(frozen=True)
+class Range(Query):
+    """Documents whose ``field`` lies between ``low`` and ``high`` (None: open end).
+
+    NUMERIC, DATETIME and BOOLEAN fields compare their column values; KEYWORD, ID and
+    TEXT fields compare terms by their UTF-8 bytes (so ``[a TO b]`` on a keyword field is
+    alphabetical for ASCII). Matching documents score ``boost``.
+    """
+
+    field: str
+    low: RangeValue = None
+    high: RangeValue = None
+    include_low: bool = True
+    include_high: bool = True
+    boost: float = 1.0
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        if context.schema is None or self.field not in context.schema:
+            raise QueryError(f"range on unknown field {self.field!r}")
+        definition = context.schema[self.field]
+        if definition.is_column:
+            docs = self._column_docs(reader, definition.kind, definition.numeric_type)
+        elif definition.is_indexed:
+            docs = self._term_docs(reader)
+        else:
+            raise QueryError(f"field {self.field!r} is not indexed; a range cannot search it")
+        return Matches(docs, np.full(len(docs), self.boost, dtype=np.float64))
+
+    def _bound(self, value: RangeValue, kind: str, numeric_type: str | None) -> int | float:
+        try:
+            return column_value(kind, numeric_type if kind != "numeric" else "float", value, self.field)[0]
+        except Exception as exc:
+            raise QueryError(f"range on {self.field!r}: {exc}") from None
+
+    def _column_docs(self, reader: SegmentReader, kind: str, numeric_type: str | None) -> npt.NDArray[np.int64]:
+        column = reader.column(self.field)
+        if column is None:
+            return np.zeros(0, dtype=np.int64)
+        values, present = column
+        keep = present & reader.live
+        if self.low is not None:
+            low = self._bound(self.low, kind, numeric_type)
+            keep &= (values >= low) if self.include_low else (values > low)
+        if self.high is not None:
+            high = self._bound(self.high, kind, numeric_type)
+            keep &= (values <= high) if self.include_high else (values < high)
+        return np.flatnonzero(keep).astype(np.int64)
+
+    def _term_docs(self, reader: SegmentReader) -> npt.NDArray[np.int64]:
+        dictionary = reader.dictionary(self.field)
+        if dictionary is None:
+            return np.zeros(0, dtype=np.int64)
+        start = 0 if self.low is None else dictionary.bound(_term_bytes(self.low), after=not self.include_low)
+        end = len(dictionary) if self.high is None else dictionary.bound(_term_bytes(self.high), after=self.include_high)
+        docs = np.unique(reader.docs_of_terms(self.field, start, end)).astype(np.int64)
+        return docs[reader.live[docs]]
+
+
+def _term_bytes(value: RangeValue) -> bytes:
+    return str(value).encode("utf-8", "surrogatepass")
+
+
+# --- pattern leaves: rewritten into terms ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """How far a pattern query may expand: at most ``limit`` terms; past it, fail
+    (``"error"``) or keep the ``limit`` most frequent terms (``"keep_frequent"``)."""
+
+    limit: int = DEFAULT_MAX_EXPANSIONS
+    on_too_many: OnTooMany = "error"
+
+
+class PatternQuery(Query):
+    """A query over every term of a field that a pattern picks (prefix, wildcard, ...)."""
+
+    field: str
+    boost: float
+    expansion: Expansion | None
+
+    @abstractmethod
+    def select(self, dictionary: TermDictionary) -> Iterable[str]:
+        """The terms of one segment's dictionary that the pattern picks."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """The pattern as a user would type it, for messages."""
+
+    def rewrite(self, source: TermSource) -> Query:
+        expansion = self.expansion or Expansion()
+        found = source.matching_terms(self.field, self.select)
+        if len(found) > expansion.limit:
+            if expansion.on_too_many == "error":
+                raise QueryError(
+                    f"{self.describe()} on {self.field!r} matches {len(found):,} terms, more than the "
+                    f"limit of {expansion.limit:,}; make the pattern longer, raise max_expansions, "
+                    "or choose on_too_many='keep_frequent'"
+                )
+            kept = sorted(found, key=lambda term: (-found[term], term))[: expansion.limit]
+            found = {term: found[term] for term in kept}
+        if not found:
+            return MatchNone()
+        return Or([Term(self.field, term, self.boost) for term in sorted(found)])
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        raise QueryError(f"{self.describe()} must be rewritten against an index before it runs (Searcher does this)")
+
+
+@dataclass(frozen=True)
+class Prefix(PatternQuery):
+    """Terms of ``field`` starting with ``prefix`` (already normalized, not stemmed)."""
+
+    field: str
+    prefix: str
+    boost: float = 1.0
+    expansion: Expansion | None = None
+
+    def select(self, dictionary: TermDictionary) -> Iterable[str]:
+        start, end = dictionary.prefix_range(self.prefix.encode("utf-8", "surrogatepass"))
+        return dictionary.terms(start, end)
+
+    def describe(self) -> str:
+        return f"prefix {self.prefix}*"
+
+
+@dataclass(frozen=True)
+class Wildcard(PatternQuery):
+    """Terms of ``field`` matching ``pattern``, where ``*`` is any run of characters and
+    ``?`` any one character."""
+
+    field: str
+    pattern: str
+    boost: float = 1.0
+    expansion: Expansion | None = None
+
+    def select(self, dictionary: TermDictionary) -> Iterable[str]:
+        literal = regex.split(r"[*?]", self.pattern, maxsplit=1)[0]
+        start, end = dictionary.prefix_range(literal.encode("utf-8", "surrogatepass"))
+        matcher = regex.compile(wildcard_regex(self.pattern)).fullmatch
+        return [term for term in dictionary.terms(start, end) if matcher(term)]
+
+    def describe(self) -> str:
+        return f"wildcard {self.pattern}"
+
+
+def wildcard_regex(pattern: str) -> str:
+    """A regular expression for a wildcard pattern: ``*`` any run, ``?`` one character."""
+    return "".join(".*" if c == "*" else "." if c == "?" else regex.escape(c) for c in pattern)
+
+
+@dataclass(frozen=True)
+class Regex(PatternQuery):
+    """Terms of ``field`` that the regular expression ``pattern`` matches entirely."""
+
+    field: str
+    pattern: str
+    boost: float = 1.0
+    expansion: Expansion | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            regex.compile(self.pattern)
+        except regex.error as exc:
+            raise QueryError(f"bad regular expression /{self.pattern}/: {exc}") from None
+
+    def select(self, dictionary: TermDictionary) -> Iterable[str]:
+        matcher = regex.compile(self.pattern).fullmatch
+        return [term for term in dictionary.terms() if matcher(term)]
+
+    def describe(self) -> str:
+        return f"regex /{self.pattern}/"
+
+
+@dataclass(frozen=True)
+class Fuzzy(PatternQuery):
+    """Terms of ``field`` within ``max_edits`` edits of ``text`` (an insertion, deletion,
+    substitution or transposition of two neighbours each count one), sharing its first
+    ``prefix_length`` characters."""
+
+    field: str
+    text: str
+    max_edits: int = 2
+    prefix_length: int = 0
+    boost: float = 1.0
+    expansion: Expansion | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.max_edits <= 2:
+            raise QueryError(f"fuzzy edit distance must be 0, 1 or 2, got {self.max_edits}")
+
+    def select(self, dictionary: TermDictionary) -> Iterable[str]:
+        from searchlib.fuzzy import within_edits
+
+        prefix = self.text[: self.prefix_length]
+        start, end = dictionary.prefix_range(prefix.encode("utf-8", "surrogatepass"))
+        return within_edits(dictionary.terms(start, end), self.text, self.max_edits)
+
+    def describe(self) -> str:
+        return f"fuzzy {self.text}~{self.max_edits}"
+
+
+# --- compound nodes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bool(Query):
+    """Lucene's boolean query: every ``must`` and ``filter`` clause matches, no
+    ``must_not`` clause does, and at least ``min_should_match`` ``should`` clauses do
+    (default: 1 when there is no ``must`` or ``filter`` clause, else 0). The score is the
+    sum of the matching ``must`` and ``should`` clauses' scores; ``filter`` and
+    ``must_not`` clauses never score."""
+
+    must: tuple[Query, ...] = ()
+    should: tuple[Query, ...] = ()
+    must_not: tuple[Query, ...] = ()
+    filter: tuple[Query, ...] = ()
+    min_should_match: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("must", "should", "must_not", "filter"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    def _children(self) -> tuple[Query, ...]:
+        return (*self.must, *self.should, *self.must_not, *self.filter)
+
+    def terms(self) -> set[tuple[str, str]]:
+        return set().union(*(clause.terms() for clause in (*self.must, *self.should, *self.filter)))
+
+    def scored_terms(self) -> set[tuple[FieldSet, str]]:
+        return set().union(*(clause.scored_terms() for clause in (*self.must, *self.should)))
+
+    def rewrite(self, source: TermSource) -> Query:
+        return Bool(
+            [c.rewrite(source) for c in self.must], [c.rewrite(source) for c in self.should],
+            [c.rewrite(source) for c in self.must_not], [c.rewrite(source) for c in self.filter],
+            self.min_should_match,
+        )
+
+    @property
+    def required_should(self) -> int:
+        if self.min_should_match is not None:
+            return self.min_should_match
+        return 0 if (self.must or self.filter) else 1
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        needed = self.required_should
+        if needed > len(self.should):
+            return Matches.empty()
+        scoring = [(clause.matches(reader, context), True) for clause in self.must]
+        scoring += [(clause.matches(reader, context), False) for clause in self.filter]
+        if len(scoring) == 1 and not self.should and not self.must_not:
+            found, is_scored = scoring[0]
+            return found if is_scored else Matches(found.docs, np.zeros(len(found.docs)))
+        size = reader.doc_count
+        is_match = reader.live.copy()
+        totals = np.zeros(size, dtype=np.float64)
+        for found, is_scored in scoring:
+            required = np.zeros(size, dtype=bool)
+            required[found.docs] = True
+            is_match &= required
+            if is_scored:
+                totals[found.docs] += found.scores
+        if self.should:
+            counts = np.zeros(size, dtype=np.int32)
+            for clause in self.should:
+                found = clause.matches(reader, context)
+                counts[found.docs] += 1
+                totals[found.docs] += found.scores
+            if needed:
+                is_match &= counts >= needed
+        elif not scoring:
+            is_match[:] = False
+        for clause in self.must_not:
+            is_match[clause.matches(reader, context).docs] = False
+        docs = np.flatnonzero(is_match).astype(np.int64)
+        return Matches(docs, totals[docs])
+
+    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        found = self.matches(reader, context)
+        at = _doc_position(found.docs, doc)
+        if at < 0:
+            return None
+        details = [
+            explained for clause in (*self.must, *self.should)
+            if (explained := clause.explain(reader, doc, context)) is not None
+        ]
+        return Explanation(float(found.scores[at]), "sum of the matching clauses:", tuple(details))
+
+
+class _BoolShaped(Query):
+    """A compound node that runs as a :class:`Bool`."""
+
+    @abstractmethod
+    def as_bool(self) -> Bool: ...
+
+    def terms(self) -> set[tuple[str, str]]:
+        return self.as_bool().terms()
+
+    def scored_terms(self) -> set[tuple[FieldSet, str]]:
+        return self.as_bool().scored_terms()
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        return self.as_bool().matches(reader, context)
+
+    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        return self.as_bool().explain(reader, doc, context)
+
+
+@dataclass(frozen=True, init=False)
+class And(_BoolShaped):
+    """Documents matching every clause; a :class:`Not` clause excludes instead."""
+
+    clauses: tuple[Query, ...]
 
     def __init__(self, clauses: Iterable[Query]) -> None:
         object.__setattr__(self, "clauses", tuple(clauses))
 
+    def as_bool(self) -> Bool:
+        must = [clause for clause in self.clauses if not isinstance(clause, Not)]
+        must_not = [clause.clause for clause in self.clauses if isinstance(clause, Not)]
+        if not must:
+            must = [MatchAll(0.0)] if must_not else []
+        if not must:
+            return Bool(should=[MatchNone()])
+        return Bool(must=must, must_not=must_not)
+
+    def rewrite(self, source: TermSource) -> Query:
+        return And(clause.rewrite(source) for clause in self.clauses)
+
+
+@dataclass(frozen=True, init=False)
+class Or(_BoolShaped):
+    """Documents matching at least ``min_match`` clauses; scores add up."""
+
+    clauses: tuple[Query, ...]
+    min_match: int = 1
+
+    def __init__(self, clauses: Iterable[Query], min_match: int = 1) -> None:
+        object.__setattr__(self, "clauses", tuple(clauses))
+        object.__setattr__(self, "min_match", min_match)
+        if min_match < 1:
+            raise ValueError(f"min_match must be at least 1, got {min_match}")
+
+    def as_bool(self) -> Bool:
+        return Bool(should=self.clauses, min_should_match=self.min_match)
+
+    def rewrite(self, source: TermSource) -> Query:
+        return Or((clause.rewrite(source) for clause in self.clauses), self.min_match)
+
+
+@dataclass(frozen=True)
+class Not(_BoolShaped):
+    """Documents that do not match ``clause`` (scoring 0); inside :class:`And`, an exclusion."""
+
+    clause: Query
+
+    def as_bool(self) -> Bool:
+        return Bool(must=[MatchAll(0.0)], must_not=[self.clause])
+
     def terms(self) -> set[tuple[str, str]]:
-        return set().union(*(clause.terms() for clause in self.clauses))
+        return set()
+
+    def rewrite(self, source: TermSource) -> Query:
+        return Not(self.clause.rewrite(source))
+
+
+@dataclass(frozen=True)
+class Filter(_BoolShaped):
+    """Documents matching both; only ``query`` scores (``filter`` just restricts)."""
+
+    query: Query
+    filter: Query
+
+    def as_bool(self) -> Bool:
+        return Bool(must=[self.query], filter=[self.filter])
+
+    def rewrite(self, source: TermSource) -> Query:
+        return Filter(self.query.rewrite(source), self.filter.rewrite(source))
+
+
+@dataclass(frozen=True)
+class Boost(Query):
+    """``query`` with its scores multiplied by ``factor``."""
+
+    query: Query
+    factor: float
+
+    def terms(self) -> set[tuple[str, str]]:
+        return self.query.terms()
 
     def scored_terms(self) -> set[tuple[FieldSet, str]]:
-        return set().union(*(clause.scored_terms() for clause in self.clauses))
+        return self.query.scored_terms()
+
+    def rewrite(self, source: TermSource) -> Query:
+        return Boost(self.query.rewrite(source), self.factor)
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        parts = [clause.matches(reader, context) for clause in self.clauses]
-        parts = [part for part in parts if len(part.docs)]
-        if not parts:
-            return Matches.empty()
-        if len(parts) == 1:
-            return parts[0]
-        totals = np.zeros(reader.doc_count, dtype=np.float64)
-        is_matched = np.zeros(reader.doc_count, dtype=bool)
-        for part in parts:  # each part's docs are unique, so fancy-index adding is exact
-            totals[part.docs] += part.scores
-            is_matched[part.docs] = True
-        docs = np.flatnonzero(is_matched)
-        return Matches(docs, totals[docs])
+        found = self.query.matches(reader, context)
+        return Matches(found.docs, found.scores * self.factor)
+
+    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        inner = self.query.explain(reader, doc, context)
+        if inner is None:
+            return None
+        return Explanation(inner.value * self.factor, "boost * score", (factor(self.factor, "boost"), inner))
+
+
+__all__ = [
+    "And", "Bool", "Boost", "CombinedTerm", "Expansion", "Filter", "Fuzzy", "MatchAll", "MatchNone",
+    "Matches", "Not", "Or", "Phrase", "Prefix", "Query", "Range", "Regex", "ScoringContext", "Term",
+    "Wildcard",
+]

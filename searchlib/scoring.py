@@ -71,6 +71,70 @@ def bm25_tf(
     return bm25_saturate(tf / bm25_length_norm(field_lengths, average_length, b), k1)
 
 
+#: BM25+'s and BM25L's lower-bounding constant delta, as in their papers.
+BM25PLUS_DELTA = 1.0
+BM25L_DELTA = 0.5
+
+
+@dataclass(frozen=True)
+class Similarity:
+    """One BM25 variant: how df and N make an idf, and how a length-normalized term
+    frequency ``x = tf / (1 - b + b * dl / avgdl)`` saturates.
+
+    The variants follow Kamphuis, de Vries, Boytsov and Lin, "Which BM25 Do You Mean? A
+    Large-Scale Reproducibility Study of Scoring Variants" (ECIR 2020):
+
+    ``lucene`` (the default)
+        idf ``ln(1 + (N - df + 0.5) / (df + 0.5))``, tf part ``x / (x + k1)``.
+    ``robertson``
+        idf ``ln((N - df + 0.5) / (df + 0.5))`` (negative for terms in more than half
+        the documents), tf part ``(k1 + 1) x / (x + k1)``.
+    ``atire``
+        idf ``ln(N / df)``, tf part ``(k1 + 1) x / (x + k1)``.
+    ``bm25l``
+        idf ``ln((N + 1) / (df + 0.5))``, tf part ``(k1 + 1)(x + d) / (k1 + x + d)``, d = 0.5.
+    ``bm25+``
+        idf ``ln((N + 1) / df)``, tf part ``(k1 + 1) x / (x + k1) + d``, d = 1.
+
+    Every variant is a function of (df, N) times a function of x, so BM25F over several
+    fields (where x is the weighted sum of each field's normalized tf) works for all.
+    """
+
+    name: str = "lucene"
+
+    def __post_init__(self) -> None:
+        if self.name not in SIMILARITIES:
+            raise ValueError(f"unknown BM25 variant {self.name!r}; choose one of {', '.join(SIMILARITIES)}")
+
+    def idf(self, doc_freq: int | FloatArray, doc_count: int | FloatArray) -> FloatArray:
+        df = np.asarray(doc_freq, dtype=np.float64)
+        n = np.asarray(doc_count, dtype=np.float64)
+        if self.name == "lucene":
+            return bm25_idf(df, n)
+        with np.errstate(divide="ignore"):
+            if self.name == "robertson":
+                return np.log((n - df + 0.5) / (df + 0.5))
+            if self.name == "atire":
+                return np.log(n / np.maximum(df, 1.0))
+            if self.name == "bm25l":
+                return np.log((n + 1.0) / (df + 0.5))
+            return np.log((n + 1.0) / np.maximum(df, 1.0))  # bm25+
+
+    def saturate(self, pseudo_tf: npt.ArrayLike, k1: float) -> FloatArray:
+        x = np.asarray(pseudo_tf, dtype=np.float64)
+        if self.name == "lucene":
+            return bm25_saturate(x, k1)
+        if self.name == "bm25l":
+            shifted = x + BM25L_DELTA
+            return (k1 + 1.0) * shifted / (k1 + shifted)
+        saturated = (k1 + 1.0) * x / (x + k1)
+        return saturated + BM25PLUS_DELTA if self.name == "bm25+" else saturated
+
+
+#: The BM25 variants :class:`Similarity` knows.
+SIMILARITIES = ("lucene", "robertson", "atire", "bm25l", "bm25+")
+
+
 #: A set of fields scored as one (BM25F); a single field is a one-element tuple.
 FieldSet = tuple[str, ...]
 

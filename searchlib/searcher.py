@@ -34,7 +34,7 @@ from searchlib.analysis import Analyzer
 from searchlib.errors import SchemaError, SearchlibError
 from searchlib.index import Index
 from searchlib.parser import QueryParser
-from searchlib.query import Matches, Query, ScoringContext
+from searchlib.query import Matches, Query, ScoringContext, TermSelector
 from searchlib.schema import FieldAnalyzers
 from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, FieldSet
 from searchlib.segment import SegmentReader
@@ -211,6 +211,17 @@ class Searcher:
             stats.doc_freqs[(fields, term)] = self._doc_freq(fields, term)
         return stats
 
+    def matching_terms(self, field_name: str, select: TermSelector) -> dict[str, int]:
+        """Every term of ``field_name`` that ``select`` picks in any segment, with its live
+        document frequency; terms whose documents are all deleted are left out."""
+        found: set[str] = set()
+        for reader in self.readers:
+            dictionary = reader.dictionary(field_name)
+            if dictionary is not None:
+                found.update(select(dictionary))
+        frequencies = {term: self._doc_freq((field_name,), term) for term in found}
+        return {term: count for term, count in frequencies.items() if count}
+
     def _doc_freq(self, fields: FieldSet, term: str) -> int:
         """Live documents holding ``term`` in any of ``fields`` (remembered per snapshot)."""
         key = (fields, term)
@@ -275,7 +286,8 @@ class Searcher:
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
         tree = self.parser.parse(query) if isinstance(query, str) else query
-        context = ScoringContext(stats or self.collection_stats(tree), self.k1, self.b)
+        tree = tree.rewrite(self)
+        context = ScoringContext(stats or self.collection_stats(tree), self.k1, self.b, schema=self.schema)
         per_segment: list[Matches] = [tree.matches(reader, context) for reader in self.readers]
         total = sum(len(m.docs) for m in per_segment)
         if total == 0 or limit == 0:

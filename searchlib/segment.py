@@ -474,9 +474,23 @@ class TermDictionary:
         index = bisect_left(self, key, low, min(len(self), low + self.SAMPLE_EVERY))
         return index if index < len(self) and self[index] == key else -1
 
-    def terms(self) -> list[str]:
-        """Every term of the field, in order (loads the whole dictionary)."""
-        return [self[i].decode("utf-8", "surrogatepass") for i in range(len(self))]
+    def terms(self, start: int = 0, end: int | None = None) -> list[str]:
+        """The terms from index ``start`` to ``end`` (default: all), in order."""
+        stop = len(self) if end is None else end
+        return [self[i].decode("utf-8", "surrogatepass") for i in range(start, stop)]
+
+    def bound(self, key: bytes, *, after: bool) -> int:
+        """Where ``key`` would go: the index of the first term ``>= key`` (or ``> key``
+        when ``after``), by binary search over the mapped bytes."""
+        return bisect_right(self, key) if after else bisect_left(self, key)
+
+    def prefix_range(self, prefix: bytes) -> tuple[int, int]:
+        """The index range ``[start, end)`` of the terms that start with ``prefix``.
+
+        UTF-8 never holds the byte 0xFF, so ``prefix + b"\xff"`` sorts after every term
+        with the prefix and before every other term greater than it.
+        """
+        return self.bound(prefix, after=False), self.bound(prefix + b"\xff", after=False)
 
 
 @dataclass(frozen=True)
@@ -650,6 +664,21 @@ class SegmentReader:
         starts = self._terms_file[f"{field_name}.positions_start"]
         positions = self._postings_file[f"{field_name}.positions"]
         return postings, positions[int(starts[index]) : int(starts[index + 1])]
+
+    def docs_of_terms(self, field_name: str, start: int, end: int) -> npt.NDArray[np.uint32]:
+        """The doc ids (deleted ones included, repeated across terms) of the terms with
+        dictionary index ``start`` to ``end``: one contiguous slice of the postings."""
+        if end <= start:
+            return np.zeros(0, dtype=np.uint32)
+        starts = self._terms_file[f"{field_name}.postings_start"]
+        docs = self._postings_file[f"{field_name}.docs"][int(starts[start]) : int(starts[end])]
+        if len(docs) and int(docs.max()) >= self.doc_count:
+            raise CorruptIndexError(self._postings_file.path, f"postings of {field_name} out of range")
+        return docs
+
+    def doc_freq_at(self, field_name: str, index: int) -> int:
+        """Documents (deleted ones included) holding the field's ``index``-th term."""
+        return int(self._terms_file[f"{field_name}.doc_freq"][index])
 
     def field_lengths(self, field_name: str) -> npt.NDArray[np.uint32]:
         """Per-document token counts of a text field (zeros if the segment lacks it)."""
