@@ -91,6 +91,15 @@ class Analyzer:
         """Run one raw token through the per-token filters, uncached."""
         return _run_filters(raw, self.filters)
 
+    def normalize(self, pattern: str) -> str:
+        """``pattern`` through the normalizing filters only (case folding, accent
+        folding): how prefix, wildcard and regex patterns meet the indexed terms, which
+        a stemmer must not touch ("universit*" must not become "univers*")."""
+        for item in self.filters:
+            if isinstance(item, TokenFilter) and item.normalizes:
+                pattern = item.map_term(pattern) or pattern
+        return pattern
+
     def lexicon_key(self, raw: str) -> str | None:
         """A raw token after the cheap filters that precede the costly ones (a stemmer).
 

@@ -35,6 +35,8 @@ class LowercaseFilter(TokenFilter):
     """Unicode case folding, then NFC: ``Straße`` and ``STRASSE`` both become ``strasse``,
     and a decomposed ``é`` (e + combining accent) becomes the composed one."""
 
+    normalizes = True
+
     def map_term(self, term: str) -> str | None:
         folded = term.casefold()
         return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
@@ -63,6 +65,8 @@ def _fold_char(char: str) -> str:
 class ASCIIFoldingFilter(TokenFilter):
     """Folds accented and other Latin letters to ASCII: ``café`` matches ``cafe``,
     ``Øresund`` matches ``Oresund``. Letters of other scripts are left as they are."""
+
+    normalizes = True
 
     def map_term(self, term: str) -> str | None:
         if term.isascii():

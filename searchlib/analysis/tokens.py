@@ -67,6 +67,9 @@ class TokenFilter:
     #: Slow, or slow to import (a stemmer): an index records what this filter and the
     #: ones after it made of each word, so queries over indexed words skip it.
     costly = False
+    #: Only normalizes the form of a word (case, accents), keeping it the same word: the
+    #: filters applied to prefix, wildcard and regex patterns, which must not be stemmed.
+    normalizes = False
 
     def map_term(self, term: str) -> str | None:
         """The filtered form of ``term``, or ``None`` to drop it."""
