@@ -30,6 +30,7 @@ import numpy as np
 from searchlib import codec
 from searchlib.errors import CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
 from searchlib.schema import Field, FieldAnalyzers, Schema
+from searchlib.scoring import BM25Settings
 from searchlib.merge import DEFAULT_MERGE_FACTOR, choose_merges, merge_segments
 from searchlib.parallel import DEFAULT_BATCH_SIZE, build_segments
 from searchlib.parser import QueryParser
@@ -56,6 +57,7 @@ class Index:
         try:
             self.generation: int = _whole_number(manifest["generation"])
             self.schema = Schema.from_json(manifest["schema"])
+            self.scoring = BM25Settings.from_json(manifest.get("scoring"))
             segments = manifest["segments"]
             if not isinstance(segments, list):
                 raise TypeError("segments is not a list")
@@ -78,8 +80,11 @@ class Index:
         return sum(s.deleted_count for s in self.segments)
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], schema: Schema) -> Index:
-        """Create an empty index in ``path`` (made if missing; must hold no other files)."""
+    def create(cls, path: str | os.PathLike[str], schema: Schema, *, scoring: BM25Settings | None = None) -> Index:
+        """Create an empty index in ``path`` (made if missing; must hold no other files).
+
+        ``scoring`` sets the BM25 variant, k1 and b its searchers rank with by default.
+        """
         directory = Directory(path)
         _refuse_plain_file(directory)
         if directory.exists():
@@ -93,7 +98,10 @@ class Index:
                 )
         directory.create()
         with directory.lock():
-            body = {"generation": 1, "schema": schema.to_json(), "segments": [], "next_segment": 0}
+            body = {
+                "generation": 1, "schema": schema.to_json(), "segments": [], "next_segment": 0,
+                "scoring": (scoring or BM25Settings()).to_json(),
+            }
             directory.write_file(codec.manifest_name(1), [codec.encode_manifest(body)])
         return cls.open(path)
 
@@ -231,6 +239,7 @@ class IndexWriter:
             raise
         self.generation = base.generation
         self.schema = base.schema
+        self.scoring = base.scoring
         self.ram_buffer_bytes = int(ram_buffer_mb * 1e6)
         self.merge_factor = merge_factor
         self._segments = list(base.segments)
@@ -408,6 +417,7 @@ class IndexWriter:
         body = {
             "generation": self.generation,
             "schema": self.schema.to_json(),
+            "scoring": self.scoring.to_json(),
             "segments": [s.to_json() for s in segments],
             "next_segment": self._next_segment,
         }

@@ -9,7 +9,7 @@ empty query that matches nothing. A word typed twice counts twice, as in Lucene.
 
 >>> from searchlib.schema import Schema, TEXT
 >>> QueryParser(Schema(body=TEXT())).parse("Direct talks")
-Or(clauses=(Term(field='body', text='direct', boost=1.0), Term(field='body', text='talk', boost=1.0)))
+Or(clauses=(Term(field='body', text='direct', boost=1.0), Term(field='body', text='talk', boost=1.0)), min_match=1)
 >>> QueryParser(Schema(title=TEXT(boost=2.0), body=TEXT())).parse("talks").clauses
 (CombinedTerm(fields=('title', 'body'), text='talk', weights=(2.0, 1.0), boost=1.0),)
 """
@@ -40,7 +40,7 @@ class QueryParser:
                 raise QueryError(f"field {name!r} is not indexed and cannot be searched")
         self._analyzers = analyzers if analyzers is not None else FieldAnalyzers(schema)
 
-    def parse(self, text: str) -> Query:
+    def parse(self, text: str, *, strict: bool = True) -> Query:
         """Parse ``text`` as plain words combined with OR."""
         if not isinstance(text, str):
             raise QueryError(f"a query must be a string, got {type(text).__name__}")

@@ -135,6 +135,42 @@ class Similarity:
 SIMILARITIES = ("lucene", "robertson", "atire", "bm25l", "bm25+")
 
 
+@dataclass(frozen=True)
+class BM25Settings:
+    """The BM25 variant and parameters an index ranks with unless a query says otherwise.
+
+    Saved in the index's manifest, so every searcher of the index ranks alike.
+    """
+
+    similarity: str = "lucene"
+    k1: float = DEFAULT_K1
+    b: float = DEFAULT_B
+
+    def __post_init__(self) -> None:
+        Similarity(self.similarity)  # checks the name
+        if not (self.k1 >= 0 and 0 <= self.b <= 1):
+            raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
+
+    def replace(self, similarity: str | None = None, k1: float | None = None, b: float | None = None) -> BM25Settings:
+        """These settings with any given value replaced."""
+        return BM25Settings(
+            similarity if similarity is not None else self.similarity,
+            k1 if k1 is not None else self.k1,
+            b if b is not None else self.b,
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {"similarity": self.similarity, "k1": self.k1, "b": self.b}
+
+    @classmethod
+    def from_json(cls, data: object) -> BM25Settings:
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise TypeError("scoring settings are not an object")
+        return cls(str(data.get("similarity", "lucene")), float(data.get("k1", DEFAULT_K1)), float(data.get("b", DEFAULT_B)))
+
+
 #: A set of fields scored as one (BM25F); a single field is a one-element tuple.
 FieldSet = tuple[str, ...]
 

@@ -28,15 +28,17 @@ from types import TracebackType
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from searchlib import highlight
 from searchlib.analysis import Analyzer
-from searchlib.errors import SchemaError, SearchlibError
+from searchlib.errors import QueryError, SchemaError, SearchlibError
+from searchlib.explain import Explanation
 from searchlib.index import Index
 from searchlib.parser import QueryParser
-from searchlib.query import Matches, Query, ScoringContext, TermSelector
+from searchlib.query import Filter, Matches, Query, ScoringContext, TermSelector
 from searchlib.schema import FieldAnalyzers
-from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, FieldSet
+from searchlib.scoring import CollectionStats, FieldSet, Similarity
 from searchlib.segment import SegmentReader
 
 SnippetFormat = Literal["plain", "ansi", "html"]
@@ -58,7 +60,12 @@ class Hit:
     searcher: Searcher = field(repr=False)
     query: Query = field(repr=False)
     reader: SegmentReader = field(repr=False)
+    context: ScoringContext = field(repr=False)
     _fields: dict[str, Any] | None = field(default=None, repr=False)
+
+    def explain(self) -> Explanation:
+        """Why this hit scored what it did (see :meth:`Searcher.explain`)."""
+        return self.searcher.explain(self)
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -104,6 +111,7 @@ class Results:
     total: int
     hits: list[Hit]
     offset: int = 0
+    context: ScoringContext | None = None
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -125,8 +133,9 @@ class Searcher:
         generation and keeps that snapshot until it is closed.
     fields:
         Default fields for query strings (every text field if omitted).
-    k1, b:
-        BM25 parameters.
+    k1, b, similarity:
+        The BM25 parameters and variant (see :class:`~searchlib.scoring.Similarity`);
+        by default the index's own (:attr:`Index.scoring`).
     """
 
     def __init__(
@@ -134,21 +143,22 @@ class Searcher:
         index: Index | str | os.PathLike[str],
         *,
         fields: Sequence[str] | None = None,
-        k1: float = DEFAULT_K1,
-        b: float = DEFAULT_B,
+        k1: float | None = None,
+        b: float | None = None,
+        similarity: str | None = None,
     ) -> None:
-        if not (k1 >= 0 and 0 <= b <= 1):
-            raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={k1}, b={b}")
         # A searcher is a snapshot of the newest commit, whatever handle it was given.
         self.index, self.readers = Index.open_snapshot(
             index if isinstance(index, (str, os.PathLike)) else index.path
         )
+        #: The BM25 variant and parameters queries rank with unless they say otherwise:
+        #: the index's own settings, with any given here replacing them.
+        self.scoring = self.index.scoring.replace(similarity, k1, b)
         self.schema = self.index.schema
         self.analyzers = FieldAnalyzers(self.schema)
         self._use_stored_lexicons()
         self.parser = QueryParser(self.schema, fields, self.analyzers)
-        self.k1 = k1
-        self.b = b
+        self._sort_keys: dict[str, list[npt.NDArray[np.float64]]] = {}
         self._doc_count = sum(int(np.count_nonzero(reader.live)) for reader in self.readers)
         self._field_doc_counts: dict[FieldSet, int] = {}
         self._doc_freqs: dict[tuple[FieldSet, str], int] = {}
@@ -188,7 +198,10 @@ class Searcher:
         """
         if Index.open(self.index.path).generation == self.index.generation:
             return self
-        return Searcher(self.index.path, fields=self.parser.fields, k1=self.k1, b=self.b)
+        return Searcher(
+            self.index.path, fields=self.parser.fields,
+            k1=self.scoring.k1, b=self.scoring.b, similarity=self.scoring.similarity,
+        )
 
     def close(self) -> None:
         """Drop this searcher's segments (hits already returned keep theirs)."""
@@ -272,50 +285,155 @@ class Searcher:
             count += int(np.count_nonzero(reader.live[docs[is_new]]))
         return count
 
+    @property
+    def k1(self) -> float:
+        return self.scoring.k1
+
+    @property
+    def b(self) -> float:
+        return self.scoring.b
+
+    def parse(self, text: str, *, strict: bool = True) -> Query:
+        """The query tree of ``text`` over this searcher's default fields."""
+        return self.parser.parse(text, strict=strict)
+
+    def prepare(
+        self,
+        query: str | Query,
+        *,
+        strict: bool = True,
+        stats: CollectionStats | None = None,
+        k1: float | None = None,
+        b: float | None = None,
+        similarity: str | None = None,
+    ) -> tuple[Query, ScoringContext]:
+        """The query tree ready to run (parsed, patterns expanded) and how to score it."""
+        tree = self.parse(query, strict=strict) if isinstance(query, str) else query
+        if not isinstance(tree, Query):
+            raise QueryError(f"a query must be a string or a Query, got {type(query).__name__}")
+        tree = tree.rewrite(self)
+        settings = self.scoring.replace(similarity, k1, b)
+        context = ScoringContext(
+            stats or self.collection_stats(tree), settings.k1, settings.b,
+            Similarity(settings.similarity), self.schema,
+        )
+        return tree, context
+
     def search(
         self,
         query: str | Query,
         *,
         limit: int = 10,
         offset: int = 0,
+        sort: str | None = None,
+        filter: Query | None = None,  # noqa: A002
+        strict: bool = True,
         stats: CollectionStats | None = None,
+        k1: float | None = None,
+        b: float | None = None,
+        similarity: str | None = None,
     ) -> Results:
-        """Rank the documents matching ``query`` and return one page of hits."""
+        """Rank the documents matching ``query`` and return one page of hits.
+
+        Parameters
+        ----------
+        query:
+            Query text (see :mod:`searchlib.parser`) or a query tree.
+        limit, offset:
+            The page: hits ``offset + 1`` to ``offset + limit`` of the ranking.
+        sort:
+            A NUMERIC, DATETIME, BOOLEAN or KEYWORD/ID field to order by instead of the
+            score (``"-year"`` for descending); documents without a value come last, and
+            ties are broken by score, then by index order.
+        filter:
+            A query that restricts the hits without changing their scores.
+        strict:
+            Raise :class:`QueryError` on a syntax error (else read it as plain words).
+        stats:
+            Collection statistics to score with instead of this snapshot's (a sharded
+            search passes global ones).
+        k1, b, similarity:
+            BM25 parameters and variant for this query only.
+        """
         if self.is_closed:
             raise SearchlibError("this searcher is closed; open a new Searcher")
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
-        tree = self.parser.parse(query) if isinstance(query, str) else query
-        tree = tree.rewrite(self)
-        context = ScoringContext(stats or self.collection_stats(tree), self.k1, self.b, schema=self.schema)
+        sort_field, descending = self._sort_field(sort)
+        if filter is not None:
+            query = Filter(self.parse(query, strict=strict) if isinstance(query, str) else query, filter)
+        tree, context = self.prepare(query, strict=strict, stats=stats, k1=k1, b=b, similarity=similarity)
         per_segment: list[Matches] = [tree.matches(reader, context) for reader in self.readers]
         total = sum(len(m.docs) for m in per_segment)
         if total == 0 or limit == 0:
-            return Results(tree, total, [], offset)
+            return Results(tree, total, [], offset, context)
         scores = np.concatenate([m.scores for m in per_segment])
         segments = np.concatenate(
             [np.full(len(m.docs), i, dtype=np.int64) for i, m in enumerate(per_segment)]
         )
         docs = np.concatenate([m.docs for m in per_segment])
         wanted = min(total, offset + limit)
-        if wanted < total:
-            # Everything scoring at least the wanted-th best score, so that documents
-            # tied at the cut-off are ordered below like all others, not picked at random.
-            threshold = scores[np.argpartition(-scores, wanted - 1)[wanted - 1]]
-            candidates = np.flatnonzero(scores >= threshold)
+        if sort_field is not None:
+            keys = np.concatenate([self._sort_key(sort_field, i)[m.docs] for i, m in enumerate(per_segment)])
+            if descending:
+                keys = np.where(np.isnan(keys), np.nan, -keys)
+            # Missing values (NaN) sort last either way: lexsort puts NaN at the end.
+            order = np.lexsort((docs, segments, -scores, keys))
         else:
-            candidates = np.arange(total)
-        # Highest score first; ties go to the earlier document, so rankings are stable.
-        order = candidates[np.lexsort((docs[candidates], segments[candidates], -scores[candidates]))]
+            if wanted < total:
+                # Everything scoring at least the wanted-th best score, so that documents
+                # tied at the cut-off are ordered below like all others, not picked at random.
+                threshold = scores[np.argpartition(-scores, wanted - 1)[wanted - 1]]
+                candidates = np.flatnonzero(scores >= threshold)
+            else:
+                candidates = np.arange(total)
+            # Highest score first; ties go to the earlier document, so rankings are stable.
+            order = candidates[np.lexsort((docs[candidates], segments[candidates], -scores[candidates]))]
         page = order[offset : offset + limit]
         hits = [
             Hit(
                 offset + rank + 1, float(scores[i]), int(segments[i]), int(docs[i]),
-                self, tree, self.readers[int(segments[i])],
+                self, tree, self.readers[int(segments[i])], context,
             )
             for rank, i in enumerate(page)
         ]
-        return Results(tree, total, hits, offset)
+        return Results(tree, total, hits, offset, context)
+
+    def explain(self, hit: Hit) -> Explanation:
+        """Why ``hit`` scored what it did, factor by factor (tf, df, N, lengths, idf, k1, b, boost)."""
+        explained = hit.query.explain(hit.reader, hit.doc, hit.context)
+        if explained is None:  # cannot happen for a hit of its own query
+            raise SearchlibError(f"hit {hit.id} does not match its query")
+        return explained
+
+    def _sort_field(self, sort: str | None) -> tuple[str | None, bool]:
+        if sort is None or sort in ("score", "-score"):
+            return None, False
+        name = sort[1:] if sort.startswith("-") else sort
+        if name not in self.schema:
+            raise QueryError(f"cannot sort by {name!r}: the index has no such field")
+        definition = self.schema[name]
+        if not (definition.is_column or definition.kind in ("keyword", "id")):
+            raise QueryError(
+                f"cannot sort by {name!r}: it is a {definition.kind.upper()} field; sort by a NUMERIC, "
+                "DATETIME, BOOLEAN, KEYWORD or ID field"
+            )
+        return name, sort.startswith("-")
+
+    def _sort_key(self, field_name: str, segment: int) -> npt.NDArray[np.float64]:
+        """Per document of a segment, a number that orders it by ``field_name`` (NaN: none).
+
+        Columns give their values; a KEYWORD or ID field gives the rank of the document's
+        (smallest) term among the terms of every segment, computed once per searcher.
+        """
+        keys = self._sort_keys.get(field_name)
+        if keys is None:
+            if self.schema[field_name].is_column:
+                keys = [_column_key(reader, field_name) for reader in self.readers]
+            else:
+                keys = _term_rank_keys(self.readers, field_name)
+            self._sort_keys[field_name] = keys
+        return keys[segment]
 
     def fragment(
         self, hit: Hit, field_name: str | None = None, *, width: int = highlight.DEFAULT_WIDTH
@@ -350,6 +468,39 @@ def _known_term(readers: list[SegmentReader], fields: list[str], key: str) -> st
             if term is not None:
                 return term
     return None
+
+
+def _column_key(reader: SegmentReader, field_name: str) -> npt.NDArray[np.float64]:
+    column = reader.column(field_name)
+    if column is None:
+        return np.full(reader.doc_count, np.nan)
+    values, present = column
+    return np.where(present, values.astype(np.float64), np.nan)
+
+
+def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[npt.NDArray[np.float64]]:
+    """Each segment's documents keyed by the global rank of their smallest term."""
+    per_segment: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
+    vocabulary: list[list[bytes]] = []
+    for reader in readers:
+        dictionary = reader.dictionary(field_name)
+        count = 0 if dictionary is None else len(dictionary)
+        vocabulary.append([dictionary[i] for i in range(count)] if dictionary is not None else [])
+        docs = reader.docs_of_terms(field_name, 0, count).astype(np.int64)
+        starts = reader.component("terms")[f"{field_name}.postings_start"] if count else np.zeros(1, np.uint64)
+        term_of_posting = np.repeat(np.arange(count, dtype=np.int64), np.diff(starts.astype(np.int64)))
+        per_segment.append((docs, term_of_posting))
+    every = [term for terms in vocabulary for term in terms]
+    _, global_rank = np.unique(np.array(every, dtype=object), return_inverse=True) if every else (None, np.zeros(0, np.int64))
+    keys: list[npt.NDArray[np.float64]] = []
+    start = 0
+    for reader, terms, (docs, term_of_posting) in zip(readers, vocabulary, per_segment):
+        ranks = np.asarray(global_rank[start : start + len(terms)], dtype=np.float64)
+        start += len(terms)
+        key = np.full(reader.doc_count, np.inf)
+        np.minimum.at(key, docs, ranks[term_of_posting])
+        keys.append(np.where(np.isinf(key), np.nan, key))
+    return keys
 
 
 def _fragment_rank(fragment: highlight.Fragment) -> tuple[int, int, int]:
