@@ -15,7 +15,8 @@ from typing import Any, NoReturn
 
 import click
 
-from searchlib.errors import SearchlibError
+from searchlib.errors import QueryError, SearchlibError
+from searchlib.scoring import SIMILARITIES
 
 DEFAULT_INDEX = "index"
 DEFAULT_SEEDS = "seeds"
@@ -56,10 +57,26 @@ def index_command(paths: tuple[str, ...], index_dir: str) -> None:
 @main.command("query")
 @click.argument("text")
 @click.option("--index", "index_dir", default=None, help=f"Index directory [default: {DEFAULT_INDEX}].")
-@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Hits to show.")
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Hits per page.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(min=1), help="Which page of hits.")
+@click.option("--sort", "sort", default=None, metavar="FIELD",
+              help="Order by a numeric, date or keyword field instead of score; -FIELD for descending.")
+@click.option("--strict", is_flag=True, help="Fail on query syntax errors instead of reading them as words.")
+@click.option("--explain", is_flag=True, help="Show every factor behind each hit's score.")
+@click.option("--k1", type=click.FloatRange(min=0), default=None, help="BM25 k1 [default: the index's].")
+@click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help="BM25 b [default: the index's].")
+@click.option("--similarity", type=click.Choice(SIMILARITIES), default=None,
+              help="BM25 variant [default: the index's].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def query_command(text: str, index_dir: str | None, limit: int, as_json: bool) -> None:
-    """Search the index and print ranked hits with highlighted snippets."""
+def query_command(
+    text: str, index_dir: str | None, limit: int, page: int, sort: str | None, strict: bool,
+    explain: bool, k1: float | None, b: float | None, similarity: str | None, as_json: bool,
+) -> None:
+    """Search the index and print ranked hits with highlighted snippets.
+
+    TEXT uses Lucene-style syntax: words, field:word, AND OR NOT, +required -excluded,
+    "phrases", "phrases"~2, prefix*, wild?card, fuzzy~1, /regex/, field:[a TO b], word^2.
+    """
     from searchlib.index import Index
     from searchlib.searcher import Searcher
 
@@ -69,16 +86,41 @@ def query_command(text: str, index_dir: str | None, limit: int, as_json: bool) -
     if index_dir is None and not Index.exists(path) and Path(DEFAULT_SEEDS).is_dir():
         _build_default_index(path)
     try:
-        with Searcher(path) as searcher:
-            results = searcher.search(text, limit=limit)
+        with Searcher(path, k1=k1, b=b, similarity=similarity) as searcher:
+            results = searcher.search(text, limit=limit, offset=(page - 1) * limit, sort=sort, strict=strict)
+            suggestion = _suggestion(searcher, text, results.total, strict)
             if as_json:
-                click.echo(json.dumps(_results_json(text, results), ensure_ascii=False, indent=2))
+                document = _results_json(text, results, explain=explain)
+                document["suggestion"] = suggestion
+                click.echo(json.dumps(document, ensure_ascii=False, indent=2))
             else:
-                _print_results(results, color=sys.stdout.isatty())
+                _print_results(results, color=sys.stdout.isatty(), explain=explain)
+                if suggestion is not None:
+                    click.echo(f"did you mean: {suggestion}", err=True)
+    except QueryError as exc:
+        _fail(exc.caret() if exc.position is not None else str(exc))
     except (SearchlibError, OSError) as exc:
         _fail(str(exc))
     if results.total == 0:
         _fail("no matches", status=1)
+
+
+#: A query with fewer hits than this gets a "did you mean" when a better query exists.
+FEW_HITS = 3
+
+
+def _suggestion(searcher: Any, text: str, total: int, strict: bool) -> str | None:
+    """A corrected query, when ``text`` found little and the correction finds at least as much."""
+    if total >= FEW_HITS:
+        return None
+    corrected = searcher.did_you_mean(text)
+    if corrected is None:
+        return None
+    try:
+        found = searcher.search(corrected, limit=0, strict=strict).total
+    except QueryError:
+        return None
+    return corrected if found and found >= total else None
 
 
 @main.command("analyze")
@@ -287,7 +329,7 @@ def _hit_title(fields: dict[str, Any]) -> str:
     return Path(str(source)).name or str(fields.get("id", ""))
 
 
-def _print_results(results: Any, *, color: bool) -> None:
+def _print_results(results: Any, *, color: bool, explain: bool = False) -> None:
     from searchlib.highlight import printable  # titles and dates may hold escape sequences
 
     for hit in results:
@@ -298,11 +340,16 @@ def _print_results(results: Any, *, color: bool) -> None:
             header += f"  ({date})"
         click.echo(header, color=color)
         click.echo(f"    {hit.snippet(format='ansi' if color else 'plain')}", color=color)
-    shown = len(results)
-    click.echo(f"{shown} of {results.total} matching documents", err=True)
+        if explain:
+            click.echo(hit.explain().format(indent=2))
+    first = results.offset + 1
+    if results.hits:
+        click.echo(f"{first}-{results.offset + len(results)} of {results.total} matching documents", err=True)
+    else:
+        click.echo(f"0 of {results.total} matching documents", err=True)
 
 
-def _results_json(text: str, results: Any) -> dict[str, Any]:
+def _results_json(text: str, results: Any, *, explain: bool = False) -> dict[str, Any]:
     from searchlib.highlight import format_html, format_plain
 
     hits = []
@@ -318,7 +365,9 @@ def _results_json(text: str, results: Any) -> dict[str, Any]:
                 "snippet_html": format_html(fragment),
             }
         )
-    return {"query": text, "total": results.total, "hits": hits}
+        if explain:
+            hits[-1]["explanation"] = hit.explain().to_json()
+    return {"query": text, "total": results.total, "offset": results.offset, "hits": hits}
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ from searchlib.errors import QueryError, SchemaError, SearchlibError
 from searchlib.explain import Explanation
 from searchlib.index import Index
 from searchlib.parser import QueryParser
-from searchlib.query import Filter, Matches, Query, ScoringContext, TermSelector
+from searchlib.query import Filter, Matches, Query, ScoringContext, Term, TermSelector
+from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
+from searchlib.suggest import Suggestion, Vocabulary, did_you_mean, suggest_words
 from searchlib.schema import FieldAnalyzers
 from searchlib.scoring import CollectionStats, FieldSet, Similarity
 from searchlib.segment import SegmentReader
@@ -159,6 +161,7 @@ class Searcher:
         self._use_stored_lexicons()
         self.parser = QueryParser(self.schema, fields, self.analyzers)
         self._sort_keys: dict[str, list[npt.NDArray[np.float64]]] = {}
+        self._vocabularies: dict[str, Vocabulary] = {}
         self._doc_count = sum(int(np.count_nonzero(reader.live)) for reader in self.readers)
         self._field_doc_counts: dict[FieldSet, int] = {}
         self._doc_freqs: dict[tuple[FieldSet, str], int] = {}
@@ -405,6 +408,54 @@ class Searcher:
         if explained is None:  # cannot happen for a hit of its own query
             raise SearchlibError(f"hit {hit.id} does not match its query")
         return explained
+
+    def doc_freq(self, field_name: str, term: str) -> int:
+        """Live documents holding ``term`` in ``field_name``."""
+        return self._doc_freq((field_name,), term)
+
+    def documents_with_field(self, field_name: str) -> int:
+        """Live documents with at least one term in ``field_name``."""
+        return self._documents_with_fields((field_name,))
+
+    def vocabulary(self, field_name: str) -> Vocabulary:
+        """The words of a text field with their document counts (built once per searcher)."""
+        vocabulary = self._vocabularies.get(field_name)
+        if vocabulary is None:
+            vocabulary = self._vocabularies[field_name] = Vocabulary(self, field_name)
+        return vocabulary
+
+    def suggest(self, word: str, *, fields: Sequence[str] | None = None, limit: int = 5) -> list[Suggestion]:
+        """Words of the index within two edits of ``word``, most frequent first."""
+        return suggest_words(self, word, list(fields or self.parser.fields), limit)
+
+    def did_you_mean(self, text: str) -> str | None:
+        """``text`` with its unknown words replaced by the best suggestions, or None."""
+        return did_you_mean(self, text, [f for f in self.parser.fields if self.schema[f].is_text])
+
+    def more_like_this(
+        self,
+        hit: Hit | str,
+        *,
+        fields: Sequence[str] | None = None,
+        max_terms: int = DEFAULT_MAX_TERMS,
+        min_doc_freq: int = DEFAULT_MIN_DOC_FREQ,
+        limit: int = 10,
+    ) -> Results:
+        """Documents similar to ``hit`` (a hit, or a document's ID field value), found by
+        its most distinctive terms (see :mod:`searchlib.similar`)."""
+        if isinstance(hit, str):
+            hit = self._hit_by_id(hit)
+        query = more_like_this_query(self, hit, fields, max_terms, min_doc_freq)
+        return self.search(query, limit=limit)
+
+    def _hit_by_id(self, value: str) -> Hit:
+        id_field = self.schema.id_field
+        if id_field is None:
+            raise SchemaError("the schema has no ID field; pass a Hit instead of an id")
+        found = self.search(Term(id_field, value), limit=1)
+        if not found.hits:
+            raise SearchlibError(f"no document has {id_field} {value!r}")
+        return found.hits[0]
 
     def _sort_field(self, sort: str | None) -> tuple[str | None, bool]:
         if sort is None or sort in ("score", "-score"):

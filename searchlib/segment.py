@@ -601,15 +601,19 @@ class SegmentReader:
                 )
         return self._dictionaries[field_name]
 
+    def lexicon(self, field_name: str) -> TermDictionary | None:
+        """The field's lexicon keys (words before the stemmer), or None without one."""
+        if field_name not in self._lexicons:
+            self._lexicons[field_name] = self._open_lexicon(field_name)
+        return self._lexicons[field_name]
+
     def lexicon_term(self, field_name: str, key: str) -> str | None:
         """The term a lexicon key (a word after the cheap filters) became in this field.
 
         None when no document of the segment has the word in the field, or the field's
         analyzer keeps no lexicon.
         """
-        if field_name not in self._lexicons:
-            self._lexicons[field_name] = self._open_lexicon(field_name)
-        lexicon = self._lexicons[field_name]
+        lexicon = self.lexicon(field_name)
         at = -1 if lexicon is None else lexicon.find(key)
         if at < 0:
             return None

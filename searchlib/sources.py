@@ -19,6 +19,8 @@ file that is not valid UTF-8 (read with replacement characters) becomes a
 
 from __future__ import annotations
 
+import math
+
 import json
 import os
 import re
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from searchlib.schema import ID, KEYWORD, STORED, TEXT, Field, Schema
+from searchlib.schema import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Field, Schema
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl")
 _DATED_FIRST_LINE = re.compile(r"^[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})[ \t]+(.*\S)[ \t]*$")
@@ -164,7 +166,12 @@ def _json_lines(absolute: str, shown: str, text: str, problems: list[Problem]) -
 
 
 def field_for_value(name: str, value: Any) -> Field:
-    """The field a new JSON key gets: ``id`` is a keyword, strings are text, others stored."""
+    """The field a new JSON key gets: ``id`` is a keyword, strings are text, numbers are
+    NUMERIC and booleans BOOLEAN (so ranges and ``--sort`` work on them), others stored."""
     if name == "id":
         return KEYWORD()
+    if isinstance(value, bool):
+        return BOOLEAN()
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return NUMERIC("float")
     return TEXT() if isinstance(value, str) else STORED()

@@ -1,0 +1,146 @@
+"""Spelling suggestions ("did you mean") from an index's own vocabulary.
+
+A query word that no document holds is compared with the words of the index's text
+fields: those within two edits (a transposition counts as one, see
+:mod:`searchlib.fuzzy`) are candidates, ranked by how many documents hold them, then by
+fewer edits. Suggestions are real words, not stems: a stemmed field's lexicon (the words
+as typed, lowercased, before the stemmer) supplies them, so "univresity" suggests
+"university" rather than its stem "univers".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from searchlib.analysis import Analyzer
+
+if TYPE_CHECKING:
+    from searchlib.searcher import Searcher
+
+#: Most edits between a query word and a suggestion.
+MAX_SUGGESTION_EDITS = 2
+#: Words shorter than this get no suggestion: one edit makes them another word.
+MIN_WORD_LENGTH = 3
+
+
+def allowed_edits(word: str) -> int:
+    """Edits a suggestion may differ by: none for very short words, one for words of up
+    to four characters (two edits would turn "cat" into most three-letter words), else two."""
+    if len(word) < MIN_WORD_LENGTH:
+        return 0
+    return 1 if len(word) <= 4 else MAX_SUGGESTION_EDITS
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A word of the index close to a query word."""
+
+    word: str
+    distance: int
+    doc_freq: int
+
+
+class Vocabulary:
+    """The words of one text field across a searcher's segments, with document counts.
+
+    Document counts include deleted documents (they are a ranking hint, read straight
+    from the dictionaries without touching postings).
+    """
+
+    def __init__(self, searcher: Searcher, field_name: str) -> None:
+        counts: dict[str, int] = {}
+        for reader in searcher.readers:
+            dictionary = reader.dictionary(field_name)
+            if dictionary is None:
+                continue
+            doc_freq = reader.component("terms")[f"{field_name}.doc_freq"]
+            lexicon = reader.lexicon(field_name)
+            if lexicon is not None:
+                words = lexicon.terms()
+                term_of_word = reader.component("terms")[f"{field_name}.lexicon_terms"]
+                frequencies = np.asarray(doc_freq)[np.asarray(term_of_word, dtype=np.int64)].tolist()
+            else:
+                words = dictionary.terms()
+                frequencies = np.asarray(doc_freq).tolist()
+            for word, count in zip(words, frequencies):
+                counts[word] = counts.get(word, 0) + int(count)
+        self.words: list[str] = list(counts)
+        self.doc_freqs = counts
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.doc_freqs
+
+    def suggest(self, word: str, limit: int = 5, max_edits: int | None = None) -> list[Suggestion]:
+        """Words within ``max_edits`` (default: by length, see :func:`allowed_edits`) of
+        ``word``, most frequent first (then closest)."""
+        from searchlib.fuzzy import distances
+
+        if max_edits is None:
+            max_edits = allowed_edits(word)
+        if max_edits == 0:
+            return []
+
+        found = [
+            Suggestion(candidate, distance, self.doc_freqs[candidate])
+            for candidate, distance in distances(self.words, word, max_edits)
+            if candidate != word
+        ]
+        found.sort(key=lambda s: (-s.doc_freq, s.distance, s.word))
+        return found[:limit]
+
+
+def lookup_key(analyzer: Analyzer, raw: str) -> str | None:
+    """How a typed word appears in a field's vocabulary: its lexicon key (lowercased,
+    before the stemmer) for a stemmed field, else its term; None for a stop word."""
+    if analyzer.costly_from is not None:
+        return analyzer.lexicon_key(raw)
+    return analyzer.term_for(raw)
+
+
+def suggest_words(
+    searcher: Searcher, word: str, fields: Sequence[str], limit: int = 5
+) -> list[Suggestion]:
+    """Suggestions for one typed word over ``fields``, merged and ranked."""
+    merged: dict[str, Suggestion] = {}
+    for name in fields:
+        key = lookup_key(searcher.analyzers[name], word)
+        if key is None:
+            continue
+        for suggestion in searcher.vocabulary(name).suggest(key, limit):
+            known = merged.get(suggestion.word)
+            if known is None or known.doc_freq < suggestion.doc_freq:
+                merged[suggestion.word] = suggestion
+    ranked = sorted(merged.values(), key=lambda s: (-s.doc_freq, s.distance, s.word))
+    return ranked[:limit]
+
+
+def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | None:
+    """``text`` with each word that no field holds replaced by its best suggestion, or
+    None when every word is known or nothing close exists. Query syntax around the
+    words (quotes, operators, ``field:``) is kept as typed."""
+    if not fields:
+        return None
+    tokenizer = searcher.analyzers[fields[0]].tokenizer
+    pieces: list[str] = []
+    cursor = 0
+    changed = False
+    for token in tokenizer.tokens(text):
+        keys = [lookup_key(searcher.analyzers[name], token.text) for name in fields]
+        if all(key is None for key in keys):
+            continue  # a stop word
+        if any(key is not None and key in searcher.vocabulary(name) for key, name in zip(keys, fields)):
+            continue
+        best = suggest_words(searcher, token.text, fields, limit=1)
+        if best:
+            pieces.append(text[cursor : token.start])
+            pieces.append(best[0].word)
+            cursor = token.end
+            changed = True
+    if not changed:
+        return None
+    pieces.append(text[cursor:])
+    return "".join(pieces)

@@ -1,0 +1,193 @@
+"""Searcher features around ranking: sorting, filters, pages, explain, BM25 settings,
+pattern expansion bounds, suggestions and more-like-this, on real indexes on disk."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from searchlib import ID, KEYWORD, NUMERIC, TEXT, Index, Schema, Searcher
+from searchlib.errors import QueryError, SchemaError
+from searchlib.query import (
+    And, Bool, CombinedTerm, Expansion, Fuzzy, MatchAll, Not, Or, Phrase, Prefix, Range, Regex, Term, Wildcard,
+)
+from searchlib.scoring import BM25Settings
+
+DOCS = [
+    ("d1", "Boundary layers", "The boundary layer thickens downstream of the plate.", 1961, "theory"),
+    ("d2", "Heat transfer", "Heat transfer in a laminar boundary layer at high mach number.", 1955, "experiment"),
+    ("d3", "Shock waves", "Shock waves and boundary layer interaction near the wing.", 1970, "experiment"),
+    ("d4", "Supersonic flow", "Supersonic flow over a cone; the shock is attached.", 1966, "theory"),
+    ("d5", "Wings", "Slender wings at supersonic speeds, with boundary effects.", 1958, "design"),
+    ("d6", "Plates", "Flat plate flow; boundary layer transition and heat transfer.", None, "theory"),
+]
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Index:
+    schema = Schema(id=ID(), title=TEXT(), body=TEXT(), year=NUMERIC("int"), kind=KEYWORD())
+    index = Index.create(tmp_path / "index", schema)
+    for start in (0, 3):  # two commits: two segments
+        with index.writer() as writer:
+            for doc_id, title, body, year, kind in DOCS[start : start + 3]:
+                fields = {"id": doc_id, "title": title, "body": body, "kind": kind}
+                if year is not None:
+                    fields["year"] = year
+                writer.add_document(**fields)
+    return index
+
+
+def ids(results) -> list[str]:  # type: ignore[no-untyped-def]
+    return [hit.id for hit in results]
+
+
+def test_sort_by_numeric_field_both_ways_with_missing_values_last(index: Index) -> None:
+    with Searcher(index) as searcher:
+        assert len(searcher.readers) == 2
+        ascending = searcher.search("boundary", sort="year")
+        descending = searcher.search("boundary", sort="-year")
+    years = [hit.fields.get("year") for hit in ascending]
+    assert years == [1955, 1958, 1961, 1970, None]
+    assert [hit.fields.get("year") for hit in descending] == [1970, 1961, 1958, 1955, None]
+
+
+def test_sort_by_keyword_breaks_ties_by_score(index: Index) -> None:
+    with Searcher(index) as searcher:
+        results = searcher.search("boundary heat", sort="kind")
+    kinds = [hit["kind"] for hit in results]
+    assert kinds == sorted(kinds)
+    experiments = [hit for hit in results if hit["kind"] == "experiment"]
+    assert [h.score for h in experiments] == sorted((h.score for h in experiments), reverse=True)
+
+
+def test_sort_by_text_field_is_refused(index: Index) -> None:
+    with Searcher(index) as searcher, pytest.raises(QueryError, match="cannot sort by 'body'"):
+        searcher.search("boundary", sort="body")
+
+
+def test_filter_restricts_without_changing_scores(index: Index) -> None:
+    with Searcher(index) as searcher:
+        plain = {hit.id: hit.score for hit in searcher.search("boundary layer")}
+        filtered = searcher.search("boundary layer", filter=Range("year", 1960, None))
+    assert ids(filtered) and set(ids(filtered)) < set(plain)
+    for hit in filtered:
+        assert hit.fields["year"] >= 1960
+        assert hit.score == pytest.approx(plain[hit.id], rel=1e-12)
+
+
+def test_pages_concatenate_to_the_full_ranking(index: Index) -> None:
+    with Searcher(index) as searcher:
+        full = ids(searcher.search("boundary layer flow supersonic", limit=100))
+        pages = [ids(searcher.search("boundary layer flow supersonic", limit=2, offset=o)) for o in (0, 2, 4)]
+        total = searcher.search("boundary layer flow supersonic", limit=2, offset=4).total
+    assert sum(pages, []) == full
+    assert total == len(full) == 6
+
+
+@pytest.mark.parametrize("query", [
+    Term("body", "boundari"),
+    CombinedTerm(("title", "body"), "heat", (2.0, 1.0)),
+    Phrase("body", ("boundari", "layer")),
+    Phrase("body", ("layer", "boundari"), slop=2),
+    Prefix("body", "super"),
+    Or([Term("body", "shock"), Term("title", "wing")], min_match=1),
+    And([Term("body", "boundari"), Not(Term("body", "heat"))]),
+    Bool(must=[Term("body", "flow")], should=[Term("body", "supersonic")], filter=[Range("year", None, 1970)]),
+])
+def test_explanations_add_up_to_the_scores(index: Index, query) -> None:  # type: ignore[no-untyped-def]
+    with Searcher(index) as searcher:
+        results = searcher.search(query)
+        assert results.hits
+        for hit in results:
+            explanation = hit.explain()
+            assert math.isclose(explanation.value, hit.score, rel_tol=1e-9)
+            text = explanation.format()
+            if not isinstance(query, (Bool, And)):
+                for name in ("idf", "k1", "b", "dl, field length", "avgdl", "boost"):
+                    assert name in text
+
+
+def test_index_scoring_settings_persist_and_queries_can_override(tmp_path: Path) -> None:
+    schema = Schema(id=ID(), body=TEXT())
+    plain = Index.create(tmp_path / "plain", schema)
+    tuned = Index.create(tmp_path / "tuned", schema, scoring=BM25Settings("bm25+", k1=2.0, b=0.3))
+    for target in (plain, tuned):
+        with target.writer() as writer:
+            writer.add_document(id="a", body="flow flow over the plate")
+            writer.add_document(id="b", body="flow near a long flat plate with a wake")
+    with Searcher(tuned) as searcher:
+        assert searcher.scoring == BM25Settings("bm25+", 2.0, 0.3)
+        tuned_scores = [h.score for h in searcher.search("flow")]
+        overridden = [h.score for h in searcher.search("flow", similarity="lucene", k1=1.2, b=0.75)]
+    with Searcher(plain) as searcher:
+        default_scores = [h.score for h in searcher.search("flow")]
+    assert overridden == pytest.approx(default_scores, rel=1e-12)
+    assert tuned_scores != pytest.approx(default_scores)
+    # A later commit keeps the settings.
+    with tuned.writer() as writer:
+        writer.add_document(id="c", body="plate")
+    assert Index.open(tuned.path).scoring == BM25Settings("bm25+", 2.0, 0.3)
+
+
+def test_unknown_similarity_is_a_clear_error(index: Index) -> None:
+    with pytest.raises(ValueError, match="unknown BM25 variant 'bm26'"):
+        Searcher(index, similarity="bm26")
+
+
+def test_pattern_expansion_is_bounded(index: Index) -> None:
+    with Searcher(index) as searcher:
+        everything = searcher.search(Regex("body", ".*"))
+        with pytest.raises(QueryError, match=r"matches \d+ terms, more than the limit of 3"):
+            searcher.search(Prefix("body", "", expansion=Expansion(3)))
+        kept = searcher.search(Regex("body", ".*", expansion=Expansion(3, "keep_frequent")))
+    assert len(everything.query.terms()) > 3
+    assert set(kept.query.terms()) == {("body", "boundari"), ("body", "layer"), ("body", "flow")}
+
+
+def test_wildcard_fuzzy_and_regex_find_their_terms(index: Index) -> None:
+    with Searcher(index) as searcher:
+        assert set(ids(searcher.search(Wildcard("body", "sh?ck")))) == {"d3", "d4"}
+        assert set(ids(searcher.search(Fuzzy("body", "shokc", 1)))) == {"d3", "d4"}  # a transposition
+        assert ids(searcher.search(Fuzzy("body", "shokc", 0))) == []
+        assert set(ids(searcher.search(Regex("body", "sup.*")))) == {"d4", "d5"}
+        assert ids(searcher.search(Range("kind", "design", "design"))) == ["d5"]
+
+
+def test_did_you_mean_replaces_unknown_words_with_frequent_neighbours(index: Index) -> None:
+    with Searcher(index) as searcher:
+        suggestions = searcher.suggest("boundray")
+        assert suggestions[0].word == "boundary"
+        assert searcher.did_you_mean("boundray layr") == "boundary layer"
+        assert searcher.did_you_mean("boundary layer") is None
+        assert searcher.suggest("xq") == []  # too short to guess
+
+
+def test_more_like_this_finds_similar_documents_but_not_itself(index: Index) -> None:
+    with Searcher(index) as searcher:
+        similar = searcher.more_like_this("d2")
+        assert "d2" not in ids(similar)
+        assert ids(similar)[0] == "d6"  # shares heat transfer and boundary layer
+
+
+def test_more_like_this_needs_stored_text(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "i", Schema(id=ID(), body=TEXT(stored=False)))
+    with index.writer() as writer:
+        writer.add_document(id="a", body="flow")
+    with Searcher(index) as searcher, pytest.raises(SchemaError, match="stored text"):
+        searcher.more_like_this("a", fields=["body"])
+
+
+def test_query_objects_compose_with_operators() -> None:
+    a, b, c = Term("body", "a"), Term("body", "b"), Term("body", "c")
+    assert a & b & c == And([a, b, c])
+    assert a | b | c == Or([a, b, c])
+    assert ~a == Not(a)
+    assert (a & ~b) == And([a, Not(b)])
+
+
+def test_match_all_and_pure_exclusion(index: Index) -> None:
+    with Searcher(index) as searcher:
+        assert searcher.search(MatchAll()).total == 6
+        assert set(ids(searcher.search(And([Not(Term("body", "boundari"))])))) == {"d4"}
