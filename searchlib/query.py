@@ -135,14 +135,30 @@ def _flat(query: Query, kind: type[And] | type[Or]) -> tuple[Query, ...]:
 
 def _live_postings(
     reader: SegmentReader, field_name: str, term: str
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]] | None:
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]] | None:
     """The live doc ids and term frequencies of a term in one field, or None."""
     postings = reader.postings(field_name, term)
     if postings is None:
         return None
-    docs = postings.docs.astype(np.int64)
-    is_live = reader.live[docs]
-    return docs[is_live], postings.freqs[is_live]
+    if reader.all_live:
+        return postings.docs, postings.freqs
+    is_live = reader.live[postings.docs]
+    return postings.docs[is_live], postings.freqs[is_live]
+
+
+def sum_by_doc(
+    docs: Sequence[npt.NDArray[Any]], values: Sequence[npt.NDArray[np.float64]], size: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Per distinct doc id over several (docs, values) parts: the doc ids (ascending),
+    the sum of their values and how many parts hold each.
+
+    Few postings are grouped by sorting them; many, by one dense ``bincount`` over the
+    segment, whichever touches less memory.
+    """
+    if len(docs) == 1:
+        only = docs[0].astype(np.int64)
+        return only, values[0], np.ones(len(only), dtype=np.int64)
+    return _group(np.concatenate(docs).astype(np.int64, copy=False), np.concatenate(values), size)
 
 
 def _doc_position(docs: npt.NDArray[np.int64], doc: int) -> int:
@@ -207,23 +223,20 @@ class CombinedTerm(Query):
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Matching live docs and their weighted, length-normalized term frequency."""
         stats = context.stats
-        parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = []
+        part_docs: list[npt.NDArray[np.uint32]] = []
+        part_tfs: list[npt.NDArray[np.float64]] = []
         for name, weight in zip(self.fields, self.weights):
             found = _live_postings(reader, name, self.text)
             if found is None:
                 continue
             docs, freqs = found
-            norm = bm25_length_norm(reader.field_lengths(name)[docs], stats.average_length(name), context.b)
-            parts.append((docs, weight * freqs / norm))
-        if not parts:
+            norms = reader.length_norms(name, stats.average_length(name), context.b)
+            part_docs.append(docs)
+            part_tfs.append(freqs / norms[docs] if weight == 1.0 else weight * freqs / norms[docs])
+        if not part_docs:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        if len(parts) == 1:
-            return parts[0]
-        combined = np.zeros(reader.doc_count, dtype=np.float64)
-        for part_docs, part_tf in parts:  # docs are unique within a field's postings
-            combined[part_docs] += part_tf
-        docs = np.flatnonzero(combined)  # every posting adds a positive amount
-        return docs, combined[docs]
+        docs, pseudo_tf, _ = sum_by_doc(part_docs, part_tfs, reader.doc_count)
+        return docs, pseudo_tf
 
     def _idf(self, context: ScoringContext) -> float:
         stats = context.stats
@@ -275,6 +288,54 @@ class CombinedTerm(Query):
                 Explanation(pseudo_tf, "x, sum over fields", tuple(fields_part)),
             )),
         ))
+
+
+def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader, context: ScoringContext) -> Matches:
+    """An OR of terms (the everyday query) scored in a few whole-array steps.
+
+    Scores exactly as the clauses would one by one, but groups every posting of every
+    clause at once: a key ``clause * doc_count + doc`` sums each clause's fields (BM25F),
+    then one grouping by doc sums the clauses. Python work is per term, not per posting.
+    """
+    stats = context.stats
+    size = reader.doc_count
+    keys: list[npt.NDArray[np.int64]] = []
+    tfs: list[npt.NDArray[np.float64]] = []
+    factors: list[float] = []
+    for slot, clause in enumerate(clauses):
+        combined = clause._combined() if isinstance(clause, Term) else clause
+        found_any = False
+        for name, weight in zip(combined.fields, combined.weights):
+            found = _live_postings(reader, name, combined.text)
+            if found is None:
+                continue
+            docs, freqs = found
+            norms = reader.length_norms(name, stats.average_length(name), context.b)
+            keys.append(docs.astype(np.int64) + slot * size)
+            tfs.append(weight * freqs / norms[docs])
+            found_any = True
+        factors.append(combined.boost * combined._idf(context) if found_any else 0.0)
+    if not keys:
+        return Matches.empty()
+    key, pseudo_tf, _ = sum_by_doc(keys, tfs, size * len(clauses))
+    slots, docs = np.divmod(key, size)
+    scores = np.asarray(factors)[slots] * context.similarity.saturate(pseudo_tf, context.k1)
+    if len(clauses) == 1:
+        return Matches(docs, scores)
+    unique_docs, totals, _ = _group(docs, scores, size)
+    return Matches(unique_docs, totals)
+
+
+def _group(
+    docs: npt.NDArray[np.int64], values: npt.NDArray[np.float64], size: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Sum ``values`` per distinct doc id of ``docs`` (which may repeat)."""
+    if len(docs) * 16 < size:
+        unique, inverse = np.unique(docs, return_inverse=True)
+        return unique, np.bincount(inverse, weights=values), np.bincount(inverse)
+    counts = np.bincount(docs, minlength=size)
+    found = np.flatnonzero(counts)
+    return found, np.bincount(docs, weights=values, minlength=size)[found], counts[found]
 
 
 @dataclass(frozen=True)
@@ -676,37 +737,53 @@ class Bool(Query):
         return 0 if (self.must or self.filter) else 1
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        # Sparse throughout: each clause's (docs, scores) are grouped by doc id with
+        # sum_by_doc, so a query costs time in its postings, not in the segment's size.
         needed = self.required_should
         if needed > len(self.should):
             return Matches.empty()
-        scoring = [(clause.matches(reader, context), True) for clause in self.must]
-        scoring += [(clause.matches(reader, context), False) for clause in self.filter]
-        if len(scoring) == 1 and not self.should and not self.must_not:
-            found, is_scored = scoring[0]
-            return found if is_scored else Matches(found.docs, np.zeros(len(found.docs)))
         size = reader.doc_count
-        is_match = reader.live.copy()
-        totals = np.zeros(size, dtype=np.float64)
-        for found, is_scored in scoring:
-            required = np.zeros(size, dtype=bool)
-            required[found.docs] = True
-            is_match &= required
-            if is_scored:
-                totals[found.docs] += found.scores
-        if self.should:
-            counts = np.zeros(size, dtype=np.int32)
-            for clause in self.should:
-                found = clause.matches(reader, context)
-                counts[found.docs] += 1
-                totals[found.docs] += found.scores
-            if needed:
-                is_match &= counts >= needed
-        elif not scoring:
-            is_match[:] = False
+        required = [clause.matches(reader, context) for clause in self.must]
+        required += [_unscored(clause.matches(reader, context)) for clause in self.filter]
+        optional = [clause.matches(reader, context) for clause in self.should]
+        if required:
+            docs, scores, counts = sum_by_doc([m.docs for m in required], [m.scores for m in required], size)
+            keep = counts == len(required)
+            docs, scores = docs[keep], scores[keep]
+            if optional:
+                docs, scores = self._add_optional(docs, scores, optional, needed, size)
+        else:
+            optional = [m for m in optional if len(m.docs)]
+            if not optional:
+                return Matches.empty()
+            docs, scores, counts = sum_by_doc([m.docs for m in optional], [m.scores for m in optional], size)
+            if needed > 1:
+                keep = counts >= needed
+                docs, scores = docs[keep], scores[keep]
         for clause in self.must_not:
-            is_match[clause.matches(reader, context).docs] = False
-        docs = np.flatnonzero(is_match).astype(np.int64)
-        return Matches(docs, totals[docs])
+            excluded = clause.matches(reader, context).docs
+            if len(excluded) and len(docs):
+                keep = ~_contains(excluded, docs)
+                docs, scores = docs[keep], scores[keep]
+        return Matches(docs, scores)
+
+    @staticmethod
+    def _add_optional(
+        docs: npt.NDArray[np.int64], scores: npt.NDArray[np.float64], optional: list[Matches], needed: int, size: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Required docs with the scores of the optional clauses they match added, kept
+        when they match at least ``needed`` of them."""
+        parts = [m for m in optional if len(m.docs)]
+        if not parts:
+            return (docs, scores) if needed == 0 else (docs[:0], scores[:0])
+        extra_docs, extra_scores, extra_counts = sum_by_doc([m.docs for m in parts], [m.scores for m in parts], size)
+        at = np.minimum(np.searchsorted(extra_docs, docs), len(extra_docs) - 1)
+        has_extra = extra_docs[at] == docs
+        scores = scores + np.where(has_extra, extra_scores[at], 0.0)
+        if needed:
+            keep = has_extra & (extra_counts[at] >= needed)
+            return docs[keep], scores[keep]
+        return docs, scores
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         found = self.matches(reader, context)
@@ -718,6 +795,16 @@ class Bool(Query):
             if (explained := clause.explain(reader, doc, context)) is not None
         ]
         return Explanation(float(found.scores[at]), "sum of the matching clauses:", tuple(details))
+
+
+def _unscored(found: Matches) -> Matches:
+    return Matches(found.docs, np.zeros(len(found.docs)))
+
+
+def _contains(sorted_values: npt.NDArray[Any], values: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """For each of ``values``, whether the ascending array ``sorted_values`` holds it."""
+    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return sorted_values[at] == values  # type: ignore[no-any-return]
 
 
 class _BoolShaped(Query):
@@ -776,6 +863,14 @@ class Or(_BoolShaped):
 
     def as_bool(self) -> Bool:
         return Bool(should=self.clauses, min_should_match=self.min_match)
+
+    def scored_terms(self) -> set[tuple[FieldSet, str]]:
+        return set().union(*(clause.scored_terms() for clause in self.clauses))
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        if self.min_match == 1 and self.clauses and all(type(c) in (Term, CombinedTerm) for c in self.clauses):
+            return _sum_of_terms(self.clauses, reader, context)  # type: ignore[arg-type]
+        return self.as_bool().matches(reader, context)
 
     def rewrite(self, source: TermSource) -> Query:
         return Or((clause.rewrite(source) for clause in self.clauses), self.min_match)

@@ -27,6 +27,7 @@ from searchlib.analysis import Analyzer
 from searchlib.columns import column_dtype, column_value
 from searchlib.errors import CorruptIndexError, SchemaError
 from searchlib.schema import Schema
+from searchlib.scoring import bm25_length_norm
 from searchlib.storage import Directory, SpillFile
 
 #: Stored documents are packed into blocks of about this many bytes before compression.
@@ -528,6 +529,9 @@ class SegmentReader:
         if len(self._store_file["id_offsets"]) != meta.doc_count + 1:
             raise CorruptIndexError(self._store_file.path, "id column does not match the segment's size")
         self.live = self._read_live()
+        #: Whether no document of the segment is deleted, so queries skip live checks.
+        self.all_live = bool(self.live.all())
+        self._length_norms: dict[tuple[str, float, float], npt.NDArray[np.float64]] = {}
         self._dictionaries: dict[str, TermDictionary | None] = {}
         self._lexicons: dict[str, TermDictionary | None] = {}
         self._block_cache: dict[int, list[bytes]] = {}
@@ -692,6 +696,18 @@ class SegmentReader:
         if len(lengths) != self.doc_count:
             raise CorruptIndexError(self._norms_file.path, f"norms of {field_name!r} have the wrong size")
         return lengths
+
+    def length_norms(self, field_name: str, average_length: float, b: float) -> npt.NDArray[np.float64]:
+        """BM25's ``1 - b + b * dl / avgdl`` for every document, computed once per
+        (field, avgdl, b): a query then reads it per posting instead of recomputing."""
+        key = (field_name, average_length, b)
+        norms = self._length_norms.get(key)
+        if norms is None:
+            norms = bm25_length_norm(self.field_lengths(field_name), average_length, b)
+            if len(self._length_norms) >= 16:
+                self._length_norms.clear()
+            self._length_norms[key] = norms
+        return norms
 
     def column(self, field_name: str) -> tuple[np.ndarray, npt.NDArray[np.bool_]] | None:
         """A NUMERIC, DATETIME or BOOLEAN field's values per document and which documents

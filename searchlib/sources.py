@@ -19,9 +19,8 @@ file that is not valid UTF-8 (read with replacement characters) becomes a
 
 from __future__ import annotations
 
-import math
-
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Iterator
