@@ -9,7 +9,7 @@ empty query that matches nothing. A word typed twice counts twice, as in Lucene.
 
 >>> from searchlib.schema import Schema, TEXT
 >>> QueryParser(Schema(body=TEXT())).parse("Direct talks")
-Or(clauses=(Term(field='body', text='direct', boost=1.0), Term(field='body', text='talk', boost=1.0)))
+Or(clauses=(Term(field='body', text='direct', boost=1.0), Term(field='body', text='talk', boost=1.0)), min_match=1)
 >>> QueryParser(Schema(title=TEXT(boost=2.0), body=TEXT())).parse("talks").clauses
 (CombinedTerm(fields=('title', 'body'), text='talk', weights=(2.0, 1.0), boost=1.0),)
 """
