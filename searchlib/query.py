@@ -260,7 +260,7 @@ class CombinedTerm(Query):
             tf = int(found[1][at])
             length = int(reader.field_lengths(name)[doc])
             average = stats.average_length(name)
-            norm = float(bm25_length_norm(length, average, context.b))
+            norm = float(reader.length_norms(name, average, context.b)[doc])
             pseudo_tf += weight * tf / norm
             fields_part.append(Explanation(weight * tf / norm, f"weight * tf / norm in {name}", (
                 factor(weight, "field weight"), factor(tf, "tf, occurrences in the field"),
@@ -418,7 +418,7 @@ class Phrase(Query):
         docs, freqs = self.frequencies(reader)
         if not len(docs):
             return Matches.empty()
-        norm = bm25_length_norm(reader.field_lengths(self.field)[docs], context.stats.average_length(self.field), context.b)
+        norm = reader.length_norms(self.field, context.stats.average_length(self.field), context.b)[docs]
         saturated = context.similarity.saturate(freqs / norm, context.k1)
         return Matches(docs, self.boost * self._idf(context) * saturated)
 
@@ -431,7 +431,7 @@ class Phrase(Query):
         fields = (self.field,)
         length = int(reader.field_lengths(self.field)[doc])
         average = stats.average_length(self.field)
-        norm = float(bm25_length_norm(length, average, context.b))
+        norm = float(reader.length_norms(self.field, average, context.b)[doc])
         tf = int(freqs[at])
         saturated = float(context.similarity.saturate(tf / norm, context.k1))
         idf = self._idf(context)
@@ -702,7 +702,8 @@ class Bool(Query):
     ``must_not`` clause does, and at least ``min_should_match`` ``should`` clauses do
     (default: 1 when there is no ``must`` or ``filter`` clause, else 0). The score is the
     sum of the matching ``must`` and ``should`` clauses' scores; ``filter`` and
-    ``must_not`` clauses never score."""
+    ``must_not`` clauses never score. A Bool of only ``must_not`` clauses matches
+    nothing, as in Lucene (:class:`Not` and :class:`And` add a match-all to exclude from)."""
 
     must: tuple[Query, ...] = ()
     should: tuple[Query, ...] = ()

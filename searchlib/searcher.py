@@ -257,7 +257,7 @@ class Searcher:
             for reader in self.readers:
                 has_any = np.zeros(reader.doc_count, dtype=bool)
                 for name in fields:
-                    has_any |= reader.field_lengths(name) > 0
+                    has_any |= reader.has_field(name)
                 count += int(np.count_nonzero(has_any & reader.live))
             self._field_doc_counts[fields] = count
         return count

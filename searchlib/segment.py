@@ -688,6 +688,17 @@ class SegmentReader:
         """Documents (deleted ones included) holding the field's ``index``-th term."""
         return int(self._terms_file[f"{field_name}.doc_freq"][index])
 
+    def has_field(self, field_name: str) -> npt.NDArray[np.bool_]:
+        """Which documents have at least one term in the field (lengths where the field
+        keeps them; postings for KEYWORD and ID fields, which keep none)."""
+        if self._norms_file.get(field_name) is not None:
+            return self.field_lengths(field_name) > 0
+        has = np.zeros(self.doc_count, dtype=bool)
+        dictionary = self.dictionary(field_name)
+        if dictionary is not None:
+            has[self.docs_of_terms(field_name, 0, len(dictionary))] = True
+        return has
+
     def field_lengths(self, field_name: str) -> npt.NDArray[np.uint32]:
         """Per-document token counts of a text field (zeros if the segment lacks it)."""
         lengths = self._norms_file.get(field_name)
@@ -703,7 +714,12 @@ class SegmentReader:
         key = (field_name, average_length, b)
         norms = self._length_norms.get(key)
         if norms is None:
-            norms = bm25_length_norm(self.field_lengths(field_name), average_length, b)
+            if self._norms_file.get(field_name) is None:
+                # A KEYWORD or ID field keeps no lengths: as in Lucene, every value
+                # counts as being of average length, so its norm is 1.
+                norms = np.ones(self.doc_count, dtype=np.float64)
+            else:
+                norms = bm25_length_norm(self.field_lengths(field_name), average_length, b)
             if len(self._length_norms) >= 16:
                 self._length_norms.clear()
             self._length_norms[key] = norms
