@@ -23,6 +23,7 @@ is bounded (see :class:`Expansion`).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -795,6 +796,8 @@ class Bool(Query):
             explained for clause in (*self.must, *self.should)
             if (explained := clause.explain(reader, doc, context)) is not None
         ]
+        if len(details) == 1 and math.isclose(details[0].value, float(found.scores[at])):
+            return details[0]  # one scoring clause: its own explanation says it all
         return Explanation(float(found.scores[at]), "sum of the matching clauses:", tuple(details))
 
 
