@@ -41,7 +41,8 @@ class Searchlib(Engine):
         self.searcher = Searcher(Index.open(self.path), **self.searcher_options)
 
     def search(self, words: Sequence[str], k: int) -> Hits:
-        return [(hit.id, hit.score) for hit in self.searcher.search(" ".join(words), limit=k)]
+        # Lenient: dataset queries hold stray quotes, colons and dashes that are words here.
+        return [(hit.id, hit.score) for hit in self.searcher.search(" ".join(words), limit=k, strict=False)]
 
     def close(self) -> None:
         self.searcher.close()

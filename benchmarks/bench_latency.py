@@ -1,0 +1,243 @@
+"""Query latency by query type on a large index: searchlib beside tantivy and SQLite FTS5.
+
+On the seeded synthetic Zipf corpus (``bench_synthetic``) of ``--docs`` documents
+(default 1,000,000), each engine builds its index once (reused on later runs, kept in
+``benchmarks/scratch/``), then answers the same queries of five types, one thread,
+top 10, after one warm-up pass:
+
+- term: one word of middling frequency (the synthetic queries' first word);
+- AND and OR: the synthetic queries' first two words;
+- phrase: two consecutive words taken from a document, so every phrase occurs;
+- prefix: a query word less its last character, followed by ``*``.
+
+It prints and writes ``benchmarks/results/latency.md``: p50 and p99 milliseconds per
+type and engine, and each engine's queries per second over all types. Whoosh and bm25s
+are left out: Whoosh indexes about 300 documents a second here (an hour per million),
+and bm25s has no phrases, prefixes or boolean operators.
+
+Run from the repository root, with the peers installed::
+
+    python benchmarks/bench_latency.py                      # 1M documents
+    python benchmarks/bench_latency.py --docs 100000 --engines searchlib,fts5
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from bench_data import iter_docs
+from bench_report import cpu_model, git
+from bench_synthetic import synthetic_dataset
+
+BENCH_DIR = Path(__file__).resolve().parent
+SCRATCH = BENCH_DIR / "scratch"
+QUERY_TYPES = ("term", "AND", "OR", "phrase", "prefix")
+TOP_K = 10
+
+Searcher = Callable[[str, str], int]
+
+
+def make_queries(dataset: Path, count: int, seed: int = 0) -> dict[str, list[tuple[str, ...]]]:
+    """Per query type, ``count`` word tuples from the dataset's queries and documents."""
+    rng = np.random.default_rng(seed)
+    raw = [json.loads(line)["text"].split() for line in (dataset / "queries.jsonl").open()]
+    pairs = [words[:2] for words in raw if len(words) >= 2][:count]
+    phrases: list[tuple[str, ...]] = []
+    for doc in iter_docs(dataset):
+        words = [w for w in doc.text.split() if len(w) > 3]  # skip the function words
+        if len(words) > 2:
+            at = int(rng.integers(len(words) - 1))
+            # consecutive in the text, not only in the filtered list
+            tokens = doc.text.split()
+            index = tokens.index(words[at])
+            if index + 1 < len(tokens) and len(tokens[index + 1]) > 3:
+                phrases.append((tokens[index], tokens[index + 1]))
+        if len(phrases) >= count:
+            break
+    return {
+        "term": [(a,) for a, _ in pairs],
+        "AND": [(a, b) for a, b in pairs],
+        "OR": [(a, b) for a, b in pairs],
+        "phrase": phrases,
+        "prefix": [(a[:-1] if len(a) > 4 else a,) for a, _ in pairs],
+    }
+
+
+def query_text(kind: str, words: tuple[str, ...], dialect: str) -> str:
+    """The query in an engine's syntax (searchlib and tantivy share Lucene's)."""
+    if kind == "term":
+        return words[0]
+    if kind == "AND":
+        return " AND ".join(words)
+    if kind == "OR":
+        return " OR ".join(words) if dialect == "fts5" else " ".join(words)
+    if kind == "phrase":
+        return '"' + " ".join(words) + '"'
+    return words[0] + "*"
+
+
+# --- engines: build once, then a function running one query and returning its hit count ----
+
+
+def searchlib_engine(dataset: Path, directory: Path) -> tuple[Searcher, str]:
+    from searchlib import ID, TEXT, Index, Schema
+    from searchlib import Searcher as SearchlibSearcher
+    from searchlib.query import Expansion
+
+    if not (directory / "COMPLETE").exists():
+        index = Index.create(directory, Schema(id=ID(), title=TEXT(), text=TEXT()))
+        with index.writer() as writer:
+            for doc in iter_docs(dataset):
+                writer.add_document(id=doc.id, title=doc.title, text=doc.text)
+        (directory / "COMPLETE").touch()
+    searcher = SearchlibSearcher(directory)
+    searcher.parser.expansion = Expansion(1024, "keep_frequent")
+
+    def run(kind: str, text: str) -> int:
+        return len(searcher.search(text, limit=TOP_K, strict=True).hits)
+
+    return run, f"searchlib ({len(searcher.readers)} segments)"
+
+
+def tantivy_engine(dataset: Path, directory: Path) -> tuple[Searcher, str]:
+    import tantivy
+    from engines.tantivy import register_analyzer, schema
+
+    if not (directory / "COMPLETE").exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        index = tantivy.Index(schema(), path=str(directory))
+        register_analyzer(index)
+        writer = index.writer(128_000_000, num_threads=1)
+        for doc in iter_docs(dataset):
+            writer.add_document(tantivy.Document(id=doc.id, title=doc.title, text=doc.text))
+        writer.commit()
+        writer.wait_merging_threads()
+        (directory / "COMPLETE").touch()
+    index = tantivy.Index.open(str(directory))
+    register_analyzer(index)
+    index.reload()
+    searcher = index.searcher()
+
+    def run(kind: str, text: str) -> int:
+        query = index.parse_query(text, ["title", "text"])
+        return len(searcher.search(query, TOP_K).hits)
+
+    from importlib.metadata import version
+
+    return run, f"tantivy-py {version('tantivy')}"
+
+
+def fts5_engine(dataset: Path, directory: Path) -> tuple[Searcher, str]:
+    database = directory / "fts5.sqlite"
+    if not (directory / "COMPLETE").exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        database.unlink(missing_ok=True)
+        connection = sqlite3.connect(database)
+        connection.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, text, tokenize='porter unicode61')")
+        connection.executemany(
+            "INSERT INTO docs VALUES (?, ?, ?)", ((d.id, d.title, d.text) for d in iter_docs(dataset))
+        )
+        connection.commit()
+        connection.close()
+        (directory / "COMPLETE").touch()
+    connection = sqlite3.connect(database)
+    statement = "SELECT id FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?"
+
+    def run(kind: str, text: str) -> int:
+        return len(connection.execute(statement, (text, TOP_K)).fetchall())
+
+    return run, f"SQLite {sqlite3.sqlite_version} FTS5"
+
+
+ENGINES = {"searchlib": (searchlib_engine, "lucene"), "tantivy": (tantivy_engine, "lucene"),
+           "fts5": (fts5_engine, "fts5")}
+
+
+def measure(run: Searcher, dialect: str, queries: dict[str, list[tuple[str, ...]]]) -> dict[str, dict[str, float]]:
+    figures: dict[str, dict[str, float]] = {}
+    for kind in QUERY_TYPES:
+        texts = [query_text(kind, words, dialect) for words in queries[kind]]
+        for text in texts:  # warm-up: page cache, lazily built structures
+            run(kind, text)
+        latencies: list[float] = []
+        found = 0
+        failed = 0
+        for text in texts:
+            started = time.perf_counter()
+            try:
+                found += run(kind, text) > 0
+            except Exception:  # an engine that cannot run this query type
+                failed += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+        if not latencies:
+            figures[kind] = {"failed": failed}
+            continue
+        ordered = sorted(latencies)
+        figures[kind] = {
+            "p50_ms": statistics.median(ordered) * 1e3,
+            "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1e3,
+            "qps": len(ordered) / sum(ordered),
+            "with_hits": found / len(texts),
+            "failed": failed,
+        }
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=200, help="queries per type")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results" / "latency.md")
+    args = parser.parse_args()
+    SCRATCH.mkdir(exist_ok=True)
+    dataset = synthetic_dataset(SCRATCH, args.docs)
+    queries = make_queries(dataset, args.queries)
+    rows = []
+    for name in args.engines.split(","):
+        build, dialect = ENGINES[name]
+        started = time.perf_counter()
+        run, label = build(dataset, SCRATCH / f"latency-{args.docs}-{name}")
+        print(f"{label}: ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        rows.append((label, measure(run, dialect, queries)))
+    lines = [
+        "<!-- written by benchmarks/bench_latency.py: rerun it rather than editing by hand -->",
+        f"# Query latency on {args.docs:,} synthetic documents",
+        "",
+        f"- Date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}; commit `{git('rev-parse', '--short', 'HEAD', cwd=BENCH_DIR)}`",
+        f"- Machine: {cpu_model()}; one thread; Python {platform.python_version()}",
+        f"- {args.queries} queries per type, top {TOP_K}, after a warm-up pass; fields title and text",
+        "",
+        "| engine | " + " | ".join(f"{k} p50 / p99 ms" for k in QUERY_TYPES) + " |",
+        "|---|" + "---:|" * len(QUERY_TYPES),
+    ]
+    for label, figures in rows:
+        cells = []
+        for kind in QUERY_TYPES:
+            f = figures[kind]
+            cells.append(f"{f['p50_ms']:.2f} / {f['p99_ms']:.2f}" if "p50_ms" in f else "unsupported")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", "Share of queries with at least one hit:", ""]
+    for label, figures in rows:
+        lines.append(f"- {label}: " + ", ".join(
+            f"{k} {figures[k].get('with_hits', 0):.2f}" + (f" ({int(figures[k]['failed'])} failed)" if figures[k].get("failed") else "")
+            for k in QUERY_TYPES))
+    text = "\n".join(lines) + "\n"
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
