@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -43,12 +43,13 @@ from searchlib.scoring import (
     CollectionStats,
     FieldSet,
     Similarity,
-    bm25_length_norm,
 )
 from searchlib.segment import SegmentReader, TermDictionary
 
 #: Most terms a pattern query expands to unless told otherwise.
 DEFAULT_MAX_EXPANSIONS = 1024
+#: Segment-local doc ids: int64 once computed, uint32 straight from the postings.
+DocIds = npt.NDArray[Any]
 #: What a pattern query does past its bound: fail, or keep the most frequent terms.
 OnTooMany = Literal["error", "keep_frequent"]
 
@@ -57,7 +58,7 @@ OnTooMany = Literal["error", "keep_frequent"]
 class Matches:
     """Matching doc ids of one segment (ascending, live only) and their scores."""
 
-    docs: npt.NDArray[np.int64]
+    docs: DocIds
     scores: npt.NDArray[np.float64]
 
     @classmethod
@@ -127,7 +128,7 @@ class Query(ABC):
 def _flat(query: Query, kind: type[And] | type[Or]) -> tuple[Query, ...]:
     """The clauses of ``query`` if it is a plain ``kind`` node, else ``query`` itself."""
     if type(query) is kind and (kind is And or getattr(query, "min_match", 1) == 1):
-        return query.clauses  # type: ignore[attr-defined, no-any-return]
+        return query.clauses
     return (query,)
 
 
@@ -149,7 +150,7 @@ def _live_postings(
 
 def sum_by_doc(
     docs: Sequence[npt.NDArray[Any]], values: Sequence[npt.NDArray[np.float64]], size: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+) -> tuple[DocIds, npt.NDArray[np.float64], npt.NDArray[Any]]:
     """Per distinct doc id over several (docs, values) parts: the doc ids (ascending),
     the sum of their values and how many parts hold each.
 
@@ -162,7 +163,7 @@ def sum_by_doc(
     return _group(np.concatenate(docs).astype(np.int64, copy=False), np.concatenate(values), size)
 
 
-def _doc_position(docs: npt.NDArray[np.int64], doc: int) -> int:
+def _doc_position(docs: DocIds, doc: int) -> int:
     at = int(np.searchsorted(docs, doc))
     return at if at < len(docs) and docs[at] == doc else -1
 
@@ -221,7 +222,7 @@ class CombinedTerm(Query):
 
     def _pseudo_tf(
         self, reader: SegmentReader, context: ScoringContext
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    ) -> tuple[DocIds, npt.NDArray[np.float64]]:
         """Matching live docs and their weighted, length-normalized term frequency."""
         stats = context.stats
         part_docs: list[npt.NDArray[np.uint32]] = []
@@ -328,15 +329,18 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
 
 
 def _group(
-    docs: npt.NDArray[np.int64], values: npt.NDArray[np.float64], size: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    docs: DocIds, values: npt.NDArray[np.float64], size: int
+) -> tuple[DocIds, npt.NDArray[np.float64], npt.NDArray[Any]]:
     """Sum ``values`` per distinct doc id of ``docs`` (which may repeat)."""
+    sums: npt.NDArray[np.float64]
     if len(docs) * 16 < size:
         unique, inverse = np.unique(docs, return_inverse=True)
-        return unique, np.bincount(inverse, weights=values), np.bincount(inverse)
+        sums = np.asarray(np.bincount(inverse, weights=values), dtype=np.float64)
+        return unique, sums, np.bincount(inverse)
     counts = np.bincount(docs, minlength=size)
     found = np.flatnonzero(counts)
-    return found, np.bincount(docs, weights=values, minlength=size)[found], counts[found]
+    sums = np.asarray(np.bincount(docs, weights=values, minlength=size)[found], dtype=np.float64)
+    return found, sums, counts[found]
 
 
 @dataclass(frozen=True)
@@ -381,19 +385,19 @@ class Phrase(Query):
     def frequencies(self, reader: SegmentReader) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Live docs holding the phrase and the phrase's frequency in each."""
         none = np.zeros(0, dtype=np.int64)
-        found = [reader.positions(self.field, term) for term in self.phrase_terms]
-        if any(item is None for item in found):
+        looked_up = [reader.positions(self.field, term) for term in self.phrase_terms]
+        found = [item for item in looked_up if item is not None]
+        if len(found) < len(looked_up):
             return none, none
         candidates: npt.NDArray[np.int64] | None = None
-        for postings, _ in sorted(found, key=lambda item: len(item[0].docs)):  # type: ignore[union-attr]
+        for postings, _ in sorted(found, key=lambda item: len(item[0].docs)):
             docs = postings.docs.astype(np.int64)
             candidates = docs[reader.live[docs]] if candidates is None else np.intersect1d(candidates, docs, assume_unique=True)
             if not len(candidates):
                 return none, none
         assert candidates is not None
         # Each occurrence as one sortable key: doc id in the high bits, position below.
-        keys = [_occurrence_keys(postings.docs, postings.freqs, positions, candidates)  # type: ignore[union-attr]
-                for postings, positions in found]  # type: ignore[misc]
+        keys = [_occurrence_keys(postings.docs, postings.freqs, positions, candidates) for postings, positions in found]
         anchors = keys[0]
         is_match = np.zeros(len(anchors), dtype=bool)
         for shift in range(self.slop + 1):
@@ -464,7 +468,8 @@ def _occurrence_keys(
     doc_of_occurrence = np.repeat(docs.astype(np.int64), freqs.astype(np.int64))
     at = np.minimum(np.searchsorted(candidates, doc_of_occurrence), len(candidates) - 1)
     keep = candidates[at] == doc_of_occurrence
-    return (doc_of_occurrence[keep] << 32) | positions[keep].astype(np.int64)
+    keys: npt.NDArray[np.int64] = (doc_of_occurrence[keep] << 32) | positions[keep].astype(np.int64)
+    return keys
 
 
 # --- constant-score leaves ----------------------------------------------------------------
@@ -697,7 +702,7 @@ class Fuzzy(PatternQuery):
 # --- compound nodes -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Bool(Query):
     """Lucene's boolean query: every ``must`` and ``filter`` clause matches, no
     ``must_not`` clause does, and at least ``min_should_match`` ``should`` clauses do
@@ -712,9 +717,19 @@ class Bool(Query):
     filter: tuple[Query, ...] = ()
     min_should_match: int | None = None
 
-    def __post_init__(self) -> None:
-        for name in ("must", "should", "must_not", "filter"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+    def __init__(
+        self,
+        must: Iterable[Query] = (),
+        should: Iterable[Query] = (),
+        must_not: Iterable[Query] = (),
+        filter: Iterable[Query] = (),  # noqa: A002
+        min_should_match: int | None = None,
+    ) -> None:
+        object.__setattr__(self, "must", tuple(must))
+        object.__setattr__(self, "should", tuple(should))
+        object.__setattr__(self, "must_not", tuple(must_not))
+        object.__setattr__(self, "filter", tuple(filter))
+        object.__setattr__(self, "min_should_match", min_should_match)
 
     def _children(self) -> tuple[Query, ...]:
         return (*self.must, *self.should, *self.must_not, *self.filter)

@@ -539,7 +539,7 @@ def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[npt.N
         vocabulary.append([dictionary[i] for i in range(count)] if dictionary is not None else [])
         docs = reader.docs_of_terms(field_name, 0, count).astype(np.int64)
         starts = reader.component("terms")[f"{field_name}.postings_start"] if count else np.zeros(1, np.uint64)
-        term_of_posting = np.repeat(np.arange(count, dtype=np.int64), np.diff(starts.astype(np.int64)))
+        term_of_posting = np.repeat(np.arange(count, dtype=np.int64), np.diff(starts.astype(np.int64)).astype(np.int64))
         per_segment.append((docs, term_of_posting))
     every = [term for terms in vocabulary for term in terms]
     _, global_rank = np.unique(np.array(every, dtype=object), return_inverse=True) if every else (None, np.zeros(0, np.int64))
