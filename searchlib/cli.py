@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
-from searchlib.errors import SearchlibError
+from searchlib.errors import QueryError, SearchlibError
 
 DEFAULT_INDEX = "index"
 DEFAULT_SEEDS = "seeds"
@@ -75,6 +75,8 @@ def query_command(text: str, index_dir: str | None, limit: int, as_json: bool) -
                 click.echo(json.dumps(_results_json(text, results), ensure_ascii=False, indent=2))
             else:
                 _print_results(results, color=sys.stdout.isatty())
+    except QueryError as exc:  # show where in the query the problem is
+        _fail(f"bad query:\n{exc.caret()}")
     except (SearchlibError, OSError) as exc:
         _fail(str(exc))
     if results.total == 0:
