@@ -98,7 +98,7 @@ def query_command(
                 if suggestion is not None:
                     click.echo(f"did you mean: {suggestion}", err=True)
     except QueryError as exc:
-        _fail(exc.caret() if exc.position is not None else str(exc))
+        _fail(f"bad query:\n{exc.caret()}" if exc.position is not None else str(exc))
     except (SearchlibError, OSError) as exc:
         _fail(str(exc))
     if results.total == 0:

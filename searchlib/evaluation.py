@@ -9,6 +9,7 @@ A dataset directory holds:
 :func:`load_dataset` reads and checks all three, naming the file and line of anything
 malformed and of judgments that point at unknown queries or documents.
 :func:`evaluate` runs every judged query through a :class:`~searchlib.searcher.Searcher`
+(its text read as plain words: a test collection's questions are not query syntax)
 and scores the rankings with ``ir-measures`` (the optional ``eval`` extra:
 ``pip install searchlib[eval]``): nDCG@10, Recall@100, MAP@100 and MRR@10.
 """
@@ -24,6 +25,7 @@ from typing import Any, TextIO
 
 from searchlib.errors import SearchlibError
 from searchlib.index import Index
+from searchlib.parser import escape
 from searchlib.schema import ID, TEXT, Schema
 from searchlib.searcher import Searcher
 
@@ -162,7 +164,7 @@ def run_queries(
     """Rank the top ``depth`` documents for every query: {query id: [(doc id, score)]}."""
     run: Run = {}
     for query_id, text in queries.items():
-        results = searcher.search(text, limit=depth)
+        results = searcher.search(escape(text), limit=depth)
         run[query_id] = [(hit.id, hit.score) for hit in results]
         if progress is not None:
             progress(1)

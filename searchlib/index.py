@@ -349,7 +349,8 @@ class IndexWriter:
         self._check_open()
         tree = QueryParser(self.schema, analyzers=self._analyzers).parse(query) if isinstance(query, str) else query
         self.flush()
-        context = ScoringContext(CollectionStats(doc_count=1))  # matching only; scores unused
+        # Matching only, scores unused; a range needs the schema to read its field's column.
+        context = ScoringContext(CollectionStats(doc_count=1), schema=self.schema)
         deleted = 0
         for meta in [*self._segments, *self._flushed]:
             reader = self._reader(meta)

@@ -58,6 +58,21 @@ def test_no_matches_is_exit_1(project, run_cli, query: str) -> None:  # type: ig
     assert "no matches" in result.stderr and result.stdout == ""
 
 
+def test_query_syntax_is_read_and_a_syntax_error_points_at_its_place(project, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(["query", '"talking directly" AND -weather title:hamas'], cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert SEED_TITLE in result.stdout
+    result = run_cli(["query", "direct AND (talks", "--strict"], cwd=project)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-2:] == [
+        "direct AND (talks", "           ^ unbalanced parenthesis: this one is never closed",
+    ]
+    # Without --strict (a search box), the stray parenthesis is read as a plain character.
+    result = run_cli(["query", "direct AND (talks"], cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert SEED_TITLE in result.stdout
+
+
 def test_empty_query_is_a_usage_error(project, run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli(["query", "  "], cwd=project)
     assert result.returncode == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from searchlib import ID, KEYWORD, STORED, TEXT, Index, Schema, Searcher, Term
+from searchlib import ID, KEYWORD, NUMERIC, STORED, TEXT, Index, Schema, Searcher, Term
 from searchlib.errors import IndexNotFoundError, LockError, SchemaError, SearchlibError
 
 
@@ -221,6 +221,17 @@ def test_delete_by_query_reaches_committed_and_buffered_documents(news_index: In
         assert writer.delete_by_query(Term("path", "new")) == 0  # already gone
     with Searcher(news_index) as searcher:
         assert searcher.search("talks").total == 0
+
+
+def test_delete_by_query_takes_query_syntax_with_ranges(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "idx", Schema(id=ID(), body=TEXT(), year=NUMERIC("int")))
+    with index.writer() as writer:
+        for number, body in enumerate(["old talks", "old rain", "new talks"]):
+            writer.add_document(id=str(number), body=body, year=2000 + number)
+    with index.writer() as writer:
+        assert writer.delete_by_query("talks AND year:[* TO 2001]") == 1
+    with Searcher(index) as searcher:
+        assert sorted(hit.id for hit in searcher.search("*")) == ["1", "2"]
 
 
 def test_a_searcher_keeps_its_snapshot_across_merges(news_index: Index) -> None:

@@ -1,0 +1,209 @@
+"""The query grammar: recursive descent over the tokens of one query.
+
+Internal to :mod:`searchlib.parser`.
+"""
+
+from __future__ import annotations
+
+from searchlib.parser.lexer import QueryToken, SyntaxProblem
+from searchlib.parser.nodes import DIGITS, FACTOR, NodeBuilder, Occur, Target, all_of, any_of, boosted, negated, number_after
+from searchlib.query import Bool, MatchAll, Not, Query
+
+#: Deepest nesting of parentheses a query may have (a guard against runaway recursion).
+MAX_DEPTH = 50
+#: Largest phrase slop: matching a phrase costs time in proportion to its slop.
+MAX_SLOP = 1000
+
+CLAUSE_STARTS = frozenset({"word", "field", "phrase", "regex", "range", "lparen", "not", "plus", "minus"})
+PRIMARY_STARTS = frozenset({"word", "phrase", "regex", "range", "lparen"})
+
+
+class Grammar:
+    """Recursive descent over the tokens of one query::
+
+        query    := sequence END
+        sequence := or_expr*                  (side by side: the default operator)
+        or_expr  := and_expr (OR and_expr)*
+        and_expr := unary (AND unary)*
+        unary    := (NOT | + | -)* primary
+        primary  := FIELD primary | ( sequence ) [^n] | WORD [~n] [^n]
+                  | PHRASE [~n] [^n] | REGEX [^n] | RANGE [^n]
+
+    Each rule returns its query (None when every word was a stop word) and how it was
+    marked (``+``, ``-`` or neither), which only matters to the sequence around it.
+    """
+
+    def __init__(self, builder: NodeBuilder, defaults: Target, is_and: bool, tokens: list[QueryToken]) -> None:
+        self.builder = builder
+        self.defaults = defaults
+        self.is_and = is_and
+        self.tokens = tokens
+        self.at = 0
+
+    def peek(self) -> QueryToken:
+        return self.tokens[self.at]
+
+    def next(self) -> QueryToken:
+        token = self.tokens[self.at]
+        self.at += 1
+        return token
+
+    def query(self) -> Query | None:
+        query = self.sequence(self.defaults, 0)
+        token = self.peek()
+        if token.kind == "rparen":
+            raise SyntaxProblem("unbalanced parenthesis: nothing opens this one", token.start)
+        return query
+
+    def sequence(self, target: Target, depth: int) -> Query | None:
+        """Clauses side by side, up to a closing parenthesis or the end."""
+        items: list[tuple[Query, Occur]] = []
+        while self.peek().kind not in ("end", "rparen"):
+            query, occur = self.or_expr(target, depth)
+            if query is not None:
+                items.append((query, occur))
+        return self.combine(items)
+
+    def combine(self, items: list[tuple[Query, Occur]]) -> Query | None:
+        """Clauses side by side as one query: unmarked ones with the default operator;
+        a :class:`Bool` only where optional clauses sit next to marked ones."""
+        is_and = self.is_and
+        if all(occur == "" for _, occur in items):
+            queries = [query for query, _ in items]
+            return all_of(queries) if is_and else any_of(queries)
+        must = [query for query, occur in items if occur == "+" or (occur == "" and is_and)]
+        should = [query for query, occur in items if occur == "" and not is_and]
+        must_not = [query for query, occur in items if occur == "-"]
+        if should:
+            return Bool(must=tuple(must), should=tuple(should), must_not=tuple(must_not))
+        return all_of([*must, *(Not(query) for query in must_not)])
+
+    def or_expr(self, target: Target, depth: int) -> tuple[Query | None, Occur]:
+        first = self.and_expr(target, depth)
+        if self.peek().kind != "or":
+            return first
+        clauses = [negated(*first)]
+        while self.peek().kind == "or":
+            self.operand_after(self.next())
+            clauses.append(negated(*self.and_expr(target, depth)))
+        return any_of(clauses), ""
+
+    def and_expr(self, target: Target, depth: int) -> tuple[Query | None, Occur]:
+        first = self.unary(target, depth)
+        if self.peek().kind != "and":
+            return first
+        clauses = [negated(*first)]
+        while self.peek().kind == "and":
+            self.operand_after(self.next())
+            clauses.append(negated(*self.unary(target, depth)))
+        return all_of(clauses), ""
+
+    def operand_after(self, operator: QueryToken) -> None:
+        """Check that a clause follows ``operator`` (AND, OR, NOT)."""
+        if self.peek().kind not in CLAUSE_STARTS:
+            name = self.spelling(operator)
+            raise SyntaxProblem(f"{name} needs a clause after it", operator.start)
+
+    @staticmethod
+    def spelling(token: QueryToken) -> str:
+        return {"and": "AND", "or": "OR", "not": "NOT", "plus": "+", "minus": "-"}.get(token.kind, token.kind)
+
+    def unary(self, target: Target, depth: int) -> tuple[Query | None, Occur]:
+        """Prefix operators, innermost applied first: ``-+a`` excludes a."""
+        marks: list[QueryToken] = []
+        while self.peek().kind in ("not", "plus", "minus"):
+            mark = self.next()
+            self.operand_after(mark)
+            if mark.kind != "not" and self.peek().start != mark.end:
+                raise SyntaxProblem(f"{self.spelling(mark)} must be written right before its clause", mark.start)
+            marks.append(mark)
+        query: Query | None = self.primary(target, depth)
+        occur: Occur = ""
+        for mark in reversed(marks):
+            query = negated(query, occur)
+            occur = "+" if mark.kind == "plus" else "-"
+        return query, occur
+
+    def primary(self, target: Target, depth: int) -> Query | None:
+        token = self.next()
+        kind = token.kind
+        if kind == "field":
+            return self.field(token, depth)
+        if kind == "lparen":
+            return self.group(token, target, depth)
+        if kind == "word":
+            tilde, caret = self.suffixes(token, allow_tilde=True)
+            return self.boost(self.builder.word(target, token, tilde), caret)
+        if kind == "phrase":
+            tilde, caret = self.suffixes(token, allow_tilde=True)
+            slop = 0 if tilde is None else self.slop(tilde)
+            return self.boost(self.builder.phrase(target, token, slop), caret)
+        if kind == "regex":
+            return self.boost(self.builder.regex(target, self.no_tilde(token)), self.suffixes(token)[1])
+        if kind == "range":
+            return self.boost(self.builder.range(target, self.no_tilde(token)), self.suffixes(token)[1])
+        if kind in ("and", "or"):
+            raise SyntaxProblem(f"{self.spelling(token)} needs a clause before it", token.start)
+        if kind in ("tilde", "caret"):
+            sign = "~" if kind == "tilde" else "^"
+            raise SyntaxProblem(f"{sign} must be written right after a word or phrase, as in word{sign}2", token.start)
+        raise SyntaxProblem("unbalanced parenthesis: nothing opens this one", token.start)  # rparen
+
+    def field(self, token: QueryToken, depth: int) -> Query | None:
+        """``field:`` and the clause it applies to; ``*:*`` is every document."""
+        following = self.peek()
+        if following.kind not in PRIMARY_STARTS:
+            raise SyntaxProblem(f"{token.text}: needs a word, phrase, range or group after it", token.start, token.end - 1)
+        if token.text == "*" and token.wild == (0,):
+            if following.kind == "word" and following.text == "*" and following.wild == (0,):
+                self.next()
+                return self.boost(MatchAll(), self.suffixes(following)[1])
+            raise SyntaxProblem("*: can only be followed by *: *:* is every document", token.start, token.end - 1)
+        return self.primary(self.builder.field_target(token), depth)
+
+    def group(self, opening: QueryToken, target: Target, depth: int) -> Query | None:
+        if depth >= MAX_DEPTH:
+            raise SyntaxProblem(f"parentheses nest deeper than {MAX_DEPTH} levels", opening.start)
+        query = self.sequence(target, depth + 1)
+        closing = self.next()
+        if closing.kind != "rparen":
+            raise SyntaxProblem("unbalanced parenthesis: this one is never closed", opening.start)
+        return self.boost(query, self.suffixes(self.no_tilde(closing))[1])
+
+    def suffixes(self, token: QueryToken, *, allow_tilde: bool = False) -> tuple[QueryToken | None, QueryToken | None]:
+        """The ``~n`` and ``^n`` written right after ``token``, in either order."""
+        tilde: QueryToken | None = None
+        caret: QueryToken | None = None
+        end = token.end
+        while self.peek().kind in ("tilde", "caret") and self.peek().start == end:
+            suffix = self.next()
+            if suffix.kind == "tilde" and allow_tilde and tilde is None:
+                tilde = suffix
+            elif suffix.kind == "caret" and caret is None:
+                caret = suffix
+            else:
+                raise SyntaxProblem(f"unexpected {'~' if suffix.kind == 'tilde' else '^'} here", suffix.start)
+            end = suffix.end
+        return tilde, caret
+
+    def no_tilde(self, token: QueryToken) -> QueryToken:
+        """``token``, checked not to carry a ``~`` (only words and phrases take one)."""
+        following = self.peek()
+        if following.kind == "tilde" and following.start == token.end:
+            raise SyntaxProblem("~ only follows a word (fuzzy) or a phrase (slop)", following.start)
+        return token
+
+    @staticmethod
+    def slop(tilde: QueryToken) -> int:
+        if not DIGITS.fullmatch(tilde.text) or len(tilde.text) > 6 or int(tilde.text) > MAX_SLOP:
+            raise SyntaxProblem(
+                f'~ after a phrase takes a slop, a number of moves up to {MAX_SLOP}: "a b"~2',
+                tilde.start + 1, tilde.start,
+            )
+        return int(tilde.text)
+
+    @staticmethod
+    def boost(query: Query | None, caret: QueryToken | None) -> Query | None:
+        if caret is None:
+            return query
+        return boosted(query, number_after(caret, FACTOR, "^ needs a boost, a number"))

@@ -1,0 +1,350 @@
+"""From parsed clauses to query nodes: which fields a clause searches, and how a word,
+phrase, pattern or range becomes nodes over them.
+
+Internal to :mod:`searchlib.parser`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import regex
+
+from searchlib.analysis import Token
+from searchlib.columns import column_value
+from searchlib.errors import SearchlibError
+from searchlib.parser.lexer import Bound, QueryToken, SyntaxProblem
+from searchlib.query import (
+    And,
+    Boost,
+    CombinedTerm,
+    Expansion,
+    Fuzzy,
+    MatchAll,
+    MatchNone,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Query,
+    Range,
+    RangeValue,
+    Regex,
+    Term,
+    Wildcard,
+)
+from searchlib.schema import FieldAnalyzers, Schema
+
+INT = re.compile(r"[+-]?[0-9]+")
+DIGITS = re.compile(r"[0-9]+")
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+FACTOR = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_INT64 = (-(2**63), 2**63 - 1)
+_EXAMPLES = {"tilde": "word~1", "caret": "word^2"}
+
+GroupKind = Literal["text", "exact", "column"]
+#: How a clause side by side with others was marked: ``+`` required, ``-`` excluded.
+Occur = Literal["", "+", "-"]
+
+
+@dataclass(frozen=True)
+class Group:
+    """Fields searched the same way: text fields sharing a query analyzer ("text"), or
+    one KEYWORD/ID field ("exact"), or one NUMERIC/DATETIME/BOOLEAN field ("column").
+    ``weights`` are the fields' weights times their schema boosts."""
+
+    kind: GroupKind
+    fields: tuple[str, ...]
+    weights: tuple[float, ...]
+
+    def members(self) -> Iterator[tuple[str, float]]:
+        return zip(self.fields, self.weights)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The fields a clause searches: the default ones, or one the user named
+    (``field``), whose colon a lenient parse reads as a plain character on error."""
+
+    groups: tuple[Group, ...]
+    field: str | None = None
+    colon: int | None = None
+
+    def members(self) -> Iterator[tuple[str, float, GroupKind]]:
+        for group in self.groups:
+            for name, weight in group.members():
+                yield name, weight, group.kind
+
+
+def any_of(clauses: Iterable[Query | None]) -> Query | None:
+    """An Or of the clauses (nested plain Ors flattened); one clause alone; None for none."""
+    flat: list[Query] = []
+    for clause in clauses:
+        if type(clause) is Or and clause.min_match == 1:
+            flat.extend(clause.clauses)
+        elif clause is not None:
+            flat.append(clause)
+    return None if not flat else flat[0] if len(flat) == 1 else Or(flat)
+
+
+def all_of(clauses: Iterable[Query | None]) -> Query | None:
+    """An And of the clauses (nested Ands flattened); one clause alone; None for none."""
+    flat: list[Query] = []
+    for clause in clauses:
+        if type(clause) is And:
+            flat.extend(clause.clauses)
+        elif clause is not None:
+            flat.append(clause)
+    return None if not flat else flat[0] if len(flat) == 1 else And(flat)
+
+
+def boosted(query: Query | None, factor: float) -> Query | None:
+    """``query`` scoring ``factor`` times more: a leaf's own boost multiplied, a
+    compound node wrapped in :class:`Boost`."""
+    if query is None or factor == 1.0 or isinstance(query, MatchNone):
+        return query
+    if isinstance(query, (Term, CombinedTerm, Phrase, Prefix, Wildcard, Fuzzy, Regex, Range, MatchAll)):
+        return replace(query, boost=query.boost * factor)
+    if isinstance(query, Boost):
+        return Boost(query.query, query.factor * factor)
+    return Boost(query, factor)
+
+
+def negated(query: Query | None, occur: Occur) -> Query | None:
+    """A clause inside AND/OR: a ``-`` (or NOT) becomes a :class:`Not`."""
+    return Not(query) if occur == "-" and query is not None else query
+
+
+class NodeBuilder:
+    """Builds the nodes of each kind of clause for one schema and its analyzers."""
+
+    def __init__(self, schema: Schema, analyzers: FieldAnalyzers, expansion: Expansion | None) -> None:
+        self.schema = schema
+        self._analyzers = analyzers
+        self.expansion = expansion
+
+    def groups(self, weights: Mapping[str, float]) -> tuple[Group, ...]:
+        """Fields grouped by how they are searched, in the order given: text fields by
+        query analyzer (a group stands where its first field is), others one by one."""
+        text_fields: dict[str, list[tuple[str, float]]] = {}
+        order: list[tuple[GroupKind, str]] = []
+        for name, weight in weights.items():
+            definition = self.schema[name]
+            if definition.is_text:
+                spec = json.dumps(definition.query_analyzer_spec, sort_keys=True)
+                if spec not in text_fields:
+                    order.append(("text", spec))
+                text_fields.setdefault(spec, []).append((name, weight * definition.boost))
+            else:
+                order.append(("column" if definition.is_column else "exact", name))
+        groups: list[Group] = []
+        for kind, key in order:
+            if kind == "text":
+                names, field_weights = zip(*text_fields[key])
+                groups.append(Group(kind, names, field_weights))
+            else:
+                groups.append(Group(kind, (key,), (weights[key] * self.schema[key].boost,)))
+        return tuple(groups)
+
+    def field_target(self, token: QueryToken) -> Target:
+        """The target of ``name:``, checked against the schema."""
+        name = token.text
+        colon = token.end - 1
+        if name not in self.schema:
+            known = ", ".join(self.schema.fields) or "none"
+            raise SyntaxProblem(f"unknown field {name!r}; the schema has: {known}", token.start, colon)
+        definition = self.schema[name]
+        if not (definition.is_indexed or definition.is_column):
+            raise SyntaxProblem(f"field {name!r} is stored only, not indexed; it cannot be searched", token.start, colon)
+        return Target(self.groups({name: 1.0}), name, colon)
+
+    # --- leaves -------------------------------------------------------------------------
+
+    def word(self, target: Target, word: QueryToken, tilde: QueryToken | None) -> Query | None:
+        """A bare word: terms, a pattern, a fuzzy term, or a typed value."""
+        if word.text == "*" and word.wild == (0,):
+            return MatchAll() if target.field is None else Range(target.field, None, None)
+        if tilde is not None:
+            if word.wild:
+                raise SyntaxProblem("a fuzzy word cannot hold wildcards; escape them with \\", tilde.start)
+            return self._fuzzy(target, word, tilde)
+        if word.wild:
+            return self._pattern(target, word)
+        return self.value(target, word.text, word)
+
+    def value(self, target: Target, text: str, token: QueryToken) -> Query | None:
+        """``text`` looked up as a value: analyzed terms, an exact term, or a typed value."""
+        clauses: list[Query] = []
+        for group in target.groups:
+            if group.kind == "text":
+                terms = self._analyzers.query(group.fields[0]).term_list(text)
+                clauses.extend(self._term(group, term) for term in terms)
+            elif text:
+                for name, weight in group.members():
+                    if group.kind == "exact":
+                        clauses.append(Term(name, text, weight))
+                    else:
+                        value = self._typed(name, text, token.start, target, is_bound=False)
+                        clauses.append(Range(name, value, value))
+        return any_of(clauses)
+
+    @staticmethod
+    def _term(group: Group, term: str) -> Query:
+        if len(group.fields) == 1:
+            return Term(group.fields[0], term, group.weights[0])
+        return CombinedTerm(group.fields, term, group.weights)
+
+    def phrase(self, target: Target, phrase: QueryToken, slop: int) -> Query | None:
+        """A phrase per text field (one term: like a word); the exact text elsewhere."""
+        clauses: list[Query | None] = []
+        for group in target.groups:
+            if group.kind != "text":
+                clauses.append(self.value(Target((group,), target.field, target.colon), phrase.text, phrase))
+                continue
+            tokens = _one_per_position(self._analyzers.query(group.fields[0]).tokens(phrase.text))
+            if len(tokens) == 1:
+                clauses.append(self._term(group, tokens[0][0]))
+            elif tokens:
+                terms = tuple(term for term, _ in tokens)
+                positions = tuple(position for _, position in tokens)
+                clauses.extend(Phrase(name, terms, slop, positions, weight) for name, weight in group.members())
+        return any_of(clauses)
+
+    def _pattern(self, target: Target, word: QueryToken) -> Query | None:
+        """``prefix*``, or a wildcard pattern, over each field: folded, never stemmed."""
+        is_prefix = word.wild == (len(word.text) - 1,) and word.text.endswith("*")
+        clauses: list[Query] = []
+        for name, weight, kind in self._searchable(target, word, "a wildcard pattern"):
+            fold = self._analyzers.query(name).normalize if kind == "text" else _same
+            if is_prefix:
+                clauses.append(Prefix(name, fold(word.text[:-1]), weight, self.expansion))
+            elif any(word.text[at] in "*?" for at in range(len(word.text)) if at not in word.wild):
+                # An escaped * or ? stays literal, which only a regex can say.
+                clauses.append(Regex(name, _literal_wildcard_regex(word, fold), weight, self.expansion))
+            else:
+                clauses.append(Wildcard(name, fold(word.text), weight, self.expansion))
+        return any_of(clauses)
+
+    def _fuzzy(self, target: Target, word: QueryToken, tilde: QueryToken) -> Query | None:
+        """``word~N``: the word's first analyzed term (or its folded form) within N edits."""
+        edits = 2 if not tilde.text else number_after(tilde, DIGITS, "~ after a word takes 0, 1 or 2 edits")
+        if edits > 2:
+            raise SyntaxProblem(f"~ after a word takes 0, 1 or 2 edits, not {tilde.text}", tilde.start + 1, tilde.start)
+        clauses: list[Query] = []
+        for name, weight, kind in self._searchable(target, word, "a fuzzy word"):
+            term = word.text
+            if kind == "text":
+                analyzer = self._analyzers.query(name)
+                terms = analyzer.term_list(word.text)
+                term = terms[0] if terms else analyzer.normalize(word.text)
+            clauses.append(Fuzzy(name, term, int(edits), boost=weight, expansion=self.expansion))
+        return any_of(clauses)
+
+    def regex(self, target: Target, token: QueryToken) -> Query | None:
+        """``/pattern/``: the pattern as typed, matched against whole terms."""
+        try:
+            regex.compile(token.text)
+        except Exception as exc:  # the regex module raises more than regex.error
+            raise SyntaxProblem(f"bad regular expression /{token.text}/: {exc}", token.start) from None
+        return any_of(
+            Regex(name, token.text, weight, self.expansion)
+            for name, weight, _ in self._searchable(target, token, "a regular expression")
+        )
+
+    def range(self, target: Target, token: QueryToken) -> Query | None:
+        """``field:[low TO high]``, its bounds typed for the field."""
+        spec = token.bounds
+        assert spec is not None
+        if target.field is None:
+            raise SyntaxProblem("a range needs a field: write field:[low TO high]", token.start)
+        name = target.field
+        low, high = (self._bound(name, bound, target) for bound in (spec.low, spec.high))
+        return Range(name, low, high, spec.include_low, spec.include_high)
+
+    def _bound(self, name: str, bound: Bound, target: Target) -> RangeValue:
+        if bound.text is None:
+            return None
+        definition = self.schema[name]
+        if definition.is_text:
+            return self._analyzers.query(name).normalize(bound.text)
+        if not definition.is_column:
+            return bound.text
+        return self._typed(name, bound.text, bound.start, target, is_bound=True)
+
+    def _typed(self, name: str, text: str, position: int, target: Target, *, is_bound: bool) -> RangeValue:
+        """``text`` as a value of a NUMERIC, DATETIME or BOOLEAN field."""
+        definition = self.schema[name]
+        problem = f"field {name!r} is {definition.kind.upper()}"
+        if definition.kind == "numeric":
+            if INT.fullmatch(text):
+                value: int | float = int(text) if len(text) < 30 else math.inf  # Python caps int() digits
+                if definition.numeric_type == "int" and not _INT64[0] <= value <= _INT64[1]:
+                    raise SyntaxProblem(f"{problem}: {text} is outside the 64-bit integer range", position, target.colon)
+                if math.isfinite(value):
+                    return value
+            if _FLOAT.fullmatch(text) and (is_bound or definition.numeric_type == "float"):
+                value = float(text)
+                if math.isfinite(value):
+                    return value
+            kind = "an integer" if definition.numeric_type == "int" else "a number"
+            raise SyntaxProblem(f"{problem} and takes {kind}, not {text!r}", position, target.colon)
+        if definition.kind == "boolean":
+            if text.lower() in ("true", "false"):
+                return text.lower() == "true"
+            raise SyntaxProblem(f"{problem} and takes true or false, not {text!r}", position, target.colon)
+        try:
+            column_value("datetime", None, text, name)
+        except (SearchlibError, ValueError, OverflowError) as exc:
+            raise SyntaxProblem(str(exc), position, target.colon) from None
+        return text
+
+    def _searchable(self, target: Target, token: QueryToken, what: str) -> Iterator[tuple[str, float, GroupKind]]:
+        """The target's fields a pattern can search (terms, not typed columns)."""
+        for name, weight, kind in target.members():
+            if kind == "column":
+                raise SyntaxProblem(
+                    f"field {name!r} is {self.schema[name].kind.upper()}; {what} cannot search it",
+                    token.start, target.colon,
+                )
+            yield name, weight, kind
+
+
+def _one_per_position(tokens: Iterable[Token]) -> list[tuple[str, int]]:
+    """(term, position) of each position's first token: a phrase has one term a place
+    (a synonym filter may add more)."""
+    kept: list[tuple[str, int]] = []
+    for token in tokens:
+        if not kept or kept[-1][1] != token.pos:
+            kept.append((token.text, token.pos))
+    return kept
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _literal_wildcard_regex(word: QueryToken, fold: Callable[[str], str]) -> str:
+    """A regex for a wildcard word whose escaped ``*``/``?`` are literal characters."""
+    parts: list[str] = []
+    run: list[str] = []
+    for at, char in enumerate(word.text):
+        if at in word.wild:
+            parts.append(regex.escape(fold("".join(run))))
+            parts.append(".*" if char == "*" else ".")
+            run = []
+        else:
+            run.append(char)
+    parts.append(regex.escape(fold("".join(run))))
+    return "".join(parts)
+
+
+def number_after(token: QueryToken, pattern: re.Pattern[str], what: str) -> float:
+    """The number after ``~`` or ``^``, checked."""
+    if not pattern.fullmatch(token.text) or not math.isfinite(float(token.text)):
+        raise SyntaxProblem(f"{what}, as in {_EXAMPLES[token.kind]}", token.start + 1, token.start)
+    return float(token.text)

@@ -1,0 +1,512 @@
+"""Query parser: each syntax element's exact tree, errors and their positions, lenient
+reading of broken input, and every query type run against a real index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from searchlib import Index, Searcher
+from searchlib.analysis import get_analyzer
+from searchlib.errors import QueryError
+from searchlib.parser import MAX_DEPTH, QueryParser, escape
+from searchlib.query import (
+    And,
+    Bool,
+    Boost,
+    CombinedTerm,
+    Expansion,
+    Fuzzy,
+    MatchAll,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Query,
+    Range,
+    Regex,
+    Term,
+    Wildcard,
+)
+from searchlib.schema import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+SCHEMA = Schema(
+    id=ID(), title=TEXT(boost=2.0), body=TEXT(), code=TEXT("standard"), tag=KEYWORD(),
+    year=NUMERIC("int"), price=NUMERIC("float"), when=DATETIME(), done=BOOLEAN(), note=STORED(),
+)
+BODY = QueryParser(SCHEMA, ["body"])
+
+
+def body(text: str, boost: float = 1.0) -> Term:
+    return Term("body", text, boost)
+
+
+# --- words and fields -------------------------------------------------------------------
+
+WORDS = {
+    "direct talks": Or([body("direct"), body("talk")]),
+    "talks": body("talk"),
+    "Talks, talks": Or([body("talk"), body("talk")]),  # a word typed twice counts twice
+    "wi-fi": Or([body("wi"), body("fi")]),  # one word, several terms
+    "shock-sound": Or([body("shock"), body("sound")]),  # a - inside a word is part of it
+    "the of": Or(()),  # stop words only: nothing matches
+    "": Or(()),
+    "   ": Or(()),
+    "talks the": body("talk"),
+    "and or not": Or(()),  # lower case: words (stop words), not operators
+}
+
+
+@pytest.mark.parametrize("text", WORDS)
+def test_bare_words_over_one_default_field(text: str) -> None:
+    assert BODY.parse(text) == WORDS[text]
+
+
+def test_default_fields_sharing_an_analyzer_are_searched_together() -> None:
+    parser = QueryParser(SCHEMA, ["title", "body"])
+    assert parser.parse("talks") == CombinedTerm(("title", "body"), "talk", (2.0, 1.0))
+    assert parser.parse("direct talks") == Or([
+        CombinedTerm(("title", "body"), "direct", (2.0, 1.0)),
+        CombinedTerm(("title", "body"), "talk", (2.0, 1.0)),
+    ])
+
+
+def test_default_fields_with_different_analyzers_give_an_or_over_the_groups() -> None:
+    parser = QueryParser(SCHEMA, {"title": 1.5, "code": 3.0, "body": 1.0, "tag": 2.0})
+    assert parser.fields == ["title", "code", "body", "tag"]
+    assert parser.parse("Talks") == Or([
+        CombinedTerm(("title", "body"), "talk", (3.0, 1.0)),  # weight times the field's boost
+        Term("code", "talks", 3.0),
+        Term("tag", "Talks", 2.0),  # a keyword field takes the text exactly
+    ])
+
+
+def test_default_fields_are_every_text_field_unless_given() -> None:
+    assert QueryParser(SCHEMA).fields == ["title", "body", "code"]
+    assert QueryParser(SCHEMA, "body").fields == ["body"]
+
+
+@pytest.mark.parametrize("fields,error", [
+    (["note"], QueryError), (["nope"], QueryError), (["year"], QueryError), ({"body": 0.0}, ValueError),
+])
+def test_bad_default_fields_are_refused(fields: object, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        QueryParser(SCHEMA, fields)  # type: ignore[arg-type]
+
+
+def test_an_unknown_default_operator_is_refused() -> None:
+    with pytest.raises(ValueError, match="default_operator"):
+        QueryParser(SCHEMA, default_operator="XOR")
+
+
+FIELDS = {
+    "title:Talks": Term("title", "talk", 2.0),  # analyzed; boost = the field's boost
+    "title: talks": Term("title", "talk", 2.0),  # a space after the colon is allowed
+    "tag:Peace": Term("tag", "Peace"),  # exact
+    "id:a-1": Term("id", "a-1"),
+    "year:1999": Range("year", 1999, 1999),
+    "year:-5": None,  # - after a colon is an operator: an error (see ERRORS)
+    "price:2.5": Range("price", 2.5, 2.5),
+    "price:3": Range("price", 3, 3),
+    "when:2024-05-01": Range("when", "2024-05-01", "2024-05-01"),
+    'when:"2024-05-01T10:30:00"': Range("when", "2024-05-01T10:30:00", "2024-05-01T10:30:00"),
+    "done:true": Range("done", True, True),
+    "done:FALSE": Range("done", False, False),
+    "title:(direct talks)": Or([Term("title", "direct", 2.0), Term("title", "talk", 2.0)]),
+    "title:the": Or(()),
+    'tag:"New York"': Term("tag", "New York"),
+}
+
+
+@pytest.mark.parametrize("text", [text for text, tree in FIELDS.items() if tree is not None])
+def test_a_field_prefix_searches_that_field_by_its_kind(text: str) -> None:
+    assert BODY.parse(text) == FIELDS[text]
+
+
+# --- operators ----------------------------------------------------------------------------
+
+A, B, C = body("alpha"), body("beta"), body("gamma")
+
+OPERATORS = {
+    "alpha AND beta": And([A, B]),
+    "alpha && beta": And([A, B]),
+    "alpha AND beta AND gamma": And([A, B, C]),  # chains flatten
+    "alpha OR beta": Or([A, B]),
+    "alpha || beta || gamma": Or([A, B, C]),
+    "NOT alpha": Not(A),
+    "!alpha": Not(A),
+    "-alpha": Not(A),
+    "alpha AND NOT beta": And([A, Not(B)]),
+    "alpha AND -beta": And([A, Not(B)]),
+    "NOT alpha AND beta": And([Not(A), B]),  # NOT binds tighter than AND
+    "alpha OR beta AND gamma": Or([A, And([B, C])]),  # AND binds tighter than OR
+    "alpha AND beta OR gamma": Or([And([A, B]), C]),
+    "alpha beta AND gamma": Or([A, And([B, C])]),  # side by side binds loosest
+    "(alpha OR beta) AND gamma": And([Or([A, B]), C]),
+    "((alpha))": A,
+    "alpha (beta gamma)": Or([A, B, C]),  # nested Ors flatten
+    "+alpha beta -gamma": Bool(must=(A,), should=(B,), must_not=(C,)),
+    "alpha -beta": Bool(should=(A,), must_not=(B,)),
+    "alpha NOT beta": Bool(should=(A,), must_not=(B,)),
+    "+alpha +beta": And([A, B]),
+    "+alpha -beta": And([A, Not(B)]),
+    "-alpha -beta": And([Not(A), Not(B)]),
+    "+alpha": A,
+    "+alpha OR beta": Or([A, B]),  # + means nothing inside OR
+    "-alpha OR beta": Or([Not(A), B]),
+    "NOT NOT alpha": Not(Not(A)),
+    "alpha AND the": A,  # a stop word's clause disappears
+    "-the alpha": A,
+    "()": Or(()),
+}
+
+
+@pytest.mark.parametrize("text", OPERATORS)
+def test_operators_and_their_precedence(text: str) -> None:
+    assert BODY.parse(text) == OPERATORS[text]
+
+
+DEFAULT_AND = {
+    "alpha beta": And([A, B]),
+    "alpha beta OR gamma": And([A, Or([B, C])]),
+    "alpha -beta": And([A, Not(B)]),
+    "+alpha beta -gamma": And([A, B, Not(C)]),
+    "alpha": A,
+    "wi-fi alpha": And([Or([body("wi"), body("fi")]), A]),
+}
+
+
+@pytest.mark.parametrize("text", DEFAULT_AND)
+def test_default_operator_and_requires_every_clause(text: str) -> None:
+    assert QueryParser(SCHEMA, ["body"], default_operator="and").parse(text) == DEFAULT_AND[text]
+
+
+# --- phrases, patterns, ranges, boosts -------------------------------------------------
+
+LEAVES = {
+    '"direct talks"': Phrase("body", ("direct", "talk")),
+    '"direct talks"~3': Phrase("body", ("direct", "talk"), slop=3),
+    '"talks with Hamas"': Phrase("body", ("talk", "hama"), positions=(0, 2)),  # the stop word's gap stays
+    '"talks"': body("talk"),
+    '"the of"': Or(()),
+    '"a \\"quoted\\" word"': Phrase("body", ("quot", "word"), positions=(1, 2)),
+    "talk*": Prefix("body", "talk"),
+    "Universit*": Prefix("body", "universit"),  # folded, not stemmed
+    "t?lk*": Wildcard("body", "t?lk*"),
+    "*alks": Wildcard("body", "*alks"),
+    "ta**": Wildcard("body", "ta**"),
+    "TA?K": Wildcard("body", "ta?k"),
+    "a\\*b*": Prefix("body", "a*b"),  # an escaped * is a plain character
+    "a\\*b?": Regex("body", "a\\*b."),  # ...which only a regex can say next to a wildcard
+    "tag:Pe*": Prefix("tag", "Pe"),  # keyword patterns are not folded
+    "talks~": Fuzzy("body", "talk", 2),
+    "talks~1": Fuzzy("body", "talk", 1),
+    "Talking~0": Fuzzy("body", "talk", 0),
+    "the~1": Fuzzy("body", "the", 1),  # a stop word is still a fuzzy term
+    "tag:Peace~1": Fuzzy("tag", "Peace", 1),
+    "/ta[lk]+s/": Regex("body", "ta[lk]+s"),
+    "/a\\/b/": Regex("body", "a\\/b"),  # as typed
+    "year:[1990 TO 2000]": Range("year", 1990, 2000),
+    "year:{1990 TO 2000}": Range("year", 1990, 2000, include_low=False, include_high=False),
+    "year:[1990 TO 2000}": Range("year", 1990, 2000, include_high=False),
+    "year:{1990 TO *]": Range("year", 1990, None, include_low=False),
+    "year:[* TO 2000]": Range("year", None, 2000),
+    "year:[-5 TO 2.5]": Range("year", -5, 2.5),
+    "price:[0.5 TO 10]": Range("price", 0.5, 10),
+    "when:[2024-01-01 TO 2024-12-31T23:59:59]": Range("when", "2024-01-01", "2024-12-31T23:59:59"),
+    "done:[false TO true]": Range("done", False, True),
+    "tag:[Apple TO Melon]": Range("tag", "Apple", "Melon"),
+    'tag:["New York" TO *]': Range("tag", "New York", None),
+    "body:[Apple TO melon]": Range("body", "apple", "melon"),  # text bounds are folded
+    "body:(year:[1 TO 2])": Range("year", 1, 2),
+    "talks^2": body("talk", 2.0),
+    "title:talks^2": Term("title", "talk", 4.0),
+    '"direct talks"^1.5': Phrase("body", ("direct", "talk"), boost=1.5),
+    '"direct talks"~1^2': Phrase("body", ("direct", "talk"), slop=1, boost=2.0),
+    "talks~1^2": Fuzzy("body", "talk", 1, boost=2.0),
+    "talks^2~1": Fuzzy("body", "talk", 1, boost=2.0),
+    "talk*^3": Prefix("body", "talk", 3.0),
+    "(alpha beta)^3": Boost(Or([A, B]), 3.0),
+    "(alpha)^3": body("alpha", 3.0),
+    "((alpha beta)^2)^3": Boost(Or([A, B]), 6.0),
+    "wi-fi^2": Boost(Or([body("wi"), body("fi")]), 2.0),
+    "year:[1 TO 2]^2": Range("year", 1, 2, boost=2.0),
+    "talks^1": body("talk"),
+    "talks^.5": body("talk", 0.5),
+    "*": MatchAll(),
+    "*:*": MatchAll(),
+    "*^2": MatchAll(2.0),
+    "title:*": Range("title", None, None),  # every document with a title
+    "year:*": Range("year", None, None),
+    "\\(alpha\\)": A,
+    "title\\:alpha": Or([body("titl"), A]),  # an escaped colon is no field
+    "\\AND": Or(()),  # an escaped operator is a word (here a stop word)
+    "C\\+\\+": body("c"),
+}
+
+
+@pytest.mark.parametrize("text", LEAVES)
+def test_phrases_patterns_ranges_and_boosts(text: str) -> None:
+    assert BODY.parse(text) == LEAVES[text]
+
+
+def test_phrases_and_patterns_over_several_default_fields_give_one_node_per_field() -> None:
+    parser = QueryParser(SCHEMA, {"title": 1.0, "body": 1.0, "tag": 1.0})
+    assert parser.parse('"direct talks"~1') == Or([
+        Phrase("title", ("direct", "talk"), 1, boost=2.0),
+        Phrase("body", ("direct", "talk"), 1),
+        Term("tag", "direct talks"),
+    ])
+    assert parser.parse('"talks"') == Or([CombinedTerm(("title", "body"), "talk", (2.0, 1.0)), Term("tag", "talks")])
+    assert parser.parse("Tal*") == Or([Prefix("title", "tal", 2.0), Prefix("body", "tal"), Prefix("tag", "Tal")])
+    assert parser.parse("talks~1") == Or([
+        Fuzzy("title", "talk", 1, boost=2.0), Fuzzy("body", "talk", 1), Fuzzy("tag", "talks", 1),
+    ])
+    assert parser.parse("/t.*/") == Or([Regex("title", "t.*", 2.0), Regex("body", "t.*"), Regex("tag", "t.*")])
+
+
+def test_the_expansion_bound_goes_on_every_pattern_node() -> None:
+    bound = Expansion(10, "keep_frequent")
+    parser = QueryParser(SCHEMA, ["body"], expansion=bound)
+    assert parser.parse("talk* t?lk talks~1 /talk/") == Or([
+        Prefix("body", "talk", expansion=bound), Wildcard("body", "t?lk", expansion=bound),
+        Fuzzy("body", "talk", 1, expansion=bound), Regex("body", "talk", expansion=bound),
+    ])
+
+
+# --- errors -------------------------------------------------------------------------------
+
+ERRORS = {
+    "title:(a b": 6,  # the parenthesis never closed
+    '"abc': 0,  # the quote never closed
+    'alpha "abc': 6,
+    "alpha)": 5,
+    "alpha AND": 6,  # dangling operators
+    "AND alpha": 0,
+    "alpha OR OR beta": 6,
+    "alpha AND )": 6,
+    "NOT": 0,
+    "-": 0,
+    "alpha -": 6,
+    "+ alpha": 0,
+    "title:": 0,  # a field with nothing
+    "title: ": 0,
+    "nope:alpha": 0,  # unknown field
+    "note:alpha": 0,  # stored, not indexed
+    "title:body:alpha": 0,
+    "*:alpha": 0,
+    "year:abc": 5,  # values that do not fit the field
+    "year:-5": 0,
+    "year:2.5": 5,
+    "year:99999999999999999999": 5,
+    "price:1e999": 6,
+    "done:maybe": 5,
+    "when:yesterday": 5,
+    "year:[1 TO abc]": 11,
+    "when:[yesterday TO *]": 6,
+    "[a TO b]": 0,  # a range needs a field
+    "body:[a TO b": 5,  # unclosed range
+    "body:[a b]": 8,  # no TO
+    "body:[a TO b c]": 13,
+    "]": 0,
+    ":alpha": 0,
+    "year:5*": 5,  # patterns on a column
+    "year:/5/": 5,
+    "year:5~1": 5,
+    "/(/": 0,  # bad regex
+    "/abc": 0,
+    "alpha^": 6,  # bad numbers
+    "alpha^x": 6,
+    "alpha^-1": 6,
+    '"a b"~x': 6,
+    '"a b"~': 6,
+    '"a b"~1.5': 6,
+    '"a b"~5000': 6,
+    "alpha~3": 6,
+    "alpha~x": 6,
+    "alpha ~2": 6,  # a suffix must touch its clause
+    "(alpha)~2": 7,
+    "/a/~1": 3,
+    "alpha^2^3": 7,
+    "al*ha~1": 5,
+    "alpha\\": 5,
+    "(" * (MAX_DEPTH + 1) + "alpha" + ")" * (MAX_DEPTH + 1): MAX_DEPTH,
+}
+
+
+@pytest.mark.parametrize("text", ERRORS)
+def test_strict_errors_say_where_the_problem_is(text: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        BODY.parse(text)
+    assert type(caught.value) is QueryError
+    assert caught.value.query == text
+    assert caught.value.position == ERRORS[text], caught.value.caret()
+
+
+@pytest.mark.parametrize("text", ERRORS)
+def test_lenient_parsing_reads_the_same_inputs_as_words(text: str) -> None:
+    assert isinstance(BODY.parse(text, strict=False), Query)
+
+
+LENIENT = {
+    '"direct talks': "direct talks",
+    "direct talks)": "direct talks",
+    "(direct talks": "direct talks",
+    "direct AND": "direct",
+    "nope:talks": "nope talks",
+    "year:abc talks": "year abc talks",
+    "/(talks/": "talks",
+    "talks^x": "talks x",
+    "- talks": "talks",
+    "[direct TO talks]": "direct talks",
+}
+
+
+@pytest.mark.parametrize("text", LENIENT)
+def test_lenient_parsing_reads_what_is_not_syntax_as_plain_words(text: str) -> None:
+    assert BODY.parse(text, strict=False) == BODY.parse(LENIENT[text])
+
+
+def test_lenient_parsing_keeps_the_syntax_that_is_right() -> None:
+    assert BODY.parse('title:talks "direct', strict=False) == Or([Term("title", "talk", 2.0), body("direct")])
+
+
+def test_the_error_caret_points_at_the_problem() -> None:
+    with pytest.raises(QueryError) as caught:
+        BODY.parse("talks AND (direct OR")
+    assert caught.value.caret() == "talks AND (direct OR\n                  ^ OR needs a clause after it"
+
+
+def test_a_query_must_be_a_string() -> None:
+    with pytest.raises(QueryError, match="must be a string"):
+        BODY.parse(b"talks")  # type: ignore[arg-type]
+
+
+# --- properties ---------------------------------------------------------------------------
+
+SPECIALS = list('"():[]{}~^*?/\\+-!&| ') + ["AND", "OR", "NOT", "TO", "&&", "||", " ", "title", "year", "tag"]
+QUERY_TEXT = st.one_of(
+    st.text(),
+    st.lists(st.one_of(st.sampled_from(SPECIALS), st.text(max_size=4))).map("".join),
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(QUERY_TEXT)
+def test_strict_parsing_raises_nothing_but_query_errors(text: str) -> None:
+    try:
+        QueryParser(SCHEMA).parse(text)
+    except QueryError as error:
+        assert error.position is not None and 0 <= error.position <= len(text)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(QUERY_TEXT)
+def test_lenient_parsing_never_raises(text: str) -> None:
+    assert isinstance(QueryParser(SCHEMA).parse(text, strict=False), Query)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(QUERY_TEXT)
+def test_escaped_text_is_exactly_its_plain_words(text: str) -> None:
+    terms = [body(term) for term in get_analyzer("english").term_list(text)]
+    expected = Or(()) if not terms else terms[0] if len(terms) == 1 else Or(terms)
+    assert BODY.parse(escape(text)) == expected
+
+
+# --- against a real index -------------------------------------------------------------------
+
+DOCUMENTS = [
+    dict(id="a", title="Ceasefire", body="Envoys held direct talks with Hamas.", tag="Peace", year=1999,
+         when="2024-01-15", done=True),
+    dict(id="b", title="Weather", body="Rain is expected on Monday.", tag="Weather", year=2005,
+         when="2024-06-01", done=False),
+    dict(id="c", title="Talks stall", body="Talking stopped; no direct contact.", tag="Peace", year=2011,
+         when="2025-03-09", done=True),
+    dict(id="d", title="Universities", body="University talks on research funding.", tag="Science", year=2020,
+         when="2025-11-30", done=False),
+]
+
+FOUND = {
+    "direct talks": {"a", "c", "d"},
+    "direct AND talks": {"a", "c"},
+    "talks -direct": {"d"},
+    "+direct talks": {"a", "c"},
+    "direct NOT hamas": {"c"},
+    "NOT talks": {"b"},
+    "-talks": {"b"},
+    '"direct talks"': {"a"},
+    '"held talks"~1': {"a"},
+    '"held talks"': set(),
+    "univ*": {"d"},
+    "t?lk*": {"a", "c", "d"},
+    "rein~1": {"b"},
+    "/ha.*/": {"a"},
+    "title:talks": {"c"},
+    "tag:Peace": {"a", "c"},
+    "tag:peace": set(),
+    "tag:Pea*": {"a", "c"},
+    "tag:[Peace TO Science]": {"a", "c", "d"},
+    "year:2005": {"b"},
+    "year:[2000 TO *]": {"b", "c", "d"},
+    "year:{1999 TO 2011}": {"b"},
+    "when:[2025-01-01 TO *]": {"c", "d"},
+    "done:true": {"a", "c"},
+    "(talks OR rain) AND year:[* TO 2010]": {"a", "b"},
+    "talks^3 weather": {"a", "b", "c", "d"},
+    "*": {"a", "b", "c", "d"},
+    "title:*": {"a", "b", "c", "d"},
+    "the of": set(),
+}
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    schema = Schema(
+        id=ID(), title=TEXT(), body=TEXT(), tag=KEYWORD(), year=NUMERIC("int"), when=DATETIME(), done=BOOLEAN(),
+    )
+    index = Index.create(tmp_path_factory.mktemp("parser") / "index", schema)
+    with index.writer() as writer:
+        for document in DOCUMENTS[:2]:
+            writer.add_document(document)
+    with index.writer() as writer:
+        for document in DOCUMENTS[2:]:
+            writer.add_document(document)
+    return index.reopen()
+
+
+@pytest.mark.parametrize("text", FOUND)
+def test_every_query_type_runs_and_finds_its_documents(index: Index, text: str) -> None:
+    with Searcher(index) as searcher:
+        assert {hit.id for hit in searcher.search(text, limit=10)} == FOUND[text]
+
+
+def test_a_boost_reorders_the_hits(index: Index) -> None:
+    with Searcher(index) as searcher:
+        assert searcher.search("rain talks^10", limit=1)[0].id != "b"
+        assert searcher.search("rain^10 talks", limit=1)[0].id == "b"
+
+
+def test_a_parsed_query_scores_like_the_same_query_built_in_python(index: Index) -> None:
+    built = Bool(
+        must=(CombinedTerm(("title", "body"), "direct"),),
+        should=(Phrase("body", ("talk", "hama"), positions=(0, 2)),),
+        must_not=(Range("year", 2020, None),),
+    )
+    with Searcher(index) as searcher:
+        parsed = searcher.search('+direct body:"talks with Hamas" -year:[2020 TO *]')
+        assert parsed.query == built
+        again = searcher.search(built)
+        assert [(hit.id, hit.score) for hit in parsed] == [(hit.id, hit.score) for hit in again]
+
+
+def test_a_searcher_reads_query_syntax(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "index", Schema(id=ID(), body=TEXT()))
+    with index.writer() as writer:
+        writer.add_document(id="x", body="alpha beta")
+    with Searcher(index) as searcher:
+        with pytest.raises(QueryError):
+            searcher.search("alpha AND")
