@@ -61,6 +61,8 @@ def index_command(paths: tuple[str, ...], index_dir: str) -> None:
 @click.option("--page", default=1, show_default=True, type=click.IntRange(min=1), help="Which page of hits.")
 @click.option("--sort", "sort", default=None, metavar="FIELD",
               help="Order by a numeric, date or keyword field instead of score; -FIELD for descending.")
+@click.option("--operator", type=click.Choice(["OR", "AND"], case_sensitive=False), default="OR",
+              show_default=True, help="How words side by side combine.")
 @click.option("--strict", is_flag=True, help="Fail on query syntax errors instead of reading them as words.")
 @click.option("--explain", is_flag=True, help="Show every factor behind each hit's score.")
 @click.option("--k1", type=click.FloatRange(min=0), default=None, help="BM25 k1 [default: the index's].")
@@ -69,7 +71,7 @@ def index_command(paths: tuple[str, ...], index_dir: str) -> None:
               help="BM25 variant [default: the index's].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def query_command(
-    text: str, index_dir: str | None, limit: int, page: int, sort: str | None, strict: bool,
+    text: str, index_dir: str | None, limit: int, page: int, sort: str | None, operator: str, strict: bool,
     explain: bool, k1: float | None, b: float | None, similarity: str | None, as_json: bool,
 ) -> None:
     """Search the index and print ranked hits with highlighted snippets.
@@ -86,7 +88,7 @@ def query_command(
     if index_dir is None and not Index.exists(path) and Path(DEFAULT_SEEDS).is_dir():
         _build_default_index(path)
     try:
-        with Searcher(path, k1=k1, b=b, similarity=similarity) as searcher:
+        with Searcher(path, default_operator=operator, k1=k1, b=b, similarity=similarity) as searcher:
             results = searcher.search(text, limit=limit, offset=(page - 1) * limit, sort=sort, strict=strict)
             suggestion = _suggestion(searcher, text, results.total, strict)
             if as_json:

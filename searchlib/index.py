@@ -34,7 +34,7 @@ from searchlib.scoring import BM25Settings
 from searchlib.merge import DEFAULT_MERGE_FACTOR, choose_merges, merge_segments
 from searchlib.parallel import DEFAULT_BATCH_SIZE, build_segments
 from searchlib.parser import QueryParser
-from searchlib.query import Query, ScoringContext
+from searchlib.query import Query, ReaderTerms, ScoringContext
 from searchlib.scoring import CollectionStats
 from searchlib.segment import SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
 from searchlib.storage import LOCK_NAME, Directory, WriteLock
@@ -349,10 +349,12 @@ class IndexWriter:
         self._check_open()
         tree = QueryParser(self.schema, analyzers=self._analyzers).parse(query) if isinstance(query, str) else query
         self.flush()
+        segments = [*self._segments, *self._flushed]
+        tree = tree.rewrite(ReaderTerms(self._reader(meta) for meta in segments))  # patterns into terms
         # Matching only, scores unused; a range needs the schema to read its field's column.
         context = ScoringContext(CollectionStats(doc_count=1), schema=self.schema)
         deleted = 0
-        for meta in [*self._segments, *self._flushed]:
+        for meta in segments:
             reader = self._reader(meta)
             docs = tree.matches(reader, context).docs
             mask = self._pending_deletes.get(meta.name)

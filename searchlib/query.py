@@ -88,6 +88,26 @@ class TermSelector(Protocol):
     def __call__(self, dictionary: TermDictionary) -> Iterable[str]: ...
 
 
+class ReaderTerms:
+    """A :class:`TermSource` over segment readers whose document frequencies come from
+    the dictionaries (deleted documents included): for callers that only match, such as
+    ``IndexWriter.delete_by_query``, where no score depends on them."""
+
+    def __init__(self, readers: Iterable[SegmentReader]) -> None:
+        self.readers = list(readers)
+
+    def matching_terms(self, field_name: str, select: TermSelector) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for reader in self.readers:
+            dictionary = reader.dictionary(field_name)
+            if dictionary is None:
+                continue
+            for term in select(dictionary):
+                index = dictionary.find(term)
+                counts[term] = counts.get(term, 0) + reader.doc_freq_at(field_name, index)
+        return counts
+
+
 class Query(ABC):
     """A node of a query tree."""
 

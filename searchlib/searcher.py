@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
@@ -134,7 +134,10 @@ class Searcher:
         The index (or a path to it) to search. The searcher opens its newest committed
         generation and keeps that snapshot until it is closed.
     fields:
-        Default fields for query strings (every text field if omitted).
+        Default fields for query strings (every text field if omitted): names, or a
+        mapping of names to weights that multiply the fields' boosts.
+    default_operator:
+        How words side by side in a query string combine: ``"OR"`` or ``"AND"``.
     k1, b, similarity:
         The BM25 parameters and variant (see :class:`~searchlib.scoring.Similarity`);
         by default the index's own (:attr:`Index.scoring`).
@@ -144,7 +147,8 @@ class Searcher:
         self,
         index: Index | str | os.PathLike[str],
         *,
-        fields: Sequence[str] | None = None,
+        fields: Sequence[str] | Mapping[str, float] | None = None,
+        default_operator: str = "OR",
         k1: float | None = None,
         b: float | None = None,
         similarity: str | None = None,
@@ -159,7 +163,9 @@ class Searcher:
         self.schema = self.index.schema
         self.analyzers = FieldAnalyzers(self.schema)
         self._use_stored_lexicons()
-        self.parser = QueryParser(self.schema, fields, self.analyzers)
+        self.parser = QueryParser(self.schema, fields, self.analyzers, default_operator=default_operator)
+        self._fields = fields
+        self._default_operator = default_operator
         self._sort_keys: dict[str, list[npt.NDArray[np.float64]]] = {}
         self._vocabularies: dict[str, Vocabulary] = {}
         self._doc_count = sum(int(np.count_nonzero(reader.live)) for reader in self.readers)
@@ -202,7 +208,7 @@ class Searcher:
         if Index.open(self.index.path).generation == self.index.generation:
             return self
         return Searcher(
-            self.index.path, fields=self.parser.fields,
+            self.index.path, fields=self._fields, default_operator=self._default_operator,
             k1=self.scoring.k1, b=self.scoring.b, similarity=self.scoring.similarity,
         )
 

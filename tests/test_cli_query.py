@@ -66,3 +66,10 @@ def test_a_query_finding_nothing_offers_a_correction(indexed: Path, run_cli) -> 
     assert "did you mean: boundary" in result.stderr
     assert query(run_cli, indexed, "boundray")["suggestion"] == "boundary"
     assert query(run_cli, indexed, "boundary")["suggestion"] is None
+
+
+def test_operator_and_requires_every_word(indexed: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    either = query(run_cli, indexed, "heat shock")["total"]
+    both = query(run_cli, indexed, "heat shock", "--operator", "AND")
+    assert either == 2 and both["total"] == 0  # no document has both words
+    assert query(run_cli, indexed, "boundary layer", "--operator", "and")["total"] == 3

@@ -191,3 +191,23 @@ def test_match_all_and_pure_exclusion(index: Index) -> None:
     with Searcher(index) as searcher:
         assert searcher.search(MatchAll()).total == 6
         assert set(ids(searcher.search(And([Not(Term("body", "boundari"))])))) == {"d4"}
+
+
+def test_delete_by_query_expands_patterns(index: Index) -> None:
+    with index.writer() as writer:
+        assert writer.delete_by_query("body:super*") == 2
+    with Searcher(index) as searcher:
+        assert searcher.doc_count == 4
+        assert searcher.search("supersonic").total == 0
+
+
+def test_default_operator_and_field_weights_survive_reopen(index: Index) -> None:
+    searcher = Searcher(index, fields={"title": 3.0, "body": 1.0}, default_operator="AND")
+    before = [(h.id, h.score) for h in searcher.search("boundary layer")]
+    with index.writer() as writer:
+        writer.add_document(id="d7", title="Layers", body="A boundary layer again.", kind="theory")
+    reopened = searcher.reopen()
+    assert reopened is not searcher
+    after = {h.id: h.score for h in reopened.search("boundary layer")}
+    assert set(after) == {h for h, _ in before} | {"d7"}
+    assert {h for h, _ in before} == {"d1", "d2", "d3", "d6"}
