@@ -212,6 +212,9 @@ class FieldAnalyzers(Mapping[str, Analyzer]):
     def __init__(self, schema: Schema) -> None:
         self._schema = schema
         self._by_spec: dict[str, Analyzer] = {}
+        # Per (field, query side), with the definition it was built for: looked up for
+        # every word of every query, so it skips serializing the spec each time.
+        self._by_field: dict[tuple[str, bool], tuple[Field, Analyzer]] = {}
 
     def _build(self, spec: dict[str, Any]) -> Analyzer:
         key = json.dumps(spec, sort_keys=True)
@@ -221,11 +224,21 @@ class FieldAnalyzers(Mapping[str, Analyzer]):
         return analyzer
 
     def __getitem__(self, field_name: str) -> Analyzer:
-        return self._build(self._schema[field_name].analyzer_spec)
+        return self._for(field_name, for_query=False)
 
     def query(self, field_name: str) -> Analyzer:
         """The analyzer for query text on ``field_name``."""
-        return self._build(self._schema[field_name].query_analyzer_spec)
+        return self._for(field_name, for_query=True)
+
+    def _for(self, field_name: str, *, for_query: bool) -> Analyzer:
+        definition = self._schema[field_name]
+        known = self._by_field.get((field_name, for_query))
+        if known is not None and known[0] is definition:
+            return known[1]
+        spec = definition.query_analyzer_spec if for_query else definition.analyzer_spec
+        analyzer = self._build(spec)
+        self._by_field[(field_name, for_query)] = (definition, analyzer)
+        return analyzer
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._schema.fields)

@@ -15,6 +15,8 @@ from searchlib.errors import QueryError
 
 #: Characters that end a word (unless escaped).
 WORD_ENDS = frozenset('()[]{}"^~:')
+#: A run of characters that need no escape handling and do not end a word.
+_PLAIN_RUN = re.compile(r'[^\s\\()\[\]{}"^~:]*')
 #: Characters :func:`escape` protects: every one the syntax gives a meaning to.
 SPECIALS = frozenset('\\+-!()[]{}"^~*?:/&|')
 
@@ -134,6 +136,13 @@ class Lexer:
     def _word(self, start: int) -> QueryToken:
         """A word, or a field name when a colon follows it, or an operator word."""
         text = self.text
+        # Fast path, the usual case: a run of plain characters read in one regex step.
+        end = _PLAIN_RUN.match(text, start).end()  # type: ignore[union-attr]
+        # (Not when some positions are literal, as in lenient mode's retries.)
+        if not self.literal and end > start and (end == len(text) or text[end] != "\\"):
+            word = text[start:end]
+            wild = tuple(i for i, char in enumerate(word) if char in "*?") if ("*" in word or "?" in word) else ()
+            return self._word_token(start, end, word, wild, is_plain=True)
         chars: list[str] = []
         wild: list[int] = []
         is_plain = True  # no escape: only a plain word can be an operator
@@ -155,12 +164,14 @@ class Lexer:
                 wild.append(len(chars))
             chars.append(char)
             at += 1
-        word = "".join(chars)
-        if self._is_special(at, ":"):
-            return QueryToken("field", start, at + 1, word, tuple(wild))
+        return self._word_token(start, at, "".join(chars), tuple(wild), is_plain=is_plain)
+
+    def _word_token(self, start: int, end: int, word: str, wild: tuple[int, ...], *, is_plain: bool) -> QueryToken:
+        if self._is_special(end, ":"):
+            return QueryToken("field", start, end + 1, word, wild)
         if is_plain and word in OPERATOR_WORDS:
-            return QueryToken(OPERATOR_WORDS[word], start, at)
-        return QueryToken("word", start, at, word, tuple(wild))
+            return QueryToken(OPERATOR_WORDS[word], start, end)
+        return QueryToken("word", start, end, word, wild)
 
     def _quoted(self, start: int, opening: int | None = None) -> tuple[str, int]:
         """The content of the quoted text opening at ``start`` (escapes resolved) and its
