@@ -532,6 +532,7 @@ class SegmentReader:
         #: Whether no document of the segment is deleted, so queries skip live checks.
         self.all_live = bool(self.live.all())
         self._length_norms: dict[tuple[str, float, float], npt.NDArray[np.float64]] = {}
+        self._postings_by_field: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._dictionaries: dict[str, TermDictionary | None] = {}
         self._lexicons: dict[str, TermDictionary | None] = {}
         self._block_cache: dict[int, list[bytes]] = {}
@@ -654,11 +655,22 @@ class SegmentReader:
         index = self.term_index(field_name, term)
         return None if index < 0 else self._postings_at(field_name, term, index)
 
+    def _postings_arrays(self, field_name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The field's postings_start, docs and freqs arrays (looked up once per field)."""
+        arrays = self._postings_by_field.get(field_name)
+        if arrays is None:
+            arrays = self._postings_by_field[field_name] = (
+                self._terms_file[f"{field_name}.postings_start"],
+                self._postings_file[f"{field_name}.docs"],
+                self._postings_file[f"{field_name}.freqs"],
+            )
+        return arrays
+
     def _postings_at(self, field_name: str, term: str, index: int) -> Postings:
-        starts = self._terms_file[f"{field_name}.postings_start"]
+        starts, all_docs, all_freqs = self._postings_arrays(field_name)
         begin, end = int(starts[index]), int(starts[index + 1])
-        docs = self._postings_file[f"{field_name}.docs"][begin:end]
-        freqs = self._postings_file[f"{field_name}.freqs"][begin:end]
+        docs = all_docs[begin:end]
+        freqs = all_freqs[begin:end]
         if len(docs) != end - begin or (len(docs) and int(docs[-1]) >= self.doc_count):
             raise CorruptIndexError(self._postings_file.path, f"postings of {field_name}:{term} out of range")
         return Postings(docs, freqs)
