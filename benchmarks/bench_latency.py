@@ -101,8 +101,7 @@ def searchlib_engine(dataset: Path, directory: Path) -> tuple[Searcher, str]:
             for doc in iter_docs(dataset):
                 writer.add_document(id=doc.id, title=doc.title, text=doc.text)
         (directory / "COMPLETE").touch()
-    searcher = SearchlibSearcher(directory)
-    searcher.parser.expansion = Expansion(1024, "keep_frequent")
+    searcher = SearchlibSearcher(directory, expansion=Expansion(1024, "keep_frequent"))
 
     def run(kind: str, text: str) -> int:
         return len(searcher.search(text, limit=TOP_K, strict=True).hits)

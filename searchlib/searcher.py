@@ -36,7 +36,7 @@ from searchlib.errors import QueryError, SchemaError, SearchlibError
 from searchlib.explain import Explanation
 from searchlib.index import Index
 from searchlib.parser import QueryParser
-from searchlib.query import Filter, Matches, Query, ScoringContext, Term, TermSelector
+from searchlib.query import Expansion, Filter, Matches, Query, ScoringContext, Term, TermSelector
 from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
 from searchlib.suggest import Suggestion, Vocabulary, did_you_mean, suggest_words
 from searchlib.schema import FieldAnalyzers
@@ -138,6 +138,9 @@ class Searcher:
         mapping of names to weights that multiply the fields' boosts.
     default_operator:
         How words side by side in a query string combine: ``"OR"`` or ``"AND"``.
+    expansion:
+        How many terms a prefix, wildcard, fuzzy or regex pattern in a query string may
+        expand to, and what happens past that (default: 1,024, then an error).
     k1, b, similarity:
         The BM25 parameters and variant (see :class:`~searchlib.scoring.Similarity`);
         by default the index's own (:attr:`Index.scoring`).
@@ -149,6 +152,7 @@ class Searcher:
         *,
         fields: Sequence[str] | Mapping[str, float] | None = None,
         default_operator: str = "OR",
+        expansion: Expansion | None = None,
         k1: float | None = None,
         b: float | None = None,
         similarity: str | None = None,
@@ -163,9 +167,12 @@ class Searcher:
         self.schema = self.index.schema
         self.analyzers = FieldAnalyzers(self.schema)
         self._use_stored_lexicons()
-        self.parser = QueryParser(self.schema, fields, self.analyzers, default_operator=default_operator)
+        self.parser = QueryParser(
+            self.schema, fields, self.analyzers, default_operator=default_operator, expansion=expansion
+        )
         self._fields = fields
         self._default_operator = default_operator
+        self._expansion = expansion
         self._sort_keys: dict[str, list[npt.NDArray[np.float64]]] = {}
         self._vocabularies: dict[str, Vocabulary] = {}
         self._doc_count = sum(int(np.count_nonzero(reader.live)) for reader in self.readers)
@@ -209,6 +216,7 @@ class Searcher:
             return self
         return Searcher(
             self.index.path, fields=self._fields, default_operator=self._default_operator,
+            expansion=self._expansion,
             k1=self.scoring.k1, b=self.scoring.b, similarity=self.scoring.similarity,
         )
 

@@ -211,3 +211,10 @@ def test_default_operator_and_field_weights_survive_reopen(index: Index) -> None
     after = {h.id: h.score for h in reopened.search("boundary layer")}
     assert set(after) == {h for h, _ in before} | {"d7"}
     assert {h for h, _ in before} == {"d1", "d2", "d3", "d6"}
+
+
+def test_searcher_expansion_setting_reaches_query_strings(index: Index) -> None:
+    with Searcher(index, expansion=Expansion(2)) as searcher, pytest.raises(QueryError, match="limit of 2"):
+        searcher.search("body:/.*/")
+    with Searcher(index, expansion=Expansion(2, "keep_frequent")) as searcher:
+        assert searcher.search("body:/.*/").query.terms() == {("body", "boundari"), ("body", "layer")}
