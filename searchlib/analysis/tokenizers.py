@@ -24,6 +24,7 @@ Offsets count Python string indices (code points), so ``text[start:end]`` is the
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Iterator
 
@@ -48,6 +49,10 @@ _MARKED_WORD_CHAR = f"[\\w{BMP_MARKS}{ASTRAL_MARKS}]"
 _MARKED_WORD = re.compile(rf"{_MARKED_WORD_CHAR}+(?:['’]{_MARKED_WORD_CHAR}+)*")
 _BMP_MARK = re.compile(f"[{BMP_MARKS}]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+#: A match's ``(start, end)``, called from C when mapped over ``finditer``.
+_SPAN = operator.methodcaller("span")
 
 
 def _word_pattern(text: str) -> re.Pattern[str]:
@@ -122,6 +127,11 @@ class UnicodeWordTokenizer(Tokenizer):
                 yield Token(word, pos, start, match.end())
                 pos += 1
 
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        if _may_hold_cjk(text):  # bigrams: pieces of words, the careful way
+            return super().spans(text)
+        return map(_SPAN, _word_pattern(text).finditer(text))
+
 
 class WhitespaceTokenizer(Tokenizer):
     """Runs of non-whitespace characters: punctuation stays attached (``talks,``)."""
@@ -135,6 +145,9 @@ class WhitespaceTokenizer(Tokenizer):
     def tokens(self, text: str) -> Iterator[Token]:
         for pos, match in enumerate(self._pattern.finditer(text)):
             yield Token(match.group(), pos, match.start(), match.end())
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        return map(_SPAN, self._pattern.finditer(text))
 
 
 class RegexTokenizer(Tokenizer):

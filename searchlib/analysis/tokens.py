@@ -48,6 +48,14 @@ class Tokenizer:
         """
         return [token.text for token in self.tokens(text)]
 
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """``(start, end)`` of each raw token, in the order of :meth:`words`: the
+        highlighting fast path, which needs the offsets of a few tokens only.
+
+        Tokenizers that are one regex pass override this with C-level iteration.
+        """
+        return ((token.start, token.end) for token in self.tokens(text))
+
     def __or__(self, other: TokenFilter) -> Analyzer:
         from searchlib.analysis.analyzer import Analyzer
 

@@ -335,3 +335,12 @@ def test_french_and_italian_strip_elided_articles() -> None:
 
 def test_kana_runs_keep_the_prolonged_sound_mark() -> None:
     assert get_analyzer("standard").term_list("コーヒー") == ["コー", "ーヒ", "ヒー"]
+
+
+@pytest.mark.parametrize("name", [*FAST_PRESETS, "ngram", "edge_ngram"])
+@given(text=UNICODE_TEXT)
+def test_span_fast_path_matches_the_tokens(name: str, text: str) -> None:
+    tokenizer = get_analyzer(name).tokenizer
+    raw = list(tokenizer.tokens(text))
+    assert list(tokenizer.spans(text)) == [(t.start, t.end) for t in raw]
+    assert tokenizer.words(text) == [t.text for t in raw]
