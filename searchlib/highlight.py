@@ -16,8 +16,8 @@ Roles, as in Whoosh's highlighter:
   (:data:`DEFAULT_MAX_CHARS`); a fragment says so with ``is_truncated``;
 - **fragment choice** (:func:`best_fragments`) slides a window of about ``width``
   characters over the marks and keeps the one with the most distinct query terms, then
-  the densest (most marks per character, so "direct talks" side by side beats the same
-  words scattered); up to ``count`` windows are chosen that way among the marks not yet
+  the densest (marks per character of their span plus ``width``, so "direct talks"
+  side by side beats the same words scattered); up to ``count`` windows are chosen that way among the marks not yet
   shown, and windows that overlap are merged. Edges fall on word boundaries, preferably
   where a sentence starts or ends; a text with no match gives its opening, flagged
   ``is_opening``;
@@ -395,7 +395,9 @@ def best_fragment(
 
 def _best_window(marks: list[Mark], shown: list[bool], width: int) -> tuple[int, int] | None:
     """The marks ``first..last`` (none of them shown yet, none shown between them) whose
-    window has the most distinct terms, then the highest density."""
+    window has the most distinct terms, then the highest density: marks per character of
+    their span plus ``width``, so two marks 90 characters apart beat one alone, while a
+    tight pair ("talking directly") beats three marks spread over a whole fragment."""
     best_key, best_range = (-1, -1.0), None
     counts: Counter[str] = Counter()
     first = 0
@@ -410,9 +412,8 @@ def _best_window(marks: list[Mark], shown: list[bool], width: int) -> tuple[int,
             if not counts[marks[first][2]]:
                 del counts[marks[first][2]]
             first += 1
-        span = last_end - marks[first][0]
-        density = (last - first + 1) / (span + width / 4)  # smoothed marks per character
-        key = (len(counts), density)  # distinct terms first, then density
+        density = (last - first + 1) / (last_end - marks[first][0] + width)
+        key = (len(counts), density)
         if key > best_key:
             best_key, best_range = key, (first, last)
     return best_range

@@ -361,7 +361,7 @@ def test_a_10_mb_field_is_read_only_up_to_max_chars() -> None:
     fragments = best_fragments(text, analyzer, {"talk", "lorem"}, count=2)  # type: ignore[arg-type]
     assert all(fragment.is_truncated for fragment in fragments)
     assert 0 < analyzer.analyzed <= 1_000_000
-    assert format_plain(fragments[0]).startswith("Envoys held direct [talks].")
+    assert "[talks]. [Lorem]" in format_plain(fragments[0])  # two distinct terms: the best window
     late = "Lorem ipsum. " * 100 + "Envoys held direct talks."
     fragment = best_fragment(late, ENGLISH, {"talk"}, max_chars=200)  # the match lies beyond
     assert fragment.is_opening and fragment.is_truncated
