@@ -44,7 +44,6 @@ from __future__ import annotations
 import bisect
 import html
 import itertools
-from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,9 +66,10 @@ MAX_WORD_SCAN = 40
 #: Between two sentences: a line break, or the white space after ``.``, ``!`` or ``?``
 #: (and any closing quote or bracket) when what follows is not a lower-case letter or a
 #: digit ("Oct. 7" goes on), or when the mark stands alone as in tokenized text
-#: ("slipstream . an"). ``start()`` is where a sentence ends, ``end()`` where the next starts.
+#: ("slipstream . an"). The ``gap`` group starts where a sentence ends and ends where the
+#: next one starts.
 _SENTENCE_BREAK = regex.compile(
-    r"(?<=[.!?][\"'”’)\]]*)\s+(?=[^\p{Ll}\p{N}\s])|(?<=\s[.!?])\s+|\n\s*"
+    r"""[.!?]["'”’)\]]*(?P<gap>\s+)(?=[^\p{Ll}\p{N}\s])|(?<=\s)[.!?](?P<gap>\s+)|(?P<gap>\n\s*)"""
 )
 _WHITESPACE = regex.compile(r"\s+")
 _SPACE = regex.compile(r"\s")
@@ -77,6 +77,9 @@ _SPACE_BEFORE = regex.compile(r"\s", regex.REVERSE)
 _NON_SPACE = regex.compile(r"\S")
 _NON_SPACE_BEFORE = regex.compile(r"\S", regex.REVERSE)
 _CONTROL = regex.compile(r"\p{Cc}")
+#: What the formats change: runs of white space, white space other than a space, and
+#: control characters (a fragment with none of them is shown as it is).
+_NEEDS_CLEANING = regex.compile(r"\s\s|[^\S ]|\p{Cc}")
 #: What words are made of, for edges in text without white space ("talks-talks").
 _WORD_CHAR = regex.compile(r"[\w\p{M}'’]")
 _NON_WORD_CHAR = regex.compile(r"[^\w\p{M}'’]")
@@ -230,53 +233,71 @@ def find_marks(text: str, analyzer: Analyzer, terms: Collection[str], phrases: S
     ``[p - slop, p]`` has, for every term i, an occurrence within
     ``[L + positions[i], L + positions[i] + slop]``).
     """
-    wanted = set(terms)
-    for phrase in phrases:
-        wanted.update(phrase.phrase_terms)
+    if phrases:
+        wanted = set(terms).union(*(phrase.phrase_terms for phrase in phrases))
+    else:
+        wanted = terms if isinstance(terms, (set, frozenset)) else set(terms)
     if not wanted or not text:
         return []
-    if analyzer.is_fast:
-        occurrences = _fast_occurrences(text, analyzer, wanted)
-    else:
+    if not analyzer.is_fast:
         occurrences, offsets = _general_occurrences(text, analyzer, wanted)
-    marked: set[tuple[int, str]] = set()
-    for term in terms:
-        marked.update((pos, term) for pos in occurrences.get(term, ()))
+        marked = _marked_positions(terms, phrases, occurrences)
+        return sorted((*offsets[(pos, term)], term) for pos, term in marked)
+    # The fast path: one term per position, so marks are keyed by position.
+    pieces = analyzer.tokenizer.pieces(text)
+    by_position = analyzer.terms(text) if pieces is None else analyzer.map_words(pieces[1::2])
+    positions = [pos for pos, term in enumerate(by_position) if term in wanted]
+    if not positions:
+        return []
+    if phrases:
+        occurrences: dict[str, list[int]] = {}
+        for pos in positions:
+            occurrences.setdefault(by_position[pos], []).append(pos)  # type: ignore[arg-type]
+        term_at = dict(_marked_positions(terms, phrases, occurrences))
+        positions = sorted(term_at)
+    else:  # every occurrence of a wanted term is marked
+        term_at = by_position  # type: ignore[assignment]
+    if pieces is None:
+        spans = _spans_of_tokens(text, analyzer, positions)
+    else:
+        spans = _spans_in_pieces(pieces, positions)
+    return [(start, end, term_at[pos]) for pos, (start, end) in zip(positions, spans)]
+
+
+def _marked_positions(
+    terms: Collection[str], phrases: Sequence[Phrase], occurrences: dict[str, list[int]]
+) -> set[tuple[int, str]]:
+    """``(position, term)`` of every token to mark: each occurrence of a plain term, and
+    each token of a phrase occurrence."""
+    marked = {(pos, term) for term in terms for pos in occurrences.get(term, ())}
     for phrase in phrases:
         for found in phrase_occurrences(phrase, occurrences):
             marked.update(zip(found, phrase.phrase_terms))
-    if analyzer.is_fast:
-        spans = _spans_at(text, analyzer, sorted({pos for pos, _ in marked}))
-        return sorted((*spans[pos], term) for pos, term in marked)
-    return sorted((*offsets[(pos, term)], term) for pos, term in marked)
+    return marked
 
 
-def _fast_occurrences(text: str, analyzer: Analyzer, wanted: set[str]) -> dict[str, list[int]]:
-    """Positions of the wanted terms, through the analyzer's cached fast path."""
-    by_position = analyzer.terms(text)
-    occurrences: dict[str, list[int]] = {}
-    for term in wanted:
-        found: list[int] = []
-        at = -1
-        try:
-            while True:  # list.index scans in C: one Python step per occurrence
-                at = by_position.index(term, at + 1)
-                found.append(at)
-        except ValueError:
-            pass
-        if found:
-            occurrences[term] = found
-    return occurrences
+def _spans_in_pieces(pieces: list[str], positions: list[int]) -> list[tuple[int, int]]:
+    """The offsets of the words at ``positions`` (ascending), summing the lengths of the
+    pieces before each in C."""
+    spans: list[tuple[int, int]] = []
+    offset, done = 0, 0
+    for position in positions:
+        at = 2 * position + 1
+        offset += sum(map(len, pieces[done:at]))
+        done = at
+        spans.append((offset, offset + len(pieces[at])))
+    return spans
 
 
-def _spans_at(text: str, analyzer: Analyzer, positions: list[int]) -> dict[int, tuple[int, int]]:
-    """The offsets of the tokens at ``positions`` (ascending): the tokenizer's spans,
-    the ones in between skipped over in C."""
-    stream = analyzer.tokenizer.spans(text)
-    spans: dict[int, tuple[int, int]] = {}
+def _spans_of_tokens(text: str, analyzer: Analyzer, positions: list[int]) -> list[tuple[int, int]]:
+    """The offsets of the raw tokens at ``positions`` (ascending), for tokenizers without
+    :meth:`~searchlib.analysis.Tokenizer.pieces`."""
+    stream = analyzer.tokenizer.tokens(text)
+    spans: list[tuple[int, int]] = []
     previous = -1
     for position in positions:
-        spans[position] = next(itertools.islice(stream, position - previous - 1, None))
+        token = next(itertools.islice(stream, position - previous - 1, None))
+        spans.append((token.start, token.end))
         previous = position
     return spans
 
@@ -341,6 +362,7 @@ def best_fragments(
     count: int = 1,
     width: int = DEFAULT_WIDTH,
     max_chars: int = DEFAULT_MAX_CHARS,
+    field: str | None = None,
 ) -> list[Fragment]:
     """Up to ``count`` fragments of about ``width`` characters showing the most of the
     query, in text order and never overlapping (windows that would overlap are merged).
@@ -348,7 +370,8 @@ def best_fragments(
     Each window is chosen by the number of distinct query terms it marks, then by the
     density of its marks, among the marks the windows already chosen do not show. Only
     the first ``max_chars`` characters are searched; a text with no mark there gives
-    one fragment: its opening, flagged ``is_opening``.
+    one fragment: its opening, flagged ``is_opening``. ``field`` names the field on the
+    fragments.
     """
     if count < 1 or width < 1 or max_chars < 0:
         raise ValueError(f"count and width must be at least 1 and max_chars not negative, "
@@ -357,7 +380,7 @@ def best_fragments(
     searched = _cut(text, max_chars) if is_truncated else text
     marks = find_marks(searched, analyzer, terms, phrases)
     if not marks:
-        return [Fragment(text, 0, _opening_end(text, width), (), is_opening=True, is_truncated=is_truncated)]
+        return [Fragment(text, 0, _opening_end(text, width), (), True, is_truncated, field=field)]
     windows: list[tuple[int, int]] = []
     shown = [False] * len(marks)
     for _ in range(count):
@@ -367,15 +390,16 @@ def best_fragments(
         first, last = chosen
         start, end = _place_window(text, marks[first][0], max(m[1] for m in marks[first : last + 1]), width)
         windows.append((start, end))
-        for index, (mark_start, mark_end, _) in enumerate(marks):
-            if mark_start < end and mark_end > start:
-                shown[index] = True
+        if len(windows) < count:
+            for index, (mark_start, mark_end, _) in enumerate(marks):
+                if mark_start < end and mark_end > start:
+                    shown[index] = True
     fragments: list[Fragment] = []
-    for start, end in _merge_windows(text, windows):
+    for start, end in _merge_windows(text, windows) if len(windows) > 1 else windows:
         inside = [m for m in marks if start <= m[0] and m[1] <= end]
         fragments.append(Fragment(
             text, start, end, _merge_overlaps([(s, e) for s, e, _ in inside]),
-            is_truncated=is_truncated, terms=frozenset(term for _, _, term in inside),
+            False, is_truncated, frozenset([term for _, _, term in inside]), field,
         ))
     return fragments
 
@@ -398,24 +422,27 @@ def _best_window(marks: list[Mark], shown: list[bool], width: int) -> tuple[int,
     window has the most distinct terms, then the highest density: marks per character of
     their span plus ``width``, so two marks 90 characters apart beat one alone, while a
     tight pair ("talking directly") beats three marks spread over a whole fragment."""
-    best_key, best_range = (-1, -1.0), None
-    counts: Counter[str] = Counter()
+    best_distinct, best_density, best_range = -1, -1.0, None
+    counts: dict[str, int] = {}  # marks per term in the window (a dict: Counter is slower here)
     first = 0
     for last, (_, last_end, term) in enumerate(marks):
         if shown[last]:
             counts.clear()
             first = last + 1
             continue
-        counts[term] += 1
+        counts[term] = counts.get(term, 0) + 1
         while first < last and last_end - marks[first][0] > width:
-            counts[marks[first][2]] -= 1
-            if not counts[marks[first][2]]:
-                del counts[marks[first][2]]
+            dropped = marks[first][2]
+            if counts[dropped] == 1:
+                del counts[dropped]
+            else:
+                counts[dropped] -= 1
             first += 1
-        density = (last - first + 1) / (last_end - marks[first][0] + width)
-        key = (len(counts), density)
-        if key > best_key:
-            best_key, best_range = key, (first, last)
+        distinct = len(counts)
+        if distinct >= best_distinct:
+            density = (last - first + 1) / (last_end - marks[first][0] + width)
+            if distinct > best_distinct or density > best_density:
+                best_distinct, best_density, best_range = distinct, density, (first, last)
     return best_range
 
 
@@ -432,10 +459,10 @@ def _merge_windows(text: str, windows: list[tuple[int, int]]) -> list[tuple[int,
 
 
 def _merge_overlaps(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    """One span for matches that overlap: CJK bigrams (東京, 京都 -> 東京都), n-grams, and
+    """Spans sorted by start, as one span for those that overlap: CJK bigrams (東京, 京都 -> 東京都), n-grams, and
     synonyms stacked on one word, so no text is shown twice."""
     merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
+    for start, end in spans:  # in order of start
         if merged and start < merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
@@ -466,14 +493,36 @@ def _place_window(text: str, match_start: int, match_end: int, width: int) -> tu
         # A sentence start up to a third of the slack earlier or anywhere later (before
         # the matches), the nearest to the ideal start; else the next word.
         breaks = [
-            found.end() for found in _SENTENCE_BREAK.finditer(text, max(0, ideal_start - slack // 3), match_start + 1)
-            if found.end() <= match_start
+            found.end("gap") for found in _SENTENCE_BREAK.finditer(text, max(0, ideal_start - slack // 3), match_start + 1)
+            if found.end("gap") <= match_start
         ]
         start = min(breaks, key=lambda at: abs(at - ideal_start)) if breaks else _word_start(text, ideal_start)
-    start = min(start, match_start)  # never cut a match off
+    if start >= match_start:  # never cut a match off, nor the word it is in
+        start = _outside_word_before(text, match_start)
     if start + width >= len(text):
         return start, len(text)
-    return start, max(_window_end(text, max(match_end, start + width // 2), start + width), match_end)
+    end = _window_end(text, max(match_end, start + width // 2), start + width)
+    return start, end if end > match_end else _outside_word_after(text, match_end)
+
+
+def _is_inside_word(text: str, index: int) -> bool:
+    return 0 < index < len(text) and bool(_WORD_CHAR.match(text, index - 1) and _WORD_CHAR.match(text, index))
+
+
+def _outside_word_before(text: str, index: int) -> int:
+    """``index``, or the start of the word it is inside (a CJK bigram's run)."""
+    if not _is_inside_word(text, index):
+        return index
+    other = _NON_WORD_CHAR_BEFORE.search(text, max(0, index - MAX_WORD_SCAN), index)
+    return other.end() if other is not None else (0 if index <= MAX_WORD_SCAN else index)
+
+
+def _outside_word_after(text: str, index: int) -> int:
+    """``index``, or the end of the word it is inside."""
+    if not _is_inside_word(text, index):
+        return index
+    other = _NON_WORD_CHAR.search(text, index, index + MAX_WORD_SCAN)
+    return other.start() if other is not None else (len(text) if len(text) - index <= MAX_WORD_SCAN else index)
 
 
 def _window_end(text: str, earliest: int, ideal: int) -> int:
@@ -482,8 +531,8 @@ def _window_end(text: str, earliest: int, ideal: int) -> int:
     last_break = None
     for last_break in _SENTENCE_BREAK.finditer(text, earliest, ideal):
         pass
-    if last_break is not None and last_break.start() > earliest:
-        return int(last_break.start())
+    if last_break is not None and last_break.start("gap") > earliest:
+        return int(last_break.start("gap"))
     return _word_end(text, ideal)
 
 
@@ -496,7 +545,7 @@ def _word_start(text: str, index: int) -> int:
     if space is not None:
         word = _NON_SPACE.search(text, space.start(), space.start() + MAX_WORD_SCAN)
         return word.start() if word is not None else space.end()
-    if not (_WORD_CHAR.match(text, index - 1) and _WORD_CHAR.match(text, index)):
+    if not _is_inside_word(text, index):
         return index  # beside punctuation: already between words
     other = _NON_WORD_CHAR.search(text, index, index + MAX_WORD_SCAN)
     return other.end() if other is not None else index
@@ -511,7 +560,7 @@ def _word_end(text: str, index: int) -> int:
     if space is not None:
         word = _NON_SPACE_BEFORE.search(text, max(0, space.start() - MAX_WORD_SCAN), space.start())
         return word.end() if word is not None else space.start()
-    if not (_WORD_CHAR.match(text, index - 1) and _WORD_CHAR.match(text, index)):
+    if not _is_inside_word(text, index):
         return index
     other = _NON_WORD_CHAR_BEFORE.search(text, max(0, index - MAX_WORD_SCAN), index)
     return other.end() if other is not None else index
@@ -536,14 +585,29 @@ def _render(fragments: Fragments, plain: Callable[[str], str], marked: Callable[
             parts.append(ELLIPSIS)
         elif index > 0:
             parts.append(f" {ELLIPSIS} ")
+        text = fragment.text
+        clean = _clean if _NEEDS_CLEANING.search(text, fragment.start, fragment.end) else _unchanged
         pieces = []
-        for span in fragment.spans():
-            piece = printable(_WHITESPACE.sub(" ", fragment.text[span.start : span.end]))
-            pieces.append(marked(piece) if span.is_match else plain(piece))
+        cursor = fragment.start
+        for start, end in fragment.matches:
+            if start > cursor:
+                pieces.append(plain(clean(text[cursor:start])))
+            pieces.append(marked(clean(text[start:end])))
+            cursor = end
+        if cursor < fragment.end:
+            pieces.append(plain(clean(text[cursor : fragment.end])))
         parts.append("".join(pieces).strip())
     if chosen and chosen[-1].is_cut_after:
         parts.append(ELLIPSIS)
     return "".join(parts).strip()
+
+
+def _clean(piece: str) -> str:
+    return printable(_WHITESPACE.sub(" ", piece))
+
+
+def _unchanged(piece: str) -> str:
+    return piece
 
 
 def printable(text: str) -> str:

@@ -212,6 +212,9 @@ class FieldAnalyzers(Mapping[str, Analyzer]):
     def __init__(self, schema: Schema) -> None:
         self._schema = schema
         self._by_spec: dict[str, Analyzer] = {}
+        # A field never changes once defined, so its analyzers are looked up once:
+        # highlighting asks for them per hit.
+        self._by_field: dict[tuple[str, bool], Analyzer] = {}
 
     def _build(self, spec: dict[str, Any]) -> Analyzer:
         key = json.dumps(spec, sort_keys=True)
@@ -221,11 +224,17 @@ class FieldAnalyzers(Mapping[str, Analyzer]):
         return analyzer
 
     def __getitem__(self, field_name: str) -> Analyzer:
-        return self._build(self._schema[field_name].analyzer_spec)
+        analyzer = self._by_field.get((field_name, False))
+        if analyzer is None:
+            analyzer = self._by_field[(field_name, False)] = self._build(self._schema[field_name].analyzer_spec)
+        return analyzer
 
     def query(self, field_name: str) -> Analyzer:
         """The analyzer for query text on ``field_name``."""
-        return self._build(self._schema[field_name].query_analyzer_spec)
+        analyzer = self._by_field.get((field_name, True))
+        if analyzer is None:
+            analyzer = self._by_field[(field_name, True)] = self._build(self._schema[field_name].query_analyzer_spec)
+        return analyzer
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._schema.fields)

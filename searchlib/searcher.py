@@ -19,7 +19,6 @@ a full sort, and the total hit count is exact.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 from collections.abc import Iterator, Sequence
@@ -203,6 +202,7 @@ class Searcher:
         self._total_lengths: dict[str, int] = {}
         self.is_closed = False
         self.highlight_max_chars = highlight_max_chars
+        self._highlight_targets: tuple[Query, highlight.Targets] | None = None  # the last query's
 
     def _use_stored_lexicons(self) -> None:
         """Let each costly analyzer look words up in the segments' lexicons first.
@@ -548,16 +548,17 @@ class Searcher:
         searcher's ``highlight_max_chars``) are searched for matches.
         """
         limit = self.highlight_max_chars if max_chars is None else max_chars
-        targets = highlight.query_targets(hit.query)
+        remembered = self._highlight_targets  # the hits of one search share their query
+        if remembered is None or remembered[0] is not hit.query:
+            remembered = self._highlight_targets = (hit.query, highlight.query_targets(hit.query))
+        targets = remembered[1]
         if field_name is not None:
             definition = self.schema[field_name]
             if not (definition.is_text and definition.stored):
                 raise SchemaError(f"field {field_name!r} is not a stored text field; it cannot be highlighted")
             candidates = [field_name]
         else:
-            candidates = [
-                name for name in self.schema.text_fields() if self.schema[name].stored and name in hit.fields
-            ]
+            candidates = [name for name in self._stored_text_fields() if name in hit.fields]
         best: list[highlight.Fragment] | None = None
         for name in candidates:
             text = hit.fields.get(name)
@@ -568,12 +569,18 @@ class Searcher:
                 searched = [f for f in targets.fields if f in self.schema and self.schema[f].is_text]
                 terms, phrases = targets.translated(self.analyzers[name], searched)
             fragments = highlight.best_fragments(
-                text, self.analyzers[name], terms, phrases, count=count, width=width, max_chars=limit
+                text, self.analyzers[name], terms, phrases, count=count, width=width, max_chars=limit, field=name
             )
-            fragments = [dataclasses.replace(fragment, field=name) for fragment in fragments]
             if best is None or _fragment_rank(fragments) > _fragment_rank(best):
                 best = fragments
         return best if best is not None else [highlight.Fragment("", 0, 0, (), is_opening=True, field=field_name)]
+
+    def _stored_text_fields(self) -> list[str]:
+        """The fields snippets may come from (the schema of a snapshot never changes)."""
+        fields: list[str] | None = getattr(self, "_snippet_fields", None)
+        if fields is None:
+            fields = self._snippet_fields = [name for name in self.schema.text_fields() if self.schema[name].stored]
+        return fields
 
 
 def _known_term(readers: list[SegmentReader], fields: list[str], key: str) -> str | None:

@@ -24,7 +24,6 @@ Offsets count Python string indices (code points), so ``text[start:end]`` is the
 
 from __future__ import annotations
 
-import operator
 import re
 from collections.abc import Iterator
 
@@ -51,8 +50,10 @@ _BMP_MARK = re.compile(f"[{BMP_MARKS}]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
-#: A match's ``(start, end)``, called from C when mapped over ``finditer``.
-_SPAN = operator.methodcaller("span")
+#: Each word pattern as one capturing group: ``split`` then keeps the words between the gaps.
+_SPLITTERS = {
+    pattern: re.compile(f"({pattern.pattern})", pattern.flags) for pattern in (_ASCII_WORD, _WORD, _MARKED_WORD)
+}
 
 
 def _word_pattern(text: str) -> re.Pattern[str]:
@@ -127,16 +128,18 @@ class UnicodeWordTokenizer(Tokenizer):
                 yield Token(word, pos, start, match.end())
                 pos += 1
 
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        if _may_hold_cjk(text):  # bigrams: pieces of words, the careful way
-            return super().spans(text)
-        return map(_SPAN, _word_pattern(text).finditer(text))
+    def pieces(self, text: str) -> list[str] | None:
+        if _may_hold_cjk(text):  # bigrams overlap: no gap-word-gap cut
+            return None
+        pieces: list[str] = _SPLITTERS[_word_pattern(text)].split(text)
+        return pieces
 
 
 class WhitespaceTokenizer(Tokenizer):
     """Runs of non-whitespace characters: punctuation stays attached (``talks,``)."""
 
     _pattern = regex.compile(r"\S+")
+    _splitter = regex.compile(r"(\S+)")
 
     def words(self, text: str) -> list[str]:
         words: list[str] = self._pattern.findall(text)
@@ -146,8 +149,9 @@ class WhitespaceTokenizer(Tokenizer):
         for pos, match in enumerate(self._pattern.finditer(text)):
             yield Token(match.group(), pos, match.start(), match.end())
 
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        return map(_SPAN, self._pattern.finditer(text))
+    def pieces(self, text: str) -> list[str] | None:
+        pieces: list[str] = self._splitter.split(text)
+        return pieces
 
 
 class RegexTokenizer(Tokenizer):
@@ -185,6 +189,9 @@ class KeywordTokenizer(Tokenizer):
     def tokens(self, text: str) -> Iterator[Token]:
         if text:
             yield Token(text, 0, 0, len(text))
+
+    def pieces(self, text: str) -> list[str] | None:
+        return ["", text, ""] if text else [""]
 
 
 def _check_sizes(min_size: int, max_size: int) -> None:

@@ -48,13 +48,13 @@ class Tokenizer:
         """
         return [token.text for token in self.tokens(text)]
 
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        """``(start, end)`` of each raw token, in the order of :meth:`words`: the
-        highlighting fast path, which needs the offsets of a few tokens only.
-
-        Tokenizers that are one regex pass override this with C-level iteration.
+    def pieces(self, text: str) -> list[str] | None:
+        """``text`` cut into alternating gaps and words, ``[gap, word, gap, ..., word, gap]``,
+        so that ``"".join(pieces) == text`` and ``pieces[1::2] == words(text)``: words and
+        their offsets from one C-level pass (the highlighting fast path). ``None`` when
+        tokens may overlap or skip text (n-grams, CJK bigrams): use :meth:`tokens` then.
         """
-        return ((token.start, token.end) for token in self.tokens(text))
+        return None
 
     def __or__(self, other: TokenFilter) -> Analyzer:
         from searchlib.analysis.analyzer import Analyzer
