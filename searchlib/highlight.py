@@ -381,6 +381,9 @@ def best_fragments(
     marks = find_marks(searched, analyzer, terms, phrases)
     if not marks:
         return [Fragment(text, 0, _opening_end(text, width), (), True, is_truncated, field=field)]
+    if len(text) <= width:  # the whole field fits (a title): one window, nothing to choose
+        return [Fragment(text, 0, len(text), _merge_overlaps([(s, e) for s, e, _ in marks]),
+                         False, is_truncated, frozenset([term for _, _, term in marks]), field)]
     windows: list[tuple[int, int]] = []
     shown = [False] * len(marks)
     for _ in range(count):
