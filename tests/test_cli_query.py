@@ -119,3 +119,15 @@ def test_json_carries_html_and_structured_spans(long_indexed: Path, run_cli) -> 
         assert text[span["start"] : span["end"]] == span["text"]
     assert [s["text"] for s in evil["snippet_spans"] if s["matched"]] == ["wing", "slipstream"]
     assert set(evil["snippet_spans"][0]) == {"text", "start", "end", "matched"}
+
+
+def test_a_field_longer_than_highlighting_reads_is_flagged(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    huge = {"id": "huge", "title": "Huge", "text": "Filler words here. " * 60_000 + "The slipstream at the end."}
+    (tmp_path / "huge.jsonl").write_text(json.dumps(huge) + "\n", encoding="utf-8")
+    assert run_cli(["index", "huge.jsonl", "--index", "idx"], cwd=tmp_path).returncode == 0
+    hit = query(run_cli, tmp_path, "slipstream")["hits"][0]
+    # The only match lies past the first 1,000,000 characters: the opening, flagged.
+    assert hit["snippet_truncated"] is True and hit["snippet_is_opening"] is True
+    assert hit["snippet"].startswith("Filler words here.")
+    shown = run_cli(["query", "slipstream", "--index", "idx"], cwd=tmp_path)
+    assert "[matches sought in the first 1,000,000 characters]" in shown.stdout
