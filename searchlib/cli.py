@@ -69,10 +69,17 @@ def index_command(paths: tuple[str, ...], index_dir: str) -> None:
 @click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help="BM25 b [default: the index's].")
 @click.option("--similarity", type=click.Choice(SIMILARITIES), default=None,
               help="BM25 variant [default: the index's].")
+@click.option("--snippets/--no-snippets", default=True, show_default=True,
+              help="Show each hit's best fragments with the matches marked.")
+@click.option("--fragments", "fragment_count", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Fragments per snippet, at most.")
+@click.option("--width", default=160, show_default=True, type=click.IntRange(min=20),
+              help="Characters per fragment, about.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def query_command(
     text: str, index_dir: str | None, limit: int, page: int, sort: str | None, operator: str, strict: bool,
-    explain: bool, k1: float | None, b: float | None, similarity: str | None, as_json: bool,
+    explain: bool, k1: float | None, b: float | None, similarity: str | None,
+    snippets: bool, fragment_count: int, width: int, as_json: bool,
 ) -> None:
     """Search the index and print ranked hits with highlighted snippets.
 
@@ -91,12 +98,13 @@ def query_command(
         with Searcher(path, default_operator=operator, k1=k1, b=b, similarity=similarity) as searcher:
             results = searcher.search(text, limit=limit, offset=(page - 1) * limit, sort=sort, strict=strict)
             suggestion = _suggestion(searcher, text, results.total, strict)
+            snippet_options = {"count": fragment_count, "width": width} if snippets else None
             if as_json:
-                document = _results_json(text, results, explain=explain)
+                document = _results_json(text, results, explain=explain, snippets=snippet_options)
                 document["suggestion"] = suggestion
                 click.echo(json.dumps(document, ensure_ascii=False, indent=2))
             else:
-                _print_results(results, color=sys.stdout.isatty(), explain=explain)
+                _print_results(results, color=sys.stdout.isatty(), explain=explain, snippets=snippet_options)
                 if suggestion is not None:
                     click.echo(f"did you mean: {suggestion}", err=True)
     except QueryError as exc:
@@ -331,8 +339,10 @@ def _hit_title(fields: dict[str, Any]) -> str:
     return Path(str(source)).name or str(fields.get("id", ""))
 
 
-def _print_results(results: Any, *, color: bool, explain: bool = False) -> None:
-    from searchlib.highlight import printable  # titles and dates may hold escape sequences
+def _print_results(
+    results: Any, *, color: bool, explain: bool = False, snippets: dict[str, int] | None = None
+) -> None:
+    from searchlib.highlight import format_ansi, format_plain, printable  # titles and dates may hold escape sequences
 
     for hit in results:
         title = printable(_hit_title(hit.fields))
@@ -341,7 +351,12 @@ def _print_results(results: Any, *, color: bool, explain: bool = False) -> None:
         if date:
             header += f"  ({date})"
         click.echo(header, color=color)
-        click.echo(f"    {hit.snippet(format='ansi' if color else 'plain')}", color=color)
+        if snippets is not None:
+            fragments = hit.fragments(**snippets)
+            line = format_ansi(fragments) if color else format_plain(fragments)
+            if fragments[0].is_truncated:
+                line += f" [matches sought in the first {hit.searcher.highlight_max_chars:,} characters]"
+            click.echo(f"    {line}", color=color)
         if explain:
             click.echo(hit.explain().format(indent=2))
     first = results.offset + 1
@@ -351,22 +366,24 @@ def _print_results(results: Any, *, color: bool, explain: bool = False) -> None:
         click.echo(f"0 of {results.total} matching documents", err=True)
 
 
-def _results_json(text: str, results: Any, *, explain: bool = False) -> dict[str, Any]:
-    from searchlib.highlight import format_html, format_plain
+def _results_json(
+    text: str, results: Any, *, explain: bool = False, snippets: dict[str, int] | None = None
+) -> dict[str, Any]:
+    from searchlib.highlight import format_html, format_plain, format_spans
 
     hits = []
     for hit in results:
-        fragment = hit.fragment()
-        hits.append(
-            {
-                "rank": hit.rank,
-                "id": hit.id,
-                "score": hit.score,
-                "fields": hit.fields,
-                "snippet": format_plain(fragment),
-                "snippet_html": format_html(fragment),
-            }
-        )
+        hits.append({"rank": hit.rank, "id": hit.id, "score": hit.score, "fields": hit.fields})
+        if snippets is not None:
+            fragments = hit.fragments(**snippets)
+            hits[-1].update({
+                "snippet": format_plain(fragments),
+                "snippet_html": format_html(fragments),
+                "snippet_spans": format_spans(fragments),  # offsets into fields[snippet_field]
+                "snippet_field": fragments[0].field,
+                "snippet_is_opening": fragments[0].is_opening,
+                "snippet_truncated": fragments[0].is_truncated,
+            })
         if explain:
             hits[-1]["explanation"] = hit.explain().to_json()
     return {"query": text, "total": results.total, "offset": results.offset, "hits": hits}

@@ -85,9 +85,23 @@ class Hit:
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
 
-    def fragment(self, field_name: str | None = None, *, width: int = highlight.DEFAULT_WIDTH) -> highlight.Fragment:
+    def fragments(
+        self,
+        field_name: str | None = None,
+        *,
+        count: int = 1,
+        width: int = highlight.DEFAULT_WIDTH,
+        max_chars: int | None = None,
+    ) -> list[highlight.Fragment]:
+        """Up to ``count`` fragments of a stored text field (by default the field that
+        matches best), in text order (see :meth:`Searcher.fragments`)."""
+        return self.searcher.fragments(self, field_name, count=count, width=width, max_chars=max_chars)
+
+    def fragment(
+        self, field_name: str | None = None, *, width: int = highlight.DEFAULT_WIDTH, max_chars: int | None = None
+    ) -> highlight.Fragment:
         """The best fragment of a stored text field (by default the one matching best)."""
-        return self.searcher.fragment(self, field_name, width=width)
+        return self.fragments(field_name, width=width, max_chars=max_chars)[0]
 
     def snippet(
         self,
@@ -95,14 +109,31 @@ class Hit:
         *,
         format: SnippetFormat = "plain",  # noqa: A002
         width: int = highlight.DEFAULT_WIDTH,
+        count: int = 1,
+        max_chars: int | None = None,
+        before: str = "[",
+        after: str = "]",
     ) -> str:
-        """The best fragment formatted as plain text (``[match]``), ANSI colour or HTML."""
-        fragment = self.fragment(field_name, width=width)
+        """Up to ``count`` fragments as plain text (each match between ``before`` and
+        ``after``), ANSI colour or HTML, joined by ellipses where text is left out."""
+        fragments = self.fragments(field_name, count=count, width=width, max_chars=max_chars)
         if format == "html":
-            return highlight.format_html(fragment)
+            return highlight.format_html(fragments)
         if format == "ansi":
-            return highlight.format_ansi(fragment)
-        return highlight.format_plain(fragment)
+            return highlight.format_ansi(fragments)
+        return highlight.format_plain(fragments, before, after)
+
+    @property
+    def is_truncated(self) -> bool:
+        """Whether a stored text field of this hit is longer than its searcher's
+        ``highlight_max_chars``, so that its snippets come from that many first
+        characters only (each :class:`~searchlib.highlight.Fragment` says it too)."""
+        limit = self.searcher.highlight_max_chars
+        return any(
+            isinstance(value, str) and len(value) > limit
+            for name, value in self.fields.items()
+            if name in self.searcher.schema and self.searcher.schema[name].is_text
+        )
 
 
 @dataclass
@@ -144,6 +175,8 @@ class Searcher:
     k1, b, similarity:
         The BM25 parameters and variant (see :class:`~searchlib.scoring.Similarity`);
         by default the index's own (:attr:`Index.scoring`).
+    highlight_max_chars:
+        Snippets look for matches in at most this many first characters of a field.
     """
 
     def __init__(
@@ -156,6 +189,7 @@ class Searcher:
         k1: float | None = None,
         b: float | None = None,
         similarity: str | None = None,
+        highlight_max_chars: int = highlight.DEFAULT_MAX_CHARS,
     ) -> None:
         # A searcher is a snapshot of the newest commit, whatever handle it was given.
         self.index, self.readers = Index.open_snapshot(
@@ -180,6 +214,8 @@ class Searcher:
         self._doc_freqs: dict[tuple[FieldSet, str], int] = {}
         self._total_lengths: dict[str, int] = {}
         self.is_closed = False
+        self.highlight_max_chars = highlight_max_chars
+        self._highlight_targets: tuple[Query, highlight.Targets] | None = None  # the last query's
 
     def _use_stored_lexicons(self) -> None:
         """Let each costly analyzer look words up in the segments' lexicons first.
@@ -218,6 +254,7 @@ class Searcher:
             self.index.path, fields=self._fields, default_operator=self._default_operator,
             expansion=self._expansion,
             k1=self.scoring.k1, b=self.scoring.b, similarity=self.scoring.similarity,
+            highlight_max_chars=self.highlight_max_chars,
         )
 
     def close(self) -> None:
@@ -504,25 +541,60 @@ class Searcher:
         self, hit: Hit, field_name: str | None = None, *, width: int = highlight.DEFAULT_WIDTH
     ) -> highlight.Fragment:
         """The best fragment of ``hit`` in ``field_name``, or in the best-matching field."""
+        return self.fragments(hit, field_name, width=width)[0]
+
+    def fragments(
+        self,
+        hit: Hit,
+        field_name: str | None = None,
+        *,
+        count: int = 1,
+        width: int = highlight.DEFAULT_WIDTH,
+        max_chars: int | None = None,
+    ) -> list[highlight.Fragment]:
+        """Up to ``count`` fragments of ``hit`` with its query's matches marked, in text
+        order (see :func:`searchlib.highlight.best_fragments`).
+
+        ``field_name`` may be any stored text field; one the query did not search is
+        marked with the query's terms analyzed again by that field's own analyzer.
+        Without it, the stored text field whose fragments show the most distinct terms
+        is used. At most ``max_chars`` characters of the field (default: this
+        searcher's ``highlight_max_chars``) are searched for matches.
+        """
+        limit = self.highlight_max_chars if max_chars is None else max_chars
+        remembered = self._highlight_targets  # the hits of one search share their query
+        if remembered is None or remembered[0] is not hit.query:
+            remembered = self._highlight_targets = (hit.query, highlight.query_targets(hit.query))
+        targets = remembered[1]
         if field_name is not None:
             definition = self.schema[field_name]
             if not (definition.is_text and definition.stored):
                 raise SchemaError(f"field {field_name!r} is not a stored text field; it cannot be highlighted")
             candidates = [field_name]
         else:
-            candidates = [
-                name for name in self.schema.text_fields() if self.schema[name].stored and name in hit.fields
-            ]
-        best: highlight.Fragment | None = None
+            candidates = [name for name in self._stored_text_fields() if name in hit.fields]
+        best: list[highlight.Fragment] | None = None
         for name in candidates:
             text = hit.fields.get(name)
             if not isinstance(text, str):
                 continue
-            terms = {term for term_field, term in hit.query.terms() if term_field == name}
-            fragment = highlight.best_fragment(text, self.analyzers[name], terms, width=width)
-            if best is None or _fragment_rank(fragment) > _fragment_rank(best):
-                best = fragment
-        return best if best is not None else highlight.Fragment("", 0, 0, (), is_opening=True)
+            terms, phrases = targets.for_field(name)
+            if not (terms or phrases) and field_name is not None:
+                searched = [f for f in targets.fields if f in self.schema and self.schema[f].is_text]
+                terms, phrases = targets.translated(self.analyzers[name], searched)
+            fragments = highlight.best_fragments(
+                text, self.analyzers[name], terms, phrases, count=count, width=width, max_chars=limit, field=name
+            )
+            if best is None or _fragment_rank(fragments) > _fragment_rank(best):
+                best = fragments
+        return best if best is not None else [highlight.Fragment("", 0, 0, (), is_opening=True, field=field_name)]
+
+    def _stored_text_fields(self) -> list[str]:
+        """The fields snippets may come from (the schema of a snapshot never changes)."""
+        fields: list[str] | None = getattr(self, "_snippet_fields", None)
+        if fields is None:
+            fields = self._snippet_fields = [name for name in self.schema.text_fields() if self.schema[name].stored]
+        return fields
 
 
 def _known_term(readers: list[SegmentReader], fields: list[str], key: str) -> str | None:
@@ -568,7 +640,8 @@ def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[npt.N
     return keys
 
 
-def _fragment_rank(fragment: highlight.Fragment) -> tuple[int, int, int]:
-    """Prefer fragments with more distinct matched words, then more matches, then longer text."""
-    distinct = {fragment.text[s:e].casefold() for s, e in fragment.matches}
-    return (len(distinct), len(fragment.matches), len(fragment.text))
+def _fragment_rank(fragments: list[highlight.Fragment]) -> tuple[int, int, int]:
+    """Prefer fragments with more distinct matched terms, then more matches, then longer text."""
+    distinct = set().union(*(fragment.terms for fragment in fragments))
+    matches = sum(len(fragment.matches) for fragment in fragments)
+    return (len(distinct), matches, len(fragments[0].text))

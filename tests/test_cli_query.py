@@ -73,3 +73,66 @@ def test_operator_and_requires_every_word(indexed: Path, run_cli) -> None:  # ty
     both = query(run_cli, indexed, "heat shock", "--operator", "AND")
     assert either == 2 and both["total"] == 0  # no document has both words
     assert query(run_cli, indexed, "boundary layer", "--operator", "and")["total"] == 3
+
+
+LONG_DOCS = [
+    {"id": "long", "title": "Wing studies",
+     "text": "The wing was tested in a slipstream. " + "Other measurements followed at length. " * 8
+             + "A second slipstream test used a swept wing. " + "More unrelated words follow here. " * 8},
+    {"id": "evil", "title": "<script>alert('x')</script>",
+     "text": 'A "quoted" <b>wing</b> & an <img src=x onerror=alert(1)> slipstream.'},
+]
+
+
+@pytest.fixture
+def long_indexed(tmp_path: Path, run_cli) -> Path:  # type: ignore[no-untyped-def]
+    source = tmp_path / "long.jsonl"
+    source.write_text("".join(json.dumps(doc) + "\n" for doc in LONG_DOCS), encoding="utf-8")
+    assert run_cli(["index", str(source), "--index", "idx"], cwd=tmp_path).returncode == 0
+    return tmp_path
+
+
+def test_snippets_are_shown_by_default_and_can_be_turned_off(long_indexed: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    shown = run_cli(["query", "slipstream", "--index", "idx"], cwd=long_indexed)
+    assert shown.returncode == 0 and "[slipstream]" in shown.stdout and len(shown.stdout.splitlines()) == 4
+    hidden = run_cli(["query", "slipstream", "--index", "idx", "--no-snippets"], cwd=long_indexed)
+    assert hidden.returncode == 0 and "[" not in hidden.stdout and len(hidden.stdout.splitlines()) == 2
+    document = query(run_cli, long_indexed, "slipstream", "--no-snippets")
+    assert "snippet" not in document["hits"][0] and "snippet_html" not in document["hits"][0]
+
+
+def test_fragments_and_width_shape_the_snippet(long_indexed: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    one = query(run_cli, long_indexed, "slipstream wing")["hits"]
+    two = query(run_cli, long_indexed, "slipstream wing", "--fragments", "2", "--width", "60")["hits"]
+    long_one = next(h for h in one if h["fields"]["id"] == "long")["snippet"]
+    long_two = next(h for h in two if h["fields"]["id"] == "long")["snippet"]
+    assert long_one.count("[slipstream]") == 1
+    assert long_two.count("[slipstream]") == 2 and " … " in long_two
+    assert long_two == ("The [wing] was tested in a [slipstream]. … A second [slipstream] test used a swept [wing].…")
+
+
+def test_json_carries_html_and_structured_spans(long_indexed: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    hits = {h["fields"]["id"]: h for h in query(run_cli, long_indexed, "wing slipstream", "--fragments", "2")["hits"]}
+    evil = hits["evil"]
+    assert evil["snippet_field"] == "text" and evil["snippet_truncated"] is False and not evil["snippet_is_opening"]
+    assert evil["snippet_html"] == (
+        "A &quot;quoted&quot; &lt;b&gt;<mark>wing</mark>&lt;/b&gt; &amp; an "
+        "&lt;img src=x onerror=alert(1)&gt; <mark>slipstream</mark>."
+    )
+    text = evil["fields"]["text"]
+    for span in evil["snippet_spans"]:
+        assert text[span["start"] : span["end"]] == span["text"]
+    assert [s["text"] for s in evil["snippet_spans"] if s["matched"]] == ["wing", "slipstream"]
+    assert set(evil["snippet_spans"][0]) == {"text", "start", "end", "matched"}
+
+
+def test_a_field_longer_than_highlighting_reads_is_flagged(tmp_path: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    huge = {"id": "huge", "title": "Huge", "text": "Filler words here. " * 60_000 + "The slipstream at the end."}
+    (tmp_path / "huge.jsonl").write_text(json.dumps(huge) + "\n", encoding="utf-8")
+    assert run_cli(["index", "huge.jsonl", "--index", "idx"], cwd=tmp_path).returncode == 0
+    hit = query(run_cli, tmp_path, "slipstream")["hits"][0]
+    # The only match lies past the first 1,000,000 characters: the opening, flagged.
+    assert hit["snippet_truncated"] is True and hit["snippet_is_opening"] is True
+    assert hit["snippet"].startswith("Filler words here.")
+    shown = run_cli(["query", "slipstream", "--index", "idx"], cwd=tmp_path)
+    assert "[matches sought in the first 1,000,000 characters]" in shown.stdout

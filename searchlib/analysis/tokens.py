@@ -48,6 +48,14 @@ class Tokenizer:
         """
         return [token.text for token in self.tokens(text)]
 
+    def pieces(self, text: str) -> list[str] | None:
+        """``text`` cut into alternating gaps and words, ``[gap, word, gap, ..., word, gap]``,
+        so that ``"".join(pieces) == text`` and ``pieces[1::2] == words(text)``: words and
+        their offsets from one C-level pass (the highlighting fast path). ``None`` when
+        tokens may overlap or skip text (n-grams, CJK bigrams): use :meth:`tokens` then.
+        """
+        return None
+
     def __or__(self, other: TokenFilter) -> Analyzer:
         from searchlib.analysis.analyzer import Analyzer
 

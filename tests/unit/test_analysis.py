@@ -335,3 +335,18 @@ def test_french_and_italian_strip_elided_articles() -> None:
 
 def test_kana_runs_keep_the_prolonged_sound_mark() -> None:
     assert get_analyzer("standard").term_list("コーヒー") == ["コー", "ーヒ", "ヒー"]
+
+
+@pytest.mark.parametrize("name", [*FAST_PRESETS, "ngram", "edge_ngram"])
+@given(text=UNICODE_TEXT)
+def test_pieces_cut_the_text_into_gaps_and_the_tokens(name: str, text: str) -> None:
+    tokenizer = get_analyzer(name).tokenizer
+    pieces = tokenizer.pieces(text)
+    if pieces is None:  # no fast path here (n-grams, CJK bigrams, user regexes): tokens() serves
+        return
+    assert "".join(pieces) == text and len(pieces) % 2 == 1
+    starts = [sum(map(len, pieces[: 2 * i + 1])) for i in range(len(pieces) // 2)]
+    assert [(start, start + len(word)) for start, word in zip(starts, pieces[1::2])] == [
+        (t.start, t.end) for t in tokenizer.tokens(text)
+    ]
+    assert pieces[1::2] == tokenizer.words(text)

@@ -1,9 +1,37 @@
-"""Snippets: the best fragment, stemmed matches, word edges and safe HTML."""
+"""Snippets: what is marked (terms, phrases, expansions), fragment choice, formats, safe
+HTML for hostile text, and large fields read only up to max_chars."""
 
 from __future__ import annotations
 
-from searchlib.analysis import get_analyzer
-from searchlib.highlight import best_fragment, format_ansi, format_html, format_plain
+import html as html_module
+import tempfile
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from searchlib import ID, STORED, TEXT, Index, Schema, Searcher
+from searchlib.analysis import (
+    Analyzer,
+    ASCIIFoldingFilter,
+    LowercaseFilter,
+    Tokenizer,
+    UnicodeWordTokenizer,
+    get_analyzer,
+)
+from searchlib.errors import SchemaError
+from searchlib.highlight import (
+    best_fragment,
+    best_fragments,
+    find_marks,
+    format_ansi,
+    format_html,
+    format_plain,
+    format_spans,
+    phrase_occurrences,
+    query_targets,
+)
+from searchlib.query import And, Bool, Filter, Fuzzy, Not, Or, Phrase, Prefix, Regex, Term, Wildcard
 
 ENGLISH = get_analyzer("english")
 
@@ -82,3 +110,336 @@ def test_overlapping_matches_are_marked_once() -> None:
     analyzer = get_analyzer("standard")
     fragment = best_fragment("我住在東京都。", analyzer, set(analyzer.term_list("東京都")))
     assert format_plain(fragment) == "我住在[東京都]。"
+
+
+# --- what is marked -----------------------------------------------------------------------
+
+
+
+def marked(text: str, terms: set[str], phrases: list[Phrase] = [], analyzer=ENGLISH) -> list[str]:  # type: ignore[no-untyped-def]  # noqa: B006
+    return [text[start:end] for start, end, _ in find_marks(text, analyzer, terms, phrases)]
+
+
+def test_folded_forms_are_marked_through_the_fields_analyzer() -> None:
+    folding = UnicodeWordTokenizer() | LowercaseFilter() | ASCIIFoldingFilter()
+    assert marked("Un café, a CAFE and a cafe.", {"cafe"}, analyzer=folding) == ["café", "CAFE", "cafe"]
+
+
+def test_a_phrase_is_marked_only_where_it_occurs() -> None:
+    text = "Direct flights resumed; talks stalled. Then direct talks began."
+    assert marked(text, set(), [Phrase("body", ("direct", "talk"))]) == ["direct", "talks"]
+    assert format_plain(best_fragment(text, ENGLISH, set(), [Phrase("body", ("direct", "talk"))])) == (
+        "Direct flights resumed; talks stalled. Then [direct] [talks] began."
+    )
+
+
+def test_a_sloppy_phrase_is_marked_within_its_slop_as_query_counts_it() -> None:
+    text = "The talks were direct."  # talk at 1, direct at 3 ("were" is a stop word)
+    reversed_phrase = [Phrase("body", ("direct", "talk"), slop=2)]
+    assert marked(text, set(), reversed_phrase) == []  # "b a" with a gap needs slop 3
+    assert marked(text, set(), [Phrase("body", ("direct", "talk"), slop=3)]) == ["talks", "direct"]
+
+
+def test_stop_words_are_never_marked_even_inside_a_phrase() -> None:
+    # The query "talks of peace": "of" is dropped but keeps its gap.
+    phrase = Phrase("body", ("talk", "peac"), positions=(0, 2))
+    assert marked("No talks of peace, no peace talks.", set(), [phrase]) == ["talks", "peace"]
+
+
+def test_terms_are_marked_anywhere_and_phrase_terms_only_in_the_phrase() -> None:
+    text = "aid flows; direct aid talks; talks resume"
+    assert marked(text, {"aid"}, [Phrase("body", ("direct", "aid"))]) == ["aid", "direct", "aid"]
+
+
+def test_targets_skip_exclusions_and_keep_filters_boosts_and_phrases() -> None:
+    query = Bool(
+        must=[And([Term("body", "gaza"), Not(Term("body", "war"))])],
+        should=[Or([Phrase("body", ("direct", "talk"), slop=1), Phrase("title", ("aid",))])],
+        must_not=[Term("body", "trump")],
+        filter=[Filter(Term("title", "ceasefir"), Term("tag", "news"))],
+    )
+    targets = query_targets(query)
+    assert targets.terms == {"body": {"gaza"}, "title": {"aid", "ceasefir"}, "tag": {"news"}}
+    assert [p.phrase_terms for p in targets.phrases["body"]] == [("direct", "talk")]
+    assert targets.fields == {"body", "title", "tag"}
+
+
+@given(
+    words=st.lists(st.sampled_from(["a", "b", "c", "x"]), max_size=30),
+    phrase=st.lists(st.sampled_from(["a", "b", "c"]), min_size=2, max_size=3),
+    slop=st.integers(0, 3),
+)
+def test_phrase_occurrences_agree_with_the_phrase_query(words: list[str], phrase: list[str], slop: int) -> None:
+    # The highlighter's occurrences are the query's: one per matching first-term position.
+    analyzer = get_analyzer("standard")
+    text = " ".join(words)
+    query = Phrase("body", tuple(phrase), slop=slop)
+    occurrences: dict[str, list[int]] = {}
+    for token in analyzer.tokens(text):
+        occurrences.setdefault(token.text, []).append(token.pos)
+    found = list(phrase_occurrences(query, occurrences))
+    with tempfile.TemporaryDirectory() as path:
+        index = Index.create(path, Schema(body=TEXT("standard")))
+        with index.writer() as writer:
+            writer.add_document(body=text)
+        reader = Index.open_snapshot(path)[1][0]
+        _, freqs = query.frequencies(reader)
+    assert len(found) == (int(freqs[0]) if len(freqs) else 0)
+    for positions in found:  # every term of the occurrence where the phrase puts it
+        assert [words[p] for p in positions] == phrase
+        start = positions[0] - slop
+        assert any(
+            all(s + offset <= p <= s + offset + slop for p, offset in zip(positions, query.positions))
+            for s in range(start, positions[0] + 1)
+        )
+
+
+VOCABULARY = ["talks", "talking", "Talk", "direct", "directly", "the", "of", "café", "cafe", "Hamas", "aid", "x1", "東京都"]
+SEPARATORS = st.sampled_from([" ", " ", ", ", ". ", "\n", " (", ") ", "-", " <b>", " & "])
+
+
+@pytest.mark.parametrize("name", ["english", "standard", "french", "simple", "whitespace"])
+@given(
+    words=st.lists(st.tuples(st.sampled_from(VOCABULARY), SEPARATORS), max_size=60),
+    query_words=st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=3),
+    as_phrase=st.booleans(),
+    width=st.integers(10, 120),
+    count=st.integers(1, 3),
+)
+def test_every_mark_is_a_token_whose_term_the_query_asks_for(
+    name: str, words: list[tuple[str, str]], query_words: list[str], as_phrase: bool, width: int, count: int
+) -> None:
+    analyzer = get_analyzer(name)
+    text = "".join(word + separator for word, separator in words)
+    query_terms = [term for word in query_words for term in analyzer.term_list(word)]
+    terms: set[str] = set() if as_phrase and len(query_terms) > 1 else set(query_terms)
+    phrases = [Phrase("body", tuple(query_terms))] if as_phrase and len(query_terms) > 1 else []
+    wanted = set(query_terms)
+    tokens = {(t.start, t.end): t.text for t in analyzer.tokens(text)}
+    marks = find_marks(text, analyzer, terms, phrases)
+    for start, end, term in marks:
+        assert tokens.get((start, end)) == term and term in wanted
+        assert analyzer.term_list(text[start:end]) == [term]
+    # Every plain query term is marked wherever it occurs.
+    assert {span for span, term in tokens.items() if term in terms} <= {(s, e) for s, e, _ in marks}
+    fragments = best_fragments(text, analyzer, terms, phrases, count=count, width=width)
+    assert len(fragments) <= count
+    previous_end = -1
+    for fragment in fragments:
+        assert previous_end < fragment.start <= fragment.end <= len(text) or fragment.is_opening
+        previous_end = fragment.end
+        for start, end in fragment.matches:
+            assert fragment.start <= start < end <= fragment.end
+            assert all(tokens.get(span) in wanted for span in tokens if start <= span[0] and span[1] <= end)
+        # Edges fall on word boundaries: never inside a token (unless one is too long to fit).
+        for start, end in tokens if max((e - s for s, e in tokens), default=0) < width // 2 else ():
+            assert not start < fragment.start < end and not start < fragment.end < end
+    assert (not marks) == fragments[0].is_opening
+
+
+# --- fragments ----------------------------------------------------------------------------
+
+FILLER = "Lorem ipsum dolor sit amet consectetur. " * 6
+
+
+def test_several_fragments_come_in_text_order_joined_by_ellipses() -> None:
+    text = f"Aid arrived. {FILLER}Direct talks began. {FILLER}The talks stalled. {FILLER}"
+    fragments = best_fragments(text, ENGLISH, {"direct", "talk", "aid"}, count=2, width=60)
+    assert len(fragments) == 2 and fragments[0].end < fragments[1].start
+    # Best first (two distinct terms), then the densest of the rest, shown in text order.
+    assert format_plain(fragments) == (
+        "[Aid] arrived. Lorem ipsum dolor sit amet consectetur. … "
+        "[Direct] [talks] began. Lorem ipsum dolor sit amet consectetur.…"
+    )
+
+
+def test_overlapping_fragments_are_merged() -> None:
+    text = "talks " + "x " * 30 + "direct " + "y " * 30 + "aid " + "z " * 200
+    fragments = best_fragments(text, ENGLISH, {"direct", "talk", "aid"}, count=3, width=80)
+    assert len(fragments) == 1 and not fragments[0].is_cut_before
+    rendered = format_plain(fragments)
+    assert rendered.count("[") == 3 and rendered.count("…") == 1 and rendered.endswith("…")
+
+
+def test_fewer_fragments_when_fewer_matches() -> None:
+    fragments = best_fragments("Direct talks. " + FILLER * 3, ENGLISH, {"talk"}, count=3, width=40)
+    assert len(fragments) == 1 and fragments[0].terms == {"talk"}
+
+
+def test_fragments_prefer_to_start_and_end_with_sentences() -> None:
+    text = "First sentence is here and long enough. Envoys held direct talks today. Last sentence goes on and on."
+    fragment = best_fragment(text, ENGLISH, {"talk"}, width=50)
+    assert text[fragment.start : fragment.end] == "Envoys held direct talks today."
+    assert format_plain(fragment) == "…Envoys held direct [talks] today.…"
+
+
+def test_the_opening_ends_on_a_sentence_when_one_is_near() -> None:
+    text = "A short opening sentence of the text. " + FILLER * 3
+    fragment = best_fragment(text, ENGLISH, {"zzz"}, width=45)
+    assert fragment.is_opening and text[: fragment.end] == "A short opening sentence of the text."
+
+
+def test_invalid_counts_and_widths_are_refused() -> None:
+    with pytest.raises(ValueError, match="count"):
+        best_fragments("text", ENGLISH, {"text"}, count=0)
+    with pytest.raises(ValueError, match="width"):
+        best_fragments("text", ENGLISH, {"text"}, width=0)
+
+
+def test_structured_spans_give_offsets_into_the_field() -> None:
+    text = "Envoys held <direct> talks & more."
+    fragment = best_fragment(text, ENGLISH, {"direct", "talk"})
+    spans = format_spans(fragment)
+    assert [s for s in spans if s["matched"]] == [
+        {"text": "direct", "start": 13, "end": 19, "matched": True},
+        {"text": "talks", "start": 21, "end": 26, "matched": True},
+    ]
+    assert all(text[s["start"] : s["end"]] == s["text"] for s in spans)
+    assert "".join(s["text"] for s in spans) == text
+
+
+# --- hostile text -------------------------------------------------------------------------
+
+HOSTILE = [
+    '<script>alert("talks")</script>',
+    "talks' onmouseover='alert(1)",
+    '"><img src=x onerror=alert(1)> talks',
+    "talks &amp; &lt;b&gt; &#x3C;script&#x3E;",
+    "</mark><script>talks</script><mark>",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_html_is_safe_for_hostile_documents(text: str) -> None:
+    rendered = format_html(best_fragments(text, ENGLISH, {"talk", "script", "alert", "mark"}, count=2))
+    without_marks = rendered.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in without_marks and ">" not in without_marks
+    assert '"' not in rendered and "'" not in rendered
+    # Every & starts an entity the escaping made: the text's own "&amp;" is shown as written.
+    assert "&amp;amp;" in rendered or "&amp;" not in text
+    assert html_text(rendered) == format_plain(best_fragments(text, ENGLISH, {"talk", "script", "alert", "mark"}, count=2), "", "")
+
+
+def html_text(rendered: str) -> str:
+    return html_module.unescape(rendered.replace("<mark>", "").replace("</mark>", ""))
+
+
+@pytest.mark.parametrize("query", ['<script>alert("talks")</script>', "talks' OR '1'='1", "a & b <mark>talks"])
+def test_html_is_safe_for_hostile_queries(query: str) -> None:
+    with tempfile.TemporaryDirectory() as path:
+        index = Index.create(path, Schema(id=ID(), body=TEXT()))
+        with index.writer() as writer:
+            writer.add_document(id="a", body=f'They said <script>alert("x")</script> & held talks in {query}.')
+        with Searcher(index) as searcher:
+            hits = searcher.search(query, strict=False)
+            assert hits.total == 1
+            rendered = hits[0].snippet(format="html", count=3)
+    without_marks = rendered.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in without_marks and ">" not in without_marks and '"' not in rendered and "'" not in rendered
+    assert "<mark>talks</mark>" in rendered and "&lt;" in rendered and "&quot;" in rendered and "&amp;" in rendered
+
+
+# --- large fields -------------------------------------------------------------------------
+
+
+class CountingTokenizer(Tokenizer):
+    """A tokenizer that records how many characters it was given to cut."""
+
+    def __init__(self, inner: Tokenizer) -> None:
+        self.inner, self.seen = inner, 0
+
+    def tokens(self, text: str):  # type: ignore[no-untyped-def]
+        self.seen += len(text)
+        return self.inner.tokens(text)
+
+    def words(self, text: str) -> list[str]:
+        self.seen += len(text)
+        return self.inner.words(text)
+
+    def pieces(self, text: str) -> list[str] | None:
+        self.seen += len(text)
+        return self.inner.pieces(text)
+
+
+def counting(analyzer: Analyzer) -> tuple[Analyzer, CountingTokenizer]:
+    tokenizer = CountingTokenizer(analyzer.tokenizer)
+    return Analyzer(tokenizer, analyzer.filters), tokenizer
+
+
+def test_a_10_mb_field_is_read_only_up_to_max_chars() -> None:
+    text = "Envoys held direct talks. " + "Lorem ipsum dolor sit amet. " * 375_000  # 10.5 MB
+    assert len(text) > 10_000_000
+    analyzer, tokenizer = counting(ENGLISH)
+    fragments = best_fragments(text, analyzer, {"talk", "lorem"}, count=2)
+    assert all(fragment.is_truncated for fragment in fragments)
+    assert 0 < tokenizer.seen <= 1_000_000
+    assert "[talks]. [Lorem]" in format_plain(fragments[0])  # two distinct terms: the best window
+    late = "Lorem ipsum. " * 100 + "Envoys held direct talks."
+    fragment = best_fragment(late, ENGLISH, {"talk"}, max_chars=200)  # the match lies beyond
+    assert fragment.is_opening and fragment.is_truncated
+
+
+def test_a_hit_says_when_its_snippet_stopped_at_max_chars(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    index = Index.create(tmp_path / "idx", Schema(id=ID(), body=TEXT()))
+    with index.writer() as writer:
+        writer.add_document(id="long", body="Direct talks. " + "Lorem ipsum dolor. " * 2_000)
+        writer.add_document(id="short", body="Direct talks, briefly.")
+    with Searcher(index, highlight_max_chars=5_000) as searcher:
+        analyzer, tokenizer = counting(searcher.analyzers["body"])
+        searcher.analyzers = {"body": analyzer}  # type: ignore[assignment]  # what snippets analyze with
+        hits = {hit.id: hit for hit in searcher.search("direct talks")}
+        assert hits["long"].is_truncated and hits["long"].fragments()[0].is_truncated
+        assert not hits["short"].is_truncated and not hits["short"].fragment().is_truncated
+        tokenizer.seen = 0
+        hits["long"].snippet()
+        assert 0 < tokenizer.seen <= 5_000
+        assert not hits["long"].fragments(max_chars=100_000)[0].is_truncated
+
+
+# --- through a searcher -------------------------------------------------------------------
+
+
+@pytest.fixture
+def searcher(tmp_path) -> Searcher:  # type: ignore[no-untyped-def]
+    schema = Schema(id=ID(), title=TEXT("standard"), body=TEXT(), note=TEXT(stored=False), extra=STORED())
+    index = Index.create(tmp_path / "idx", schema)
+    with index.writer() as writer:
+        writer.add_document(id="a", title="Direct talks", body="Envoys were talking directly. Direct talks resumed.",
+                            note="talks", extra="talks")
+    return Searcher(index)
+
+
+def test_any_stored_text_field_can_be_highlighted_with_its_own_analyzer(searcher: Searcher) -> None:
+    hit = searcher.search(Term("title", "talks"))[0]  # standard: no stemming
+    assert hit.snippet() == "Direct [talks]"
+    # body is english: the query's "talks" analyzed again there is "talk", so "talking" too.
+    assert hit.snippet("body") == "Envoys were [talking] directly. Direct [talks] resumed."
+    hit = searcher.search(Phrase("title", ("direct", "talks")))[0]
+    assert hit.snippet("body") == "Envoys were talking directly. [Direct] [talks] resumed."
+
+
+def test_fields_that_cannot_be_highlighted_say_why(searcher: Searcher) -> None:
+    hit = searcher.search("talks")[0]
+    for name, reason in (("note", "not a stored text field"), ("extra", "not a stored text field"),
+                         ("id", "not a stored text field"), ("nothing", "unknown field")):
+        with pytest.raises(SchemaError, match=reason):
+            hit.snippet(name)
+
+
+def test_pattern_queries_mark_their_expansions(searcher: Searcher) -> None:
+    for query in (Prefix("body", "talk"), Wildcard("body", "t?lk*"), Regex("body", "tal.*"), Fuzzy("body", "tolk", 1)):
+        hit = searcher.search(query)[0]
+        assert hit.snippet() == "Envoys were [talking] directly. Direct [talks] resumed.", query
+
+
+def test_excluded_words_are_not_marked(searcher: Searcher) -> None:
+    hit = searcher.search(And([Term("body", "envoy"), Not(Term("body", "nobody"))]))[0]
+    assert hit.snippet() == "[Envoys] were talking directly. Direct talks resumed."
+    hit = searcher.search(Bool(should=[Term("body", "envoy")], must_not=[Term("body", "direct")]))
+    assert hit.total == 0
+
+
+def test_snippet_options_reach_the_formats(searcher: Searcher) -> None:
+    hit = searcher.search("direct")[0]
+    assert hit.snippet("body", before="**", after="**") == "Envoys were talking **directly**. **Direct** talks resumed."
+    assert hit.fragment("body").field == "body" and hit.fragments("body", count=2)[0].field == "body"
