@@ -233,6 +233,7 @@ def find_marks(text: str, analyzer: Analyzer, terms: Collection[str], phrases: S
     ``[p - slop, p]`` has, for every term i, an occurrence within
     ``[L + positions[i], L + positions[i] + slop]``).
     """
+    wanted: set[str] | frozenset[str]
     if phrases:
         wanted = set(terms).union(*(phrase.phrase_terms for phrase in phrases))
     else:
@@ -240,8 +241,8 @@ def find_marks(text: str, analyzer: Analyzer, terms: Collection[str], phrases: S
     if not wanted or not text:
         return []
     if not analyzer.is_fast:
-        occurrences, offsets = _general_occurrences(text, analyzer, wanted)
-        marked = _marked_positions(terms, phrases, occurrences)
+        found, offsets = _general_occurrences(text, analyzer, wanted)
+        marked = _marked_positions(terms, phrases, found)
         return sorted((*offsets[(pos, term)], term) for pos, term in marked)
     # The fast path: one term per position, so marks are keyed by position.
     pieces = analyzer.tokenizer.pieces(text)
@@ -303,7 +304,7 @@ def _spans_of_tokens(text: str, analyzer: Analyzer, positions: list[int]) -> lis
 
 
 def _general_occurrences(
-    text: str, analyzer: Analyzer, wanted: set[str]
+    text: str, analyzer: Analyzer, wanted: set[str] | frozenset[str]
 ) -> tuple[dict[str, list[int]], dict[tuple[int, str], tuple[int, int]]]:
     """Positions and offsets of the wanted terms from full tokens (chains that add
     tokens, such as synonyms, where several terms may share a position)."""
@@ -547,7 +548,7 @@ def _word_start(text: str, index: int) -> int:
     space = _SPACE.search(text, index, index + MAX_WORD_SCAN)
     if space is not None:
         word = _NON_SPACE.search(text, space.start(), space.start() + MAX_WORD_SCAN)
-        return word.start() if word is not None else space.end()
+        return int(word.start() if word is not None else space.end())
     if not _is_inside_word(text, index):
         return index  # beside punctuation: already between words
     other = _NON_WORD_CHAR.search(text, index, index + MAX_WORD_SCAN)
@@ -562,7 +563,7 @@ def _word_end(text: str, index: int) -> int:
     space = _SPACE_BEFORE.search(text, max(0, index - MAX_WORD_SCAN), index)
     if space is not None:
         word = _NON_SPACE_BEFORE.search(text, max(0, space.start() - MAX_WORD_SCAN), space.start())
-        return word.end() if word is not None else space.start()
+        return int(word.end() if word is not None else space.start())
     if not _is_inside_word(text, index):
         return index
     other = _NON_WORD_CHAR_BEFORE.search(text, max(0, index - MAX_WORD_SCAN), index)

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -37,8 +37,13 @@ from searchlib.explain import Explanation
 from searchlib.index import Index
 from searchlib.parser import QueryParser
 from searchlib.query import Expansion, Filter, Matches, Query, ScoringContext, Term, TermSelector
-from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
-from searchlib.suggest import Suggestion, Vocabulary, did_you_mean, suggest_words
+
+if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
+    from searchlib.suggest import Suggestion, Vocabulary
+
+#: more_like_this defaults (as in searchlib.similar, which loads on first use).
+DEFAULT_MAX_TERMS = 25
+DEFAULT_MIN_DOC_FREQ = 2
 from searchlib.schema import FieldAnalyzers
 from searchlib.scoring import CollectionStats, FieldSet, Similarity
 from searchlib.segment import SegmentReader
@@ -472,15 +477,21 @@ class Searcher:
         """The words of a text field with their document counts (built once per searcher)."""
         vocabulary = self._vocabularies.get(field_name)
         if vocabulary is None:
+            from searchlib.suggest import Vocabulary
+
             vocabulary = self._vocabularies[field_name] = Vocabulary(self, field_name)
         return vocabulary
 
     def suggest(self, word: str, *, fields: Sequence[str] | None = None, limit: int = 5) -> list[Suggestion]:
         """Words of the index within two edits of ``word``, most frequent first."""
+        from searchlib.suggest import suggest_words
+
         return suggest_words(self, word, list(fields or self.parser.fields), limit)
 
     def did_you_mean(self, text: str) -> str | None:
         """``text`` with its unknown words replaced by the best suggestions, or None."""
+        from searchlib.suggest import did_you_mean
+
         return did_you_mean(self, text, [f for f in self.parser.fields if self.schema[f].is_text])
 
     def more_like_this(
@@ -496,6 +507,8 @@ class Searcher:
         its most distinctive terms (see :mod:`searchlib.similar`)."""
         if isinstance(hit, str):
             hit = self._hit_by_id(hit)
+        from searchlib.similar import more_like_this_query
+
         query = more_like_this_query(self, hit, fields, max_terms, min_doc_freq)
         return self.search(query, limit=limit)
 

@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING
 from searchlib.errors import SchemaError
 from searchlib.query import Bool, Query, Term
 from searchlib.scoring import bm25_idf
+from searchlib.searcher import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ
 
 if TYPE_CHECKING:
     from searchlib.searcher import Hit, Searcher
 
-DEFAULT_MAX_TERMS = 25
-DEFAULT_MIN_DOC_FREQ = 2
 
 
 def distinctive_terms(

@@ -141,8 +141,8 @@ class Lexer:
         # (Not when some positions are literal, as in lenient mode's retries.)
         if not self.literal and end > start and (end == len(text) or text[end] != "\\"):
             word = text[start:end]
-            wild = tuple(i for i, char in enumerate(word) if char in "*?") if ("*" in word or "?" in word) else ()
-            return self._word_token(start, end, word, wild, is_plain=True)
+            wild_at = tuple(i for i, char in enumerate(word) if char in "*?") if ("*" in word or "?" in word) else ()
+            return self._word_token(start, end, word, wild_at, is_plain=True)
         chars: list[str] = []
         wild: list[int] = []
         is_plain = True  # no escape: only a plain word can be an operator
