@@ -7,7 +7,7 @@ whole list of candidate terms at once, since a fuzzy query compares the query wo
 every term of a field, and imported only when a fuzzy query or a suggestion runs.
 
 >>> within_edits(["talk", "walk", "talks", "chalk", "tale"], "tlak", 1)
-['talk']
+[0]
 """
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ def distances(candidates: Sequence[str], word: str, max_edits: int) -> list[tupl
     return [(choice, int(distance)) for choice, distance, _ in found]
 
 
-def within_edits(candidates: Sequence[str], word: str, max_edits: int) -> list[str]:
-    """The candidates within ``max_edits`` edits of ``word``, in their original order."""
-    keep = {choice for choice, _ in distances(candidates, word, max_edits)}
-    return [candidate for candidate in candidates if candidate in keep]
+def within_edits(candidates: Sequence[str], word: str, max_edits: int) -> list[int]:
+    """The positions in ``candidates`` of those within ``max_edits`` edits of ``word``,
+    ascending."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=max_edits, limit=None)
+    return sorted(int(index) for _, _, index in found)

@@ -85,7 +85,9 @@ class TermSource(Protocol):
 
 
 class TermSelector(Protocol):
-    def __call__(self, dictionary: TermDictionary) -> Iterable[str]: ...
+    """Picks terms of one segment's dictionary: their indexes there, ascending."""
+
+    def __call__(self, dictionary: TermDictionary) -> Sequence[int]: ...
 
 
 class ReaderTerms:
@@ -102,8 +104,8 @@ class ReaderTerms:
             dictionary = reader.dictionary(field_name)
             if dictionary is None:
                 continue
-            for term in select(dictionary):
-                index = dictionary.find(term)
+            picked = select(dictionary)
+            for index, term in zip(picked, dictionary.terms_at(picked)):
                 counts[term] = counts.get(term, 0) + reader.doc_freq_at(field_name, index)
         return counts
 
@@ -600,8 +602,9 @@ class PatternQuery(Query):
     expansion: Expansion | None
 
     @abstractmethod
-    def select(self, dictionary: TermDictionary) -> Iterable[str]:
-        """The terms of one segment's dictionary that the pattern picks."""
+    def select(self, dictionary: TermDictionary) -> Sequence[int]:
+        """The indexes (ascending) of the terms of one segment's dictionary that the
+        pattern picks: indexes, so document frequencies are read without look-ups."""
 
     @abstractmethod
     def describe(self) -> str:
@@ -636,9 +639,9 @@ class Prefix(PatternQuery):
     boost: float = 1.0
     expansion: Expansion | None = None
 
-    def select(self, dictionary: TermDictionary) -> Iterable[str]:
+    def select(self, dictionary: TermDictionary) -> Sequence[int]:
         start, end = dictionary.prefix_range(self.prefix.encode("utf-8", "surrogatepass"))
-        return dictionary.terms(start, end)
+        return range(start, end)
 
     def describe(self) -> str:
         return f"prefix {self.prefix}*"
@@ -654,11 +657,11 @@ class Wildcard(PatternQuery):
     boost: float = 1.0
     expansion: Expansion | None = None
 
-    def select(self, dictionary: TermDictionary) -> Iterable[str]:
+    def select(self, dictionary: TermDictionary) -> Sequence[int]:
         literal = regex.split(r"[*?]", self.pattern, maxsplit=1)[0]
         start, end = dictionary.prefix_range(literal.encode("utf-8", "surrogatepass"))
         matcher = regex.compile(wildcard_regex(self.pattern)).fullmatch
-        return [term for term in dictionary.terms(start, end) if matcher(term)]
+        return [start + i for i, term in enumerate(dictionary.terms(start, end)) if matcher(term)]
 
     def describe(self) -> str:
         return f"wildcard {self.pattern}"
@@ -684,9 +687,9 @@ class Regex(PatternQuery):
         except regex.error as exc:
             raise QueryError(f"bad regular expression /{self.pattern}/: {exc}") from None
 
-    def select(self, dictionary: TermDictionary) -> Iterable[str]:
+    def select(self, dictionary: TermDictionary) -> Sequence[int]:
         matcher = regex.compile(self.pattern).fullmatch
-        return [term for term in dictionary.terms() if matcher(term)]
+        return [i for i, term in enumerate(dictionary.terms()) if matcher(term)]
 
     def describe(self) -> str:
         return f"regex /{self.pattern}/"
@@ -709,12 +712,12 @@ class Fuzzy(PatternQuery):
         if not 0 <= self.max_edits <= 2:
             raise QueryError(f"fuzzy edit distance must be 0, 1 or 2, got {self.max_edits}")
 
-    def select(self, dictionary: TermDictionary) -> Iterable[str]:
+    def select(self, dictionary: TermDictionary) -> Sequence[int]:
         from searchlib.fuzzy import within_edits
 
         prefix = self.text[: self.prefix_length]
         start, end = dictionary.prefix_range(prefix.encode("utf-8", "surrogatepass"))
-        return within_edits(dictionary.terms(start, end), self.text, self.max_edits)
+        return [start + i for i in within_edits(dictionary.terms(start, end), self.text, self.max_edits)]
 
     def describe(self) -> str:
         return f"fuzzy {self.text}~{self.max_edits}"

@@ -286,13 +286,24 @@ class Searcher:
     def matching_terms(self, field_name: str, select: TermSelector) -> dict[str, int]:
         """Every term of ``field_name`` that ``select`` picks in any segment, with its live
         document frequency; terms whose documents are all deleted are left out."""
-        found: set[str] = set()
+        counts: dict[str, int] = {}
         for reader in self.readers:
             dictionary = reader.dictionary(field_name)
-            if dictionary is not None:
-                found.update(select(dictionary))
-        frequencies = {term: self._doc_freq((field_name,), term) for term in found}
-        return {term: count for term, count in frequencies.items() if count}
+            if dictionary is None:
+                continue
+            picked = select(dictionary)
+            terms = dictionary.terms_at(picked)
+            if reader.all_live:  # the dictionary's counts are the live ones: no look-ups
+                frequencies = reader.component("terms")[f"{field_name}.doc_freq"][np.asarray(picked, dtype=np.int64)]
+                live_counts = frequencies.tolist()
+            else:
+                live_counts = [self._segment_doc_freq(reader, (field_name,), term) for term in terms]
+            for term, count in zip(terms, live_counts):
+                counts[term] = counts.get(term, 0) + int(count)
+        found = {term: count for term, count in counts.items() if count}
+        for term, count in found.items():  # exact live counts: scoring need not recount
+            self._remember_doc_freq(((field_name,), term), count)
+        return found
 
     def _doc_freq(self, fields: FieldSet, term: str) -> int:
         """Live documents holding ``term`` in any of ``fields`` (remembered per snapshot)."""
@@ -300,10 +311,13 @@ class Searcher:
         doc_freq = self._doc_freqs.get(key)
         if doc_freq is None:
             doc_freq = sum(self._segment_doc_freq(reader, fields, term) for reader in self.readers)
-            if len(self._doc_freqs) >= DOC_FREQ_MEMO_SIZE:
-                self._doc_freqs.clear()
-            self._doc_freqs[key] = doc_freq
+            self._remember_doc_freq(key, doc_freq)
         return doc_freq
+
+    def _remember_doc_freq(self, key: tuple[FieldSet, str], doc_freq: int) -> None:
+        if len(self._doc_freqs) >= DOC_FREQ_MEMO_SIZE:
+            self._doc_freqs.clear()
+        self._doc_freqs[key] = doc_freq
 
     def _documents_with_fields(self, fields: FieldSet) -> int:
         """Live documents with at least one term in any of ``fields`` (cached)."""

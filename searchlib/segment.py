@@ -480,6 +480,10 @@ class TermDictionary:
         stop = len(self) if end is None else end
         return [self[i].decode("utf-8", "surrogatepass") for i in range(start, stop)]
 
+    def terms_at(self, indexes: Iterable[int]) -> list[str]:
+        """The terms at the given dictionary indexes."""
+        return [self[i].decode("utf-8", "surrogatepass") for i in indexes]
+
     def bound(self, key: bytes, *, after: bool) -> int:
         """Where ``key`` would go: the index of the first term ``>= key`` (or ``> key``
         when ``after``), by binary search over the mapped bytes."""
