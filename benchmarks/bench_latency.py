@@ -233,6 +233,14 @@ def main() -> None:
         lines.append(f"- {label}: " + ", ".join(
             f"{k} {figures[k].get('with_hits', 0):.2f}" + (f" ({int(figures[k]['failed'])} failed)" if figures[k].get("failed") else "")
             for k in QUERY_TYPES))
+    lines += [
+        "",
+        "Notes: searchlib's index is as one commit leaves it (default merge policy), not",
+        "optimized to one segment. searchlib expands a prefix into an OR of up to 1,024 terms",
+        "per field (the most frequent kept), scored as terms, which is what its p99 pays for;",
+        "tantivy-py's query parser does not expand `word*` (its hit share matches that of",
+        "the exact words), so its prefix column measures a term query.",
+    ]
     text = "\n".join(lines) + "\n"
     args.out.write_text(text, encoding="utf-8")
     print(text)
