@@ -354,6 +354,8 @@ def _print_results(
         if snippets is not None:
             fragments = hit.fragments(**snippets)
             line = format_ansi(fragments) if color else format_plain(fragments)
+            if fragments[0].is_opening:  # nothing in the text matched (e.g. a range query)
+                line = f"(opening, no words matched) {line}"
             if fragments[0].is_truncated:
                 line += f" [matches sought in the first {hit.searcher.highlight_max_chars:,} characters]"
             click.echo(f"    {line}", color=color)

@@ -136,3 +136,11 @@ def test_a_field_longer_than_highlighting_reads_is_flagged(tmp_path: Path, run_c
     assert hit["snippet"].startswith("Filler words here.")
     shown = run_cli(["query", "slipstream", "--index", "idx"], cwd=tmp_path)
     assert "[matches sought in the first 1,000,000 characters]" in shown.stdout
+
+
+def test_a_hit_without_matched_words_shows_its_opening_marked_as_such(indexed: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(["query", "year:[1960 TO 1962]", "--index", "idx"], cwd=indexed)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].strip() == "(opening, no words matched) The boundary layer thickens downstream."
+    hit = query(run_cli, indexed, "year:[1960 TO 1962]")["hits"][0]
+    assert hit["snippet_is_opening"] is True
