@@ -474,6 +474,13 @@ class TermDictionary:
         index = bisect_left(self, key, low, min(len(self), low + self.SAMPLE_EVERY))
         return index if index < len(self) and self[index] == key else -1
 
+    def slice_bytes(self, start: int, end: int) -> list[bytes]:
+        """The UTF-8 bytes of terms ``start`` .. ``end - 1``: a merge takes the terms of
+        several dictionaries a range at a time, never whole dictionaries at once."""
+        offsets = self._offsets
+        slices = map(slice, offsets[start:end], offsets[start + 1 : end + 1])
+        return list(map(bytes, map(self._bytes.__getitem__, slices)))
+
     def terms(self) -> list[str]:
         """Every term of the field, in order (loads the whole dictionary)."""
         return [self[i].decode("utf-8", "surrogatepass") for i in range(len(self))]
