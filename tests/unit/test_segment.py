@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import gc
+import json
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
 from searchlib.analysis import get_analyzer
-from searchlib.schema import ID, STORED, TEXT, Schema
+from searchlib.schema import ID, STORED, TEXT, FieldAnalyzers, Schema
 from searchlib.segment import SegmentReader, SegmentWriter
 from searchlib.storage import Directory
+from tests.conftest import SHARED
 
 
 def build(tmp_path: Path, documents: list[dict[str, object]]) -> SegmentReader:
@@ -57,3 +61,30 @@ def test_stored_fields_come_back_across_blocks(tmp_path: Path) -> None:
     reader = build(tmp_path, documents)
     for doc_id in (0, 7, 39, 8, 0):
         assert reader.stored_fields(doc_id) == documents[doc_id]
+
+
+def test_estimated_bytes_tracks_what_the_buffer_really_allocates() -> None:
+    """``ram_buffer_mb`` is only a bound if the estimate it is compared with is close to
+    the memory the buffered documents really hold (tracemalloc counts every allocation:
+    Python objects, array buffers). The analyzer has seen the documents once before, so
+    its cache does not grow while the buffer is measured."""
+    with open(SHARED / "datasets" / "cranfield" / "corpus.jsonl", encoding="utf-8") as handle:
+        documents = [json.loads(line) for _, line in zip(range(600), handle)]
+    schema = Schema(id=ID(), title=TEXT(), text=TEXT())
+    analyzers = FieldAnalyzers(schema)
+    warm_up = SegmentWriter(schema, analyzers)
+    for document in documents:
+        warm_up.add(document)
+    del warm_up
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        writer = SegmentWriter(schema, analyzers)
+        for document in documents:
+            writer.add(document)
+        gc.collect()
+        real = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert 0.7 * real <= writer.estimated_bytes() <= 1.5 * real
