@@ -304,11 +304,12 @@ def _invert(buffer: _FieldBuffer, doc_count: int) -> dict[str, np.ndarray]:
     lengths, kept_count = _field_lengths(tokens, doc_ids, counts, _array_view(buffer.overlaps, np.uint32), doc_count)
 
     # Term ids were handed out in first-seen order; the dictionary is sorted by bytes.
-    vocabulary = [term.encode("utf-8", "surrogatepass") for term in buffer.term_ids]
-    order = sorted(range(len(vocabulary)), key=vocabulary.__getitem__)
+    vocabulary = _utf8_sorted(buffer.term_ids)
     rank = np.empty(len(vocabulary) + 1, dtype=np.uint32)
-    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(vocabulary), dtype=np.uint32)
+    ids_in_order = np.fromiter(map(buffer.term_ids.__getitem__, vocabulary), dtype=np.int64, count=len(vocabulary))
+    rank[ids_in_order] = np.arange(len(vocabulary), dtype=np.uint32)
     rank[-1] = len(vocabulary)  # a dropped token (-1) sorts after every term
+    del ids_in_order
     keys = _sorted_keys(rank, tokens)
     term_of_token, token_index = _split_keys(keys[:kept_count])
     term_of_token = np.ascontiguousarray(term_of_token)
@@ -328,7 +329,7 @@ def _invert(buffer: _FieldBuffer, doc_count: int) -> dict[str, np.ndarray]:
     every_term = np.arange(len(vocabulary) + 1)
     postings_start = np.searchsorted(term_of_token[posting_starts], every_term).astype(codec.OFFSET_DTYPE)
     del posting_starts
-    term_bytes, term_offsets = codec.encode_terms([vocabulary[i] for i in order])
+    term_bytes, term_offsets = _encode_sorted(vocabulary)
     return {
         "term_bytes": term_bytes,
         "term_offsets": term_offsets,
@@ -417,14 +418,26 @@ def _lexicon(buffer: _FieldBuffer, analyzer: Analyzer, term_rank: np.ndarray) ->
         term = analyzer.term(word)
         if term is not None:
             term_of_key[key] = buffer.term_ids[term]
-    keys = sorted((key.encode("utf-8", "surrogatepass"), term_id) for key, term_id in term_of_key.items())
-    key_bytes, key_offsets = codec.encode_terms([key for key, _ in keys])
-    term_ids = np.fromiter((term_id for _, term_id in keys), dtype=np.int64, count=len(keys))
+    keys = _utf8_sorted(term_of_key)
+    term_ids = np.fromiter(map(term_of_key.__getitem__, keys), dtype=np.int64, count=len(keys))
+    key_bytes, key_offsets = _encode_sorted(keys)
     return {
         "lexicon_bytes": key_bytes,
         "lexicon_offsets": key_offsets,
         "lexicon_terms": term_rank[term_ids].astype(codec.LEXICON_TERM_DTYPE),
     }
+
+
+def _utf8_sorted(strings: Iterable[str]) -> list[str]:
+    """``strings`` in the order of their UTF-8 bytes, which is code point order (lone
+    surrogates included, as ``surrogatepass`` encodes them): sorting the strings
+    themselves needs no encoded copy and no (bytes, id) pair per term."""
+    return sorted(strings)
+
+
+def _encode_sorted(strings: list[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
+    """``codec.encode_terms`` of strings already in UTF-8 order."""
+    return codec.encode_terms([s.encode("utf-8", "surrogatepass") for s in strings])
 
 
 def _pack_ids(values: list[bytes]) -> dict[str, np.ndarray]:

@@ -8,10 +8,12 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from searchlib.analysis import get_analyzer
 from searchlib.schema import ID, STORED, TEXT, FieldAnalyzers, Schema
-from searchlib.segment import SegmentReader, SegmentWriter
+from searchlib.segment import SegmentReader, SegmentWriter, _utf8_sorted
 from searchlib.storage import Directory
 from tests.conftest import SHARED
 
@@ -88,3 +90,10 @@ def test_estimated_bytes_tracks_what_the_buffer_really_allocates() -> None:
     finally:
         tracemalloc.stop()
     assert 0.7 * real <= writer.estimated_bytes() <= 1.5 * real
+
+
+@given(st.lists(st.text(alphabet=st.characters(exclude_categories=()), max_size=6), max_size=40))
+def test_terms_sort_by_code_point_exactly_as_by_their_utf8_bytes(words: list[str]) -> None:
+    """The writer sorts terms as strings; the format orders them by UTF-8 bytes (lone
+    surrogates written with surrogatepass). The two orders must be one."""
+    assert _utf8_sorted(words) == sorted(words, key=lambda w: w.encode("utf-8", "surrogatepass"))
