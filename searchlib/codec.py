@@ -137,7 +137,7 @@ _HEADER = struct.Struct("<8sI4s")
 _FOOTER = struct.Struct("<QQII4s")
 _ALIGN = 16
 #: Bytes of an array serialized at a time.
-_CHUNK_BYTES = 8 << 20
+_CHUNK_BYTES = 1 << 20
 
 
 def crc32(data: bytes | memoryview) -> int:

@@ -125,17 +125,8 @@ def merge_segments(
         new_ids.append(renumbered)
     doc_count = next_id
 
-    spills: list[SpillFile] = []
-
-    def spill(dtype: np.dtype[Any]) -> SpillFile:
-        spills.append(directory.spill(f"{name}.spill{len(spills)}", dtype))
-        return spills[-1]
-
-    try:
+    with directory.spills(name) as spill:
         return _merge_into(directory, name, schema, readers, live, new_ids, doc_count, spill)
-    finally:
-        for spilled in spills:
-            spilled.remove()
 
 
 def _merge_into(

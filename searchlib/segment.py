@@ -1,7 +1,8 @@
 """Segments: one immutable batch of documents, written once and then only read.
 
 - :class:`SegmentWriter` buffers documents in memory, then inverts them in bulk with
-  numpy (sort the batch's term ids, split into postings) and writes the segment files.
+  numpy (sort the batch's term ids a range of terms at a time, split into postings,
+  spill them to temporary files) and writes the segment files.
 - :class:`SegmentReader` maps those files and answers term, postings, norms and stored
   field look-ups without loading the whole dictionary.
 
@@ -16,8 +17,9 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import methodcaller
 from typing import Any
 
 import numpy as np
@@ -228,12 +230,20 @@ class SegmentWriter:
         return self._exact_terms.get((field_name, term), [])
 
     def write(self, directory: Directory, name: str) -> SegmentMeta:
-        """Invert the buffered documents and write the segment's files."""
+        """Invert the buffered documents and write the segment's files.
+
+        Postings go through spill files next to the segment, as in a merge, so writing
+        needs little memory beyond the buffer it empties.
+        """
+        with directory.spills(name) as spill:
+            return self._write(directory, name, spill)
+
+    def _write(self, directory: Directory, name: str, spill: Callable[[np.dtype[Any]], SpillFile]) -> SegmentMeta:
         term_arrays: dict[str, np.ndarray] = {}
         posting_arrays: dict[str, np.ndarray] = {}
         norm_arrays: dict[str, np.ndarray] = {}
         for field_name, buffer in self._fields.items():
-            inverted = _invert(buffer, self.doc_count)
+            inverted = _invert(buffer, self.doc_count, spill)
             for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start"):
                 term_arrays[f"{field_name}.{key}"] = inverted[key]
             if buffer.raw_words:
@@ -244,7 +254,7 @@ class SegmentWriter:
                 posting_arrays[f"{field_name}.{key}"] = inverted[key]
             if self.schema[field_name].is_text:
                 norm_arrays[field_name] = inverted["lengths"]
-        store_arrays = {**_pack_store(self._stored), **_pack_ids(self._id_values)}
+        store_arrays = {**_pack_store(self._stored, spill(codec.BYTE_DTYPE)), **_pack_ids(self._id_values)}
         for field_name, by_doc in self._columns.items():
             definition = self.schema[field_name]
             column = np.zeros(self.doc_count, dtype=column_dtype(definition.kind, definition.numeric_type))
@@ -261,8 +271,8 @@ class SegmentWriter:
 
         Counts the token arrays (a 4-byte term id and a 4-byte position per token), each
         distinct term and raw word with its dict or set slot, and the stored text; a
-        test checks it against what tracemalloc sees. Inverting at flush time needs about
-        14 bytes a token more, plus Python objects per distinct term, briefly.
+        test checks it against what tracemalloc sees. Writing the segment needs a few
+        bytes a token more (see _invert) plus Python objects per distinct term, briefly.
         """
         total = self._stored_bytes + 16 * self.doc_count
         for buffer in self._fields.values():
@@ -290,62 +300,138 @@ def write_segment(
     return SegmentMeta(name=name, doc_count=doc_count, files=files)
 
 
-def _invert(buffer: _FieldBuffer, doc_count: int) -> dict[str, np.ndarray]:
+def _invert(
+    buffer: _FieldBuffer, doc_count: int, spill: Callable[[np.dtype[Any]], SpillFile]
+) -> dict[str, np.ndarray]:
     """Turn a field's token stream into a sorted term dictionary and postings, in bulk.
 
     A flush happens when the buffer is full, so what inverting needs on top of the
-    buffer sets the writer's peak memory: about 14 bytes a token here (a sort key of 8,
-    doc ids and positions gathered into term order), where a stable ``argsort`` of the
-    term ids with int64 copies of the token stream took some 45.
+    buffer sets the writer's peak memory. Tokens are inverted a range of terms at a
+    time (at most ``INVERT_MAX_PARTS`` ranges, each a pass over a byte per token) and
+    the postings of each range go to spill files: the working memory is about a byte
+    per token plus some 40 bytes per token of one range, not the 45 bytes per token
+    of a stable ``argsort`` over the whole stream.
     """
     tokens = _array_view(buffer.tokens, np.intc)
     doc_ids = _array_view(buffer.doc_ids, np.uint32)
     counts = _array_view(buffer.token_counts, np.uint32)
-    lengths, kept_count = _field_lengths(tokens, doc_ids, counts, _array_view(buffer.overlaps, np.uint32), doc_count)
+    positions = _array_view(buffer.positions, np.uint32)
+    lengths = _field_lengths(tokens, doc_ids, counts, _array_view(buffer.overlaps, np.uint32), doc_count)
 
     # Term ids were handed out in first-seen order; the dictionary is sorted by bytes.
     vocabulary = _utf8_sorted(buffer.term_ids)
-    rank = np.empty(len(vocabulary) + 1, dtype=np.uint32)
-    ids_in_order = np.fromiter(map(buffer.term_ids.__getitem__, vocabulary), dtype=np.int64, count=len(vocabulary))
-    rank[ids_in_order] = np.arange(len(vocabulary), dtype=np.uint32)
-    rank[-1] = len(vocabulary)  # a dropped token (-1) sorts after every term
-    del ids_in_order
-    keys = _sorted_keys(rank, tokens)
-    term_of_token, token_index = _split_keys(keys[:kept_count])
-    term_of_token = np.ascontiguousarray(term_of_token)
-    token_docs = _gather(np.repeat(doc_ids, counts), token_index)  # doc, then position order kept
-    positions = _gather(_array_view(buffer.positions, np.uint32), token_index)
-    del keys, token_index
-
-    is_posting_start = np.ones(len(term_of_token), dtype=bool)
-    if len(term_of_token) > 1:
-        np.not_equal(term_of_token[1:], term_of_token[:-1], out=is_posting_start[1:])
-        is_posting_start[1:] |= token_docs[1:] != token_docs[:-1]
-    posting_starts = np.flatnonzero(is_posting_start)
-    del is_posting_start
-    posting_docs = token_docs[posting_starts].astype(codec.DOC_ID_DTYPE)
-    del token_docs
-    freqs = np.diff(posting_starts, append=len(term_of_token)).astype(codec.FREQ_DTYPE)
-    every_term = np.arange(len(vocabulary) + 1)
-    postings_start = np.searchsorted(term_of_token[posting_starts], every_term).astype(codec.OFFSET_DTYPE)
-    del posting_starts
+    rank = _term_ranks(buffer.term_ids, vocabulary)
+    tokens_per_term = _tokens_per_term(tokens, rank)
+    ranges = _term_ranges(tokens_per_term)
+    range_of_token = _gather(_range_table(ranges, rank), tokens)
+    value_ends = np.cumsum(counts, dtype=np.int64)
+    docs_out, freqs_out, positions_out = spill(codec.DOC_ID_DTYPE), spill(codec.FREQ_DTYPE), spill(codec.POSITION_DTYPE)
+    doc_freq = np.zeros(len(vocabulary), dtype=np.int64)
+    for number, (low, high) in enumerate(ranges):
+        term_of_token, token_index = _sort_by_term(rank, tokens, np.flatnonzero(range_of_token == number))
+        token_docs = doc_ids[np.searchsorted(value_ends, token_index, side="right")]  # doc, then position order
+        positions_out.append(_gather(positions, token_index))
+        starts = _posting_starts(term_of_token, token_docs)
+        docs_out.append(token_docs[starts])
+        freqs_out.append(np.diff(starts, append=len(term_of_token)))
+        doc_freq[low:high] = np.bincount(term_of_token[starts] - low, minlength=high - low)
     term_bytes, term_offsets = _encode_sorted(vocabulary)
     return {
         "term_bytes": term_bytes,
         "term_offsets": term_offsets,
-        "doc_freq": np.diff(postings_start).astype(codec.FREQ_DTYPE),
-        "postings_start": postings_start,
-        "positions_start": np.searchsorted(term_of_token, every_term).astype(codec.OFFSET_DTYPE),
-        "docs": posting_docs,
-        "freqs": freqs,
-        "positions": positions.astype(codec.POSITION_DTYPE, copy=False),
+        "doc_freq": doc_freq.astype(codec.FREQ_DTYPE),
+        "postings_start": _starts(doc_freq),
+        "positions_start": _starts(tokens_per_term),
+        "docs": docs_out.read(),
+        "freqs": freqs_out.read(),
+        "positions": positions_out.read(),
         "lengths": lengths,
         "term_rank": rank[:-1],
     }
 
 
 #: Elements gathered at once by _gather (numpy copies a uint32 index to intp first).
-GATHER_STEP = 1 << 20
+GATHER_STEP = 1 << 18
+#: A flush inverts a field in at most this many ranges of terms...
+INVERT_MAX_PARTS = 16
+#: ...of at least this many tokens each, so a small buffer goes in one piece.
+INVERT_MIN_TOKENS = 1 << 18
+
+
+def _term_ranks(term_ids: Mapping[str, int], vocabulary: list[str]) -> npt.NDArray[np.uint32]:
+    """Each term id's place in the sorted ``vocabulary``; one extra entry, for the -1 of
+    a dropped token, sorts after every term."""
+    rank = np.empty(len(vocabulary) + 1, dtype=np.uint32)
+    ids_in_order = np.fromiter(map(term_ids.__getitem__, vocabulary), dtype=np.int64, count=len(vocabulary))
+    rank[ids_in_order] = np.arange(len(vocabulary), dtype=np.uint32)
+    rank[-1] = len(vocabulary)
+    return rank
+
+
+def _tokens_per_term(tokens: np.ndarray, rank: npt.NDArray[np.uint32]) -> npt.NDArray[np.int64]:
+    """How many kept tokens each term has, in dictionary order (``bincount`` a piece at
+    a time: it would copy the whole stream to intp)."""
+    per_id = np.zeros(len(rank), dtype=np.int64)  # slot 0 counts the dropped tokens
+    for start in range(0, len(tokens), GATHER_STEP):
+        per_id += np.bincount(tokens[start : start + GATHER_STEP] + 1, minlength=len(rank))
+    per_term = np.empty(len(rank) - 1, dtype=np.int64)
+    per_term[rank[:-1]] = per_id[1:]
+    return per_term
+
+
+def _term_ranges(tokens_per_term: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
+    """Consecutive ranges of term ranks, each holding about the same number of tokens
+    (a range holds at most its share plus one term's tokens)."""
+    total = int(tokens_per_term.sum())
+    size = max(INVERT_MIN_TOKENS, -(-total // INVERT_MAX_PARTS))
+    cuts = np.searchsorted(np.cumsum(tokens_per_term), np.arange(size, total, size), side="right")
+    edges = np.unique(np.concatenate(([0], cuts, [len(tokens_per_term)]))).tolist()
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _range_table(ranges: list[tuple[int, int]], rank: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
+    """Term id -> number of its range; the extra last entry (dropped tokens) is 255."""
+    range_of_rank = np.repeat(np.arange(len(ranges), dtype=np.uint8), [high - low for low, high in ranges])
+    table = np.full(len(rank), 255, dtype=np.uint8)
+    table[:-1] = range_of_rank[rank[:-1]]
+    return table
+
+
+def _sort_by_term(
+    rank: npt.NDArray[np.uint32], tokens: np.ndarray, selected: npt.NDArray[np.int64]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The terms of the ``selected`` tokens in ascending order, and the tokens' indexes
+    in that order (views of one sorted array).
+
+    Each token's ``rank << 32 | index`` is packed into one uint64 and sorted in place:
+    stable by construction (the index breaks ties), about four times faster than a
+    stable ``argsort``, and without its int64 permutation.
+    """
+    if len(tokens) > MAX_FIELD_TOKENS:
+        raise ValueError(f"{len(tokens)} tokens in one field of one segment; at most {MAX_FIELD_TOKENS} fit")
+    keys = _gather(rank, tokens[selected]).astype(np.uint64)
+    keys <<= np.uint64(32)
+    keys |= selected.astype(np.uint64)
+    keys.sort()
+    halves = keys.view(np.uint32).reshape(-1, 2)
+    high, low = (1, 0) if sys.byteorder == "little" else (0, 1)
+    return halves[:, high], halves[:, low]
+
+
+def _posting_starts(term_of_token: np.ndarray, token_docs: np.ndarray) -> npt.NDArray[np.int64]:
+    """Where each (term, document) posting starts among tokens sorted by term and doc."""
+    is_start = np.ones(len(term_of_token), dtype=bool)
+    if len(term_of_token) > 1:
+        np.not_equal(term_of_token[1:], term_of_token[:-1], out=is_start[1:])
+        is_start[1:] |= token_docs[1:] != token_docs[:-1]
+    return np.flatnonzero(is_start)
+
+
+def _starts(sizes: npt.NDArray[np.int64]) -> npt.NDArray[np.uint64]:
+    """Offsets of consecutive slices of ``sizes`` elements (one more than slices)."""
+    offsets = np.zeros(len(sizes) + 1, dtype=codec.OFFSET_DTYPE)
+    np.cumsum(sizes, out=offsets[1:])
+    return offsets
 
 
 def _array_view(values: array[int], dtype: type[np.generic]) -> np.ndarray:
@@ -355,43 +441,20 @@ def _array_view(values: array[int], dtype: type[np.generic]) -> np.ndarray:
 
 def _field_lengths(
     tokens: np.ndarray, doc_ids: np.ndarray, counts: np.ndarray, overlaps: np.ndarray, doc_count: int
-) -> tuple[npt.NDArray[np.uint32], int]:
-    """Each document's field length, and how many tokens are kept (not dropped).
+) -> npt.NDArray[np.uint32]:
+    """Each document's field length: its kept (not dropped) positions, not counting
+    stacked synonyms (as Lucene discounts overlaps).
 
-    A length counts kept positions, not stacked synonyms (as Lucene discounts overlaps).
-    Kept tokens are summed per buffered value with ``reduceat``, which needs no doc id
-    per token.
+    The dropped tokens are counted per buffered value a piece of the stream at a time,
+    so no array of a number per token is made.
     """
-    kept_per_value = np.zeros(len(counts), dtype=np.int64)
-    nonempty = counts > 0
-    if nonempty.any():
-        value_starts = np.cumsum(counts, dtype=np.int64) - counts
-        kept_per_value[nonempty] = np.add.reduceat(tokens >= 0, value_starts[nonempty], dtype=np.int64)
-    lengths = np.bincount(doc_ids, weights=kept_per_value - overlaps, minlength=doc_count)
-    return lengths.astype(codec.LENGTH_DTYPE), int(kept_per_value.sum())
-
-
-def _sorted_keys(rank: np.ndarray, tokens: np.ndarray) -> npt.NDArray[np.uint64]:
-    """Each token's ``rank[term id] << 32 | token index``, sorted in place.
-
-    Sorting packed keys is stable by construction (the index breaks ties), about four
-    times faster than a stable ``argsort`` of the terms, and needs no int64 permutation.
-    """
-    if len(tokens) > MAX_FIELD_TOKENS:
-        raise ValueError(f"{len(tokens)} tokens in one field of one segment; at most {MAX_FIELD_TOKENS} fit")
-    keys = rank[tokens].astype(np.uint64)
-    keys <<= np.uint64(32)
-    for start in range(0, len(keys), GATHER_STEP):  # in pieces: no token-sized temporary
-        keys[start : start + GATHER_STEP] |= np.arange(start, min(start + GATHER_STEP, len(keys)), dtype=np.uint64)
-    keys.sort()
-    return keys
-
-
-def _split_keys(keys: npt.NDArray[np.uint64]) -> tuple[np.ndarray, np.ndarray]:
-    """The high (term) and low (token index) uint32 halves of packed keys, as views."""
-    halves = keys.view(np.uint32).reshape(-1, 2)
-    high, low = (1, 0) if sys.byteorder == "little" else (0, 1)
-    return halves[:, high], halves[:, low]
+    value_ends = np.cumsum(counts, dtype=np.int64)
+    dropped = np.zeros(len(counts), dtype=np.int64)
+    for start in range(0, len(tokens), GATHER_STEP):
+        at = np.flatnonzero(tokens[start : start + GATHER_STEP] < 0) + start
+        dropped += np.bincount(np.searchsorted(value_ends, at, side="right"), minlength=len(counts))
+    lengths = np.bincount(doc_ids, weights=counts - dropped - overlaps, minlength=doc_count)
+    return lengths.astype(codec.LENGTH_DTYPE)
 
 
 def _gather(values: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -415,6 +478,8 @@ def _lexicon(buffer: _FieldBuffer, analyzer: Analyzer, term_rank: np.ndarray) ->
         key = analyzer.lexicon_key(word)
         if key is None or key in term_of_key:
             continue
+        if key == word:  # most words: keep the buffered string, not the filters' copy
+            key = word
         term = analyzer.term(word)
         if term is not None:
             term_of_key[key] = buffer.term_ids[term]
@@ -436,8 +501,12 @@ def _utf8_sorted(strings: Iterable[str]) -> list[str]:
 
 
 def _encode_sorted(strings: list[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
-    """``codec.encode_terms`` of strings already in UTF-8 order."""
-    return codec.encode_terms([s.encode("utf-8", "surrogatepass") for s in strings])
+    """``codec.encode_terms`` of strings already in UTF-8 order, encoded as one string
+    rather than as a bytes object per term (about 45 bytes each, briefly)."""
+    encode = methodcaller("encode", "utf-8", "surrogatepass")
+    sizes = np.fromiter(map(len, map(encode, strings)), dtype=np.int64, count=len(strings))
+    blob = np.frombuffer(encode("".join(strings)), dtype=codec.BYTE_DTYPE)
+    return blob, _starts(sizes)
 
 
 def _pack_ids(values: list[bytes]) -> dict[str, np.ndarray]:

@@ -91,6 +91,10 @@ class Directory:
         """A temporary array file ``name`` + ``.tmp`` in this directory."""
         return SpillFile(self.path / (name + _TEMP_SUFFIX), np.dtype(dtype))
 
+    def spills(self, prefix: str) -> Spills:
+        """Spill files ``prefix.spill<n>.tmp`` made on demand, removed together."""
+        return Spills(self, prefix)
+
     def sync(self) -> None:
         """Fsync the directory itself so renames and deletions are durable."""
         handle = os.open(self.path, os.O_RDONLY)
@@ -168,6 +172,29 @@ class SpillFile:
             self._handle.close()
             self._handle = None
         self.path.unlink(missing_ok=True)
+
+
+class Spills:
+    """The spill files of one segment being written: ``spills(dtype)`` makes the next
+    one; leaving the ``with`` block removes them all (the segment's own files, written
+    from them, are complete by then)."""
+
+    def __init__(self, directory: Directory, prefix: str) -> None:
+        self.directory = directory
+        self.prefix = prefix
+        self._files: list[SpillFile] = []
+
+    def __call__(self, dtype: np.dtype[Any]) -> SpillFile:
+        self._files.append(self.directory.spill(f"{self.prefix}.spill{len(self._files)}", dtype))
+        return self._files[-1]
+
+    def __enter__(self) -> Spills:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for spilled in self._files:
+            spilled.remove()
+        self._files = []
 
 
 class WriteLock:

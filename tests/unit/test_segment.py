@@ -8,11 +8,13 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from searchlib.analysis import get_analyzer
 from searchlib.schema import ID, STORED, TEXT, FieldAnalyzers, Schema
+from searchlib import segment
 from searchlib.segment import SegmentReader, SegmentWriter, _utf8_sorted
 from searchlib.storage import Directory
 from tests.conftest import SHARED
@@ -97,3 +99,25 @@ def test_terms_sort_by_code_point_exactly_as_by_their_utf8_bytes(words: list[str
     """The writer sorts terms as strings; the format orders them by UTF-8 bytes (lone
     surrogates written with surrogatepass). The two orders must be one."""
     assert _utf8_sorted(words) == sorted(words, key=lambda w: w.encode("utf-8", "surrogatepass"))
+
+
+def test_a_flush_in_many_term_ranges_writes_the_same_segment_as_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open(SHARED / "datasets" / "cranfield" / "corpus.jsonl", encoding="utf-8") as handle:
+        documents = [json.loads(line) for _, line in zip(range(300), handle)]
+    documents.append({"id": "empty", "title": "", "text": "the of and"})  # all stop words
+    schema = Schema(id=ID(), title=TEXT(), text=TEXT())
+    writer = SegmentWriter(schema, FieldAnalyzers(schema))
+    for document in documents:
+        writer.add(document)
+    written = {}
+    for label, min_tokens, parts in (("one", 1 << 30, 1), ("many", 50, 200)):
+        monkeypatch.setattr(segment, "INVERT_MIN_TOKENS", min_tokens)
+        monkeypatch.setattr(segment, "INVERT_MAX_PARTS", parts)
+        directory = Directory(tmp_path / label)
+        directory.create()
+        meta = writer.write(directory, "seg-00000000")
+        written[label] = {name: (tmp_path / label / name).read_bytes() for name in meta.files}
+        assert not list((tmp_path / label).glob("*.tmp"))  # spill files are gone
+    assert written["one"] == written["many"]
