@@ -307,6 +307,8 @@ def _union_terms(dictionaries: Sequence[TermDictionary]) -> _TermUnion:
         blobs.append(b"".join(union))
         sizes.append(np.fromiter(map(len, union), dtype=np.int64, count=len(union)))
         next_index += len(union)
+        for dictionary in dictionaries:
+            dictionary.release_pages()
     return _TermUnion(
         np.frombuffer(b"".join(blobs), dtype=codec.BYTE_DTYPE),
         _offsets(sizes),
@@ -440,6 +442,8 @@ def _merge_lexicons(
             keep = present[merged]
             surviving = compress(lexicon.slice_bytes(start, end), keep.tolist())
             term_of_key.update(zip(surviving, compact[merged[keep]].tolist()))
+        for lexicon in lexicons:
+            lexicon.release_pages()
         keys = sorted(term_of_key)
         blobs.append(b"".join(keys))
         sizes.append(np.fromiter(map(len, keys), dtype=np.int64, count=len(keys)))

@@ -30,7 +30,7 @@ from searchlib.analysis import Analyzer
 from searchlib.columns import column_dtype, column_value
 from searchlib.errors import CorruptIndexError, SchemaError
 from searchlib.schema import Schema
-from searchlib.storage import Directory, SpillFile
+from searchlib.storage import Directory, SpillFile, release_pages
 
 #: Stored documents are packed into blocks of about this many bytes before compression.
 STORE_BLOCK_BYTES = 16 * 1024
@@ -630,6 +630,11 @@ class TermDictionary:
         offsets = self._offsets
         slices = map(slice, offsets[start:end], offsets[start + 1 : end + 1])
         return list(map(bytes, map(self._bytes.__getitem__, slices)))
+
+    def release_pages(self) -> None:
+        """Drop the mapped pages read so far from the resident set (see
+        storage.release_pages): a merge reads a dictionary once, a range at a time."""
+        release_pages(self._bytes)
 
     def terms(self) -> list[str]:
         """Every term of the field, in order (loads the whole dictionary)."""
