@@ -4,13 +4,16 @@ Each size is a seeded synthetic Zipf corpus (``bench_synthetic``), indexed from 
 streamed ``corpus.jsonl`` by a fresh child process with positions and stored text,
 through ``Index.writer(ram_buffer_mb=...)``, with one commit at the end (so flushes and
 merges happen inside it). The child reports wall time, its peak resident set (Linux
-``VmHWM``, which starts at the interpreter's and numpy's own), the index size on disk
-and the number of segments. Writes ``benchmarks/results/scale.md`` (or ``--out``).
+``VmHWM``: anonymous memory plus the mapped file pages it touched, starting at the
+interpreter's and numpy's own), the index size on disk and the number of segments.
+The smallest size is then indexed again with each RAM buffer of ``--buffer-series``,
+to show the peak following the setting. Writes ``benchmarks/results/scale.md`` (or
+``--out``).
 
 Run from the repository root::
 
-    python benchmarks/bench_scale.py                         # 100k, 300k, 1M
-    python benchmarks/bench_scale.py --sizes 100000 --ram-buffer-mb 32
+    python benchmarks/bench_scale.py             # 100k, 300k, 1M at 64 MB; 100k at 16 and 256 MB
+    python benchmarks/bench_scale.py --sizes 100000 --ram-buffer-mb 32 --buffer-series ""
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench_data import directory_size, iter_docs
 from bench_report import cpu_model, git
@@ -31,9 +35,10 @@ from bench_synthetic import synthetic_dataset
 
 BENCH_DIR = Path(__file__).resolve().parent
 SCRATCH = BENCH_DIR / "scratch"
+MIB = 1 << 20
 
 
-def peak_rss_mb() -> float:
+def peak_rss_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -55,13 +60,58 @@ def child(dataset: Path, ram_buffer_mb: float) -> None:
                 documents += 1
         seconds = time.perf_counter() - started
         print(json.dumps({
-            "documents": documents, "seconds": seconds, "docs_per_s": documents / seconds,
-            "peak_rss_mb": peak_rss_mb(), "index_mb": directory_size(path) / 1e6,
-            "segments": len(index.reopen().segments),
+            "documents": documents, "ram_buffer_mb": ram_buffer_mb, "seconds": seconds,
+            "docs_per_s": documents / seconds, "peak_rss_mib": peak_rss_mib(),
+            "index_mb": directory_size(path) / 1e6, "segments": len(index.reopen().segments),
         }))
 
 
-def report(results: list[dict[str, float]], ram_buffer_mb: float) -> str:
+def startup_child() -> None:
+    """Print the peak RSS of a process that has only loaded searchlib and stemmed a word."""
+    from searchlib.analysis import get_analyzer
+
+    get_analyzer("english").terms("talks")
+    print(json.dumps({"peak_rss_mib": peak_rss_mib()}))
+
+
+def startup_rss_mib() -> float:
+    """What a process holds before it indexes anything: the interpreter, numpy and
+    searchlib with NLTK's stemmer imported (NLTK's package imports scipy when it is
+    installed, as the benchmark requirements make it)."""
+    output = subprocess.run([sys.executable, __file__, "--startup"], capture_output=True, text=True, check=True).stdout
+    return float(json.loads(output.strip().splitlines()[-1])["peak_rss_mib"])
+
+
+def run(size: int, ram_buffer_mb: float) -> dict[str, Any]:
+    """Index the corpus of ``size`` documents in a fresh process; its figures."""
+    dataset = synthetic_dataset(SCRATCH, size)
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", str(dataset), "--ram-buffer-mb", str(ram_buffer_mb)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    print(f"{size:,} at {ram_buffer_mb:g} MB: {result}", flush=True)
+    return result
+
+
+def table(results: list[dict[str, Any]]) -> list[str]:
+    """Markdown rows; "above buffer" is the peak minus the RAM buffer setting."""
+    lines = [
+        "| documents | RAM buffer MB | seconds | docs/s | peak RSS MiB | above buffer MiB | index MB | segments"
+        " | s per 100k docs |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        above = r["peak_rss_mib"] - r["ram_buffer_mb"] * 1e6 / MIB
+        lines.append(
+            f"| {r['documents']:,} | {r['ram_buffer_mb']:g} | {r['seconds']:.1f} | {r['docs_per_s']:,.0f} | "
+            f"{r['peak_rss_mib']:.0f} | {above:.0f} | {r['index_mb']:.1f} | {r['segments']} | "
+            f"{r['seconds'] / r['documents'] * 1e5:.1f} |"
+        )
+    return lines
+
+
+def report(results: list[dict[str, Any]], series: list[dict[str, Any]], ram_buffer_mb: float, startup: float) -> str:
     commit = git("rev-parse", "--short", "HEAD", cwd=BENCH_DIR) or "unknown"
     lines = [
         "<!-- written by benchmarks/bench_scale.py: rerun it rather than editing by hand -->",
@@ -69,17 +119,27 @@ def report(results: list[dict[str, float]], ram_buffer_mb: float) -> str:
         "",
         f"- Date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}; commit `{commit}`",
         f"- Machine: {cpu_model()}; one core; Python {platform.python_version()}",
-        f"- Writer: `ram_buffer_mb={ram_buffer_mb}`, default merge policy (merge_factor 10), one commit;"
+        f"- Writer: `ram_buffer_mb={ram_buffer_mb:g}`, default merge policy (merge_factor 10), one commit;"
         " analyzer `english` on title and text, positions and stored text",
+        "- Peak RSS is Linux `VmHWM` (MiB): anonymous memory plus the pages of mapped files"
+        " the process touched; \"above buffer\" subtracts the `ram_buffer_mb` setting.",
+        f"- Before indexing anything, a process with searchlib loaded and NLTK's stemmer imported peaks"
+        f" at {startup:.0f} MiB (NLTK's package imports scipy when it is installed, as the benchmark"
+        " requirements make it): that much of \"above buffer\" is not the writer's.",
         "",
-        "| documents | seconds | docs/s | peak RSS MB | index MB | segments | s per 100k docs |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        *table(results),
     ]
-    for r in results:
-        lines.append(
-            f"| {r['documents']:,} | {r['seconds']:.1f} | {r['docs_per_s']:,.0f} | {r['peak_rss_mb']:.0f} | "
-            f"{r['index_mb']:.1f} | {r['segments']} | {r['seconds'] / r['documents'] * 1e5:.1f} |"
-        )
+    if series:
+        lines += [
+            "",
+            "## The RAM buffer setting",
+            "",
+            f"The {series[0]['documents']:,}-document corpus again with other `ram_buffer_mb` settings:",
+            "the peak follows the setting, and the rest is the interpreter, the analyzer's",
+            "caches and the working memory of a flush or a merge.",
+            "",
+            *table(series),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -87,23 +147,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,300000,1000000")
     parser.add_argument("--ram-buffer-mb", type=float, default=64.0)
+    parser.add_argument("--buffer-series", default="16,64,256",
+                        help="RAM buffer settings (MB) to index the smallest size with; empty for none")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results" / "scale.md")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--startup", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     SCRATCH.mkdir(exist_ok=True)
     if args.child:
         child(args.child, args.ram_buffer_mb)
         return
-    results = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        dataset = synthetic_dataset(SCRATCH, size)
-        output = subprocess.run(
-            [sys.executable, __file__, "--child", str(dataset), "--ram-buffer-mb", str(args.ram_buffer_mb)],
-            capture_output=True, text=True, check=True,
-        ).stdout
-        results.append(json.loads(output.strip().splitlines()[-1]))
-        print(f"{size:,}: {results[-1]}", flush=True)
-        args.out.write_text(report(results, args.ram_buffer_mb), encoding="utf-8")
+    if args.startup:
+        startup_child()
+        return
+    startup = startup_rss_mib()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: list[dict[str, Any]] = []
+    series: list[dict[str, Any]] = []
+    for size in sizes:
+        results.append(run(size, args.ram_buffer_mb))
+        args.out.write_text(report(results, series, args.ram_buffer_mb, startup), encoding="utf-8")
+    for ram_buffer_mb in (float(mb) for mb in args.buffer_series.split(",") if mb.strip()):
+        done = [r for r in results if r["documents"] == min(sizes) and r["ram_buffer_mb"] == ram_buffer_mb]
+        series.append(done[0] if done else run(min(sizes), ram_buffer_mb))
+        args.out.write_text(report(results, series, args.ram_buffer_mb, startup), encoding="utf-8")
     print(f"wrote {args.out}")
 
 

@@ -103,7 +103,7 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib.errors import CorruptIndexError, IncompatibleFormatError
-from searchlib.storage import Directory
+from searchlib.storage import Directory, release_pages
 
 FORMAT_VERSION = 2
 OLDEST_READABLE_VERSION = 2
@@ -137,7 +137,7 @@ _HEADER = struct.Struct("<8sI4s")
 _FOOTER = struct.Struct("<QQII4s")
 _ALIGN = 16
 #: Bytes of an array serialized at a time.
-_CHUNK_BYTES = 8 << 20
+_CHUNK_BYTES = 1 << 20
 
 
 def crc32(data: bytes | memoryview) -> int:
@@ -171,6 +171,7 @@ def encode_array_file(
         step = max(1, _CHUNK_BYTES // max(1, flat.itemsize))
         for start in range(0, len(flat), step):  # a memory-mapped array is read piece by piece
             data = flat[start : start + step].tobytes()
+            release_pages(flat)  # a spilled array is read once: keep only a chunk resident
             yield data
             body_crc = zlib.crc32(data, body_crc)
             offset += len(data)
@@ -248,6 +249,11 @@ class ArrayFile:
 
     def get(self, name: str) -> np.ndarray | None:
         return self.arrays.get(name)
+
+    def release_pages(self) -> None:
+        """Drop the pages read so far from the resident set (see storage.release_pages):
+        for a caller that has streamed through the file, such as a merge."""
+        release_pages(self._buffer)
 
     def verify(self) -> None:
         """Check the data checksum over the whole body (reads the whole file)."""

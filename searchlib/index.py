@@ -36,7 +36,7 @@ from searchlib.parallel import DEFAULT_BATCH_SIZE, build_segments
 from searchlib.parser import QueryParser
 from searchlib.query import Query, ReaderTerms, ScoringContext
 from searchlib.scoring import CollectionStats
-from searchlib.segment import SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
+from searchlib.segment import MAX_FIELD_TOKENS, SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
 from searchlib.storage import LOCK_NAME, Directory, WriteLock
 
 #: How often opening retries when a concurrent commit removes the files it was reading.
@@ -374,7 +374,8 @@ class IndexWriter:
     # --- commit ------------------------------------------------------------------
 
     def _flush_if_full(self) -> None:
-        if self._buffer.estimated_bytes() >= self.ram_buffer_bytes:
+        buffer = self._buffer
+        if buffer.estimated_bytes() >= self.ram_buffer_bytes or buffer.token_count >= MAX_FIELD_TOKENS // 2:
             self.flush()
 
     def flush(self) -> None:

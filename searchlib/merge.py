@@ -12,13 +12,22 @@ segment's term ids are mapped onto the union of the terms, postings are concaten
 with renumbered doc ids (deleted documents dropped), and one stable sort by term puts
 them in order; positions follow their postings. Only the per-term and per-document
 bookkeeping (the term union, stored documents) is a Python loop.
+
+A merge's memory does not grow with the segments' sizes: the term union and the
+lexicons are taken a key range of the sorted dictionaries at a time (Python objects for
+``TERMS_PER_RANGE`` terms; what outlives a range is numpy arrays), postings go through
+in chunks of ``POSTINGS_PER_CHUNK`` into spill files, and the pages of the mapped inputs
+and spills are dropped from the resident set once read
+(:func:`searchlib.storage.release_pages`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress, count
 from typing import Any
 
 import numpy as np
@@ -27,15 +36,21 @@ import numpy.typing as npt
 from searchlib import codec
 from searchlib.columns import column_dtype
 from searchlib.schema import Schema
-from searchlib.segment import SegmentMeta, SegmentReader, _pack_ids, _pack_store, write_segment
+from searchlib.segment import SegmentMeta, SegmentReader, TermDictionary, _pack_store, write_segment
 from searchlib.storage import Directory, SpillFile
 
 #: Segments per size level before they are merged into one.
 DEFAULT_MERGE_FACTOR = 10
 #: A segment with more than this share of deleted documents is rewritten alone.
 RECLAIM_DELETED_SHARE = 0.5
-#: Postings merged at once: bounds a merge's working memory whatever the segment sizes.
-POSTINGS_PER_CHUNK = 1 << 20
+#: Postings merged at once: bounds a merge's working memory whatever the segment sizes
+#: (about 100 bytes a posting with its positions, so some 25 MB).
+POSTINGS_PER_CHUNK = 1 << 18
+#: Terms (summed over the merged segments) whose union is taken at once: bounds the
+#: Python objects a merge holds (some 150 bytes a term) however large the segments.
+TERMS_PER_RANGE = 1 << 17
+#: Stored documents copied between drops of the inputs' read pages from the resident set.
+STORED_DOCS_PER_RELEASE = 16_384
 #: Segments this small (in live documents) all count as the lowest level.
 MIN_MERGE_DOCS = 1000
 #: How far below a run's largest level a segment may be and still join its run.
@@ -110,17 +125,8 @@ def merge_segments(
         new_ids.append(renumbered)
     doc_count = next_id
 
-    spills: list[SpillFile] = []
-
-    def spill(dtype: np.dtype[Any]) -> SpillFile:
-        spills.append(directory.spill(f"{name}.spill{len(spills)}", dtype))
-        return spills[-1]
-
-    try:
+    with directory.spills(name) as spill:
         return _merge_into(directory, name, schema, readers, live, new_ids, doc_count, spill)
-    finally:
-        for spilled in spills:
-            spilled.remove()
 
 
 def _merge_into(
@@ -153,12 +159,7 @@ def _merge_into(
                 [reader.field_lengths(field_name)[mask] for reader, mask in zip(readers, live)]
             ).astype(codec.LENGTH_DTYPE)
 
-    ids: list[bytes] = []
-    for reader, mask in zip(readers, live):
-        reader_ids = reader.id_bytes()
-        ids.extend(reader_ids[i] for i in np.flatnonzero(mask).tolist())
-    lines = (line for reader, mask in zip(readers, live) for line in reader.stored_lines(mask))
-    store_arrays = {**_pack_store(lines, spill(codec.BYTE_DTYPE)), **_pack_ids(ids)}
+    store_arrays = {**_pack_store(_live_lines(readers, live), spill(codec.BYTE_DTYPE)), **_merge_ids(readers, live)}
     for field_name, definition in schema.fields.items():
         if not definition.is_column:
             continue
@@ -179,6 +180,32 @@ def _merge_into(
     return write_segment(directory, name, doc_count, term_arrays, posting_arrays, norm_arrays, store_arrays)
 
 
+def _live_lines(readers: Sequence[SegmentReader], live: Sequence[npt.NDArray[np.bool_]]) -> Iterator[bytes]:
+    """The stored JSON lines of the live documents, in order; the store pages read are
+    dropped from the resident set as the copy goes, since each is read once."""
+    for reader, mask in zip(readers, live):
+        store = reader.component("store")
+        for copied, line in enumerate(reader.stored_lines(mask), 1):
+            yield line
+            if copied % STORED_DOCS_PER_RELEASE == 0:
+                store.release_pages()
+        store.release_pages()
+
+
+def _merge_ids(readers: Sequence[SegmentReader], live: Sequence[npt.NDArray[np.bool_]]) -> dict[str, np.ndarray]:
+    """The ID column of the live documents (``id_bytes``, ``id_offsets``), gathered with
+    numpy rather than as a Python bytes object per document."""
+    pieces, sizes = [], []
+    for reader, mask in zip(readers, live):
+        store = reader.component("store")
+        reader_sizes = np.diff(store["id_offsets"].astype(np.int64))
+        pieces.append(store["id_bytes"][np.repeat(mask, reader_sizes)])
+        sizes.append(reader_sizes[mask])
+    offsets = np.zeros(sum(len(s) for s in sizes) + 1, dtype=codec.OFFSET_DTYPE)
+    np.cumsum(np.concatenate(sizes), out=offsets[1:])
+    return {"id_bytes": np.concatenate(pieces).astype(codec.BYTE_DTYPE), "id_offsets": offsets}
+
+
 def _merge_field(
     field_name: str,
     readers: Sequence[SegmentReader],
@@ -189,47 +216,51 @@ def _merge_field(
 
     The union of the terms is walked in chunks of about ``POSTINGS_PER_CHUNK`` postings;
     each chunk's doc ids, frequencies and positions are appended to spill files, so the
-    memory a merge needs is one chunk's plus the dictionaries, whatever the segment sizes.
+    memory a merge needs is one chunk's plus a few numpy arrays per term, whatever the
+    segment sizes.
     """
     parts = []
     for reader, ids in zip(readers, new_ids):
         dictionary = reader.dictionary(field_name)
         if dictionary is not None:
-            parts.append((reader, ids, [dictionary[i] for i in range(len(dictionary))]))
+            parts.append((reader, ids, dictionary))
     if not parts:
         return None
-    union = sorted(set().union(*(terms for _, _, terms in parts)))
-    union_index = {term: i for i, term in enumerate(union)}
+    union = _union_terms([dictionary for _, _, dictionary in parts])
+    union_size = len(union.term_offsets) - 1
     sources = []
-    total_postings = np.zeros(len(union), dtype=np.int64)
-    for reader, ids, terms in parts:
+    total_postings = np.zeros(union_size, dtype=np.int64)
+    for (reader, ids, _), global_terms in zip(parts, union.global_terms):
         terms_file, postings_file = reader.component("terms"), reader.component("post")
-        global_terms = np.fromiter((union_index[t] for t in terms), dtype=np.int64, count=len(terms))
-        starts = terms_file[f"{field_name}.postings_start"].astype(np.int64)
-        total_postings[global_terms] += np.diff(starts)  # a segment holds each term once
+        starts = terms_file[f"{field_name}.postings_start"]  # mapped; read a chunk's slice at a time
+        total_postings[global_terms] += np.diff(starts).astype(np.int64)  # a segment holds each term once
         sources.append(_FieldSource(
-            ids, global_terms, starts, terms_file[f"{field_name}.positions_start"].astype(np.int64),
+            ids, global_terms, starts, terms_file[f"{field_name}.positions_start"],
             postings_file[f"{field_name}.docs"], postings_file[f"{field_name}.freqs"],
             postings_file[f"{field_name}.positions"],
         ))
+        terms_file.release_pages()
 
     docs_out, freqs_out = spill(codec.DOC_ID_DTYPE), spill(codec.FREQ_DTYPE)
     positions_out = spill(codec.POSITION_DTYPE)
     doc_freq_chunks, freq_sum_chunks = [], []
     cumulative = np.cumsum(total_postings)
-    if not len(union) or not cumulative[-1]:
+    if not union_size or not cumulative[-1]:
         return None
     cuts = np.searchsorted(cumulative, np.arange(POSTINGS_PER_CHUNK, int(cumulative[-1]), POSTINGS_PER_CHUNK))
-    edges = np.unique(np.concatenate(([0], cuts + 1, [len(union)])).clip(0, len(union)))
+    edges = np.unique(np.concatenate(([0], cuts + 1, [union_size])).clip(0, union_size))
     for low, high in zip(edges[:-1].tolist(), edges[1:].tolist()):
         doc_freq, freq_sum = _merge_chunk(sources, low, high, docs_out, freqs_out, positions_out)
         doc_freq_chunks.append(doc_freq)
         freq_sum_chunks.append(freq_sum)
+        for reader, _, _ in parts:
+            reader.component("terms").release_pages()
+            reader.component("post").release_pages()
 
     doc_freq_all = np.concatenate(doc_freq_chunks)
     present = doc_freq_all > 0  # a term whose documents were all deleted is dropped
     compact = np.cumsum(present) - 1
-    term_bytes, term_offsets = codec.encode_terms([t for t, keep in zip(union, present.tolist()) if keep])
+    term_bytes, term_offsets = _keep_terms(union.term_bytes, union.term_offsets, present)
     doc_freq = doc_freq_all[present]
     freq_sums = np.concatenate(freq_sum_chunks)[present]
     merged: dict[str, np.ndarray] = {
@@ -242,8 +273,84 @@ def _merge_field(
         "freqs": freqs_out.read(),
         "positions": positions_out.read(),
     }
-    merged.update(_merge_lexicons(field_name, parts, union_index, present, compact))
+    terms_files = [reader.component("terms") for reader, _, _ in parts]
+    merged.update(_merge_lexicons(field_name, list(zip(terms_files, union.global_terms)), present, compact))
     return merged
+
+
+@dataclass
+class _TermUnion:
+    """The byte-sorted union of several dictionaries, and where each one's terms went."""
+
+    term_bytes: npt.NDArray[np.uint8]
+    term_offsets: npt.NDArray[np.uint64]
+    global_terms: list[npt.NDArray[np.int64]]  # per dictionary: each term's index in the union
+
+
+def _union_terms(dictionaries: Sequence[TermDictionary]) -> _TermUnion:
+    """The sorted union of sorted dictionaries, a key range at a time.
+
+    Within a range the union is C-level set and sort work on Python bytes objects; only
+    the union's bytes and an index per input term (numpy) outlive the range, so the
+    memory is bounded by ``TERMS_PER_RANGE`` rather than by the dictionaries' sizes.
+    """
+    blobs: list[bytes] = []
+    sizes: list[np.ndarray] = []
+    global_terms: list[list[np.ndarray]] = [[] for _ in dictionaries]
+    next_index = 0
+    for slices in _aligned_ranges(dictionaries):
+        terms = [dictionary.slice_bytes(start, end) for dictionary, (start, end) in zip(dictionaries, slices)]
+        union = sorted(set().union(*terms))
+        index_of = dict(zip(union, count(next_index)))
+        for indexes, part in zip(global_terms, terms):
+            indexes.append(np.fromiter(map(index_of.__getitem__, part), dtype=np.int64, count=len(part)))
+        blobs.append(b"".join(union))
+        sizes.append(np.fromiter(map(len, union), dtype=np.int64, count=len(union)))
+        next_index += len(union)
+        for dictionary in dictionaries:
+            dictionary.release_pages()
+    return _TermUnion(
+        np.frombuffer(b"".join(blobs), dtype=codec.BYTE_DTYPE),
+        _offsets(sizes),
+        [np.concatenate(indexes) if indexes else np.zeros(0, np.int64) for indexes in global_terms],
+    )
+
+
+def _aligned_ranges(dictionaries: Sequence[TermDictionary]) -> Iterator[list[tuple[int, int]]]:
+    """Consecutive key ranges covering sorted dictionaries: per range, each dictionary's
+    slice ``(start, end)`` of terms in it, about ``TERMS_PER_RANGE`` terms in all.
+
+    The bounds are every ``len(dictionaries)``-th of the dictionaries' pooled samples, so
+    a range holds about as many terms whether the vocabularies overlap or not.
+    """
+    every = max(1, TERMS_PER_RANGE // max(1, len(dictionaries)))
+    samples = sorted(d[i] for d in dictionaries for i in range(every, len(d), every))
+    starts = [0] * len(dictionaries)
+    for bound in samples[len(dictionaries) - 1 :: len(dictionaries)]:
+        ends = [bisect_left(d, bound, start) for d, start in zip(dictionaries, starts)]
+        yield list(zip(starts, ends))
+        starts = ends
+    yield [(start, len(d)) for d, start in zip(dictionaries, starts)]
+
+
+def _offsets(sizes: Sequence[np.ndarray]) -> npt.NDArray[np.uint64]:
+    """Start offsets of concatenated strings (and the end) from their sizes."""
+    lengths = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
+    offsets = np.zeros(len(lengths) + 1, dtype=codec.OFFSET_DTYPE)
+    np.cumsum(lengths, out=offsets[1:])
+    return offsets
+
+
+def _keep_terms(
+    term_bytes: npt.NDArray[np.uint8], term_offsets: npt.NDArray[np.uint64], keep: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
+    """Concatenated terms and offsets with only the terms ``keep`` marks."""
+    if keep.all():
+        return term_bytes, term_offsets
+    sizes = np.diff(term_offsets.astype(np.int64))
+    offsets = np.zeros(int(keep.sum()) + 1, dtype=codec.OFFSET_DTYPE)
+    np.cumsum(sizes[keep], out=offsets[1:])
+    return term_bytes[np.repeat(keep, sizes)], offsets
 
 
 @dataclass
@@ -252,8 +359,8 @@ class _FieldSource:
 
     new_ids: npt.NDArray[np.int32]
     global_terms: npt.NDArray[np.int64]  # ascending, like the segment's terms
-    postings_start: npt.NDArray[np.int64]
-    positions_start: npt.NDArray[np.int64]
+    postings_start: npt.NDArray[np.uint64]
+    positions_start: npt.NDArray[np.uint64]
     docs: np.ndarray
     freqs: np.ndarray
     positions: np.ndarray
@@ -271,7 +378,8 @@ def _merge_chunk(
         if first == last:
             continue
         begin, end = int(source.postings_start[first]), int(source.postings_start[last])
-        terms.append(np.repeat(source.global_terms[first:last] - low, np.diff(source.postings_start[first : last + 1])))
+        counts = np.diff(source.postings_start[first : last + 1]).astype(np.int64)
+        terms.append(np.repeat(source.global_terms[first:last] - low, counts))
         docs.append(source.new_ids[source.docs[begin:end]])
         freqs.append(source.freqs[begin:end])
         positions.append(source.positions[int(source.positions_start[first]) : int(source.positions_start[last])])
@@ -303,30 +411,49 @@ def _merge_chunk(
 
 def _merge_lexicons(
     field_name: str,
-    parts: list[tuple[SegmentReader, npt.NDArray[np.int32], list[bytes]]],
-    union_index: dict[bytes, int],
+    parts: Sequence[tuple[codec.ArrayFile, npt.NDArray[np.int64]]],
     present: npt.NDArray[np.bool_],
     compact: npt.NDArray[np.int64],
 ) -> dict[str, np.ndarray]:
-    """The union of the segments' lexicons, pointing into the merged dictionary."""
-    term_of_key: dict[bytes, int] = {}
-    for reader, _, terms in parts:
-        terms_file = reader.component("terms")
-        if terms_file.get(f"{field_name}.lexicon_bytes") is None:
+    """The union of the segments' lexicons, pointing into the merged dictionary.
+
+    ``parts`` are each segment's terms file and its terms' indexes in the union. A key
+    held by several segments takes the term of the first whose term survived the merge.
+    Taken a key range at a time, like the term union.
+    """
+    lexicons, targets, global_terms = [], [], []
+    for terms_file, merged_terms in parts:
+        key_bytes = terms_file.get(f"{field_name}.lexicon_bytes")
+        if key_bytes is None:
             continue
-        key_bytes = terms_file[f"{field_name}.lexicon_bytes"].tobytes()
-        key_offsets = terms_file[f"{field_name}.lexicon_offsets"].tolist()
-        targets = terms_file[f"{field_name}.lexicon_terms"].tolist()
-        for i, target in enumerate(targets):
-            global_term = union_index[terms[target]]
-            if present[global_term]:
-                term_of_key.setdefault(key_bytes[key_offsets[i] : key_offsets[i + 1]], int(compact[global_term]))
-    if not term_of_key:
+        lexicons.append(TermDictionary(key_bytes, terms_file[f"{field_name}.lexicon_offsets"], terms_file.path))
+        targets.append(terms_file[f"{field_name}.lexicon_terms"])
+        global_terms.append(merged_terms)
+    blobs: list[bytes] = []
+    sizes: list[np.ndarray] = []
+    terms: list[np.ndarray] = []
+    for slices in _aligned_ranges(lexicons) if lexicons else ():
+        term_of_key: dict[bytes, int] = {}
+        # The first segment's survivor wins: its keys go in last.
+        for lexicon, target, merged_terms, (start, end) in reversed(
+            list(zip(lexicons, targets, global_terms, slices))
+        ):
+            merged = merged_terms[target[start:end].astype(np.int64)]
+            keep = present[merged]
+            surviving = compress(lexicon.slice_bytes(start, end), keep.tolist())
+            term_of_key.update(zip(surviving, compact[merged[keep]].tolist()))
+        for lexicon in lexicons:
+            lexicon.release_pages()
+        keys = sorted(term_of_key)
+        blobs.append(b"".join(keys))
+        sizes.append(np.fromiter(map(len, keys), dtype=np.int64, count=len(keys)))
+        terms.append(np.fromiter(map(term_of_key.__getitem__, keys), dtype=np.int64, count=len(keys)))
+    for terms_file, _ in parts:
+        terms_file.release_pages()
+    if not sum(len(t) for t in terms):
         return {}
-    keys = sorted(term_of_key)
-    key_bytes_array, key_offsets_array = codec.encode_terms(keys)
     return {
-        "lexicon_bytes": key_bytes_array,
-        "lexicon_offsets": key_offsets_array,
-        "lexicon_terms": np.fromiter((term_of_key[k] for k in keys), dtype=codec.LEXICON_TERM_DTYPE, count=len(keys)),
+        "lexicon_bytes": np.frombuffer(b"".join(blobs), dtype=codec.BYTE_DTYPE),
+        "lexicon_offsets": _offsets(sizes),
+        "lexicon_terms": np.concatenate(terms).astype(codec.LEXICON_TERM_DTYPE),
     }

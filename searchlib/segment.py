@@ -1,7 +1,8 @@
 """Segments: one immutable batch of documents, written once and then only read.
 
 - :class:`SegmentWriter` buffers documents in memory, then inverts them in bulk with
-  numpy (sort the batch's term ids, split into postings) and writes the segment files.
+  numpy (sort the batch's term ids a range of terms at a time, split into postings,
+  spill them to temporary files) and writes the segment files.
 - :class:`SegmentReader` maps those files and answers term, postings, norms and stored
   field look-ups without loading the whole dictionary.
 
@@ -12,11 +13,13 @@ the generation's deletes file, applied through :attr:`SegmentReader.live`.
 from __future__ import annotations
 
 import json
+import sys
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import methodcaller
 from typing import Any
 
 import numpy as np
@@ -28,7 +31,7 @@ from searchlib.columns import column_dtype, column_value
 from searchlib.errors import CorruptIndexError, SchemaError
 from searchlib.schema import Schema
 from searchlib.scoring import bm25_length_norm
-from searchlib.storage import Directory, SpillFile
+from searchlib.storage import Directory, SpillFile, release_pages
 
 #: Stored documents are packed into blocks of about this many bytes before compression.
 STORE_BLOCK_BYTES = 16 * 1024
@@ -36,6 +39,9 @@ STORE_BLOCK_BYTES = 16 * 1024
 STORE_BLOCK_CACHE = 32
 #: Term look-ups a reader remembers (the statistics pass and scoring share them).
 TERM_MEMO_SIZE = 4096
+#: Tokens one field of a segment may hold: inverting packs a token's index in 32 bits
+#: (a writer flushes long before, at ``ram_buffer_mb``; see IndexWriter).
+MAX_FIELD_TOKENS = (1 << 32) - 1
 
 
 @dataclass
@@ -102,7 +108,7 @@ class _FieldBuffer:
     """One field's share of the in-memory batch: term ids per token, per document."""
 
     term_ids: dict[str, int] = field(default_factory=dict)
-    tokens: array[int] = field(default_factory=lambda: array("q"))  # term id, or -1 if dropped
+    tokens: array[int] = field(default_factory=lambda: array("i"))  # term id, or -1 if dropped
     doc_ids: array[int] = field(default_factory=lambda: array("I"))
     token_counts: array[int] = field(default_factory=lambda: array("I"))
     positions: array[int] = field(default_factory=lambda: array("I"))  # one per token
@@ -225,12 +231,20 @@ class SegmentWriter:
         return self._exact_terms.get((field_name, term), [])
 
     def write(self, directory: Directory, name: str) -> SegmentMeta:
-        """Invert the buffered documents and write the segment's files."""
+        """Invert the buffered documents and write the segment's files.
+
+        Postings go through spill files next to the segment, as in a merge, so writing
+        needs little memory beyond the buffer it empties.
+        """
+        with directory.spills(name) as spill:
+            return self._write(directory, name, spill)
+
+    def _write(self, directory: Directory, name: str, spill: Callable[[np.dtype[Any]], SpillFile]) -> SegmentMeta:
         term_arrays: dict[str, np.ndarray] = {}
         posting_arrays: dict[str, np.ndarray] = {}
         norm_arrays: dict[str, np.ndarray] = {}
         for field_name, buffer in self._fields.items():
-            inverted = _invert(buffer, self.doc_count)
+            inverted = _invert(buffer, self.doc_count, spill)
             for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start"):
                 term_arrays[f"{field_name}.{key}"] = inverted[key]
             if buffer.raw_words:
@@ -241,7 +255,7 @@ class SegmentWriter:
                 posting_arrays[f"{field_name}.{key}"] = inverted[key]
             if self.schema[field_name].is_text:
                 norm_arrays[field_name] = inverted["lengths"]
-        store_arrays = {**_pack_store(self._stored), **_pack_ids(self._id_values)}
+        store_arrays = {**_pack_store(self._stored, spill(codec.BYTE_DTYPE)), **_pack_ids(self._id_values)}
         for field_name, by_doc in self._columns.items():
             definition = self.schema[field_name]
             column = np.zeros(self.doc_count, dtype=column_dtype(definition.kind, definition.numeric_type))
@@ -256,13 +270,14 @@ class SegmentWriter:
     def estimated_bytes(self) -> int:
         """About how much memory the buffered documents hold (what a RAM budget bounds).
 
-        Counts the token arrays, each distinct term and raw word with its dict or set
-        slot, and the stored text; inverting at flush time needs a few times the token
-        arrays again, briefly.
+        Counts the token arrays (a 4-byte term id and a 4-byte position per token), each
+        distinct term and raw word with its dict or set slot, and the stored text; a
+        test checks it against what tracemalloc sees. Writing the segment needs a few
+        bytes a token more (see _invert) plus Python objects per distinct term, briefly.
         """
         total = self._stored_bytes + 16 * self.doc_count
         for buffer in self._fields.values():
-            total += 12 * len(buffer.tokens) + 8 * len(buffer.doc_ids)
+            total += 8 * len(buffer.tokens) + 8 * len(buffer.doc_ids)
             total += 120 * len(buffer.term_ids) + 100 * len(buffer.raw_words)
         return total + 150 * len(self._exact_terms)
 
@@ -286,55 +301,172 @@ def write_segment(
     return SegmentMeta(name=name, doc_count=doc_count, files=files)
 
 
-def _invert(buffer: _FieldBuffer, doc_count: int) -> dict[str, np.ndarray]:
-    """Turn a field's token stream into a sorted term dictionary and postings, in bulk."""
-    tokens = np.frombuffer(buffer.tokens, dtype=np.int64) if buffer.tokens else np.zeros(0, np.int64)
-    doc_ids = np.frombuffer(buffer.doc_ids, dtype=np.uint32) if buffer.doc_ids else np.zeros(0, np.uint32)
-    counts = np.frombuffer(buffer.token_counts, dtype=np.uint32) if buffer.token_counts else np.zeros(0, np.uint32)
-    positions = np.frombuffer(buffer.positions, dtype=np.uint32) if buffer.positions else np.zeros(0, np.uint32)
-    overlaps = np.frombuffer(buffer.overlaps, dtype=np.uint32) if buffer.overlaps else np.zeros(0, np.uint32)
-    token_docs = np.repeat(doc_ids, counts)
-    kept = tokens >= 0
-    tokens, token_docs, positions = tokens[kept], token_docs[kept], positions[kept]
-    # A field's length counts positions, not stacked synonyms (as Lucene discounts overlaps).
-    lengths = np.bincount(token_docs, minlength=doc_count)
-    np.subtract.at(lengths, doc_ids, overlaps)
-    lengths = lengths.astype(codec.LENGTH_DTYPE)
+def _invert(
+    buffer: _FieldBuffer, doc_count: int, spill: Callable[[np.dtype[Any]], SpillFile]
+) -> dict[str, np.ndarray]:
+    """Turn a field's token stream into a sorted term dictionary and postings, in bulk.
+
+    A flush happens when the buffer is full, so what inverting needs on top of the
+    buffer sets the writer's peak memory. Tokens are inverted a range of terms at a
+    time (at most ``INVERT_MAX_PARTS`` ranges, each a pass over a byte per token) and
+    the postings of each range go to spill files: the working memory is about a byte
+    per token plus some 40 bytes per token of one range, not the 45 bytes per token
+    of a stable ``argsort`` over the whole stream.
+    """
+    tokens = _array_view(buffer.tokens, np.intc)
+    doc_ids = _array_view(buffer.doc_ids, np.uint32)
+    counts = _array_view(buffer.token_counts, np.uint32)
+    positions = _array_view(buffer.positions, np.uint32)
+    lengths = _field_lengths(tokens, doc_ids, counts, _array_view(buffer.overlaps, np.uint32), doc_count)
 
     # Term ids were handed out in first-seen order; the dictionary is sorted by bytes.
-    vocabulary = [term.encode("utf-8", "surrogatepass") for term in buffer.term_ids]
-    order = sorted(range(len(vocabulary)), key=vocabulary.__getitem__)
-    rank = np.empty(len(vocabulary), dtype=np.int64)
-    rank[np.asarray(order, dtype=np.int64)] = np.arange(len(vocabulary), dtype=np.int64)
-    term_of_token = rank[tokens]
-    by_term = np.argsort(term_of_token, kind="stable")  # keeps doc, then position order
-    term_of_token = term_of_token[by_term]
-    token_docs = token_docs[by_term]
-    positions = positions[by_term]
-
-    is_posting_start = np.ones(len(term_of_token), dtype=bool)
-    if len(term_of_token) > 1:
-        is_posting_start[1:] = (term_of_token[1:] != term_of_token[:-1]) | (
-            token_docs[1:] != token_docs[:-1]
-        )
-    posting_starts = np.flatnonzero(is_posting_start)
-    freqs = np.diff(np.append(posting_starts, len(term_of_token)))
-    posting_terms = term_of_token[posting_starts]
-    every_term = np.arange(len(vocabulary) + 1)
-    postings_start = np.searchsorted(posting_terms, every_term).astype(codec.OFFSET_DTYPE)
-    term_bytes, term_offsets = codec.encode_terms([vocabulary[i] for i in order])
+    vocabulary = _utf8_sorted(buffer.term_ids)
+    rank = _term_ranks(buffer.term_ids, vocabulary)
+    tokens_per_term = _tokens_per_term(tokens, rank)
+    ranges = _term_ranges(tokens_per_term)
+    range_of_token = _gather(_range_table(ranges, rank), tokens)
+    value_ends = np.cumsum(counts, dtype=np.int64)
+    docs_out, freqs_out, positions_out = spill(codec.DOC_ID_DTYPE), spill(codec.FREQ_DTYPE), spill(codec.POSITION_DTYPE)
+    doc_freq = np.zeros(len(vocabulary), dtype=np.int64)
+    for number, (low, high) in enumerate(ranges):
+        selected = np.flatnonzero(range_of_token == number)  # ascending, so searchsorted is quick
+        selected_docs = doc_ids[np.searchsorted(value_ends, selected, side="right")]
+        term_of_token, order = _sort_by_term(rank, tokens, selected)
+        token_docs = _gather(selected_docs, order)  # doc, then position order, within a term
+        positions_out.append(_gather(_gather(positions, selected), order))
+        starts = _posting_starts(term_of_token, token_docs)
+        docs_out.append(token_docs[starts])
+        freqs_out.append(np.diff(starts, append=len(term_of_token)))
+        doc_freq[low:high] = np.bincount(term_of_token[starts] - low, minlength=high - low)
+    term_bytes, term_offsets = _encode_sorted(vocabulary)
     return {
         "term_bytes": term_bytes,
         "term_offsets": term_offsets,
-        "doc_freq": np.diff(postings_start).astype(codec.FREQ_DTYPE),
-        "postings_start": postings_start,
-        "positions_start": np.searchsorted(term_of_token, every_term).astype(codec.OFFSET_DTYPE),
-        "docs": token_docs[posting_starts].astype(codec.DOC_ID_DTYPE),
-        "freqs": freqs.astype(codec.FREQ_DTYPE),
-        "positions": positions.astype(codec.POSITION_DTYPE),
+        "doc_freq": doc_freq.astype(codec.FREQ_DTYPE),
+        "postings_start": _starts(doc_freq),
+        "positions_start": _starts(tokens_per_term),
+        "docs": docs_out.read(),
+        "freqs": freqs_out.read(),
+        "positions": positions_out.read(),
         "lengths": lengths,
-        "term_rank": rank,
+        "term_rank": rank[:-1],
     }
+
+
+#: Elements gathered at once by _gather (numpy copies a uint32 index to intp first).
+GATHER_STEP = 1 << 18
+#: A flush inverts a field in at most this many ranges of terms...
+INVERT_MAX_PARTS = 16
+#: ...of at least this many tokens each, so a small buffer goes in one piece.
+INVERT_MIN_TOKENS = 1 << 18
+
+
+def _term_ranks(term_ids: Mapping[str, int], vocabulary: list[str]) -> npt.NDArray[np.uint32]:
+    """Each term id's place in the sorted ``vocabulary``; one extra entry, for the -1 of
+    a dropped token, sorts after every term."""
+    rank = np.empty(len(vocabulary) + 1, dtype=np.uint32)
+    ids_in_order = np.fromiter(map(term_ids.__getitem__, vocabulary), dtype=np.int64, count=len(vocabulary))
+    rank[ids_in_order] = np.arange(len(vocabulary), dtype=np.uint32)
+    rank[-1] = len(vocabulary)
+    return rank
+
+
+def _tokens_per_term(tokens: np.ndarray, rank: npt.NDArray[np.uint32]) -> npt.NDArray[np.int64]:
+    """How many kept tokens each term has, in dictionary order (``bincount`` a piece at
+    a time: it would copy the whole stream to intp)."""
+    per_id = np.zeros(len(rank), dtype=np.int64)  # slot 0 counts the dropped tokens
+    for start in range(0, len(tokens), GATHER_STEP):
+        per_id += np.bincount(tokens[start : start + GATHER_STEP] + 1, minlength=len(rank))
+    per_term = np.empty(len(rank) - 1, dtype=np.int64)
+    per_term[rank[:-1]] = per_id[1:]
+    return per_term
+
+
+def _term_ranges(tokens_per_term: npt.NDArray[np.int64]) -> list[tuple[int, int]]:
+    """Consecutive ranges of term ranks, each holding about the same number of tokens
+    (a range holds at most its share plus one term's tokens)."""
+    total = int(tokens_per_term.sum())
+    size = max(INVERT_MIN_TOKENS, -(-total // INVERT_MAX_PARTS))
+    cuts = np.searchsorted(np.cumsum(tokens_per_term), np.arange(size, total, size), side="right")
+    edges = np.unique(np.concatenate(([0], cuts, [len(tokens_per_term)]))).tolist()
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _range_table(ranges: list[tuple[int, int]], rank: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
+    """Term id -> number of its range; the extra last entry (dropped tokens) is 255."""
+    range_of_rank = np.repeat(np.arange(len(ranges), dtype=np.uint8), [high - low for low, high in ranges])
+    table = np.full(len(rank), 255, dtype=np.uint8)
+    table[:-1] = range_of_rank[rank[:-1]]
+    return table
+
+
+def _sort_by_term(
+    rank: npt.NDArray[np.uint32], tokens: np.ndarray, selected: npt.NDArray[np.int64]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The terms of the ``selected`` tokens in ascending order, and where in
+    ``selected`` each comes from (views of one sorted array).
+
+    Each token's ``rank << 32 | place in selected`` is packed into one uint64 and
+    sorted in place: stable by construction (the place breaks ties), about four times
+    faster than a stable ``argsort``, and without its int64 permutation.
+    """
+    if len(tokens) > MAX_FIELD_TOKENS:
+        raise ValueError(f"{len(tokens)} tokens in one field of one segment; at most {MAX_FIELD_TOKENS} fit")
+    keys = _gather(rank, tokens[selected]).astype(np.uint64)
+    keys <<= np.uint64(32)
+    keys |= np.arange(len(keys), dtype=np.uint64)
+    keys.sort()
+    halves = keys.view(np.uint32).reshape(-1, 2)
+    high, low = (1, 0) if sys.byteorder == "little" else (0, 1)
+    return halves[:, high], halves[:, low]
+
+
+def _posting_starts(term_of_token: np.ndarray, token_docs: np.ndarray) -> npt.NDArray[np.int64]:
+    """Where each (term, document) posting starts among tokens sorted by term and doc."""
+    is_start = np.ones(len(term_of_token), dtype=bool)
+    if len(term_of_token) > 1:
+        np.not_equal(term_of_token[1:], term_of_token[:-1], out=is_start[1:])
+        is_start[1:] |= token_docs[1:] != token_docs[:-1]
+    return np.flatnonzero(is_start)
+
+
+def _starts(sizes: npt.NDArray[np.int64]) -> npt.NDArray[np.uint64]:
+    """Offsets of consecutive slices of ``sizes`` elements (one more than slices)."""
+    offsets = np.zeros(len(sizes) + 1, dtype=codec.OFFSET_DTYPE)
+    np.cumsum(sizes, out=offsets[1:])
+    return offsets
+
+
+def _array_view(values: array[int], dtype: type[np.generic]) -> np.ndarray:
+    """A numpy view of an ``array.array`` buffer, without a copy."""
+    return np.frombuffer(values, dtype=dtype) if values else np.zeros(0, dtype=dtype)
+
+
+def _field_lengths(
+    tokens: np.ndarray, doc_ids: np.ndarray, counts: np.ndarray, overlaps: np.ndarray, doc_count: int
+) -> npt.NDArray[np.uint32]:
+    """Each document's field length: its kept (not dropped) positions, not counting
+    stacked synonyms (as Lucene discounts overlaps).
+
+    The dropped tokens are counted per buffered value a piece of the stream at a time,
+    so no array of a number per token is made.
+    """
+    value_ends = np.cumsum(counts, dtype=np.int64)
+    dropped = np.zeros(len(counts), dtype=np.int64)
+    for start in range(0, len(tokens), GATHER_STEP):
+        at = np.flatnonzero(tokens[start : start + GATHER_STEP] < 0) + start
+        dropped += np.bincount(np.searchsorted(value_ends, at, side="right"), minlength=len(counts))
+    lengths = np.bincount(doc_ids, weights=counts - dropped - overlaps, minlength=doc_count)
+    return lengths.astype(codec.LENGTH_DTYPE)
+
+
+def _gather(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[index]``, ``GATHER_STEP`` elements at a time: numpy converts the index to
+    intp before gathering, which for a whole token stream would be 8 bytes a token."""
+    out = np.empty(len(index), dtype=values.dtype)
+    for start in range(0, len(index), GATHER_STEP):
+        np.take(values, index[start : start + GATHER_STEP], out=out[start : start + GATHER_STEP])
+    return out
 
 
 def _lexicon(buffer: _FieldBuffer, analyzer: Analyzer, term_rank: np.ndarray) -> dict[str, np.ndarray]:
@@ -349,17 +481,35 @@ def _lexicon(buffer: _FieldBuffer, analyzer: Analyzer, term_rank: np.ndarray) ->
         key = analyzer.lexicon_key(word)
         if key is None or key in term_of_key:
             continue
+        if key == word:  # most words: keep the buffered string, not the filters' copy
+            key = word
         term = analyzer.term(word)
         if term is not None:
             term_of_key[key] = buffer.term_ids[term]
-    keys = sorted((key.encode("utf-8", "surrogatepass"), term_id) for key, term_id in term_of_key.items())
-    key_bytes, key_offsets = codec.encode_terms([key for key, _ in keys])
-    term_ids = np.fromiter((term_id for _, term_id in keys), dtype=np.int64, count=len(keys))
+    keys = _utf8_sorted(term_of_key)
+    term_ids = np.fromiter(map(term_of_key.__getitem__, keys), dtype=np.int64, count=len(keys))
+    key_bytes, key_offsets = _encode_sorted(keys)
     return {
         "lexicon_bytes": key_bytes,
         "lexicon_offsets": key_offsets,
         "lexicon_terms": term_rank[term_ids].astype(codec.LEXICON_TERM_DTYPE),
     }
+
+
+def _utf8_sorted(strings: Iterable[str]) -> list[str]:
+    """``strings`` in the order of their UTF-8 bytes, which is code point order (lone
+    surrogates included, as ``surrogatepass`` encodes them): sorting the strings
+    themselves needs no encoded copy and no (bytes, id) pair per term."""
+    return sorted(strings)
+
+
+def _encode_sorted(strings: list[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
+    """``codec.encode_terms`` of strings already in UTF-8 order, encoded as one string
+    rather than as a bytes object per term (about 45 bytes each, briefly)."""
+    encode = methodcaller("encode", "utf-8", "surrogatepass")
+    sizes = np.fromiter(map(len, map(encode, strings)), dtype=np.int64, count=len(strings))
+    blob = np.frombuffer(encode("".join(strings)), dtype=codec.BYTE_DTYPE)
+    return blob, _starts(sizes)
 
 
 def _pack_ids(values: list[bytes]) -> dict[str, np.ndarray]:
@@ -496,6 +646,18 @@ class TermDictionary:
         with the prefix and before every other term greater than it.
         """
         return self.bound(prefix, after=False), self.bound(prefix + b"\xff", after=False)
+
+    def slice_bytes(self, start: int, end: int) -> list[bytes]:
+        """The UTF-8 bytes of terms ``start`` .. ``end - 1``: a merge takes the terms of
+        several dictionaries a range at a time, never whole dictionaries at once."""
+        offsets = self._offsets
+        slices = map(slice, offsets[start:end], offsets[start + 1 : end + 1])
+        return list(map(bytes, map(self._bytes.__getitem__, slices)))
+
+    def release_pages(self) -> None:
+        """Drop the mapped pages read so far from the resident set (see
+        storage.release_pages): a merge reads a dictionary once, a range at a time."""
+        release_pages(self._bytes)
 
 
 @dataclass(frozen=True)

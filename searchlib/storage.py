@@ -4,7 +4,9 @@ Everything that touches the file system for an index goes through :class:`Direct
 
 - :meth:`Directory.write_file` writes to a temporary name, fsyncs it, renames it into
   place and fsyncs the directory, so a file either exists complete or not at all;
-- :meth:`Directory.map_file` memory-maps a file read-only for the codec;
+- :meth:`Directory.map_file` memory-maps a file read-only for the codec, and
+  :func:`release_pages` lets a reader that streams through a mapping once drop what it
+  has read from its resident set;
 - :meth:`Directory.lock` takes the one-writer-per-index OS lock (``fcntl.flock``), which
   the operating system drops when the holding process dies, so a crashed writer never
   leaves a stale lock behind.
@@ -89,6 +91,10 @@ class Directory:
         """A temporary array file ``name`` + ``.tmp`` in this directory."""
         return SpillFile(self.path / (name + _TEMP_SUFFIX), np.dtype(dtype))
 
+    def spills(self, prefix: str) -> Spills:
+        """Spill files ``prefix.spill<n>.tmp`` made on demand, removed together."""
+        return Spills(self, prefix)
+
     def sync(self) -> None:
         """Fsync the directory itself so renames and deletions are durable."""
         handle = os.open(self.path, os.O_RDONLY)
@@ -100,6 +106,36 @@ class Directory:
     def lock(self, timeout: float = 0.0) -> WriteLock:
         """Take the writer lock, waiting up to ``timeout`` seconds for another holder."""
         return WriteLock(self.path / LOCK_NAME, timeout)
+
+
+def release_pages(data: np.ndarray | memoryview) -> None:
+    """Drop the pages of the read-only file mapping behind ``data`` from this process's
+    resident set; a no-op for memory that is not a mapping.
+
+    Every page read through a mapping counts in the process's RSS until the mapping is
+    closed, so a merge streaming through gigabytes of segment and spill files would look
+    (and, to a container's memory limit, be) as large as those files. The pages stay in
+    the operating system's page cache: a later read faults them back in without I/O.
+    Only for read-only mappings (all searchlib maps): a private writable mapping would
+    lose its changes.
+    """
+    mapping = _mapping_behind(data)
+    if mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
+        try:
+            mapping.madvise(mmap.MADV_DONTNEED)
+        except (OSError, ValueError):  # closed, or the platform refuses: only a hint
+            pass
+
+
+def _mapping_behind(data: Any) -> mmap.mmap | None:
+    """The ``mmap`` an array or memoryview is a view of, following ``base``/``obj`` links."""
+    for _ in range(8):  # views of views of a mapping are a few links deep at most
+        if isinstance(data, mmap.mmap):
+            return data
+        data = data.obj if isinstance(data, memoryview) else getattr(data, "base", None)
+        if data is None:
+            return None
+    return None
 
 
 class SpillFile:
@@ -136,6 +172,29 @@ class SpillFile:
             self._handle.close()
             self._handle = None
         self.path.unlink(missing_ok=True)
+
+
+class Spills:
+    """The spill files of one segment being written: ``spills(dtype)`` makes the next
+    one; leaving the ``with`` block removes them all (the segment's own files, written
+    from them, are complete by then)."""
+
+    def __init__(self, directory: Directory, prefix: str) -> None:
+        self.directory = directory
+        self.prefix = prefix
+        self._files: list[SpillFile] = []
+
+    def __call__(self, dtype: np.dtype[Any]) -> SpillFile:
+        self._files.append(self.directory.spill(f"{self.prefix}.spill{len(self._files)}", dtype))
+        return self._files[-1]
+
+    def __enter__(self) -> Spills:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for spilled in self._files:
+            spilled.remove()
+        self._files = []
 
 
 class WriteLock:

@@ -130,11 +130,26 @@ class Analyzer:
             key = self.lexicon_key(raw)
             term = DROPPED
             if key is not None:
-                term = self.known_terms(key) if self.known_terms is not None else None
+                term = self._known_term(raw, key)
                 if term is None:
                     term = self.costly_term(key)
         self._cache[raw] = term
         return term
+
+    def _known_term(self, raw: str, key: str) -> str | None:
+        """The term of lexicon ``key`` if it is already known: None means "run the costly
+        filters".
+
+        First the cache's entry for the key as a raw word: "Talks" is usually missed
+        after "talks" was seen, and its key "talks" is that word's, as long as the
+        cheap filters leave the key as it is (checked: they are cheap). This is why the
+        stemmer's own memo can stay small. Then the index's lexicon, if one is attached.
+        """
+        if key != raw:
+            cached = self._cache.get(key)  # dict.get: a miss computes nothing
+            if cached is not None and self.lexicon_key(key) == key:
+                return cached
+        return self.known_terms(key) if self.known_terms is not None else None
 
     # --- whole texts ------------------------------------------------------------------
 

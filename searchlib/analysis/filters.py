@@ -167,17 +167,27 @@ class LengthFilter(TokenFilter):
         return term if self.min_length <= len(term) <= self.max_length else DROPPED
 
 
+#: Words a stemmer remembers (least recently used dropped first).
+DEFAULT_STEM_MEMO = 50_000
+
+
 class StemFilter(TokenFilter):
     """Base of the NLTK stemmers: the stemmer is built on first use and memoized.
 
     NLTK takes a quarter of a second to import, so it is imported only when a word misses
     every cache: the analyzer's, this filter's memo, and the per-segment lexicon an index
     stores (see ``Analyzer.known_terms``).
+
+    The memo is small because the analyzer's cache already maps every word it has seen
+    to its stem, case variants included (see ``Analyzer._known_term``): the memo matters
+    after that cache is emptied, when the most recently stemmed words, the frequent
+    ones, come back first. 200,000 entries cost 29 MB and saved 1% of the stemmer
+    calls indexing 100k documents.
     """
 
     costly = True
 
-    def __init__(self, memo_size: int = 200_000) -> None:
+    def __init__(self, memo_size: int = DEFAULT_STEM_MEMO) -> None:
         self._memo_size = memo_size
         self._stem: Callable[[str], str] | None = None
 
@@ -207,7 +217,7 @@ class SnowballStemFilter(StemFilter):
     ``gener``; "dying" gives ``die``) and is about a third faster in NLTK.
     """
 
-    def __init__(self, language: str = "english", memo_size: int = 200_000) -> None:
+    def __init__(self, language: str = "english", memo_size: int = DEFAULT_STEM_MEMO) -> None:
         super().__init__(memo_size)
         self.language = _check_language(language, "Snowball stemmer")
 

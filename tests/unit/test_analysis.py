@@ -31,6 +31,7 @@ from searchlib.analysis import (
     register_analyzer,
     stop_words,
 )
+from searchlib.analysis.tokens import TokenFilter
 from searchlib.errors import AnalyzerError
 from tests.conftest import REPO_ROOT
 
@@ -270,6 +271,38 @@ def test_cache_reports_hits_and_stays_bounded() -> None:
     assert stats["hit_rate"] == pytest.approx(4 / 6)
     analyzer.terms("c d e f g")
     assert analyzer.cache_stats()["size"] <= 3
+
+
+class _AppendX(TokenFilter):
+    """A cheap filter that changes its own output again: lowercase, then append "x"."""
+
+    def map_term(self, term: str) -> str | None:
+        return term.lower() + "x"
+
+
+class _CountingStem(TokenFilter):
+    """A costly filter that counts its calls: drops a trailing "s"."""
+
+    costly = True
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def map_term(self, term: str) -> str | None:
+        self.calls += 1
+        return term.removesuffix("s")
+
+
+def test_a_cached_lowercase_form_stands_in_for_the_stemmer_only_when_the_chain_allows() -> None:
+    stem = _CountingStem()
+    analyzer = Analyzer(UnicodeWordTokenizer(), [LowercaseFilter(), stem])
+    assert analyzer.terms("talks Talks TALKS") == ["talk", "talk", "talk"]
+    assert stem.calls == 1 and analyzer.cache_stats()["misses"] == 3
+    # "Ab" becomes the key "abx", but the raw word "abx" becomes "abxx" then its stem:
+    # the cached entry for "abx" is not the term of "Ab".
+    appending = Analyzer(UnicodeWordTokenizer(), [_AppendX(), PorterStemFilter()])
+    assert appending.terms("abx Ab") == [appending.term_for("abx"), appending.term_for("Ab")]
+    assert appending.term_for("abx") != appending.term_for("Ab")
 
 
 def test_stop_words_leave_position_gaps() -> None:

@@ -66,9 +66,13 @@ def assert_same_rankings(left: list[list[tuple[str, float, str]]], right: list[l
         assert [score for _, score, _ in a] == pytest.approx([score for _, score, _ in b], rel=1e-9)
 
 
-@pytest.mark.parametrize("chunk", [1 << 20, 37])  # one chunk per field, or hundreds
-def test_merged_segments_rank_exactly_like_one_segment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+# One chunk and one term range per field, or hundreds of each.
+@pytest.mark.parametrize(("chunk", "term_range"), [(1 << 20, 1 << 20), (37, 50)])
+def test_merged_segments_rank_exactly_like_one_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, term_range: int
+) -> None:
     monkeypatch.setattr(merge, "POSTINGS_PER_CHUNK", chunk)
+    monkeypatch.setattr(merge, "TERMS_PER_RANGE", term_range)
     documents, queries = cranfield()
     single = build_in_one_segment(tmp_path / "single", documents)
     pieces = build_in_pieces(tmp_path / "pieces", documents, ram_buffer_mb=0.05, merge_factor=3)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import gc
+import json
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from searchlib.analysis import get_analyzer
-from searchlib.schema import ID, STORED, TEXT, Schema
-from searchlib.segment import SegmentReader, SegmentWriter
+from searchlib.schema import ID, STORED, TEXT, FieldAnalyzers, Schema
+from searchlib import segment
+from searchlib.segment import SegmentReader, SegmentWriter, _utf8_sorted
 from searchlib.storage import Directory
+from tests.conftest import SHARED
 
 
 def build(tmp_path: Path, documents: list[dict[str, object]]) -> SegmentReader:
@@ -57,3 +65,59 @@ def test_stored_fields_come_back_across_blocks(tmp_path: Path) -> None:
     reader = build(tmp_path, documents)
     for doc_id in (0, 7, 39, 8, 0):
         assert reader.stored_fields(doc_id) == documents[doc_id]
+
+
+def test_estimated_bytes_tracks_what_the_buffer_really_allocates() -> None:
+    """``ram_buffer_mb`` is only a bound if the estimate it is compared with is close to
+    the memory the buffered documents really hold (tracemalloc counts every allocation:
+    Python objects, array buffers). The analyzer has seen the documents once before, so
+    its cache does not grow while the buffer is measured."""
+    with open(SHARED / "datasets" / "cranfield" / "corpus.jsonl", encoding="utf-8") as handle:
+        documents = [json.loads(line) for _, line in zip(range(600), handle)]
+    schema = Schema(id=ID(), title=TEXT(), text=TEXT())
+    analyzers = FieldAnalyzers(schema)
+    warm_up = SegmentWriter(schema, analyzers)
+    for document in documents:
+        warm_up.add(document)
+    del warm_up
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        writer = SegmentWriter(schema, analyzers)
+        for document in documents:
+            writer.add(document)
+        gc.collect()
+        real = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert 0.7 * real <= writer.estimated_bytes() <= 1.5 * real
+
+
+@given(st.lists(st.text(alphabet=st.characters(exclude_categories=()), max_size=6), max_size=40))
+def test_terms_sort_by_code_point_exactly_as_by_their_utf8_bytes(words: list[str]) -> None:
+    """The writer sorts terms as strings; the format orders them by UTF-8 bytes (lone
+    surrogates written with surrogatepass). The two orders must be one."""
+    assert _utf8_sorted(words) == sorted(words, key=lambda w: w.encode("utf-8", "surrogatepass"))
+
+
+def test_a_flush_in_many_term_ranges_writes_the_same_segment_as_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open(SHARED / "datasets" / "cranfield" / "corpus.jsonl", encoding="utf-8") as handle:
+        documents = [json.loads(line) for _, line in zip(range(300), handle)]
+    documents.append({"id": "empty", "title": "", "text": "the of and"})  # all stop words
+    schema = Schema(id=ID(), title=TEXT(), text=TEXT())
+    writer = SegmentWriter(schema, FieldAnalyzers(schema))
+    for document in documents:
+        writer.add(document)
+    written = {}
+    for label, min_tokens, parts in (("one", 1 << 30, 1), ("many", 50, 200)):
+        monkeypatch.setattr(segment, "INVERT_MIN_TOKENS", min_tokens)
+        monkeypatch.setattr(segment, "INVERT_MAX_PARTS", parts)
+        directory = Directory(tmp_path / label)
+        directory.create()
+        meta = writer.write(directory, "seg-00000000")
+        written[label] = {name: (tmp_path / label / name).read_bytes() for name in meta.files}
+        assert not list((tmp_path / label).glob("*.tmp"))  # spill files are gone
+    assert written["one"] == written["many"]
