@@ -198,7 +198,7 @@ def _merge_ids(readers: Sequence[SegmentReader], live: Sequence[npt.NDArray[np.b
     pieces, sizes = [], []
     for reader, mask in zip(readers, live):
         store = reader.component("store")
-        reader_sizes = np.diff(store["id_offsets"].astype(np.int64))
+        reader_sizes = np.diff(store["id_offsets"].astype(np.int64)).astype(np.int64, copy=False)
         pieces.append(store["id_bytes"][np.repeat(mask, reader_sizes)])
         sizes.append(reader_sizes[mask])
     offsets = np.zeros(sum(len(s) for s in sizes) + 1, dtype=codec.OFFSET_DTYPE)
@@ -347,7 +347,7 @@ def _keep_terms(
     """Concatenated terms and offsets with only the terms ``keep`` marks."""
     if keep.all():
         return term_bytes, term_offsets
-    sizes = np.diff(term_offsets.astype(np.int64))
+    sizes = np.diff(term_offsets.astype(np.int64)).astype(np.int64, copy=False)
     offsets = np.zeros(int(keep.sum()) + 1, dtype=codec.OFFSET_DTYPE)
     np.cumsum(sizes[keep], out=offsets[1:])
     return term_bytes[np.repeat(keep, sizes)], offsets
