@@ -242,24 +242,31 @@ class CombinedTerm(Query):
     def scored_terms(self) -> set[tuple[FieldSet, str]]:
         return {(self.fields, self.text)}
 
-    def _pseudo_tf(
+    def field_parts(
         self, reader: SegmentReader, context: ScoringContext
-    ) -> tuple[DocIds, npt.NDArray[np.float64]]:
-        """Matching live docs and their weighted, length-normalized term frequency."""
+    ) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
+        """Per field holding the term: its live docs and their weighted, length-normalized
+        term frequencies (what BM25F sums before saturating)."""
         stats = context.stats
-        part_docs: list[npt.NDArray[np.uint32]] = []
-        part_tfs: list[npt.NDArray[np.float64]] = []
+        parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = []
         for name, weight in zip(self.fields, self.weights):
             found = _live_postings(reader, name, self.text)
             if found is None:
                 continue
-            docs, freqs = found
+            docs = found[0].astype(np.int64)
             norms = reader.length_norms(name, stats.average_length(name), context.b)
-            part_docs.append(docs)
-            part_tfs.append(freqs / norms[docs] if weight == 1.0 else weight * freqs / norms[docs])
-        if not part_docs:
+            pseudo = found[1] / norms.take(docs)  # take: faster than fancy indexing
+            parts.append((docs, pseudo if weight == 1.0 else weight * pseudo))
+        return parts
+
+    def _pseudo_tf(
+        self, reader: SegmentReader, context: ScoringContext
+    ) -> tuple[DocIds, npt.NDArray[np.float64]]:
+        """Matching live docs and their weighted, length-normalized term frequency."""
+        parts = self.field_parts(reader, context)
+        if not parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        docs, pseudo_tf, _ = sum_by_doc(part_docs, part_tfs, reader.doc_count)
+        docs, pseudo_tf, _ = sum_by_doc([d for d, _ in parts], [t for _, t in parts], reader.doc_count)
         return docs, pseudo_tf
 
     def _idf(self, context: ScoringContext) -> float:
@@ -321,25 +328,17 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     clause at once: a key ``clause * doc_count + doc`` sums each clause's fields (BM25F),
     then one grouping by doc sums the clauses. Python work is per term, not per posting.
     """
-    stats = context.stats
     size = reader.doc_count
     keys: list[npt.NDArray[np.int64]] = []
     tfs: list[npt.NDArray[np.float64]] = []
     factors: list[float] = []
     for slot, clause in enumerate(clauses):
         combined = clause._combined() if isinstance(clause, Term) else clause
-        found_any = False
-        for name, weight in zip(combined.fields, combined.weights):
-            found = _live_postings(reader, name, combined.text)
-            if found is None:
-                continue
-            docs = found[0].astype(np.int64)
-            norms = reader.length_norms(name, stats.average_length(name), context.b)
+        parts = combined.field_parts(reader, context)
+        for docs, pseudo in parts:
             keys.append(docs + slot * size if slot else docs)
-            pseudo = found[1] / norms.take(docs)  # take: faster than fancy indexing
-            tfs.append(pseudo if weight == 1.0 else weight * pseudo)
-            found_any = True
-        factors.append(combined.boost * combined._idf(context) if found_any else 0.0)
+            tfs.append(pseudo)
+        factors.append(combined.boost * combined._idf(context) if parts else 0.0)
     if not keys:
         return Matches.empty()
     key, pseudo_tf, _ = sum_by_doc(keys, tfs, size * len(clauses))
