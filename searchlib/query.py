@@ -324,43 +324,148 @@ class CombinedTerm(Query):
 def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader, context: ScoringContext) -> Matches:
     """An OR of terms (the everyday query) scored in a few whole-array steps.
 
-    Scores exactly as the clauses would one by one, but groups every posting of every
-    clause at once: a key ``clause * doc_count + doc`` sums each clause's fields (BM25F),
-    then one grouping by doc sums the clauses. Python work is per term, not per posting.
+    Scores exactly as the clauses would one by one, but gathers the postings of every
+    clause in every field with one concatenation, adds up each clause's fields per
+    document (BM25F) with one sort, and sums the clauses per doc with one ``bincount``.
+    Python work is per term; numpy work is a fixed number of passes over the postings,
+    however many terms the query has.
     """
+    combined = [clause._combined() if isinstance(clause, Term) else clause for clause in clauses]
     size = reader.doc_count
-    keys: list[npt.NDArray[np.int64]] = []
-    tfs: list[npt.NDArray[np.float64]] = []
-    factors: list[float] = []
-    for slot, clause in enumerate(clauses):
-        combined = clause._combined() if isinstance(clause, Term) else clause
-        parts = combined.field_parts(reader, context)
-        for docs, pseudo in parts:
-            keys.append(docs + slot * size if slot else docs)
-            tfs.append(pseudo)
-        factors.append(combined.boost * combined._idf(context) if parts else 0.0)
-    if not keys:
+    gathered = _gather_postings(combined, reader, context)
+    if gathered is None:
         return Matches.empty()
-    key, pseudo_tf, _ = sum_by_doc(keys, tfs, size * len(clauses))
-    slots, docs = np.divmod(key, size)
-    scores = np.asarray(factors)[slots] * context.similarity.saturate(pseudo_tf, context.k1)
-    if len(clauses) == 1:
-        return Matches(docs, scores)
+    slot_of, docs, pseudo_tf, fields_found = gathered
+    if fields_found > 1:  # a clause may hold a doc in several fields: add them up
+        keys = slot_of * size
+        keys += docs
+        groups = _sum_by_key(keys, pseudo_tf)
+        members = groups.members()
+        slot_of, docs, pseudo_tf = slot_of.take(members), docs.take(members), groups.sums
+    scores = _clause_factors(combined, context).take(slot_of)
+    scores *= context.similarity.saturate(pseudo_tf, context.k1)
+    if len(combined) == 1:  # one clause: its docs are unique, and ascending once sorted
+        return Matches(docs.astype(np.int64), scores)
     unique_docs, totals, _ = _group(docs, scores, size)
     return Matches(unique_docs, totals)
+
+
+def _gather_postings(
+    clauses: Sequence[CombinedTerm], reader: SegmentReader, context: ScoringContext
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any], npt.NDArray[np.float64], int] | None:
+    """Every live posting of every clause in every field it searches, as parallel arrays:
+    the clause's index, the doc, and the weighted length-normalized term frequency; plus
+    how many fields held any posting. None when nothing matches."""
+    begins: list[int] = []
+    ends: list[int] = []
+    slots: list[int] = []
+    # Per (field, weight): its docs/freqs arrays, and where its postings start and end
+    # in the concatenation, which is built in this order.
+    spans: list[tuple[npt.NDArray[np.float64], int, int]] = []
+    sources: list[npt.NDArray[np.uint32]] = []
+    freq_sources: list[npt.NDArray[np.uint32]] = []
+    fields_found: set[str] = set()
+    total = 0
+    for (name, weight), members in _clauses_by_field(clauses).items():
+        field_start = total
+        ranges = reader.term_ranges(name, [text for _, text in members])
+        for (slot, _), found in zip(members, ranges):
+            if found is not None and found[1] > found[0]:
+                begins.append(found[0])
+                ends.append(found[1])
+                slots.append(slot)
+                total += found[1] - found[0]
+        if total == field_start:
+            continue
+        all_docs, all_freqs = reader.field_postings(name)
+        sources.extend(all_docs for _ in range(len(slots) - len(sources)))
+        freq_sources.extend(all_freqs for _ in range(len(slots) - len(freq_sources)))
+        inverse_norms = reader.weighted_inverse_norms(name, context.stats.average_length(name), context.b, weight)
+        spans.append((inverse_norms, field_start, total))
+        fields_found.add(name)
+    if not total:
+        return None
+    slices = list(zip(sources, freq_sources, begins, ends))
+    docs = np.concatenate([source[begin:end] for source, _, begin, end in slices])
+    freqs = np.concatenate([source[begin:end] for _, source, begin, end in slices])
+    factors = np.empty(total, dtype=np.float64)
+    for inverse_norms, start, end in spans:
+        inverse_norms.take(docs[start:end], out=factors[start:end])
+    factors *= freqs
+    slot_of = np.repeat(np.array(slots, dtype=np.int64), np.subtract(ends, begins))
+    if not reader.all_live:
+        is_live = reader.live.take(docs)
+        slot_of, docs, factors = slot_of[is_live], docs[is_live], factors[is_live]
+        if not len(docs):
+            return None
+    return slot_of, docs, factors, len(fields_found)
+
+
+def _clauses_by_field(clauses: Sequence[CombinedTerm]) -> dict[tuple[str, float], list[tuple[int, str]]]:
+    """Per (field, weight): the clauses searching it so, as (clause index, term), in
+    clause order."""
+    by_field: dict[tuple[str, float], list[tuple[int, str]]] = {}
+    for slot, clause in enumerate(clauses):
+        for name, weight in zip(clause.fields, clause.weights):
+            by_field.setdefault((name, weight), []).append((slot, clause.text))
+    return by_field
+
+
+@dataclass(frozen=True)
+class _KeyGroups:
+    """Distinct keys (ascending) with the sum of their values, from :func:`_sum_by_key`."""
+
+    keys: npt.NDArray[np.int64]
+    sums: npt.NDArray[np.float64]
+    #: Where each group starts in ``order``, the stable sort of the input keys.
+    starts: npt.NDArray[np.int64]
+    order: npt.NDArray[np.int64]
+
+    def counts(self) -> npt.NDArray[np.int64]:
+        """How many input keys each group has."""
+        return np.diff(np.append(self.starts, len(self.order)))
+
+    def members(self) -> npt.NDArray[np.int64]:
+        """For each group, the input index of its first member."""
+        return self.order.take(self.starts)
+
+
+def _sum_by_key(keys: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> _KeyGroups:
+    """Sum ``values`` per distinct key.
+
+    A stable argsort is used because callers pass concatenations of ascending runs
+    (one per field or clause), which it merges in about linear time.
+    """
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys.take(order)
+    is_first = np.empty(len(sorted_keys), dtype=bool)
+    is_first[:1] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=is_first[1:])
+    starts = np.flatnonzero(is_first)
+    sums = np.add.reduceat(values.take(order), starts) if len(starts) else np.zeros(0)
+    return _KeyGroups(sorted_keys.take(starts), sums, starts, order)
+
+
+def _clause_factors(clauses: Sequence[CombinedTerm], context: ScoringContext) -> npt.NDArray[np.float64]:
+    """Each clause's boost times its idf, computed for all clauses in one numpy call."""
+    stats = context.stats
+    doc_freqs = [stats.doc_freq(clause.fields, clause.text) for clause in clauses]
+    doc_counts = [stats.field_doc_count(clause.fields) for clause in clauses]
+    idfs = context.similarity.idf(np.array(doc_freqs), np.array(doc_counts))
+    return np.array([clause.boost for clause in clauses]) * idfs
 
 
 def _group(
     docs: DocIds, values: npt.NDArray[np.float64], size: int
 ) -> tuple[DocIds, npt.NDArray[np.float64], npt.NDArray[Any]]:
-    """Sum ``values`` per distinct doc id of ``docs`` (which may repeat)."""
-    sums: npt.NDArray[np.float64]
+    """Sum ``values`` per distinct doc id of ``docs`` (which may repeat): few postings by
+    sorting them, many by one dense ``bincount`` over the segment, whichever touches
+    less memory."""
     if len(docs) * 16 < size:
-        unique, inverse = np.unique(docs, return_inverse=True)
-        sums = np.asarray(np.bincount(inverse, weights=values), dtype=np.float64)
-        return unique, sums, np.bincount(inverse)
+        groups = _sum_by_key(docs.astype(np.int64, copy=False), values)
+        return groups.keys, groups.sums, groups.counts()
     counts = np.bincount(docs, minlength=size)
-    found = np.flatnonzero(counts)
+    found = np.flatnonzero(counts != 0)  # a bool mask: several times faster than ints
     sums = np.asarray(np.bincount(docs, weights=values, minlength=size)[found], dtype=np.float64)
     return found, sums, counts[found]
 

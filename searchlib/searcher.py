@@ -275,11 +275,14 @@ class Searcher:
     def collection_stats(self, query: Query) -> CollectionStats:
         """Document counts, total field lengths and document frequencies over live documents."""
         stats = CollectionStats(doc_count=self.doc_count)
+        seen_fields: set[FieldSet] = set()
         for fields, term in query.scored_terms():
-            for field_set in (fields, *((name,) for name in fields)):
-                stats.field_doc_counts[field_set] = self._documents_with_fields(field_set)
-            for name in fields:
-                stats.total_lengths[name] = self._total_length(name)
+            if fields not in seen_fields:  # per field set once: a query repeats them
+                seen_fields.add(fields)
+                for field_set in (fields, *((name,) for name in fields)):
+                    stats.field_doc_counts[field_set] = self._documents_with_fields(field_set)
+                for name in fields:
+                    stats.total_lengths[name] = self._total_length(name)
             stats.doc_freqs[(fields, term)] = self._doc_freq(fields, term)
         return stats
 

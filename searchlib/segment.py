@@ -703,6 +703,10 @@ class SegmentReader:
         self._lexicons: dict[str, TermDictionary | None] = {}
         self._block_cache: dict[int, list[bytes]] = {}
         self._term_indexes: dict[tuple[str, str], int] = {}
+        self._starts_views: dict[str, memoryview] = {}
+        self._checked_fields: set[str] = set()
+        self._term_ranges: dict[str, dict[str, tuple[int, int] | None]] = {}
+        self._inverse_norms: dict[tuple[str, float, float, float], npt.NDArray[np.float64]] = {}
 
     @property
     def doc_count(self) -> int:
@@ -841,6 +845,52 @@ class SegmentReader:
             raise CorruptIndexError(self._postings_file.path, f"postings of {field_name}:{term} out of range")
         return Postings(docs, freqs)
 
+    def term_ranges(self, field_name: str, terms: Iterable[str]) -> list[tuple[int, int] | None]:
+        """Where each term's postings lie in :meth:`field_postings` (None where the field
+        lacks the term); recent look-ups are memoized per field."""
+        memo = self._term_ranges.get(field_name)
+        if memo is None or len(memo) >= TERM_MEMO_SIZE:
+            memo = self._term_ranges[field_name] = {}
+        ranges: list[tuple[int, int] | None] = []
+        for term in terms:
+            if term in memo:
+                ranges.append(memo[term])
+                continue
+            index = self.term_index(field_name, term)
+            if index < 0:
+                found = None
+            else:
+                starts = self._postings_starts(field_name)
+                found = (starts[index], starts[index + 1])
+            memo[term] = found
+            ranges.append(found)
+        return ranges
+
+    def field_postings(self, field_name: str) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+        """Every posting of the field (docs and freqs, deleted docs included), term after
+        term, for callers that gather several terms' :meth:`term_range` slices at once.
+
+        The doc ids are checked against the segment's size once, on first use, so that
+        the slices can be used as indexes without a check per query.
+        """
+        if field_name not in self._checked_fields:
+            _, docs, freqs = self._postings_arrays(field_name)
+            if len(docs) != len(freqs) or (len(docs) and int(docs.max()) >= self.doc_count):
+                raise CorruptIndexError(self._postings_file.path, f"postings of {field_name} out of range")
+            self._checked_fields.add(field_name)
+        _, docs, freqs = self._postings_arrays(field_name)
+        return docs, freqs
+
+    def _postings_starts(self, field_name: str) -> memoryview:
+        """The field's postings_start as a memoryview: indexing it gives Python ints fast."""
+        view = self._starts_views.get(field_name)
+        if view is None:
+            starts = self._postings_arrays(field_name)[0]
+            view = self._starts_views[field_name] = (
+                np.ascontiguousarray(starts, dtype=np.uint64).data.cast("B").cast("Q")
+            )
+        return view
+
     def positions(self, field_name: str, term: str) -> tuple[Postings, npt.NDArray[np.uint32]] | None:
         """Postings plus the positions array of the term (``freqs[i]`` entries per posting)."""
         index = self.term_index(field_name, term)
@@ -902,6 +952,23 @@ class SegmentReader:
                 self._length_norms.clear()
             self._length_norms[key] = norms
         return norms
+
+    def weighted_inverse_norms(
+        self, field_name: str, average_length: float, b: float, weight: float
+    ) -> npt.NDArray[np.float64]:
+        """``weight / norm`` for every document (cached like :meth:`length_norms`): BM25F's
+        per-posting factor, so that a query multiplies each term frequency once."""
+        key = (field_name, average_length, b, weight)
+        inverse = self._inverse_norms.get(key)
+        if inverse is None:
+            # A document without the field can have a norm of 0 (b = 1); it has no
+            # postings in the field either, so its infinite inverse is never read.
+            with np.errstate(divide="ignore"):
+                inverse = weight / self.length_norms(field_name, average_length, b)
+            if len(self._inverse_norms) >= 16:
+                self._inverse_norms.clear()
+            self._inverse_norms[key] = inverse
+        return inverse
 
     def column(self, field_name: str) -> tuple[np.ndarray, npt.NDArray[np.bool_]] | None:
         """A NUMERIC, DATETIME or BOOLEAN field's values per document and which documents

@@ -93,19 +93,22 @@ such as ``what -dash is it?``) goes through :func:`escape` first.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from searchlib.errors import QueryError
 from searchlib.parser.grammar import MAX_DEPTH, Grammar
-from searchlib.parser.lexer import Lexer, SyntaxProblem, escape
-from searchlib.parser.nodes import NodeBuilder, Target
+from searchlib.parser.lexer import OPERATOR_WORDS, Lexer, QueryToken, SyntaxProblem, escape
+from searchlib.parser.nodes import NodeBuilder, Target, all_of, any_of
 from searchlib.query import Expansion, Or, Query
 from searchlib.schema import FieldAnalyzers, Schema
 
 #: Repairs a lenient parse tries (each reads one problem character as a plain one)
 #: before it reads the whole text as plain words.
 MAX_REPAIRS = 50
+#: Words whose parsed value over the default fields a parser remembers.
+PLAIN_WORD_MEMO_SIZE = 50_000
 
 
 class QueryParser:
@@ -148,6 +151,10 @@ class QueryParser:
         analyzers = analyzers if analyzers is not None else FieldAnalyzers(schema)
         self._builder = NodeBuilder(schema, analyzers, expansion)
         self._defaults = Target(self._builder.groups(self.weights))
+        # Plain text takes the fast path only when every default field is a text field:
+        # typed fields give errors with positions, which the grammar reports.
+        self._plain_text_defaults = all(group.kind == "text" for group in self._defaults.groups)
+        self._plain_values: dict[str, Query | None] = {}
 
     def parse(self, text: str, *, strict: bool = True) -> Query:
         """The query tree of ``text``.
@@ -158,6 +165,10 @@ class QueryParser:
         """
         if not isinstance(text, str):
             raise QueryError(f"a query must be a string, got {type(text).__name__}")
+        if self._plain_text_defaults:
+            words = plain_words(text, allow_groups=self.default_operator == "OR")
+            if words is not None:
+                return self._parse_plain(words)
         if strict:
             try:
                 return self._parse(text, frozenset())
@@ -178,10 +189,74 @@ class QueryParser:
         except QueryError:
             return Or(())
 
+    def _parse_plain(self, words: list[re.Match[str]]) -> Query:
+        """The tree of text without syntax (see :func:`plain_words`): each word's value
+        over the default fields, joined by the default operator, exactly as the grammar
+        would build it, without tokens, spans and recursive descent.
+
+        A word's value depends on the word alone, so recent ones are remembered: a
+        search box sees the same words again and again.
+        """
+        memo = self._plain_values
+        if len(memo) >= PLAIN_WORD_MEMO_SIZE:
+            memo.clear()
+        values: list[Query | None] = []
+        for match in words:
+            word = match.group()
+            if word in memo:
+                values.append(memo[word])
+                continue
+            token = QueryToken("word", match.start(), match.end(), word)
+            value = memo[word] = self._builder.value(self._defaults, word, token)
+            values.append(value)
+        query = all_of(values) if self.default_operator == "AND" else any_of(values)
+        return Or(()) if query is None else query
+
     def _parse(self, text: str, literal: frozenset[int]) -> Query:
         tokens = Lexer(text, literal).tokens()
         query = Grammar(self._builder, self._defaults, self.default_operator == "AND", tokens).query()
         return Or(()) if query is None else query
+
+
+#: A character that gives a query syntax anywhere in a word (parentheses aside).
+_SYNTAX_ANYWHERE = re.compile(r'[\\\[\]{}"^~:*?]')
+#: Characters that are operators (or start a regex) at the start of a word only.
+_SYNTAX_AT_START = frozenset("+-!/&|")
+#: A word, or a parenthesis (which ends a word wherever it is).
+_WORD_OR_PARENTHESIS = re.compile(r"[^\s()]+|[()]")
+#: Deepest nesting of parentheses the fast path takes (the grammar allows MAX_DEPTH).
+_PLAIN_MAX_DEPTH = 8
+
+
+def plain_words(text: str, *, allow_groups: bool = False) -> list[re.Match[str]] | None:
+    """The words of ``text`` if it holds no syntax, else None.
+
+    Plain means: no special character anywhere, no word starting with an operator
+    character, no operator word, and (only when ``allow_groups``) parentheses that
+    balance. Such text parses to its words' values joined by the default operator, in
+    strict and lenient mode alike; with the OR operator a group adds nothing, as nested
+    ORs flatten. :meth:`QueryParser.parse` builds that tree directly, without the
+    grammar: it is what a search box usually receives.
+    """
+    if _SYNTAX_ANYWHERE.search(text):
+        return None
+    words: list[re.Match[str]] = []
+    depth = 0
+    for match in _WORD_OR_PARENTHESIS.finditer(text):
+        piece = match.group()
+        if piece == "(":
+            depth += 1
+            if not allow_groups or depth > _PLAIN_MAX_DEPTH:
+                return None
+        elif piece == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+        elif piece[0] in _SYNTAX_AT_START or piece in OPERATOR_WORDS:
+            return None
+        else:
+            words.append(match)
+    return words if depth == 0 else None
 
 
 def _default_weights(schema: Schema, fields: Sequence[str] | Mapping[str, float] | None) -> dict[str, float]:
@@ -203,4 +278,4 @@ def _default_weights(schema: Schema, fields: Sequence[str] | Mapping[str, float]
     return weights
 
 
-__all__ = ["MAX_DEPTH", "MAX_REPAIRS", "QueryParser", "escape"]
+__all__ = ["MAX_DEPTH", "MAX_REPAIRS", "QueryParser", "escape", "plain_words"]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from searchlib import Index, Searcher
 from searchlib.analysis import get_analyzer
 from searchlib.errors import QueryError
-from searchlib.parser import MAX_DEPTH, QueryParser, escape
+from searchlib.parser import MAX_DEPTH, QueryParser, escape, plain_words
 from searchlib.query import (
     And,
     Bool,
@@ -415,6 +415,38 @@ def test_escaped_text_is_exactly_its_plain_words(text: str) -> None:
     terms = [body(term) for term in get_analyzer("english").term_list(text)]
     expected = Or(()) if not terms else terms[0] if len(terms) == 1 else Or(terms)
     assert BODY.parse(escape(text)) == expected
+
+
+#: Text near the plain-words fast path's edges: words, parentheses, spaces of every
+#: kind, and characters that are syntax only at a word's start or anywhere.
+PLAIN_ISH_TEXT = st.lists(st.one_of(
+    st.sampled_from(["talks", "Direct", "wi-fi", "the", "(", ")", " ", "\u00a0", "\t", "-", "+", "!", "/",
+                     "&", "|", "AND", "OR", "NOT", "TO", "c++", "25", ":", "*", "?", "\\", '"', "x-", "é"]),
+    st.text(max_size=3),
+), max_size=12).map("".join)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(PLAIN_ISH_TEXT, st.sampled_from(["OR", "AND"]), st.booleans())
+def test_the_plain_words_fast_path_builds_exactly_the_grammars_tree(text: str, operator: str, strict: bool) -> None:
+    parser = QueryParser(SCHEMA, {"title": 1.0, "body": 1.0}, default_operator=operator)
+    words = plain_words(text, allow_groups=operator == "OR")
+    if words is None:
+        return  # not plain: only the grammar reads it
+    assert parser.parse(text, strict=strict) == parser._parse(text, frozenset())
+    assert parser.parse(text, strict=strict) == parser.parse(text, strict=strict)  # again, from the memo
+
+
+def test_the_fast_path_takes_plain_text_and_balanced_groups_only() -> None:
+    def words(text: str, allow_groups: bool = True) -> list[str] | None:
+        found = plain_words(text, allow_groups=allow_groups)
+        return None if found is None else [match.group() for match in found]
+
+    assert words("direct talks, re-entry c++") == ["direct", "talks,", "re-entry", "c++"]
+    assert words("25(OH)D levels (HSC)") == ["25", "OH", "D", "levels", "HSC"]
+    assert words("a (b c)", allow_groups=False) is None
+    for text in ["a:b", "talk*", "what?", "-x", "+x", "x AND y", '"a b"', "a^2", "a~", "/re/", "(a", "a)", "\\a"]:
+        assert words(text) is None, text
 
 
 # --- against a real index -------------------------------------------------------------------
