@@ -326,79 +326,119 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
 
     Scores exactly as the clauses would one by one, but gathers the postings of every
     clause in every field with one concatenation, adds up each clause's fields per
-    document (BM25F) with one sort, and sums the clauses per doc with one ``bincount``.
-    Python work is per term; numpy work is a fixed number of passes over the postings,
-    however many terms the query has.
+    document (BM25F), and sums the clauses per doc with one ``bincount``. Python work
+    is per term; numpy work is a fixed number of passes over the postings, however
+    many terms the query has.
     """
     combined = [clause._combined() if isinstance(clause, Term) else clause for clause in clauses]
     size = reader.doc_count
     gathered = _gather_postings(combined, reader, context)
     if gathered is None:
         return Matches.empty()
-    slot_of, docs, pseudo_tf, fields_found = gathered
-    if fields_found > 1:  # a clause may hold a doc in several fields: add them up
-        keys = slot_of * size
-        keys += docs
-        groups = _sum_by_key(keys, pseudo_tf)
-        members = groups.members()
-        slot_of, docs, pseudo_tf = slot_of.take(members), docs.take(members), groups.sums
+    slot_of, docs, pseudo_tf = gathered.slot_of, gathered.docs, gathered.pseudo_tf
+    keep = gathered.add_up_fields(size)
+    if not reader.all_live:
+        is_live = reader.live.take(docs)
+        keep = is_live if keep is None else keep & is_live
+    if keep is not None:
+        slot_of, docs, pseudo_tf = slot_of[keep], docs[keep], pseudo_tf[keep]
+        if not len(docs):
+            return Matches.empty()
     scores = _clause_factors(combined, context).take(slot_of)
     scores *= context.similarity.saturate(pseudo_tf, context.k1)
-    if len(combined) == 1:  # one clause: its docs are unique, and ascending once sorted
+    if len(combined) == 1 and len(gathered.spans) == 1:  # one clause, one field: docs ascend
         return Matches(docs.astype(np.int64), scores)
     unique_docs, totals, _ = _group(docs, scores, size)
     return Matches(unique_docs, totals)
 
 
+@dataclass
+class _GatheredPostings:
+    """Postings of several clauses in several fields, as parallel arrays: each posting's
+    clause index, doc (deleted ones included) and weighted, length-normalized tf.
+
+    ``spans`` are the (start, end) of each (field, weight)'s postings; within a span,
+    postings are ordered by clause, then doc, so the key ``clause * size + doc`` is
+    unique and ascending there.
+    """
+
+    slot_of: npt.NDArray[np.int64]
+    docs: npt.NDArray[Any]
+    pseudo_tf: npt.NDArray[np.float64]
+    spans: list[tuple[int, int]]
+
+    def keys(self, size: int) -> npt.NDArray[np.int64]:
+        keys = self.slot_of * size
+        keys += self.docs
+        return keys
+
+    def add_up_fields(self, size: int) -> npt.NDArray[np.bool_] | None:
+        """Sum each clause's tf over the fields holding the doc (BM25F), into one of its
+        postings; return which postings to keep (None: all of them).
+
+        Two spans (a title and a body) are merged by binary search of the smaller one's
+        keys in the larger one's, which costs passes over the smaller only; more are
+        grouped by one stable sort of all keys.
+        """
+        if len(self.spans) == 1:
+            return None
+        keys = self.keys(size)
+        if len(self.spans) > 2:
+            groups = _sum_by_key(keys, self.pseudo_tf)
+            members = groups.members()
+            self.pseudo_tf[members] = groups.sums
+            keep = np.zeros(len(keys), dtype=bool)
+            keep[members] = True
+            return keep
+        (large_start, large_end), (small_start, small_end) = sorted(self.spans, key=lambda span: span[0] - span[1])
+        large_keys, small_keys = keys[large_start:large_end], keys[small_start:small_end]
+        at = np.searchsorted(large_keys, small_keys)
+        np.minimum(at, len(large_keys) - 1, out=at)
+        shared = large_keys.take(at) == small_keys
+        # Each key occurs once per span, so these indexes do not repeat: += adds all.
+        self.pseudo_tf[at[shared] + large_start] += self.pseudo_tf[small_start:small_end][shared]
+        keep = np.ones(len(keys), dtype=bool)
+        keep[small_start:small_end] = ~shared
+        return keep
+
+
 def _gather_postings(
     clauses: Sequence[CombinedTerm], reader: SegmentReader, context: ScoringContext
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any], npt.NDArray[np.float64], int] | None:
-    """Every live posting of every clause in every field it searches, as parallel arrays:
-    the clause's index, the doc, and the weighted length-normalized term frequency; plus
-    how many fields held any posting. None when nothing matches."""
+) -> _GatheredPostings | None:
+    """Every posting of every clause in every field it searches; None if there is none."""
     begins: list[int] = []
     ends: list[int] = []
     slots: list[int] = []
-    # Per (field, weight): its docs/freqs arrays, and where its postings start and end
-    # in the concatenation, which is built in this order.
-    spans: list[tuple[npt.NDArray[np.float64], int, int]] = []
-    sources: list[npt.NDArray[np.uint32]] = []
-    freq_sources: list[npt.NDArray[np.uint32]] = []
-    fields_found: set[str] = set()
+    doc_slices: list[npt.NDArray[np.uint32]] = []
+    freq_slices: list[npt.NDArray[np.uint32]] = []
+    inverse_norms: list[npt.NDArray[np.float64]] = []
+    spans: list[tuple[int, int]] = []
     total = 0
     for (name, weight), members in _clauses_by_field(clauses).items():
-        field_start = total
+        span_start = total
         ranges = reader.term_ranges(name, [text for _, text in members])
-        for (slot, _), found in zip(members, ranges):
-            if found is not None and found[1] > found[0]:
-                begins.append(found[0])
-                ends.append(found[1])
-                slots.append(slot)
-                total += found[1] - found[0]
-        if total == field_start:
+        found = [(slot, found) for (slot, _), found in zip(members, ranges) if found is not None and found[1] > found[0]]
+        if not found:
             continue
         all_docs, all_freqs = reader.field_postings(name)
-        sources.extend(all_docs for _ in range(len(slots) - len(sources)))
-        freq_sources.extend(all_freqs for _ in range(len(slots) - len(freq_sources)))
-        inverse_norms = reader.weighted_inverse_norms(name, context.stats.average_length(name), context.b, weight)
-        spans.append((inverse_norms, field_start, total))
-        fields_found.add(name)
+        for slot, (begin, end) in found:
+            slots.append(slot)
+            begins.append(begin)
+            ends.append(end)
+            doc_slices.append(all_docs[begin:end])
+            freq_slices.append(all_freqs[begin:end])
+            total += end - begin
+        spans.append((span_start, total))
+        inverse_norms.append(reader.weighted_inverse_norms(name, context.stats.average_length(name), context.b, weight))
     if not total:
         return None
-    slices = list(zip(sources, freq_sources, begins, ends))
-    docs = np.concatenate([source[begin:end] for source, _, begin, end in slices])
-    freqs = np.concatenate([source[begin:end] for _, source, begin, end in slices])
-    factors = np.empty(total, dtype=np.float64)
-    for inverse_norms, start, end in spans:
-        inverse_norms.take(docs[start:end], out=factors[start:end])
-    factors *= freqs
+    docs = np.concatenate(doc_slices)
+    pseudo_tf = np.empty(total, dtype=np.float64)
+    for norms, (start, end) in zip(inverse_norms, spans):
+        norms.take(docs[start:end], out=pseudo_tf[start:end])
+    pseudo_tf *= np.concatenate(freq_slices)
     slot_of = np.repeat(np.array(slots, dtype=np.int64), np.subtract(ends, begins))
-    if not reader.all_live:
-        is_live = reader.live.take(docs)
-        slot_of, docs, factors = slot_of[is_live], docs[is_live], factors[is_live]
-        if not len(docs):
-            return None
-    return slot_of, docs, factors, len(fields_found)
+    return _GatheredPostings(slot_of, docs, pseudo_tf, spans)
 
 
 def _clauses_by_field(clauses: Sequence[CombinedTerm]) -> dict[tuple[str, float], list[tuple[int, str]]]:

@@ -190,6 +190,13 @@ QUERIES: dict[str, Query] = {
     "and-mixed": And([CombinedTerm(BOTH, "heat"), phrase("text", "heat transfer"), Range("year", 1955, 1980)]),
     "not": Not(Term("text", "flow")),
     "or": Or([Term("text", "shock"), Term("title", "cone"), CombinedTerm(BOTH, "wing")]),
+    "or-of-one-combined": Or([CombinedTerm(BOTH, "wing")]),
+    "or-of-combined-terms": Or([CombinedTerm(BOTH, "heat"), CombinedTerm(BOTH, "flow"), CombinedTerm(BOTH, "cone")]),
+    # Three (field, weight) spans: the title at two weights and the text.
+    "or-of-differently-weighted-fields": Or([
+        CombinedTerm(BOTH, "heat", (2.0, 1.0)), CombinedTerm(BOTH, "flow"), Term("text", "shock"),
+        Term("title", "flow", 0.5),
+    ]),
     "or-min-match-2": Or([Term("text", "boundari"), Term("text", "heat"), Term("text", "mach")], min_match=2),
     "or-of-patterns-and-phrases": Or([Prefix("text", "turbul"), phrase("text", "skin friction"), Fuzzy("title", "wign", 1)]),
     "bool": Bool(
