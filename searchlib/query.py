@@ -340,16 +340,15 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     if not reader.all_live:
         is_live = reader.live.take(docs)
         keep = is_live if keep is None else keep & is_live
-    if keep is not None:
-        slot_of, docs, pseudo_tf = slot_of[keep], docs[keep], pseudo_tf[keep]
-        if not len(docs):
-            return Matches.empty()
     scores = _clause_factors(combined, context).take(slot_of)
     scores *= context.similarity.saturate(pseudo_tf, context.k1)
+    if keep is not None:
+        docs, scores = docs[keep], scores[keep]
+        if not len(docs):
+            return Matches.empty()
     if len(combined) == 1 and len(gathered.spans) == 1:  # one clause, one field: docs ascend
-        return Matches(docs.astype(np.int64), scores)
-    unique_docs, totals, _ = _group(docs, scores, size)
-    return Matches(unique_docs, totals)
+        return Matches(docs, scores)
+    return _sum_per_doc(docs, scores, size)
 
 
 @dataclass
@@ -406,9 +405,8 @@ def _gather_postings(
     clauses: Sequence[CombinedTerm], reader: SegmentReader, context: ScoringContext
 ) -> _GatheredPostings | None:
     """Every posting of every clause in every field it searches; None if there is none."""
-    begins: list[int] = []
-    ends: list[int] = []
     slots: list[int] = []
+    counts: list[int] = []
     doc_slices: list[npt.NDArray[np.uint32]] = []
     freq_slices: list[npt.NDArray[np.uint32]] = []
     inverse_norms: list[npt.NDArray[np.float64]] = []
@@ -416,28 +414,27 @@ def _gather_postings(
     total = 0
     for (name, weight), members in _clauses_by_field(clauses).items():
         span_start = total
-        ranges = reader.term_ranges(name, [text for _, text in members])
-        found = [(slot, found) for (slot, _), found in zip(members, ranges) if found is not None and found[1] > found[0]]
-        if not found:
-            continue
-        all_docs, all_freqs = reader.field_postings(name)
-        for slot, (begin, end) in found:
-            slots.append(slot)
-            begins.append(begin)
-            ends.append(end)
-            doc_slices.append(all_docs[begin:end])
-            freq_slices.append(all_freqs[begin:end])
-            total += end - begin
-        spans.append((span_start, total))
-        inverse_norms.append(reader.weighted_inverse_norms(name, context.stats.average_length(name), context.b, weight))
+        for (slot, _), postings in zip(members, reader.term_postings(name, [text for _, text in members])):
+            if postings is not None and len(postings.docs):
+                slots.append(slot)
+                counts.append(len(postings.docs))
+                doc_slices.append(postings.docs)
+                freq_slices.append(postings.freqs)
+                total += counts[-1]
+        if total > span_start:
+            spans.append((span_start, total))
+            inverse_norms.append(
+                reader.weighted_inverse_norms(name, context.stats.average_length(name), context.b, weight)
+            )
     if not total:
         return None
-    docs = np.concatenate(doc_slices)
+    # int64 once: every later index by doc would convert uint32 on its own.
+    docs = np.concatenate(doc_slices).astype(np.int64)
     pseudo_tf = np.empty(total, dtype=np.float64)
     for norms, (start, end) in zip(inverse_norms, spans):
         norms.take(docs[start:end], out=pseudo_tf[start:end])
     pseudo_tf *= np.concatenate(freq_slices)
-    slot_of = np.repeat(np.array(slots, dtype=np.int64), np.subtract(ends, begins))
+    slot_of = np.repeat(np.array(slots, dtype=np.int64), counts)
     return _GatheredPostings(slot_of, docs, pseudo_tf, spans)
 
 
@@ -491,8 +488,20 @@ def _clause_factors(clauses: Sequence[CombinedTerm], context: ScoringContext) ->
     stats = context.stats
     doc_freqs = [stats.doc_freq(clause.fields, clause.text) for clause in clauses]
     doc_counts = [stats.field_doc_count(clause.fields) for clause in clauses]
-    idfs = context.similarity.idf(np.array(doc_freqs), np.array(doc_counts))
-    return np.array([clause.boost for clause in clauses]) * idfs
+    idfs = context.similarity.idf(np.array(doc_freqs, dtype=np.float64), np.array(doc_counts, dtype=np.float64))
+    boosts = [clause.boost for clause in clauses]
+    return idfs if all(boost == 1.0 for boost in boosts) else np.array(boosts) * idfs
+
+
+def _sum_per_doc(docs: DocIds, values: npt.NDArray[np.float64], size: int) -> Matches:
+    """:func:`_group` without the counts: the matches of an OR, summed per doc."""
+    if len(docs) * 16 < size:
+        groups = _sum_by_key(docs.astype(np.int64, copy=False), values)
+        return Matches(groups.keys, groups.sums)
+    is_present = np.zeros(size, dtype=bool)
+    is_present[docs] = True
+    found = np.flatnonzero(is_present)
+    return Matches(found, np.bincount(docs, weights=values, minlength=size).take(found))
 
 
 def _group(

@@ -443,11 +443,15 @@ class Searcher:
         total = sum(len(m.docs) for m in per_segment)
         if total == 0 or limit == 0:
             return Results(tree, total, [], offset, context)
-        scores = np.concatenate([m.scores for m in per_segment])
-        segments = np.concatenate(
-            [np.full(len(m.docs), i, dtype=np.int64) for i, m in enumerate(per_segment)]
-        )
-        docs = np.concatenate([m.docs for m in per_segment])
+        if len(per_segment) == 1:  # one segment: no concatenation, every hit in segment 0
+            scores, docs = per_segment[0].scores, per_segment[0].docs
+            segments = np.zeros(total, dtype=np.int64)
+        else:
+            scores = np.concatenate([m.scores for m in per_segment])
+            docs = np.concatenate([m.docs for m in per_segment])
+            segments = np.concatenate(
+                [np.full(len(m.docs), i, dtype=np.int64) for i, m in enumerate(per_segment)]
+            )
         wanted = min(total, offset + limit)
         if sort_field is not None:
             keys = np.concatenate([self._sort_key(sort_field, i)[m.docs] for i, m in enumerate(per_segment)])
@@ -459,19 +463,19 @@ class Searcher:
             if wanted < total:
                 # Everything scoring at least the wanted-th best score, so that documents
                 # tied at the cut-off are ordered below like all others, not picked at random.
-                threshold = scores[np.argpartition(-scores, wanted - 1)[wanted - 1]]
+                threshold = np.partition(scores, total - wanted)[total - wanted]
                 candidates = np.flatnonzero(scores >= threshold)
             else:
                 candidates = np.arange(total)
             # Highest score first; ties go to the earlier document, so rankings are stable.
             order = candidates[np.lexsort((docs[candidates], segments[candidates], -scores[candidates]))]
         page = order[offset : offset + limit]
+        readers = self.readers
         hits = [
-            Hit(
-                offset + rank + 1, float(scores[i]), int(segments[i]), int(docs[i]),
-                self, tree, self.readers[int(segments[i])], context,
+            Hit(offset + rank + 1, score, segment, doc, self, tree, readers[segment], context)
+            for rank, (score, segment, doc) in enumerate(
+                zip(scores[page].tolist(), segments[page].tolist(), docs[page].tolist())
             )
-            for rank, i in enumerate(page)
         ]
         return Results(tree, total, hits, offset, context)
 

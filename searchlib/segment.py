@@ -705,7 +705,8 @@ class SegmentReader:
         self._term_indexes: dict[tuple[str, str], int] = {}
         self._starts_views: dict[str, memoryview] = {}
         self._checked_fields: set[str] = set()
-        self._term_ranges: dict[str, dict[str, tuple[int, int] | None]] = {}
+        self._term_postings: dict[str, dict[str, Postings | None]] = {}
+        self._id_views: tuple[memoryview, memoryview] | None = None
         self._inverse_norms: dict[tuple[str, float, float, float], npt.NDArray[np.float64]] = {}
 
     @property
@@ -845,26 +846,28 @@ class SegmentReader:
             raise CorruptIndexError(self._postings_file.path, f"postings of {field_name}:{term} out of range")
         return Postings(docs, freqs)
 
-    def term_ranges(self, field_name: str, terms: Iterable[str]) -> list[tuple[int, int] | None]:
-        """Where each term's postings lie in :meth:`field_postings` (None where the field
-        lacks the term); recent look-ups are memoized per field."""
-        memo = self._term_ranges.get(field_name)
+    def term_postings(self, field_name: str, terms: Iterable[str]) -> list[Postings | None]:
+        """Each term's postings (deleted docs included; None where the field lacks the
+        term), as views into the field's arrays; recent look-ups are memoized per field,
+        so a query repeating earlier terms slices nothing."""
+        memo = self._term_postings.get(field_name)
         if memo is None or len(memo) >= TERM_MEMO_SIZE:
-            memo = self._term_ranges[field_name] = {}
-        ranges: list[tuple[int, int] | None] = []
+            memo = self._term_postings[field_name] = {}
+        found: list[Postings | None] = []
         for term in terms:
             if term in memo:
-                ranges.append(memo[term])
+                found.append(memo[term])
                 continue
             index = self.term_index(field_name, term)
-            if index < 0:
-                found = None
-            else:
+            postings = None
+            if index >= 0:
                 starts = self._postings_starts(field_name)
-                found = (starts[index], starts[index + 1])
-            memo[term] = found
-            ranges.append(found)
-        return ranges
+                begin, end = starts[index], starts[index + 1]
+                docs, freqs = self.field_postings(field_name)
+                postings = Postings(docs[begin:end], freqs[begin:end])
+            memo[term] = postings
+            found.append(postings)
+        return found
 
     def field_postings(self, field_name: str) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
         """Every posting of the field (docs and freqs, deleted docs included), term after
@@ -983,11 +986,16 @@ class SegmentReader:
 
     def id_value(self, doc_id: int) -> str | None:
         """The document's ID field value (None if it has none), without decompressing."""
-        offsets = self._store_file["id_offsets"]
-        start, end = int(offsets[doc_id]), int(offsets[doc_id + 1])
+        if self._id_views is None:
+            # memoryviews: indexing them gives Python ints and bytes, far cheaper per hit
+            # than numpy scalars.
+            offsets = np.ascontiguousarray(self._store_file["id_offsets"], dtype=np.uint64)
+            self._id_views = (offsets.data.cast("B").cast("Q"), self._store_file["id_bytes"].data.cast("B"))
+        offsets_view, bytes_view = self._id_views
+        start, end = offsets_view[doc_id], offsets_view[doc_id + 1]
         if start == end:
             return None
-        return self._store_file["id_bytes"][start:end].tobytes().decode("utf-8", "surrogatepass")
+        return bytes(bytes_view[start:end]).decode("utf-8", "surrogatepass")
 
     def stored_fields(self, doc_id: int) -> dict[str, Any]:
         """The stored fields of one document, decompressing only its block."""
