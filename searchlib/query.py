@@ -375,9 +375,8 @@ class _GatheredPostings:
         """Sum each clause's tf over the fields holding the doc (BM25F), into one of its
         postings; return which postings to keep (None: all of them).
 
-        Two spans (a title and a body) are merged by binary search of the smaller one's
-        keys in the larger one's, which costs passes over the smaller only; more are
-        grouped by one stable sort of all keys.
+        With two spans (a title and a body) a key occurs at most twice, so the second
+        of each pair is added to the first; more spans are grouped by summing runs.
         """
         if len(self.spans) == 1:
             return None
@@ -389,15 +388,15 @@ class _GatheredPostings:
             keep = np.zeros(len(keys), dtype=bool)
             keep[members] = True
             return keep
-        (large_start, large_end), (small_start, small_end) = sorted(self.spans, key=lambda span: span[0] - span[1])
-        large_keys, small_keys = keys[large_start:large_end], keys[small_start:small_end]
-        at = np.searchsorted(large_keys, small_keys)
-        np.minimum(at, len(large_keys) - 1, out=at)
-        shared = large_keys.take(at) == small_keys
-        # Each key occurs once per span, so these indexes do not repeat: += adds all.
-        self.pseudo_tf[at[shared] + large_start] += self.pseudo_tf[small_start:small_end][shared]
+        # Two ascending runs: a stable sort merges them in linear time, and a key found
+        # in both fields sits next to itself, its first-span posting first.
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys.take(order)
+        repeats = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
+        firsts, seconds = order.take(repeats), order.take(repeats + 1)
+        self.pseudo_tf[firsts] += self.pseudo_tf.take(seconds)  # no index repeats: += adds all
         keep = np.ones(len(keys), dtype=bool)
-        keep[small_start:small_end] = ~shared
+        keep[seconds] = False
         return keep
 
 
