@@ -209,7 +209,7 @@ class Term(Query):
         return CombinedTerm((self.field,), self.text, boost=self.boost)
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        return self._combined().matches(reader, context)
+        return _sum_of_terms([self], reader, context)
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         return self._combined().explain(reader, doc, context)
@@ -242,42 +242,12 @@ class CombinedTerm(Query):
     def scored_terms(self) -> set[tuple[FieldSet, str]]:
         return {(self.fields, self.text)}
 
-    def field_parts(
-        self, reader: SegmentReader, context: ScoringContext
-    ) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
-        """Per field holding the term: its live docs and their weighted, length-normalized
-        term frequencies (what BM25F sums before saturating)."""
-        stats = context.stats
-        parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]] = []
-        for name, weight in zip(self.fields, self.weights):
-            found = _live_postings(reader, name, self.text)
-            if found is None:
-                continue
-            docs = found[0].astype(np.int64)
-            norms = reader.length_norms(name, stats.average_length(name), context.b)
-            pseudo = found[1] / norms.take(docs)  # take: faster than fancy indexing
-            parts.append((docs, pseudo if weight == 1.0 else weight * pseudo))
-        return parts
-
-    def _pseudo_tf(
-        self, reader: SegmentReader, context: ScoringContext
-    ) -> tuple[DocIds, npt.NDArray[np.float64]]:
-        """Matching live docs and their weighted, length-normalized term frequency."""
-        parts = self.field_parts(reader, context)
-        if not parts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        docs, pseudo_tf, _ = sum_by_doc([d for d, _ in parts], [t for _, t in parts], reader.doc_count)
-        return docs, pseudo_tf
-
     def _idf(self, context: ScoringContext) -> float:
         stats = context.stats
         return float(context.similarity.idf(stats.doc_freq(self.fields, self.text), stats.field_doc_count(self.fields)))
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        docs, pseudo_tf = self._pseudo_tf(reader, context)
-        if not len(docs):
-            return Matches.empty()
-        return Matches(docs, self.boost * self._idf(context) * context.similarity.saturate(pseudo_tf, context.k1))
+        return _sum_of_terms([self], reader, context)
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         stats = context.stats
@@ -332,20 +302,24 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     """
     combined = [clause._combined() if isinstance(clause, Term) else clause for clause in clauses]
     size = reader.doc_count
-    gathered = _gather_postings(combined, reader, context)
+    gathered = _gather_postings(combined, _clause_factors(combined, context), reader, context)
     if gathered is None:
         return Matches.empty()
-    slot_of, docs, pseudo_tf = gathered.slot_of, gathered.docs, gathered.pseudo_tf
-    keep = gathered.add_up_fields(size)
+    docs = gathered.docs
+    merged_away = gathered.add_up_fields(size)
+    scores = context.similarity.saturate(gathered.pseudo_tf, context.k1)
+    scores *= gathered.factors
     if not reader.all_live:
         is_live = reader.live.take(docs)
-        keep = is_live if keep is None else keep & is_live
-    scores = _clause_factors(combined, context).take(slot_of)
-    scores *= context.similarity.saturate(pseudo_tf, context.k1)
-    if keep is not None:
-        docs, scores = docs[keep], scores[keep]
+        if merged_away is not None:
+            is_live[merged_away] = False
+        docs, scores = docs[is_live], scores[is_live]
         if not len(docs):
             return Matches.empty()
+    elif merged_away is not None:
+        # Each merged-away posting has the same doc as the one it was added to, so it
+        # can stay, adding nothing, instead of being cut out of every array.
+        scores[merged_away] = 0.0
     if len(combined) == 1 and len(gathered.spans) == 1:  # one clause, one field: docs ascend
         return Matches(docs, scores)
     return _sum_per_doc(docs, scores, size)
@@ -354,40 +328,36 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
 @dataclass
 class _GatheredPostings:
     """Postings of several clauses in several fields, as parallel arrays: each posting's
-    clause index, doc (deleted ones included) and weighted, length-normalized tf.
+    doc (deleted ones included), weighted length-normalized tf, its clause's factor
+    (boost times idf), and the key ``clause * size + doc``.
 
     ``spans`` are the (start, end) of each (field, weight)'s postings; within a span,
-    postings are ordered by clause, then doc, so the key ``clause * size + doc`` is
-    unique and ascending there.
+    postings are ordered by clause, then doc, so keys are unique and ascending there.
     """
 
-    slot_of: npt.NDArray[np.int64]
-    docs: npt.NDArray[Any]
+    docs: npt.NDArray[np.int64]
     pseudo_tf: npt.NDArray[np.float64]
+    factors: npt.NDArray[np.float64]
+    keys: npt.NDArray[np.int64] | None  # None with one span, where they are not needed
     spans: list[tuple[int, int]]
 
-    def keys(self, size: int) -> npt.NDArray[np.int64]:
-        keys = self.slot_of * size
-        keys += self.docs
-        return keys
-
-    def add_up_fields(self, size: int) -> npt.NDArray[np.bool_] | None:
-        """Sum each clause's tf over the fields holding the doc (BM25F), into one of its
-        postings; return which postings to keep (None: all of them).
+    def add_up_fields(self, size: int) -> npt.NDArray[np.int64] | None:
+        """Sum each clause's tf over the fields holding the doc (BM25F) into one of the
+        doc's postings; return the others, whose tf is now counted (None: there are none).
 
         With two spans (a title and a body) a key occurs at most twice, so the second
         of each pair is added to the first; more spans are grouped by summing runs.
         """
-        if len(self.spans) == 1:
+        keys = self.keys
+        if keys is None:
             return None
-        keys = self.keys(size)
         if len(self.spans) > 2:
             groups = _sum_by_key(keys, self.pseudo_tf)
             members = groups.members()
             self.pseudo_tf[members] = groups.sums
-            keep = np.zeros(len(keys), dtype=bool)
-            keep[members] = True
-            return keep
+            is_merged = np.ones(len(keys), dtype=bool)
+            is_merged[members] = False
+            return np.flatnonzero(is_merged)
         # Two ascending runs: a stable sort merges them in linear time, and a key found
         # in both fields sits next to itself, its first-span posting first.
         order = np.argsort(keys, kind="stable")
@@ -395,15 +365,17 @@ class _GatheredPostings:
         repeats = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
         firsts, seconds = order.take(repeats), order.take(repeats + 1)
         self.pseudo_tf[firsts] += self.pseudo_tf.take(seconds)  # no index repeats: += adds all
-        keep = np.ones(len(keys), dtype=bool)
-        keep[seconds] = False
-        return keep
+        return seconds
 
 
 def _gather_postings(
-    clauses: Sequence[CombinedTerm], reader: SegmentReader, context: ScoringContext
+    clauses: Sequence[CombinedTerm], factors: npt.NDArray[np.float64], reader: SegmentReader, context: ScoringContext
 ) -> _GatheredPostings | None:
-    """Every posting of every clause in every field it searches; None if there is none."""
+    """Every posting of every clause in every field it searches; None if there is none.
+
+    ``factors`` are the clauses' boost times idf, repeated onto their postings here.
+    """
+    size = reader.doc_count
     slots: list[int] = []
     counts: list[int] = []
     doc_slices: list[npt.NDArray[np.uint32]] = []
@@ -428,13 +400,16 @@ def _gather_postings(
     if not total:
         return None
     # int64 once: every later index by doc would convert uint32 on its own.
-    docs = np.concatenate(doc_slices).astype(np.int64)
+    docs = np.concatenate(doc_slices, dtype=np.int64)
     pseudo_tf = np.empty(total, dtype=np.float64)
     for norms, (start, end) in zip(inverse_norms, spans):
         norms.take(docs[start:end], out=pseudo_tf[start:end])
     pseudo_tf *= np.concatenate(freq_slices)
-    slot_of = np.repeat(np.array(slots, dtype=np.int64), counts)
-    return _GatheredPostings(slot_of, docs, pseudo_tf, spans)
+    keys = None
+    if len(spans) > 1:  # needed only to add up a clause's fields
+        keys = np.repeat(np.array(slots, dtype=np.int64) * size, counts)
+        keys += docs
+    return _GatheredPostings(docs, pseudo_tf, np.repeat(factors.take(slots), counts), keys, spans)
 
 
 def _clauses_by_field(clauses: Sequence[CombinedTerm]) -> dict[tuple[str, float], list[tuple[int, str]]]:
