@@ -161,6 +161,38 @@ class Results:
         return self.hits[index]
 
 
+class _SnapshotStats(CollectionStats):
+    """A searcher's own statistics, read as scoring asks for them.
+
+    :meth:`Searcher.collection_stats` gathers every statistic a query could need up
+    front (what a sharded search merges); scoring on one snapshot needs only those it
+    reads, so this looks each up on first use (through the searcher's memos) and keeps
+    it, ending up with the same record.
+    """
+
+    def __init__(self, searcher: Searcher) -> None:
+        super().__init__(doc_count=searcher.doc_count)
+        self._searcher = searcher
+
+    def field_doc_count(self, fields: FieldSet) -> int:
+        count = self.field_doc_counts.get(fields)
+        if count is None:
+            count = self.field_doc_counts[fields] = self._searcher._documents_with_fields(fields)
+        return count
+
+    def average_length(self, field_name: str) -> float:
+        if field_name not in self.total_lengths:
+            self.total_lengths[field_name] = self._searcher._total_length(field_name)
+        return super().average_length(field_name)
+
+    def doc_freq(self, fields: FieldSet, term: str) -> int:
+        key = (fields, term)
+        doc_freq = self.doc_freqs.get(key)
+        if doc_freq is None:
+            doc_freq = self.doc_freqs[key] = self._searcher._doc_freq(fields, term)
+        return doc_freq
+
+
 class Searcher:
     """Searches one generation of an index.
 
@@ -390,7 +422,7 @@ class Searcher:
         tree = tree.rewrite(self)
         settings = self.scoring.replace(similarity, k1, b)
         context = ScoringContext(
-            stats or self.collection_stats(tree), settings.k1, settings.b,
+            stats or _SnapshotStats(self), settings.k1, settings.b,
             Similarity(settings.similarity), self.schema,
         )
         return tree, context

@@ -13,7 +13,7 @@ from searchlib.errors import QueryError, SchemaError
 from searchlib.query import (
     And, Bool, CombinedTerm, Expansion, Fuzzy, MatchAll, Not, Or, Phrase, Prefix, Range, Regex, Term, Wildcard,
 )
-from searchlib.scoring import BM25Settings
+from searchlib.scoring import BM25Settings, CollectionStats
 
 DOCS = [
     ("d1", "Boundary layers", "The boundary layer thickens downstream of the plate.", 1961, "theory"),
@@ -218,3 +218,33 @@ def test_searcher_expansion_setting_reaches_query_strings(index: Index) -> None:
         searcher.search("body:/.*/")
     with Searcher(index, expansion=Expansion(2, "keep_frequent")) as searcher:
         assert searcher.search("body:/.*/").query.terms() == {("body", "boundari"), ("body", "layer")}
+
+
+def test_statistics_read_lazily_equal_the_ones_gathered_up_front(index: Index) -> None:
+    with Searcher(index) as searcher:
+        query = searcher.parse("boundary layer shock wing")
+        gathered = searcher.collection_stats(query)
+        lazily = searcher.search(query, limit=10)
+        given = searcher.search(query, limit=10, stats=gathered)
+        assert [(hit.id, hit.score) for hit in lazily] == [(hit.id, hit.score) for hit in given]
+        assert lazily.context is not None
+        assert lazily.context.stats.doc_freqs == gathered.doc_freqs  # the same record, once scored
+
+
+def test_statistics_passed_in_replace_the_snapshots(index: Index) -> None:
+    with Searcher(index) as searcher:
+        query = searcher.parse("boundary shock")
+        own = searcher.collection_stats(query)
+        # As a shard would see them: ten times the documents, the same frequencies.
+        wider = CollectionStats(
+            own.doc_count * 10,
+            {fields: count * 10 for fields, count in own.field_doc_counts.items()},
+            {name: total * 10 for name, total in own.total_lengths.items()},
+            dict(own.doc_freqs),
+        )
+        local = {hit.id: hit.score for hit in searcher.search(query, limit=10)}
+        hits = searcher.search(query, limit=10, stats=wider)
+        assert {hit.id for hit in hits} == set(local)
+        for hit in hits:
+            assert hit.score > local[hit.id]  # rarer terms: a higher idf, the same lengths
+            assert hit.explain().value == pytest.approx(hit.score, rel=1e-9)
