@@ -302,7 +302,8 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     """
     combined = [clause._combined() if isinstance(clause, Term) else clause for clause in clauses]
     size = reader.doc_count
-    gathered = _gather_postings(combined, _clause_factors(combined, context), reader, context)
+    factors = _clause_factors(combined, context)
+    gathered = _gather_postings(combined, factors, reader, context)
     if gathered is None:
         return Matches.empty()
     docs = gathered.docs
@@ -322,7 +323,10 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
         scores[merged_away] = 0.0
     if len(combined) == 1 and len(gathered.spans) == 1:  # one clause, one field: docs ascend
         return Matches(docs, scores)
-    return _sum_per_doc(docs, scores, size)
+    # Positive factors and weights make every match's score positive (x > 0 saturates
+    # above 0 in every variant), so a doc matches exactly when its sum is above 0.
+    positive = bool(factors.min() > 0.0) and all(weight > 0.0 for clause in combined for weight in clause.weights)
+    return _sum_per_doc(docs, scores, size, positive=positive)
 
 
 @dataclass
@@ -415,6 +419,11 @@ def _gather_postings(
 def _clauses_by_field(clauses: Sequence[CombinedTerm]) -> dict[tuple[str, float], list[tuple[int, str]]]:
     """Per (field, weight): the clauses searching it so, as (clause index, term), in
     clause order."""
+    first = clauses[0]
+    if all(clause.fields == first.fields and clause.weights == first.weights for clause in clauses):
+        # The usual case, words over the default fields: one list serves every field.
+        members = [(slot, clause.text) for slot, clause in enumerate(clauses)]
+        return {(name, weight): members for name, weight in zip(first.fields, first.weights)}
     by_field: dict[tuple[str, float], list[tuple[int, str]]] = {}
     for slot, clause in enumerate(clauses):
         for name, weight in zip(clause.fields, clause.weights):
@@ -460,22 +469,35 @@ def _sum_by_key(keys: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) ->
 def _clause_factors(clauses: Sequence[CombinedTerm], context: ScoringContext) -> npt.NDArray[np.float64]:
     """Each clause's boost times its idf, computed for all clauses in one numpy call."""
     stats = context.stats
-    doc_freqs = [stats.doc_freq(clause.fields, clause.text) for clause in clauses]
-    doc_counts = [stats.field_doc_count(clause.fields) for clause in clauses]
-    idfs = context.similarity.idf(np.array(doc_freqs, dtype=np.float64), np.array(doc_counts, dtype=np.float64))
+    doc_counts: dict[FieldSet, int] = {}  # clauses mostly share their fields
+    for clause in clauses:
+        if clause.fields not in doc_counts:
+            doc_counts[clause.fields] = stats.field_doc_count(clause.fields)
+    idfs = context.similarity.idf(
+        np.array([stats.doc_freq(clause.fields, clause.text) for clause in clauses], dtype=np.float64),
+        np.array([doc_counts[clause.fields] for clause in clauses], dtype=np.float64),
+    )
     boosts = [clause.boost for clause in clauses]
     return idfs if all(boost == 1.0 for boost in boosts) else np.array(boosts) * idfs
 
 
-def _sum_per_doc(docs: DocIds, values: npt.NDArray[np.float64], size: int) -> Matches:
-    """:func:`_group` without the counts: the matches of an OR, summed per doc."""
+def _sum_per_doc(docs: DocIds, values: npt.NDArray[np.float64], size: int, *, positive: bool = False) -> Matches:
+    """:func:`_group` without the counts: the matches of an OR, summed per doc.
+
+    ``positive`` says every doc holds at least one positive value and none a negative
+    one, so a doc's sum is nonzero exactly when it matches: no separate presence pass.
+    """
     if len(docs) * 16 < size:
         groups = _sum_by_key(docs.astype(np.int64, copy=False), values)
         return Matches(groups.keys, groups.sums)
-    is_present = np.zeros(size, dtype=bool)
-    is_present[docs] = True
-    found = np.flatnonzero(is_present)
-    return Matches(found, np.bincount(docs, weights=values, minlength=size).take(found))
+    sums = np.bincount(docs, weights=values, minlength=size)
+    if positive:
+        found = np.flatnonzero(sums > 0.0)
+    else:
+        is_present = np.zeros(size, dtype=bool)
+        is_present[docs] = True
+        found = np.flatnonzero(is_present)
+    return Matches(found, sums.take(found))
 
 
 def _group(
