@@ -490,7 +490,7 @@ def _sum_per_doc(docs: DocIds, values: npt.NDArray[np.float64], size: int, *, po
     if len(docs) * 16 < size:
         groups = _sum_by_key(docs.astype(np.int64, copy=False), values)
         return Matches(groups.keys, groups.sums)
-    sums = np.bincount(docs, weights=values, minlength=size)
+    sums = np.asarray(np.bincount(docs, weights=values, minlength=size), dtype=np.float64)
     if positive:
         found = np.flatnonzero(sums > 0.0)
     else:
