@@ -579,6 +579,13 @@ def encode_deletes(deleted: npt.NDArray[np.bool_]) -> Any:
 # --- reading -------------------------------------------------------------------------
 
 
+def _int_view(offsets: np.ndarray) -> memoryview:
+    """``offsets`` as a memoryview of unsigned 64-bit ints: indexing it yields Python ints
+    several times faster than numpy scalars, which matters where a query reads a few
+    offsets per term or per hit."""
+    return np.ascontiguousarray(offsets, dtype=np.uint64).data.cast("B").cast("Q")
+
+
 class TermDictionary:
     """Binary search over one field's byte-sorted terms, read in place.
 
@@ -596,7 +603,7 @@ class TermDictionary:
         # Plain memoryviews of the mapped arrays: indexing them yields Python ints and
         # bytes several times faster than numpy scalars, and copies nothing up front.
         self._bytes = np.ascontiguousarray(term_bytes).data.cast("B")
-        self._offsets = np.ascontiguousarray(term_offsets, dtype=np.uint64).data.cast("B").cast("Q")
+        self._offsets = _int_view(term_offsets)
         self._sample: list[bytes] | None = None
 
     def __len__(self) -> int:
@@ -863,15 +870,15 @@ class SegmentReader:
             if index >= 0:
                 starts = self._postings_starts(field_name)
                 begin, end = starts[index], starts[index + 1]
-                docs, freqs = self.field_postings(field_name)
+                docs, freqs = self._checked_postings(field_name)
                 postings = Postings(docs[begin:end], freqs[begin:end])
             memo[term] = postings
             found.append(postings)
         return found
 
-    def field_postings(self, field_name: str) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+    def _checked_postings(self, field_name: str) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
         """Every posting of the field (docs and freqs, deleted docs included), term after
-        term, for callers that gather several terms' :meth:`term_range` slices at once.
+        term, for :meth:`term_postings` to slice.
 
         The doc ids are checked against the segment's size once, on first use, so that
         the slices can be used as indexes without a check per query.
@@ -889,9 +896,7 @@ class SegmentReader:
         view = self._starts_views.get(field_name)
         if view is None:
             starts = self._postings_arrays(field_name)[0]
-            view = self._starts_views[field_name] = (
-                np.ascontiguousarray(starts, dtype=np.uint64).data.cast("B").cast("Q")
-            )
+            view = self._starts_views[field_name] = _int_view(starts)
         return view
 
     def positions(self, field_name: str, term: str) -> tuple[Postings, npt.NDArray[np.uint32]] | None:
@@ -986,11 +991,8 @@ class SegmentReader:
 
     def id_value(self, doc_id: int) -> str | None:
         """The document's ID field value (None if it has none), without decompressing."""
-        if self._id_views is None:
-            # memoryviews: indexing them gives Python ints and bytes, far cheaper per hit
-            # than numpy scalars.
-            offsets = np.ascontiguousarray(self._store_file["id_offsets"], dtype=np.uint64)
-            self._id_views = (offsets.data.cast("B").cast("Q"), self._store_file["id_bytes"].data.cast("B"))
+        if self._id_views is None:  # read per hit: memoryviews, not numpy scalars
+            self._id_views = (_int_view(self._store_file["id_offsets"]), self._store_file["id_bytes"].data.cast("B"))
         offsets_view, bytes_view = self._id_views
         start, end = offsets_view[doc_id], offsets_view[doc_id + 1]
         if start == end:
