@@ -36,6 +36,8 @@ import regex
 from searchlib.columns import column_value
 from searchlib.errors import QueryError
 from searchlib.explain import Explanation, factor
+from searchlib.grouping import sum_by_key
+from searchlib.impacts import ImpactCache, term_impacts
 from searchlib.schema import Schema
 from searchlib.scoring import (
     DEFAULT_B,
@@ -75,6 +77,8 @@ class ScoringContext:
     b: float = DEFAULT_B
     similarity: Similarity = field(default_factory=Similarity)
     schema: Schema | None = None
+    #: Where terms' tf parts are kept between queries (a searcher's), or None.
+    impacts: ImpactCache | None = None
 
 
 class TermSource(Protocol):
@@ -294,176 +298,33 @@ class CombinedTerm(Query):
 def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader, context: ScoringContext) -> Matches:
     """An OR of terms (the everyday query) scored in a few whole-array steps.
 
-    Scores exactly as the clauses would one by one, but gathers the postings of every
-    clause in every field with one concatenation, adds up each clause's fields per
-    document (BM25F), and sums the clauses per doc with one ``bincount``. Python work
-    is per term; numpy work is a fixed number of passes over the postings, however
-    many terms the query has.
+    Each clause's tf part per document comes from :mod:`searchlib.impacts` (cached
+    across queries when the context has a cache); the clauses' parts are concatenated,
+    multiplied by their clauses' boost times idf, and summed per doc with one
+    ``bincount``. Python work is per term; numpy work is a fixed number of passes over
+    the postings, however many terms the query has.
     """
     combined = [clause._combined() if isinstance(clause, Term) else clause for clause in clauses]
-    size = reader.doc_count
-    factors = _clause_factors(combined, context)
-    gathered = _gather_postings(combined, factors, reader, context)
-    if gathered is None:
+    found = term_impacts(
+        reader, [(clause.fields, clause.weights, clause.text) for clause in combined], context, context.impacts
+    )
+    slots = [slot for slot, impacts in enumerate(found) if impacts is not None]
+    if not slots:
         return Matches.empty()
-    docs = gathered.docs
-    merged_away = gathered.add_up_fields(size)
-    scores = context.similarity.saturate(gathered.pseudo_tf, context.k1)
-    scores *= gathered.factors
-    if not reader.all_live:
-        is_live = reader.live.take(docs)
-        if merged_away is not None:
-            is_live[merged_away] = False
-        docs, scores = docs[is_live], scores[is_live]
-        if not len(docs):
-            return Matches.empty()
-    elif merged_away is not None:
-        # Each merged-away posting has the same doc as the one it was added to, so it
-        # can stay, adding nothing, instead of being cut out of every array.
-        scores[merged_away] = 0.0
-    if len(combined) == 1 and len(gathered.spans) == 1:  # one clause, one field: docs ascend
-        return Matches(docs, scores)
-    # Positive factors and weights make every match's score positive (x > 0 saturates
-    # above 0 in every variant), so a doc matches exactly when its sum is above 0.
+    factors = _clause_factors(combined, context)
+    if len(slots) == 1:  # one clause's docs ascend already
+        only = found[slots[0]]
+        assert only is not None
+        return Matches(only.docs, only.tf_parts * factors[slots[0]])
+    present = [impacts for impacts in found if impacts is not None]
+    docs = np.concatenate([impacts.docs for impacts in present])
+    scores = np.concatenate([impacts.tf_parts for impacts in present])
+    scores *= np.repeat(factors.take(slots), [len(impacts.docs) for impacts in present])
+    # Positive factors and tf parts make every match's score positive (a weight above 0
+    # and x > 0 saturate above 0 in every variant), so a doc matches exactly when its
+    # sum is above 0.
     positive = bool(factors.min() > 0.0) and all(weight > 0.0 for clause in combined for weight in clause.weights)
-    return _sum_per_doc(docs, scores, size, positive=positive)
-
-
-@dataclass
-class _GatheredPostings:
-    """Postings of several clauses in several fields, as parallel arrays: each posting's
-    doc (deleted ones included), weighted length-normalized tf, its clause's factor
-    (boost times idf), and the key ``clause * size + doc``.
-
-    ``spans`` are the (start, end) of each (field, weight)'s postings; within a span,
-    postings are ordered by clause, then doc, so keys are unique and ascending there.
-    """
-
-    docs: npt.NDArray[np.int64]
-    pseudo_tf: npt.NDArray[np.float64]
-    factors: npt.NDArray[np.float64]
-    keys: npt.NDArray[np.int64] | None  # None with one span, where they are not needed
-    spans: list[tuple[int, int]]
-
-    def add_up_fields(self, size: int) -> npt.NDArray[np.int64] | None:
-        """Sum each clause's tf over the fields holding the doc (BM25F) into one of the
-        doc's postings; return the others, whose tf is now counted (None: there are none).
-
-        With two spans (a title and a body) a key occurs at most twice, so the second
-        of each pair is added to the first; more spans are grouped by summing runs.
-        """
-        keys = self.keys
-        if keys is None:
-            return None
-        if len(self.spans) > 2:
-            groups = _sum_by_key(keys, self.pseudo_tf)
-            members = groups.members()
-            self.pseudo_tf[members] = groups.sums
-            is_merged = np.ones(len(keys), dtype=bool)
-            is_merged[members] = False
-            return np.flatnonzero(is_merged)
-        # Two ascending runs: a stable sort merges them in linear time, and a key found
-        # in both fields sits next to itself, its first-span posting first.
-        order = np.argsort(keys, kind="stable")
-        sorted_keys = keys.take(order)
-        repeats = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
-        firsts, seconds = order.take(repeats), order.take(repeats + 1)
-        self.pseudo_tf[firsts] += self.pseudo_tf.take(seconds)  # no index repeats: += adds all
-        return seconds
-
-
-def _gather_postings(
-    clauses: Sequence[CombinedTerm], factors: npt.NDArray[np.float64], reader: SegmentReader, context: ScoringContext
-) -> _GatheredPostings | None:
-    """Every posting of every clause in every field it searches; None if there is none.
-
-    ``factors`` are the clauses' boost times idf, repeated onto their postings here.
-    """
-    size = reader.doc_count
-    slots: list[int] = []
-    counts: list[int] = []
-    doc_slices: list[npt.NDArray[np.uint32]] = []
-    freq_slices: list[npt.NDArray[np.uint32]] = []
-    inverse_norms: list[npt.NDArray[np.float64]] = []
-    spans: list[tuple[int, int]] = []
-    total = 0
-    for (name, weight), members in _clauses_by_field(clauses).items():
-        span_start = total
-        for (slot, _), postings in zip(members, reader.term_postings(name, [text for _, text in members])):
-            if postings is not None and len(postings.docs):
-                slots.append(slot)
-                counts.append(len(postings.docs))
-                doc_slices.append(postings.docs)
-                freq_slices.append(postings.freqs)
-                total += counts[-1]
-        if total > span_start:
-            spans.append((span_start, total))
-            inverse_norms.append(
-                reader.weighted_inverse_norms(name, context.stats.average_length(name), context.b, weight)
-            )
-    if not total:
-        return None
-    # int64 once: every later index by doc would convert uint32 on its own.
-    docs = np.concatenate(doc_slices, dtype=np.int64)
-    pseudo_tf = np.empty(total, dtype=np.float64)
-    for norms, (start, end) in zip(inverse_norms, spans):
-        norms.take(docs[start:end], out=pseudo_tf[start:end])
-    pseudo_tf *= np.concatenate(freq_slices)
-    keys = None
-    if len(spans) > 1:  # needed only to add up a clause's fields
-        keys = np.repeat(np.array(slots, dtype=np.int64) * size, counts)
-        keys += docs
-    return _GatheredPostings(docs, pseudo_tf, np.repeat(factors.take(slots), counts), keys, spans)
-
-
-def _clauses_by_field(clauses: Sequence[CombinedTerm]) -> dict[tuple[str, float], list[tuple[int, str]]]:
-    """Per (field, weight): the clauses searching it so, as (clause index, term), in
-    clause order."""
-    first = clauses[0]
-    if all(clause.fields == first.fields and clause.weights == first.weights for clause in clauses):
-        # The usual case, words over the default fields: one list serves every field.
-        members = [(slot, clause.text) for slot, clause in enumerate(clauses)]
-        return {(name, weight): members for name, weight in zip(first.fields, first.weights)}
-    by_field: dict[tuple[str, float], list[tuple[int, str]]] = {}
-    for slot, clause in enumerate(clauses):
-        for name, weight in zip(clause.fields, clause.weights):
-            by_field.setdefault((name, weight), []).append((slot, clause.text))
-    return by_field
-
-
-@dataclass(frozen=True)
-class _KeyGroups:
-    """Distinct keys (ascending) with the sum of their values, from :func:`_sum_by_key`."""
-
-    keys: npt.NDArray[np.int64]
-    sums: npt.NDArray[np.float64]
-    #: Where each group starts in ``order``, the stable sort of the input keys.
-    starts: npt.NDArray[np.int64]
-    order: npt.NDArray[np.int64]
-
-    def counts(self) -> npt.NDArray[np.int64]:
-        """How many input keys each group has."""
-        return np.diff(np.append(self.starts, len(self.order)))
-
-    def members(self) -> npt.NDArray[np.int64]:
-        """For each group, the input index of its first member."""
-        return self.order.take(self.starts)
-
-
-def _sum_by_key(keys: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> _KeyGroups:
-    """Sum ``values`` per distinct key.
-
-    A stable argsort is used because callers pass concatenations of ascending runs
-    (one per field or clause), which it merges in about linear time.
-    """
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys.take(order)
-    is_first = np.empty(len(sorted_keys), dtype=bool)
-    is_first[:1] = True
-    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=is_first[1:])
-    starts = np.flatnonzero(is_first)
-    sums = np.add.reduceat(values.take(order), starts) if len(starts) else np.zeros(0)
-    return _KeyGroups(sorted_keys.take(starts), sums, starts, order)
+    return _sum_per_doc(docs, scores, reader.doc_count, positive=positive)
 
 
 def _clause_factors(clauses: Sequence[CombinedTerm], context: ScoringContext) -> npt.NDArray[np.float64]:
@@ -488,7 +349,7 @@ def _sum_per_doc(docs: DocIds, values: npt.NDArray[np.float64], size: int, *, po
     one, so a doc's sum is nonzero exactly when it matches: no separate presence pass.
     """
     if len(docs) * 16 < size:
-        groups = _sum_by_key(docs.astype(np.int64, copy=False), values)
+        groups = sum_by_key(docs.astype(np.int64, copy=False), values)
         return Matches(groups.keys, groups.sums)
     sums = np.asarray(np.bincount(docs, weights=values, minlength=size), dtype=np.float64)
     if positive:
@@ -507,7 +368,7 @@ def _group(
     sorting them, many by one dense ``bincount`` over the segment, whichever touches
     less memory."""
     if len(docs) * 16 < size:
-        groups = _sum_by_key(docs.astype(np.int64, copy=False), values)
+        groups = sum_by_key(docs.astype(np.int64, copy=False), values)
         return groups.keys, groups.sums, groups.counts()
     counts = np.bincount(docs, minlength=size)
     found = np.flatnonzero(counts != 0)  # a bool mask: several times faster than ints

@@ -34,6 +34,7 @@ from searchlib import highlight
 from searchlib.analysis import Analyzer
 from searchlib.errors import QueryError, SchemaError, SearchlibError
 from searchlib.explain import Explanation
+from searchlib.impacts import DEFAULT_IMPACT_CACHE_POSTINGS, ImpactCache
 from searchlib.index import Index
 from searchlib.parser import QueryParser
 from searchlib.query import Expansion, Filter, Matches, Query, ScoringContext, Term, TermSelector
@@ -214,6 +215,10 @@ class Searcher:
         by default the index's own (:attr:`Index.scoring`).
     highlight_max_chars:
         Snippets look for matches in at most this many first characters of a field.
+    impact_cache_postings:
+        How many postings' BM25 tf parts (16 bytes each) the searcher keeps between
+        queries, so that terms it has scored before cost a look-up (see
+        :mod:`searchlib.impacts`); 0 keeps none.
     """
 
     def __init__(
@@ -227,6 +232,7 @@ class Searcher:
         b: float | None = None,
         similarity: str | None = None,
         highlight_max_chars: int = highlight.DEFAULT_MAX_CHARS,
+        impact_cache_postings: int = DEFAULT_IMPACT_CACHE_POSTINGS,
     ) -> None:
         # A searcher is a snapshot of the newest commit, whatever handle it was given.
         self.index, self.readers = Index.open_snapshot(
@@ -252,6 +258,7 @@ class Searcher:
         self._total_lengths: dict[str, int] = {}
         self.is_closed = False
         self.highlight_max_chars = highlight_max_chars
+        self.impacts = ImpactCache(impact_cache_postings)
         self._highlight_targets: tuple[Query, highlight.Targets] | None = None  # the last query's
 
     def _use_stored_lexicons(self) -> None:
@@ -291,12 +298,13 @@ class Searcher:
             self.index.path, fields=self._fields, default_operator=self._default_operator,
             expansion=self._expansion,
             k1=self.scoring.k1, b=self.scoring.b, similarity=self.scoring.similarity,
-            highlight_max_chars=self.highlight_max_chars,
+            highlight_max_chars=self.highlight_max_chars, impact_cache_postings=self.impacts.max_postings,
         )
 
     def close(self) -> None:
         """Drop this searcher's segments (hits already returned keep theirs)."""
         self.readers = []
+        self.impacts.clear()
         self.is_closed = True
 
     @property
@@ -423,7 +431,7 @@ class Searcher:
         settings = self.scoring.replace(similarity, k1, b)
         context = ScoringContext(
             stats or _SnapshotStats(self), settings.k1, settings.b,
-            Similarity(settings.similarity), self.schema,
+            Similarity(settings.similarity), self.schema, self.impacts,
         )
         return tree, context
 

@@ -1,0 +1,255 @@
+"""A term's BM25 tf part in a segment, computed over whole postings arrays and kept for
+the next query that needs it.
+
+A term's score in a document is ``boost * idf * tf_part``. The idf depends on the query's
+collection statistics; the tf part (BM25F's saturated, length-normalized, field-weighted
+term frequency, see :mod:`searchlib.scoring`) depends only on:
+
+- the segment and its deletions (a reader);
+- the term and the fields it is searched in, with their weights;
+- the BM25 variant, ``k1``, ``b`` and the fields' average lengths.
+
+Those are the same in every query that searches the term the same way, so the tf part is
+computed once per segment and kept in an :class:`ImpactCache`, bounded by the number of
+postings it holds, least recently used first out. Word use follows Zipf's law: a few terms
+make up most of what users type, so most of a query's terms are found there. A query over
+cached terms then does four array passes: concatenate, multiply by idf, sum per
+document, pick the top.
+
+This is an impact index (per-posting score contributions, as bm25s keeps for its whole
+vocabulary) built lazily and per query setting. Computing one at index time would fix
+``k1``, ``b`` and the average lengths, which searchlib lets a query, a searcher and a
+sharded search (global statistics) choose.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from searchlib.grouping import sum_by_key
+from searchlib.scoring import CollectionStats, FieldSet, Similarity
+from searchlib.segment import SegmentReader
+
+#: Postings the cache of a :class:`~searchlib.Searcher` holds unless told otherwise: at 16
+#: bytes each (doc id and tf part), about 32 MB.
+DEFAULT_IMPACT_CACHE_POSTINGS = 2_000_000
+
+#: A term as BM25F scores it: the fields it is searched in, their weights, the term.
+ScoredTerm = tuple[FieldSet, tuple[float, ...], str]
+
+
+class TfScoring(Protocol):
+    """What the tf part depends on besides the segment and the term (a
+    :class:`~searchlib.query.ScoringContext` is one)."""
+
+    @property
+    def stats(self) -> CollectionStats: ...
+
+    @property
+    def k1(self) -> float: ...
+
+    @property
+    def b(self) -> float: ...
+
+    @property
+    def similarity(self) -> Similarity: ...
+
+
+@dataclass(frozen=True)
+class TermImpacts:
+    """One term's live documents in one segment (ascending) and its tf part in each.
+
+    Both arrays are read-only: they are shared by every query that finds them cached.
+    """
+
+    docs: npt.NDArray[np.int64]
+    tf_parts: npt.NDArray[np.float64]
+
+
+class ImpactCache:
+    """Recently used terms' :class:`TermImpacts`, per segment and scoring setting, holding
+    at most ``max_postings`` postings (0 keeps nothing)."""
+
+    def __init__(self, max_postings: int = DEFAULT_IMPACT_CACHE_POSTINGS) -> None:
+        if max_postings < 0:
+            raise ValueError(f"an impact cache's size must not be negative, got {max_postings}")
+        self.max_postings = max_postings
+        self.postings = 0
+        self._entries: OrderedDict[Hashable, TermImpacts | None] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable) -> TermImpacts | None | bool:
+        """The entry for ``key`` (None: the term has no live posting), or False if absent."""
+        entries = self._entries
+        if key not in entries:
+            return False
+        entries.move_to_end(key)
+        return entries[key]
+
+    def put(self, key: Hashable, impacts: TermImpacts | None) -> None:
+        """Keep ``impacts`` under ``key``, dropping the least recently used entries to make
+        room; an entry larger than the whole cache is not kept."""
+        size = _entry_size(impacts)
+        if size > self.max_postings or key in self._entries:
+            return
+        entries = self._entries
+        while entries and self.postings + size > self.max_postings:
+            _, dropped = entries.popitem(last=False)
+            self.postings -= _entry_size(dropped)
+        entries[key] = impacts
+        self.postings += size
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.postings = 0
+
+
+def _entry_size(impacts: TermImpacts | None) -> int:
+    # A term without postings counts as one, so that a stream of unknown words is bounded too.
+    return 1 if impacts is None else max(1, len(impacts.docs))
+
+
+def term_impacts(
+    reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring, cache: ImpactCache | None = None
+) -> list[TermImpacts | None]:
+    """Each term's impacts in ``reader`` (None where it has no live posting), from
+    ``cache`` where it has them; the others are computed together and added to it."""
+    if cache is None or cache.max_postings == 0:
+        return compute_impacts(reader, terms, scoring)
+    setting = (scoring.similarity.name, scoring.k1, scoring.b)
+    averages: dict[FieldSet, tuple[float, ...]] = {}  # terms mostly share their fields
+    keys = []
+    found: list[TermImpacts | None] = []
+    missing: list[int] = []
+    for slot, (fields, weights, text) in enumerate(terms):
+        field_averages = averages.get(fields)
+        if field_averages is None:
+            field_averages = averages[fields] = tuple(scoring.stats.average_length(name) for name in fields)
+        key = (reader, fields, weights, text, setting, field_averages)
+        keys.append(key)
+        cached = cache.get(key)
+        if cached is False:
+            missing.append(slot)
+            found.append(None)
+        else:
+            found.append(cached)  # type: ignore[arg-type]
+    if missing:
+        computed = compute_impacts(reader, [terms[slot] for slot in missing], scoring)
+        for slot, impacts in zip(missing, computed):
+            found[slot] = impacts
+            cache.put(keys[slot], impacts)
+    return found
+
+
+def compute_impacts(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring) -> list[TermImpacts | None]:
+    """Each term's impacts in ``reader`` (None where it has no live posting).
+
+    The postings of every term in every field are gathered with one concatenation; a
+    term's fields are added up per document (BM25F) by summing equal ``term * size +
+    doc`` keys; the sums saturate in one pass. Python work is per term; numpy work is a
+    fixed number of passes, however many terms there are.
+    """
+    size = reader.doc_count
+    gathered = _gather_postings(reader, terms, scoring) if terms else None
+    if gathered is None:
+        return [None] * len(terms)
+    if gathered.keys is None:  # one (field, weight): a term's postings are one ascending run
+        docs, pseudo_tf = gathered.docs, gathered.pseudo_tf
+        slot_of = np.repeat(np.arange(len(terms), dtype=np.int64), gathered.counts)
+    else:
+        groups = sum_by_key(gathered.keys, gathered.pseudo_tf)
+        keys, pseudo_tf = groups.keys, groups.sums
+        slot_of = keys // size
+        docs = keys - slot_of * size
+    tf_parts = np.asarray(scoring.similarity.saturate(pseudo_tf, scoring.k1), dtype=np.float64)
+    if not reader.all_live:
+        is_live = reader.live.take(docs)
+        docs, tf_parts, slot_of = docs[is_live], tf_parts[is_live], slot_of[is_live]
+    bounds = np.searchsorted(slot_of, np.arange(len(terms) + 1)).tolist()
+    found: list[TermImpacts | None] = []
+    for start, end in zip(bounds, bounds[1:]):
+        if start == end:
+            found.append(None)
+            continue
+        # Copies: a cached term then holds its own postings, not a query's whole arrays.
+        term_docs, term_tf_parts = docs[start:end].copy(), tf_parts[start:end].copy()
+        term_docs.flags.writeable = term_tf_parts.flags.writeable = False
+        found.append(TermImpacts(term_docs, term_tf_parts))
+    return found
+
+
+@dataclass
+class _GatheredPostings:
+    """Postings of several terms in several fields, as parallel arrays: each posting's
+    doc (deleted ones included) and weighted length-normalized tf, and, when there is
+    more than one (field, weight), the key ``term * size + doc`` that adds a term's
+    fields up. Postings are ordered by (field, weight), then term, then doc.
+
+    ``counts`` are the postings per term when there is one (field, weight).
+    """
+
+    docs: npt.NDArray[np.int64]
+    pseudo_tf: npt.NDArray[np.float64]
+    keys: npt.NDArray[np.int64] | None
+    counts: npt.NDArray[np.int64]
+
+
+def _gather_postings(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring) -> _GatheredPostings | None:
+    """Every posting of every term in every field it is searched in; None if there is none."""
+    size = reader.doc_count
+    counts = np.zeros(len(terms), dtype=np.int64)
+    slots: list[int] = []
+    lengths: list[int] = []
+    doc_slices: list[npt.NDArray[np.uint32]] = []
+    freq_slices: list[npt.NDArray[np.uint32]] = []
+    inverse_norms: list[npt.NDArray[np.float64]] = []
+    spans: list[tuple[int, int]] = []
+    total = 0
+    for (name, weight), members in _terms_by_field(terms).items():
+        span_start = total
+        for slot, postings in zip(members, reader.term_postings(name, [terms[slot][2] for slot in members])):
+            if postings is not None and len(postings.docs):
+                slots.append(slot)
+                lengths.append(len(postings.docs))
+                doc_slices.append(postings.docs)
+                freq_slices.append(postings.freqs)
+                total += lengths[-1]
+        if total > span_start:
+            spans.append((span_start, total))
+            inverse_norms.append(reader.weighted_inverse_norms(name, scoring.stats.average_length(name), scoring.b, weight))
+    if not total:
+        return None
+    # int64 once: every later index by doc would convert uint32 on its own.
+    docs = np.concatenate(doc_slices, dtype=np.int64)
+    pseudo_tf = np.empty(total, dtype=np.float64)
+    for norms, (start, end) in zip(inverse_norms, spans):
+        norms.take(docs[start:end], out=pseudo_tf[start:end])
+    pseudo_tf *= np.concatenate(freq_slices)
+    if len(spans) == 1:
+        counts[slots] = lengths
+        return _GatheredPostings(docs, pseudo_tf, None, counts)
+    keys = np.repeat(np.array(slots, dtype=np.int64) * size, lengths)
+    keys += docs
+    return _GatheredPostings(docs, pseudo_tf, keys, counts)
+
+
+def _terms_by_field(terms: Sequence[ScoredTerm]) -> dict[tuple[str, float], list[int]]:
+    """Per (field, weight): the indexes of the terms searched in it so, ascending."""
+    fields, weights, _ = terms[0]
+    if all(term[0] == fields and term[1] == weights for term in terms):
+        # The usual case, words over the default fields: one list serves every field.
+        everyone = list(range(len(terms)))
+        return {(name, weight): everyone for name, weight in zip(fields, weights)}
+    by_field: dict[tuple[str, float], list[int]] = {}
+    for slot, (fields, weights, _) in enumerate(terms):
+        for name, weight in zip(fields, weights):
+            by_field.setdefault((name, weight), []).append(slot)
+    return by_field

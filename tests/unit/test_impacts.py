@@ -1,0 +1,137 @@
+"""The impact cache: terms' tf parts kept between queries change no score or ranking,
+are kept apart per scoring setting, and stay within their bound."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from searchlib import ID, TEXT, Index, Schema, Searcher
+from searchlib.impacts import ImpactCache, TermImpacts
+from searchlib.scoring import CollectionStats
+from tests.conftest import SHARED
+
+CRANFIELD = SHARED / "datasets" / "cranfield"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    """240 Cranfield documents in three segments, every seventh deleted."""
+    with open(CRANFIELD / "corpus.jsonl", encoding="utf-8") as handle:
+        documents = [json.loads(line) for _, line in zip(range(240), handle)]
+    created = Index.create(tmp_path_factory.mktemp("impacts") / "idx", Schema(id=ID(), title=TEXT(), text=TEXT()))
+    for start in (0, 80, 160):
+        with created.writer() as writer:
+            for document in documents[start : start + 80]:
+                writer.add_document(id=document["id"], title=document["title"], text=document["text"])
+    with created.writer() as writer:
+        for document in documents[::7]:
+            writer.delete_by_term("id", document["id"])
+    return created.reopen()
+
+
+@pytest.fixture(scope="module")
+def queries() -> list[str]:
+    with open(CRANFIELD / "queries.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line)["text"] for _, line in zip(range(30), handle)]
+
+
+def ranked(searcher: Searcher, query: str, **options: object) -> list[tuple[str, float]]:
+    return [(hit.id, hit.score) for hit in searcher.search(query, limit=50, strict=False, **options)]  # type: ignore[arg-type]
+
+
+def test_cached_tf_parts_give_the_uncached_scores_exactly(index: Index, queries: list[str]) -> None:
+    with Searcher(index) as cached, Searcher(index, impact_cache_postings=0) as uncached:
+        cold = [ranked(cached, query) for query in queries]
+        assert len(cached.impacts) > 0 and 0 < cached.impacts.postings <= cached.impacts.max_postings
+        warm = [ranked(cached, query) for query in queries]
+        assert len(uncached.impacts) == 0
+        expected = [ranked(uncached, query) for query in queries]
+        assert all(expected), "a query without hits would make the comparison vacuous"
+        assert cold == expected
+        assert warm == expected
+
+
+@pytest.mark.parametrize("options", [
+    {"k1": 0.5}, {"b": 0.2}, {"similarity": "bm25+"}, {"similarity": "robertson", "k1": 2.0},
+], ids=str)
+def test_each_scoring_setting_has_its_own_entries(index: Index, queries: list[str], options: dict[str, object]) -> None:
+    with Searcher(index) as cached, Searcher(index, impact_cache_postings=0) as uncached:
+        for query in queries[:10]:
+            ranked(cached, query)  # the searcher's own setting first
+            assert ranked(cached, query, **options) == ranked(uncached, query, **options)
+            assert ranked(cached, query) == ranked(uncached, query)
+
+
+def test_statistics_with_other_average_lengths_are_not_served_the_snapshots(index: Index, queries: list[str]) -> None:
+    with Searcher(index) as cached, Searcher(index, impact_cache_postings=0) as uncached:
+        for query in queries[:10]:
+            own = cached.collection_stats(cached.parse(query, strict=False))
+            # A shard's view: fields twice as long on average, the same frequencies.
+            longer = CollectionStats(
+                own.doc_count, dict(own.field_doc_counts),
+                {name: total * 2 for name, total in own.total_lengths.items()}, dict(own.doc_freqs),
+            )
+            local = ranked(cached, query)
+            shard = ranked(cached, query, stats=longer)
+            assert shard == ranked(uncached, query, stats=longer)
+            assert [score for _, score in shard] != [score for _, score in local]
+
+
+def test_cached_arrays_are_read_only(index: Index, queries: list[str]) -> None:
+    with Searcher(index) as searcher:
+        results = searcher.search("flow", limit=5)
+        assert results.total > 0
+        for reader in searcher.readers:
+            assert results.context is not None
+            matches = results.query.matches(reader, results.context)
+            with pytest.raises(ValueError, match="read-only"):
+                matches.docs[:1] = 0
+
+
+def impacts(size: int) -> TermImpacts:
+    return TermImpacts(np.arange(size, dtype=np.int64), np.ones(size))
+
+
+def test_the_cache_drops_the_least_recently_used_terms_first() -> None:
+    cache = ImpactCache(max_postings=10)
+    cache.put("a", impacts(4))
+    cache.put("b", impacts(4))
+    assert cache.get("a") is not False  # "a" is now the more recently used
+    cache.put("c", impacts(4))
+    assert cache.get("b") is False
+    assert cache.get("a") is not False and cache.get("c") is not False
+    assert cache.postings == 8
+    cache.put("huge", impacts(11))  # larger than the whole cache: not kept, nothing dropped
+    assert cache.get("huge") is False and len(cache) == 2
+
+
+def test_unknown_terms_count_towards_the_bound() -> None:
+    cache = ImpactCache(max_postings=3)
+    for word in ("qq", "zz", "xx", "yy"):
+        cache.put(word, None)
+    assert len(cache) == 3 and cache.postings == 3
+    assert cache.get("qq") is False and cache.get("yy") is None
+
+
+def test_a_negative_cache_size_is_refused(index: Index) -> None:
+    with pytest.raises(ValueError, match="impact cache's size must not be negative, got -1"):
+        Searcher(index, impact_cache_postings=-1)
+
+
+def test_a_reopened_searcher_keeps_the_cache_size_and_sees_the_new_commit(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "idx", Schema(id=ID(), text=TEXT()))
+    with index.writer() as writer:
+        writer.add_document(id="a", text="supersonic flow")
+    with Searcher(index, impact_cache_postings=123) as searcher:
+        assert [hit.id for hit in searcher.search("flow")] == ["a"]
+        with index.writer() as writer:
+            writer.delete_by_term("id", "a")
+            writer.add_document(id="b", text="laminar flow")
+        reopened = searcher.reopen()
+        assert reopened is not searcher and reopened.impacts.max_postings == 123
+        assert [hit.id for hit in reopened.search("flow")] == ["b"]
+        assert [hit.id for hit in searcher.search("flow")] == ["a"]  # still its own snapshot
