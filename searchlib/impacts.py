@@ -40,8 +40,18 @@ from searchlib.segment import SegmentReader
 #: bytes each (doc id and tf part), about 32 MB.
 DEFAULT_IMPACT_CACHE_POSTINGS = 2_000_000
 
-#: A term as BM25F scores it: the fields it is searched in, their weights, the term.
-ScoredTerm = tuple[FieldSet, tuple[float, ...], str]
+class ScoredTerm(Protocol):
+    """A term as BM25F scores it: the fields it is searched in, their weights, the term
+    (a :class:`~searchlib.query.CombinedTerm` is one)."""
+
+    @property
+    def fields(self) -> FieldSet: ...
+
+    @property
+    def weights(self) -> tuple[float, ...]: ...
+
+    @property
+    def text(self) -> str: ...
 
 
 class TfScoring(Protocol):
@@ -129,7 +139,8 @@ def term_impacts(
     keys = []
     found: list[TermImpacts | None] = []
     missing: list[int] = []
-    for slot, (fields, weights, text) in enumerate(terms):
+    for slot, term in enumerate(terms):
+        fields, weights, text = term.fields, term.weights, term.text
         field_averages = averages.get(fields)
         if field_averages is None:
             field_averages = averages[fields] = tuple(scoring.stats.average_length(name) for name in fields)
@@ -215,7 +226,7 @@ def _gather_postings(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring
     total = 0
     for (name, weight), members in _terms_by_field(terms).items():
         span_start = total
-        for slot, postings in zip(members, reader.term_postings(name, [terms[slot][2] for slot in members])):
+        for slot, postings in zip(members, reader.term_postings(name, [terms[slot].text for slot in members])):
             if postings is not None and len(postings.docs):
                 slots.append(slot)
                 lengths.append(len(postings.docs))
@@ -243,13 +254,13 @@ def _gather_postings(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring
 
 def _terms_by_field(terms: Sequence[ScoredTerm]) -> dict[tuple[str, float], list[int]]:
     """Per (field, weight): the indexes of the terms searched in it so, ascending."""
-    fields, weights, _ = terms[0]
-    if all(term[0] == fields and term[1] == weights for term in terms):
+    fields, weights = terms[0].fields, terms[0].weights
+    if all(term.fields == fields and term.weights == weights for term in terms):
         # The usual case, words over the default fields: one list serves every field.
         everyone = list(range(len(terms)))
         return {(name, weight): everyone for name, weight in zip(fields, weights)}
     by_field: dict[tuple[str, float], list[int]] = {}
-    for slot, (fields, weights, _) in enumerate(terms):
-        for name, weight in zip(fields, weights):
+    for slot, term in enumerate(terms):
+        for name, weight in zip(term.fields, term.weights):
             by_field.setdefault((name, weight), []).append(slot)
     return by_field

@@ -248,7 +248,7 @@ class CombinedTerm(Query):
 
     def _idf(self, context: ScoringContext) -> float:
         stats = context.stats
-        return float(context.similarity.idf(stats.doc_freq(self.fields, self.text), stats.field_doc_count(self.fields)))
+        return context.similarity.idf_value(stats.doc_freq(self.fields, self.text), stats.field_doc_count(self.fields))
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         return _sum_of_terms([self], reader, context)
@@ -305,41 +305,54 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     the postings, however many terms the query has.
     """
     combined = [clause._combined() if isinstance(clause, Term) else clause for clause in clauses]
-    found = term_impacts(
-        reader, [(clause.fields, clause.weights, clause.text) for clause in combined], context, context.impacts
-    )
-    slots = [slot for slot, impacts in enumerate(found) if impacts is not None]
-    if not slots:
+    docs_parts: list[npt.NDArray[np.int64]] = []
+    tf_parts: list[npt.NDArray[np.float64]] = []
+    factors: list[float] = []
+    counts: list[int] = []
+    found = term_impacts(reader, combined, context, context.impacts)
+    for impacts, factor in zip(found, _clause_factors(combined, context)):
+        if impacts is not None:
+            docs_parts.append(impacts.docs)
+            tf_parts.append(impacts.tf_parts)
+            factors.append(factor)
+            counts.append(len(impacts.docs))
+    if not docs_parts:
         return Matches.empty()
-    factors = _clause_factors(combined, context)
-    if len(slots) == 1:  # one clause's docs ascend already
-        only = found[slots[0]]
-        assert only is not None
-        return Matches(only.docs, only.tf_parts * factors[slots[0]])
-    present = [impacts for impacts in found if impacts is not None]
-    docs = np.concatenate([impacts.docs for impacts in present])
-    scores = np.concatenate([impacts.tf_parts for impacts in present])
-    scores *= np.repeat(factors.take(slots), [len(impacts.docs) for impacts in present])
+    if len(docs_parts) == 1:  # one clause's docs ascend already
+        return Matches(docs_parts[0], tf_parts[0] * factors[0])
+    docs = np.concatenate(docs_parts)
+    scores = np.concatenate(tf_parts)
+    scores *= np.repeat(factors, counts)
     # Positive factors and tf parts make every match's score positive (a weight above 0
     # and x > 0 saturate above 0 in every variant), so a doc matches exactly when its
     # sum is above 0.
-    positive = bool(factors.min() > 0.0) and all(weight > 0.0 for clause in combined for weight in clause.weights)
+    positive = min(factors) > 0.0 and _positive_weights(combined)
     return _sum_per_doc(docs, scores, reader.doc_count, positive=positive)
 
 
-def _clause_factors(clauses: Sequence[CombinedTerm], context: ScoringContext) -> npt.NDArray[np.float64]:
-    """Each clause's boost times its idf, computed for all clauses in one numpy call."""
+def _clause_factors(clauses: Sequence[CombinedTerm], context: ScoringContext) -> list[float]:
+    """Each clause's boost times its idf."""
     stats = context.stats
+    idf = context.similarity.idf_value
     doc_counts: dict[FieldSet, int] = {}  # clauses mostly share their fields
+    factors = []
     for clause in clauses:
-        if clause.fields not in doc_counts:
-            doc_counts[clause.fields] = stats.field_doc_count(clause.fields)
-    idfs = context.similarity.idf(
-        np.array([stats.doc_freq(clause.fields, clause.text) for clause in clauses], dtype=np.float64),
-        np.array([doc_counts[clause.fields] for clause in clauses], dtype=np.float64),
-    )
-    boosts = [clause.boost for clause in clauses]
-    return idfs if all(boost == 1.0 for boost in boosts) else np.array(boosts) * idfs
+        fields = clause.fields
+        doc_count = doc_counts.get(fields)
+        if doc_count is None:
+            doc_count = doc_counts[fields] = stats.field_doc_count(fields)
+        factors.append(clause.boost * idf(stats.doc_freq(fields, clause.text), doc_count))
+    return factors
+
+
+def _positive_weights(clauses: Sequence[CombinedTerm]) -> bool:
+    checked: set[tuple[float, ...]] = set()  # clauses mostly share their weights
+    for clause in clauses:
+        if clause.weights not in checked:
+            if min(clause.weights) <= 0.0:
+                return False
+            checked.add(clause.weights)
+    return True
 
 
 def _sum_per_doc(docs: DocIds, values: npt.NDArray[np.float64], size: int, *, positive: bool = False) -> Matches:

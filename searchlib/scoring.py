@@ -30,6 +30,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -120,6 +121,11 @@ class Similarity:
                 return np.log((n + 1.0) / (df + 0.5))
             return np.log((n + 1.0) / np.maximum(df, 1.0))  # bm25+
 
+    def idf_value(self, doc_freq: int, doc_count: int) -> float:
+        """:meth:`idf` of one term as a Python float, remembered: the same (df, N) pairs
+        come back query after query, and numpy costs more than a look-up for one value."""
+        return _idf_value(self.name, doc_freq, doc_count)
+
     def saturate(self, pseudo_tf: npt.ArrayLike, k1: float) -> FloatArray:
         x = np.asarray(pseudo_tf, dtype=np.float64)
         if self.name == "lucene":
@@ -129,6 +135,11 @@ class Similarity:
             return (k1 + 1.0) * shifted / (k1 + shifted)
         saturated = (k1 + 1.0) * x / (x + k1)
         return saturated + BM25PLUS_DELTA if self.name == "bm25+" else saturated
+
+
+@lru_cache(maxsize=1 << 16)
+def _idf_value(similarity: str, doc_freq: int, doc_count: int) -> float:
+    return float(Similarity(similarity).idf(doc_freq, doc_count))
 
 
 #: The BM25 variants :class:`Similarity` knows.
