@@ -40,6 +40,11 @@ from searchlib.segment import SegmentReader
 #: bytes each (doc id and tf part), about 32 MB.
 DEFAULT_IMPACT_CACHE_POSTINGS = 2_000_000
 
+#: The most scoring settings (segment, fields and weights, variant, k1, b, average
+#: lengths) a cache tells apart before it starts afresh.
+MAX_SETTINGS = 4096
+
+
 class ScoredTerm(Protocol):
     """A term as BM25F scores it: the fields it is searched in, their weights, the term
     (a :class:`~searchlib.query.CombinedTerm` is one)."""
@@ -91,20 +96,35 @@ class ImpactCache:
             raise ValueError(f"an impact cache's size must not be negative, got {max_postings}")
         self.max_postings = max_postings
         self.postings = 0
-        self._entries: OrderedDict[Hashable, TermImpacts | None] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, str], TermImpacts | None] = OrderedDict()
+        self._settings: dict[Hashable, int] = {}
+        self._next_setting = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Hashable) -> TermImpacts | None | bool:
-        """The entry for ``key`` (None: the term has no live posting), or False if absent."""
-        entries = self._entries
-        if key not in entries:
-            return False
-        entries.move_to_end(key)
-        return entries[key]
+    def setting(self, reader: SegmentReader, fields: FieldSet, weights: tuple[float, ...], scoring: TfScoring) -> int:
+        """A number for this way of scoring terms in ``fields`` of ``reader``: a key is
+        ``(setting, term)``, so a look-up hashes an int and a string, not the setting."""
+        averages = tuple(scoring.stats.average_length(name) for name in fields)
+        described = (reader, fields, weights, scoring.similarity.name, scoring.k1, scoring.b, averages)
+        number = self._settings.get(described)
+        if number is None:
+            if len(self._settings) >= MAX_SETTINGS:
+                self.clear()
+            # Never reused, even after a clear: a query may hold numbers from before it.
+            number = self._settings[described] = self._next_setting
+            self._next_setting += 1
+        return number
 
-    def put(self, key: Hashable, impacts: TermImpacts | None) -> None:
+    def get(self, key: tuple[int, str]) -> TermImpacts | None | bool:
+        """The entry for ``key`` (None: the term has no live posting), or False if absent."""
+        found = self._entries.get(key, False)
+        if found is not False:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[int, str], impacts: TermImpacts | None) -> None:
         """Keep ``impacts`` under ``key``, dropping the least recently used entries to make
         room; an entry larger than the whole cache is not kept."""
         size = _entry_size(impacts)
@@ -119,6 +139,7 @@ class ImpactCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._settings.clear()
         self.postings = 0
 
 
@@ -134,17 +155,16 @@ def term_impacts(
     ``cache`` where it has them; the others are computed together and added to it."""
     if cache is None or cache.max_postings == 0:
         return compute_impacts(reader, terms, scoring)
-    setting = (scoring.similarity.name, scoring.k1, scoring.b)
-    averages: dict[FieldSet, tuple[float, ...]] = {}  # terms mostly share their fields
-    keys = []
+    keys: list[tuple[int, str]] = []
     found: list[TermImpacts | None] = []
     missing: list[int] = []
+    last: tuple[FieldSet, tuple[float, ...]] | None = None
+    setting = 0
     for slot, term in enumerate(terms):
-        fields, weights, text = term.fields, term.weights, term.text
-        field_averages = averages.get(fields)
-        if field_averages is None:
-            field_averages = averages[fields] = tuple(scoring.stats.average_length(name) for name in fields)
-        key = (reader, fields, weights, text, setting, field_averages)
+        if (term.fields, term.weights) != last:  # terms mostly share their fields
+            last = (term.fields, term.weights)
+            setting = cache.setting(reader, term.fields, term.weights, scoring)
+        key = (setting, term.text)
         keys.append(key)
         cached = cache.get(key)
         if cached is False:

@@ -310,11 +310,11 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     factors: list[float] = []
     counts: list[int] = []
     found = term_impacts(reader, combined, context, context.impacts)
-    for impacts, factor in zip(found, _clause_factors(combined, context)):
+    for impacts, clause_factor in zip(found, _clause_factors(combined, context)):
         if impacts is not None:
             docs_parts.append(impacts.docs)
             tf_parts.append(impacts.tf_parts)
-            factors.append(factor)
+            factors.append(clause_factor)
             counts.append(len(impacts.docs))
     if not docs_parts:
         return Matches.empty()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from searchlib import ID, TEXT, Index, Schema, Searcher
+from searchlib import impacts as impacts_module
 from searchlib.impacts import ImpactCache, TermImpacts
 from searchlib.scoring import CollectionStats
 from tests.conftest import SHARED
@@ -135,3 +136,20 @@ def test_a_reopened_searcher_keeps_the_cache_size_and_sees_the_new_commit(tmp_pa
         assert reopened is not searcher and reopened.impacts.max_postings == 123
         assert [hit.id for hit in reopened.search("flow")] == ["b"]
         assert [hit.id for hit in searcher.search("flow")] == ["a"]  # still its own snapshot
+
+
+def test_setting_numbers_are_never_reused_when_the_cache_starts_afresh(
+    index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(impacts_module, "MAX_SETTINGS", 2)
+    with Searcher(index) as searcher:
+        context = searcher.search("flow").context
+        assert context is not None
+        cache, reader = ImpactCache(100), searcher.readers[0]
+        first = cache.setting(reader, ("title",), (1.0,), context)
+        cache.put((first, "flow"), impacts(3))
+        second = cache.setting(reader, ("text",), (1.0,), context)
+        assert cache.setting(reader, ("title",), (1.0,), context) == first  # known: the same number
+        third = cache.setting(reader, ("title", "text"), (1.0, 1.0), context)  # one too many: afresh
+        assert len({first, second, third}) == 3
+        assert len(cache) == 0 and cache.postings == 0
