@@ -40,6 +40,11 @@ from searchlib.segment import SegmentReader
 #: bytes each (doc id and tf part), about 32 MB.
 DEFAULT_IMPACT_CACHE_POSTINGS = 2_000_000
 
+#: Queries with more terms than this (a pattern's expansion, mostly rare terms) are
+#: scored without the cache: keeping each term would cost a copy of its postings and
+#: push out the frequent terms that everyday queries share.
+MAX_CACHED_TERMS = 64
+
 #: The most scoring settings (segment, fields and weights, variant, k1, b, average
 #: lengths) a cache tells apart before it starts afresh.
 MAX_SETTINGS = 4096
@@ -180,8 +185,18 @@ def term_impacts(
     return found
 
 
-def compute_impacts(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring) -> list[TermImpacts | None]:
-    """Each term's impacts in ``reader`` (None where it has no live posting).
+@dataclass(frozen=True)
+class ImpactArrays:
+    """Several terms' impacts in one segment as parallel arrays, ordered by term, then
+    doc: each live posting's doc, tf part, and term (its index in the list asked for)."""
+
+    docs: npt.NDArray[np.int64]
+    tf_parts: npt.NDArray[np.float64]
+    terms: npt.NDArray[np.int64]
+
+
+def impact_arrays(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring) -> ImpactArrays | None:
+    """The impacts of all ``terms`` in ``reader`` at once; None if none has a live posting.
 
     The postings of every term in every field are gathered with one concatenation; a
     term's fields are added up per document (BM25F) by summing equal ``term * size +
@@ -191,27 +206,38 @@ def compute_impacts(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring:
     size = reader.doc_count
     gathered = _gather_postings(reader, terms, scoring) if terms else None
     if gathered is None:
-        return [None] * len(terms)
+        return None
     if gathered.keys is None:  # one (field, weight): a term's postings are one ascending run
         docs, pseudo_tf = gathered.docs, gathered.pseudo_tf
-        slot_of = np.repeat(np.arange(len(terms), dtype=np.int64), gathered.counts)
+        term_of = np.repeat(np.arange(len(terms), dtype=np.int64), gathered.counts)
     else:
         groups = sum_by_key(gathered.keys, gathered.pseudo_tf)
         keys, pseudo_tf = groups.keys, groups.sums
-        slot_of = keys // size
-        docs = keys - slot_of * size
+        term_of = keys // size
+        docs = keys - term_of * size
     tf_parts = np.asarray(scoring.similarity.saturate(pseudo_tf, scoring.k1), dtype=np.float64)
     if not reader.all_live:
         is_live = reader.live.take(docs)
-        docs, tf_parts, slot_of = docs[is_live], tf_parts[is_live], slot_of[is_live]
-    bounds = np.searchsorted(slot_of, np.arange(len(terms) + 1)).tolist()
+        docs, tf_parts, term_of = docs[is_live], tf_parts[is_live], term_of[is_live]
+        if not len(docs):
+            return None
+    return ImpactArrays(docs, tf_parts, term_of)
+
+
+def compute_impacts(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring) -> list[TermImpacts | None]:
+    """Each term's impacts in ``reader`` (None where it has no live posting): the
+    :func:`impact_arrays` of all of them, split by term."""
+    arrays = impact_arrays(reader, terms, scoring)
+    if arrays is None:
+        return [None] * len(terms)
+    bounds = np.searchsorted(arrays.terms, np.arange(len(terms) + 1)).tolist()
     found: list[TermImpacts | None] = []
     for start, end in zip(bounds, bounds[1:]):
         if start == end:
             found.append(None)
             continue
         # Copies: a cached term then holds its own postings, not a query's whole arrays.
-        term_docs, term_tf_parts = docs[start:end].copy(), tf_parts[start:end].copy()
+        term_docs, term_tf_parts = arrays.docs[start:end].copy(), arrays.tf_parts[start:end].copy()
         term_docs.flags.writeable = term_tf_parts.flags.writeable = False
         found.append(TermImpacts(term_docs, term_tf_parts))
     return found

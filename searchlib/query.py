@@ -37,7 +37,7 @@ from searchlib.columns import column_value
 from searchlib.errors import QueryError
 from searchlib.explain import Explanation, factor
 from searchlib.grouping import sum_by_key
-from searchlib.impacts import ImpactCache, term_impacts
+from searchlib.impacts import MAX_CACHED_TERMS, ImpactCache, impact_arrays, term_impacts
 from searchlib.schema import Schema
 from searchlib.scoring import (
     DEFAULT_B,
@@ -305,6 +305,9 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     the postings, however many terms the query has.
     """
     combined = [clause._combined() if isinstance(clause, Term) else clause for clause in clauses]
+    cache = context.impacts
+    if cache is None or cache.max_postings == 0 or len(combined) > MAX_CACHED_TERMS:
+        return _sum_of_uncached_terms(combined, reader, context)
     docs_parts: list[npt.NDArray[np.int64]] = []
     tf_parts: list[npt.NDArray[np.float64]] = []
     factors: list[float] = []
@@ -328,6 +331,19 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     # sum is above 0.
     positive = min(factors) > 0.0 and _positive_weights(combined)
     return _sum_per_doc(docs, scores, reader.doc_count, positive=positive)
+
+
+def _sum_of_uncached_terms(clauses: Sequence[CombinedTerm], reader: SegmentReader, context: ScoringContext) -> Matches:
+    """:func:`_sum_of_terms` with the clauses' impacts computed together, kept nowhere."""
+    arrays = impact_arrays(reader, clauses, context)
+    if arrays is None:
+        return Matches.empty()
+    factors = np.array(_clause_factors(clauses, context))
+    scores = arrays.tf_parts * factors.take(arrays.terms)
+    if len(clauses) == 1:  # one clause's docs ascend already
+        return Matches(arrays.docs, scores)
+    positive = bool(factors.min() > 0.0) and _positive_weights(clauses)
+    return _sum_per_doc(arrays.docs, scores, reader.doc_count, positive=positive)
 
 
 def _clause_factors(clauses: Sequence[CombinedTerm], context: ScoringContext) -> list[float]:

@@ -40,8 +40,8 @@ def queries() -> list[str]:
         return [json.loads(line)["text"] for _, line in zip(range(30), handle)]
 
 
-def ranked(searcher: Searcher, query: str, **options: object) -> list[tuple[str, float]]:
-    return [(hit.id, hit.score) for hit in searcher.search(query, limit=50, strict=False, **options)]  # type: ignore[arg-type]
+def ranked(searcher: Searcher, query: str, limit: int = 50, **options: object) -> list[tuple[str, float]]:
+    return [(hit.id, hit.score) for hit in searcher.search(query, limit=limit, strict=False, **options)]  # type: ignore[arg-type]
 
 
 def test_cached_tf_parts_give_the_uncached_scores_exactly(index: Index, queries: list[str]) -> None:
@@ -153,3 +153,17 @@ def test_setting_numbers_are_never_reused_when_the_cache_starts_afresh(
         third = cache.setting(reader, ("title", "text"), (1.0, 1.0), context)  # one too many: afresh
         assert len({first, second, third}) == 3
         assert len(cache) == 0 and cache.postings == 0
+
+
+def test_a_query_of_many_terms_is_scored_without_the_cache(index: Index) -> None:
+    with Searcher(index) as cached, Searcher(index, impact_cache_postings=0) as uncached:
+        expanded = cached.search("text:c*", limit=20)
+        assert len(expanded.query.terms()) > impacts_module.MAX_CACHED_TERMS
+        assert len(cached.impacts) == 0
+        assert [(hit.id, hit.score) for hit in expanded] == ranked(uncached, "text:c*", limit=20)
+
+
+def test_one_clause_among_many_matches_like_its_term_alone(index: Index) -> None:
+    with Searcher(index) as searcher:
+        alone = ranked(searcher, "text:supersonic")
+        assert ranked(searcher, "text:supersonic text:qqqzzz text:xxxyyy") == alone
