@@ -82,19 +82,36 @@ class TfScoring(Protocol):
 
 
 @dataclass(frozen=True)
+class ImpactArrays:
+    """Several terms' impacts in one segment as parallel arrays, ordered by term, then
+    doc: each live posting's doc, tf part, and term (its index in the list asked for)."""
+
+    docs: npt.NDArray[np.int64]
+    tf_parts: npt.NDArray[np.float64]
+    terms: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
 class TermImpacts:
     """One term's live documents in one segment (ascending) and its tf part in each.
 
-    Both arrays are read-only: they are shared by every query that finds them cached.
+    The arrays are read-only views of ``storage``, the arrays computed for the terms
+    that missed the cache together: splitting them by term copies nothing.
     """
 
     docs: npt.NDArray[np.int64]
     tf_parts: npt.NDArray[np.float64]
+    storage: ImpactArrays
 
 
 class ImpactCache:
     """Recently used terms' :class:`TermImpacts`, per segment and scoring setting, holding
-    at most ``max_postings`` postings (0 keeps nothing)."""
+    at most ``max_postings`` postings (0 keeps nothing).
+
+    Terms computed together share their storage, which stays in memory while any of
+    them is kept; ``postings`` counts each such storage once, whole, so the bound is on
+    memory actually held. A term without postings counts as one.
+    """
 
     def __init__(self, max_postings: int = DEFAULT_IMPACT_CACHE_POSTINGS) -> None:
         if max_postings < 0:
@@ -102,6 +119,8 @@ class ImpactCache:
         self.max_postings = max_postings
         self.postings = 0
         self._entries: OrderedDict[tuple[int, str], TermImpacts | None] = OrderedDict()
+        #: Per storage (by id; the entries keep it alive), how many entries view it.
+        self._storage_users: dict[int, int] = {}
         self._settings: dict[Hashable, int] = {}
         self._next_setting = 0
 
@@ -131,26 +150,42 @@ class ImpactCache:
 
     def put(self, key: tuple[int, str], impacts: TermImpacts | None) -> None:
         """Keep ``impacts`` under ``key``, dropping the least recently used entries to make
-        room; an entry larger than the whole cache is not kept."""
-        size = _entry_size(impacts)
-        if size > self.max_postings or key in self._entries:
-            return
+        room; one whose storage is larger than the whole cache is not kept."""
         entries = self._entries
-        while entries and self.postings + size > self.max_postings:
+        if key in entries or (impacts is not None and len(impacts.storage.docs) > self.max_postings):
+            return
+        while entries and self.postings + self._added_postings(impacts) > self.max_postings:
             _, dropped = entries.popitem(last=False)
-            self.postings -= _entry_size(dropped)
+            self._release(dropped)
+        self.postings += self._added_postings(impacts)
         entries[key] = impacts
-        self.postings += size
+        if impacts is not None:
+            storage = id(impacts.storage)
+            self._storage_users[storage] = self._storage_users.get(storage, 0) + 1
+
+    def _added_postings(self, impacts: TermImpacts | None) -> int:
+        """What keeping ``impacts`` adds to :attr:`postings` now."""
+        if impacts is None:
+            return 1
+        return 0 if id(impacts.storage) in self._storage_users else len(impacts.storage.docs)
+
+    def _release(self, impacts: TermImpacts | None) -> None:
+        if impacts is None:
+            self.postings -= 1
+            return
+        storage = id(impacts.storage)
+        users = self._storage_users[storage] - 1
+        if users:
+            self._storage_users[storage] = users
+        else:
+            del self._storage_users[storage]
+            self.postings -= len(impacts.storage.docs)
 
     def clear(self) -> None:
         self._entries.clear()
+        self._storage_users.clear()
         self._settings.clear()
         self.postings = 0
-
-
-def _entry_size(impacts: TermImpacts | None) -> int:
-    # A term without postings counts as one, so that a stream of unknown words is bounded too.
-    return 1 if impacts is None else max(1, len(impacts.docs))
 
 
 def term_impacts(
@@ -183,16 +218,6 @@ def term_impacts(
             found[slot] = impacts
             cache.put(keys[slot], impacts)
     return found
-
-
-@dataclass(frozen=True)
-class ImpactArrays:
-    """Several terms' impacts in one segment as parallel arrays, ordered by term, then
-    doc: each live posting's doc, tf part, and term (its index in the list asked for)."""
-
-    docs: npt.NDArray[np.int64]
-    tf_parts: npt.NDArray[np.float64]
-    terms: npt.NDArray[np.int64]
 
 
 def impact_arrays(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring) -> ImpactArrays | None:
@@ -230,17 +255,13 @@ def compute_impacts(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring:
     arrays = impact_arrays(reader, terms, scoring)
     if arrays is None:
         return [None] * len(terms)
+    for array in (arrays.docs, arrays.tf_parts, arrays.terms):
+        array.flags.writeable = False  # shared by every query that finds a term cached
     bounds = np.searchsorted(arrays.terms, np.arange(len(terms) + 1)).tolist()
-    found: list[TermImpacts | None] = []
-    for start, end in zip(bounds, bounds[1:]):
-        if start == end:
-            found.append(None)
-            continue
-        # Copies: a cached term then holds its own postings, not a query's whole arrays.
-        term_docs, term_tf_parts = arrays.docs[start:end].copy(), arrays.tf_parts[start:end].copy()
-        term_docs.flags.writeable = term_tf_parts.flags.writeable = False
-        found.append(TermImpacts(term_docs, term_tf_parts))
-    return found
+    return [
+        TermImpacts(arrays.docs[start:end], arrays.tf_parts[start:end], arrays) if end > start else None
+        for start, end in zip(bounds, bounds[1:])
+    ]
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 
 from searchlib import ID, TEXT, Index, Schema, Searcher
 from searchlib import impacts as impacts_module
-from searchlib.impacts import ImpactCache, TermImpacts
+from searchlib.impacts import ImpactArrays, ImpactCache, TermImpacts
 from searchlib.scoring import CollectionStats
 from tests.conftest import SHARED
 
@@ -94,7 +94,17 @@ def test_cached_arrays_are_read_only(index: Index, queries: list[str]) -> None:
 
 
 def impacts(size: int) -> TermImpacts:
-    return TermImpacts(np.arange(size, dtype=np.int64), np.ones(size))
+    """One term's impacts, alone in their storage."""
+    storage = ImpactArrays(np.arange(size, dtype=np.int64), np.ones(size), np.zeros(size, dtype=np.int64))
+    return TermImpacts(storage.docs, storage.tf_parts, storage)
+
+
+def shared(*sizes: int) -> list[TermImpacts]:
+    """Several terms' impacts computed together: views of one storage."""
+    terms = np.repeat(np.arange(len(sizes)), sizes)
+    storage = ImpactArrays(np.arange(len(terms), dtype=np.int64), np.ones(len(terms)), terms)
+    bounds = np.cumsum([0, *sizes])
+    return [TermImpacts(storage.docs[a:b], storage.tf_parts[a:b], storage) for a, b in zip(bounds, bounds[1:])]
 
 
 def test_the_cache_drops_the_least_recently_used_terms_first() -> None:
@@ -108,6 +118,22 @@ def test_the_cache_drops_the_least_recently_used_terms_first() -> None:
     assert cache.postings == 8
     cache.put("huge", impacts(11))  # larger than the whole cache: not kept, nothing dropped
     assert cache.get("huge") is False and len(cache) == 2
+
+
+def test_terms_computed_together_count_their_storage_once_until_the_last_goes() -> None:
+    cache = ImpactCache(max_postings=10)
+    first, second = shared(3, 4)
+    cache.put("first", first)
+    cache.put("second", second)
+    assert cache.postings == 7 and len(cache) == 2
+    cache.put("other", impacts(3))  # fits beside the storage: 7 + 3
+    assert cache.postings == 10 and len(cache) == 3
+    assert cache.get("first") is not False and cache.get("other") is not False  # "second" is now oldest
+    cache.put("more", impacts(2))
+    # Dropping "second" frees nothing while "first" views the storage; dropping "first" does.
+    assert cache.get("second") is False and cache.get("first") is False
+    assert cache.get("other") is not False and cache.get("more") is not False
+    assert cache.postings == 5
 
 
 def test_unknown_terms_count_towards_the_bound() -> None:
