@@ -40,6 +40,10 @@ from searchlib.segment import SegmentReader
 #: bytes each (doc id and tf part), about 32 MB.
 DEFAULT_IMPACT_CACHE_POSTINGS = 2_000_000
 
+#: Keys whose recent uses a cache counts before it halves every count (forgetting
+#: those used once): the memory of what is popular now, not ever.
+USE_HISTORY = 100_000
+
 #: Queries with more terms than this (a pattern's expansion, mostly rare terms) are
 #: scored without the cache: keeping each term would cost a copy of its postings and
 #: push out the frequent terms that everyday queries share.
@@ -93,24 +97,32 @@ class ImpactArrays:
 
 @dataclass(frozen=True)
 class TermImpacts:
-    """One term's live documents in one segment (ascending) and its tf part in each.
-
-    The arrays are read-only views of ``storage``, the arrays computed for the terms
-    that missed the cache together: splitting them by term copies nothing.
-    """
+    """One term's live documents in one segment (ascending) and its tf part in each."""
 
     docs: npt.NDArray[np.int64]
     tf_parts: npt.NDArray[np.float64]
-    storage: ImpactArrays
+
+
+@dataclass
+class CacheLookup:
+    """What a cache holds of a query's terms in one segment, from :meth:`ImpactCache.look_up`."""
+
+    #: Per term: its impacts, or None (no live posting, or not in the cache).
+    found: list[TermImpacts | None]
+    #: The terms not in the cache, by index, ascending.
+    missing: list[int]
+    keys: list[tuple[int, str]]
 
 
 class ImpactCache:
     """Recently used terms' :class:`TermImpacts`, per segment and scoring setting, holding
-    at most ``max_postings`` postings (0 keeps nothing).
+    at most ``max_postings`` postings (0 keeps nothing; a term without postings counts
+    as one).
 
-    Terms computed together share their storage, which stays in memory while any of
-    them is kept; ``postings`` counts each such storage once, whole, so the bound is on
-    memory actually held. A term without postings counts as one.
+    Full, it drops the least recently used terms to make room, but only for a term
+    looked up clearly more often than the first of them (TinyLFU's admission): when queries
+    cycle through more terms than fit, plain LRU would drop every term just before its
+    next use, and pay for copying each one in, to keep nothing useful.
     """
 
     def __init__(self, max_postings: int = DEFAULT_IMPACT_CACHE_POSTINGS) -> None:
@@ -119,8 +131,8 @@ class ImpactCache:
         self.max_postings = max_postings
         self.postings = 0
         self._entries: OrderedDict[tuple[int, str], TermImpacts | None] = OrderedDict()
-        #: Per storage (by id; the entries keep it alive), how many entries view it.
-        self._storage_users: dict[int, int] = {}
+        #: Recent look-ups per key, kept or not: what admission goes by.
+        self._uses: dict[tuple[int, str], int] = {}
         self._settings: dict[Hashable, int] = {}
         self._next_setting = 0
 
@@ -141,83 +153,94 @@ class ImpactCache:
             self._next_setting += 1
         return number
 
+    def look_up(self, reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring) -> CacheLookup:
+        """The cached impacts of ``terms`` in ``reader``, and which terms are missing."""
+        found: list[TermImpacts | None] = []
+        missing: list[int] = []
+        keys: list[tuple[int, str]] = []
+        last: tuple[FieldSet, tuple[float, ...]] | None = None
+        setting = 0
+        for slot, term in enumerate(terms):
+            if (term.fields, term.weights) != last:  # terms mostly share their fields
+                last = (term.fields, term.weights)
+                setting = self.setting(reader, term.fields, term.weights, scoring)
+            key = (setting, term.text)
+            keys.append(key)
+            cached = self.get(key)
+            if cached is False:
+                missing.append(slot)
+                found.append(None)
+            else:
+                found.append(cached)  # type: ignore[arg-type]
+        return CacheLookup(found, missing, keys)
+
     def get(self, key: tuple[int, str]) -> TermImpacts | None | bool:
-        """The entry for ``key`` (None: the term has no live posting), or False if absent."""
+        """The entry for ``key`` (None: the term has no live posting), or False if absent.
+
+        Every look-up counts as a use of the key, kept or not.
+        """
+        uses = self._uses
+        uses[key] = uses.get(key, 0) + 1
+        if len(uses) > USE_HISTORY:
+            # Age the counts: halve them, forgetting keys used once since the last time.
+            self._uses = {used: count // 2 for used, count in uses.items() if count > 1}
         found = self._entries.get(key, False)
         if found is not False:
             self._entries.move_to_end(key)
         return found
 
+    def remember(self, lookup: CacheLookup, computed: ImpactArrays | None) -> None:
+        """Offer the impacts computed for ``lookup``'s missing terms (in that order) to the
+        cache; those it admits are copied, so each holds only its own postings."""
+        if computed is None:
+            bounds = [0] * (len(lookup.missing) + 1)
+        else:
+            bounds = np.searchsorted(computed.terms, np.arange(len(lookup.missing) + 1)).tolist()
+        for index, slot in enumerate(lookup.missing):
+            start, end = bounds[index], bounds[index + 1]
+            key = lookup.keys[slot]
+            if not self._admits(key, max(1, end - start)):
+                continue
+            impacts = None
+            if computed is not None and end > start:
+                docs, tf_parts = computed.docs[start:end].copy(), computed.tf_parts[start:end].copy()
+                docs.flags.writeable = tf_parts.flags.writeable = False  # shared by later queries
+                impacts = TermImpacts(docs, tf_parts)
+            self.put(key, impacts)
+
+    def _admits(self, key: tuple[int, str], size: int) -> bool:
+        if size > self.max_postings or key in self._entries:
+            return False
+        if self.postings + size <= self.max_postings or not self._entries:
+            return True
+        # More often by over one look-up: terms that queries cycle through are looked up
+        # equally often, give or take the one look-up of the current round.
+        oldest = next(iter(self._entries))
+        return self._uses.get(key, 0) > self._uses.get(oldest, 0) + 1
+
     def put(self, key: tuple[int, str], impacts: TermImpacts | None) -> None:
         """Keep ``impacts`` under ``key``, dropping the least recently used entries to make
-        room; one whose storage is larger than the whole cache is not kept."""
+        room (whatever :meth:`remember` would admit); one larger than the whole cache is
+        not kept."""
+        size = _entry_size(impacts)
         entries = self._entries
-        if key in entries or (impacts is not None and len(impacts.storage.docs) > self.max_postings):
+        if size > self.max_postings or key in entries:
             return
-        while entries and self.postings + self._added_postings(impacts) > self.max_postings:
+        while entries and self.postings + size > self.max_postings:
             _, dropped = entries.popitem(last=False)
-            self._release(dropped)
-        self.postings += self._added_postings(impacts)
+            self.postings -= _entry_size(dropped)
         entries[key] = impacts
-        if impacts is not None:
-            storage = id(impacts.storage)
-            self._storage_users[storage] = self._storage_users.get(storage, 0) + 1
-
-    def _added_postings(self, impacts: TermImpacts | None) -> int:
-        """What keeping ``impacts`` adds to :attr:`postings` now."""
-        if impacts is None:
-            return 1
-        return 0 if id(impacts.storage) in self._storage_users else len(impacts.storage.docs)
-
-    def _release(self, impacts: TermImpacts | None) -> None:
-        if impacts is None:
-            self.postings -= 1
-            return
-        storage = id(impacts.storage)
-        users = self._storage_users[storage] - 1
-        if users:
-            self._storage_users[storage] = users
-        else:
-            del self._storage_users[storage]
-            self.postings -= len(impacts.storage.docs)
+        self.postings += size
 
     def clear(self) -> None:
         self._entries.clear()
-        self._storage_users.clear()
+        self._uses.clear()
         self._settings.clear()
         self.postings = 0
 
 
-def term_impacts(
-    reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring, cache: ImpactCache | None = None
-) -> list[TermImpacts | None]:
-    """Each term's impacts in ``reader`` (None where it has no live posting), from
-    ``cache`` where it has them; the others are computed together and added to it."""
-    if cache is None or cache.max_postings == 0:
-        return compute_impacts(reader, terms, scoring)
-    keys: list[tuple[int, str]] = []
-    found: list[TermImpacts | None] = []
-    missing: list[int] = []
-    last: tuple[FieldSet, tuple[float, ...]] | None = None
-    setting = 0
-    for slot, term in enumerate(terms):
-        if (term.fields, term.weights) != last:  # terms mostly share their fields
-            last = (term.fields, term.weights)
-            setting = cache.setting(reader, term.fields, term.weights, scoring)
-        key = (setting, term.text)
-        keys.append(key)
-        cached = cache.get(key)
-        if cached is False:
-            missing.append(slot)
-            found.append(None)
-        else:
-            found.append(cached)  # type: ignore[arg-type]
-    if missing:
-        computed = compute_impacts(reader, [terms[slot] for slot in missing], scoring)
-        for slot, impacts in zip(missing, computed):
-            found[slot] = impacts
-            cache.put(keys[slot], impacts)
-    return found
+def _entry_size(impacts: TermImpacts | None) -> int:
+    return 1 if impacts is None else max(1, len(impacts.docs))
 
 
 def impact_arrays(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring) -> ImpactArrays | None:
@@ -249,17 +272,13 @@ def impact_arrays(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: T
     return ImpactArrays(docs, tf_parts, term_of)
 
 
-def compute_impacts(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring) -> list[TermImpacts | None]:
-    """Each term's impacts in ``reader`` (None where it has no live posting): the
-    :func:`impact_arrays` of all of them, split by term."""
-    arrays = impact_arrays(reader, terms, scoring)
+def split_by_term(arrays: ImpactArrays | None, count: int) -> list[TermImpacts | None]:
+    """Each of the ``count`` terms' impacts in ``arrays`` as views (None: no live posting)."""
     if arrays is None:
-        return [None] * len(terms)
-    for array in (arrays.docs, arrays.tf_parts, arrays.terms):
-        array.flags.writeable = False  # shared by every query that finds a term cached
-    bounds = np.searchsorted(arrays.terms, np.arange(len(terms) + 1)).tolist()
+        return [None] * count
+    bounds = np.searchsorted(arrays.terms, np.arange(count + 1)).tolist()
     return [
-        TermImpacts(arrays.docs[start:end], arrays.tf_parts[start:end], arrays) if end > start else None
+        TermImpacts(arrays.docs[start:end], arrays.tf_parts[start:end]) if end > start else None
         for start, end in zip(bounds, bounds[1:])
     ]
 

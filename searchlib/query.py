@@ -37,7 +37,7 @@ from searchlib.columns import column_value
 from searchlib.errors import QueryError
 from searchlib.explain import Explanation, factor
 from searchlib.grouping import sum_by_key
-from searchlib.impacts import MAX_CACHED_TERMS, ImpactCache, impact_arrays, term_impacts
+from searchlib.impacts import MAX_CACHED_TERMS, ImpactArrays, ImpactCache, impact_arrays, split_by_term
 from searchlib.schema import Schema
 from searchlib.scoring import (
     DEFAULT_B,
@@ -298,21 +298,29 @@ class CombinedTerm(Query):
 def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader, context: ScoringContext) -> Matches:
     """An OR of terms (the everyday query) scored in a few whole-array steps.
 
-    Each clause's tf part per document comes from :mod:`searchlib.impacts` (cached
-    across queries when the context has a cache); the clauses' parts are concatenated,
-    multiplied by their clauses' boost times idf, and summed per doc with one
-    ``bincount``. Python work is per term; numpy work is a fixed number of passes over
-    the postings, however many terms the query has.
+    Each clause's tf part per document comes from :mod:`searchlib.impacts`: from the
+    context's cache for terms scored before, else computed for the other clauses
+    together. The clauses' parts are multiplied by their clauses' boost times idf and
+    summed per doc with one ``bincount``. Python work is per term; numpy work is a
+    fixed number of passes over the postings, however many terms the query has.
     """
     combined = [clause._combined() if isinstance(clause, Term) else clause for clause in clauses]
     cache = context.impacts
     if cache is None or cache.max_postings == 0 or len(combined) > MAX_CACHED_TERMS:
-        return _sum_of_uncached_terms(combined, reader, context)
+        return _score_impact_arrays(impact_arrays(reader, combined, context), combined, reader, context)
+    lookup = cache.look_up(reader, combined, context)
+    missing = lookup.missing
+    computed = impact_arrays(reader, [combined[slot] for slot in missing], context) if missing else None
+    cache.remember(lookup, computed)
+    if len(missing) == len(combined):  # nothing cached: the computed arrays are the query's
+        return _score_impact_arrays(computed, combined, reader, context)
+    found = lookup.found
+    for slot, impacts in zip(missing, split_by_term(computed, len(missing))):
+        found[slot] = impacts
     docs_parts: list[npt.NDArray[np.int64]] = []
     tf_parts: list[npt.NDArray[np.float64]] = []
     factors: list[float] = []
     counts: list[int] = []
-    found = term_impacts(reader, combined, context, context.impacts)
     for impacts, clause_factor in zip(found, _clause_factors(combined, context)):
         if impacts is not None:
             docs_parts.append(impacts.docs)
@@ -333,9 +341,10 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     return _sum_per_doc(docs, scores, reader.doc_count, positive=positive)
 
 
-def _sum_of_uncached_terms(clauses: Sequence[CombinedTerm], reader: SegmentReader, context: ScoringContext) -> Matches:
-    """:func:`_sum_of_terms` with the clauses' impacts computed together, kept nowhere."""
-    arrays = impact_arrays(reader, clauses, context)
+def _score_impact_arrays(
+    arrays: ImpactArrays | None, clauses: Sequence[CombinedTerm], reader: SegmentReader, context: ScoringContext
+) -> Matches:
+    """:func:`_sum_of_terms` over the impacts of all ``clauses`` computed together."""
     if arrays is None:
         return Matches.empty()
     factors = np.array(_clause_factors(clauses, context))

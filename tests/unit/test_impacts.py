@@ -11,7 +11,7 @@ import pytest
 
 from searchlib import ID, TEXT, Index, Schema, Searcher
 from searchlib import impacts as impacts_module
-from searchlib.impacts import ImpactArrays, ImpactCache, TermImpacts
+from searchlib.impacts import CacheLookup, ImpactArrays, ImpactCache, TermImpacts
 from searchlib.scoring import CollectionStats
 from tests.conftest import SHARED
 
@@ -93,55 +93,63 @@ def test_cached_arrays_are_read_only(index: Index, queries: list[str]) -> None:
                 matches.docs[:1] = 0
 
 
-def impacts(size: int) -> TermImpacts:
-    """One term's impacts, alone in their storage."""
-    storage = ImpactArrays(np.arange(size, dtype=np.int64), np.ones(size), np.zeros(size, dtype=np.int64))
-    return TermImpacts(storage.docs, storage.tf_parts, storage)
-
-
-def shared(*sizes: int) -> list[TermImpacts]:
-    """Several terms' impacts computed together: views of one storage."""
-    terms = np.repeat(np.arange(len(sizes)), sizes)
-    storage = ImpactArrays(np.arange(len(terms), dtype=np.int64), np.ones(len(terms)), terms)
-    bounds = np.cumsum([0, *sizes])
-    return [TermImpacts(storage.docs[a:b], storage.tf_parts[a:b], storage) for a, b in zip(bounds, bounds[1:])]
+def use(cache: ImpactCache, key: tuple[int, str], postings: int, times: int = 1) -> None:
+    """Look ``key`` up ``times`` times, then offer impacts with ``postings`` postings
+    (0: the term has none) computed for it, as a search does."""
+    for _ in range(times):
+        cache.get(key)
+    computed = None
+    if postings:
+        computed = ImpactArrays(np.arange(postings, dtype=np.int64), np.ones(postings), np.zeros(postings, dtype=np.int64))
+    cache.remember(CacheLookup([None], [0], [key]), computed)
 
 
 def test_the_cache_drops_the_least_recently_used_terms_first() -> None:
     cache = ImpactCache(max_postings=10)
-    cache.put("a", impacts(4))
-    cache.put("b", impacts(4))
-    assert cache.get("a") is not False  # "a" is now the more recently used
-    cache.put("c", impacts(4))
-    assert cache.get("b") is False
-    assert cache.get("a") is not False and cache.get("c") is not False
+    use(cache, (0, "a"), 4)
+    use(cache, (0, "b"), 4)
+    assert cache.get((0, "a")) is not False  # "a" is now the more recently used
+    use(cache, (0, "c"), 4, times=3)  # looked up more often than "b" (by two): admitted in its place
+    assert cache.get((0, "b")) is False
+    assert cache.get((0, "a")) is not False and cache.get((0, "c")) is not False
     assert cache.postings == 8
-    cache.put("huge", impacts(11))  # larger than the whole cache: not kept, nothing dropped
-    assert cache.get("huge") is False and len(cache) == 2
+    use(cache, (0, "huge"), 11, times=9)  # larger than the whole cache: not kept, nothing dropped
+    assert cache.get((0, "huge")) is False and len(cache) == 2
 
 
-def test_terms_computed_together_count_their_storage_once_until_the_last_goes() -> None:
-    cache = ImpactCache(max_postings=10)
-    first, second = shared(3, 4)
-    cache.put("first", first)
-    cache.put("second", second)
-    assert cache.postings == 7 and len(cache) == 2
-    cache.put("other", impacts(3))  # fits beside the storage: 7 + 3
-    assert cache.postings == 10 and len(cache) == 3
-    assert cache.get("first") is not False and cache.get("other") is not False  # "second" is now oldest
-    cache.put("more", impacts(2))
-    # Dropping "second" frees nothing while "first" views the storage; dropping "first" does.
-    assert cache.get("second") is False and cache.get("first") is False
-    assert cache.get("other") is not False and cache.get("more") is not False
-    assert cache.postings == 5
+def test_a_full_cache_keeps_its_terms_against_ones_looked_up_no_more_often() -> None:
+    # Queries cycling through more terms than fit: LRU would drop each term just before
+    # its next use; the first terms stay instead, and are found on every round.
+    # Later rounds look the others up first, so a count taken mid-round is one ahead.
+    cache = ImpactCache(max_postings=8)
+    found = 0
+    for round_order in (("w", "x", "y", "z"), ("y", "z", "w", "x"), ("y", "z", "w", "x")):
+        for word in round_order:
+            found += cache.get((0, word)) is not False
+            use(cache, (0, word), 4, times=0)
+    assert found == 4  # "w" and "x", found on the second and third rounds
+    assert cache.get((0, "w")) is not False and cache.get((0, "x")) is not False
+    assert cache.postings == 8
+
+
+def test_kept_impacts_are_read_only_copies_of_their_terms_postings() -> None:
+    cache = ImpactCache(max_postings=100)
+    computed = ImpactArrays(np.array([1, 5, 0, 2, 7]), np.array([0.1, 0.2, 0.3, 0.4, 0.5]), np.array([0, 0, 2, 2, 2]))
+    keys = [(0, "a"), (0, "b"), (0, "c")]
+    cache.remember(CacheLookup([None] * 3, [0, 1, 2], keys), computed)
+    first, absent, third = (cache.get(key) for key in keys)
+    assert isinstance(first, TermImpacts) and isinstance(third, TermImpacts) and absent is None
+    assert first.docs.tolist() == [1, 5] and third.tf_parts.tolist() == [0.3, 0.4, 0.5]
+    assert first.docs.base is None and not first.docs.flags.writeable
+    assert cache.postings == 2 + 1 + 3
 
 
 def test_unknown_terms_count_towards_the_bound() -> None:
     cache = ImpactCache(max_postings=3)
     for word in ("qq", "zz", "xx", "yy"):
-        cache.put(word, None)
+        use(cache, (0, word), 0, times=3 if word == "yy" else 1)
     assert len(cache) == 3 and cache.postings == 3
-    assert cache.get("qq") is False and cache.get("yy") is None
+    assert cache.get((0, "qq")) is False and cache.get((0, "yy")) is None
 
 
 def test_a_negative_cache_size_is_refused(index: Index) -> None:
@@ -173,7 +181,7 @@ def test_setting_numbers_are_never_reused_when_the_cache_starts_afresh(
         assert context is not None
         cache, reader = ImpactCache(100), searcher.readers[0]
         first = cache.setting(reader, ("title",), (1.0,), context)
-        cache.put((first, "flow"), impacts(3))
+        use(cache, (first, "flow"), 3)
         second = cache.setting(reader, ("text",), (1.0,), context)
         assert cache.setting(reader, ("title",), (1.0,), context) == first  # known: the same number
         third = cache.setting(reader, ("title", "text"), (1.0, 1.0), context)  # one too many: afresh
