@@ -389,7 +389,8 @@ class Searcher:
     @staticmethod
     def _segment_doc_freq(reader: SegmentReader, fields: FieldSet, term: str) -> int:
         """Live documents of one segment holding ``term`` in any of ``fields``."""
-        found = [p.docs for p in (reader.postings(name, term) for name in fields) if p is not None]
+        # term_postings: the look-ups scoring made (or will make) of the same term.
+        found = [p.docs for name in fields for p in reader.term_postings(name, [term]) if p is not None]
         count = 0
         for index, docs in enumerate(found):
             # Count each document once: skip those already seen in an earlier field's
