@@ -9,12 +9,13 @@ term frequency, see :mod:`searchlib.scoring`) depends only on:
 - the term and the fields it is searched in, with their weights;
 - the BM25 variant, ``k1``, ``b`` and the fields' average lengths.
 
-Those are the same in every query that searches the term the same way, so the tf part is
-computed once per segment and kept in an :class:`ImpactCache`, bounded by the number of
-postings it holds, least recently used first out. Word use follows Zipf's law: a few terms
-make up most of what users type, so most of a query's terms are found there. A query over
-cached terms then does four array passes: concatenate, multiply by idf, sum per
-document, pick the top.
+Those are the same in every query that searches the term the same way, so the tf part
+can be computed once per segment and kept in an :class:`ImpactCache`, bounded by the
+number of postings it holds. Word use follows Zipf's law: a few terms make up much of
+what users type, and a query over cached terms only concatenates their parts,
+multiplies by idf and sums per document. A term not cached is computed together with
+the query's other missing terms (:func:`impact_arrays`), in a fixed number of array
+passes however many there are.
 
 This is an impact index (per-posting score contributions, as bm25s keeps for its whole
 vocabulary) built lazily and per query setting. Computing one at index time would fix
