@@ -273,6 +273,14 @@ def impact_arrays(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: T
     return ImpactArrays(docs, tf_parts, term_of)
 
 
+def live_doc_counts(arrays: ImpactArrays | None, count: int) -> list[int]:
+    """How many live documents each of the ``count`` terms in ``arrays`` has in the
+    segment: its live document frequency in the fields it was searched in."""
+    if arrays is None:
+        return [0] * count
+    return np.bincount(arrays.terms, minlength=count).tolist()
+
+
 def split_by_term(arrays: ImpactArrays | None, count: int) -> list[TermImpacts | None]:
     """Each of the ``count`` terms' impacts in ``arrays`` as views (None: no live posting)."""
     if arrays is None:

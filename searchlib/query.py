@@ -37,7 +37,9 @@ from searchlib.columns import column_value
 from searchlib.errors import QueryError
 from searchlib.explain import Explanation, factor
 from searchlib.grouping import sum_by_key
-from searchlib.impacts import MAX_CACHED_TERMS, ImpactArrays, ImpactCache, impact_arrays, split_by_term
+from searchlib.impacts import (
+    MAX_CACHED_TERMS, ImpactArrays, ImpactCache, impact_arrays, live_doc_counts, split_by_term,
+)
 from searchlib.schema import Schema
 from searchlib.scoring import (
     DEFAULT_B,
@@ -307,10 +309,10 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     combined = [clause._combined() if isinstance(clause, Term) else clause for clause in clauses]
     cache = context.impacts
     if cache is None or cache.max_postings == 0 or len(combined) > MAX_CACHED_TERMS:
-        return _score_impact_arrays(impact_arrays(reader, combined, context), combined, reader, context)
+        return _score_impact_arrays(_computed_impacts(reader, combined, context), combined, reader, context)
     lookup = cache.look_up(reader, combined, context)
     missing = lookup.missing
-    computed = impact_arrays(reader, [combined[slot] for slot in missing], context) if missing else None
+    computed = _computed_impacts(reader, [combined[slot] for slot in missing], context) if missing else None
     cache.remember(lookup, computed)
     if len(missing) == len(combined):  # nothing cached: the computed arrays are the query's
         return _score_impact_arrays(computed, combined, reader, context)
@@ -339,6 +341,16 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     # sum is above 0.
     positive = min(factors) > 0.0 and _positive_weights(combined)
     return _sum_per_doc(docs, scores, reader.doc_count, positive=positive)
+
+
+def _computed_impacts(reader: SegmentReader, terms: Sequence[CombinedTerm], context: ScoringContext) -> ImpactArrays | None:
+    """:func:`impact_arrays` of ``terms``, noting on the reader how many live documents
+    hold each term: adding the term's fields up per document has just counted them, and
+    that count is the document frequency the clauses' idf asks for next."""
+    arrays = impact_arrays(reader, terms, context)
+    for term, count in zip(terms, live_doc_counts(arrays, len(terms))):
+        reader.note_live_doc_freq(term.fields, term.text, count)
+    return arrays
 
 
 def _score_impact_arrays(

@@ -389,6 +389,9 @@ class Searcher:
     @staticmethod
     def _segment_doc_freq(reader: SegmentReader, fields: FieldSet, term: str) -> int:
         """Live documents of one segment holding ``term`` in any of ``fields``."""
+        noted = reader.noted_live_doc_freq(fields, term)  # counted while scoring
+        if noted is not None:
+            return noted
         # term_postings: the look-ups scoring made (or will make) of the same term.
         found = [p.docs for name in fields for p in reader.term_postings(name, [term]) if p is not None]
         count = 0

@@ -713,6 +713,7 @@ class SegmentReader:
         self._starts_views: dict[str, memoryview] = {}
         self._checked_fields: set[str] = set()
         self._term_postings: dict[str, dict[str, Postings | None]] = {}
+        self._live_doc_freqs: dict[tuple[tuple[str, ...], str], int] = {}
         self._id_views: tuple[memoryview, memoryview] | None = None
         self._inverse_norms: dict[tuple[str, float, float, float], npt.NDArray[np.float64]] = {}
 
@@ -827,6 +828,22 @@ class SegmentReader:
                 self._term_indexes.clear()
             self._term_indexes[key] = index
         return index
+
+    def note_live_doc_freq(self, fields: tuple[str, ...], term: str, count: int) -> None:
+        """Remember that ``count`` live documents hold ``term`` in any of ``fields``.
+
+        Scoring counts this while it adds a term's fields up per document (see
+        :func:`searchlib.impacts.impact_arrays`), so the document frequency its idf needs
+        is not counted again from the postings.
+        """
+        memo = self._live_doc_freqs
+        if len(memo) >= TERM_MEMO_SIZE:
+            memo.clear()
+        memo[(fields, term)] = count
+
+    def noted_live_doc_freq(self, fields: tuple[str, ...], term: str) -> int | None:
+        """What :meth:`note_live_doc_freq` last noted for ``term`` in ``fields``, if kept."""
+        return self._live_doc_freqs.get((fields, term))
 
     def postings(self, field_name: str, term: str) -> Postings | None:
         """The term's postings (deleted docs included), or None if the term is absent."""

@@ -201,3 +201,29 @@ def test_one_clause_among_many_matches_like_its_term_alone(index: Index) -> None
     with Searcher(index) as searcher:
         alone = ranked(searcher, "text:supersonic")
         assert ranked(searcher, "text:supersonic text:qqqzzz text:xxxyyy") == alone
+
+
+def test_document_frequencies_noted_while_scoring_are_the_counted_ones(index: Index, queries: list[str]) -> None:
+    """The live counts scoring notes on each segment (title and text added up, deleted
+    documents left out) equal those counted from the postings, term by term."""
+    with Searcher(index) as searcher:
+        for query in queries[:10]:
+            ranked(searcher, query)
+        fields = ("title", "text")
+        analyzer = searcher.schema["text"].make_analyzer()
+        terms = {term for query in queries[:10] for term in analyzer.term_list(query)}
+        checked = 0
+        for reader in searcher.readers:
+            for term in sorted(terms):
+                noted = reader.noted_live_doc_freq(fields, term)
+                if noted is None:
+                    continue
+                live_docs: set[int] = set()
+                for name in fields:
+                    postings = reader.postings(name, term)
+                    if postings is not None:
+                        live_docs.update(int(doc) for doc in postings.docs if reader.live[doc])
+                assert noted == len(live_docs), (reader.meta.name, term)
+                checked += 1
+        assert checked > 100
+        assert any(not reader.all_live for reader in searcher.readers)
