@@ -274,6 +274,9 @@ class Searcher:
                 fields_of.setdefault(id(analyzer), (analyzer, []))[1].append(name)
         readers = list(self.readers)  # hits outlive close(); so does this look-up
         for analyzer, names in fields_of.values():
+            # The fields with most words first: a word is likelier to be found in a
+            # body than in a title, and each field that lacks it costs a look-up.
+            names.sort(key=lambda name: -sum(_lexicon_size(reader, name) for reader in readers))
             analyzer.known_terms = partial(_known_term, readers, names)
 
     def __enter__(self) -> Searcher:
@@ -673,6 +676,11 @@ class Searcher:
         if fields is None:
             fields = self._snippet_fields = [name for name in self.schema.text_fields() if self.schema[name].stored]
         return fields
+
+
+def _lexicon_size(reader: SegmentReader, field_name: str) -> int:
+    lexicon = reader.lexicon(field_name)
+    return 0 if lexicon is None else len(lexicon)
 
 
 def _known_term(readers: list[SegmentReader], fields: list[str], key: str) -> str | None:

@@ -621,16 +621,34 @@ class TermDictionary:
         return [bytes(data[start:end]) for start, end in zip(starts, ends)]
 
     def find(self, term: str) -> int:
-        """The term's index, or -1 when the field does not hold it."""
+        """The term's index, or -1 when the field does not hold it.
+
+        A query looks up each new word here a few times (lexicons, then each field's
+        terms), so the probes within a block are written out rather than made through
+        ``bisect_left(self, ...)``, which costs a method call per probe.
+        """
         key = term.encode("utf-8", "surrogatepass")
-        if self._sample is None:
-            self._sample = self._load_sample()
-        block = bisect_right(self._sample, key) - 1
+        sample = self._sample
+        if sample is None:
+            sample = self._sample = self._load_sample()
+        block = bisect_right(sample, key) - 1
         if block < 0:
             return -1
         low = block * self.SAMPLE_EVERY
-        index = bisect_left(self, key, low, min(len(self), low + self.SAMPLE_EVERY))
-        return index if index < len(self) and self[index] == key else -1
+        if sample[block] == key:
+            return low
+        offsets, data = self._offsets, self._bytes
+        count = len(offsets) - 1
+        low, high = low + 1, min(count, low + self.SAMPLE_EVERY)
+        while low < high:  # the first term >= key in the block, after its sampled term
+            middle = (low + high) >> 1
+            if bytes(data[offsets[middle] : offsets[middle + 1]]) < key:
+                low = middle + 1
+            else:
+                high = middle
+        if low < count and bytes(data[offsets[low] : offsets[low + 1]]) == key:
+            return low
+        return -1
 
     def terms(self, start: int = 0, end: int | None = None) -> list[str]:
         """The terms from index ``start`` to ``end`` (default: all), in order."""
@@ -805,7 +823,9 @@ class SegmentReader:
         term_index = int(self._terms_file[f"{field_name}.lexicon_terms"][at])
         if dictionary is None or term_index >= len(dictionary):
             raise CorruptIndexError(self._terms_file.path, f"lexicon of {field_name!r} points past its terms")
-        return dictionary[term_index].decode("utf-8", "surrogatepass")
+        term = dictionary[term_index].decode("utf-8", "surrogatepass")
+        self._remember_term_index(field_name, term, term_index)  # the query asks for it next
+        return term
 
     def _open_lexicon(self, field_name: str) -> TermDictionary | None:
         key_bytes = self._terms_file.get(f"{field_name}.lexicon_bytes")
@@ -819,15 +839,17 @@ class SegmentReader:
 
     def term_index(self, field_name: str, term: str) -> int:
         """The term's index in the field's dictionary, or -1; recent look-ups are memoized."""
-        key = (field_name, term)
-        index = self._term_indexes.get(key)
+        index = self._term_indexes.get((field_name, term))
         if index is None:
             dictionary = self.dictionary(field_name)
             index = -1 if dictionary is None else dictionary.find(term)
-            if len(self._term_indexes) >= TERM_MEMO_SIZE:
-                self._term_indexes.clear()
-            self._term_indexes[key] = index
+            self._remember_term_index(field_name, term, index)
         return index
+
+    def _remember_term_index(self, field_name: str, term: str, index: int) -> None:
+        if len(self._term_indexes) >= TERM_MEMO_SIZE:
+            self._term_indexes.clear()
+        self._term_indexes[(field_name, term)] = index
 
     def note_live_doc_freq(self, fields: tuple[str, ...], term: str, count: int) -> None:
         """Remember that ``count`` live documents hold ``term`` in any of ``fields``.

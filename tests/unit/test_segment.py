@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from searchlib.analysis import get_analyzer
 from searchlib.schema import ID, STORED, TEXT, FieldAnalyzers, Schema
 from searchlib import segment
-from searchlib.segment import SegmentReader, SegmentWriter, _utf8_sorted
+from searchlib.segment import SegmentReader, SegmentWriter, TermDictionary, _utf8_sorted
 from searchlib.storage import Directory
 from tests.conftest import SHARED
 
@@ -58,6 +58,25 @@ def test_dictionary_is_sorted_by_bytes(tmp_path: Path) -> None:
     terms = dictionary.terms()
     assert terms == sorted(terms, key=lambda t: t.encode("utf-8"))
     assert all(dictionary.find(t) == i for i, t in enumerate(terms))
+
+
+def test_every_term_is_found_across_many_sampled_blocks() -> None:
+    """A dictionary of many blocks: each term is found at its own index, whether it is a
+    block's sampled first term or not, and words that sort between, before or after the
+    terms (or are prefixes of them) are not found."""
+    random = np.random.default_rng(7)
+    letters = np.array(list("abcdeéz"))
+    words = {"".join(random.choice(letters, size=random.integers(1, 7))) for _ in range(3000)}
+    terms = sorted(words, key=lambda word: word.encode("utf-8"))
+    encoded = [term.encode("utf-8") for term in terms]
+    offsets = np.cumsum([0] + [len(term) for term in encoded]).astype(np.uint64)
+    dictionary = TermDictionary(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets, "test.terms")
+    assert len(terms) > 20 * TermDictionary.SAMPLE_EVERY
+    assert [dictionary.find(term) for term in terms] == list(range(len(terms)))
+    absent = {term + suffix for term in terms for suffix in ("\x00", "ä")} | {term[:-1] for term in terms}
+    absent |= {"", "0", "\uffff"}
+    for word in sorted(absent - words):
+        assert dictionary.find(word) == -1, word
 
 
 def test_stored_fields_come_back_across_blocks(tmp_path: Path) -> None:
