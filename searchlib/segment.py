@@ -580,9 +580,12 @@ def encode_deletes(deleted: npt.NDArray[np.bool_]) -> Any:
 
 
 def _int_view(offsets: np.ndarray) -> memoryview:
-    """``offsets`` as a memoryview of unsigned 64-bit ints: indexing it yields Python ints
+    """``offsets`` as a memoryview of unsigned ints: indexing it yields Python ints
     several times faster than numpy scalars, which matters where a query reads a few
-    offsets per term or per hit."""
+    offsets per term or per hit. Native 32- and 64-bit arrays are viewed in place."""
+    for dtype, code in ((np.dtype(np.uint32), "I"), (np.dtype(np.uint64), "Q")):
+        if offsets.dtype == dtype and array(code).itemsize == dtype.itemsize:
+            return np.ascontiguousarray(offsets).data.cast("B").cast(code)
     return np.ascontiguousarray(offsets, dtype=np.uint64).data.cast("B").cast("Q")
 
 
@@ -726,6 +729,7 @@ class SegmentReader:
         self._postings_by_field: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._dictionaries: dict[str, TermDictionary | None] = {}
         self._lexicons: dict[str, TermDictionary | None] = {}
+        self._lexicon_target_views: dict[str, memoryview] = {}
         self._block_cache: dict[int, list[bytes]] = {}
         self._term_indexes: dict[tuple[str, str], int] = {}
         self._starts_views: dict[str, memoryview] = {}
@@ -820,12 +824,20 @@ class SegmentReader:
         if at < 0:
             return None
         dictionary = self.dictionary(field_name)
-        term_index = int(self._terms_file[f"{field_name}.lexicon_terms"][at])
+        term_index = self._lexicon_targets(field_name)[at]
         if dictionary is None or term_index >= len(dictionary):
             raise CorruptIndexError(self._terms_file.path, f"lexicon of {field_name!r} points past its terms")
         term = dictionary[term_index].decode("utf-8", "surrogatepass")
         self._remember_term_index(field_name, term, term_index)  # the query asks for it next
         return term
+
+    def _lexicon_targets(self, field_name: str) -> memoryview:
+        """The field's ``lexicon_terms`` as a memoryview: indexing it gives Python ints fast."""
+        view = self._lexicon_target_views.get(field_name)
+        if view is None:
+            targets = self._terms_file[f"{field_name}.lexicon_terms"]
+            view = self._lexicon_target_views[field_name] = _int_view(targets)
+        return view
 
     def _open_lexicon(self, field_name: str) -> TermDictionary | None:
         key_bytes = self._terms_file.get(f"{field_name}.lexicon_bytes")
