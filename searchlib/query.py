@@ -343,7 +343,9 @@ def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader,
     return _sum_per_doc(docs, scores, reader.doc_count, positive=positive)
 
 
-def _computed_impacts(reader: SegmentReader, terms: Sequence[CombinedTerm], context: ScoringContext) -> ImpactArrays | None:
+def _computed_impacts(
+    reader: SegmentReader, terms: Sequence[CombinedTerm], context: ScoringContext
+) -> ImpactArrays | None:
     """:func:`impact_arrays` of ``terms``, noting on the reader how many live documents
     hold each term: adding the term's fields up per document has just counted them, and
     that count is the document frequency the clauses' idf asks for next."""
