@@ -38,7 +38,7 @@ from searchlib.errors import QueryError
 from searchlib.explain import Explanation, factor
 from searchlib.grouping import sum_by_key
 from searchlib.impacts import (
-    MAX_CACHED_TERMS, ImpactArrays, ImpactCache, impact_arrays, live_doc_counts, split_by_term,
+    MAX_CACHED_TERMS, ImpactArrays, ImpactCache, TermImpacts, impact_arrays, live_doc_counts, split_by_term,
 )
 from searchlib.schema import Schema
 from searchlib.scoring import (
@@ -135,6 +135,15 @@ class Query(ABC):
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         """Live docs of ``reader`` that match, with their scores."""
 
+    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
+        """:meth:`matches` in each of ``readers`` (the segments of one search), in order.
+
+        A search asks for all its segments at once, so that a query can do the work
+        its statistics need in every segment before scoring any (see
+        :func:`_sums_of_terms`).
+        """
+        return [self.matches(reader, context) for reader in readers]
+
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         """Why ``doc`` of ``reader`` scores what it does; None when it does not match."""
         found = self.matches(reader, context)
@@ -217,6 +226,9 @@ class Term(Query):
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         return _sum_of_terms([self], reader, context)
 
+    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
+        return _sums_of_terms([self], readers, context)
+
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         return self._combined().explain(reader, doc, context)
 
@@ -254,6 +266,9 @@ class CombinedTerm(Query):
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         return _sum_of_terms([self], reader, context)
+
+    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
+        return _sums_of_terms([self], readers, context)
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         stats = context.stats
@@ -298,49 +313,98 @@ class CombinedTerm(Query):
 
 
 def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader, context: ScoringContext) -> Matches:
-    """An OR of terms (the everyday query) scored in a few whole-array steps.
+    """An OR of terms (the everyday query) in one segment: :func:`_sums_of_terms`."""
+    return _sums_of_terms(clauses, [reader], context)[0]
+
+
+def _sums_of_terms(
+    clauses: Sequence[Term | CombinedTerm], readers: Sequence[SegmentReader], context: ScoringContext
+) -> list[Matches]:
+    """An OR of terms (the everyday query) scored in a few whole-array steps per segment.
 
     Each clause's tf part per document comes from :mod:`searchlib.impacts`: from the
     context's cache for terms scored before, else computed for the other clauses
     together. The clauses' parts are multiplied by their clauses' boost times idf and
     summed per doc with one ``bincount``. Python work is per term; numpy work is a
     fixed number of passes over the postings, however many terms the query has.
+
+    Every segment's tf parts come first, the idf after: computing a new term's parts
+    in a segment counts its live documents there, which is that segment's share of
+    the term's document frequency. Asked for before, the idf would count them again.
     """
+    if not readers:
+        return []
     combined = [clause._combined() if isinstance(clause, Term) else clause for clause in clauses]
+    impacts = [_segment_impacts(combined, reader, context) for reader in readers]
+    factors = _clause_factors(combined, context)
+    positive = min(factors) > 0.0 and _positive_weights(combined)
+    return [
+        _summed_impacts(found, factors, reader.doc_count, positive=positive)
+        for reader, found in zip(readers, impacts)
+    ]
+
+
+@dataclass(frozen=True)
+class _SegmentImpacts:
+    """Every clause's tf parts in one segment: computed together for all clauses
+    (``computed``, when none was cached), or one entry per clause (``per_clause``)."""
+
+    computed: ImpactArrays | None
+    per_clause: list[TermImpacts | None] | None = None
+
+
+def _segment_impacts(clauses: Sequence[CombinedTerm], reader: SegmentReader, context: ScoringContext) -> _SegmentImpacts:
+    """The clauses' tf parts in ``reader``: cached ones looked up, the others computed
+    together and offered to the cache."""
     cache = context.impacts
-    if cache is None or cache.max_postings == 0 or len(combined) > MAX_CACHED_TERMS:
-        return _score_impact_arrays(_computed_impacts(reader, combined, context), combined, reader, context)
-    lookup = cache.look_up(reader, combined, context)
+    if cache is None or cache.max_postings == 0 or len(clauses) > MAX_CACHED_TERMS:
+        return _SegmentImpacts(_computed_impacts(reader, clauses, context))
+    lookup = cache.look_up(reader, clauses, context)
     missing = lookup.missing
-    computed = _computed_impacts(reader, [combined[slot] for slot in missing], context) if missing else None
+    computed = _computed_impacts(reader, [clauses[slot] for slot in missing], context) if missing else None
     cache.remember(lookup, computed)
-    if len(missing) == len(combined):  # nothing cached: the computed arrays are the query's
-        return _score_impact_arrays(computed, combined, reader, context)
+    if len(missing) == len(clauses):  # nothing cached: the computed arrays are the query's
+        return _SegmentImpacts(computed)
     found = lookup.found
     for slot, impacts in zip(missing, split_by_term(computed, len(missing))):
         found[slot] = impacts
+    return _SegmentImpacts(None, found)
+
+
+def _summed_impacts(impacts: _SegmentImpacts, factors: list[float], size: int, *, positive: bool) -> Matches:
+    """One segment's matches: each clause's tf parts times its factor, summed per doc.
+
+    ``positive`` says every factor and field weight is above 0 (see :func:`_sum_per_doc`).
+    """
+    if impacts.per_clause is None:
+        arrays = impacts.computed
+        if arrays is None:
+            return Matches.empty()
+        scores = arrays.tf_parts * np.array(factors).take(arrays.terms)
+        if len(factors) == 1:  # one clause's docs ascend already
+            return Matches(arrays.docs, scores)
+        return _sum_per_doc(arrays.docs, scores, size, positive=positive)
     docs_parts: list[npt.NDArray[np.int64]] = []
     tf_parts: list[npt.NDArray[np.float64]] = []
-    factors: list[float] = []
+    kept_factors: list[float] = []
     counts: list[int] = []
-    for impacts, clause_factor in zip(found, _clause_factors(combined, context)):
-        if impacts is not None:
-            docs_parts.append(impacts.docs)
-            tf_parts.append(impacts.tf_parts)
-            factors.append(clause_factor)
-            counts.append(len(impacts.docs))
+    for found, clause_factor in zip(impacts.per_clause, factors):
+        if found is not None:
+            docs_parts.append(found.docs)
+            tf_parts.append(found.tf_parts)
+            kept_factors.append(clause_factor)
+            counts.append(len(found.docs))
     if not docs_parts:
         return Matches.empty()
     if len(docs_parts) == 1:  # one clause's docs ascend already
-        return Matches(docs_parts[0], tf_parts[0] * factors[0])
+        return Matches(docs_parts[0], tf_parts[0] * kept_factors[0])
     docs = np.concatenate(docs_parts)
     scores = np.concatenate(tf_parts)
-    scores *= np.repeat(factors, counts)
+    scores *= np.repeat(kept_factors, counts)
     # Positive factors and tf parts make every match's score positive (a weight above 0
     # and x > 0 saturate above 0 in every variant), so a doc matches exactly when its
     # sum is above 0.
-    positive = min(factors) > 0.0 and _positive_weights(combined)
-    return _sum_per_doc(docs, scores, reader.doc_count, positive=positive)
+    return _sum_per_doc(docs, scores, size, positive=positive)
 
 
 def _computed_impacts(
@@ -353,20 +417,6 @@ def _computed_impacts(
     for term, count in zip(terms, live_doc_counts(arrays, len(terms))):
         reader.note_live_doc_freq(term.fields, term.text, count)
     return arrays
-
-
-def _score_impact_arrays(
-    arrays: ImpactArrays | None, clauses: Sequence[CombinedTerm], reader: SegmentReader, context: ScoringContext
-) -> Matches:
-    """:func:`_sum_of_terms` over the impacts of all ``clauses`` computed together."""
-    if arrays is None:
-        return Matches.empty()
-    factors = np.array(_clause_factors(clauses, context))
-    scores = arrays.tf_parts * factors.take(arrays.terms)
-    if len(clauses) == 1:  # one clause's docs ascend already
-        return Matches(arrays.docs, scores)
-    positive = bool(factors.min() > 0.0) and _positive_weights(clauses)
-    return _sum_per_doc(arrays.docs, scores, reader.doc_count, positive=positive)
 
 
 def _clause_factors(clauses: Sequence[CombinedTerm], context: ScoringContext) -> list[float]:
@@ -973,9 +1023,13 @@ class Or(_BoolShaped):
         return set().union(*(clause.scored_terms() for clause in self.clauses))
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        return self.matches_in([reader], context)[0]
+
+    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
         if self.min_match == 1 and self.clauses and all(type(c) in (Term, CombinedTerm) for c in self.clauses):
-            return _sum_of_terms(self.clauses, reader, context)  # type: ignore[arg-type]
-        return self.as_bool().matches(reader, context)
+            return _sums_of_terms(self.clauses, readers, context)  # type: ignore[arg-type]
+        as_bool = self.as_bool()
+        return [as_bool.matches(reader, context) for reader in readers]
 
     def rewrite(self, source: TermSource) -> Query:
         return Or((clause.rewrite(source) for clause in self.clauses), self.min_match)
@@ -1030,6 +1084,9 @@ class Boost(Query):
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         found = self.query.matches(reader, context)
         return Matches(found.docs, found.scores * self.factor)
+
+    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
+        return [Matches(found.docs, found.scores * self.factor) for found in self.query.matches_in(readers, context)]
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         inner = self.query.explain(reader, doc, context)

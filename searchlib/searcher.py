@@ -486,7 +486,7 @@ class Searcher:
         if filter is not None:
             query = Filter(self.parse(query, strict=strict) if isinstance(query, str) else query, filter)
         tree, context = self.prepare(query, strict=strict, stats=stats, k1=k1, b=b, similarity=similarity)
-        per_segment: list[Matches] = [tree.matches(reader, context) for reader in self.readers]
+        per_segment: list[Matches] = tree.matches_in(self.readers, context)
         total = sum(len(m.docs) for m in per_segment)
         if total == 0 or limit == 0:
             return Results(tree, total, [], offset, context)

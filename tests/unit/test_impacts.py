@@ -4,6 +4,7 @@ are kept apart per scoring setting, and stay within their bound."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,8 @@ import pytest
 from searchlib import ID, TEXT, Index, Schema, Searcher
 from searchlib import impacts as impacts_module
 from searchlib.impacts import CacheLookup, ImpactArrays, ImpactCache, TermImpacts
-from searchlib.scoring import CollectionStats
+from searchlib.scoring import CollectionStats, FieldSet
+from searchlib.segment import SegmentReader
 from tests.conftest import SHARED
 
 CRANFIELD = SHARED / "datasets" / "cranfield"
@@ -227,3 +229,50 @@ def test_document_frequencies_noted_while_scoring_are_the_counted_ones(index: In
                 checked += 1
         assert checked > 100
         assert any(not reader.all_live for reader in searcher.readers)
+
+
+@dataclass
+class _ReadWhenStats(CollectionStats):
+    """A query's statistics gathered up front (as a sharded search passes them) that
+    note, each time a document frequency is read, whether every segment had already
+    counted the term's live documents while computing its tf parts."""
+
+    readers: list[SegmentReader] = field(default_factory=list)
+    counted_before_read: list[bool] = field(default_factory=list)
+
+    def doc_freq(self, fields: FieldSet, term: str) -> int:
+        noted = [reader.noted_live_doc_freq(fields, term) for reader in self.readers]
+        self.counted_before_read.append(all(count is not None for count in noted))
+        return super().doc_freq(fields, term)
+
+
+def test_every_segments_tf_parts_are_computed_before_any_idf(index: Index, queries: list[str]) -> None:
+    """Computing a term's tf parts in a segment counts its live documents there; a
+    search does so in all segments first, so the idf that follows need not count
+    them again in the segments not yet scored."""
+    with Searcher(index) as searcher:
+        tree = searcher.parse(queries[0], strict=False)
+        gathered = searcher.collection_stats(tree)
+        stats = _ReadWhenStats(**vars(gathered), readers=searcher.readers)
+        assert len(searcher.readers) == 3
+        hits = searcher.search(tree, stats=stats, limit=50)
+        assert len(stats.counted_before_read) >= 5
+        assert all(stats.counted_before_read)
+        with Searcher(index) as fresh:
+            assert [(hit.id, hit.score) for hit in hits] == ranked(fresh, queries[0])
+
+
+@pytest.mark.parametrize("text", [
+    "title:wing", "wing", "wing body flow", "title:wing OR text:flow", "(wing body)^2.5", "wing AND body",
+])
+@pytest.mark.parametrize("cache_postings", [0, 100_000])
+def test_matches_in_all_segments_equal_the_matches_of_each(index: Index, text: str, cache_postings: int) -> None:
+    with Searcher(index, impact_cache_postings=cache_postings) as searcher:
+        tree, context = searcher.prepare(text)
+        together = tree.matches_in(searcher.readers, context)
+        one_by_one = [tree.matches(reader, context) for reader in searcher.readers]
+        assert sum(len(found.docs) for found in together) > 0
+        assert len(together) == len(one_by_one) == 3
+        for found, expected in zip(together, one_by_one):
+            np.testing.assert_array_equal(found.docs, expected.docs)
+            np.testing.assert_array_equal(found.scores, expected.scores)
