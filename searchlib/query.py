@@ -890,15 +890,34 @@ class Bool(Query):
         return 0 if (self.must or self.filter) else 1
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        # Sparse throughout: each clause's (docs, scores) are grouped by doc id with
-        # sum_by_doc, so a query costs time in its postings, not in the segment's size.
+        return self.matches_in([reader], context)[0]
+
+    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
+        # Each clause runs over every segment at once (see Query.matches_in), so that a
+        # clause of terms does its per-query work once, not once per segment; the
+        # clauses' matches are then combined segment by segment.
         needed = self.required_should
         if needed > len(self.should):
-            return Matches.empty()
-        size = reader.doc_count
-        required = [clause.matches(reader, context) for clause in self.must]
-        required += [_unscored(clause.matches(reader, context)) for clause in self.filter]
-        optional = [clause.matches(reader, context) for clause in self.should]
+            return [Matches.empty() for _ in readers]
+        must = [clause.matches_in(readers, context) for clause in self.must]
+        filters = [clause.matches_in(readers, context) for clause in self.filter]
+        should = [clause.matches_in(readers, context) for clause in self.should]
+        must_not = [clause.matches_in(readers, context) for clause in self.must_not]
+        return [
+            self._combined(
+                reader.doc_count,
+                [found[at] for found in must] + [_unscored(found[at]) for found in filters],
+                [found[at] for found in should],
+                [found[at] for found in must_not],
+            )
+            for at, reader in enumerate(readers)
+        ]
+
+    def _combined(self, size: int, required: list[Matches], optional: list[Matches], excluded: list[Matches]) -> Matches:
+        """One segment's matches from its clauses' (sparse throughout: each clause's
+        (docs, scores) are grouped by doc id with sum_by_doc, so a query costs time in
+        its postings, not in the segment's size)."""
+        needed = self.required_should
         if required:
             docs, scores, counts = sum_by_doc([m.docs for m in required], [m.scores for m in required], size)
             keep = counts == len(required)
@@ -913,10 +932,9 @@ class Bool(Query):
             if needed > 1:
                 keep = counts >= needed
                 docs, scores = docs[keep], scores[keep]
-        for clause in self.must_not:
-            excluded = clause.matches(reader, context).docs
-            if len(excluded) and len(docs):
-                keep = ~_contains(excluded, docs)
+        for found in excluded:
+            if len(found.docs) and len(docs):
+                keep = ~_contains(found.docs, docs)
                 docs, scores = docs[keep], scores[keep]
         return Matches(docs, scores)
 
@@ -977,6 +995,9 @@ class _BoolShaped(Query):
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         return self.as_bool().matches(reader, context)
 
+    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
+        return self.as_bool().matches_in(readers, context)
+
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         return self.as_bool().explain(reader, doc, context)
 
@@ -1028,8 +1049,7 @@ class Or(_BoolShaped):
     def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
         if self.min_match == 1 and self.clauses and all(type(c) in (Term, CombinedTerm) for c in self.clauses):
             return _sums_of_terms(self.clauses, readers, context)  # type: ignore[arg-type]
-        as_bool = self.as_bool()
-        return [as_bool.matches(reader, context) for reader in readers]
+        return self.as_bool().matches_in(readers, context)
 
     def rewrite(self, source: TermSource) -> Query:
         return Or((clause.rewrite(source) for clause in self.clauses), self.min_match)

@@ -17,7 +17,7 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import methodcaller
 from typing import Any, NamedTuple
@@ -653,6 +653,29 @@ class TermDictionary:
             return low
         return -1
 
+    #: Fewest terms :meth:`find_many` reads a range of the dictionary for.
+    BULK_FIND_MIN = 64
+    #: How many dictionary terms per term sought :meth:`find_many` reads at most.
+    BULK_FIND_SPAN = 8
+
+    def find_many(self, terms: Sequence[str]) -> list[int]:
+        """Each term's index (-1 where the field does not hold it).
+
+        Many terms that lie close together in the dictionary (a prefix's expansion, or
+        a fuzzy word's, which share their first letters) are found by reading the
+        range from the least to the greatest once, into a dict; scattered or few terms
+        by :meth:`find` each, which costs a binary search apiece.
+        """
+        if len(terms) < self.BULK_FIND_MIN:
+            return [self.find(term) for term in terms]
+        keys = [term.encode("utf-8", "surrogatepass") for term in terms]
+        start = self.bound(min(keys), after=False)
+        end = self.bound(max(keys), after=True)
+        if end - start > self.BULK_FIND_SPAN * len(keys):
+            return [self.find(term) for term in terms]
+        index_of = {key: index for index, key in enumerate(self.slice_bytes(start, end), start)}
+        return [index_of.get(key, -1) for key in keys]
+
     def terms(self, start: int = 0, end: int | None = None) -> list[str]:
         """The terms from index ``start`` to ``end`` (default: all), in order."""
         stop = len(self) if end is None else end
@@ -913,13 +936,15 @@ class SegmentReader:
         memo = self._term_postings.get(field_name)
         if memo is None or len(memo) >= TERM_MEMO_SIZE:
             memo = self._term_postings[field_name] = {}
+        wanted = terms if isinstance(terms, list) else list(terms)
+        indexes = self._unmemoized_term_indexes(field_name, wanted, memo)
         found: list[Postings | None] = []
         field_arrays = None  # the field's starts, docs and freqs, fetched on first need
-        for term in terms:
+        for term in wanted:
             if term in memo:
                 found.append(memo[term])
                 continue
-            index = self.term_index(field_name, term)
+            index = indexes[term] if indexes is not None else self.term_index(field_name, term)
             postings = None
             if index >= 0:
                 if field_arrays is None:
@@ -930,6 +955,22 @@ class SegmentReader:
             memo[term] = postings
             found.append(postings)
         return found
+
+    def _unmemoized_term_indexes(
+        self, field_name: str, terms: list[str], memo: dict[str, Postings | None]
+    ) -> dict[str, int] | None:
+        """The dictionary indexes of the ``terms`` not in ``memo``, found together
+        (:meth:`TermDictionary.find_many`) when there are many; None when there are
+        few, which :meth:`term_index` looks up one by one through its own memo."""
+        if len(terms) < TermDictionary.BULK_FIND_MIN:
+            return None
+        missing = [term for term in terms if term not in memo]
+        if len(missing) < TermDictionary.BULK_FIND_MIN:
+            return None
+        dictionary = self.dictionary(field_name)
+        if dictionary is None:
+            return dict.fromkeys(missing, -1)
+        return dict(zip(missing, dictionary.find_many(missing)))
 
     def _checked_postings(self, field_name: str) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
         """Every posting of the field (docs and freqs, deleted docs included), term after

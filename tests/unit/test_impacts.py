@@ -264,6 +264,7 @@ def test_every_segments_tf_parts_are_computed_before_any_idf(index: Index, queri
 
 @pytest.mark.parametrize("text", [
     "title:wing", "wing", "wing body flow", "title:wing OR text:flow", "(wing body)^2.5", "wing AND body",
+    "+wing -body flow", "wi*", "flaw~1 NOT wing", '"boundary layer" flow',
 ])
 @pytest.mark.parametrize("cache_postings", [0, 100_000])
 def test_matches_in_all_segments_equal_the_matches_of_each(index: Index, text: str, cache_postings: int) -> None:

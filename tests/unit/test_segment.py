@@ -79,6 +79,32 @@ def test_every_term_is_found_across_many_sampled_blocks() -> None:
         assert dictionary.find(word) == -1, word
 
 
+def test_many_terms_are_found_together_as_one_by_one() -> None:
+    """find_many gives what find gives, term by term: for a run of neighbouring terms
+    (read as one range), for terms spread over the whole dictionary (found one by one),
+    and with absent words, duplicates and an unsorted order mixed in."""
+    random = np.random.default_rng(11)
+    letters = np.array(list("abcdeéz"))
+    words = {"".join(random.choice(letters, size=random.integers(1, 7))) for _ in range(3000)}
+    terms = sorted(words, key=lambda word: word.encode("utf-8"))
+    encoded = [term.encode("utf-8") for term in terms]
+    offsets = np.cumsum([0] + [len(term) for term in encoded]).astype(np.uint64)
+    dictionary = TermDictionary(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets, "test.terms")
+    neighbours = terms[500:700]
+    absent = sorted({term + "ä" for term in neighbours} | {term[:-1] for term in neighbours} - words)
+    spread = terms[::20]
+    for sought in (
+        neighbours,
+        neighbours[::-1] + absent + neighbours[:10],
+        spread + absent,
+        absent,
+        neighbours[: TermDictionary.BULK_FIND_MIN - 1],
+    ):
+        assert dictionary.find_many(sought) == [dictionary.find(term) for term in sought]
+    assert dictionary.find_many(neighbours) == list(range(500, 700))
+    assert set(dictionary.find_many(absent)) == {-1}
+
+
 def test_stored_fields_come_back_across_blocks(tmp_path: Path) -> None:
     documents = [{"path": str(i), "body": f"document {i} " + "x" * 3000, "extra": [i, "ü"]} for i in range(40)]
     reader = build(tmp_path, documents)
