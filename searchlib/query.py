@@ -1,4 +1,4 @@
-"""Query trees, and their execution over one segment at a time with numpy.
+"""Query trees, and their execution segment by segment with numpy.
 
 A query is an immutable tree of nodes; :class:`~searchlib.parser.QueryParser` builds the
 same nodes from text, and they compose in Python (``&``, ``|``, ``~``)::
@@ -8,7 +8,9 @@ same nodes from text, and they compose in Python (``&``, ``|``, ``~``)::
 
 Given a segment and a :class:`ScoringContext`, each node returns the matching live doc
 ids of that segment with their scores (:class:`Matches`), computed over whole postings
-arrays: no Python loop runs per posting. Scoring nodes (:class:`Term`,
+arrays: no Python loop runs per posting. A search asks for all its segments at once
+(:meth:`Query.matches_in`), so that a node can do its per-query work (an idf, a clause's
+factors) once rather than once per segment. Scoring nodes (:class:`Term`,
 :class:`CombinedTerm`, :class:`Phrase`) score with BM25 (see :mod:`searchlib.scoring`);
 compound nodes sum their clauses' scores; :class:`Range` and :class:`MatchAll` give a
 constant score (their boost); :class:`Not` and the ``filter`` clauses of :class:`Bool`
@@ -25,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -332,16 +335,16 @@ def _sums_of_terms(
     in a segment counts its live documents there, which is that segment's share of
     the term's document frequency. Asked for before, the idf would count them again.
     """
-    if not readers:
-        return []
+    if not readers or not clauses:
+        return [Matches.empty() for _ in readers]
     combined = [clause._combined() if isinstance(clause, Term) else clause for clause in clauses]
-    impacts = [_segment_impacts(combined, reader, context) for reader in readers]
+    pending = deque(_segment_impacts(combined, reader, context) for reader in readers)
+    if all(found.is_empty for found in pending):
+        return [Matches.empty() for _ in readers]  # no idf needed: nothing to score
     factors = _clause_factors(combined, context)
-    positive = min(factors) > 0.0 and _positive_weights(combined)
-    return [
-        _summed_impacts(found, factors, reader.doc_count, positive=positive)
-        for reader, found in zip(readers, impacts)
-    ]
+    positive = all(factor > 0.0 for factor in factors) and _positive_weights(combined)  # False on NaN
+    # Taken off the queue as summed: each segment's arrays are freed once they are.
+    return [_summed_impacts(pending.popleft(), factors, reader.doc_count, positive=positive) for reader in readers]
 
 
 @dataclass(frozen=True)
@@ -352,8 +355,17 @@ class _SegmentImpacts:
     computed: ImpactArrays | None
     per_clause: list[TermImpacts | None] | None = None
 
+    @property
+    def is_empty(self) -> bool:
+        """No clause has a live posting in the segment."""
+        if self.per_clause is None:
+            return self.computed is None
+        return all(found is None for found in self.per_clause)
 
-def _segment_impacts(clauses: Sequence[CombinedTerm], reader: SegmentReader, context: ScoringContext) -> _SegmentImpacts:
+
+def _segment_impacts(
+    clauses: Sequence[CombinedTerm], reader: SegmentReader, context: ScoringContext
+) -> _SegmentImpacts:
     """The clauses' tf parts in ``reader``: cached ones looked up, the others computed
     together and offered to the cache."""
     cache = context.impacts
@@ -902,22 +914,26 @@ class Bool(Query):
         must = [clause.matches_in(readers, context) for clause in self.must]
         filters = [clause.matches_in(readers, context) for clause in self.filter]
         should = [clause.matches_in(readers, context) for clause in self.should]
-        must_not = [clause.matches_in(readers, context) for clause in self.must_not]
         return [
-            self._combined(
-                reader.doc_count,
+            self._segment_matches(
+                reader,
+                context,
                 [found[at] for found in must] + [_unscored(found[at]) for found in filters],
                 [found[at] for found in should],
-                [found[at] for found in must_not],
             )
             for at, reader in enumerate(readers)
         ]
 
-    def _combined(self, size: int, required: list[Matches], optional: list[Matches], excluded: list[Matches]) -> Matches:
-        """One segment's matches from its clauses' (sparse throughout: each clause's
-        (docs, scores) are grouped by doc id with sum_by_doc, so a query costs time in
-        its postings, not in the segment's size)."""
+    def _segment_matches(
+        self, reader: SegmentReader, context: ScoringContext, required: list[Matches], optional: list[Matches]
+    ) -> Matches:
+        """One segment's matches from its scoring clauses' (sparse throughout: each
+        clause's (docs, scores) are grouped by doc id with sum_by_doc, so a query costs
+        time in its postings, not in the segment's size), less the ``must_not`` clauses'
+        documents. Those score nothing, so they run segment by segment, and only where
+        something is left to exclude from."""
         needed = self.required_should
+        size = reader.doc_count
         if required:
             docs, scores, counts = sum_by_doc([m.docs for m in required], [m.scores for m in required], size)
             keep = counts == len(required)
@@ -932,9 +948,12 @@ class Bool(Query):
             if needed > 1:
                 keep = counts >= needed
                 docs, scores = docs[keep], scores[keep]
-        for found in excluded:
-            if len(found.docs) and len(docs):
-                keep = ~_contains(found.docs, docs)
+        for clause in self.must_not:
+            if not len(docs):
+                break
+            excluded = clause.matches(reader, context).docs
+            if len(excluded):
+                keep = ~_contains(excluded, docs)
                 docs, scores = docs[keep], scores[keep]
         return Matches(docs, scores)
 

@@ -661,10 +661,10 @@ class TermDictionary:
     def find_many(self, terms: Sequence[str]) -> list[int]:
         """Each term's index (-1 where the field does not hold it).
 
-        Many terms that lie close together in the dictionary (a prefix's expansion, or
-        a fuzzy word's, which share their first letters) are found by reading the
-        range from the least to the greatest once, into a dict; scattered or few terms
-        by :meth:`find` each, which costs a binary search apiece.
+        Many terms that lie close together in the dictionary (a prefix's expansion) are
+        found by reading the range from the least to the greatest once, into a dict;
+        scattered terms (a fuzzy word's or a wildcard's, mostly) or few terms by
+        :meth:`find` each, which costs a binary search apiece.
         """
         if len(terms) < self.BULK_FIND_MIN:
             return [self.find(term) for term in terms]
@@ -700,7 +700,8 @@ class TermDictionary:
 
     def slice_bytes(self, start: int, end: int) -> list[bytes]:
         """The UTF-8 bytes of terms ``start`` .. ``end - 1``: a merge takes the terms of
-        several dictionaries a range at a time, never whole dictionaries at once."""
+        several dictionaries a range at a time, never whole dictionaries at once, and
+        :meth:`find_many` reads the range its terms lie in."""
         offsets = self._offsets
         slices = map(slice, offsets[start:end], offsets[start + 1 : end + 1])
         return list(map(bytes, map(self._bytes.__getitem__, slices)))

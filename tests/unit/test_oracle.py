@@ -256,15 +256,15 @@ Ranked = list[tuple[str, float]]
 
 
 def run_in_context(searcher: Searcher, query: Query, params: Params) -> Ranked:
-    """Run a query node segment by segment with a BM25 variant (what Searcher does, with a
-    Similarity it does not take), ranked by score; explain() is checked on the top hits."""
+    """Run a query node over the searcher's segments with a BM25 variant (what Searcher
+    does, with a Similarity it does not take), ranked by score; explain() is checked on
+    the top hits."""
     tree = query.rewrite(searcher)
     context = ScoringContext(
         searcher.collection_stats(tree), params.k1, params.b, Similarity(params.similarity), schema=searcher.schema,
     )
     found = []
-    for reader in searcher.readers:
-        matches = tree.matches(reader, context)
+    for reader, matches in zip(searcher.readers, tree.matches_in(searcher.readers, context)):
         for doc, score in zip(matches.docs.tolist(), matches.scores.tolist()):
             found.append((-score, reader.id_value(doc), reader, doc))
     found.sort(key=lambda item: (item[0], item[1]))

@@ -93,7 +93,12 @@ def test_many_terms_are_found_together_as_one_by_one() -> None:
     neighbours = terms[500:700]
     absent = sorted({term + "ä" for term in neighbours} | {term[:-1] for term in neighbours} - words)
     spread = terms[::20]
+    # Which way each is found: neighbours span few terms (read as one range), the
+    # spread ones too many (found one by one).
+    assert len(neighbours) >= TermDictionary.BULK_FIND_MIN and len(spread) >= TermDictionary.BULK_FIND_MIN
+    assert terms.index(spread[-1]) - terms.index(spread[0]) > TermDictionary.BULK_FIND_SPAN * len(spread)
     for sought in (
+        spread,
         neighbours,
         neighbours[::-1] + absent + neighbours[:10],
         spread + absent,
@@ -103,6 +108,29 @@ def test_many_terms_are_found_together_as_one_by_one() -> None:
         assert dictionary.find_many(sought) == [dictionary.find(term) for term in sought]
     assert dictionary.find_many(neighbours) == list(range(500, 700))
     assert set(dictionary.find_many(absent)) == {-1}
+
+
+def test_postings_of_many_terms_at_once_are_each_terms_own(tmp_path: Path) -> None:
+    """term_postings with enough terms for the bulk look-up (some already memoized by an
+    earlier call, one repeated, some absent) gives each term's own postings."""
+    words = [f"w{number:03d}x" for number in range(150)]
+    documents = [{"path": str(at), "body": " ".join(words[at::7] * (1 + at % 3))} for at in range(40)]
+    reader = build(tmp_path, documents)
+    terms = reader.dictionary("body").terms()
+    assert len(terms) == 150
+    reader.term_postings("body", terms[:30])
+    sought = terms[20:] + ["w000x", "nothing", "w999x", terms[40]]
+    assert len(sought) >= 2 * TermDictionary.BULK_FIND_MIN
+    for term, found in zip(sought, reader.term_postings("body", sought)):
+        expected = reader.postings("body", term)
+        if expected is None:
+            assert found is None, term
+            continue
+        assert found is not None and len(found.docs), term
+        np.testing.assert_array_equal(found.docs, expected.docs)
+        np.testing.assert_array_equal(found.freqs, expected.freqs)
+        holders = [at for at, document in enumerate(documents) if term in str(document["body"]).split()]
+        assert found.docs.tolist() == holders, term
 
 
 def test_stored_fields_come_back_across_blocks(tmp_path: Path) -> None:
