@@ -60,17 +60,23 @@ def test_dictionary_is_sorted_by_bytes(tmp_path: Path) -> None:
     assert all(dictionary.find(t) == i for i, t in enumerate(terms))
 
 
-def test_every_term_is_found_across_many_sampled_blocks() -> None:
-    """A dictionary of many blocks: each term is found at its own index, whether it is a
-    block's sampled first term or not, and words that sort between, before or after the
-    terms (or are prefixes of them) are not found."""
-    random = np.random.default_rng(7)
+def random_dictionary(seed: int) -> tuple[set[str], list[str], TermDictionary]:
+    """A dictionary of made-up words (up to 3,000, of 1 to 6 letters, one of them two
+    bytes in UTF-8): the words, the terms in byte order, the dictionary over them."""
+    random = np.random.default_rng(seed)
     letters = np.array(list("abcdeéz"))
     words = {"".join(random.choice(letters, size=random.integers(1, 7))) for _ in range(3000)}
     terms = sorted(words, key=lambda word: word.encode("utf-8"))
     encoded = [term.encode("utf-8") for term in terms]
     offsets = np.cumsum([0] + [len(term) for term in encoded]).astype(np.uint64)
-    dictionary = TermDictionary(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets, "test.terms")
+    return words, terms, TermDictionary(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets, "test.terms")
+
+
+def test_every_term_is_found_across_many_sampled_blocks() -> None:
+    """A dictionary of many blocks: each term is found at its own index, whether it is a
+    block's sampled first term or not, and words that sort between, before or after the
+    terms (or are prefixes of them) are not found."""
+    words, terms, dictionary = random_dictionary(seed=7)
     assert len(terms) > 20 * TermDictionary.SAMPLE_EVERY
     assert [dictionary.find(term) for term in terms] == list(range(len(terms)))
     absent = {term + suffix for term in terms for suffix in ("\x00", "ä")} | {term[:-1] for term in terms}
@@ -83,13 +89,7 @@ def test_many_terms_are_found_together_as_one_by_one() -> None:
     """find_many gives what find gives, term by term: for a run of neighbouring terms
     (read as one range), for terms spread over the whole dictionary (found one by one),
     and with absent words, duplicates and an unsorted order mixed in."""
-    random = np.random.default_rng(11)
-    letters = np.array(list("abcdeéz"))
-    words = {"".join(random.choice(letters, size=random.integers(1, 7))) for _ in range(3000)}
-    terms = sorted(words, key=lambda word: word.encode("utf-8"))
-    encoded = [term.encode("utf-8") for term in terms]
-    offsets = np.cumsum([0] + [len(term) for term in encoded]).astype(np.uint64)
-    dictionary = TermDictionary(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets, "test.terms")
+    words, terms, dictionary = random_dictionary(seed=11)
     neighbours = terms[500:700]
     absent = sorted({term + "ä" for term in neighbours} | {term[:-1] for term in neighbours} - words)
     spread = terms[::20]
