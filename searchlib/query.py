@@ -227,7 +227,7 @@ class Term(Query):
         return CombinedTerm((self.field,), self.text, boost=self.boost)
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        return _sum_of_terms([self], reader, context)
+        return _sums_of_terms([self], [reader], context)[0]
 
     def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
         return _sums_of_terms([self], readers, context)
@@ -268,7 +268,7 @@ class CombinedTerm(Query):
         return context.similarity.idf_value(stats.doc_freq(self.fields, self.text), stats.field_doc_count(self.fields))
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        return _sum_of_terms([self], reader, context)
+        return _sums_of_terms([self], [reader], context)[0]
 
     def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
         return _sums_of_terms([self], readers, context)
@@ -313,11 +313,6 @@ class CombinedTerm(Query):
                 Explanation(pseudo_tf, "x, sum over fields", tuple(fields_part)),
             )),
         ))
-
-
-def _sum_of_terms(clauses: Sequence[Term | CombinedTerm], reader: SegmentReader, context: ScoringContext) -> Matches:
-    """An OR of terms (the everyday query) in one segment: :func:`_sums_of_terms`."""
-    return _sums_of_terms(clauses, [reader], context)[0]
 
 
 def _sums_of_terms(

@@ -599,6 +599,11 @@ class TermDictionary:
 
     SAMPLE_EVERY = 32
 
+    #: Fewest terms :meth:`find_many` reads a range of the dictionary for.
+    BULK_FIND_MIN = 64
+    #: How many dictionary terms per term sought :meth:`find_many` reads at most.
+    BULK_FIND_SPAN = 8
+
     def __init__(self, term_bytes: np.ndarray, term_offsets: np.ndarray, path: str) -> None:
         if len(term_offsets) == 0 or int(term_offsets[-1]) != len(term_bytes):
             raise CorruptIndexError(path, "term offsets do not match the term bytes")
@@ -652,11 +657,6 @@ class TermDictionary:
         if low < count and bytes(data[offsets[low] : offsets[low + 1]]) == key:
             return low
         return -1
-
-    #: Fewest terms :meth:`find_many` reads a range of the dictionary for.
-    BULK_FIND_MIN = 64
-    #: How many dictionary terms per term sought :meth:`find_many` reads at most.
-    BULK_FIND_SPAN = 8
 
     def find_many(self, terms: Sequence[str]) -> list[int]:
         """Each term's index (-1 where the field does not hold it).
