@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
-from searchlib.errors import QueryError, SearchlibError
+from searchlib.errors import IncompatibleFormatError, QueryError, SearchlibError
 from searchlib.scoring import SIMILARITIES
 
 DEFAULT_INDEX = "index"
@@ -25,6 +25,20 @@ DEFAULT_SEEDS = "seeds"
 def _fail(message: str, status: int = 2) -> NoReturn:
     click.echo(f"searchlib: {message}", err=True)
     sys.exit(status)
+
+
+def _fail_on_index(exc: SearchlibError | OSError, index_dir: str, *, is_default: bool = False) -> NoReturn:
+    """Fail with ``exc``'s message, saying how to get a readable index again when the
+    index was written by a searchlib that reads another format: it cannot be upgraded
+    in place, and a stale default index would otherwise block ``searchlib query``."""
+    if not isinstance(exc, IncompatibleFormatError):
+        _fail(str(exc))
+    if is_default and Path(DEFAULT_SEEDS).is_dir():
+        how = f"delete {index_dir}/ and run the query again, which rebuilds it from {DEFAULT_SEEDS}/"
+    else:
+        how = (f"move {index_dir} aside (or delete it), then index the documents again with "
+               f"searchlib index PATH... --index {index_dir}")
+    _fail(f"{exc}: {how}")  # the message ends "rebuild the index from its sources"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,7 +58,7 @@ def index_command(paths: tuple[str, ...], index_dir: str) -> None:
         report = ingest(index_dir, paths, on_problem=lambda p: click.echo(
             f"searchlib: {'error' if p.is_error else 'warning'}: {p}", err=True))
     except (SearchlibError, OSError) as exc:
-        _fail(str(exc))
+        _fail_on_index(exc, index_dir)
     click.echo(
         f"indexed {report.documents} documents from {report.files} files into {index_dir}"
         + (f" (replacing {report.replaced})" if report.replaced else ""),
@@ -110,7 +124,7 @@ def query_command(
     except QueryError as exc:
         _fail(f"bad query:\n{exc.caret()}" if exc.position is not None else str(exc))
     except (SearchlibError, OSError) as exc:
-        _fail(str(exc))
+        _fail_on_index(exc, path, is_default=index_dir is None)
     if results.total == 0:
         _fail("no matches", status=1)
 
@@ -226,7 +240,7 @@ def check_command(index_dir: str, as_json: bool) -> None:
     try:
         report = check_index(index_dir)
     except (SearchlibError, OSError) as exc:
-        _fail(str(exc))
+        _fail_on_index(exc, index_dir)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -249,7 +263,7 @@ def info_command(index_dir: str, as_json: bool) -> None:
     try:
         info = index_info(index_dir)
     except (SearchlibError, OSError) as exc:
-        _fail(str(exc))
+        _fail_on_index(exc, index_dir)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return

@@ -97,6 +97,37 @@ def test_foreign_index_directory_is_refused(tmp_path, run_cli) -> None:  # type:
     assert sorted(p.name for p in foreign.iterdir()) == ["cat.jpg"]
 
 
+def _age_the_format(index_dir: Path) -> None:
+    """Make ``index_dir`` look written by an older searchlib: its newest manifest names
+    format version 1 (checked before the manifest's checksum)."""
+    manifest = max(index_dir.glob("manifest-*.json"), key=lambda path: int(path.stem.split("-")[1]))
+    manifest.write_text(manifest.read_text().replace('"format_version": 2', '"format_version": 1', 1))
+
+
+def test_an_index_in_an_older_format_says_how_to_rebuild_it(project, run_cli) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli(["query", "direct talks"], cwd=project).returncode == 0  # builds index/ from seeds/
+    _age_the_format(project / "index")
+    result = run_cli(["query", "direct talks"], cwd=project)
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    assert "format version 1" in result.stderr
+    assert "rebuild the index from its sources: delete index/ and run the query again, which rebuilds it from seeds/" in result.stderr
+    # Following that advice brings the main job back.
+    shutil.rmtree(project / "index")
+    rebuilt = run_cli(["query", "direct talks"], cwd=project)
+    assert rebuilt.returncode == 0 and SEED_TITLE in rebuilt.stdout
+    # An index named by --index was built from the user's own files: index them again.
+    mine = project / "mine"
+    assert run_cli(["index", str(SEED), "--index", str(mine)], cwd=project).returncode == 0
+    _age_the_format(mine)
+    for command in (["query", "talks", "--index", str(mine)], ["index", str(SEED), "--index", str(mine)],
+                    ["info", "--index", str(mine)]):
+        result = run_cli(command, cwd=project)
+        assert result.returncode == 2, command
+        assert f"rebuild the index from its sources: move {mine} aside (or delete it)" in result.stderr, command
+        assert f"searchlib index PATH... --index {mine}" in result.stderr, command
+    assert sorted(path.name for path in mine.glob("manifest-*.json")) != []  # nothing was removed
+
+
 def test_index_files_directories_and_reindexing_updates(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
     docs = tmp_path / "docs"
     docs.mkdir()
