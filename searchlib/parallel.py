@@ -12,17 +12,18 @@ once per worker: the speed-up is somewhat less than the number of cores.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from searchlib.errors import SchemaError
 from searchlib.schema import FieldAnalyzers, Schema
 from searchlib.segment import SegmentMeta, SegmentWriter
 from searchlib.storage import Directory
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 #: Documents a worker turns into one segment.
 DEFAULT_BATCH_SIZE = 5_000
@@ -69,6 +70,10 @@ def build_segments(
     batches = iter(lambda: list(islice(remaining, batch_size)), [])
     schema_json = schema.to_json()
     path = str(directory.path)
+    # Imported here: every searcher imports this module, few index on several cores.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         in_flight: deque[tuple[int, Future[dict[str, Any]]]] = deque()
