@@ -316,10 +316,16 @@ class Searcher:
         return self._doc_count
 
     def collection_stats(self, query: Query) -> CollectionStats:
-        """Document counts, total field lengths and document frequencies over live documents."""
+        """Document counts, total field lengths and document frequencies over live
+        documents: every statistic that scoring ``query`` here reads.
+
+        Pattern nodes (prefix, wildcard, fuzzy, regex) are expanded first, as a search
+        expands them, so the statistics hold their terms too. A sharded search merges
+        what each shard gathers and passes the sum to every shard's ``search``.
+        """
         stats = CollectionStats(doc_count=self.doc_count)
         seen_fields: set[FieldSet] = set()
-        for fields, term in query.scored_terms():
+        for fields, term in query.rewrite(self).scored_terms():
             if fields not in seen_fields:  # per field set once: a query repeats them
                 seen_fields.add(fields)
                 for field_set in (fields, *((name,) for name in fields)):

@@ -231,6 +231,17 @@ def test_statistics_read_lazily_equal_the_ones_gathered_up_front(index: Index) -
         assert lazily.context.stats.doc_freqs == gathered.doc_freqs  # the same record, once scored
 
 
+@pytest.mark.parametrize("text", ["bound*", "lay?r shock", "boundry~1 wing", "body:/lay.*/", "title:sho* AND body:wing"])
+def test_own_statistics_of_a_pattern_query_give_its_own_scores(index: Index, text: str) -> None:
+    with Searcher(index) as searcher:
+        query = searcher.parse(text)
+        own = searcher.collection_stats(query)
+        assert own.doc_freqs and all(count > 0 for count in own.doc_freqs.values())
+        local = [(hit.id, hit.score) for hit in searcher.search(query, limit=10)]
+        assert local
+        assert [(hit.id, hit.score) for hit in searcher.search(query, limit=10, stats=own)] == local
+
+
 def test_statistics_passed_in_replace_the_snapshots(index: Index) -> None:
     with Searcher(index) as searcher:
         query = searcher.parse("boundary shock")
