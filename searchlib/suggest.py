@@ -1,9 +1,9 @@
 """Spelling suggestions ("did you mean") from an index's own vocabulary.
 
-A query word that no document holds is compared with the words of the index's text
-fields: those within two edits (a transposition counts as one, see
-:mod:`searchlib.fuzzy`) are candidates, ranked by how many documents hold them, then by
-fewer edits. Suggestions are real words, not stems: a stemmed field's lexicon (the words
+A query word that no live document holds is compared with the words of the index's
+text fields: those within two edits (a transposition counts as one, see
+:mod:`searchlib.fuzzy`) are candidates, ranked by how many live documents hold them,
+then by fewer edits. Suggestions are real words, not stems: a stemmed field's lexicon (the words
 as typed, lowercased, before the stemmer) supplies them, so "univresity" suggests
 "university" rather than its stem "univers".
 """
@@ -45,10 +45,14 @@ class Suggestion:
 
 
 class Vocabulary:
-    """The words of one text field across a searcher's segments, with document counts.
+    """The words of one text field across a searcher's segments, with the number of
+    live documents that hold them (through their term, for a stemmed field).
 
-    Document counts include deleted documents (they are a ranking hint, read straight
-    from the dictionaries without touching postings).
+    The counts come from the term dictionaries, which include deleted documents. Where
+    a segment has deletions, a word's count is corrected when it is asked for (a
+    candidate suggestion, or a query word checked for being known), so that a word only
+    deleted documents hold is neither suggested nor taken as known, without counting
+    live postings for the whole vocabulary up front.
     """
 
     def __init__(self, searcher: Searcher, field_name: str) -> None:
@@ -69,14 +73,40 @@ class Vocabulary:
             for word, count in zip(words, frequencies):
                 counts[word] = counts.get(word, 0) + int(count)
         self.words: list[str] = list(counts)
+        #: Per word, documents holding it by the dictionaries (deleted ones included).
         self.doc_freqs = counts
+        self._searcher = searcher
+        self._field_name = field_name
+        self._has_deletions = any(not reader.all_live for reader in searcher.readers)
+        self._live_doc_freqs: dict[str, int] = {}
 
     def __contains__(self, word: object) -> bool:
-        return word in self.doc_freqs
+        """Whether a live document holds ``word``."""
+        return isinstance(word, str) and self.live_doc_freq(word) > 0
+
+    def live_doc_freq(self, word: str) -> int:
+        """Live documents holding ``word`` (for a stemmed field: holding its term)."""
+        indexed = self.doc_freqs.get(word, 0)
+        if not indexed or not self._has_deletions:
+            return indexed
+        count = self._live_doc_freqs.get(word)
+        if count is None:
+            count = self._live_doc_freqs[word] = self._searcher.doc_freq(self._field_name, self._term_of(word))
+        return count
+
+    def _term_of(self, word: str) -> str:
+        """The term ``word`` became: the lexicon says, in a segment that holds it."""
+        for reader in self._searcher.readers:
+            if reader.lexicon(self._field_name) is None:
+                return word  # no lexicon: the vocabulary's words are the terms
+            term = reader.lexicon_term(self._field_name, word)
+            if term is not None:
+                return term
+        return word
 
     def suggest(self, word: str, limit: int = 5, max_edits: int | None = None) -> list[Suggestion]:
         """Words within ``max_edits`` (default: by length, see :func:`allowed_edits`) of
-        ``word``, most frequent first (then closest)."""
+        ``word`` that live documents hold, most frequent first (then closest)."""
         from searchlib.fuzzy import distances
 
         if max_edits is None:
@@ -85,10 +115,11 @@ class Vocabulary:
             return []
 
         found = [
-            Suggestion(candidate, distance, self.doc_freqs[candidate])
+            Suggestion(candidate, distance, self.live_doc_freq(candidate))
             for candidate, distance in distances(self.words, word, max_edits)
             if candidate != word
         ]
+        found = [suggestion for suggestion in found if suggestion.doc_freq > 0]
         found.sort(key=lambda s: (-s.doc_freq, s.distance, s.word))
         return found[:limit]
 

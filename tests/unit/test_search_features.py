@@ -164,6 +164,27 @@ def test_did_you_mean_replaces_unknown_words_with_frequent_neighbours(index: Ind
         assert searcher.suggest("xq") == []  # too short to guess
 
 
+def test_suggestions_count_live_documents_only(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "i", Schema(id=ID(), body=TEXT()))
+    with index.writer() as writer:  # segment 1: "tall" is the more frequent neighbour of "talc"
+        for number in range(6):
+            writer.add_document(id=f"tall{number}", body="a tall building")
+        for number in range(30):
+            writer.add_document(id=f"other{number}", body="rain on monday")
+    with index.writer() as writer:  # segment 2
+        for number in range(3):
+            writer.add_document(id=f"talk{number}", body="we talk today")
+    with index.writer() as writer:  # every "tall" document deleted; segment 1 keeps them
+        for number in range(6):
+            writer.delete_by_term("id", f"tall{number}")
+    with Searcher(index) as searcher:
+        assert searcher.search("tall").total == 0
+        assert [(s.word, s.doc_freq) for s in searcher.suggest("talc")] == [("talk", 3)]
+        assert searcher.did_you_mean("talc") == "talk"
+        assert searcher.did_you_mean("tall monday") == "talk monday"  # a word only deleted documents hold is unknown
+        assert searcher.did_you_mean("talk monday") is None
+
+
 def test_more_like_this_finds_similar_documents_but_not_itself(index: Index) -> None:
     with Searcher(index) as searcher:
         similar = searcher.more_like_this("d2")
