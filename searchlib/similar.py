@@ -12,16 +12,33 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from searchlib.errors import SchemaError
-from searchlib.query import Bool, Query, Term
+from searchlib.query import Bool, Matches, Query, ScoringContext, Term
 from searchlib.scoring import bm25_idf
 from searchlib.searcher import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ
+from searchlib.segment import SegmentReader
 
 if TYPE_CHECKING:
     from searchlib.searcher import Hit, Searcher
 
+
+@dataclass(frozen=True)
+class SourceDocument(Query):
+    """One document, named by its segment and its number there: how more like this
+    leaves out the document it starts from when no ID field names it."""
+
+    segment: str
+    doc: int
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        if reader.meta.name != self.segment or not reader.live[self.doc]:
+            return Matches.empty()
+        return Matches(np.array([self.doc], dtype=np.int64), np.zeros(1, dtype=np.float64))
 
 
 def distinctive_terms(
@@ -68,6 +85,5 @@ def more_like_this_query(
     best = terms[0][2]
     should = [Term(name, term, weight / best) for name, term, weight in terms]
     id_field = schema.id_field
-    if id_field is None:
-        return Bool(should=should)
-    return Bool(should=should, must_not=[Term(id_field, hit.id)])
+    source: Query = SourceDocument(hit.reader.meta.name, hit.doc) if id_field is None else Term(id_field, hit.id)
+    return Bool(should=should, must_not=[source])

@@ -192,6 +192,21 @@ def test_more_like_this_finds_similar_documents_but_not_itself(index: Index) -> 
         assert ids(similar)[0] == "d6"  # shares heat transfer and boundary layer
 
 
+def test_more_like_this_leaves_out_its_document_without_an_id_field(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "i", Schema(title=TEXT(), body=TEXT()))
+    for start in (0, 3):  # two segments: the source is excluded in its own only
+        with index.writer() as writer:
+            for _, title, body, _, _ in DOCS[start : start + 3]:
+                writer.add_document(title=title, body=body)
+    with Searcher(index) as searcher:
+        for source in searcher.search("boundary", limit=10):
+            similar = searcher.more_like_this(source)
+            assert similar.total > 0
+            assert all((hit.segment, hit.doc) != (source.segment, source.doc) for hit in similar)
+            with_itself = searcher.search(Or(similar.query.should), limit=0)  # type: ignore[attr-defined]
+            assert similar.total == with_itself.total - 1
+
+
 def test_more_like_this_needs_stored_text(tmp_path: Path) -> None:
     index = Index.create(tmp_path / "i", Schema(id=ID(), body=TEXT(stored=False)))
     with index.writer() as writer:
