@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from itertools import islice
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -68,7 +69,37 @@ def index_command(paths: tuple[str, ...], index_dir: str) -> None:
         sys.exit(1)
 
 
-@main.command("query")
+class _QueryCommand(click.Command):
+    """The ``query`` command, whose text may start with ``-``: ``searchlib query "-war
+    talks"`` excludes "war", as the query syntax says, where Click would read an
+    option ``-w``. An argument that starts with ``-`` but is none of the command's
+    options (nor an option's value, as in ``--sort -date``) is the query text; one
+    that starts with ``--`` stays an option, so a mistyped one is still refused."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = [param for param in self.params if isinstance(param, click.Option)]
+        flags = {name for option in options if option.is_flag for name in (*option.opts, *option.secondary_opts)}
+        valued = {name for option in options if not option.is_flag for name in option.opts}
+        flags.update(self.get_help_option_names(ctx))
+        kept: list[str] = []
+        texts: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            if arg == "--":
+                texts.extend(rest)
+            elif arg in valued:
+                kept.append(arg)
+                kept.extend(islice(rest, 1))  # its value, "-date" included
+            elif arg in flags or arg.split("=", 1)[0] in valued or re.fullmatch(r"-n\d+", arg):
+                kept.append(arg)
+            elif arg.startswith("-") and not arg.startswith("--") and arg != "-":
+                texts.append(arg)  # "--" and "--name" stay Click's, to end options or be refused
+            else:
+                kept.append(arg)
+        return super().parse_args(ctx, [*kept, "--", *texts] if texts else kept)
+
+
+@main.command("query", cls=_QueryCommand)
 @click.argument("text")
 @click.option("--index", "index_dir", default=None, help=f"Index directory [default: {DEFAULT_INDEX}].")
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Hits per page.")

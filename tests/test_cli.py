@@ -73,6 +73,21 @@ def test_query_syntax_is_read_and_a_syntax_error_points_at_its_place(project, ru
     assert SEED_TITLE in result.stdout
 
 
+def test_a_query_may_start_with_an_exclusion(project, run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli(["query", "-weather direct talks", "--no-snippets"], cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert SEED_TITLE in result.stdout
+    excluded = run_cli(["query", "-hamas direct talks"], cwd=project)  # the seed holds "Hamas"
+    assert excluded.returncode == 1 and "no matches" in excluded.stderr
+    # Options keep their values, "-date" included, before or after the text.
+    result = run_cli(["query", "--sort", "-date", "-n1", "-weather talks", "--limit", "1", "--no-snippets"], cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert SEED_TITLE in result.stdout
+    assert run_cli(["query", "--", "-weather talks"], cwd=project).returncode == 0
+    mistyped = run_cli(["query", "talks", "--snipets"], cwd=project)
+    assert mistyped.returncode == 2 and "No such option '--snipets'" in mistyped.stderr
+
+
 def test_empty_query_is_a_usage_error(project, run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli(["query", "  "], cwd=project)
     assert result.returncode == 2
