@@ -110,6 +110,10 @@ class _QueryCommand(click.Command):
               show_default=True, help="How words side by side combine.")
 @click.option("--strict", is_flag=True, help="Fail on query syntax errors instead of reading them as words.")
 @click.option("--explain", is_flag=True, help="Show every factor behind each hit's score.")
+@click.option("--max-expansions", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Most terms a prefix, wildcard, fuzzy or regex expands to [default: 1024].")
+@click.option("--keep-frequent", is_flag=True,
+              help="Past --max-expansions, keep the most frequent terms instead of failing.")
 @click.option("--k1", type=click.FloatRange(min=0), default=None, help="BM25 k1 [default: the index's].")
 @click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help="BM25 b [default: the index's].")
 @click.option("--similarity", type=click.Choice(SIMILARITIES), default=None,
@@ -123,8 +127,8 @@ class _QueryCommand(click.Command):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def query_command(
     text: str, index_dir: str | None, limit: int, page: int, sort: str | None, operator: str, strict: bool,
-    explain: bool, k1: float | None, b: float | None, similarity: str | None,
-    snippets: bool, fragment_count: int, width: int, as_json: bool,
+    explain: bool, max_expansions: int | None, keep_frequent: bool, k1: float | None, b: float | None,
+    similarity: str | None, snippets: bool, fragment_count: int, width: int, as_json: bool,
 ) -> None:
     """Search the index and print ranked hits with highlighted snippets.
 
@@ -132,6 +136,7 @@ def query_command(
     "phrases", "phrases"~2, prefix*, wild?card, fuzzy~1, /regex/, field:[a TO b], word^2.
     """
     from searchlib.index import Index
+    from searchlib.query import DEFAULT_MAX_EXPANSIONS, Expansion
     from searchlib.searcher import Searcher
 
     if not text.strip():
@@ -140,7 +145,13 @@ def query_command(
     if index_dir is None and not Index.exists(path) and Path(DEFAULT_SEEDS).is_dir():
         _build_default_index(path)
     try:
-        with Searcher(path, default_operator=operator, k1=k1, b=b, similarity=similarity) as searcher:
+        expansion = Expansion(
+            DEFAULT_MAX_EXPANSIONS if max_expansions is None else max_expansions,
+            "keep_frequent" if keep_frequent else "error",
+        )
+        with Searcher(
+            path, default_operator=operator, k1=k1, b=b, similarity=similarity, expansion=expansion
+        ) as searcher:
             results = searcher.search(text, limit=limit, offset=(page - 1) * limit, sort=sort, strict=strict)
             suggestion = _suggestion(searcher, text, results.total, strict)
             snippet_options = {"count": fragment_count, "width": width} if snippets else None

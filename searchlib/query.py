@@ -712,6 +712,12 @@ class Expansion:
     limit: int = DEFAULT_MAX_EXPANSIONS
     on_too_many: OnTooMany = "error"
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.limit, int) or self.limit < 1:
+            raise ValueError(f"an expansion limit must be a whole number of terms, at least 1; got {self.limit!r}")
+        if self.on_too_many not in ("error", "keep_frequent"):
+            raise ValueError(f"on_too_many must be 'error' or 'keep_frequent', got {self.on_too_many!r}")
+
 
 class PatternQuery(Query):
     """A query over every term of a field that a pattern picks (prefix, wildcard, ...)."""
@@ -736,8 +742,9 @@ class PatternQuery(Query):
             if expansion.on_too_many == "error":
                 raise QueryError(
                     f"{self.describe()} on {self.field!r} matches {len(found):,} terms, more than the "
-                    f"limit of {expansion.limit:,}; make the pattern longer, raise max_expansions, "
-                    "or choose on_too_many='keep_frequent'"
+                    f"limit of {expansion.limit:,}; make the pattern longer, raise the limit "
+                    "(Expansion(limit=...), searchlib query --max-expansions N) or keep the most frequent "
+                    "terms (Expansion(on_too_many='keep_frequent'), searchlib query --keep-frequent)"
                 )
             kept = sorted(found, key=lambda term: (-found[term], term))[: expansion.limit]
             found = {term: found[term] for term in kept}

@@ -88,6 +88,20 @@ def test_a_query_may_start_with_an_exclusion(project, run_cli) -> None:  # type:
     assert mistyped.returncode == 2 and "No such option '--snipets'" in mistyped.stderr
 
 
+def test_the_expansion_bound_is_set_from_the_command_line(project, run_cli) -> None:  # type: ignore[no-untyped-def]
+    from searchlib.query import DEFAULT_MAX_EXPANSIONS
+
+    failed = run_cli(["query", "t*", "--max-expansions", "3"], cwd=project)
+    assert failed.returncode == 2 and failed.stdout == ""
+    assert "more than the limit of 3" in failed.stderr and "--keep-frequent" in failed.stderr
+    kept = run_cli(["query", "t*", "--max-expansions", "3", "--keep-frequent", "--json"], cwd=project)
+    assert kept.returncode == 0, kept.stderr
+    assert json.loads(kept.stdout)["total"] == 1
+    assert run_cli(["query", "t*"], cwd=project).returncode == 0  # the default bound lets the seed's words through
+    usage = run_cli(["query", "--help"], cwd=project).stdout
+    assert f"[default: {DEFAULT_MAX_EXPANSIONS}]" in usage
+
+
 def test_empty_query_is_a_usage_error(project, run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli(["query", "  "], cwd=project)
     assert result.returncode == 2

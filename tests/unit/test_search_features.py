@@ -146,6 +146,12 @@ def test_pattern_expansion_is_bounded(index: Index) -> None:
     assert set(kept.query.terms()) == {("body", "boundari"), ("body", "layer"), ("body", "flow")}
 
 
+@pytest.mark.parametrize("limit, on_too_many", [(0, "error"), (-5, "error"), (2.5, "error"), (10, "drop")])
+def test_a_bad_expansion_setting_is_refused_by_name(limit: int, on_too_many: str) -> None:
+    with pytest.raises(ValueError, match="expansion limit" if on_too_many == "error" else "on_too_many"):
+        Expansion(limit, on_too_many)  # type: ignore[arg-type]
+
+
 def test_wildcard_fuzzy_and_regex_find_their_terms(index: Index) -> None:
     with Searcher(index) as searcher:
         assert set(ids(searcher.search(Wildcard("body", "sh?ck")))) == {"d3", "d4"}
