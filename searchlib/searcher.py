@@ -291,11 +291,12 @@ class Searcher:
         self.close()
 
     def reopen(self) -> Searcher:
-        """A searcher on the newest generation, or this one if nothing was committed since.
+        """A searcher on the newest generation, or this one if nothing was committed since
+        (and it is still open).
 
         This searcher is left as it is (still its own snapshot); close it when done.
         """
-        if Index.open(self.index.path).generation == self.index.generation:
+        if not self.is_closed and Index.open(self.index.path).generation == self.index.generation:
             return self
         return Searcher(
             self.index.path, fields=self._fields, default_operator=self._default_operator,
@@ -455,7 +456,7 @@ class Searcher:
         limit: int = 10,
         offset: int = 0,
         sort: str | None = None,
-        filter: Query | None = None,  # noqa: A002
+        filter: str | Query | None = None,  # noqa: A002
         strict: bool = True,
         stats: CollectionStats | None = None,
         k1: float | None = None,
@@ -475,7 +476,7 @@ class Searcher:
             score (``"-year"`` for descending); documents without a value come last, and
             ties are broken by score, then by index order.
         filter:
-            A query that restricts the hits without changing their scores.
+            A query (text or tree) that restricts the hits without changing their scores.
         strict:
             Raise :class:`QueryError` on a syntax error (else read it as plain words).
         stats:
@@ -486,10 +487,16 @@ class Searcher:
         """
         if self.is_closed:
             raise SearchlibError("this searcher is closed; open a new Searcher")
+        if not (_is_whole_number(limit) and _is_whole_number(offset)):
+            raise TypeError(f"limit and offset must be whole numbers, got limit={limit!r}, offset={offset!r}")
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
         sort_field, descending = self._sort_field(sort)
         if filter is not None:
+            if isinstance(filter, str):
+                filter = self.parse(filter, strict=strict)  # noqa: A001
+            elif not isinstance(filter, Query):
+                raise QueryError(f"a filter must be a string or a Query, got {type(filter).__name__}")
             query = Filter(self.parse(query, strict=strict) if isinstance(query, str) else query, filter)
         tree, context = self.prepare(query, strict=strict, stats=stats, k1=k1, b=b, similarity=similarity)
         per_segment: list[Matches] = tree.matches_in(self.readers, context)
@@ -596,9 +603,16 @@ class Searcher:
         return found.hits[0]
 
     def _sort_field(self, sort: str | None) -> tuple[str | None, bool]:
-        if sort is None or sort in ("score", "-score"):
+        """The field to sort by and whether descending; (None, False) for by score.
+
+        ``"score"`` means by score unless the schema has a field of that name, which is
+        common in JSON data (ratings, reviews): a field is never hidden by the keyword.
+        """
+        if sort is None:
             return None, False
         name = sort[1:] if sort.startswith("-") else sort
+        if name == "score" and name not in self.schema:
+            return None, False
         if name not in self.schema:
             raise QueryError(f"cannot sort by {name!r}: the index has no such field")
         definition = self.schema[name]
@@ -682,6 +696,11 @@ class Searcher:
         if fields is None:
             fields = self._snippet_fields = [name for name in self.schema.text_fields() if self.schema[name].stored]
         return fields
+
+
+def _is_whole_number(value: object) -> bool:
+    """An int (numpy's too), not a bool or a float: what a page's bounds must be."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def _lexicon_size(reader: SegmentReader, field_name: str) -> int:

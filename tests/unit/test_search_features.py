@@ -221,6 +221,48 @@ def test_more_like_this_needs_stored_text(tmp_path: Path) -> None:
         searcher.more_like_this("a", fields=["body"])
 
 
+def test_a_field_named_score_sorts_by_its_values(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "i", Schema(id=ID(), body=TEXT("whitespace"), score=NUMERIC("int")))
+    with index.writer() as writer:
+        for doc_id, body, score in [("a", "x", 9), ("b", "x x x", 5), ("c", "x x", 3)]:
+            writer.add_document(id=doc_id, body=body, score=score)
+    with Searcher(index) as searcher:
+        assert ids(searcher.search("body:x")) == ["b", "c", "a"]  # by relevance
+        assert ids(searcher.search("body:x", sort="score")) == ["c", "b", "a"]
+        assert ids(searcher.search("body:x", sort="-score")) == ["a", "b", "c"]
+
+
+def test_score_sorts_by_relevance_without_such_a_field(index: Index) -> None:
+    with Searcher(index) as searcher:
+        ranked = ids(searcher.search("boundary layer"))
+        assert ids(searcher.search("boundary layer", sort="score")) == ranked
+        assert ids(searcher.search("boundary layer", sort="-score")) == ranked
+
+
+def test_a_filter_may_be_query_text(index: Index) -> None:
+    with Searcher(index) as searcher:
+        as_text = searcher.search("boundary", filter="kind:theory")
+        as_tree = searcher.search("boundary", filter=Term("kind", "theory"))
+        assert [(hit.id, hit.score) for hit in as_text] == [(hit.id, hit.score) for hit in as_tree]
+        assert set(ids(as_text)) == {"d1", "d6"}
+        with pytest.raises(QueryError, match="a filter must be a string or a Query, got int"):
+            searcher.search("boundary", filter=3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("page", [{"limit": 2.5}, {"offset": 1.0}, {"limit": None}, {"limit": True}])
+def test_a_page_bound_that_is_not_a_whole_number_is_refused_by_name(index: Index, page: dict[str, object]) -> None:
+    with Searcher(index) as searcher, pytest.raises(TypeError, match="limit and offset must be whole numbers"):
+        searcher.search("boundary", **page)  # type: ignore[arg-type]
+
+
+def test_reopening_a_closed_searcher_opens_a_new_one(index: Index) -> None:
+    searcher = Searcher(index)
+    searcher.close()
+    reopened = searcher.reopen()
+    assert reopened is not searcher and not reopened.is_closed
+    assert reopened.search("boundary").total == 5
+
+
 def test_query_objects_compose_with_operators() -> None:
     a, b, c = Term("body", "a"), Term("body", "b"), Term("body", "c")
     assert a & b & c == And([a, b, c])
