@@ -7,6 +7,8 @@ wrong (the file, the field, the query) and, where there is one, what to do about
 
 from __future__ import annotations
 
+import unicodedata
+
 
 class SearchlibError(Exception):
     """Root of all searchlib errors."""
@@ -63,4 +65,15 @@ class QueryError(SearchlibError):
         if self.query is None or self.position is None:
             return self.message
         line = self.query.replace("\n", " ").replace("\t", " ")
-        return f"{line}\n{' ' * self.position}^ {self.message}"
+        return f"{line}\n{' ' * display_width(line[: self.position])}^ {self.message}"
+
+
+def display_width(text: str) -> int:
+    """The columns ``text`` takes on a terminal, so that a caret lines up under it: two
+    for a wide (East Asian) character, none for a combining mark or format character."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Me", "Mn", "Cf"):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("F", "W") else 1
+    return width
