@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from searchlib.analysis import Analyzer
+from searchlib.errors import QueryError
 
 if TYPE_CHECKING:
     from searchlib.searcher import Searcher
@@ -151,15 +152,19 @@ def suggest_words(
 
 def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | None:
     """``text`` with each word that no field holds replaced by its best suggestion, or
-    None when every word is known or nothing close exists. Query syntax around the
-    words (quotes, operators, ``field:``) is kept as typed."""
+    None when every word is known or nothing close exists. Query syntax (quotes,
+    operators, ``field:``, ranges, regular expressions, wildcard patterns) is kept as
+    typed."""
     if not fields:
         return None
     tokenizer = searcher.analyzers[fields[0]].tokenizer
+    syntax = _syntax_spans(text)
     pieces: list[str] = []
     cursor = 0
     changed = False
     for token in tokenizer.tokens(text):
+        if any(start < token.end and token.start < end for start, end in syntax):
+            continue
         keys = [lookup_key(searcher.analyzers[name], token.text) for name in fields]
         if all(key is None for key in keys):
             continue  # a stop word
@@ -175,3 +180,20 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
         return None
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def _syntax_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds syntax rather than words to correct: regular expressions,
+    ranges, field names and wildcard patterns, as the query parser reads them (none
+    when it cannot: lenient parsing then reads the text as words)."""
+    from searchlib.parser.lexer import Lexer
+
+    try:
+        tokens = Lexer(text, frozenset()).tokens()
+    except QueryError:
+        return []
+    return [
+        (token.start, token.end)
+        for token in tokens
+        if token.kind in ("field", "range", "regex") or (token.kind == "word" and token.wild)
+    ]

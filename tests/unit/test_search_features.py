@@ -170,6 +170,18 @@ def test_did_you_mean_replaces_unknown_words_with_frequent_neighbours(index: Ind
         assert searcher.suggest("xq") == []  # too short to guess
 
 
+@pytest.mark.parametrize("text, corrected", [
+    ("/boundray.*/ layr", "/boundray.*/ layer"),
+    ("boundr* layr", "boundr* layer"),
+    ("year:[1950 TO 1960] layr", "year:[1950 TO 1960] layer"),
+    ("kind:theory layr^2", "kind:theory layer^2"),
+    ('"boundray layr"~2', '"boundary layer"~2'),
+])
+def test_did_you_mean_keeps_query_syntax_as_typed(index: Index, text: str, corrected: str) -> None:
+    with Searcher(index) as searcher:
+        assert searcher.did_you_mean(text) == corrected
+
+
 def test_suggestions_count_live_documents_only(tmp_path: Path) -> None:
     index = Index.create(tmp_path / "i", Schema(id=ID(), body=TEXT()))
     with index.writer() as writer:  # segment 1: "tall" is the more frequent neighbour of "talc"
