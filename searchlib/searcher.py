@@ -546,6 +546,14 @@ class Searcher:
             raise SearchlibError(f"hit {hit.id} does not match its query")
         return explained
 
+    def explain_document(self, query: str | Query, doc_id: str, *, strict: bool = True) -> Explanation | None:
+        """Why the document whose ID field is ``doc_id`` scores what it does for
+        ``query``, factor by factor; None when it does not match. For a document that is
+        not among the hits shown: "why is this one not ranked higher?"."""
+        source = self._hit_by_id(doc_id)
+        tree, context = self.prepare(query, strict=strict)
+        return tree.explain(source.reader, source.doc, context)
+
     def doc_freq(self, field_name: str, term: str) -> int:
         """Live documents holding ``term`` in ``field_name``."""
         return self._doc_freq((field_name,), term)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from searchlib import ID, KEYWORD, NUMERIC, TEXT, Index, Schema, Searcher
-from searchlib.errors import QueryError, SchemaError
+from searchlib.errors import QueryError, SchemaError, SearchlibError
 from searchlib.query import (
     And, Bool, CombinedTerm, Expansion, Fuzzy, MatchAll, Not, Or, Phrase, Prefix, Range, Regex, Term, Wildcard,
 )
@@ -273,6 +273,17 @@ def test_reopening_a_closed_searcher_opens_a_new_one(index: Index) -> None:
     reopened = searcher.reopen()
     assert reopened is not searcher and not reopened.is_closed
     assert reopened.search("boundary").total == 5
+
+
+def test_any_document_can_be_explained_by_its_id(index: Index) -> None:
+    with Searcher(index) as searcher:
+        ranked = {hit.id: hit.score for hit in searcher.search("boundary layer heat", limit=10)}
+        for doc_id, score in ranked.items():
+            explained = searcher.explain_document("boundary layer heat", doc_id)
+            assert explained is not None and explained.value == pytest.approx(score, rel=1e-12)
+        assert searcher.explain_document("boundary layer heat", "d4") is None  # it does not match
+        with pytest.raises(SearchlibError, match="no document has id 'nowhere'"):
+            searcher.explain_document("boundary", "nowhere")
 
 
 def test_query_objects_compose_with_operators() -> None:
