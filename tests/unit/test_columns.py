@@ -182,3 +182,28 @@ def test_hand_built_ranges_on_an_int_field_are_exact_at_any_size(big_ints: Index
     with Searcher(big_ints) as searcher:
         assert found(searcher, list(expected)) == expected
 
+
+def test_sort_by_int_field_is_exact_both_ways_with_missing_values_last(big_ints: Index) -> None:
+    with Searcher(big_ints) as searcher:
+        ascending = [hit.id for hit in searcher.search("launch", sort="n", limit=100)]
+        descending = [hit.id for hit in searcher.search("launch", sort="-n", limit=100)]
+        ties = {hit.id: hit.score for hit in searcher.search("launch", limit=100) if hit.id in ("b", "l")}
+    assert ties["l"] > ties["b"]  # equal values: the better score first, either way
+    assert ascending == ["e", "j", "k", "a", "l", "b", "f", "h", "i", "d", "g", "c"]
+    assert descending == ["g", "d", "i", "h", "f", "l", "b", "a", "k", "j", "e", "c"]
+
+
+def test_datetimes_near_year_9999_sort_and_filter_to_the_microsecond(tmp_path: Path) -> None:
+    # Microseconds since 1970 pass 2**53 in the year 2255; by 9999 float64 steps 32 of them.
+    index = Index.create(tmp_path / "i", Schema(id=ID(), body=TEXT(), ts=DATETIME()))
+    for batch in (("x", "y"), ("z",)):
+        with index.writer() as writer:
+            for doc_id in batch:
+                micros = {"x": 999997, "y": 999999, "z": 999998}[doc_id]
+                writer.add_document(id=doc_id, body="launch launch" if doc_id == "y" else "launch",
+                                    ts=dt.datetime(9999, 12, 31, 23, 59, 59, micros))
+    with Searcher(index) as searcher:
+        assert [hit.id for hit in searcher.search("launch", sort="ts")] == ["x", "z", "y"]
+        assert [hit.id for hit in searcher.search("launch", sort="-ts")] == ["y", "z", "x"]
+        between = "ts:{9999-12-31T23:59:59.999997 TO 9999-12-31T23:59:59.999999}"
+        assert found(searcher, [between]) == {between: {"z"}}
