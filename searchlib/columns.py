@@ -30,7 +30,8 @@ COLUMN_KINDS = ("numeric", "datetime", "boolean")
 NUMERIC_TYPES = ("int", "float")
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_INT64 = (-(2**63), 2**63 - 1)
+#: The values a NUMERIC int column holds (int64), as Python ints.
+INT64_RANGE = (-(2**63), 2**63 - 1)
 
 
 def column_dtype(kind: str, numeric_type: str | None) -> np.dtype[Any]:
@@ -50,7 +51,7 @@ def column_value(kind: str, numeric_type: str | None, value: Any, name: str = "?
         if numeric_type == "int":
             if not isinstance(value, int):
                 raise SchemaError(f"field {name!r} is NUMERIC (int) and takes an int, got {value!r}")
-            if not _INT64[0] <= value <= _INT64[1]:
+            if not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
                 raise SchemaError(f"field {name!r}: {value} is outside the 64-bit integer range")
             return value, value
         try:

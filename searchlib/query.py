@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import regex
 
-from searchlib.columns import column_value
+from searchlib.columns import INT64_RANGE, column_dtype, column_value
 from searchlib.errors import QueryError
 from searchlib.explain import Explanation, factor
 from searchlib.grouping import sum_by_key
@@ -668,6 +668,12 @@ class Range(Query):
         return Matches(docs, np.full(len(docs), self.boost, dtype=np.float64))
 
     def _bound(self, value: RangeValue, kind: str, numeric_type: str | None) -> int | float:
+        """``value`` as a number to compare a column with: a datetime as its microseconds,
+        a boolean as 0 or 1. An int bound of an int field stays a Python int, exact at any
+        size (one past the int64 range simply lies beyond every value); other numbers must
+        be finite."""
+        if numeric_type == "int" and isinstance(value, int) and not isinstance(value, bool):
+            return value
         try:
             return column_value(kind, numeric_type if kind != "numeric" else "float", value, self.field)[0]
         except Exception as exc:
@@ -679,13 +685,41 @@ class Range(Query):
             return np.zeros(0, dtype=np.int64)
         values, present = column
         keep = present & reader.live
+        if column_dtype(kind, numeric_type).kind == "f":
+            if self.low is not None:
+                low = self._bound(self.low, kind, numeric_type)
+                keep &= (values >= low) if self.include_low else (values > low)
+            if self.high is not None:
+                high = self._bound(self.high, kind, numeric_type)
+                keep &= (values <= high) if self.include_high else (values < high)
+            return np.flatnonzero(keep).astype(np.int64)
+        bounds = self._integer_bounds(kind, numeric_type)
+        if bounds is None:
+            return np.zeros(0, dtype=np.int64)
+        lowest, highest = bounds
+        if self.low is not None:
+            keep &= values >= np.int64(lowest)
+        if self.high is not None:
+            keep &= values <= np.int64(highest)
+        return np.flatnonzero(keep).astype(np.int64)
+
+    def _integer_bounds(self, kind: str, numeric_type: str | None) -> tuple[int, int] | None:
+        """The range as inclusive int64 bounds for a column of integers (NUMERIC int,
+        DATETIME microseconds, BOOLEAN), or None when no int64 value lies in it.
+
+        Worked out in Python ints: compared as float64, values past 2**53 (snowflake ids,
+        nanosecond timestamps) round onto their neighbours and match bounds they are not
+        equal to. A float bound rounds inwards exactly (``[1.5 TO 3]`` holds 2 and 3), and
+        a bound past the int64 range is clamped, never overflowing the comparison.
+        """
+        lowest, highest = INT64_RANGE
         if self.low is not None:
             low = self._bound(self.low, kind, numeric_type)
-            keep &= (values >= low) if self.include_low else (values > low)
+            lowest = max(lowest, math.ceil(low) if self.include_low else math.floor(low) + 1)
         if self.high is not None:
             high = self._bound(self.high, kind, numeric_type)
-            keep &= (values <= high) if self.include_high else (values < high)
-        return np.flatnonzero(keep).astype(np.int64)
+            highest = min(highest, math.floor(high) if self.include_high else math.ceil(high) - 1)
+        return (lowest, highest) if lowest <= highest else None
 
     def _term_docs(self, reader: SegmentReader) -> npt.NDArray[np.int64]:
         dictionary = reader.dictionary(self.field)

@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from searchlib import highlight
 from searchlib.analysis import Analyzer
+from searchlib.columns import column_dtype
 from searchlib.errors import QueryError, SchemaError, SearchlibError
 from searchlib.explain import Explanation
 from searchlib.impacts import DEFAULT_IMPACT_CACHE_POSTINGS, ImpactCache
@@ -45,7 +46,7 @@ if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without 
 #: more_like_this defaults (as in searchlib.similar, which loads on first use).
 DEFAULT_MAX_TERMS = 25
 DEFAULT_MIN_DOC_FREQ = 2
-from searchlib.schema import FieldAnalyzers
+from searchlib.schema import Field, FieldAnalyzers
 from searchlib.scoring import CollectionStats, FieldSet, Similarity
 from searchlib.segment import SegmentReader
 
@@ -250,7 +251,7 @@ class Searcher:
         self._fields = fields
         self._default_operator = default_operator
         self._expansion = expansion
-        self._sort_keys: dict[str, list[npt.NDArray[np.float64]]] = {}
+        self._sort_keys: dict[str, list[_SortKey]] = {}
         self._vocabularies: dict[str, Vocabulary] = {}
         self._doc_count = sum(int(np.count_nonzero(reader.live)) for reader in self.readers)
         self._field_doc_counts: dict[FieldSet, int] = {}
@@ -514,11 +515,13 @@ class Searcher:
             )
         wanted = min(total, offset + limit)
         if sort_field is not None:
-            keys = np.concatenate([self._sort_key(sort_field, i)[m.docs] for i, m in enumerate(per_segment)])
+            keys = self._sort_keys_of(sort_field)
+            values = np.concatenate([key.values[m.docs] for key, m in zip(keys, per_segment)])
             if descending:
-                keys = np.where(np.isnan(keys), np.nan, -keys)
-            # Missing values (NaN) sort last either way: lexsort puts NaN at the end.
-            order = np.lexsort((docs, segments, -scores, keys))
+                values = _reversed_order(values)
+            missing = np.concatenate([~key.present[m.docs] for key, m in zip(keys, per_segment)])
+            # lexsort's last key sorts first: documents without a value come last either way.
+            order = np.lexsort((docs, segments, -scores, values, missing))
         else:
             if wanted < total:
                 # Everything scoring at least the wanted-th best score, so that documents
@@ -631,20 +634,21 @@ class Searcher:
             )
         return name, sort.startswith("-")
 
-    def _sort_key(self, field_name: str, segment: int) -> npt.NDArray[np.float64]:
-        """Per document of a segment, a number that orders it by ``field_name`` (NaN: none).
+    def _sort_keys_of(self, field_name: str) -> list[_SortKey]:
+        """Per segment, the values that order its documents by ``field_name``.
 
         Columns give their values; a KEYWORD or ID field gives the rank of the document's
         (smallest) term among the terms of every segment, computed once per searcher.
         """
         keys = self._sort_keys.get(field_name)
         if keys is None:
-            if self.schema[field_name].is_column:
-                keys = [_column_key(reader, field_name) for reader in self.readers]
+            definition = self.schema[field_name]
+            if definition.is_column:
+                keys = [_column_key(reader, field_name, definition) for reader in self.readers]
             else:
                 keys = _term_rank_keys(self.readers, field_name)
             self._sort_keys[field_name] = keys
-        return keys[segment]
+        return keys
 
     def fragment(
         self, hit: Hit, field_name: str | None = None, *, width: int = highlight.DEFAULT_WIDTH
@@ -726,15 +730,37 @@ def _known_term(readers: list[SegmentReader], fields: list[str], key: str) -> st
     return None
 
 
-def _column_key(reader: SegmentReader, field_name: str) -> npt.NDArray[np.float64]:
+@dataclass(frozen=True)
+class _SortKey:
+    """What orders one segment's documents by a field: ``values`` for the documents
+    that have one (``present``); the others sort after them.
+
+    Values keep their column's type: int64 for NUMERIC int, DATETIME and BOOLEAN columns
+    and for term ranks, float64 for NUMERIC float. As float64, int64 values past 2**53
+    (snowflake ids, nanosecond timestamps) would round onto their neighbours and tie.
+    """
+
+    values: npt.NDArray[np.int64] | npt.NDArray[np.float64]
+    present: npt.NDArray[np.bool_]
+
+
+def _column_key(reader: SegmentReader, field_name: str, definition: Field) -> _SortKey:
+    """A segment's column as a sort key: float64 only for NUMERIC float, so that
+    integers and datetimes order exactly; a segment without the column has no values."""
     column = reader.column(field_name)
-    if column is None:
-        return np.full(reader.doc_count, np.nan)
-    values, present = column
-    return np.where(present, values.astype(np.float64), np.nan)
+    values, present = column if column is not None else (np.zeros(reader.doc_count), np.zeros(reader.doc_count, bool))
+    if column_dtype(definition.kind, definition.numeric_type).kind == "f":
+        return _SortKey(values.astype(np.float64, copy=False), present)
+    return _SortKey(values.astype(np.int64, copy=False), present)
 
 
-def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[npt.NDArray[np.float64]]:
+def _reversed_order(values: npt.NDArray[np.int64] | npt.NDArray[np.float64]) -> npt.NDArray[Any]:
+    """Values whose ascending order is the descending order of ``values``: floats negated,
+    integers complemented (``~v == -v - 1``), which cannot overflow as negating -2**63 does."""
+    return np.negative(values) if values.dtype.kind == "f" else np.invert(values)
+
+
+def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[_SortKey]:
     """Each segment's documents keyed by the global rank of their smallest term."""
     per_segment: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
     vocabulary: list[list[bytes]] = []
@@ -748,14 +774,14 @@ def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[npt.N
         per_segment.append((docs, term_of_posting))
     every = [term for terms in vocabulary for term in terms]
     _, global_rank = np.unique(np.array(every, dtype=object), return_inverse=True) if every else (None, np.zeros(0, np.int64))
-    keys: list[npt.NDArray[np.float64]] = []
+    keys: list[_SortKey] = []
     start = 0
     for reader, terms, (docs, term_of_posting) in zip(readers, vocabulary, per_segment):
-        ranks = np.asarray(global_rank[start : start + len(terms)], dtype=np.float64)
+        ranks = np.asarray(global_rank[start : start + len(terms)], dtype=np.int64)
         start += len(terms)
-        key = np.full(reader.doc_count, np.inf)
+        key = np.full(reader.doc_count, len(every), dtype=np.int64)  # past every rank: no term
         np.minimum.at(key, docs, ranks[term_of_posting])
-        keys.append(np.where(np.isinf(key), np.nan, key))
+        keys.append(_SortKey(key, key < len(every)))
     return keys
 
 

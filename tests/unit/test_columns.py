@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from searchlib import BOOLEAN, DATETIME, ID, NUMERIC, TEXT, Index, Schema, Searcher
 from searchlib.check import check_index
 from searchlib.errors import SchemaError
+from searchlib.query import Range
 
 SCHEMA = Schema(id=ID(), body=TEXT(), views=NUMERIC("int"), rating=NUMERIC("float"), published=DATETIME(), draft=BOOLEAN())
 
@@ -92,3 +94,116 @@ def test_schema_round_trip_keeps_the_numeric_type() -> None:
                                          "numeric_type": "int"}
     with pytest.raises(SchemaError, match="NUMERIC takes 'int' or 'float'"):
         NUMERIC("decimal")
+
+
+# --- int64 values compare and sort exactly, also past 2**53 where float64 rounds ---------------
+
+#: Snowflake-style ids and nanosecond timestamps: neighbours that float64 cannot tell apart.
+BIG = {
+    "a": 2**53, "b": 2**53 + 1, "c": None, "d": 2**63 - 2, "e": -(2**63),
+    "f": 2**53 + 2, "g": 2**63 - 1, "h": 1700000000000000001, "i": 1700000000000000101,
+    "j": 2, "k": 3, "l": 2**53 + 1,
+}
+#: Documents that score higher on "launch" than the others (more occurrences).
+LOUD = {"a", "i", "l"}
+WITH_VALUE = {doc_id for doc_id, value in BIG.items() if value is not None}
+
+
+@pytest.fixture
+def big_ints(tmp_path: Path) -> Index:
+    """Two segments (a commit each) of documents with int64 values near 2**53 and 2**63."""
+    index = Index.create(tmp_path / "i", Schema(id=ID(), body=TEXT(), n=NUMERIC("int")))
+    for batch in ("abcde", "fghijkl"):
+        with index.writer() as writer:
+            for doc_id in batch:
+                value = BIG[doc_id]
+                writer.add_document({"id": doc_id, "body": "launch launch launch" if doc_id in LOUD else "launch",
+                                     **({} if value is None else {"n": value})})
+    return index
+
+
+def found(searcher: Searcher, queries: Iterable[str | Range]) -> dict[str | Range, set[str]]:
+    """The ids each query finds (all of them, not a page)."""
+    return {query: {hit.id for hit in searcher.search(query, limit=100)} for query in queries}
+
+
+def test_int_exact_values_and_ranges_near_2_53_are_exact(big_ints: Index) -> None:
+    expected = {
+        f"n:{2**53}": {"a"},
+        f"n:{2**53 + 1}": {"b", "l"},
+        f"n:[{2**53 + 1} TO {2**53 + 2}]": {"b", "l", "f"},
+        f"n:{{{2**53} TO {2**53 + 2}}}": {"b", "l"},
+        f"n:[{2**53} TO {2**53 + 2}}}": {"a", "b", "l"},
+        "n:[1700000000000000050 TO *]": {"i", "d", "g"},
+        "n:[* TO 1700000000000000101}": {"a", "b", "e", "f", "h", "j", "k", "l"},
+    }
+    with Searcher(big_ints) as searcher:
+        assert len(searcher.readers) == 2
+        assert found(searcher, expected) == expected
+
+
+def test_int_ranges_reach_both_ends_of_int64(big_ints: Index) -> None:
+    expected = {
+        f"n:{{* TO {2**63 - 1}}}": WITH_VALUE - {"g"},
+        f"n:[* TO {2**63 - 2}]": WITH_VALUE - {"g"},
+        f"n:[{2**63 - 1} TO *]": {"g"},
+        f"n:{{{2**63 - 2} TO *]": {"g"},
+        f"n:[* TO {-(2**63)}]": {"e"},
+        f"n:{{{-(2**63)} TO 3}}": {"j"},
+        "n:[* TO *]": WITH_VALUE,
+    }
+    with Searcher(big_ints) as searcher:
+        assert found(searcher, expected) == expected
+
+
+def test_float_bounds_on_an_int_field_compare_exactly(big_ints: Index) -> None:
+    expected = {
+        "n:{1.7e18 TO *]": {"h", "i", "d", "g"},  # 1.7e18 is exact; h lies 1 above it
+        "n:[1.5 TO 3]": {"j", "k"},
+        "n:[1.5 TO 3}": {"j"},
+        "n:{2.0 TO 3.5]": {"k"},
+        "n:[1e19 TO *]": set(),  # past int64: nothing, and no overflow
+        "n:[-1e19 TO 2.5]": {"e", "j"},
+    }
+    with Searcher(big_ints) as searcher:
+        assert found(searcher, expected) == expected
+
+
+def test_hand_built_ranges_on_an_int_field_are_exact_at_any_size(big_ints: Index) -> None:
+    expected = {
+        Range("n", 2**53 + 1, 2**53 + 1): {"b", "l"},
+        Range("n", 2**63 - 2, 2**63 - 1, include_high=False): {"d"},
+        Range("n", 2**70, None): set(),
+        Range("n", None, 2**70): WITH_VALUE,
+        Range("n", -(2**70), -(2**63)): {"e"},
+        Range("n", 2**63 - 1, 2**64, include_low=False): set(),
+        Range("n", 2.5, 2**53, include_high=False): {"k"},
+    }
+    with Searcher(big_ints) as searcher:
+        assert found(searcher, list(expected)) == expected
+
+
+def test_sort_by_int_field_is_exact_both_ways_with_missing_values_last(big_ints: Index) -> None:
+    with Searcher(big_ints) as searcher:
+        ascending = [hit.id for hit in searcher.search("launch", sort="n", limit=100)]
+        descending = [hit.id for hit in searcher.search("launch", sort="-n", limit=100)]
+        ties = {hit.id: hit.score for hit in searcher.search("launch", limit=100) if hit.id in ("b", "l")}
+    assert ties["l"] > ties["b"]  # equal values: the better score first, either way
+    assert ascending == ["e", "j", "k", "a", "l", "b", "f", "h", "i", "d", "g", "c"]
+    assert descending == ["g", "d", "i", "h", "f", "l", "b", "a", "k", "j", "e", "c"]
+
+
+def test_datetimes_near_year_9999_sort_and_filter_to_the_microsecond(tmp_path: Path) -> None:
+    # Microseconds since 1970 pass 2**53 in the year 2255; by 9999 float64 steps 32 of them.
+    index = Index.create(tmp_path / "i", Schema(id=ID(), body=TEXT(), ts=DATETIME()))
+    for batch in (("x", "y"), ("z",)):
+        with index.writer() as writer:
+            for doc_id in batch:
+                micros = {"x": 999997, "y": 999999, "z": 999998}[doc_id]
+                writer.add_document(id=doc_id, body="launch launch" if doc_id == "y" else "launch",
+                                    ts=dt.datetime(9999, 12, 31, 23, 59, 59, micros))
+    with Searcher(index) as searcher:
+        assert [hit.id for hit in searcher.search("launch", sort="ts")] == ["x", "z", "y"]
+        assert [hit.id for hit in searcher.search("launch", sort="-ts")] == ["y", "z", "x"]
+        between = "ts:{9999-12-31T23:59:59.999997 TO 9999-12-31T23:59:59.999999}"
+        assert found(searcher, [between]) == {between: {"z"}}
