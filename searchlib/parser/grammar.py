@@ -109,19 +109,30 @@ class Grammar:
         return {"and": "AND", "or": "OR", "not": "NOT", "plus": "+", "minus": "-"}.get(token.kind, token.kind)
 
     def unary(self, target: Target, depth: int) -> tuple[Query | None, Occur]:
-        """Prefix operators, innermost applied first: ``-+a`` excludes a."""
-        marks: list[QueryToken] = []
+        """Prefix operators: the first one marks the clause (``+`` required, ``-`` or NOT
+        excluded); each NOT or ``-`` after it negates the clause, a ``+`` there changes
+        nothing: ``-+a`` excludes a, ``+-a`` requires not-a.
+
+        The marks are counted as they are read, not nested, so that no chain of them
+        (``!!!!...a``, typed or generated) builds a tree deep enough to exhaust the
+        stack. Two negations cancel, but ``Not(Not(a))`` matches a's documents scoring
+        0, not as a: an even count keeps two Nots, an odd one one.
+        """
+        first_mark: QueryToken | None = None
+        negations = 0
         while self.peek().kind in ("not", "plus", "minus"):
             mark = self.next()
             self.operand_after(mark)
             if mark.kind != "not" and self.peek().start != mark.end:
                 raise SyntaxProblem(f"{self.spelling(mark)} must be written right before its clause", mark.start)
-            marks.append(mark)
-        query: Query | None = self.primary(target, depth)
-        occur: Occur = ""
-        for mark in reversed(marks):
-            query = negated(query, occur)
-            occur = "+" if mark.kind == "plus" else "-"
+            if first_mark is None:
+                first_mark = mark
+            elif mark.kind != "plus":
+                negations += 1
+        query = self.primary(target, depth)
+        for _ in range(0 if negations == 0 else 2 - negations % 2):
+            query = negated(query, "-")
+        occur: Occur = "" if first_mark is None else "+" if first_mark.kind == "plus" else "-"
         return query, occur
 
     def primary(self, target: Target, depth: int) -> Query | None:

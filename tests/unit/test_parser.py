@@ -542,3 +542,24 @@ def test_a_searcher_reads_query_syntax(tmp_path: Path) -> None:
     with Searcher(index) as searcher:
         with pytest.raises(QueryError):
             searcher.search("alpha AND")
+
+
+#: Chains of marks and the short form each reads as: the first mark says excluded or
+#: required, every NOT or - after it negates, two negations cancel (an even count stays
+#: Not(Not(a)), which scores 0), and + after the first mark changes nothing.
+MARK_CHAINS = {
+    **{mark * count: mark * (2 + count % 2) for mark in ("!", "NOT ", "-") for count in (300, 301, 5000)},
+    "+" + "-" * 300: "+--",
+    "-+" * 2500: "--",
+}
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("chain", MARK_CHAINS, ids=lambda chain: f"{chain[:4]!r}*{len(chain)}")
+def test_a_long_chain_of_marks_searches_as_its_short_form(index: Index, chain: str, strict: bool) -> None:
+    with Searcher(index) as searcher:
+        long_form = searcher.search(chain + "talks", strict=strict)
+        short_form = searcher.search(MARK_CHAINS[chain] + "talks", strict=strict)
+        assert long_form.query == short_form.query
+        assert [(hit.id, hit.score) for hit in long_form] == [(hit.id, hit.score) for hit in short_form]
+        assert long_form.total == short_form.total > 0
