@@ -45,7 +45,9 @@ analyzer are searched together: each term becomes one
 :class:`~searchlib.query.CombinedTerm` over them (BM25F), a field's weight times its
 schema boost weighting it; a field with an analyzer of its own gets a
 :class:`~searchlib.query.Term`. A stop word vanishes, so a query of only stop words
-matches nothing. KEYWORD and ID fields take the text exactly; NUMERIC, DATETIME and
+matches nothing, and so does one whose other clauses only exclude (``the -war``, ``the
+AND NOT war``): exclusions alone match everything else only when nothing else was
+written (``-war``). KEYWORD and ID fields take the text exactly; NUMERIC, DATETIME and
 BOOLEAN fields a typed value (``year:1999`` is the range ``[1999 TO 1999]``). Patterns
 are case- and accent-folded, never stemmed: ``universit*`` must not become
 ``univers*``. Nodes are built one canonical way (nested And/Or flattened, no wrapper

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from searchlib.parser.lexer import QueryToken, SyntaxProblem
 from searchlib.parser.nodes import DIGITS, FACTOR, NodeBuilder, Occur, Target, all_of, any_of, boosted, negated, number_after
-from searchlib.query import Bool, MatchAll, Not, Query
+from searchlib.query import Bool, MatchAll, Not, Or, Query
 
 #: Deepest nesting of parentheses a query may have (a guard against runaway recursion).
 MAX_DEPTH = 50
@@ -16,6 +16,22 @@ MAX_SLOP = 1000
 
 CLAUSE_STARTS = frozenset({"word", "field", "phrase", "regex", "range", "lparen", "not", "plus", "minus"})
 PRIMARY_STARTS = frozenset({"word", "phrase", "regex", "range", "lparen"})
+#: What a query of only stop words becomes: no document.
+NOTHING: Query = Or(())
+
+
+def only_exclusions_left(marked: list[tuple[Query | None, Occur]]) -> bool:
+    """Whether every clause meant to match (unmarked or ``+``) vanished as a stop word
+    while exclusions remain, as in ``the -zebra``, ``+the -zebra`` or ``the AND NOT
+    zebra``.
+
+    Such clauses match nothing, as a query of only stop words does: the exclusions
+    alone would match every other document, the opposite of what was asked. Only
+    exclusions written alone (``-zebra``, ``NOT zebra``) mean every other document.
+    """
+    wanted = [query for query, occur in marked if occur != "-"]
+    excluded = [query for query, occur in marked if occur == "-"]
+    return bool(wanted) and all(query is None for query in wanted) and any(query is not None for query in excluded)
 
 
 class Grammar:
@@ -57,16 +73,18 @@ class Grammar:
 
     def sequence(self, target: Target, depth: int) -> Query | None:
         """Clauses side by side, up to a closing parenthesis or the end."""
-        items: list[tuple[Query, Occur]] = []
+        items: list[tuple[Query | None, Occur]] = []
         while self.peek().kind not in ("end", "rparen"):
-            query, occur = self.or_expr(target, depth)
-            if query is not None:
-                items.append((query, occur))
+            items.append(self.or_expr(target, depth))
         return self.combine(items)
 
-    def combine(self, items: list[tuple[Query, Occur]]) -> Query | None:
+    def combine(self, marked: list[tuple[Query | None, Occur]]) -> Query | None:
         """Clauses side by side as one query: unmarked ones with the default operator;
-        a :class:`Bool` only where optional clauses sit next to marked ones."""
+        a :class:`Bool` only where optional clauses sit next to marked ones. Clauses
+        that vanished (stop words) are left out, but see :func:`only_exclusions_left`."""
+        if only_exclusions_left(marked):
+            return NOTHING
+        items = [(query, occur) for query, occur in marked if query is not None]
         is_and = self.is_and
         if all(occur == "" for _, occur in items):
             queries = [query for query, _ in items]
@@ -92,11 +110,13 @@ class Grammar:
         first = self.unary(target, depth)
         if self.peek().kind != "and":
             return first
-        clauses = [negated(*first)]
+        operands = [first]
         while self.peek().kind == "and":
             self.operand_after(self.next())
-            clauses.append(negated(*self.unary(target, depth)))
-        return all_of(clauses), ""
+            operands.append(self.unary(target, depth))
+        if only_exclusions_left(operands):
+            return NOTHING, ""
+        return all_of(negated(*operand) for operand in operands), ""
 
     def operand_after(self, operator: QueryToken) -> None:
         """Check that a clause follows ``operator`` (AND, OR, NOT)."""

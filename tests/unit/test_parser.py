@@ -161,6 +161,20 @@ OPERATORS = {
     "alpha AND the": A,  # a stop word's clause disappears
     "-the alpha": A,
     "()": Or(()),
+    # A stop word next to exclusions: nothing matches, as for stop words alone...
+    "the -alpha": Or(()),
+    "+the -alpha": Or(()),
+    "(the) -alpha": Or(()),
+    "the NOT alpha": Or(()),
+    "the AND -alpha": Or(()),
+    "the AND NOT alpha AND -beta": Or(()),
+    "gamma AND (the -alpha)": And([C, Or(())]),
+    "gamma (the -alpha)": C,
+    # ...while exclusions written alone, or next to a clause that matches, keep their meaning.
+    "-the -alpha": Not(A),
+    "the +gamma -alpha": And([C, Not(A)]),
+    "the AND gamma AND -alpha": And([C, Not(A)]),
+    "the OR -alpha": Not(A),
 }
 
 
@@ -176,6 +190,9 @@ DEFAULT_AND = {
     "+alpha beta -gamma": And([A, B, Not(C)]),
     "alpha": A,
     "wi-fi alpha": And([Or([body("wi"), body("fi")]), A]),
+    "the -alpha": Or(()),
+    "gamma (the -alpha)": And([C, Or(())]),
+    "-alpha": Not(A),
 }
 
 
@@ -492,6 +509,13 @@ FOUND = {
     "*": {"a", "b", "c", "d"},
     "title:*": {"a", "b", "c", "d"},
     "the of": set(),
+    "the -hamas": set(),
+    "+the -hamas": set(),
+    "(the) -hamas": set(),
+    "the AND -hamas": set(),
+    "talks AND (the -hamas)": set(),
+    "-hamas": {"b", "c", "d"},
+    "the talks -hamas": {"c", "d"},
 }
 
 
