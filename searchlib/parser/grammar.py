@@ -49,10 +49,10 @@ class Grammar:
     marked (``+``, ``-`` or neither), which only matters to the sequence around it.
     """
 
-    def __init__(self, builder: NodeBuilder, defaults: Target, is_and: bool, tokens: list[QueryToken]) -> None:
+    def __init__(self, builder: NodeBuilder, defaults: Target, tokens: list[QueryToken]) -> None:
         self.builder = builder
         self.defaults = defaults
-        self.is_and = is_and
+        self.is_and = builder.is_and
         self.tokens = tokens
         self.at = 0
 

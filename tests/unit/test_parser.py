@@ -84,6 +84,31 @@ def test_default_fields_with_different_analyzers_give_an_or_over_the_groups() ->
     ])
 
 
+@pytest.mark.parametrize("operator", ["OR", "AND"])
+def test_a_split_word_joins_its_terms_by_the_default_operator_within_each_group_of_fields(operator: str) -> None:
+    parser = QueryParser(SCHEMA, {"title": 1.5, "code": 3.0, "body": 1.0, "tag": 2.0}, default_operator=operator)
+    join = And if operator == "AND" else Or
+    text_fields = [CombinedTerm(("title", "body"), term, (3.0, 1.0)) for term in ("zebra", "covid")]
+    code_field = [Term("code", term, 3.0) for term in ("zebra", "covid")]
+    groups = [join(text_fields), join(code_field), Term("tag", "Zebra-Covid", 2.0)]  # the groups stay alternatives
+    assert parser.parse("Zebra-Covid") == Or(groups if operator == "AND" else [*text_fields, *code_field, groups[2]])
+
+
+def test_a_synonym_is_an_alternative_to_its_word_within_a_split_word() -> None:
+    synonyms = Schema(body=TEXT(analyzer_params={"synonyms": {"car": ["automobile"]}}))
+    car = Or([body("car"), body("automobil")])
+    assert QueryParser(synonyms, default_operator="AND").parse("car-wash") == And([car, body("wash")])
+    assert QueryParser(synonyms).parse("car-wash") == Or([*car.clauses, body("wash")])
+
+
+def test_a_parsers_default_operator_is_fixed_as_the_words_it_remembers_depend_on_it() -> None:
+    parser = QueryParser(SCHEMA, ["body"], default_operator="AND")
+    assert parser.parse("wi-fi") == And([body("wi"), body("fi")])
+    with pytest.raises(AttributeError):
+        parser.default_operator = "OR"  # type: ignore[misc]
+    assert parser.parse("wi-fi") == And([body("wi"), body("fi")])
+
+
 def test_default_fields_are_every_text_field_unless_given() -> None:
     assert QueryParser(SCHEMA).fields == ["title", "body", "code"]
     assert QueryParser(SCHEMA, "body").fields == ["body"]
@@ -189,7 +214,10 @@ DEFAULT_AND = {
     "alpha -beta": And([A, Not(B)]),
     "+alpha beta -gamma": And([A, B, Not(C)]),
     "alpha": A,
-    "wi-fi alpha": And([Or([body("wi"), body("fi")]), A]),
+    "wi-fi alpha": And([body("wi"), body("fi"), A]),  # a word's terms are each required, as words are
+    "covid-19 vaccine": And([body("covid"), body("19"), body("vaccin")]),
+    "covid-19 OR vaccine": Or([And([body("covid"), body("19")]), body("vaccin")]),
+    '"covid-19" vaccine': And([Phrase("body", ("covid", "19")), body("vaccin")]),  # a phrase is a phrase
     "the -alpha": Or(()),
     "gamma (the -alpha)": And([C, Or(())]),
     "-alpha": Not(A),
@@ -538,6 +566,20 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
 def test_every_query_type_runs_and_finds_its_documents(index: Index, text: str) -> None:
     with Searcher(index) as searcher:
         assert {hit.id for hit in searcher.search(text, limit=10)} == FOUND[text]
+
+
+SPLIT_WORDS_FOUND = {
+    ("direct-talks", "OR"): {"a", "c", "d"},
+    ("direct-talks", "AND"): {"a", "c"},  # c: direct in its body, talks in its title
+    ("rain-hamas", "OR"): {"a", "b"},
+    ("rain-hamas", "AND"): set(),
+}
+
+
+@pytest.mark.parametrize("text,operator", SPLIT_WORDS_FOUND)
+def test_under_and_a_split_word_finds_documents_with_all_its_terms(index: Index, text: str, operator: str) -> None:
+    with Searcher(index, default_operator=operator) as searcher:
+        assert {hit.id for hit in searcher.search(text, limit=10)} == SPLIT_WORDS_FOUND[text, operator]
 
 
 def test_a_boost_reorders_the_hits(index: Index) -> None:
