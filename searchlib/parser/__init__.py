@@ -44,17 +44,17 @@ A word is analyzed with each default field's query analyzer. Default fields shar
 analyzer are searched together: each term becomes one
 :class:`~searchlib.query.CombinedTerm` over them (BM25F), a field's weight times its
 schema boost weighting it; a field with an analyzer of its own gets a
-:class:`~searchlib.query.Term`. The terms of a word the analyzer splits (``covid-19``)
-are joined by the default operator, as separate words would be (with AND, each is
-required in some field of a group), while the groups of fields stay alternatives. A stop
-word vanishes, so a query of only stop words matches nothing, and so does one whose
-other clauses only exclude (``the -war``, ``the AND NOT war``): exclusions alone match
-everything else only when nothing else was written (``-war``). KEYWORD and ID fields
-take the text exactly; NUMERIC, DATETIME and BOOLEAN fields a typed value (``year:1999``
-is the range ``[1999 TO 1999]``). Patterns are case- and accent-folded, never stemmed:
-``universit*`` must not become ``univers*``. Nodes are built one canonical way (nested
-And/Or flattened, no wrapper around a single clause), so a tree built in Python compares
-equal to the parsed one:
+:class:`~searchlib.query.Term`. The terms of a word the analyzer splits (``covid-19``,
+``e-mail~1``) are joined by the default operator, as separate words would be (with AND,
+each is required in some field of a group), while the groups of fields stay
+alternatives. A stop word vanishes, so a query of only stop words matches nothing, and
+so does one whose other clauses only exclude (``the -war``, ``the AND NOT war``):
+exclusions alone match everything else only when nothing else was written (``-war``).
+KEYWORD and ID fields take the text exactly; NUMERIC, DATETIME and BOOLEAN fields a
+typed value (``year:1999`` is the range ``[1999 TO 1999]``). Patterns are case- and
+accent-folded, never stemmed: ``universit*`` must not become ``univers*``. Nodes are
+built one canonical way (nested And/Or flattened, no wrapper around a single clause), so
+a tree built in Python compares equal to the parsed one:
 
 >>> from searchlib.query import And, CombinedTerm, Not, Or, Phrase, Prefix, Range, Term
 >>> from searchlib.schema import KEYWORD, NUMERIC, Schema, TEXT

@@ -249,18 +249,27 @@ class NodeBuilder:
         return any_of(clauses)
 
     def _fuzzy(self, target: Target, word: QueryToken, tilde: QueryToken) -> Query | None:
-        """``word~N``: the word's first analyzed term (or its folded form) within N edits."""
+        """``word~N``: each of the word's analyzed terms (its folded form if all are stop
+        words; a keyword field's exact text) within N edits, in each field of a group,
+        the terms joined as a plain word's are (:meth:`one_word`): ``e-mail~1`` is e~1
+        and mail~1, not e~1 alone."""
         edits = 2 if not tilde.text else number_after(tilde, DIGITS, "~ after a word takes 0, 1 or 2 edits")
         if edits > 2:
             raise SyntaxProblem(f"~ after a word takes 0, 1 or 2 edits, not {tilde.text}", tilde.start + 1, tilde.start)
-        clauses: list[Query] = []
-        for name, weight, kind in self._searchable(target, word, "a fuzzy word"):
-            term = word.text
-            if kind == "text":
-                analyzer = self._analyzers.query(name)
-                terms = analyzer.term_list(word.text)
-                term = terms[0] if terms else analyzer.normalize(word.text)
-            clauses.append(Fuzzy(name, term, int(edits), boost=weight, expansion=self.expansion))
+        clauses: list[Query | None] = []
+        for group in self._searchable_groups(target, word, "a fuzzy word"):
+            positions = [[word.text]]
+            if group.kind == "text":
+                analyzer = self._analyzers.query(group.fields[0])
+                positions = _terms_per_position(analyzer, word.text) or [[analyzer.normalize(word.text)]]
+            clauses.append(self.one_word(
+                [
+                    Fuzzy(name, term, int(edits), boost=weight, expansion=self.expansion)
+                    for term in terms
+                    for name, weight in group.members()
+                ]
+                for terms in positions
+            ))
         return any_of(clauses)
 
     def regex(self, target: Target, token: QueryToken) -> Query | None:
@@ -323,13 +332,20 @@ class NodeBuilder:
 
     def _searchable(self, target: Target, token: QueryToken, what: str) -> Iterator[tuple[str, float, GroupKind]]:
         """The target's fields a pattern can search (terms, not typed columns)."""
-        for name, weight, kind in target.members():
-            if kind == "column":
+        for group in self._searchable_groups(target, token, what):
+            for name, weight in group.members():
+                yield name, weight, group.kind
+
+    def _searchable_groups(self, target: Target, token: QueryToken, what: str) -> Iterator[Group]:
+        """The target's groups of fields a pattern can search: a typed column is refused."""
+        for group in target.groups:
+            if group.kind == "column":
+                name = group.fields[0]
                 raise SyntaxProblem(
                     f"field {name!r} is {self.schema[name].kind.upper()}; {what} cannot search it",
                     token.start, target.colon,
                 )
-            yield name, weight, kind
+            yield group
 
 
 def _terms_per_position(analyzer: Analyzer, text: str) -> list[list[str]]:

@@ -251,6 +251,9 @@ LEAVES = {
     "talks~1": Fuzzy("body", "talk", 1),
     "Talking~0": Fuzzy("body", "talk", 0),
     "the~1": Fuzzy("body", "the", 1),  # a stop word is still a fuzzy term
+    "e-mail~1": Or([Fuzzy("body", "e", 1), Fuzzy("body", "mail", 1)]),  # each term of a split word
+    "the-e-mail~1": Or([Fuzzy("body", "e", 1), Fuzzy("body", "mail", 1)]),  # ...but its stop words
+    "code:U.S.A.~1": Or([Fuzzy("code", "u", 1), Fuzzy("code", "s", 1), Fuzzy("code", "a", 1)]),
     "tag:Peace~1": Fuzzy("tag", "Peace", 1),
     "/ta[lk]+s/": Regex("body", "ta[lk]+s"),
     "/a\\/b/": Regex("body", "a\\/b"),  # as typed
@@ -311,6 +314,21 @@ def test_phrases_and_patterns_over_several_default_fields_give_one_node_per_fiel
         Fuzzy("title", "talk", 1, boost=2.0), Fuzzy("body", "talk", 1), Fuzzy("tag", "talks", 1),
     ])
     assert parser.parse("/t.*/") == Or([Regex("title", "t.*", 2.0), Regex("body", "t.*"), Regex("tag", "t.*")])
+
+
+def test_under_and_a_split_fuzzy_word_needs_each_term_within_a_group_of_fields() -> None:
+    parser = QueryParser(SCHEMA, {"title": 1.0, "body": 1.0, "code": 1.0, "tag": 1.0}, default_operator="AND")
+    assert parser.parse("e-mail~1") == Or([
+        And([
+            Or([Fuzzy("title", "e", 1, boost=2.0), Fuzzy("body", "e", 1)]),
+            Or([Fuzzy("title", "mail", 1, boost=2.0), Fuzzy("body", "mail", 1)]),
+        ]),
+        And([Fuzzy("code", "e", 1), Fuzzy("code", "mail", 1)]),
+        Fuzzy("tag", "e-mail", 1),  # a keyword field takes the text exactly
+    ])
+    assert QueryParser(SCHEMA, ["body"], default_operator="AND").parse("e-mail~1^2") == Boost(
+        And([Fuzzy("body", "e", 1), Fuzzy("body", "mail", 1)]), 2.0,
+    )
 
 
 def test_the_expansion_bound_goes_on_every_pattern_node() -> None:
@@ -573,11 +591,13 @@ SPLIT_WORDS_FOUND = {
     ("direct-talks", "AND"): {"a", "c"},  # c: direct in its body, talks in its title
     ("rain-hamas", "OR"): {"a", "b"},
     ("rain-hamas", "AND"): set(),
+    ("rein-hamas~1", "OR"): {"a", "b"},  # rein~1 finds rain, hamas~1 hamas
+    ("rein-hamas~1", "AND"): set(),
 }
 
 
 @pytest.mark.parametrize("text,operator", SPLIT_WORDS_FOUND)
-def test_under_and_a_split_word_finds_documents_with_all_its_terms(index: Index, text: str, operator: str) -> None:
+def test_a_split_word_finds_documents_by_the_default_operator(index: Index, text: str, operator: str) -> None:
     with Searcher(index, default_operator=operator) as searcher:
         assert {hit.id for hit in searcher.search(text, limit=10)} == SPLIT_WORDS_FOUND[text, operator]
 
