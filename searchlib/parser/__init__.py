@@ -44,12 +44,17 @@ A word is analyzed with each default field's query analyzer. Default fields shar
 analyzer are searched together: each term becomes one
 :class:`~searchlib.query.CombinedTerm` over them (BM25F), a field's weight times its
 schema boost weighting it; a field with an analyzer of its own gets a
-:class:`~searchlib.query.Term`. A stop word vanishes, so a query of only stop words
-matches nothing. KEYWORD and ID fields take the text exactly; NUMERIC, DATETIME and
-BOOLEAN fields a typed value (``year:1999`` is the range ``[1999 TO 1999]``). Patterns
-are case- and accent-folded, never stemmed: ``universit*`` must not become
-``univers*``. Nodes are built one canonical way (nested And/Or flattened, no wrapper
-around a single clause), so a tree built in Python compares equal to the parsed one:
+:class:`~searchlib.query.Term`. The terms of a word the analyzer splits (``covid-19``,
+``e-mail~1``) are joined by the default operator, as separate words would be (with AND,
+each is required in some field of a group), while the groups of fields stay
+alternatives. A stop word vanishes, so a query of only stop words matches nothing, and
+so does one whose other clauses only exclude (``the -war``, ``the AND NOT war``):
+exclusions alone match everything else only when nothing else was written (``-war``).
+KEYWORD and ID fields take the text exactly; NUMERIC, DATETIME and BOOLEAN fields a
+typed value (``year:1999`` is the range ``[1999 TO 1999]``). Patterns are case- and
+accent-folded, never stemmed: ``universit*`` must not become ``univers*``. Nodes are
+built one canonical way (nested And/Or flattened, no wrapper around a single clause), so
+a tree built in Python compares equal to the parsed one:
 
 >>> from searchlib.query import And, CombinedTerm, Not, Or, Phrase, Prefix, Range, Term
 >>> from searchlib.schema import KEYWORD, NUMERIC, Schema, TEXT
@@ -142,19 +147,25 @@ class QueryParser:
         if operator not in ("AND", "OR"):
             raise ValueError(f"default_operator must be 'AND' or 'OR', got {default_operator!r}")
         self.schema = schema
-        self.default_operator: Literal["AND", "OR"] = operator  # type: ignore[assignment]
+        self._default_operator: Literal["AND", "OR"] = operator  # type: ignore[assignment]
         self.expansion = expansion
         #: The default fields and their weights.
         self.weights = _default_weights(schema, fields)
         #: The default fields' names, in order.
         self.fields = list(self.weights)
         analyzers = analyzers if analyzers is not None else FieldAnalyzers(schema)
-        self._builder = NodeBuilder(schema, analyzers, expansion)
+        self._builder = NodeBuilder(schema, analyzers, expansion, is_and=operator == "AND")
         self._defaults = Target(self._builder.groups(self.weights))
         # Plain text takes the fast path only when every default field is a text field:
         # typed fields give errors with positions, which the grammar reports.
         self._plain_text_defaults = all(group.kind == "text" for group in self._defaults.groups)
         self._plain_values: dict[str, Query | None] = {}
+
+    @property
+    def default_operator(self) -> Literal["AND", "OR"]:
+        """How clauses written side by side combine, and the terms of a word the
+        analyzer splits. Fixed for a parser: remembered words' values depend on it."""
+        return self._default_operator
 
     def parse(self, text: str, *, strict: bool = True) -> Query:
         """The query tree of ``text``.
@@ -194,8 +205,9 @@ class QueryParser:
         over the default fields, joined by the default operator, exactly as the grammar
         would build it, without tokens, spans and recursive descent.
 
-        A word's value depends on the word alone, so recent ones are remembered: a
-        search box sees the same words again and again.
+        A word's value depends on the word alone (the default fields and operator are
+        fixed for a parser), so recent ones are remembered: a search box sees the same
+        words again and again.
         """
         memo = self._plain_values
         if len(memo) >= PLAIN_WORD_MEMO_SIZE:
@@ -214,7 +226,7 @@ class QueryParser:
 
     def _parse(self, text: str, literal: frozenset[int]) -> Query:
         tokens = Lexer(text, literal).tokens()
-        query = Grammar(self._builder, self._defaults, self.default_operator == "AND", tokens).query()
+        query = Grammar(self._builder, self._defaults, tokens).query()
         return Or(()) if query is None else query
 
 

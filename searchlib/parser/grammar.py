@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from searchlib.parser.lexer import QueryToken, SyntaxProblem
 from searchlib.parser.nodes import DIGITS, FACTOR, NodeBuilder, Occur, Target, all_of, any_of, boosted, negated, number_after
-from searchlib.query import Bool, MatchAll, Not, Query
+from searchlib.query import Bool, MatchAll, Not, Or, Query
 
 #: Deepest nesting of parentheses a query may have (a guard against runaway recursion).
 MAX_DEPTH = 50
@@ -16,6 +16,22 @@ MAX_SLOP = 1000
 
 CLAUSE_STARTS = frozenset({"word", "field", "phrase", "regex", "range", "lparen", "not", "plus", "minus"})
 PRIMARY_STARTS = frozenset({"word", "phrase", "regex", "range", "lparen"})
+#: What a query of only stop words becomes: no document.
+NOTHING: Query = Or(())
+
+
+def only_exclusions_left(marked: list[tuple[Query | None, Occur]]) -> bool:
+    """Whether every clause meant to match (unmarked or ``+``) vanished as a stop word
+    while exclusions remain, as in ``the -zebra``, ``+the -zebra`` or ``the AND NOT
+    zebra``.
+
+    Such clauses match nothing, as a query of only stop words does: the exclusions
+    alone would match every other document, the opposite of what was asked. Only
+    exclusions written alone (``-zebra``, ``NOT zebra``) mean every other document.
+    """
+    wanted = [query for query, occur in marked if occur != "-"]
+    excluded = [query for query, occur in marked if occur == "-"]
+    return bool(wanted) and all(query is None for query in wanted) and any(query is not None for query in excluded)
 
 
 class Grammar:
@@ -33,10 +49,10 @@ class Grammar:
     marked (``+``, ``-`` or neither), which only matters to the sequence around it.
     """
 
-    def __init__(self, builder: NodeBuilder, defaults: Target, is_and: bool, tokens: list[QueryToken]) -> None:
+    def __init__(self, builder: NodeBuilder, defaults: Target, tokens: list[QueryToken]) -> None:
         self.builder = builder
         self.defaults = defaults
-        self.is_and = is_and
+        self.is_and = builder.is_and
         self.tokens = tokens
         self.at = 0
 
@@ -57,16 +73,18 @@ class Grammar:
 
     def sequence(self, target: Target, depth: int) -> Query | None:
         """Clauses side by side, up to a closing parenthesis or the end."""
-        items: list[tuple[Query, Occur]] = []
+        items: list[tuple[Query | None, Occur]] = []
         while self.peek().kind not in ("end", "rparen"):
-            query, occur = self.or_expr(target, depth)
-            if query is not None:
-                items.append((query, occur))
+            items.append(self.or_expr(target, depth))
         return self.combine(items)
 
-    def combine(self, items: list[tuple[Query, Occur]]) -> Query | None:
+    def combine(self, marked: list[tuple[Query | None, Occur]]) -> Query | None:
         """Clauses side by side as one query: unmarked ones with the default operator;
-        a :class:`Bool` only where optional clauses sit next to marked ones."""
+        a :class:`Bool` only where optional clauses sit next to marked ones. Clauses
+        that vanished (stop words) are left out, but see :func:`only_exclusions_left`."""
+        if only_exclusions_left(marked):
+            return NOTHING
+        items = [(query, occur) for query, occur in marked if query is not None]
         is_and = self.is_and
         if all(occur == "" for _, occur in items):
             queries = [query for query, _ in items]
@@ -92,11 +110,13 @@ class Grammar:
         first = self.unary(target, depth)
         if self.peek().kind != "and":
             return first
-        clauses = [negated(*first)]
+        operands = [first]
         while self.peek().kind == "and":
             self.operand_after(self.next())
-            clauses.append(negated(*self.unary(target, depth)))
-        return all_of(clauses), ""
+            operands.append(self.unary(target, depth))
+        if only_exclusions_left(operands):
+            return NOTHING, ""
+        return all_of(negated(*operand) for operand in operands), ""
 
     def operand_after(self, operator: QueryToken) -> None:
         """Check that a clause follows ``operator`` (AND, OR, NOT)."""
@@ -109,19 +129,30 @@ class Grammar:
         return {"and": "AND", "or": "OR", "not": "NOT", "plus": "+", "minus": "-"}.get(token.kind, token.kind)
 
     def unary(self, target: Target, depth: int) -> tuple[Query | None, Occur]:
-        """Prefix operators, innermost applied first: ``-+a`` excludes a."""
-        marks: list[QueryToken] = []
+        """Prefix operators: the first one marks the clause (``+`` required, ``-`` or NOT
+        excluded); each NOT or ``-`` after it negates the clause, a ``+`` there changes
+        nothing: ``-+a`` excludes a, ``+-a`` requires not-a.
+
+        The marks are counted as they are read, not nested, so that no chain of them
+        (``!!!!...a``, typed or generated) builds a tree deep enough to exhaust the
+        stack. Two negations cancel, but ``Not(Not(a))`` matches a's documents scoring
+        0, not as a: an even count keeps two Nots, an odd one one.
+        """
+        first_mark: QueryToken | None = None
+        negations = 0
         while self.peek().kind in ("not", "plus", "minus"):
             mark = self.next()
             self.operand_after(mark)
             if mark.kind != "not" and self.peek().start != mark.end:
                 raise SyntaxProblem(f"{self.spelling(mark)} must be written right before its clause", mark.start)
-            marks.append(mark)
-        query: Query | None = self.primary(target, depth)
-        occur: Occur = ""
-        for mark in reversed(marks):
-            query = negated(query, occur)
-            occur = "+" if mark.kind == "plus" else "-"
+            if first_mark is None:
+                first_mark = mark
+            elif mark.kind != "plus":
+                negations += 1
+        query = self.primary(target, depth)
+        for _ in range(0 if negations == 0 else 2 - negations % 2):
+            query = negated(query, "-")
+        occur: Occur = "" if first_mark is None else "+" if first_mark.kind == "plus" else "-"
         return query, occur
 
     def primary(self, target: Target, depth: int) -> Query | None:

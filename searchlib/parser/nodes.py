@@ -15,7 +15,7 @@ from typing import Literal
 
 import regex
 
-from searchlib.analysis import Token
+from searchlib.analysis import Analyzer, Token
 from searchlib.columns import column_value
 from searchlib.errors import SearchlibError
 from searchlib.parser.lexer import Bound, QueryToken, SyntaxProblem
@@ -121,12 +121,18 @@ def negated(query: Query | None, occur: Occur) -> Query | None:
 
 
 class NodeBuilder:
-    """Builds the nodes of each kind of clause for one schema and its analyzers."""
+    """Builds the nodes of each kind of clause for one schema and its analyzers.
 
-    def __init__(self, schema: Schema, analyzers: FieldAnalyzers, expansion: Expansion | None) -> None:
+    ``is_and`` says whether the default operator is AND: it joins the terms of one word
+    the analyzer splits (``covid-19``) as it joins words, so a parser's builder keeps
+    the operator it was made with.
+    """
+
+    def __init__(self, schema: Schema, analyzers: FieldAnalyzers, expansion: Expansion | None, *, is_and: bool) -> None:
         self.schema = schema
         self._analyzers = analyzers
         self.expansion = expansion
+        self.is_and = is_and
 
     def groups(self, weights: Mapping[str, float]) -> tuple[Group, ...]:
         """Fields grouped by how they are searched, in the order given: text fields by
@@ -178,12 +184,16 @@ class NodeBuilder:
         return self.value(target, word.text, word)
 
     def value(self, target: Target, text: str, token: QueryToken) -> Query | None:
-        """``text`` looked up as a value: analyzed terms, an exact term, or a typed value."""
-        clauses: list[Query] = []
+        """``text`` looked up as a value: analyzed terms, an exact term, or a typed value.
+
+        Each group of fields is one alternative; within a text group the terms are
+        joined as :meth:`one_word` says.
+        """
+        clauses: list[Query | None] = []
         for group in target.groups:
             if group.kind == "text":
-                terms = self._analyzers.query(group.fields[0]).term_list(text)
-                clauses.extend(self._term(group, term) for term in terms)
+                positions = _terms_per_position(self._analyzers.query(group.fields[0]), text)
+                clauses.append(self.one_word([self._term(group, term) for term in terms] for terms in positions))
             elif text:
                 for name, weight in group.members():
                     if group.kind == "exact":
@@ -192,6 +202,14 @@ class NodeBuilder:
                         value = self._typed(name, text, token.start, target, is_bound=False)
                         clauses.append(Range(name, value, value))
         return any_of(clauses)
+
+    def one_word(self, positions: Iterable[list[Query]]) -> Query | None:
+        """The nodes of one word's terms, given per position: alternatives at a position
+        (a synonym beside its word), positions joined by the default operator, as
+        Lucene's classic parser does: under AND, ``covid-19`` needs both covid and 19,
+        as ``covid 19`` would."""
+        alternatives = (any_of(nodes) for nodes in positions)
+        return all_of(alternatives) if self.is_and else any_of(alternatives)
 
     @staticmethod
     def _term(group: Group, term: str) -> Query:
@@ -231,18 +249,27 @@ class NodeBuilder:
         return any_of(clauses)
 
     def _fuzzy(self, target: Target, word: QueryToken, tilde: QueryToken) -> Query | None:
-        """``word~N``: the word's first analyzed term (or its folded form) within N edits."""
+        """``word~N``: each of the word's analyzed terms (its folded form if all are stop
+        words; a keyword field's exact text) within N edits, in each field of a group,
+        the terms joined as a plain word's are (:meth:`one_word`): ``e-mail~1`` is e~1
+        and mail~1, not e~1 alone."""
         edits = 2 if not tilde.text else number_after(tilde, DIGITS, "~ after a word takes 0, 1 or 2 edits")
         if edits > 2:
             raise SyntaxProblem(f"~ after a word takes 0, 1 or 2 edits, not {tilde.text}", tilde.start + 1, tilde.start)
-        clauses: list[Query] = []
-        for name, weight, kind in self._searchable(target, word, "a fuzzy word"):
-            term = word.text
-            if kind == "text":
-                analyzer = self._analyzers.query(name)
-                terms = analyzer.term_list(word.text)
-                term = terms[0] if terms else analyzer.normalize(word.text)
-            clauses.append(Fuzzy(name, term, int(edits), boost=weight, expansion=self.expansion))
+        clauses: list[Query | None] = []
+        for group in self._searchable_groups(target, word, "a fuzzy word"):
+            positions = [[word.text]]
+            if group.kind == "text":
+                analyzer = self._analyzers.query(group.fields[0])
+                positions = _terms_per_position(analyzer, word.text) or [[analyzer.normalize(word.text)]]
+            clauses.append(self.one_word(
+                [
+                    Fuzzy(name, term, int(edits), boost=weight, expansion=self.expansion)
+                    for term in terms
+                    for name, weight in group.members()
+                ]
+                for terms in positions
+            ))
         return any_of(clauses)
 
     def regex(self, target: Target, token: QueryToken) -> Query | None:
@@ -305,13 +332,37 @@ class NodeBuilder:
 
     def _searchable(self, target: Target, token: QueryToken, what: str) -> Iterator[tuple[str, float, GroupKind]]:
         """The target's fields a pattern can search (terms, not typed columns)."""
-        for name, weight, kind in target.members():
-            if kind == "column":
+        for group in self._searchable_groups(target, token, what):
+            for name, weight in group.members():
+                yield name, weight, group.kind
+
+    def _searchable_groups(self, target: Target, token: QueryToken, what: str) -> Iterator[Group]:
+        """The target's groups of fields a pattern can search: a typed column is refused."""
+        for group in target.groups:
+            if group.kind == "column":
+                name = group.fields[0]
                 raise SyntaxProblem(
                     f"field {name!r} is {self.schema[name].kind.upper()}; {what} cannot search it",
                     token.start, target.colon,
                 )
-            yield name, weight, kind
+            yield group
+
+
+def _terms_per_position(analyzer: Analyzer, text: str) -> list[list[str]]:
+    """The terms of ``text``, one list per position: a word's term and any synonyms a
+    filter put beside it. A fast chain gives one term a position, read without tokens
+    (the cheaper path: every word a search box sends that the parser has not seen)."""
+    if analyzer.is_fast:
+        return [[term] for term in analyzer.term_list(text)]
+    positions: list[list[str]] = []
+    last_position = -1
+    for token in analyzer.tokens(text):
+        if positions and token.pos == last_position:
+            positions[-1].append(token.text)
+        else:
+            positions.append([token.text])
+            last_position = token.pos
+    return positions
 
 
 def _one_per_position(tokens: Iterable[Token]) -> list[tuple[str, int]]:

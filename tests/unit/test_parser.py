@@ -84,6 +84,31 @@ def test_default_fields_with_different_analyzers_give_an_or_over_the_groups() ->
     ])
 
 
+@pytest.mark.parametrize("operator", ["OR", "AND"])
+def test_a_split_word_joins_its_terms_by_the_default_operator_within_each_group_of_fields(operator: str) -> None:
+    parser = QueryParser(SCHEMA, {"title": 1.5, "code": 3.0, "body": 1.0, "tag": 2.0}, default_operator=operator)
+    join = And if operator == "AND" else Or
+    text_fields = [CombinedTerm(("title", "body"), term, (3.0, 1.0)) for term in ("zebra", "covid")]
+    code_field = [Term("code", term, 3.0) for term in ("zebra", "covid")]
+    groups = [join(text_fields), join(code_field), Term("tag", "Zebra-Covid", 2.0)]  # the groups stay alternatives
+    assert parser.parse("Zebra-Covid") == Or(groups if operator == "AND" else [*text_fields, *code_field, groups[2]])
+
+
+def test_a_synonym_is_an_alternative_to_its_word_within_a_split_word() -> None:
+    synonyms = Schema(body=TEXT(analyzer_params={"synonyms": {"car": ["automobile"]}}))
+    car = Or([body("car"), body("automobil")])
+    assert QueryParser(synonyms, default_operator="AND").parse("car-wash") == And([car, body("wash")])
+    assert QueryParser(synonyms).parse("car-wash") == Or([*car.clauses, body("wash")])
+
+
+def test_a_parsers_default_operator_is_fixed_as_the_words_it_remembers_depend_on_it() -> None:
+    parser = QueryParser(SCHEMA, ["body"], default_operator="AND")
+    assert parser.parse("wi-fi") == And([body("wi"), body("fi")])
+    with pytest.raises(AttributeError):
+        parser.default_operator = "OR"  # type: ignore[misc]
+    assert parser.parse("wi-fi") == And([body("wi"), body("fi")])
+
+
 def test_default_fields_are_every_text_field_unless_given() -> None:
     assert QueryParser(SCHEMA).fields == ["title", "body", "code"]
     assert QueryParser(SCHEMA, "body").fields == ["body"]
@@ -161,6 +186,20 @@ OPERATORS = {
     "alpha AND the": A,  # a stop word's clause disappears
     "-the alpha": A,
     "()": Or(()),
+    # A stop word next to exclusions: nothing matches, as for stop words alone...
+    "the -alpha": Or(()),
+    "+the -alpha": Or(()),
+    "(the) -alpha": Or(()),
+    "the NOT alpha": Or(()),
+    "the AND -alpha": Or(()),
+    "the AND NOT alpha AND -beta": Or(()),
+    "gamma AND (the -alpha)": And([C, Or(())]),
+    "gamma (the -alpha)": C,
+    # ...while exclusions written alone, or next to a clause that matches, keep their meaning.
+    "-the -alpha": Not(A),
+    "the +gamma -alpha": And([C, Not(A)]),
+    "the AND gamma AND -alpha": And([C, Not(A)]),
+    "the OR -alpha": Not(A),
 }
 
 
@@ -175,7 +214,13 @@ DEFAULT_AND = {
     "alpha -beta": And([A, Not(B)]),
     "+alpha beta -gamma": And([A, B, Not(C)]),
     "alpha": A,
-    "wi-fi alpha": And([Or([body("wi"), body("fi")]), A]),
+    "wi-fi alpha": And([body("wi"), body("fi"), A]),  # a word's terms are each required, as words are
+    "covid-19 vaccine": And([body("covid"), body("19"), body("vaccin")]),
+    "covid-19 OR vaccine": Or([And([body("covid"), body("19")]), body("vaccin")]),
+    '"covid-19" vaccine': And([Phrase("body", ("covid", "19")), body("vaccin")]),  # a phrase is a phrase
+    "the -alpha": Or(()),
+    "gamma (the -alpha)": And([C, Or(())]),
+    "-alpha": Not(A),
 }
 
 
@@ -206,6 +251,9 @@ LEAVES = {
     "talks~1": Fuzzy("body", "talk", 1),
     "Talking~0": Fuzzy("body", "talk", 0),
     "the~1": Fuzzy("body", "the", 1),  # a stop word is still a fuzzy term
+    "e-mail~1": Or([Fuzzy("body", "e", 1), Fuzzy("body", "mail", 1)]),  # each term of a split word
+    "the-e-mail~1": Or([Fuzzy("body", "e", 1), Fuzzy("body", "mail", 1)]),  # ...but its stop words
+    "code:U.S.A.~1": Or([Fuzzy("code", "u", 1), Fuzzy("code", "s", 1), Fuzzy("code", "a", 1)]),
     "tag:Peace~1": Fuzzy("tag", "Peace", 1),
     "/ta[lk]+s/": Regex("body", "ta[lk]+s"),
     "/a\\/b/": Regex("body", "a\\/b"),  # as typed
@@ -266,6 +314,21 @@ def test_phrases_and_patterns_over_several_default_fields_give_one_node_per_fiel
         Fuzzy("title", "talk", 1, boost=2.0), Fuzzy("body", "talk", 1), Fuzzy("tag", "talks", 1),
     ])
     assert parser.parse("/t.*/") == Or([Regex("title", "t.*", 2.0), Regex("body", "t.*"), Regex("tag", "t.*")])
+
+
+def test_under_and_a_split_fuzzy_word_needs_each_term_within_a_group_of_fields() -> None:
+    parser = QueryParser(SCHEMA, {"title": 1.0, "body": 1.0, "code": 1.0, "tag": 1.0}, default_operator="AND")
+    assert parser.parse("e-mail~1") == Or([
+        And([
+            Or([Fuzzy("title", "e", 1, boost=2.0), Fuzzy("body", "e", 1)]),
+            Or([Fuzzy("title", "mail", 1, boost=2.0), Fuzzy("body", "mail", 1)]),
+        ]),
+        And([Fuzzy("code", "e", 1), Fuzzy("code", "mail", 1)]),
+        Fuzzy("tag", "e-mail", 1),  # a keyword field takes the text exactly
+    ])
+    assert QueryParser(SCHEMA, ["body"], default_operator="AND").parse("e-mail~1^2") == Boost(
+        And([Fuzzy("body", "e", 1), Fuzzy("body", "mail", 1)]), 2.0,
+    )
 
 
 def test_the_expansion_bound_goes_on_every_pattern_node() -> None:
@@ -492,6 +555,13 @@ FOUND = {
     "*": {"a", "b", "c", "d"},
     "title:*": {"a", "b", "c", "d"},
     "the of": set(),
+    "the -hamas": set(),
+    "+the -hamas": set(),
+    "(the) -hamas": set(),
+    "the AND -hamas": set(),
+    "talks AND (the -hamas)": set(),
+    "-hamas": {"b", "c", "d"},
+    "the talks -hamas": {"c", "d"},
 }
 
 
@@ -514,6 +584,22 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Index:
 def test_every_query_type_runs_and_finds_its_documents(index: Index, text: str) -> None:
     with Searcher(index) as searcher:
         assert {hit.id for hit in searcher.search(text, limit=10)} == FOUND[text]
+
+
+SPLIT_WORDS_FOUND = {
+    ("direct-talks", "OR"): {"a", "c", "d"},
+    ("direct-talks", "AND"): {"a", "c"},  # c: direct in its body, talks in its title
+    ("rain-hamas", "OR"): {"a", "b"},
+    ("rain-hamas", "AND"): set(),
+    ("rein-hamas~1", "OR"): {"a", "b"},  # rein~1 finds rain, hamas~1 hamas
+    ("rein-hamas~1", "AND"): set(),
+}
+
+
+@pytest.mark.parametrize("text,operator", SPLIT_WORDS_FOUND)
+def test_a_split_word_finds_documents_by_the_default_operator(index: Index, text: str, operator: str) -> None:
+    with Searcher(index, default_operator=operator) as searcher:
+        assert {hit.id for hit in searcher.search(text, limit=10)} == SPLIT_WORDS_FOUND[text, operator]
 
 
 def test_a_boost_reorders_the_hits(index: Index) -> None:
@@ -542,3 +628,24 @@ def test_a_searcher_reads_query_syntax(tmp_path: Path) -> None:
     with Searcher(index) as searcher:
         with pytest.raises(QueryError):
             searcher.search("alpha AND")
+
+
+#: Chains of marks and the short form each reads as: the first mark says excluded or
+#: required, every NOT or - after it negates, two negations cancel (an even count stays
+#: Not(Not(a)), which scores 0), and + after the first mark changes nothing.
+MARK_CHAINS = {
+    **{mark * count: mark * (2 + count % 2) for mark in ("!", "NOT ", "-") for count in (300, 301, 5000)},
+    "+" + "-" * 300: "+--",
+    "-+" * 2500: "--",
+}
+
+
+@pytest.mark.parametrize("strict", [True, False])
+@pytest.mark.parametrize("chain", MARK_CHAINS, ids=lambda chain: f"{chain[:4]!r}*{len(chain)}")
+def test_a_long_chain_of_marks_searches_as_its_short_form(index: Index, chain: str, strict: bool) -> None:
+    with Searcher(index) as searcher:
+        long_form = searcher.search(chain + "talks", strict=strict)
+        short_form = searcher.search(MARK_CHAINS[chain] + "talks", strict=strict)
+        assert long_form.query == short_form.query
+        assert [(hit.id, hit.score) for hit in long_form] == [(hit.id, hit.score) for hit in short_form]
+        assert long_form.total == short_form.total > 0
