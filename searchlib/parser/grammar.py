@@ -6,7 +6,7 @@ Internal to :mod:`searchlib.parser`.
 from __future__ import annotations
 
 from searchlib.parser.lexer import QueryToken, SyntaxProblem
-from searchlib.parser.nodes import DIGITS, FACTOR, NodeBuilder, Occur, Target, all_of, any_of, boosted, negated, number_after
+from searchlib.parser.nodes import DIGITS, FACTOR, FLOAT, NodeBuilder, Occur, Target, all_of, any_of, boosted, negated, number_after
 from searchlib.query import Bool, MatchAll, Not, Or, Query
 
 #: Deepest nesting of parentheses a query may have (a guard against runaway recursion).
@@ -182,6 +182,7 @@ class Grammar:
 
     def field(self, token: QueryToken, depth: int) -> Query | None:
         """``field:`` and the clause it applies to; ``*:*`` is every document."""
+        self.join_sign_of_number()
         following = self.peek()
         if following.kind not in PRIMARY_STARTS:
             raise SyntaxProblem(f"{token.text}: needs a word, phrase, range or group after it", token.start, token.end - 1)
@@ -191,6 +192,17 @@ class Grammar:
                 return self.boost(MatchAll(), self.suffixes(following)[1])
             raise SyntaxProblem("*: can only be followed by *: *:* is every document", token.start, token.end - 1)
         return self.primary(self.builder.field_target(token), depth)
+
+    def join_sign_of_number(self) -> None:
+        """``year:-3``: a ``-`` or ``+`` written against a number after ``field:`` is the
+        number's sign, not an exclusion or a requirement (neither can follow a field)."""
+        sign = self.peek()
+        if sign.kind not in ("minus", "plus") or self.at + 1 >= len(self.tokens):
+            return
+        number = self.tokens[self.at + 1]
+        if number.kind == "word" and number.start == sign.end and not number.wild and FLOAT.fullmatch(number.text):
+            signed = ("-" if sign.kind == "minus" else "+") + number.text
+            self.tokens[self.at : self.at + 2] = [QueryToken("word", sign.start, number.end, signed)]
 
     def group(self, opening: QueryToken, target: Target, depth: int) -> Query | None:
         if depth >= MAX_DEPTH:

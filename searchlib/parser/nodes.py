@@ -16,7 +16,7 @@ from typing import Literal
 import regex
 
 from searchlib.analysis import Analyzer, Token
-from searchlib.columns import column_value
+from searchlib.columns import INT64_RANGE, column_value
 from searchlib.errors import SearchlibError
 from searchlib.parser.lexer import Bound, QueryToken, SyntaxProblem
 from searchlib.query import (
@@ -42,9 +42,8 @@ from searchlib.schema import FieldAnalyzers, Schema
 
 INT = re.compile(r"[+-]?[0-9]+")
 DIGITS = re.compile(r"[0-9]+")
-_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 FACTOR = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
-_INT64 = (-(2**63), 2**63 - 1)
 _EXAMPLES = {"tilde": "word~1", "caret": "word^2"}
 
 GroupKind = Literal["text", "exact", "column"]
@@ -310,11 +309,11 @@ class NodeBuilder:
         if definition.kind == "numeric":
             if INT.fullmatch(text):
                 value: int | float = int(text) if len(text) < 30 else math.inf  # Python caps int() digits
-                if definition.numeric_type == "int" and not _INT64[0] <= value <= _INT64[1]:
+                if definition.numeric_type == "int" and not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
                     raise SyntaxProblem(f"{problem}: {text} is outside the 64-bit integer range", position, target.colon)
                 if math.isfinite(value):
                     return value
-            if _FLOAT.fullmatch(text) and (is_bound or definition.numeric_type == "float"):
+            if FLOAT.fullmatch(text) and (is_bound or definition.numeric_type == "float"):
                 value = float(text)
                 if math.isfinite(value):
                     return value

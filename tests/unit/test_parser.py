@@ -133,7 +133,8 @@ FIELDS = {
     "tag:Peace": Term("tag", "Peace"),  # exact
     "id:a-1": Term("id", "a-1"),
     "year:1999": Range("year", 1999, 1999),
-    "year:-5": None,  # - after a colon is an operator: an error (see ERRORS)
+    "year:-5": Range("year", -5, -5),  # a sign against a number is the number's
+    "year: -5": Range("year", -5, -5),
     "price:2.5": Range("price", 2.5, 2.5),
     "price:3": Range("price", 3, 3),
     "when:2024-05-01": Range("when", "2024-05-01", "2024-05-01"),
@@ -143,12 +144,22 @@ FIELDS = {
     "title:(direct talks)": Or([Term("title", "direct", 2.0), Term("title", "talk", 2.0)]),
     "title:the": Or(()),
     'tag:"New York"': Term("tag", "New York"),
+    "price:-5.5": Range("price", -5.5, -5.5),
+    "year:-3 talks": Or([Range("year", -3, -3), body("talk")]),
+    "year:+3": Range("year", 3, 3),
 }
 
 
 @pytest.mark.parametrize("text", [text for text, tree in FIELDS.items() if tree is not None])
 def test_a_field_prefix_searches_that_field_by_its_kind(text: str) -> None:
     assert BODY.parse(text) == FIELDS[text]
+    assert BODY.parse(text, strict=False) == FIELDS[text]
+
+
+@pytest.mark.parametrize("text", ["year:- 3", "title:-war", "year:-3*", "year:+-3"])
+def test_a_minus_after_a_field_is_a_sign_only_against_a_number(text: str) -> None:
+    with pytest.raises(QueryError, match="needs a word, phrase, range or group after it"):
+        BODY.parse(text)
 
 
 # --- operators ----------------------------------------------------------------------------
@@ -362,7 +373,6 @@ ERRORS = {
     "title:body:alpha": 0,
     "*:alpha": 0,
     "year:abc": 5,  # values that do not fit the field
-    "year:-5": 0,
     "year:2.5": 5,
     "year:99999999999999999999": 5,
     "price:1e999": 6,
