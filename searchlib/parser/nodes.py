@@ -6,6 +6,7 @@ Internal to :mod:`searchlib.parser`.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -45,6 +46,11 @@ DIGITS = re.compile(r"[0-9]+")
 FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 FACTOR = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 _EXAMPLES = {"tilde": "word~1", "caret": "word^2"}
+#: The last moment a DATETIME can hold: a low bound after it excludes every value.
+_LAST_MOMENT = dt.datetime.max.isoformat()
+#: A date without a time: a year, a month or a day, each meaning the whole of it.
+_DATE_ONLY = re.compile(r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2}))?)?")
+
 
 GroupKind = Literal["text", "exact", "column"]
 #: How a clause side by side with others was marked: ``+`` required, ``-`` excluded.
@@ -197,10 +203,27 @@ class NodeBuilder:
                 for name, weight in group.members():
                     if group.kind == "exact":
                         clauses.append(Term(name, text, weight))
+                    elif (span := self._date_span(name, text)) is not None:
+                        clauses.append(Range(name, span[0], span[1], include_high=False))
                     else:
                         value = self._typed(name, text, token.start, target, is_bound=False)
                         clauses.append(Range(name, value, value))
         return any_of(clauses)
+
+    def _date_span(self, name: str, text: str) -> tuple[str, str | None] | None:
+        """For a DATETIME field and a date written without a time (``2024``,
+        ``2024-05``, ``2024-05-01``): where that year, month or day starts and where the
+        next one does (None past year 9999). A date names the whole of it, as in
+        Elasticsearch: ``date:2024-05-01`` matches every moment of that day."""
+        if self.schema[name].kind != "datetime" or not (match := _DATE_ONLY.fullmatch(text)):
+            return None
+        unit = "day" if match["day"] else "month" if match["month"] else "year"
+        try:
+            start = dt.date(int(match["year"]), int(match["month"] or 1), int(match["day"] or 1))
+        except ValueError:
+            return None  # not a real date: the field's own check names the problem
+        after = _next_period(start, unit)
+        return start.isoformat(), None if after is None else after.isoformat()
 
     def one_word(self, positions: Iterable[list[Query]]) -> Query | None:
         """The nodes of one word's terms, given per position: alternatives at a position
@@ -289,8 +312,27 @@ class NodeBuilder:
         if target.field is None:
             raise SyntaxProblem("a range needs a field: write field:[low TO high]", token.start)
         name = target.field
-        low, high = (self._bound(name, bound, target) for bound in (spec.low, spec.high))
-        return Range(name, low, high, spec.include_low, spec.include_high)
+        low, include_low = self._date_bound(name, spec.low, spec.include_low, is_low=True) or (
+            self._bound(name, spec.low, target), spec.include_low
+        )
+        high, include_high = self._date_bound(name, spec.high, spec.include_high, is_low=False) or (
+            self._bound(name, spec.high, target), spec.include_high
+        )
+        return Range(name, low, high, include_low, include_high)
+
+    def _date_bound(self, name: str, bound: Bound, included: bool, *, is_low: bool) -> tuple[str | None, bool] | None:
+        """A bound written as a date without a time on a DATETIME field, taken as the
+        whole year, month or day: ``[2024-01-01 TO 2024-05-01]`` ends with 1 May, and
+        ``{2024-05-01 TO *]`` starts after it. None for any other bound."""
+        span = None if bound.text is None else self._date_span(name, bound.text)
+        if span is None:
+            return None
+        start, after = span
+        if is_low and not included and after is None:
+            return _LAST_MOMENT, False  # after the last day there is: nothing
+        if is_low:
+            return (start, True) if included else (after, True)
+        return (after, False) if included else (start, False)
 
     def _bound(self, name: str, bound: Bound, target: Target) -> RangeValue:
         if bound.text is None:
@@ -345,6 +387,19 @@ class NodeBuilder:
                     token.start, target.colon,
                 )
             yield group
+
+
+def _next_period(start: dt.date, unit: str) -> dt.date | None:
+    """The first day of the day, month or year after the one ``start`` begins; None
+    past year 9999, which a date cannot reach."""
+    try:
+        if unit == "day":
+            return start + dt.timedelta(days=1)
+        if unit == "month":
+            return dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return dt.date(start.year + 1, 1, 1)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _terms_per_position(analyzer: Analyzer, text: str) -> list[list[str]]:

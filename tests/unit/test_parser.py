@@ -137,7 +137,10 @@ FIELDS = {
     "year: -5": Range("year", -5, -5),
     "price:2.5": Range("price", 2.5, 2.5),
     "price:3": Range("price", 3, 3),
-    "when:2024-05-01": Range("when", "2024-05-01", "2024-05-01"),
+    "when:2024-05-01": Range("when", "2024-05-01", "2024-05-02", include_high=False),  # the whole day
+    "when:2024-12": Range("when", "2024-12-01", "2025-01-01", include_high=False),
+    "when:2024": Range("when", "2024-01-01", "2025-01-01", include_high=False),
+    "when:9999": Range("when", "9999-01-01", None, include_high=False),
     'when:"2024-05-01T10:30:00"': Range("when", "2024-05-01T10:30:00", "2024-05-01T10:30:00"),
     "done:true": Range("done", True, True),
     "done:FALSE": Range("done", False, False),
@@ -276,6 +279,9 @@ LEAVES = {
     "year:[-5 TO 2.5]": Range("year", -5, 2.5),
     "price:[0.5 TO 10]": Range("price", 0.5, 10),
     "when:[2024-01-01 TO 2024-12-31T23:59:59]": Range("when", "2024-01-01", "2024-12-31T23:59:59"),
+    "when:[2024-01-01 TO 2024-12-31]": Range("when", "2024-01-01", "2025-01-01", include_high=False),
+    "when:{2024-01-01 TO 2024-12-31}": Range("when", "2024-01-02", "2024-12-31", include_high=False),
+    "when:{2024 TO *]": Range("when", "2025-01-01", None),
     "done:[false TO true]": Range("done", False, True),
     "tag:[Apple TO Melon]": Range("tag", "Apple", "Melon"),
     'tag:["New York" TO *]': Range("tag", "New York", None),
@@ -659,3 +665,40 @@ def test_a_long_chain_of_marks_searches_as_its_short_form(index: Index, chain: s
         assert long_form.query == short_form.query
         assert [(hit.id, hit.score) for hit in long_form] == [(hit.id, hit.score) for hit in short_form]
         assert long_form.total == short_form.total > 0
+
+
+MOMENTS = {
+    "w0": "2024-04-30T23:59:59", "w1": "2024-05-01T00:00:00", "w2": "2024-05-01T10:00:00",
+    "w3": "2024-05-01T23:59:59.999999", "w4": "2024-05-02T00:00:00", "w5": "2024-12-31T12:00:00",
+    "w6": "2025-01-01T00:00:00", "w7": "9999-12-31T23:59:59",
+}
+DATES_AS_PERIODS = {
+    "when:2024-05-01": {"w1", "w2", "w3"},
+    "when:2024-05": {"w1", "w2", "w3", "w4"},
+    "when:2024": {"w0", "w1", "w2", "w3", "w4", "w5"},
+    "when:[2024-04-30 TO 2024-05-01]": {"w0", "w1", "w2", "w3"},
+    "when:{2024-04-30 TO 2024-05-01}": set(),
+    "when:{2024-05-01 TO *]": {"w4", "w5", "w6", "w7"},
+    "when:[* TO 2024-05-01}": {"w0"},
+    "when:[2024-05-01T10:00:00 TO 2024-05-01]": {"w2", "w3"},
+    "when:{2024-05-01T10:00:00 TO 2024-05-02T00:00:00}": {"w3"},  # moments keep their meaning
+    "when:[2024-06 TO 2024]": {"w5"},
+    "when:9999": {"w7"},
+    "when:{9999 TO *]": set(),
+}
+
+
+@pytest.mark.parametrize("text", DATES_AS_PERIODS)
+def test_a_date_without_a_time_means_the_whole_day_month_or_year(tmp_path: Path, text: str) -> None:
+    index = Index.create(tmp_path / "index", Schema(id=ID(), when=DATETIME()))
+    with index.writer() as writer:
+        for doc_id, moment in MOMENTS.items():
+            writer.add_document(id=doc_id, when=moment)
+    with Searcher(index) as searcher:
+        assert {hit.id for hit in searcher.search(text, limit=20)} == DATES_AS_PERIODS[text]
+
+
+@pytest.mark.parametrize("text", ["when:2024-02-30", "when:2024-13", "when:[2024-02-30 TO *]"])
+def test_a_date_that_does_not_exist_is_refused_by_name(text: str) -> None:
+    with pytest.raises(QueryError, match="when"):
+        BODY.parse(text)
