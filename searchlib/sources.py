@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from searchlib.columns import INT64_RANGE
 from searchlib.schema import BOOLEAN, ID, KEYWORD, NUMERIC, STORED, TEXT, Field, Schema
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl")
@@ -165,25 +164,13 @@ def _json_lines(absolute: str, shown: str, text: str, problems: list[Problem]) -
         yield document
 
 
-#: Integers a float64 holds exactly: past them, neighbouring integers share one float.
-EXACT_FLOAT_INTEGERS = 2**53
-
-
 def field_for_value(name: str, value: Any) -> Field:
     """The field a new JSON key gets: ``id`` is a keyword, strings are text, numbers are
-    NUMERIC and booleans BOOLEAN (so ranges and ``--sort`` work on them), others stored.
-
-    Numbers are floats, so that a key holding 3 in one document and 3.5 in the next
-    takes both; an integer too large for a float to hold exactly (a snowflake id, a
-    timestamp in nanoseconds) makes the key an int64 instead, where it keeps every digit
-    (one past int64 too stays a float: held roughly rather than refused).
-    """
+    NUMERIC and booleans BOOLEAN (so ranges and ``--sort`` work on them), others stored."""
     if name == "id":
         return KEYWORD()
     if isinstance(value, bool):
         return BOOLEAN()
-    if isinstance(value, int) and abs(value) > EXACT_FLOAT_INTEGERS and INT64_RANGE[0] <= value <= INT64_RANGE[1]:
-        return NUMERIC("int")
     if isinstance(value, (int, float)) and math.isfinite(value):
         return NUMERIC("float")
     return TEXT() if isinstance(value, str) else STORED()
