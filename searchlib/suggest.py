@@ -96,13 +96,14 @@ class Vocabulary:
         return count
 
     def _term_of(self, word: str) -> str:
-        """The term ``word`` became: the lexicon says, in a segment that holds it."""
+        """The term ``word`` became: the lexicon says, in a segment that holds it. A
+        field without lexicons (an analyzer with nothing costly) has its words as terms;
+        a segment without one has no document with the field."""
         for reader in self._searcher.readers:
-            if reader.lexicon(self._field_name) is None:
-                return word  # no lexicon: the vocabulary's words are the terms
-            term = reader.lexicon_term(self._field_name, word)
-            if term is not None:
-                return term
+            if reader.lexicon(self._field_name) is not None:
+                term = reader.lexicon_term(self._field_name, word)
+                if term is not None:
+                    return term
         return word
 
     def suggest(self, word: str, limit: int = 5, max_edits: int | None = None) -> list[Suggestion]:

@@ -203,6 +203,20 @@ def test_suggestions_count_live_documents_only(tmp_path: Path) -> None:
         assert searcher.did_you_mean("talk monday") is None
 
 
+def test_a_known_word_stays_known_when_a_segment_lacks_its_field(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "i", Schema(id=ID(), title=TEXT(), body=TEXT()))
+    with index.writer() as writer:  # segment 1: no document has a title
+        writer.add_document(id="a", body="plain notes about weather")
+        writer.add_document(id="b", body="a comentary typo")
+    with index.writer() as writer:  # segment 2: "running commentary" only in titles
+        writer.add_document(id="c", title="Running commentary", body="The runners were fast.")
+    with index.writer() as writer:  # a deletion makes counts live ones
+        writer.delete_by_term("id", "a")
+    with Searcher(index) as searcher:
+        assert searcher.did_you_mean("commentary running") is None
+        assert searcher.did_you_mean("runing") == "running"
+
+
 def test_more_like_this_finds_similar_documents_but_not_itself(index: Index) -> None:
     with Searcher(index) as searcher:
         similar = searcher.more_like_this("d2")
