@@ -477,7 +477,8 @@ class Searcher:
             score (``"-year"`` for descending); documents without a value come last, and
             ties are broken by score, then by index order.
         filter:
-            A query (text or tree) that restricts the hits without changing their scores.
+            A query (text or tree) that restricts the hits without changing their
+            scores; blank text restricts nothing.
         strict:
             Raise :class:`QueryError` on a syntax error (else read it as plain words).
         stats:
@@ -493,6 +494,8 @@ class Searcher:
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
         sort_field, descending = self._sort_field(sort)
+        if isinstance(filter, str) and not filter.strip():
+            filter = None  # noqa: A001  # a blank filter box restricts nothing
         if filter is not None:
             if isinstance(filter, str):
                 filter = self.parse(filter, strict=strict)  # noqa: A001
@@ -549,11 +552,12 @@ class Searcher:
             raise SearchlibError(f"hit {hit.id} does not match its query")
         return explained
 
-    def explain_document(self, query: str | Query, doc_id: str, *, strict: bool = True) -> Explanation | None:
-        """Why the document whose ID field is ``doc_id`` scores what it does for
-        ``query``, factor by factor; None when it does not match. For a document that is
-        not among the hits shown: "why is this one not ranked higher?"."""
-        source = self._hit_by_id(doc_id)
+    def explain_document(self, query: str | Query, document: str | Hit, *, strict: bool = True) -> Explanation | None:
+        """Why a document scores what it does for ``query``, factor by factor; None when
+        it does not match. ``document`` is its ID field's value, or a hit of any search
+        (of another query, say). For a document that is not among the hits shown: "why
+        is this one not ranked higher?"."""
+        source = document if isinstance(document, Hit) else self._hit_by_id(document)
         tree, context = self.prepare(query, strict=strict)
         return tree.explain(source.reader, source.doc, context)
 
@@ -616,18 +620,19 @@ class Searcher:
     def _sort_field(self, sort: str | None) -> tuple[str | None, bool]:
         """The field to sort by and whether descending; (None, False) for by score.
 
-        ``"score"`` means by score unless the schema has a field of that name, which is
-        common in JSON data (ratings, reviews): a field is never hidden by the keyword.
+        ``"score"`` means by score unless the schema has a sortable field of that name,
+        which is common in JSON data (ratings, reviews): such a field is never hidden by
+        the keyword.
         """
         if sort is None:
             return None, False
         name = sort[1:] if sort.startswith("-") else sort
-        if name == "score" and name not in self.schema:
+        if name == "score" and not (name in self.schema and _is_sortable(self.schema[name])):
             return None, False
         if name not in self.schema:
             raise QueryError(f"cannot sort by {name!r}: the index has no such field")
         definition = self.schema[name]
-        if not (definition.is_column or definition.kind in ("keyword", "id")):
+        if not _is_sortable(definition):
             raise QueryError(
                 f"cannot sort by {name!r}: it is a {definition.kind.upper()} field; sort by a NUMERIC, "
                 "DATETIME, BOOLEAN, KEYWORD or ID field"
@@ -708,6 +713,11 @@ class Searcher:
         if fields is None:
             fields = self._snippet_fields = [name for name in self.schema.text_fields() if self.schema[name].stored]
         return fields
+
+
+def _is_sortable(definition: Field) -> bool:
+    """Whether a field orders documents: a typed column, or one term per document."""
+    return definition.is_column or definition.kind in ("keyword", "id")
 
 
 def _is_whole_number(value: object) -> bool:

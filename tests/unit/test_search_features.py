@@ -265,12 +265,23 @@ def test_score_sorts_by_relevance_without_such_a_field(index: Index) -> None:
         assert ids(searcher.search("boundary layer", sort="-score")) == ranked
 
 
+def test_score_sorts_by_relevance_when_a_field_named_score_cannot_sort(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "i", Schema(id=ID(), body=TEXT("whitespace"), score=TEXT()))
+    with index.writer() as writer:
+        for doc_id, body in [("a", "x"), ("b", "x x x"), ("c", "x x")]:
+            writer.add_document(id=doc_id, body=body, score="A+")
+    with Searcher(index) as searcher:
+        assert ids(searcher.search("body:x", sort="score")) == ids(searcher.search("body:x")) == ["b", "c", "a"]
+
+
 def test_a_filter_may_be_query_text(index: Index) -> None:
     with Searcher(index) as searcher:
         as_text = searcher.search("boundary", filter="kind:theory")
         as_tree = searcher.search("boundary", filter=Term("kind", "theory"))
         assert [(hit.id, hit.score) for hit in as_text] == [(hit.id, hit.score) for hit in as_tree]
         assert set(ids(as_text)) == {"d1", "d6"}
+        unfiltered = [(hit.id, hit.score) for hit in searcher.search("boundary")]
+        assert [(hit.id, hit.score) for hit in searcher.search("boundary", filter=" ")] == unfiltered
         with pytest.raises(QueryError, match="a filter must be a string or a Query, got int"):
             searcher.search("boundary", filter=3)  # type: ignore[arg-type]
 
@@ -296,6 +307,9 @@ def test_any_document_can_be_explained_by_its_id(index: Index) -> None:
             explained = searcher.explain_document("boundary layer heat", doc_id)
             assert explained is not None and explained.value == pytest.approx(score, rel=1e-12)
         assert searcher.explain_document("boundary layer heat", "d4") is None  # it does not match
+        other = searcher.search("supersonic").hits[0]  # a hit of another query names a document too
+        explained = searcher.explain_document("boundary layer heat", other)
+        assert (explained is None) == (other.id not in ranked)
         with pytest.raises(SearchlibError, match="no document has id 'nowhere'"):
             searcher.explain_document("boundary", "nowhere")
 
