@@ -29,11 +29,11 @@ def _fail(message: str, status: int = 2) -> NoReturn:
 
 
 def _fail_on_index(exc: SearchlibError | OSError, index_dir: str, *, is_default: bool = False) -> NoReturn:
-    """Fail with ``exc``'s message, saying how to get a readable index again when the
-    index was written by a searchlib that reads another format: it cannot be upgraded
-    in place, and a stale default index would otherwise block ``searchlib query``."""
-    if not isinstance(exc, IncompatibleFormatError):
-        _fail(str(exc))
+    """Fail with ``exc``'s message, saying how to get a readable index again when an
+    older searchlib wrote the index: it cannot be upgraded in place, and a stale
+    default index would otherwise block ``searchlib query``."""
+    if not isinstance(exc, IncompatibleFormatError) or exc.is_newer:
+        _fail(str(exc))  # a newer searchlib's index is fine: the message says to upgrade
     if is_default and Path(DEFAULT_SEEDS).is_dir():
         how = f"delete {index_dir}/ and run the query again, which rebuilds it from {DEFAULT_SEEDS}/"
     else:

@@ -202,10 +202,7 @@ class ArrayFile:
         if magic != MAGIC:
             raise CorruptIndexError(self.path, "not a searchlib file (bad magic bytes)")
         if not OLDEST_READABLE_VERSION <= version <= FORMAT_VERSION:
-            raise IncompatibleFormatError(
-                f"{self.path} has format version {version}; this searchlib reads versions "
-                f"{OLDEST_READABLE_VERSION} to {FORMAT_VERSION}; rebuild the index from its sources"
-            )
+            raise _incompatible(self.path, version)
         if file_kind != kind:
             raise CorruptIndexError(self.path, f"holds {file_kind!r} data, expected {kind!r}")
         table_offset, table_length, table_crc, body_crc, end = _FOOTER.unpack_from(
@@ -304,10 +301,7 @@ def decode_manifest(data: bytes, path: str) -> dict[str, Any]:
         raise CorruptIndexError(path, "not a searchlib manifest")
     version = body.get("format_version")
     if not isinstance(version, int) or not OLDEST_READABLE_VERSION <= version <= FORMAT_VERSION:
-        raise IncompatibleFormatError(
-            f"{path} has format version {version}; this searchlib reads versions "
-            f"{OLDEST_READABLE_VERSION} to {FORMAT_VERSION}; rebuild the index from its sources"
-        )
+        raise _incompatible(path, version)
     stored_crc = body.pop("crc32", None)
     if stored_crc != _manifest_checksum(body):
         raise CorruptIndexError(path, "manifest fails its checksum")
@@ -324,3 +318,16 @@ def encode_terms(sorted_terms: list[bytes]) -> tuple[npt.NDArray[np.uint8], npt.
     np.cumsum(lengths, out=offsets[1:])
     blob = np.frombuffer(b"".join(sorted_terms), dtype=BYTE_DTYPE)
     return blob, offsets
+
+
+def _incompatible(path: object, version: object) -> IncompatibleFormatError:
+    """The error for a file in a format this release cannot read, with what to do: a
+    newer searchlib wrote it (upgrade; the index is fine), or an older one (rebuild)."""
+    readable = f"this searchlib reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}"
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        return IncompatibleFormatError(
+            f"{path} has format version {version}, from a newer searchlib; {readable}; "
+            "upgrade searchlib to read it",
+            is_newer=True,
+        )
+    return IncompatibleFormatError(f"{path} has format version {version}; {readable}; rebuild the index from its sources")

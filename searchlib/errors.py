@@ -31,7 +31,12 @@ class CorruptIndexError(SearchlibError):
 
 
 class IncompatibleFormatError(SearchlibError):
-    """A file was written in a format version this release cannot read."""
+    """A file was written in a format version this release cannot read: by an older
+    searchlib (rebuild the index) or a newer one (``is_newer``: upgrade searchlib)."""
+
+    def __init__(self, message: str, *, is_newer: bool = False) -> None:
+        super().__init__(message)
+        self.is_newer = is_newer
 
 
 class LockError(SearchlibError):

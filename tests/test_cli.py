@@ -126,11 +126,11 @@ def test_foreign_index_directory_is_refused(tmp_path, run_cli) -> None:  # type:
     assert sorted(p.name for p in foreign.iterdir()) == ["cat.jpg"]
 
 
-def _age_the_format(index_dir: Path) -> None:
-    """Make ``index_dir`` look written by an older searchlib: its newest manifest names
-    format version 1 (checked before the manifest's checksum)."""
+def _age_the_format(index_dir: Path, version: int = 1) -> None:
+    """Make ``index_dir`` look written by another searchlib: its newest manifest names
+    format ``version`` (checked before the manifest's checksum)."""
     manifest = max(index_dir.glob("manifest-*.json"), key=lambda path: int(path.stem.split("-")[1]))
-    manifest.write_text(manifest.read_text().replace('"format_version": 2', '"format_version": 1', 1))
+    manifest.write_text(manifest.read_text().replace('"format_version": 2', f'"format_version": {version}', 1))
 
 
 def test_an_index_in_an_older_format_says_how_to_rebuild_it(project, run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -155,6 +155,15 @@ def test_an_index_in_an_older_format_says_how_to_rebuild_it(project, run_cli) ->
         assert f"rebuild the index from its sources: move {mine} aside (or delete it)" in result.stderr, command
         assert f"searchlib index PATH... --index {mine}" in result.stderr, command
     assert sorted(path.name for path in mine.glob("manifest-*.json")) != []  # nothing was removed
+
+
+def test_an_index_from_a_newer_searchlib_says_to_upgrade_not_to_delete(project, run_cli) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli(["query", "direct talks"], cwd=project).returncode == 0  # builds index/ from seeds/
+    _age_the_format(project / "index", version=99)
+    result = run_cli(["query", "direct talks"], cwd=project)
+    assert result.returncode == 2 and "format version 99, from a newer searchlib" in result.stderr
+    assert "upgrade searchlib to read it" in result.stderr
+    assert "delete" not in result.stderr and "rebuild" not in result.stderr
 
 
 def test_index_files_directories_and_reindexing_updates(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]

@@ -72,8 +72,10 @@ def test_newer_format_version_is_refused_clearly(tmp_path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[8:12] = (codec.FORMAT_VERSION + 1).to_bytes(4, "little")
     path.write_bytes(bytes(data))
-    with pytest.raises(IncompatibleFormatError, match=f"format version {codec.FORMAT_VERSION + 1}"):
+    with pytest.raises(IncompatibleFormatError, match=f"format version {codec.FORMAT_VERSION + 1}") as caught:
         codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+    assert caught.value.is_newer and "from a newer searchlib" in str(caught.value)
+    assert "upgrade searchlib to read it" in str(caught.value) and "rebuild" not in str(caught.value)
 
 
 def test_manifest_round_trip_and_checksum() -> None:
