@@ -156,9 +156,13 @@ class Query(ABC):
         return factor(float(found.scores[at]), f"{self!r}")
 
     def __and__(self, other: Query) -> And:
+        if not isinstance(other, Query):
+            return NotImplemented  # "a" & 2 is a TypeError now, not a failure at search time
         return And([*_flat(self, And), *_flat(other, And)])
 
     def __or__(self, other: Query) -> Or:
+        if not isinstance(other, Query):
+            return NotImplemented
         return Or([*_flat(self, Or), *_flat(other, Or)])
 
     def __invert__(self) -> Not:
@@ -252,10 +256,14 @@ class CombinedTerm(Query):
     boost: float = 1.0
 
     def __post_init__(self) -> None:
-        if not self.weights:
-            object.__setattr__(self, "weights", (1.0,) * len(self.fields))
+        if isinstance(self.fields, str):
+            raise TypeError(f"a CombinedTerm takes a sequence of fields, not the string {self.fields!r}")
+        object.__setattr__(self, "fields", tuple(self.fields))  # lists would make it unhashable
+        object.__setattr__(self, "weights", tuple(self.weights) or (1.0,) * len(self.fields))
         if len(self.weights) != len(self.fields) or not self.fields:
             raise ValueError("CombinedTerm needs one weight per field and at least one field")
+        if len(set(self.fields)) != len(self.fields):
+            raise ValueError(f"CombinedTerm names a field twice: {self.fields}; give each field once, with its weight")
 
     def terms(self) -> set[tuple[str, str]]:
         return {(name, self.text) for name in self.fields}
@@ -507,6 +515,8 @@ class Phrase(Query):
     boost: float = 1.0
 
     def __post_init__(self) -> None:
+        if isinstance(self.phrase_terms, str):
+            raise TypeError(f"a Phrase takes a sequence of terms, not the string {self.phrase_terms!r}")
         object.__setattr__(self, "phrase_terms", tuple(self.phrase_terms))
         if not self.positions:
             object.__setattr__(self, "positions", tuple(range(len(self.phrase_terms))))

@@ -322,6 +322,27 @@ def test_query_objects_compose_with_operators() -> None:
     assert (a & ~b) == And([a, Not(b)])
 
 
+def test_query_objects_refuse_what_is_not_a_query() -> None:
+    with pytest.raises(TypeError):
+        Term("body", "a") & "b"  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        Term("body", "a") | 2  # type: ignore[operator]
+    with pytest.raises(TypeError, match="not the string 'direct'"):
+        Phrase("body", "direct")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not the string 'body'"):
+        CombinedTerm("body", "direct")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="names a field twice"):
+        CombinedTerm(("body", "body"), "direct")
+
+
+def test_a_combined_term_built_from_lists_equals_the_parsed_one(index: Index) -> None:
+    with Searcher(index, fields={"title": 2.0, "body": 1.0}) as searcher:
+        from_lists = CombinedTerm(["title", "body"], "boundari", [2.0, 1.0])  # type: ignore[arg-type]
+        parsed = searcher.parse("boundary")
+        assert from_lists == parsed and hash(from_lists) == hash(parsed)
+        assert [(h.id, h.score) for h in searcher.search(from_lists)] == [(h.id, h.score) for h in searcher.search(parsed)]
+
+
 def test_match_all_and_pure_exclusion(index: Index) -> None:
     with Searcher(index) as searcher:
         assert searcher.search(MatchAll()).total == 6
