@@ -169,6 +169,20 @@ class Query(ABC):
         return Not(self)
 
 
+def pattern_fields(query: Query) -> set[str]:
+    """The fields of the pattern nodes (prefix, wildcard, fuzzy, regex) in ``query``:
+    what their expansions will be scored in, wherever they expand to nothing."""
+    if isinstance(query, PatternQuery):
+        return {query.field}
+    found: set[str] = set()
+    for value in vars(query).values():
+        children = value if isinstance(value, tuple) else (value,)
+        for child in children:
+            if isinstance(child, Query):
+                found |= pattern_fields(child)
+    return found
+
+
 def _flat(query: Query, kind: type[And] | type[Or]) -> tuple[Query, ...]:
     """The clauses of ``query`` if it is a plain ``kind`` node, else ``query`` itself."""
     if type(query) is kind and (kind is And or getattr(query, "min_match", 1) == 1):

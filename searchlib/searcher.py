@@ -38,7 +38,7 @@ from searchlib.explain import Explanation
 from searchlib.impacts import DEFAULT_IMPACT_CACHE_POSTINGS, ImpactCache
 from searchlib.index import Index
 from searchlib.parser import QueryParser
-from searchlib.query import Expansion, Filter, Matches, Query, ScoringContext, Term, TermSelector
+from searchlib.query import Expansion, Filter, Matches, Query, ScoringContext, Term, TermSelector, pattern_fields
 
 if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
     from searchlib.suggest import Suggestion, Vocabulary
@@ -322,18 +322,26 @@ class Searcher:
         documents: every statistic that scoring ``query`` here reads.
 
         Pattern nodes (prefix, wildcard, fuzzy, regex) are expanded first, as a search
-        expands them, so the statistics hold their terms too. A sharded search merges
-        what each shard gathers and passes the sum to every shard's ``search``.
+        expands them, so the statistics hold their terms too; their fields' counts and
+        lengths are there even where the pattern matches nothing, as another shard's
+        expansion needs this shard's share of them. A sharded search merges what each
+        shard gathers and passes the sum to every shard's ``search``.
         """
         stats = CollectionStats(doc_count=self.doc_count)
         seen_fields: set[FieldSet] = set()
-        for fields, term in query.rewrite(self).scored_terms():
+
+        def count_fields(fields: FieldSet) -> None:
             if fields not in seen_fields:  # per field set once: a query repeats them
                 seen_fields.add(fields)
                 for field_set in (fields, *((name,) for name in fields)):
                     stats.field_doc_counts[field_set] = self._documents_with_fields(field_set)
                 for name in fields:
                     stats.total_lengths[name] = self._total_length(name)
+
+        for name in sorted(pattern_fields(query)):
+            count_fields((name,))
+        for fields, term in query.rewrite(self).scored_terms():
+            count_fields(fields)
             stats.doc_freqs[(fields, term)] = self._doc_freq(fields, term)
         return stats
 

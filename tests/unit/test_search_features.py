@@ -398,6 +398,35 @@ def test_own_statistics_of_a_pattern_query_give_its_own_scores(index: Index, tex
         assert [(hit.id, hit.score) for hit in searcher.search(query, limit=10, stats=own)] == local
 
 
+def _summed(parts: list[CollectionStats]) -> CollectionStats:
+    """What a sharded search passes every shard: each statistic added up over the shards."""
+    total = CollectionStats(sum(part.doc_count for part in parts))
+    for part in parts:
+        for mine, theirs in ((total.field_doc_counts, part.field_doc_counts), (total.total_lengths, part.total_lengths),
+                             (total.doc_freqs, part.doc_freqs)):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value  # type: ignore[index,operator]
+    return total
+
+
+@pytest.mark.parametrize("text", ["title:boundar* shock", "title:/wing.*/", "title:lay* OR title:heat*", "body:supersonic~1"])
+def test_shards_scored_with_summed_statistics_rank_as_one_index(tmp_path: Path, text: str) -> None:
+    whole = Index.create(tmp_path / "whole", Schema(id=ID(), title=TEXT(), body=TEXT()))
+    shards = [Index.create(tmp_path / f"shard{n}", Schema(id=ID(), title=TEXT(), body=TEXT())) for n in (1, 2)]
+    for index, rows in ((whole, DOCS), (shards[0], DOCS[:3]), (shards[1], DOCS[3:])):
+        with index.writer() as writer:
+            for doc_id, title, body, _, _ in rows:
+                writer.add_document(id=doc_id, title=title, body=body)
+    with Searcher(whole) as searcher:
+        expected = {hit.id: hit.score for hit in searcher.search(text, limit=10)}
+    searchers = [Searcher(shard) for shard in shards]
+    merged = _summed([searcher.collection_stats(searcher.parse(text)) for searcher in searchers])
+    found = {hit.id: hit.score for searcher in searchers for hit in searcher.search(text, limit=10, stats=merged)}
+    assert found.keys() == expected.keys()
+    for doc_id, score in expected.items():
+        assert found[doc_id] == pytest.approx(score, rel=1e-9)
+
+
 def test_statistics_passed_in_replace_the_snapshots(index: Index) -> None:
     with Searcher(index) as searcher:
         query = searcher.parse("boundary shock")
