@@ -560,13 +560,24 @@ class Searcher:
             raise SearchlibError(f"hit {hit.id} does not match its query")
         return explained
 
-    def explain_document(self, query: str | Query, document: str | Hit, *, strict: bool = True) -> Explanation | None:
+    def explain_document(
+        self,
+        query: str | Query,
+        document: str | Hit,
+        *,
+        strict: bool = True,
+        stats: CollectionStats | None = None,
+        k1: float | None = None,
+        b: float | None = None,
+        similarity: str | None = None,
+    ) -> Explanation | None:
         """Why a document scores what it does for ``query``, factor by factor; None when
         it does not match. ``document`` is its ID field's value, or a hit of any search
         (of another query, say). For a document that is not among the hits shown: "why
-        is this one not ranked higher?"."""
+        is this one not ranked higher?". The scoring arguments are :meth:`search`'s: give
+        the ones the search was made with."""
         source = document if isinstance(document, Hit) else self._hit_by_id(document)
-        tree, context = self.prepare(query, strict=strict)
+        tree, context = self.prepare(query, strict=strict, stats=stats, k1=k1, b=b, similarity=similarity)
         return tree.explain(source.reader, source.doc, context)
 
     def doc_freq(self, field_name: str, term: str) -> int:

@@ -312,6 +312,10 @@ def test_any_document_can_be_explained_by_its_id(index: Index) -> None:
         assert (explained is None) == (other.id not in ranked)
         with pytest.raises(SearchlibError, match="no document has id 'nowhere'"):
             searcher.explain_document("boundary", "nowhere")
+        settings = {"k1": 3.0, "b": 0.1, "similarity": "bm25l"}
+        for hit in searcher.search("boundary layer heat", **settings):  # type: ignore[arg-type]
+            explained = searcher.explain_document("boundary layer heat", hit.id, **settings)  # type: ignore[arg-type]
+            assert explained is not None and explained.value == pytest.approx(hit.score, rel=1e-12)
 
 
 def test_query_objects_compose_with_operators() -> None:
