@@ -193,6 +193,16 @@ def _flat(query: Query, kind: type[And] | type[Or]) -> tuple[Query, ...]:
 # --- scoring leaves ---------------------------------------------------------------------
 
 
+def _constant_score(query: Range | MatchAll, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+    """A constant-score node's explanation: every match scores the node's boost."""
+    found = query.matches(reader, context)
+    if _doc_position(found.docs, doc) < 0:
+        return None
+    return Explanation(query.boost, f"constant score of {query!r}, the same for every match", (
+        factor(query.boost, "boost"),
+    ))
+
+
 def _live_postings(
     reader: SegmentReader, field_name: str, term: str
 ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]] | None:
@@ -309,12 +319,15 @@ class CombinedTerm(Query):
             average = stats.average_length(name)
             norm = float(reader.length_norms(name, average, context.b)[doc])
             pseudo_tf += weight * tf / norm
-            fields_part.append(Explanation(weight * tf / norm, f"weight * tf / norm in {name}", (
-                factor(weight, "field weight"), factor(tf, "tf, occurrences in the field"),
-                Explanation(norm, "norm = 1 - b + b * dl / avgdl", (
+            if reader.keeps_lengths(name):
+                norm_part = Explanation(norm, "norm = 1 - b + b * dl / avgdl", (
                     factor(context.b, "b"), factor(length, "dl, field length"),
                     factor(average, "avgdl, average field length"),
-                )),
+                ))
+            else:
+                norm_part = factor(norm, "norm, 1: a KEYWORD or ID field keeps no lengths")
+            fields_part.append(Explanation(weight * tf / norm, f"weight * tf / norm in {name}", (
+                factor(weight, "field weight"), factor(tf, "tf, occurrences in the field"), norm_part,
             )))
         if not fields_part:
             return None
@@ -330,8 +343,9 @@ class CombinedTerm(Query):
                 factor(doc_freq, "df, documents with the term"),
                 factor(doc_count, "N, documents with the field"),
             )),
-            Explanation(saturated, "tf part, saturating x with k1", (
+            Explanation(saturated, f"tf part, saturating x with k1: {context.similarity.tf_formula}", (
                 factor(context.k1, "k1"),
+                *((factor(delta, "delta, the variant's lower bound"),) if (delta := context.similarity.delta) else ()),
                 Explanation(pseudo_tf, "x, sum over fields", tuple(fields_part)),
             )),
         ))
@@ -651,6 +665,9 @@ class MatchAll(Query):
         docs = np.flatnonzero(reader.live).astype(np.int64)
         return Matches(docs, np.full(len(docs), self.boost, dtype=np.float64))
 
+    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        return _constant_score(self, reader, doc, context)
+
 
 @dataclass(frozen=True)
 class MatchNone(Query):
@@ -690,6 +707,9 @@ class Range(Query):
         else:
             raise QueryError(f"field {self.field!r} is not indexed; a range cannot search it")
         return Matches(docs, np.full(len(docs), self.boost, dtype=np.float64))
+
+    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        return _constant_score(self, reader, doc, context)
 
     def _bound(self, value: RangeValue, kind: str, numeric_type: str | None) -> int | float:
         """``value`` as a number to compare a column with: a datetime as its microseconds,

@@ -126,6 +126,20 @@ class Similarity:
         come back query after query, and numpy costs more than a look-up for one value."""
         return _idf_value(self.name, doc_freq, doc_count)
 
+    @property
+    def delta(self) -> float | None:
+        """BM25L's and BM25+'s lower-bounding constant; None for the other variants."""
+        return {"bm25l": BM25L_DELTA, "bm25+": BM25PLUS_DELTA}.get(self.name)
+
+    @property
+    def tf_formula(self) -> str:
+        """How this variant saturates x, as :meth:`saturate` computes it."""
+        return {
+            "lucene": "x / (x + k1)",
+            "bm25l": "(k1 + 1)(x + delta) / (k1 + x + delta)",
+            "bm25+": "(k1 + 1) x / (x + k1) + delta",
+        }.get(self.name, "(k1 + 1) x / (x + k1)")
+
     def saturate(self, pseudo_tf: npt.ArrayLike, k1: float) -> FloatArray:
         x = np.asarray(pseudo_tf, dtype=np.float64)
         if self.name == "lucene":

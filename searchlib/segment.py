@@ -1041,13 +1041,18 @@ class SegmentReader:
             raise CorruptIndexError(self._norms_file.path, f"norms of {field_name!r} have the wrong size")
         return lengths
 
+    def keeps_lengths(self, field_name: str) -> bool:
+        """Whether the segment has the field's lengths: a KEYWORD or ID field has none
+        (nor has a field no document of the segment holds)."""
+        return self._norms_file.get(field_name) is not None
+
     def length_norms(self, field_name: str, average_length: float, b: float) -> npt.NDArray[np.float64]:
         """BM25's ``1 - b + b * dl / avgdl`` for every document, computed once per
         (field, avgdl, b): a query then reads it per posting instead of recomputing."""
         key = (field_name, average_length, b)
         norms = self._length_norms.get(key)
         if norms is None:
-            if self._norms_file.get(field_name) is None:
+            if not self.keeps_lengths(field_name):
                 # A KEYWORD or ID field keeps no lengths: as in Lucene, every value
                 # counts as being of average length, so its norm is 1.
                 norms = np.ones(self.doc_count, dtype=np.float64)

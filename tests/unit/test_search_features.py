@@ -10,6 +10,7 @@ import pytest
 
 from searchlib import ID, KEYWORD, NUMERIC, TEXT, Index, Schema, Searcher
 from searchlib.errors import QueryError, SchemaError, SearchlibError
+from searchlib.explain import Explanation
 from searchlib.query import (
     And, Bool, CombinedTerm, Expansion, Fuzzy, MatchAll, Not, Or, Phrase, Prefix, Range, Regex, Term, Wildcard,
 )
@@ -298,6 +299,24 @@ def test_reopening_a_closed_searcher_opens_a_new_one(index: Index) -> None:
     reopened = searcher.reopen()
     assert reopened is not searcher and not reopened.is_closed
     assert reopened.search("boundary").total == 5
+
+
+def _descriptions(explanation: Explanation) -> list[str]:
+    return [explanation.description, *(text for part in explanation.details for text in _descriptions(part))]
+
+
+def test_explanations_name_every_factor_they_use(index: Index) -> None:
+    with Searcher(index) as searcher:
+        keyword = searcher.search("kind:theory boundary").hits[0].explain()
+        assert any("KEYWORD or ID field keeps no lengths" in text for text in _descriptions(keyword))
+        for text in ("year:[1950 TO 1960]^3", "*:*^2"):
+            hit = searcher.search(text).hits[0]
+            explained = hit.explain()
+            assert explained.value == hit.score and "constant score" in explained.description
+            assert [(part.value, part.description) for part in explained.details] == [(hit.score, "boost")]
+        for variant, has_delta in (("lucene", False), ("robertson", False), ("bm25l", True), ("bm25+", True)):
+            explained = searcher.search("boundary", similarity=variant).hits[0].explain()
+            assert any("delta" in text for text in _descriptions(explained)) == has_delta, variant
 
 
 def test_any_document_can_be_explained_by_its_id(index: Index) -> None:
