@@ -80,6 +80,7 @@ class _QueryCommand(click.Command):
         options = [param for param in self.params if isinstance(param, click.Option)]
         flags = {name for option in options if option.is_flag for name in (*option.opts, *option.secondary_opts)}
         valued = {name for option in options if not option.is_flag for name in option.opts}
+        short_valued = {name for name in valued if not name.startswith("--")}  # -n, which takes 5 as -n5
         flags.update(self.get_help_option_names(ctx))
         kept: list[str] = []
         texts: list[str] = []
@@ -90,7 +91,7 @@ class _QueryCommand(click.Command):
             elif arg in valued:
                 kept.append(arg)
                 kept.extend(islice(rest, 1))  # its value, "-date" included
-            elif arg in flags or arg.split("=", 1)[0] in valued or re.fullmatch(r"-n\d+", arg):
+            elif arg in flags or arg.split("=", 1)[0] in valued or (arg[:2] in short_valued and arg[2:].isdigit()):
                 kept.append(arg)
             elif arg.startswith("-") and not arg.startswith("--") and arg != "-":
                 texts.append(arg)  # "--" and "--name" stay Click's, to end options or be refused

@@ -3,9 +3,9 @@
 A query word that no live document holds is compared with the words of the index's
 text fields: those within two edits (a transposition counts as one, see
 :mod:`searchlib.fuzzy`) are candidates, ranked by how many live documents hold them,
-then by fewer edits. Suggestions are real words, not stems: a stemmed field's lexicon (the words
-as typed, lowercased, before the stemmer) supplies them, so "univresity" suggests
-"university" rather than its stem "univers".
+then by fewer edits. Suggestions are real words, not stems: a stemmed field's lexicon
+(the words as typed, lowercased, before the stemmer) supplies them, so "univresity"
+suggests "university" rather than its stem "univers".
 """
 
 from __future__ import annotations
