@@ -67,7 +67,9 @@ STOR: ``blocks`` uint8: zlib-compressed blocks; ``block_offsets`` uint64 [blocks
     (empty when it has none), so a hit's id is read without decompressing a block.
     Per NUMERIC, DATETIME or BOOLEAN field ``F``: ``column.F`` [docs] (int64 for ints and
     datetimes, as microseconds since the epoch in UTC; float64; uint8 for booleans) and
-    ``column.F.present`` uint8 [docs], 1 where the document has a value.
+    ``present.F`` uint8 [docs], 1 where the document has a value. The two prefixes differ,
+    so no field name can make one field's array name another's (see
+    :func:`column_array_names`).
 DELS: ``deleted`` uint8: a bit per doc id (``np.packbits`` order), 1 = deleted;
     meta ``{"count": deleted documents}``.
 
@@ -89,6 +91,9 @@ History
 1. First format: segments of array files, JSON manifests per generation.
 2. Per-field lexicons in TERM files; the ``english`` analyzer stems with Porter2
    (Snowball English) instead of Porter, so version 1 indexes must be rebuilt.
+   Revised without a version change: a column's presence array is ``present.F``; it was
+   ``column.F.present``, which a field named ``F.present`` overwrote. Readers still
+   accept the old name in files that have no ``present.F``.
 """
 
 from __future__ import annotations
@@ -256,6 +261,26 @@ class ArrayFile:
         """Check the data checksum over the whole body (reads the whole file)."""
         if crc32(self._buffer[: self._table_offset]) != self._body_crc:
             raise CorruptIndexError(self.path, "data fails its checksum")
+
+
+# --- array names ---------------------------------------------------------------------
+
+
+def column_array_names(field_name: str) -> tuple[str, str]:
+    """The STOR arrays of a typed column: its values and its presence flags.
+
+    The names are built so that distinct fields never share one: every value array
+    starts with ``column.`` and every presence array with ``present.``, each followed by
+    the whole field name. (Before, presence was ``column.F.present``, the very name of
+    field ``F.present``'s values.)
+    """
+    return f"column.{field_name}", f"present.{field_name}"
+
+
+def legacy_present_array_name(field_name: str) -> str:
+    """The presence array's name before :func:`column_array_names`: files written then
+    have no ``present.F``, and are still read through this name."""
+    return f"column.{field_name}.present"
 
 
 # --- manifests -----------------------------------------------------------------------

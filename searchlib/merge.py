@@ -175,8 +175,9 @@ def _merge_into(
             else:
                 values.append(column[0][mask])
                 present.append(column[1][mask].astype(np.uint8))
-        store_arrays[f"column.{field_name}"] = np.concatenate(values).astype(dtype)
-        store_arrays[f"column.{field_name}.present"] = np.concatenate(present)
+        values_name, present_name = codec.column_array_names(field_name)
+        store_arrays[values_name] = np.concatenate(values).astype(dtype)
+        store_arrays[present_name] = np.concatenate(present)
     return write_segment(directory, name, doc_count, term_arrays, posting_arrays, norm_arrays, store_arrays)
 
 

@@ -263,8 +263,9 @@ class SegmentWriter:
             docs = np.fromiter(by_doc, dtype=np.int64, count=len(by_doc))
             column[docs] = np.fromiter(by_doc.values(), dtype=column.dtype, count=len(by_doc))
             present[docs] = 1
-            store_arrays[f"column.{field_name}"] = column
-            store_arrays[f"column.{field_name}.present"] = present
+            values_name, present_name = codec.column_array_names(field_name)
+            store_arrays[values_name] = column
+            store_arrays[present_name] = present
         return write_segment(directory, name, self.doc_count, term_arrays, posting_arrays, norm_arrays, store_arrays)
 
     def estimated_bytes(self) -> int:
@@ -1083,8 +1084,11 @@ class SegmentReader:
     def column(self, field_name: str) -> tuple[np.ndarray, npt.NDArray[np.bool_]] | None:
         """A NUMERIC, DATETIME or BOOLEAN field's values per document and which documents
         have one, or None when no document of the segment has the field."""
-        values = self._store_file.get(f"column.{field_name}")
-        present = self._store_file.get(f"column.{field_name}.present")
+        values_name, present_name = codec.column_array_names(field_name)
+        values = self._store_file.get(values_name)
+        present = self._store_file.get(present_name)
+        if present is None:  # a segment written before presence arrays had their own prefix
+            present = self._store_file.get(codec.legacy_present_array_name(field_name))
         if values is None or present is None:
             return None
         if len(values) != self.doc_count or len(present) != self.doc_count:

@@ -207,3 +207,49 @@ def test_datetimes_near_year_9999_sort_and_filter_to_the_microsecond(tmp_path: P
         assert [hit.id for hit in searcher.search("launch", sort="-ts")] == ["y", "z", "x"]
         between = "ts:{9999-12-31T23:59:59.999997 TO 9999-12-31T23:59:59.999999}"
         assert found(searcher, [between]) == {between: {"z"}}
+
+
+def _range_ids(path: Path, field: str, low: float, high: float) -> list[str]:
+    with Searcher(Index.open(path)) as searcher:
+        return sorted(hit.id for hit in searcher.search(Range(field, low, high), limit=10))
+
+
+def test_a_field_named_like_another_fields_presence_keeps_its_own_column(tmp_path: Path) -> None:
+    """Fields ``n`` and ``n.present`` once shared the array ``column.n.present`` (the
+    presence flags of one, the values of the other): ranges on ``n`` found documents
+    without an ``n``, and ``check`` passed."""
+    path = tmp_path / "i"
+    index = Index.create(path, Schema(id=ID(), n=NUMERIC("int"), **{"n.present": NUMERIC("int")}))
+    with index.writer(merge_factor=100) as writer:
+        writer.add_document(id="a", n=5, **{"n.present": 500})
+        writer.add_document(id="b", **{"n.present": 1})  # no n
+        writer.flush()
+        writer.add_document(id="c", n=50, **{"n.present": 0})
+    for _ in range(2):  # two segments, then one after a merge
+        assert _range_ids(path, "n", 0, 100) == ["a", "c"]
+        assert _range_ids(path, "n.present", 0, 10) == ["b", "c"]
+        assert _range_ids(path, "n.present", 400, 600) == ["a"]
+        assert check_index(path).ok
+        with Index.open(path).writer() as writer:
+            writer.optimize()
+    assert len(Index.open(path).segments) == 1
+
+
+def test_segments_written_with_the_old_presence_name_still_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index written before presence arrays got their own prefix keeps its columns."""
+    from searchlib import codec
+
+    def legacy_names(field_name: str) -> tuple[str, str]:
+        return f"column.{field_name}", codec.legacy_present_array_name(field_name)
+
+    path = tmp_path / "i"
+    index = Index.create(path, Schema(id=ID(), n=NUMERIC("int")))
+    with monkeypatch.context() as patch:
+        patch.setattr(codec, "column_array_names", legacy_names)
+        with index.writer() as writer:
+            writer.add_document(id="a", n=5)
+            writer.add_document(id="b")
+    _, readers = Index.open_snapshot(path)
+    assert "column.n.present" in readers[0].component("store").arrays
+    assert _range_ids(path, "n", 0, 100) == ["a"]
+    assert columns(path, "n") == [(5, True), (0, False)]
