@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import regex
 
 from searchlib.analysis import Analyzer
@@ -271,8 +272,9 @@ def _marked_positions(
     each token of a phrase occurrence."""
     marked = {(pos, term) for term in terms for pos in occurrences.get(term, ())}
     for phrase in phrases:
-        for found in phrase_occurrences(phrase, occurrences):
-            marked.update(zip(found, phrase.phrase_terms))
+        chosen = _phrase_layouts(phrase, occurrences)
+        for column, term in enumerate(phrase.phrase_terms):  # a column at a time: C loops
+            marked.update(zip(chosen[:, column].tolist(), itertools.repeat(term)))
     return marked
 
 
@@ -325,15 +327,20 @@ def phrase_occurrences(phrase: Phrase, occurrences: dict[str, list[int]]) -> Ite
     them, by the same matcher (:func:`searchlib.phrases.match_phrase`), so the work is
     bounded the same way. Of the windows that match, the one starting earliest is shown,
     and in it each term's earliest positions."""
+    yield from _phrase_layouts(phrase, occurrences).tolist()
+
+
+def _phrase_layouts(phrase: Phrase, occurrences: dict[str, list[int]]) -> npt.NDArray[np.int64]:
+    """:func:`phrase_occurrences` as an array: a row per occurrence, a column per term."""
     distinct = list(dict.fromkeys(phrase.phrase_terms))
     found = [occurrences.get(term) for term in distinct]
     if not all(found):
-        return
+        return np.zeros((0, len(phrase.phrase_terms)), dtype=np.int64)
     located = [TermPositions.of(np.zeros(len(positions), dtype=np.int64), positions) for positions in found]  # type: ignore[arg-type]
     slots = [distinct.index(term) for term in phrase.phrase_terms]
     matched = match_phrase(located, slots, phrase.positions, phrase.slop, with_positions=True)
     assert matched.chosen is not None
-    yield from matched.chosen.tolist()
+    return matched.chosen
 
 
 # --- fragment choice ----------------------------------------------------------------------

@@ -179,7 +179,7 @@ def _match_keyed(
             work += len(starts) + len(keys[term])
             if not len(starts):
                 break
-        counted = np.flatnonzero(np.isin(firsts, starts))
+        counted = np.flatnonzero(_inside(starts, starts, firsts))
         work += len(firsts)
         chosen = None
         if with_positions:
@@ -210,7 +210,7 @@ def _match_keyed(
         return PhraseMatch(counted, chosen, work, first_found)
 
     # A repeated word: try each slot value as a window start.
-    candidates = np.unique(np.concatenate([keys[t] - o for t, o in slots]))
+    candidates = _sorted_unique(np.concatenate([keys[t] - o for t, o in set(slots)]))
     work += len(candidates) * 2
     if window_starts is not None and window_ends is not None:
         candidates = candidates[_inside(window_starts, window_ends, candidates)]
@@ -265,6 +265,14 @@ def _common_starts(values: list[Int64s], slop: int) -> tuple[Int64s, Int64s]:
     points, depth = points[last], depth[last]
     full = np.flatnonzero(depth[:-1] == len(values))
     return points[full], points[full + 1] - 1
+
+
+def _sorted_unique(keys: Int64s) -> Int64s:
+    """``keys`` sorted, each once (a sort and a comparison: no hashing)."""
+    keys = np.sort(keys)
+    if len(keys) < 2:
+        return keys
+    return keys[np.append(True, keys[1:] != keys[:-1])]
 
 
 def _inside(starts: Int64s, ends: Int64s, keys: Int64s) -> npt.NDArray[np.bool_]:
