@@ -96,6 +96,11 @@ def _none() -> Int64s:
     return np.zeros(0, dtype=np.int64)
 
 
+def _nothing(first: TermPositions, slots: int, with_positions: bool, work: int) -> PhraseMatch:
+    """No occurrence (with an empty table of positions if asked for)."""
+    return PhraseMatch(_none(), np.zeros((0, slots), dtype=np.int64) if with_positions else None, work, first)
+
+
 def match_phrase(
     occurrences: Sequence[TermPositions],
     slot_terms: Sequence[int],
@@ -114,7 +119,7 @@ def match_phrase(
     first = occurrences[slot_terms[0]]
     used = [occurrences[t] for t in sorted(set(slot_terms))]
     if any(not len(found.positions) for found in used):
-        return PhraseMatch(_none(), first=first)
+        return _nothing(first, len(slot_terms), with_positions, 0)
     highest = max(int(found.positions.max()) for found in used)
     lowest = min(int(found.positions.min()) for found in used)
     if lowest < 0:
@@ -172,7 +177,7 @@ def _match_keyed(
 
     if slop == 0:
         if len(set(slots)) < len(slots):  # one word twice at one offset: no two positions
-            return PhraseMatch(_none(), _none().reshape(0, len(slots)) if with_positions else None, work, first_found)
+            return _nothing(first_found, len(slots), with_positions, work)
         starts = keys[slot_terms[0]]
         for term, offset in slots[1:]:
             starts = np.intersect1d(starts, keys[term] - offset, assume_unique=True)
@@ -184,8 +189,7 @@ def _match_keyed(
         chosen = None
         if with_positions:
             at = firsts[counted]
-            chosen = np.stack([at - at // width * width - bias + offset for _, offset in slots], axis=1) \
-                if len(at) else _none().reshape(0, len(slots))
+            chosen = (at - at // width * width - bias)[:, None] + np.asarray([o for _, o in slots], dtype=np.int64)
         return PhraseMatch(counted, chosen, work, first_found)
 
     single = [(term, offset) for term, offset in slots if term not in repeated]
@@ -232,7 +236,7 @@ def _match_keyed(
     keep = reach >= candidates
     candidates, reach = candidates[keep], reach[keep]
     if not len(candidates):
-        return PhraseMatch(_none(), _none().reshape(0, len(slots)) if with_positions else None, work, first_found)
+        return _nothing(first_found, len(slots), with_positions, work)
     furthest = np.maximum.accumulate(reach)
     at = np.searchsorted(candidates, firsts, side="right") - 1
     ok = (at >= 0) & (furthest[np.maximum(at, 0)] >= firsts)

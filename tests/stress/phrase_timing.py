@@ -1,6 +1,7 @@
-"""Phrase query times at their worst: python tests/stress/phrase_timing.py [RUNS] (default 5).
+"""Phrase query times at their worst: python tests/stress/phrase_timing.py [RUNS] [--search-only]
 
-Prints the median of RUNS timings (search, then the snippets of the hits) for:
+Prints the median of RUNS (default 5) timings (search, then search and the snippets of
+the hits, unless ``--search-only``, which also skips the last case) for:
 
 - a pasted 300-word phrase with ``~1000`` over Cranfield's 1,400 documents (the first
   300 words of its longest document, so that one document holds every word);
@@ -42,11 +43,14 @@ def median_ms(action: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
-def report(searcher: Searcher, label: str, query: str, runs: int) -> None:
-    found = searcher.search(query, limit=10)
-    search_ms = median_ms(lambda: searcher.search(query, limit=10), runs)
-    snippet_ms = median_ms(lambda: [hit.snippet() for hit in searcher.search(query, limit=10)], runs)
-    print(f"{label}: {found.total} hits, search {search_ms:.1f} ms, search + snippets {snippet_ms:.1f} ms")
+def report(searcher: Searcher, label: str, query: str, runs: int, snippets: bool) -> None:
+    totals = []
+    search_ms = median_ms(lambda: totals.append(searcher.search(query, limit=10).total), runs)
+    line = f"{label}: {totals[0]} hits, search {search_ms:.1f} ms"
+    if snippets:
+        snippet_ms = median_ms(lambda: [hit.snippet() for hit in searcher.search(query, limit=10)], runs)
+        line += f", search + snippets {snippet_ms:.1f} ms"
+    print(line, flush=True)
 
 
 def pasted_phrase() -> str:
@@ -58,11 +62,13 @@ def pasted_phrase() -> str:
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    numbers = [arg for arg in sys.argv[1:] if arg.isdigit()]
+    runs = int(numbers[0]) if numbers else 5
+    snippets = "--search-only" not in sys.argv
     root = Path(tempfile.mkdtemp())
     index = build_index(load_dataset(CRANFIELD), root / "cranfield")
     with Searcher(index) as searcher:
-        report(searcher, "Cranfield, pasted 300-word phrase ~1000", pasted_phrase(), runs)
+        report(searcher, "Cranfield, pasted 300-word phrase ~1000", pasted_phrase(), runs, snippets)
     for name, text in (
         ("layer flow", " ".join(["layer flow"] * (WORDS // 2))),
         ("layer layer", " ".join(["layer"] * WORDS)),
@@ -72,10 +78,11 @@ def main() -> None:
             writer.add_document(id="1", text=text)
             writer.add_document(id="2", text="boundary layer flow")
         with Searcher(small.reopen()) as searcher:
-            report(searcher, f'100,000 words "{name} ...", "layer flow"~1000', '"layer flow"~1000', runs)
-            report(searcher, f'100,000 words "{name} ...", "layer layer"~1000', '"layer layer"~1000', runs)
-            long_repeated = '"' + " ".join(["layer flow"] * 20) + '"~1000'
-            report(searcher, f'100,000 words "{name} ...", 40 repeated words ~1000', long_repeated, runs)
+            for query in ('"layer flow"~1000', '"layer layer"~1000'):
+                report(searcher, f'100,000 words "{name} ...", {query}', query, runs, snippets)
+            if snippets:
+                long_repeated = '"' + " ".join(["layer flow"] * 20) + '"~1000'
+                report(searcher, f'100,000 words "{name} ...", 40 repeated words ~1000', long_repeated, runs, True)
 
 
 if __name__ == "__main__":
