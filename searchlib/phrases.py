@@ -173,7 +173,10 @@ def _match_keyed(
         work += len(found.ranks)
     firsts = keys[slot_terms[0]]
     slots = list(zip(slot_terms, (int(o) for o in offsets)))
-    repeated = {term for term in slot_terms if slot_terms.count(term) > 1}
+    groups: dict[int, list[int]] = {}  # each term's offsets, ascending
+    for term, offset in slots:
+        groups.setdefault(term, []).append(offset)
+    repeated = {term for term, group in groups.items() if len(group) > 1}
 
     if slop == 0:
         if len(set(slots)) < len(slots):  # one word twice at one offset: no two positions
@@ -221,12 +224,12 @@ def _match_keyed(
         work += len(candidates)
     lead = slot_terms[0]
     for term in repeated - {lead}:
-        group = [o for t, o in slots if t == term]
+        group = groups[term]
         fits, _ = _greedy_left(keys[term], candidates, group, None, slop)
         candidates = candidates[fits]
         work += len(candidates) * len(group)
     if lead in repeated:
-        later = [o for t, o in slots[1:] if t == lead]
+        later = groups[lead][1:]
         fits, earliest_next = _greedy_right(keys[lead], candidates, later, slop)
         candidates, reach = candidates[fits], earliest_next[fits] - 1
         work += len(candidates) * len(later)
@@ -289,13 +292,13 @@ def _inside(starts: Int64s, ends: Int64s, keys: Int64s) -> npt.NDArray[np.bool_]
 
 
 def _greedy_left(
-    positions: Int64s, begins: Int64s, group: list[int], after: Int64s | None, slop: int,
+    positions: Int64s, begins: Int64s, group: list[int], after: Int64s | None, slop: int, record: bool = False,
 ) -> tuple[npt.NDArray[np.bool_], Int64s]:
     """For windows starting at ``begins``, give the slots of one word (offsets ``group``,
     ascending) the smallest free positions that fit, all after ``after`` if given:
-    whether they all fit, and each slot's position (columns)."""
+    whether they all fit, and (if ``record``) each slot's position (columns)."""
     fits = np.ones(len(begins), dtype=bool)
-    taken = np.empty((len(begins), len(group)), dtype=np.int64)
+    taken = np.empty((len(begins) if record else 0, len(group)), dtype=np.int64)
     previous = begins - 1 if after is None else after
     last = len(positions) - 1
     for column, offset in enumerate(group):
@@ -303,7 +306,8 @@ def _greedy_left(
         at = np.searchsorted(positions, low, side="left")
         found = positions[np.minimum(at, last)]
         fits &= (at <= last) & (found <= begins + offset + slop)
-        taken[:, column] = found
+        if record:
+            taken[:, column] = found
         previous = found
     return fits, taken
 
@@ -339,8 +343,10 @@ def _lay_out(
     slot at ``firsts``: a word's earliest fitting positions, in offset order."""
     chosen = np.empty((len(firsts), len(slots)), dtype=np.int64)
     lead = slots[0][0]
-    for term in {t for t, _ in slots}:
-        columns = [i for i, (t, _) in enumerate(slots) if t == term]
+    by_term: dict[int, list[int]] = {}
+    for column, (term, _) in enumerate(slots):
+        by_term.setdefault(term, []).append(column)
+    for term, columns in by_term.items():
         if term == lead:
             chosen[:, 0] = firsts
             columns = columns[1:]
@@ -351,6 +357,6 @@ def _lay_out(
             continue
         if term not in repeated:
             after = None
-        _, taken = _greedy_left(keys[term], begins, [slots[i][1] for i in columns], after, slop)
+        _, taken = _greedy_left(keys[term], begins, [slots[i][1] for i in columns], after, slop, record=True)
         chosen[:, columns] = taken
     return chosen - (chosen // width) * width - bias

@@ -574,23 +574,33 @@ class Phrase(Query):
         hold every term (as often as the phrase repeats it) first, then a few passes over
         their positions (:mod:`searchlib.phrases`)."""
         none = np.zeros(0, dtype=np.int64)
-        distinct = list(dict.fromkeys(self.phrase_terms))
+        needed: dict[str, int] = {}  # each query word takes its own position
+        for term in self.phrase_terms:
+            needed[term] = needed.get(term, 0) + 1
+        distinct = list(needed)
         looked_up = [reader.positions(self.field, term) for term in distinct]
         found = [item for item in looked_up if item is not None]
         if len(found) < len(looked_up):
             return none, none
         candidates: npt.NDArray[np.int64] | None = None
         for (postings, _), term in sorted(zip(found, distinct), key=lambda item: len(item[0][0].docs)):
-            docs = postings.docs.astype(np.int64)
-            needed = self.phrase_terms.count(term)
-            if needed > 1:  # each query word takes its own position
-                docs = docs[postings.freqs >= needed]
-            candidates = docs[reader.live[docs]] if candidates is None else np.intersect1d(candidates, docs, assume_unique=True)
+            if candidates is None:
+                docs = postings.docs.astype(np.int64)
+                if needed[term] > 1:
+                    docs = docs[postings.freqs >= needed[term]]
+                candidates = docs[reader.live[docs]]
+            else:  # the rarest terms first: look the few candidates up in longer lists
+                at = np.minimum(np.searchsorted(postings.docs, candidates), len(postings.docs) - 1)
+                held = postings.docs[at] == candidates
+                if needed[term] > 1:
+                    held &= postings.freqs[at] >= needed[term]
+                candidates = candidates[held]
             if not len(candidates):
                 return none, none
         assert candidates is not None
         occurrences = [_candidate_positions(postings, positions, candidates) for postings, positions in found]
-        slots = [distinct.index(term) for term in self.phrase_terms]
+        index_of = {term: i for i, term in enumerate(distinct)}
+        slots = [index_of[term] for term in self.phrase_terms]
         counts = match_phrase(occurrences, slots, self.positions, self.slop).frequencies(len(candidates))
         matched = np.flatnonzero(counts)
         return candidates[matched], counts[matched]
