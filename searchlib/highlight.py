@@ -273,8 +273,9 @@ def _marked_positions(
     marked = {(pos, term) for term in terms for pos in occurrences.get(term, ())}
     for phrase in phrases:
         chosen = _phrase_layouts(phrase, occurrences)
-        for column, term in enumerate(phrase.phrase_terms):  # a column at a time: C loops
-            marked.update(zip(chosen[:, column].tolist(), itertools.repeat(term)))
+        for term in dict.fromkeys(phrase.phrase_terms):  # a term's positions once each, in C
+            columns = [i for i, other in enumerate(phrase.phrase_terms) if other == term]
+            marked.update(zip(np.unique(chosen[:, columns]).tolist(), itertools.repeat(term)))
     return marked
 
 
