@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import searchlib.query
 from searchlib import TEXT, Index, Schema, Searcher
-from searchlib.highlight import find_marks, phrase_occurrences
 from searchlib.analysis import get_analyzer
+from searchlib.highlight import find_marks, phrase_occurrences
 from searchlib.phrases import PhraseMatch, TermPositions, match_phrase
 from searchlib.query import Phrase
 from tests.oracle import phrase_frequency
@@ -154,21 +155,19 @@ def test_a_sloppy_phrase_visits_each_position_a_bounded_number_of_times(words: S
     # positions (times the slots of repeated words), never with the slop. The former
     # matcher tried (slop + 1) * words window shifts over every first-word occurrence.
     doc = repeated_words(20_000, words)
-    for terms in (["layer", "flow"], ["flow", "layer"], ["layer", "layer"], ["layer", "flow", "layer", "flow"] * 3):
+    for terms in (["layer", "flow"], ["flow", "layer"], ["layer", "layer"], ["layer", "flow"] * 15, ["layer"] * 30):
         if not set(terms) <= set(words):
             continue
         offsets = list(range(len(terms)))
         repeated_slots = sum(1 for t in terms if terms.count(t) > 1)
         bound = 8 * len(doc[0]) * (len(terms) + repeated_slots)
-        works = []
-        for slop in (1, 10, 1000, 10**9):
+        for slop in (1, 10, 1000, 10**9):  # one bound, whatever the slop
             result = match(doc, terms, offsets, slop)
             assert result.work <= bound, (terms, slop, result.work, bound)
-            works.append(result.work)
-        assert max(works) <= 2 * min(works), "the work grows with the slop"
+            assert slop < 1000 or result.frequencies(1)[0] > 0
 
 
-def test_a_phrase_reads_only_the_positions_of_documents_holding_every_word() -> None:
+def test_a_phrase_reads_only_the_positions_of_documents_holding_every_word(monkeypatch: pytest.MonkeyPatch) -> None:
     # One document with both words, thousands with only "layer": the matcher sees only
     # the positions of the one.
     with tempfile.TemporaryDirectory() as path:
@@ -180,19 +179,12 @@ def test_a_phrase_reads_only_the_positions_of_documents_holding_every_word() -> 
         reader = Index.open_snapshot(path)[1][0]
         seen: list[int] = []
 
-        import searchlib.query as query_module
-
-        original = query_module.match_phrase
-
         def counting(occurrences, *args, **kwargs):  # type: ignore[no-untyped-def]
             seen.append(sum(len(found.positions) for found in occurrences))
-            return original(occurrences, *args, **kwargs)
+            return match_phrase(occurrences, *args, **kwargs)
 
-        query_module.match_phrase = counting  # type: ignore[assignment]
-        try:
-            docs, freqs = Phrase("body", ("layer", "flow"), slop=50).frequencies(reader)
-        finally:
-            query_module.match_phrase = original
+        monkeypatch.setattr(searchlib.query, "match_phrase", counting)
+        _, freqs = Phrase("body", ("layer", "flow"), slop=50).frequencies(reader)
         assert freqs.tolist() == [1] and seen == [2]
 
 
