@@ -41,16 +41,18 @@ Roles, as in Whoosh's highlighter:
 
 from __future__ import annotations
 
-import bisect
 import html
 import itertools
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import regex
 
 from searchlib.analysis import Analyzer
+from searchlib.phrases import TermPositions, match_phrase
 from searchlib.query import And, Bool, Boost, CombinedTerm, Filter, Not, Or, Phrase, Query, Term
 
 DEFAULT_WIDTH = 160
@@ -228,10 +230,8 @@ def find_marks(text: str, analyzer: Analyzer, terms: Collection[str], phrases: S
     """Every ``(start, end, term)`` of ``text`` to mark, in text order.
 
     A token is marked when its term is one of ``terms``, or when it is part of an
-    occurrence of one of ``phrases`` (same rule as :class:`~searchlib.query.Phrase`:
-    an occurrence of the first term at p counts when some window start L in
-    ``[p - slop, p]`` has, for every term i, an occurrence within
-    ``[L + positions[i], L + positions[i] + slop]``).
+    occurrence of one of ``phrases`` (same rule and matcher as
+    :class:`~searchlib.query.Phrase`: see :func:`phrase_occurrences`).
     """
     wanted: set[str] | frozenset[str]
     if phrases:
@@ -272,8 +272,10 @@ def _marked_positions(
     each token of a phrase occurrence."""
     marked = {(pos, term) for term in terms for pos in occurrences.get(term, ())}
     for phrase in phrases:
-        for found in phrase_occurrences(phrase, occurrences):
-            marked.update(zip(found, phrase.phrase_terms))
+        chosen = _phrase_layouts(phrase, occurrences)
+        for term in dict.fromkeys(phrase.phrase_terms):  # a term's positions once each, in C
+            columns = [i for i, other in enumerate(phrase.phrase_terms) if other == term]
+            marked.update(zip(np.unique(chosen[:, columns]).tolist(), itertools.repeat(term)))
     return marked
 
 
@@ -321,34 +323,25 @@ def _general_occurrences(
 
 def phrase_occurrences(phrase: Phrase, occurrences: dict[str, list[int]]) -> Iterator[list[int]]:
     """Each occurrence of ``phrase`` as the position of each of its terms, given the
-    ascending positions of every term: one per matching first-term position, as
-    :meth:`Phrase.frequencies <searchlib.query.Phrase.frequencies>` counts them. Of the
-    windows that match, the one starting earliest is shown, and in it each term's first
-    occurrence."""
-    found = [occurrences.get(term) for term in phrase.phrase_terms]
+    ascending positions of every term: one per first-term position where an occurrence
+    starts, as :meth:`Phrase.frequencies <searchlib.query.Phrase.frequencies>` counts
+    them, by the same matcher (:func:`searchlib.phrases.match_phrase`), so the work is
+    bounded the same way. Of the windows that match, the one starting earliest is shown,
+    and in it each term's earliest positions."""
+    yield from _phrase_layouts(phrase, occurrences).tolist()
+
+
+def _phrase_layouts(phrase: Phrase, occurrences: dict[str, list[int]]) -> npt.NDArray[np.int64]:
+    """:func:`phrase_occurrences` as an array: a row per occurrence, a column per term."""
+    distinct = list(dict.fromkeys(phrase.phrase_terms))
+    found = [occurrences.get(term) for term in distinct]
     if not all(found):
-        return
-    slop, offsets = phrase.slop, phrase.positions
-    lists: list[list[int]] = found  # type: ignore[assignment]
-    for anchor in lists[0]:
-        # The set of window starts that work is a union of intervals, each beginning at
-        # anchor - slop or at q - offset - slop for an occurrence q of some term, so the
-        # earliest start that works is one of those.
-        starts = {anchor - slop}
-        for positions, offset in zip(lists[1:], offsets[1:]):
-            low = bisect.bisect_left(positions, anchor - slop + offset)
-            high = bisect.bisect_right(positions, anchor + offset + slop)
-            starts.update(q - offset - slop for q in positions[low:high])
-        for start in sorted(s for s in starts if anchor - slop <= s <= anchor):
-            chosen = [anchor]
-            for positions, offset in zip(lists[1:], offsets[1:]):
-                at = bisect.bisect_left(positions, start + offset)
-                if at == len(positions) or positions[at] > start + offset + slop:
-                    break
-                chosen.append(positions[at])
-            else:
-                yield chosen
-                break
+        return np.zeros((0, len(phrase.phrase_terms)), dtype=np.int64)
+    located = [TermPositions.of(np.zeros(len(positions), dtype=np.int64), positions) for positions in found]  # type: ignore[arg-type]
+    slots = [distinct.index(term) for term in phrase.phrase_terms]
+    matched = match_phrase(located, slots, phrase.positions, phrase.slop, with_positions=True)
+    assert matched.chosen is not None
+    return matched.chosen
 
 
 # --- fragment choice ----------------------------------------------------------------------

@@ -51,7 +51,8 @@ from searchlib.scoring import (
     FieldSet,
     Similarity,
 )
-from searchlib.segment import SegmentReader, TermDictionary
+from searchlib.phrases import TermPositions, match_phrase
+from searchlib.segment import Postings, SegmentReader, TermDictionary
 
 #: Most terms a pattern query expands to unless told otherwise.
 DEFAULT_MAX_EXPANSIONS = 1024
@@ -527,13 +528,17 @@ class Phrase(Query):
     ``slop`` moves, scored by BM25 with the phrase's frequency as tf and the sum of its
     terms' idfs as idf (as Lucene does).
 
-    ``positions`` (default 0, 1, 2, ...) are the query tokens' positions, so a stop word
-    dropped from "talks of peace" leaves its gap. With slop 0 a match is an exact
-    occurrence. With slop s, an occurrence of the first term at p matches when some
-    window start L in ``[p - s, p]`` has, for every term i, an occurrence within
-    ``[L + positions[i], L + positions[i] + s]`` (Lucene's measure: "b a" needs slop 2 to
-    match "a b"). A term repeated in a sloppy phrase may reuse one occurrence. The
-    phrase's frequency in a document is the number of first-term occurrences that match.
+    ``positions`` (default 0, 1, 2, ...; never decreasing) are the query tokens'
+    positions, so a stop word dropped from "talks of peace" leaves its gap. The rule is
+    Lucene's: each query word takes its own document position (a word the phrase repeats
+    needs as many occurrences), and the values ``position - positions[i]`` lie within
+    ``slop`` of each other ("b a" needs slop 2 to match "a b"); with slop 0 a match is
+    an exact occurrence. The phrase's frequency in a document (its tf) is the number of
+    first-term positions where an occurrence starts: the first word there, and the first
+    word's other slots, if it repeats, after it. The work grows with the positions of the
+    documents that hold every term, not with the slop or the number of words alone
+    (:mod:`searchlib.phrases`), so a slop past a field's length means "anywhere in the
+    field, in any order".
     """
 
     field: str
@@ -555,6 +560,8 @@ class Phrase(Query):
             raise ValueError("a Phrase needs at least one term and one position per term")
         if self.slop < 0:
             raise ValueError(f"a phrase's slop cannot be negative, got {self.slop}")
+        if any(b < a for a, b in zip(self.positions, self.positions[1:])) or self.positions[-1] >= 1 << 31:
+            raise ValueError(f"a phrase's positions must not decrease nor span 2**31, got {self.positions}")
 
     def terms(self) -> set[tuple[str, str]]:
         return {(self.field, term) for term in self.phrase_terms}
@@ -563,33 +570,40 @@ class Phrase(Query):
         return {((self.field,), term) for term in self.phrase_terms}
 
     def frequencies(self, reader: SegmentReader) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Live docs holding the phrase and the phrase's frequency in each."""
+        """Live docs holding the phrase and the phrase's frequency in each: the docs that
+        hold every term (as often as the phrase repeats it) first, then a few passes over
+        their positions (:mod:`searchlib.phrases`)."""
         none = np.zeros(0, dtype=np.int64)
-        looked_up = [reader.positions(self.field, term) for term in self.phrase_terms]
+        needed: dict[str, int] = {}  # each query word takes its own position
+        for term in self.phrase_terms:
+            needed[term] = needed.get(term, 0) + 1
+        distinct = list(needed)
+        looked_up = [reader.positions(self.field, term) for term in distinct]
         found = [item for item in looked_up if item is not None]
         if len(found) < len(looked_up):
             return none, none
         candidates: npt.NDArray[np.int64] | None = None
-        for postings, _ in sorted(found, key=lambda item: len(item[0].docs)):
-            docs = postings.docs.astype(np.int64)
-            candidates = docs[reader.live[docs]] if candidates is None else np.intersect1d(candidates, docs, assume_unique=True)
+        for (postings, _), term in sorted(zip(found, distinct), key=lambda item: len(item[0][0].docs)):
+            if candidates is None:
+                docs = postings.docs.astype(np.int64)
+                if needed[term] > 1:
+                    docs = docs[postings.freqs >= needed[term]]
+                candidates = docs[reader.live[docs]]
+            else:  # the rarest terms first: look the few candidates up in longer lists
+                at = np.minimum(np.searchsorted(postings.docs, candidates), len(postings.docs) - 1)
+                held = postings.docs[at] == candidates
+                if needed[term] > 1:
+                    held &= postings.freqs[at] >= needed[term]
+                candidates = candidates[held]
             if not len(candidates):
                 return none, none
         assert candidates is not None
-        # Each occurrence as one sortable key: doc id in the high bits, position below.
-        keys = [_occurrence_keys(postings.docs, postings.freqs, positions, candidates) for postings, positions in found]
-        anchors = keys[0]
-        is_match = np.zeros(len(anchors), dtype=bool)
-        for shift in range(self.slop + 1):
-            window_start = anchors - self.slop + shift if self.slop else anchors
-            ok = np.ones(len(anchors), dtype=bool)
-            for slot_keys, offset in zip(keys[1:], self.positions[1:]):
-                low = np.searchsorted(slot_keys, window_start + offset, side="left")
-                high = np.searchsorted(slot_keys, window_start + offset + self.slop, side="right")
-                ok &= high > low
-            is_match |= ok
-        docs, counts = np.unique(anchors[is_match] >> 32, return_counts=True)
-        return docs.astype(np.int64), counts.astype(np.int64)
+        occurrences = [_candidate_positions(postings, positions, candidates) for postings, positions in found]
+        index_of = {term: i for i, term in enumerate(distinct)}
+        slots = [index_of[term] for term in self.phrase_terms]
+        counts = match_phrase(occurrences, slots, self.positions, self.slop).frequencies(len(candidates))
+        matched = np.flatnonzero(counts)
+        return candidates[matched], counts[matched]
 
     def _idf(self, context: ScoringContext) -> float:
         stats = context.stats
@@ -638,18 +652,19 @@ class Phrase(Query):
         ))
 
 
-def _occurrence_keys(
-    docs: npt.NDArray[np.uint32],
-    freqs: npt.NDArray[np.uint32],
-    positions: npt.NDArray[np.uint32],
-    candidates: npt.NDArray[np.int64],
-) -> npt.NDArray[np.int64]:
-    """``doc << 32 | position`` of every occurrence in a candidate doc, ascending."""
-    doc_of_occurrence = np.repeat(docs.astype(np.int64), freqs.astype(np.int64))
-    at = np.minimum(np.searchsorted(candidates, doc_of_occurrence), len(candidates) - 1)
-    keep = candidates[at] == doc_of_occurrence
-    keys: npt.NDArray[np.int64] = (doc_of_occurrence[keep] << 32) | positions[keep].astype(np.int64)
-    return keys
+def _candidate_positions(
+    postings: Postings, positions: npt.NDArray[np.uint32], candidates: npt.NDArray[np.int64]
+) -> TermPositions:
+    """A term's positions in the ``candidates`` (ascending doc ids, all in ``postings``),
+    each tagged with its document's rank among them: only those documents' positions are
+    read."""
+    at = np.searchsorted(postings.docs, candidates)
+    ends = np.cumsum(postings.freqs, dtype=np.int64)
+    counts = postings.freqs[at].astype(np.int64)
+    ranks = np.repeat(np.arange(len(candidates), dtype=np.int64), counts)
+    # Each occurrence's index in ``positions``: its posting's first one, plus its place there.
+    steps = np.arange(len(ranks), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return TermPositions.of(ranks, positions[np.repeat(ends[at] - counts, counts) + steps])
 
 
 # --- constant-score leaves ----------------------------------------------------------------

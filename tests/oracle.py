@@ -11,8 +11,9 @@ scored as its docstring in :mod:`searchlib.query` and :mod:`searchlib.scoring` d
 - CombinedTerm (BM25F): ``x = sum_f w_f * tf_f / norm_f``, saturated once; df and N over
   documents with the term (or any token) in any of the fields.
 - Phrase: the phrase's frequency as tf, the sum of its terms' idfs as idf; a first-term
-  occurrence at p matches when a window start L in [p - slop, p] has every other term i
-  within [L + pos_i, L + pos_i + slop].
+  occurrence at p counts when each query word can take its own document position (the
+  first at p, the first word's other slots after p), all ``position - offset`` values
+  within slop of each other (Lucene's rule; tried by exhaustive search).
 - Prefix, Wildcard, Regex, Fuzzy: the sum of the Term scores of every term of the live
   documents' vocabulary the pattern picks.
 - Range, MatchAll: constant ``boost``. Not and filters restrict without scoring.
@@ -192,19 +193,7 @@ class Oracle:
         return scores
 
     def phrase_frequency(self, name: str, doc_id: str, terms: tuple[str, ...], offsets: tuple[int, ...], slop: int) -> int:
-        where = self.positions[name][doc_id]
-        if any(term not in where for term in terms):
-            return 0
-        count = 0
-        for p in where[terms[0]]:
-            for start in range(p - slop, p + 1):
-                if all(
-                    any(start + offset <= q <= start + offset + slop for q in where[term])
-                    for term, offset in zip(terms[1:], offsets[1:])
-                ):
-                    count += 1
-                    break
-        return count
+        return phrase_frequency(self.positions[name][doc_id], terms, offsets, slop)
 
     def phrase(self, q: Phrase, p: Params) -> Scores:
         offsets = tuple(pos - q.positions[0] for pos in q.positions)
@@ -322,6 +311,45 @@ class Oracle:
                 continue
             result[doc_id] = sum(found[doc_id] for found in must_found) + sum(matched_should)
         return result
+
+
+def phrase_frequency(
+    where: Mapping[str, Iterable[int]], terms: Sequence[str], offsets: Sequence[int], slop: int
+) -> int:
+    """How many positions p of the first word start an occurrence of the phrase: some
+    assignment gives every query word its own position of that word (the first word p,
+    its other slots later positions), with all ``position - offset`` within ``slop`` of
+    each other. An exhaustive search over assignments."""
+    lists = [sorted(set(where.get(term, ()))) for term in terms]
+    if any(not found for found in lists):
+        return 0
+    return sum(1 for p in lists[0] if phrase_layout(lists, terms, offsets, slop, p) is not None)
+
+
+def phrase_layout(
+    lists: Sequence[Sequence[int]], terms: Sequence[str], offsets: Sequence[int], slop: int, p: int
+) -> list[int] | None:
+    """An assignment (a position per query word) with the first word at ``p``, or None."""
+    chosen = [p]
+
+    def extend(i: int, low: int, high: int) -> bool:
+        if i == len(terms):
+            return True
+        for q in lists[i]:
+            if any(q == chosen[j] for j in range(i) if terms[j] == terms[i]):
+                continue
+            if terms[i] == terms[0] and q <= p:
+                continue
+            value = q - offsets[i]
+            if max(high, value) - min(low, value) > slop:
+                continue
+            chosen.append(q)
+            if extend(i + 1, min(low, value), max(high, value)):
+                return True
+            chosen.pop()
+        return False
+
+    return chosen if extend(1, p - offsets[0], p - offsets[0]) else None
 
 
 def _bytes(value: Any) -> Any:

@@ -156,7 +156,10 @@ QUERIES: dict[str, Query] = {
     "phrase-reversed-slop2": phrase("text", "layer boundary", slop=2),
     "phrase-reversed-slop3": phrase("text", "number mach", slop=3),
     "phrase-repeated-slop1": Phrase("text", ("flow", "flow"), slop=1),
-    "phrase-repeated-exact": Phrase("text", ("layer", "flow", "layer"), slop=2),
+    "phrase-repeated-exact": phrase("text", "boundary layer heat transfer layer"),
+    "phrase-repeated-first-slop2": Phrase("text", ("layer", "heat", "layer"), slop=2),
+    "phrase-repeated-later-slop3": Phrase("text", ("boundari", "layer", "layer"), slop=3),
+    "phrase-repeated-wide": Phrase("text", ("flow", "layer", "flow", "flow"), slop=40),
     # Patterns: the sum of every matching term's BM25
     "prefix": Prefix("text", "bound"),
     "prefix-many": Prefix("text", "com"),

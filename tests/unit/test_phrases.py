@@ -1,0 +1,203 @@
+"""Phrase matching (searchlib.phrases) against an exhaustive search, Lucene's rule for
+repeated words, and bounds on the work a phrase does over documents of many positions."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import searchlib.query
+from searchlib import TEXT, Index, Schema, Searcher
+from searchlib.analysis import get_analyzer
+from searchlib.highlight import find_marks, phrase_occurrences
+from searchlib.phrases import PhraseMatch, TermPositions, match_phrase
+from searchlib.query import Phrase
+from tests.oracle import phrase_frequency
+
+
+def match(docs: Sequence[Sequence[str]], terms: Sequence[str], offsets: Sequence[int], slop: int) -> PhraseMatch:
+    """The matcher over ``docs`` (lists of words; a word's index is its position)."""
+    distinct = sorted(set(terms))
+    found = [
+        TermPositions.of(
+            [rank for rank, doc in enumerate(docs) for word in doc if word == term],
+            [pos for doc in docs for pos, word in enumerate(doc) if word == term],
+        )
+        for term in distinct
+    ]
+    return match_phrase(found, [distinct.index(t) for t in terms], offsets, slop, with_positions=True)
+
+
+def brute(doc: Sequence[str], terms: Sequence[str], offsets: Sequence[int], slop: int) -> int:
+    where: dict[str, list[int]] = {}
+    for pos, word in enumerate(doc):
+        where.setdefault(word, []).append(pos)
+    return phrase_frequency(where, terms, offsets, slop)
+
+
+def assert_valid_layouts(result: PhraseMatch, docs: Sequence[Sequence[str]], terms: Sequence[str],
+                         offsets: Sequence[int], slop: int) -> None:
+    """Every occurrence shown obeys the rule, and starts at the first-word position counted."""
+    assert result.chosen is not None and len(result.chosen) == len(result.counted)
+    for index, row in zip(result.counted.tolist(), result.chosen.tolist()):
+        doc = docs[int(result.first.ranks[index])]
+        assert row[0] == int(result.first.positions[index])
+        assert [doc[q] for q in row] == list(terms)
+        values = [q - o for q, o in zip(row, offsets)]
+        assert max(values) - min(values) <= slop
+        for i in range(len(terms)):
+            for j in range(i):
+                if terms[i] == terms[j]:
+                    assert row[i] != row[j], "two query words on one position"
+            if i and terms[i] == terms[0]:
+                assert row[i] > row[0]
+
+
+@st.composite
+def phrases(draw: st.DrawFn) -> tuple[list[list[str]], list[str], list[int], int]:
+    words = draw(st.sampled_from(["ab", "abc", "aab"]))  # few words: many repeats
+    docs = draw(st.lists(st.lists(st.sampled_from(words), max_size=12), min_size=1, max_size=4))
+    terms = draw(st.lists(st.sampled_from("abc"), min_size=1, max_size=5))
+    gaps = draw(st.lists(st.sampled_from([1, 1, 1, 2, 0]), min_size=len(terms) - 1, max_size=len(terms) - 1))
+    offsets = [0]
+    for gap in gaps:
+        offsets.append(offsets[-1] + gap)
+    slop = draw(st.sampled_from([0, 0, 1, 2, 3, 4, 6, 30, 10**12]))
+    return docs, terms, offsets, slop
+
+
+@settings(max_examples=400)
+@given(phrases())
+def test_the_matcher_agrees_with_an_exhaustive_search(case: tuple[list[list[str]], list[str], list[int], int]) -> None:
+    docs, terms, offsets, slop = case
+    result = match(docs, terms, offsets, slop)
+    assert result.frequencies(len(docs)).tolist() == [brute(doc, terms, offsets, slop) for doc in docs]
+    assert_valid_layouts(result, docs, terms, offsets, slop)
+
+
+def test_documents_beyond_one_key_space_are_matched_in_slices() -> None:
+    # Positions near 2**58 leave room for a few documents per int64 key space.
+    base = 1 << 58
+    docs = [["a", "b"], ["b", "a"], ["a", "x", "b"], ["a", "a", "b"]] * 5
+    terms, offsets = ["a", "b"], [0, 1]
+    found = [
+        TermPositions.of(
+            [rank for rank, doc in enumerate(docs) for word in doc if word == term],
+            [base + pos for doc in docs for pos, word in enumerate(doc) if word == term],
+        )
+        for term in terms
+    ]
+    for slop in (0, 1, 2):
+        result = match_phrase(found, [0, 1], offsets, slop, with_positions=True)
+        assert result.frequencies(len(docs)).tolist() == [brute(doc, terms, offsets, slop) for doc in docs]
+        assert result.chosen is not None and all(row[0] >= base for row in result.chosen.tolist())
+
+
+# --- repeated words, through the index, the parser and the highlighter --------------------
+
+
+@pytest.fixture(scope="module")
+def alfa() -> Searcher:  # type: ignore[misc]
+    with tempfile.TemporaryDirectory() as path:
+        index = Index.create(path, Schema(body=TEXT("standard")))
+        with index.writer() as writer:
+            for text in ("alfa", "alfa alfa", "alfa alfa alfa", "alfa bravo alfa", "alfa bravo bravo alfa"):
+                writer.add_document(body=text)
+        with Searcher(index.reopen()) as searcher:
+            yield searcher
+
+
+def found(searcher: Searcher, query: str) -> list[str]:
+    return sorted(hit["body"] for hit in searcher.search(query, limit=10))
+
+
+def test_a_repeated_word_needs_its_own_occurrences(alfa: Searcher) -> None:
+    # Each query word takes its own position: one alfa is not "alfa alfa", at any slop.
+    assert found(alfa, '"alfa alfa"~1') == ["alfa alfa", "alfa alfa alfa", "alfa bravo alfa"]
+    assert found(alfa, '"alfa alfa alfa"~1') == ["alfa alfa alfa"]
+    assert found(alfa, '"alfa alfa"~100') == ["alfa alfa", "alfa alfa alfa", "alfa bravo alfa", "alfa bravo bravo alfa"]
+    assert found(alfa, '"alfa alfa alfa"~100') == ["alfa alfa alfa"]
+    assert found(alfa, '"alfa alfa"') == ["alfa alfa", "alfa alfa alfa"]
+
+
+def test_a_repeated_word_counts_where_its_occurrences_start(alfa: Searcher) -> None:
+    # "alfa alfa alfa" holds "alfa alfa" twice (at 0 and at 1); "alfa alfa" once.
+    reader = alfa.readers[0]
+    docs, freqs = Phrase("body", ("alfa", "alfa")).frequencies(reader)
+    by_text = {reader.stored_fields(int(doc))["body"]: int(freq) for doc, freq in zip(docs, freqs)}
+    assert by_text == {"alfa alfa": 1, "alfa alfa alfa": 2}
+
+
+def test_the_highlighter_marks_a_repeated_phrase_only_where_it_occurs() -> None:
+    analyzer = get_analyzer("standard")
+    marks = find_marks("alfa bravo alfa alfa", analyzer, set(), [Phrase("body", ("alfa", "alfa"))])
+    assert [(start, end) for start, end, _ in marks] == [(11, 15), (16, 20)]
+    assert find_marks("alfa bravo", analyzer, set(), [Phrase("body", ("alfa", "alfa"), slop=5)]) == []
+    found_three = list(phrase_occurrences(Phrase("body", ("alfa", "alfa", "alfa"), slop=1), {"alfa": [0, 2]}))
+    assert found_three == []
+
+
+# --- bounded work ---------------------------------------------------------------------------
+
+
+def repeated_words(count: int, words: Sequence[str]) -> list[list[str]]:
+    return [[words[i % len(words)] for i in range(count)]]
+
+
+@pytest.mark.parametrize("words", [("layer", "flow"), ("layer",)])
+def test_a_sloppy_phrase_visits_each_position_a_bounded_number_of_times(words: Sequence[str]) -> None:
+    # Work is counted in positions and window starts visited: it grows with the document's
+    # positions (times the slots of repeated words), never with the slop. The former
+    # matcher tried (slop + 1) * words window shifts over every first-word occurrence.
+    doc = repeated_words(20_000, words)
+    for terms in (["layer", "flow"], ["flow", "layer"], ["layer", "layer"], ["layer", "flow"] * 15, ["layer"] * 30):
+        if not set(terms) <= set(words):
+            continue
+        offsets = list(range(len(terms)))
+        repeated_slots = sum(1 for t in terms if terms.count(t) > 1)
+        bound = 8 * len(doc[0]) * (len(terms) + repeated_slots)
+        for slop in (1, 10, 1000, 10**9):  # one bound, whatever the slop
+            result = match(doc, terms, offsets, slop)
+            assert result.work <= bound, (terms, slop, result.work, bound)
+            assert slop < 1000 or result.frequencies(1)[0] > 0
+
+
+def test_a_phrase_reads_only_the_positions_of_documents_holding_every_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One document with both words, thousands with only "layer": the matcher sees only
+    # the positions of the one.
+    with tempfile.TemporaryDirectory() as path:
+        index = Index.create(path, Schema(body=TEXT("standard")))
+        with index.writer() as writer:
+            for _ in range(2000):
+                writer.add_document(body="layer layer layer layer layer")
+            writer.add_document(body="boundary layer flow")
+        reader = Index.open_snapshot(path)[1][0]
+        seen: list[int] = []
+
+        def counting(occurrences, *args, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(sum(len(found.positions) for found in occurrences))
+            return match_phrase(occurrences, *args, **kwargs)
+
+        monkeypatch.setattr(searchlib.query, "match_phrase", counting)
+        _, freqs = Phrase("body", ("layer", "flow"), slop=50).frequencies(reader)
+        assert freqs.tolist() == [1] and seen == [2]
+
+
+def test_phrase_positions_must_not_decrease() -> None:
+    with pytest.raises(ValueError, match="must not decrease"):
+        Phrase("body", ("a", "b"), positions=(3, 1))
+    assert Phrase("body", ("a", "b"), positions=(3, 5)).positions == (0, 2)
+
+
+def test_a_huge_slop_means_anywhere_in_any_order() -> None:
+    doc = ["flow"] + ["x"] * 500 + ["layer"]
+    for slop in (10**6, 10**30):
+        result = match([doc], ["layer", "flow"], [0, 1], slop)
+        assert result.frequencies(1).tolist() == [1]
+    assert match([doc], ["layer", "flow"], [0, 1], 501).frequencies(1).tolist() == [0]
+    assert match([doc], ["layer", "flow"], [0, 1], 502).frequencies(1).tolist() == [1]
