@@ -72,3 +72,264 @@ def test_malformed_manifest_fields_are_named(news_index: Index, old: str, new: s
     path.write_bytes(codec.encode_manifest(body))
     with pytest.raises(CorruptIndexError, match=path.name if "doc_count" not in old else r"\.store"):
         Searcher(news_index)
+
+
+# --- single-byte flips and truncations over every file kind ----------------------------
+#
+# A small index with every field kind, several segments and deletions answers a fixed
+# set of queries; then one file at a time is damaged (a byte flipped, or the file cut
+# short), the index is opened and the queries run again, and each case is classified:
+#
+# - "error": a searchlib error whose message names the damaged file;
+# - "unread": the same results, and the damaged byte is provably not used by a search:
+#   the file is not part of the newest generation (an older manifest or deletes file),
+#   the newest manifest still decodes to the same content (JSON whitespace), or
+#   ``check`` reports the file while the byte lies outside every array the search
+#   checked (padding, the footer's body checksum, an array no query read);
+# - "SILENT": different results (or the same ones without such a proof), no error;
+# - "UNCAUGHT": any exception other than searchlib's own;
+# - "UNNAMED": a searchlib error that does not name the damaged file.
+# tests/stress/damage_stress.py runs thousands of cases; the test below a few hundred.
+
+import json  # noqa: E402
+import os  # noqa: E402
+import struct  # noqa: E402
+import random  # noqa: E402
+from collections import Counter  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from searchlib import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema  # noqa: E402
+from searchlib import codec  # noqa: E402
+from searchlib.check import check_index  # noqa: E402
+from searchlib.errors import SearchlibError  # noqa: E402
+
+FAILURES = ("SILENT", "UNCAUGHT", "UNNAMED")
+
+_WORDS = (
+    "direct talks ceasefire envoy envoys talking monday rain weather markets shares fell rose "
+    "flights resumed stalled contact stopped convoy aid border river bridge harbour dispute "
+    "treaty vote council budget energy grid storm flood harvest wheat prices inflation "
+    "naïve café über straße"
+).split()
+
+
+def build_damage_index(path: Path, documents: int = 60, seed: int = 7) -> Index:
+    """Four commits (four segments), deletions and an update in the later ones, every
+    field kind; a stemmed TEXT analyzer, so the terms files hold lexicons."""
+    rng = random.Random(seed)
+    schema = Schema(
+        id=ID(), title=TEXT("english"), body=TEXT("english"), tag=KEYWORD(), year=NUMERIC("int"),
+        price=NUMERIC("float"), when=DATETIME(), ok=BOOLEAN(), note=STORED(),
+    )
+    index = Index.create(path, schema)
+    per_commit = documents // 4
+    for commit in range(4):
+        with index.writer() as writer:
+            for n in range(commit * per_commit, (commit + 1) * per_commit):
+                document: dict[str, Any] = {
+                    "id": f"d{n:03d}",
+                    "title": " ".join(rng.choices(_WORDS, k=rng.randint(1, 4))),
+                    "body": " ".join(rng.choices(_WORDS, k=rng.randint(5, 40))),
+                    "tag": rng.choice(["world", "business", "weather", "sport"]),
+                    "note": {"n": n, "text": rng.choice(_WORDS)},
+                }
+                if n % 5:  # some documents lack the typed fields
+                    document["year"] = rng.randint(1990, 2030)
+                    document["price"] = round(rng.uniform(0, 200), 2)
+                    document["when"] = datetime(2020 + n % 6, 1 + n % 12, 1 + n % 28, tzinfo=timezone.utc)
+                    document["ok"] = bool(n % 3)
+                writer.add_document(document)
+            if commit >= 2:
+                writer.delete_by_term("id", f"d{commit * 3:03d}")
+                writer.delete_by_term("tag", "sport") if commit == 3 else None
+                writer.update_document(id="d001", title="Ceasefire talks", body="Envoys held direct talks.", tag="world")
+    return index.reopen()
+
+
+def _hits(results: Any, snippets: bool = True) -> list[Any]:
+    return [(hit.id, hit.score, hit.fields, hit.snippet() if snippets else None) for hit in results]
+
+
+#: The queries compared before and after damage: rankings and scores, stored fields,
+#: snippets, phrases (positions), expansions (lexicons), sorts on every column kind and
+#: on a keyword, ranges, filters, suggestions.
+QUERIES: list[Callable[[Searcher], Any]] = [
+    lambda s: _hits(s.search("direct talks", limit=20)),
+    lambda s: _hits(s.search('"direct talks"', limit=20)),
+    lambda s: _hits(s.search("title:ceasefire OR tag:world", limit=20)),
+    lambda s: _hits(s.search("talk* OR envoi~", limit=20)),
+    lambda s: _hits(s.search("naïve OR straße OR café", limit=20)),
+    lambda s: _hits(s.search("year:[2000 TO 2010]", sort="-year", limit=20), snippets=False),
+    lambda s: _hits(s.search("when:[2022-01-01 TO *]", sort="when", limit=20), snippets=False),
+    lambda s: _hits(s.search("price:[10 TO 150]", sort="-price", filter="ok:true", limit=20), snippets=False),
+    lambda s: _hits(s.search("rain OR storm OR flood", sort="tag", limit=20), snippets=False),
+    lambda s: _hits(s.search("tag:business", sort="id", limit=20), snippets=False),
+    lambda s: (s.did_you_mean("direkt talkz"), [h.id for h in s.more_like_this("d002")]),
+]
+
+
+def run_queries(index_path: Path) -> tuple[list[Any], list[Any]]:
+    """Every query's results, and the readers the searcher used (for their records of
+    which arrays were read)."""
+    with Searcher(Index.open(index_path)) as searcher:
+        return [query(searcher) for query in QUERIES], list(searcher.readers)
+
+
+@dataclass(frozen=True)
+class Damage:
+    """One file damaged one way: a byte XORed with ``value``, or the file cut to ``value`` bytes."""
+
+    file: str
+    how: str  # "flip" or "truncate"
+    offset: int
+    value: int
+
+
+def file_kind(name: str) -> str:
+    return "manifest" if name.startswith("manifest-") else name.rsplit(".", 1)[-1]
+
+
+def damage_cases(index_path: Path, flips: int, truncations_per_file: int, seed: int) -> list[Damage]:
+    """``flips`` flips shared evenly between file kinds (the bytes of a kind's files drawn
+    spread over each file: stratified, plus the header and footer bytes), and per file
+    the truncations to 0, 1, one byte short, into the header, the footer and the table,
+    and random lengths."""
+    rng = random.Random(seed)
+    sizes = {p.name: p.stat().st_size for p in index_path.iterdir() if p.name != "write.lock"}
+    by_kind: dict[str, list[str]] = {}
+    for name in sorted(sizes):
+        by_kind.setdefault(file_kind(name), []).append(name)
+    cases: list[Damage] = []
+    per_kind = flips // len(by_kind)
+    for names in by_kind.values():
+        for i in range(per_kind):
+            name = names[i % len(names)]
+            size = sizes[name]
+            share = (i // len(names)) / max(1, per_kind // len(names))
+            if i < 4 * len(names):  # the first and last bytes: magic, version, footer
+                offset = (i // len(names)) * 7 % min(size, 16) if i % 2 else size - 1 - (i // len(names)) * 5 % min(size, 28)
+            else:
+                offset = min(size - 1, int(share * size) + rng.randrange(max(1, size // max(1, per_kind // len(names)))))
+            cases.append(Damage(name, "flip", offset, rng.randrange(1, 256)))
+    for name, size in sorted(sizes.items()):
+        lengths = {0, 1, size - 1, 8, 15, 17, size - 4, size - 27, size - 29}
+        while len(lengths) < truncations_per_file + 9:
+            lengths.add(rng.randrange(size))
+        cases += [Damage(name, "truncate", length, length) for length in sorted(lengths) if 0 <= length < size]
+    return cases
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``data`` as a new file at ``path``: maps of the old file keep the old bytes."""
+    temp = path.with_name(path.name + ".damage")
+    temp.write_bytes(data)
+    os.replace(temp, path)
+
+
+def _checked_ranges(readers: list[Any], file_name: str, original: bytes) -> Iterator[tuple[int, int]]:
+    """The byte ranges of the arrays of ``file_name`` that the search checked (and so
+    read), located through the undamaged file's table."""
+    table_offset, table_length = struct.unpack_from("<QQ", original, len(original) - 28)
+    entries = json.loads(original[table_offset : table_offset + table_length])["arrays"]
+    for reader in readers:
+        for array_file in reader.files:
+            if array_file.name == file_name:
+                for name in getattr(array_file, "_checked", ()):
+                    entry = entries[name]
+                    size = int(np.prod(entry["shape"])) * np.dtype(entry["dtype"]).itemsize
+                    yield entry["offset"], entry["offset"] + size
+
+
+def _unread_proof(index_path: Path, damage: Damage, readers: list[Any], original: bytes) -> str | None:
+    """Why the damaged byte provably changes nothing, or None."""
+    newest = max(codec.manifest_generation(p.name) or 0 for p in index_path.iterdir())
+    manifest = codec.decode_manifest((index_path / codec.manifest_name(newest)).read_bytes(), "newest")
+    in_use = {codec.manifest_name(newest)}
+    for segment in manifest["segments"]:
+        in_use.update(segment["files"])
+    if damage.file not in in_use:
+        return "not in the newest generation"
+    path = index_path / damage.file
+    if damage.file.startswith("manifest-"):
+        try:
+            same = codec.decode_manifest(path.read_bytes(), damage.file) == codec.decode_manifest(original, damage.file)
+        except SearchlibError:
+            same = False
+        return "same manifest content" if same else None
+    if any(start <= damage.offset < end for start, end in _checked_ranges(readers, damage.file, original)):
+        return None  # a byte the search checked cannot be damaged unnoticed
+    report = check_index(index_path)
+    if any(Path(problem.path).name == damage.file for problem in report.problems):
+        return "unread by the queries; check reports the file"
+    return None
+
+
+def classify(index_path: Path, damage: Damage, baseline: list[Any]) -> tuple[str, str]:
+    """Damage one file of the index at ``index_path``, run the queries, restore the file;
+    return the outcome and a detail (the error, or the proof)."""
+    path = index_path / damage.file
+    original = path.read_bytes()
+    if damage.how == "flip":
+        damaged = bytearray(original)
+        damaged[damage.offset] ^= damage.value
+        _replace(path, bytes(damaged))
+    else:
+        _replace(path, original[: damage.value])
+    try:
+        try:
+            results, readers = run_queries(index_path)
+        except SearchlibError as exc:
+            return ("error" if damage.file in str(exc) else "UNNAMED"), str(exc)
+        except Exception as exc:  # noqa: BLE001 - what the classification is for
+            return "UNCAUGHT", f"{type(exc).__name__}: {exc}"
+        if results != baseline:
+            return "SILENT", "results differ"
+        proof = _unread_proof(index_path, damage, readers, original)
+        return ("unread", proof) if proof else ("SILENT", "same results, but no proof the byte is unread")
+    finally:
+        _replace(path, original)
+
+
+def damage_table(outcomes: list[tuple[Damage, str, str]]) -> str:
+    """Counts of outcomes per file kind and damage, as a text table."""
+    columns = ["error", "unread", *FAILURES]
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    for damage, outcome, _ in outcomes:
+        counts.setdefault((file_kind(damage.file), damage.how), Counter())[outcome] += 1
+    lines = [f"{'kind':10} {'damage':9} {'cases':>6} " + " ".join(f"{c:>8}" for c in columns)]
+    for (kind, how), counter in sorted(counts.items()):
+        lines.append(f"{kind:10} {how:9} {sum(counter.values()):6} " + " ".join(f"{counter[c]:8}" for c in columns))
+    total: Counter[str] = sum((c for c in counts.values()), Counter())
+    lines.append(f"{'all':10} {'':9} {sum(total.values()):6} " + " ".join(f"{total[c]:8}" for c in columns))
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def damage_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    path = tmp_path_factory.mktemp("damage") / "idx"
+    build_damage_index(path)
+    return path, run_queries(path)[0]
+
+
+def test_the_damage_index_has_every_file_kind(damage_index: tuple[Path, list[Any]]) -> None:
+    path, baseline = damage_index
+    kinds = Counter(file_kind(p.name) for p in path.iterdir())
+    assert {"terms", "post", "norms", "store", "del", "manifest"} <= set(kinds) and kinds["terms"] >= 2
+    assert all(baseline[:10]) and baseline[10][0] and check_index(path).ok
+
+
+def test_flipped_bytes_and_truncations_are_reported_or_unread(damage_index: tuple[Path, list[Any]]) -> None:
+    """No single-byte flip or truncation of any file changes results silently or raises
+    anything but a searchlib error naming the file (the stress script runs thousands)."""
+    path, baseline = damage_index
+    cases = damage_cases(path, flips=240, truncations_per_file=2, seed=1)
+    outcomes = [(case, *classify(path, case, baseline)) for case in cases]
+    failures = [(case, outcome, detail) for case, outcome, detail in outcomes if outcome in FAILURES]
+    assert not failures, damage_table(outcomes) + "\n" + "\n".join(map(str, failures[:10]))
+    assert sum(outcome == "error" for _, outcome, _ in outcomes) > len(outcomes) // 2
+    assert check_index(path).ok  # every file was restored
