@@ -317,14 +317,14 @@ class ArrayFile:
             raise CorruptIndexError(self.path, "data fails its checksum")
 
     def verify(self) -> None:
-        """Check the whole body and every array's own checksum (reads the whole file)."""
+        """Check every array's own checksum (a failure names the array), then the body's,
+        which also covers the padding between arrays: reads the whole file."""
+        if not self._legacy:
+            for name, array in self._arrays.items():
+                if name not in self._checked:
+                    self._check(name, array)
         self.verify_body()
-        if self._legacy:
-            self._checked.update(self._arrays)
-            return
-        for name, array in self._arrays.items():
-            if name not in self._checked:
-                self._check(name, array)
+        self._checked.update(self._arrays)
 
 
 def _crc_value(value: Any) -> int:
