@@ -333,3 +333,105 @@ def test_flipped_bytes_and_truncations_are_reported_or_unread(damage_index: tupl
     assert not failures, damage_table(outcomes) + "\n" + "\n".join(map(str, failures[:10]))
     assert sum(outcome == "error" for _, outcome, _ in outcomes) > len(outcomes) // 2
     assert check_index(path).ok  # every file was restored
+
+
+# --- inconsistent arrays with valid checksums ------------------------------------------
+#
+# A file rewritten with wrong values and fresh checksums (a writer bug, or a crafted file)
+# passes every CRC; the reader's own checks must still turn what it cannot use into a
+# CorruptIndexError naming the file, never an IndexError, a UnicodeDecodeError or hits
+# read from the wrong place.
+
+
+def rewrite_array(index: Index, file_name: str, array: str, change: Callable[[np.ndarray], np.ndarray | None]) -> None:
+    """Rewrite one array of a segment file (``change`` returns the new array, or None to
+    drop it) with valid checksums, and the newest manifest with the file's new size."""
+    from searchlib.storage import Directory
+
+    directory = Directory(index.path)
+    kind = {"terms": codec.KIND_TERMS, "post": codec.KIND_POSTINGS, "norms": codec.KIND_NORMS, "store": codec.KIND_STORE}
+    loaded = codec.ArrayFile(directory, file_name, kind[file_kind(file_name)])
+    arrays = {name: np.array(loaded[name]) for name in loaded.names()}
+    changed = change(arrays[array].copy())
+    if changed is None:
+        del arrays[array]
+    else:
+        arrays[array] = changed
+    size = directory.write_file(file_name, codec.encode_array_file(kind[file_kind(file_name)], arrays, loaded.meta))
+    manifest_path = index.path / codec.manifest_name(index.generation)
+    body = codec.decode_manifest(manifest_path.read_bytes(), str(manifest_path))
+    for key in ("format", "format_version"):
+        body.pop(key)
+    for segment in body["segments"]:
+        if file_name in segment["files"]:
+            segment["files"][file_name] = size
+    manifest_path.write_bytes(codec.encode_manifest(body))
+
+
+def _set(values: dict[int, int]) -> Callable[[np.ndarray], np.ndarray]:
+    def change(array: np.ndarray) -> np.ndarray:
+        for at, value in values.items():
+            array[at] = value
+        return array
+
+    return change
+
+
+def _pack_lines(*lines: bytes) -> Callable[[np.ndarray], np.ndarray]:
+    """A new ``blocks`` array holding ``lines`` (block_offsets updated by the caller)."""
+    import zlib
+
+    return lambda _: np.frombuffer(zlib.compress(b"\n".join(lines)), dtype=np.uint8).copy()
+
+
+def _read_everything(searcher: Searcher) -> None:
+    """Queries that read every kind of array: terms (expanded), postings, positions,
+    norms, stored fields, ids and snippets."""
+    for text in ("talks direct", '"direct talks"', "body:/.*/", "ta*", "talk~"):
+        for hit in searcher.search(text, limit=10, strict=False):
+            hit.id, hit.fields, hit.snippet()
+
+
+def test_the_queries_read_a_sound_index(news_index: Index) -> None:
+    with Searcher(news_index) as searcher:
+        _read_everything(searcher)
+        assert searcher.search('"direct talks"').total == 1
+
+
+@pytest.mark.parametrize(
+    "extension,array,change,problem",
+    [
+        ("terms", "body.term_bytes", lambda a: np.concatenate([a[:-1], np.array([0xC3], np.uint8)]), "not UTF-8"),
+        ("terms", "body.term_offsets", _set({1: 40, 2: 3}), "term offsets"),
+        ("terms", "body.term_offsets", lambda a: a[:-1], "entries for"),
+        ("terms", "body.postings_start", _set({-1: 10_000}), "postings slices"),
+        ("terms", "body.postings_start", _set({1: 9, 2: 1}), "postings slices"),
+        ("terms", "body.positions_start", _set({-1: 10_000}), "positions slices"),
+        ("terms", "body.doc_freq", lambda a: a[:-1], "entries for"),
+        ("terms", "body.lexicon_terms", _set({0: 1_000_000}), "points past its terms"),
+        ("terms", "body.postings_start", lambda a: None, "is missing"),
+        ("post", "body.docs", _set({0: 1_000}), "out of range"),
+        ("post", "body.freqs", lambda a: a[:-1], "entries for"),
+        ("norms", "body", lambda a: a[:-1], "entries for"),
+        ("norms", "body", lambda a: a.reshape(1, -1), "not a list"),
+        ("store", "id_bytes", lambda a: np.concatenate([np.array([0xFF], np.uint8), a[1:]]), "not UTF-8"),
+        ("store", "id_offsets", _set({1: 500}), "id column"),
+        ("store", "block_first_doc", _set({0: 1}), "stored blocks"),
+        ("store", "block_offsets", _set({-1: 5}), "stored blocks"),
+        ("store", "blocks", _pack_lines(b"[1]", b"{}"), "not a JSON object"),
+        ("store", "blocks", _pack_lines(b"{\"path\": \"a\xff\"}", b"{}"), "stored document 0"),
+    ],
+)
+def test_inconsistent_arrays_with_valid_checksums_are_named(
+    news_index: Index, extension: str, array: str, change: Callable[[np.ndarray], Any], problem: str
+) -> None:
+    reader_files = sorted(p.name for p in news_index.path.glob(f"seg-*.{extension}"))
+    victim = reader_files[0]  # the first segment: documents a and b
+    rewrite_array(news_index, victim, array, change)
+    if array == "blocks":  # one block of two documents now: offsets to match
+        size = len(change(np.zeros(0, np.uint8)))
+        rewrite_array(news_index, victim, "block_offsets", lambda _: np.array([0, size], dtype="<u8"))
+        rewrite_array(news_index, victim, "block_first_doc", lambda _: np.array([0, 2], dtype="<u4"))
+    with pytest.raises(CorruptIndexError, match=rf"{victim}.*{problem}"):
+        with Searcher(Index.open(news_index.path)) as searcher:
+            _read_everything(searcher)
