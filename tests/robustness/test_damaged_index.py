@@ -435,3 +435,33 @@ def test_inconsistent_arrays_with_valid_checksums_are_named(
     with pytest.raises(CorruptIndexError, match=rf"{victim}.*{problem}"):
         with Searcher(Index.open(news_index.path)) as searcher:
             _read_everything(searcher)
+
+
+def test_an_index_written_before_array_checksums_is_read_and_checked(news_index: Index) -> None:
+    """Files whose tables lack per-array CRC-32s (as written before they existed) are
+    searched as before; damage in them is reported on first access through the body
+    checksum, and ``check`` passes a sound one."""
+    from tests.unit.test_codec import _without_array_checksums
+
+    with Searcher(news_index) as searcher:
+        expected = _hits(searcher.search("direct talks"))
+    manifest_path = news_index.path / codec.manifest_name(news_index.generation)
+    body = codec.decode_manifest(manifest_path.read_bytes(), str(manifest_path))
+    for key in ("format", "format_version"):
+        body.pop(key)
+    for segment in body["segments"]:
+        for name in segment["files"]:
+            data = _without_array_checksums((news_index.path / name).read_bytes())
+            _replace(news_index.path / name, data)
+            segment["files"][name] = len(data)
+    manifest_path.write_bytes(codec.encode_manifest(body))
+    with Searcher(Index.open(news_index.path)) as searcher:
+        assert _hits(searcher.search("direct talks")) == expected and len(expected) == 2
+    assert check_index(news_index.path).ok
+    norms = sorted(news_index.path.glob("seg-*.norms"))[0]
+    data = bytearray(norms.read_bytes())
+    data[16] ^= 0x01  # the first document's length in the first norms array
+    _replace(norms, bytes(data))
+    with pytest.raises(CorruptIndexError, match=f"{norms.name}: data fails its checksum"):
+        with Searcher(Index.open(news_index.path)) as searcher:
+            searcher.search("direct talks")

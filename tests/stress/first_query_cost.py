@@ -10,7 +10,8 @@ Run it with the searchlib to measure first on ``PYTHONPATH`` to compare two vers
 
 It prints, per query, the median and the best of the trials, in milliseconds, split into
 opening (``Index.open`` and ``Searcher``) and the first search (``search`` plus the hits'
-ids and stored fields, what a caller needs before it can show a result).
+ids and stored fields, what a caller needs before it can show a result); wall time, then
+CPU time (less disturbed by other work on a busy machine).
 """
 
 from __future__ import annotations
@@ -30,18 +31,20 @@ DEFAULT_QUERIES = [
 
 _TRIAL = """
 import json, sys, time
-start = time.perf_counter()
 from searchlib import Index, Searcher
 from searchlib.parser import escape
-imported = time.perf_counter()
+imported, imported_cpu = time.perf_counter(), time.process_time()
 index = Index.open(sys.argv[1])
 searcher = Searcher(index)
-opened = time.perf_counter()
+opened, opened_cpu = time.perf_counter(), time.process_time()
 text = sys.argv[2]
 results = searcher.search(text if text.startswith('"') else escape(text), limit=10)
 rows = [(hit.id, hit.score, hit.fields) for hit in results]
-done = time.perf_counter()
-print(json.dumps({"open": opened - imported, "query": done - opened, "hits": len(rows)}))
+done, done_cpu = time.perf_counter(), time.process_time()
+print(json.dumps({
+    "open": opened - imported, "query": done - opened,
+    "open_cpu": opened_cpu - imported_cpu, "query_cpu": done_cpu - opened_cpu, "hits": len(rows),
+}))
 """
 
 
@@ -60,7 +63,7 @@ def main() -> None:
     parser.add_argument("--query", action="append", help="query text (default: three SciFact-like queries)")
     args = parser.parse_args()
     _warm(args.index)
-    print(f"index {args.index}, {args.trials} fresh processes per query, times in ms (median / best)")
+    print(f"index {args.index}, {args.trials} fresh processes per query, times in ms (median / best)", flush=True)
     for text in args.query or DEFAULT_QUERIES:
         samples = []
         for _ in range(args.trials):
@@ -68,12 +71,13 @@ def main() -> None:
                 [sys.executable, "-c", _TRIAL, args.index, text], check=True, capture_output=True, text=True
             ).stdout
             samples.append(json.loads(output))
-        opens = [1000 * s["open"] for s in samples]
-        queries = [1000 * s["query"] for s in samples]
+        figures = {key: [1000 * s[key] for s in samples] for key in ("open", "query", "open_cpu", "query_cpu")}
         print(
-            f"  open {statistics.median(opens):7.1f} / {min(opens):7.1f}   "
-            f"first query {statistics.median(queries):7.1f} / {min(queries):7.1f}   "
-            f"({samples[0]['hits']} hits) {text[:50]!r}"
+            "  " + "   ".join(
+                f"{key.replace('_', ' ')} {statistics.median(values):6.1f} / {min(values):6.1f}"
+                for key, values in figures.items()
+            )
+            + f"   ({samples[0]['hits']} hits) {text[:40]!r}"
         )
 
 
