@@ -99,8 +99,9 @@ History
 2. Per-field lexicons in TERM files; the ``english`` analyzer stems with Porter2
    (Snowball English) instead of Porter, so version 1 indexes must be rebuilt.
    Later in version 2, each array's table entry gained ``crc32``, checked on the array's
-   first access; files without it remain readable (their body checksum is checked on
-   first access instead), so the version number did not change.
+   first access. The change is additive both ways: files without it remain readable
+   (their body checksum is checked on first access instead), and older releases of
+   version 2 ignore the key, so the version number did not change.
 """
 
 from __future__ import annotations
