@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import os
+import random
+import struct
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
-from searchlib import Index, Searcher
-from searchlib.errors import CorruptIndexError
+from searchlib import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Index, Schema, Searcher, codec
+from searchlib.check import check_index
+from searchlib.errors import CorruptIndexError, SearchlibError
 
 
 def segment_files(index: Index) -> list[Path]:
@@ -90,23 +101,6 @@ def test_malformed_manifest_fields_are_named(news_index: Index, old: str, new: s
 # - "UNCAUGHT": any exception other than searchlib's own;
 # - "UNNAMED": a searchlib error that does not name the damaged file.
 # tests/stress/damage_stress.py runs thousands of cases; the test below a few hundred.
-
-import json  # noqa: E402
-import os  # noqa: E402
-import struct  # noqa: E402
-import random  # noqa: E402
-from collections import Counter  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-from typing import Any  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from searchlib import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema  # noqa: E402
-from searchlib import codec  # noqa: E402
-from searchlib.check import check_index  # noqa: E402
-from searchlib.errors import SearchlibError  # noqa: E402
 
 FAILURES = ("SILENT", "UNCAUGHT", "UNNAMED")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import struct
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -97,9 +100,6 @@ def test_manifest_names_parse_back() -> None:
 def _without_array_checksums(data: bytes) -> bytes:
     """The same file as written before arrays carried their own CRC-32: the table's
     entries lack ``crc32`` (the table checksum and footer rewritten to match)."""
-    import json
-    import struct
-
     table_offset, table_length, _, body_crc, end = struct.unpack_from("<QQII4s", data, len(data) - 28)
     table = json.loads(data[table_offset : table_offset + table_length])
     for entry in table["arrays"].values():
@@ -147,8 +147,6 @@ def test_a_damaged_array_is_reported_on_first_access_and_every_access(tmp_path: 
 def test_threads_sharing_a_file_never_get_a_damaged_array(tmp_path: Path) -> None:
     """Every thread's first access checks or waits for a check that passed: none is
     handed the damaged array, and all get the sound one."""
-    from concurrent.futures import ThreadPoolExecutor
-
     directory = Directory(tmp_path)
     name = write(directory, {"good": np.arange(1 << 16, dtype="<u8"), "bad": np.arange(1 << 16, dtype="<u8")})
     offset = _array_offset(directory, name, "bad") + 1000
@@ -209,8 +207,6 @@ def test_a_file_without_array_checksums_is_checked_whole_on_first_access(tmp_pat
 
 @pytest.mark.parametrize("value", ["1", -1, 1 << 32, True, None])
 def test_a_malformed_array_checksum_is_reported_on_open(tmp_path: Path, value: object) -> None:
-    import json
-
     directory = Directory(tmp_path)
     name = write(directory, {"a": np.arange(3, dtype="<u4")})
     path = tmp_path / name
@@ -223,8 +219,6 @@ def test_a_malformed_array_checksum_is_reported_on_open(tmp_path: Path, value: o
 
 def _retable(data: bytes, old: str, new: str) -> bytes:
     """``data`` with ``old`` replaced by ``new`` in its table, the table checksum fixed."""
-    import struct
-
     table_offset, table_length, _, body_crc, end = struct.unpack_from("<QQII4s", data, len(data) - 28)
     table_bytes = data[table_offset : table_offset + table_length].replace(old.encode(), new.encode())
     footer = struct.pack("<QQII4s", table_offset, len(table_bytes), codec.crc32(table_bytes), body_crc, end)
