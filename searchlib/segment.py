@@ -1089,7 +1089,7 @@ class SegmentReader:
     def has_field(self, field_name: str) -> npt.NDArray[np.bool_]:
         """Which documents have at least one term in the field (lengths where the field
         keeps them; postings for KEYWORD and ID fields, which keep none)."""
-        if self._norms_file.get(field_name) is not None:
+        if field_name in self._norms_file:
             return self.field_lengths(field_name) > 0
         has = np.zeros(self.doc_count, dtype=bool)
         dictionary = self.dictionary(field_name)
@@ -1108,8 +1108,8 @@ class SegmentReader:
 
     def keeps_lengths(self, field_name: str) -> bool:
         """Whether the segment has the field's lengths: a KEYWORD or ID field has none
-        (nor has a field no document of the segment holds)."""
-        return self._norms_file.get(field_name) is not None
+        (nor has a field no document of the segment holds). Reads only the table."""
+        return field_name in self._norms_file
 
     def length_norms(self, field_name: str, average_length: float, b: float) -> npt.NDArray[np.float64]:
         """BM25's ``1 - b + b * dl / avgdl`` for every document, computed once per
