@@ -251,7 +251,7 @@ class ArrayFile:
                 self._arrays[array_name] = self._view(entry, table_offset)
                 if "crc32" in entry:
                     self._array_crcs[array_name] = _crc_value(entry["crc32"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # AttributeError: not an object
             raise CorruptIndexError(self.path, f"malformed table of contents ({exc})") from None
         #: Written before arrays carried checksums: the first access checks the body.
         self._legacy = len(self._array_crcs) < len(self._arrays)

@@ -217,6 +217,19 @@ def test_a_malformed_array_checksum_is_reported_on_open(tmp_path: Path, value: o
         codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
 
 
+@pytest.mark.parametrize("old,new", [('"arrays":{', '"arrays":[{'), ('"meta":{"note":"hi"},', '')])
+def test_a_table_of_the_wrong_shape_is_reported_on_open(tmp_path: Path, old: str, new: str) -> None:
+    directory = Directory(tmp_path)
+    name = write(directory, {"a": np.arange(3, dtype="<u4")})
+    path = tmp_path / name
+    data = path.read_bytes()
+    if "[" in new:  # close the list too: still valid JSON, an array where an object belongs
+        data = _retable(data, "}}}", "}}]}")
+    path.write_bytes(_retable(data, old, new))
+    with pytest.raises(CorruptIndexError, match=r"x\.post: malformed table of contents"):
+        codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+
+
 def _retable(data: bytes, old: str, new: str) -> bytes:
     """``data`` with ``old`` replaced by ``new`` in its table, the table checksum fixed."""
     table_offset, table_length, _, body_crc, end = struct.unpack_from("<QQII4s", data, len(data) - 28)
