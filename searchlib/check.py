@@ -1,7 +1,8 @@
 """Integrity checks and a summary of an index: what ``searchlib check`` and ``info`` print.
 
-:func:`check_index` reads every byte of the newest generation: each array file's data
-checksum, then the invariants the reader relies on (terms sorted and unique, postings
+:func:`check_index` reads every byte of the newest generation: each array's checksum
+and each array file's data checksum (which also covers what no search reads, such as the
+padding between arrays), then the invariants the reader relies on (terms sorted and unique, postings
 sorted with doc ids in range, frequencies and positions adding up, document frequencies
 matching postings, stored blocks decompressing to the right number of documents). Every
 problem is reported with the file it is in; nothing is repaired.

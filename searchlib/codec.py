@@ -30,14 +30,23 @@ All integers are little-endian. ::
     offset 12  kind         4 bytes  b"TERM" | b"POST" | b"NORM" | b"STOR" | b"DELS"
     offset 16  array data   each array starts on a 16-byte boundary, zero padding between
     ...        table        UTF-8 JSON: {"meta": {...}, "arrays": {name: {"dtype", "shape",
-                                          "offset"}}}; offsets count from the file start
+                                          "offset", "crc32"}}}; offsets count from the file
+                                          start; ``crc32`` is the CRC-32 of the array's bytes
     footer     table_offset uint64
                table_length uint64
                table_crc32  uint32   CRC-32 of the table bytes (checked on every open)
-               body_crc32   uint32   CRC-32 of bytes [0, table_offset) (checked by verify)
+               body_crc32   uint32   CRC-32 of bytes [0, table_offset), padding included
+                                     (checked by verify, i.e. ``searchlib check``)
                end magic    4 bytes  b"SLIB"
 
 Arrays are read in place through a memory map (``np.frombuffer``), never copied on open.
+No byte is used unchecked: opening checks the header, the footer and the table (whose
+checksum covers each array's ``crc32``), and the first access to an array through an open
+file checks that array's ``crc32`` (once per open file), so damage anywhere in the data a
+search reads is reported as :class:`~searchlib.errors.CorruptIndexError` naming the file,
+never served. An entry without ``crc32`` (a file written before it existed) makes the
+first access to any of the file's arrays check ``body_crc32`` instead. Padding is read by
+nothing but ``verify``.
 
 Segment contents (array names; ``F`` is a field name)
 -----------------------------------------------------
@@ -94,6 +103,10 @@ History
    Revised without a version change: a column's presence array is ``present.F``; it was
    ``column.F.present``, which a field named ``F.present`` overwrote. Readers still
    accept the old name in files that have no ``present.F``.
+   Later in version 2, each array's table entry gained ``crc32``, checked on the array's
+   first access. The change is additive both ways: files without it remain readable
+   (their body checksum is checked on first access instead), and older releases of
+   version 2 ignore the key, so the version number did not change.
 """
 
 from __future__ import annotations
@@ -167,11 +180,9 @@ def encode_array_file(
             yield b"\x00" * padding
             body_crc = zlib.crc32(b"\x00" * padding, body_crc)
             offset += padding
-        table["arrays"][name] = {
-            "dtype": contiguous.dtype.str,
-            "shape": list(contiguous.shape),
-            "offset": offset,
-        }
+        entry: dict[str, Any] = {"dtype": contiguous.dtype.str, "shape": list(contiguous.shape), "offset": offset}
+        table["arrays"][name] = entry
+        array_crc = 0
         flat = contiguous.reshape(-1)
         step = max(1, _CHUNK_BYTES // max(1, flat.itemsize))
         for start in range(0, len(flat), step):  # a memory-mapped array is read piece by piece
@@ -179,18 +190,31 @@ def encode_array_file(
             release_pages(flat)  # a spilled array is read once: keep only a chunk resident
             yield data
             body_crc = zlib.crc32(data, body_crc)
+            array_crc = zlib.crc32(data, array_crc)
             offset += len(data)
+        entry["crc32"] = array_crc & 0xFFFFFFFF
     table_bytes = json.dumps(table, separators=(",", ":")).encode("utf-8")
     yield table_bytes
     yield _FOOTER.pack(offset, len(table_bytes), crc32(table_bytes), body_crc & 0xFFFFFFFF, END_MAGIC)
 
 
 class ArrayFile:
-    """A memory-mapped array file: ``arrays[name]`` views, ``meta`` from its table.
+    """A memory-mapped array file: ``file[name]`` views, ``meta`` from its table.
 
     Opening checks the header, the footer and the table's checksum, and that every array
-    lies inside the file; :meth:`verify` also checks the data's checksum.
+    lies inside the file. An array's own checksum is checked the first time it is asked
+    for (:meth:`__getitem__`, :meth:`get`), so opening stays cheap and a search never
+    uses a damaged byte; :meth:`verify` checks the whole body at once.
+
+    Several threads may share an open file: an array is marked checked only after its
+    checksum matched, so two threads may both check it (harmless), but none is handed
+    an array that was not checked.
     """
+
+    #: Arrays at least this large drop their pages from the resident set once checked
+    #: (see storage.release_pages): checking one reads all of it, which a merge or a
+    #: search over a huge index should not keep counted against the process.
+    RELEASE_AFTER_CHECK_BYTES = 64 << 20
 
     def __init__(self, directory: Directory, name: str, kind: bytes) -> None:
         self.name = name
@@ -222,15 +246,20 @@ class ArrayFile:
             raise CorruptIndexError(self.path, "table of contents fails its checksum")
         self._body_crc = body_crc
         self._table_offset = table_offset
+        self._checked: set[str] = set()  # arrays whose checksum matched; only ever grows
+        self._array_crcs: dict[str, int] = {}
         try:
             table = json.loads(bytes(table_bytes))
             self.meta: dict[str, Any] = table["meta"]
-            self.arrays: dict[str, np.ndarray] = {
-                array_name: self._view(entry, table_offset)
-                for array_name, entry in table["arrays"].items()
-            }
-        except (ValueError, KeyError, TypeError) as exc:
+            self._arrays: dict[str, np.ndarray] = {}
+            for array_name, entry in table["arrays"].items():
+                self._arrays[array_name] = self._view(entry, table_offset)
+                if "crc32" in entry:
+                    self._array_crcs[array_name] = _crc_value(entry["crc32"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # AttributeError: not an object
             raise CorruptIndexError(self.path, f"malformed table of contents ({exc})") from None
+        #: Written before arrays carried checksums: the first access checks the body.
+        self._legacy = len(self._array_crcs) < len(self._arrays)
 
     def _view(self, entry: dict[str, Any], limit: int) -> np.ndarray:
         dtype = np.dtype(entry["dtype"])
@@ -245,22 +274,70 @@ class ArrayFile:
 
     def __getitem__(self, name: str) -> np.ndarray:
         try:
-            return self.arrays[name]
+            array = self._arrays[name]
         except KeyError:
             raise CorruptIndexError(self.path, f"array {name!r} is missing") from None
+        if name not in self._checked:
+            self._check(name, array)
+        return array
 
     def get(self, name: str) -> np.ndarray | None:
-        return self.arrays.get(name)
+        """The array, or None when the file has none of that name."""
+        return self[name] if name in self._arrays else None
+
+    def names(self) -> list[str]:
+        """The names of the file's arrays, in file order (from the table alone)."""
+        return list(self._arrays)
+
+    def __contains__(self, name: str) -> bool:
+        """Whether the file has the array (reads only the table: nothing to check)."""
+        return name in self._arrays
+
+    def shape(self, name: str) -> tuple[int, ...] | None:
+        """The array's shape as the table records it, without reading its data (None if
+        the file has no such array): the cheap consistency checks a reader makes on open."""
+        array = self._arrays.get(name)
+        return None if array is None else array.shape
+
+    def _check(self, name: str, array: np.ndarray) -> None:
+        """Check an array's checksum (the body's, for a file without per-array ones)."""
+        if self._legacy:
+            self.verify_body()
+            self._checked.update(self._arrays)
+            return
+        data = array.reshape(-1).view(np.uint8).data if array.size else b""
+        if crc32(data) != self._array_crcs[name]:
+            raise CorruptIndexError(self.path, f"array {name!r} fails its checksum")
+        if array.nbytes >= self.RELEASE_AFTER_CHECK_BYTES:
+            release_pages(self._buffer)
+        self._checked.add(name)
 
     def release_pages(self) -> None:
         """Drop the pages read so far from the resident set (see storage.release_pages):
         for a caller that has streamed through the file, such as a merge."""
         release_pages(self._buffer)
 
-    def verify(self) -> None:
-        """Check the data checksum over the whole body (reads the whole file)."""
+    def verify_body(self) -> None:
+        """Check the data checksum over the whole body, padding included (reads it all)."""
         if crc32(self._buffer[: self._table_offset]) != self._body_crc:
             raise CorruptIndexError(self.path, "data fails its checksum")
+
+    def verify(self) -> None:
+        """Check every array's own checksum (a failure names the array), then the body's,
+        which also covers the padding between arrays: reads the whole file."""
+        if not self._legacy:
+            for name, array in self._arrays.items():
+                if name not in self._checked:
+                    self._check(name, array)
+        self.verify_body()
+        self._checked.update(self._arrays)
+
+
+def _crc_value(value: Any) -> int:
+    """A CRC-32 from a table entry: an int in 0 .. 2**32 - 1 (ValueError otherwise)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(f"bad crc32 {value!r}")
+    return value
 
 
 # --- array names ---------------------------------------------------------------------

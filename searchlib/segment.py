@@ -590,6 +590,11 @@ def _int_view(offsets: np.ndarray) -> memoryview:
     return np.ascontiguousarray(offsets, dtype=np.uint64).data.cast("B").cast("Q")
 
 
+def _ascending(values: np.ndarray) -> bool:
+    """Whether ``values`` never decrease (one vectorized pass; no copy for small arrays)."""
+    return len(values) < 2 or bool(np.all(values[1:] >= values[:-1]))
+
+
 class TermDictionary:
     """Binary search over one field's byte-sorted terms, read in place.
 
@@ -606,8 +611,16 @@ class TermDictionary:
     BULK_FIND_SPAN = 8
 
     def __init__(self, term_bytes: np.ndarray, term_offsets: np.ndarray, path: str) -> None:
-        if len(term_offsets) == 0 or int(term_offsets[-1]) != len(term_bytes):
+        # Offsets that start at 0, never go down and end at the bytes' length keep every
+        # slice inside the bytes; one vectorized pass per field, on first use.
+        if (
+            len(term_offsets) == 0
+            or int(term_offsets[0]) != 0
+            or int(term_offsets[-1]) != len(term_bytes)
+            or not _ascending(term_offsets)
+        ):
             raise CorruptIndexError(path, "term offsets do not match the term bytes")
+        self.path = path
         self._offsets_array = term_offsets
         # Plain memoryviews of the mapped arrays: indexing them yields Python ints and
         # bytes several times faster than numpy scalars, and copies nothing up front.
@@ -680,11 +693,18 @@ class TermDictionary:
     def terms(self, start: int = 0, end: int | None = None) -> list[str]:
         """The terms from index ``start`` to ``end`` (default: all), in order."""
         stop = len(self) if end is None else end
-        return [self[i].decode("utf-8", "surrogatepass") for i in range(start, stop)]
+        return self.terms_at(range(start, stop))
 
     def terms_at(self, indexes: Iterable[int]) -> list[str]:
         """The terms at the given dictionary indexes."""
-        return [self[i].decode("utf-8", "surrogatepass") for i in indexes]
+        try:
+            return [self[i].decode("utf-8", "surrogatepass") for i in indexes]
+        except UnicodeDecodeError as exc:
+            raise CorruptIndexError(self.path, f"a term is not UTF-8 ({exc})") from None
+
+    def term(self, index: int) -> str:
+        """The term at a dictionary index, decoded."""
+        return self.terms_at((index,))[0]
 
     def bound(self, key: bytes, *, after: bool) -> int:
         """Where ``key`` would go: the index of the first term ``>= key`` (or ``> key``
@@ -747,8 +767,7 @@ class SegmentReader:
             raise CorruptIndexError(
                 self._store_file.path, f"holds {stored_count} documents, the manifest says {meta.doc_count}"
             )
-        if len(self._store_file["id_offsets"]) != meta.doc_count + 1:
-            raise CorruptIndexError(self._store_file.path, "id column does not match the segment's size")
+        self._check_layout()
         self.live = self._read_live()
         #: Whether no document of the segment is deleted, so queries skip live checks.
         self.all_live = bool(self.live.all())
@@ -760,7 +779,8 @@ class SegmentReader:
         self._block_cache: dict[int, list[bytes]] = {}
         self._term_indexes: dict[tuple[str, str], int] = {}
         self._starts_views: dict[str, memoryview] = {}
-        self._checked_fields: set[str] = set()
+        self._store_checked = False
+        self._checked_positions: set[str] = set()
         self._term_postings: dict[str, dict[str, Postings | None]] = {}
         self._live_doc_freqs: dict[tuple[tuple[str, ...], str], int] = {}
         self._id_views: tuple[memoryview, memoryview] | None = None
@@ -769,6 +789,51 @@ class SegmentReader:
     @property
     def doc_count(self) -> int:
         return self.meta.doc_count
+
+    def _check_layout(self) -> None:
+        """Check, from the files' tables alone (no data is read), that the arrays a
+        search uses exist, are one-dimensional, and have lengths that agree with each
+        other and with the manifest's document count: what the reader then indexes by
+        doc id or term number stays in bounds without a check per look-up."""
+        docs = self.doc_count
+        terms, postings, norms, store = self._terms_file, self._postings_file, self._norms_file, self._store_file
+
+        def length(file: codec.ArrayFile, name: str) -> int:
+            shape = file.shape(name)
+            if shape is None:
+                raise CorruptIndexError(file.path, f"array {name!r} is missing")
+            if len(shape) != 1:
+                raise CorruptIndexError(file.path, f"array {name!r} has shape {shape}, not a list")
+            return shape[0]
+
+        def expect(file: codec.ArrayFile, name: str, wanted: int, of_what: str) -> None:
+            found = length(file, name)
+            if found != wanted:
+                raise CorruptIndexError(file.path, f"array {name!r} has {found} entries for {wanted} {of_what}")
+
+        expect(store, "id_offsets", docs + 1, "documents (plus one)")
+        expect(store, "block_offsets", length(store, "block_first_doc"), "blocks (plus one)")
+        length(store, "blocks"), length(store, "id_bytes")
+        for name in store.names():
+            if name.startswith("column."):
+                expect(store, name, docs, "documents")
+        for name in norms.names():
+            expect(norms, name, docs, "documents")
+        for name in terms.names():
+            if not name.endswith(".term_bytes"):
+                continue
+            field_name = name[: -len(".term_bytes")]
+            count = length(terms, f"{field_name}.term_offsets") - 1
+            if count < 0:
+                raise CorruptIndexError(terms.path, f"array '{field_name}.term_offsets' is empty")
+            expect(terms, f"{field_name}.doc_freq", count, "terms")
+            expect(terms, f"{field_name}.postings_start", count + 1, "terms (plus one)")
+            expect(terms, f"{field_name}.positions_start", count + 1, "terms (plus one)")
+            expect(postings, f"{field_name}.freqs", length(postings, f"{field_name}.docs"), "postings")
+            length(postings, f"{field_name}.positions")
+            if f"{field_name}.lexicon_bytes" in terms:
+                keys = length(terms, f"{field_name}.lexicon_offsets") - 1
+                expect(terms, f"{field_name}.lexicon_terms", max(keys, 0), "lexicon keys")
 
     def component(self, extension: str) -> codec.ArrayFile:
         """The segment's ``terms``, ``post``, ``norms`` or ``store`` file, mapped."""
@@ -780,6 +845,7 @@ class SegmentReader:
     def stored_lines(self, keep: npt.NDArray[np.bool_] | None = None) -> Iterator[bytes]:
         """The JSON line of stored fields of each document (or of those ``keep`` marks),
         in doc id order, decompressing one block at a time."""
+        self._check_store()
         offsets = self._store_file["block_offsets"]
         first_docs = self._store_file["block_first_doc"]
         blocks = self._store_file["blocks"]
@@ -801,6 +867,7 @@ class SegmentReader:
 
     def id_bytes(self) -> list[bytes]:
         """Every document's ID field value in UTF-8 (empty if it has none), in doc id order."""
+        self._check_store()
         offsets = self._store_file["id_offsets"].tolist()
         data = self._store_file["id_bytes"].tobytes()
         return [data[offsets[i] : offsets[i + 1]] for i in range(self.doc_count)]
@@ -854,7 +921,7 @@ class SegmentReader:
         term_index = self._lexicon_targets(field_name)[at]
         if dictionary is None or term_index >= len(dictionary):
             raise CorruptIndexError(self._terms_file.path, f"lexicon of {field_name!r} points past its terms")
-        term = dictionary[term_index].decode("utf-8", "surrogatepass")
+        term = dictionary.term(term_index)
         self._remember_term_index(field_name, term, term_index)  # the query asks for it next
         return term
 
@@ -915,21 +982,22 @@ class SegmentReader:
         """The field's postings_start, docs and freqs arrays (looked up once per field)."""
         arrays = self._postings_by_field.get(field_name)
         if arrays is None:
-            arrays = self._postings_by_field[field_name] = (
-                self._terms_file[f"{field_name}.postings_start"],
-                self._postings_file[f"{field_name}.docs"],
-                self._postings_file[f"{field_name}.freqs"],
-            )
+            starts = self._terms_file[f"{field_name}.postings_start"]
+            docs = self._postings_file[f"{field_name}.docs"]
+            freqs = self._postings_file[f"{field_name}.freqs"]
+            # Once per field: slices between consecutive starts stay inside the postings,
+            # and every doc id indexes the segment's per-document arrays.
+            if int(starts[0]) != 0 or int(starts[-1]) != len(docs) or not _ascending(starts):
+                raise CorruptIndexError(self._terms_file.path, f"postings slices of {field_name!r} are out of order")
+            if len(docs) and int(docs.max()) >= self.doc_count:
+                raise CorruptIndexError(self._postings_file.path, f"postings of {field_name} out of range")
+            arrays = self._postings_by_field[field_name] = (starts, docs, freqs)
         return arrays
 
     def _postings_at(self, field_name: str, term: str, index: int) -> Postings:
         starts, all_docs, all_freqs = self._postings_arrays(field_name)
         begin, end = int(starts[index]), int(starts[index + 1])
-        docs = all_docs[begin:end]
-        freqs = all_freqs[begin:end]
-        if len(docs) != end - begin or (len(docs) and int(docs[-1]) >= self.doc_count):
-            raise CorruptIndexError(self._postings_file.path, f"postings of {field_name}:{term} out of range")
-        return Postings(docs, freqs)
+        return Postings(all_docs[begin:end], all_freqs[begin:end])
 
     def term_postings(self, field_name: str, terms: Iterable[str]) -> list[Postings | None]:
         """Each term's postings (deleted docs included; None where the field lacks the
@@ -978,14 +1046,10 @@ class SegmentReader:
         """Every posting of the field (docs and freqs, deleted docs included), term after
         term, for :meth:`term_postings` to slice.
 
-        The doc ids are checked against the segment's size once, on first use, so that
-        the slices can be used as indexes without a check per query.
+        The doc ids are checked against the segment's size once, on first use (see
+        :meth:`_postings_arrays`), so that the slices can be used as indexes without a
+        check per query.
         """
-        if field_name not in self._checked_fields:
-            _, docs, freqs = self._postings_arrays(field_name)
-            if len(docs) != len(freqs) or (len(docs) and int(docs.max()) >= self.doc_count):
-                raise CorruptIndexError(self._postings_file.path, f"postings of {field_name} out of range")
-            self._checked_fields.add(field_name)
         _, docs, freqs = self._postings_arrays(field_name)
         return docs, freqs
 
@@ -1005,6 +1069,10 @@ class SegmentReader:
         postings = self._postings_at(field_name, term, index)
         starts = self._terms_file[f"{field_name}.positions_start"]
         positions = self._postings_file[f"{field_name}.positions"]
+        if field_name not in self._checked_positions:
+            if int(starts[0]) != 0 or int(starts[-1]) != len(positions) or not _ascending(starts):
+                raise CorruptIndexError(self._terms_file.path, f"positions slices of {field_name!r} are out of order")
+            self._checked_positions.add(field_name)
         return postings, positions[int(starts[index]) : int(starts[index + 1])]
 
     def docs_of_terms(self, field_name: str, start: int, end: int) -> npt.NDArray[np.uint32]:
@@ -1012,11 +1080,8 @@ class SegmentReader:
         dictionary index ``start`` to ``end``: one contiguous slice of the postings."""
         if end <= start:
             return np.zeros(0, dtype=np.uint32)
-        starts = self._terms_file[f"{field_name}.postings_start"]
-        docs = self._postings_file[f"{field_name}.docs"][int(starts[start]) : int(starts[end])]
-        if len(docs) and int(docs.max()) >= self.doc_count:
-            raise CorruptIndexError(self._postings_file.path, f"postings of {field_name} out of range")
-        return docs
+        starts, docs, _ = self._postings_arrays(field_name)
+        return docs[int(starts[start]) : int(starts[end])]
 
     def doc_freq_at(self, field_name: str, index: int) -> int:
         """Documents (deleted ones included) holding the field's ``index``-th term."""
@@ -1025,7 +1090,7 @@ class SegmentReader:
     def has_field(self, field_name: str) -> npt.NDArray[np.bool_]:
         """Which documents have at least one term in the field (lengths where the field
         keeps them; postings for KEYWORD and ID fields, which keep none)."""
-        if self._norms_file.get(field_name) is not None:
+        if field_name in self._norms_file:
             return self.field_lengths(field_name) > 0
         has = np.zeros(self.doc_count, dtype=bool)
         dictionary = self.dictionary(field_name)
@@ -1044,8 +1109,8 @@ class SegmentReader:
 
     def keeps_lengths(self, field_name: str) -> bool:
         """Whether the segment has the field's lengths: a KEYWORD or ID field has none
-        (nor has a field no document of the segment holds)."""
-        return self._norms_file.get(field_name) is not None
+        (nor has a field no document of the segment holds). Reads only the table."""
+        return field_name in self._norms_file
 
     def length_norms(self, field_name: str, average_length: float, b: float) -> npt.NDArray[np.float64]:
         """BM25's ``1 - b + b * dl / avgdl`` for every document, computed once per
@@ -1098,17 +1163,44 @@ class SegmentReader:
     def id_value(self, doc_id: int) -> str | None:
         """The document's ID field value (None if it has none), without decompressing."""
         if self._id_views is None:  # read per hit: memoryviews, not numpy scalars
+            self._check_store()
             self._id_views = (_int_view(self._store_file["id_offsets"]), self._store_file["id_bytes"].data.cast("B"))
         offsets_view, bytes_view = self._id_views
         start, end = offsets_view[doc_id], offsets_view[doc_id + 1]
         if start == end:
             return None
-        return bytes(bytes_view[start:end]).decode("utf-8", "surrogatepass")
+        try:
+            return bytes(bytes_view[start:end]).decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError as exc:
+            raise CorruptIndexError(self._store_file.path, f"id of document {doc_id} is not UTF-8 ({exc})") from None
+
+    def _check_store(self) -> None:
+        """Check, once, that the stored blocks and the id column are laid out end to end
+        and that blocks cover doc ids in order, so the slices and the block search of
+        :meth:`stored_fields` stay inside their arrays."""
+        if self._store_checked:
+            return
+        store = self._store_file
+        offsets, first_docs = store["block_offsets"], store["block_first_doc"]
+        id_offsets = store["id_offsets"]
+        if (
+            not len(offsets)
+            or int(offsets[0]) != 0
+            or int(offsets[-1]) != len(store["blocks"])
+            or not _ascending(offsets)
+            or int(first_docs[0]) != 0
+            or not _ascending(first_docs)
+        ):
+            raise CorruptIndexError(store.path, "stored blocks are not laid out end to end")
+        if int(id_offsets[0]) != 0 or int(id_offsets[-1]) != len(store["id_bytes"]) or not _ascending(id_offsets):
+            raise CorruptIndexError(store.path, "the id column is not laid out end to end")
+        self._store_checked = True
 
     def stored_fields(self, doc_id: int) -> dict[str, Any]:
         """The stored fields of one document, decompressing only its block."""
         if not 0 <= doc_id < self.doc_count:
             raise IndexError(f"doc id {doc_id} outside segment {self.meta.name}")
+        self._check_store()
         first_docs = self._store_file["block_first_doc"]
         block = int(np.searchsorted(first_docs, doc_id, side="right")) - 1
         lines = self._block_cache.get(block)
@@ -1125,6 +1217,8 @@ class SegmentReader:
         try:
             line = lines[doc_id - int(first_docs[block])]
             fields: dict[str, Any] = json.loads(line.decode("utf-8", "surrogatepass"))
-        except (IndexError, ValueError) as exc:
+        except (IndexError, ValueError, RecursionError) as exc:
             raise CorruptIndexError(self._store_file.path, f"stored document {doc_id}: {exc}") from None
+        if not isinstance(fields, dict):
+            raise CorruptIndexError(self._store_file.path, f"stored document {doc_id} is not a JSON object")
         return fields

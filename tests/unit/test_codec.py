@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import struct
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -92,3 +95,144 @@ def test_manifest_names_parse_back() -> None:
     assert codec.manifest_generation(codec.manifest_name(12)) == 12
     assert codec.manifest_generation("manifest-x.json") is None
     assert codec.manifest_generation("seg-00000001.post") is None
+
+
+def _without_array_checksums(data: bytes) -> bytes:
+    """The same file as written before arrays carried their own CRC-32: the table's
+    entries lack ``crc32`` (the table checksum and footer rewritten to match)."""
+    table_offset, table_length, _, body_crc, end = struct.unpack_from("<QQII4s", data, len(data) - 28)
+    table = json.loads(data[table_offset : table_offset + table_length])
+    for entry in table["arrays"].values():
+        del entry["crc32"]
+    table_bytes = json.dumps(table, separators=(",", ":")).encode()
+    footer = struct.pack("<QQII4s", table_offset, len(table_bytes), codec.crc32(table_bytes), body_crc, end)
+    return data[:table_offset] + table_bytes + footer
+
+
+def _array_offset(directory: Directory, name: str, array: str) -> int:
+    loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+    return loaded[array].__array_interface__["data"][0] - np.frombuffer(loaded._buffer, np.uint8).__array_interface__["data"][0]
+
+
+def test_each_array_records_its_checksum(tmp_path: Path) -> None:
+    directory = Directory(tmp_path)
+    docs = np.array([1, 5, 9], dtype="<u4")
+    name = write(directory, {"docs": docs, "empty": np.zeros(0, dtype="<u8")})
+    data = (tmp_path / name).read_bytes()
+    assert f'"crc32":{codec.crc32(docs.tobytes())}'.encode() in data
+    assert b'"crc32":0' in data  # the CRC-32 of no bytes
+
+
+def test_a_damaged_array_is_reported_on_first_access_and_every_access(tmp_path: Path) -> None:
+    """Opening stays cheap (the data is not read), but the damaged array is never served:
+    each access raises, naming the file and the array, while sound arrays are served."""
+    directory = Directory(tmp_path)
+    name = write(directory, {"a": np.arange(10, dtype="<u4"), "b": np.arange(300, dtype="<u8")})
+    offset = _array_offset(directory, name, "b") + 17
+    path = tmp_path / name
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+    loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)  # no error yet
+    np.testing.assert_array_equal(loaded["a"], np.arange(10))
+    for _ in range(2):
+        with pytest.raises(CorruptIndexError, match=r"x\.post: array 'b' fails its checksum"):
+            loaded["b"]
+        with pytest.raises(CorruptIndexError, match="'b' fails"):
+            loaded.get("b")
+    with pytest.raises(CorruptIndexError, match="'b' fails"):
+        loaded.verify()
+
+
+def test_threads_sharing_a_file_never_get_a_damaged_array(tmp_path: Path) -> None:
+    """Every thread's first access checks or waits for a check that passed: none is
+    handed the damaged array, and all get the sound one."""
+    directory = Directory(tmp_path)
+    name = write(directory, {"good": np.arange(1 << 16, dtype="<u8"), "bad": np.arange(1 << 16, dtype="<u8")})
+    offset = _array_offset(directory, name, "bad") + 1000
+    path = tmp_path / name
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x80
+    path.write_bytes(bytes(data))
+    for _ in range(5):
+        loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+
+        def access(array: str, loaded: codec.ArrayFile = loaded) -> str:
+            try:
+                return "ok" if int(loaded[array][-1]) == (1 << 16) - 1 else "wrong"
+            except CorruptIndexError:
+                return "error"
+
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(pool.map(access, ["good", "bad"] * 16))
+        assert outcomes == ["ok", "error"] * 16
+
+
+def test_padding_and_the_body_checksum_are_read_only_by_verify(tmp_path: Path) -> None:
+    """Bytes no array holds are never used by a reader; verify (searchlib check) still
+    reports damage there."""
+    directory = Directory(tmp_path)
+    name = write(directory, {"a": np.frombuffer(b"abc", dtype=np.uint8), "b": np.arange(4, dtype="<u4")})
+    path = tmp_path / name
+    original = path.read_bytes()
+    for offset in (16 + 3, len(original) - 8):  # padding after "a"; the footer's body CRC
+        data = bytearray(original)
+        data[offset] ^= 0x20
+        path.write_bytes(bytes(data))
+        loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+        assert loaded["a"].tobytes() == b"abc" and loaded["b"].tolist() == [0, 1, 2, 3]
+        with pytest.raises(CorruptIndexError, match="data fails its checksum"):
+            codec.ArrayFile(directory, name, codec.KIND_POSTINGS).verify()
+
+
+def test_a_file_without_array_checksums_is_checked_whole_on_first_access(tmp_path: Path) -> None:
+    """Files written before arrays had their own CRC-32 stay readable; their body
+    checksum is checked on the first access to any array."""
+    directory = Directory(tmp_path)
+    name = write(directory, {"a": np.arange(10, dtype="<u4"), "b": np.arange(3, dtype="<u8")})
+    path = tmp_path / name
+    legacy = _without_array_checksums(path.read_bytes())
+    assert b"crc32" not in legacy
+    path.write_bytes(legacy)
+    loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+    assert loaded["b"].tolist() == [0, 1, 2] and loaded["a"].tolist() == list(range(10))
+    loaded.verify()
+    damaged = bytearray(legacy)
+    damaged[_array_offset(directory, name, "b")] ^= 0x04
+    path.write_bytes(bytes(damaged))
+    loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+    with pytest.raises(CorruptIndexError, match=r"x\.post: data fails its checksum"):
+        loaded["a"]  # "a" is sound, but the only checksum covers the whole body
+
+
+@pytest.mark.parametrize("value", ["1", -1, 1 << 32, True, None])
+def test_a_malformed_array_checksum_is_reported_on_open(tmp_path: Path, value: object) -> None:
+    directory = Directory(tmp_path)
+    name = write(directory, {"a": np.arange(3, dtype="<u4")})
+    path = tmp_path / name
+    data = path.read_bytes()
+    crc = codec.crc32(np.arange(3, dtype="<u4").tobytes())
+    path.write_bytes(_retable(data, f'"crc32":{crc}', f'"crc32":{json.dumps(value)}'))
+    with pytest.raises(CorruptIndexError, match=r"x\.post: malformed table of contents"):
+        codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+
+
+@pytest.mark.parametrize("old,new", [('"arrays":{', '"arrays":[{'), ('"meta":{"note":"hi"},', '')])
+def test_a_table_of_the_wrong_shape_is_reported_on_open(tmp_path: Path, old: str, new: str) -> None:
+    directory = Directory(tmp_path)
+    name = write(directory, {"a": np.arange(3, dtype="<u4")})
+    path = tmp_path / name
+    data = path.read_bytes()
+    if "[" in new:  # close the list too: still valid JSON, an array where an object belongs
+        data = _retable(data, "}}}", "}}]}")
+    path.write_bytes(_retable(data, old, new))
+    with pytest.raises(CorruptIndexError, match=r"x\.post: malformed table of contents"):
+        codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+
+
+def _retable(data: bytes, old: str, new: str) -> bytes:
+    """``data`` with ``old`` replaced by ``new`` in its table, the table checksum fixed."""
+    table_offset, table_length, _, body_crc, end = struct.unpack_from("<QQII4s", data, len(data) - 28)
+    table_bytes = data[table_offset : table_offset + table_length].replace(old.encode(), new.encode())
+    footer = struct.pack("<QQII4s", table_offset, len(table_bytes), codec.crc32(table_bytes), body_crc, end)
+    return data[:table_offset] + table_bytes + footer

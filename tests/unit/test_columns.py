@@ -250,6 +250,6 @@ def test_segments_written_with_the_old_presence_name_still_read(tmp_path: Path, 
             writer.add_document(id="a", n=5)
             writer.add_document(id="b")
     _, readers = Index.open_snapshot(path)
-    assert "column.n.present" in readers[0].component("store").arrays
+    assert "column.n.present" in readers[0].component("store")
     assert _range_ids(path, "n", 0, 100) == ["a"]
     assert columns(path, "n") == [(5, True), (0, False)]
