@@ -265,7 +265,7 @@ class ArrayFile:
         """The array a table entry describes, checked before numpy sees it: a dtype the
         format uses, whole-number dimensions, and bytes inside ``[header, limit)``
         (counted with Python integers, which do not overflow)."""
-        if entry["dtype"] not in ARRAY_DTYPES:
+        if not isinstance(entry["dtype"], str) or entry["dtype"] not in ARRAY_DTYPES:
             raise ValueError(f"dtype {entry['dtype']!r} is not one of the format's")
         dtype = np.dtype(entry["dtype"])
         shape = tuple(entry["shape"])
@@ -335,34 +335,63 @@ def read_manifest(directory: Directory, name: str) -> dict[str, Any]:
 
 def parse_json(data: bytes, path: str, what: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """Parse UTF-8 JSON that an index file holds, nested at most ``max_depth`` deep;
-    anything else raises CorruptIndexError naming ``path`` and ``what`` it was."""
+    anything else raises CorruptIndexError naming ``path`` and ``what`` it was.
+
+    The depth is checked before parsing on text without backslashes (all a writer
+    makes, unless a value holds a quote or a backslash), after parsing otherwise; the
+    parser's own guard against overflowing the stack (RecursionError) is caught too.
+    """
+    too_deep = CorruptIndexError(path, f"{what} nests JSON more than {max_depth} deep")
+    plain = b"\\" not in data
+    if plain and _plain_json_depth(data) > max_depth:
+        raise too_deep
     try:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise CorruptIndexError(path, f"{what} is not valid JSON ({exc})") from None
-    except RecursionError:  # the parser's own guard against a stack overflow
-        raise CorruptIndexError(path, f"{what} nests JSON more than {max_depth} deep") from None
-    if _json_depth(value, max_depth) > max_depth:
-        raise CorruptIndexError(path, f"{what} nests JSON more than {max_depth} deep")
+    except RecursionError:
+        raise too_deep from None
+    if not plain and _parsed_json_depth(value, max_depth) > max_depth:
+        raise too_deep
     return value
 
 
-def _json_depth(value: Any, limit: int) -> int:
-    """How deeply ``value`` nests lists and objects, counted up to ``limit + 1``
-    (iteratively, so the check itself cannot overflow the stack)."""
+_BRACKET_STEP = np.zeros(256, dtype=np.int8)
+_BRACKET_STEP[[ord("["), ord("{")]] = 1
+_BRACKET_STEP[[ord("]"), ord("}")]] = -1
+
+
+def _plain_json_depth(data: bytes) -> int:
+    """How deeply JSON text without backslashes (so without escaped quotes) nests, from
+    its brackets outside strings, a megabyte at a time with numpy: even 64 MiB of
+    brackets takes little time and memory. Malformed text may count deeper than it
+    would parse; it is damage either way."""
+    view = np.frombuffer(data, dtype=np.uint8)
+    depth = deepest = quotes = 0
+    for start in range(0, len(view), _CHUNK_BYTES):
+        chunk = view[start : start + _CHUNK_BYTES]
+        marks = chunk[np.flatnonzero(_BRACKET_STEP[chunk] | (chunk == ord('"')))]  # few of the bytes
+        if not len(marks):
+            continue
+        in_string = (np.cumsum(marks == ord('"'), dtype=np.int64) + quotes) & 1
+        running = np.cumsum(np.where(in_string, 0, _BRACKET_STEP[marks]), dtype=np.int64) + depth
+        deepest, depth, quotes = max(deepest, int(running.max())), int(running[-1]), int(in_string[-1])
+    return deepest
+
+
+def _parsed_json_depth(value: Any, limit: int) -> int:
+    """How deeply a parsed value nests lists and objects, counted up to ``limit + 1``
+    (iteratively, so the count itself cannot overflow the stack)."""
     deepest = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
             continue
         deepest = max(deepest, depth)
         if deepest > limit:
-            return deepest
+            break
         stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
     return deepest
 

@@ -13,6 +13,7 @@ up to ``MAX_NGRAM_SIZE``, patterns compilable in bounded time, bounded synonym t
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -233,18 +234,28 @@ def check_analyzer_spec(spec: Any) -> tuple[str, dict[str, Any]]:
     factory = _PRESETS.get(name)
     if factory is None:
         raise unknown_analyzer_error(name)
-    try:
-        inspect.signature(factory).bind(**params)
-    except TypeError as exc:
-        raise AnalyzerError(f"bad parameters {sorted(params)} for analyzer {name!r}: {exc}") from None
-    except ValueError:  # a callable without a signature: its own call checks
-        pass
+    signature = _signature(factory)
+    if signature is not None:
+        try:
+            signature.bind(**params)
+        except TypeError as exc:
+            raise AnalyzerError(f"bad parameters {sorted(params)} for analyzer {name!r}: {exc}") from None
     if factory is _BUILT_IN.get(name):
         for key, value in params.items():
             problem = _check_preset_param(key, value)
             if problem:
                 raise AnalyzerError(f"analyzer {name!r} parameter {key!r}: {problem}")
     return name, params
+
+
+@functools.lru_cache(maxsize=256)
+def _signature(factory: Callable[..., Analyzer]) -> inspect.Signature | None:
+    """The factory's signature (None for a callable without one, whose own call checks),
+    remembered: a schema of many fields checks the same few factories again and again."""
+    try:
+        return inspect.signature(factory)
+    except (TypeError, ValueError):
+        return None
 
 
 def _check_preset_param(key: str, value: Any) -> str | None:

@@ -160,7 +160,7 @@ class WhitespaceTokenizer(Tokenizer):
 
 
 #: The longest user pattern (a tokenizer's or a query's ``/regex/``).
-MAX_PATTERN_CHARS = 1_000
+MAX_PATTERN_CHARS = 10_000
 #: Counted repetitions (``{n}``, ``{n,m}``) in one pattern may multiply to at most this:
 #: the ``regex`` module unrolls them when compiling, so ``a{4294967294}`` alone would take
 #: minutes and gigabytes to compile. (Counted loosely: every brace pair counts, nested
