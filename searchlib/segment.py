@@ -205,7 +205,8 @@ class SegmentWriter:
             line = json.dumps(stored, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"a stored value cannot be saved as JSON: {exc}") from None
-        if len(line) * 4 > codec.MAX_STORED_BLOCK_BYTES and len(line.encode("utf-8", "surrogatepass")) > codec.MAX_STORED_BLOCK_BYTES:
+        encoded = line.encode("utf-8", "surrogatepass")
+        if len(encoded) > codec.MAX_STORED_BLOCK_BYTES:  # a reader's bound on a stored block
             raise SchemaError(
                 f"the document's stored fields take more than {codec.MAX_STORED_BLOCK_BYTES >> 20} MiB as JSON; "
                 "store less of it (stored=False on its largest fields)"
@@ -213,7 +214,7 @@ class SegmentWriter:
         id_field = self.schema.id_field
         id_value = document.get(id_field) if id_field else None
         return CheckedDocument(
-            line.encode("utf-8", "surrogatepass"), indexed, columns,
+            encoded, indexed, columns,
             id_value.encode("utf-8", "surrogatepass") if isinstance(id_value, str) else b"",
         )
 
@@ -831,7 +832,6 @@ class SegmentReader:
         in doc id order, decompressing one block at a time."""
         offsets = self._store_file["block_offsets"]
         first_docs = self._store_file["block_first_doc"]
-        blocks = self._store_file["blocks"]
         for block in range(len(offsets) - 1):
             first, end = int(first_docs[block]), int(first_docs[block + 1])
             if keep is not None and not keep[first:end].any():
@@ -1179,9 +1179,11 @@ class SegmentReader:
             raise CorruptIndexError(store.path, f"stored block {block} is missing")
         start, end = int(offsets[block]), int(offsets[block + 1])
         sizes = store.get("block_sizes")
-        expected = int(sizes[block]) if sizes is not None and block < len(sizes) else None
-        if sizes is not None and (len(sizes) != len(offsets) - 1 or expected > codec.MAX_STORED_BLOCK_BYTES):
-            raise CorruptIndexError(store.path, f"stored block {block}: bad recorded size")
+        expected = None
+        if sizes is not None:
+            expected = int(sizes[block]) if len(sizes) == len(offsets) - 1 else None
+            if expected is None or expected > codec.MAX_STORED_BLOCK_BYTES:
+                raise CorruptIndexError(store.path, f"stored block {block}: bad recorded size")
         if not 0 <= start <= end <= len(store["blocks"]):
             raise CorruptIndexError(store.path, f"stored block {block} lies outside the data")
         limit = codec.MAX_STORED_BLOCK_BYTES if expected is None else expected
