@@ -320,3 +320,29 @@ def test_a_huge_counted_repeat_in_a_query_regex_is_refused(index_path: Path) -> 
     with pytest.raises(QueryError, match="counted repetitions"):
         Searcher(Index.open(index_path)).search("body:/a{4294967294}/")
 
+
+
+def test_block_sizes_that_do_not_match_the_blocks_are_damage(index_path: Path) -> None:
+    store = rewrite_component(
+        index_path, "store", lambda arrays, meta: arrays.__setitem__("block_sizes", np.array([5, 5], dtype="<u4"))
+    )
+    with pytest.raises(CorruptIndexError, match=store.name) as caught:
+        search_everything(index_path)
+    assert "bad recorded size" in caught.value.problem
+
+
+def test_writers_keep_every_block_within_the_readers_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the cap lowered to 4 KiB: a larger stored document is refused when added,
+    and blocks close early rather than pass the cap, so every block reads back."""
+    from searchlib.errors import SchemaError
+
+    monkeypatch.setattr(codec, "MAX_STORED_BLOCK_BYTES", 4096)
+    with pytest.raises(SchemaError, match="stored fields"):
+        make_index(tmp_path / "big", documents=[{"path": "big.txt", "body": "talks " * 1000}])
+    documents = [{"path": f"{i}.txt", "body": f"talks {i} " + "x" * 1500} for i in range(10)]
+    path = make_index(tmp_path / "idx", documents=documents)
+    store = Index.open(path).readers()[0].component("store")
+    assert len(store["block_sizes"]) > 1 and int(store["block_sizes"].max()) <= 4096
+    assert sorted(hit["path"] for hit in Searcher(Index.open(path)).search("talks", limit=20)) == sorted(
+        d["path"] for d in documents
+    )
