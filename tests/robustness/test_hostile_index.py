@@ -5,8 +5,10 @@ Each hostile index is a small real index rewritten on disk with valid checksums 
 ``hostile.py``), so only the reader's own limits stand in the way. Cases that could
 hang or exhaust memory run in a subprocess (``hostile.probe``) with a timeout, and
 report the process's peak RSS: a regression fails the test instead of the suite.
-Memory bound asserted: the probe's peak RSS grows by less than ``MEMORY_BOUND_MIB``
-over its own baseline (the stored-block cap is 64 MiB; the bombs inflate to 1 GiB).
+Memory bound asserted: the probe's peak RSS (VmHWM) grows by less than ``MEMORY_BOUND_MIB``
+over its own baseline: the stored-block cap is 64 MiB, and inflating up to it takes about
+twice that while zlib's output is joined (132 MiB observed), where the bombs inflate to
+1 GiB without the cap.
 """
 
 from __future__ import annotations
