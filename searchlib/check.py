@@ -84,7 +84,7 @@ def _check_older_manifests(index: Index) -> list[Problem]:
             continue
         path = str(index.path / file_name)
         try:
-            codec.decode_manifest((index.path / file_name).read_bytes(), path)
+            codec.read_manifest(index.directory, file_name)
         except CorruptIndexError as exc:
             problems.append(Problem(exc.path, f"{exc.problem} (an older generation's manifest)"))
         except (OSError, SearchlibError) as exc:
@@ -205,7 +205,7 @@ def _check_store(reader: SegmentReader) -> list[Problem]:
             json.loads(line)
     except CorruptIndexError as exc:
         return [Problem(exc.path, exc.problem)]
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return [Problem(store.path, f"stored document {doc_id}: {exc}")]
     id_offsets = store["id_offsets"].astype(np.int64)
     if id_offsets[0] != 0 or np.any(np.diff(id_offsets) < 0) or id_offsets[-1] != len(store["id_bytes"]):

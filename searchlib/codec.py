@@ -70,8 +70,10 @@ POST, per indexed field ``F``:
 NORM, per text field ``F``: ``F`` uint32 [docs]: the field's length in indexed tokens
     (stop words excluded, as in Lucene), the ``dl`` of BM25.
 STOR: ``blocks`` uint8: zlib-compressed blocks; ``block_offsets`` uint64 [blocks + 1];
-    ``block_first_doc`` uint32 [blocks + 1]. A block decompresses to UTF-8 JSON lines, one
-    JSON object of stored fields per document, in doc id order. ``id_bytes`` uint8 and
+    ``block_first_doc`` uint32 [blocks + 1]; ``block_sizes`` uint32 [blocks]: each
+    block's decompressed size in bytes, at most ``MAX_STORED_BLOCK_BYTES`` (64 MiB; a
+    file without it, from before, is read with that cap). A block decompresses to UTF-8
+    JSON lines, one JSON object of stored fields per document, in doc id order. ``id_bytes`` uint8 and
     ``id_offsets`` uint64 [docs + 1]: each document's ID field value in UTF-8, uncompressed
     (empty when it has none), so a hit's id is read without decompressing a block.
     Per NUMERIC, DATETIME or BOOLEAN field ``F``: ``column.F`` [docs] (int64 for ints and
@@ -95,6 +97,19 @@ fails its checksum is damage and is reported, never skipped. A commit keeps the 
 generation's manifest and files and deletes older ones, so a reader that has just read
 a manifest can still map its files.
 
+Limits a reader enforces
+========================
+An index may come from an untrusted source, so everything read is bounded before it is
+allocated, and anything past a limit is damage (``CorruptIndexError`` naming the file):
+a manifest is at most ``MAX_MANIFEST_BYTES`` (64 MiB) and an array file's table at most
+``MAX_TABLE_BYTES`` (64 MiB), both JSON nested at most ``MAX_JSON_DEPTH`` (32) deep;
+arrays have one of the dtypes above (``|u1``, ``<u4``, ``<u8``, ``<i8``, ``<f8``) and lie
+inside the file's data; a stored block decompresses to at most its recorded size and
+``MAX_STORED_BLOCK_BYTES``. File names in a manifest are plain names of the shapes above
+(``seg-<hex>.<terms|post|norms|store>``, ``seg-<hex>.<generation>.del``), and only
+regular files are opened (no symbolic links, FIFOs or devices), so an index never reads
+outside its directory.
+
 History
 =======
 1. First format: segments of array files, JSON manifests per generation.
@@ -107,11 +122,14 @@ History
    first access. The change is additive both ways: files without it remain readable
    (their body checksum is checked on first access instead), and older releases of
    version 2 ignore the key, so the version number did not change.
+   Later, still version 2: STOR files record ``block_sizes`` (files without it stay
+   readable, bounded by ``MAX_STORED_BLOCK_BYTES``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import struct
 import zlib
 from collections.abc import Iterator, Mapping
@@ -150,6 +168,20 @@ LENGTH_DTYPE = np.dtype("<u4")
 OFFSET_DTYPE = np.dtype("<u8")
 LEXICON_TERM_DTYPE = np.dtype("<u4")
 BYTE_DTYPE = np.dtype("u1")
+
+#: The largest manifest a reader reads (its schema and segment list; a schema of 100,000
+#: fields takes about 15 MB).
+MAX_MANIFEST_BYTES = 64 << 20
+#: The largest table of contents of an array file.
+MAX_TABLE_BYTES = 64 << 20
+#: How deeply a manifest or a table may nest JSON (they use five levels or so).
+MAX_JSON_DEPTH = 32
+#: The largest decompressed stored-field block, so a compression bomb is stopped there
+#: (a writer refuses a document whose stored fields are larger).
+MAX_STORED_BLOCK_BYTES = 64 << 20
+#: The dtypes arrays are written in; any other (zero-size, object, structured,
+#: big-endian) is damage.
+ARRAY_DTYPES = frozenset({"|u1", "<u4", "<u8", "<i8", "<f8"})
 
 _HEADER = struct.Struct("<8sI4s")
 _FOOTER = struct.Struct("<QQII4s")
@@ -241,6 +273,8 @@ class ArrayFile:
             raise CorruptIndexError(self.path, "truncated or damaged footer")
         if table_offset + table_length != size - _FOOTER.size or table_offset < _HEADER.size:
             raise CorruptIndexError(self.path, "footer points outside the file")
+        if table_length > MAX_TABLE_BYTES:
+            raise CorruptIndexError(self.path, f"table of contents of {table_length} bytes, more than the limit")
         table_bytes = buffer[table_offset : table_offset + table_length]
         if crc32(table_bytes) != table_crc:
             raise CorruptIndexError(self.path, "table of contents fails its checksum")
@@ -248,8 +282,8 @@ class ArrayFile:
         self._table_offset = table_offset
         self._checked: set[str] = set()  # arrays whose checksum matched; only ever grows
         self._array_crcs: dict[str, int] = {}
+        table = parse_json(bytes(table_bytes), self.path, "table of contents")
         try:
-            table = json.loads(bytes(table_bytes))
             self.meta: dict[str, Any] = table["meta"]
             self._arrays: dict[str, np.ndarray] = {}
             for array_name, entry in table["arrays"].items():
@@ -262,13 +296,18 @@ class ArrayFile:
         self._legacy = len(self._array_crcs) < len(self._arrays)
 
     def _view(self, entry: dict[str, Any], limit: int) -> np.ndarray:
+        """The array a table entry describes, checked before numpy sees it: a dtype the
+        format uses, whole-number dimensions, and bytes inside ``[header, limit)``
+        (counted with Python integers, which do not overflow)."""
+        if not isinstance(entry["dtype"], str) or entry["dtype"] not in ARRAY_DTYPES:
+            raise ValueError(f"dtype {entry['dtype']!r} is not one of the format's")
         dtype = np.dtype(entry["dtype"])
-        if dtype.hasobject:
-            raise ValueError("object arrays are not allowed")
-        shape = tuple(int(n) for n in entry["shape"])
-        count = int(np.prod(shape)) if shape else 1
-        offset = int(entry["offset"])
-        if offset < _HEADER.size or offset + count * dtype.itemsize > limit:
+        shape = tuple(entry["shape"])
+        if not all(type(n) is int and n >= 0 for n in shape) or len(shape) > 2:
+            raise ValueError(f"bad shape {list(shape)!r}")
+        count = math.prod(shape)
+        offset = entry["offset"]
+        if type(offset) is not int or offset < _HEADER.size or offset + count * dtype.itemsize > limit:
             raise ValueError("an array lies outside the file's data")
         return np.frombuffer(self._buffer, dtype=dtype, count=count, offset=offset).reshape(shape)
 
@@ -391,14 +430,81 @@ def encode_manifest(body: Mapping[str, Any]) -> bytes:
     return (json.dumps(full, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def read_manifest(directory: Directory, name: str) -> dict[str, Any]:
+    """Read (at most MAX_MANIFEST_BYTES) and decode the manifest ``name``."""
+    return decode_manifest(directory.read_bytes(name, MAX_MANIFEST_BYTES), str(directory.file_path(name)))
+
+
+def parse_json(data: bytes, path: str, what: str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse UTF-8 JSON that an index file holds, nested at most ``max_depth`` deep;
+    anything else raises CorruptIndexError naming ``path`` and ``what`` it was.
+
+    The depth is checked before parsing on text without backslashes (all a writer
+    makes, unless a value holds a quote or a backslash), after parsing otherwise; the
+    parser's own guard against overflowing the stack (RecursionError) is caught too.
+    """
+    too_deep = CorruptIndexError(path, f"{what} nests JSON more than {max_depth} deep")
+    plain = b"\\" not in data
+    if plain and _plain_json_depth(data) > max_depth:
+        raise too_deep
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise CorruptIndexError(path, f"{what} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise too_deep from None
+    if not plain and _parsed_json_depth(value, max_depth) > max_depth:
+        raise too_deep
+    return value
+
+
+_BRACKET_STEP = np.zeros(256, dtype=np.int8)
+_BRACKET_STEP[[ord("["), ord("{")]] = 1
+_BRACKET_STEP[[ord("]"), ord("}")]] = -1
+
+
+def _plain_json_depth(data: bytes) -> int:
+    """How deeply JSON text without backslashes (so without escaped quotes) nests, from
+    its brackets outside strings, a megabyte at a time with numpy: even 64 MiB of
+    brackets takes little time and memory. Malformed text may count deeper than it
+    would parse; it is damage either way."""
+    view = np.frombuffer(data, dtype=np.uint8)
+    depth = deepest = quotes = 0
+    for start in range(0, len(view), _CHUNK_BYTES):
+        chunk = view[start : start + _CHUNK_BYTES]
+        marks = chunk[np.flatnonzero(_BRACKET_STEP[chunk] | (chunk == ord('"')))]  # few of the bytes
+        if not len(marks):
+            continue
+        in_string = (np.cumsum(marks == ord('"'), dtype=np.int64) + quotes) & 1
+        running = np.cumsum(np.where(in_string, 0, _BRACKET_STEP[marks]), dtype=np.int64) + depth
+        deepest, depth, quotes = max(deepest, int(running.max())), int(running[-1]), int(in_string[-1])
+    return deepest
+
+
+def _parsed_json_depth(value: Any, limit: int) -> int:
+    """How deeply a parsed value nests lists and objects, counted up to ``limit + 1``
+    (iteratively, so the count itself cannot overflow the stack)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
 def decode_manifest(data: bytes, path: str) -> dict[str, Any]:
     """Parse and check a manifest; raise CorruptIndexError naming ``path`` if it is bad."""
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise CorruptIndexError(path, f"{len(data)} bytes, more than the limit of {MAX_MANIFEST_BYTES}")
     if not data.endswith(b"}\n"):  # every manifest is written whole, ending so
         raise CorruptIndexError(path, f"truncated: {len(data)} bytes, without the closing brace and newline")
-    try:
-        body = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CorruptIndexError(path, f"not valid JSON ({exc})") from None
+    body = parse_json(data, path, "manifest")
     if not isinstance(body, dict) or body.get("format") != MANIFEST_FORMAT:
         raise CorruptIndexError(path, "not a searchlib manifest")
     version = body.get("format_version")

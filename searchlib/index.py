@@ -18,6 +18,7 @@ either the old manifest or the new one, each naming only complete files.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -28,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from searchlib import codec
-from searchlib.errors import CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
+from searchlib.analysis import check_analyzer_spec
+from searchlib.errors import AnalyzerError, CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
 from searchlib.schema import Field, FieldAnalyzers, Schema
 from searchlib.scoring import BM25Settings
 from searchlib.merge import DEFAULT_MERGE_FACTOR, choose_merges, merge_segments
@@ -65,6 +67,17 @@ class Index:
             self.next_segment: int = _whole_number(manifest.get("next_segment", len(self.segments)))
         except (KeyError, TypeError, ValueError, SchemaError) as exc:
             raise CorruptIndexError(manifest_path, f"malformed manifest ({exc})") from None
+        checked: set[str] = set()  # many fields share a few specs
+        for name, definition in self.schema.fields.items():  # before any analyzer is built from them
+            for spec in (definition.analyzer_spec, definition.query_analyzer_spec):
+                key = json.dumps(spec, sort_keys=True) if spec["params"] else spec["name"]
+                if key in checked:
+                    continue
+                try:
+                    check_analyzer_spec(spec)
+                except AnalyzerError as exc:
+                    raise CorruptIndexError(manifest_path, f"field {name!r}: {exc}") from None
+                checked.add(key)
 
     @property
     def path(self) -> Path:
@@ -137,8 +150,7 @@ class Index:
             )
         name = codec.manifest_name(generation)
         manifest_path = str(directory.file_path(name))
-        manifest = codec.decode_manifest(directory.read_bytes(name), manifest_path)
-        return cls(directory, manifest, manifest_path)
+        return cls(directory, codec.read_manifest(directory, name), manifest_path)
 
     @classmethod
     def exists(cls, path: str | os.PathLike[str]) -> bool:
@@ -545,7 +557,7 @@ def _remove_leftovers(directory: Directory, base: Index) -> None:
         name = codec.manifest_name(generation)
         keep.add(name)
         try:
-            manifest = codec.decode_manifest(directory.read_bytes(name), name)
+            manifest = codec.read_manifest(directory, name)
         except (OSError, SearchlibError):
             continue
         for segment in manifest.get("segments", []):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import regex
 
+from searchlib.analysis.tokenizers import compile_pattern
 from searchlib.columns import INT64_RANGE, column_dtype, column_value
 from searchlib.errors import QueryError
 from searchlib.explain import Explanation, factor
@@ -879,8 +881,8 @@ class Wildcard(PatternQuery):
     def select(self, dictionary: TermDictionary) -> Sequence[int]:
         literal = regex.split(r"[*?]", self.pattern, maxsplit=1)[0]
         start, end = dictionary.prefix_range(literal.encode("utf-8", "surrogatepass"))
-        matcher = regex.compile(wildcard_regex(self.pattern)).fullmatch
-        return [start + i for i, term in enumerate(dictionary.terms(start, end)) if matcher(term)]
+        matcher = regex.compile(wildcard_regex(self.pattern))
+        return _full_matches(matcher, dictionary.terms(start, end), start, self.describe())
 
     def describe(self) -> str:
         return f"wildcard {self.pattern}"
@@ -889,6 +891,34 @@ class Wildcard(PatternQuery):
 def wildcard_regex(pattern: str) -> str:
     """A regular expression for a wildcard pattern: ``*`` any run, ``?`` one character."""
     return "".join(".*" if c == "*" else "." if c == "?" else regex.escape(c) for c in pattern)
+
+
+#: How long a pattern may take over one segment's terms: a regex that backtracks
+#: catastrophically on some term is stopped (each match call gets this much, and the
+#: scan is checked against it every PATTERN_CHECK_EVERY terms) with a QueryError.
+PATTERN_MATCH_SECONDS = 0.25
+PATTERN_CHECK_EVERY = 1024
+
+
+def _full_matches(pattern: regex.Pattern[str], terms: Sequence[str], first: int, describe: str) -> list[int]:
+    """The indexes (from ``first``) of the ``terms`` that ``pattern`` matches whole,
+    within PATTERN_MATCH_SECONDS."""
+    deadline = time.monotonic() + PATTERN_MATCH_SECONDS
+    matcher = pattern.fullmatch
+    found: list[int] = []
+    try:
+        for start in range(0, len(terms), PATTERN_CHECK_EVERY):
+            for i, term in enumerate(terms[start : start + PATTERN_CHECK_EVERY], first + start):
+                if matcher(term, timeout=PATTERN_MATCH_SECONDS):
+                    found.append(i)
+            if time.monotonic() > deadline:
+                raise TimeoutError
+    except TimeoutError:
+        raise QueryError(
+            f"{describe} took more than {PATTERN_MATCH_SECONDS} s to match the index's terms "
+            "(it backtracks too much); simplify the pattern"
+        ) from None
+    return found
 
 
 @dataclass(frozen=True)
@@ -902,13 +932,12 @@ class Regex(PatternQuery):
 
     def __post_init__(self) -> None:
         try:
-            regex.compile(self.pattern)
-        except regex.error as exc:
-            raise QueryError(f"bad regular expression /{self.pattern}/: {exc}") from None
+            compile_pattern(self.pattern)
+        except ValueError as exc:
+            raise QueryError(f"bad regular expression /{self.pattern}/: it {exc}") from None
 
     def select(self, dictionary: TermDictionary) -> Sequence[int]:
-        matcher = regex.compile(self.pattern).fullmatch
-        return [i for i, term in enumerate(dictionary.terms()) if matcher(term)]
+        return _full_matches(compile_pattern(self.pattern), dictionary.terms(), 0, self.describe())
 
     def describe(self) -> str:
         return f"regex /{self.pattern}/"

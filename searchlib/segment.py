@@ -13,6 +13,7 @@ the generation's deletes file, applied through :attr:`SegmentReader.live`.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import zlib
 from array import array
@@ -42,6 +43,13 @@ TERM_MEMO_SIZE = 4096
 #: Tokens one field of a segment may hold: inverting packs a token's index in 32 bits
 #: (a writer flushes long before, at ``ram_buffer_mb``; see IndexWriter).
 MAX_FIELD_TOKENS = (1 << 32) - 1
+#: Documents one segment may hold: doc ids are uint32.
+MAX_SEGMENT_DOCS = (1 << 32) - 1
+
+#: The names a manifest may give a segment and its deletes file (see codec's docstring):
+#: plain names, so an index never opens a file outside its directory.
+_SEGMENT_NAME = re.compile(r"seg-[0-9a-f]{8,16}")
+_DELETES_NAME = re.compile(r"(seg-[0-9a-f]{8,16})\.[0-9]{1,19}\.del")
 
 
 @dataclass
@@ -72,22 +80,46 @@ class SegmentMeta:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], manifest_path: str) -> SegmentMeta:
+        """A manifest's segment entry, checked before any file it names is opened: the
+        names are plain file names of the segment's own (``seg-<hex>.<component>``,
+        ``seg-<hex>.<generation>.del``), the sizes and counts whole numbers, and the
+        document count no more than the stored file's size can hold."""
         try:
-            deletes = data.get("deletes")
-            if deletes is not None and not isinstance(deletes, str):
-                raise TypeError(f"deletes is {deletes!r}, not a file name")
+            name, deletes, files = data["name"], data.get("deletes"), data["files"]
+            if not isinstance(name, str) or not _SEGMENT_NAME.fullmatch(name):
+                raise ValueError(f"segment name {str(name)[:80]!r} is not seg-<hex digits>")
+            if deletes is not None and not (
+                isinstance(deletes, str)
+                and (match := _DELETES_NAME.fullmatch(deletes)) is not None
+                and match.group(1) == name
+            ):
+                raise ValueError(f"deletes file {str(deletes)[:80]!r} is not {name}.<generation>.del")
+            expected = {f"{name}.{extension}" for extension in codec.SEGMENT_COMPONENTS}
+            if not isinstance(files, dict) or set(files) != expected:
+                raise ValueError(f"files must be exactly {', '.join(sorted(expected))}")
             meta = cls(
-                name=str(data["name"]),
-                doc_count=int(data["doc_count"]),
-                deleted_count=int(data.get("deleted_count", 0)),
+                name=name,
+                doc_count=_count(data["doc_count"]),
+                deleted_count=_count(data.get("deleted_count", 0)),
                 deletes=deletes,
-                files={str(k): int(v) for k, v in data["files"].items()},
+                files={key: _count(size) for key, size in files.items()},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CorruptIndexError(manifest_path, f"malformed segment entry ({exc})") from None
-        if not 0 <= meta.deleted_count <= meta.doc_count:
-            raise CorruptIndexError(manifest_path, f"segment {meta.name}: bad deleted count")
+        if not 0 <= meta.deleted_count <= meta.doc_count <= MAX_SEGMENT_DOCS:
+            raise CorruptIndexError(manifest_path, f"segment {meta.name}: bad document or deleted count")
+        if 8 * (meta.doc_count + 1) > meta.files[meta.component("store")]:  # its id_offsets alone
+            raise CorruptIndexError(
+                manifest_path, f"segment {meta.name}: {meta.doc_count} documents do not fit its stored-fields file"
+            )
         return meta
+
+
+def _count(value: Any) -> int:
+    """A count or size from a manifest: a non-negative int (not a bool, float or string)."""
+    if type(value) is not int or value < 0:
+        raise ValueError(f"expected a whole number, got {str(value)[:40]}")
+    return value
 
 
 # --- writing -------------------------------------------------------------------------
@@ -173,10 +205,16 @@ class SegmentWriter:
             line = json.dumps(stored, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"a stored value cannot be saved as JSON: {exc}") from None
+        encoded = line.encode("utf-8", "surrogatepass")
+        if len(encoded) > codec.MAX_STORED_BLOCK_BYTES:  # a reader's bound on a stored block
+            raise SchemaError(
+                f"the document's stored fields take more than {codec.MAX_STORED_BLOCK_BYTES >> 20} MiB as JSON; "
+                "store less of it (stored=False on its largest fields)"
+            )
         id_field = self.schema.id_field
         id_value = document.get(id_field) if id_field else None
         return CheckedDocument(
-            line.encode("utf-8", "surrogatepass"), indexed, columns,
+            encoded, indexed, columns,
             id_value.encode("utf-8", "surrogatepass") if isinstance(id_value, str) else b"",
         )
 
@@ -520,26 +558,38 @@ def _pack_ids(values: list[bytes]) -> dict[str, np.ndarray]:
 
 
 def _pack_store(lines: Iterable[bytes], spill: SpillFile | None = None) -> dict[str, np.ndarray]:
-    """Pack JSON lines into zlib-compressed blocks of about STORE_BLOCK_BYTES.
+    """Pack JSON lines into zlib-compressed blocks of about STORE_BLOCK_BYTES, recording
+    each block's decompressed size (``block_sizes``) so a reader can bound it.
 
     ``lines`` may be a generator: only the current block is held uncompressed. With a
-    ``spill`` file the compressed blocks go there rather than into memory.
+    ``spill`` file the compressed blocks go there rather than into memory. A block is
+    closed early rather than grow past codec.MAX_STORED_BLOCK_BYTES (a writer refuses a
+    longer line).
     """
     blocks: list[bytes] | _SpilledBlocks = [] if spill is None else _SpilledBlocks(spill)
     first_docs: list[int] = [0]
+    sizes: list[int] = []
     current: list[bytes] = []
     current_size = 0
+
+    def close_block(end: int) -> None:
+        block = b"\n".join(current)
+        blocks.append(zlib.compress(block, 6))
+        sizes.append(len(block))
+        first_docs.append(end)
+
     doc_id = -1
     for doc_id, line in enumerate(lines):
+        if current and current_size + len(line) > codec.MAX_STORED_BLOCK_BYTES:
+            close_block(doc_id)
+            current, current_size = [], 0
         current.append(line)
         current_size += len(line) + 1
         if current_size >= STORE_BLOCK_BYTES:
-            blocks.append(zlib.compress(b"\n".join(current), 6))
-            first_docs.append(doc_id + 1)
+            close_block(doc_id + 1)
             current, current_size = [], 0
     if current:
-        blocks.append(zlib.compress(b"\n".join(current), 6))
-        first_docs.append(doc_id + 1)
+        close_block(doc_id + 1)
     offsets = np.zeros(len(blocks) + 1, dtype=codec.OFFSET_DTYPE)
     np.cumsum(blocks.sizes() if isinstance(blocks, _SpilledBlocks) else [len(b) for b in blocks], out=offsets[1:])
     data = blocks.spill.read() if isinstance(blocks, _SpilledBlocks) else np.frombuffer(b"".join(blocks), dtype=codec.BYTE_DTYPE)
@@ -547,6 +597,7 @@ def _pack_store(lines: Iterable[bytes], spill: SpillFile | None = None) -> dict[
         "blocks": data,
         "block_offsets": offsets,
         "block_first_doc": np.asarray(first_docs, dtype=codec.DOC_ID_DTYPE),
+        "block_sizes": np.asarray(sizes, dtype=codec.LENGTH_DTYPE),
     }
 
 
@@ -848,16 +899,11 @@ class SegmentReader:
         self._check_store()
         offsets = self._store_file["block_offsets"]
         first_docs = self._store_file["block_first_doc"]
-        blocks = self._store_file["blocks"]
         for block in range(len(offsets) - 1):
             first, end = int(first_docs[block]), int(first_docs[block + 1])
             if keep is not None and not keep[first:end].any():
                 continue
-            data = blocks[int(offsets[block]) : int(offsets[block + 1])].tobytes()
-            try:
-                lines = zlib.decompress(data).split(b"\n")
-            except zlib.error as exc:
-                raise CorruptIndexError(self._store_file.path, f"stored block {block}: {exc}") from None
+            lines = self._inflate(block).split(b"\n")
             if len(lines) != end - first:
                 raise CorruptIndexError(self._store_file.path, f"stored block {block} holds {len(lines)} documents")
             if keep is None:
@@ -1205,20 +1251,49 @@ class SegmentReader:
         block = int(np.searchsorted(first_docs, doc_id, side="right")) - 1
         lines = self._block_cache.get(block)
         if lines is None:
-            offsets = self._store_file["block_offsets"]
-            data = self._store_file["blocks"][int(offsets[block]) : int(offsets[block + 1])]
-            try:
-                lines = zlib.decompress(data.tobytes()).split(b"\n")
-            except zlib.error as exc:
-                raise CorruptIndexError(self._store_file.path, f"stored block {block}: {exc}") from None
+            lines = self._inflate(block).split(b"\n")
             if len(self._block_cache) >= STORE_BLOCK_CACHE:
                 self._block_cache.pop(next(iter(self._block_cache)))
             self._block_cache[block] = lines
         try:
             line = lines[doc_id - int(first_docs[block])]
             fields: dict[str, Any] = json.loads(line.decode("utf-8", "surrogatepass"))
-        except (IndexError, ValueError, RecursionError) as exc:
+        except RecursionError:
+            raise CorruptIndexError(self._store_file.path, f"stored document {doc_id}: JSON nested too deeply") from None
+        except (IndexError, ValueError) as exc:
             raise CorruptIndexError(self._store_file.path, f"stored document {doc_id}: {exc}") from None
         if not isinstance(fields, dict):
             raise CorruptIndexError(self._store_file.path, f"stored document {doc_id} is not a JSON object")
         return fields
+
+    def _inflate(self, block: int) -> bytes:
+        """Stored block ``block`` decompressed, never past its recorded size (or, in a
+        file from before sizes were recorded, codec.MAX_STORED_BLOCK_BYTES): a block
+        that would inflate further, a compression bomb, is damage, found before it can
+        take the memory it asks for."""
+        store = self._store_file
+        offsets = store["block_offsets"]
+        if not 0 <= block < len(offsets) - 1:
+            raise CorruptIndexError(store.path, f"stored block {block} is missing")
+        start, end = int(offsets[block]), int(offsets[block + 1])
+        sizes = store.get("block_sizes")
+        expected = None
+        if sizes is not None:
+            expected = int(sizes[block]) if len(sizes) == len(offsets) - 1 else None
+            if expected is None or expected > codec.MAX_STORED_BLOCK_BYTES:
+                raise CorruptIndexError(store.path, f"stored block {block}: bad recorded size")
+        if not 0 <= start <= end <= len(store["blocks"]):
+            raise CorruptIndexError(store.path, f"stored block {block} lies outside the data")
+        limit = codec.MAX_STORED_BLOCK_BYTES if expected is None else expected
+        inflater = zlib.decompressobj()
+        try:  # one byte past the limit tells a bomb from a block of exactly the limit
+            data = inflater.decompress(store["blocks"][start:end], limit + 1)
+        except zlib.error as exc:
+            raise CorruptIndexError(store.path, f"stored block {block}: {exc}") from None
+        if len(data) > limit:
+            raise CorruptIndexError(store.path, f"stored block {block} inflates past {limit:,} bytes")
+        if not inflater.eof:
+            raise CorruptIndexError(store.path, f"stored block {block}: truncated compressed data")
+        if expected is not None and len(data) != expected:
+            raise CorruptIndexError(store.path, f"stored block {block} holds {len(data)} bytes, {expected} recorded")
+        return data

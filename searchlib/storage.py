@@ -7,6 +7,12 @@ Everything that touches the file system for an index goes through :class:`Direct
 - :meth:`Directory.map_file` memory-maps a file read-only for the codec, and
   :func:`release_pages` lets a reader that streams through a mapping once drop what it
   has read from its resident set;
+- every read (:meth:`Directory.map_file`, :meth:`Directory.read_bytes`,
+  :meth:`Directory.file_size`) opens only a regular file inside the directory: a name
+  with a separator or ``..``, a symbolic link (even one pointing inside), a FIFO, a
+  device or a directory is refused with a :class:`CorruptIndexError` naming the file in
+  the index and saying nothing of what lies elsewhere, so an index from an untrusted
+  source can neither read outside itself nor block a reader on a FIFO;
 - :meth:`Directory.lock` takes the one-writer-per-index OS lock (``fcntl.flock``), which
   the operating system drops when the holding process dies, so a crashed writer never
   leaves a stale lock behind.
@@ -18,6 +24,7 @@ import errno
 import fcntl
 import mmap
 import os
+import stat
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,10 +33,11 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from searchlib.errors import LockError
+from searchlib.errors import CorruptIndexError, LockError
 
 LOCK_NAME = "write.lock"
 _TEMP_SUFFIX = ".tmp"
+_NOT_REGULAR = "is not a regular file (a symbolic link, directory, FIFO or device); an index holds only regular files"
 
 
 class Directory:
@@ -54,17 +62,66 @@ class Directory:
         return self.path / name
 
     def file_size(self, name: str) -> int:
-        return (self.path / name).stat().st_size
+        """The size of the regular file ``name`` (a link or special file is refused)."""
+        path = self._inside(name)
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise CorruptIndexError(str(path), _NOT_REGULAR)
+        return info.st_size
 
-    def read_bytes(self, name: str) -> bytes:
-        return (self.path / name).read_bytes()
+    def read_bytes(self, name: str, limit: int | None = None) -> bytes:
+        """The whole regular file ``name``; one larger than ``limit`` bytes is refused
+        before anything is read."""
+        handle = self._open_regular(name)
+        try:
+            size = os.fstat(handle).st_size
+            if limit is not None and size > limit:
+                raise CorruptIndexError(str(self.path / name), f"{size} bytes, more than the limit of {limit}")
+            with open(handle, "rb", closefd=False) as reader:
+                data = reader.read(size + 1)  # + 1: a file that grew is read whole or caught
+        finally:
+            os.close(handle)
+        if limit is not None and len(data) > limit:
+            raise CorruptIndexError(str(self.path / name), f"more than the limit of {limit} bytes")
+        return data
 
     def map_file(self, name: str) -> memoryview:
-        """Map a file read-only; an empty file gives an empty view."""
-        with open(self.path / name, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size == 0:
+        """Map a regular file read-only; an empty file gives an empty view."""
+        handle = self._open_regular(name)
+        try:
+            if os.fstat(handle).st_size == 0:
                 return memoryview(b"")
-            return memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+            return memoryview(mmap.mmap(handle, 0, access=mmap.ACCESS_READ))
+        finally:
+            os.close(handle)
+
+    def _inside(self, name: str) -> Path:
+        """The path of ``name``, which must be a plain name in this directory."""
+        if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
+            raise CorruptIndexError(str(self.path), f"{name!r} is not a plain file name")
+        return self.path / name
+
+    def _open_regular(self, name: str) -> int:
+        """A read-only descriptor on the regular file ``name`` in this directory.
+
+        ``O_NOFOLLOW`` refuses a symbolic link and ``O_NONBLOCK`` keeps a FIFO from
+        blocking the open; ``fstat`` of the open file (not of the name, which could be
+        swapped meanwhile) then refuses anything that is not a regular file. A missing
+        file raises FileNotFoundError, which a reader racing a commit retries on.
+        """
+        path = self._inside(name)
+        try:
+            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                raise
+            if exc.errno in (errno.ELOOP, errno.EMLINK, errno.EISDIR, errno.ENXIO, errno.ENODEV):
+                raise CorruptIndexError(str(path), _NOT_REGULAR) from None
+            raise CorruptIndexError(str(path), f"cannot be opened ({os.strerror(exc.errno or 0)})") from None
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            os.close(handle)
+            raise CorruptIndexError(str(path), _NOT_REGULAR)
+        return handle
 
     def write_file(self, name: str, chunks: Iterable[bytes]) -> int:
         """Write ``chunks`` to ``name`` atomically and durably; return the byte count."""

@@ -39,6 +39,7 @@ from searchlib.analysis.filters import (
 from searchlib.analysis.presets import (
     analyzer_from_spec,
     analyzer_names,
+    check_analyzer_spec,
     get_analyzer,
     is_known_analyzer,
     register_analyzer,
@@ -59,6 +60,6 @@ __all__ = [
     "NGramTokenizer", "PorterStemFilter", "PossessiveFilter", "RegexTokenizer",
     "SnowballStemFilter", "StemFilter", "StopFilter", "StreamFilter", "SynonymFilter", "Token",
     "TokenFilter", "Tokenizer", "UnicodeWordTokenizer", "WhitespaceTokenizer",
-    "analyzer_from_spec", "analyzer_names", "english_stop_words", "get_analyzer",
+    "analyzer_from_spec", "analyzer_names", "check_analyzer_spec", "english_stop_words", "get_analyzer",
     "is_known_analyzer", "register_analyzer", "stop_words",
 ]

@@ -4,10 +4,17 @@ An index stores each field's analyzer as ``{"name": ..., "params": {...}}`` (JSO
 pickled) and rebuilds it on open with :func:`analyzer_from_spec`. A custom chain is
 registered under a name with :func:`register_analyzer` before an index naming it is
 opened; opening one that names an unregistered analyzer fails, saying which name.
+
+An index may come from an untrusted source, so :func:`check_analyzer_spec` checks a
+spec before anything is built from it: parameters the factory does not take are
+refused, and the built-in presets' parameters must be within sane limits (n-gram sizes
+up to ``MAX_NGRAM_SIZE``, patterns compilable in bounded time, bounded synonym tables).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -26,12 +33,14 @@ from searchlib.analysis.filters import (
     SynonymFilter,
 )
 from searchlib.analysis.tokenizers import (
+    MAX_NGRAM_SIZE,
     EdgeNGramTokenizer,
     KeywordTokenizer,
     NGramTokenizer,
     RegexTokenizer,
     UnicodeWordTokenizer,
     WhitespaceTokenizer,
+    compile_pattern,
 )
 from searchlib.analysis.tokens import TokenFilter, Tokenizer
 from searchlib.errors import AnalyzerError
@@ -132,6 +141,10 @@ _PRESETS: dict[str, Callable[..., Analyzer]] = {
 }
 
 
+#: The presets as shipped, whose parameters check_analyzer_spec knows.
+_BUILT_IN: dict[str, Callable[..., Analyzer]] = dict(_PRESETS)
+
+
 def register_analyzer(name: str, factory: Callable[..., Analyzer]) -> None:
     """Make ``factory`` available under ``name`` for schemas and stored indexes.
 
@@ -189,12 +202,87 @@ def get_analyzer(name: str, **params: Any) -> Analyzer:
 
 
 def analyzer_from_spec(spec: Any) -> Analyzer:
-    """Rebuild an analyzer from the JSON spec an index stores (or a bare name)."""
+    """Rebuild an analyzer from the JSON spec an index stores (or a bare name), after
+    :func:`check_analyzer_spec`."""
+    name, params = check_analyzer_spec(spec)
+    return get_analyzer(name, **params)
+
+
+#: Limits on a synonym table given as an analyzer parameter (a table from an index of
+#: unknown origin is bounded before any token is expanded with it).
+MAX_SYNONYM_WORDS = 1_000_000
+MAX_SYNONYMS_PER_WORD = 64
+MAX_SYNONYM_CHARS = 256
+
+
+def check_analyzer_spec(spec: Any) -> tuple[str, dict[str, Any]]:
+    """The name and parameters of an analyzer spec, checked without building anything.
+
+    Raises AnalyzerError for an unknown name, a parameter its factory does not take, or
+    (for the built-in presets) a value past a limit: n-gram sizes above
+    ``MAX_NGRAM_SIZE``, a pattern :func:`compile_pattern` refuses, a synonym table of
+    more than ``MAX_SYNONYM_WORDS`` words, ``MAX_SYNONYMS_PER_WORD`` synonyms a word or
+    words longer than ``MAX_SYNONYM_CHARS``.
+    """
     if isinstance(spec, str):
-        return get_analyzer(spec)
+        spec = {"name": spec}
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-        raise AnalyzerError(f"malformed analyzer spec {spec!r}: expected {{'name': ...}}")
-    params = spec.get("params") or {}
+        raise AnalyzerError(f"malformed analyzer spec {str(spec)[:200]}: expected {{'name': ...}}")
+    name, params = spec["name"], spec.get("params") or {}
     if not isinstance(params, dict):
-        raise AnalyzerError(f"malformed analyzer params {params!r}: expected an object")
-    return get_analyzer(spec["name"], **params)
+        raise AnalyzerError(f"malformed analyzer params {str(params)[:200]}: expected an object")
+    factory = _PRESETS.get(name)
+    if factory is None:
+        raise unknown_analyzer_error(name)
+    signature = _signature(factory)
+    if signature is not None:
+        try:
+            signature.bind(**params)
+        except TypeError as exc:
+            raise AnalyzerError(f"bad parameters {sorted(params)} for analyzer {name!r}: {exc}") from None
+    if factory is _BUILT_IN.get(name):
+        for key, value in params.items():
+            problem = _check_preset_param(key, value)
+            if problem:
+                raise AnalyzerError(f"analyzer {name!r} parameter {key!r}: {problem}")
+    return name, params
+
+
+@functools.lru_cache(maxsize=256)
+def _signature(factory: Callable[..., Analyzer]) -> inspect.Signature | None:
+    """The factory's signature (None for a callable without one, whose own call checks),
+    remembered: a schema of many fields checks the same few factories again and again."""
+    try:
+        return inspect.signature(factory)
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_preset_param(key: str, value: Any) -> str | None:
+    """What is wrong with a built-in preset's parameter value, or None."""
+    if key in ("min_size", "max_size"):
+        if type(value) is not int or not 1 <= value <= MAX_NGRAM_SIZE:
+            return f"must be a whole number from 1 to {MAX_NGRAM_SIZE}, got {str(value)[:40]}"
+    elif key == "pattern":
+        try:
+            compile_pattern(value)
+        except ValueError as exc:
+            return f"the pattern {exc}"
+    elif key == "stemmer":
+        if not isinstance(value, str) or len(value) > 40:
+            return "must be a stemmer's name"
+    elif key == "synonyms" and value is not None:
+        if not isinstance(value, dict) or len(value) > MAX_SYNONYM_WORDS:
+            return f"must be an object of at most {MAX_SYNONYM_WORDS:,} words"
+        for word, synonyms in value.items():
+            if (
+                len(word) > MAX_SYNONYM_CHARS
+                or not isinstance(synonyms, list)
+                or len(synonyms) > MAX_SYNONYMS_PER_WORD
+                or not all(isinstance(s, str) and len(s) <= MAX_SYNONYM_CHARS for s in synonyms)
+            ):
+                return (
+                    f"word {word[:40]!r} must map to a list of at most {MAX_SYNONYMS_PER_WORD} words "
+                    f"of at most {MAX_SYNONYM_CHARS} characters"
+                )
+    return None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import regex
 
@@ -158,27 +159,85 @@ class WhitespaceTokenizer(Tokenizer):
         return pieces
 
 
+#: The longest user pattern (a tokenizer's or a query's ``/regex/``).
+MAX_PATTERN_CHARS = 10_000
+#: Counted repetitions (``{n}``, ``{n,m}``) in one pattern may multiply to at most this:
+#: the ``regex`` module unrolls them when compiling, so ``a{4294967294}`` alone would take
+#: minutes and gigabytes to compile. (Counted loosely: every brace pair counts, nested
+#: or not.)
+MAX_PATTERN_REPEATS = 100_000
+_COUNTED_REPEAT = re.compile(r"\{\s*(\d*)\s*(?:,\s*(\d*)\s*)?\}")
+
+#: A tokenizer's regex gets this long per text, plus REGEX_SECONDS_PER_CHAR per character
+#: of it, before it is stopped: ample for any pattern that does not backtrack
+#: catastrophically (tokenizing runs at megabytes a second), and a bound on those that
+#: do, whose time doubles with each character (``(a|a)+$``).
+REGEX_SECONDS = 0.05
+REGEX_SECONDS_PER_CHAR = 1e-6
+
+
+def compile_pattern(pattern: Any) -> regex.Pattern[str]:
+    """Compile a user pattern (``regex`` module syntax) that may come from an untrusted
+    index or query, refusing one too long or with counted repetitions too large to
+    compile in bounded time and memory; ValueError says why (as a predicate: "does not
+    compile: ...")."""
+    if not isinstance(pattern, str):
+        raise ValueError(f"is not a string but {type(pattern).__name__}")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise ValueError(f"has {len(pattern):,} characters, more than {MAX_PATTERN_CHARS:,}")
+    repeats = 1
+    for match in _COUNTED_REPEAT.finditer(pattern):
+        repeats *= max([1, *(int(n) for n in match.groups() if n)])
+        if repeats > MAX_PATTERN_REPEATS:
+            raise ValueError(f"has counted repetitions ({{n}}) multiplying to more than {MAX_PATTERN_REPEATS:,}")
+    try:
+        return regex.compile(pattern)
+    except (regex.error, OverflowError, RecursionError) as exc:
+        raise ValueError(f"does not compile: {exc}") from None
+
+
 class RegexTokenizer(Tokenizer):
-    """Every match of a user regex (``regex`` module syntax) is a token; empty ones are skipped."""
+    """Every match of a user regex (``regex`` module syntax) is a token; empty ones are skipped.
+
+    A pattern may come from an index of unknown origin, so it is compiled with
+    :func:`compile_pattern`'s limits and each text's matching is stopped after
+    ``REGEX_SECONDS + REGEX_SECONDS_PER_CHAR * len(text)`` with an AnalyzerError: a
+    pattern that backtracks catastrophically fails instead of running for hours.
+    """
 
     def __init__(self, pattern: str) -> None:
         try:
-            self._pattern = regex.compile(pattern)
-        except (regex.error, TypeError) as exc:
-            raise AnalyzerError(f"tokenizer regex {pattern!r} does not compile: {exc}") from None
+            self._pattern = compile_pattern(pattern)
+        except ValueError as exc:
+            raise AnalyzerError(f"tokenizer regex {pattern!r} {exc}") from None
         self.pattern = pattern
+
+    def _timeout(self, text: str) -> float:
+        return REGEX_SECONDS + REGEX_SECONDS_PER_CHAR * len(text)
+
+    def _too_slow(self, text: str) -> AnalyzerError:
+        return AnalyzerError(
+            f"tokenizer regex {self.pattern!r} ran past {self._timeout(text):.2f} s on a text of "
+            f"{len(text):,} characters (it backtracks catastrophically); use a simpler pattern"
+        )
 
     def words(self, text: str) -> list[str]:
         if self._pattern.groups:  # findall would return the groups, not the matches
             return [token.text for token in self.tokens(text)]
-        return [word for word in self._pattern.findall(text) if word]
+        try:
+            return [word for word in self._pattern.findall(text, timeout=self._timeout(text)) if word]
+        except TimeoutError:
+            raise self._too_slow(text) from None
 
     def tokens(self, text: str) -> Iterator[Token]:
         pos = 0
-        for match in self._pattern.finditer(text):
-            if match.end() > match.start():
-                yield Token(match.group(), pos, match.start(), match.end())
-                pos += 1
+        try:
+            for match in self._pattern.finditer(text, timeout=self._timeout(text)):
+                if match.end() > match.start():
+                    yield Token(match.group(), pos, match.start(), match.end())
+                    pos += 1
+        except TimeoutError:
+            raise self._too_slow(text) from None
 
     def __repr__(self) -> str:
         return f"RegexTokenizer({self.pattern!r})"
@@ -198,9 +257,18 @@ class KeywordTokenizer(Tokenizer):
         return ["", text, ""] if text else [""]
 
 
+#: The longest n-gram: a bound on the grams a word makes (an index from an untrusted
+#: source could otherwise ask for a billion), far past any useful size.
+MAX_NGRAM_SIZE = 64
+
+
 def _check_sizes(min_size: int, max_size: int) -> None:
-    if not (isinstance(min_size, int) and isinstance(max_size, int) and 1 <= min_size <= max_size):
-        raise AnalyzerError(f"n-gram sizes need 1 <= min_size <= max_size, got {min_size} and {max_size}")
+    if not (
+        type(min_size) is int and type(max_size) is int and 1 <= min_size <= max_size <= MAX_NGRAM_SIZE
+    ):
+        raise AnalyzerError(
+            f"n-gram sizes need 1 <= min_size <= max_size <= {MAX_NGRAM_SIZE}, got {min_size!r} and {max_size!r}"
+        )
 
 
 _ANY_WORD = regex.compile(r"\w+")

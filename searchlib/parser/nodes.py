@@ -17,6 +17,7 @@ from typing import Literal
 import regex
 
 from searchlib.analysis import Analyzer, Token
+from searchlib.analysis.tokenizers import compile_pattern
 from searchlib.columns import INT64_RANGE, column_value
 from searchlib.errors import SearchlibError
 from searchlib.parser.lexer import Bound, QueryToken, SyntaxProblem
@@ -297,7 +298,7 @@ class NodeBuilder:
     def regex(self, target: Target, token: QueryToken) -> Query | None:
         """``/pattern/``: the pattern as typed, matched against whole terms."""
         try:
-            regex.compile(token.text)
+            compile_pattern(token.text)  # bounded: a huge {n} would take minutes and gigabytes
         except Exception as exc:  # the regex module raises more than regex.error
             raise SyntaxProblem(f"bad regular expression /{token.text}/: {exc}", token.start) from None
         return any_of(
