@@ -91,7 +91,7 @@ def rewrite_component(
     name = f"{segment(path)['name']}.{extension}"
     kind = codec.SEGMENT_COMPONENTS[extension]
     original = codec.ArrayFile(Directory(path), name, kind)
-    arrays = {key: np.array(value) for key, value in original.arrays.items()}
+    arrays = {key: np.array(original[key]) for key in original.names()}
     meta = dict(original.meta)
     del original
     change(arrays, meta)

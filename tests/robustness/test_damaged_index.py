@@ -422,10 +422,14 @@ def test_inconsistent_arrays_with_valid_checksums_are_named(
     reader_files = sorted(p.name for p in news_index.path.glob(f"seg-*.{extension}"))
     victim = reader_files[0]  # the first segment: documents a and b
     rewrite_array(news_index, victim, array, change)
-    if array == "blocks":  # one block of two documents now: offsets to match
-        size = len(change(np.zeros(0, np.uint8)))
-        rewrite_array(news_index, victim, "block_offsets", lambda _: np.array([0, size], dtype="<u8"))
+    if array == "blocks":  # one block of two documents now: offsets and sizes to match
+        import zlib
+
+        block = change(np.zeros(0, np.uint8))
+        rewrite_array(news_index, victim, "block_offsets", lambda _: np.array([0, len(block)], dtype="<u8"))
         rewrite_array(news_index, victim, "block_first_doc", lambda _: np.array([0, 2], dtype="<u4"))
+        raw_size = len(zlib.decompress(block.tobytes()))
+        rewrite_array(news_index, victim, "block_sizes", lambda _: np.array([raw_size], dtype="<u4"))
     with pytest.raises(CorruptIndexError, match=rf"{victim}.*{problem}"):
         with Searcher(Index.open(news_index.path)) as searcher:
             _read_everything(searcher)
