@@ -1,6 +1,6 @@
 """The on-disk format of a searchlib index. This docstring is the format specification.
 
-Format version 2.
+Format version 3 (this release reads versions 2 and 3).
 
 An index directory
 =================
@@ -44,7 +44,7 @@ No byte is used unchecked: opening checks the header, the footer and the table (
 checksum covers each array's ``crc32``), and the first access to an array through an open
 file checks that array's ``crc32`` (once per open file), so damage anywhere in the data a
 search reads is reported as :class:`~searchlib.errors.CorruptIndexError` naming the file,
-never served. An entry without ``crc32`` (a file written before it existed) makes the
+never served. An entry without ``crc32`` (a version 2 file) makes the
 first access to any of the file's arrays check ``body_crc32`` instead. Padding is read by
 nothing but ``verify``.
 
@@ -115,15 +115,15 @@ History
 1. First format: segments of array files, JSON manifests per generation.
 2. Per-field lexicons in TERM files; the ``english`` analyzer stems with Porter2
    (Snowball English) instead of Porter, so version 1 indexes must be rebuilt.
-   Revised without a version change: a column's presence array is ``present.F``; it was
-   ``column.F.present``, which a field named ``F.present`` overwrote. Readers still
-   accept the old name in files that have no ``present.F``.
-   Later in version 2, each array's table entry gained ``crc32``, checked on the array's
-   first access. The change is additive both ways: files without it remain readable
-   (their body checksum is checked on first access instead), and older releases of
-   version 2 ignore the key, so the version number did not change.
-   Later, still version 2: STOR files record ``block_sizes`` (files without it stay
-   readable, bounded by ``MAX_STORED_BLOCK_BYTES``).
+3. Checked reads. Each array's table entry carries ``crc32``, checked on the array's
+   first access; STOR files record ``block_sizes``, the bound of each block's
+   decompression; a column's presence array is ``present.F`` (it was
+   ``column.F.present``, which a field named ``F.present`` overwrote). The version
+   changed because a version 2 reader would find no ``present.F`` and lose every
+   column without a word; it now refuses the index and says to upgrade. Version 2
+   files stay readable: without array checksums their body checksum is checked on
+   first access, without ``block_sizes`` a block inflates to at most
+   ``MAX_STORED_BLOCK_BYTES``, and presence is read as ``column.F.present``.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ import numpy.typing as npt
 from searchlib.errors import CorruptIndexError, IncompatibleFormatError
 from searchlib.storage import Directory, release_pages
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 OLDEST_READABLE_VERSION = 2
 MAGIC = b"SRCHLIB\x00"
 END_MAGIC = b"SLIB"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from searchlib import codec
 from tests.conftest import REPO_ROOT, searchlib_command
 
 SEED = REPO_ROOT / "seeds" / "000_9f2ca6e0f4209d95.txt"
@@ -130,7 +131,7 @@ def _age_the_format(index_dir: Path, version: int = 1) -> None:
     """Make ``index_dir`` look written by another searchlib: its newest manifest names
     format ``version`` (checked before the manifest's checksum)."""
     manifest = max(index_dir.glob("manifest-*.json"), key=lambda path: int(path.stem.split("-")[1]))
-    manifest.write_text(manifest.read_text().replace('"format_version": 2', f'"format_version": {version}', 1))
+    manifest.write_text(manifest.read_text().replace(f'"format_version": {codec.FORMAT_VERSION}', f'"format_version": {version}', 1))
 
 
 def test_an_index_in_an_older_format_says_how_to_rebuild_it(project, run_cli) -> None:  # type: ignore[no-untyped-def]
