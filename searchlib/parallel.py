@@ -51,13 +51,16 @@ PARENT_POLL_SECONDS = 0.2
 
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
+#: Whether workers ask Linux to kill them with their parent (else they watch its PID).
+USE_PDEATHSIG = sys.platform.startswith("linux")
+
 
 def _die_with_parent(parent: int) -> None:
     """Worker initializer: arrange for this process to be killed when ``parent`` (the
     writer) dies, however it dies, and make the writer's failpoints inactive here."""
     failpoints.disarm()
     armed = False
-    if sys.platform.startswith("linux"):
+    if USE_PDEATHSIG:
         import ctypes
 
         try:
