@@ -13,7 +13,6 @@ leaves (the tests kill at each of them and check that nothing is lost or stuck).
 from __future__ import annotations
 
 import os
-import signal
 
 #: Every failpoint and what the index directory holds when a process dies there.
 POINTS: dict[str, str] = {
@@ -53,6 +52,8 @@ def failpoint(name: str) -> None:
     if name in _ACTIVE:
         _ACTIVE[name] -= 1
         if _ACTIVE[name] <= 0:
+            import signal  # only a dying test process needs it
+
             os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -19,7 +19,6 @@ either the old manifest or the new one, each naming only complete files.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -591,6 +590,8 @@ def _remove_leftovers(directory: Directory, base: Index | None) -> None:
             name = entry.name
             if entry.is_dir(follow_symlinks=False):
                 if name.startswith(SCRATCH_PREFIX) and name.endswith(SCRATCH_SUFFIX):
+                    import shutil  # rarely needed; kept off the import path of searches
+
                     shutil.rmtree(entry.path, ignore_errors=True)  # a dead writer's workers' space
             elif name.endswith(TEMP_SUFFIX) or (name.startswith("seg-") and name not in keep):
                 directory.delete(name)

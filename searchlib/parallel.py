@@ -21,11 +21,8 @@ the other leftovers.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sys
-import tempfile
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
@@ -71,13 +68,17 @@ def _die_with_parent(parent: int) -> None:
     if os.getppid() != parent:  # the writer died before the signal was armed
         os.kill(os.getpid(), signal.SIGKILL)
     if not armed:
+        import threading
+
         threading.Thread(target=_watch_parent, args=(parent,), name="searchlib-watch-parent", daemon=True).start()
 
 
 def _watch_parent(parent: int) -> None:
     """Kill this worker once its parent is gone (the process is then re-parented)."""
+    import time
+
     while os.getppid() == parent:
-        threading.Event().wait(PARENT_POLL_SECONDS)
+        time.sleep(PARENT_POLL_SECONDS)
     os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -124,6 +125,8 @@ def build_segments(
     schema_json = schema.to_json()
     # Imported here: every searcher imports this module, few index on several cores.
     import multiprocessing
+    import shutil
+    import tempfile
     from concurrent.futures import ProcessPoolExecutor
 
     scratch = Directory(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, suffix=SCRATCH_SUFFIX, dir=directory.path))

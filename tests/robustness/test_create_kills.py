@@ -25,6 +25,7 @@ from searchlib.errors import IndexNotFoundError, LockError, SearchlibError
 from searchlib.failpoints import ENVIRONMENT_VARIABLE, POINTS
 from searchlib.storage import Directory
 from tests.conftest import searchlib_command
+from tests.robustness.test_crash import lock_is_free
 
 #: The failpoints a creation passes: its own, and those of writing its first manifest.
 CREATE_POINTS = [name for name in POINTS if name.startswith(("create.", "write."))]
@@ -174,6 +175,7 @@ def test_creations_killed_at_random_moments_leave_no_index_or_an_empty_one(tmp_p
         _, err = process.communicate(timeout=60)
         assert process.returncode == -signal.SIGKILL, err
         for path in sorted(base.iterdir()):
+            assert lock_is_free(path)
             if state_after_kill(path) == "no index":
                 killed_mid_creation += 1
                 Index.create(path, SCHEMA)
