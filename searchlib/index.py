@@ -137,7 +137,7 @@ class Index:
         if generation is None:
             what = (
                 "holds no index yet (only files an interrupted creation left)"
-                if _only_leftovers(directory) and os.listdir(path)
+                if _interrupted_creation(directory)
                 else "is not a searchlib index (no manifest-<N>.json in it)"
             )
             raise IndexNotFoundError(f"{path} {what}; create one with: searchlib index FILES... --index {path}")
@@ -219,8 +219,13 @@ def _refuse_to_create_in(directory: Directory) -> None:
         )
 
 
-def _only_leftovers(directory: Directory) -> bool:
-    return all(_is_leftover_or_placeholder(name) for name in os.listdir(directory.path))
+def _interrupted_creation(directory: Directory) -> bool:
+    """Whether a directory without a manifest holds leftovers of searchlib's and
+    nothing else (placeholders aside)."""
+    names = os.listdir(directory.path)
+    return all(_is_leftover_or_placeholder(name) for name in names) and any(
+        name not in PLACEHOLDER_FILES for name in names
+    )
 
 
 def _is_leftover_or_placeholder(name: str) -> bool:

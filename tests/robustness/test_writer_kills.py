@@ -83,6 +83,11 @@ def test_a_killed_parallel_writer_leaves_no_process_no_lock_and_its_last_commit(
     path = tmp_path / "index"
     make_index(path)
     lock_free, survivors = kill_at(path, point)
+    left = os.listdir(path)
+    if point.startswith("parallel."):  # the workers' scratch space was in use
+        assert [name for name in left if name.startswith(SCRATCH_PREFIX)]
+    if point == "spill.open":  # killed inside the merge (this writer buffers nothing itself)
+        assert [name for name in left if ".spill" in name]
     assert lock_free, "a new writer had to wait for the lock"
     assert survivors == [], f"processes of the killed writer survive: {survivors}"
     assert check_index(path).ok
