@@ -43,6 +43,7 @@ class Kill:
     committing: int | None  # the batch being committed when it was killed, if any
     lock_free: bool  # whether a new writer got the lock at once, as soon as it was dead
     survivors: list[int]  # processes of the writer still alive after GRACE_SECONDS
+    lock_free_after: bool  # whether the lock was free once its processes were all gone
 
 
 def group_members(group: int) -> list[int]:
@@ -133,6 +134,7 @@ def finish(writer: Writer, path: Path, first: int = 0) -> Kill:
     out, err = writer.read_rest(), writer.error_text()
     assert writer.process.returncode == -signal.SIGKILL, err
     survivors = survivors_of(writer.process.pid)
+    lock_free_after = lock_free or lock_is_free(path)
     for pid in survivors:  # leave nothing running, whatever the test then says
         os.kill(pid, signal.SIGKILL)
     committed, committing = first - 1, None
@@ -145,7 +147,7 @@ def finish(writer: Writer, path: Path, first: int = 0) -> Kill:
             committed, committing = int(number), None
         else:
             committing = int(number)
-    return Kill(committed, committing, lock_free, survivors)
+    return Kill(committed, committing, lock_free, survivors, lock_free_after)
 
 
 def run_and_kill(path: Path, first: int, seed: int, delay: float) -> Kill:
@@ -194,7 +196,10 @@ def test_random_kills_never_lose_a_commit_or_damage_the_index(tmp_path: Path) ->
     for trial in range(TRIALS):
         kill = run_and_kill(path, last + 1, trial, rng.uniform(0.0, 0.8))
         assert kill.survivors == [], f"trial {trial}: processes of the killed writer survive"
-        assert kill.lock_free, f"trial {trial}: the index stays locked"
+        # Free at once, unless the kill caught the writer forking a worker: the new
+        # worker holds the lock's descriptor until it runs (its first act closes it).
+        # Free for sure once every process of the writer is gone.
+        assert kill.lock_free_after, f"trial {trial}: the index stays locked"
         killed_in_commit += kill.committing is not None
         last = settle(path, kill)
     # The writers got work done between the kills (how much depends on the machine's

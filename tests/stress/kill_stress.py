@@ -13,7 +13,8 @@ Three kinds of trial, mixed at random:
   killed at a random moment.
 
 After each kill: a new writer must get the lock with timeout 0 (a wait, and a lock still
-held after 10 s, are counted), no process of the killed one may remain (its process
+held after 10 s, are counted: a kill in the instant the writer forks a worker leaves the
+lock's descriptor in the new worker until it runs, whose first act is to close it), no process of the killed one may remain (its process
 group is read from /proc), the index must open and pass ``check``, and its documents
 must be exactly those of the last commit that returned, or of the one being committed
 (documents missing are counted as lost, others or duplicates as phantom). A killed
@@ -43,7 +44,7 @@ from searchlib.failpoints import ENVIRONMENT_VARIABLE, POINTS  # noqa: E402
 from searchlib.ingest import ingest  # noqa: E402
 from searchlib.storage import Directory  # noqa: E402
 from tests.conftest import searchlib_command  # noqa: E402
-from tests.robustness.crash_writer import SCHEMA, expected_ids  # noqa: E402
+from tests.robustness.crash_writer import SCHEMA, expected_ids, plan  # noqa: E402
 from tests.robustness.test_crash import (  # noqa: E402
     WRITER, Kill, finish, live_ids, lock_is_free, start_writer, survivors_of,
 )
@@ -71,7 +72,7 @@ class Tally:
         print(f"PROBLEM trial {trial}: {problem}", flush=True)
 
 
-def check_lock(path: Path, kill: Kill, tally: Tally, trial: int) -> None:
+def check_lock(path: Path, kill: Kill, tally: Tally, trial: int, context: str = "") -> None:
     tally.survivors += len(kill.survivors)
     if kill.survivors:
         tally.note(trial, f"{len(kill.survivors)} processes of the killed writer survived")
@@ -80,10 +81,10 @@ def check_lock(path: Path, kill: Kill, tally: Tally, trial: int) -> None:
     tally.lock_waits += 1
     try:
         Directory(path).lock(timeout=10).release()
-        tally.note(trial, "the lock was free only after a wait")
+        tally.note(trial, f"the lock was free only after a wait {context}")
     except LockError:
         tally.stuck_locks += 1
-        tally.note(trial, "the lock stayed held")
+        tally.note(trial, f"the lock stayed held {context}")
 
 
 def writer_trial(path: Path, last: int, trial: int, rng: random.Random, tally: Tally) -> int:
@@ -103,7 +104,8 @@ def writer_trial(path: Path, last: int, trial: int, rng: random.Random, tally: T
     if writer.process.poll() is None:
         writer.process.send_signal(signal.SIGKILL)
     kill = finish(writer, path, last + 1)
-    check_lock(path, kill, tally, trial)
+    batch = plan(kill.committed + 1)
+    check_lock(path, kill, tally, trial, f"(killed in batch {batch.number}, {'parallel' if batch.parallel else 'sequential'}, {env or 'timed'})")
     tally.mid_commit += kill.committing is not None
     try:
         report = check_index(path)
@@ -147,7 +149,8 @@ def creation_trial(base: Path, trial: int, rng: random.Random, document: Path, t
     writer.read_rest(), writer.error_text()
     survivors = survivors_of(writer.process.pid)
     for path in sorted(folder.iterdir()):
-        check_lock(path, Kill(-1, None, lock_is_free(path), survivors), tally, trial)
+        free = lock_is_free(path)
+        check_lock(path, Kill(-1, None, free, survivors, free), tally, trial)
         survivors = []
         try:
             if state_after_kill(path) == "no index":
@@ -173,7 +176,7 @@ def cli_creation_trial(base: Path, trial: int, rng: random.Random, document: Pat
     if writer.process.returncode != -signal.SIGKILL:  # it finished first: nothing to recover
         writer.read_rest(), writer.error_text()
         return
-    kill = finish(writer, path) if path.is_dir() else Kill(-1, None, True, [])
+    kill = finish(writer, path) if path.is_dir() else Kill(-1, None, True, [], True)
     check_lock(path, kill, tally, trial)
     try:
         index = Index.open(path)
