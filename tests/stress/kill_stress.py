@@ -24,7 +24,6 @@ Prints one summary line with the counts and the time taken.
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import signal
