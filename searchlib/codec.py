@@ -14,6 +14,7 @@ An index directory
     <segment>.store                stored fields, compressed blocks      (kind STOR)
     <segment>.<generation>.del     deleted documents as of a generation  (kind DELS)
     write.lock                     the writer's OS lock; holds the writer's PID
+    parallel-*.tmp/                scratch directory of a writer's worker processes
 
 ``<segment>`` is ``seg-<8 hex digits>``, ``<generation>`` a decimal number. File names
 are never reused: a commit writes new files and a new manifest, and files that no

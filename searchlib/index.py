@@ -34,12 +34,13 @@ from searchlib.errors import AnalyzerError, CorruptIndexError, IndexNotFoundErro
 from searchlib.schema import Field, FieldAnalyzers, Schema
 from searchlib.scoring import BM25Settings
 from searchlib.merge import DEFAULT_MERGE_FACTOR, choose_merges, merge_segments
-from searchlib.parallel import DEFAULT_BATCH_SIZE, build_segments
+from searchlib.parallel import DEFAULT_BATCH_SIZE, SCRATCH_PREFIX, SCRATCH_SUFFIX, build_segments
 from searchlib.parser import QueryParser
 from searchlib.query import Query, ReaderTerms, ScoringContext
 from searchlib.scoring import CollectionStats
 from searchlib.segment import MAX_FIELD_TOKENS, SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
-from searchlib.storage import LOCK_NAME, Directory, WriteLock
+from searchlib.failpoints import failpoint
+from searchlib.storage import LOCK_NAME, TEMP_SUFFIX, Directory, WriteLock
 
 #: How often opening retries when a concurrent commit removes the files it was reading.
 OPEN_ATTEMPTS = 5
@@ -97,25 +98,28 @@ class Index:
         """Create an empty index in ``path`` (made if missing; must hold no other files).
 
         ``scoring`` sets the BM25 variant, k1 and b its searchers rank with by default.
+
+        Creation is atomic: the index exists once its first manifest is renamed into
+        place. A creation killed before that leaves only files of searchlib's own (the
+        lock, temporary files), which count as an empty directory: creating again
+        removes them under the lock and succeeds.
         """
         directory = Directory(path)
         _refuse_plain_file(directory)
         if directory.exists():
-            if latest_generation(directory) is not None:
-                raise SearchlibError(f"{path} already holds a searchlib index; open it instead")
-            foreign = [n for n in os.listdir(directory.path) if n not in PLACEHOLDER_FILES]
-            if foreign:
-                raise IndexNotFoundError(
-                    f"{path} is not empty ({', '.join(sorted(foreign)[:3])}...) and is not a "
-                    "searchlib index; choose an empty or new directory"
-                )
+            _refuse_to_create_in(directory)
         directory.create()
+        failpoint("create.after_mkdir")
         with directory.lock():
+            failpoint("create.after_lock")
+            _refuse_to_create_in(directory)  # another process may have created it meanwhile
+            _remove_leftovers(directory, None)
             body = {
                 "generation": 1, "schema": schema.to_json(), "segments": [], "next_segment": 0,
                 "scoring": (scoring or BM25Settings()).to_json(),
             }
             directory.write_file(codec.manifest_name(1), [codec.encode_manifest(body)])
+            failpoint("create.after_manifest")
         return cls.open(path)
 
     @classmethod
@@ -144,10 +148,12 @@ class Index:
             )
         generation = latest_generation(directory)
         if generation is None:
-            raise IndexNotFoundError(
-                f"{path} is not a searchlib index (no manifest-<N>.json in it); "
-                f"create one with: searchlib index FILES... --index {path}"
+            what = (
+                "holds no index yet (only files an interrupted creation left)"
+                if _interrupted_creation(directory)
+                else "is not a searchlib index (no manifest-<N>.json in it)"
             )
+            raise IndexNotFoundError(f"{path} {what}; create one with: searchlib index FILES... --index {path}")
         name = codec.manifest_name(generation)
         manifest_path = str(directory.file_path(name))
         return cls(directory, codec.read_manifest(directory, name), manifest_path)
@@ -210,6 +216,33 @@ def _whole_number(value: Any) -> int:
 def _refuse_plain_file(directory: Directory) -> None:
     if directory.path.exists() and not directory.path.is_dir():
         raise IndexNotFoundError(f"{directory.path} is a file, not an index directory")
+
+
+def _refuse_to_create_in(directory: Directory) -> None:
+    """Refuse to create an index in a directory holding one, or holding anything but
+    placeholders and what an interrupted creation or writer of searchlib's left."""
+    if latest_generation(directory) is not None:
+        raise SearchlibError(f"{directory.path} already holds a searchlib index; open it instead")
+    foreign = [name for name in os.listdir(directory.path) if not _is_leftover_or_placeholder(name)]
+    if foreign:
+        raise IndexNotFoundError(
+            f"{directory.path} is not empty ({', '.join(sorted(foreign)[:3])}...) and is not a "
+            "searchlib index; choose an empty or new directory"
+        )
+
+
+def _interrupted_creation(directory: Directory) -> bool:
+    """Whether a directory without a manifest holds leftovers of searchlib's and
+    nothing else (placeholders aside)."""
+    names = os.listdir(directory.path)
+    return all(_is_leftover_or_placeholder(name) for name in names) and any(
+        name not in PLACEHOLDER_FILES for name in names
+    )
+
+
+def _is_leftover_or_placeholder(name: str) -> bool:
+    """Whether a directory without a manifest may hold ``name`` and still count as empty."""
+    return name in PLACEHOLDER_FILES or name == LOCK_NAME or name.endswith(TEMP_SUFFIX)
 
 
 def latest_generation(directory: Directory) -> int | None:
@@ -428,7 +461,9 @@ class IndexWriter:
         self._check_open()
         self.flush()
         segments = [self._apply_deletes(meta) for meta in [*self._segments, *self._flushed]]
+        failpoint("commit.before_merge")
         segments = self._merge([s for s in segments if s.live_count > 0])
+        failpoint("commit.before_manifest")
         self.generation += 1
         body = {
             "generation": self.generation,
@@ -438,6 +473,7 @@ class IndexWriter:
             "next_segment": self._next_segment,
         }
         self.directory.write_file(codec.manifest_name(self.generation), [codec.encode_manifest(body)])
+        failpoint("commit.after_manifest")
         previous = self._segments  # the previous generation; flushed segments were never in one
         self._segments = segments
         self._flushed = []
@@ -461,6 +497,7 @@ class IndexWriter:
             merged = merge_segments(
                 self.directory, self._new_segment_name(), self.schema, readers, [~r.live for r in readers]
             )
+            failpoint("commit.after_merge")
             at = segments.index(members[0])
             segments = [s for s in segments if s.name not in group]
             if merged.doc_count:
@@ -530,7 +567,7 @@ class IndexWriter:
             self._lock = None
 
     def _check_open(self) -> None:
-        if self._lock is None:
+        if self._lock is None or not self._lock.held:  # closed, or a forked copy of a writer
             raise SearchlibError("this writer is closed; open a new one with index.writer()")
 
     def __enter__(self) -> IndexWriter:
@@ -548,12 +585,13 @@ class IndexWriter:
             self.abort()
 
 
-def _remove_leftovers(directory: Directory, base: Index) -> None:
-    """Delete what a writer that died mid-session left: temporary files, and segment
-    files that neither the newest generation nor the one before it names (readers only
-    ever open those two)."""
+def _remove_leftovers(directory: Directory, base: Index | None) -> None:
+    """Delete what a writer (or a creation) that died mid-session left: temporary files
+    and directories (spills, worker scratch space), and segment files that neither the
+    newest generation nor the one before it names (readers only ever open those two).
+    Called under the lock; ``base`` is None for a directory that holds no index yet."""
     keep = {LOCK_NAME}
-    for generation in (base.generation, base.generation - 1):
+    for generation in (base.generation, base.generation - 1) if base is not None else ():
         name = codec.manifest_name(generation)
         keep.add(name)
         try:
@@ -564,9 +602,16 @@ def _remove_leftovers(directory: Directory, base: Index) -> None:
             keep.update(segment.get("files", {}))
             if segment.get("deletes"):
                 keep.add(segment["deletes"])
-    for name in directory.list_files():
-        if name.endswith(".tmp") or (name.startswith("seg-") and name not in keep):
-            directory.delete(name)
+    with os.scandir(directory.path) as entries:
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if name.startswith(SCRATCH_PREFIX) and name.endswith(SCRATCH_SUFFIX):
+                    import shutil  # rarely needed; kept off the import path of searches
+
+                    shutil.rmtree(entry.path, ignore_errors=True)  # a dead writer's workers' space
+            elif name.endswith(TEMP_SUFFIX) or (name.startswith("seg-") and name not in keep):
+                directory.delete(name)
 
 
 def _is_index_file(name: str) -> bool:

@@ -15,7 +15,10 @@ Everything that touches the file system for an index goes through :class:`Direct
   source can neither read outside itself nor block a reader on a FIFO;
 - :meth:`Directory.lock` takes the one-writer-per-index OS lock (``fcntl.flock``), which
   the operating system drops when the holding process dies, so a crashed writer never
-  leaves a stale lock behind.
+  leaves a stale lock behind. The lock belongs to the open file description, which a
+  forked child would share: every forked child closes its copy of the descriptor at
+  once (``os.register_at_fork``), so only the writer itself ever holds the lock, and
+  an exec'd child never gets it (the descriptor is close-on-exec).
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from searchlib.errors import CorruptIndexError, LockError
+from searchlib.failpoints import failpoint
 
 LOCK_NAME = "write.lock"
-_TEMP_SUFFIX = ".tmp"
+TEMP_SUFFIX = ".tmp"
 _NOT_REGULAR = "is not a regular file (a symbolic link, directory, FIFO or device); an index holds only regular files"
 
 
@@ -53,7 +57,21 @@ class Directory:
         return self.path.is_dir()
 
     def create(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
+        """Make the directory and any missing parents, durably: the parent of each
+        directory made (and of the index directory itself) is fsynced, so a new index
+        directory does not vanish in a power loss after its first commit returned."""
+        missing: list[Path] = []
+        ancestor = self.path
+        while not ancestor.is_dir():
+            missing.append(ancestor)
+            if ancestor.parent == ancestor:
+                break
+            ancestor = ancestor.parent
+        for directory in reversed(missing):
+            directory.mkdir(exist_ok=True)  # a plain file in the way raises FileExistsError
+            _fsync_directory(directory.parent)
+        if not missing:
+            _fsync_directory(self.path.parent)
 
     def list_files(self) -> list[str]:
         return sorted(entry.name for entry in self.path.iterdir() if entry.is_file())
@@ -126,15 +144,18 @@ class Directory:
     def write_file(self, name: str, chunks: Iterable[bytes]) -> int:
         """Write ``chunks`` to ``name`` atomically and durably; return the byte count."""
         final = self.path / name
-        temp = self.path / (name + _TEMP_SUFFIX)
+        temp = self.path / (name + TEMP_SUFFIX)
         written = 0
         with open(temp, "wb") as handle:
+            failpoint("write.temp_open")
             for chunk in chunks:
                 handle.write(chunk)
                 written += len(chunk)
             handle.flush()
             os.fsync(handle.fileno())
+        failpoint("write.before_rename")
         os.replace(temp, final)
+        failpoint("write.before_sync")
         self.sync()
         return written
 
@@ -146,7 +167,7 @@ class Directory:
 
     def spill(self, name: str, dtype: np.dtype[Any]) -> SpillFile:
         """A temporary array file ``name`` + ``.tmp`` in this directory."""
-        return SpillFile(self.path / (name + _TEMP_SUFFIX), np.dtype(dtype))
+        return SpillFile(self.path / (name + TEMP_SUFFIX), np.dtype(dtype))
 
     def spills(self, prefix: str) -> Spills:
         """Spill files ``prefix.spill<n>.tmp`` made on demand, removed together."""
@@ -154,15 +175,19 @@ class Directory:
 
     def sync(self) -> None:
         """Fsync the directory itself so renames and deletions are durable."""
-        handle = os.open(self.path, os.O_RDONLY)
-        try:
-            os.fsync(handle)
-        finally:
-            os.close(handle)
+        _fsync_directory(self.path)
 
     def lock(self, timeout: float = 0.0) -> WriteLock:
         """Take the writer lock, waiting up to ``timeout`` seconds for another holder."""
         return WriteLock(self.path / LOCK_NAME, timeout)
+
+
+def _fsync_directory(path: Path) -> None:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def release_pages(data: np.ndarray | memoryview) -> None:
@@ -243,6 +268,7 @@ class Spills:
 
     def __call__(self, dtype: np.dtype[Any]) -> SpillFile:
         self._files.append(self.directory.spill(f"{self.prefix}.spill{len(self._files)}", dtype))
+        failpoint("spill.open")
         return self._files[-1]
 
     def __enter__(self) -> Spills:
@@ -255,11 +281,16 @@ class Spills:
 
 
 class WriteLock:
-    """An exclusive OS lock on ``write.lock``; the holder's PID is written into it."""
+    """An exclusive OS lock on ``write.lock``; the holder's PID is written into it.
+
+    The PID is only ever shown in the message of a writer that has to wait: the lock
+    itself is the ``flock``, which the operating system drops with the last descriptor
+    of the holding process, so a dead holder's lock is free whatever the file says.
+    """
 
     def __init__(self, path: Path, timeout: float) -> None:
         self.path = path
-        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -270,23 +301,34 @@ class WriteLock:
                     os.close(handle)
                     raise
                 if time.monotonic() >= deadline:
-                    holder = os.pread(handle, 32, 0).decode("ascii", "replace").strip() or "?"
+                    holder = _holder(handle)
                     os.close(handle)
                     raise LockError(
-                        f"index {path.parent} is locked by process {holder}; "
-                        "wait for its writer to finish"
+                        f"index {path.parent} is locked by {holder}; wait for its writer to finish"
                     ) from None
                 time.sleep(0.05)
         os.ftruncate(handle, 0)
         os.pwrite(handle, f"{os.getpid()}\n".encode("ascii"), 0)
         self._handle: int | None = handle
+        self._owner = os.getpid()
+        _HELD.add(handle)
+
+    @property
+    def held(self) -> bool:
+        """Whether this process holds the lock (a forked child of the holder does not)."""
+        return self._handle is not None and self._owner == os.getpid()
 
     def release(self) -> None:
-        if self._handle is not None:
+        if self._handle is None:
+            return
+        if self._owner == os.getpid():
+            _HELD.discard(self._handle)
             os.ftruncate(self._handle, 0)
             fcntl.flock(self._handle, fcntl.LOCK_UN)
             os.close(self._handle)
-            self._handle = None
+        # In a forked child the descriptor is already closed, and an unlock through it
+        # would have released the parent's lock (they share one open file description).
+        self._handle = None
 
     def __enter__(self) -> WriteLock:
         return self
@@ -298,3 +340,27 @@ class WriteLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def _holder(handle: int) -> str:
+    """Who holds the lock, for the message only: the PID the holder wrote, if the file
+    holds a plain number (it may be stale, empty or anything at all)."""
+    text = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
+    return f"process {text}" if text.isdigit() and text.isascii() else "another process"
+
+
+#: The descriptors of the locks this process holds, closed in every forked child.
+_HELD: set[int] = set()
+
+
+def _close_locks_in_child() -> None:
+    for handle in _HELD:
+        try:
+            os.close(handle)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_locks_in_child)
