@@ -17,7 +17,9 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from operator import methodcaller
 from typing import Any, NamedTuple
@@ -756,7 +758,7 @@ class SegmentReader:
         self._dictionaries: dict[str, TermDictionary | None] = {}
         self._lexicons: dict[str, TermDictionary | None] = {}
         self._lexicon_target_views: dict[str, memoryview] = {}
-        self._block_cache: dict[int, list[bytes]] = {}
+        self._block_cache: OrderedDict[int, list[bytes]] = OrderedDict()
         self._term_indexes: dict[tuple[str, str], int] = {}
         self._starts_views: dict[str, memoryview] = {}
         self._checked_fields: set[str] = set()
@@ -1116,7 +1118,8 @@ class SegmentReader:
             except zlib.error as exc:
                 raise CorruptIndexError(self._store_file.path, f"stored block {block}: {exc}") from None
             if len(self._block_cache) >= STORE_BLOCK_CACHE:
-                self._block_cache.pop(next(iter(self._block_cache)))
+                with suppress(KeyError):  # one C call each, whatever other threads do meanwhile
+                    self._block_cache.popitem(last=False)
             self._block_cache[block] = lines
         try:
             line = lines[doc_id - int(first_docs[block])]
