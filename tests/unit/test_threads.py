@@ -12,10 +12,10 @@ runs the same mix at length on SciFact.
 
 from __future__ import annotations
 
+import inspect
 import json
 import random
 import re
-import inspect
 import sys
 import threading
 import time
@@ -32,7 +32,8 @@ import pytest
 from searchlib import ID, TEXT, Index, Schema, Searcher
 from searchlib import segment as segment_module
 from searchlib.analysis.filters import SnowballStemFilter
-from searchlib.impacts import CacheLookup, ImpactArrays, ImpactCache, TermImpacts
+from searchlib.impacts import CacheLookup, ImpactArrays, ImpactCache
+from searchlib.query import Expansion
 from searchlib.scoring import CollectionStats, Similarity
 from searchlib.segment import SegmentReader
 from tests.conftest import SHARED
@@ -107,6 +108,12 @@ def query_mix(documents: Sequence[dict[str, str]], count: int, seed: int) -> lis
         if asks[-1].did_you_mean:
             asks[-1] = Ask(f"{typo(word())} {word()}", did_you_mean=True)
     return asks
+
+
+def mix_searcher(index: Index) -> Searcher:
+    """A searcher as the mix is run with: a small impact cache, and patterns keeping
+    their most frequent terms (a short prefix matches many in a large corpus)."""
+    return Searcher(index, impact_cache_postings=SMALL_CACHE, expansion=Expansion(100, "keep_frequent"))
 
 
 def answer(searcher: Searcher, ask: Ask) -> tuple[Any, ...]:
@@ -248,11 +255,11 @@ def index(tmp_path_factory: pytest.TempPathFactory, documents: list[dict[str, st
 
 def test_a_shared_searcher_answers_as_one_thread_does(index: Index, documents: list[dict[str, str]]) -> None:
     asks = query_mix(documents, 400, seed=17)
-    with Searcher(index, impact_cache_postings=SMALL_CACHE) as alone:
+    with mix_searcher(index) as alone:
         expected = [answer(alone, ask) for ask in asks]
     assert sum(1 for total, *_ in expected if total) > 300, "most searches must find something"
     assert sum(1 for *_, suggestion in expected if suggestion) > 5, "some must get a suggestion"
-    with Searcher(index, impact_cache_postings=SMALL_CACHE) as shared, frequent_switches():
+    with mix_searcher(index) as shared, frequent_switches():
         run = run_shared(shared, asks, expected, rounds=2)
         assert 0 < shared.impacts.postings <= SMALL_CACHE
     assert run.errors == [], f"{len(run.errors)} errors in {run.queries} queries, first: {run.errors[:3]}"
