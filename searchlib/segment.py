@@ -243,20 +243,22 @@ class SegmentWriter:
 
     def _write(self, directory: Directory, name: str, spill: Callable[[np.dtype[Any]], SpillFile]) -> SegmentMeta:
         term_arrays: dict[str, np.ndarray] = {}
-        posting_arrays: dict[str, np.ndarray] = {}
+        spilled: dict[str, SpillFile] = {}
         norm_arrays: dict[str, np.ndarray] = {}
         for field_name, buffer in self._fields.items():
-            inverted = _invert(buffer, self.doc_count, spill)
+            inverted, postings = _invert(buffer, self.doc_count, spill)
             for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start"):
                 term_arrays[f"{field_name}.{key}"] = inverted[key]
             if buffer.raw_words:
                 lexicon = _lexicon(buffer, self.analyzers[field_name], inverted["term_rank"])
                 for key, values in lexicon.items():
                     term_arrays[f"{field_name}.{key}"] = values
-            for key in ("docs", "freqs", "positions"):
-                posting_arrays[f"{field_name}.{key}"] = inverted[key]
+            for key, postings_spill in postings.items():
+                spilled[f"{field_name}.{key}"] = postings_spill
             if self.schema[field_name].is_text:
                 norm_arrays[field_name] = inverted["lengths"]
+        # Read once every field is written: the fields' spills share a few files.
+        posting_arrays = {name: postings_spill.read() for name, postings_spill in spilled.items()}
         store_arrays = {**_pack_store(self._stored, spill(codec.BYTE_DTYPE)), **_pack_ids(self._id_values)}
         for field_name, by_doc in self._columns.items():
             definition = self.schema[field_name]
@@ -305,8 +307,10 @@ def write_segment(
 
 def _invert(
     buffer: _FieldBuffer, doc_count: int, spill: Callable[[np.dtype[Any]], SpillFile]
-) -> dict[str, np.ndarray]:
-    """Turn a field's token stream into a sorted term dictionary and postings, in bulk.
+) -> tuple[dict[str, np.ndarray], dict[str, SpillFile]]:
+    """Turn a field's token stream into a sorted term dictionary and postings, in bulk:
+    the dictionary's arrays and lengths, and the spills (finished, not read) holding
+    the postings' ``docs``, ``freqs`` and ``positions``.
 
     A flush happens when the buffer is full, so what inverting needs on top of the
     buffer sets the writer's peak memory. Tokens are inverted a range of terms at a
@@ -341,18 +345,18 @@ def _invert(
         freqs_out.append(np.diff(starts, append=len(term_of_token)))
         doc_freq[low:high] = np.bincount(term_of_token[starts] - low, minlength=high - low)
     term_bytes, term_offsets = _encode_sorted(vocabulary)
+    postings = {"docs": docs_out, "freqs": freqs_out, "positions": positions_out}
+    for postings_spill in postings.values():
+        postings_spill.finish()  # the next field's postings may follow in the same files
     return {
         "term_bytes": term_bytes,
         "term_offsets": term_offsets,
         "doc_freq": doc_freq.astype(codec.FREQ_DTYPE),
         "postings_start": _starts(doc_freq),
         "positions_start": _starts(tokens_per_term),
-        "docs": docs_out.read(),
-        "freqs": freqs_out.read(),
-        "positions": positions_out.read(),
         "lengths": lengths,
         "term_rank": rank[:-1],
-    }
+    }, postings
 
 
 #: Elements gathered at once by _gather (numpy copies a uint32 index to intp first).
