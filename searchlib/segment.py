@@ -140,6 +140,9 @@ class SegmentWriter:
         self._exact_terms: dict[tuple[str, str], list[int]] = {}
         self._columns: dict[str, dict[int, int | float]] = {}
         self._stored_bytes = 0
+        #: The fields' buffers' share of estimated_bytes, kept as they grow: summed over
+        #: the fields per document, it would make many fields cost fields x documents.
+        self._field_bytes = 0
 
     def add(self, document: Mapping[str, Any]) -> int:
         """Buffer one document; return its segment-local doc id.
@@ -199,6 +202,7 @@ class SegmentWriter:
         buffer = self._fields.get(name)
         if buffer is None:
             buffer = self._fields[name] = _FieldBuffer()
+        known_terms, known_words = len(buffer.term_ids), len(buffer.raw_words)
         analyzer = self.analyzers[name]
         if analyzer.is_fast:  # a term (or None) per position
             words = analyzer.tokenizer.words(value)
@@ -223,6 +227,9 @@ class SegmentWriter:
         buffer.doc_ids.append(doc_id)
         buffer.token_counts.append(len(ids))
         self.token_count += len(ids)
+        self._field_bytes += (
+            8 * len(ids) + 8 + 120 * (len(term_ids) - known_terms) + 100 * (len(buffer.raw_words) - known_words)
+        )
         if exact:
             for term in set(terms):
                 if term is not None:
@@ -279,10 +286,7 @@ class SegmentWriter:
         test checks it against what tracemalloc sees. Writing the segment needs a few
         bytes a token more (see _invert) plus Python objects per distinct term, briefly.
         """
-        total = self._stored_bytes + 16 * self.doc_count
-        for buffer in self._fields.values():
-            total += 8 * len(buffer.tokens) + 8 * len(buffer.doc_ids)
-            total += 120 * len(buffer.term_ids) + 100 * len(buffer.raw_words)
+        total = self._stored_bytes + 16 * self.doc_count + self._field_bytes
         return total + 150 * len(self._exact_terms)
 
 
