@@ -141,7 +141,7 @@ def _merge_into(
 ) -> SegmentMeta:
     term_arrays: dict[str, np.ndarray] = {}
     spilled: dict[str, SpillFile] = {}
-    norm_arrays: dict[str, np.ndarray] = {}
+    spilled_norms: dict[str, SpillFile] = {}
     for field_name, definition in schema.fields.items():
         if not definition.is_indexed:
             continue
@@ -156,12 +156,16 @@ def _merge_into(
         for key, postings_spill in postings.items():
             spilled[f"{field_name}.{key}"] = postings_spill
         if definition.is_text:
-            norm_arrays[field_name] = np.concatenate(
-                [reader.field_lengths(field_name)[mask] for reader, mask in zip(readers, live)]
-            ).astype(codec.LENGTH_DTYPE)
+            # Spilled: a length per document and field adds up with many fields.
+            lengths_out = spilled_norms[field_name] = spill(codec.LENGTH_DTYPE)
+            for reader, mask in zip(readers, live):
+                lengths_out.append(reader.field_lengths(field_name)[mask])
+                reader.component("norms").release_pages()
+            lengths_out.finish()
 
     # Read once every field is merged: the fields' spills share a few files.
     posting_arrays = {name: postings_spill.read() for name, postings_spill in spilled.items()}
+    norm_arrays = {name: lengths_spill.read() for name, lengths_spill in spilled_norms.items()}
     store_arrays = {**_pack_store(_live_lines(readers, live), spill(codec.BYTE_DTYPE)), **_merge_ids(readers, live)}
     for field_name, definition in schema.fields.items():
         if not definition.is_column:

@@ -251,7 +251,7 @@ class SegmentWriter:
     def _write(self, directory: Directory, name: str, spill: Callable[[np.dtype[Any]], SpillFile]) -> SegmentMeta:
         term_arrays: dict[str, np.ndarray] = {}
         spilled: dict[str, SpillFile] = {}
-        norm_arrays: dict[str, np.ndarray] = {}
+        spilled_norms: dict[str, SpillFile] = {}
         for field_name, buffer in self._fields.items():
             inverted, postings = _invert(buffer, self.doc_count, spill)
             for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start"):
@@ -263,9 +263,13 @@ class SegmentWriter:
             for key, postings_spill in postings.items():
                 spilled[f"{field_name}.{key}"] = postings_spill
             if self.schema[field_name].is_text:
-                norm_arrays[field_name] = inverted["lengths"]
+                # Spilled too: a length per document and field adds up with many fields.
+                lengths_out = spilled_norms[field_name] = spill(codec.LENGTH_DTYPE)
+                lengths_out.append(inverted["lengths"])
+                lengths_out.finish()
         # Read once every field is written: the fields' spills share a few files.
         posting_arrays = {name: postings_spill.read() for name, postings_spill in spilled.items()}
+        norm_arrays = {name: lengths_spill.read() for name, lengths_spill in spilled_norms.items()}
         store_arrays = {**_pack_store(self._stored, spill(codec.BYTE_DTYPE)), **_pack_ids(self._id_values)}
         for field_name, by_doc in self._columns.items():
             definition = self.schema[field_name]
