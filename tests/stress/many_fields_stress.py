@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -37,11 +38,19 @@ def main() -> None:
     args = options.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (args.descriptors, hard))
-    names = [f"f{number}" for number in range(args.fields)]
+    scratch = Path(tempfile.mkdtemp())
+    try:
+        run(args.fields, scratch / "index")
+    finally:
+        shutil.rmtree(scratch)  # gigabytes at 100,000 fields
+
+
+def run(fields: int, path: Path) -> None:
+    """Index, merge, search and check ``fields`` fields at ``path``, printing each step."""
+    names = [f"f{number}" for number in range(fields)]
     # Enough documents that every field is in each of the two segments, about.
-    per_segment = max(40, 3 * args.fields // PER_DOCUMENT)
+    per_segment = max(40, 3 * fields // PER_DOCUMENT)
     rng = random.Random(5)
-    path = Path(tempfile.mkdtemp()) / "index"
     steps: list[tuple[str, float]] = []
     started, cpu_started = time.perf_counter(), time.process_time()
 
@@ -56,7 +65,7 @@ def main() -> None:
     with index.writer() as writer:
         for name in names:
             writer.add_field(name, TEXT("standard"))
-    step(f"schema of {args.fields:,} fields committed")
+    step(f"schema of {fields:,} fields committed")
     for segment in range(2):
         with index.writer(merge_factor=100) as writer:
             for number in range(segment * per_segment, (segment + 1) * per_segment):
@@ -68,12 +77,12 @@ def main() -> None:
     step("the two segments merged")
     with Searcher(index.reopen()) as searcher:
         step("searcher opened")
-        total = sum(searcher.search(f"{name}:{name}x").total for name in names[:: max(1, args.fields // 100)])
+        total = sum(searcher.search(f"{name}:{name}x").total for name in names[:: max(1, fields // 100)])
         step(f"100 field searches ({total:,} hits)")
     report = check_index(path)
     step(f"check: {'ok' if report.ok else report.problems[:3]}")
     size = sum(file.stat().st_size for file in path.iterdir())
-    print(f"{args.fields:,} fields: index {size / 1e6:.0f} MB, total {sum(t for _, t in steps):.0f} s, peak RSS {peak_mb():.0f} MB")
+    print(f"{fields:,} fields: index {size / 1e6:.0f} MB, total {sum(t for _, t in steps):.0f} s, peak RSS {peak_mb():.0f} MB")
     if not report.ok:
         raise SystemExit(1)
 
