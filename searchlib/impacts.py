@@ -25,6 +25,8 @@ sharded search (global statistics) choose.
 
 from __future__ import annotations
 
+import threading
+
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -124,6 +126,12 @@ class ImpactCache:
     looked up clearly more often than the first of them (TinyLFU's admission): when queries
     cycle through more terms than fit, plain LRU would drop every term just before its
     next use, and pay for copying each one in, to keep nothing useful.
+
+    Threads searching with one :class:`~searchlib.Searcher` share its cache. A lock
+    guards the cache's own structures (entries and their order, use counts, setting
+    numbers) for the few dict operations of a look-up or an insertion, once per query
+    and segment; computing impacts and copying them in happen outside it, and a
+    setting already numbered is read without it.
     """
 
     def __init__(self, max_postings: int = DEFAULT_IMPACT_CACHE_POSTINGS) -> None:
@@ -136,6 +144,7 @@ class ImpactCache:
         self._uses: dict[tuple[int, str], int] = {}
         self._settings: dict[Hashable, int] = {}
         self._next_setting = 0
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -143,36 +152,35 @@ class ImpactCache:
     def setting(self, reader: SegmentReader, fields: FieldSet, weights: tuple[float, ...], scoring: TfScoring) -> int:
         """A number for this way of scoring terms in ``fields`` of ``reader``: a key is
         ``(setting, term)``, so a look-up hashes an int and a string, not the setting."""
+        # The averages first, outside the lock: the first query over a field counts them.
         averages = tuple(scoring.stats.average_length(name) for name in fields)
         described = (reader, fields, weights, scoring.similarity.name, scoring.k1, scoring.b, averages)
         number = self._settings.get(described)
         if number is None:
-            if len(self._settings) >= MAX_SETTINGS:
-                self.clear()
-            # Never reused, even after a clear: a query may hold numbers from before it.
-            number = self._settings[described] = self._next_setting
-            self._next_setting += 1
+            with self._lock:  # two threads must not give one number to two settings
+                number = self._settings.get(described)
+                if number is None:
+                    if len(self._settings) >= MAX_SETTINGS:
+                        self._clear()
+                    # Never reused, even after a clear: a query may hold numbers from before it.
+                    number = self._settings[described] = self._next_setting
+                    self._next_setting += 1
         return number
 
     def look_up(self, reader: SegmentReader, terms: Sequence[ScoredTerm], scoring: TfScoring) -> CacheLookup:
         """The cached impacts of ``terms`` in ``reader``, and which terms are missing."""
-        found: list[TermImpacts | None] = []
-        missing: list[int] = []
         keys: list[tuple[int, str]] = []
         last: tuple[FieldSet, tuple[float, ...]] | None = None
         setting = 0
-        for slot, term in enumerate(terms):
+        for term in terms:
             if (term.fields, term.weights) != last:  # terms mostly share their fields
                 last = (term.fields, term.weights)
                 setting = self.setting(reader, term.fields, term.weights, scoring)
-            key = (setting, term.text)
-            keys.append(key)
-            cached = self.get(key)
-            if cached is False:
-                missing.append(slot)
-                found.append(None)
-            else:
-                found.append(cached)  # type: ignore[arg-type]
+            keys.append((setting, term.text))
+        with self._lock:
+            cached = [self._get(key) for key in keys]
+        missing = [slot for slot, entry in enumerate(cached) if entry is False]
+        found: list[TermImpacts | None] = [None if entry is False else entry for entry in cached]  # type: ignore[misc]
         return CacheLookup(found, missing, keys)
 
     def get(self, key: tuple[int, str]) -> TermImpacts | None | bool:
@@ -180,6 +188,10 @@ class ImpactCache:
 
         Every look-up counts as a use of the key, kept or not.
         """
+        with self._lock:
+            return self._get(key)
+
+    def _get(self, key: tuple[int, str]) -> TermImpacts | None | bool:
         uses = self._uses
         uses[key] = uses.get(key, 0) + 1
         if len(uses) > USE_HISTORY:
@@ -197,17 +209,22 @@ class ImpactCache:
             bounds = [0] * (len(lookup.missing) + 1)
         else:
             bounds = np.searchsorted(computed.terms, np.arange(len(lookup.missing) + 1)).tolist()
-        for index, slot in enumerate(lookup.missing):
-            start, end = bounds[index], bounds[index + 1]
-            key = lookup.keys[slot]
-            if not self._admits(key, max(1, end - start)):
-                continue
+        offered = [(lookup.keys[slot], bounds[index], bounds[index + 1]) for index, slot in enumerate(lookup.missing)]
+        with self._lock:
+            admitted = [(key, start, end) for key, start, end in offered if self._admits(key, max(1, end - start))]
+        if not admitted:
+            return
+        kept: list[tuple[tuple[int, str], TermImpacts | None]] = []
+        for key, start, end in admitted:  # copied outside the lock: other threads go on
             impacts = None
             if computed is not None and end > start:
                 docs, tf_parts = computed.docs[start:end].copy(), computed.tf_parts[start:end].copy()
                 docs.flags.writeable = tf_parts.flags.writeable = False  # shared by later queries
                 impacts = TermImpacts(docs, tf_parts)
-            self.put(key, impacts)
+            kept.append((key, impacts))
+        with self._lock:
+            for key, impacts in kept:
+                self._put(key, impacts)
 
     def _admits(self, key: tuple[int, str], size: int) -> bool:
         if size > self.max_postings or key in self._entries:
@@ -223,6 +240,10 @@ class ImpactCache:
         """Keep ``impacts`` under ``key``, dropping the least recently used entries to make
         room (whatever :meth:`remember` would admit); one larger than the whole cache is
         not kept."""
+        with self._lock:
+            self._put(key, impacts)
+
+    def _put(self, key: tuple[int, str], impacts: TermImpacts | None) -> None:
         size = _entry_size(impacts)
         entries = self._entries
         if size > self.max_postings or key in entries:
@@ -234,6 +255,10 @@ class ImpactCache:
         self.postings += size
 
     def clear(self) -> None:
+        with self._lock:
+            self._clear()
+
+    def _clear(self) -> None:
         self._entries.clear()
         self._uses.clear()
         self._settings.clear()

@@ -140,25 +140,32 @@ def _merge_into(
     spill: Callable[[np.dtype[Any]], SpillFile],
 ) -> SegmentMeta:
     term_arrays: dict[str, np.ndarray] = {}
-    posting_arrays: dict[str, np.ndarray] = {}
-    norm_arrays: dict[str, np.ndarray] = {}
+    spilled: dict[str, SpillFile] = {}
+    spilled_norms: dict[str, SpillFile] = {}
     for field_name, definition in schema.fields.items():
         if not definition.is_indexed:
             continue
-        merged = _merge_field(field_name, readers, new_ids, spill)
-        if merged is None:
+        field_merge = _merge_field(field_name, readers, new_ids, spill)
+        if field_merge is None:
             continue
+        merged, postings = field_merge
         for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start",
                     "lexicon_bytes", "lexicon_offsets", "lexicon_terms"):
             if key in merged:
                 term_arrays[f"{field_name}.{key}"] = merged[key]
-        for key in ("docs", "freqs", "positions"):
-            posting_arrays[f"{field_name}.{key}"] = merged[key]
+        for key, postings_spill in postings.items():
+            spilled[f"{field_name}.{key}"] = postings_spill
         if definition.is_text:
-            norm_arrays[field_name] = np.concatenate(
-                [reader.field_lengths(field_name)[mask] for reader, mask in zip(readers, live)]
-            ).astype(codec.LENGTH_DTYPE)
+            # Spilled: a length per document and field adds up with many fields.
+            lengths_out = spilled_norms[field_name] = spill(codec.LENGTH_DTYPE)
+            for reader, mask in zip(readers, live):
+                lengths_out.append(reader.field_lengths(field_name)[mask])
+                reader.component("norms").release_pages()
+            lengths_out.finish()
 
+    # Read once every field is merged: the fields' spills share a few files.
+    posting_arrays = {name: postings_spill.read() for name, postings_spill in spilled.items()}
+    norm_arrays = {name: lengths_spill.read() for name, lengths_spill in spilled_norms.items()}
     store_arrays = {**_pack_store(_live_lines(readers, live), spill(codec.BYTE_DTYPE)), **_merge_ids(readers, live)}
     for field_name, definition in schema.fields.items():
         if not definition.is_column:
@@ -212,8 +219,9 @@ def _merge_field(
     readers: Sequence[SegmentReader],
     new_ids: Sequence[npt.NDArray[np.int32]],
     spill: Callable[[np.dtype[Any]], SpillFile],
-) -> dict[str, np.ndarray] | None:
-    """One field's merged dictionary, postings and lexicon, or None if no segment has it.
+) -> tuple[dict[str, np.ndarray], dict[str, SpillFile]] | None:
+    """One field's merged dictionary and lexicon, and the spills (finished, not read)
+    of its postings' ``docs``, ``freqs`` and ``positions``; None if no segment has it.
 
     The union of the terms is walked in chunks of about ``POSTINGS_PER_CHUNK`` postings;
     each chunk's doc ids, frequencies and positions are appended to spill files, so the
@@ -242,12 +250,12 @@ def _merge_field(
         ))
         terms_file.release_pages()
 
-    docs_out, freqs_out = spill(codec.DOC_ID_DTYPE), spill(codec.FREQ_DTYPE)
-    positions_out = spill(codec.POSITION_DTYPE)
     doc_freq_chunks, freq_sum_chunks = [], []
     cumulative = np.cumsum(total_postings)
     if not union_size or not cumulative[-1]:
         return None
+    docs_out, freqs_out = spill(codec.DOC_ID_DTYPE), spill(codec.FREQ_DTYPE)
+    positions_out = spill(codec.POSITION_DTYPE)
     cuts = np.searchsorted(cumulative, np.arange(POSTINGS_PER_CHUNK, int(cumulative[-1]), POSTINGS_PER_CHUNK))
     edges = np.unique(np.concatenate(([0], cuts + 1, [union_size])).clip(0, union_size))
     for low, high in zip(edges[:-1].tolist(), edges[1:].tolist()):
@@ -270,13 +278,13 @@ def _merge_field(
         "doc_freq": doc_freq.astype(codec.FREQ_DTYPE),
         "postings_start": np.concatenate(([0], np.cumsum(doc_freq))).astype(codec.OFFSET_DTYPE),
         "positions_start": np.concatenate(([0], np.cumsum(freq_sums))).astype(codec.OFFSET_DTYPE),
-        "docs": docs_out.read(),
-        "freqs": freqs_out.read(),
-        "positions": positions_out.read(),
     }
+    postings = {"docs": docs_out, "freqs": freqs_out, "positions": positions_out}
+    for postings_spill in postings.values():
+        postings_spill.finish()  # the next field's postings may follow in the same files
     terms_files = [reader.component("terms") for reader, _, _ in parts]
     merged.update(_merge_lexicons(field_name, list(zip(terms_files, union.global_terms)), present, compact))
-    return merged
+    return merged, postings
 
 
 @dataclass

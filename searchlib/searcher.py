@@ -20,6 +20,7 @@ a full sort, and the total hit count is exact.
 from __future__ import annotations
 
 import os
+import threading
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -261,6 +262,8 @@ class Searcher:
         self.highlight_max_chars = highlight_max_chars
         self.impacts = ImpactCache(impact_cache_postings)
         self._highlight_targets: tuple[Query, highlight.Targets] | None = None  # the last query's
+        #: Held while a vocabulary or sort keys are built, so that threads build each once.
+        self._building = threading.Lock()
 
     def _use_stored_lexicons(self) -> None:
         """Let each costly analyzer look words up in the segments' lexicons first.
@@ -594,7 +597,10 @@ class Searcher:
         if vocabulary is None:
             from searchlib.suggest import Vocabulary
 
-            vocabulary = self._vocabularies[field_name] = Vocabulary(self, field_name)
+            with self._building:
+                vocabulary = self._vocabularies.get(field_name)
+                if vocabulary is None:
+                    vocabulary = self._vocabularies[field_name] = Vocabulary(self, field_name)
         return vocabulary
 
     def suggest(self, word: str, *, fields: Sequence[str] | None = None, limit: int = 5) -> list[Suggestion]:
@@ -666,12 +672,15 @@ class Searcher:
         """
         keys = self._sort_keys.get(field_name)
         if keys is None:
-            definition = self.schema[field_name]
-            if definition.is_column:
-                keys = [_column_key(reader, field_name, definition) for reader in self.readers]
-            else:
-                keys = _term_rank_keys(self.readers, field_name)
-            self._sort_keys[field_name] = keys
+            with self._building:
+                keys = self._sort_keys.get(field_name)
+                if keys is None:
+                    definition = self.schema[field_name]
+                    if definition.is_column:
+                        keys = [_column_key(reader, field_name, definition) for reader in self.readers]
+                    else:
+                        keys = _term_rank_keys(self.readers, field_name)
+                    self._sort_keys[field_name] = keys
         return keys
 
     def fragment(

@@ -18,7 +18,9 @@ import sys
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from operator import methodcaller
 from typing import Any, NamedTuple
@@ -170,6 +172,9 @@ class SegmentWriter:
         self._exact_terms: dict[tuple[str, str], list[int]] = {}
         self._columns: dict[str, dict[int, int | float]] = {}
         self._stored_bytes = 0
+        #: The fields' buffers' share of estimated_bytes, kept as they grow: summed over
+        #: the fields per document, it would make many fields cost fields x documents.
+        self._field_bytes = 0
 
     def add(self, document: Mapping[str, Any]) -> int:
         """Buffer one document; return its segment-local doc id.
@@ -235,6 +240,7 @@ class SegmentWriter:
         buffer = self._fields.get(name)
         if buffer is None:
             buffer = self._fields[name] = _FieldBuffer()
+        known_terms, known_words = len(buffer.term_ids), len(buffer.raw_words)
         analyzer = self.analyzers[name]
         if analyzer.is_fast:  # a term (or None) per position
             words = analyzer.tokenizer.words(value)
@@ -259,6 +265,9 @@ class SegmentWriter:
         buffer.doc_ids.append(doc_id)
         buffer.token_counts.append(len(ids))
         self.token_count += len(ids)
+        self._field_bytes += (
+            8 * len(ids) + 8 + 120 * (len(term_ids) - known_terms) + 100 * (len(buffer.raw_words) - known_words)
+        )
         if exact:
             for term in set(terms):
                 if term is not None:
@@ -279,20 +288,26 @@ class SegmentWriter:
 
     def _write(self, directory: Directory, name: str, spill: Callable[[np.dtype[Any]], SpillFile]) -> SegmentMeta:
         term_arrays: dict[str, np.ndarray] = {}
-        posting_arrays: dict[str, np.ndarray] = {}
-        norm_arrays: dict[str, np.ndarray] = {}
+        spilled: dict[str, SpillFile] = {}
+        spilled_norms: dict[str, SpillFile] = {}
         for field_name, buffer in self._fields.items():
-            inverted = _invert(buffer, self.doc_count, spill)
+            inverted, postings = _invert(buffer, self.doc_count, spill)
             for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start"):
                 term_arrays[f"{field_name}.{key}"] = inverted[key]
             if buffer.raw_words:
                 lexicon = _lexicon(buffer, self.analyzers[field_name], inverted["term_rank"])
                 for key, values in lexicon.items():
                     term_arrays[f"{field_name}.{key}"] = values
-            for key in ("docs", "freqs", "positions"):
-                posting_arrays[f"{field_name}.{key}"] = inverted[key]
+            for key, postings_spill in postings.items():
+                spilled[f"{field_name}.{key}"] = postings_spill
             if self.schema[field_name].is_text:
-                norm_arrays[field_name] = inverted["lengths"]
+                # Spilled too: a length per document and field adds up with many fields.
+                lengths_out = spilled_norms[field_name] = spill(codec.LENGTH_DTYPE)
+                lengths_out.append(inverted["lengths"])
+                lengths_out.finish()
+        # Read once every field is written: the fields' spills share a few files.
+        posting_arrays = {name: postings_spill.read() for name, postings_spill in spilled.items()}
+        norm_arrays = {name: lengths_spill.read() for name, lengths_spill in spilled_norms.items()}
         store_arrays = {**_pack_store(self._stored, spill(codec.BYTE_DTYPE)), **_pack_ids(self._id_values)}
         for field_name, by_doc in self._columns.items():
             definition = self.schema[field_name]
@@ -314,10 +329,7 @@ class SegmentWriter:
         test checks it against what tracemalloc sees. Writing the segment needs a few
         bytes a token more (see _invert) plus Python objects per distinct term, briefly.
         """
-        total = self._stored_bytes + 16 * self.doc_count
-        for buffer in self._fields.values():
-            total += 8 * len(buffer.tokens) + 8 * len(buffer.doc_ids)
-            total += 120 * len(buffer.term_ids) + 100 * len(buffer.raw_words)
+        total = self._stored_bytes + 16 * self.doc_count + self._field_bytes
         return total + 150 * len(self._exact_terms)
 
 
@@ -342,8 +354,10 @@ def write_segment(
 
 def _invert(
     buffer: _FieldBuffer, doc_count: int, spill: Callable[[np.dtype[Any]], SpillFile]
-) -> dict[str, np.ndarray]:
-    """Turn a field's token stream into a sorted term dictionary and postings, in bulk.
+) -> tuple[dict[str, np.ndarray], dict[str, SpillFile]]:
+    """Turn a field's token stream into a sorted term dictionary and postings, in bulk:
+    the dictionary's arrays and lengths, and the spills (finished, not read) holding
+    the postings' ``docs``, ``freqs`` and ``positions``.
 
     A flush happens when the buffer is full, so what inverting needs on top of the
     buffer sets the writer's peak memory. Tokens are inverted a range of terms at a
@@ -378,18 +392,18 @@ def _invert(
         freqs_out.append(np.diff(starts, append=len(term_of_token)))
         doc_freq[low:high] = np.bincount(term_of_token[starts] - low, minlength=high - low)
     term_bytes, term_offsets = _encode_sorted(vocabulary)
+    postings = {"docs": docs_out, "freqs": freqs_out, "positions": positions_out}
+    for postings_spill in postings.values():
+        postings_spill.finish()  # the next field's postings may follow in the same files
     return {
         "term_bytes": term_bytes,
         "term_offsets": term_offsets,
         "doc_freq": doc_freq.astype(codec.FREQ_DTYPE),
         "postings_start": _starts(doc_freq),
         "positions_start": _starts(tokens_per_term),
-        "docs": docs_out.read(),
-        "freqs": freqs_out.read(),
-        "positions": positions_out.read(),
         "lengths": lengths,
         "term_rank": rank[:-1],
-    }
+    }, postings
 
 
 #: Elements gathered at once by _gather (numpy copies a uint32 index to intp first).
@@ -827,7 +841,7 @@ class SegmentReader:
         self._dictionaries: dict[str, TermDictionary | None] = {}
         self._lexicons: dict[str, TermDictionary | None] = {}
         self._lexicon_target_views: dict[str, memoryview] = {}
-        self._block_cache: dict[int, list[bytes]] = {}
+        self._block_cache: OrderedDict[int, list[bytes]] = OrderedDict()
         self._term_indexes: dict[tuple[str, str], int] = {}
         self._starts_views: dict[str, memoryview] = {}
         self._store_checked = False
@@ -1253,7 +1267,8 @@ class SegmentReader:
         if lines is None:
             lines = self._inflate(block).split(b"\n")
             if len(self._block_cache) >= STORE_BLOCK_CACHE:
-                self._block_cache.pop(next(iter(self._block_cache)))
+                with suppress(KeyError):  # one C call each, whatever other threads do meanwhile
+                    self._block_cache.popitem(last=False)
             self._block_cache[block] = lines
         try:
             line = lines[doc_id - int(first_docs[block])]

@@ -167,7 +167,7 @@ class Directory:
 
     def spill(self, name: str, dtype: np.dtype[Any]) -> SpillFile:
         """A temporary array file ``name`` + ``.tmp`` in this directory."""
-        return SpillFile(self.path / (name + TEMP_SUFFIX), np.dtype(dtype))
+        return SpillFile(_SpillLane(self.path / (name + TEMP_SUFFIX), np.dtype(dtype)))
 
     def spills(self, prefix: str) -> Spills:
         """Spill files ``prefix.spill<n>.tmp`` made on demand, removed together."""
@@ -223,61 +223,127 @@ def _mapping_behind(data: Any) -> mmap.mmap | None:
 class SpillFile:
     """A 1-D array written piece by piece to a temporary file and read back memory-mapped.
 
-    Merges spill their largest outputs here, so their memory stays bounded by one chunk
-    however large the merged segment is. The file ends in ``.tmp``: a writer that died
-    leaves nothing a later writer does not remove.
+    Merges and flushes spill their largest outputs here, so their memory stays bounded
+    by one chunk however large the segment is. The file ends in ``.tmp``: a writer that
+    died leaves nothing a later writer does not remove.
+
+    A spill file is a region of a :class:`_SpillLane`, which it may share with other
+    spills of the same dtype written before and after it (see :class:`Spills`).
     """
+
+    def __init__(self, lane: _SpillLane) -> None:
+        if lane.writer is not None or lane.is_mapped:
+            raise ValueError(f"{lane.path} is not free for another spill")
+        lane.writer = self
+        self.lane = lane
+        self.dtype = lane.dtype
+        self.start = lane.length
+        self.length = 0
+
+    @property
+    def path(self) -> Path:
+        return self.lane.path
+
+    def append(self, values: np.ndarray) -> None:
+        assert self.lane.writer is self, "append after finish or read"
+        self.length += self.lane.append(values)
+
+    def finish(self) -> None:
+        """Done appending: the lane may take the next spill of its dtype."""
+        if self.lane.writer is self:
+            self.lane.writer = None
+
+    def read(self) -> np.ndarray:
+        """The whole array, memory-mapped (nothing is loaded until it is read).
+
+        The first read of any spill of a lane maps the lane and closes it to new spills:
+        read once every spill that shares it is written (one mapping, one descriptor).
+        """
+        self.finish()
+        return self.lane.view(self.start, self.start + self.length)
+
+    def remove(self) -> None:
+        self.finish()
+        self.lane.remove()
+
+
+class _SpillLane:
+    """One temporary file that spills of one dtype are appended to one after another,
+    and mapped once when they are read."""
 
     def __init__(self, path: Path, dtype: np.dtype[Any]) -> None:
         self.path = path
         self.dtype = dtype
         self.length = 0
+        #: The spill being appended, if any: one at a time, so each spill is contiguous.
+        self.writer: SpillFile | None = None
         self._handle: BinaryIO | None = open(path, "wb")
+        self._mapped: np.ndarray | None = None
 
-    def append(self, values: np.ndarray) -> None:
+    @property
+    def is_mapped(self) -> bool:
+        return self._handle is None
+
+    def append(self, values: np.ndarray) -> int:
         assert self._handle is not None, "append after read"
         data = np.ascontiguousarray(values, dtype=self.dtype)
         data.tofile(self._handle)
         self.length += len(data)
+        return len(data)
 
-    def read(self) -> np.ndarray:
-        """The whole array, memory-mapped (nothing is loaded until it is read)."""
+    def view(self, start: int, end: int) -> np.ndarray:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
-        if self.length == 0:
+            if self.length:
+                self._mapped = np.memmap(self.path, dtype=self.dtype, mode="r", shape=(self.length,))
+        if self._mapped is None or end <= start:
             return np.zeros(0, dtype=self.dtype)
-        return np.memmap(self.path, dtype=self.dtype, mode="r", shape=(self.length,))
+        return self._mapped[start:end]
 
     def remove(self) -> None:
+        """Delete the file (arrays read from it stay readable: the mapping keeps it)."""
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+        self._mapped = None
         self.path.unlink(missing_ok=True)
 
 
 class Spills:
     """The spill files of one segment being written: ``spills(dtype)`` makes the next
     one; leaving the ``with`` block removes them all (the segment's own files, written
-    from them, are complete by then)."""
+    from them, are complete by then).
+
+    Spills share files: a new spill of a dtype goes on in a file of that dtype that no
+    spill is being written to and none has been read from, so a flush or merge of any
+    number of fields holds as many files open as it writes spills at once (a few), not
+    one per field, and maps each once. Read a field's spills after every field is
+    written, or each read closes its file to the fields after it.
+    """
 
     def __init__(self, directory: Directory, prefix: str) -> None:
         self.directory = directory
         self.prefix = prefix
-        self._files: list[SpillFile] = []
+        self._lanes: list[_SpillLane] = []
 
     def __call__(self, dtype: np.dtype[Any]) -> SpillFile:
-        self._files.append(self.directory.spill(f"{self.prefix}.spill{len(self._files)}", dtype))
+        wanted = np.dtype(dtype)
+        for lane in self._lanes:
+            if lane.dtype == wanted and lane.writer is None and not lane.is_mapped:
+                return SpillFile(lane)
+        name = f"{self.prefix}.spill{len(self._lanes)}{TEMP_SUFFIX}"
+        self._lanes.append(_SpillLane(self.directory.path / name, wanted))
         failpoint("spill.open")
-        return self._files[-1]
+        return SpillFile(self._lanes[-1])
 
     def __enter__(self) -> Spills:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        for spilled in self._files:
-            spilled.remove()
-        self._files = []
+        for lane in self._lanes:
+            lane.remove()
+        self._lanes = []
 
 
 class WriteLock:
