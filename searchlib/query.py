@@ -29,7 +29,7 @@ import math
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -43,6 +43,7 @@ from searchlib.grouping import sum_by_key
 from searchlib.impacts import (
     MAX_CACHED_TERMS, ImpactArrays, ImpactCache, TermImpacts, impact_arrays, live_doc_counts, split_by_term,
 )
+from searchlib.limits import QueryLimits
 from searchlib.schema import Schema
 from searchlib.scoring import (
     DEFAULT_B,
@@ -181,6 +182,24 @@ def pattern_fields(query: Query) -> set[str]:
             if isinstance(child, Query):
                 found |= pattern_fields(child)
     return found
+
+
+def leaf_count(query: Query) -> int:
+    """The leaves of ``query``: each term, phrase, pattern, range or match-all once per
+    field it searches (a :class:`CombinedTerm` over two fields counts two), which is
+    what Lucene's max clause count bounds. A measure of the work a query asks for."""
+    if isinstance(query, CombinedTerm):
+        return len(query.fields)
+    if isinstance(query, MatchNone):
+        return 0
+    if not isinstance(query, (And, Or, Bool, Not, Filter, Boost)):
+        return 1
+    count = 0
+    for value in vars(query).values():
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, Query):
+                count += leaf_count(child)
+    return count
 
 
 def _flat(query: Query, kind: type[And] | type[Or]) -> tuple[Query, ...]:
@@ -797,6 +816,102 @@ class Expansion:
             raise ValueError(f"on_too_many must be 'error' or 'keep_frequent', got {self.on_too_many!r}")
 
 
+def most_frequent(found: dict[str, int], limit: int) -> dict[str, int]:
+    """The ``limit`` terms of ``found`` with the most documents (ties: alphabetical)."""
+    if len(found) <= limit:
+        return found
+    kept = sorted(found, key=lambda term: (-found[term], term))[:limit]
+    return {term: found[term] for term in kept}
+
+
+class ExpansionBudget:
+    """The bound the pattern nodes of one query share, and what was cut to keep to it.
+
+    A :class:`TermSource` wrapper that :meth:`PatternQuery.rewrite` recognizes: each
+    distinct pattern reads the dictionaries once (a query repeating ``a*`` two hundred
+    times scans once), at most ``limits.max_patterns`` distinct patterns are expanded,
+    and the terms of all patterns together are at most ``limits.max_expansions``.
+    Strict, a pattern past a bound raises :class:`QueryError` naming the bound; lenient,
+    it is cut (the most frequent terms kept, or nothing once the bound is spent) and
+    :attr:`warnings` says so.
+    """
+
+    def __init__(self, source: TermSource, limits: QueryLimits, *, strict: bool) -> None:
+        self.source = source
+        self.limits = limits
+        self.strict = strict
+        #: What was cut, as sentences a user can read, in the order it happened.
+        self.warnings: list[str] = []
+        self._found: dict[PatternQuery, dict[str, int]] = {}
+        self._remaining = limits.max_expansions
+        #: Patterns left out, per reason ("patterns": past max_patterns; "terms": after
+        #: max_expansions was spent), each reported in one warning however many there are.
+        self._dropped = {"patterns": 0, "terms": 0}
+
+    def matching_terms(self, field_name: str, select: TermSelector) -> dict[str, int]:
+        return self.source.matching_terms(field_name, select)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def terms_of(self, pattern: PatternQuery) -> dict[str, int] | None:
+        """The terms ``pattern`` matches (read once per distinct pattern), or None when
+        the query has expanded as many distinct patterns as it may (lenient)."""
+        key = replace(pattern, boost=1.0, expansion=None)  # type: ignore[type-var]
+        found = self._found.get(key)
+        if found is not None:
+            return found
+        if len(self._found) >= self.limits.max_patterns:
+            if self.strict:
+                raise QueryError(
+                    f"the query holds more than {self.limits.max_patterns:,} distinct patterns (prefix, wildcard, "
+                    "fuzzy or regex words), the limit (QueryLimits.max_patterns)"
+                )
+            self._note_dropped("patterns")
+            return None
+        found = self._found[key] = self.source.matching_terms(pattern.field, pattern.select)
+        return found
+
+    def take(self, pattern: PatternQuery, found: dict[str, int]) -> dict[str, int]:
+        """``found`` (one pattern's terms) within what the query may still expand to."""
+        if len(found) <= self._remaining:
+            self._remaining -= len(found)
+            return found
+        limit = self.limits.max_expansions
+        if self.strict:
+            raise QueryError(
+                f"the query's patterns expand to more than {limit:,} terms together, the limit "
+                f"(QueryLimits.max_expansions); {pattern.describe()} on {pattern.field!r} alone matches "
+                f"{len(found):,}: make the patterns longer or fewer"
+            )
+        kept = most_frequent(found, self._remaining)
+        self._remaining -= len(kept)
+        if kept:
+            self.warn(
+                f"{pattern.describe()} matched {len(found):,} terms in {pattern.field}; searched the "
+                f"{len(kept):,} most frequent (the query's patterns may expand to {limit:,} terms together)"
+            )
+        else:
+            self._note_dropped("terms")
+        return kept
+
+    def _note_dropped(self, reason: str) -> None:
+        """Count a pattern left out, in one warning per reason."""
+        previous = self._message_dropped(reason)
+        self._dropped[reason] += 1
+        if previous in self.warnings:
+            self.warnings.remove(previous)
+        self.warnings.append(self._message_dropped(reason))
+
+    def _message_dropped(self, reason: str) -> str:
+        count = self._dropped[reason]
+        left_out = f"{count:,} pattern{'s' if count != 1 else ''} left out"
+        if reason == "patterns":
+            return f"{left_out}: one query expands at most {self.limits.max_patterns:,} distinct patterns"
+        return f"{left_out}: the query's patterns had expanded to {self.limits.max_expansions:,} terms together"
+
+
 class PatternQuery(Query):
     """A query over every term of a field that a pattern picks (prefix, wildcard, ...)."""
 
@@ -814,18 +929,37 @@ class PatternQuery(Query):
         """The pattern as a user would type it, for messages."""
 
     def rewrite(self, source: TermSource) -> Query:
+        """An :class:`Or` of the terms the pattern matches, at most its expansion's limit.
+
+        Past the limit, a strict search fails and a lenient one (or ``keep_frequent``)
+        keeps the most frequent terms. Given an :class:`ExpansionBudget` as the source,
+        the query's patterns also share one bound, and each cut is noted there as a
+        warning a user can read.
+        """
         expansion = self.expansion or Expansion()
-        found = source.matching_terms(self.field, self.select)
+        budget = source if isinstance(source, ExpansionBudget) else None
+        if budget is not None:
+            found = budget.terms_of(self)
+            if found is None:
+                return MatchNone()
+        else:
+            found = source.matching_terms(self.field, self.select)
         if len(found) > expansion.limit:
-            if expansion.on_too_many == "error":
+            if expansion.on_too_many == "error" and (budget is None or budget.strict):
                 raise QueryError(
                     f"{self.describe()} on {self.field!r} matches {len(found):,} terms, more than the "
                     f"limit of {expansion.limit:,}; make the pattern longer, raise the limit "
                     "(Expansion(limit=...), searchlib query --max-expansions N) or keep the most frequent "
                     "terms (Expansion(on_too_many='keep_frequent'), searchlib query --keep-frequent)"
                 )
-            kept = sorted(found, key=lambda term: (-found[term], term))[: expansion.limit]
-            found = {term: found[term] for term in kept}
+            if budget is not None:
+                budget.warn(
+                    f"{self.describe()} matched {len(found):,} terms in {self.field}; "
+                    f"searched the {expansion.limit:,} most frequent"
+                )
+            found = most_frequent(found, expansion.limit)
+        if budget is not None:
+            found = budget.take(self, found)
         if not found:
             return MatchNone()
         return Or([Term(self.field, term, self.boost) for term in sorted(found)])
@@ -872,8 +1006,43 @@ class Wildcard(PatternQuery):
 
 
 def wildcard_regex(pattern: str) -> str:
-    """A regular expression for a wildcard pattern: ``*`` any run, ``?`` one character."""
-    return "".join(".*" if c == "*" else "." if c == "?" else regex.escape(c) for c in pattern)
+    """A regular expression for a wildcard pattern: ``*`` any run, ``?`` one character.
+
+    >>> wildcard_regex("t?lk*s")
+    't.lk.*s'
+    """
+    runs = regex.split(r"([*?])", pattern)
+    return glob_regex(runs[0::2], runs[1::2])
+
+
+def glob_regex(literals: Sequence[str], wilds: Sequence[str]) -> str:
+    """The regular expression, for ``fullmatch``, of ``literals[0] wilds[0] literals[1]
+    ...``: each wild is ``*`` (any run) or ``?`` (one character); literals match as
+    written.
+
+    Written so that matching costs time in proportion to the term's length times the
+    pattern's, never more: ``.*a.*a.*a...b`` would backtrack through every way of
+    placing the a's. Between two ``*`` the pattern has a fixed length, and placing such
+    a piece at its leftmost possible start never prevents a match, so each middle
+    piece is found lazily inside an atomic group, which never backtracks into it.
+
+    >>> import regex
+    >>> bool(regex.fullmatch(glob_regex(["", "a", "a", "b"], "***"), "xaxxaxb"))
+    True
+    >>> glob_regex(["", "a", "a", "b"], "***")
+    '(?>.*?a)(?>.*?a).*b'
+    """
+    pieces: list[str] = [regex.escape(literals[0])]  # the fixed-length runs between *s
+    for wild, literal in zip(wilds, literals[1:]):
+        if wild == "*":
+            pieces.append("")
+        else:
+            pieces[-1] += "."
+        pieces[-1] += regex.escape(literal)
+    if len(pieces) == 1:
+        return pieces[0]
+    middle = "".join(f"(?>.*?{piece})" for piece in pieces[1:-1] if piece)
+    return f"{pieces[0]}{middle}.*{pieces[-1]}"
 
 
 @dataclass(frozen=True)

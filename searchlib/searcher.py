@@ -37,8 +37,11 @@ from searchlib.errors import QueryError, SchemaError, SearchlibError
 from searchlib.explain import Explanation
 from searchlib.impacts import DEFAULT_IMPACT_CACHE_POSTINGS, ImpactCache
 from searchlib.index import Index
+from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.parser import QueryParser
-from searchlib.query import Expansion, Filter, Matches, Query, ScoringContext, Term, TermSelector, pattern_fields
+from searchlib.query import (
+    Expansion, ExpansionBudget, Filter, Matches, Query, ScoringContext, Term, TermSelector, pattern_fields,
+)
 
 if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
     from searchlib.suggest import Suggestion, Vocabulary
@@ -152,6 +155,10 @@ class Results:
     hits: list[Hit]
     offset: int = 0
     context: ScoringContext | None = None
+    #: What a lenient search cut to keep the query within its limits (a pattern kept
+    #: to its most frequent terms, a query cut to its first clauses), as sentences a
+    #: user can read; empty when the query ran as written.
+    warnings: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -210,7 +217,12 @@ class Searcher:
         How words side by side in a query string combine: ``"OR"`` or ``"AND"``.
     expansion:
         How many terms a prefix, wildcard, fuzzy or regex pattern in a query string may
-        expand to, and what happens past that (default: 1,024, then an error).
+        expand to, and what happens past that (default: 1,024, then an error; a lenient
+        search keeps the most frequent terms and says so in ``Results.warnings``).
+    limits:
+        The caps on the work one query may ask for: its length, clauses, nesting,
+        patterns' terms together, and "did you mean" (see
+        :class:`~searchlib.limits.QueryLimits` for the defaults).
     k1, b, similarity:
         The BM25 parameters and variant (see :class:`~searchlib.scoring.Similarity`);
         by default the index's own (:attr:`Index.scoring`).
@@ -229,6 +241,7 @@ class Searcher:
         fields: Sequence[str] | Mapping[str, float] | None = None,
         default_operator: str = "OR",
         expansion: Expansion | None = None,
+        limits: QueryLimits | None = None,
         k1: float | None = None,
         b: float | None = None,
         similarity: str | None = None,
@@ -245,8 +258,11 @@ class Searcher:
         self.schema = self.index.schema
         self.analyzers = FieldAnalyzers(self.schema)
         self._use_stored_lexicons()
+        #: The caps on one query's work.
+        self.limits = DEFAULT_LIMITS if limits is None else limits
         self.parser = QueryParser(
-            self.schema, fields, self.analyzers, default_operator=default_operator, expansion=expansion
+            self.schema, fields, self.analyzers, default_operator=default_operator, expansion=expansion,
+            limits=self.limits,
         )
         self._fields = fields
         self._default_operator = default_operator
@@ -301,7 +317,7 @@ class Searcher:
             return self
         return Searcher(
             self.index.path, fields=self._fields, default_operator=self._default_operator,
-            expansion=self._expansion,
+            expansion=self._expansion, limits=self.limits,
             k1=self.scoring.k1, b=self.scoring.b, similarity=self.scoring.similarity,
             highlight_max_chars=self.highlight_max_chars, impact_cache_postings=self.impacts.max_postings,
         )
@@ -432,9 +448,10 @@ class Searcher:
     def b(self) -> float:
         return self.scoring.b
 
-    def parse(self, text: str, *, strict: bool = True) -> Query:
-        """The query tree of ``text`` over this searcher's default fields."""
-        return self.parser.parse(text, strict=strict)
+    def parse(self, text: str, *, strict: bool = True, warnings: list[str] | None = None) -> Query:
+        """The query tree of ``text`` over this searcher's default fields (see
+        :meth:`QueryParser.parse <searchlib.parser.QueryParser.parse>`)."""
+        return self.parser.parse(text, strict=strict, warnings=warnings)
 
     def prepare(
         self,
@@ -445,12 +462,21 @@ class Searcher:
         k1: float | None = None,
         b: float | None = None,
         similarity: str | None = None,
+        warnings: list[str] | None = None,
     ) -> tuple[Query, ScoringContext]:
-        """The query tree ready to run (parsed, patterns expanded) and how to score it."""
-        tree = self.parse(query, strict=strict) if isinstance(query, str) else query
+        """The query tree ready to run (parsed, patterns expanded) and how to score it.
+
+        The patterns are expanded within :attr:`limits`: strict, a pattern past them
+        raises :class:`QueryError`; lenient, it is cut, and what was cut is appended to
+        ``warnings`` (when given) as sentences a user can read.
+        """
+        tree = self.parse(query, strict=strict, warnings=warnings) if isinstance(query, str) else query
         if not isinstance(tree, Query):
             raise QueryError(f"a query must be a string or a Query, got {type(query).__name__}")
-        tree = tree.rewrite(self)
+        budget = ExpansionBudget(self, self.limits, strict=strict)
+        tree = tree.rewrite(budget)
+        if warnings is not None:
+            warnings.extend(budget.warnings)
         settings = self.scoring.replace(similarity, k1, b)
         context = ScoringContext(
             stats or _SnapshotStats(self), settings.k1, settings.b,
@@ -488,7 +514,9 @@ class Searcher:
             A query (text or tree) that restricts the hits without changing their
             scores; blank text restricts nothing.
         strict:
-            Raise :class:`QueryError` on a syntax error (else read it as plain words).
+            Raise :class:`QueryError` on a syntax error or a query past the searcher's
+            :attr:`limits`; else read what is not syntax as plain words, cut the query to
+            the limits, and say what was cut in ``Results.warnings``.
         stats:
             Collection statistics to score with instead of this snapshot's (a sharded
             search passes global ones).
@@ -504,17 +532,20 @@ class Searcher:
         sort_field, descending = self._sort_field(sort)
         if isinstance(filter, str) and not filter.strip():
             filter = None  # noqa: A001  # a blank filter box restricts nothing
+        warnings: list[str] = []
         if filter is not None:
             if isinstance(filter, str):
-                filter = self.parse(filter, strict=strict)  # noqa: A001
+                filter = self.parse(filter, strict=strict, warnings=warnings)  # noqa: A001
             elif not isinstance(filter, Query):
                 raise QueryError(f"a filter must be a string or a Query, got {type(filter).__name__}")
-            query = Filter(self.parse(query, strict=strict) if isinstance(query, str) else query, filter)
-        tree, context = self.prepare(query, strict=strict, stats=stats, k1=k1, b=b, similarity=similarity)
+            query = Filter(self.parse(query, strict=strict, warnings=warnings) if isinstance(query, str) else query, filter)
+        tree, context = self.prepare(
+            query, strict=strict, stats=stats, k1=k1, b=b, similarity=similarity, warnings=warnings
+        )
         per_segment: list[Matches] = tree.matches_in(self.readers, context)
         total = sum(len(m.docs) for m in per_segment)
         if total == 0 or limit == 0:
-            return Results(tree, total, [], offset, context)
+            return Results(tree, total, [], offset, context, warnings)
         if len(per_segment) == 1:  # one segment: no concatenation, every hit in segment 0
             scores, docs = per_segment[0].scores, per_segment[0].docs
             segments = np.zeros(total, dtype=np.int64)
@@ -551,7 +582,7 @@ class Searcher:
                 zip(scores[page].tolist(), segments[page].tolist(), docs[page].tolist())
             )
         ]
-        return Results(tree, total, hits, offset, context)
+        return Results(tree, total, hits, offset, context, warnings)
 
     def explain(self, hit: Hit) -> Explanation:
         """Why ``hit`` scored what it did, factor by factor (tf, df, N, lengths, idf, k1, b, boost)."""
