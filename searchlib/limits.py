@@ -53,7 +53,7 @@ class QueryLimits:
     max_clauses: int = 1024
     max_depth: int = 50
     max_expansions: int = 4096
-    max_patterns: int = 64
+    max_patterns: int = 16
     suggest_words: int = 20
     suggest_candidates: int = 200
 

@@ -30,6 +30,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -98,6 +99,60 @@ class TermSelector(Protocol):
     """Picks terms of one segment's dictionary: their indexes there, ascending."""
 
     def __call__(self, dictionary: TermDictionary) -> Sequence[int]: ...
+
+
+class DecodedTerms:
+    """One term dictionary with its terms decoded once, for the patterns of many
+    queries to select from (a searcher keeps one per segment and field).
+
+    A wildcard, fuzzy word or regex reads every term of a field; decoding them one by
+    one from the mapped bytes costs more than matching them, so a searcher decodes a
+    dictionary the first time a pattern needs it, in whole-list steps.
+    """
+
+    def __init__(self, dictionary: TermDictionary) -> None:
+        self.dictionary = dictionary
+        decode = partial(bytes.decode, encoding="utf-8", errors="surrogatepass")
+        self._terms: list[str] = list(map(decode, dictionary.slice_bytes(0, len(dictionary))))
+        self._joined = ""
+        self._line_starts: npt.NDArray[np.int64] | None = None  # made when first needed
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def prefix_range(self, prefix: bytes) -> tuple[int, int]:
+        return self.dictionary.prefix_range(prefix)
+
+    def terms(self, start: int = 0, end: int | None = None) -> list[str]:
+        return self._terms[start:end]
+
+    def terms_at(self, indexes: Iterable[int]) -> list[str]:
+        terms = self._terms
+        return [terms[index] for index in indexes]
+
+    def fullmatches(self, pattern: str, start: int = 0, end: int | None = None) -> list[int] | None:
+        """The indexes of the terms from ``start`` to ``end`` that ``pattern`` matches
+        entirely, found in one pass of the regex engine over the terms joined by line
+        breaks (not one call per term); None when some term holds a line break, or the
+        pattern could reach past one (anything but ``.`` and plain characters)."""
+        if self._line_starts is None:
+            joined = "\n".join(self._terms)
+            if joined.count("\n") != max(0, len(self._terms) - 1):
+                self._line_starts = np.zeros(0, dtype=np.int64)  # a term holds a line break
+            else:
+                self._joined = joined
+                lengths = np.fromiter(map(len, self._terms), dtype=np.int64, count=len(self._terms))
+                self._line_starts = np.concatenate(([0], np.cumsum(lengths + 1)))
+        starts = self._line_starts
+        if not len(starts) and self._terms:
+            return None
+        stop = len(self._terms) if end is None else end
+        if stop <= start:
+            return []
+        found = regex.finditer(
+            f"(?m)^(?:{pattern})$", self._joined, pos=int(starts[start]), endpos=int(starts[stop] - 1)
+        )
+        return np.searchsorted(starts, [match.start() for match in found]).tolist()
 
 
 class ReaderTerms:
@@ -816,12 +871,13 @@ class Expansion:
             raise ValueError(f"on_too_many must be 'error' or 'keep_frequent', got {self.on_too_many!r}")
 
 
-def most_frequent(found: dict[str, int], limit: int) -> dict[str, int]:
-    """The ``limit`` terms of ``found`` with the most documents (ties: alphabetical)."""
-    if len(found) <= limit:
-        return found
-    kept = sorted(found, key=lambda term: (-found[term], term))[:limit]
-    return {term: found[term] for term in kept}
+def ranked_terms(found: dict[str, int]) -> list[str]:
+    """The terms of ``found`` by descending document count, ties alphabetical.
+
+    Two sorts done in C (by term, then a stable one by count), not one with a Python
+    key: a pattern may match the whole vocabulary.
+    """
+    return sorted(sorted(found), key=found.__getitem__, reverse=True)
 
 
 class ExpansionBudget:
@@ -829,11 +885,11 @@ class ExpansionBudget:
 
     A :class:`TermSource` wrapper that :meth:`PatternQuery.rewrite` recognizes: each
     distinct pattern reads the dictionaries once (a query repeating ``a*`` two hundred
-    times scans once), at most ``limits.max_patterns`` distinct patterns are expanded,
-    and the terms of all patterns together are at most ``limits.max_expansions``.
-    Strict, a pattern past a bound raises :class:`QueryError` naming the bound; lenient,
-    it is cut (the most frequent terms kept, or nothing once the bound is spent) and
-    :attr:`warnings` says so.
+    times reads them once), at most ``limits.max_patterns`` distinct patterns are
+    expanded, and the terms of all patterns together are at most
+    ``limits.max_expansions``. Strict, a pattern past a bound raises
+    :class:`QueryError` naming the bound; lenient, it is cut (the most frequent terms
+    kept, or nothing once the bound is spent) and :attr:`warnings` says so.
     """
 
     def __init__(self, source: TermSource, limits: QueryLimits, *, strict: bool) -> None:
@@ -842,7 +898,10 @@ class ExpansionBudget:
         self.strict = strict
         #: What was cut, as sentences a user can read, in the order it happened.
         self.warnings: list[str] = []
-        self._found: dict[PatternQuery, dict[str, int]] = {}
+        #: Per distinct pattern, its terms by descending document count.
+        self._ranked: dict[PatternQuery, list[str]] = {}
+        #: Per distinct pattern and number of terms kept, those terms in order.
+        self._kept: dict[tuple[PatternQuery, int], list[str]] = {}
         self._remaining = limits.max_expansions
         #: Patterns left out, per reason ("patterns": past max_patterns; "terms": after
         #: max_expansions was spent), each reported in one warning however many there are.
@@ -855,45 +914,51 @@ class ExpansionBudget:
         if message not in self.warnings:
             self.warnings.append(message)
 
-    def terms_of(self, pattern: PatternQuery) -> dict[str, int] | None:
-        """The terms ``pattern`` matches (read once per distinct pattern), or None when
-        the query has expanded as many distinct patterns as it may (lenient)."""
+    def expand(self, pattern: PatternQuery) -> list[str]:
+        """The terms ``pattern`` expands to (in order), within its own expansion's
+        limit and what the query may still expand to."""
         key = replace(pattern, boost=1.0, expansion=None)  # type: ignore[type-var]
-        found = self._found.get(key)
-        if found is not None:
-            return found
-        if len(self._found) >= self.limits.max_patterns:
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            if len(self._ranked) >= self.limits.max_patterns:
+                if self.strict:
+                    raise QueryError(
+                        f"the query holds more than {self.limits.max_patterns:,} distinct patterns (prefix, "
+                        "wildcard, fuzzy or regex words), the limit (QueryLimits.max_patterns)"
+                    )
+                self._note_dropped("patterns")
+                return []
+            ranked = self._ranked[key] = ranked_terms(self.source.matching_terms(pattern.field, pattern.select))
+        expansion = pattern.expansion or Expansion()
+        keep = len(ranked)
+        if keep > expansion.limit:
+            if expansion.on_too_many == "error" and self.strict:
+                raise QueryError(pattern.too_many(keep, expansion.limit))
+            self.warn(
+                f"{pattern.describe()} matched {keep:,} terms in {pattern.field}; "
+                f"searched the {expansion.limit:,} most frequent"
+            )
+            keep = expansion.limit
+        if keep > self._remaining:
+            total = self.limits.max_expansions
             if self.strict:
                 raise QueryError(
-                    f"the query holds more than {self.limits.max_patterns:,} distinct patterns (prefix, wildcard, "
-                    "fuzzy or regex words), the limit (QueryLimits.max_patterns)"
+                    f"the query's patterns expand to more than {total:,} terms together, the limit "
+                    f"(QueryLimits.max_expansions); {pattern.describe()} on {pattern.field!r} alone matches "
+                    f"{len(ranked):,}: make the patterns longer or fewer"
                 )
-            self._note_dropped("patterns")
-            return None
-        found = self._found[key] = self.source.matching_terms(pattern.field, pattern.select)
-        return found
-
-    def take(self, pattern: PatternQuery, found: dict[str, int]) -> dict[str, int]:
-        """``found`` (one pattern's terms) within what the query may still expand to."""
-        if len(found) <= self._remaining:
-            self._remaining -= len(found)
-            return found
-        limit = self.limits.max_expansions
-        if self.strict:
-            raise QueryError(
-                f"the query's patterns expand to more than {limit:,} terms together, the limit "
-                f"(QueryLimits.max_expansions); {pattern.describe()} on {pattern.field!r} alone matches "
-                f"{len(found):,}: make the patterns longer or fewer"
-            )
-        kept = most_frequent(found, self._remaining)
-        self._remaining -= len(kept)
-        if kept:
-            self.warn(
-                f"{pattern.describe()} matched {len(found):,} terms in {pattern.field}; searched the "
-                f"{len(kept):,} most frequent (the query's patterns may expand to {limit:,} terms together)"
-            )
-        else:
-            self._note_dropped("terms")
+            keep = self._remaining
+            if keep:
+                self.warn(
+                    f"{pattern.describe()} matched {len(ranked):,} terms in {pattern.field}; searched the "
+                    f"{keep:,} most frequent (the query's patterns may expand to {total:,} terms together)"
+                )
+            else:
+                self._note_dropped("terms")
+        self._remaining -= keep
+        kept = self._kept.get((key, keep))
+        if kept is None:
+            kept = self._kept[(key, keep)] = sorted(ranked[:keep])
         return kept
 
     def _note_dropped(self, reason: str) -> None:
@@ -928,41 +993,34 @@ class PatternQuery(Query):
     def describe(self) -> str:
         """The pattern as a user would type it, for messages."""
 
+    def too_many(self, count: int, limit: int) -> str:
+        """The message of a strict search whose pattern matches ``count`` terms, more than ``limit``."""
+        return (
+            f"{self.describe()} on {self.field!r} matches {count:,} terms, more than the "
+            f"limit of {limit:,}; make the pattern longer, raise the limit "
+            "(Expansion(limit=...), searchlib query --max-expansions N) or keep the most frequent "
+            "terms (Expansion(on_too_many='keep_frequent'), searchlib query --keep-frequent)"
+        )
+
     def rewrite(self, source: TermSource) -> Query:
         """An :class:`Or` of the terms the pattern matches, at most its expansion's limit.
 
-        Past the limit, a strict search fails and a lenient one (or ``keep_frequent``)
-        keeps the most frequent terms. Given an :class:`ExpansionBudget` as the source,
-        the query's patterns also share one bound, and each cut is noted there as a
-        warning a user can read.
+        Past the limit, the search fails or (``keep_frequent``) keeps the most frequent
+        terms. Given an :class:`ExpansionBudget` as the source (as a search does), the
+        query's patterns also share one bound, a lenient search keeps the most frequent
+        terms whatever the expansion says, and each cut is noted there as a warning.
         """
-        expansion = self.expansion or Expansion()
-        budget = source if isinstance(source, ExpansionBudget) else None
-        if budget is not None:
-            found = budget.terms_of(self)
-            if found is None:
-                return MatchNone()
+        if isinstance(source, ExpansionBudget):
+            terms = source.expand(self)
         else:
             found = source.matching_terms(self.field, self.select)
-        if len(found) > expansion.limit:
-            if expansion.on_too_many == "error" and (budget is None or budget.strict):
-                raise QueryError(
-                    f"{self.describe()} on {self.field!r} matches {len(found):,} terms, more than the "
-                    f"limit of {expansion.limit:,}; make the pattern longer, raise the limit "
-                    "(Expansion(limit=...), searchlib query --max-expansions N) or keep the most frequent "
-                    "terms (Expansion(on_too_many='keep_frequent'), searchlib query --keep-frequent)"
-                )
-            if budget is not None:
-                budget.warn(
-                    f"{self.describe()} matched {len(found):,} terms in {self.field}; "
-                    f"searched the {expansion.limit:,} most frequent"
-                )
-            found = most_frequent(found, expansion.limit)
-        if budget is not None:
-            found = budget.take(self, found)
-        if not found:
+            expansion = self.expansion or Expansion()
+            if len(found) > expansion.limit and expansion.on_too_many == "error":
+                raise QueryError(self.too_many(len(found), expansion.limit))
+            terms = sorted(ranked_terms(found)[: expansion.limit])
+        if not terms:
             return MatchNone()
-        return Or([Term(self.field, term, self.boost) for term in sorted(found)])
+        return Or([Term(self.field, term, self.boost) for term in terms])
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         raise QueryError(f"{self.describe()} must be rewritten against an index before it runs (Searcher does this)")
@@ -998,6 +1056,10 @@ class Wildcard(PatternQuery):
     def select(self, dictionary: TermDictionary) -> Sequence[int]:
         literal = regex.split(r"[*?]", self.pattern, maxsplit=1)[0]
         start, end = dictionary.prefix_range(literal.encode("utf-8", "surrogatepass"))
+        if isinstance(dictionary, DecodedTerms):
+            found = dictionary.fullmatches(wildcard_regex(self.pattern), start, end)
+            if found is not None:
+                return found
         matcher = regex.compile(wildcard_regex(self.pattern)).fullmatch
         return [start + i for i, term in enumerate(dictionary.terms(start, end)) if matcher(term)]
 

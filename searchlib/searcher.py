@@ -24,6 +24,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import repeat
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,7 +41,7 @@ from searchlib.index import Index
 from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.parser import QueryParser
 from searchlib.query import (
-    Expansion, ExpansionBudget, Filter, Matches, Query, ScoringContext, Term, TermSelector, pattern_fields,
+    DecodedTerms, Expansion, ExpansionBudget, Filter, Matches, Query, ScoringContext, Term, TermSelector, pattern_fields,
 )
 
 if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
@@ -51,11 +52,14 @@ DEFAULT_MAX_TERMS = 25
 DEFAULT_MIN_DOC_FREQ = 2
 from searchlib.schema import Field, FieldAnalyzers
 from searchlib.scoring import CollectionStats, FieldSet, Similarity
-from searchlib.segment import SegmentReader
+from searchlib.segment import SegmentReader, TermDictionary
 
 SnippetFormat = Literal["plain", "ansi", "html"]
 #: Document frequencies a searcher remembers (its snapshot never changes).
 DOC_FREQ_MEMO_SIZE = 100_000
+#: Largest dictionary (in terms) a searcher keeps decoded for patterns, about 60 bytes
+#: a term: larger ones are read as stored, term by term.
+DECODED_TERMS_MAX = 500_000
 
 
 @dataclass
@@ -277,6 +281,9 @@ class Searcher:
         self.highlight_max_chars = highlight_max_chars
         self.impacts = ImpactCache(impact_cache_postings)
         self._highlight_targets: tuple[Query, highlight.Targets] | None = None  # the last query's
+        #: Per (segment, field), its terms decoded for patterns (the segments are kept
+        #: in self.readers for the searcher's life, so their ids stay theirs).
+        self._decoded_terms: dict[tuple[int, str], DecodedTerms] = {}
 
     def _use_stored_lexicons(self) -> None:
         """Let each costly analyzer look words up in the segments' lexicons first.
@@ -366,22 +373,42 @@ class Searcher:
         document frequency; terms whose documents are all deleted are left out."""
         counts: dict[str, int] = {}
         for reader in self.readers:
-            dictionary = reader.dictionary(field_name)
+            dictionary = self._pattern_dictionary(reader, field_name)
             if dictionary is None:
                 continue
-            picked = select(dictionary)
+            picked = select(dictionary)  # type: ignore[arg-type]
             terms = dictionary.terms_at(picked)
             if reader.all_live:  # the dictionary's counts are the live ones: no look-ups
                 frequencies = reader.component("terms")[f"{field_name}.doc_freq"][np.asarray(picked, dtype=np.int64)]
                 live_counts = frequencies.tolist()
             else:
                 live_counts = [self._segment_doc_freq(reader, (field_name,), term) for term in terms]
-            for term, count in zip(terms, live_counts):
-                counts[term] = counts.get(term, 0) + int(count)
+            if not counts:
+                counts = dict(zip(terms, live_counts))  # one segment: no sums (a pattern may pick thousands)
+            else:
+                for term, count in zip(terms, live_counts):
+                    counts[term] = counts.get(term, 0) + int(count)
         found = {term: count for term, count in counts.items() if count}
-        for term, count in found.items():  # exact live counts: scoring need not recount
-            self._remember_doc_freq(((field_name,), term), count)
+        # Exact live counts: scoring need not recount (remembered in one step, not per term).
+        if len(self._doc_freqs) + len(found) > DOC_FREQ_MEMO_SIZE:
+            self._doc_freqs.clear()
+        if len(found) <= DOC_FREQ_MEMO_SIZE:
+            self._doc_freqs.update(zip(zip(repeat((field_name,)), found), found.values()))
         return found
+
+    def _pattern_dictionary(self, reader: SegmentReader, field_name: str) -> DecodedTerms | TermDictionary | None:
+        """A segment's dictionary of ``field_name`` for patterns to select from: its terms
+        decoded once and kept (see :class:`~searchlib.query.DecodedTerms`), unless it
+        holds more than ``DECODED_TERMS_MAX`` terms (then read as stored)."""
+        key = (id(reader), field_name)
+        decoded = self._decoded_terms.get(key)
+        if decoded is not None:
+            return decoded
+        dictionary = reader.dictionary(field_name)
+        if dictionary is None or len(dictionary) > DECODED_TERMS_MAX:
+            return dictionary
+        decoded = self._decoded_terms[key] = DecodedTerms(dictionary)
+        return decoded
 
     def _doc_freq(self, fields: FieldSet, term: str) -> int:
         """Live documents holding ``term`` in any of ``fields`` (remembered per snapshot)."""

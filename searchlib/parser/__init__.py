@@ -114,10 +114,10 @@ from searchlib.schema import FieldAnalyzers, Schema
 #: before it reads the whole text as plain words.
 MAX_REPAIRS = 50
 #: Characters all of a lenient parse's repairs may read again, together: each repair
-#: reads the whole query anew, so a long query gets fewer of them (a 40-character one
-#: all 50, a 10,000-character one 2) and a query's parsing costs time in proportion to
+#: reads the whole query anew, so a long query gets fewer of them (a 160-character one
+#: all 50, a 10,000-character one 1) and a query's parsing costs time in proportion to
 #: its length, not to its length times its number of problems.
-REPAIR_BUDGET = 20_000
+REPAIR_BUDGET = 8_000
 #: Words whose parsed value over the default fields a parser remembers.
 PLAIN_WORD_MEMO_SIZE = 50_000
 
@@ -208,7 +208,8 @@ class QueryParser:
             notes.append(f"the query was cut to its first {max_length:,} characters of {len(text):,}")
             text = text[:max_length]
         if self._plain_text_defaults:
-            words = plain_words(text, allow_groups=self.default_operator == "OR")
+            depth = min(_PLAIN_MAX_DEPTH, self.limits.max_depth)  # deeper: the grammar says what to do
+            words = plain_words(text, allow_groups=self.default_operator == "OR", max_depth=depth)
             if words is not None:
                 return self._parse_plain(words, strict, notes)
         if strict:
@@ -216,7 +217,7 @@ class QueryParser:
                 return self._parse(text, frozenset(), strict=True, notes=notes)
             except SyntaxProblem as problem:
                 raise QueryError(problem.message, query=text, position=problem.position) from None
-        literal: set[int] = set()
+        literal = unmatched_parentheses(text)
         for _ in range(min(MAX_REPAIRS, max(1, REPAIR_BUDGET // max(1, len(text))))):
             try:
                 return self._parse(text, frozenset(literal), strict=False, notes=notes)
@@ -286,12 +287,12 @@ _WORD_OR_PARENTHESIS = re.compile(r"[^\s()]+|[()]")
 _PLAIN_MAX_DEPTH = 8
 
 
-def plain_words(text: str, *, allow_groups: bool = False) -> list[re.Match[str]] | None:
+def plain_words(text: str, *, allow_groups: bool = False, max_depth: int = 8) -> list[re.Match[str]] | None:
     """The words of ``text`` if it holds no syntax, else None.
 
     Plain means: no special character anywhere, no word starting with an operator
     character, no operator word, and (only when ``allow_groups``) parentheses that
-    balance. Such text parses to its words' values joined by the default operator, in
+    balance, nested at most ``max_depth`` deep. Such text parses to its words' values joined by the default operator, in
     strict and lenient mode alike; with the OR operator a group adds nothing, as nested
     ORs flatten. :meth:`QueryParser.parse` builds that tree directly, without the
     grammar: it is what a search box usually receives.
@@ -304,7 +305,7 @@ def plain_words(text: str, *, allow_groups: bool = False) -> list[re.Match[str]]
         piece = match.group()
         if piece == "(":
             depth += 1
-            if not allow_groups or depth > _PLAIN_MAX_DEPTH:
+            if not allow_groups or depth > max_depth:
                 return None
         elif piece == ")":
             depth -= 1
@@ -315,6 +316,27 @@ def plain_words(text: str, *, allow_groups: bool = False) -> list[re.Match[str]]
         else:
             words.append(match)
     return words if depth == 0 else None
+
+
+def unmatched_parentheses(text: str) -> set[int]:
+    """Where ``text`` has a parenthesis that nothing closes or opens (none when it
+    cannot be split into tokens): a lenient parse reads them all as plain characters at
+    once, rather than one repair (one more reading of the whole query) each."""
+    try:
+        tokens = Lexer(text).tokens()
+    except SyntaxProblem:
+        return set()
+    unmatched: set[int] = set()
+    opened: list[int] = []
+    for token in tokens:
+        if token.kind == "lparen":
+            opened.append(token.start)
+        elif token.kind == "rparen":
+            if opened:
+                opened.pop()
+            else:
+                unmatched.add(token.start)
+    return unmatched | set(opened)
 
 
 def _default_weights(schema: Schema, fields: Sequence[str] | Mapping[str, float] | None) -> dict[str, float]:
