@@ -186,6 +186,8 @@ def run_slice(index: str, seed: int, start: int, stop: int, step: int) -> dict[s
             histogram[next((at for at, bound in enumerate(BINS) if elapsed < bound), len(BINS))] += 1
             times.append(elapsed)
             slowest.append((elapsed, number))
+            if len(times) % 10_000 == 0:
+                print(f"  process {start}: {len(times):,} strings", file=sys.stderr, flush=True)
             if len(slowest) > 40:
                 slowest.sort(reverse=True)
                 del slowest[10:]
