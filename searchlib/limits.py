@@ -40,8 +40,9 @@ class QueryLimits:
         together; each pattern alone is bounded by its :class:`~searchlib.query.Expansion`.
         A lenient search keeps the most frequent terms of the patterns it reaches first.
     max_patterns:
-        Distinct patterns one query expands: each one reads its fields' whole term
-        dictionaries (a prefix only a range of them), the costly part of a pattern.
+        Distinct wildcard, fuzzy and regex patterns one query expands, a pattern over
+        two fields counting two: each reads its field's whole term dictionary, the
+        costly part of a pattern (a prefix reads only its range, and is not counted).
     suggest_words:
         Unknown query words "did you mean" looks for corrections of; the others are
         left as typed.
@@ -52,8 +53,8 @@ class QueryLimits:
     max_length: int = 10_000
     max_clauses: int = 1024
     max_depth: int = 50
-    max_expansions: int = 4096
-    max_patterns: int = 16
+    max_expansions: int = 2048
+    max_patterns: int = 8
     suggest_words: int = 20
     suggest_candidates: int = 200
 

@@ -885,8 +885,8 @@ class ExpansionBudget:
 
     A :class:`TermSource` wrapper that :meth:`PatternQuery.rewrite` recognizes: each
     distinct pattern reads the dictionaries once (a query repeating ``a*`` two hundred
-    times reads them once), at most ``limits.max_patterns`` distinct patterns are
-    expanded, and the terms of all patterns together are at most
+    times reads them once), at most ``limits.max_patterns`` distinct patterns that
+    read whole dictionaries (wildcard, fuzzy, regex) are expanded, and the terms of all patterns together are at most
     ``limits.max_expansions``. Strict, a pattern past a bound raises
     :class:`QueryError` naming the bound; lenient, it is cut (the most frequent terms
     kept, or nothing once the bound is spent) and :attr:`warnings` says so.
@@ -903,6 +903,7 @@ class ExpansionBudget:
         #: Per distinct pattern and number of terms kept, those terms in order.
         self._kept: dict[tuple[PatternQuery, int], list[str]] = {}
         self._remaining = limits.max_expansions
+        self._scans = 0  # distinct patterns read so far that read whole dictionaries
         #: Patterns left out, per reason ("patterns": past max_patterns; "terms": after
         #: max_expansions was spent), each reported in one warning however many there are.
         self._dropped = {"patterns": 0, "terms": 0}
@@ -920,14 +921,16 @@ class ExpansionBudget:
         key = replace(pattern, boost=1.0, expansion=None)  # type: ignore[type-var]
         ranked = self._ranked.get(key)
         if ranked is None:
-            if len(self._ranked) >= self.limits.max_patterns:
+            scans = not isinstance(pattern, Prefix)  # a prefix reads only its range of terms
+            if scans and self._scans >= self.limits.max_patterns:
                 if self.strict:
                     raise QueryError(
-                        f"the query holds more than {self.limits.max_patterns:,} distinct patterns (prefix, "
-                        "wildcard, fuzzy or regex words), the limit (QueryLimits.max_patterns)"
+                        f"the query holds more than {self.limits.max_patterns:,} distinct wildcard, fuzzy or "
+                        "regex patterns (each field counting apart), the limit (QueryLimits.max_patterns)"
                     )
                 self._note_dropped("patterns")
                 return []
+            self._scans += scans
             ranked = self._ranked[key] = ranked_terms(self.source.matching_terms(pattern.field, pattern.select))
         expansion = pattern.expansion or Expansion()
         keep = len(ranked)
@@ -973,7 +976,10 @@ class ExpansionBudget:
         count = self._dropped[reason]
         left_out = f"{count:,} pattern{'s' if count != 1 else ''} left out"
         if reason == "patterns":
-            return f"{left_out}: one query expands at most {self.limits.max_patterns:,} distinct patterns"
+            return (
+                f"{left_out}: one query expands at most {self.limits.max_patterns:,} distinct wildcard, fuzzy "
+                "or regex patterns"
+            )
         return f"{left_out}: the query's patterns had expanded to {self.limits.max_expansions:,} terms together"
 
 

@@ -41,7 +41,8 @@ from searchlib.index import Index
 from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.parser import QueryParser
 from searchlib.query import (
-    DecodedTerms, Expansion, ExpansionBudget, Filter, Matches, Query, ScoringContext, Term, TermSelector, pattern_fields,
+    DEFAULT_MAX_EXPANSIONS, DecodedTerms, Expansion, ExpansionBudget, Filter, Matches, Query, ScoringContext,
+    Term, TermSelector, pattern_fields,
 )
 
 if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
@@ -389,10 +390,12 @@ class Searcher:
                 for term, count in zip(terms, live_counts):
                     counts[term] = counts.get(term, 0) + int(count)
         found = {term: count for term, count in counts.items() if count}
-        # Exact live counts: scoring need not recount (remembered in one step, not per term).
-        if len(self._doc_freqs) + len(found) > DOC_FREQ_MEMO_SIZE:
-            self._doc_freqs.clear()
-        if len(found) <= DOC_FREQ_MEMO_SIZE:
+        # Exact live counts: scoring need not recount (remembered in one step, not per
+        # term). Not for a pattern past the usual bound: only its most frequent terms
+        # will be scored, and scoring notes their counts as it goes.
+        if len(found) <= DEFAULT_MAX_EXPANSIONS:
+            if len(self._doc_freqs) + len(found) > DOC_FREQ_MEMO_SIZE:
+                self._doc_freqs.clear()
             self._doc_freqs.update(zip(zip(repeat((field_name,)), found), found.values()))
         return found
 

@@ -822,7 +822,7 @@ def test_the_patterns_of_a_query_share_one_bound(many_terms: Index) -> None:
         with pytest.raises(QueryError, match="QueryLimits.max_patterns"):
             searcher.search("a?0 a?1 a?2 a?3")
         assert searcher.search("a?0 a?1 a?2 a?3", strict=False).warnings == [
-            "1 pattern left out: one query expands at most 3 distinct patterns"
+            "1 pattern left out: one query expands at most 3 distinct wildcard, fuzzy or regex patterns"
         ]
         # A pattern repeated is read once, but each copy's terms count.
         assert searcher.search("aa* aa* aa*", strict=False).warnings == [
