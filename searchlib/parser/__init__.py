@@ -227,8 +227,11 @@ class QueryParser:
                 literal.add(problem.literal)
             except QueryError:
                 break
+        # The whole text as plain words: what parse(escape(text)) reads (each run of
+        # non-space characters one word, whatever it holds), built without escaping
+        # and reading the text once more character by character.
         try:
-            return self._parse(escape(text), frozenset(), strict=False, notes=notes)
+            return self._parse_plain(list(_CHUNK.finditer(text)), strict=False, notes=notes)
         except QueryError:
             return Or(())
 
@@ -281,6 +284,8 @@ class QueryParser:
 _SYNTAX_ANYWHERE = re.compile(r'[\\\[\]{}"^~:*?]')
 #: Characters that are operators (or start a regex) at the start of a word only.
 _SYNTAX_AT_START = frozenset("+-!/&|")
+#: A run of characters between spaces: a word of escaped text.
+_CHUNK = re.compile(r"\S+")
 #: A word, or a parenthesis (which ends a word wherever it is).
 _WORD_OR_PARENTHESIS = re.compile(r"[^\s()]+|[()]")
 #: Deepest nesting of parentheses the fast path takes (the grammar allows MAX_DEPTH).
