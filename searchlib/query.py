@@ -1089,8 +1089,8 @@ def glob_regex(literals: Sequence[str], wilds: Sequence[str]) -> str:
     written.
 
     Written so that matching costs time in proportion to the term's length times the
-    pattern's, never more: ``.*a.*a.*a...b`` would backtrack through every way of
-    placing the a's. Between two ``*`` the pattern has a fixed length, and placing such
+    pattern's, never more, whatever shortcuts the regex engine finds or misses:
+    ``.*a.*a.*a...b`` may backtrack through every way of placing the a's. Between two ``*`` the pattern has a fixed length, and placing such
     a piece at its leftmost possible start never prevents a match, so each middle
     piece is found lazily inside an atomic group, which never backtracks into it.
 
