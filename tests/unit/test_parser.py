@@ -22,6 +22,7 @@ from searchlib.query import (
     Bool,
     Boost,
     CombinedTerm,
+    DecodedTerms,
     Expansion,
     Fuzzy,
     MatchAll,
@@ -856,6 +857,17 @@ def naive_glob(pattern: str, text: str) -> bool:
 @given(st.text("ab*?", max_size=10), st.text("abc", max_size=12))
 def test_a_wildcard_matches_what_its_definition_says(pattern: str, text: str) -> None:
     assert bool(regex.fullmatch(wildcard_regex(pattern), text)) == naive_glob(pattern, text)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text("ao*?.\\", min_size=1, max_size=12))
+def test_a_wildcard_over_a_decoded_dictionary_selects_what_it_selects_term_by_term(index: Index, pattern: str) -> None:
+    # A searcher matches a wildcard against a dictionary's terms joined by line breaks,
+    # in one pass of the regex engine: the same terms as matching them one by one.
+    reader = Index.open_snapshot(index.path)[1][0]
+    dictionary = reader.dictionary("body")
+    wildcard = Wildcard("body", pattern)
+    assert list(wildcard.select(DecodedTerms(dictionary))) == list(wildcard.select(dictionary))
 
 
 def test_generated_queries_parse_strict_with_query_errors_only_and_search_lenient_without_errors(index: Index) -> None:
