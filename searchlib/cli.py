@@ -114,7 +114,7 @@ class _QueryCommand(click.Command):
 @click.option("--max-expansions", type=click.IntRange(min=1), default=None, metavar="N",
               help="Most terms a prefix, wildcard, fuzzy or regex expands to [default: 1024].")
 @click.option("--keep-frequent", is_flag=True,
-              help="Past --max-expansions, keep the most frequent terms instead of failing.")
+              help="With --strict, keep the most frequent terms past --max-expansions instead of failing.")
 @click.option("--k1", type=click.FloatRange(min=0), default=None, help="BM25 k1 [default: the index's].")
 @click.option("--b", "b", type=click.FloatRange(0, 1), default=None, help="BM25 b [default: the index's].")
 @click.option("--similarity", type=click.Choice(SIMILARITIES), default=None,
@@ -156,6 +156,8 @@ def query_command(
             results = searcher.search(text, limit=limit, offset=(page - 1) * limit, sort=sort, strict=strict)
             suggestion = _suggestion(searcher, text, results.total, strict)
             snippet_options = {"count": fragment_count, "width": width} if snippets else None
+            for warning in results.warnings:  # what a lenient search cut to keep the query bounded
+                click.echo(f"searchlib: warning: {warning}", err=True)
             if as_json:
                 document = _results_json(text, results, explain=explain, snippets=snippet_options)
                 document["suggestion"] = suggestion
@@ -445,7 +447,9 @@ def _results_json(
             })
         if explain:
             hits[-1]["explanation"] = hit.explain().to_json()
-    return {"query": text, "total": results.total, "offset": results.offset, "hits": hits}
+    return {
+        "query": text, "total": results.total, "offset": results.offset, "warnings": results.warnings, "hits": hits,
+    }
 
 
 if __name__ == "__main__":

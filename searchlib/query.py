@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -45,6 +47,7 @@ from searchlib.grouping import sum_by_key
 from searchlib.impacts import (
     MAX_CACHED_TERMS, ImpactArrays, ImpactCache, TermImpacts, impact_arrays, live_doc_counts, split_by_term,
 )
+from searchlib.limits import QueryLimits
 from searchlib.schema import Schema
 from searchlib.scoring import (
     DEFAULT_B,
@@ -100,6 +103,65 @@ class TermSelector(Protocol):
     """Picks terms of one segment's dictionary: their indexes there, ascending."""
 
     def __call__(self, dictionary: TermDictionary) -> Sequence[int]: ...
+
+
+class DecodedTerms:
+    """One term dictionary with its terms decoded once, for the patterns of many
+    queries to select from (a searcher keeps one per segment and field).
+
+    A wildcard, fuzzy word or regex reads every term of a field; decoding them one by
+    one from the mapped bytes costs more than matching them, so a searcher decodes a
+    dictionary the first time a pattern needs it, in whole-list steps.
+    """
+
+    def __init__(self, dictionary: TermDictionary) -> None:
+        self.dictionary = dictionary
+        decode = partial(bytes.decode, encoding="utf-8", errors="surrogatepass")
+        self._terms: list[str] = list(map(decode, dictionary.slice_bytes(0, len(dictionary))))
+        self._joined = ""
+        self._line_starts: npt.NDArray[np.int64] | None = None  # made when first needed
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def prefix_range(self, prefix: bytes) -> tuple[int, int]:
+        return self.dictionary.prefix_range(prefix)
+
+    def terms(self, start: int = 0, end: int | None = None) -> list[str]:
+        return self._terms[start:end]
+
+    def terms_at(self, indexes: Iterable[int]) -> list[str]:
+        terms = self._terms
+        return [terms[index] for index in indexes]
+
+    def fullmatches(self, pattern: str, start: int = 0, end: int | None = None) -> list[int] | None:
+        """The indexes of the terms from ``start`` to ``end`` that ``pattern`` (a
+        :func:`glob_regex`) matches entirely, found in one pass of the regex engine
+        over the terms joined by line breaks, not one call per term; None when some
+        term holds a line break.
+
+        The standard library's engine runs it: the ``regex`` module takes seconds over
+        a whole dictionary for a pattern of many atomic groups that ``re`` runs in
+        milliseconds (a glob regex is plain characters, ``.`` and atomic groups, which
+        both read alike)."""
+        if self._line_starts is None:
+            joined = "\n".join(self._terms)
+            if joined.count("\n") != max(0, len(self._terms) - 1):
+                self._line_starts = np.zeros(0, dtype=np.int64)  # a term holds a line break
+            else:
+                self._joined = joined
+                lengths = np.fromiter(map(len, self._terms), dtype=np.int64, count=len(self._terms))
+                self._line_starts = np.concatenate(([0], np.cumsum(lengths + 1)))
+        starts = self._line_starts
+        if not len(starts) and self._terms:
+            return None
+        stop = len(self._terms) if end is None else end
+        if stop <= start:
+            return []
+        found = re.compile(f"(?m)^(?:{pattern})$").finditer(
+            self._joined, int(starts[start]), int(starts[stop] - 1)
+        )
+        return np.searchsorted(starts, [match.start() for match in found]).tolist()
 
 
 class ReaderTerms:
@@ -184,6 +246,24 @@ def pattern_fields(query: Query) -> set[str]:
             if isinstance(child, Query):
                 found |= pattern_fields(child)
     return found
+
+
+def leaf_count(query: Query) -> int:
+    """The leaves of ``query``: each term, phrase, pattern, range or match-all once per
+    field it searches (a :class:`CombinedTerm` over two fields counts two), which is
+    what Lucene's max clause count bounds. A measure of the work a query asks for."""
+    if isinstance(query, CombinedTerm):
+        return len(query.fields)
+    if isinstance(query, MatchNone):
+        return 0
+    if not isinstance(query, (And, Or, Bool, Not, Filter, Boost)):
+        return 1
+    count = 0
+    for value in vars(query).values():
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, Query):
+                count += leaf_count(child)
+    return count
 
 
 def _flat(query: Query, kind: type[And] | type[Or]) -> tuple[Query, ...]:
@@ -814,6 +894,125 @@ class Expansion:
             raise ValueError(f"on_too_many must be 'error' or 'keep_frequent', got {self.on_too_many!r}")
 
 
+def ranked_terms(found: dict[str, int]) -> list[str]:
+    """The terms of ``found`` by descending document count, ties alphabetical.
+
+    Two sorts done in C (by term, then a stable one by count), not one with a Python
+    key: a pattern may match the whole vocabulary.
+    """
+    return sorted(sorted(found), key=found.__getitem__, reverse=True)
+
+
+class ExpansionBudget:
+    """The bound the pattern nodes of one query share, and what was cut to keep to it.
+
+    A :class:`TermSource` wrapper that :meth:`PatternQuery.rewrite` recognizes: each
+    distinct pattern reads the dictionaries once (a query repeating ``a*`` two hundred
+    times reads them once), at most ``limits.max_patterns`` distinct patterns that
+    read whole dictionaries (wildcard, fuzzy, regex) are expanded, and the terms of all patterns together are at most
+    ``limits.max_expansions``. Strict, a pattern past a bound raises
+    :class:`QueryError` naming the bound; lenient, it is cut (the most frequent terms
+    kept, or nothing once the bound is spent) and :attr:`warnings` says so.
+    """
+
+    def __init__(self, source: TermSource, limits: QueryLimits, *, strict: bool) -> None:
+        self.source = source
+        self.limits = limits
+        self.strict = strict
+        #: What was cut, as sentences a user can read, in the order it happened.
+        self.warnings: list[str] = []
+        #: Per distinct pattern, its terms by descending document count.
+        self._ranked: dict[PatternQuery, list[str]] = {}
+        #: Per distinct pattern and number of terms kept, those terms in order.
+        self._kept: dict[tuple[PatternQuery, int], list[str]] = {}
+        self._remaining = limits.max_expansions
+        self._scans = 0  # distinct patterns read so far that read whole dictionaries
+        #: Patterns left out, per reason ("patterns": past max_patterns; "terms": after
+        #: max_expansions was spent), each reported in one warning however many there are.
+        self._dropped = {"patterns": 0, "terms": 0}
+
+    def matching_terms(self, field_name: str, select: TermSelector) -> dict[str, int]:
+        return self.source.matching_terms(field_name, select)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def expand(self, pattern: PatternQuery) -> list[str]:
+        """The terms ``pattern`` expands to (in order), within its own expansion's
+        limit and what the query may still expand to."""
+        key = replace(pattern, boost=1.0, expansion=None)  # type: ignore[type-var]
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            scans = not isinstance(pattern, Prefix)  # a prefix reads only its range of terms
+            if scans and self._scans >= self.limits.max_patterns:
+                if self.strict:
+                    raise QueryError(
+                        f"the query holds more than {self.limits.max_patterns:,} distinct wildcard, fuzzy or "
+                        "regex patterns (each field counting apart), the limit (QueryLimits.max_patterns)"
+                    )
+                self._note_dropped("patterns")
+                return []
+            self._scans += scans
+            try:
+                found = self.source.matching_terms(pattern.field, pattern.select)
+            except PatternTimeout as exc:
+                if self.strict:
+                    raise
+                self.warn(f"{exc}; left it out")
+                found = {}
+            ranked = self._ranked[key] = ranked_terms(found)
+        expansion = pattern.expansion or Expansion()
+        keep = len(ranked)
+        if keep > expansion.limit:
+            if expansion.on_too_many == "error" and self.strict:
+                raise QueryError(pattern.too_many(keep, expansion.limit))
+            self.warn(
+                f"{pattern.describe()} matched {keep:,} terms in {pattern.field}; "
+                f"searched the {expansion.limit:,} most frequent"
+            )
+            keep = expansion.limit
+        if keep > self._remaining:
+            total = self.limits.max_expansions
+            if self.strict:
+                raise QueryError(
+                    f"the query's patterns expand to more than {total:,} terms together, the limit "
+                    f"(QueryLimits.max_expansions); {pattern.describe()} on {pattern.field!r} alone matches "
+                    f"{len(ranked):,}: make the patterns longer or fewer"
+                )
+            keep = self._remaining
+            if keep:
+                self.warn(
+                    f"{pattern.describe()} matched {len(ranked):,} terms in {pattern.field}; searched the "
+                    f"{keep:,} most frequent (the query's patterns may expand to {total:,} terms together)"
+                )
+            else:
+                self._note_dropped("terms")
+        self._remaining -= keep
+        kept = self._kept.get((key, keep))
+        if kept is None:
+            kept = self._kept[(key, keep)] = sorted(ranked[:keep])
+        return kept
+
+    def _note_dropped(self, reason: str) -> None:
+        """Count a pattern left out, in one warning per reason."""
+        previous = self._message_dropped(reason)
+        self._dropped[reason] += 1
+        if previous in self.warnings:
+            self.warnings.remove(previous)
+        self.warnings.append(self._message_dropped(reason))
+
+    def _message_dropped(self, reason: str) -> str:
+        count = self._dropped[reason]
+        left_out = f"{count:,} pattern{'s' if count != 1 else ''} left out"
+        if reason == "patterns":
+            return (
+                f"{left_out}: one query expands at most {self.limits.max_patterns:,} distinct wildcard, fuzzy "
+                "or regex patterns"
+            )
+        return f"{left_out}: the query's patterns had expanded to {self.limits.max_expansions:,} terms together"
+
+
 class PatternQuery(Query):
     """A query over every term of a field that a pattern picks (prefix, wildcard, ...)."""
 
@@ -830,22 +1029,34 @@ class PatternQuery(Query):
     def describe(self) -> str:
         """The pattern as a user would type it, for messages."""
 
+    def too_many(self, count: int, limit: int) -> str:
+        """The message of a strict search whose pattern matches ``count`` terms, more than ``limit``."""
+        return (
+            f"{self.describe()} on {self.field!r} matches {count:,} terms, more than the "
+            f"limit of {limit:,}; make the pattern longer, raise the limit "
+            "(Expansion(limit=...), searchlib query --max-expansions N) or keep the most frequent "
+            "terms (Expansion(on_too_many='keep_frequent'), searchlib query --keep-frequent)"
+        )
+
     def rewrite(self, source: TermSource) -> Query:
-        expansion = self.expansion or Expansion()
-        found = source.matching_terms(self.field, self.select)
-        if len(found) > expansion.limit:
-            if expansion.on_too_many == "error":
-                raise QueryError(
-                    f"{self.describe()} on {self.field!r} matches {len(found):,} terms, more than the "
-                    f"limit of {expansion.limit:,}; make the pattern longer, raise the limit "
-                    "(Expansion(limit=...), searchlib query --max-expansions N) or keep the most frequent "
-                    "terms (Expansion(on_too_many='keep_frequent'), searchlib query --keep-frequent)"
-                )
-            kept = sorted(found, key=lambda term: (-found[term], term))[: expansion.limit]
-            found = {term: found[term] for term in kept}
-        if not found:
+        """An :class:`Or` of the terms the pattern matches, at most its expansion's limit.
+
+        Past the limit, the search fails or (``keep_frequent``) keeps the most frequent
+        terms. Given an :class:`ExpansionBudget` as the source (as a search does), the
+        query's patterns also share one bound, a lenient search keeps the most frequent
+        terms whatever the expansion says, and each cut is noted there as a warning.
+        """
+        if isinstance(source, ExpansionBudget):
+            terms = source.expand(self)
+        else:
+            found = source.matching_terms(self.field, self.select)
+            expansion = self.expansion or Expansion()
+            if len(found) > expansion.limit and expansion.on_too_many == "error":
+                raise QueryError(self.too_many(len(found), expansion.limit))
+            terms = sorted(ranked_terms(found)[: expansion.limit])
+        if not terms:
             return MatchNone()
-        return Or([Term(self.field, term, self.boost) for term in sorted(found)])
+        return Or([Term(self.field, term, self.boost) for term in terms])
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         raise QueryError(f"{self.describe()} must be rewritten against an index before it runs (Searcher does this)")
@@ -881,6 +1092,10 @@ class Wildcard(PatternQuery):
     def select(self, dictionary: TermDictionary) -> Sequence[int]:
         literal = regex.split(r"[*?]", self.pattern, maxsplit=1)[0]
         start, end = dictionary.prefix_range(literal.encode("utf-8", "surrogatepass"))
+        if isinstance(dictionary, DecodedTerms):
+            found = dictionary.fullmatches(wildcard_regex(self.pattern), start, end)
+            if found is not None:
+                return found
         matcher = regex.compile(wildcard_regex(self.pattern))
         return _full_matches(matcher, dictionary.terms(start, end), start, self.describe())
 
@@ -889,15 +1104,56 @@ class Wildcard(PatternQuery):
 
 
 def wildcard_regex(pattern: str) -> str:
-    """A regular expression for a wildcard pattern: ``*`` any run, ``?`` one character."""
-    return "".join(".*" if c == "*" else "." if c == "?" else regex.escape(c) for c in pattern)
+    """A regular expression for a wildcard pattern: ``*`` any run, ``?`` one character.
+
+    >>> wildcard_regex("t?lk*s")
+    't.lk.*s'
+    """
+    runs = regex.split(r"([*?])", pattern)
+    return glob_regex(runs[0::2], runs[1::2])
+
+
+def glob_regex(literals: Sequence[str], wilds: Sequence[str]) -> str:
+    """The regular expression, for ``fullmatch``, of ``literals[0] wilds[0] literals[1]
+    ...``: each wild is ``*`` (any run) or ``?`` (one character); literals match as
+    written.
+
+    Written so that matching costs time in proportion to the term's length times the
+    pattern's, never more, whatever shortcuts the regex engine finds or misses:
+    ``.*a.*a.*a...b`` may backtrack through every way of placing the a's. Between two ``*`` the pattern has a fixed length, and placing such
+    a piece at its leftmost possible start never prevents a match, so each middle
+    piece is found lazily inside an atomic group, which never backtracks into it.
+
+    >>> import regex
+    >>> bool(regex.fullmatch(glob_regex(["", "a", "a", "b"], "***"), "xaxxaxb"))
+    True
+    >>> glob_regex(["", "a", "a", "b"], "***")
+    '(?>.*?a)(?>.*?a).*b'
+    """
+    pieces: list[str] = [regex.escape(literals[0])]  # the fixed-length runs between *s
+    for wild, literal in zip(wilds, literals[1:]):
+        if wild == "*":
+            pieces.append("")
+        else:
+            pieces[-1] += "."
+        pieces[-1] += regex.escape(literal)
+    if len(pieces) == 1:
+        return pieces[0]
+    middle = "".join(f"(?>.*?{piece})" for piece in pieces[1:-1] if piece)
+    return f"{pieces[0]}{middle}.*{pieces[-1]}"
 
 
 #: How long a pattern may take over one segment's terms: a regex that backtracks
 #: catastrophically on some term is stopped (each match call gets this much, and the
-#: scan is checked against it every PATTERN_CHECK_EVERY terms) with a QueryError.
-PATTERN_MATCH_SECONDS = 0.25
+#: scan is checked against it every PATTERN_CHECK_EVERY terms) with PatternTimeout,
+#: which a lenient search turns into a warning. Well-behaved patterns take a few
+#: milliseconds over a dictionary of SciFact's size.
+PATTERN_MATCH_SECONDS = 0.05
 PATTERN_CHECK_EVERY = 1024
+
+
+class PatternTimeout(QueryError):
+    """A pattern took longer than PATTERN_MATCH_SECONDS to match a dictionary's terms."""
 
 
 def _full_matches(pattern: regex.Pattern[str], terms: Sequence[str], first: int, describe: str) -> list[int]:
@@ -914,7 +1170,7 @@ def _full_matches(pattern: regex.Pattern[str], terms: Sequence[str], first: int,
             if time.monotonic() > deadline:
                 raise TimeoutError
     except TimeoutError:
-        raise QueryError(
+        raise PatternTimeout(
             f"{describe} took more than {PATTERN_MATCH_SECONDS} s to match the index's terms "
             "(it backtracks too much); simplify the pattern"
         ) from None

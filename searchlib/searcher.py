@@ -25,6 +25,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import repeat
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,8 +39,12 @@ from searchlib.errors import QueryError, SchemaError, SearchlibError
 from searchlib.explain import Explanation
 from searchlib.impacts import DEFAULT_IMPACT_CACHE_POSTINGS, ImpactCache
 from searchlib.index import Index
+from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.parser import QueryParser
-from searchlib.query import Expansion, Filter, Matches, Query, ScoringContext, Term, TermSelector, pattern_fields
+from searchlib.query import (
+    DEFAULT_MAX_EXPANSIONS, DecodedTerms, Expansion, ExpansionBudget, Filter, Matches, Query, ScoringContext,
+    Term, TermSelector, pattern_fields,
+)
 
 if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
     from searchlib.suggest import Suggestion, Vocabulary
@@ -49,11 +54,14 @@ DEFAULT_MAX_TERMS = 25
 DEFAULT_MIN_DOC_FREQ = 2
 from searchlib.schema import Field, FieldAnalyzers
 from searchlib.scoring import CollectionStats, FieldSet, Similarity
-from searchlib.segment import SegmentReader
+from searchlib.segment import SegmentReader, TermDictionary
 
 SnippetFormat = Literal["plain", "ansi", "html"]
 #: Document frequencies a searcher remembers (its snapshot never changes).
 DOC_FREQ_MEMO_SIZE = 100_000
+#: Largest dictionary (in terms) a searcher keeps decoded for patterns, about 60 bytes
+#: a term: larger ones are read as stored, term by term.
+DECODED_TERMS_MAX = 500_000
 
 
 @dataclass
@@ -153,6 +161,10 @@ class Results:
     hits: list[Hit]
     offset: int = 0
     context: ScoringContext | None = None
+    #: What a lenient search cut to keep the query within its limits (a pattern kept
+    #: to its most frequent terms, a query cut to its first clauses), as sentences a
+    #: user can read; empty when the query ran as written.
+    warnings: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -211,7 +223,12 @@ class Searcher:
         How words side by side in a query string combine: ``"OR"`` or ``"AND"``.
     expansion:
         How many terms a prefix, wildcard, fuzzy or regex pattern in a query string may
-        expand to, and what happens past that (default: 1,024, then an error).
+        expand to, and what happens past that (default: 1,024, then an error; a lenient
+        search keeps the most frequent terms and says so in ``Results.warnings``).
+    limits:
+        The caps on the work one query may ask for: its length, clauses, nesting,
+        patterns' terms together, and "did you mean" (see
+        :class:`~searchlib.limits.QueryLimits` for the defaults).
     k1, b, similarity:
         The BM25 parameters and variant (see :class:`~searchlib.scoring.Similarity`);
         by default the index's own (:attr:`Index.scoring`).
@@ -230,6 +247,7 @@ class Searcher:
         fields: Sequence[str] | Mapping[str, float] | None = None,
         default_operator: str = "OR",
         expansion: Expansion | None = None,
+        limits: QueryLimits | None = None,
         k1: float | None = None,
         b: float | None = None,
         similarity: str | None = None,
@@ -246,8 +264,11 @@ class Searcher:
         self.schema = self.index.schema
         self.analyzers = FieldAnalyzers(self.schema)
         self._use_stored_lexicons()
+        #: The caps on one query's work.
+        self.limits = DEFAULT_LIMITS if limits is None else limits
         self.parser = QueryParser(
-            self.schema, fields, self.analyzers, default_operator=default_operator, expansion=expansion
+            self.schema, fields, self.analyzers, default_operator=default_operator, expansion=expansion,
+            limits=self.limits,
         )
         self._fields = fields
         self._default_operator = default_operator
@@ -264,6 +285,9 @@ class Searcher:
         self._highlight_targets: tuple[Query, highlight.Targets] | None = None  # the last query's
         #: Held while a vocabulary or sort keys are built, so that threads build each once.
         self._building = threading.Lock()
+        #: Per (segment, field), its terms decoded for patterns (the segments are kept
+        #: in self.readers for the searcher's life, so their ids stay theirs).
+        self._decoded_terms: dict[tuple[int, str], DecodedTerms] = {}
 
     def _use_stored_lexicons(self) -> None:
         """Let each costly analyzer look words up in the segments' lexicons first.
@@ -304,7 +328,7 @@ class Searcher:
             return self
         return Searcher(
             self.index.path, fields=self._fields, default_operator=self._default_operator,
-            expansion=self._expansion,
+            expansion=self._expansion, limits=self.limits,
             k1=self.scoring.k1, b=self.scoring.b, similarity=self.scoring.similarity,
             highlight_max_chars=self.highlight_max_chars, impact_cache_postings=self.impacts.max_postings,
         )
@@ -353,22 +377,44 @@ class Searcher:
         document frequency; terms whose documents are all deleted are left out."""
         counts: dict[str, int] = {}
         for reader in self.readers:
-            dictionary = reader.dictionary(field_name)
+            dictionary = self._pattern_dictionary(reader, field_name)
             if dictionary is None:
                 continue
-            picked = select(dictionary)
+            picked = select(dictionary)  # type: ignore[arg-type]
             terms = dictionary.terms_at(picked)
             if reader.all_live:  # the dictionary's counts are the live ones: no look-ups
                 frequencies = reader.component("terms")[f"{field_name}.doc_freq"][np.asarray(picked, dtype=np.int64)]
                 live_counts = frequencies.tolist()
             else:
                 live_counts = [self._segment_doc_freq(reader, (field_name,), term) for term in terms]
-            for term, count in zip(terms, live_counts):
-                counts[term] = counts.get(term, 0) + int(count)
+            if not counts:
+                counts = dict(zip(terms, live_counts))  # one segment: no sums (a pattern may pick thousands)
+            else:
+                for term, count in zip(terms, live_counts):
+                    counts[term] = counts.get(term, 0) + int(count)
         found = {term: count for term, count in counts.items() if count}
-        for term, count in found.items():  # exact live counts: scoring need not recount
-            self._remember_doc_freq(((field_name,), term), count)
+        # Exact live counts: scoring need not recount (remembered in one step, not per
+        # term). Not for a pattern past the usual bound: only its most frequent terms
+        # will be scored, and scoring notes their counts as it goes.
+        if len(found) <= DEFAULT_MAX_EXPANSIONS:
+            if len(self._doc_freqs) + len(found) > DOC_FREQ_MEMO_SIZE:
+                self._doc_freqs.clear()
+            self._doc_freqs.update(zip(zip(repeat((field_name,)), found), found.values()))
         return found
+
+    def _pattern_dictionary(self, reader: SegmentReader, field_name: str) -> DecodedTerms | TermDictionary | None:
+        """A segment's dictionary of ``field_name`` for patterns to select from: its terms
+        decoded once and kept (see :class:`~searchlib.query.DecodedTerms`), unless it
+        holds more than ``DECODED_TERMS_MAX`` terms (then read as stored)."""
+        key = (id(reader), field_name)
+        decoded = self._decoded_terms.get(key)
+        if decoded is not None:
+            return decoded
+        dictionary = reader.dictionary(field_name)
+        if dictionary is None or len(dictionary) > DECODED_TERMS_MAX:
+            return dictionary
+        decoded = self._decoded_terms[key] = DecodedTerms(dictionary)
+        return decoded
 
     def _doc_freq(self, fields: FieldSet, term: str) -> int:
         """Live documents holding ``term`` in any of ``fields`` (remembered per snapshot)."""
@@ -435,9 +481,10 @@ class Searcher:
     def b(self) -> float:
         return self.scoring.b
 
-    def parse(self, text: str, *, strict: bool = True) -> Query:
-        """The query tree of ``text`` over this searcher's default fields."""
-        return self.parser.parse(text, strict=strict)
+    def parse(self, text: str, *, strict: bool = True, warnings: list[str] | None = None) -> Query:
+        """The query tree of ``text`` over this searcher's default fields (see
+        :meth:`QueryParser.parse <searchlib.parser.QueryParser.parse>`)."""
+        return self.parser.parse(text, strict=strict, warnings=warnings)
 
     def prepare(
         self,
@@ -448,12 +495,21 @@ class Searcher:
         k1: float | None = None,
         b: float | None = None,
         similarity: str | None = None,
+        warnings: list[str] | None = None,
     ) -> tuple[Query, ScoringContext]:
-        """The query tree ready to run (parsed, patterns expanded) and how to score it."""
-        tree = self.parse(query, strict=strict) if isinstance(query, str) else query
+        """The query tree ready to run (parsed, patterns expanded) and how to score it.
+
+        The patterns are expanded within :attr:`limits`: strict, a pattern past them
+        raises :class:`QueryError`; lenient, it is cut, and what was cut is appended to
+        ``warnings`` (when given) as sentences a user can read.
+        """
+        tree = self.parse(query, strict=strict, warnings=warnings) if isinstance(query, str) else query
         if not isinstance(tree, Query):
             raise QueryError(f"a query must be a string or a Query, got {type(query).__name__}")
-        tree = tree.rewrite(self)
+        budget = ExpansionBudget(self, self.limits, strict=strict)
+        tree = tree.rewrite(budget)
+        if warnings is not None:
+            warnings.extend(budget.warnings)
         settings = self.scoring.replace(similarity, k1, b)
         context = ScoringContext(
             stats or _SnapshotStats(self), settings.k1, settings.b,
@@ -491,7 +547,9 @@ class Searcher:
             A query (text or tree) that restricts the hits without changing their
             scores; blank text restricts nothing.
         strict:
-            Raise :class:`QueryError` on a syntax error (else read it as plain words).
+            Raise :class:`QueryError` on a syntax error or a query past the searcher's
+            :attr:`limits`; else read what is not syntax as plain words, cut the query to
+            the limits, and say what was cut in ``Results.warnings``.
         stats:
             Collection statistics to score with instead of this snapshot's (a sharded
             search passes global ones).
@@ -507,17 +565,20 @@ class Searcher:
         sort_field, descending = self._sort_field(sort)
         if isinstance(filter, str) and not filter.strip():
             filter = None  # noqa: A001  # a blank filter box restricts nothing
+        warnings: list[str] = []
         if filter is not None:
             if isinstance(filter, str):
-                filter = self.parse(filter, strict=strict)  # noqa: A001
+                filter = self.parse(filter, strict=strict, warnings=warnings)  # noqa: A001
             elif not isinstance(filter, Query):
                 raise QueryError(f"a filter must be a string or a Query, got {type(filter).__name__}")
-            query = Filter(self.parse(query, strict=strict) if isinstance(query, str) else query, filter)
-        tree, context = self.prepare(query, strict=strict, stats=stats, k1=k1, b=b, similarity=similarity)
+            query = Filter(self.parse(query, strict=strict, warnings=warnings) if isinstance(query, str) else query, filter)
+        tree, context = self.prepare(
+            query, strict=strict, stats=stats, k1=k1, b=b, similarity=similarity, warnings=warnings
+        )
         per_segment: list[Matches] = tree.matches_in(self.readers, context)
         total = sum(len(m.docs) for m in per_segment)
         if total == 0 or limit == 0:
-            return Results(tree, total, [], offset, context)
+            return Results(tree, total, [], offset, context, warnings)
         if len(per_segment) == 1:  # one segment: no concatenation, every hit in segment 0
             scores, docs = per_segment[0].scores, per_segment[0].docs
             segments = np.zeros(total, dtype=np.int64)
@@ -554,7 +615,7 @@ class Searcher:
                 zip(scores[page].tolist(), segments[page].tolist(), docs[page].tolist())
             )
         ]
-        return Results(tree, total, hits, offset, context)
+        return Results(tree, total, hits, offset, context, warnings)
 
     def explain(self, hit: Hit) -> Explanation:
         """Why ``hit`` scored what it did, factor by factor (tf, df, N, lengths, idf, k1, b, boost)."""

@@ -10,6 +10,7 @@ suggests "university" rather than its stem "univers".
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -106,21 +107,30 @@ class Vocabulary:
                     return term
         return word
 
-    def suggest(self, word: str, limit: int = 5, max_edits: int | None = None) -> list[Suggestion]:
+    def suggest(
+        self, word: str, limit: int = 5, max_edits: int | None = None, max_candidates: int | None = None
+    ) -> list[Suggestion]:
         """Words within ``max_edits`` (default: by length, see :func:`allowed_edits`) of
-        ``word`` that live documents hold, most frequent first (then closest)."""
+        ``word`` that live documents hold, most frequent first (then closest).
+
+        ``max_candidates`` bounds the words within reach that are ranked (default: the
+        searcher's ``limits.suggest_candidates``): the most frequent by the
+        dictionaries, since checking a candidate's live count can cost a look-up.
+        """
         from searchlib.fuzzy import distances
 
         if max_edits is None:
             max_edits = allowed_edits(word)
         if max_edits == 0:
             return []
-
-        found = [
-            Suggestion(candidate, distance, self.live_doc_freq(candidate))
-            for candidate, distance in distances(self.words, word, max_edits)
-            if candidate != word
-        ]
+        if max_candidates is None:
+            max_candidates = self._searcher.limits.suggest_candidates
+        within = [(candidate, distance) for candidate, distance in distances(self.words, word, max_edits) if candidate != word]
+        if len(within) > max_candidates:
+            doc_freqs = self.doc_freqs
+            within.sort(key=lambda found: (-doc_freqs[found[0]], found[1], found[0]))
+            del within[max_candidates:]
+        found = [Suggestion(candidate, distance, self.live_doc_freq(candidate)) for candidate, distance in within]
         found = [suggestion for suggestion in found if suggestion.doc_freq > 0]
         found.sort(key=lambda s: (-s.doc_freq, s.distance, s.word))
         return found[:limit]
@@ -155,22 +165,38 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
     """``text`` with each word that no field holds replaced by its best suggestion, or
     None when every word is known or nothing close exists. Query syntax (quotes,
     operators, ``field:``, ranges, regular expressions, wildcard patterns) is kept as
-    typed."""
+    typed.
+
+    The work is bounded by the searcher's ``limits``: the text read is at most
+    ``max_length`` characters, corrections are sought for its first
+    ``suggest_words`` unknown words only (the rest stay as typed), and each ranks at
+    most ``suggest_candidates`` candidates.
+    """
     if not fields:
         return None
+    limits = searcher.limits
+    text = text[: limits.max_length]
     tokenizer = searcher.analyzers[fields[0]].tokenizer
     syntax = _syntax_spans(text)
+    syntax_ends = [end for _, end in syntax]
     pieces: list[str] = []
     cursor = 0
     changed = False
+    unknown = 0
     for token in tokenizer.tokens(text):
-        if any(start < token.end and token.start < end for start, end in syntax):
+        if unknown >= limits.suggest_words:
+            break
+        # The spans are ascending and apart: the first ending after the token's start
+        # is the only one it can overlap.
+        at = bisect_right(syntax_ends, token.start)
+        if at < len(syntax) and syntax[at][0] < token.end:
             continue
         keys = [lookup_key(searcher.analyzers[name], token.text) for name in fields]
         if all(key is None for key in keys):
             continue  # a stop word
         if any(key is not None and key in searcher.vocabulary(name) for key, name in zip(keys, fields)):
             continue
+        unknown += 1
         best = suggest_words(searcher, token.text, fields, limit=1)
         if best:
             pieces.append(text[cursor : token.start])

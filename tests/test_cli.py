@@ -92,12 +92,18 @@ def test_a_query_may_start_with_an_exclusion(project, run_cli) -> None:  # type:
 def test_the_expansion_bound_is_set_from_the_command_line(project, run_cli) -> None:  # type: ignore[no-untyped-def]
     from searchlib.query import DEFAULT_MAX_EXPANSIONS
 
-    failed = run_cli(["query", "t*", "--max-expansions", "3"], cwd=project)
+    failed = run_cli(["query", "t*", "--max-expansions", "3", "--strict"], cwd=project)
     assert failed.returncode == 2 and failed.stdout == ""
     assert "more than the limit of 3" in failed.stderr and "--keep-frequent" in failed.stderr
-    kept = run_cli(["query", "t*", "--max-expansions", "3", "--keep-frequent", "--json"], cwd=project)
+    kept = run_cli(["query", "t*", "--max-expansions", "3", "--strict", "--keep-frequent", "--json"], cwd=project)
     assert kept.returncode == 0, kept.stderr
     assert json.loads(kept.stdout)["total"] == 1
+    # Lenient (the default), a search box never fails: the cut is a warning, on stderr and in --json.
+    cut = run_cli(["query", "t*", "--max-expansions", "3"], cwd=project)
+    assert cut.returncode == 0, cut.stderr
+    assert "searchlib: warning: prefix t* matched" in cut.stderr and "searched the 3 most frequent" in cut.stderr
+    as_json = run_cli(["query", "t*", "--max-expansions", "3", "--json"], cwd=project)
+    assert any("searched the 3 most frequent" in warning for warning in json.loads(as_json.stdout)["warnings"])
     assert run_cli(["query", "t*"], cwd=project).returncode == 0  # the default bound lets the seed's words through
     usage = run_cli(["query", "--help"], cwd=project).stdout
     assert f"[default: {DEFAULT_MAX_EXPANSIONS}]" in usage

@@ -103,15 +103,21 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from searchlib.errors import QueryError
+from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.parser.grammar import MAX_DEPTH, Grammar
 from searchlib.parser.lexer import OPERATOR_WORDS, Lexer, QueryToken, SyntaxProblem, escape
 from searchlib.parser.nodes import NodeBuilder, Target, all_of, any_of
-from searchlib.query import Expansion, Or, Query
+from searchlib.query import Expansion, Or, Query, leaf_count
 from searchlib.schema import FieldAnalyzers, Schema
 
 #: Repairs a lenient parse tries (each reads one problem character as a plain one)
 #: before it reads the whole text as plain words.
 MAX_REPAIRS = 50
+#: Characters all of a lenient parse's repairs may read again, together: each repair
+#: reads the whole query anew, so a long query gets fewer of them (a 160-character one
+#: all 50, a 10,000-character one 1) and a query's parsing costs time in proportion to
+#: its length, not to its length times its number of problems.
+REPAIR_BUDGET = 8_000
 #: Words whose parsed value over the default fields a parser remembers.
 PLAIN_WORD_MEMO_SIZE = 50_000
 
@@ -132,6 +138,10 @@ class QueryParser:
         How clauses written side by side combine: ``"OR"`` or ``"AND"``.
     expansion:
         The bound put on every prefix, wildcard, fuzzy and regex node.
+    limits:
+        The caps on one query's length, clauses and nesting
+        (:class:`~searchlib.limits.QueryLimits`; defaults: 10,000 characters, 1,024
+        clauses, 50 levels).
     """
 
     def __init__(
@@ -142,6 +152,7 @@ class QueryParser:
         *,
         default_operator: str = "OR",
         expansion: Expansion | None = None,
+        limits: QueryLimits | None = None,
     ) -> None:
         operator = default_operator.upper() if isinstance(default_operator, str) else default_operator
         if operator not in ("AND", "OR"):
@@ -149,6 +160,7 @@ class QueryParser:
         self.schema = schema
         self._default_operator: Literal["AND", "OR"] = operator  # type: ignore[assignment]
         self.expansion = expansion
+        self.limits = DEFAULT_LIMITS if limits is None else limits
         #: The default fields and their weights.
         self.weights = _default_weights(schema, fields)
         #: The default fields' names, in order.
@@ -159,7 +171,7 @@ class QueryParser:
         # Plain text takes the fast path only when every default field is a text field:
         # typed fields give errors with positions, which the grammar reports.
         self._plain_text_defaults = all(group.kind == "text" for group in self._defaults.groups)
-        self._plain_values: dict[str, Query | None] = {}
+        self._plain_values: dict[str, tuple[Query | None, int]] = {}
 
     @property
     def default_operator(self) -> Literal["AND", "OR"]:
@@ -167,43 +179,67 @@ class QueryParser:
         analyzer splits. Fixed for a parser: remembered words' values depend on it."""
         return self._default_operator
 
-    def parse(self, text: str, *, strict: bool = True) -> Query:
+    def parse(self, text: str, *, strict: bool = True, warnings: list[str] | None = None) -> Query:
         """The query tree of ``text``.
 
         Strict (the default), a syntax error raises :class:`QueryError` whose
-        ``position`` is where the problem is. Lenient (``strict=False``, for search
-        boxes), nothing raises: what cannot be read as syntax is read as plain words.
+        ``position`` is where the problem is, and so does a query past one of the
+        parser's :attr:`limits`. Lenient (``strict=False``, for search boxes), nothing
+        raises: what cannot be read as syntax is read as plain words, and a query past
+        a limit is cut to fit, with a sentence saying so appended to ``warnings`` (when
+        given).
         """
         if not isinstance(text, str):
             raise QueryError(f"a query must be a string, got {type(text).__name__}")
+        notes: list[str] = []
+        query = self._parse_within_limits(text, strict, notes)
+        if warnings is not None:
+            warnings.extend(notes)
+        return query
+
+    def _parse_within_limits(self, text: str, strict: bool, notes: list[str]) -> Query:
+        max_length = self.limits.max_length
+        if len(text) > max_length:
+            if strict:
+                raise QueryError(
+                    f"the query is {len(text):,} characters long, more than the limit of {max_length:,} "
+                    "(QueryLimits.max_length)", position=max_length,
+                )
+            notes.append(f"the query was cut to its first {max_length:,} characters of {len(text):,}")
+            text = text[:max_length]
         if self._plain_text_defaults:
-            words = plain_words(text, allow_groups=self.default_operator == "OR")
+            depth = min(_PLAIN_MAX_DEPTH, self.limits.max_depth)  # deeper: the grammar says what to do
+            words = plain_words(text, allow_groups=self.default_operator == "OR", max_depth=depth)
             if words is not None:
-                return self._parse_plain(words)
+                return self._parse_plain(words, strict, notes)
         if strict:
             try:
-                return self._parse(text, frozenset())
+                return self._parse(text, frozenset(), strict=True, notes=notes)
             except SyntaxProblem as problem:
                 raise QueryError(problem.message, query=text, position=problem.position) from None
-        literal: set[int] = set()
-        for _ in range(MAX_REPAIRS):
+        literal = unmatched_parentheses(text)
+        for _ in range(min(MAX_REPAIRS, max(1, REPAIR_BUDGET // max(1, len(text))))):
             try:
-                return self._parse(text, frozenset(literal))
+                return self._parse(text, frozenset(literal), strict=False, notes=notes)
             except SyntaxProblem as problem:
                 if problem.literal in literal:
                     break
                 literal.add(problem.literal)
             except QueryError:
                 break
+        # The whole text as plain words: what parse(escape(text)) reads (each run of
+        # non-space characters one word, whatever it holds), built without escaping
+        # and reading the text once more character by character.
         try:
-            return self._parse(escape(text), frozenset())
+            return self._parse_plain(list(_CHUNK.finditer(text)), strict=False, notes=notes)
         except QueryError:
             return Or(())
 
-    def _parse_plain(self, words: list[re.Match[str]]) -> Query:
+    def _parse_plain(self, words: list[re.Match[str]], strict: bool, notes: list[str]) -> Query:
         """The tree of text without syntax (see :func:`plain_words`): each word's value
         over the default fields, joined by the default operator, exactly as the grammar
-        would build it, without tokens, spans and recursive descent.
+        would build it, without tokens, spans and recursive descent; cut (or refused,
+        strict) at the clause limit as the grammar would.
 
         A word's value depends on the word alone (the default fields and operator are
         fixed for a parser), so recent ones are remembered: a search box sees the same
@@ -213,20 +249,34 @@ class QueryParser:
         if len(memo) >= PLAIN_WORD_MEMO_SIZE:
             memo.clear()
         values: list[Query | None] = []
+        clauses, limit = 0, self.limits.max_clauses
         for match in words:
             word = match.group()
-            if word in memo:
-                values.append(memo[word])
-                continue
-            token = QueryToken("word", match.start(), match.end(), word)
-            value = memo[word] = self._builder.value(self._defaults, word, token)
+            known = memo.get(word)
+            if known is None:
+                token = QueryToken("word", match.start(), match.end(), word)
+                value = self._builder.value(self._defaults, word, token)
+                known = memo[word] = (value, 0 if value is None else leaf_count(value))
+            value, count = known
+            if clauses + count > limit:
+                what = f"more than {limit:,} clauses (a word counts once per field it searches)"
+                if strict:
+                    raise QueryError(f"the query holds {what}, the limit (QueryLimits.max_clauses)", position=match.start())
+                notes.append(f"the query was cut before character {match.start():,}: it holds {what}")
+                break
+            clauses += count
             values.append(value)
         query = all_of(values) if self.default_operator == "AND" else any_of(values)
         return Or(()) if query is None else query
 
-    def _parse(self, text: str, literal: frozenset[int]) -> Query:
+    def _parse(
+        self, text: str, literal: frozenset[int], *, strict: bool = True, notes: list[str] | None = None
+    ) -> Query:
         tokens = Lexer(text, literal).tokens()
-        query = Grammar(self._builder, self._defaults, tokens).query()
+        grammar = Grammar(self._builder, self._defaults, tokens, self.limits, strict=strict)
+        query = grammar.query()
+        if notes is not None:
+            notes.extend(grammar.warnings)  # only a parse that succeeds gets here
         return Or(()) if query is None else query
 
 
@@ -234,18 +284,20 @@ class QueryParser:
 _SYNTAX_ANYWHERE = re.compile(r'[\\\[\]{}"^~:*?]')
 #: Characters that are operators (or start a regex) at the start of a word only.
 _SYNTAX_AT_START = frozenset("+-!/&|")
+#: A run of characters between spaces: a word of escaped text.
+_CHUNK = re.compile(r"\S+")
 #: A word, or a parenthesis (which ends a word wherever it is).
 _WORD_OR_PARENTHESIS = re.compile(r"[^\s()]+|[()]")
 #: Deepest nesting of parentheses the fast path takes (the grammar allows MAX_DEPTH).
 _PLAIN_MAX_DEPTH = 8
 
 
-def plain_words(text: str, *, allow_groups: bool = False) -> list[re.Match[str]] | None:
+def plain_words(text: str, *, allow_groups: bool = False, max_depth: int = 8) -> list[re.Match[str]] | None:
     """The words of ``text`` if it holds no syntax, else None.
 
     Plain means: no special character anywhere, no word starting with an operator
     character, no operator word, and (only when ``allow_groups``) parentheses that
-    balance. Such text parses to its words' values joined by the default operator, in
+    balance, nested at most ``max_depth`` deep. Such text parses to its words' values joined by the default operator, in
     strict and lenient mode alike; with the OR operator a group adds nothing, as nested
     ORs flatten. :meth:`QueryParser.parse` builds that tree directly, without the
     grammar: it is what a search box usually receives.
@@ -258,7 +310,7 @@ def plain_words(text: str, *, allow_groups: bool = False) -> list[re.Match[str]]
         piece = match.group()
         if piece == "(":
             depth += 1
-            if not allow_groups or depth > _PLAIN_MAX_DEPTH:
+            if not allow_groups or depth > max_depth:
                 return None
         elif piece == ")":
             depth -= 1
@@ -269,6 +321,27 @@ def plain_words(text: str, *, allow_groups: bool = False) -> list[re.Match[str]]
         else:
             words.append(match)
     return words if depth == 0 else None
+
+
+def unmatched_parentheses(text: str) -> set[int]:
+    """Where ``text`` has a parenthesis that nothing closes or opens (none when it
+    cannot be split into tokens): a lenient parse reads them all as plain characters at
+    once, rather than one repair (one more reading of the whole query) each."""
+    try:
+        tokens = Lexer(text).tokens()
+    except SyntaxProblem:
+        return set()
+    unmatched: set[int] = set()
+    opened: list[int] = []
+    for token in tokens:
+        if token.kind == "lparen":
+            opened.append(token.start)
+        elif token.kind == "rparen":
+            if opened:
+                opened.pop()
+            else:
+                unmatched.add(token.start)
+    return unmatched | set(opened)
 
 
 def _default_weights(schema: Schema, fields: Sequence[str] | Mapping[str, float] | None) -> dict[str, float]:
@@ -290,4 +363,4 @@ def _default_weights(schema: Schema, fields: Sequence[str] | Mapping[str, float]
     return weights
 
 
-__all__ = ["MAX_DEPTH", "MAX_REPAIRS", "QueryParser", "escape", "plain_words"]
+__all__ = ["MAX_DEPTH", "MAX_REPAIRS", "QueryLimits", "QueryParser", "escape", "plain_words"]

@@ -5,12 +5,14 @@ Internal to :mod:`searchlib.parser`.
 
 from __future__ import annotations
 
+from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.parser.lexer import QueryToken, SyntaxProblem
 from searchlib.parser.nodes import DIGITS, FACTOR, FLOAT, NodeBuilder, Occur, Target, all_of, any_of, boosted, negated, number_after
-from searchlib.query import Bool, MatchAll, Not, Or, Query
+from searchlib.query import Bool, MatchAll, Not, Or, Query, leaf_count
 
-#: Deepest nesting of parentheses a query may have (a guard against runaway recursion).
-MAX_DEPTH = 50
+#: Deepest nesting of parentheses a query may have by default (a guard against
+#: runaway recursion; see :class:`~searchlib.limits.QueryLimits`).
+MAX_DEPTH = DEFAULT_LIMITS.max_depth
 #: Largest phrase slop: matching a phrase costs time in proportion to its slop.
 MAX_SLOP = 1000
 
@@ -18,6 +20,45 @@ CLAUSE_STARTS = frozenset({"word", "field", "phrase", "regex", "range", "lparen"
 PRIMARY_STARTS = frozenset({"word", "phrase", "regex", "range", "lparen"})
 #: What a query of only stop words becomes: no document.
 NOTHING: Query = Or(())
+
+
+def flatten_deep_groups(tokens: list[QueryToken], max_depth: int, *, strict: bool) -> tuple[list[QueryToken], int]:
+    """``tokens`` with the parentheses nested deeper than ``max_depth`` taken out (with
+    a ``^n`` or ``~n`` written right after such a closing one), and how many pairs
+    were; strict, the first of them raises instead.
+
+    One pass, before the grammar recurses: 2,000 nested parentheses would otherwise
+    cost 2,000 levels of recursive descent (and a lenient parse would retry them one
+    repair at a time). A group adds nothing but grouping, so reading its content as
+    part of the group around it keeps what the query means as nearly as can be.
+    """
+    depth = 0
+    opened: list[bool] = []  # per open parenthesis: whether it is taken out
+    dropped: set[int] = set()
+    for at, token in enumerate(tokens):
+        if token.kind == "lparen":
+            depth += 1
+            if depth > max_depth:
+                if strict:
+                    raise SyntaxProblem(
+                        f"parentheses nest deeper than {max_depth} levels (QueryLimits.max_depth)", token.start
+                    )
+                dropped.add(at)
+            opened.append(depth > max_depth)
+        elif token.kind == "rparen" and opened:
+            depth -= 1
+            if opened.pop():
+                dropped.add(at)
+                end = token.end
+                for following in range(at + 1, len(tokens)):  # its boost or slop goes with it
+                    if tokens[following].kind not in ("tilde", "caret") or tokens[following].start != end:
+                        break
+                    dropped.add(following)
+                    end = tokens[following].end
+    if not dropped:
+        return tokens, 0
+    kept = [token for at, token in enumerate(tokens) if at not in dropped]
+    return kept, sum(1 for at in dropped if tokens[at].kind == "lparen")
 
 
 def only_exclusions_left(marked: list[tuple[Query | None, Occur]]) -> bool:
@@ -49,12 +90,56 @@ class Grammar:
     marked (``+``, ``-`` or neither), which only matters to the sequence around it.
     """
 
-    def __init__(self, builder: NodeBuilder, defaults: Target, tokens: list[QueryToken]) -> None:
+    def __init__(
+        self,
+        builder: NodeBuilder,
+        defaults: Target,
+        tokens: list[QueryToken],
+        limits: QueryLimits = DEFAULT_LIMITS,
+        *,
+        strict: bool = True,
+    ) -> None:
         self.builder = builder
         self.defaults = defaults
         self.is_and = builder.is_and
+        self.limits = limits
+        self.strict = strict
+        #: What a lenient parse cut to keep to the limits, as sentences a user can read.
+        self.warnings: list[str] = []
+        tokens, flattened = flatten_deep_groups(tokens, limits.max_depth, strict=strict)
+        if flattened:
+            self.warnings.append(
+                f"{flattened:,} pairs of parentheses nested deeper than {limits.max_depth} levels were read "
+                "as part of the group around them"
+            )
         self.tokens = tokens
         self.at = 0
+        #: Leaf clauses built so far, and whether the rest of the query was cut off.
+        self.clauses = 0
+        self.cut = False
+
+    def counted(self, query: Query | None, token: QueryToken) -> Query | None:
+        """``query`` (the clause of ``token``), counted against the query's clause limit.
+
+        Past it, a strict parse fails; a lenient one leaves the clause out and reads no
+        further (every token left becomes the end), so that the query keeps its first
+        clauses, as a search box that cut a pasted text would.
+        """
+        if query is None:
+            return None
+        count = leaf_count(query)
+        limit = self.limits.max_clauses
+        if self.clauses + count <= limit:
+            self.clauses += count
+            return query
+        what = f"more than {limit:,} clauses (a word counts once per field it searches)"
+        if self.strict:
+            raise SyntaxProblem(f"the query holds {what}, the limit (QueryLimits.max_clauses)", token.start)
+        self.cut = True
+        self.warnings.append(f"the query was cut before character {token.start:,}: it holds {what}")
+        end = self.tokens[-1]
+        self.tokens[self.at :] = [end]
+        return None
 
     def peek(self) -> QueryToken:
         return self.tokens[self.at]
@@ -164,15 +249,17 @@ class Grammar:
             return self.group(token, target, depth)
         if kind == "word":
             tilde, caret = self.suffixes(token, allow_tilde=True)
-            return self.boost(self.builder.word(target, token, tilde), caret)
+            return self.boost(self.counted(self.builder.word(target, token, tilde), token), caret)
         if kind == "phrase":
             tilde, caret = self.suffixes(token, allow_tilde=True)
             slop = 0 if tilde is None else self.slop(tilde)
-            return self.boost(self.builder.phrase(target, token, slop), caret)
+            return self.boost(self.counted(self.builder.phrase(target, token, slop), token), caret)
         if kind == "regex":
-            return self.boost(self.builder.regex(target, self.no_tilde(token)), self.suffixes(token)[1])
+            query = self.builder.regex(target, self.no_tilde(token))
+            return self.boost(self.counted(query, token), self.suffixes(token)[1])
         if kind == "range":
-            return self.boost(self.builder.range(target, self.no_tilde(token)), self.suffixes(token)[1])
+            query = self.builder.range(target, self.no_tilde(token))
+            return self.boost(self.counted(query, token), self.suffixes(token)[1])
         if kind in ("and", "or"):
             raise SyntaxProblem(f"{self.spelling(token)} needs a clause before it", token.start)
         if kind in ("tilde", "caret"):
@@ -189,7 +276,7 @@ class Grammar:
         if token.text == "*" and token.wild == (0,):
             if following.kind == "word" and following.text == "*" and following.wild == (0,):
                 self.next()
-                return self.boost(MatchAll(), self.suffixes(following)[1])
+                return self.boost(self.counted(MatchAll(), following), self.suffixes(following)[1])
             raise SyntaxProblem("*: can only be followed by *: *:* is every document", token.start, token.end - 1)
         return self.primary(self.builder.field_target(token), depth)
 
@@ -205,12 +292,15 @@ class Grammar:
             self.tokens[self.at : self.at + 2] = [QueryToken("word", sign.start, number.end, signed)]
 
     def group(self, opening: QueryToken, target: Target, depth: int) -> Query | None:
-        if depth >= MAX_DEPTH:
-            raise SyntaxProblem(f"parentheses nest deeper than {MAX_DEPTH} levels", opening.start)
+        if depth >= self.limits.max_depth:  # flatten_deep_groups took deeper ones out
+            raise SyntaxProblem(f"parentheses nest deeper than {self.limits.max_depth} levels", opening.start)
         query = self.sequence(target, depth + 1)
-        closing = self.next()
+        closing = self.peek()
         if closing.kind != "rparen":
+            if self.cut:  # the query was cut inside this group: it ends there
+                return query
             raise SyntaxProblem("unbalanced parenthesis: this one is never closed", opening.start)
+        self.next()
         return self.boost(query, self.suffixes(self.no_tilde(closing))[1])
 
     def suffixes(self, token: QueryToken, *, allow_tilde: bool = False) -> tuple[QueryToken | None, QueryToken | None]:

@@ -8,6 +8,7 @@ it points at as a plain one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +26,10 @@ TokenKind = Literal[
     "and", "or", "not", "plus", "minus", "tilde", "caret", "end",
 ]
 OPERATOR_WORDS: dict[str, TokenKind] = {"AND": "and", "OR": "or", "NOT": "not"}
+#: Characters that are a token by themselves.
+SINGLE: dict[str, TokenKind] = {"(": "lparen", ")": "rparen", "+": "plus", "-": "minus", "!": "not"}
+#: A run of whitespace, skipped in one step.
+_SPACE_RUN = re.compile(r"\s+")
 
 
 def escape(text: str) -> str:
@@ -88,14 +93,20 @@ class Lexer:
     def __init__(self, text: str, literal: frozenset[int] = frozenset()) -> None:
         self.text = text
         self.literal = literal
+        self._literal_sorted = sorted(literal)
 
     def tokens(self) -> list[QueryToken]:
         found: list[QueryToken] = []
         at = 0
-        while at < len(self.text):
-            if self.text[at].isspace() and at not in self.literal:
-                at += 1
-                continue
+        text, literal = self.text, self.literal
+        while at < len(text):
+            if text[at].isspace():
+                if not literal:
+                    at = _SPACE_RUN.match(text, at).end()  # type: ignore[union-attr]
+                    continue
+                if at not in literal:
+                    at += 1
+                    continue
             token = self._token(at)
             found.append(token)
             at = token.end
@@ -110,9 +121,8 @@ class Lexer:
         text, char = self.text, self.text[at]
         if at in self.literal:
             return self._word(at)
-        simple: dict[str, TokenKind] = {"(": "lparen", ")": "rparen", "+": "plus", "-": "minus", "!": "not"}
-        if char in simple:
-            return QueryToken(simple[char], at, at + 1)
+        if char in SINGLE:
+            return QueryToken(SINGLE[char], at, at + 1)
         if text.startswith(("&&", "||"), at) and at + 1 not in self.literal:
             return QueryToken("and" if char == "&" else "or", at, at + 2)
         if char in "^~":
@@ -136,10 +146,17 @@ class Lexer:
     def _word(self, start: int) -> QueryToken:
         """A word, or a field name when a colon follows it, or an operator word."""
         text = self.text
-        # Fast path, the usual case: a run of plain characters read in one regex step.
+        # Fast path, the usual case: a run of plain characters read in one regex step
+        # (not when a position in it, or the one ending it, is literal, as in a lenient
+        # parse's retries: found by bisection, so that each retry costs what the first
+        # reading did, not a character-by-character one).
         end = _PLAIN_RUN.match(text, start).end()  # type: ignore[union-attr]
-        # (Not when some positions are literal, as in lenient mode's retries.)
-        if not self.literal and end > start and (end == len(text) or text[end] != "\\"):
+        literal = self._literal_sorted
+        if (
+            end > start
+            and (end == len(text) or text[end] != "\\")
+            and (not literal or bisect_right(literal, end) == bisect_left(literal, start))
+        ):
             word = text[start:end]
             wild_at = tuple(i for i, char in enumerate(word) if char in "*?") if ("*" in word or "?" in word) else ()
             return self._word_token(start, end, word, wild_at, is_plain=True)

@@ -39,6 +39,7 @@ from searchlib.query import (
     Regex,
     Term,
     Wildcard,
+    glob_regex,
 )
 from searchlib.schema import FieldAnalyzers, Schema
 
@@ -436,17 +437,18 @@ def _same(text: str) -> str:
 
 def _literal_wildcard_regex(word: QueryToken, fold: Callable[[str], str]) -> str:
     """A regex for a wildcard word whose escaped ``*``/``?`` are literal characters."""
-    parts: list[str] = []
+    literals: list[str] = []
+    wilds: list[str] = []
     run: list[str] = []
     for at, char in enumerate(word.text):
         if at in word.wild:
-            parts.append(regex.escape(fold("".join(run))))
-            parts.append(".*" if char == "*" else ".")
+            literals.append(fold("".join(run)))
+            wilds.append(char)
             run = []
         else:
             run.append(char)
-    parts.append(regex.escape(fold("".join(run))))
-    return "".join(parts)
+    literals.append(fold("".join(run)))
+    return glob_regex(literals, wilds)
 
 
 def number_after(token: QueryToken, pattern: re.Pattern[str], what: str) -> float:

@@ -314,8 +314,22 @@ def test_a_catastrophic_query_regex_fails_fast(tmp_path: Path) -> None:
     documents = [{"path": "a.txt", "body": "a" * 60 + "b"}, *DOCUMENTS[1:]]
     path = make_index(tmp_path / "idx", documents=documents)
     result = probe("search", path, "body:/(a|a)+/", timeout=PROBE_TIMEOUT)
-    assert result["outcome"] == "QueryError", result
+    assert result["outcome"] == "PatternTimeout" and result["searchlib_error"], result  # a QueryError
     assert "backtracks" in result["message"]
+
+
+def test_a_catastrophic_query_regex_is_left_out_of_a_lenient_search_with_a_warning(tmp_path: Path) -> None:
+    documents = [{"path": "a.txt", "body": "a" * 60 + "b"}, *DOCUMENTS[1:]]
+    path = make_index(tmp_path / "idx", documents=documents)
+    with Searcher(Index.open(path)) as searcher:
+        results = searcher.search("body:/(a|a)+/ talks", strict=False)
+    assert any("/(a|a)+/" in warning and "backtracks" in warning for warning in results.warnings), results.warnings
+    assert results.total == searcher_total(path, "talks")
+
+
+def searcher_total(path: Path, text: str) -> int:
+    with Searcher(Index.open(path)) as searcher:
+        return searcher.search(text).total
 
 
 def test_a_huge_counted_repeat_in_a_query_regex_is_refused(index_path: Path) -> None:

@@ -3,21 +3,26 @@ reading of broken input, and every query type run against a real index."""
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from pathlib import Path
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchlib import Index, Searcher
 from searchlib.analysis import get_analyzer
 from searchlib.errors import QueryError
+from searchlib.limits import QueryLimits
 from searchlib.parser import MAX_DEPTH, QueryParser, escape, plain_words
 from searchlib.query import (
     And,
     Bool,
     Boost,
     CombinedTerm,
+    DecodedTerms,
     Expansion,
     Fuzzy,
     MatchAll,
@@ -30,6 +35,7 @@ from searchlib.query import (
     Regex,
     Term,
     Wildcard,
+    wildcard_regex,
 )
 from searchlib.schema import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
@@ -650,9 +656,9 @@ def test_a_searcher_reads_query_syntax(tmp_path: Path) -> None:
 #: required, every NOT or - after it negates, two negations cancel (an even count stays
 #: Not(Not(a)), which scores 0), and + after the first mark changes nothing.
 MARK_CHAINS = {
-    **{mark * count: mark * (2 + count % 2) for mark in ("!", "NOT ", "-") for count in (300, 301, 5000)},
+    **{mark * count: mark * (2 + count % 2) for mark in ("!", "NOT ", "-") for count in (300, 301, 2000)},
     "+" + "-" * 300: "+--",
-    "-+" * 2500: "--",
+    "-+" * 2000: "--",
 }
 
 
@@ -702,3 +708,176 @@ def test_a_date_without_a_time_means_the_whole_day_month_or_year(tmp_path: Path,
 def test_a_date_that_does_not_exist_is_refused_by_name(text: str) -> None:
     with pytest.raises(QueryError, match="when"):
         BODY.parse(text)
+
+
+# --- bounds: every query is bounded in work; lenient mode cuts and says so ---------------
+
+LIMITS = QueryLimits(max_length=200, max_clauses=8, max_depth=5, max_expansions=6, max_patterns=3)
+SMALL = QueryParser(SCHEMA, ["body"], limits=LIMITS)
+
+
+def words(count: int) -> str:
+    return " ".join(f"w{number}" for number in range(count))
+
+
+#: Queries past one cap of LIMITS, the cap named by the strict error, and what the
+#: lenient parse reads instead.
+PAST_A_CAP = {
+    "x" * 150 + " " + "y" * 60: ("max_length", "x" * 150 + " " + "y" * 49),
+    words(9): ("max_clauses", words(8)),
+    " AND ".join(["talks"] * 9): ("max_clauses", " AND ".join(["talks"] * 8)),
+    "title:talks " * 5 + "body:(direct peace war hamas)": ("max_clauses", "title:talks " * 5 + "body:(direct peace war)"),
+    "(" * 6 + "talks" + ")" * 6: ("max_depth", "(" * 5 + "talks" + ")" * 5),
+    "((((((talks)^2 direct)))))": ("max_depth", "(((((talks direct)))))"),  # a deeper group's boost goes with it
+}
+
+
+@pytest.mark.parametrize("text", PAST_A_CAP)
+def test_a_query_past_a_cap_fails_strict_naming_it_and_is_cut_lenient_with_a_warning(text: str) -> None:
+    cap, cut = PAST_A_CAP[text]
+    with pytest.raises(QueryError, match=f"QueryLimits.{cap}"):
+        SMALL.parse(text)
+    warnings: list[str] = []
+    assert SMALL.parse(text, strict=False, warnings=warnings) == SMALL.parse(cut)
+    assert len(warnings) == 1 and "cut" in warnings[0] or "nested deeper" in warnings[0], warnings
+    within: list[str] = []
+    SMALL.parse(cut, strict=False, warnings=within)
+    assert within == []
+
+
+def test_the_limits_are_checked_when_made() -> None:
+    with pytest.raises(ValueError, match="max_clauses"):
+        QueryLimits(max_clauses=0)
+    with pytest.raises(ValueError, match="max_depth"):
+        QueryLimits(max_depth=10_000)  # deeper than recursive descent can go
+
+
+def test_thousands_of_nested_parentheses_parse_in_one_pass() -> None:
+    # Each lenient retry re-reads the whole query; deep nesting is flattened before the
+    # grammar recurses, so strict and lenient read it once, with no RecursionError.
+    parser = QueryParser(SCHEMA, ["body"])
+    deep = "(" * 3000 + "talks" + ")" * 3000
+    with pytest.raises(QueryError, match="nest deeper than 50 levels"):
+        parser.parse(deep)
+    warnings: list[str] = []
+    assert parser.parse(deep, strict=False, warnings=warnings) == body("talk")
+    assert warnings == ["2,950 pairs of parentheses nested deeper than 50 levels were read as part of the group around them"]
+
+
+def test_a_lenient_parse_rereads_a_long_query_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    from searchlib.parser import REPAIR_BUDGET
+    from searchlib.parser.lexer import Lexer
+
+    read: list[int] = []
+    original = Lexer.tokens
+
+    def counted(self: Lexer) -> list:  # type: ignore[type-arg]
+        read.append(len(self.text))
+        return original(self)
+
+    monkeypatch.setattr(Lexer, "tokens", counted)
+    text = " ".join(["&&"] * 3000)  # every && is a problem the repairs would fix one at a time
+    assert QueryParser(SCHEMA, ["body"]).parse(text, strict=False) == Or(())
+    # One reading to find unmatched parentheses, repairs reading at most REPAIR_BUDGET
+    # characters (at least one reading), then the escaped text read once: not 50 readings.
+    assert sum(read) <= REPAIR_BUDGET + 4 * len(text), read
+
+
+@pytest.fixture(scope="module")
+def many_terms(tmp_path_factory: pytest.TempPathFactory) -> Index:
+    """An index whose body holds the terms aa0..aa9, ab0..ab9, ..., each term with
+    doc frequency by its digit: aa9 is in most documents."""
+    index = Index.create(tmp_path_factory.mktemp("bounds") / "index", Schema(id=ID(), body=TEXT("standard")))
+    with index.writer() as writer:
+        for doc in range(10):
+            body_text = " ".join(f"{first}{digit}" for first in ("aa", "ab", "ac", "ad") for digit in range(10) if digit >= doc)
+            writer.add_document(id=str(doc), body=body_text)
+    return index
+
+
+def test_a_lenient_search_keeps_a_broad_patterns_most_frequent_terms_and_says_so(many_terms: Index) -> None:
+    with Searcher(many_terms, expansion=Expansion(3)) as searcher:
+        with pytest.raises(QueryError, match="limit of 3"):
+            searcher.search("aa*")
+        results = searcher.search("aa*", strict=False)
+        assert results.warnings == ["prefix aa* matched 10 terms in body; searched the 3 most frequent"]
+        assert results.query == Or([Term("body", "aa7"), Term("body", "aa8"), Term("body", "aa9")])
+        assert searcher.search("aa0 ab0", strict=False).warnings == []
+
+
+def test_the_patterns_of_a_query_share_one_bound(many_terms: Index) -> None:
+    limits = QueryLimits(max_expansions=25, max_patterns=3)
+    with Searcher(many_terms, limits=limits) as searcher:
+        with pytest.raises(QueryError, match="QueryLimits.max_expansions"):
+            searcher.search("aa* ab* ac*")
+        results = searcher.search("aa* ab* ac*", strict=False)
+        assert results.query.terms() == {("body", f"{first}{digit}") for first in ("aa", "ab") for digit in range(10)} | {
+            ("body", f"ac{digit}") for digit in range(5, 10)  # the 5 most frequent
+        }
+        assert results.warnings == [
+            "prefix ac* matched 10 terms in body; searched the 5 most frequent (the query's patterns may expand to 25 "
+            "terms together)"
+        ]
+        left_out = searcher.search("aa* ab* ac* aa*", strict=False).warnings  # a repeat: no new pattern
+        assert left_out[-1] == "1 pattern left out: the query's patterns had expanded to 25 terms together"
+        with pytest.raises(QueryError, match="QueryLimits.max_patterns"):
+            searcher.search("a?0 a?1 a?2 a?3")
+        assert searcher.search("a?0 a?1 a?2 a?3", strict=False).warnings == [
+            "1 pattern left out: one query expands at most 3 distinct wildcard, fuzzy or regex patterns"
+        ]
+        # A pattern repeated is read once, but each copy's terms count.
+        assert searcher.search("aa* aa* aa*", strict=False).warnings == [
+            "prefix aa* matched 10 terms in body; searched the 5 most frequent (the query's patterns may expand to 25 "
+            "terms together)"
+        ]
+
+
+def test_did_you_mean_corrects_a_bounded_number_of_words(many_terms: Index) -> None:
+    with Searcher(many_terms, limits=QueryLimits(suggest_words=2)) as searcher:
+        assert searcher.did_you_mean("aax0 abx0 acx0") == "aa0 ab0 acx0"
+    with Searcher(many_terms) as searcher:
+        assert searcher.did_you_mean("aax0 abx0 acx0") == "aa0 ab0 ac0"
+        assert searcher.vocabulary("body").suggest("aa", max_edits=1, max_candidates=2) == [
+            searcher.vocabulary("body").suggest("aa", max_edits=1)[0], searcher.vocabulary("body").suggest("aa", max_edits=1)[1]
+        ]
+
+
+def naive_glob(pattern: str, text: str) -> bool:
+    """Wildcard matching by dynamic programming: the reference for glob_regex."""
+    matched = [True] + [False] * len(text)
+    for char in pattern:
+        if char == "*":
+            matched = list(itertools.accumulate(matched, lambda left, right: left or right))
+        else:
+            matched = [False] + [matched[at] and (char == "?" or text[at] == char) for at in range(len(text))]
+    return matched[-1]
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.text("ab*?", max_size=10), st.text("abc", max_size=12))
+def test_a_wildcard_matches_what_its_definition_says(pattern: str, text: str) -> None:
+    assert bool(regex.fullmatch(wildcard_regex(pattern), text)) == naive_glob(pattern, text)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text("ao*?.\\", min_size=1, max_size=12))
+def test_a_wildcard_over_a_decoded_dictionary_selects_what_it_selects_term_by_term(index: Index, pattern: str) -> None:
+    # A searcher matches a wildcard against a dictionary's terms joined by line breaks,
+    # in one pass of the regex engine: the same terms as matching them one by one.
+    reader = Index.open_snapshot(index.path)[1][0]
+    dictionary = reader.dictionary("body")
+    wildcard = Wildcard("body", pattern)
+    assert list(wildcard.select(DecodedTerms(dictionary))) == list(wildcard.select(dictionary))
+
+
+def test_generated_queries_parse_strict_with_query_errors_only_and_search_lenient_without_errors(index: Index) -> None:
+    """The quick version of tests/stress/query_fuzz.py: the same generator, fewer strings."""
+    from tests.stress.query_fuzz import check, query_string
+
+    outcomes: Counter[str] = Counter()
+    with Searcher(index) as searcher:
+        for number in range(2000):
+            outcome, _ = check(searcher, query_string(1, number))
+            assert not outcome.startswith(("strict-raised", "lenient-raised")), (number, outcome)
+            outcomes[outcome] += 1
+    assert outcomes["query-error"] and outcomes["ok"]  # both kinds were generated

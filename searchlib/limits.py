@@ -1,0 +1,73 @@
+"""Bounds on the work one query may ask for.
+
+A search box receives whatever is pasted into it: 100 KB of text, thousands of
+operators, parentheses nested thousands deep, a pattern that matches half the
+vocabulary. Each cap here bounds one kind of work, so that no query string, however
+long or strange, makes a search run for seconds. Past a cap, a strict parse raises
+:class:`~searchlib.errors.QueryError` naming the cap and its value; a lenient one
+(``strict=False``) cuts the query to fit and says so in ``Results.warnings``.
+
+The defaults follow Lucene where it has one (1,024 clauses, 1,024 terms a pattern) and
+are measured elsewhere: with them, no query over a test collection of a few thousand
+documents takes more than about 100 ms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+#: Deepest nesting the grammar can take without nearing Python's recursion limit.
+HARD_MAX_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """The caps on one query (see the module docstring).
+
+    Attributes
+    ----------
+    max_length:
+        Characters of query text read; a lenient parse reads the first ones.
+    max_clauses:
+        Leaf clauses (terms, phrases, patterns, ranges) the parsed query may hold,
+        counting each field a word is searched in apart, as Lucene's max clause count
+        does; a lenient parse keeps the first ones.
+    max_depth:
+        Parentheses nested in parentheses; a lenient parse reads deeper ones as plain
+        grouping of their enclosing group (they add nothing but nesting).
+    max_expansions:
+        Terms all the patterns (prefix, wildcard, fuzzy, regex) of one query expand to
+        together; each pattern alone is bounded by its :class:`~searchlib.query.Expansion`.
+        A lenient search keeps the most frequent terms of the patterns it reaches first.
+    max_patterns:
+        Distinct wildcard, fuzzy and regex patterns one query expands, a pattern over
+        two fields counting two: each reads its field's whole term dictionary, the
+        costly part of a pattern (a prefix reads only its range, and is not counted).
+    suggest_words:
+        Unknown query words "did you mean" looks for corrections of; the others are
+        left as typed.
+    suggest_candidates:
+        Candidate words within reach of one query word that "did you mean" ranks.
+    """
+
+    max_length: int = 10_000
+    max_clauses: int = 1024
+    max_depth: int = 50
+    max_expansions: int = 2048
+    max_patterns: int = 8
+    suggest_words: int = 20
+    suggest_candidates: int = 200
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"QueryLimits.{field.name} must be a whole number, at least 1; got {value!r}")
+        if self.max_depth > HARD_MAX_DEPTH:
+            raise ValueError(f"QueryLimits.max_depth must be at most {HARD_MAX_DEPTH}; got {self.max_depth}")
+
+
+#: The limits a parser or searcher uses unless given others.
+DEFAULT_LIMITS = QueryLimits()
+
+__all__ = ["DEFAULT_LIMITS", "HARD_MAX_DEPTH", "QueryLimits"]
