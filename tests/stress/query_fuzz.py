@@ -208,7 +208,10 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--index", default=None, help="an index to search (default: Cranfield, built)")
-    parser.add_argument("--dataset", default="/work/shared/datasets/cranfield", help="a BEIR dataset to index")
+    parser.add_argument(
+        "--dataset", default=str(Path(__file__).resolve().parents[3] / "shared" / "datasets" / "cranfield"),
+        help="a BEIR dataset to index (default: Cranfield from the shared/ folder beside the repository)",
+    )
     args = parser.parse_args()
     index = args.index
     if index is None:
