@@ -31,6 +31,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Literal, Protocol
@@ -927,6 +928,9 @@ class ExpansionBudget:
         self._kept: dict[tuple[PatternQuery, int], list[str]] = {}
         self._remaining = limits.max_expansions
         self._scans = 0  # distinct patterns read so far that read whole dictionaries
+        #: When the query's regex scans must end (see PATTERN_MATCH_SECONDS): set by the
+        #: first scan, shared by the rest, so many patterns cannot add up their bounds.
+        self._scan_deadline: float | None = None
         #: Patterns left out, per reason ("patterns": past max_patterns; "terms": after
         #: max_expansions was spent), each reported in one warning however many there are.
         self._dropped = {"patterns": 0, "terms": 0}
@@ -954,6 +958,9 @@ class ExpansionBudget:
                 self._note_dropped("patterns")
                 return []
             self._scans += scans
+            if self._scan_deadline is None:
+                self._scan_deadline = time.monotonic() + PATTERN_MATCH_SECONDS
+            shared = _SCAN_DEADLINE.set(self._scan_deadline)
             try:
                 found = self.source.matching_terms(pattern.field, pattern.select)
             except PatternTimeout as exc:
@@ -961,6 +968,8 @@ class ExpansionBudget:
                     raise
                 self.warn(f"{exc}; left it out")
                 found = {}
+            finally:
+                _SCAN_DEADLINE.reset(shared)
             ranked = self._ranked[key] = ranked_terms(found)
         expansion = pattern.expansion or Expansion()
         keep = len(ranked)
@@ -1143,13 +1152,17 @@ def glob_regex(literals: Sequence[str], wilds: Sequence[str]) -> str:
     return f"{pieces[0]}{middle}.*{pieces[-1]}"
 
 
-#: How long a pattern may take over one segment's terms: a regex that backtracks
-#: catastrophically on some term is stopped (each match call gets this much, and the
-#: scan is checked against it every PATTERN_CHECK_EVERY terms) with PatternTimeout,
-#: which a lenient search turns into a warning. Well-behaved patterns take a few
-#: milliseconds over a dictionary of SciFact's size.
+#: How long a query's regular expressions (regex queries and wildcards with escaped
+#: characters) may take to match the index's terms, all of them together in a search
+#: (the budget is shared through _SCAN_DEADLINE) or each alone elsewhere: a pattern that
+#: backtracks catastrophically on some term, or many patterns over a large dictionary,
+#: stop there with PatternTimeout, which a lenient search turns into a warning. Each
+#: match call gets what is left. Well-behaved patterns take a few milliseconds over a
+#: dictionary of SciFact's size.
 PATTERN_MATCH_SECONDS = 0.05
-PATTERN_CHECK_EVERY = 1024
+
+#: The deadline (``time.monotonic()``) of the search whose patterns are being expanded.
+_SCAN_DEADLINE: ContextVar[float | None] = ContextVar("searchlib_scan_deadline", default=None)
 
 
 class PatternTimeout(QueryError):
@@ -1159,20 +1172,20 @@ class PatternTimeout(QueryError):
 def _full_matches(pattern: regex.Pattern[str], terms: Sequence[str], first: int, describe: str) -> list[int]:
     """The indexes (from ``first``) of the ``terms`` that ``pattern`` matches whole,
     within PATTERN_MATCH_SECONDS."""
-    deadline = time.monotonic() + PATTERN_MATCH_SECONDS
+    deadline = _SCAN_DEADLINE.get() or time.monotonic() + PATTERN_MATCH_SECONDS
     matcher = pattern.fullmatch
     found: list[int] = []
     try:
-        for start in range(0, len(terms), PATTERN_CHECK_EVERY):
-            for i, term in enumerate(terms[start : start + PATTERN_CHECK_EVERY], first + start):
-                if matcher(term, timeout=PATTERN_MATCH_SECONDS):
-                    found.append(i)
-            if time.monotonic() > deadline:
+        for i, term in enumerate(terms, first):
+            left = deadline - time.monotonic()  # a clock read costs a tenth of a match
+            if left <= 0:
                 raise TimeoutError
+            if matcher(term, timeout=left):
+                found.append(i)
     except TimeoutError:
         raise PatternTimeout(
-            f"{describe} took more than {PATTERN_MATCH_SECONDS} s to match the index's terms "
-            "(it backtracks too much); simplify the pattern"
+            f"{describe} did not match the index's terms within the {PATTERN_MATCH_SECONDS * 1000:.0f} ms "
+            "a query's patterns have (it backtracks too much, or the query holds too many); simplify it"
         ) from None
     return found
 

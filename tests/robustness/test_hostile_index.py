@@ -362,3 +362,38 @@ def test_writers_keep_every_block_within_the_readers_cap(tmp_path: Path, monkeyp
     assert sorted(hit["path"] for hit in Searcher(Index.open(path)).search("talks", limit=20)) == sorted(
         d["path"] for d in documents
     )
+
+
+def test_a_querys_regex_patterns_share_one_time_budget(index_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each regex scan gets what the query's budget has left, not a budget of its own:
+    eight patterns over two fields could otherwise take sixteen times as long."""
+    from searchlib import query as query_module
+
+    deadlines: list[float | None] = []
+    real = query_module._full_matches
+
+    def recording(*args: Any) -> list[int]:
+        deadlines.append(query_module._SCAN_DEADLINE.get())
+        return real(*args)
+
+    monkeypatch.setattr(query_module, "_full_matches", recording)
+    with Searcher(Index.open(index_path)) as searcher:
+        searcher.search("/t.*/ /d.*/ /a.*s/", strict=False)
+        assert len(deadlines) >= 3 and deadlines[0] is not None and len(set(deadlines)) == 1
+        deadlines.clear()
+        searcher.search("/t.*/ /d.*/", strict=False)  # a new search, a new budget
+        assert len(set(deadlines)) == 1 and deadlines[0] is not None
+
+
+def test_a_spent_pattern_budget_leaves_the_rest_out_leniently_and_fails_strictly(
+    index_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from searchlib import query as query_module
+
+    monkeypatch.setattr(query_module, "PATTERN_MATCH_SECONDS", 0.0)
+    with Searcher(Index.open(index_path)) as searcher:
+        results = searcher.search("/t.*/ /d.*/ talks", strict=False)
+        assert results.total == searcher.search("talks").total
+        assert sum("did not match the index's terms" in w for w in results.warnings) == 2, results.warnings
+        with pytest.raises(QueryError, match="backtracks too much, or the query holds too many"):
+            searcher.search("/t.*/ talks")
