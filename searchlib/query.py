@@ -106,6 +106,11 @@ class TermSelector(Protocol):
     def __call__(self, dictionary: TermDictionary) -> Sequence[int]: ...
 
 
+#: What makes a user's regex read the joined dictionary differently from one term:
+#: anchors to the text's ends, lookbehinds, inline flags (``(?s)`` lets ``.`` cross lines).
+_NOT_ONE_PASS = regex.compile(r"\\[AZzG]|\(\?<[=!]|\(\?[a-zA-Z^-]+[:)]")
+
+
 class DecodedTerms:
     """One term dictionary with its terms decoded once, for the patterns of many
     queries to select from (a searcher keeps one per segment and field).
@@ -145,6 +150,38 @@ class DecodedTerms:
         a whole dictionary for a pattern of many atomic groups that ``re`` runs in
         milliseconds (a glob regex is plain characters, ``.`` and atomic groups, which
         both read alike)."""
+        lines = self._lines()
+        if lines is None:
+            return None
+        joined, starts = lines
+        stop = len(self._terms) if end is None else end
+        if stop <= start:
+            return []
+        found = re.compile(f"(?m)^(?:{pattern})$").finditer(joined, int(starts[start]), int(starts[stop] - 1))
+        return np.searchsorted(starts, [match.start() for match in found]).tolist()
+
+    def regex_fullmatches(self, pattern: str, timeout: float) -> list[int] | None:
+        """The indexes of the terms that the user's regular expression ``pattern``
+        (``regex`` syntax) matches entirely, in one pass of the ``regex`` module over the
+        joined terms, within ``timeout`` seconds (else TimeoutError): tens of times
+        faster than a call per term. None when one pass cannot answer exactly, for the
+        caller to match term by term: a term or a match holds a line break (``[^x]+``
+        may run across one), or the pattern anchors to the text's ends, looks behind
+        or sets flags inline (``(?s)``)."""
+        lines = self._lines()
+        if lines is None or _NOT_ONE_PASS.search(pattern):
+            return None
+        joined, starts = lines
+        found = []
+        for match in compile_pattern(f"(?m)^(?:{pattern})$").finditer(joined, timeout=timeout):
+            if "\n" in match.group():
+                return None
+            found.append(match.start())
+        return np.searchsorted(starts, found).tolist()
+
+    def _lines(self) -> tuple[str, npt.NDArray[np.int64]] | None:
+        """The terms joined by line breaks and where each starts, made when first
+        needed; None when some term holds a line break."""
         if self._line_starts is None:
             joined = "\n".join(self._terms)
             if joined.count("\n") != max(0, len(self._terms) - 1):
@@ -153,16 +190,9 @@ class DecodedTerms:
                 self._joined = joined
                 lengths = np.fromiter(map(len, self._terms), dtype=np.int64, count=len(self._terms))
                 self._line_starts = np.concatenate(([0], np.cumsum(lengths + 1)))
-        starts = self._line_starts
-        if not len(starts) and self._terms:
+        if not len(self._line_starts) and self._terms:
             return None
-        stop = len(self._terms) if end is None else end
-        if stop <= start:
-            return []
-        found = re.compile(f"(?m)^(?:{pattern})$").finditer(
-            self._joined, int(starts[start]), int(starts[stop] - 1)
-        )
-        return np.searchsorted(starts, [match.start() for match in found]).tolist()
+        return self._joined, self._line_starts
 
 
 class ReaderTerms:
@@ -1183,11 +1213,15 @@ def _full_matches(pattern: regex.Pattern[str], terms: Sequence[str], first: int,
             if matcher(term, timeout=left):
                 found.append(i)
     except TimeoutError:
-        raise PatternTimeout(
-            f"{describe} did not match the index's terms within the {PATTERN_MATCH_SECONDS * 1000:.0f} ms "
-            "a query's patterns have (it backtracks too much, or the query holds too many); simplify it"
-        ) from None
+        raise _pattern_timeout(describe) from None
     return found
+
+
+def _pattern_timeout(describe: str) -> PatternTimeout:
+    return PatternTimeout(
+        f"{describe} did not match the index's terms within the {PATTERN_MATCH_SECONDS * 1000:.0f} ms "
+        "a query's patterns have (it backtracks too much, or the query holds too many); simplify it"
+    )
 
 
 @dataclass(frozen=True)
@@ -1206,6 +1240,16 @@ class Regex(PatternQuery):
             raise QueryError(f"bad regular expression /{self.pattern}/: it {exc}") from None
 
     def select(self, dictionary: TermDictionary) -> Sequence[int]:
+        if isinstance(dictionary, DecodedTerms):
+            left = (_SCAN_DEADLINE.get() or time.monotonic() + PATTERN_MATCH_SECONDS) - time.monotonic()
+            try:
+                if left <= 0:
+                    raise TimeoutError
+                found = dictionary.regex_fullmatches(self.pattern, left)
+            except TimeoutError:
+                raise _pattern_timeout(self.describe()) from None
+            if found is not None:
+                return found
         return _full_matches(compile_pattern(self.pattern), dictionary.terms(), 0, self.describe())
 
     def describe(self) -> str:

@@ -370,13 +370,13 @@ def test_a_querys_regex_patterns_share_one_time_budget(index_path: Path, monkeyp
     from searchlib import query as query_module
 
     deadlines: list[float | None] = []
-    real = query_module._full_matches
+    one_pass = query_module.DecodedTerms.regex_fullmatches
 
-    def recording(*args: Any) -> list[int]:
+    def recording(self: Any, *args: Any) -> list[int] | None:  # the scan a searcher's regexes take
         deadlines.append(query_module._SCAN_DEADLINE.get())
-        return real(*args)
+        return one_pass(self, *args)
 
-    monkeypatch.setattr(query_module, "_full_matches", recording)
+    monkeypatch.setattr(query_module.DecodedTerms, "regex_fullmatches", recording)
     with Searcher(Index.open(index_path)) as searcher:
         searcher.search("/t.*/ /d.*/ /a.*s/", strict=False)
         assert len(deadlines) >= 3 and deadlines[0] is not None and len(set(deadlines)) == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import regex
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from searchlib import Index, Searcher
@@ -868,6 +868,31 @@ def test_a_wildcard_over_a_decoded_dictionary_selects_what_it_selects_term_by_te
     dictionary = reader.dictionary("body")
     wildcard = Wildcard("body", pattern)
     assert list(wildcard.select(DecodedTerms(dictionary))) == list(wildcard.select(dictionary))
+
+
+_REGEX_PIECES = ["a", "o", "t", ".", ".*", "[^a]", "[a-z]+", "\\w", "\\s", "\\b", "^", "$", "(?:ta)", "|", "?", "+",
+                 "(?s)", "\\A", "\\Z", "(?<=a)", "(?=a)", "(?i)", "\\p{L}", "[\\s\\S]", "\\n", "{2}"]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(_REGEX_PIECES), min_size=1, max_size=6))
+@example(["\\A", "t", ".*"])  # anchored to the joined text's start, one pass would find only the first
+@example(["t", ".*", "\\Z"])
+def test_a_regex_over_a_decoded_dictionary_selects_what_it_selects_term_by_term(index: Index, pieces: list[str]) -> None:
+    # One pass of the regex module over the joined terms, or (where that could read
+    # differently: anchors, lookbehinds, inline flags, a match across a line break)
+    # the term-by-term scan: always the terms that fullmatch one by one.
+    pattern = "".join(pieces)
+    try:
+        regex.compile(pattern)
+    except regex.error:
+        return
+    reader = Index.open_snapshot(index.path)[1][0]
+    dictionary = reader.dictionary("body")
+    query = Regex("body", pattern)
+    expected = [i for i, term in enumerate(dictionary.terms()) if regex.fullmatch(pattern, term)]
+    assert list(query.select(DecodedTerms(dictionary))) == expected
+    assert list(query.select(dictionary)) == expected
 
 
 def test_generated_queries_parse_strict_with_query_errors_only_and_search_lenient_without_errors(index: Index) -> None:
