@@ -165,10 +165,6 @@ class Directory:
         except FileNotFoundError:
             pass
 
-    def spill(self, name: str, dtype: np.dtype[Any]) -> SpillFile:
-        """A temporary array file ``name`` + ``.tmp`` in this directory."""
-        return SpillFile(_SpillLane(self.path / (name + TEMP_SUFFIX), np.dtype(dtype)))
-
     def spills(self, prefix: str) -> Spills:
         """Spill files ``prefix.spill<n>.tmp`` made on demand, removed together."""
         return Spills(self, prefix)

@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-import regex
-
 from searchlib.analysis import Analyzer, Token
 from searchlib.analysis.tokenizers import compile_pattern
 from searchlib.columns import INT64_RANGE, column_value

@@ -7,6 +7,7 @@ import os
 import random
 import struct
 from collections import Counter
+from contextlib import contextmanager
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -337,6 +338,18 @@ def test_flipped_bytes_and_truncations_are_reported_or_unread(damage_index: tupl
 # read from the wrong place.
 
 
+@contextmanager
+def _newest_manifest_segments(index: Index) -> Iterator[list[dict[str, Any]]]:
+    """The newest manifest's segment entries, for the ``with`` block to edit; the
+    manifest is written back (with a fresh checksum) when the block ends."""
+    manifest_path = index.path / codec.manifest_name(index.generation)
+    body = codec.decode_manifest(manifest_path.read_bytes(), str(manifest_path))
+    for key in ("format", "format_version"):
+        body.pop(key)
+    yield body["segments"]
+    manifest_path.write_bytes(codec.encode_manifest(body))
+
+
 def rewrite_array(index: Index, file_name: str, array: str, change: Callable[[np.ndarray], np.ndarray | None]) -> None:
     """Rewrite one array of a segment file (``change`` returns the new array, or None to
     drop it) with valid checksums, and the newest manifest with the file's new size."""
@@ -352,14 +365,10 @@ def rewrite_array(index: Index, file_name: str, array: str, change: Callable[[np
     else:
         arrays[array] = changed
     size = directory.write_file(file_name, codec.encode_array_file(kind[file_kind(file_name)], arrays, loaded.meta))
-    manifest_path = index.path / codec.manifest_name(index.generation)
-    body = codec.decode_manifest(manifest_path.read_bytes(), str(manifest_path))
-    for key in ("format", "format_version"):
-        body.pop(key)
-    for segment in body["segments"]:
-        if file_name in segment["files"]:
-            segment["files"][file_name] = size
-    manifest_path.write_bytes(codec.encode_manifest(body))
+    with _newest_manifest_segments(index) as segments:
+        for segment in segments:
+            if file_name in segment["files"]:
+                segment["files"][file_name] = size
 
 
 def _set(values: dict[int, int]) -> Callable[[np.ndarray], np.ndarray]:
@@ -443,16 +452,12 @@ def test_an_index_written_before_array_checksums_is_read_and_checked(news_index:
 
     with Searcher(news_index) as searcher:
         expected = _hits(searcher.search("direct talks"))
-    manifest_path = news_index.path / codec.manifest_name(news_index.generation)
-    body = codec.decode_manifest(manifest_path.read_bytes(), str(manifest_path))
-    for key in ("format", "format_version"):
-        body.pop(key)
-    for segment in body["segments"]:
-        for name in segment["files"]:
-            data = _without_array_checksums((news_index.path / name).read_bytes())
-            _replace(news_index.path / name, data)
-            segment["files"][name] = len(data)
-    manifest_path.write_bytes(codec.encode_manifest(body))
+    with _newest_manifest_segments(news_index) as segments:
+        for segment in segments:
+            for name in segment["files"]:
+                data = _without_array_checksums((news_index.path / name).read_bytes())
+                _replace(news_index.path / name, data)
+                segment["files"][name] = len(data)
     with Searcher(Index.open(news_index.path)) as searcher:
         assert _hits(searcher.search("direct talks")) == expected and len(expected) == 2
     assert check_index(news_index.path).ok

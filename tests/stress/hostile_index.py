@@ -35,7 +35,6 @@ from tests.robustness.hostile import (  # noqa: E402
     newest_manifest,
     plant_bomb,
     probe,
-    raw_array_file,
     replace_with_raw,
     rewrite_component,
     rewrite_manifest,
