@@ -7,7 +7,8 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-pub mod stem;
+pub mod analysis;
+use analysis::stem;
 
 /// Stem each of `words` with the Snowball stemmer of `language` (the GIL is released).
 #[pyfunction]
