@@ -49,12 +49,10 @@ from searchlib.query import (
 if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
     from searchlib.suggest import Suggestion, Vocabulary
 
-#: more_like_this defaults (as in searchlib.similar, which loads on first use).
-DEFAULT_MAX_TERMS = 25
-DEFAULT_MIN_DOC_FREQ = 2
 from searchlib.schema import Field, FieldAnalyzers
 from searchlib.scoring import CollectionStats, FieldSet, Similarity
 from searchlib.segment import SegmentReader, TermDictionary
+from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
 
 SnippetFormat = Literal["plain", "ansi", "html"]
 #: Document frequencies a searcher remembers (its snapshot never changes).
@@ -689,8 +687,6 @@ class Searcher:
         its most distinctive terms (see :mod:`searchlib.similar`)."""
         if isinstance(hit, str):
             hit = self._hit_by_id(hit)
-        from searchlib.similar import more_like_this_query
-
         query = more_like_this_query(self, hit, fields, max_terms, min_doc_freq)
         return self.search(query, limit=limit)
 
