@@ -92,15 +92,14 @@ def _merge_into(
         if field_merge is None:
             continue
         merged, postings = field_merge
-        for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start",
-                    "lexicon_bytes", "lexicon_offsets", "lexicon_terms"):
+        for key in (*codec.TERM_KEYS, *codec.LEXICON_KEYS):
             if key in merged:
-                term_arrays[f"{field_name}.{key}"] = merged[key]
+                term_arrays[codec.field_array_name(field_name, key)] = merged[key]
         for key, postings_spill in postings.items():
-            spilled[f"{field_name}.{key}"] = postings_spill
+            spilled[codec.field_array_name(field_name, key)] = postings_spill
         if definition.is_text:
             # Spilled: a length per document and field adds up with many fields.
-            lengths_out = spilled_norms[field_name] = spill(codec.LENGTH_DTYPE)
+            lengths_out = spilled_norms[codec.field_arrays(field_name).norms] = spill(codec.LENGTH_DTYPE)
             for reader, mask in zip(readers, live):
                 lengths_out.append(reader.field_lengths(field_name)[mask])
                 reader.component("norms").release_pages()
@@ -184,12 +183,13 @@ def _merge_field(
     total_postings = np.zeros(union_size, dtype=np.int64)
     for (reader, ids, _), global_terms in zip(parts, union.global_terms):
         terms_file, postings_file = reader.component("terms"), reader.component("post")
-        starts = terms_file[f"{field_name}.postings_start"]  # mapped; read a chunk's slice at a time
+        names = codec.field_arrays(field_name)
+        starts = terms_file[names.postings_start]  # mapped; read a chunk's slice at a time
         total_postings[global_terms] += np.diff(starts).astype(np.int64)  # a segment holds each term once
         sources.append(_FieldSource(
-            ids, global_terms, starts, terms_file[f"{field_name}.positions_start"],
-            postings_file[f"{field_name}.docs"], postings_file[f"{field_name}.freqs"],
-            postings_file[f"{field_name}.positions"],
+            ids, global_terms, starts, terms_file[names.positions_start],
+            postings_file[names.docs], postings_file[names.freqs],
+            postings_file[names.positions],
         ))
         terms_file.release_pages()
 
@@ -373,13 +373,14 @@ def _merge_lexicons(
     held by several segments takes the term of the first whose term survived the merge.
     Taken a key range at a time, like the term union.
     """
+    names = codec.field_arrays(field_name)
     lexicons, targets, global_terms = [], [], []
     for terms_file, merged_terms in parts:
-        key_bytes = terms_file.get(f"{field_name}.lexicon_bytes")
+        key_bytes = terms_file.get(names.lexicon_bytes)
         if key_bytes is None:
             continue
-        lexicons.append(TermDictionary(key_bytes, terms_file[f"{field_name}.lexicon_offsets"], terms_file.path))
-        targets.append(terms_file[f"{field_name}.lexicon_terms"])
+        lexicons.append(TermDictionary(key_bytes, terms_file[names.lexicon_offsets], terms_file.path))
+        targets.append(terms_file[names.lexicon_terms])
         global_terms.append(merged_terms)
     blobs: list[bytes] = []
     sizes: list[np.ndarray] = []

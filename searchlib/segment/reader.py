@@ -113,21 +113,19 @@ class SegmentReader:
                 expect(store, name, docs, "documents")
         for name in norms.names():
             expect(norms, name, docs, "documents")
-        for name in terms.names():
-            if not name.endswith(".term_bytes"):
-                continue
-            field_name = name[: -len(".term_bytes")]
-            count = length(terms, f"{field_name}.term_offsets") - 1
+        for field_name in codec.fields_with_terms(terms.names()):
+            names = codec.field_arrays(field_name)
+            count = length(terms, names.term_offsets) - 1
             if count < 0:
-                raise CorruptIndexError(terms.path, f"array '{field_name}.term_offsets' is empty")
-            expect(terms, f"{field_name}.doc_freq", count, "terms")
-            expect(terms, f"{field_name}.postings_start", count + 1, "terms (plus one)")
-            expect(terms, f"{field_name}.positions_start", count + 1, "terms (plus one)")
-            expect(postings, f"{field_name}.freqs", length(postings, f"{field_name}.docs"), "postings")
-            length(postings, f"{field_name}.positions")
-            if f"{field_name}.lexicon_bytes" in terms:
-                keys = length(terms, f"{field_name}.lexicon_offsets") - 1
-                expect(terms, f"{field_name}.lexicon_terms", max(keys, 0), "lexicon keys")
+                raise CorruptIndexError(terms.path, f"array '{names.term_offsets}' is empty")
+            expect(terms, names.doc_freq, count, "terms")
+            expect(terms, names.postings_start, count + 1, "terms (plus one)")
+            expect(terms, names.positions_start, count + 1, "terms (plus one)")
+            expect(postings, names.freqs, length(postings, names.docs), "postings")
+            length(postings, names.positions)
+            if names.lexicon_bytes in terms:
+                keys = length(terms, names.lexicon_offsets) - 1
+                expect(terms, names.lexicon_terms, max(keys, 0), "lexicon keys")
 
     def component(self, extension: str) -> codec.ArrayFile:
         """The segment's ``terms``, ``post``, ``norms`` or ``store`` file, mapped."""
@@ -159,11 +157,11 @@ class SegmentReader:
     def dictionary(self, field_name: str) -> TermDictionary | None:
         """The field's term dictionary, or None when no document of the segment has it."""
         if field_name not in self._dictionaries:
-            term_bytes = self._terms_file.get(f"{field_name}.term_bytes")
+            term_bytes = self._terms_file.get(codec.field_arrays(field_name).term_bytes)
             if term_bytes is None:
                 self._dictionaries[field_name] = None
             else:
-                offsets = self._terms_file[f"{field_name}.term_offsets"]
+                offsets = self._terms_file[codec.field_arrays(field_name).term_offsets]
                 self._dictionaries[field_name] = TermDictionary(
                     term_bytes, offsets, self._terms_file.path
                 )
@@ -197,17 +195,18 @@ class SegmentReader:
         """The field's ``lexicon_terms`` as a memoryview: indexing it gives Python ints fast."""
         view = self._lexicon_target_views.get(field_name)
         if view is None:
-            targets = self._terms_file[f"{field_name}.lexicon_terms"]
+            targets = self._terms_file[codec.field_arrays(field_name).lexicon_terms]
             view = self._lexicon_target_views[field_name] = int_view(targets)
         return view
 
     def _open_lexicon(self, field_name: str) -> TermDictionary | None:
-        key_bytes = self._terms_file.get(f"{field_name}.lexicon_bytes")
+        names = codec.field_arrays(field_name)
+        key_bytes = self._terms_file.get(names.lexicon_bytes)
         if key_bytes is None:
             return None
         path = self._terms_file.path
-        lexicon = TermDictionary(key_bytes, self._terms_file[f"{field_name}.lexicon_offsets"], path)
-        if len(self._terms_file[f"{field_name}.lexicon_terms"]) != len(lexicon):
+        lexicon = TermDictionary(key_bytes, self._terms_file[names.lexicon_offsets], path)
+        if len(self._terms_file[names.lexicon_terms]) != len(lexicon):
             raise CorruptIndexError(path, f"lexicon of {field_name!r} has keys without terms")
         return lexicon
 
@@ -250,9 +249,10 @@ class SegmentReader:
         """The field's postings_start, docs and freqs arrays (looked up once per field)."""
         arrays = self._postings_by_field.get(field_name)
         if arrays is None:
-            starts = self._terms_file[f"{field_name}.postings_start"]
-            docs = self._postings_file[f"{field_name}.docs"]
-            freqs = self._postings_file[f"{field_name}.freqs"]
+            names = codec.field_arrays(field_name)
+            starts = self._terms_file[names.postings_start]
+            docs = self._postings_file[names.docs]
+            freqs = self._postings_file[names.freqs]
             # Once per field: slices between consecutive starts stay inside the postings,
             # and every doc id indexes the segment's per-document arrays.
             if int(starts[0]) != 0 or int(starts[-1]) != len(docs) or not ascending(starts):
@@ -335,8 +335,9 @@ class SegmentReader:
         if index < 0:
             return None
         postings = self._postings_at(field_name, term, index)
-        starts = self._terms_file[f"{field_name}.positions_start"]
-        positions = self._postings_file[f"{field_name}.positions"]
+        names = codec.field_arrays(field_name)
+        starts = self._terms_file[names.positions_start]
+        positions = self._postings_file[names.positions]
         if field_name not in self._checked_positions:
             if int(starts[0]) != 0 or int(starts[-1]) != len(positions) or not ascending(starts):
                 raise CorruptIndexError(self._terms_file.path, f"positions slices of {field_name!r} are out of order")
@@ -353,12 +354,12 @@ class SegmentReader:
 
     def doc_freq_at(self, field_name: str, index: int) -> int:
         """Documents (deleted ones included) holding the field's ``index``-th term."""
-        return int(self._terms_file[f"{field_name}.doc_freq"][index])
+        return int(self._terms_file[codec.field_arrays(field_name).doc_freq][index])
 
     def has_field(self, field_name: str) -> npt.NDArray[np.bool_]:
         """Which documents have at least one term in the field (lengths where the field
         keeps them; postings for KEYWORD and ID fields, which keep none)."""
-        if field_name in self._norms_file:
+        if codec.field_arrays(field_name).norms in self._norms_file:
             return self.field_lengths(field_name) > 0
         has = np.zeros(self.doc_count, dtype=bool)
         dictionary = self.dictionary(field_name)
@@ -368,7 +369,7 @@ class SegmentReader:
 
     def field_lengths(self, field_name: str) -> npt.NDArray[np.uint32]:
         """Per-document token counts of a text field (zeros if the segment lacks it)."""
-        lengths = self._norms_file.get(field_name)
+        lengths = self._norms_file.get(codec.field_arrays(field_name).norms)
         if lengths is None:
             return np.zeros(self.doc_count, dtype=codec.LENGTH_DTYPE)
         if len(lengths) != self.doc_count:
@@ -378,7 +379,7 @@ class SegmentReader:
     def keeps_lengths(self, field_name: str) -> bool:
         """Whether the segment has the field's lengths: a KEYWORD or ID field has none
         (nor has a field no document of the segment holds). Reads only the table."""
-        return field_name in self._norms_file
+        return codec.field_arrays(field_name).norms in self._norms_file
 
     def derived(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """A per-document array a layer above computes from this segment (BM25's length

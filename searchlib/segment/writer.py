@@ -198,17 +198,17 @@ class SegmentWriter:
         spilled_norms: dict[str, SpillFile] = {}
         for field_name, buffer in self._fields.items():
             inverted, postings = _invert(buffer, self.doc_count, spill)
-            for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start"):
-                term_arrays[f"{field_name}.{key}"] = inverted[key]
+            for key in codec.TERM_KEYS:
+                term_arrays[codec.field_array_name(field_name, key)] = inverted[key]
             if buffer.raw_words:
                 lexicon = _lexicon(buffer, self.analyzers[field_name], inverted["term_rank"])
                 for key, values in lexicon.items():
-                    term_arrays[f"{field_name}.{key}"] = values
+                    term_arrays[codec.field_array_name(field_name, key)] = values
             for key, postings_spill in postings.items():
-                spilled[f"{field_name}.{key}"] = postings_spill
+                spilled[codec.field_array_name(field_name, key)] = postings_spill
             if self.schema[field_name].is_text:
                 # Spilled too: a length per document and field adds up with many fields.
-                lengths_out = spilled_norms[field_name] = spill(codec.LENGTH_DTYPE)
+                lengths_out = spilled_norms[codec.field_arrays(field_name).norms] = spill(codec.LENGTH_DTYPE)
                 lengths_out.append(inverted["lengths"])
                 lengths_out.finish()
         # Read once every field is written: the fields' spills share a few files.
