@@ -122,7 +122,8 @@ def _check_segment(index: Index, reader: SegmentReader) -> list[Problem]:
 
 def _check_field(reader: SegmentReader, name: str, is_text: bool) -> list[Problem]:
     terms_file, postings_file = reader.component("terms"), reader.component("post")
-    if terms_file.get(f"{name}.term_bytes") is None:
+    names = codec.field_arrays(name)
+    if terms_file.get(names.term_bytes) is None:
         return []
     problems: list[Problem] = []
 
@@ -134,12 +135,12 @@ def _check_field(reader: SegmentReader, name: str, is_text: bool) -> list[Proble
         dictionary = reader.dictionary(name)
         assert dictionary is not None
         terms = [dictionary[i] for i in range(len(dictionary))]
-        starts = terms_file[f"{name}.postings_start"].astype(np.int64)
-        position_starts = terms_file[f"{name}.positions_start"].astype(np.int64)
-        doc_freq = terms_file[f"{name}.doc_freq"].astype(np.int64)
-        docs = postings_file[f"{name}.docs"].astype(np.int64)
-        freqs = postings_file[f"{name}.freqs"].astype(np.int64)
-        positions = postings_file[f"{name}.positions"].astype(np.int64)
+        starts = terms_file[names.postings_start].astype(np.int64)
+        position_starts = terms_file[names.positions_start].astype(np.int64)
+        doc_freq = terms_file[names.doc_freq].astype(np.int64)
+        docs = postings_file[names.docs].astype(np.int64)
+        freqs = postings_file[names.freqs].astype(np.int64)
+        positions = postings_file[names.positions].astype(np.int64)
     except CorruptIndexError as exc:
         return fail(exc.path, exc.problem)
     if any(a >= b for a, b in zip(terms, terms[1:])):
@@ -185,7 +186,7 @@ def _check_lexicon(reader: SegmentReader, name: str, term_count: int) -> list[Pr
     if lexicon is None:
         return []
     keys = [lexicon[i] for i in range(len(lexicon))]
-    targets = terms_file[f"{name}.lexicon_terms"]
+    targets = terms_file[codec.field_arrays(name).lexicon_terms]
     if any(a >= b for a, b in zip(keys, keys[1:])):
         return [Problem(terms_file.path, f"field {name!r}: lexicon keys are not sorted and unique")]
     if len(targets) and int(targets.max()) >= term_count:

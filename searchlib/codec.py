@@ -51,6 +51,8 @@ nothing but ``verify``.
 
 Segment contents (array names; ``F`` is a field name)
 -----------------------------------------------------
+Code names these arrays only through :func:`field_arrays` and :func:`column_array_names`.
+
 TERM, per indexed field ``F``:
     ``F.term_bytes`` uint8: the field's terms in UTF-8, sorted by their bytes, concatenated;
     ``F.term_offsets`` uint64 [terms + 1]: where each term starts in ``term_bytes``;
@@ -133,8 +135,9 @@ import json
 import math
 import struct
 import zlib
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -381,6 +384,50 @@ def _crc_value(value: Any) -> int:
 
 
 # --- array names ---------------------------------------------------------------------
+
+
+#: The keys of a field's arrays (``F.<key>``, see the spec above): its dictionary in the
+#: TERM file, its lexicon there (fields with costly filters only), its POST arrays.
+TERM_KEYS = ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start")
+LEXICON_KEYS = ("lexicon_bytes", "lexicon_offsets", "lexicon_terms")
+POSTING_KEYS = ("docs", "freqs", "positions")
+
+
+class FieldArrays(NamedTuple):
+    """The names of one indexed field's arrays in a segment's files, by key; ``norms``
+    is its NORM array, named by the field alone."""
+
+    term_bytes: str
+    term_offsets: str
+    doc_freq: str
+    postings_start: str
+    positions_start: str
+    lexicon_bytes: str
+    lexicon_offsets: str
+    lexicon_terms: str
+    docs: str
+    freqs: str
+    positions: str
+    norms: str
+
+
+def field_array_name(field_name: str, key: str) -> str:
+    """The name of field ``field_name``'s array ``key`` (one of TERM_KEYS, LEXICON_KEYS
+    or POSTING_KEYS): the one place the ``F.<key>`` spelling is made."""
+    return f"{field_name}.{key}"
+
+
+@lru_cache(maxsize=4096)
+def field_arrays(field_name: str) -> FieldArrays:
+    """Every array name of one field, made once per field (readers ask per look-up)."""
+    keyed = (field_array_name(field_name, key) for key in (*TERM_KEYS, *LEXICON_KEYS, *POSTING_KEYS))
+    return FieldArrays(*keyed, norms=field_name)
+
+
+def fields_with_terms(array_names: Iterable[str]) -> list[str]:
+    """The fields a TERM file holds a dictionary for, read from its array names."""
+    suffix = field_array_name("", TERM_KEYS[0])
+    return [name[: -len(suffix)] for name in array_names if name.endswith(suffix)]
 
 
 def column_array_names(field_name: str) -> tuple[str, str]:

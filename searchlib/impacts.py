@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib.grouping import sum_by_key
-from searchlib.scoring import CollectionStats, FieldSet, Similarity
+from searchlib.scoring import CollectionStats, FieldSet, Similarity, weighted_inverse_norms
 from searchlib.segment import SegmentReader
 
 #: Postings the cache of a :class:`~searchlib.Searcher` holds unless told otherwise: at 16
@@ -355,7 +355,8 @@ def _gather_postings(reader: SegmentReader, terms: Sequence[ScoredTerm], scoring
                 total += lengths[-1]
         if total > span_start:
             spans.append((span_start, total))
-            inverse_norms.append(reader.weighted_inverse_norms(name, scoring.stats.average_length(name), scoring.b, weight))
+            average = scoring.stats.average_length(name)
+            inverse_norms.append(weighted_inverse_norms(reader, name, average, scoring.b, weight))
     if not total:
         return None
     # int64 once: every later index by doc would convert uint32 on its own.

@@ -33,12 +33,13 @@ from searchlib.analysis import check_analyzer_spec
 from searchlib.errors import AnalyzerError, CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
 from searchlib.schema import Field, FieldAnalyzers, Schema
 from searchlib.scoring import BM25Settings
-from searchlib.merge import DEFAULT_MERGE_FACTOR, choose_merges, merge_segments
 from searchlib.parallel import DEFAULT_BATCH_SIZE, SCRATCH_PREFIX, SCRATCH_SUFFIX, build_segments
 from searchlib.parser import QueryParser
 from searchlib.query import Query, ReaderTerms, ScoringContext
 from searchlib.scoring import CollectionStats
 from searchlib.segment import MAX_FIELD_TOKENS, SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
+from searchlib.segment.merge import merge_segments
+from searchlib.segment.policy import DEFAULT_MERGE_FACTOR, choose_merges
 from searchlib.failpoints import failpoint
 from searchlib.storage import LOCK_NAME, TEMP_SUFFIX, Directory, WriteLock
 

@@ -56,6 +56,7 @@ from searchlib.scoring import (
     CollectionStats,
     FieldSet,
     Similarity,
+    length_norms,
 )
 from searchlib.phrases import TermPositions, match_phrase
 from searchlib.segment import Postings, SegmentReader, TermDictionary
@@ -431,7 +432,7 @@ class CombinedTerm(Query):
             tf = int(found[1][at])
             length = int(reader.field_lengths(name)[doc])
             average = stats.average_length(name)
-            norm = float(reader.length_norms(name, average, context.b)[doc])
+            norm = float(length_norms(reader, name, average, context.b)[doc])
             pseudo_tf += weight * tf / norm
             if reader.keeps_lengths(name):
                 norm_part = Explanation(norm, "norm = 1 - b + b * dl / avgdl", (
@@ -730,7 +731,7 @@ class Phrase(Query):
         docs, freqs = self.frequencies(reader)
         if not len(docs):
             return Matches.empty()
-        norm = reader.length_norms(self.field, context.stats.average_length(self.field), context.b)[docs]
+        norm = length_norms(reader, self.field, context.stats.average_length(self.field), context.b)[docs]
         saturated = context.similarity.saturate(freqs / norm, context.k1)
         return Matches(docs, self.boost * self._idf(context) * saturated)
 
@@ -743,7 +744,7 @@ class Phrase(Query):
         fields = (self.field,)
         length = int(reader.field_lengths(self.field)[doc])
         average = stats.average_length(self.field)
-        norm = float(reader.length_norms(self.field, average, context.b)[doc])
+        norm = float(length_norms(reader, self.field, average, context.b)[doc])
         tf = int(freqs[at])
         saturated = float(context.similarity.saturate(tf / norm, context.k1))
         idf = self._idf(context)

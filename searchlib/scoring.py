@@ -29,8 +29,10 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -56,6 +58,50 @@ def bm25_length_norm(field_lengths: npt.ArrayLike, average_length: float, b: flo
     dl = np.asarray(field_lengths, dtype=np.float64)
     avgdl = average_length if average_length > 0 else 1.0
     return (1.0 - b) + b * dl / avgdl
+
+
+class LengthSource(Protocol):
+    """What the per-segment norms need of a segment reader: its field lengths, and a
+    place to keep arrays derived from them (:meth:`SegmentReader.derived`)."""
+
+    @property
+    def doc_count(self) -> int: ...
+
+    def keeps_lengths(self, field_name: str) -> bool: ...
+
+    def field_lengths(self, field_name: str) -> npt.NDArray[np.uint32]: ...
+
+    def derived(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray: ...
+
+
+def length_norms(segment: LengthSource, field_name: str, average_length: float, b: float) -> FloatArray:
+    """BM25's ``1 - b + b * dl / avgdl`` for every document of a segment, computed once
+    per (field, avgdl, b) and kept with the segment: a query then reads it per posting
+    instead of recomputing."""
+
+    def compute() -> FloatArray:
+        if not segment.keeps_lengths(field_name):
+            # A KEYWORD or ID field keeps no lengths: as in Lucene, every value
+            # counts as being of average length, so its norm is 1.
+            return np.ones(segment.doc_count, dtype=np.float64)
+        return bm25_length_norm(segment.field_lengths(field_name), average_length, b)
+
+    return segment.derived(("length_norms", field_name, average_length, b), compute)
+
+
+def weighted_inverse_norms(
+    segment: LengthSource, field_name: str, average_length: float, b: float, weight: float
+) -> FloatArray:
+    """``weight / norm`` for every document of a segment (kept like :func:`length_norms`):
+    BM25F's per-posting factor, so that a query multiplies each term frequency once."""
+
+    def compute() -> FloatArray:
+        # A document without the field can have a norm of 0 (b = 1); it has no
+        # postings in the field either, so its infinite inverse is never read.
+        with np.errstate(divide="ignore"):
+            return weight / length_norms(segment, field_name, average_length, b)
+
+    return segment.derived(("inverse_norms", field_name, average_length, b, weight), compute)
 
 
 def bm25_saturate(pseudo_tf: npt.ArrayLike, k1: float) -> FloatArray:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from searchlib import highlight
+from searchlib import codec, highlight
 from searchlib.analysis import Analyzer
 from searchlib.columns import column_dtype
 from searchlib.errors import QueryError, SchemaError, SearchlibError
@@ -49,12 +49,10 @@ from searchlib.query import (
 if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
     from searchlib.suggest import Suggestion, Vocabulary
 
-#: more_like_this defaults (as in searchlib.similar, which loads on first use).
-DEFAULT_MAX_TERMS = 25
-DEFAULT_MIN_DOC_FREQ = 2
 from searchlib.schema import Field, FieldAnalyzers
 from searchlib.scoring import CollectionStats, FieldSet, Similarity
 from searchlib.segment import SegmentReader, TermDictionary
+from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
 
 SnippetFormat = Literal["plain", "ansi", "html"]
 #: Document frequencies a searcher remembers (its snapshot never changes).
@@ -383,7 +381,8 @@ class Searcher:
             picked = select(dictionary)  # type: ignore[arg-type]
             terms = dictionary.terms_at(picked)
             if reader.all_live:  # the dictionary's counts are the live ones: no look-ups
-                frequencies = reader.component("terms")[f"{field_name}.doc_freq"][np.asarray(picked, dtype=np.int64)]
+                doc_freqs = reader.component("terms")[codec.field_arrays(field_name).doc_freq]
+                frequencies = doc_freqs[np.asarray(picked, dtype=np.int64)]
                 live_counts = frequencies.tolist()
             else:
                 live_counts = [self._segment_doc_freq(reader, (field_name,), term) for term in terms]
@@ -689,8 +688,6 @@ class Searcher:
         its most distinctive terms (see :mod:`searchlib.similar`)."""
         if isinstance(hit, str):
             hit = self._hit_by_id(hit)
-        from searchlib.similar import more_like_this_query
-
         query = more_like_this_query(self, hit, fields, max_terms, min_doc_freq)
         return self.search(query, limit=limit)
 
@@ -868,7 +865,7 @@ def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[_Sort
         count = 0 if dictionary is None else len(dictionary)
         vocabulary.append([dictionary[i] for i in range(count)] if dictionary is not None else [])
         docs = reader.docs_of_terms(field_name, 0, count).astype(np.int64)
-        starts = reader.component("terms")[f"{field_name}.postings_start"] if count else np.zeros(1, np.uint64)
+        starts = reader.component("terms")[codec.field_arrays(field_name).postings_start] if count else np.zeros(1, np.uint64)
         term_of_posting = np.repeat(np.arange(count, dtype=np.int64), np.diff(starts.astype(np.int64)).astype(np.int64))
         per_segment.append((docs, term_of_posting))
     every = [term for terms in vocabulary for term in terms]

@@ -11,20 +11,54 @@ excluded from the results.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
+from searchlib.analysis import Analyzer
 from searchlib.errors import SchemaError
 from searchlib.query import Bool, Matches, Query, ScoringContext, Term
+from searchlib.schema import Schema
 from searchlib.scoring import bm25_idf
-from searchlib.searcher import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ
 from searchlib.segment import SegmentReader
 
-if TYPE_CHECKING:
-    from searchlib.searcher import Hit, Searcher
+#: How many terms the query keeps, and how many documents a term must be in to count.
+DEFAULT_MAX_TERMS = 25
+DEFAULT_MIN_DOC_FREQ = 2
+
+
+class CollectionView(Protocol):
+    """What more like this needs of a searcher (:class:`searchlib.searcher.Searcher`
+    is one): the schema, the analyzers, and the collection's statistics."""
+
+    @property
+    def schema(self) -> Schema: ...
+
+    @property
+    def analyzers(self) -> Mapping[str, Analyzer]: ...
+
+    def doc_freq(self, field_name: str, term: str) -> int: ...
+
+    def documents_with_field(self, field_name: str) -> int: ...
+
+
+class SourceHit(Protocol):
+    """The document more like this starts from (a :class:`searchlib.searcher.Hit`):
+    its stored fields, its ID value, and where it lies."""
+
+    @property
+    def fields(self) -> dict[str, Any]: ...
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def doc(self) -> int: ...
+
+    @property
+    def reader(self) -> SegmentReader: ...
 
 
 @dataclass(frozen=True)
@@ -42,8 +76,8 @@ class SourceDocument(Query):
 
 
 def distinctive_terms(
-    searcher: Searcher,
-    hit: Hit,
+    searcher: CollectionView,
+    hit: SourceHit,
     fields: Sequence[str],
     max_terms: int = DEFAULT_MAX_TERMS,
     min_doc_freq: int = DEFAULT_MIN_DOC_FREQ,
@@ -65,8 +99,8 @@ def distinctive_terms(
 
 
 def more_like_this_query(
-    searcher: Searcher,
-    hit: Hit,
+    searcher: CollectionView,
+    hit: SourceHit,
     fields: Sequence[str] | None = None,
     max_terms: int = DEFAULT_MAX_TERMS,
     min_doc_freq: int = DEFAULT_MIN_DOC_FREQ,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from searchlib import codec
 from searchlib.analysis import Analyzer
 from searchlib.errors import QueryError
 
@@ -63,11 +64,11 @@ class Vocabulary:
             dictionary = reader.dictionary(field_name)
             if dictionary is None:
                 continue
-            doc_freq = reader.component("terms")[f"{field_name}.doc_freq"]
+            doc_freq = reader.component("terms")[codec.field_arrays(field_name).doc_freq]
             lexicon = reader.lexicon(field_name)
             if lexicon is not None:
                 words = lexicon.terms()
-                term_of_word = reader.component("terms")[f"{field_name}.lexicon_terms"]
+                term_of_word = reader.component("terms")[codec.field_arrays(field_name).lexicon_terms]
                 frequencies = np.asarray(doc_freq)[np.asarray(term_of_word, dtype=np.int64)].tolist()
             else:
                 words = dictionary.terms()

@@ -11,9 +11,8 @@ from searchlib import ID, NUMERIC, TEXT, Index, Schema, Searcher
 from searchlib.errors import SchemaError
 from searchlib.analysis import get_analyzer
 from searchlib.check import check_index
-from searchlib import merge
-from searchlib.merge import choose_merges
-from searchlib.segment import SegmentMeta
+from searchlib.segment import SegmentMeta, merge
+from searchlib.segment.policy import choose_merges
 from tests.conftest import SHARED
 
 CRANFIELD = SHARED / "datasets" / "cranfield"

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from searchlib.analysis import get_analyzer
 from searchlib.schema import ID, STORED, TEXT, FieldAnalyzers, Schema
-from searchlib import segment
-from searchlib.segment import SegmentReader, SegmentWriter, TermDictionary, _utf8_sorted
+from searchlib.segment import SegmentReader, SegmentWriter, TermDictionary
+from searchlib.segment import writer as writer_module
+from searchlib.segment.termdict import utf8_sorted
 from searchlib.storage import Directory
 from tests.conftest import SHARED
 
@@ -171,7 +172,7 @@ def test_estimated_bytes_tracks_what_the_buffer_really_allocates() -> None:
 def test_terms_sort_by_code_point_exactly_as_by_their_utf8_bytes(words: list[str]) -> None:
     """The writer sorts terms as strings; the format orders them by UTF-8 bytes (lone
     surrogates written with surrogatepass). The two orders must be one."""
-    assert _utf8_sorted(words) == sorted(words, key=lambda w: w.encode("utf-8", "surrogatepass"))
+    assert utf8_sorted(words) == sorted(words, key=lambda w: w.encode("utf-8", "surrogatepass"))
 
 
 def test_a_flush_in_many_term_ranges_writes_the_same_segment_as_in_one(
@@ -186,8 +187,8 @@ def test_a_flush_in_many_term_ranges_writes_the_same_segment_as_in_one(
         writer.add(document)
     written = {}
     for label, min_tokens, parts in (("one", 1 << 30, 1), ("many", 50, 200)):
-        monkeypatch.setattr(segment, "INVERT_MIN_TOKENS", min_tokens)
-        monkeypatch.setattr(segment, "INVERT_MAX_PARTS", parts)
+        monkeypatch.setattr(writer_module, "INVERT_MIN_TOKENS", min_tokens)
+        monkeypatch.setattr(writer_module, "INVERT_MAX_PARTS", parts)
         directory = Directory(tmp_path / label)
         directory.create()
         meta = writer.write(directory, "seg-00000000")

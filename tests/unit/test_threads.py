@@ -30,7 +30,7 @@ import numpy as np
 import pytest
 
 from searchlib import ID, TEXT, Index, Schema, Searcher
-from searchlib import segment as segment_module
+from searchlib.segment import store
 from searchlib.analysis.filters import SnowballStemFilter
 from searchlib.impacts import CacheLookup, ImpactArrays, ImpactCache
 from searchlib.query import Expansion
@@ -313,7 +313,7 @@ def test_threads_never_get_one_number_for_two_scoring_settings(index: Index) -> 
 def test_stored_fields_read_by_threads_through_a_small_block_cache(
     index: Index, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(segment_module, "STORE_BLOCK_CACHE", 2)  # every read evicts
+    monkeypatch.setattr(store, "STORE_BLOCK_CACHE", 2)  # every read evicts
     with Searcher(index) as searcher:
         readers = searcher.readers
         documents = [(reader, doc) for reader in readers for doc in range(reader.doc_count)]

@@ -1,11 +1,5 @@
-"""Merging segments: many small segments (and their deleted documents) become one.
-
-Every commit adds a segment, so without merging a busy index would accumulate
-thousands and every query would visit each. :func:`choose_merges` is a logarithmic
-policy: segments are grouped into size levels (each ``merge_factor`` times the one below),
-and whenever a level holds ``merge_factor`` segments they are merged into one of the next
-level, so an index of N documents keeps about ``merge_factor * log(N)`` segments. A
-segment whose documents are mostly deleted is rewritten on its own to reclaim them.
+"""Merging segments: many small segments (and their deleted documents) become one
+(which ones, :mod:`searchlib.segment.policy` decides).
 
 :func:`merge_segments` is bulk numpy work, like the first inversion: per field, each
 segment's term ids are mapped onto the union of the terms, postings are concatenated
@@ -23,7 +17,6 @@ and spills are dropped from the resident set once read
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,13 +29,13 @@ import numpy.typing as npt
 from searchlib import codec
 from searchlib.columns import column_dtype
 from searchlib.schema import Schema
-from searchlib.segment import SegmentMeta, SegmentReader, TermDictionary, _pack_store, write_segment
+from searchlib.segment.meta import SegmentMeta
+from searchlib.segment.reader import SegmentReader
+from searchlib.segment.store import pack_store
+from searchlib.segment.termdict import TermDictionary
+from searchlib.segment.writer import write_segment
 from searchlib.storage import Directory, SpillFile
 
-#: Segments per size level before they are merged into one.
-DEFAULT_MERGE_FACTOR = 10
-#: A segment with more than this share of deleted documents is rewritten alone.
-RECLAIM_DELETED_SHARE = 0.5
 #: Postings merged at once: bounds a merge's working memory whatever the segment sizes
 #: (about 100 bytes a posting with its positions, so some 25 MB).
 POSTINGS_PER_CHUNK = 1 << 18
@@ -51,56 +44,6 @@ POSTINGS_PER_CHUNK = 1 << 18
 TERMS_PER_RANGE = 1 << 17
 #: Stored documents copied between drops of the inputs' read pages from the resident set.
 STORED_DOCS_PER_RELEASE = 16_384
-#: Segments this small (in live documents) all count as the lowest level.
-MIN_MERGE_DOCS = 1000
-#: How far below a run's largest level a segment may be and still join its run.
-LEVEL_SPAN = 0.75
-
-
-def segment_level(meta: SegmentMeta, merge_factor: int) -> float:
-    """A segment's size level: ``log(live documents, merge_factor)``."""
-    return math.log(max(meta.live_count, 1), merge_factor)
-
-
-def choose_merges(segments: Sequence[SegmentMeta], merge_factor: int = DEFAULT_MERGE_FACTOR) -> list[list[str]]:
-    """Names of the segments to merge, one list per new segment (possibly none).
-
-    Lucene's LogMergePolicy, by document counts: from the oldest segment on, take the
-    largest remaining level, the run of neighbours down to the last segment within
-    ``LEVEL_SPAN`` of it (smaller ones in between included), and merge that run in
-    chunks of ``merge_factor``. Segments under ``MIN_MERGE_DOCS`` all count as one
-    level. Only neighbours are merged, so documents keep the order they were added in,
-    and with it the order of tied hits.
-    """
-    if merge_factor < 2:
-        raise ValueError(f"merge_factor must be at least 2, got {merge_factor}")
-    merges: list[list[str]] = []
-    stretch: list[SegmentMeta] = []  # neighbours between segments rewritten alone
-    for meta in segments:
-        if meta.doc_count and meta.deleted_count / meta.doc_count > RECLAIM_DELETED_SHARE:
-            merges += _merges_by_level(stretch, merge_factor)
-            merges.append([meta.name])  # rewritten alone, in its place
-            stretch = []
-        else:
-            stretch.append(meta)
-    return merges + _merges_by_level(stretch, merge_factor)
-
-
-def _merges_by_level(segments: Sequence[SegmentMeta], merge_factor: int) -> list[list[str]]:
-    """The runs of neighbouring ``segments`` to merge, level by level (see choose_merges)."""
-    merges: list[list[str]] = []
-    levels = [segment_level(meta, merge_factor) for meta in segments]
-    smallest_level = math.log(MIN_MERGE_DOCS, merge_factor)
-    start = 0
-    while start < len(segments):
-        top = max(levels[start:])
-        floor = -1.0 if top <= smallest_level else top - LEVEL_SPAN
-        upto = max(i for i in range(start, len(segments)) if levels[i] >= floor)
-        while start + merge_factor <= upto + 1:
-            merges.append([meta.name for meta in segments[start : start + merge_factor]])
-            start += merge_factor
-        start = upto + 1
-    return merges
 
 
 def merge_segments(
@@ -149,15 +92,14 @@ def _merge_into(
         if field_merge is None:
             continue
         merged, postings = field_merge
-        for key in ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start",
-                    "lexicon_bytes", "lexicon_offsets", "lexicon_terms"):
+        for key in (*codec.TERM_KEYS, *codec.LEXICON_KEYS):
             if key in merged:
-                term_arrays[f"{field_name}.{key}"] = merged[key]
+                term_arrays[codec.field_array_name(field_name, key)] = merged[key]
         for key, postings_spill in postings.items():
-            spilled[f"{field_name}.{key}"] = postings_spill
+            spilled[codec.field_array_name(field_name, key)] = postings_spill
         if definition.is_text:
             # Spilled: a length per document and field adds up with many fields.
-            lengths_out = spilled_norms[field_name] = spill(codec.LENGTH_DTYPE)
+            lengths_out = spilled_norms[codec.field_arrays(field_name).norms] = spill(codec.LENGTH_DTYPE)
             for reader, mask in zip(readers, live):
                 lengths_out.append(reader.field_lengths(field_name)[mask])
                 reader.component("norms").release_pages()
@@ -166,7 +108,7 @@ def _merge_into(
     # Read once every field is merged: the fields' spills share a few files.
     posting_arrays = {name: postings_spill.read() for name, postings_spill in spilled.items()}
     norm_arrays = {name: lengths_spill.read() for name, lengths_spill in spilled_norms.items()}
-    store_arrays = {**_pack_store(_live_lines(readers, live), spill(codec.BYTE_DTYPE)), **_merge_ids(readers, live)}
+    store_arrays = {**pack_store(_live_lines(readers, live), spill(codec.BYTE_DTYPE)), **_merge_ids(readers, live)}
     for field_name, definition in schema.fields.items():
         if not definition.is_column:
             continue
@@ -241,12 +183,13 @@ def _merge_field(
     total_postings = np.zeros(union_size, dtype=np.int64)
     for (reader, ids, _), global_terms in zip(parts, union.global_terms):
         terms_file, postings_file = reader.component("terms"), reader.component("post")
-        starts = terms_file[f"{field_name}.postings_start"]  # mapped; read a chunk's slice at a time
+        names = codec.field_arrays(field_name)
+        starts = terms_file[names.postings_start]  # mapped; read a chunk's slice at a time
         total_postings[global_terms] += np.diff(starts).astype(np.int64)  # a segment holds each term once
         sources.append(_FieldSource(
-            ids, global_terms, starts, terms_file[f"{field_name}.positions_start"],
-            postings_file[f"{field_name}.docs"], postings_file[f"{field_name}.freqs"],
-            postings_file[f"{field_name}.positions"],
+            ids, global_terms, starts, terms_file[names.positions_start],
+            postings_file[names.docs], postings_file[names.freqs],
+            postings_file[names.positions],
         ))
         terms_file.release_pages()
 
@@ -430,13 +373,14 @@ def _merge_lexicons(
     held by several segments takes the term of the first whose term survived the merge.
     Taken a key range at a time, like the term union.
     """
+    names = codec.field_arrays(field_name)
     lexicons, targets, global_terms = [], [], []
     for terms_file, merged_terms in parts:
-        key_bytes = terms_file.get(f"{field_name}.lexicon_bytes")
+        key_bytes = terms_file.get(names.lexicon_bytes)
         if key_bytes is None:
             continue
-        lexicons.append(TermDictionary(key_bytes, terms_file[f"{field_name}.lexicon_offsets"], terms_file.path))
-        targets.append(terms_file[f"{field_name}.lexicon_terms"])
+        lexicons.append(TermDictionary(key_bytes, terms_file[names.lexicon_offsets], terms_file.path))
+        targets.append(terms_file[names.lexicon_terms])
         global_terms.append(merged_terms)
     blobs: list[bytes] = []
     sizes: list[np.ndarray] = []

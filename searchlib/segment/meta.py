@@ -1,0 +1,93 @@
+"""What a manifest records of one segment, checked before any of its files is opened.
+
+Doc ids are local to a segment (0 .. doc_count - 1); which ones are deleted is given by
+the generation's deletes file (see :mod:`searchlib.segment.store`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from searchlib import codec
+from searchlib.errors import CorruptIndexError
+
+#: Documents one segment may hold: doc ids are uint32.
+MAX_SEGMENT_DOCS = (1 << 32) - 1
+
+#: The names a manifest may give a segment and its deletes file (see codec's docstring):
+#: plain names, so an index never opens a file outside its directory.
+_SEGMENT_NAME = re.compile(r"seg-[0-9a-f]{8,16}")
+_DELETES_NAME = re.compile(r"(seg-[0-9a-f]{8,16})\.[0-9]{1,19}\.del")
+
+
+@dataclass
+class SegmentMeta:
+    """What a manifest records of one segment."""
+
+    name: str
+    doc_count: int
+    files: dict[str, int]
+    deleted_count: int = 0
+    deletes: str | None = None
+
+    @property
+    def live_count(self) -> int:
+        return self.doc_count - self.deleted_count
+
+    def component(self, extension: str) -> str:
+        return f"{self.name}.{extension}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "doc_count": self.doc_count,
+            "deleted_count": self.deleted_count,
+            "deletes": self.deletes,
+            "files": dict(self.files),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], manifest_path: str) -> SegmentMeta:
+        """A manifest's segment entry, checked before any file it names is opened: the
+        names are plain file names of the segment's own (``seg-<hex>.<component>``,
+        ``seg-<hex>.<generation>.del``), the sizes and counts whole numbers, and the
+        document count no more than the stored file's size can hold."""
+        try:
+            name, deletes, files = data["name"], data.get("deletes"), data["files"]
+            if not isinstance(name, str) or not _SEGMENT_NAME.fullmatch(name):
+                raise ValueError(f"segment name {str(name)[:80]!r} is not seg-<hex digits>")
+            if deletes is not None and not (
+                isinstance(deletes, str)
+                and (match := _DELETES_NAME.fullmatch(deletes)) is not None
+                and match.group(1) == name
+            ):
+                raise ValueError(f"deletes file {str(deletes)[:80]!r} is not {name}.<generation>.del")
+            expected = {f"{name}.{extension}" for extension in codec.SEGMENT_COMPONENTS}
+            if not isinstance(files, dict) or set(files) != expected:
+                raise ValueError(f"files must be exactly {', '.join(sorted(expected))}")
+            meta = cls(
+                name=name,
+                doc_count=_count(data["doc_count"]),
+                deleted_count=_count(data.get("deleted_count", 0)),
+                deletes=deletes,
+                files={key: _count(size) for key, size in files.items()},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CorruptIndexError(manifest_path, f"malformed segment entry ({exc})") from None
+        if not 0 <= meta.deleted_count <= meta.doc_count <= MAX_SEGMENT_DOCS:
+            raise CorruptIndexError(manifest_path, f"segment {meta.name}: bad document or deleted count")
+        if 8 * (meta.doc_count + 1) > meta.files[meta.component("store")]:  # its id_offsets alone
+            raise CorruptIndexError(
+                manifest_path, f"segment {meta.name}: {meta.doc_count} documents do not fit its stored-fields file"
+            )
+        return meta
+
+
+def _count(value: Any) -> int:
+    """A count or size from a manifest: a non-negative int (not a bool, float or string)."""
+    if type(value) is not int or value < 0:
+        raise ValueError(f"expected a whole number, got {str(value)[:40]}")
+    return value
