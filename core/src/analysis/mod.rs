@@ -84,6 +84,18 @@ impl Analyzer {
         self.for_each_token(text, |term, position, _| sink(term, position));
     }
 
+    /// The term at each position of `text` (`None` where a token was dropped), one entry per
+    /// tokenizer token: the shape of Python's `Analyzer.terms`. For chains without synonyms.
+    pub fn terms_per_position(&mut self, text: &str) -> Vec<Option<String>> {
+        let mut out: Vec<Option<String>> = Vec::new();
+        self.for_each_term(text, |term, position| {
+            out.resize(position as usize, None);
+            out.push(Some(term.to_owned()));
+        });
+        out.resize(out.len().max(self.raw.len()), None);
+        out
+    }
+
     /// The tokens of `text` with their positions and character offsets.
     pub fn tokens(&mut self, text: &str) -> Vec<Token> {
         let mut out = Vec::new();

@@ -3,31 +3,46 @@
 //! Every method takes or returns whole texts or batches and releases the GIL while the
 //! core works; nothing crosses the boundary per token.
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use super::{stem, Analyzer};
+use super::{spec, stem, Analyzer, DEFAULT_CACHE_WORDS};
 
 /// A built-in analyzer chain run by the core (`CoreAnalyzer(spec_json)`); ValueError when
-/// the spec is not built into the core.
+/// the spec is not built into the core. Threads may share one: calls take turns (the
+/// term cache is the analyzer's own).
 #[pyclass(module = "searchlib._core", name = "CoreAnalyzer")]
 struct CoreAnalyzer {
-    inner: Analyzer,
+    inner: Mutex<Analyzer>,
+}
+
+impl CoreAnalyzer {
+    fn lock(&self) -> MutexGuard<'_, Analyzer> {
+        // A panic cannot leave the analyzer half-updated in a way that matters: the cache
+        // holds whole entries only. So a poisoned lock is taken over.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 type TokenLists = (Vec<String>, Vec<u32>, Vec<u32>, Vec<u32>);
 
 #[pymethods]
 impl CoreAnalyzer {
+    /// `cache_words` bounds the term cache (default `DEFAULT_CACHE_WORDS`).
     #[new]
-    fn new(spec_json: &str) -> PyResult<CoreAnalyzer> {
-        Analyzer::from_spec(spec_json).map(|inner| CoreAnalyzer { inner }).map_err(|e| PyValueError::new_err(e.0))
+    #[pyo3(signature = (spec_json, cache_words=None))]
+    fn new(spec_json: &str, cache_words: Option<usize>) -> PyResult<CoreAnalyzer> {
+        let (tokenizer, filters) = spec::parse(spec_json).map_err(|e| PyValueError::new_err(e.0))?;
+        let inner = Analyzer::new(tokenizer, filters, cache_words.unwrap_or(DEFAULT_CACHE_WORDS));
+        Ok(CoreAnalyzer { inner: Mutex::new(inner) })
     }
 
     /// For each text, its terms and their positions (two lists).
-    fn terms_batch(&mut self, py: Python<'_>, texts: Vec<String>) -> Vec<(Vec<String>, Vec<u32>)> {
-        let inner = &mut self.inner;
+    fn terms_batch(&self, py: Python<'_>, texts: Vec<String>) -> Vec<(Vec<String>, Vec<u32>)> {
         py.detach(|| {
+            let mut inner = self.lock();
             texts
                 .iter()
                 .map(|text| {
@@ -44,23 +59,14 @@ impl CoreAnalyzer {
 
     /// The term at each position of `text`, None where a token was dropped (the shape of
     /// Python's `Analyzer.terms`; only for chains without synonyms).
-    fn terms(&mut self, py: Python<'_>, text: &str) -> Vec<Option<String>> {
-        let inner = &mut self.inner;
-        py.detach(|| {
-            let mut out: Vec<Option<String>> = Vec::new();
-            inner.for_each_term(text, |term, position| {
-                out.resize(position as usize, None);
-                out.push(Some(term.to_owned()));
-            });
-            out
-        })
+    fn terms(&self, py: Python<'_>, text: &str) -> Vec<Option<String>> {
+        py.detach(|| self.lock().terms_per_position(text))
     }
 
     /// Terms, positions, and start and end offsets (Python string indices) of `text`.
-    fn tokens(&mut self, py: Python<'_>, text: &str) -> TokenLists {
-        let inner = &mut self.inner;
+    fn tokens(&self, py: Python<'_>, text: &str) -> TokenLists {
         py.detach(|| {
-            let tokens = inner.tokens(text);
+            let tokens = self.lock().tokens(text);
             let mut out: TokenLists = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
             for token in tokens {
                 out.0.push(token.term);
@@ -72,10 +78,9 @@ impl CoreAnalyzer {
         })
     }
 
-    /// Total bytes of UTF-8 analyzed per call is the caller's business; this reports the
-    /// term cache: (lookups, misses, words held).
+    /// The term cache: (lookups, misses, words held).
     fn cache_stats(&self) -> (u64, u64, usize) {
-        self.inner.cache_stats()
+        self.lock().cache_stats()
     }
 }
 

@@ -32,10 +32,10 @@ pub enum Tokenizer {
     NGram { min: usize, max: usize },
     /// The prefixes of `min..=max` characters of each word.
     EdgeNGram { min: usize, max: usize },
-    /// Runs of letters (the `simple` preset's `\p{L}+`, decided by Python's tables).
+    /// Runs of letters: the `simple` preset's regex tokenizer `\p{L}+`, the one pattern the
+    /// core runs (any other pattern runs in Python, with the `regex` module's semantics,
+    /// which no Rust engine matches exactly: empty matches, Unicode version, look-around).
     Letters,
-    /// Every non-empty match of a user pattern (the `regex` crate's syntax and semantics).
-    Regex(Box<regex::Regex>),
 }
 
 /// The characters of a text with their byte offsets; index = character offset.
@@ -90,15 +90,6 @@ impl Tokenizer {
                     out.push(span(a, a + size));
                 }
             }),
-            Tokenizer::Regex(pattern) => {
-                for found in pattern.find_iter(text) {
-                    if found.end() > found.start() {
-                        let a = cs.partition_point(|&(b, _)| b < found.start());
-                        let b = cs.partition_point(|&(b, _)| b < found.end());
-                        out.push(span(a, b));
-                    }
-                }
-            }
         }
     }
 }
@@ -232,8 +223,6 @@ mod tests {
         assert_eq!(texts(&Tokenizer::ngram(2, 3, false).unwrap(), "abcd e"), ["ab", "abc", "bc", "bcd", "cd"]);
         assert_eq!(texts(&Tokenizer::ngram(1, 2, true).unwrap(), "abc de"), ["a", "ab", "d", "de"]);
         assert_eq!(texts(&Tokenizer::Letters, "ab1cd é"), ["ab", "cd", "é"]);
-        let re = Tokenizer::Regex(Box::new(regex::Regex::new(r"\d*").unwrap()));
-        assert_eq!(words(&re, "é12 3"), [("12".into(), 1, 3), ("3".into(), 4, 5)]);
         assert!(Tokenizer::ngram(0, 2, false).is_err());
         assert!(Tokenizer::ngram(3, 2, false).is_err());
         assert!(Tokenizer::ngram(1, 65, false).is_err());
