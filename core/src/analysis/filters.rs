@@ -6,8 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use rust_stemmers::{Algorithm, Stemmer};
-use unicode_normalization::UnicodeNormalization;
-
+use super::normalize::nfc;
 use super::unicode::{push_ascii_fold, push_casefold};
 
 /// A filter of one term.
@@ -72,7 +71,7 @@ pub fn casefold(term: &str) -> String {
     if folded.is_ascii() {
         folded
     } else {
-        folded.nfc().collect()
+        nfc(&folded)
     }
 }
 

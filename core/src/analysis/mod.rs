@@ -12,6 +12,7 @@
 
 pub mod cache;
 pub mod filters;
+pub mod normalize;
 pub mod python;
 pub mod spec;
 pub mod stem;
