@@ -7,6 +7,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
 use super::{spec, stem, Analyzer, DEFAULT_CACHE_WORDS};
 
@@ -40,8 +41,9 @@ impl CoreAnalyzer {
     }
 
     /// For each text, its terms and their positions (two lists).
-    fn terms_batch(&self, py: Python<'_>, texts: Vec<String>) -> Vec<(Vec<String>, Vec<u32>)> {
-        py.detach(|| {
+    fn terms_batch(&self, py: Python<'_>, texts: Vec<Bound<'_, PyString>>) -> PyResult<Vec<(Vec<String>, Vec<u32>)>> {
+        let texts = borrow_all(&texts)?;
+        Ok(py.detach(|| {
             let mut inner = self.lock();
             texts
                 .iter()
@@ -54,7 +56,24 @@ impl CoreAnalyzer {
                     (terms, positions)
                 })
                 .collect()
-        })
+        }))
+    }
+
+    /// For each text, how many terms it gives (a field's length): analysis alone, with no
+    /// term crossing into Python.
+    fn count_terms(&self, py: Python<'_>, texts: Vec<Bound<'_, PyString>>) -> PyResult<Vec<u32>> {
+        let texts = borrow_all(&texts)?;
+        Ok(py.detach(|| {
+            let mut inner = self.lock();
+            texts
+                .iter()
+                .map(|text| {
+                    let mut count = 0u32;
+                    inner.for_each_term(text, |_, _| count += 1);
+                    count
+                })
+                .collect()
+        }))
     }
 
     /// The term at each position of `text`, None where a token was dropped (the shape of
@@ -82,6 +101,13 @@ impl CoreAnalyzer {
     fn cache_stats(&self) -> (u64, u64, usize) {
         self.lock().cache_stats()
     }
+}
+
+/// The UTF-8 of each text, borrowed from the Python strings (which cache it; no copy for
+/// ASCII ones). The strings stay alive, and immutable, while the GIL is released: the
+/// caller holds them.
+fn borrow_all<'a>(texts: &'a [Bound<'_, PyString>]) -> PyResult<Vec<&'a str>> {
+    texts.iter().map(|text| text.to_str()).collect()
 }
 
 /// Stem each of `words` with the Snowball stemmer of `language` (the GIL is released).

@@ -28,7 +28,7 @@ pub enum Tokenizer {
     Whitespace,
     /// The whole text as one token.
     Keyword,
-    /// Every gram of `min..=max` characters of each word.
+    /// Every gram of `min..=max` characters of each word (`\w` of the `regex` module).
     NGram { min: usize, max: usize },
     /// The prefixes of `min..=max` characters of each word.
     EdgeNGram { min: usize, max: usize },
@@ -38,11 +38,45 @@ pub enum Tokenizer {
     Letters,
 }
 
-/// The characters of a text with their byte offsets; index = character offset.
+/// Scratch space a tokenizer may reuse between texts (the characters of one word).
 pub type Chars = Vec<(usize, char)>;
 
-fn byte_at(chars: &[(usize, char)], text: &str, index: usize) -> usize {
-    chars.get(index).map_or(text.len(), |&(b, _)| b)
+/// The character at byte `at` of `text` and its length in bytes (ASCII decided inline).
+#[inline]
+fn char_at(text: &str, at: usize) -> (char, usize) {
+    let byte = text.as_bytes()[at];
+    if byte < 0x80 {
+        return (byte as char, 1);
+    }
+    let c = text[at..].chars().next().unwrap_or('\u{FFFD}');
+    (c, c.len_utf8())
+}
+
+/// Calls `emit(byte_start, byte_end, char_start, char_end)` for each maximal run of
+/// characters where `inside` holds: one pass, no per-character allocation.
+fn runs(text: &str, inside: impl Fn(char) -> bool, mut emit: impl FnMut(usize, usize, usize, usize)) {
+    let (mut b, mut ci) = (0, 0);
+    let n = text.len();
+    while b < n {
+        let (c, len) = char_at(text, b);
+        if !inside(c) {
+            b += len;
+            ci += 1;
+            continue;
+        }
+        let (sb, sc) = (b, ci);
+        b += len;
+        ci += 1;
+        while b < n {
+            let (c, len) = char_at(text, b);
+            if !inside(c) {
+                break;
+            }
+            b += len;
+            ci += 1;
+        }
+        emit(sb, b, sc, ci);
+    }
 }
 
 impl Tokenizer {
@@ -57,56 +91,35 @@ impl Tokenizer {
         Ok(if edge { Tokenizer::EdgeNGram { min, max } } else { Tokenizer::NGram { min, max } })
     }
 
-    /// Appends the raw tokens of `text` to `out`; `chars` is scratch space.
+    /// Appends the raw tokens of `text` to `out` (emptied first); `chars` is scratch space.
     pub fn tokenize(&self, text: &str, chars: &mut Chars, out: &mut Vec<RawToken>) {
         out.clear();
-        chars.clear();
-        chars.extend(text.char_indices());
-        let cs: &[(usize, char)] = chars;
-        let span = |a: usize, b: usize| RawToken {
-            byte_start: byte_at(cs, text, a),
-            byte_end: byte_at(cs, text, b),
-            start: a,
-            end: b,
-        };
+        let mut push = |byte_start, byte_end, start, end| out.push(RawToken { byte_start, byte_end, start, end });
         match self {
-            Tokenizer::UnicodeWords => unicode_words(text, cs, out),
-            Tokenizer::Whitespace => runs(cs, |c| !is_space(c), |a, b| out.push(span(a, b))),
-            Tokenizer::Letters => runs(cs, is_letter, |a, b| out.push(span(a, b))),
+            Tokenizer::UnicodeWords => unicode_words(text, chars, &mut push),
+            Tokenizer::Whitespace => runs(text, |c| !is_space(c), push),
+            Tokenizer::Letters => runs(text, is_letter, push),
             Tokenizer::Keyword => {
                 if !text.is_empty() {
-                    out.push(span(0, cs.len()));
+                    push(0, text.len(), 0, text.chars().count());
                 }
             }
-            Tokenizer::NGram { min, max } => runs(cs, is_regex_word, |a, b| {
-                for start in a..b {
-                    for size in *min..=(*max).min(b - start) {
-                        out.push(span(start, start + size));
+            Tokenizer::NGram { min, max } | Tokenizer::EdgeNGram { min, max } => {
+                let edge = matches!(self, Tokenizer::EdgeNGram { .. });
+                runs(text, is_regex_word, |sb, eb, sc, _| {
+                    chars.clear();
+                    chars.extend(text[sb..eb].char_indices().map(|(b, c)| (sb + b, c)));
+                    let length = chars.len();
+                    let byte = |i: usize| chars.get(i).map_or(eb, |&(b, _)| b);
+                    let starts = if edge { 0..1.min(length) } else { 0..length };
+                    for start in starts {
+                        for size in *min..=(*max).min(length - start) {
+                            push(byte(start), byte(start + size), sc + start, sc + start + size);
+                        }
                     }
-                }
-            }),
-            Tokenizer::EdgeNGram { min, max } => runs(cs, is_regex_word, |a, b| {
-                for size in *min..=(*max).min(b - a) {
-                    out.push(span(a, a + size));
-                }
-            }),
+                });
+            }
         }
-    }
-}
-
-/// Calls `emit(start, end)` for each maximal run of characters where `inside` holds.
-fn runs(cs: &[(usize, char)], inside: impl Fn(char) -> bool, mut emit: impl FnMut(usize, usize)) {
-    let mut i = 0;
-    while i < cs.len() {
-        if !inside(cs[i].1) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < cs.len() && inside(cs[i].1) {
-            i += 1;
-        }
-        emit(start, i);
     }
 }
 
@@ -116,45 +129,58 @@ fn is_apostrophe(c: char) -> bool {
 
 /// Words: `\w+(['’]\w+)*`; a word holding CJK characters (in a text that may hold CJK)
 /// is cut into CJK runs, as overlapping bigrams, and the rest, stripped of apostrophes.
-fn unicode_words(text: &str, cs: &[(usize, char)], out: &mut Vec<RawToken>) {
-    let check_cjk = !text.is_ascii() && cs.iter().any(|&(_, c)| maybe_cjk(c));
-    let span = |a: usize, b: usize| RawToken {
-        byte_start: byte_at(cs, text, a),
-        byte_end: byte_at(cs, text, b),
-        start: a,
-        end: b,
-    };
-    let n = cs.len();
-    let mut i = 0;
-    while i < n {
-        if !is_word(cs[i].1) {
-            i += 1;
+fn unicode_words(text: &str, chars: &mut Chars, push: &mut impl FnMut(usize, usize, usize, usize)) {
+    let check_cjk = !text.is_ascii() && text.chars().any(maybe_cjk);
+    let n = text.len();
+    let (mut b, mut ci) = (0, 0);
+    while b < n {
+        let (c, len) = char_at(text, b);
+        b += len;
+        ci += 1;
+        if !is_word(c) {
             continue;
         }
-        let start = i;
-        while i < n && is_word(cs[i].1) {
-            i += 1;
-        }
-        while i + 1 < n && is_apostrophe(cs[i].1) && is_word(cs[i + 1].1) {
-            i += 1;
-            while i < n && is_word(cs[i].1) {
-                i += 1;
+        let (sb, sc) = (b - len, ci - 1);
+        loop {
+            while b < n {
+                let (c, len) = char_at(text, b);
+                if !is_word(c) {
+                    break;
+                }
+                b += len;
+                ci += 1;
             }
+            // An apostrophe joins two word characters.
+            if b < n {
+                let (c, len) = char_at(text, b);
+                if is_apostrophe(c) && b + len < n && is_word(char_at(text, b + len).0) {
+                    b += len;
+                    ci += 1;
+                    continue;
+                }
+            }
+            break;
         }
-        if check_cjk && cs[start..i].iter().any(|&(_, c)| is_cjk(c)) {
-            split_cjk(cs, start, i, &mut |a, b| out.push(span(a, b)));
+        if check_cjk && text[sb..b].chars().any(is_cjk) {
+            chars.clear();
+            chars.extend(text[sb..b].char_indices().map(|(i, c)| (sb + i, c)));
+            split_cjk(chars, b, sc, push);
         } else {
-            out.push(span(start, i));
+            push(sb, b, sc, ci);
         }
     }
 }
 
-fn split_cjk(cs: &[(usize, char)], start: usize, end: usize, emit: &mut impl FnMut(usize, usize)) {
-    let mut a = start;
-    while a < end {
+/// Cuts one word (`cs`, its characters with byte offsets; `end` its end byte, `first` its
+/// first character's offset) into CJK bigrams and other pieces.
+fn split_cjk(cs: &[(usize, char)], end: usize, first: usize, push: &mut impl FnMut(usize, usize, usize, usize)) {
+    let byte = |i: usize| cs.get(i).map_or(end, |&(b, _)| b);
+    let mut emit = |a: usize, b: usize| push(byte(a), byte(b), first + a, first + b);
+    let mut a = 0;
+    while a < cs.len() {
         let cjk = is_cjk(cs[a].1);
         let mut b = a;
-        while b < end && is_cjk(cs[b].1) == cjk {
+        while b < cs.len() && is_cjk(cs[b].1) == cjk {
             b += 1;
         }
         if cjk {

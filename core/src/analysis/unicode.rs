@@ -23,11 +23,23 @@ fn in_ranges(ranges: &[(u32, u32)], c: char) -> bool {
         .is_ok()
 }
 
+/// ASCII word characters (`[0-9A-Za-z_]`), one look-up per byte.
+static ASCII_WORD: [bool; 128] = {
+    let mut table = [false; 128];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric() || b == b'_';
+        c += 1;
+    }
+    table
+};
+
 /// A character of a Unicode word (Python `re`'s `\w` plus combining marks).
 #[inline]
 pub fn is_word(c: char) -> bool {
     if c.is_ascii() {
-        c.is_ascii_alphanumeric() || c == '_'
+        ASCII_WORD[c as usize]
     } else {
         in_ranges(tables::WORD, c)
     }
