@@ -12,7 +12,7 @@
 
 use std::hash::BuildHasher;
 
-use foldhash::fast::FixedState;
+use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 const INLINE: usize = 16;
@@ -35,7 +35,7 @@ struct Entry {
 pub struct TermCache {
     table: HashTable<Entry>,
     arena: String,
-    hasher: FixedState,
+    hasher: RandomState,
     capacity: usize,
     /// Look-ups and misses since creation, for the hit rate.
     pub lookups: u64,
@@ -54,7 +54,7 @@ impl TermCache {
         TermCache {
             table: HashTable::new(),
             arena: String::new(),
-            hasher: FixedState::with_seed(0x5eed),
+            hasher: RandomState::default(),
             capacity: capacity.max(1),
             lookups: 0,
             misses: 0,
