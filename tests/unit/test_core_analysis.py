@@ -26,7 +26,8 @@ from searchlib.analysis import (
     StopFilter,
     SynonymFilter,
     UnicodeWordTokenizer,
-    WhitespaceTokenizer,
+    SnowballStemFilter,
+    analyzer_from_spec,
     get_analyzer,
 )
 from searchlib.analysis.filters import (
@@ -151,3 +152,21 @@ def test_the_tables_follow_the_running_pythons_unicode() -> None:
     # The property tests above check the tables character by character; a Python of
     # another Unicode version needs them regenerated (core/src/analysis/gen_tables.py).
     assert _core.UNICODE_VERSION == unicodedata.unidata_version
+
+
+def test_a_spec_naming_no_stemmer_keeps_nltks_snowball() -> None:
+    # Indexes stored before stemmers were recorded were stemmed by NLTK's Snowball.
+    for name in ("english", "french"):
+        old = analyzer_from_spec({"name": name, "params": {}})
+        assert isinstance(old.filters[-1], SnowballStemFilter) and old.core() is None
+        new = analyzer_from_spec(get_analyzer(name).spec)
+        assert isinstance(new.filters[-1], CompiledSnowballStemFilter) and new.core() is not None
+    old, new = analyzer_from_spec("english"), get_analyzer("english")
+    assert old.term_list("ionization") == ["ionize"] and new.term_list("ionization") == ["ioniz"]
+
+
+def test_another_compiled_stemmer_version_warns() -> None:
+    spec = {"name": "english", "params": {"stemmer": "snowball", "stemmer_version": "rust-stemmers 0.1"}}
+    with pytest.warns(UserWarning, match="rust-stemmers 0.1"):
+        analyzer = analyzer_from_spec(spec)
+    assert analyzer.term_list("talks") == ["talk"]
