@@ -71,7 +71,11 @@ impl TermCache {
         let arena = &self.arena;
         let found = self.table.find(hash, |e| {
             e.key_len as usize == bytes.len()
-                && if short { e.inline == probe } else { &arena.as_bytes()[e.key_at as usize..][..bytes.len()] == bytes }
+                && if short {
+                    e.inline == probe
+                } else {
+                    &arena.as_bytes()[e.key_at as usize..][..bytes.len()] == bytes
+                }
         });
         let (term_at, term_len) = match found {
             Some(e) => (e.term_at, e.term_len),
@@ -80,7 +84,13 @@ impl TermCache {
         (term_len != DROPPED).then(|| &self.arena[term_at as usize..(term_at + term_len) as usize])
     }
 
-    fn insert(&mut self, raw: &str, hash: u64, probe: u128, compute: impl FnOnce(&str) -> Option<String>) -> (u32, u32) {
+    fn insert(
+        &mut self,
+        raw: &str,
+        hash: u64,
+        probe: u128,
+        compute: impl FnOnce(&str) -> Option<String>,
+    ) -> (u32, u32) {
         self.misses += 1;
         let term = compute(raw);
         let needed = raw.len() + term.as_ref().map_or(0, String::len);
@@ -102,7 +112,13 @@ impl TermCache {
             }
             None => (0, DROPPED),
         };
-        let entry = Entry { inline: probe, key_len: raw.len() as u32, key_at, term_at, term_len };
+        let entry = Entry {
+            inline: probe,
+            key_len: raw.len() as u32,
+            key_at,
+            term_at,
+            term_len,
+        };
         let hasher = &self.hasher;
         let arena = &self.arena;
         self.table.insert_unique(hash, entry, |e| {
@@ -158,6 +174,10 @@ mod tests {
         }
         assert_eq!(cache.misses, 7, "the long word is found again");
         assert_eq!(cache.get("stop", |_| None), None);
-        assert_eq!(cache.get("stop", |_| Some("x".into())), None, "a dropped word is remembered");
+        assert_eq!(
+            cache.get("stop", |_| Some("x".into())),
+            None,
+            "a dropped word is remembered"
+        );
     }
 }

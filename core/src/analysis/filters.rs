@@ -5,9 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rust_stemmers::{Algorithm, Stemmer};
 use super::normalize::nfc;
 use super::unicode::{push_ascii_fold, push_casefold};
+use rust_stemmers::{Algorithm, Stemmer};
 
 /// A filter of one term.
 pub enum Filter {
@@ -164,7 +164,10 @@ mod tests {
     #[test]
     fn each_filter() {
         let m = |f: &Filter, t: &str| f.map(t.to_owned());
-        assert_eq!(m(&Filter::AsciiFolding, "Øresund café").as_deref(), Some("Oresund cafe"));
+        assert_eq!(
+            m(&Filter::AsciiFolding, "Øresund café").as_deref(),
+            Some("Oresund cafe")
+        );
         assert_eq!(m(&Filter::AsciiFolding, "東京").as_deref(), Some("東京"));
         assert_eq!(m(&Filter::Stop(set(&["the"])), "the"), None);
         assert_eq!(m(&Filter::Stop(set(&["the"])), "then").as_deref(), Some("then"));
@@ -183,6 +186,9 @@ mod tests {
         assert_eq!(m(&length, "abcd"), None);
         let stem = Filter::stem(Algorithm::English);
         assert_eq!(m(&stem, "university").as_deref(), Some("univers"));
-        assert_eq!(run(&[Filter::Lowercase, Filter::Possessive, stem.clone()], "Talking’s").as_deref(), Some("talk"));
+        assert_eq!(
+            run(&[Filter::Lowercase, Filter::Possessive, stem.clone()], "Talking’s").as_deref(),
+            Some("talk")
+        );
     }
 }

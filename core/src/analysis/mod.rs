@@ -141,10 +141,10 @@ fn expand(filters: &[Filter], word: &str) -> Vec<String> {
             Filter::Synonyms(map) => {
                 let mut out = Vec::with_capacity(stream.len());
                 for term in stream {
-                    let synonyms = map.get(&term).cloned().unwrap_or_default();
+                    let synonyms: Vec<String> =
+                        map.get(&term).map_or_else(Vec::new, |list| list.iter().filter(|s| **s != term).cloned().collect());
                     out.push(term);
-                    let term = out.last().cloned().unwrap_or_default();
-                    out.extend(synonyms.into_iter().filter(|s| *s != term));
+                    out.extend(synonyms);
                 }
                 out
             }

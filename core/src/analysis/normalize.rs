@@ -21,14 +21,20 @@ fn ccc(c: char) -> u8 {
     if (c as u32) < 0x300 {
         return 0;
     }
-    tables::CCC.binary_search_by_key(&(c as u32), |&(k, _)| k).map_or(0, |i| tables::CCC[i].1)
+    tables::CCC
+        .binary_search_by_key(&(c as u32), |&(k, _)| k)
+        .map_or(0, |i| tables::CCC[i].1)
 }
 
 fn push_decomposed(c: char, out: &mut Vec<(char, u8)>) {
     let code = c as u32;
     if (S_BASE..S_BASE + S_COUNT).contains(&code) {
         let index = code - S_BASE;
-        let jamo = [L_BASE + index / N_COUNT, V_BASE + (index % N_COUNT) / T_COUNT, T_BASE + index % T_COUNT];
+        let jamo = [
+            L_BASE + index / N_COUNT,
+            V_BASE + (index % N_COUNT) / T_COUNT,
+            T_BASE + index % T_COUNT,
+        ];
         for (k, &j) in jamo.iter().enumerate() {
             if k < 2 || j != T_BASE {
                 out.extend(char::from_u32(j).map(|j| (j, 0)));
@@ -47,7 +53,10 @@ fn compose(a: char, b: char) -> Option<char> {
     if (L_BASE..L_BASE + L_COUNT).contains(&a) && (V_BASE..V_BASE + V_COUNT).contains(&b) {
         return char::from_u32(S_BASE + ((a - L_BASE) * V_COUNT + (b - V_BASE)) * T_COUNT);
     }
-    if (S_BASE..S_BASE + S_COUNT).contains(&a) && (a - S_BASE) % T_COUNT == 0 && (T_BASE + 1..T_BASE + T_COUNT).contains(&b) {
+    if (S_BASE..S_BASE + S_COUNT).contains(&a)
+        && (a - S_BASE) % T_COUNT == 0
+        && (T_BASE + 1..T_BASE + T_COUNT).contains(&b)
+    {
         return char::from_u32(a + (b - T_BASE));
     }
     tables::COMPOSE

@@ -37,7 +37,9 @@ impl CoreAnalyzer {
     fn new(spec_json: &str, cache_words: Option<usize>) -> PyResult<CoreAnalyzer> {
         let (tokenizer, filters) = spec::parse(spec_json).map_err(|e| PyValueError::new_err(e.0))?;
         let inner = Analyzer::new(tokenizer, filters, cache_words.unwrap_or(DEFAULT_CACHE_WORDS));
-        Ok(CoreAnalyzer { inner: Mutex::new(inner) })
+        Ok(CoreAnalyzer {
+            inner: Mutex::new(inner),
+        })
     }
 
     /// For each text, its terms and their positions (two lists).

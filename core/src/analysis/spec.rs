@@ -34,7 +34,10 @@ pub fn parse(spec_json: &str) -> Result<(Tokenizer, Vec<Filter>), AnalysisError>
         Value::String(name) => preset(name, &Map::new()),
         Value::Object(object) if object.contains_key("tokenizer") => chain(object),
         Value::Object(object) => {
-            let name = object.get("name").and_then(Value::as_str).ok_or_else(|| error("analyzer spec has no name"))?;
+            let name = object
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| error("analyzer spec has no name"))?;
             let empty = Map::new();
             let params = match object.get("params") {
                 None | Some(Value::Null) => &empty,
@@ -59,15 +62,23 @@ fn english_stop_words() -> HashSet<String> {
 fn int(params: &Map<String, Value>, key: &str, default: i64) -> Result<i64, AnalysisError> {
     match params.get(key) {
         None => Ok(default),
-        Some(value) => value.as_i64().ok_or_else(|| error(format!("{key} must be a whole number"))),
+        Some(value) => value
+            .as_i64()
+            .ok_or_else(|| error(format!("{key} must be a whole number"))),
     }
 }
 
 fn string_set(value: Option<&Value>, what: &str) -> Result<HashSet<String>, AnalysisError> {
-    let items = value.and_then(Value::as_array).ok_or_else(|| error(format!("{what} must be a list of words")))?;
+    let items = value
+        .and_then(Value::as_array)
+        .ok_or_else(|| error(format!("{what} must be a list of words")))?;
     items
         .iter()
-        .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| error(format!("{what} must be a list of words"))))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| error(format!("{what} must be a list of words")))
+        })
         .collect()
 }
 
@@ -77,7 +88,10 @@ fn synonyms(value: &Value) -> Result<Filter, AnalysisError> {
     let mut map = HashMap::with_capacity(object.len());
     for (word, list) in object {
         let list = list.as_array().ok_or_else(bad)?;
-        let words: Option<Vec<String>> = list.iter().map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned)).collect();
+        let words: Option<Vec<String>> = list
+            .iter()
+            .map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_owned))
+            .collect();
         map.insert(word.clone(), words.ok_or_else(bad)?);
     }
     Ok(Filter::Synonyms(map))
@@ -89,7 +103,9 @@ fn regex_tokenizer(pattern: &str) -> Result<Tokenizer, AnalysisError> {
     if pattern == r"\p{L}+" {
         Ok(Tokenizer::Letters)
     } else {
-        Err(error(format!("tokenizer regex {pattern:?} runs in Python (the regex module's semantics)")))
+        Err(error(format!(
+            "tokenizer regex {pattern:?} runs in Python (the regex module's semantics)"
+        )))
     }
 }
 
@@ -100,14 +116,26 @@ fn stem_filter(language: &str) -> Result<Filter, AnalysisError> {
 }
 
 fn chain(object: &Map<String, Value>) -> Result<(Tokenizer, Vec<Filter>), AnalysisError> {
-    let tokenizer = object.get("tokenizer").and_then(Value::as_object).ok_or_else(|| error("tokenizer must be an object"))?;
+    let tokenizer = object
+        .get("tokenizer")
+        .and_then(Value::as_object)
+        .ok_or_else(|| error("tokenizer must be an object"))?;
     let kind = tokenizer.get("type").and_then(Value::as_str).unwrap_or("");
     let tokenizer = match kind {
         "unicode_words" => Tokenizer::UnicodeWords,
         "whitespace" => Tokenizer::Whitespace,
         "keyword" => Tokenizer::Keyword,
-        "ngram" | "edge_ngram" => Tokenizer::ngram(int(tokenizer, "min_size", 0)?, int(tokenizer, "max_size", 0)?, kind == "edge_ngram")?,
-        "regex" => regex_tokenizer(tokenizer.get("pattern").and_then(Value::as_str).ok_or_else(|| error("regex tokenizer needs a pattern"))?)?,
+        "ngram" | "edge_ngram" => Tokenizer::ngram(
+            int(tokenizer, "min_size", 0)?,
+            int(tokenizer, "max_size", 0)?,
+            kind == "edge_ngram",
+        )?,
+        "regex" => regex_tokenizer(
+            tokenizer
+                .get("pattern")
+                .and_then(Value::as_str)
+                .ok_or_else(|| error("regex tokenizer needs a pattern"))?,
+        )?,
         other => return Err(error(format!("tokenizer {other:?} is not built into the core"))),
     };
     let mut filters = Vec::new();
@@ -124,9 +152,14 @@ fn chain(object: &Map<String, Value>) -> Result<(Tokenizer, Vec<Filter>), Analys
             "length" => {
                 let (min, max) = (int(filter, "min", 1)?, int(filter, "max", 255)?);
                 if !(0 <= min && min <= max) {
-                    return Err(error(format!("length bounds need 0 <= min <= max, got {min} and {max}")));
+                    return Err(error(format!(
+                        "length bounds need 0 <= min <= max, got {min} and {max}"
+                    )));
                 }
-                Filter::Length { min: min as usize, max: max as usize }
+                Filter::Length {
+                    min: min as usize,
+                    max: max as usize,
+                }
             }
             "synonyms" => synonyms(filter.get("mapping").unwrap_or(&Value::Null))?,
             "stem" => {
@@ -178,27 +211,44 @@ fn preset(name: &str, params: &Map<String, Value>) -> Result<(Tokenizer, Vec<Fil
         "ngram" | "edge_ngram" => {
             known_params(name, params, &["min_size", "max_size"])?;
             let edge = name == "edge_ngram";
-            let (min, max) = if edge { (size("min_size", 1)?, size("max_size", 20)?) } else { (size("min_size", 2)?, size("max_size", 3)?) };
+            let (min, max) = if edge {
+                (size("min_size", 1)?, size("max_size", 20)?)
+            } else {
+                (size("min_size", 2)?, size("max_size", 3)?)
+            };
             Ok((Tokenizer::ngram(min, max, edge)?, vec![Filter::Lowercase]))
         }
         "regex" => {
             known_params(name, params, &["pattern"])?;
-            let pattern = params.get("pattern").and_then(Value::as_str).ok_or_else(|| error("analyzer \"regex\" needs a pattern"))?;
+            let pattern = params
+                .get("pattern")
+                .and_then(Value::as_str)
+                .ok_or_else(|| error("analyzer \"regex\" needs a pattern"))?;
             Ok((regex_tokenizer(pattern)?, vec![Filter::Lowercase]))
         }
         "english" => {
             known_params(name, params, &["stemmer", "stemmer_version", "synonyms"])?;
-            let mut filters = vec![Filter::Lowercase, Filter::Possessive, Filter::Stop(english_stop_words())];
+            let mut filters = vec![
+                Filter::Lowercase,
+                Filter::Possessive,
+                Filter::Stop(english_stop_words()),
+            ];
             with_synonyms(params, &mut filters)?;
             match params.get("stemmer").and_then(Value::as_str) {
                 Some("none") => {}
                 Some(stem::NAME) => filters.push(stem_filter("english")?),
                 Some(other) => return Err(error(format!("stemmer {other:?} is not compiled into the core"))),
-                None => return Err(error("a spec naming no stemmer means NLTK's Snowball, which runs in Python")),
+                None => {
+                    return Err(error(
+                        "a spec naming no stemmer means NLTK's Snowball, which runs in Python",
+                    ))
+                }
             }
             Ok((Tokenizer::UnicodeWords, filters))
         }
-        other => Err(error(format!("preset {other:?} is not built into the core (build it from its chain spec)"))),
+        other => Err(error(format!(
+            "preset {other:?} is not built into the core (build it from its chain spec)"
+        ))),
     }
 }
 
@@ -208,10 +258,14 @@ mod tests {
 
     #[test]
     fn presets_and_chains() {
-        let (t, f) = parse(r#"{"name": "english", "params": {"stemmer": "snowball", "stemmer_version": "x"}}"#).unwrap();
+        let (t, f) =
+            parse(r#"{"name": "english", "params": {"stemmer": "snowball", "stemmer_version": "x"}}"#).unwrap();
         assert!(matches!(t, Tokenizer::UnicodeWords));
         assert_eq!(f.len(), 4);
-        assert!(parse(r#"{"name": "english", "params": {}}"#).is_err(), "NLTK's Snowball stays in Python");
+        assert!(
+            parse(r#"{"name": "english", "params": {}}"#).is_err(),
+            "NLTK's Snowball stays in Python"
+        );
         assert!(parse(r#"{"name": "english", "params": {"stemmer": "lancaster"}}"#).is_err());
         assert!(parse(r#"{"name": "english", "params": {"bogus": 1}}"#).is_err());
         assert!(parse(r#"{"name": "ngram", "params": {"min_size": 0}}"#).is_err());
@@ -225,8 +279,14 @@ mod tests {
             {"type": "stem", "algorithm": "snowball", "language": "french"}]}"#;
         assert_eq!(parse(chain).unwrap().1.len(), 7);
         assert!(parse(r#"{"tokenizer": {"type": "python"}}"#).is_err());
-        assert!(parse(r#"{"tokenizer": {"type": "regex", "pattern": "[a-z]+"}}"#).is_err(), "Python runs other patterns");
-        assert!(parse(r#"{"tokenizer": {"type": "keyword"}, "filters": [{"type": "stem", "algorithm": "porter"}]}"#).is_err());
+        assert!(
+            parse(r#"{"tokenizer": {"type": "regex", "pattern": "[a-z]+"}}"#).is_err(),
+            "Python runs other patterns"
+        );
+        assert!(
+            parse(r#"{"tokenizer": {"type": "keyword"}, "filters": [{"type": "stem", "algorithm": "porter"}]}"#)
+                .is_err()
+        );
     }
 
     #[test]

@@ -88,13 +88,24 @@ impl Tokenizer {
             )));
         }
         let (min, max) = (min as usize, max as usize);
-        Ok(if edge { Tokenizer::EdgeNGram { min, max } } else { Tokenizer::NGram { min, max } })
+        Ok(if edge {
+            Tokenizer::EdgeNGram { min, max }
+        } else {
+            Tokenizer::NGram { min, max }
+        })
     }
 
     /// Appends the raw tokens of `text` to `out` (emptied first); `chars` is scratch space.
     pub fn tokenize(&self, text: &str, chars: &mut Chars, out: &mut Vec<RawToken>) {
         out.clear();
-        let mut push = |byte_start, byte_end, start, end| out.push(RawToken { byte_start, byte_end, start, end });
+        let mut push = |byte_start, byte_end, start, end| {
+            out.push(RawToken {
+                byte_start,
+                byte_end,
+                start,
+                end,
+            })
+        };
         match self {
             Tokenizer::UnicodeWords => unicode_words(text, chars, &mut push),
             Tokenizer::Whitespace => runs(text, |c| !is_space(c), push),
@@ -214,7 +225,9 @@ mod tests {
     fn words(tokenizer: &Tokenizer, text: &str) -> Vec<(String, usize, usize)> {
         let (mut chars, mut out) = (Chars::new(), Vec::new());
         tokenizer.tokenize(text, &mut chars, &mut out);
-        out.iter().map(|t| (text[t.byte_start..t.byte_end].to_string(), t.start, t.end)).collect()
+        out.iter()
+            .map(|t| (text[t.byte_start..t.byte_end].to_string(), t.start, t.end))
+            .collect()
     }
 
     fn texts(tokenizer: &Tokenizer, text: &str) -> Vec<String> {
@@ -224,8 +237,14 @@ mod tests {
     #[test]
     fn unicode_word_rules() {
         let t = Tokenizer::UnicodeWords;
-        assert_eq!(texts(&t, "don't rock'n'roll 'quoted' Israel’s"), ["don't", "rock'n'roll", "quoted", "Israel’s"]);
-        assert_eq!(texts(&t, "3.14 U.S.A. ceasefire-talks foo_bar"), ["3", "14", "U", "S", "A", "ceasefire", "talks", "foo_bar"]);
+        assert_eq!(
+            texts(&t, "don't rock'n'roll 'quoted' Israel’s"),
+            ["don't", "rock'n'roll", "quoted", "Israel’s"]
+        );
+        assert_eq!(
+            texts(&t, "3.14 U.S.A. ceasefire-talks foo_bar"),
+            ["3", "14", "U", "S", "A", "ceasefire", "talks", "foo_bar"]
+        );
         assert_eq!(texts(&t, "e\u{301}t\u{e9}"), ["e\u{301}t\u{e9}"]);
     }
 
@@ -234,7 +253,12 @@ mod tests {
         let t = Tokenizer::UnicodeWords;
         assert_eq!(
             words(&t, "é 東京都 x"),
-            [("é".into(), 0, 1), ("東京".into(), 2, 4), ("京都".into(), 3, 5), ("x".into(), 6, 7)]
+            [
+                ("é".into(), 0, 1),
+                ("東京".into(), 2, 4),
+                ("京都".into(), 3, 5),
+                ("x".into(), 6, 7)
+            ]
         );
         assert_eq!(texts(&t, "日本's"), ["日本", "s"]);
         assert_eq!(texts(&t, "コーヒー"), ["コー", "ーヒ", "ヒー"]);
@@ -243,11 +267,20 @@ mod tests {
 
     #[test]
     fn other_tokenizers() {
-        assert_eq!(texts(&Tokenizer::Whitespace, " talks, now\u{3000}x "), ["talks,", "now", "x"]);
+        assert_eq!(
+            texts(&Tokenizer::Whitespace, " talks, now\u{3000}x "),
+            ["talks,", "now", "x"]
+        );
         assert_eq!(texts(&Tokenizer::Keyword, "a b"), ["a b"]);
         assert!(texts(&Tokenizer::Keyword, "").is_empty());
-        assert_eq!(texts(&Tokenizer::ngram(2, 3, false).unwrap(), "abcd e"), ["ab", "abc", "bc", "bcd", "cd"]);
-        assert_eq!(texts(&Tokenizer::ngram(1, 2, true).unwrap(), "abc de"), ["a", "ab", "d", "de"]);
+        assert_eq!(
+            texts(&Tokenizer::ngram(2, 3, false).unwrap(), "abcd e"),
+            ["ab", "abc", "bc", "bcd", "cd"]
+        );
+        assert_eq!(
+            texts(&Tokenizer::ngram(1, 2, true).unwrap(), "abc de"),
+            ["a", "ab", "d", "de"]
+        );
         assert_eq!(texts(&Tokenizer::Letters, "ab1cd é"), ["ab", "cd", "é"]);
         assert!(Tokenizer::ngram(0, 2, false).is_err());
         assert!(Tokenizer::ngram(3, 2, false).is_err());
