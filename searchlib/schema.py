@@ -144,9 +144,11 @@ def TEXT(  # noqa: N802
     # field compares equal to this one.
     analyzer_params = _as_json(analyzer_params)
     query_analyzer_params = _as_json(query_analyzer_params)
-    get_analyzer(analyzer, **analyzer_params)  # fail now, naming the analyzer
+    # Fail now, naming the analyzer; store the parameters as resolved (the stemmer a
+    # stemming preset chose is recorded, so the index is always read with it).
+    analyzer_params = get_analyzer(analyzer, **analyzer_params).spec["params"]  # type: ignore[index]
     if query_analyzer is not None:
-        get_analyzer(query_analyzer, **query_analyzer_params)
+        query_analyzer_params = get_analyzer(query_analyzer, **query_analyzer_params).spec["params"]  # type: ignore[index]
     elif query_analyzer_params:
         raise SchemaError("query_analyzer_params given without a query_analyzer")
     if boost <= 0:

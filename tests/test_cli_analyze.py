@@ -13,7 +13,7 @@ def test_tokens_with_positions_and_offsets_as_json(tmp_path: Path, run_cli) -> N
     result = run_cli(["analyze", text, "--json"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert document["analyzer"] == {"name": "english", "params": {}}
+    assert document["analyzer"] == {"name": "english", "params": {"stemmer": "snowball", "stemmer_version": "rust-stemmers 1.2.0"}}
     assert [(t["term"], t["position"], t["source"]) for t in document["tokens"]] == [
         ("israel", 0, "Israel’s"), ("talk", 1, "talks"), ("hama", 3, "Hamas"),
     ]

@@ -19,10 +19,19 @@ check that on arbitrary Unicode.
 
 Positions count tokens from the tokenizer, so a dropped stop word leaves a gap:
 "talks with Hamas" gives ``talk`` at 0 and ``hamas`` at 2, which keeps phrases honest.
+
+The compiled core
+-----------------
+An analyzer made only of built-in parts has a chain spec (:meth:`Analyzer.core_spec`,
+JSON) that the compiled core (``searchlib._core.CoreAnalyzer``) builds the same chain
+from, with its own term cache. :meth:`terms`, :meth:`term_list` and :meth:`tokens` then
+run in the core, with the same terms, positions and offsets (a property test checks that
+on arbitrary Unicode); a chain with a custom or NLTK part runs here, in Python.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any, Callable
 
@@ -81,9 +90,38 @@ class Analyzer:
         self._cache = _TermCache(self._remember)
         self._lookups = 0
         self._misses = 0
+        self._core: Any = None  # the core's analyzer, built on first use; False: none
 
     def __or__(self, other: AnyFilter) -> Analyzer:
         return Analyzer(self.tokenizer, [*self.filters, other], cache_size=self.cache_size)
+
+    # --- the compiled core -----------------------------------------------------------
+
+    def core_spec(self) -> str | None:
+        """The chain as the compiled core's spec (JSON), or None when a part of it is not
+        built into the core (a custom tokenizer or filter, an NLTK stemmer, a regex
+        tokenizer other than letters). The core builds this chain with
+        ``CoreAnalyzer(spec)`` (Python) or ``Analyzer::from_spec`` (Rust)."""
+        tokenizer = self.tokenizer.core_spec()
+        filters = [item.core_spec() for item in self.filters]
+        if tokenizer is None or any(spec is None for spec in filters):
+            return None
+        return json.dumps({"tokenizer": tokenizer, "filters": filters}, ensure_ascii=False, sort_keys=True)
+
+    def core(self) -> Any:
+        """The core's analyzer for this chain (``searchlib._core.CoreAnalyzer``), or None
+        when the chain runs in Python."""
+        if self._core is None:
+            spec = self.core_spec()
+            self._core = False
+            if spec is not None:
+                from searchlib import _core
+
+                try:
+                    self._core = _core.CoreAnalyzer(spec, self.cache_size)
+                except ValueError:  # a part the core refuses: Python runs the chain
+                    self._core = False
+        return self._core or None
 
     # --- one word ---------------------------------------------------------------------
 
@@ -160,6 +198,13 @@ class Analyzer:
         """
         if not self.is_fast:
             raise AnalyzerError(f"{self!r} adds tokens, so it has no fast path; use tokens()")
+        core = self.core()
+        if core is not None:
+            try:
+                terms: list[str | None] = core.terms(text)
+                return terms
+            except UnicodeEncodeError:  # a lone surrogate, which the core cannot take
+                pass
         return self.map_words(self.tokenizer.words(text))
 
     def map_words(self, words: list[str]) -> list[str | None]:
@@ -172,6 +217,13 @@ class Analyzer:
 
     def term_list(self, text: str) -> list[str]:
         """The terms of ``text`` in order, dropped tokens left out (either path)."""
+        core = self.core()
+        if core is not None:
+            try:
+                found: list[str] = core.terms_batch([text])[0][0]
+                return found
+            except UnicodeEncodeError:  # a lone surrogate: Python's chain takes it
+                pass
         if self.is_fast:
             return [term for term in self.terms(text) if term is not None]
         return [token.text for token in self.tokens(text)]
@@ -179,9 +231,15 @@ class Analyzer:
     def tokens(self, text: str, *, cached: bool = True) -> Iterator[Token]:
         """General path: tokens with positions and source offsets, dropped ones left out.
 
-        ``cached=False`` runs every filter on every token, bypassing the word cache (the
-        reference the fast path is tested against).
+        ``cached=False`` runs every filter here, on every token, bypassing the word cache
+        and the core (the reference both are tested against).
         """
+        core = self.core() if cached else None
+        if core is not None:
+            try:
+                return map(Token, *core.tokens(text))
+            except UnicodeEncodeError:  # a lone surrogate: Python's chain takes it
+                pass
         stream: Iterator[Token] = self.tokenizer.tokens(text)
         if self.is_fast and cached:
             return self._cached_tokens(stream)
@@ -196,14 +254,14 @@ class Analyzer:
                 yield Token(term, token.pos, token.start, token.end)
 
     def cache_stats(self) -> dict[str, float]:
-        """Lookups, misses, hit rate and current size of the fast-path cache."""
-        hit_rate = 1.0 - self._misses / self._lookups if self._lookups else 0.0
-        return {
-            "lookups": self._lookups,
-            "misses": self._misses,
-            "hit_rate": hit_rate,
-            "size": len(self._cache),
-        }
+        """Lookups, misses, hit rate and current size of the fast-path cache (both the
+        core's and this object's, which serves :meth:`term` and :meth:`map_words`)."""
+        lookups, misses, size = self._lookups, self._misses, len(self._cache)
+        if self._core:
+            core_lookups, core_misses, size = self._core.cache_stats()
+            lookups, misses, size = lookups + core_lookups, misses + core_misses, size + len(self._cache)
+        hit_rate = 1.0 - misses / lookups if lookups else 0.0
+        return {"lookups": lookups, "misses": misses, "hit_rate": hit_rate, "size": size}
 
     def __repr__(self) -> str:
         return " | ".join(repr(part) for part in [self.tokenizer, *self.filters])

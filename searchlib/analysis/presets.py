@@ -5,6 +5,13 @@ pickled) and rebuilds it on open with :func:`analyzer_from_spec`. A custom chain
 registered under a name with :func:`register_analyzer` before an index naming it is
 opened; opening one that names an unregistered analyzer fails, saying which name.
 
+Stemmers are recorded: a new analyzer (:func:`get_analyzer`) that stems names its stemmer
+in its spec, and the version too for the compiled Snowball stemmer (``{"stemmer":
+"snowball", "stemmer_version": "rust-stemmers 1.2.0"}``), so an index is always queried
+with the stemmer that built it. A stored spec that names no stemmer was written before
+stemmers were recorded, when ``english`` and the language presets stemmed with NLTK's
+Snowball: :func:`analyzer_from_spec` rebuilds it with NLTK's Snowball.
+
 An index may come from an untrusted source, so :func:`check_analyzer_spec` checks a
 spec before anything is built from it: parameters the factory does not take are
 refused, and the built-in presets' parameters must be within sane limits (n-gram sizes
@@ -16,13 +23,18 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from searchlib.analysis.analyzer import Analyzer
 from searchlib.analysis.filters import (
+    COMPILED_SNOWBALL_LANGUAGES,
+    COMPILED_STEMMER,
+    COMPILED_STEMMER_VERSION,
     ELISIONS,
     SNOWBALL_LANGUAGES,
+    CompiledSnowballStemFilter,
     ElisionFilter,
     LancasterStemFilter,
     LowercaseFilter,
@@ -37,6 +49,7 @@ from searchlib.analysis.tokenizers import (
     EdgeNGramTokenizer,
     KeywordTokenizer,
     NGramTokenizer,
+    LETTERS,
     RegexTokenizer,
     UnicodeWordTokenizer,
     WhitespaceTokenizer,
@@ -59,7 +72,7 @@ def standard(synonyms: Synonyms | None = None) -> Analyzer:
 
 def simple() -> Analyzer:
     """Runs of letters only (digits and punctuation separate), case folded."""
-    return RegexTokenizer(r"\p{L}+") | LowercaseFilter()
+    return RegexTokenizer(LETTERS) | LowercaseFilter()
 
 
 def whitespace() -> Analyzer:
@@ -72,37 +85,76 @@ def keyword() -> Analyzer:
     return Analyzer(KeywordTokenizer())
 
 
-_ENGLISH_STEMMERS: dict[str, Callable[[], TokenFilter]] = {
-    "porter2": lambda: SnowballStemFilter("english"),
+#: What a stemming preset's spec says when it names no stemmer: it was stored before
+#: stemmers were recorded, when the presets stemmed with NLTK's Snowball.
+UNRECORDED_STEMMER = "nltk-snowball"
+
+
+def _stem_filter(language: str, stemmer: str | None, stemmer_version: str | None) -> TokenFilter | None:
+    """The stem filter a preset's ``stemmer`` parameter names (None for ``none``)."""
+    stemmer = UNRECORDED_STEMMER if stemmer is None else stemmer
+    if stemmer == COMPILED_STEMMER:
+        if stemmer_version not in (None, COMPILED_STEMMER_VERSION):
+            warnings.warn(
+                f"the index was built with the Snowball stemmer of {stemmer_version}, and this "
+                f"searchlib has {COMPILED_STEMMER_VERSION}: a few words may stem differently "
+                "(rebuild the index to match)",
+                stacklevel=4,
+            )
+        return CompiledSnowballStemFilter(language)
+    if stemmer == "nltk-snowball" or (stemmer == "porter2" and language == "english"):
+        return SnowballStemFilter(language)
+    if language == "english" and stemmer in _NLTK_ENGLISH_STEMMERS:
+        return _NLTK_ENGLISH_STEMMERS[stemmer]()
+    if language == "english" and stemmer == "none":
+        return None
+    known = ["snowball", "nltk-snowball", *(["porter2", *_NLTK_ENGLISH_STEMMERS, "none"] if language == "english" else [])]
+    raise AnalyzerError(f"unknown stemmer {stemmer!r}; stemmers: {', '.join(known)}")
+
+
+_NLTK_ENGLISH_STEMMERS: dict[str, Callable[[], TokenFilter]] = {
     "porter": PorterStemFilter,
     "lancaster": LancasterStemFilter,
 }
 
+#: A new analyzer's stemmer when none is asked for: the compiled Snowball.
+DEFAULT_STEMMER = COMPILED_STEMMER
 
-def english(stemmer: str = "porter2", synonyms: Synonyms | None = None) -> Analyzer:
+
+def english(
+    stemmer: str | None = None, synonyms: Synonyms | None = None, stemmer_version: str | None = None
+) -> Analyzer:
     """Unicode words, case folded, possessives stripped, English stop words dropped,
-    then stemmed (``porter2``, the default, ``porter``, ``lancaster`` or ``none``).
-    Synonyms, if given, are added before stemming, so they are stemmed like the text."""
+    then stemmed: ``snowball`` (the compiled Snowball English stemmer, Porter2: the
+    default of a new analyzer), ``nltk-snowball`` or its old name ``porter2`` (NLTK's
+    Snowball), ``porter``, ``lancaster`` (NLTK's), or ``none``. Synonyms, if given, are
+    added before stemming, so they are stemmed like the text."""
     chain = UnicodeWordTokenizer() | LowercaseFilter() | PossessiveFilter() | StopFilter()
     if synonyms:
         chain = chain | SynonymFilter(synonyms)
-    if stemmer == "none":
-        return chain
-    if stemmer not in _ENGLISH_STEMMERS:
-        raise AnalyzerError(f"unknown stemmer {stemmer!r}; stemmers: {', '.join([*_ENGLISH_STEMMERS, 'none'])}")
-    return chain | _ENGLISH_STEMMERS[stemmer]()
+    stem = _stem_filter("english", stemmer, stemmer_version)
+    return chain if stem is None else chain | stem
 
 
-def language(name: str, synonyms: Synonyms | None = None) -> Analyzer:
+#: Languages with a compiled stemmer but no stop list in ``stop-words``.
+_WITHOUT_STOP_LIST = frozenset({"tamil"})
+
+
+def language(
+    name: str, synonyms: Synonyms | None = None, stemmer: str | None = None, stemmer_version: str | None = None
+) -> Analyzer:
     """The preset for a Snowball language: words, case folding, elided articles stripped
-    (French, Italian), its stop list, its stems."""
+    (French, Italian), its stop list, its stems (``snowball``, compiled, the default of a
+    new analyzer, or ``nltk-snowball``)."""
     chain = UnicodeWordTokenizer() | LowercaseFilter()
     if name in ELISIONS:
         chain = chain | ElisionFilter(language=name)
-    chain = chain | StopFilter(language=name)
+    if name not in _WITHOUT_STOP_LIST:
+        chain = chain | StopFilter(language=name)
     if synonyms:
         chain = chain | SynonymFilter(synonyms)
-    return chain | SnowballStemFilter(name)
+    stem = _stem_filter(name, stemmer, stemmer_version)
+    return chain if stem is None else chain | stem
 
 
 def ngram(min_size: int = 2, max_size: int = 3) -> Analyzer:
@@ -121,8 +173,10 @@ def regex_words(pattern: str) -> Analyzer:
 
 
 def _language_preset(name: str) -> Callable[..., Analyzer]:
-    def preset(synonyms: Synonyms | None = None) -> Analyzer:
-        return language(name, synonyms)
+    def preset(
+        synonyms: Synonyms | None = None, stemmer: str | None = None, stemmer_version: str | None = None
+    ) -> Analyzer:
+        return language(name, synonyms, stemmer, stemmer_version)
 
     preset.__doc__ = f"The {name} preset: {language.__doc__}"
     return preset
@@ -137,8 +191,11 @@ _PRESETS: dict[str, Callable[..., Analyzer]] = {
     "ngram": ngram,
     "edge_ngram": edge_ngram,
     "regex": regex_words,
-    **{name: _language_preset(name) for name in SNOWBALL_LANGUAGES if name != "english"},
+    **{name: _language_preset(name) for name in COMPILED_SNOWBALL_LANGUAGES if name != "english"},
 }
+
+#: The presets that stem, whose new specs record the stemmer.
+_STEMMING = frozenset(name for name in COMPILED_SNOWBALL_LANGUAGES)
 
 
 #: The presets as shipped, whose parameters check_analyzer_spec knows.
@@ -175,13 +232,26 @@ def unknown_analyzer_error(name: str, context: str = "") -> AnalyzerError:
 
 
 def get_analyzer(name: str, **params: Any) -> Analyzer:
-    """Build the analyzer registered under ``name`` with JSON-serializable ``params``.
+    """Build a new analyzer registered under ``name`` with JSON-serializable ``params``.
+
+    A built-in stemming preset asked for no stemmer gets the compiled Snowball one, and
+    its spec records the stemmer and version (see the module docstring).
 
     >>> get_analyzer("english").terms("Talking directly")
     ['talk', 'direct']
     >>> get_analyzer("french").term_list("Les négociations directes")
     ['négoci', 'direct']
     """
+    if name in _STEMMING and _PRESETS.get(name) is _BUILT_IN.get(name):
+        if params.get("stemmer") is None:
+            params = {**params, "stemmer": DEFAULT_STEMMER}
+        if params["stemmer"] == COMPILED_STEMMER and params.get("stemmer_version") is None:
+            params = {**params, "stemmer_version": COMPILED_STEMMER_VERSION}
+    return _build(name, params)
+
+
+def _build(name: str, params: dict[str, Any]) -> Analyzer:
+    """The analyzer ``name`` with exactly ``params`` (as given or as stored)."""
     factory = _PRESETS.get(name)
     if factory is None:
         raise unknown_analyzer_error(name)
@@ -203,9 +273,10 @@ def get_analyzer(name: str, **params: Any) -> Analyzer:
 
 def analyzer_from_spec(spec: Any) -> Analyzer:
     """Rebuild an analyzer from the JSON spec an index stores (or a bare name), after
-    :func:`check_analyzer_spec`."""
+    :func:`check_analyzer_spec`, with exactly its parameters: a stemming preset's spec
+    that names no stemmer stems with NLTK's Snowball, as when it was stored."""
     name, params = check_analyzer_spec(spec)
-    return get_analyzer(name, **params)
+    return _build(name, params)
 
 
 #: Limits on a synonym table given as an analyzer parameter (a table from an index of
@@ -268,9 +339,9 @@ def _check_preset_param(key: str, value: Any) -> str | None:
             compile_pattern(value)
         except ValueError as exc:
             return f"the pattern {exc}"
-    elif key == "stemmer":
-        if not isinstance(value, str) or len(value) > 40:
-            return "must be a stemmer's name"
+    elif key in ("stemmer", "stemmer_version"):
+        if value is not None and (not isinstance(value, str) or len(value) > 40):
+            return "must be a stemmer's name" if key == "stemmer" else "must be a version string"
     elif key == "synonyms" and value is not None:
         if not isinstance(value, dict) or len(value) > MAX_SYNONYM_WORDS:
             return f"must be an object of at most {MAX_SYNONYM_WORDS:,} words"

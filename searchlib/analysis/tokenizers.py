@@ -108,6 +108,9 @@ def _split_cjk(word: str, start: int) -> Iterator[tuple[str, int]]:
 class UnicodeWordTokenizer(Tokenizer):
     """Words of every script, with CJK bigrams (see the module docstring for the rules)."""
 
+    def core_spec(self) -> dict[str, Any] | None:
+        return {"type": "unicode_words"} if type(self) is UnicodeWordTokenizer else None
+
     def words(self, text: str) -> list[str]:
         words: list[str] = _word_pattern(text).findall(text)
         if not _may_hold_cjk(text):  # the common case: one regex pass, done
@@ -142,6 +145,9 @@ class UnicodeWordTokenizer(Tokenizer):
 
 class WhitespaceTokenizer(Tokenizer):
     """Runs of non-whitespace characters: punctuation stays attached (``talks,``)."""
+
+    def core_spec(self) -> dict[str, Any] | None:
+        return {"type": "whitespace"} if type(self) is WhitespaceTokenizer else None
 
     _pattern = regex.compile(r"\S+")
     _splitter = regex.compile(r"(\S+)")
@@ -196,6 +202,10 @@ def compile_pattern(pattern: Any) -> regex.Pattern[str]:
         raise ValueError(f"does not compile: {exc}") from None
 
 
+#: The ``simple`` preset's pattern, which the compiled core runs too.
+LETTERS = r"\p{L}+"
+
+
 class RegexTokenizer(Tokenizer):
     """Every match of a user regex (``regex`` module syntax) is a token; empty ones are skipped.
 
@@ -211,6 +221,13 @@ class RegexTokenizer(Tokenizer):
         except ValueError as exc:
             raise AnalyzerError(f"tokenizer regex {pattern!r} {exc}") from None
         self.pattern = pattern
+
+    def core_spec(self) -> dict[str, Any] | None:
+        """The core runs ``\\p{L}+`` (the ``simple`` preset) alone, by this module's letter
+        class; other patterns keep the ``regex`` module's semantics, in Python."""
+        if type(self) is RegexTokenizer and self.pattern == LETTERS:
+            return {"type": "regex", "pattern": self.pattern}
+        return None
 
     def _timeout(self, text: str) -> float:
         return REGEX_SECONDS + REGEX_SECONDS_PER_CHAR * len(text)
@@ -245,6 +262,9 @@ class RegexTokenizer(Tokenizer):
 
 class KeywordTokenizer(Tokenizer):
     """The whole value as one token (for identifiers, tags and dates)."""
+
+    def core_spec(self) -> dict[str, Any] | None:
+        return {"type": "keyword"} if type(self) is KeywordTokenizer else None
 
     def words(self, text: str) -> list[str]:
         return [text] if text else []
@@ -284,6 +304,10 @@ class NGramTokenizer(Tokenizer):
     def __init__(self, min_size: int = 2, max_size: int = 3) -> None:
         _check_sizes(min_size, max_size)
         self.min_size, self.max_size = min_size, max_size
+
+    def core_spec(self) -> dict[str, Any] | None:
+        kind = {NGramTokenizer: "ngram", EdgeNGramTokenizer: "edge_ngram"}.get(type(self))
+        return None if kind is None else {"type": kind, "min_size": self.min_size, "max_size": self.max_size}
 
     def _grams(self, length: int) -> Iterator[tuple[int, int]]:
         for start in range(length):

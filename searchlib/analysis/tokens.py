@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from searchlib.errors import AnalyzerError
 
@@ -56,6 +56,11 @@ class Tokenizer:
         """
         return None
 
+    def core_spec(self) -> dict[str, Any] | None:
+        """This tokenizer as the compiled core's chain spec describes it, or None when the
+        core does not have it (a custom tokenizer: Python runs the chain)."""
+        return None
+
     def __or__(self, other: TokenFilter) -> Analyzer:
         from searchlib.analysis.analyzer import Analyzer
 
@@ -83,6 +88,11 @@ class TokenFilter:
         """The filtered form of ``term``, or ``None`` to drop it."""
         raise NotImplementedError
 
+    def core_spec(self) -> dict[str, Any] | None:
+        """This filter as the compiled core's chain spec describes it, or None when the core
+        does not have it (a custom or NLTK filter: Python runs the chain)."""
+        return None
+
     def __or__(self, other: object) -> Analyzer:
         raise AnalyzerError(
             f"an analyzer must start with a tokenizer, not {type(self).__name__}: "
@@ -103,6 +113,10 @@ class StreamFilter:
     def apply(self, tokens: Iterable[Token]) -> Iterator[Token]:
         """Transform the token stream."""
         raise NotImplementedError
+
+    def core_spec(self) -> dict[str, Any] | None:
+        """As :meth:`TokenFilter.core_spec`."""
+        return None
 
     def __or__(self, other: object) -> Analyzer:
         raise AnalyzerError(f"an analyzer must start with a tokenizer, not {type(self).__name__}")

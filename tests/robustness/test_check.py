@@ -84,7 +84,9 @@ def test_info_reports_the_index(tmp_path: Path) -> None:
     info = index_info(tmp_path / "i")
     assert info["documents"] == 119 and info["deleted_documents"] == 1
     assert len(info["segments"]) == 2 and info["format_version"] >= 2
-    assert info["fields"]["text"]["analyzer"] == {"name": "english", "params": {}}
+    assert info["fields"]["text"]["analyzer"] == {
+        "name": "english", "params": {"stemmer": "snowball", "stemmer_version": "rust-stemmers 1.2.0"},
+    }
     assert info["fields"]["text"]["terms"] > 500 and info["size_bytes"] > 0
 
 

@@ -6,6 +6,20 @@
 
 use rust_stemmers::{Algorithm, Stemmer};
 
+/// The name analyzer specs give the compiled Snowball stemmers.
+pub const NAME: &str = "snowball";
+/// The implementation and version of the compiled stemmers, recorded in each analyzer
+/// spec that uses them (a test checks it against Cargo.lock).
+pub const VERSION: &str = "rust-stemmers 1.2.0";
+
+/// The algorithm of `language`, or None when no compiled stemmer has that name.
+pub fn algorithm(language: &str) -> Option<Algorithm> {
+    LANGUAGES
+        .iter()
+        .find(|(name, _)| *name == language)
+        .map(|(_, algorithm)| *algorithm)
+}
+
 /// The languages with a compiled Snowball stemmer, as analyzer specs name them.
 pub const LANGUAGES: [(&str, Algorithm); 18] = [
     ("arabic", Algorithm::Arabic),
@@ -30,10 +44,7 @@ pub const LANGUAGES: [(&str, Algorithm); 18] = [
 
 /// The stemmer for `language`, or None when no compiled stemmer has that name.
 pub fn stemmer(language: &str) -> Option<Stemmer> {
-    LANGUAGES
-        .iter()
-        .find(|(name, _)| *name == language)
-        .map(|(_, algorithm)| Stemmer::create(*algorithm))
+    algorithm(language).map(Stemmer::create)
 }
 
 /// Each word's stem, in order.
@@ -53,7 +64,10 @@ mod tests {
     #[test]
     fn english_is_porter2() {
         // Porter2 keeps "generous" whole where the original Porter made it "gener".
-        assert_eq!(stems("english", &["talks", "talking", "generously", "ceasefire"]), ["talk", "talk", "generous", "ceasefir"]);
+        assert_eq!(
+            stems("english", &["talks", "talking", "generously", "ceasefire"]),
+            ["talk", "talk", "generous", "ceasefir"]
+        );
     }
 
     #[test]
@@ -68,9 +82,22 @@ mod tests {
     }
 
     #[test]
+    fn the_recorded_version_is_the_one_built() {
+        let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock")).expect("Cargo.lock");
+        let at = lock
+            .find("name = \"rust-stemmers\"\nversion = \"")
+            .expect("rust-stemmers in Cargo.lock");
+        let version = lock[at..].split('"').nth(3).expect("a version");
+        assert_eq!(VERSION, format!("rust-stemmers {version}"));
+    }
+
+    #[test]
     fn unknown_languages_and_odd_words_do_not_panic() {
         assert!(stemmer("klingon").is_none());
-        assert!(stemmer("English").is_none(), "names are lowercase, as in analyzer specs");
+        assert!(
+            stemmer("English").is_none(),
+            "names are lowercase, as in analyzer specs"
+        );
         assert_eq!(stems("english", &["", "ß", "日本語", "x\u{0301}ing"]).len(), 4);
     }
 }
