@@ -231,12 +231,19 @@ def markdown_table(engines: dict[str, dict[str, Any]], reference_key: str) -> st
     return "\n".join(lines)
 
 
+def cpu_throughput(figures: dict[str, Any]) -> float:
+    """Median over the rounds of MiB indexed per CPU second (every thread and worker)."""
+    rounds = [r for r in figures.get("rounds", [figures]) if r.get("cores_busy")]
+    return float(np.median([r["mib_per_s"] / r["cores_busy"] for r in rounds]))
+
+
 def indexing_table(engines: dict[str, dict[str, Any]], thread_counts: Sequence[int]) -> str:
     """Indexing only: each row's median MiB/s with its range over the rounds, its size,
     and its ratios to searchlib at each thread count measured (engine / searchlib)."""
     references = {count: engines.get(f"searchlib@{count}") for count in thread_counts}
     references = {count: f for count, f in references.items() if f and f["status"] == "ok"}
-    header = ["engine", "MiB/s (median)", "range over rounds", "cores busy", "peak threads", "index MiB"]
+    header = ["engine", "MiB/s (median)", "range over rounds", "cores busy", "MiB per CPU-s", "peak threads",
+              "index MiB"]
     header += [f"MiB/s × vs searchlib {count}t" for count in references]
     header += [f"size × vs searchlib {count}t" for count in references]
     lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
@@ -246,6 +253,7 @@ def indexing_table(engines: dict[str, dict[str, Any]], thread_counts: Sequence[i
         speeds = [r["mib_per_s"] for r in figures.get("rounds", [])] or [figures["mib_per_s"]]
         cells = [figures["label"], f"{figures['mib_per_s']:.2f}", f"{min(speeds):.2f}–{max(speeds):.2f}",
                  f"{figures['cores_busy']:.2f}" if "cores_busy" in figures else "–",
+                 f"{cpu_throughput(figures):.2f}" if "cores_busy" in figures else "–",
                  str(max(r.get("index_peak_threads", 0) for r in figures.get("rounds", [figures]))),
                  f"{figures['index_mib']:.1f}"]
         cells += [f"{figures['mib_per_s'] / ref['mib_per_s']:.2f}" for ref in references.values()]
@@ -299,6 +307,7 @@ def markdown_report(result: dict[str, Any]) -> str:
         f"- Command: `{result['command']}`",
         f"- Whole run: {result['elapsed_s']:.0f} s; {rounds} round(s) of every engine, interleaved; "
         "each figure is the median over the rounds",
+        *([f"- Note: {result['note']}"] if result.get("note") else []),
         "",
         "## Indexing",
         "",
@@ -308,7 +317,9 @@ def markdown_report(result: dict[str, Any]) -> str:
         "both from this run: above 1 is faster (MiB/s) or bigger (size). **cores busy** is the "
         "build's CPU time (every thread, and any worker process) over its wall time; **peak threads** "
         "the most threads the engine's process ran at once during the build (the most over the rounds; "
-        "a Python process has one, and searchlib's `workers` are processes, not threads).",
+        "a Python process has one, and searchlib's `workers` are processes, not threads). **MiB per CPU-s** "
+        "is the corpus over the build's CPU time: it moves less than MiB/s when other work takes the cores, "
+        "but it does not show what several threads gain.",
         "",
         "## Every figure",
         "",

@@ -21,6 +21,7 @@ Run from the repository root, with the peers installed::
         --threads 1,2 --reps 5                                     # corpus only: indexing
     python benchmarks/run.py --scale 100000 --queries-limit 200    # synthetic corpus
     python benchmarks/run.py ../shared/datasets/scifact --searchlib-rev HEAD  # committed searchlib
+    python benchmarks/run.py --render benchmarks/results/peers/scifact.json --note "..."  # re-render
 
 DATASET is a BEIR-layout folder: ``corpus.jsonl`` (id, title, text), and optionally
 ``queries.jsonl`` (id, text) and ``qrels.tsv`` (``query-id corpus-id score``). Without
@@ -310,6 +311,15 @@ def write_outputs(result: dict[str, Any], paths: dict[str, Path]) -> str:
     return markdown
 
 
+def render(path: Path, note: str | None) -> str:
+    """Write a run's markdown and chart again from its JSON (and set its note, if given)."""
+    result = json.loads(path.read_text(encoding="utf-8"))
+    if note is not None:
+        result["note"] = note
+    paths = output_paths(path.parent, path.stem)
+    return write_outputs(result, paths)
+
+
 def benchmark(args: argparse.Namespace) -> str:
     """The whole run; returns the markdown report."""
     from bench_report import machine_info, working_tree
@@ -332,6 +342,7 @@ def benchmark(args: argparse.Namespace) -> str:
     machine["working_tree_at_end"] = working_tree(REPOSITORY)
     machine["load_average_at_end"] = os.getloadavg()
     result = {"dataset": description, "machine": machine, "command": shlex.join(["python", *sys.argv]),
+              "note": args.note,
               "searchlib_source": source, "reference": reference_name(variants), "rounds": args.reps,
               "threads": thread_counts(args.threads), "engines": engines,
               "elapsed_s": time.perf_counter() - started}
@@ -357,6 +368,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reps", type=int, default=3,
                         help="rounds of every engine, interleaved; figures are medians (default: 3)")
     parser.add_argument("--timeout", type=float, help="give up on an engine after this many seconds")
+    parser.add_argument("--note", help="a remark for the report, e.g. what else the machine was doing")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="run nothing: write the markdown and chart again from a run's JSON "
+                             "(with --note, the note is set in the JSON too)")
     parser.add_argument("--searchlib-rev", metavar="REV",
                         help="benchmark searchlib as committed at REV (e.g. HEAD) instead of the working "
                              "tree: its searchlib/ is extracted with git archive into benchmarks/scratch/")
@@ -381,7 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from bench_report import MARKER
 
-    print(benchmark(args).removeprefix(MARKER + "\n"))
+    markdown = render(args.render, args.note) if args.render else benchmark(args)
+    print(markdown.removeprefix(MARKER + "\n"))
     return 0
 
 
