@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import math
 import os
 import platform
 import subprocess
@@ -386,6 +387,14 @@ CHARTS: list[tuple[str, str, bool]] = [
 ]
 
 
+def minor_label(value: float, _position: object) -> str:
+    """Label a log axis's minor ticks at 2× and 5× of each decade only, so they stay legible."""
+    if value <= 0:
+        return ""
+    mantissa = round(value / 10 ** math.floor(math.log10(value)), 6)
+    return f"{value:g}×" if mantissa in (2, 5) else ""
+
+
 def ratio_chart(engines: dict[str, dict[str, Any]], reference_key: str, title: str, path: Path) -> bool:
     """Bar charts of each other engine's ratio to the reference; False if nothing to draw."""
     import matplotlib
@@ -412,6 +421,7 @@ def ratio_chart(engines: dict[str, dict[str, Any]], reference_key: str, title: s
         else:
             bars = axis.bar(range(len(values)), values, color=colours)
         axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+        axis.yaxis.set_minor_formatter(FuncFormatter(minor_label))
         axis.axhline(1.0, color="#c0392b", linewidth=1)
         axis.set_xticks(range(len(values)), [f["label"] for f in shown], rotation=30, ha="right")
         axis.set_title(f"{name}\n(engine / {reference['label']})")
