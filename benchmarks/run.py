@@ -6,10 +6,12 @@ relevance judgments. An engine that takes a thread count (searchlib, tantivy) ru
 per ``--threads`` count. The whole round is repeated ``--reps`` times, the engines
 interleaved (each round starts one engine later than the one before), so that a slow
 spell of a shared machine does not fall on one engine alone; each figure is the median
-of the rounds, and the ratios compare those medians, all from the same run. Results go to ``<out>/<dataset>.json`` (every figure, the machine
-and the commit), ``<out>/<dataset>.md`` (a table with ratio columns against searchlib,
-also printed) and ``<out>/<dataset>.png`` (bar charts of each engine's ratio to
-searchlib); ``<out>`` is ``benchmarks/results/peers/`` unless ``--out`` says otherwise.
+of the rounds, and the ratios compare those medians, all from the same run.
+
+Results go to ``<out>/<dataset>.json`` (every figure and every round's, the machine and
+the commit), ``<out>/<dataset>.md`` (tables with ratio columns against searchlib, also
+printed) and ``<out>/<dataset>.png`` (bar charts of each engine's ratio to searchlib);
+``<out>`` is ``benchmarks/results/peers/`` unless ``--out`` says otherwise.
 Indexes, logs and synthetic data go to ``benchmarks/scratch/`` (git-ignored).
 
 Run from the repository root, with the peers installed::
