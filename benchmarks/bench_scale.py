@@ -17,6 +17,7 @@ Run from the repository root::
     python benchmarks/bench_scale.py             # 100k, 300k, 1M at 64 MB; 100k at 16 and 256 MB
     python benchmarks/bench_scale.py --sizes 100000,300000 --buffer-series ""
     python benchmarks/bench_scale.py --sizes 100000 --ram-buffer-mb 32 --buffer-series ""
+    python benchmarks/bench_scale.py --render benchmarks/results/scale.json --note "..."  # re-render
 """
 
 from __future__ import annotations
@@ -184,6 +185,7 @@ def report(results: list[dict[str, Any]], series: list[dict[str, Any]], ram_buff
         f"- Date: {host['date']}; commit `{host['commit']}`",
         f"- Machine: {host['cpu']}, {host['cores']} cores, the writer on one; Python {host['python']}; "
         f"load average (1/5/15 min) {load} at the start; niceness {host['niceness']}",
+        *([f"- Note: {host['note']}"] if host.get("note") else []),
         f"- Writer: `ram_buffer_mb={ram_buffer_mb:g}`, default merge policy (merge_factor 10), one commit;"
         " analyzer `english` on title and text, positions and stored text",
         "- Peak RSS is Linux `VmHWM` (MiB): anonymous memory plus the pages of mapped files"
@@ -209,6 +211,18 @@ def report(results: list[dict[str, Any]], series: list[dict[str, Any]], ram_buff
     return "\n".join(lines) + "\n"
 
 
+def render(path: Path, note: str | None) -> None:
+    """Write ``scale.md`` again beside its JSON (setting the note in both, if given)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if note is not None:
+        data["machine"]["note"] = note
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    markdown = report(data["results"], data["buffer_series"], data["ram_buffer_mb"], data["startup_peak_rss_mib"],
+                      data["machine"])
+    path.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    print(f"wrote {path.with_suffix('.md')}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100000,300000,1000000")
@@ -216,6 +230,9 @@ def main() -> None:
     parser.add_argument("--buffer-series", default="16,64,256",
                         help="RAM buffer settings (MB) to index the smallest size with; empty for none")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results" / "scale.md")
+    parser.add_argument("--note", help="a remark for the report, e.g. what else the machine was doing")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="run nothing: write the markdown again from a run's JSON (and set --note in it)")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--startup", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -226,7 +243,10 @@ def main() -> None:
     if args.startup:
         startup_child()
         return
-    host = machine()
+    if args.render:
+        render(args.render, args.note)
+        return
+    host = {**machine(), "note": args.note}
     startup = startup_rss_mib()
     sizes = [int(s) for s in args.sizes.split(",")]
     results: list[dict[str, Any]] = []
