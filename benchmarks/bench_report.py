@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import math
 import os
 import platform
 import subprocess
@@ -21,6 +22,7 @@ import numpy as np
 from bench_data import CorpusStats, Qrel
 
 MB = 1e6  # 1 MB = 10**6 bytes
+MIB = float(1 << 20)  # 1 MiB = 2**20 bytes
 #: First line of every markdown report, so that a rerun overwrites only its own files.
 MARKER = "<!-- written by benchmarks/run.py: rerun it rather than editing by hand -->"
 
@@ -119,14 +121,25 @@ def figures(report: dict[str, Any], stats: CorpusStats, qrels: Sequence[Qrel]) -
         "version": report["version"],
         "library_file": report.get("library_file"),
         "status": "ok",
+        "threads": report.get("threads", 1),
         "index_s": seconds,
         "docs_per_s": stats.documents / seconds,
         "mb_per_s": stats.input_bytes / MB / seconds,
+        "mib_per_s": stats.input_bytes / MIB / seconds,
         "index_mb": report["index_bytes"] / MB,
+        "index_mib": report["index_bytes"] / MIB,
         "peak_rss_mb": report["peak_rss_mb"],
         "rss_after_loading_corpus_mb": report["rss_after_loading_corpus_mb"],
         "import_s": report["import_seconds"],
     }
+    if "index_cpu_seconds" in report:
+        result["index_cpu_s"] = report["index_cpu_seconds"]
+        result["cores_busy"] = report["index_cpu_seconds"] / seconds
+    if "index_peak_threads" in report:
+        result["index_peak_threads"] = report["index_peak_threads"]
+        result["index_peak_threads_by_name"] = report.get("index_peak_threads_by_name", {})
+    if report.get("children_peak_rss_mb"):
+        result["children_peak_rss_mb"] = report["children_peak_rss_mb"]
     if "latencies_s" in report:
         result.update(latency_figures(report["latencies_s"]))
         if "first_pass_latencies_s" in report:
@@ -138,6 +151,31 @@ def figures(report: dict[str, Any], stats: CorpusStats, qrels: Sequence[Qrel]) -
     return result
 
 
+#: Figures that do not vary from round to round (taken from the first round).
+FIXED = {"label", "version", "library_file", "status", "threads", "index_peak_threads",
+         "index_peak_threads_by_name", "notes", "queries", "judged_queries",
+         "queries_without_hits", "ndcg@10", "recall@100"}
+#: Per-round figures kept in the JSON beside the medians.
+PER_ROUND = ("index_s", "mib_per_s", "index_mib", "cores_busy", "index_peak_threads", "index_peak_threads_by_name",
+             "peak_rss_mb")
+
+
+def combine_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One variant's figures over its rounds: the median of each measured figure.
+
+    The rankings (and so nDCG and recall) are the same in every round; the timings and
+    sizes are medians, and each round's own are kept under ``rounds``.
+    """
+    combined: dict[str, Any] = {}
+    for key, value in runs[0].items():
+        if key in FIXED or not isinstance(value, (int, float)) or isinstance(value, bool):
+            combined[key] = value
+        else:
+            combined[key] = float(np.median([run[key] for run in runs if key in run]))
+    combined["rounds"] = [{key: run[key] for key in PER_ROUND if key in run} for run in runs]
+    return combined
+
+
 # --- markdown -------------------------------------------------------------------------
 
 #: (key, header, format) of the table's figure columns.
@@ -145,8 +183,9 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("version", "version", "{}"),
     ("index_s", "index s", "{:.2f}"),
     ("docs_per_s", "docs/s", "{:,.0f}"),
-    ("mb_per_s", "MB/s", "{:.2f}"),
-    ("index_mb", "index MB", "{:.1f}"),
+    ("mib_per_s", "MiB/s", "{:.2f}"),
+    ("cores_busy", "cores busy", "{:.2f}"),
+    ("index_mib", "index MiB", "{:.1f}"),
     ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
     ("qps", "QPS", "{:,.0f}"),
     ("first_pass_qps", "first-pass QPS", "{:,.0f}"),
@@ -157,10 +196,10 @@ COLUMNS: list[tuple[str, str, str]] = [
 ]
 #: (key, header) of the ratio columns: engine / searchlib.
 RATIOS: list[tuple[str, str]] = [
-    ("docs_per_s", "docs/s ×"),
+    ("mib_per_s", "MiB/s ×"),
     ("qps", "QPS ×"),
     ("ndcg@10", "nDCG@10 ×"),
-    ("index_mb", "size ×"),
+    ("index_mib", "size ×"),
     ("peak_rss_mb", "RSS ×"),
 ]
 
@@ -193,6 +232,46 @@ def markdown_table(engines: dict[str, dict[str, Any]], reference_key: str) -> st
     return "\n".join(lines)
 
 
+def cpu_throughput(figures: dict[str, Any]) -> float:
+    """Median over the rounds of MiB indexed per CPU second (every thread and worker)."""
+    rounds = [r for r in figures.get("rounds", [figures]) if r.get("cores_busy")]
+    return float(np.median([r["mib_per_s"] / r["cores_busy"] for r in rounds]))
+
+
+def indexing_table(engines: dict[str, dict[str, Any]], thread_counts: Sequence[int]) -> str:
+    """Indexing only: each row's median MiB/s with its range over the rounds, its size,
+    and its ratios to searchlib at each thread count measured (engine / searchlib)."""
+    references = {count: engines.get(f"searchlib@{count}") for count in thread_counts}
+    references = {count: f for count, f in references.items() if f and f["status"] == "ok"}
+    header = ["engine", "MiB/s (median)", "range over rounds", "cores busy", "MiB per CPU-s", "peak threads",
+              "index MiB"]
+    header += [f"MiB/s × vs searchlib {count}t" for count in references]
+    header += [f"size × vs searchlib {count}t" for count in references]
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
+    for figures in engines.values():
+        if figures["status"] != "ok":
+            continue
+        speeds = [r["mib_per_s"] for r in figures.get("rounds", [])] or [figures["mib_per_s"]]
+        cells = [figures["label"], f"{figures['mib_per_s']:.2f}", f"{min(speeds):.2f}–{max(speeds):.2f}",
+                 f"{figures['cores_busy']:.2f}" if "cores_busy" in figures else "–",
+                 f"{cpu_throughput(figures):.2f}" if "cores_busy" in figures else "–",
+                 str(max(r.get("index_peak_threads", 0) for r in figures.get("rounds", [figures]))),
+                 f"{figures['index_mib']:.1f}"]
+        cells += [f"{figures['mib_per_s'] / ref['mib_per_s']:.2f}" for ref in references.values()]
+        cells += [f"{figures['index_mib'] / ref['index_mib']:.2f}" for ref in references.values()]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Threads seen during each build (the most at once of each name, over the rounds):", ""]
+    for figures in engines.values():
+        if figures["status"] == "ok" and "index_peak_threads_by_name" in figures:
+            peaks: dict[str, int] = {}
+            for round_ in figures.get("rounds", [figures]):
+                for name, count in round_.get("index_peak_threads_by_name", {}).items():
+                    peaks[name] = max(peaks.get(name, 0), count)
+            seen = ", ".join(f"`{name}` ×{count}" for name, count in sorted(peaks.items()))
+            lines.append(f"- {figures['label']}: {seen}")
+    return "\n".join(lines)
+
+
 def format_load(load: Sequence[float] | None) -> str:
     return "/".join(f"{value:.2f}" for value in load) if load else "?"
 
@@ -208,8 +287,10 @@ def tree_note(machine: dict[str, Any]) -> str:
     return note
 
 
-def markdown_report(result: dict[str, Any], reference_key: str) -> str:
+def markdown_report(result: dict[str, Any]) -> str:
     machine, dataset, engines = result["machine"], result["dataset"], result["engines"]
+    reference_key = result["reference"]
+    rounds = result.get("rounds", 1)
     queries = dataset.get("queries", 0)
     lines = [
         MARKER,
@@ -220,19 +301,35 @@ def markdown_report(result: dict[str, Any], reference_key: str) -> str:
         f"- Machine: {machine['cpu']}, {machine['cores']} cores; Python {machine['python']}; load average "
         f"(1/5/15 min) {format_load(machine['load_average_at_start'])} at the start, "
         f"{format_load(machine.get('load_average_at_end'))} at the end",
-        f"- Data: {dataset['documents']:,} documents, {dataset['input_mb']:.2f} MB of title + text "
-        f"(UTF-8; 1 MB = 10^6 bytes)"
+        f"- Data: {dataset['documents']:,} documents, {dataset['input_bytes'] / MIB:.1f} MiB "
+        f"({dataset['input_mb']:.2f} MB) of title + text (UTF-8; 1 MiB = 2^20 bytes)"
         + (f", {queries} queries ({dataset.get('judged_queries', 0)} judged)" if queries else
            "; no queries: indexing only"),
         f"- Command: `{result['command']}`",
-        f"- Whole run: {result['elapsed_s']:.0f} s",
+        f"- Whole run: {result['elapsed_s']:.0f} s; {rounds} round(s) of every engine, interleaved; "
+        "each figure is the median over the rounds",
+        *([f"- Note: {result['note']}"] if result.get("note") else []),
+        "",
+        "## Indexing",
+        "",
+        indexing_table(engines, result.get("threads", [1])),
+        "",
+        "Ratios (×) are the engine's median divided by searchlib's median at the thread count named, "
+        "both from this run: above 1 is faster (MiB/s) or bigger (size). **cores busy** is the "
+        "build's CPU time (every thread, and any worker process) over its wall time; **peak threads** "
+        "the most threads the engine's process ran at once during the build (the most over the rounds; "
+        "a Python process has one, and searchlib's `workers` are processes, not threads). **MiB per CPU-s** "
+        "is the corpus over the build's CPU time: it moves less than MiB/s when other work takes the cores, "
+        "but it does not show what several threads gain.",
+        "",
+        "## Every figure",
         "",
         markdown_table(engines, reference_key),
         "",
     ]
     if reference_key in engines:
         lines += [f"Ratio columns (×) are the engine's figure divided by the `{engines[reference_key]['label']}` "
-                  "row (BM25 k1=1.2, b=0.75, like the peers): above 1 is faster or better for docs/s, "
+                  "row (BM25 k1=1.2, b=0.75, like the peers): above 1 is faster or better for MiB/s, "
                   "QPS and nDCG@10, and bigger (worse) for size and RSS.", ""]
     cold = engines.get(reference_key, {}).get("cold_start_s")
     if cold is not None:
@@ -252,14 +349,18 @@ def markdown_report(result: dict[str, Any], reference_key: str) -> str:
 
 METHOD = """## What the figures are
 
-- Every engine runs in its own process, one after the other. The process loads the corpus
+- Every engine runs in its own process, one after the other; the round of every engine
+  is repeated (``--reps``), each round starting one engine later, and each figure is the
+  median over the rounds (the JSON keeps every round's). The process loads the corpus
   into memory first; **index s** is the wall time from an empty directory to a committed,
-  on-disk index (for bm25s: tokenizing, indexing and `save`). **peak RSS** is the
+  on-disk index (for bm25s: tokenizing, indexing and `save`); **MiB/s** is the corpus's
+  title + text bytes over it. **peak RSS** is the
   process's peak resident set at its end (Linux `VmHWM`; `ru_maxrss` is not used because
   Linux carries the parent's peak over into a child it starts), so it includes the
   interpreter and the corpus held in memory (`rss_after_loading_corpus_mb` in the JSON is
   that floor).
-- **index MB** is every file under the engine's index directory.
+- **index MiB** is every file under the engine's index directory. Every engine stores
+  only the id (what a search returns), so sizes compare the same stored content.
 - Queries: each query's text is reduced to its lowercased words (`\\w+`), which every
   engine gets combined with OR. The index is opened from disk, one warm-up pass runs at
   top-10, then one timed pass of the same queries at top-10, one query at a time on one
@@ -271,18 +372,27 @@ METHOD = """## What the figures are
   column shows what it costs without that.
 - **nDCG@10** and **R@100** come from a separate untimed top-100 pass, scored with
   ir-measures and averaged over every judged query (a query without hits counts as 0).
-- Each figure is one run on a shared VM; timings there vary by tens of percent from run
-  to run, so read small differences as noise.
+- The machine is a shared VM; timings there vary by tens of percent from run to run,
+  which the interleaved rounds and medians temper but do not remove: read small
+  differences as noise.
 """
 
 
 # --- chart ----------------------------------------------------------------------------
 
 CHARTS: list[tuple[str, str, bool]] = [
-    ("docs_per_s", "indexing documents/s", True),
+    ("mib_per_s", "indexing MiB/s", True),
     ("qps", "queries/s (top-10)", True),
     ("ndcg@10", "nDCG@10", False),
 ]
+
+
+def minor_label(value: float, _position: object) -> str:
+    """Label a log axis's minor ticks at 2× and 5× of each decade only, so they stay legible."""
+    if value <= 0:
+        return ""
+    mantissa = round(value / 10 ** math.floor(math.log10(value)), 6)
+    return f"{value:g}×" if mantissa in (2, 5) else ""
 
 
 def ratio_chart(engines: dict[str, dict[str, Any]], reference_key: str, title: str, path: Path) -> bool:
@@ -311,6 +421,7 @@ def ratio_chart(engines: dict[str, dict[str, Any]], reference_key: str, title: s
         else:
             bars = axis.bar(range(len(values)), values, color=colours)
         axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}×"))
+        axis.yaxis.set_minor_formatter(FuncFormatter(minor_label))
         axis.axhline(1.0, color="#c0392b", linewidth=1)
         axis.set_xticks(range(len(values)), [f["label"] for f in shown], rotation=30, ha="right")
         axis.set_title(f"{name}\n(engine / {reference['label']})")

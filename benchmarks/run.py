@@ -2,10 +2,16 @@
 
 Each engine indexes the same corpus in its own process (so peak RSS is its own), then
 answers the dataset's queries; quality is scored with ir-measures where there are
-relevance judgments. Results go to ``<out>/<dataset>.json`` (every figure, the machine
-and the commit), ``<out>/<dataset>.md`` (a table with ratio columns against searchlib,
-also printed) and ``<out>/<dataset>.png`` (bar charts of each engine's ratio to
-searchlib); ``<out>`` is ``benchmarks/results/peers/`` unless ``--out`` says otherwise.
+relevance judgments. An engine that takes a thread count (searchlib, tantivy) runs once
+per ``--threads`` count. The whole round is repeated ``--reps`` times, the engines
+interleaved (each round starts one engine later than the one before), so that a slow
+spell of a shared machine does not fall on one engine alone; each figure is the median
+of the rounds, and the ratios compare those medians, all from the same run.
+
+Results go to ``<out>/<dataset>.json`` (every figure and every round's, the machine and
+the commit), ``<out>/<dataset>.md`` (tables with ratio columns against searchlib, also
+printed) and ``<out>/<dataset>.png`` (bar charts of each engine's ratio to searchlib);
+``<out>`` is ``benchmarks/results/peers/`` unless ``--out`` says otherwise.
 Indexes, logs and synthetic data go to ``benchmarks/scratch/`` (git-ignored).
 
 Run from the repository root, with the peers installed::
@@ -13,9 +19,11 @@ Run from the repository root, with the peers installed::
     pip install -r benchmarks/requirements.txt
     python benchmarks/run.py ../shared/datasets/scifact
     python benchmarks/run.py ../shared/datasets/cranfield --engines searchlib,tantivy,fts5
-    python benchmarks/run.py ../shared/datasets/enwiki-sample      # corpus only: indexing
+    python benchmarks/run.py ../shared/datasets/enwiki-sample --engines searchlib,tantivy,fts5 \
+        --threads 1,2 --reps 5                                     # corpus only: indexing
     python benchmarks/run.py --scale 100000 --queries-limit 200    # synthetic corpus
     python benchmarks/run.py ../shared/datasets/scifact --searchlib-rev HEAD  # committed searchlib
+    python benchmarks/run.py --render benchmarks/results/peers/scifact.json --note "..."  # re-render
 
 DATASET is a BEIR-layout folder: ``corpus.jsonl`` (id, title, text), and optionally
 ``queries.jsonl`` (id, text) and ``qrels.tsv`` (``query-id corpus-id score``). Without
@@ -41,7 +49,7 @@ import tarfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench_data import CorpusStats, Qrel, corpus_stats, iter_docs, load_qrels, load_queries
 from engines import ENGINES, REFERENCE
@@ -85,32 +93,54 @@ def searchlib_snapshot(revision: str) -> tuple[Path, str]:
 # --- the engines' processes -------------------------------------------------------------
 
 
-def worker_command(key: str, dataset: Path, index_dir: Path, result: Path, queries_limit: int | None) -> list[str]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", key, "--dataset", str(dataset),
-               "--index-dir", str(index_dir), "--result", str(result)]
+class Variant(NamedTuple):
+    """One engine at one thread count: a row of the results."""
+
+    key: str
+    threads: int
+    threaded: bool  # whether the engine takes a thread count (else ``threads`` is 1)
+
+    @property
+    def name(self) -> str:
+        """``searchlib@2`` for a threaded engine, the plain key otherwise."""
+        return f"{self.key}@{self.threads}" if self.threaded else self.key
+
+    def label(self, engine_label: str) -> str:
+        if not self.threaded:
+            return engine_label
+        return f"{engine_label}, {self.threads} thread" + ("s" if self.threads > 1 else "")
+
+
+def worker_command(variant: Variant, dataset: Path, index_dir: Path, result: Path,
+                   queries_limit: int | None) -> list[str]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", variant.key, "--dataset", str(dataset),
+               "--index-dir", str(index_dir), "--result", str(result), "--threads", str(variant.threads)]
     if queries_limit is not None:
         command += ["--queries-limit", str(queries_limit)]
     return command
 
 
 # Children run in SCRATCH, so that none imports ./searchlib from its working directory.
-def run_engine(key: str, dataset: Path, workdir: Path, queries_limit: int | None,
+def run_engine(variant: Variant, dataset: Path, workdir: Path, queries_limit: int | None,
                timeout: float | None, env: dict[str, str]) -> dict[str, Any]:
     """Run one engine's worker; return its report, or a failure with the log's last lines."""
-    result, log_path = workdir / f"{key}.result.json", workdir / f"{key}.log"
+    name = variant.name
+    result, log_path = workdir / f"{name}.result.json", workdir / f"{name}.log"
     result.unlink(missing_ok=True)
-    command = worker_command(key, dataset, workdir / key, result, queries_limit)
+    command = worker_command(variant, dataset, workdir / name, result, queries_limit)
+    # A Rust engine's thread pool (rayon) may size itself from this; numpy stays at one.
+    env = {**env, "RAYON_NUM_THREADS": str(variant.threads)}
     start = time.perf_counter()
     try:
         with log_path.open("w", encoding="utf-8") as output:
             completed = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, timeout=timeout,
                                        env=env, cwd=SCRATCH)
     except subprocess.TimeoutExpired:
-        return {"engine": key, "status": "timeout", "error": f"no result after {timeout:.0f} s"}
-    log(f"[{key}] finished in {time.perf_counter() - start:.1f} s (exit {completed.returncode})")
+        return {"engine": variant.key, "status": "timeout", "error": f"no result after {timeout:.0f} s"}
+    log(f"[{name}] finished in {time.perf_counter() - start:.1f} s (exit {completed.returncode})")
     if completed.returncode != 0 or not result.exists():
         tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
-        return {"engine": key, "status": "failed", "error": " / ".join(tail)}
+        return {"engine": variant.key, "status": "failed", "error": " / ".join(tail)}
     report: dict[str, Any] = json.loads(result.read_text(encoding="utf-8"))
     report["status"] = "ok"
     return report
@@ -157,6 +187,32 @@ def choose_engines(requested: str) -> list[str]:
     return keys
 
 
+def thread_counts(requested: str) -> list[int]:
+    counts = [int(count) for count in requested.split(",") if count.strip()]
+    if not counts or min(counts) < 1:
+        raise SystemExit(f"--threads wants counts of 1 or more, got {requested!r}")
+    return counts
+
+
+def choose_variants(keys: Sequence[str], counts: Sequence[int]) -> list[Variant]:
+    """Each engine once per thread count if it takes one, else once (one thread)."""
+    from engines import load_engine
+
+    variants: list[Variant] = []
+    for key in keys:
+        if load_engine(key).threaded:
+            variants += [Variant(key, count, True) for count in counts]
+        else:
+            variants.append(Variant(key, 1, False))
+    return variants
+
+
+def reference_name(variants: Sequence[Variant]) -> str | None:
+    """The row ratios are taken against: searchlib with the fewest threads."""
+    own = [v for v in variants if v.key == REFERENCE]
+    return min(own, key=lambda v: v.threads).name if own else None
+
+
 def resolve_dataset(args: argparse.Namespace) -> Path:
     if args.scale is not None:
         from bench_synthetic import synthetic_dataset
@@ -199,24 +255,47 @@ def searchlib_environment(revision: str | None) -> tuple[dict[str, str], str]:
     return child_env(root), f"commit {commit} (git archive of {revision}, on PYTHONPATH)"
 
 
-def run_engines(keys: Sequence[str], dataset: Path, args: argparse.Namespace, env: dict[str, str],
+def interleaved(variants: Sequence[Variant], rounds: int) -> list[tuple[int, Variant]]:
+    """(round, variant) in running order: each round starts one variant later.
+
+    >>> [(r, v.name) for r, v in interleaved([Variant("a", 1, False), Variant("b", 1, False)], 2)]
+    [(0, 'a'), (0, 'b'), (1, 'b'), (1, 'a')]
+    """
+    order: list[tuple[int, Variant]] = []
+    for round_ in range(rounds):
+        shift = round_ % len(variants)
+        order += [(round_, variant) for variant in [*variants[shift:], *variants[:shift]]]
+    return order
+
+
+def run_engines(variants: Sequence[Variant], dataset: Path, args: argparse.Namespace, env: dict[str, str],
                 stats: CorpusStats, qrels: Sequence[Qrel]) -> dict[str, dict[str, Any]]:
-    """Each engine's figures (or its failure), in the order given."""
-    from bench_report import figures
+    """Each variant's figures over the rounds (or its failure), in the order given."""
+    from bench_report import combine_runs, figures
 
     workdir = SCRATCH / "run" / dataset.name
     workdir.mkdir(parents=True, exist_ok=True)
-    engines: dict[str, dict[str, Any]] = {}
-    for key in keys:
-        log(f"[{key}] running")
-        report = run_engine(key, dataset, workdir, args.queries_limit, args.timeout, env)
-        if report["status"] != "ok":
-            log(f"[{key}] {report['status']}: {report['error']}")
-            engines[key] = {"label": key, **report}
+    runs: dict[str, list[dict[str, Any]]] = {variant.name: [] for variant in variants}
+    failures: dict[str, dict[str, Any]] = {}
+    for round_, variant in interleaved(variants, args.reps):
+        if variant.name in failures:
             continue
-        engines[key] = figures(report, stats, qrels)
-        if key == REFERENCE:
-            engines[key].update(cold_start(workdir / key, cold_start_word(dataset), env))
+        log(f"[{variant.name}] round {round_ + 1}/{args.reps}")
+        report = run_engine(variant, dataset, workdir, args.queries_limit, args.timeout, env)
+        if report["status"] != "ok":
+            log(f"[{variant.name}] {report['status']}: {report['error']}")
+            failures[variant.name] = {"label": variant.name, "threads": variant.threads, **report}
+            continue
+        report["label"] = variant.label(report["label"])
+        runs[variant.name].append(figures(report, stats, qrels))
+    engines: dict[str, dict[str, Any]] = {}
+    for variant in variants:
+        if variant.name in failures:
+            engines[variant.name] = failures[variant.name]
+            continue
+        engines[variant.name] = combine_runs(runs[variant.name])
+        if variant.name == reference_name(variants):
+            engines[variant.name].update(cold_start(workdir / variant.name, cold_start_word(dataset), env))
     return engines
 
 
@@ -226,12 +305,21 @@ def write_outputs(result: dict[str, Any], paths: dict[str, Path]) -> str:
 
     paths["json"].parent.mkdir(parents=True, exist_ok=True)
     paths["json"].write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    markdown = markdown_report(result, REFERENCE)
+    markdown = markdown_report(result)
     paths["md"].write_text(markdown, encoding="utf-8")
     title = f"{result['dataset']['name']}: ratio to searchlib"
-    if not ratio_chart(result["engines"], REFERENCE, title, paths["png"]):
+    if not ratio_chart(result["engines"], result["reference"], title, paths["png"]):
         log("no chart: no searchlib row or no other engine to compare")
     return markdown
+
+
+def render(path: Path, note: str | None) -> str:
+    """Write a run's markdown and chart again from its JSON (and set its note, if given)."""
+    result = json.loads(path.read_text(encoding="utf-8"))
+    if note is not None:
+        result["note"] = note
+    paths = output_paths(path.parent, path.stem)
+    return write_outputs(result, paths)
 
 
 def benchmark(args: argparse.Namespace) -> str:
@@ -243,18 +331,22 @@ def benchmark(args: argparse.Namespace) -> str:
     dataset = resolve_dataset(args)
     paths = output_paths(args.out, dataset.name)
     description = describe_dataset(dataset, args.queries_limit)
-    keys = choose_engines(args.engines)
     env, source = searchlib_environment(args.searchlib_rev)
+    if args.searchlib_rev is not None:  # so that choose_variants sees the searchlib measured
+        sys.path.insert(0, env["PYTHONPATH"].split(os.pathsep)[0])
+    variants = choose_variants(choose_engines(args.engines), thread_counts(args.threads))
     log(f"{dataset.name}: {description['documents']:,} documents, {description['queries']} queries; "
-        f"engines: {', '.join(keys)}; searchlib from {source}")
+        f"{args.reps} rounds of {', '.join(v.name for v in variants)}; searchlib from {source}")
 
     stats = CorpusStats(description["documents"], description["input_bytes"])
-    engines = run_engines(keys, dataset, args, env, stats, load_qrels(dataset))
+    engines = run_engines(variants, dataset, args, env, stats, load_qrels(dataset))
 
     machine["working_tree_at_end"] = working_tree(REPOSITORY)
     machine["load_average_at_end"] = os.getloadavg()
     result = {"dataset": description, "machine": machine, "command": shlex.join(["python", *sys.argv]),
-              "searchlib_source": source, "reference": REFERENCE, "engines": engines,
+              "note": args.note,
+              "searchlib_source": source, "reference": reference_name(variants), "rounds": args.reps,
+              "threads": thread_counts(args.threads), "engines": engines,
               "elapsed_s": time.perf_counter() - started}
     return write_outputs(result, paths)
 
@@ -272,7 +364,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale", type=int, metavar="N",
                         help="instead of DATASET, a synthetic corpus of N documents (no qrels)")
     parser.add_argument("--seed", type=int, default=0, help="seed for --scale (default 0)")
+    parser.add_argument("--threads", default="1",
+                        help="comma-separated indexing thread counts for the engines that take one "
+                             "(searchlib, tantivy); the others run with one (default: 1)")
+    parser.add_argument("--reps", type=int, default=3,
+                        help="rounds of every engine, interleaved; figures are medians (default: 3)")
     parser.add_argument("--timeout", type=float, help="give up on an engine after this many seconds")
+    parser.add_argument("--note", help="a remark for the report, e.g. what else the machine was doing")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="run nothing: write the markdown and chart again from a run's JSON "
+                             "(with --note, the note is set in the JSON too)")
     parser.add_argument("--searchlib-rev", metavar="REV",
                         help="benchmark searchlib as committed at REV (e.g. HEAD) instead of the working "
                              "tree: its searchlib/ is extracted with git archive into benchmarks/scratch/")
@@ -281,7 +382,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     worker.add_argument("--dataset", dest="worker_dataset", type=Path, help=argparse.SUPPRESS)
     worker.add_argument("--index-dir", type=Path, help=argparse.SUPPRESS)
     worker.add_argument("--result", type=Path, help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.reps < 1:
+        parser.error("--reps must be at least 1")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -289,11 +393,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.worker:
         from bench_worker import run_worker
 
-        run_worker(args.worker, args.worker_dataset, args.index_dir, args.result, args.queries_limit)
+        run_worker(args.worker, args.worker_dataset, args.index_dir, args.result, args.queries_limit,
+                   int(args.threads))
         return 0
     from bench_report import MARKER
 
-    print(benchmark(args).removeprefix(MARKER + "\n"))
+    markdown = render(args.render, args.note) if args.render else benchmark(args)
+    print(markdown.removeprefix(MARKER + "\n"))
     return 0
 
 

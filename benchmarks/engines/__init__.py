@@ -9,10 +9,12 @@ only by name (:func:`load_engine`), so a worker process imports just the engine 
 What every engine is configured to do, as far as it allows:
 
 - index ``title`` and ``text`` (two fields, or one concatenated text where the engine has
-  no fields), store ``id``, ``title`` and ``text`` as searchlib does, keep positions;
+  no fields), keep positions, and store only ``id`` (what a search returns), so that
+  index sizes compare the same stored content;
 - lowercase, drop English stop words, stem with Porter;
 - rank with BM25, k1=1.2 and b=0.75, matching any of the query's words (OR);
-- use one thread.
+- index with ``threads`` threads where the engine takes a thread count
+  (:attr:`Engine.threaded`), else with one.
 
 ``notes`` on each class says where an engine differs.
 """
@@ -56,9 +58,15 @@ class Engine(ABC):
     package: ClassVar[str]
     #: Fields, analysis, ranking and threads, where they differ from the common setup.
     notes: ClassVar[dict[str, str]]
+    #: Whether the engine indexes with a given number of threads; ``run.py`` runs such
+    #: an engine once per ``--threads`` count and the others once.
+    threaded: ClassVar[bool] = False
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, threads: int = 1) -> None:
+        if threads != 1 and not self.threaded:
+            raise ValueError(f"{self.label} takes no thread count")
         self.path = path
+        self.threads = threads
 
     def fresh_directory(self) -> None:
         """Remove what a previous run left at ``path`` and create it empty."""

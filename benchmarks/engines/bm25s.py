@@ -23,14 +23,14 @@ class Bm25s(Engine):
         "analysis": "bm25s.tokenize: lowercase, regex words of 2+ characters, bm25s's English "
                     "stop list (33 words), PyStemmer 'porter' (the original Porter algorithm)",
         "bm25": "method='lucene', k1=1.2, b=0.75",
-        "stored": "id, title, text (saved as the corpus beside the index); no positions",
+        "stored": "id only (saved as the corpus beside the index); no positions",
         "threads": "one (n_threads=0; numpy backend)",
         "timing": "the build includes tokenizing the whole corpus in memory and saving the "
                   "index; documents without any matching word (score 0) are dropped from hits",
     }
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, threads: int = 1) -> None:
+        super().__init__(path, threads)
         self.stemmer = Stemmer.Stemmer("porter")
 
     def build(self, docs: Sequence[Doc]) -> None:
@@ -41,7 +41,7 @@ class Bm25s(Engine):
         )
         retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
         retriever.index(tokens, show_progress=False)
-        retriever.save(str(self.path), corpus=[doc._asdict() for doc in docs], show_progress=False)
+        retriever.save(str(self.path), corpus=[{"id": doc.id} for doc in docs], show_progress=False)
 
     def open(self) -> None:
         self.retriever = bm25s.BM25.load(str(self.path), load_corpus=True, mmap=False)

@@ -9,9 +9,18 @@ from bench_data import Doc
 from engines import Engine, Hits
 
 DATABASE = "index.sqlite"
-CREATE = "CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, text, tokenize='porter unicode61')"
-INSERT = "INSERT INTO docs (id, title, text) VALUES (?, ?, ?)"
-SEARCH = "SELECT id, bm25(docs) FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?"
+#: A contentless FTS5 table (``content=''``: the text is indexed, not kept) and a plain table
+#: of ids keyed by the same rowid, so that only the id is stored, as in the other engines.
+CREATE = (
+    "CREATE TABLE ids (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL)",
+    "CREATE VIRTUAL TABLE docs USING fts5(title, text, content='', tokenize='porter unicode61')",
+)
+INSERT_ID = "INSERT INTO ids (rowid, id) VALUES (?, ?)"
+INSERT = "INSERT INTO docs (rowid, title, text) VALUES (?, ?, ?)"
+SEARCH = (
+    "SELECT ids.id, hits.score FROM (SELECT rowid, bm25(docs) AS score FROM docs WHERE docs MATCH ? "
+    "ORDER BY score LIMIT ?) AS hits JOIN ids ON ids.rowid = hits.rowid ORDER BY hits.score"
+)
 
 
 def match_expression(words: Sequence[str]) -> str:
@@ -27,13 +36,14 @@ class Fts5(Engine):
     label = "SQLite FTS5"
     package = "sqlite3"
     notes = {
-        "fields": "two columns, title and text (plus id UNINDEXED); FTS5's bm25() sums the "
+        "fields": "two columns, title and text; FTS5's bm25() sums the "
                   "term frequencies of both columns (weights 1) and normalises by the whole "
                   "row's length, i.e. it scores the row like one concatenated document",
         "analysis": "porter unicode61: Unicode words, case folding, diacritics removed, Porter "
                     "stemmer; FTS5 has no stop-word filter, so stop words are indexed and queried",
         "bm25": "FTS5's bm25(), fixed k1=1.2, b=0.75 (not settable)",
-        "stored": "id, title, text (FTS5 keeps its content table); positions indexed (detail=full)",
+        "stored": "id only: a contentless FTS5 table (content='') and a table of ids by rowid; "
+                  "positions indexed (detail=full)",
         "threads": "one (one connection, one transaction)",
     }
 
@@ -46,8 +56,10 @@ class Fts5(Engine):
         connection = sqlite3.connect(self.database)
         try:
             with connection:
-                connection.execute(CREATE)
-                connection.executemany(INSERT, docs)
+                for statement in CREATE:
+                    connection.execute(statement)
+                connection.executemany(INSERT_ID, ((row, doc.id) for row, doc in enumerate(docs, 1)))
+                connection.executemany(INSERT, ((row, doc.title, doc.text) for row, doc in enumerate(docs, 1)))
         finally:
             connection.close()
 

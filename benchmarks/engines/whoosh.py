@@ -24,7 +24,7 @@ class Whoosh(Engine):
         "analysis": "StemmingAnalyzer: regex words, lowercase, Whoosh's English stop list "
                     "(34 words), drops 1-letter tokens, Porter stemmer",
         "bm25": "BM25F(B=0.75, K1=1.2)",
-        "stored": "id, title, text; positions indexed (TEXT default)",
+        "stored": "id only; positions indexed (TEXT default)",
         "threads": "one (writer procs=1, limitmb=128)",
     }
 
@@ -33,8 +33,8 @@ class Whoosh(Engine):
         analyzer = StemmingAnalyzer()
         schema = Schema(
             id=ID(stored=True),
-            title=TEXT(analyzer=analyzer, stored=True),
-            text=TEXT(analyzer=analyzer, stored=True),
+            title=TEXT(analyzer=analyzer),
+            text=TEXT(analyzer=analyzer),
         )
         writer = whoosh_index.create_in(str(self.path), schema).writer(procs=1, limitmb=128)
         for doc in docs:
