@@ -126,12 +126,15 @@ FORKER = textwrap.dedent(
     from searchlib.storage import Directory
     lock = Directory(sys.argv[1]).lock()
     read, write = os.pipe()
+    started_read, started_write = os.pipe()
     if os.fork() == 0:  # a child that lives on, as a stray helper process would
         null = os.open(os.devnull, os.O_RDWR)
         for stream in (0, 1, 2):  # so the test's pipes see the end of the writer's output
             os.dup2(null, stream)
+        os.write(started_write, b"!")  # fork has returned here: its at-fork handlers ran
         os.read(read, 1)  # blocks until the test kills it (this process keeps `write` open)
         os._exit(0)
+    os.read(started_read, 1)  # the writer dies once its child runs, not at the fork instant
     print("forked", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
     """
