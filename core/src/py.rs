@@ -64,12 +64,14 @@ fn u32_bytes<'py>(py: Python<'py>, values: &[u32]) -> PyResult<Bound<'py, PyByte
 }
 
 
-/// A document as Python hands it over: (stored line, id bytes, [(field, text)], [(column, value)]).
-type Document<'py> = (Vec<u8>, Vec<u8>, Vec<(usize, Vec<u8>)>, Vec<(usize, Bound<'py, PyAny>)>);
+/// A document as Python hands it over: (stored line, id bytes, [(field, text)],
+/// [(field, terms, positions)] for fields analyzed in Python, [(column, value)]).
+type Document<'py> = (Vec<u8>, Vec<u8>, Vec<(usize, Vec<u8>)>, Vec<(usize, Vec<String>, Vec<u32>)>, Vec<(usize, Bound<'py, PyAny>)>);
 
 /// Inverts batches of checked documents into one segment and writes its files.
 ///
-/// `fields`: (name, analyzer spec JSON, keeps lengths, keeps positions) per indexed field;
+/// `fields`: (name, analyzer spec JSON or "" when Python analyzes, keeps lengths, keeps
+/// positions) per indexed field;
 /// `columns`: (name, "int" | "float" | "bool") per column field. A document is
 /// (stored JSON line, id bytes, [(field number, text as UTF-8)], [(column number, value)]).
 #[pyclass(module = "searchlib._core")]
@@ -114,11 +116,12 @@ impl SegmentBuilder {
     fn add_batch(&self, py: Python<'_>, documents: Vec<Bound<'_, PyAny>>) -> PyResult<u32> {
         let mut batch = Vec::with_capacity(documents.len());
         for document in documents {
-            let (stored, id, values, columns): Document<'_> = document.extract()?;
+            let (stored, id, values, tokens, columns): Document<'_> = document.extract()?;
             let mut input = DocumentInput {
                 stored,
                 id,
                 values: Vec::with_capacity(values.len()),
+                tokens,
                 columns: Vec::with_capacity(columns.len()),
             };
             for (field, text) in values {

@@ -63,7 +63,7 @@ pub type FileSizes = [u64; 5];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldSpec {
     pub name: String,
-    /// The analyzer spec (JSON) its values go through.
+    /// The analyzer spec (JSON) its values go through; empty when Python analyzes them.
     pub analyzer: String,
     /// Whether it keeps lengths (text fields) and positions.
     pub norms: bool,
@@ -228,9 +228,69 @@ impl TermBuffer {
 
 struct FieldBuffer {
     spec: FieldSpec,
-    analyzer: Analyzer,
+    /// None when the field's analyzer runs in Python (its spec is empty).
+    analyzer: Option<Analyzer>,
     terms: FxMap<Box<str>, TermBuffer>,
     lengths: Vec<u32>,
+}
+
+/// Adds a field's length in one document to its lengths (text fields only).
+fn add_length(spec: &FieldSpec, lengths: &mut [u32], length: u32) {
+    if spec.norms {
+        if let Some(last) = lengths.last_mut() {
+            *last = last.saturating_add(length);
+        }
+    }
+}
+
+/// Appends one document's terms of one field to the field's term buffers, counting the
+/// field's length (distinct positions: stacked synonyms count once) and the memory used.
+struct Inverter<'a> {
+    terms: &'a mut FxMap<Box<str>, TermBuffer>,
+    memory: &'a mut usize,
+    doc: u32,
+    length: u32,
+    previous: Option<u32>,
+}
+
+impl<'a> Inverter<'a> {
+    fn new(terms: &'a mut FxMap<Box<str>, TermBuffer>, memory: &'a mut usize, doc: u32) -> Inverter<'a> {
+        Inverter { terms, memory, doc, length: 0, previous: None }
+    }
+
+    fn add(&mut self, term: &str, position: u32) {
+        if self.previous != Some(position) {
+            self.length += 1;
+            self.previous = Some(position);
+        }
+        let buffer = match self.terms.get_mut(term) {
+            Some(buffer) => buffer,
+            None => {
+                *self.memory += TERM_OVERHEAD + term.len();
+                self.terms.entry(term.into()).or_default()
+            }
+        };
+        let before = buffer.memory();
+        let doc = self.doc;
+        if buffer.tf > 0 && buffer.last_doc == doc {
+            buffer.tf += 1;
+            put_vint(&mut buffer.positions, u64::from(position.saturating_sub(buffer.last_position)));
+        } else {
+            let base = if buffer.tf > 0 {
+                put_vint(&mut buffer.postings, u64::from(buffer.tf));
+                buffer.last_doc + 1
+            } else {
+                0
+            };
+            put_vint(&mut buffer.postings, u64::from(doc - base));
+            buffer.last_doc = doc;
+            buffer.tf = 1;
+            buffer.doc_freq += 1;
+            put_vint(&mut buffer.positions, u64::from(position));
+        }
+        buffer.last_position = position;
+        *self.memory += buffer.memory().saturating_sub(before);
+    }
 }
 
 /// A value of a column field for one document.
@@ -248,6 +308,9 @@ pub struct DocumentInput {
     pub id: Vec<u8>,
     /// (field index in the builder's specs, text)
     pub values: Vec<(usize, String)>,
+    /// (field index, terms, positions) of fields whose analyzer runs in Python (a custom
+    /// part): the terms it made, in position order.
+    pub tokens: Vec<(usize, Vec<String>, Vec<u32>)>,
     /// (column index in the builder's columns, value)
     pub columns: Vec<(usize, ColumnValue)>,
 }
@@ -271,8 +334,14 @@ impl SegmentBuilder {
     pub fn new(fields: Vec<FieldSpec>, columns: Vec<(String, ColumnKind)>) -> Result<SegmentBuilder, Error> {
         let mut buffers = Vec::with_capacity(fields.len());
         for spec in fields {
-            let analyzer = Analyzer::from_spec(&spec.analyzer)
-                .map_err(|e| Error::Invalid(format!("field {:?}: {e}", spec.name)))?;
+            let analyzer = if spec.analyzer.is_empty() {
+                None
+            } else {
+                Some(
+                    Analyzer::from_spec(&spec.analyzer)
+                        .map_err(|e| Error::Invalid(format!("field {:?}: {e}", spec.name)))?,
+                )
+            };
             buffers.push(FieldBuffer { spec, analyzer, terms: FxMap::default(), lengths: Vec::new() });
         }
         Ok(SegmentBuilder {
@@ -317,46 +386,26 @@ impl SegmentBuilder {
                 .get_mut(*index)
                 .ok_or_else(|| Error::Invalid(format!("no field number {index}")))?;
             let FieldBuffer { analyzer, terms, lengths, spec } = field;
-            let mut length = 0u32;
-            let mut previous: Option<u32> = None;
-            let memory = &mut self.memory;
-            analyzer.for_each_term(text, |term, position| {
-                if previous != Some(position) {
-                    length += 1;
-                    previous = Some(position);
-                }
-                let buffer = match terms.get_mut(term) {
-                    Some(buffer) => buffer,
-                    None => {
-                        *memory += TERM_OVERHEAD + term.len();
-                        terms.entry(term.into()).or_default()
-                    }
-                };
-                let before = buffer.memory();
-                if buffer.tf > 0 && buffer.last_doc == doc {
-                    buffer.tf += 1;
-                    put_vint(&mut buffer.positions, u64::from(position.saturating_sub(buffer.last_position)));
-                } else {
-                    let base = if buffer.tf > 0 {
-                        put_vint(&mut buffer.postings, u64::from(buffer.tf));
-                        buffer.last_doc + 1
-                    } else {
-                        0
-                    };
-                    put_vint(&mut buffer.postings, u64::from(doc - base));
-                    buffer.last_doc = doc;
-                    buffer.tf = 1;
-                    buffer.doc_freq += 1;
-                    put_vint(&mut buffer.positions, u64::from(position));
-                }
-                buffer.last_position = position;
-                *memory += buffer.memory() - before;
-            });
-            if spec.norms {
-                if let Some(last) = lengths.last_mut() {
-                    *last = last.saturating_add(length);
-                }
+            let analyzer = analyzer
+                .as_mut()
+                .ok_or_else(|| Error::Invalid(format!("field {:?} takes terms made in Python", spec.name)))?;
+            let mut inverter = Inverter::new(terms, &mut self.memory, doc);
+            analyzer.for_each_term(text, |term, position| inverter.add(term, position));
+            let length = inverter.length;
+            add_length(spec, lengths, length);
+        }
+        for (index, tokens, positions) in &document.tokens {
+            let field = self
+                .fields
+                .get_mut(*index)
+                .ok_or_else(|| Error::Invalid(format!("no field number {index}")))?;
+            let FieldBuffer { terms, lengths, spec, .. } = field;
+            let mut inverter = Inverter::new(terms, &mut self.memory, doc);
+            for (term, &position) in tokens.iter().zip(positions) {
+                inverter.add(term, position);
             }
+            let length = inverter.length;
+            add_length(spec, lengths, length);
         }
         for (column_index, column) in self.columns.iter_mut().enumerate() {
             let value = document.columns.iter().find(|(i, _)| *i == column_index).map(|(_, v)| match v {

@@ -39,6 +39,7 @@ fn build(dir: &str, name: &str, docs: std::ops::Range<u32>) -> SegmentReader {
             stored: format!("{{\"id\": \"d{doc}\"}}").into_bytes(),
             id: format!("d{doc}").into_bytes(),
             values: vec![(0, words(doc)), (1, format!("d{doc}"))],
+            tokens: vec![],
             columns: if doc % 2 == 0 { vec![(0, ColumnValue::Int(i64::from(doc) - 5))] } else { vec![] },
         };
         builder.add(&input).unwrap();
