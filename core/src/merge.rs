@@ -8,7 +8,7 @@
 // Decoders read untrusted bytes: every access is checked (tests may index freely).
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::columns::{ColumnKind, ColumnWriter};
 use crate::error::{Error, InFile};
@@ -63,7 +63,7 @@ pub fn merge(inputs: &[MergeInput<'_>], paths: &SegmentPaths) -> Result<(u32, Fi
             for (offset, line) in data.split(|&b| b == b'\n').enumerate() {
                 let doc = entry.first_doc + offset as u32;
                 if map.get(doc as usize).is_some_and(|&new| new != u32::MAX) {
-                    if let Some(compressed) = packer.add(line) {
+                    for compressed in packer.add(line) {
                         sink.store_block(&compressed)?;
                     }
                     ids.add(all_ids.get(doc).in_file(reader.store.path())?).map_err(Error::Invalid)?;
@@ -154,6 +154,20 @@ fn merge_field(
     };
     sink.begin_field(field, with_positions, norms)?;
     let dicts: Vec<_> = inputs.iter().map(|i| i.reader.dict(field)).collect::<Result<_, _>>()?;
+    // The lexicons' union (the first segment's entry wins), key -> its term's bytes.
+    let mut lexicon: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+    for (input, dict) in inputs.iter().zip(&dicts) {
+        let (Some(keys), Some(dict)) = (input.reader.lexicon(field)?, dict) else { continue };
+        for entry in keys.iter() {
+            let (key, info) = entry.in_file(input.reader.terms.path())?;
+            if let std::collections::btree_map::Entry::Vacant(slot) = lexicon.entry(key) {
+                let (term, _) = dict.get(u64::from(info.doc_freq)).in_file(input.reader.terms.path())?;
+                slot.insert(term);
+            }
+        }
+    }
+    let wanted: HashSet<&[u8]> = lexicon.values().map(Vec::as_slice).collect();
+    let mut ordinals: HashMap<Vec<u8>, u32> = HashMap::new();
     let mut iters: Vec<_> = dicts.iter().map(|d| d.map(|d| d.iter())).collect();
     let mut heads: Vec<Option<(Vec<u8>, TermInfo)>> = Vec::with_capacity(iters.len());
     for (iter, input) in iters.iter_mut().zip(inputs) {
@@ -193,8 +207,18 @@ fn merge_field(
             }
         }
         if !docs.is_empty() {
+            if wanted.contains(term.as_slice()) {
+                ordinals.insert(term.clone(), sink.term_count() as u32);
+            }
             sink.add_term(&term, &docs, &freqs, &encoded_positions)?;
         }
+    }
+    if !lexicon.is_empty() {
+        let entries = lexicon
+            .into_iter()
+            .filter_map(|(key, term)| ordinals.get(&term).map(|&ordinal| (key, ordinal)))
+            .collect();
+        sink.set_lexicon(entries);
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! released while the core works. Errors map to searchlib's exceptions: a damaged file
 //! is `searchlib.errors.CorruptIndexError(path, message)`.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -53,6 +54,24 @@ fn paths(files: (String, String, String, String, String)) -> SegmentPaths {
     SegmentPaths { terms: files.0, postings: files.1, positions: files.2, norms: files.3, store: files.4 }
 }
 
+/// A lexicon entry's term ordinal, which must name one of the field's `terms` terms.
+fn checked_ordinal(ordinal: u32, terms: u64) -> crate::error::Decoded<i64> {
+    if u64::from(ordinal) < terms {
+        Ok(i64::from(ordinal))
+    } else {
+        Err(crate::error::Corrupt::new(format!("the lexicon points past the {terms} terms")))
+    }
+}
+
+fn column_kind(kind: &str) -> PyResult<ColumnKind> {
+    match kind {
+        "int" => Ok(ColumnKind::Int),
+        "float" => Ok(ColumnKind::Float),
+        "bool" => Ok(ColumnKind::Bool),
+        other => Err(PyValueError::new_err(format!("unknown column kind {other:?}"))),
+    }
+}
+
 /// Little-endian bytes of a u32 array, written straight into a Python bytes object.
 fn u32_bytes<'py>(py: Python<'py>, values: &[u32]) -> PyResult<Bound<'py, PyBytes>> {
     PyBytes::new_with(py, values.len() * 4, |buffer| {
@@ -78,38 +97,48 @@ type Document<'py> = (Vec<u8>, Vec<u8>, Vec<(usize, Vec<u8>)>, Vec<(usize, Vec<S
 pub struct SegmentBuilder {
     inner: Mutex<Option<Builder>>,
     kinds: Vec<ColumnKind>,
+    /// The builder's memory, documents and terms as of its last change: read without
+    /// the lock, so a writer can ask while another thread's batch is being inverted.
+    memory: AtomicUsize,
+    docs: AtomicU64,
+    tokens: AtomicU64,
 }
 
 impl SegmentBuilder {
     fn with<T>(&self, work: impl FnOnce(&mut Builder) -> Result<T, Error>) -> PyResult<T> {
         let mut guard = self.inner.lock().map_err(|_| PyRuntimeError::new_err("the segment builder is poisoned"))?;
         let builder = guard.as_mut().ok_or_else(|| PyRuntimeError::new_err("the segment was already written"))?;
-        work(builder).map_err(to_py)
+        let result = work(builder).map_err(to_py);
+        self.memory.store(builder.memory(), Ordering::Release);
+        self.docs.store(u64::from(builder.doc_count()), Ordering::Release);
+        self.tokens.store(builder.token_count(), Ordering::Release);
+        result
     }
 }
 
 #[pymethods]
 impl SegmentBuilder {
     #[new]
-    fn new(fields: Vec<(String, String, bool, bool)>, columns: Vec<(String, String)>) -> PyResult<SegmentBuilder> {
+    fn new(fields: Vec<(String, String, bool, bool, String)>, columns: Vec<(String, String)>) -> PyResult<SegmentBuilder> {
         let specs = fields
             .into_iter()
-            .map(|(name, analyzer, norms, positions)| FieldSpec { name, analyzer, norms, positions })
+            .map(|(name, analyzer, norms, positions, stemmer)| FieldSpec { name, analyzer, norms, positions, stemmer })
             .collect();
         let mut kinds = Vec::with_capacity(columns.len());
         let mut named = Vec::with_capacity(columns.len());
         for (name, kind) in columns {
-            let kind = match kind.as_str() {
-                "int" => ColumnKind::Int,
-                "float" => ColumnKind::Float,
-                "bool" => ColumnKind::Bool,
-                other => return Err(PyValueError::new_err(format!("unknown column kind {other:?}"))),
-            };
+            let kind = column_kind(&kind)?;
             kinds.push(kind);
             named.push((name, kind));
         }
         let builder = Builder::new(specs, named).map_err(to_py)?;
-        Ok(SegmentBuilder { inner: Mutex::new(Some(builder)), kinds })
+        Ok(SegmentBuilder {
+            inner: Mutex::new(Some(builder)),
+            kinds,
+            memory: AtomicUsize::new(0),
+            docs: AtomicU64::new(0),
+            tokens: AtomicU64::new(0),
+        })
     }
 
     /// Adds a batch of documents (the GIL is released while they are analyzed and inverted).
@@ -152,14 +181,41 @@ impl SegmentBuilder {
         })
     }
 
-    /// Bytes the builder holds (what `ram_buffer_mb` bounds).
-    fn memory(&self) -> PyResult<usize> {
-        self.with(|builder| Ok(builder.memory()))
+    /// Adds an indexed field; returns its number. With a `stemmer` spec, `analyzer` is
+    /// the chain before the stemmer and the field keeps a lexicon.
+    #[pyo3(signature = (name, analyzer, norms, positions, stemmer=String::new()))]
+    fn add_field(&self, name: String, analyzer: String, norms: bool, positions: bool, stemmer: String) -> PyResult<usize> {
+        self.with(|builder| builder.add_field(FieldSpec { name, analyzer, norms, positions, stemmer }))
     }
 
+    /// Sets the lexicon (key, term) of a field whose terms Python makes.
+    fn set_lexicon(&self, field: usize, entries: Vec<(String, String)>) -> PyResult<()> {
+        self.with(|builder| builder.set_lexicon(field, entries))
+    }
+
+    /// Adds a column field ("int", "float" or "bool"); returns its number.
+    fn add_column(&mut self, name: String, kind: &str) -> PyResult<usize> {
+        let kind = column_kind(kind)?;
+        self.kinds.push(kind);
+        self.with(|builder| Ok(builder.add_column(name, kind)))
+    }
+
+    /// Terms added so far, over all fields (as of the last finished batch).
     #[getter]
-    fn doc_count(&self) -> PyResult<u32> {
-        self.with(|builder| Ok(builder.doc_count()))
+    fn token_count(&self) -> u64 {
+        self.tokens.load(Ordering::Acquire)
+    }
+
+    /// Bytes the builder holds (what `ram_buffer_mb` bounds), as of the last finished
+    /// batch: read without waiting for a batch another thread is adding.
+    fn memory(&self) -> usize {
+        self.memory.load(Ordering::Acquire)
+    }
+
+    /// Documents added (as of the last finished batch).
+    #[getter]
+    fn doc_count(&self) -> u64 {
+        self.docs.load(Ordering::Acquire)
     }
 
     /// Buffered doc ids whose field holds `term` (for deletes before the segment exists).
@@ -195,7 +251,7 @@ impl SegmentReader {
         if ordinal >= dict.len() {
             return Err(PyValueError::new_err(format!("term {ordinal} of {}", dict.len())));
         }
-        dict.get(ordinal).in_file(self.inner.terms.path()).map(|(_, info)| info).map_err(to_py)
+        self.inner.term_at(field, &dict, ordinal).map(|(_, info)| info).map_err(to_py)
     }
 
     fn decode_str(&self, bytes: Vec<u8>) -> PyResult<String> {
@@ -229,15 +285,23 @@ impl SegmentReader {
     /// Terms `start..end` of a field.
     fn terms(&self, py: Python<'_>, field: &str, start: u64, end: u64) -> PyResult<Vec<String>> {
         let Some(dict) = self.dict(field)? else { return Ok(Vec::new()) };
-        let entries = py.detach(|| dict.range(start, end)).in_file(self.inner.terms.path()).map_err(to_py)?;
+        let entries = py.detach(|| dict.range(start, end)).in_file(self.inner.terms.path()).map_err(|e| self.inner.name_field(e, field)).map_err(to_py)?;
         entries.into_iter().map(|(term, _)| self.decode_str(term)).collect()
     }
 
-    /// Terms `start..end` of a field as UTF-8 bytes.
+    /// Terms `start..end` of a field as UTF-8 bytes (checked to be UTF-8).
     fn term_bytes<'py>(&self, py: Python<'py>, field: &str, start: u64, end: u64) -> PyResult<Vec<Bound<'py, PyBytes>>> {
         let Some(dict) = self.dict(field)? else { return Ok(Vec::new()) };
-        let entries = py.detach(|| dict.range(start, end)).in_file(self.inner.terms.path()).map_err(to_py)?;
-        Ok(entries.into_iter().map(|(term, _)| PyBytes::new(py, &term)).collect())
+        let entries = py.detach(|| dict.range(start, end)).in_file(self.inner.terms.path()).map_err(|e| self.inner.name_field(e, field)).map_err(to_py)?;
+        // Terms are UTF-8 in this format: a crafted one that is not is damage, found here
+        // rather than by whoever decodes the bytes.
+        entries
+            .into_iter()
+            .map(|(term, _)| match std::str::from_utf8(&term) {
+                Ok(_) => Ok(PyBytes::new(py, &term)),
+                Err(_) => Err(to_py(self.inner.name_field(Error::corrupt(self.inner.terms.path(), "a term is not UTF-8"), field))),
+            })
+            .collect()
     }
 
     /// Each term's ordinal in the field (-1 where it has none).
@@ -249,26 +313,59 @@ impl SegmentReader {
                 .map(|t| dict.find(t.as_bytes()).map(|o| o.map_or(-1, |o| o as i64)))
                 .collect::<Result<Vec<_>, _>>()
         })
-        .in_file(self.inner.terms.path())
+        .in_file(self.inner.terms.path()).map_err(|e| self.inner.name_field(e, field))
         .map_err(to_py)
+    }
+
+    /// The ordinal of the term each lexicon key became (-1 where the field's lexicon has
+    /// no such key, or it has no lexicon).
+    fn lexicon_find_many(&self, py: Python<'_>, field: &str, keys: Vec<String>) -> PyResult<Vec<i64>> {
+        let Some(lexicon) = self.inner.lexicon(field).map_err(to_py)? else { return Ok(vec![-1; keys.len()]) };
+        let terms = self.inner.field(field).map_or(0, |f| f.term_count);
+        py.detach(|| {
+            keys.iter()
+                .map(|key| match lexicon.find(key.as_bytes())? {
+                    None => Ok(-1),
+                    Some(at) => lexicon.get(at).and_then(|(_, info)| checked_ordinal(info.doc_freq, terms)),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .in_file(self.inner.terms.path()).map_err(|e| self.inner.name_field(e, field))
+        .map_err(to_py)
+    }
+
+    /// A field's whole lexicon: its keys in order and their terms' ordinals (uint32
+    /// bytes); None without one.
+    fn lexicon_entries<'py>(&self, py: Python<'py>, field: &str) -> PyResult<Option<(Vec<String>, Bound<'py, PyBytes>)>> {
+        let Some(lexicon) = self.inner.lexicon(field).map_err(to_py)? else { return Ok(None) };
+        let entries = py.detach(|| lexicon.range(0, lexicon.len())).in_file(self.inner.terms.path()).map_err(|e| self.inner.name_field(e, field)).map_err(to_py)?;
+        let terms = self.inner.field(field).map_or(0, |f| f.term_count);
+        let ordinals: Vec<u32> = entries
+            .iter()
+            .map(|(_, info)| checked_ordinal(info.doc_freq, terms).map(|o| o as u32))
+            .collect::<Result<_, _>>()
+            .in_file(self.inner.terms.path())
+            .map_err(|e| to_py(self.inner.name_field(e, field)))?;
+        let keys = entries.into_iter().map(|(key, _)| self.decode_str(key)).collect::<PyResult<Vec<_>>>()?;
+        Ok(Some((keys, u32_bytes(py, &ordinals)?)))
     }
 
     /// The number of the field's terms below `key` (at most `key` when `after`).
     fn bound(&self, field: &str, key: &[u8], after: bool) -> PyResult<u64> {
         let Some(dict) = self.dict(field)? else { return Ok(0) };
-        dict.bound(key, after).in_file(self.inner.terms.path()).map_err(to_py)
+        dict.bound(key, after).in_file(self.inner.terms.path()).map_err(|e| self.inner.name_field(e, field)).map_err(to_py)
     }
 
     /// The ordinal range of the field's terms starting with `prefix`.
     fn prefix_range(&self, field: &str, prefix: &[u8]) -> PyResult<(u64, u64)> {
         let Some(dict) = self.dict(field)? else { return Ok((0, 0)) };
-        dict.prefix_range(prefix).in_file(self.inner.terms.path()).map_err(to_py)
+        dict.prefix_range(prefix).in_file(self.inner.terms.path()).map_err(|e| self.inner.name_field(e, field)).map_err(to_py)
     }
 
     /// doc_freq of terms `start..end` (uint32 bytes).
     fn doc_freqs<'py>(&self, py: Python<'py>, field: &str, start: u64, end: u64) -> PyResult<Bound<'py, PyBytes>> {
         let Some(dict) = self.dict(field)? else { return u32_bytes(py, &[]) };
-        let entries = py.detach(|| dict.range(start, end)).in_file(self.inner.terms.path()).map_err(to_py)?;
+        let entries = py.detach(|| dict.range(start, end)).in_file(self.inner.terms.path()).map_err(|e| self.inner.name_field(e, field)).map_err(to_py)?;
         let freqs: Vec<u32> = entries.iter().map(|(_, info)| info.doc_freq).collect();
         u32_bytes(py, &freqs)
     }
@@ -291,7 +388,7 @@ impl SegmentReader {
                     if ordinal >= dict.len() {
                         return Err(Error::Invalid(format!("term {ordinal} of {}", dict.len())));
                     }
-                    let (_, info) = dict.get(ordinal).in_file(inner.terms.path())?;
+                    let (_, info) = inner.term_at(field, &dict, ordinal)?;
                     let before = docs.len();
                     inner.postings(field, &info, &mut docs, &mut freqs)?;
                     counts.push((docs.len() - before) as u32);
@@ -309,7 +406,7 @@ impl SegmentReader {
         let docs = py
             .detach(|| -> Result<_, Error> {
                 let (mut docs, mut freqs) = (Vec::new(), Vec::new());
-                for (_, info) in dict.range(start, end).in_file(inner.terms.path())? {
+                for (_, info) in dict.range(start, end).in_file(inner.terms.path()).map_err(|e| inner.name_field(e, field))? {
                     inner.postings(field, &info, &mut docs, &mut freqs)?;
                 }
                 Ok(docs)

@@ -6,6 +6,11 @@ pub const SEGMENT: &str = "\0segment";
 pub const DICT: &str = "dict";
 pub const DICT_INDEX: &str = "dict_index";
 pub const META: &str = "meta";
+/// A stemmed field's lexicon: words before the stemmer, each with its term's ordinal
+/// (kept in a term dictionary whose doc_freq slot holds the ordinal).
+pub const LEXICON: &str = "lexicon";
+pub const LEXICON_INDEX: &str = "lexicon_index";
+pub const LEXICON_META: &str = "lexicon_meta";
 pub const POSTINGS: &str = "postings";
 pub const POSITIONS: &str = "positions";
 pub const NORMS: &str = "norms";

@@ -30,6 +30,15 @@ pub struct FieldInfo {
     positions_range: Option<Range<usize>>,
 }
 
+/// Says which field (and structure) a damaged read was for.
+fn about<T>(result: Result<T, Error>, what: &str, field: &str) -> Result<T, Error> {
+    result.map_err(|error| match error {
+        Error::Corrupt { path, message } if field.is_empty() => Error::Corrupt { path, message: format!("{what}: {message}") },
+        Error::Corrupt { path, message } => Error::Corrupt { path, message: format!("{what} of {field:?}: {message}") },
+        other => other,
+    })
+}
+
 /// An open segment.
 #[derive(Debug)]
 pub struct SegmentReader {
@@ -52,7 +61,7 @@ impl SegmentReader {
         let positions = SegmentFile::open(&paths.positions, kind::POSITIONS)?;
         let norms = SegmentFile::open(&paths.norms, kind::NORMS)?;
         let store = SegmentFile::open(&paths.store, kind::STORE)?;
-        let found = Cursor::new(terms.required(sections::SEGMENT)?).u32().in_file(terms.path())?;
+        let found = about(Cursor::new(terms.required(sections::SEGMENT)?).u32().in_file(terms.path()), "the segment header", "")?;
         if found != doc_count {
             return Err(Error::corrupt(terms.path(), format!("holds {found} documents, the manifest says {doc_count}")));
         }
@@ -114,9 +123,35 @@ impl SegmentReader {
     /// A field's term dictionary (None when no document of the segment has the field).
     pub fn dict(&self, field: &str) -> Result<Option<TermDict<'_>>, Error> {
         let Some(info) = self.fields.get(field) else { return Ok(None) };
-        let data = self.terms.required(&sections::field(field, sections::DICT))?;
-        let index = self.terms.required(&sections::field(field, sections::DICT_INDEX))?;
-        TermDict::new(data, index, info.term_count).in_file(self.terms.path()).map(Some)
+        about(
+            (|| {
+                let data = self.terms.required(&sections::field(field, sections::DICT))?;
+                let index = self.terms.required(&sections::field(field, sections::DICT_INDEX))?;
+                TermDict::new(data, index, info.term_count).in_file(self.terms.path()).map(Some)
+            })(),
+            "the terms",
+            field,
+        )
+    }
+
+    /// `error` with the field it was met in named (for errors of the field's terms).
+    pub fn name_field(&self, error: Error, field: &str) -> Error {
+        about::<()>(Err(error), "the terms", field).err().unwrap_or(Error::Invalid(String::new()))
+    }
+
+    /// A term of the field's dictionary (decoding errors name the field).
+    pub fn term_at(&self, field: &str, dict: &TermDict<'_>, ordinal: u64) -> Result<(Vec<u8>, TermInfo), Error> {
+        about(dict.get(ordinal).in_file(self.terms.path()), "the terms", field)
+    }
+
+    /// A stemmed field's lexicon (None without one): keys, whose `doc_freq` is the
+    /// ordinal of the term each became.
+    pub fn lexicon(&self, field: &str) -> Result<Option<TermDict<'_>>, Error> {
+        let Some(meta) = self.terms.section(&sections::field(field, sections::LEXICON_META))? else { return Ok(None) };
+        let count = Cursor::new(meta).u64().in_file(self.terms.path())?;
+        let data = self.terms.required(&sections::field(field, sections::LEXICON))?;
+        let index = self.terms.required(&sections::field(field, sections::LEXICON_INDEX))?;
+        TermDict::new(data, index, count).in_file(self.terms.path()).map(Some)
     }
 
     fn postings_bytes(&self, field: &str, info: &TermInfo) -> Result<&[u8], Error> {
@@ -126,8 +161,10 @@ impl SegmentReader {
 
     /// A term's postings (appended to `docs` and `freqs`).
     pub fn postings(&self, field: &str, info: &TermInfo, docs: &mut Vec<u32>, freqs: &mut Vec<u32>) -> Result<(), Error> {
-        let bytes = self.postings_bytes(field, info)?;
-        postings::decode(bytes, info.doc_freq, self.doc_count, docs, freqs).in_file(self.postings.path())
+        let decoded = self.postings_bytes(field, info).and_then(|bytes| {
+            postings::decode(bytes, info.doc_freq, self.doc_count, docs, freqs).in_file(self.postings.path())
+        });
+        about(decoded, "the postings", field)
     }
 
     /// A term's skip entries with block maxima.
@@ -153,15 +190,17 @@ impl SegmentReader {
             out.resize(out.len() + freqs.iter().map(|&f| f as usize).sum::<usize>(), 0);
             return Ok(());
         }
-        let bytes = self.positions_bytes(field, info)?;
-        positions::decode(bytes, freqs, out).in_file(self.positions.path())
+        let decoded = self
+            .positions_bytes(field, info)
+            .and_then(|bytes| positions::decode(bytes, freqs, out).in_file(self.positions.path()));
+        about(decoded, "the positions", field)
     }
 
     /// A text field's lengths per document (None for fields without norms).
     pub fn norms(&self, field: &str) -> Result<Option<Vec<u32>>, Error> {
         match self.norms.section(&sections::field(field, sections::NORMS))? {
             None => Ok(None),
-            Some(bytes) => fieldnorms::decode(bytes, self.doc_count).in_file(self.norms.path()).map(Some),
+            Some(bytes) => about(fieldnorms::decode(bytes, self.doc_count).in_file(self.norms.path()), "the lengths", field).map(Some),
         }
     }
 
@@ -197,7 +236,7 @@ impl SegmentReader {
     pub fn column(&self, field: &str) -> Result<Option<Column<'_>>, Error> {
         match self.store.section(&sections::field(field, sections::COLUMN))? {
             None => Ok(None),
-            Some(bytes) => columns::decode(bytes, self.doc_count).in_file(self.store.path()).map(Some),
+            Some(bytes) => about(columns::decode(bytes, self.doc_count).in_file(self.store.path()), "the column", field).map(Some),
         }
     }
 
@@ -244,6 +283,16 @@ impl SegmentReader {
                 return Err(Error::corrupt(self.positions.path(), format!("positions of {field:?} do not add up")));
             }
             self.norms(field)?;
+            if let Some(lexicon) = self.lexicon(field)? {
+                let mut previous: Option<Vec<u8>> = None;
+                for entry in lexicon.iter() {
+                    let (key, info) = entry.in_file(self.terms.path())?;
+                    if previous.as_ref().is_some_and(|p| *p >= key) || u64::from(info.doc_freq) >= count {
+                        return Err(Error::corrupt(self.terms.path(), format!("the lexicon of {field:?} is malformed")));
+                    }
+                    previous = Some(key);
+                }
+            }
         }
         for name in self.norms.names() {
             if let Some(field) = sections::field_of(name, sections::NORMS) {

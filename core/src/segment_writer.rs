@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::analysis::filters::{self as chain, Filter};
 use crate::analysis::Analyzer;
 use crate::columns::{ColumnKind, ColumnWriter};
 use crate::cursor::{put_vint, Cursor};
@@ -68,6 +69,17 @@ pub struct FieldSpec {
     /// Whether it keeps lengths (text fields) and positions.
     pub norms: bool,
     pub positions: bool,
+    /// A stem filter's spec (JSON) to run after `analyzer`, or empty. With one, the
+    /// builder keeps the field's lexicon: each word `analyzer` makes (a lexicon key) with
+    /// the term the stemmer makes of it, so suggestions and query words can find real
+    /// words; the stemmer then runs once per distinct key.
+    pub stemmer: String,
+}
+
+/// The stem filters a stemmer spec describes (a chain of one filter).
+fn stem_filters(spec: &str) -> Result<Vec<Filter>, Error> {
+    let chain = format!("{{\"tokenizer\": {{\"type\": \"keyword\"}}, \"filters\": [{spec}]}}");
+    crate::analysis::spec::parse(&chain).map(|(_, filters)| filters).map_err(|e| Error::Invalid(format!("stemmer: {e}")))
 }
 
 /// Per-field flags stored in the field's meta section.
@@ -91,6 +103,7 @@ struct OpenField {
     flags: u8,
     norms: Option<Vec<u32>>,
     dict: TermDictWriter,
+    lexicon: Vec<(Vec<u8>, u32)>,
 }
 
 impl SegmentSink {
@@ -124,8 +137,21 @@ impl SegmentSink {
             self.positions.begin(&sections::field(name, sections::POSITIONS));
         }
         let flags = if positions { FLAG_POSITIONS } else { 0 } | if norms.is_some() { FLAG_NORMS } else { 0 };
-        self.field = Some(OpenField { name: name.to_owned(), flags, norms, dict: TermDictWriter::new() });
+        self.field = Some(OpenField { name: name.to_owned(), flags, norms, dict: TermDictWriter::new(), lexicon: Vec::new() });
         Ok(())
+    }
+
+    /// Gives the open field a lexicon: keys in ascending byte order, each with the
+    /// ordinal of its term.
+    pub fn set_lexicon(&mut self, entries: Vec<(Vec<u8>, u32)>) {
+        if let Some(field) = self.field.as_mut() {
+            field.lexicon = entries;
+        }
+    }
+
+    /// Terms added to the open field so far (the next term's ordinal).
+    pub fn term_count(&self) -> u64 {
+        self.field.as_ref().map_or(0, |f| f.dict.len())
     }
 
     /// Adds the open field's next term: its postings and (if the field keeps them) its
@@ -157,6 +183,16 @@ impl SegmentSink {
         let mut meta = count.to_le_bytes().to_vec();
         meta.push(field.flags);
         self.terms.section(&sections::field(&field.name, sections::META), &meta)?;
+        if !field.lexicon.is_empty() {
+            let mut lexicon = TermDictWriter::new();
+            for (key, ordinal) in &field.lexicon {
+                lexicon.add(key, *ordinal, 0, 0);
+            }
+            let (data, index, count) = lexicon.finish();
+            self.terms.section(&sections::field(&field.name, sections::LEXICON), &data)?;
+            self.terms.section(&sections::field(&field.name, sections::LEXICON_INDEX), &index)?;
+            self.terms.section(&sections::field(&field.name, sections::LEXICON_META), &count.to_le_bytes())?;
+        }
         Ok(())
     }
 
@@ -232,6 +268,9 @@ struct FieldBuffer {
     analyzer: Option<Analyzer>,
     terms: FxMap<Box<str>, TermBuffer>,
     lengths: Vec<u32>,
+    /// With a stemmer: lexicon key -> its term (None: the stemmer dropped it).
+    stemmer: Option<Vec<Filter>>,
+    lexicon: FxMap<Box<str>, Option<Box<str>>>,
 }
 
 /// Adds a field's length in one document to its lengths (text fields only).
@@ -250,15 +289,17 @@ struct Inverter<'a> {
     memory: &'a mut usize,
     doc: u32,
     length: u32,
+    tokens: u64,
     previous: Option<u32>,
 }
 
 impl<'a> Inverter<'a> {
     fn new(terms: &'a mut FxMap<Box<str>, TermBuffer>, memory: &'a mut usize, doc: u32) -> Inverter<'a> {
-        Inverter { terms, memory, doc, length: 0, previous: None }
+        Inverter { terms, memory, doc, length: 0, tokens: 0, previous: None }
     }
 
     fn add(&mut self, term: &str, position: u32) {
+        self.tokens += 1;
         if self.previous != Some(position) {
             self.length += 1;
             self.previous = Some(position);
@@ -324,6 +365,7 @@ pub struct SegmentBuilder {
     ids: IdsWriter,
     doc_count: u32,
     memory: usize,
+    tokens: u64,
 }
 
 /// Bytes a distinct term costs beyond its buffers: the map slot, the key's allocation
@@ -332,31 +374,56 @@ const TERM_OVERHEAD: usize = 96;
 
 impl SegmentBuilder {
     pub fn new(fields: Vec<FieldSpec>, columns: Vec<(String, ColumnKind)>) -> Result<SegmentBuilder, Error> {
-        let mut buffers = Vec::with_capacity(fields.len());
-        for spec in fields {
-            let analyzer = if spec.analyzer.is_empty() {
-                None
-            } else {
-                Some(
-                    Analyzer::from_spec(&spec.analyzer)
-                        .map_err(|e| Error::Invalid(format!("field {:?}: {e}", spec.name)))?,
-                )
-            };
-            buffers.push(FieldBuffer { spec, analyzer, terms: FxMap::default(), lengths: Vec::new() });
-        }
-        Ok(SegmentBuilder {
-            fields: buffers,
-            columns: columns.into_iter().map(|(name, kind)| (name, ColumnWriter::new(kind))).collect(),
+        let mut builder = SegmentBuilder {
+            fields: Vec::with_capacity(fields.len()),
+            columns: Vec::with_capacity(columns.len()),
             store: BlockPacker::new(),
             stored_blocks: Vec::new(),
             ids: IdsWriter::new(),
             doc_count: 0,
             memory: 0,
-        })
+            tokens: 0,
+        };
+        for spec in fields {
+            builder.add_field(spec)?;
+        }
+        for (name, kind) in columns {
+            builder.add_column(name, kind);
+        }
+        Ok(builder)
     }
 
     pub fn doc_count(&self) -> u32 {
         self.doc_count
+    }
+
+    /// Terms added so far, over all fields.
+    pub fn token_count(&self) -> u64 {
+        self.tokens
+    }
+
+    /// Adds a field to a builder that may hold documents already (a schema may grow
+    /// between documents); those documents have a length of 0 in it.
+    pub fn add_field(&mut self, spec: FieldSpec) -> Result<usize, Error> {
+        let analyzer = if spec.analyzer.is_empty() {
+            None
+        } else {
+            Some(Analyzer::from_spec(&spec.analyzer).map_err(|e| Error::Invalid(format!("field {:?}: {e}", spec.name)))?)
+        };
+        let lengths = if spec.norms { vec![0; self.doc_count as usize] } else { Vec::new() };
+        let stemmer = if spec.stemmer.is_empty() { None } else { Some(stem_filters(&spec.stemmer)?) };
+        self.fields.push(FieldBuffer { spec, analyzer, terms: FxMap::default(), lengths, stemmer, lexicon: FxMap::default() });
+        Ok(self.fields.len() - 1)
+    }
+
+    /// Adds a column the same way (earlier documents have no value in it).
+    pub fn add_column(&mut self, name: String, kind: ColumnKind) -> usize {
+        let mut column = ColumnWriter::new(kind);
+        for _ in 0..self.doc_count {
+            column.push(None);
+        }
+        self.columns.push((name, column));
+        self.columns.len() - 1
     }
 
     /// Bytes held (buffers' capacities plus a per-term overhead): what the RAM budget bounds.
@@ -385,13 +452,29 @@ impl SegmentBuilder {
                 .fields
                 .get_mut(*index)
                 .ok_or_else(|| Error::Invalid(format!("no field number {index}")))?;
-            let FieldBuffer { analyzer, terms, lengths, spec } = field;
+            let FieldBuffer { analyzer, terms, lengths, spec, stemmer, lexicon } = field;
             let analyzer = analyzer
                 .as_mut()
                 .ok_or_else(|| Error::Invalid(format!("field {:?} takes terms made in Python", spec.name)))?;
             let mut inverter = Inverter::new(terms, &mut self.memory, doc);
-            analyzer.for_each_term(text, |term, position| inverter.add(term, position));
+            match stemmer {
+                None => analyzer.for_each_term(text, |term, position| inverter.add(term, position)),
+                Some(stemmer) => analyzer.for_each_term(text, |key, position| {
+                    let term = match lexicon.get(key) {
+                        Some(term) => term,
+                        None => {
+                            let term = chain::run(stemmer, key).map(String::into_boxed_str);
+                            *inverter.memory += TERM_OVERHEAD + key.len() + term.as_ref().map_or(0, |t| t.len());
+                            lexicon.entry(key.into()).or_insert(term)
+                        }
+                    };
+                    if let Some(term) = term {
+                        inverter.add(term, position);
+                    }
+                }),
+            }
             let length = inverter.length;
+            self.tokens += inverter.tokens;
             add_length(spec, lengths, length);
         }
         for (index, tokens, positions) in &document.tokens {
@@ -405,6 +488,7 @@ impl SegmentBuilder {
                 inverter.add(term, position);
             }
             let length = inverter.length;
+            self.tokens += inverter.tokens;
             add_length(spec, lengths, length);
         }
         for (column_index, column) in self.columns.iter_mut().enumerate() {
@@ -416,11 +500,22 @@ impl SegmentBuilder {
             column.1.push(value);
         }
         self.ids.add(&document.id).map_err(Error::Invalid)?;
-        if let Some(block) = self.store.add(&document.stored) {
+        for block in self.store.add(&document.stored) {
             self.stored_blocks.extend_from_slice(&block);
         }
         self.doc_count += 1;
         Ok(doc)
+    }
+
+    /// Sets the lexicon of a field analyzed in Python: each key (a word after the
+    /// filters before the stemmer) with the term it became.
+    pub fn set_lexicon(&mut self, field: usize, entries: Vec<(String, String)>) -> Result<(), Error> {
+        let buffer = self.fields.get_mut(field).ok_or_else(|| Error::Invalid(format!("no field number {field}")))?;
+        for (key, term) in entries {
+            self.memory += TERM_OVERHEAD + key.len() + term.len();
+            buffer.lexicon.insert(key.into_boxed_str(), Some(term.into_boxed_str()));
+        }
+        Ok(())
     }
 
     /// The buffered doc ids whose field `field` has the term `term` (for deletes by id
@@ -454,9 +549,23 @@ impl SegmentBuilder {
             sink.begin_field(&field.spec.name, field.spec.positions, norms)?;
             let mut terms: Vec<(Box<str>, TermBuffer)> = field.terms.into_iter().collect();
             terms.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            for (term, buffer) in terms {
+            for (term, buffer) in &terms {
                 buffer.postings(&mut docs, &mut freqs).map_err(|Corrupt(m)| Error::Invalid(m))?;
                 sink.add_term(term.as_bytes(), &docs, &freqs, &buffer.positions)?;
+            }
+            if !field.lexicon.is_empty() {
+                let ordinals: FxMap<&str, u32> =
+                    terms.iter().enumerate().map(|(at, (term, _))| (&**term, at as u32)).collect();
+                let mut entries: Vec<(Vec<u8>, u32)> = field
+                    .lexicon
+                    .iter()
+                    .filter_map(|(key, term)| {
+                        let ordinal = ordinals.get(term.as_deref()?)?;
+                        Some((key.as_bytes().to_vec(), *ordinal))
+                    })
+                    .collect();
+                entries.sort_unstable();
+                sink.set_lexicon(entries);
             }
         }
         sink.finish(self.store, &self.ids, &self.columns)

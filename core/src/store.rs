@@ -27,13 +27,20 @@ pub const MAX_BLOCK_BYTES: usize = 64 << 20;
 const INDEX_ENTRY: usize = 16;
 
 /// Gathers lines into blocks and compresses each when full.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BlockPacker {
     raw: Vec<u8>,
     docs_in_block: u32,
     next_doc: u32,
     written: u64,
     index: Vec<u8>,
+    cap: usize,
+}
+
+impl Default for BlockPacker {
+    fn default() -> BlockPacker {
+        BlockPacker::with_cap(MAX_BLOCK_BYTES)
+    }
 }
 
 impl BlockPacker {
@@ -41,8 +48,19 @@ impl BlockPacker {
         BlockPacker::default()
     }
 
-    /// Adds the next document's line; returns a compressed block when one is complete.
-    pub fn add(&mut self, line: &[u8]) -> Option<Vec<u8>> {
+    /// A packer whose blocks inflate to at most `cap` bytes (a line longer than that is
+    /// a block of its own, which a reader refuses: writers refuse such documents).
+    pub fn with_cap(cap: usize) -> BlockPacker {
+        BlockPacker { raw: Vec::new(), docs_in_block: 0, next_doc: 0, written: 0, index: Vec::new(), cap }
+    }
+
+    /// Adds the next document's line; returns the compressed blocks it completed (a
+    /// block is closed early rather than grow past the cap).
+    pub fn add(&mut self, line: &[u8]) -> Vec<Vec<u8>> {
+        let mut done = Vec::new();
+        if self.docs_in_block > 0 && self.raw.len() + 1 + line.len() > self.cap {
+            done.extend(self.flush());
+        }
         if self.docs_in_block > 0 {
             self.raw.push(b'\n');
         }
@@ -50,10 +68,9 @@ impl BlockPacker {
         self.docs_in_block += 1;
         self.next_doc += 1;
         if self.raw.len() >= BLOCK_BYTES {
-            self.flush()
-        } else {
-            None
+            done.extend(self.flush());
         }
+        done
     }
 
     /// Compresses the lines gathered so far, if any.
@@ -236,7 +253,7 @@ mod tests {
         let mut packer = BlockPacker::new();
         let mut blocks = Vec::new();
         for line in &lines {
-            if let Some(block) = packer.add(line.as_bytes()) {
+            for block in packer.add(line.as_bytes()) {
                 blocks.extend(block);
             }
         }
@@ -265,6 +282,24 @@ mod tests {
         }
         let empty = BlockPacker::new().finish_index();
         assert_eq!(read_index(&empty, 0, 0).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn blocks_close_early_rather_than_pass_the_cap() {
+        let mut packer = BlockPacker::with_cap(4096);
+        let mut sizes = Vec::new();
+        for i in 0..10 {
+            let line = format!("{{\"n\": {i}, \"x\": \"{}\"}}", "x".repeat(1500));
+            for block in packer.add(line.as_bytes()) {
+                sizes.push(block.len());
+            }
+        }
+        sizes.extend(packer.flush().map(|b| b.len()));
+        let index = packer.finish_index();
+        let total: usize = sizes.iter().sum();
+        let entries = read_index(&index, 10, total as u64).unwrap();
+        assert!(entries.len() >= 4);
+        assert!(entries.iter().all(|e| e.size <= 4096));
     }
 
     #[test]

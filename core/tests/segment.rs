@@ -24,8 +24,8 @@ fn words(doc: u32) -> String {
 fn builder() -> SegmentBuilder {
     SegmentBuilder::new(
         vec![
-            FieldSpec { name: "body".into(), analyzer: WHITESPACE.into(), norms: true, positions: true },
-            FieldSpec { name: "id".into(), analyzer: KEYWORD.into(), norms: false, positions: false },
+            FieldSpec { name: "body".into(), analyzer: WHITESPACE.into(), norms: true, positions: true, stemmer: String::new() },
+            FieldSpec { name: "id".into(), analyzer: KEYWORD.into(), norms: false, positions: false, stemmer: String::new() },
         ],
         vec![("n".into(), ColumnKind::Int)],
     )
