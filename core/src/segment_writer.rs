@@ -262,15 +262,45 @@ impl TermBuffer {
     }
 }
 
+/// A field's terms: each distinct term's number, and the buffers by number (so the map's
+/// entries stay small and a lexicon hit reaches the buffer without a second look-up).
+#[derive(Default)]
+struct TermTable {
+    ids: FxMap<Box<str>, u32>,
+    buffers: Vec<TermBuffer>,
+}
+
+impl TermTable {
+    fn is_empty(&self) -> bool {
+        self.buffers.is_empty()
+    }
+
+    /// The number of `term`, given one if it is new.
+    #[inline]
+    fn id(&mut self, term: &str, memory: &mut usize) -> u32 {
+        if let Some(&id) = self.ids.get(term) {
+            return id;
+        }
+        *memory += TERM_OVERHEAD + term.len();
+        let id = self.buffers.len() as u32;
+        self.buffers.push(TermBuffer::default());
+        self.ids.insert(term.into(), id);
+        id
+    }
+}
+
+/// A lexicon entry's term number when the stemmer dropped the key.
+const DROPPED: u32 = u32::MAX;
+
 struct FieldBuffer {
     spec: FieldSpec,
     /// None when the field's analyzer runs in Python (its spec is empty).
     analyzer: Option<Analyzer>,
-    terms: FxMap<Box<str>, TermBuffer>,
+    terms: TermTable,
     lengths: Vec<u32>,
-    /// With a stemmer: lexicon key -> its term (None: the stemmer dropped it).
+    /// With a stemmer: lexicon key -> its term's number (DROPPED: the stemmer dropped it).
     stemmer: Option<Vec<Filter>>,
-    lexicon: FxMap<Box<str>, Option<Box<str>>>,
+    lexicon: FxMap<Box<str>, u32>,
 }
 
 /// Adds a field's length in one document to its lengths (text fields only).
@@ -285,7 +315,7 @@ fn add_length(spec: &FieldSpec, lengths: &mut [u32], length: u32) {
 /// Appends one document's terms of one field to the field's term buffers, counting the
 /// field's length (distinct positions: stacked synonyms count once) and the memory used.
 struct Inverter<'a> {
-    terms: &'a mut FxMap<Box<str>, TermBuffer>,
+    terms: &'a mut TermTable,
     memory: &'a mut usize,
     doc: u32,
     length: u32,
@@ -294,23 +324,26 @@ struct Inverter<'a> {
 }
 
 impl<'a> Inverter<'a> {
-    fn new(terms: &'a mut FxMap<Box<str>, TermBuffer>, memory: &'a mut usize, doc: u32) -> Inverter<'a> {
+    fn new(terms: &'a mut TermTable, memory: &'a mut usize, doc: u32) -> Inverter<'a> {
         Inverter { terms, memory, doc, length: 0, tokens: 0, previous: None }
     }
 
+    /// Adds an occurrence of `term` at `position`.
+    #[inline]
     fn add(&mut self, term: &str, position: u32) {
+        let id = self.terms.id(term, self.memory);
+        self.add_id(id, position);
+    }
+
+    /// Adds an occurrence of the term numbered `id` at `position`.
+    #[inline]
+    fn add_id(&mut self, id: u32, position: u32) {
         self.tokens += 1;
         if self.previous != Some(position) {
             self.length += 1;
             self.previous = Some(position);
         }
-        let buffer = match self.terms.get_mut(term) {
-            Some(buffer) => buffer,
-            None => {
-                *self.memory += TERM_OVERHEAD + term.len();
-                self.terms.entry(term.into()).or_default()
-            }
-        };
+        let Some(buffer) = self.terms.buffers.get_mut(id as usize) else { return };
         let before = buffer.memory();
         let doc = self.doc;
         if buffer.tf > 0 && buffer.last_doc == doc {
@@ -412,7 +445,7 @@ impl SegmentBuilder {
         };
         let lengths = if spec.norms { vec![0; self.doc_count as usize] } else { Vec::new() };
         let stemmer = if spec.stemmer.is_empty() { None } else { Some(stem_filters(&spec.stemmer)?) };
-        self.fields.push(FieldBuffer { spec, analyzer, terms: FxMap::default(), lengths, stemmer, lexicon: FxMap::default() });
+        self.fields.push(FieldBuffer { spec, analyzer, terms: TermTable::default(), lengths, stemmer, lexicon: FxMap::default() });
         Ok(self.fields.len() - 1)
     }
 
@@ -460,16 +493,20 @@ impl SegmentBuilder {
             match stemmer {
                 None => analyzer.for_each_term(text, |term, position| inverter.add(term, position)),
                 Some(stemmer) => analyzer.for_each_term(text, |key, position| {
-                    let term = match lexicon.get(key) {
-                        Some(term) => term,
+                    let id = match lexicon.get(key) {
+                        Some(&id) => id,
                         None => {
-                            let term = chain::run(stemmer, key).map(String::into_boxed_str);
-                            *inverter.memory += TERM_OVERHEAD + key.len() + term.as_ref().map_or(0, |t| t.len());
-                            lexicon.entry(key.into()).or_insert(term)
+                            let id = match chain::run(stemmer, key) {
+                                Some(term) => inverter.terms.id(&term, inverter.memory),
+                                None => DROPPED,
+                            };
+                            *inverter.memory += TERM_OVERHEAD + key.len();
+                            lexicon.insert(key.into(), id);
+                            id
                         }
                     };
-                    if let Some(term) = term {
-                        inverter.add(term, position);
+                    if id != DROPPED {
+                        inverter.add_id(id, position);
                     }
                 }),
             }
@@ -512,8 +549,11 @@ impl SegmentBuilder {
     pub fn set_lexicon(&mut self, field: usize, entries: Vec<(String, String)>) -> Result<(), Error> {
         let buffer = self.fields.get_mut(field).ok_or_else(|| Error::Invalid(format!("no field number {field}")))?;
         for (key, term) in entries {
-            self.memory += TERM_OVERHEAD + key.len() + term.len();
-            buffer.lexicon.insert(key.into_boxed_str(), Some(term.into_boxed_str()));
+            // A word's term is in the table unless no document kept it: then it has no postings.
+            if let Some(&id) = buffer.terms.ids.get(term.as_str()) {
+                self.memory += TERM_OVERHEAD + key.len();
+                buffer.lexicon.insert(key.into_boxed_str(), id);
+            }
         }
         Ok(())
     }
@@ -523,7 +563,8 @@ impl SegmentBuilder {
     pub fn docs_with_term(&self, field: &str, term: &str) -> Vec<u32> {
         let mut docs = Vec::new();
         let mut freqs = Vec::new();
-        if let Some(buffer) = self.fields.iter().find(|f| f.spec.name == field).and_then(|f| f.terms.get(term)) {
+        let field = self.fields.iter().find(|f| f.spec.name == field);
+        if let Some(buffer) = field.and_then(|f| f.terms.buffers.get(*f.terms.ids.get(term)? as usize)) {
             // The builder wrote these bytes itself; they cannot fail to decode.
             let _ = buffer.postings(&mut docs, &mut freqs);
         }
@@ -547,21 +588,25 @@ impl SegmentBuilder {
             }
             let norms = field.spec.norms.then_some(field.lengths);
             sink.begin_field(&field.spec.name, field.spec.positions, norms)?;
-            let mut terms: Vec<(Box<str>, TermBuffer)> = field.terms.into_iter().collect();
+            let TermTable { ids, buffers } = field.terms;
+            let mut terms: Vec<(Box<str>, u32)> = ids.into_iter().collect();
             terms.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            for (term, buffer) in &terms {
+            let mut ordinals = vec![DROPPED; buffers.len()];
+            for (ordinal, (term, id)) in terms.iter().enumerate() {
+                let Some(buffer) = buffers.get(*id as usize) else { continue };
                 buffer.postings(&mut docs, &mut freqs).map_err(|Corrupt(m)| Error::Invalid(m))?;
                 sink.add_term(term.as_bytes(), &docs, &freqs, &buffer.positions)?;
+                if let Some(slot) = ordinals.get_mut(*id as usize) {
+                    *slot = ordinal as u32;
+                }
             }
             if !field.lexicon.is_empty() {
-                let ordinals: FxMap<&str, u32> =
-                    terms.iter().enumerate().map(|(at, (term, _))| (&**term, at as u32)).collect();
                 let mut entries: Vec<(Vec<u8>, u32)> = field
                     .lexicon
                     .iter()
-                    .filter_map(|(key, term)| {
-                        let ordinal = ordinals.get(term.as_deref()?)?;
-                        Some((key.as_bytes().to_vec(), *ordinal))
+                    .filter_map(|(key, &id)| {
+                        let ordinal = *ordinals.get(id as usize)?;
+                        (ordinal != DROPPED).then(|| (key.as_bytes().to_vec(), ordinal))
                     })
                     .collect();
                 entries.sort_unstable();
