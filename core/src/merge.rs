@@ -174,11 +174,11 @@ fn merge_field(
         heads.push(next_term(iter, input.reader)?);
     }
     let (mut docs, mut freqs, mut old_docs, mut old_freqs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut old_positions, mut encoded_positions) = (Vec::new(), Vec::new());
+    let (mut old_positions, mut gaps) = (Vec::new(), Vec::new());
     while let Some(term) = heads.iter().flatten().map(|(t, _)| t).min().cloned() {
         docs.clear();
         freqs.clear();
-        encoded_positions.clear();
+        gaps.clear();
         for index in 0..inputs.len() {
             let (Some(input), Some(map), Some(head)) = (inputs.get(index), maps.get(index), heads.get_mut(index)) else {
                 continue;
@@ -198,7 +198,7 @@ fn merge_field(
                 if new != u32::MAX {
                     docs.push(new);
                     freqs.push(tf);
-                    positions::encode_doc(old_positions.get(at..end).unwrap_or_default(), &mut encoded_positions);
+                    positions::gaps_of_doc(old_positions.get(at..end).unwrap_or_default(), &mut gaps);
                 }
                 at = end;
             }
@@ -210,7 +210,7 @@ fn merge_field(
             if wanted.contains(term.as_slice()) {
                 ordinals.insert(term.clone(), sink.term_count() as u32);
             }
-            sink.add_term(&term, &docs, &freqs, &encoded_positions)?;
+            sink.add_term(&term, &docs, &freqs, &gaps)?;
         }
     }
     if !lexicon.is_empty() {

@@ -151,7 +151,7 @@ impl SegmentReader {
         let count = Cursor::new(meta).u64().in_file(self.terms.path())?;
         let data = self.terms.required(&sections::field(field, sections::LEXICON))?;
         let index = self.terms.required(&sections::field(field, sections::LEXICON_INDEX))?;
-        TermDict::new(data, index, count).in_file(self.terms.path()).map(Some)
+        TermDict::keys_only(data, index, count).in_file(self.terms.path()).map(Some)
     }
 
     fn postings_bytes(&self, field: &str, info: &TermInfo) -> Result<&[u8], Error> {

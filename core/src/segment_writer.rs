@@ -3,10 +3,9 @@
 //!
 //! A builder takes documents already checked by Python (stored JSON line, id bytes, the
 //! text of each indexed field, column values), analyzes each text with its field's
-//! [`Analyzer`], and appends each term's postings to growing byte buffers in the encoding
-//! positions keep on disk (variable-byte gaps), so memory grows by a few bytes a token and
-//! writing copies rather than re-encodes positions. It counts the memory it holds, so the
-//! writer flushes at its RAM budget.
+//! [`Analyzer`], and appends each term's postings and positions to growing byte buffers
+//! of variable-byte gaps, so memory grows by a few bytes a token; writing re-encodes them
+//! in blocks. It counts the memory it holds, so the writer flushes at its RAM budget.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -19,7 +18,7 @@ use crate::error::{Corrupt, Error};
 use crate::file::{kind, FileWriter};
 use crate::store::{BlockPacker, IdsWriter};
 use crate::termdict::TermDictWriter;
-use crate::{fieldnorms, postings, sections};
+use crate::{fieldnorms, positions, postings, sections};
 
 /// FxHash (rustc's): fast for short keys; the keys are a segment's own terms, so flooding
 /// resistance is not needed.
@@ -155,21 +154,24 @@ impl SegmentSink {
     }
 
     /// Adds the open field's next term: its postings and (if the field keeps them) its
-    /// positions, already encoded by [`crate::positions`].
-    pub fn add_term(&mut self, term: &[u8], docs: &[u32], freqs: &[u32], positions: &[u8]) -> Result<(), Error> {
+    /// position gaps (see [`crate::positions`]).
+    pub fn add_term(&mut self, term: &[u8], docs: &[u32], freqs: &[u32], position_gaps: &[u32]) -> Result<(), Error> {
         let Some(field) = self.field.as_mut() else {
             return Err(Error::Invalid("add_term outside a field".into()));
         };
         self.encoded.clear();
         postings::encode(docs, freqs, field.norms.as_deref(), &mut self.encoded);
         self.postings.write(&self.encoded)?;
+        let postings_len = self.encoded.len() as u64;
         let positions_len = if field.flags & FLAG_POSITIONS != 0 {
-            self.positions.write(positions)?;
-            positions.len() as u64
+            self.encoded.clear();
+            positions::encode(position_gaps, &mut self.encoded);
+            self.positions.write(&self.encoded)?;
+            self.encoded.len() as u64
         } else {
             0
         };
-        field.dict.add(term, docs.len() as u32, self.encoded.len() as u64, positions_len);
+        field.dict.add(term, docs.len() as u32, postings_len, positions_len);
         Ok(())
     }
 
@@ -184,7 +186,7 @@ impl SegmentSink {
         meta.push(field.flags);
         self.terms.section(&sections::field(&field.name, sections::META), &meta)?;
         if !field.lexicon.is_empty() {
-            let mut lexicon = TermDictWriter::new();
+            let mut lexicon = TermDictWriter::keys_only();
             for (key, ordinal) in &field.lexicon {
                 lexicon.add(key, *ordinal, 0, 0);
             }
@@ -243,6 +245,16 @@ struct TermBuffer {
 impl TermBuffer {
     fn memory(&self) -> usize {
         self.postings.capacity() + self.positions.capacity()
+    }
+
+    /// Decodes the position gaps.
+    fn gaps(&self, gaps: &mut Vec<u32>) -> Result<(), Corrupt> {
+        gaps.clear();
+        let mut cursor = Cursor::new(&self.positions);
+        while !cursor.is_empty() {
+            gaps.push(cursor.vu32()?);
+        }
+        Ok(())
     }
 
     /// Decodes the postings (the pending document included).
@@ -581,7 +593,7 @@ impl SegmentBuilder {
         self.stored_blocks = Vec::new();
         let mut fields = std::mem::take(&mut self.fields);
         fields.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
-        let (mut docs, mut freqs) = (Vec::new(), Vec::new());
+        let (mut docs, mut freqs, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
         for field in fields {
             if field.terms.is_empty() {
                 continue; // no document of the segment has the field
@@ -595,7 +607,8 @@ impl SegmentBuilder {
             for (ordinal, (term, id)) in terms.iter().enumerate() {
                 let Some(buffer) = buffers.get(*id as usize) else { continue };
                 buffer.postings(&mut docs, &mut freqs).map_err(|Corrupt(m)| Error::Invalid(m))?;
-                sink.add_term(term.as_bytes(), &docs, &freqs, &buffer.positions)?;
+                buffer.gaps(&mut gaps).map_err(|Corrupt(m)| Error::Invalid(m))?;
+                sink.add_term(term.as_bytes(), &docs, &freqs, &gaps)?;
                 if let Some(slot) = ordinals.get_mut(*id as usize) {
                     *slot = ordinal as u32;
                 }

@@ -46,11 +46,19 @@ pub struct TermDictWriter {
     count: u64,
     postings_end: u64,
     positions_end: u64,
+    /// Whether entries carry postings and positions lengths (a lexicon's do not).
+    keys_only: bool,
 }
 
 impl TermDictWriter {
     pub fn new() -> TermDictWriter {
         TermDictWriter::default()
+    }
+
+    /// A writer of keys with one number each (a lexicon: word -> term ordinal, in the
+    /// `doc_freq` slot) and no postings.
+    pub fn keys_only() -> TermDictWriter {
+        TermDictWriter { keys_only: true, ..TermDictWriter::default() }
     }
 
     /// Adds the next term (greater than the previous one).
@@ -69,8 +77,10 @@ impl TermDictWriter {
         put_vint(&mut self.data, (term.len() - shared) as u64);
         self.data.extend_from_slice(&term[shared..]);
         put_vint(&mut self.data, u64::from(doc_freq));
-        put_vint(&mut self.data, postings_len);
-        put_vint(&mut self.data, positions_len);
+        if !self.keys_only {
+            put_vint(&mut self.data, postings_len);
+            put_vint(&mut self.data, positions_len);
+        }
         self.previous.clear();
         self.previous.extend_from_slice(term);
         self.count += 1;
@@ -98,6 +108,7 @@ pub struct TermDict<'a> {
     data: &'a [u8],
     index: &'a [u8],
     count: u64,
+    keys_only: bool,
 }
 
 impl<'a> TermDict<'a> {
@@ -106,7 +117,12 @@ impl<'a> TermDict<'a> {
         if blocks.checked_mul(INDEX_ENTRY as u64) != Some(index.len() as u64) {
             return Err(Corrupt::new(format!("term index of {} bytes for {count} terms", index.len())));
         }
-        Ok(TermDict { data, index, count })
+        Ok(TermDict { data, index, count, keys_only: false })
+    }
+
+    /// Keys written by [`TermDictWriter::keys_only`].
+    pub fn keys_only(data: &'a [u8], index: &'a [u8], count: u64) -> Decoded<TermDict<'a>> {
+        TermDict::new(data, index, count).map(|dict| TermDict { keys_only: true, ..dict })
     }
 
     pub fn len(&self) -> u64 {
@@ -155,12 +171,14 @@ impl<'a> TermDict<'a> {
             if i > 0 && term <= previous {
                 return Err(Corrupt::new("terms are out of order"));
             }
+            let doc_freq = cursor.vu32()?;
+            let (postings_len, positions_len) = if self.keys_only { (0, 0) } else { (cursor.vint()?, cursor.vint()?) };
             let info = TermInfo {
-                doc_freq: cursor.vu32()?,
+                doc_freq,
                 postings_offset: postings,
-                postings_len: cursor.vint()?,
+                postings_len,
                 positions_offset: positions,
-                positions_len: cursor.vint()?,
+                positions_len,
             };
             postings = postings.checked_add(info.postings_len).ok_or_else(|| Corrupt::new("offset overflows"))?;
             positions = positions.checked_add(info.positions_len).ok_or_else(|| Corrupt::new("offset overflows"))?;
@@ -342,6 +360,14 @@ mod tests {
         let all: Vec<Vec<u8>> = dict.iter().map(|e| e.unwrap().0).collect();
         assert_eq!(all, terms.iter().map(|t| t.as_bytes().to_vec()).collect::<Vec<_>>());
         assert_eq!(dict.range(30, 40).unwrap().len(), 10);
+        let mut keys = TermDictWriter::keys_only();
+        for (i, term) in terms.iter().enumerate() {
+            keys.add(term.as_bytes(), i as u32, 0, 0);
+        }
+        let (key_data, key_index, key_count) = keys.finish();
+        assert!(key_data.len() < data.len());
+        let lexicon = TermDict::keys_only(&key_data, &key_index, key_count).unwrap();
+        assert_eq!(lexicon.get(lexicon.find(b"t0010").unwrap().unwrap()).unwrap().1.doc_freq, 10);
         let empty = TermDictWriter::new().finish();
         let dict = TermDict::new(&empty.0, &empty.1, 0).unwrap();
         assert_eq!(dict.find(b"a").unwrap(), None);
