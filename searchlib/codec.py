@@ -101,12 +101,10 @@ import json
 import math
 import struct
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
-from functools import lru_cache
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from searchlib.errors import CorruptIndexError, IncompatibleFormatError
 from searchlib.storage import Directory, release_pages
@@ -128,14 +126,6 @@ SEGMENT_COMPONENTS: dict[str, bytes] = {
     "norms": b"NORM",
     "store": b"STOR",
 }
-
-DOC_ID_DTYPE = np.dtype("<u4")
-FREQ_DTYPE = np.dtype("<u4")
-POSITION_DTYPE = np.dtype("<u4")
-LENGTH_DTYPE = np.dtype("<u4")
-OFFSET_DTYPE = np.dtype("<u8")
-LEXICON_TERM_DTYPE = np.dtype("<u4")
-BYTE_DTYPE = np.dtype("u1")
 
 #: The largest manifest a reader reads (its schema and segment list; a schema of 100,000
 #: fields takes about 15 MB).

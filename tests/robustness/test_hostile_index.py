@@ -19,7 +19,6 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from searchlib import TEXT, Index, Searcher, codec
