@@ -106,13 +106,18 @@ pub struct SegmentBuilder {
 
 impl SegmentBuilder {
     fn with<T>(&self, work: impl FnOnce(&mut Builder) -> Result<T, Error>) -> PyResult<T> {
-        let mut guard = self.inner.lock().map_err(|_| PyRuntimeError::new_err("the segment builder is poisoned"))?;
-        let builder = guard.as_mut().ok_or_else(|| PyRuntimeError::new_err("the segment was already written"))?;
-        let result = work(builder).map_err(to_py);
-        self.memory.store(builder.memory(), Ordering::Release);
-        self.docs.store(u64::from(builder.doc_count()), Ordering::Release);
-        self.tokens.store(builder.token_count(), Ordering::Release);
-        result
+        let result = {
+            let mut guard = self.inner.lock().map_err(|_| PyRuntimeError::new_err("the segment builder is poisoned"))?;
+            let builder = guard.as_mut().ok_or_else(|| PyRuntimeError::new_err("the segment was already written"))?;
+            let result = work(builder);
+            self.memory.store(builder.memory(), Ordering::Release);
+            self.docs.store(u64::from(builder.doc_count()), Ordering::Release);
+            self.tokens.store(builder.token_count(), Ordering::Release);
+            result
+        };
+        // Made into a Python exception only once the lock is released: that takes the
+        // GIL, which a thread waiting for this lock may hold.
+        result.map_err(to_py)
     }
 }
 

@@ -38,6 +38,8 @@ MAX_FIELD_TOKENS = (1 << 32) - 1
 BATCH_DOCS = 256
 #: Batches a writer with its own thread may have queued for the core at once.
 MAX_IN_FLIGHT = 2
+#: What a distinct word kept for a Python-analyzed field's lexicon costs (a str in a set).
+RAW_WORD_BYTES = 100
 
 
 @dataclass
@@ -273,7 +275,8 @@ class SegmentWriter:
         the core's count of its buffers (exact capacities plus a per-term overhead) and
         the batches not yet inverted."""
         pending = sum(size for future, size in self._in_flight if not future.done())
-        return int(self._builder.memory()) + self._batch_bytes + pending
+        words = RAW_WORD_BYTES * sum(map(len, self._raw_words.values()))  # Python-analyzed lexicons
+        return int(self._builder.memory()) + self._batch_bytes + pending + words
 
 
 def keeps_compiled_lexicon(analyzer: Analyzer) -> bool:
