@@ -95,6 +95,7 @@ pub struct SegmentSink {
     doc_count: u32,
     field: Option<OpenField>,
     encoded: Vec<u8>,
+    positions_encoded: Vec<u8>,
 }
 
 struct OpenField {
@@ -116,6 +117,7 @@ impl SegmentSink {
             doc_count,
             field: None,
             encoded: Vec::new(),
+            positions_encoded: Vec::new(),
         };
         sink.terms.section(sections::SEGMENT, &doc_count.to_le_bytes())?;
         sink.store.begin(sections::STORE_BLOCKS);
@@ -156,6 +158,17 @@ impl SegmentSink {
     /// Adds the open field's next term: its postings and (if the field keeps them) its
     /// position gaps (see [`crate::positions`]).
     pub fn add_term(&mut self, term: &[u8], docs: &[u32], freqs: &[u32], position_gaps: &[u32]) -> Result<(), Error> {
+        self.positions_encoded.clear();
+        positions::encode(position_gaps, &mut self.positions_encoded);
+        let encoded = std::mem::take(&mut self.positions_encoded);
+        let added = self.add_term_encoded(term, docs, freqs, &encoded);
+        self.positions_encoded = encoded;
+        added
+    }
+
+    /// [`SegmentSink::add_term`] with the positions already encoded (the builder keeps
+    /// them in the file's encoding, so they are copied, not decoded and encoded again).
+    pub fn add_term_encoded(&mut self, term: &[u8], docs: &[u32], freqs: &[u32], positions: &[u8]) -> Result<(), Error> {
         let Some(field) = self.field.as_mut() else {
             return Err(Error::Invalid("add_term outside a field".into()));
         };
@@ -164,10 +177,8 @@ impl SegmentSink {
         self.postings.write(&self.encoded)?;
         let postings_len = self.encoded.len() as u64;
         let positions_len = if field.flags & FLAG_POSITIONS != 0 {
-            self.encoded.clear();
-            positions::encode(position_gaps, &mut self.encoded);
-            self.positions.write(&self.encoded)?;
-            self.encoded.len() as u64
+            self.positions.write(positions)?;
+            positions.len() as u64
         } else {
             0
         };
@@ -233,7 +244,8 @@ struct TermBuffer {
     /// Per document: vint doc gap, then vint tf (but for the last document, whose tf is
     /// still counting in `tf`).
     postings: Vec<u8>,
-    /// Per occurrence: vint position gap within its document.
+    /// Per occurrence: vint position gap within its document (the positions file's own
+    /// encoding, see [`crate::positions`]).
     positions: Vec<u8>,
     last_doc: u32,
     /// Occurrences in `last_doc` so far (0 before the first).
@@ -245,16 +257,6 @@ struct TermBuffer {
 impl TermBuffer {
     fn memory(&self) -> usize {
         self.postings.capacity() + self.positions.capacity()
-    }
-
-    /// Decodes the position gaps.
-    fn gaps(&self, gaps: &mut Vec<u32>) -> Result<(), Corrupt> {
-        gaps.clear();
-        let mut cursor = Cursor::new(&self.positions);
-        while !cursor.is_empty() {
-            gaps.push(cursor.vu32()?);
-        }
-        Ok(())
     }
 
     /// Decodes the postings (the pending document included).
@@ -593,7 +595,7 @@ impl SegmentBuilder {
         self.stored_blocks = Vec::new();
         let mut fields = std::mem::take(&mut self.fields);
         fields.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
-        let (mut docs, mut freqs, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut docs, mut freqs) = (Vec::new(), Vec::new());
         for field in fields {
             if field.terms.is_empty() {
                 continue; // no document of the segment has the field
@@ -607,8 +609,7 @@ impl SegmentBuilder {
             for (ordinal, (term, id)) in terms.iter().enumerate() {
                 let Some(buffer) = buffers.get(*id as usize) else { continue };
                 buffer.postings(&mut docs, &mut freqs).map_err(|Corrupt(m)| Error::Invalid(m))?;
-                buffer.gaps(&mut gaps).map_err(|Corrupt(m)| Error::Invalid(m))?;
-                sink.add_term(term.as_bytes(), &docs, &freqs, &gaps)?;
+                sink.add_term_encoded(term.as_bytes(), &docs, &freqs, &buffer.positions)?;
                 if let Some(slot) = ordinals.get_mut(*id as usize) {
                     *slot = ordinal as u32;
                 }
