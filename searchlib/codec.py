@@ -1,6 +1,10 @@
-"""The on-disk format of a searchlib index. This docstring is the format specification.
+"""The on-disk format of a searchlib index: what Python writes and reads (manifests and
+deletes files) is specified here; the segment files, written and read by the compiled
+core, are specified in ``core/FORMAT.md`` (the Rust crate's ``format`` module docs),
+with the section names of each field defined once in ``core/src/sections.rs``.
 
-Format version 3 (this release reads versions 2 and 3).
+Format version 4 (this release reads version 4 only; older indexes are refused with
+the advice to rebuild them).
 
 An index directory
 =================
@@ -8,10 +12,11 @@ An index directory
 ::
 
     manifest-<generation>.json     one per commit; the newest complete one is the index
-    <segment>.terms                term dictionary of one segment       (kind TERM)
-    <segment>.post                 postings: doc ids, frequencies, positions (kind POST)
-    <segment>.norms                field lengths in tokens, per document (kind NORM)
-    <segment>.store                stored fields, compressed blocks      (kind STOR)
+    <segment>.terms                term dictionaries, per field         (kind TERM)
+    <segment>.post                 postings: doc ids and frequencies   (kind POST)
+    <segment>.pos                  positions                           (kind POSI)
+    <segment>.norms                field lengths in tokens             (kind NORM)
+    <segment>.store                stored fields, ids, typed columns   (kind STOR)
     <segment>.<generation>.del     deleted documents as of a generation  (kind DELS)
     write.lock                     the writer's OS lock; holds the writer's PID
     parallel-*.tmp/                scratch directory of a writer's worker processes
@@ -21,14 +26,19 @@ are never reused: a commit writes new files and a new manifest, and files that n
 manifest still names are deleted afterwards. Temporary files end in ``.tmp`` and are
 renamed into place only after an fsync, and the directory is fsynced after each rename.
 
-Array files (``.terms``, ``.post``, ``.norms``, ``.store``, ``.del``)
-====================================================================
+Every segment file starts with the magic ``b"SRCHLIB\\x00"``, the format version and its
+kind, and carries a CRC-32 per 64 KiB chunk, checked before any byte of the chunk is
+used (see ``core/FORMAT.md``): damage anywhere a search reads is reported as
+:class:`~searchlib.errors.CorruptIndexError` naming the file, never served.
+
+The deletes file (``.del``), an array file
+=========================================
 
 All integers are little-endian. ::
 
     offset 0   magic        8 bytes  b"SRCHLIB\\x00"
     offset 8   version      uint32   FORMAT_VERSION
-    offset 12  kind         4 bytes  b"TERM" | b"POST" | b"NORM" | b"STOR" | b"DELS"
+    offset 12  kind         4 bytes  b"DELS"
     offset 16  array data   each array starts on a 16-byte boundary, zero padding between
     ...        table        UTF-8 JSON: {"meta": {...}, "arrays": {name: {"dtype", "shape",
                                           "offset", "crc32"}}}; offsets count from the file
@@ -40,57 +50,15 @@ All integers are little-endian. ::
                                      (checked by verify, i.e. ``searchlib check``)
                end magic    4 bytes  b"SLIB"
 
-Arrays are read in place through a memory map (``np.frombuffer``), never copied on open.
-No byte is used unchecked: opening checks the header, the footer and the table (whose
-checksum covers each array's ``crc32``), and the first access to an array through an open
-file checks that array's ``crc32`` (once per open file), so damage anywhere in the data a
-search reads is reported as :class:`~searchlib.errors.CorruptIndexError` naming the file,
-never served. An entry without ``crc32`` (a version 2 file) makes the
-first access to any of the file's arrays check ``body_crc32`` instead. Padding is read by
-nothing but ``verify``.
-
-Segment contents (array names; ``F`` is a field name)
------------------------------------------------------
-Code names these arrays only through :func:`field_arrays` and :func:`column_array_names`.
-
-TERM, per indexed field ``F``:
-    ``F.term_bytes`` uint8: the field's terms in UTF-8, sorted by their bytes, concatenated;
-    ``F.term_offsets`` uint64 [terms + 1]: where each term starts in ``term_bytes``;
-    ``F.doc_freq`` uint32 [terms]: documents containing the term (deleted ones included);
-    ``F.postings_start`` uint64 [terms + 1]: the term's slice of ``F.docs``/``F.freqs``;
-    ``F.positions_start`` uint64 [terms + 1]: the term's slice of ``F.positions``;
-    for a field whose analyzer has costly filters (a stemmer), its lexicon:
-    ``F.lexicon_bytes`` uint8 and ``F.lexicon_offsets`` uint64 [keys + 1]: the field's
-    words after the cheap filters (lowercased, stop words dropped), byte-sorted like terms;
-    ``F.lexicon_terms`` uint32 [keys]: the index in ``F.term_bytes`` of the term each
-    key became, so query words and snippets are analyzed without running the stemmer.
-POST, per indexed field ``F``:
-    ``F.docs`` uint32: segment-local doc ids, ascending within a term;
-    ``F.freqs`` uint32: term frequency in that document;
-    ``F.positions`` uint32: token positions, ascending within a (term, doc) posting; the
-    posting ``i`` of a term owns ``freqs[i]`` consecutive entries. ID and KEYWORD fields
-    have frequency 1 and position 0.
-NORM, per text field ``F``: ``F`` uint32 [docs]: the field's length in indexed tokens
-    (stop words excluded, as in Lucene), the ``dl`` of BM25.
-STOR: ``blocks`` uint8: zlib-compressed blocks; ``block_offsets`` uint64 [blocks + 1];
-    ``block_first_doc`` uint32 [blocks + 1]; ``block_sizes`` uint32 [blocks]: each
-    block's decompressed size in bytes, at most ``MAX_STORED_BLOCK_BYTES`` (64 MiB; a
-    file without it, from before, is read with that cap). A block decompresses to UTF-8
-    JSON lines, one JSON object of stored fields per document, in doc id order. ``id_bytes`` uint8 and
-    ``id_offsets`` uint64 [docs + 1]: each document's ID field value in UTF-8, uncompressed
-    (empty when it has none), so a hit's id is read without decompressing a block.
-    Per NUMERIC, DATETIME or BOOLEAN field ``F``: ``column.F`` [docs] (int64 for ints and
-    datetimes, as microseconds since the epoch in UTC; float64; uint8 for booleans) and
-    ``present.F`` uint8 [docs], 1 where the document has a value. The two prefixes differ,
-    so no field name can make one field's array name another's (see
-    :func:`column_array_names`).
-DELS: ``deleted`` uint8: a bit per doc id (``np.packbits`` order), 1 = deleted;
-    meta ``{"count": deleted documents}``.
+Arrays are read in place through a memory map (``np.frombuffer``). Opening checks the
+header, the footer and the table, and the first access to an array checks its
+``crc32``. DELS holds ``deleted`` uint8: a bit per doc id (``np.packbits`` order),
+1 = deleted; meta ``{"count": deleted documents, "doc_count": documents}``.
 
 Manifest (``manifest-<generation>.json``)
 =========================================
 
-UTF-8 JSON: ``{"format": "searchlib-index", "format_version": 2, "generation": int,
+UTF-8 JSON: ``{"format": "searchlib-index", "format_version": 4, "generation": int,
 "schema": {field: definition}, "segments": [{"name", "doc_count", "deleted_count",
 "deletes": file name or null, "files": {file name: size in bytes}}], "next_segment": int,
 "crc32": int}`` where ``crc32`` is the CRC-32 of the same object without its ``crc32`` key,
@@ -98,7 +66,7 @@ serialized with ``sort_keys=True`` and compact separators. The manifest with the
 generation is the current index state; manifests are written atomically, so one that
 fails its checksum is damage and is reported, never skipped. A commit keeps the previous
 generation's manifest and files and deletes older ones, so a reader that has just read
-a manifest can still map its files.
+a manifest can still map its files. A segment's ``files`` are exactly its five files.
 
 Limits a reader enforces
 ========================
@@ -106,27 +74,25 @@ An index may come from an untrusted source, so everything read is bounded before
 allocated, and anything past a limit is damage (``CorruptIndexError`` naming the file):
 a manifest is at most ``MAX_MANIFEST_BYTES`` (64 MiB) and an array file's table at most
 ``MAX_TABLE_BYTES`` (64 MiB), both JSON nested at most ``MAX_JSON_DEPTH`` (32) deep;
-arrays have one of the dtypes above (``|u1``, ``<u4``, ``<u8``, ``<i8``, ``<f8``) and lie
-inside the file's data; a stored block decompresses to at most its recorded size and
-``MAX_STORED_BLOCK_BYTES``. File names in a manifest are plain names of the shapes above
-(``seg-<hex>.<terms|post|norms|store>``, ``seg-<hex>.<generation>.del``), and only
-regular files are opened (no symbolic links, FIFOs or devices), so an index never reads
-outside its directory.
+arrays have one of the dtypes ``|u1``, ``<u4``, ``<u8``, ``<i8``, ``<f8`` and lie
+inside the file's data. The core bounds-checks every length and offset it reads from a
+segment file, even after its checksum passed. File names in a manifest are plain names
+of the shapes above (``seg-<hex>.<terms|post|pos|norms|store>``,
+``seg-<hex>.<generation>.del``), and only regular files are opened (no symbolic links,
+FIFOs or devices), so an index never reads outside its directory.
 
 History
 =======
 1. First format: segments of array files, JSON manifests per generation.
 2. Per-field lexicons in TERM files; the ``english`` analyzer stems with Porter2
    (Snowball English) instead of Porter, so version 1 indexes must be rebuilt.
-3. Checked reads. Each array's table entry carries ``crc32``, checked on the array's
-   first access; STOR files record ``block_sizes``, the bound of each block's
-   decompression; a column's presence array is ``present.F`` (it was
-   ``column.F.present``, which a field named ``F.present`` overwrote). The version
-   changed because a version 2 reader would find no ``present.F`` and lose every
-   column without a word; it now refuses the index and says to upgrade. Version 2
-   files stay readable: without array checksums their body checksum is checked on
-   first access, without ``block_sizes`` a block inflates to at most
-   ``MAX_STORED_BLOCK_BYTES``, and presence is read as ``column.F.present``.
+3. Checked reads: each array's table entry carries ``crc32``; stored blocks record
+   their sizes; a column's presence array is ``present.F``.
+4. Segments written and read by the compiled core (``core/FORMAT.md``): block-packed
+   postings with per-block maxima, positions in their own file, front-coded term
+   dictionaries, bit-packed lengths, LZ4 stored blocks, checksummed chunks verified on
+   first read. Array files remain for deletes only. Indexes of versions 2 and 3 are
+   refused: rebuild them from their sources.
 """
 
 from __future__ import annotations
@@ -135,43 +101,31 @@ import json
 import math
 import struct
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
-from functools import lru_cache
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from searchlib.errors import CorruptIndexError, IncompatibleFormatError
 from searchlib.storage import Directory, release_pages
 
-FORMAT_VERSION = 3
-OLDEST_READABLE_VERSION = 2
+FORMAT_VERSION = 4
+OLDEST_READABLE_VERSION = 4
 MAGIC = b"SRCHLIB\x00"
 END_MAGIC = b"SLIB"
 MANIFEST_FORMAT = "searchlib-index"
 
-KIND_TERMS = b"TERM"
-KIND_POSTINGS = b"POST"
-KIND_NORMS = b"NORM"
-KIND_STORE = b"STOR"
 KIND_DELETES = b"DELS"
 
-#: Segment component files, by extension, and the kind each must carry.
+#: A segment's files, by extension, in the order the core takes their paths, with the
+#: kind each carries (checked by the core).
 SEGMENT_COMPONENTS: dict[str, bytes] = {
-    "terms": KIND_TERMS,
-    "post": KIND_POSTINGS,
-    "norms": KIND_NORMS,
-    "store": KIND_STORE,
+    "terms": b"TERM",
+    "post": b"POST",
+    "pos": b"POSI",
+    "norms": b"NORM",
+    "store": b"STOR",
 }
-
-DOC_ID_DTYPE = np.dtype("<u4")
-FREQ_DTYPE = np.dtype("<u4")
-POSITION_DTYPE = np.dtype("<u4")
-LENGTH_DTYPE = np.dtype("<u4")
-OFFSET_DTYPE = np.dtype("<u8")
-LEXICON_TERM_DTYPE = np.dtype("<u4")
-BYTE_DTYPE = np.dtype("u1")
 
 #: The largest manifest a reader reads (its schema and segment list; a schema of 100,000
 #: fields takes about 15 MB).
@@ -180,8 +134,8 @@ MAX_MANIFEST_BYTES = 64 << 20
 MAX_TABLE_BYTES = 64 << 20
 #: How deeply a manifest or a table may nest JSON (they use five levels or so).
 MAX_JSON_DEPTH = 32
-#: The largest decompressed stored-field block, so a compression bomb is stopped there
-#: (a writer refuses a document whose stored fields are larger).
+#: The largest stored-field block the core inflates, so a compression bomb is stopped
+#: there (a writer refuses a document whose stored fields are larger).
 MAX_STORED_BLOCK_BYTES = 64 << 20
 #: The dtypes arrays are written in; any other (zero-size, object, structured,
 #: big-endian) is damage.
@@ -383,70 +337,6 @@ def _crc_value(value: Any) -> int:
     return value
 
 
-# --- array names ---------------------------------------------------------------------
-
-
-#: The keys of a field's arrays (``F.<key>``, see the spec above): its dictionary in the
-#: TERM file, its lexicon there (fields with costly filters only), its POST arrays.
-TERM_KEYS = ("term_bytes", "term_offsets", "doc_freq", "postings_start", "positions_start")
-LEXICON_KEYS = ("lexicon_bytes", "lexicon_offsets", "lexicon_terms")
-POSTING_KEYS = ("docs", "freqs", "positions")
-
-
-class FieldArrays(NamedTuple):
-    """The names of one indexed field's arrays in a segment's files, by key; ``norms``
-    is its NORM array, named by the field alone."""
-
-    term_bytes: str
-    term_offsets: str
-    doc_freq: str
-    postings_start: str
-    positions_start: str
-    lexicon_bytes: str
-    lexicon_offsets: str
-    lexicon_terms: str
-    docs: str
-    freqs: str
-    positions: str
-    norms: str
-
-
-def field_array_name(field_name: str, key: str) -> str:
-    """The name of field ``field_name``'s array ``key`` (one of TERM_KEYS, LEXICON_KEYS
-    or POSTING_KEYS): the one place the ``F.<key>`` spelling is made."""
-    return f"{field_name}.{key}"
-
-
-@lru_cache(maxsize=4096)
-def field_arrays(field_name: str) -> FieldArrays:
-    """Every array name of one field, made once per field (readers ask per look-up)."""
-    keyed = (field_array_name(field_name, key) for key in (*TERM_KEYS, *LEXICON_KEYS, *POSTING_KEYS))
-    return FieldArrays(*keyed, norms=field_name)
-
-
-def fields_with_terms(array_names: Iterable[str]) -> list[str]:
-    """The fields a TERM file holds a dictionary for, read from its array names."""
-    suffix = field_array_name("", TERM_KEYS[0])
-    return [name[: -len(suffix)] for name in array_names if name.endswith(suffix)]
-
-
-def column_array_names(field_name: str) -> tuple[str, str]:
-    """The STOR arrays of a typed column: its values and its presence flags.
-
-    The names are built so that distinct fields never share one: every value array
-    starts with ``column.`` and every presence array with ``present.``, each followed by
-    the whole field name. (Before, presence was ``column.F.present``, the very name of
-    field ``F.present``'s values.)
-    """
-    return f"column.{field_name}", f"present.{field_name}"
-
-
-def legacy_present_array_name(field_name: str) -> str:
-    """The presence array's name before :func:`column_array_names`: files written then
-    have no ``present.F``, and are still read through this name."""
-    return f"column.{field_name}.present"
-
-
 # --- manifests -----------------------------------------------------------------------
 
 MANIFEST_PREFIX = "manifest-"
@@ -562,18 +452,6 @@ def decode_manifest(data: bytes, path: str) -> dict[str, Any]:
     if stored_crc != _manifest_checksum(body):
         raise CorruptIndexError(path, "manifest fails its checksum")
     return body
-
-
-# --- term dictionary helpers ---------------------------------------------------------
-
-
-def encode_terms(sorted_terms: list[bytes]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint64]]:
-    """Concatenate byte-sorted UTF-8 terms and their start offsets (one extra at the end)."""
-    lengths = np.fromiter((len(t) for t in sorted_terms), dtype=OFFSET_DTYPE, count=len(sorted_terms))
-    offsets = np.zeros(len(sorted_terms) + 1, dtype=OFFSET_DTYPE)
-    np.cumsum(lengths, out=offsets[1:])
-    blob = np.frombuffer(b"".join(sorted_terms), dtype=BYTE_DTYPE)
-    return blob, offsets
 
 
 def _incompatible(path: object, version: object) -> IncompatibleFormatError:

@@ -22,6 +22,7 @@ import json
 import os
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -38,6 +39,7 @@ from searchlib.parser import QueryParser
 from searchlib.query import Query, ReaderTerms, ScoringContext
 from searchlib.scoring import CollectionStats
 from searchlib.segment import MAX_FIELD_TOKENS, SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
+from searchlib.segment.writer import BATCH_DOCS
 from searchlib.segment.merge import merge_segments
 from searchlib.segment.policy import DEFAULT_MERGE_FACTOR, choose_merges
 from searchlib.failpoints import failpoint
@@ -196,15 +198,18 @@ class Index:
         lock_timeout: float = 0.0,
         ram_buffer_mb: float = DEFAULT_RAM_BUFFER_MB,
         merge_factor: int = DEFAULT_MERGE_FACTOR,
+        threads: int = 1,
     ) -> IndexWriter:
         """Take the write lock and return a writer on the newest generation.
 
         ``ram_buffer_mb`` bounds the documents buffered in memory (a segment is written
         when it is passed); ``merge_factor`` is how many segments of a size level are
-        merged into one.
+        merged into one; ``threads`` is how many cores analyze and invert documents (see
+        :class:`IndexWriter`).
         """
         return IndexWriter(
-            self.directory, lock_timeout=lock_timeout, ram_buffer_mb=ram_buffer_mb, merge_factor=merge_factor
+            self.directory, lock_timeout=lock_timeout, ram_buffer_mb=ram_buffer_mb, merge_factor=merge_factor,
+            threads=threads,
         )
 
 
@@ -261,6 +266,13 @@ class IndexWriter:
 
     Only one writer may hold an index at a time; a second one waits ``lock_timeout``
     seconds and then raises :class:`~searchlib.errors.LockError` naming the holder.
+
+    With ``threads`` above 1, documents are dealt out in batches to that many buffers,
+    each inverted by the compiled core in a thread of its own (the core releases the
+    GIL), so one process indexes on that many cores; ``ram_buffer_mb`` bounds all the
+    buffers together, and a flush writes one segment per buffer. Documents are then
+    spread over those segments, so their order in the index (the order in which equal
+    scores are listed) is no longer the order they were added in.
     """
 
     def __init__(
@@ -270,7 +282,10 @@ class IndexWriter:
         lock_timeout: float = 0.0,
         ram_buffer_mb: float = DEFAULT_RAM_BUFFER_MB,
         merge_factor: int = DEFAULT_MERGE_FACTOR,
+        threads: int = 1,
     ) -> None:
+        if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+            raise ValueError(f"threads must be a whole number of at least 1, got {threads!r}")
         if not ram_buffer_mb > 0:
             raise ValueError(f"ram_buffer_mb must be positive, got {ram_buffer_mb}")
         if merge_factor < 2:
@@ -295,11 +310,24 @@ class IndexWriter:
         self._analyzers = FieldAnalyzers(self.schema)
         self._pending_deletes: dict[str, np.ndarray] = {}
         self._readers: dict[str, SegmentReader] = {}
-        self._buffer = self._new_buffer()
-        self._buffer_deleted: set[int] = set()
+        self._threads = threads
+        # One thread per buffer when there are several: batches of one buffer stay in order.
+        self._executors = [ThreadPoolExecutor(1, f"searchlib-index-{i}") for i in range(threads)] if threads > 1 else []
+        self._new_buffers()
 
-    def _new_buffer(self) -> SegmentWriter:
-        return SegmentWriter(self.schema, self._analyzers)
+    def _new_buffers(self) -> None:
+        """Empty buffers (one per thread) and their buffered deletions."""
+        executors = self._executors or [None]
+        self._buffers = [SegmentWriter(self.schema, self._analyzers, executor) for executor in executors]
+        self._buffers_deleted: list[set[int]] = [set() for _ in self._buffers]
+        self._current = 0
+        self._buffer = self._buffers[0]
+
+    def _next_buffer(self) -> None:
+        """Deal the next batch of documents to the next buffer (with several threads)."""
+        if len(self._buffers) > 1 and self._buffer.doc_count % BATCH_DOCS == 0:
+            self._current = (self._current + 1) % len(self._buffers)
+            self._buffer = self._buffers[self._current]
 
     # --- changes -----------------------------------------------------------------
 
@@ -312,6 +340,7 @@ class IndexWriter:
         """Add a document given as a mapping or as keyword arguments (field=value)."""
         self._check_open()
         self._buffer.add({**(document or {}), **fields})
+        self._next_buffer()
         self._flush_if_full()
 
     def add_documents(
@@ -355,6 +384,7 @@ class IndexWriter:
         checked = self._buffer.check(values)  # a rejected new version keeps the old one
         self.delete_by_term(id_field, key)
         self._buffer.add_checked(checked)
+        self._next_buffer()
         self._flush_if_full()
 
     def delete_by_term(self, field_name: str, value: str) -> int:
@@ -369,10 +399,11 @@ class IndexWriter:
                 f"delete_by_term takes an ID or KEYWORD field; {field_name!r} is {definition.kind}"
             )
         deleted = 0
-        for doc_id in self._buffer.docs_with_exact_term(field_name, value):
-            if doc_id not in self._buffer_deleted:
-                self._buffer_deleted.add(doc_id)
-                deleted += 1
+        for buffer, buffer_deleted in zip(self._buffers, self._buffers_deleted):
+            for doc_id in buffer.docs_with_exact_term(field_name, value):
+                if doc_id not in buffer_deleted:
+                    buffer_deleted.add(doc_id)
+                    deleted += 1
         for meta in [*self._segments, *self._flushed]:
             reader = self._reader(meta)
             postings = reader.postings(field_name, value)
@@ -420,8 +451,9 @@ class IndexWriter:
     # --- commit ------------------------------------------------------------------
 
     def _flush_if_full(self) -> None:
-        buffer = self._buffer
-        if buffer.estimated_bytes() >= self.ram_buffer_bytes or buffer.token_count >= MAX_FIELD_TOKENS // 2:
+        held = sum(buffer.estimated_bytes() for buffer in self._buffers)
+        tokens = max(buffer.token_count for buffer in self._buffers)
+        if held >= self.ram_buffer_bytes or tokens >= MAX_FIELD_TOKENS // 2:
             self.flush()
 
     def flush(self) -> None:
@@ -432,16 +464,32 @@ class IndexWriter:
         deleted by :meth:`abort`.
         """
         self._check_open()
-        if not self._buffer.doc_count:
+        named = [
+            (buffer, deleted, self._new_segment_name())
+            for buffer, deleted in zip(self._buffers, self._buffers_deleted)
+            if buffer.doc_count
+        ]
+        if not named:
             return
-        meta = self._buffer.write(self.directory, self._new_segment_name())
-        if self._buffer_deleted:
-            mask = np.zeros(meta.doc_count, dtype=bool)
-            mask[np.fromiter(self._buffer_deleted, dtype=np.int64)] = True
-            self._pending_deletes[meta.name] = mask
-        self._flushed.append(meta)
-        self._buffer = self._new_buffer()
-        self._buffer_deleted = set()
+        if len(named) == 1:
+            metas = [named[0][0].write(self.directory, named[0][2])]
+        else:  # the buffers' segments are written at once, each in its buffer's thread
+            for buffer, _, _ in named:
+                buffer.send()  # the last batches first, inverted side by side
+            for buffer, _, _ in named:
+                buffer.settle()
+            futures = [
+                self._executors[self._buffers.index(buffer)].submit(buffer.write, self.directory, name)
+                for buffer, _, name in named
+            ]
+            metas = [future.result() for future in futures]
+        for (_, deleted, _), meta in zip(named, metas):
+            if deleted:
+                mask = np.zeros(meta.doc_count, dtype=bool)
+                mask[np.fromiter(deleted, dtype=np.int64)] = True
+                self._pending_deletes[meta.name] = mask
+            self._flushed.append(meta)
+        self._new_buffers()
 
     def optimize(self) -> None:
         """Merge the whole index into one segment (deleted documents dropped) at the next commit."""
@@ -481,8 +529,7 @@ class IndexWriter:
         self._optimize = False
         self._pending_deletes.clear()
         self._readers.clear()
-        self._buffer = self._new_buffer()
-        self._buffer_deleted = set()
+        self._new_buffers()
         self._remove_unreferenced_files(previous)
 
     def _merge(self, segments: list[SegmentMeta]) -> list[SegmentMeta]:
@@ -549,8 +596,7 @@ class IndexWriter:
             for file_name in meta.files:
                 self.directory.delete(file_name)
         self._flushed = []
-        self._buffer = self._new_buffer()
-        self._buffer_deleted = set()
+        self._new_buffers()
         self._pending_deletes.clear()
         self._release()
 
@@ -563,6 +609,9 @@ class IndexWriter:
                 self._release()
 
     def _release(self) -> None:
+        for executor in self._executors:
+            executor.shutdown(wait=True)
+        self._executors = []
         if self._lock is not None:
             self._lock.release()
             self._lock = None

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from searchlib import codec, highlight
+from searchlib import highlight
 from searchlib.analysis import Analyzer
 from searchlib.columns import column_dtype
 from searchlib.errors import QueryError, SchemaError, SearchlibError
@@ -381,8 +381,7 @@ class Searcher:
             picked = select(dictionary)  # type: ignore[arg-type]
             terms = dictionary.terms_at(picked)
             if reader.all_live:  # the dictionary's counts are the live ones: no look-ups
-                doc_freqs = reader.component("terms")[codec.field_arrays(field_name).doc_freq]
-                frequencies = doc_freqs[np.asarray(picked, dtype=np.int64)]
+                frequencies = reader.doc_freqs(field_name)[np.asarray(picked, dtype=np.int64)]
                 live_counts = frequencies.tolist()
             else:
                 live_counts = [self._segment_doc_freq(reader, (field_name,), term) for term in terms]
@@ -865,8 +864,7 @@ def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[_Sort
         count = 0 if dictionary is None else len(dictionary)
         vocabulary.append([dictionary[i] for i in range(count)] if dictionary is not None else [])
         docs = reader.docs_of_terms(field_name, 0, count).astype(np.int64)
-        starts = reader.component("terms")[codec.field_arrays(field_name).postings_start] if count else np.zeros(1, np.uint64)
-        term_of_posting = np.repeat(np.arange(count, dtype=np.int64), np.diff(starts.astype(np.int64)).astype(np.int64))
+        term_of_posting = np.repeat(np.arange(count, dtype=np.int64), reader.doc_freqs(field_name).astype(np.int64))
         per_segment.append((docs, term_of_posting))
     every = [term for terms in vocabulary for term in terms]
     _, global_rank = np.unique(np.array(every, dtype=object), return_inverse=True) if every else (None, np.zeros(0, np.int64))

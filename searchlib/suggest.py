@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from searchlib import codec
 from searchlib.analysis import Analyzer
 from searchlib.errors import QueryError
+from searchlib.segment.writer import keeps_compiled_lexicon, lexicon_key_analyzer
 
 if TYPE_CHECKING:
     from searchlib.searcher import Searcher
@@ -64,15 +64,14 @@ class Vocabulary:
             dictionary = reader.dictionary(field_name)
             if dictionary is None:
                 continue
-            doc_freq = reader.component("terms")[codec.field_arrays(field_name).doc_freq]
+            doc_freq = reader.doc_freqs(field_name)
             lexicon = reader.lexicon(field_name)
-            if lexicon is not None:
+            if lexicon is not None:  # the words, not their stems
                 words = lexicon.terms()
-                term_of_word = reader.component("terms")[codec.field_arrays(field_name).lexicon_terms]
-                frequencies = np.asarray(doc_freq)[np.asarray(term_of_word, dtype=np.int64)].tolist()
+                frequencies = doc_freq[lexicon.term_indexes.astype(np.int64)].tolist()
             else:
                 words = dictionary.terms()
-                frequencies = np.asarray(doc_freq).tolist()
+                frequencies = doc_freq.tolist()
             for word, count in zip(words, frequencies):
                 counts[word] = counts.get(word, 0) + int(count)
         self.words: list[str] = list(counts)
@@ -142,6 +141,8 @@ def lookup_key(analyzer: Analyzer, raw: str) -> str | None:
     before the stemmer) for a stemmed field, else its term; None for a stop word."""
     if analyzer.costly_from is not None:
         return analyzer.lexicon_key(raw)
+    if keeps_compiled_lexicon(analyzer):
+        return lexicon_key_analyzer(analyzer).term_for(raw)
     return analyzer.term_for(raw)
 
 

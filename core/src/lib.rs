@@ -7,10 +7,28 @@
 use pyo3::prelude::*;
 
 pub mod analysis;
+#[doc = include_str!("../FORMAT.md")]
+pub mod format {}
+pub mod bitpack;
+pub mod columns;
+pub mod cursor;
+pub mod error;
+pub mod fieldnorms;
+pub mod file;
+pub mod merge;
+pub mod positions;
+pub mod postings;
+pub mod py;
+pub mod sections;
+pub mod segment_reader;
+pub mod segment_writer;
+pub mod store;
+pub mod termdict;
 
 #[pymodule]
 fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     analysis::python::register(module)?;
+    py::register(module)?;
     Ok(())
 }

@@ -1,13 +1,13 @@
 """Segments: one immutable batch of documents, written once and then only read.
 
-Each structure's writer and reader sit side by side, one module each:
+Each structure's writer and reader sit side by side, one module each, over the compiled\ncore's modules of the same names (``core/src/``, format in ``core/FORMAT.md``):
 
 - :mod:`~searchlib.segment.meta`: :class:`SegmentMeta`, what a manifest records of a
   segment, and its checks;
-- :mod:`~searchlib.segment.writer`: :class:`SegmentWriter`, buffering, bulk inversion
-  and :func:`write_segment`;
-- :mod:`~searchlib.segment.termdict`: sorted terms' encoding and :class:`TermDictionary`;
-- :mod:`~searchlib.segment.store`: stored-field blocks and the deletes file, written and read;
+- :mod:`~searchlib.segment.writer`: :class:`SegmentWriter`, checking documents and
+  handing them in batches to the compiled core, which inverts and writes them;
+- :mod:`~searchlib.segment.termdict`: :class:`TermDictionary`, a field's terms by ordinal;
+- :mod:`~searchlib.segment.store`: stored fields read, and the deletes file written and read;
 - :mod:`~searchlib.segment.reader`: :class:`SegmentReader` and :class:`Postings`;
 - :mod:`~searchlib.segment.merge`: merging segments into one;
 - :mod:`~searchlib.segment.policy`: which segments to merge.
@@ -20,7 +20,7 @@ from searchlib.segment.meta import MAX_SEGMENT_DOCS, SegmentMeta
 from searchlib.segment.reader import Postings, SegmentReader
 from searchlib.segment.store import encode_deletes
 from searchlib.segment.termdict import TermDictionary
-from searchlib.segment.writer import MAX_FIELD_TOKENS, CheckedDocument, SegmentWriter, write_segment
+from searchlib.segment.writer import MAX_FIELD_TOKENS, CheckedDocument, SegmentWriter
 
 __all__ = [
     "MAX_FIELD_TOKENS",
@@ -32,5 +32,4 @@ __all__ = [
     "SegmentWriter",
     "TermDictionary",
     "encode_deletes",
-    "write_segment",
 ]

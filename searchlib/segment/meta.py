@@ -17,6 +17,9 @@ from searchlib.errors import CorruptIndexError
 #: Documents one segment may hold: doc ids are uint32.
 MAX_SEGMENT_DOCS = (1 << 32) - 1
 
+#: An upper bound of the documents a stored-fields file holds per byte of its size.
+STORED_DOCS_PER_BYTE = 128
+
 #: The names a manifest may give a segment and its deletes file (see codec's docstring):
 #: plain names, so an index never opens a file outside its directory.
 _SEGMENT_NAME = re.compile(r"seg-[0-9a-f]{8,16}")
@@ -79,7 +82,9 @@ class SegmentMeta:
             raise CorruptIndexError(manifest_path, f"malformed segment entry ({exc})") from None
         if not 0 <= meta.deleted_count <= meta.doc_count <= MAX_SEGMENT_DOCS:
             raise CorruptIndexError(manifest_path, f"segment {meta.name}: bad document or deleted count")
-        if 8 * (meta.doc_count + 1) > meta.files[meta.component("store")]:  # its id_offsets alone
+        # A document's stored line is at least "{}" and a newline, and LZ4 shrinks bytes
+        # at most 255-fold: more documents than this cannot be in the stored-fields file.
+        if meta.doc_count > STORED_DOCS_PER_BYTE * meta.files[meta.component("store")]:
             raise CorruptIndexError(
                 manifest_path, f"segment {meta.name}: {meta.doc_count} documents do not fit its stored-fields file"
             )

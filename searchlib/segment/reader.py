@@ -1,7 +1,7 @@
-"""Reading a segment: :class:`SegmentReader` maps its files and answers term,
-postings, positions, lengths, columns and stored-field look-ups without loading the
-whole dictionary; each array's layout is checked from the tables on open, and its
-contents once, on first use, before anything is sliced with them.
+"""Reading a segment: :class:`SegmentReader` opens its five files through the compiled
+core (``searchlib._core.SegmentReader``, which maps them and checks every byte it reads)
+and answers term, postings, positions, lengths, columns and stored-field look-ups with
+numpy arrays, a batch at a time.
 
 Doc ids are local to a segment (0 .. doc_count - 1); which ones are deleted is given by
 the generation's deletes file, applied through :attr:`SegmentReader.live`.
@@ -15,9 +15,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from searchlib import codec
+from searchlib import _core, codec
 from searchlib.errors import CorruptIndexError
-from searchlib.segment.arrays import ascending, int_view
 from searchlib.segment.meta import SegmentMeta
 from searchlib.segment.store import StoredFields, read_live
 from searchlib.segment.termdict import TermDictionary
@@ -29,6 +28,8 @@ TERM_MEMO_SIZE = 4096
 #: norms) that a reader keeps for them.
 DERIVED_ARRAYS = 32
 
+_U32 = np.dtype("<u4")
+
 
 class Postings(NamedTuple):
     """One term's postings in one segment: parallel arrays, doc ids ascending.
@@ -38,6 +39,42 @@ class Postings(NamedTuple):
 
     docs: npt.NDArray[np.uint32]
     freqs: npt.NDArray[np.uint32]
+
+
+class Lexicon:
+    """A field's lexicon in one segment: its keys (words after the filters before the
+    stemmer) in UTF-8 order, and the ordinal of the term each became. Read whole on
+    first use: it serves suggestions, which list every word."""
+
+    def __init__(self, keys: list[str], term_indexes: npt.NDArray[np.uint32]) -> None:
+        self.keys = keys
+        self.term_indexes = term_indexes
+        self._index: dict[str, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, index: int) -> bytes:
+        return self.keys[index].encode("utf-8")
+
+    def terms(self) -> list[str]:
+        """Every key, in order."""
+        return self.keys
+
+    def find(self, key: str) -> int:
+        """The key's place in the lexicon, or -1."""
+        if self._index is None:
+            self._index = {word: at for at, word in enumerate(self.keys)}
+        return self._index.get(key, -1)
+
+    def term_index(self, key: str) -> int:
+        """The ordinal of the term ``key`` became, or -1 when the lexicon lacks it."""
+        at = self.find(key)
+        return -1 if at < 0 else int(self.term_indexes[at])
+
+
+def _u32(data: bytes) -> npt.NDArray[np.uint32]:
+    return np.frombuffer(data, dtype=_U32)
 
 
 class SegmentReader:
@@ -54,28 +91,21 @@ class SegmentReader:
                 raise CorruptIndexError(path, "file is missing") from None
             if actual != size:
                 raise CorruptIndexError(path, f"size is {actual} bytes, the manifest says {size}")
-        self._terms_file = codec.ArrayFile(directory, meta.component("terms"), codec.KIND_TERMS)
-        self._postings_file = codec.ArrayFile(directory, meta.component("post"), codec.KIND_POSTINGS)
-        self._norms_file = codec.ArrayFile(directory, meta.component("norms"), codec.KIND_NORMS)
-        self._store_file = codec.ArrayFile(directory, meta.component("store"), codec.KIND_STORE)
-        first_docs = self._store_file["block_first_doc"]
-        stored_count = int(first_docs[-1]) if len(first_docs) else -1
-        if stored_count != meta.doc_count:
-            raise CorruptIndexError(
-                self._store_file.path, f"holds {stored_count} documents, the manifest says {meta.doc_count}"
-            )
-        self._check_layout()
-        self.store = StoredFields(self._store_file, meta.doc_count, meta.name)
+        self.paths = tuple(str(directory.file_path(meta.component(ext))) for ext in codec.SEGMENT_COMPONENTS)
+        self.core = _core.SegmentReader(self.paths, meta.doc_count)
+        #: Per field with terms: (term count, keeps positions, keeps lengths).
+        self._fields: dict[str, tuple[int, bool, bool]] = {
+            name: (count, positions, norms) for name, count, positions, norms in self.core.fields()
+        }
+        self.store = StoredFields(self.core, self.paths[4], meta.doc_count, meta.name)
         self.live = read_live(directory, meta)
         #: Whether no document of the segment is deleted, so queries skip live checks.
         self.all_live = bool(self.live.all())
-        self._postings_by_field: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._dictionaries: dict[str, TermDictionary | None] = {}
-        self._lexicons: dict[str, TermDictionary | None] = {}
-        self._lexicon_target_views: dict[str, memoryview] = {}
+        self._lexicons: dict[str, Lexicon | None] = {}
+        self._lengths: dict[str, npt.NDArray[np.uint32] | None] = {}
+        self._columns: dict[str, tuple[np.ndarray, npt.NDArray[np.bool_]] | None] = {}
         self._term_indexes: dict[tuple[str, str], int] = {}
-        self._starts_views: dict[str, memoryview] = {}
-        self._checked_positions: set[str] = set()
         self._term_postings: dict[str, dict[str, Postings | None]] = {}
         self._live_doc_freqs: dict[tuple[tuple[str, ...], str], int] = {}
         self._derived: dict[Hashable, np.ndarray] = {}
@@ -84,55 +114,17 @@ class SegmentReader:
     def doc_count(self) -> int:
         return self.meta.doc_count
 
-    def _check_layout(self) -> None:
-        """Check, from the files' tables alone (no data is read), that the arrays a
-        search uses exist, are one-dimensional, and have lengths that agree with each
-        other and with the manifest's document count: what the reader then indexes by
-        doc id or term number stays in bounds without a check per look-up."""
-        docs = self.doc_count
-        terms, postings, norms, store = self._terms_file, self._postings_file, self._norms_file, self._store_file
+    @property
+    def files(self) -> list[str]:
+        """The paths of the segment's five files."""
+        return list(self.paths)
 
-        def length(file: codec.ArrayFile, name: str) -> int:
-            shape = file.shape(name)
-            if shape is None:
-                raise CorruptIndexError(file.path, f"array {name!r} is missing")
-            if len(shape) != 1:
-                raise CorruptIndexError(file.path, f"array {name!r} has shape {shape}, not a list")
-            return shape[0]
+    def verify(self) -> None:
+        """Check every checksum and structure of the segment's files (CorruptIndexError
+        naming the damaged file): what ``searchlib check`` runs."""
+        self.core.verify()
 
-        def expect(file: codec.ArrayFile, name: str, wanted: int, of_what: str) -> None:
-            found = length(file, name)
-            if found != wanted:
-                raise CorruptIndexError(file.path, f"array {name!r} has {found} entries for {wanted} {of_what}")
-
-        expect(store, "id_offsets", docs + 1, "documents (plus one)")
-        expect(store, "block_offsets", length(store, "block_first_doc"), "blocks (plus one)")
-        length(store, "blocks"), length(store, "id_bytes")
-        for name in store.names():
-            if name.startswith("column."):
-                expect(store, name, docs, "documents")
-        for name in norms.names():
-            expect(norms, name, docs, "documents")
-        for field_name in codec.fields_with_terms(terms.names()):
-            names = codec.field_arrays(field_name)
-            count = length(terms, names.term_offsets) - 1
-            if count < 0:
-                raise CorruptIndexError(terms.path, f"array '{names.term_offsets}' is empty")
-            expect(terms, names.doc_freq, count, "terms")
-            expect(terms, names.postings_start, count + 1, "terms (plus one)")
-            expect(terms, names.positions_start, count + 1, "terms (plus one)")
-            expect(postings, names.freqs, length(postings, names.docs), "postings")
-            length(postings, names.positions)
-            if names.lexicon_bytes in terms:
-                keys = length(terms, names.lexicon_offsets) - 1
-                expect(terms, names.lexicon_terms, max(keys, 0), "lexicon keys")
-
-    def component(self, extension: str) -> codec.ArrayFile:
-        """The segment's ``terms``, ``post``, ``norms`` or ``store`` file, mapped."""
-        return {
-            "terms": self._terms_file, "post": self._postings_file,
-            "norms": self._norms_file, "store": self._store_file,
-        }[extension]
+    # --- stored fields ---------------------------------------------------------------
 
     def stored_lines(self, keep: npt.NDArray[np.bool_] | None = None) -> Iterator[bytes]:
         """See :meth:`StoredFields.stored_lines`."""
@@ -150,68 +142,46 @@ class SegmentReader:
         """See :meth:`StoredFields.stored_fields`."""
         return self.store.stored_fields(doc_id)
 
-    @property
-    def files(self) -> list[codec.ArrayFile]:
-        return [self._terms_file, self._postings_file, self._norms_file, self._store_file]
+    # --- terms -----------------------------------------------------------------------
+
+    def fields_with_terms(self) -> list[str]:
+        """The fields that some document of the segment has terms in, sorted."""
+        return sorted(self._fields)
 
     def dictionary(self, field_name: str) -> TermDictionary | None:
         """The field's term dictionary, or None when no document of the segment has it."""
         if field_name not in self._dictionaries:
-            term_bytes = self._terms_file.get(codec.field_arrays(field_name).term_bytes)
-            if term_bytes is None:
-                self._dictionaries[field_name] = None
-            else:
-                offsets = self._terms_file[codec.field_arrays(field_name).term_offsets]
-                self._dictionaries[field_name] = TermDictionary(
-                    term_bytes, offsets, self._terms_file.path
-                )
+            info = self._fields.get(field_name)
+            self._dictionaries[field_name] = (
+                None if info is None else TermDictionary(self.core, field_name, info[0], self.paths[0])
+            )
         return self._dictionaries[field_name]
 
-    def lexicon(self, field_name: str) -> TermDictionary | None:
-        """The field's lexicon keys (words before the stemmer), or None without one."""
+    def lexicon(self, field_name: str) -> Lexicon | None:
+        """The field's lexicon (its words before the stemmer, each with the term it
+        became), or None: fields without a stemmer keep none."""
         if field_name not in self._lexicons:
-            self._lexicons[field_name] = self._open_lexicon(field_name)
+            entries = self.core.lexicon_entries(field_name)
+            self._lexicons[field_name] = None if entries is None else Lexicon(entries[0], _u32(entries[1]))
         return self._lexicons[field_name]
 
     def lexicon_term(self, field_name: str, key: str) -> str | None:
-        """The term a lexicon key (a word after the cheap filters) became in this field.
-
-        None when no document of the segment has the word in the field, or the field's
-        analyzer keeps no lexicon.
-        """
+        """The term a lexicon key (a word after the filters before the stemmer) became in
+        this field; None when no document of the segment has the word in the field, or
+        the field keeps no lexicon."""
         lexicon = self.lexicon(field_name)
-        at = -1 if lexicon is None else lexicon.find(key)
-        if at < 0:
+        if lexicon is None:
             return None
+        index = lexicon.term_index(key)
         dictionary = self.dictionary(field_name)
-        term_index = self._lexicon_targets(field_name)[at]
-        if dictionary is None or term_index >= len(dictionary):
-            raise CorruptIndexError(self._terms_file.path, f"lexicon of {field_name!r} points past its terms")
-        term = dictionary.term(term_index)
-        self._remember_term_index(field_name, term, term_index)  # the query asks for it next
+        if index < 0 or dictionary is None:
+            return None
+        term = dictionary.term(index)
+        self._remember_term_index(field_name, term, index)  # the query asks for it next
         return term
 
-    def _lexicon_targets(self, field_name: str) -> memoryview:
-        """The field's ``lexicon_terms`` as a memoryview: indexing it gives Python ints fast."""
-        view = self._lexicon_target_views.get(field_name)
-        if view is None:
-            targets = self._terms_file[codec.field_arrays(field_name).lexicon_terms]
-            view = self._lexicon_target_views[field_name] = int_view(targets)
-        return view
-
-    def _open_lexicon(self, field_name: str) -> TermDictionary | None:
-        names = codec.field_arrays(field_name)
-        key_bytes = self._terms_file.get(names.lexicon_bytes)
-        if key_bytes is None:
-            return None
-        path = self._terms_file.path
-        lexicon = TermDictionary(key_bytes, self._terms_file[names.lexicon_offsets], path)
-        if len(self._terms_file[names.lexicon_terms]) != len(lexicon):
-            raise CorruptIndexError(path, f"lexicon of {field_name!r} has keys without terms")
-        return lexicon
-
     def term_index(self, field_name: str, term: str) -> int:
-        """The term's index in the field's dictionary, or -1; recent look-ups are memoized."""
+        """The term's ordinal in the field's dictionary, or -1; recent look-ups are memoized."""
         index = self._term_indexes.get((field_name, term))
         if index is None:
             dictionary = self.dictionary(field_name)
@@ -240,146 +210,108 @@ class SegmentReader:
         """What :meth:`note_live_doc_freq` last noted for ``term`` in ``fields``, if kept."""
         return self._live_doc_freqs.get((fields, term))
 
+    def doc_freq_at(self, field_name: str, index: int) -> int:
+        """Documents (deleted ones included) holding the field's ``index``-th term."""
+        dictionary = self.dictionary(field_name)
+        if dictionary is None or not 0 <= index < len(dictionary):
+            raise IndexError(f"term {index} of field {field_name!r}")
+        return int(dictionary.doc_freqs(index, index + 1)[0])
+
+    def doc_freqs(self, field_name: str) -> npt.NDArray[np.uint32]:
+        """Documents (deleted ones included) holding each of the field's terms, by ordinal."""
+        dictionary = self.dictionary(field_name)
+        return np.zeros(0, dtype=_U32) if dictionary is None else dictionary.doc_freqs()
+
+    # --- postings --------------------------------------------------------------------
+
     def postings(self, field_name: str, term: str) -> Postings | None:
         """The term's postings (deleted docs included), or None if the term is absent."""
-        index = self.term_index(field_name, term)
-        return None if index < 0 else self._postings_at(field_name, term, index)
-
-    def _postings_arrays(self, field_name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The field's postings_start, docs and freqs arrays (looked up once per field)."""
-        arrays = self._postings_by_field.get(field_name)
-        if arrays is None:
-            names = codec.field_arrays(field_name)
-            starts = self._terms_file[names.postings_start]
-            docs = self._postings_file[names.docs]
-            freqs = self._postings_file[names.freqs]
-            # Once per field: slices between consecutive starts stay inside the postings,
-            # and every doc id indexes the segment's per-document arrays.
-            if int(starts[0]) != 0 or int(starts[-1]) != len(docs) or not ascending(starts):
-                raise CorruptIndexError(self._terms_file.path, f"postings slices of {field_name!r} are out of order")
-            if len(docs) and int(docs.max()) >= self.doc_count:
-                raise CorruptIndexError(self._postings_file.path, f"postings of {field_name} out of range")
-            arrays = self._postings_by_field[field_name] = (starts, docs, freqs)
-        return arrays
-
-    def _postings_at(self, field_name: str, term: str, index: int) -> Postings:
-        starts, all_docs, all_freqs = self._postings_arrays(field_name)
-        begin, end = int(starts[index]), int(starts[index + 1])
-        return Postings(all_docs[begin:end], all_freqs[begin:end])
+        return self.term_postings(field_name, [term])[0]
 
     def term_postings(self, field_name: str, terms: Iterable[str]) -> list[Postings | None]:
         """Each term's postings (deleted docs included; None where the field lacks the
-        term), as views into the field's arrays; recent look-ups are memoized per field,
-        so a query repeating earlier terms slices nothing."""
+        term); the terms not memoized are found and decoded in one call into the core,
+        and recent look-ups are memoized per field."""
         memo = self._term_postings.get(field_name)
         if memo is None or len(memo) >= TERM_MEMO_SIZE:
             memo = self._term_postings[field_name] = {}
         wanted = terms if isinstance(terms, list) else list(terms)
-        indexes = self._unmemoized_term_indexes(field_name, wanted, memo)
-        found: list[Postings | None] = []
-        field_arrays = None  # the field's starts, docs and freqs, fetched on first need
-        for term in wanted:
-            if term in memo:
-                found.append(memo[term])
-                continue
-            index = indexes[term] if indexes is not None else self.term_index(field_name, term)
-            postings = None
-            if index >= 0:
-                if field_arrays is None:
-                    field_arrays = (self._postings_starts(field_name), *self._checked_postings(field_name))
-                starts, docs, freqs = field_arrays
-                begin, end = starts[index], starts[index + 1]
-                postings = Postings(docs[begin:end], freqs[begin:end])
-            memo[term] = postings
-            found.append(postings)
-        return found
-
-    def _unmemoized_term_indexes(
-        self, field_name: str, terms: list[str], memo: dict[str, Postings | None]
-    ) -> dict[str, int] | None:
-        """The dictionary indexes of the ``terms`` not in ``memo``, found together
-        (:meth:`TermDictionary.find_many`) when there are many; None when there are
-        few, which :meth:`term_index` looks up one by one through its own memo."""
-        if len(terms) < TermDictionary.BULK_FIND_MIN:
-            return None
-        missing = [term for term in terms if term not in memo]
-        if len(missing) < TermDictionary.BULK_FIND_MIN:
-            return None
-        dictionary = self.dictionary(field_name)
-        if dictionary is None:
-            return dict.fromkeys(missing, -1)
-        return dict(zip(missing, dictionary.find_many(missing)))
-
-    def _checked_postings(self, field_name: str) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
-        """Every posting of the field (docs and freqs, deleted docs included), term after
-        term, for :meth:`term_postings` to slice.
-
-        The doc ids are checked against the segment's size once, on first use (see
-        :meth:`_postings_arrays`), so that the slices can be used as indexes without a
-        check per query.
-        """
-        _, docs, freqs = self._postings_arrays(field_name)
-        return docs, freqs
-
-    def _postings_starts(self, field_name: str) -> memoryview:
-        """The field's postings_start as a memoryview: indexing it gives Python ints fast."""
-        view = self._starts_views.get(field_name)
-        if view is None:
-            starts = self._postings_arrays(field_name)[0]
-            view = self._starts_views[field_name] = int_view(starts)
-        return view
+        missing = list(dict.fromkeys(term for term in wanted if term not in memo))
+        if missing:
+            dictionary = self.dictionary(field_name)
+            if dictionary is None:
+                memo.update(dict.fromkeys(missing))
+            else:
+                indexes = [self._term_indexes.get((field_name, term)) for term in missing]
+                unknown = [term for term, index in zip(missing, indexes) if index is None]
+                if unknown:
+                    found = iter(dictionary.find_many(unknown))
+                    indexes = [next(found) if index is None else index for index in indexes]
+                present = [(term, index) for term, index in zip(missing, indexes) if index >= 0]
+                for term, index in zip(missing, indexes):
+                    self._remember_term_index(field_name, term, index)
+                    if index < 0:
+                        memo[term] = None
+                if present:
+                    docs, freqs, counts = self.core.postings_many(field_name, [index for _, index in present])
+                    all_docs, all_freqs = _u32(docs), _u32(freqs)
+                    start = 0
+                    for (term, _), count in zip(present, _u32(counts).tolist()):
+                        memo[term] = Postings(all_docs[start : start + count], all_freqs[start : start + count])
+                        start += count
+        return [memo[term] for term in wanted]
 
     def positions(self, field_name: str, term: str) -> tuple[Postings, npt.NDArray[np.uint32]] | None:
         """Postings plus the positions array of the term (``freqs[i]`` entries per posting)."""
         index = self.term_index(field_name, term)
         if index < 0:
             return None
-        postings = self._postings_at(field_name, term, index)
-        names = codec.field_arrays(field_name)
-        starts = self._terms_file[names.positions_start]
-        positions = self._postings_file[names.positions]
-        if field_name not in self._checked_positions:
-            if int(starts[0]) != 0 or int(starts[-1]) != len(positions) or not ascending(starts):
-                raise CorruptIndexError(self._terms_file.path, f"positions slices of {field_name!r} are out of order")
-            self._checked_positions.add(field_name)
-        return postings, positions[int(starts[index]) : int(starts[index + 1])]
+        docs, freqs, positions = self.core.positions(field_name, index)
+        return Postings(_u32(docs), _u32(freqs)), _u32(positions)
 
     def docs_of_terms(self, field_name: str, start: int, end: int) -> npt.NDArray[np.uint32]:
         """The doc ids (deleted ones included, repeated across terms) of the terms with
-        dictionary index ``start`` to ``end``: one contiguous slice of the postings."""
-        if end <= start:
-            return np.zeros(0, dtype=np.uint32)
-        starts, docs, _ = self._postings_arrays(field_name)
-        return docs[int(starts[start]) : int(starts[end])]
+        ordinals ``start`` to ``end``, term after term."""
+        if end <= start or field_name not in self._fields:
+            return np.zeros(0, dtype=_U32)
+        return _u32(self.core.docs_of_range(field_name, start, end))
 
-    def doc_freq_at(self, field_name: str, index: int) -> int:
-        """Documents (deleted ones included) holding the field's ``index``-th term."""
-        return int(self._terms_file[codec.field_arrays(field_name).doc_freq][index])
+    def block_maxima(
+        self, field_name: str, index: int
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+        """Per full block of 128 postings of the term with ordinal ``index``: its last doc
+        id, its largest term frequency and its smallest field length (an upper bound of
+        any BM25 variant over the block, for top-k pruning)."""
+        last, tfs, lengths = self.core.block_maxima(field_name, index)
+        return _u32(last), _u32(tfs), _u32(lengths)
+
+    # --- lengths and columns ---------------------------------------------------------
 
     def has_field(self, field_name: str) -> npt.NDArray[np.bool_]:
         """Which documents have at least one term in the field (lengths where the field
         keeps them; postings for KEYWORD and ID fields, which keep none)."""
-        if codec.field_arrays(field_name).norms in self._norms_file:
+        if self.keeps_lengths(field_name):
             return self.field_lengths(field_name) > 0
         has = np.zeros(self.doc_count, dtype=bool)
-        dictionary = self.dictionary(field_name)
-        if dictionary is not None:
-            has[self.docs_of_terms(field_name, 0, len(dictionary))] = True
+        info = self._fields.get(field_name)
+        if info is not None:
+            has[self.docs_of_terms(field_name, 0, info[0])] = True
         return has
 
     def field_lengths(self, field_name: str) -> npt.NDArray[np.uint32]:
-        """Per-document token counts of a text field (zeros if the segment lacks it)."""
-        lengths = self._norms_file.get(codec.field_arrays(field_name).norms)
-        if lengths is None:
-            return np.zeros(self.doc_count, dtype=codec.LENGTH_DTYPE)
-        if len(lengths) != self.doc_count:
-            raise CorruptIndexError(self._norms_file.path, f"norms of {field_name!r} have the wrong size")
-        return lengths
+        """Per-document token counts of a text field (zeros if the segment lacks it),
+        decoded once per open segment."""
+        if field_name not in self._lengths:
+            data = self.core.norms(field_name)
+            self._lengths[field_name] = None if data is None else _u32(data)
+        lengths = self._lengths[field_name]
+        return np.zeros(self.doc_count, dtype=_U32) if lengths is None else lengths
 
     def keeps_lengths(self, field_name: str) -> bool:
         """Whether the segment has the field's lengths: a KEYWORD or ID field has none
-        (nor has a field no document of the segment holds). Reads only the table."""
-        return codec.field_arrays(field_name).norms in self._norms_file
+        (nor has a field no document of the segment holds)."""
+        info = self._fields.get(field_name)
+        return info is not None and info[2]
 
     def derived(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """A per-document array a layer above computes from this segment (BM25's length
@@ -396,13 +328,14 @@ class SegmentReader:
     def column(self, field_name: str) -> tuple[np.ndarray, npt.NDArray[np.bool_]] | None:
         """A NUMERIC, DATETIME or BOOLEAN field's values per document and which documents
         have one, or None when no document of the segment has the field."""
-        values_name, present_name = codec.column_array_names(field_name)
-        values = self._store_file.get(values_name)
-        present = self._store_file.get(present_name)
-        if present is None:  # a segment written before presence arrays had their own prefix
-            present = self._store_file.get(codec.legacy_present_array_name(field_name))
-        if values is None or present is None:
-            return None
-        if len(values) != self.doc_count or len(present) != self.doc_count:
-            raise CorruptIndexError(self._store_file.path, f"column {field_name!r} has the wrong size")
-        return values, present.astype(bool)
+        if field_name not in self._columns:
+            found = self.core.column(field_name)
+            if found is None:
+                self._columns[field_name] = None
+            else:
+                dtype, values, present = found
+                self._columns[field_name] = (
+                    np.frombuffer(values, dtype=np.dtype(dtype)),
+                    np.frombuffer(present, dtype=np.uint8).astype(bool),
+                )
+        return self._columns[field_name]

@@ -20,12 +20,11 @@ import resource
 import subprocess
 import sys
 import time
-import zlib
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: The address space a probe process may take (a MemoryError past it).
@@ -80,80 +79,34 @@ def segment(path: Path) -> dict[str, Any]:
     return entry
 
 
-def rewrite_component(
-    path: Path, extension: str, change: Callable[[dict[str, np.ndarray], dict[str, Any]], None]
-) -> Path:
-    """Rewrite a segment file from its arrays and meta after ``change``, with valid
-    checksums, and record its new size in the manifest."""
-    from searchlib import codec
-    from searchlib.storage import Directory
-
-    name = f"{segment(path)['name']}.{extension}"
-    kind = codec.SEGMENT_COMPONENTS[extension]
-    original = codec.ArrayFile(Directory(path), name, kind)
-    arrays = {key: np.array(original[key]) for key in original.names()}
-    meta = dict(original.meta)
-    del original
-    change(arrays, meta)
-    size = write_file(path / name, b"".join(codec.encode_array_file(kind, arrays, meta)))
-    rewrite_manifest(path, lambda body: body["segments"][0]["files"].__setitem__(name, size))
-    return path / name
-
-
 def write_file(target: Path, data: bytes) -> int:
     target.unlink(missing_ok=True)
     target.write_bytes(data)
     return len(data)
 
 
-def raw_array_file(kind: bytes, table: bytes, body: bytes = b"") -> bytes:
-    """An array file with a hand-made table of contents (valid checksums)."""
-    from searchlib import codec
-
-    head = codec._HEADER.pack(codec.MAGIC, codec.FORMAT_VERSION, kind) + body
-    footer = codec._FOOTER.pack(len(head), len(table), codec.crc32(table), codec.crc32(head), codec.END_MAGIC)
-    return head + table + footer
-
-
-def replace_with_raw(path: Path, extension: str, table: bytes, body: bytes = b"") -> Path:
-    from searchlib import codec
-
-    name = f"{segment(path)['name']}.{extension}"
-    size = write_file(path / name, raw_array_file(codec.SEGMENT_COMPONENTS[extension], table, body))
-    rewrite_manifest(path, lambda manifest: manifest["segments"][0]["files"].__setitem__(name, size))
-    return path / name
-
-
-def zlib_bomb(mebibytes: int) -> bytes:
-    """A valid zlib stream of ``mebibytes`` MiB of zeros, about 1 KiB per MiB, made in
-    milliseconds: after a full flush the compressor's output for another MiB of zeros
-    repeats byte for byte, so it is copied rather than computed."""
-    zeros = bytes(1 << 20)
-    compressor = zlib.compressobj(9)
-    head = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
-    middle = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
-    end = compressor.flush()[:-4]  # the final empty block, without the compressor's checksum
-    checksum = 1
-    for _ in range(mebibytes):
-        checksum = zlib.adler32(zeros, checksum)
-    return head + middle * (mebibytes - 1) + end + checksum.to_bytes(4, "big")
+def segment_file(path: Path, extension: str) -> str:
+    """The name of the first segment's file with ``extension``."""
+    return f"{segment(path)['name']}.{extension}"
 
 
 def plant_bomb(path: Path, mebibytes: int, *, record_size: int | None = None) -> Path:
-    """Make the store's first block a bomb of ``mebibytes`` MiB; without ``record_size``
-    the file has no ``block_sizes`` (a file from before they were recorded)."""
-    bomb = np.frombuffer(zlib_bomb(mebibytes), dtype=np.uint8)
+    """Make the store's only block an LZ4 bomb of ``mebibytes`` MiB (about 4 KiB per
+    MiB), recorded as inflating to ``record_size`` bytes (default: its true size)."""
+    from tests.robustness.segment_files import lz4_run, rewrite_sections
+
+    size = mebibytes << 20
+    bomb = lz4_run(size)
     doc_count = segment(path)["doc_count"]
+    recorded = size if record_size is None else record_size
 
-    def change(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        arrays["blocks"] = bomb
-        arrays["block_offsets"] = np.array([0, len(bomb)], dtype="<u8")
-        arrays["block_first_doc"] = np.array([0, doc_count], dtype="<u4")
-        arrays.pop("block_sizes", None)
-        if record_size is not None:
-            arrays["block_sizes"] = np.array([record_size], dtype="<u4")
+    def change(sections: dict[str, bytes]) -> None:
+        sections["\x00store.blocks"] = bomb
+        sections["\x00store.index"] = struct.pack("<QII", 0, 0, min(recorded, (1 << 32) - 1)) + struct.pack(
+            "<QII", len(bomb), doc_count, 0
+        )
 
-    return rewrite_component(path, "store", change)
+    return rewrite_sections(path, segment_file(path, "store"), change)
 
 
 def nested_json(depth: int) -> bytes:

@@ -41,7 +41,7 @@ def test_a_sound_index_passes(tmp_path: Path) -> None:
     build(tmp_path / "i")
     report = check_index(tmp_path / "i")
     assert report.ok and report.segments == 2 and report.documents == 119
-    assert report.files_checked == 9  # 4 files a segment and one deletes file
+    assert report.files_checked == 11  # 5 files a segment and one deletes file
 
 
 def test_every_flipped_byte_is_found_naming_its_file(tmp_path: Path) -> None:

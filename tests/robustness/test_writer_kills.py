@@ -73,7 +73,7 @@ def kill_at(path: Path, point: str, *, pdeathsig: bool = True) -> tuple[bool, li
     [
         "parallel.wait",  # workers are building segments (four batches in flight)
         "parallel.wait=5",  # later, with segments already moved into the index
-        "spill.open",  # in the commit's first merge, writing a spill file
+        "segment.written",  # in the commit's first merge, its files written, not renamed
         "commit.after_merge",  # a merged segment written, not published
         "commit.before_manifest",
         "commit.after_manifest",  # published, older files not yet removed
@@ -86,8 +86,8 @@ def test_a_killed_parallel_writer_leaves_no_process_no_lock_and_its_last_commit(
     left = os.listdir(path)
     if point.startswith("parallel."):  # the workers' scratch space was in use
         assert [name for name in left if name.startswith(SCRATCH_PREFIX)]
-    if point == "spill.open":  # killed inside the merge (this writer buffers nothing itself)
-        assert [name for name in left if ".spill" in name]
+    if point == "segment.written":  # killed inside the merge (this writer buffers nothing itself)
+        assert [name for name in left if name.endswith(".tmp")]
     assert lock_free, "a new writer had to wait for the lock"
     assert survivors == [], f"processes of the killed writer survive: {survivors}"
     assert check_index(path).ok

@@ -18,12 +18,11 @@ import json
 import os
 import sys
 import tempfile
-import zlib
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -35,11 +34,12 @@ from tests.robustness.hostile import (  # noqa: E402
     newest_manifest,
     plant_bomb,
     probe,
-    replace_with_raw,
-    rewrite_component,
     rewrite_manifest,
     segment,
+    segment_file,
+    write_file,
 )
+from tests.robustness.segment_files import encode, read_sections, rewrite_sections, store_sections  # noqa: E402
 
 MEMORY_BOUND_MIB = 200
 TIMEOUT = 120
@@ -160,17 +160,17 @@ def segment_file_is_dev_zero_link(index: Path, scratch: Path, quick: bool) -> No
 
 
 @case
-def zlib_bomb_old_format(index: Path, scratch: Path, quick: bool) -> None:
-    plant_bomb(index, 128 if quick else 2048)  # 2 GiB from about 2 MB, no block_sizes
+def lz4_bomb_recorded_at_its_size(index: Path, scratch: Path, quick: bool) -> None:
+    plant_bomb(index, 128 if quick else 2048)  # 2 GiB from about 8 MB, recorded as such
 
 
 @case
-def zlib_bomb_recorded_small(index: Path, scratch: Path, quick: bool) -> None:
+def lz4_bomb_recorded_small(index: Path, scratch: Path, quick: bool) -> None:
     plant_bomb(index, 128 if quick else 2048, record_size=1000)
 
 
 @case
-def zlib_bomb_recorded_huge(index: Path, scratch: Path, quick: bool) -> None:
+def lz4_bomb_recorded_huge(index: Path, scratch: Path, quick: bool) -> None:
     plant_bomb(index, 128 if quick else 2048, record_size=(1 << 32) - 1)
 
 
@@ -185,61 +185,58 @@ def huge_doc_count(index: Path, scratch: Path, quick: bool) -> None:
     rewrite_manifest(index, lambda b: b["segments"][0].__setitem__("doc_count", 4_000_000_000))
 
 
-@case
-def zero_size_dtype_with_4e9_docs(index: Path, scratch: Path, quick: bool) -> None:
-    table = {"meta": {}, "arrays": {
-        "id_offsets": {"dtype": "|V0", "shape": [4_000_000_001], "offset": 16},
-        "block_first_doc": {"dtype": "|V0", "shape": [2], "offset": 16},
-    }}
-    replace_with_raw(index, "store", json.dumps(table).encode())
+def _directory(index: Path, extension: str, directory: bytes) -> None:
+    """Replace a segment file's directory (valid checksums) with ``directory``."""
+    name = segment_file(index, extension)
+    kind, sections = read_sections((index / name).read_bytes())
+    size = write_file(index / name, encode(kind, sections, directory=directory))
+    rewrite_manifest(index, lambda b: b["segments"][0]["files"].__setitem__(name, size))
+
+
+def _entry(name: bytes, offset: int, length: int) -> bytes:
+    return struct.pack("<H", len(name)) + name + struct.pack("<QQ", offset, length)
 
 
 @case
-def object_dtype(index: Path, scratch: Path, quick: bool) -> None:
-    table = {"meta": {}, "arrays": {"id_offsets": {"dtype": "|O", "shape": [4], "offset": 16}}}
-    replace_with_raw(index, "store", json.dumps(table).encode(), bytes(32))
+def section_count_4e9(index: Path, scratch: Path, quick: bool) -> None:
+    _directory(index, "store", struct.pack("<I", 4_000_000_000) + _entry(b"\x00ids", 16, 4))
 
 
 @case
-def huge_array_shape(index: Path, scratch: Path, quick: bool) -> None:
-    table = {"meta": {}, "arrays": {"body.docs": {"dtype": "<u4", "shape": [1 << 62], "offset": 16}}}
-    replace_with_raw(index, "post", json.dumps(table).encode())
+def huge_section_length(index: Path, scratch: Path, quick: bool) -> None:
+    _directory(index, "post", struct.pack("<I", 1) + _entry(b"body\x00postings", 16, 1 << 62))
 
 
 @case
-def negative_array_offset(index: Path, scratch: Path, quick: bool) -> None:
-    table = {"meta": {}, "arrays": {"body.docs": {"dtype": "<u4", "shape": [4], "offset": -1024}}}
-    replace_with_raw(index, "post", json.dumps(table).encode(), bytes(16))
+def section_offset_wrapping_around(index: Path, scratch: Path, quick: bool) -> None:
+    _directory(index, "post", struct.pack("<I", 1) + _entry(b"body\x00postings", (1 << 64) - 1024, 2048))
 
 
 @case
-def footer_with_huge_table_length(index: Path, scratch: Path, quick: bool) -> None:
+def footer_with_huge_directory_offset(index: Path, scratch: Path, quick: bool) -> None:
     name = f"{segment(index)['name']}.terms"
     data = bytearray((index / name).read_bytes())
-    data[-28:-20] = (1 << 63).to_bytes(8, "little")  # the footer's table_length
+    data[-32:-24] = (1 << 63).to_bytes(8, "little")  # the footer's data end
     (index / name).write_bytes(bytes(data))
 
 
 @case
-def footer_with_negative_looking_offset(index: Path, scratch: Path, quick: bool) -> None:
-    name = f"{segment(index)['name']}.terms"
-    data = bytearray((index / name).read_bytes())
-    data[-36:-28] = ((1 << 64) - 16).to_bytes(8, "little")  # the footer's table_offset
-    (index / name).write_bytes(bytes(data))
+def term_count_4e9(index: Path, scratch: Path, quick: bool) -> None:
+    name = segment_file(index, "terms")
+    rewrite_sections(index, name, lambda sections: sections.__setitem__(
+        "body\x00meta", (4_000_000_000).to_bytes(8, "little") + sections["body\x00meta"][8:]))
 
 
 @case
 def wrong_block_counts(index: Path, scratch: Path, quick: bool) -> None:
-    def change(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        arrays["block_first_doc"] = np.array([0, 1_000_000], dtype="<u4")
-    rewrite_component(index, "store", change)
+    rewrite_sections(index, segment_file(index, "store"), lambda sections: sections.__setitem__(
+        "\x00store.index", sections["\x00store.index"][:-12] + struct.pack("<II", 1_000_000, 0)))
 
 
 @case
 def block_offsets_past_the_data(index: Path, scratch: Path, quick: bool) -> None:
-    def change(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        arrays["block_offsets"] = np.array([0, 1 << 40], dtype="<u8")
-    rewrite_component(index, "store", change)
+    rewrite_sections(index, segment_file(index, "store"), lambda sections: sections.__setitem__(
+        "\x00store.index", sections["\x00store.index"][:-16] + struct.pack("<QII", 1 << 40, 3, 0)))
 
 
 @case
@@ -257,19 +254,9 @@ def deep_manifest(index: Path, scratch: Path, quick: bool) -> None:
 
 
 @case
-def deep_table(index: Path, scratch: Path, quick: bool) -> None:
-    replace_with_raw(index, "terms", nested_json(100_000))
-
-
-@case
 def deep_stored_document(index: Path, scratch: Path, quick: bool) -> str:
-    block = b"\n".join([nested_json(100_000), b'{"path":"b.txt"}', b'{"path":"c.txt"}', b'{"path":"d.txt"}'])
-
-    def change(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        packed = np.frombuffer(zlib.compress(block), dtype=np.uint8)
-        arrays.update(blocks=packed, block_offsets=np.array([0, len(packed)], dtype="<u8"),
-                      block_first_doc=np.array([0, 4], dtype="<u4"), block_sizes=np.array([len(block)], dtype="<u4"))
-    rewrite_component(index, "store", change)
+    lines = [nested_json(100_000), b'{"path":"b.txt"}', b'{"path":"c.txt"}']
+    rewrite_sections(index, segment_file(index, "store"), store_sections(lines))
     return "direct"  # the first document's words, so its stored fields are read
 
 

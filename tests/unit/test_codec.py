@@ -14,9 +14,13 @@ from searchlib import codec
 from searchlib.errors import CorruptIndexError, IncompatibleFormatError
 from searchlib.storage import Directory
 
+#: Kinds for test files: the array-file codec checks a file's kind, whatever it is
+#: (searchlib writes DELS files with it).
+KIND_POSTINGS, KIND_TERMS = b"POST", b"TERM"
+
 
 def write(directory: Directory, arrays: dict[str, np.ndarray]) -> str:
-    directory.write_file("x.post", codec.encode_array_file(codec.KIND_POSTINGS, arrays, {"note": "hi"}))
+    directory.write_file("x.post", codec.encode_array_file(KIND_POSTINGS, arrays, {"note": "hi"}))
     return "x.post"
 
 
@@ -29,7 +33,7 @@ def test_arrays_round_trip_with_dtypes_and_alignment(tmp_path: Path) -> None:
         "empty": np.zeros(0, dtype="<u4"),
     }
     name = write(directory, arrays)
-    loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+    loaded = codec.ArrayFile(directory, name, KIND_POSTINGS)
     loaded.verify()
     assert loaded.meta == {"note": "hi"}
     for key, value in arrays.items():
@@ -42,7 +46,7 @@ def test_wrong_kind_is_reported(tmp_path: Path) -> None:
     directory = Directory(tmp_path)
     name = write(directory, {"a": np.arange(3, dtype="<u4")})
     with pytest.raises(CorruptIndexError, match="x.post.*expected b'TERM'"):
-        codec.ArrayFile(directory, name, codec.KIND_TERMS)
+        codec.ArrayFile(directory, name, KIND_TERMS)
 
 
 @pytest.mark.parametrize("keep", [0, 5, 20, 60])
@@ -52,7 +56,7 @@ def test_truncation_is_reported_with_the_file_name(tmp_path: Path, keep: int) ->
     path = tmp_path / name
     path.write_bytes(path.read_bytes()[:keep])
     with pytest.raises(CorruptIndexError, match="x.post"):
-        codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+        codec.ArrayFile(directory, name, KIND_POSTINGS)
 
 
 def test_every_flipped_byte_is_detected_on_open_or_verify(tmp_path: Path) -> None:
@@ -65,7 +69,7 @@ def test_every_flipped_byte_is_detected_on_open_or_verify(tmp_path: Path) -> Non
         damaged[position] ^= 0x40
         path.write_bytes(bytes(damaged))
         with pytest.raises((CorruptIndexError, IncompatibleFormatError)):
-            codec.ArrayFile(directory, name, codec.KIND_POSTINGS).verify()
+            codec.ArrayFile(directory, name, KIND_POSTINGS).verify()
 
 
 def test_newer_format_version_is_refused_clearly(tmp_path: Path) -> None:
@@ -76,7 +80,7 @@ def test_newer_format_version_is_refused_clearly(tmp_path: Path) -> None:
     data[8:12] = (codec.FORMAT_VERSION + 1).to_bytes(4, "little")
     path.write_bytes(bytes(data))
     with pytest.raises(IncompatibleFormatError, match=f"format version {codec.FORMAT_VERSION + 1}") as caught:
-        codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+        codec.ArrayFile(directory, name, KIND_POSTINGS)
     assert caught.value.is_newer and "from a newer searchlib" in str(caught.value)
     assert "upgrade searchlib to read it" in str(caught.value) and "rebuild" not in str(caught.value)
 
@@ -110,7 +114,7 @@ def _without_array_checksums(data: bytes) -> bytes:
 
 
 def _array_offset(directory: Directory, name: str, array: str) -> int:
-    loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+    loaded = codec.ArrayFile(directory, name, KIND_POSTINGS)
     return loaded[array].__array_interface__["data"][0] - np.frombuffer(loaded._buffer, np.uint8).__array_interface__["data"][0]
 
 
@@ -133,7 +137,7 @@ def test_a_damaged_array_is_reported_on_first_access_and_every_access(tmp_path: 
     data = bytearray(path.read_bytes())
     data[offset] ^= 0x01
     path.write_bytes(bytes(data))
-    loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)  # no error yet
+    loaded = codec.ArrayFile(directory, name, KIND_POSTINGS)  # no error yet
     np.testing.assert_array_equal(loaded["a"], np.arange(10))
     for _ in range(2):
         with pytest.raises(CorruptIndexError, match=r"x\.post: array 'b' fails its checksum"):
@@ -155,7 +159,7 @@ def test_threads_sharing_a_file_never_get_a_damaged_array(tmp_path: Path) -> Non
     data[offset] ^= 0x80
     path.write_bytes(bytes(data))
     for _ in range(5):
-        loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+        loaded = codec.ArrayFile(directory, name, KIND_POSTINGS)
 
         def access(array: str, loaded: codec.ArrayFile = loaded) -> str:
             try:
@@ -179,10 +183,10 @@ def test_padding_and_the_body_checksum_are_read_only_by_verify(tmp_path: Path) -
         data = bytearray(original)
         data[offset] ^= 0x20
         path.write_bytes(bytes(data))
-        loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+        loaded = codec.ArrayFile(directory, name, KIND_POSTINGS)
         assert loaded["a"].tobytes() == b"abc" and loaded["b"].tolist() == [0, 1, 2, 3]
         with pytest.raises(CorruptIndexError, match="data fails its checksum"):
-            codec.ArrayFile(directory, name, codec.KIND_POSTINGS).verify()
+            codec.ArrayFile(directory, name, KIND_POSTINGS).verify()
 
 
 def test_a_file_without_array_checksums_is_checked_whole_on_first_access(tmp_path: Path) -> None:
@@ -194,13 +198,13 @@ def test_a_file_without_array_checksums_is_checked_whole_on_first_access(tmp_pat
     legacy = _without_array_checksums(path.read_bytes())
     assert b"crc32" not in legacy
     path.write_bytes(legacy)
-    loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+    loaded = codec.ArrayFile(directory, name, KIND_POSTINGS)
     assert loaded["b"].tolist() == [0, 1, 2] and loaded["a"].tolist() == list(range(10))
     loaded.verify()
     damaged = bytearray(legacy)
     damaged[_array_offset(directory, name, "b")] ^= 0x04
     path.write_bytes(bytes(damaged))
-    loaded = codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+    loaded = codec.ArrayFile(directory, name, KIND_POSTINGS)
     with pytest.raises(CorruptIndexError, match=r"x\.post: data fails its checksum"):
         loaded["a"]  # "a" is sound, but the only checksum covers the whole body
 
@@ -214,7 +218,7 @@ def test_a_malformed_array_checksum_is_reported_on_open(tmp_path: Path, value: o
     crc = codec.crc32(np.arange(3, dtype="<u4").tobytes())
     path.write_bytes(_retable(data, f'"crc32":{crc}', f'"crc32":{json.dumps(value)}'))
     with pytest.raises(CorruptIndexError, match=r"x\.post: malformed table of contents"):
-        codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+        codec.ArrayFile(directory, name, KIND_POSTINGS)
 
 
 @pytest.mark.parametrize("old,new", [('"arrays":{', '"arrays":[{'), ('"meta":{"note":"hi"},', '')])
@@ -227,7 +231,7 @@ def test_a_table_of_the_wrong_shape_is_reported_on_open(tmp_path: Path, old: str
         data = _retable(data, "}}}", "}}]}")
     path.write_bytes(_retable(data, old, new))
     with pytest.raises(CorruptIndexError, match=r"x\.post: malformed table of contents"):
-        codec.ArrayFile(directory, name, codec.KIND_POSTINGS)
+        codec.ArrayFile(directory, name, KIND_POSTINGS)
 
 
 def _retable(data: bytes, old: str, new: str) -> bytes:

@@ -235,21 +235,3 @@ def test_a_field_named_like_another_fields_presence_keeps_its_own_column(tmp_pat
     assert len(Index.open(path).segments) == 1
 
 
-def test_segments_written_with_the_old_presence_name_still_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An index written before presence arrays got their own prefix keeps its columns."""
-    from searchlib import codec
-
-    def legacy_names(field_name: str) -> tuple[str, str]:
-        return f"column.{field_name}", codec.legacy_present_array_name(field_name)
-
-    path = tmp_path / "i"
-    index = Index.create(path, Schema(id=ID(), n=NUMERIC("int")))
-    with monkeypatch.context() as patch:
-        patch.setattr(codec, "column_array_names", legacy_names)
-        with index.writer() as writer:
-            writer.add_document(id="a", n=5)
-            writer.add_document(id="b")
-    _, readers = Index.open_snapshot(path)
-    assert "column.n.present" in readers[0].component("store")
-    assert _range_ids(path, "n", 0, 100) == ["a"]
-    assert columns(path, "n") == [(5, True), (0, False)]

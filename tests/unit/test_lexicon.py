@@ -36,7 +36,7 @@ def test_every_lexicon_entry_is_what_the_stemmer_says(tmp_path: Path) -> None:
     checked = 0
     for reader in readers:
         for field_name in ("title", "text"):
-            lexicon = reader._open_lexicon(field_name)
+            lexicon = reader.lexicon(field_name)
             assert lexicon is not None
             for key_bytes in (lexicon[i] for i in range(len(lexicon))):
                 key = key_bytes.decode("utf-8")

@@ -67,13 +67,7 @@ def assert_same_rankings(left: list[list[tuple[str, float, str]]], right: list[l
         assert [score for _, score, _ in a] == pytest.approx([score for _, score, _ in b], rel=1e-9)
 
 
-# One chunk and one term range per field, or hundreds of each.
-@pytest.mark.parametrize(("chunk", "term_range"), [(1 << 20, 1 << 20), (37, 50)])
-def test_merged_segments_rank_exactly_like_one_segment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, term_range: int
-) -> None:
-    monkeypatch.setattr(merge, "POSTINGS_PER_CHUNK", chunk)
-    monkeypatch.setattr(merge, "TERMS_PER_RANGE", term_range)
+def test_merged_segments_rank_exactly_like_one_segment(tmp_path: Path) -> None:
     documents, queries = cranfield()
     single = build_in_one_segment(tmp_path / "single", documents)
     pieces = build_in_pieces(tmp_path / "pieces", documents, ram_buffer_mb=0.05, merge_factor=3)
@@ -134,7 +128,7 @@ def test_merged_lexicons_still_give_the_stemmers_answers(tmp_path: Path) -> None
         writer.optimize()
     _, readers = Index.open_snapshot(tmp_path / "i")
     analyzer = get_analyzer("english", **NLTK)
-    lexicon = readers[0]._open_lexicon("text")
+    lexicon = readers[0].lexicon("text")
     assert lexicon is not None and len(lexicon) > 500
     for key in (lexicon[i].decode() for i in range(0, len(lexicon), 7)):
         assert readers[0].lexicon_term("text", key) == analyzer.costly_term(key)

@@ -1,22 +1,15 @@
-"""Segment writing and reading: bulk inversion gives exact postings, positions, norms."""
+"""Segment writing and reading: the core's inversion gives exact postings, positions, norms."""
 
 from __future__ import annotations
 
-import gc
 import json
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from searchlib.analysis import get_analyzer
 from searchlib.schema import ID, STORED, TEXT, FieldAnalyzers, Schema
 from searchlib.segment import SegmentReader, SegmentWriter, TermDictionary
-from searchlib.segment import writer as writer_module
-from searchlib.segment.termdict import utf8_sorted
 from searchlib.storage import Directory
 from tests.conftest import SHARED
 
@@ -61,24 +54,30 @@ def test_dictionary_is_sorted_by_bytes(tmp_path: Path) -> None:
     assert all(dictionary.find(t) == i for i, t in enumerate(terms))
 
 
-def random_dictionary(seed: int) -> tuple[set[str], list[str], TermDictionary]:
+def random_dictionary(tmp_path: Path, seed: int) -> tuple[set[str], list[str], TermDictionary]:
     """A dictionary of made-up words (up to 3,000, of 1 to 6 letters, one of them two
-    bytes in UTF-8): the words, the terms in byte order, the dictionary over them."""
+    bytes in UTF-8), each the ID of one document: the words, the terms in byte order,
+    the segment's dictionary over them."""
     random = np.random.default_rng(seed)
     letters = np.array(list("abcdeéz"))
     words = {"".join(random.choice(letters, size=random.integers(1, 7))) for _ in range(3000)}
     terms = sorted(words, key=lambda word: word.encode("utf-8"))
-    encoded = [term.encode("utf-8") for term in terms]
-    offsets = np.cumsum([0] + [len(term) for term in encoded]).astype(np.uint64)
-    return words, terms, TermDictionary(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets, "test.terms")
+    reader = build(tmp_path, [{"path": word} for word in words])
+    dictionary = reader.dictionary("path")
+    assert dictionary is not None
+    return words, terms, dictionary
 
 
-def test_every_term_is_found_across_many_sampled_blocks() -> None:
-    """A dictionary of many blocks: each term is found at its own index, whether it is a
-    block's sampled first term or not, and words that sort between, before or after the
-    terms (or are prefixes of them) are not found."""
-    words, terms, dictionary = random_dictionary(seed=7)
-    assert len(terms) > 20 * TermDictionary.SAMPLE_EVERY
+def test_every_term_is_found_across_many_blocks(tmp_path: Path) -> None:
+    """A dictionary of many blocks: each term is found at its own ordinal, whether it
+    heads a block or not, and words that sort between, before or after the terms (or
+    are prefixes of them) are not found."""
+    words, terms, dictionary = random_dictionary(tmp_path, seed=7)
+    assert len(terms) > 20 * 32  # terms per front-coded block
+    assert dictionary.terms() == terms
+    assert [dictionary[i] for i in (0, 31, 32, len(terms) - 1)] == [
+        terms[i].encode("utf-8") for i in (0, 31, 32, len(terms) - 1)
+    ]
     assert [dictionary.find(term) for term in terms] == list(range(len(terms)))
     absent = {term + suffix for term in terms for suffix in ("\x00", "ä")} | {term[:-1] for term in terms}
     absent |= {"", "0", "\uffff"}
@@ -86,18 +85,21 @@ def test_every_term_is_found_across_many_sampled_blocks() -> None:
         assert dictionary.find(word) == -1, word
 
 
-def test_many_terms_are_found_together_as_one_by_one() -> None:
-    """find_many gives what find gives, term by term: for a run of neighbouring terms
-    (read as one range), for terms spread over the whole dictionary (found one by one),
-    and with absent words, duplicates and an unsorted order mixed in."""
-    words, terms, dictionary = random_dictionary(seed=11)
+def test_many_terms_are_found_together_as_one_by_one(tmp_path: Path) -> None:
+    """find_many gives what find gives, term by term: for a run of neighbouring terms,
+    for terms spread over the whole dictionary, and with absent words, duplicates and an
+    unsorted order mixed in; prefix ranges and bounds agree with the sorted terms."""
+    words, terms, dictionary = random_dictionary(tmp_path, seed=11)
     neighbours = terms[500:700]
     absent = sorted({term + "ä" for term in neighbours} | {term[:-1] for term in neighbours} - words)
     spread = terms[::20]
-    # Which way each is found: neighbours span few terms (read as one range), the
-    # spread ones too many (found one by one).
-    assert len(neighbours) >= TermDictionary.BULK_FIND_MIN and len(spread) >= TermDictionary.BULK_FIND_MIN
-    assert terms.index(spread[-1]) - terms.index(spread[0]) > TermDictionary.BULK_FIND_SPAN * len(spread)
+    for prefix in ("a", "é", "zé", "b" * 6, ""):
+        start, end = dictionary.prefix_range(prefix.encode("utf-8"))
+        assert terms[start:end] == [term for term in terms if term.startswith(prefix)], prefix
+    for key in ("c", "cz", "zzzzzzz", neighbours[3]):
+        encoded = key.encode("utf-8")
+        assert dictionary.bound(encoded, after=False) == sum(t.encode("utf-8") < encoded for t in terms)
+        assert dictionary.bound(encoded, after=True) == sum(t.encode("utf-8") <= encoded for t in terms)
     for sought in (
         spread,
         neighbours,
@@ -141,57 +143,41 @@ def test_stored_fields_come_back_across_blocks(tmp_path: Path) -> None:
         assert reader.stored_fields(doc_id) == documents[doc_id]
 
 
-def test_estimated_bytes_tracks_what_the_buffer_really_allocates() -> None:
-    """``ram_buffer_mb`` is only a bound if the estimate it is compared with is close to
-    the memory the buffered documents really hold (tracemalloc counts every allocation:
-    Python objects, array buffers). The analyzer has seen the documents once before, so
-    its cache does not grow while the buffer is measured."""
+def test_estimated_bytes_grow_with_the_buffered_documents() -> None:
+    """``ram_buffer_mb`` bounds what the core's buffers hold: the estimate counts them
+    (their capacities and each distinct term), so it grows with every batch of new
+    documents and holds at least the postings and positions they make."""
     with open(SHARED / "datasets" / "cranfield" / "corpus.jsonl", encoding="utf-8") as handle:
-        documents = [json.loads(line) for _, line in zip(range(600), handle)]
+        documents = [json.loads(line) for _, line in zip(range(1200), handle)]
     schema = Schema(id=ID(), title=TEXT(), text=TEXT())
-    analyzers = FieldAnalyzers(schema)
-    warm_up = SegmentWriter(schema, analyzers)
-    for document in documents:
-        warm_up.add(document)
-    del warm_up
-    gc.collect()
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        writer = SegmentWriter(schema, analyzers)
-        for document in documents:
+    writer = SegmentWriter(schema, FieldAnalyzers(schema))
+    estimates = []
+    for start in range(0, len(documents), 300):
+        for document in documents[start : start + 300]:
             writer.add(document)
-        gc.collect()
-        real = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
-    assert 0.7 * real <= writer.estimated_bytes() <= 1.5 * real
+        writer.docs_with_exact_term("id", "x")  # hands the batch over
+        estimates.append(writer.estimated_bytes())
+    assert estimates == sorted(estimates) and len(set(estimates)) == len(estimates)
+    tokens = writer.token_count
+    assert tokens > 100_000
+    assert 2 * tokens <= estimates[-1] <= 40 * tokens  # a position and a posting byte or more a token
 
 
-@given(st.lists(st.text(alphabet=st.characters(exclude_categories=()), max_size=6), max_size=40))
-def test_terms_sort_by_code_point_exactly_as_by_their_utf8_bytes(words: list[str]) -> None:
-    """The writer sorts terms as strings; the format orders them by UTF-8 bytes (lone
-    surrogates written with surrogatepass). The two orders must be one."""
-    assert utf8_sorted(words) == sorted(words, key=lambda w: w.encode("utf-8", "surrogatepass"))
-
-
-def test_a_flush_in_many_term_ranges_writes_the_same_segment_as_in_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_same_documents_write_the_same_bytes(tmp_path: Path) -> None:
+    """Writing is deterministic: two writers given the same documents (one of them all
+    stop words) write byte-identical segment files."""
     with open(SHARED / "datasets" / "cranfield" / "corpus.jsonl", encoding="utf-8") as handle:
         documents = [json.loads(line) for _, line in zip(range(300), handle)]
     documents.append({"id": "empty", "title": "", "text": "the of and"})  # all stop words
     schema = Schema(id=ID(), title=TEXT(), text=TEXT())
-    writer = SegmentWriter(schema, FieldAnalyzers(schema))
-    for document in documents:
-        writer.add(document)
     written = {}
-    for label, min_tokens, parts in (("one", 1 << 30, 1), ("many", 50, 200)):
-        monkeypatch.setattr(writer_module, "INVERT_MIN_TOKENS", min_tokens)
-        monkeypatch.setattr(writer_module, "INVERT_MAX_PARTS", parts)
+    for label in ("one", "two"):
+        writer = SegmentWriter(schema, FieldAnalyzers(schema))
+        for document in documents:
+            writer.add(document)
         directory = Directory(tmp_path / label)
         directory.create()
         meta = writer.write(directory, "seg-00000000")
         written[label] = {name: (tmp_path / label / name).read_bytes() for name in meta.files}
-        assert not list((tmp_path / label).glob("*.tmp"))  # spill files are gone
-    assert written["one"] == written["many"]
+        assert not list((tmp_path / label).glob("*.tmp"))  # temporary names are gone
+    assert written["one"] == written["two"]

@@ -1,0 +1,128 @@
+//! Bit packing: `count` unsigned integers of `width` bits each, low bits first.
+//!
+//! A scalar packer with a 64-bit accumulator: postings blocks are 128 values, field norms a
+//! whole field, and this is fast enough that the bitpacking crate's SIMD kernels (which fix
+//! the block size) did not pay for the extra dependency.
+
+// Decoders read untrusted bytes: every access is checked (tests may index freely).
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
+use crate::error::{Corrupt, Decoded};
+
+/// Postings are packed in blocks of this many values.
+pub const BLOCK: usize = 128;
+
+/// The bits needed for `max` (0 for 0).
+#[inline]
+pub fn width(max: u32) -> u8 {
+    (32 - max.leading_zeros()) as u8
+}
+
+/// Bytes taken by `count` values of `width` bits.
+#[inline]
+pub fn packed_len(count: usize, width: u8) -> usize {
+    (count * usize::from(width)).div_ceil(8)
+}
+
+/// Appends `values` packed at `width` bits (every value must fit).
+pub fn pack(values: &[u32], width: u8, out: &mut Vec<u8>) {
+    debug_assert!(width <= 32);
+    if width == 0 {
+        return;
+    }
+    let mut acc: u64 = 0;
+    let mut bits: u32 = 0;
+    for &value in values {
+        debug_assert!(width == 32 || value >> width == 0);
+        acc |= u64::from(value) << bits;
+        bits += u32::from(width);
+        while bits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
+    if bits > 0 {
+        out.push(acc as u8);
+    }
+}
+
+/// Unpacks `count` values of `width` bits from the front of `data`, appending them to `out`.
+/// Returns the bytes read.
+pub fn unpack(data: &[u8], width: u8, count: usize, out: &mut Vec<u32>) -> Decoded<usize> {
+    if width > 32 {
+        return Err(Corrupt::new(format!("bit width {width} exceeds 32")));
+    }
+    let len = packed_len(count, width);
+    let bytes = data.get(..len).ok_or_else(|| Corrupt::new("packed integers are truncated"))?;
+    if width == 0 {
+        out.resize(out.len() + count, 0);
+        return Ok(0);
+    }
+    out.reserve(count);
+    let mask: u64 = (1u64 << width) - 1;
+    let mut acc: u64 = 0;
+    let mut bits: u32 = 0;
+    let mut iter = bytes.iter();
+    for _ in 0..count {
+        while bits < u32::from(width) {
+            // `bytes` holds exactly enough bytes for `count` values.
+            let byte = iter.next().copied().unwrap_or(0);
+            acc |= u64::from(byte) << bits;
+            bits += 8;
+        }
+        out.push((acc & mask) as u32);
+        acc >>= width;
+        bits -= u32::from(width);
+    }
+    Ok(len)
+}
+
+/// The `index`-th value of a packed array, for random access (field norms, id offsets).
+pub fn get(data: &[u8], width: u8, index: usize) -> Decoded<u32> {
+    if width == 0 {
+        return Ok(0);
+    }
+    let bit = index * usize::from(width);
+    let mut word = [0u8; 8];
+    let start = bit / 8;
+    let end = packed_len(index + 1, width);
+    let bytes = data.get(start..end).ok_or_else(|| Corrupt::new("packed value lies outside its array"))?;
+    word.get_mut(..bytes.len()).ok_or_else(|| Corrupt::new("packed value is too wide"))?.copy_from_slice(bytes);
+    let value = u64::from_le_bytes(word) >> (bit % 8);
+    Ok((value & ((1u64 << width) - 1)) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_width_round_trips() {
+        for w in 0..=32u8 {
+            let max = if w == 0 { 0 } else { u32::MAX >> (32 - w) };
+            let values: Vec<u32> = (0..300u32).map(|i| i.wrapping_mul(2654435761) & max).collect();
+            let mut packed = Vec::new();
+            pack(&values, w, &mut packed);
+            assert_eq!(packed.len(), packed_len(values.len(), w));
+            let mut out = Vec::new();
+            assert_eq!(unpack(&packed, w, values.len(), &mut out).unwrap(), packed.len());
+            assert_eq!(out, values);
+            for (i, v) in values.iter().enumerate() {
+                assert_eq!(get(&packed, w, i).unwrap(), *v);
+            }
+        }
+    }
+
+    #[test]
+    fn truncated_or_too_wide_is_an_error() {
+        let mut packed = Vec::new();
+        pack(&[5, 6, 7], 3, &mut packed);
+        assert!(unpack(&packed[..0], 3, 3, &mut Vec::new()).is_err());
+        assert!(unpack(&packed, 33, 3, &mut Vec::new()).is_err());
+        assert!(get(&packed, 3, 100).is_err());
+        assert_eq!(width(0), 0);
+        assert_eq!(width(1), 1);
+        assert_eq!(width(u32::MAX), 32);
+    }
+}
