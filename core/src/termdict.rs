@@ -287,15 +287,18 @@ impl<'a> TermDict<'a> {
 
     /// Every term in order, block by block (for merges and verification).
     pub fn iter(&self) -> TermIter<'a> {
-        TermIter { dict: *self, block: 0, entries: Vec::new().into_iter() }
+        TermIter { dict: *self, block: 0, entries: Vec::new().into_iter(), last: None }
     }
 }
 
-/// Iterates a dictionary's terms in order.
+/// Iterates a dictionary's terms in order. A block checks its own terms' order; the
+/// iterator checks each block's first term against the previous block's last, so a
+/// consumer such as a merge, which relies on the order, never sees a term go backwards.
 pub struct TermIter<'a> {
     dict: TermDict<'a>,
     block: usize,
     entries: std::vec::IntoIter<(Vec<u8>, TermInfo)>,
+    last: Option<Vec<u8>>,
 }
 
 impl Iterator for TermIter<'_> {
@@ -310,10 +313,17 @@ impl Iterator for TermIter<'_> {
                 return None;
             }
             let mut entries = Vec::with_capacity(TERMS_PER_BLOCK);
-            if let Err(error) = self.dict.block(self.block, &mut entries) {
+            let mut decoded = self.dict.block(self.block, &mut entries);
+            if let (Some(last), Some((first, _))) = (&self.last, entries.first()) {
+                if first <= last {
+                    decoded = Err(Corrupt::new("terms are out of order across blocks"));
+                }
+            }
+            if let Err(error) = decoded {
                 self.block = usize::MAX;
                 return Some(Err(error));
             }
+            self.last = entries.last().map(|(term, _)| term.clone());
             self.block += 1;
             self.entries = entries.into_iter();
         }
@@ -396,5 +406,30 @@ mod tests {
         assert!(TermDict::new(&data, &index, count + 40).is_err());
         let dict = TermDict::new(&data[..data.len() / 2], &index, count).unwrap();
         assert!(dict.iter().any(|e| e.is_err()));
+    }
+
+    #[test]
+    fn iteration_refuses_terms_going_backwards_across_blocks() {
+        // Each block is in order on its own, but the second starts below the first's end:
+        // a merge consuming the iterator must get an error, not an unordered stream.
+        let mut terms: Vec<String> = (0..TERMS_PER_BLOCK).map(|i| format!("m{i:03}")).collect();
+        terms.extend((0..TERMS_PER_BLOCK).map(|i| format!("a{i:03}")));
+        let mut data = Vec::new();
+        let mut index = Vec::new();
+        for (block, half) in terms.chunks(TERMS_PER_BLOCK).enumerate() {
+            let mut writer = TermDictWriter::new();
+            for term in half {
+                writer.add(term.as_bytes(), 1, 1, 0);
+            }
+            let (block_data, _, _) = writer.finish();
+            index.extend_from_slice(&(data.len() as u64).to_le_bytes());
+            index.extend_from_slice(&((block * TERMS_PER_BLOCK) as u64).to_le_bytes());
+            index.extend_from_slice(&0u64.to_le_bytes());
+            data.extend_from_slice(&block_data);
+        }
+        let dict = TermDict::new(&data, &index, terms.len() as u64).unwrap();
+        let read: Vec<_> = dict.iter().collect();
+        assert_eq!(read.iter().filter(|e| e.is_ok()).count(), TERMS_PER_BLOCK);
+        assert!(read.last().unwrap().is_err());
     }
 }
