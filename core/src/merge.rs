@@ -229,6 +229,11 @@ fn next_term(
 ) -> Result<Option<(Vec<u8>, TermInfo)>, Error> {
     match iter.as_mut().and_then(Iterator::next) {
         None => Ok(None),
+        // A term that is not UTF-8 is damage: copied, it would pass into the new segment
+        // and only surface there, naming a file that is not the damaged one.
+        Some(Ok((term, _))) if std::str::from_utf8(&term).is_err() => {
+            Err(Error::corrupt(reader.terms.path(), "a term is not UTF-8"))
+        }
         Some(entry) => entry.in_file(reader.terms.path()).map(Some),
     }
 }
@@ -245,3 +250,50 @@ pub fn paths_in(directory: &str, name: &str) -> SegmentPaths {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::file::{kind, FileWriter, SegmentFile};
+    use crate::segment_writer::{DocumentInput, FieldSpec, SegmentBuilder};
+
+    #[test]
+    fn a_term_that_is_not_utf8_fails_the_merge_naming_its_file() {
+        let dir = std::env::temp_dir().join(format!("searchlib-merge-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dir = dir.to_string_lossy().into_owned();
+        let field = FieldSpec { name: "id".into(), analyzer: "\"keyword\"".into(), norms: false, positions: false };
+        let mut builder = SegmentBuilder::new(vec![field], vec![]).unwrap();
+        for id in ["a", "b"] {
+            let values = vec![(0, id.to_owned())];
+            builder.add(&DocumentInput { stored: b"{}".to_vec(), id: id.into(), values, columns: vec![] }).unwrap();
+        }
+        let paths = paths_in(&dir, "damaged");
+        builder.write(&paths).unwrap();
+        // Rewrite the terms file with the term "b" turned into the byte 0xff, checksums
+        // recomputed: a hostile file passes every checksum.
+        let file = SegmentFile::open(&paths.terms, kind::TERMS).unwrap();
+        let mut sections: Vec<(String, std::ops::Range<usize>)> =
+            file.names().map(|n| (n.to_owned(), file.range(n).unwrap())).collect();
+        sections.sort_by_key(|(_, range)| range.start);
+        let contents: Vec<(String, Vec<u8>)> =
+            sections.into_iter().map(|(name, range)| (name, file.read(range).unwrap().to_vec())).collect();
+        drop(file);
+        let mut writer = FileWriter::create(&paths.terms, kind::TERMS).unwrap();
+        for (name, mut bytes) in contents {
+            if name == "id\0dict" {
+                let at = bytes.iter().rposition(|&b| b == b'b').unwrap();
+                bytes[at] = 0xff;
+            }
+            writer.section(&name, &bytes).unwrap();
+        }
+        writer.finish().unwrap();
+        let reader = SegmentReader::open(&paths, 2).unwrap();
+        let out = paths_in(&dir, "merged");
+        match merge(&[MergeInput { reader: &reader, live: None }], &out) {
+            Err(Error::Corrupt { path, .. }) => assert_eq!(path, paths.terms),
+            other => panic!("the merge gave {other:?}"),
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
