@@ -8,6 +8,7 @@
 #   benchmarks/fuzz_segments.sh            # 10 minutes
 #   benchmarks/fuzz_segments.sh 60         # one minute
 #   SANITIZER=address benchmarks/fuzz_segments.sh 600
+#   FUZZ_ARGS=-len_control=0 benchmarks/fuzz_segments.sh 600   # more libFuzzer options
 #
 # The decoders are safe Rust, so the default is no sanitizer (about three times the
 # executions of AddressSanitizer); libFuzzer's RSS limit still catches runaway allocation.
@@ -21,6 +22,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/fuzz"
 mkdir -p corpus/segment "$root/benchmarks/scratch"
 log="$root/benchmarks/scratch/fuzz-segment.log"
+# The target's scratch segments, in memory where possible, removed when the run ends.
+SEARCHLIB_FUZZ_SCRATCH="$(mktemp -d /dev/shm/searchlib-fuzz.XXXXXX 2>/dev/null || mktemp -d)"
+export SEARCHLIB_FUZZ_SCRATCH
+trap 'rm -rf "$SEARCHLIB_FUZZ_SCRATCH"' EXIT
 
 nice cargo run --quiet --release --bin seeds -- corpus/segment
 nice cargo +nightly fuzz build segment --release --debug-assertions --sanitizer "$sanitizer"
@@ -28,7 +33,7 @@ nice cargo +nightly fuzz build segment --release --debug-assertions --sanitizer 
 set +e
 nice cargo +nightly fuzz run segment --release --debug-assertions --sanitizer "$sanitizer" corpus/segment -- \
     -max_len=24000 -rss_limit_mb=2048 -timeout=10 -max_total_time="$seconds" -print_final_stats=1 \
-    >"$log" 2>&1
+    ${FUZZ_ARGS:-} >"$log" 2>&1
 status=$?
 set -e
 grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::|^Done|panicked|ERROR|Test unit written' "$log" || true

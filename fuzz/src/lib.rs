@@ -299,8 +299,13 @@ pub fn exercise(reader: &SegmentReader) {
     }
 }
 
-/// A scratch directory for this process, in memory where the system offers one.
+/// A scratch directory for this process, in memory where the system offers one, under
+/// `SEARCHLIB_FUZZ_SCRATCH` when set (the run script removes that when the run ends; a
+/// fuzzer process exits without cleaning up).
 pub fn scratch_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SEARCHLIB_FUZZ_SCRATCH") {
+        return PathBuf::from(dir).join(format!("{}", std::process::id()));
+    }
     let base = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
     base.join(format!("searchlib-fuzz-{}", std::process::id()))
 }
