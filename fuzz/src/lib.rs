@@ -78,8 +78,21 @@ fn words(doc: u32) -> String {
 pub fn build(paths: &SegmentPaths, docs: Range<u32>) {
     let mut builder = SegmentBuilder::new(
         vec![
-            FieldSpec { name: "body".into(), analyzer: "\"whitespace\"".into(), norms: true, positions: true },
-            FieldSpec { name: "id".into(), analyzer: "\"keyword\"".into(), norms: false, positions: false },
+            FieldSpec {
+                name: "body".into(),
+                analyzer: "\"whitespace\"".into(),
+                norms: true,
+                positions: true,
+                // A stemmed field, so the seed has a lexicon for the fuzzer to damage.
+                stemmer: r#"{"type": "stem", "algorithm": "snowball", "language": "english"}"#.into(),
+            },
+            FieldSpec {
+                name: "id".into(),
+                analyzer: "\"keyword\"".into(),
+                norms: false,
+                positions: false,
+                stemmer: String::new(),
+            },
         ],
         vec![("n".into(), ColumnKind::Int), ("f".into(), ColumnKind::Float), ("b".into(), ColumnKind::Bool)],
     )
@@ -97,6 +110,7 @@ pub fn build(paths: &SegmentPaths, docs: Range<u32>) {
             stored: format!("{{\"id\": \"d{doc}\", \"body\": \"{text}\"}}").into_bytes(),
             id: format!("d{doc}").into_bytes(),
             values: vec![(0, text), (1, format!("d{doc}"))],
+            tokens: Vec::new(),
             columns,
         };
         builder.add(&input).expect("a seed document is valid");
