@@ -262,11 +262,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("searchlib-merge-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let dir = dir.to_string_lossy().into_owned();
-        let field = FieldSpec { name: "id".into(), analyzer: "\"keyword\"".into(), norms: false, positions: false };
+        let field = FieldSpec { name: "id".into(), analyzer: "\"keyword\"".into(), norms: false, positions: false, stemmer: String::new() };
         let mut builder = SegmentBuilder::new(vec![field], vec![]).unwrap();
         for id in ["a", "b"] {
             let values = vec![(0, id.to_owned())];
-            builder.add(&DocumentInput { stored: b"{}".to_vec(), id: id.into(), values, columns: vec![] }).unwrap();
+            builder.add(&DocumentInput { stored: b"{}".to_vec(), id: id.into(), values, tokens: vec![], columns: vec![] }).unwrap();
         }
         let paths = paths_in(&dir, "damaged");
         builder.write(&paths).unwrap();

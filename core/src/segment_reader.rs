@@ -187,7 +187,16 @@ impl SegmentReader {
     pub fn positions(&self, field: &str, info: &TermInfo, freqs: &[u32], out: &mut Vec<u32>) -> Result<(), Error> {
         let has = self.fields.get(field).is_some_and(|f| f.positions);
         if !has {
-            out.resize(out.len() + freqs.iter().map(|&f| f as usize).sum::<usize>(), 0);
+            // A field without positions holds exact terms, one per document, so every
+            // frequency is 1; refusing any other keeps a hostile frequency (up to 2^32)
+            // from sizing the zeros below.
+            if freqs.iter().any(|&f| f != 1) {
+                return Err(Error::corrupt(
+                    self.postings.path(),
+                    format!("the postings of {field:?} (a field of exact terms) give a frequency other than 1"),
+                ));
+            }
+            out.resize(out.len() + freqs.len(), 0);
             return Ok(());
         }
         let decoded = self

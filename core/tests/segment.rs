@@ -154,3 +154,21 @@ fn every_flipped_byte_is_found_by_open_or_verify() {
     }
     assert!(matches!(SegmentReader::open(&paths, 51), Err(Error::Corrupt { .. })));
 }
+
+#[test]
+fn an_exact_term_field_refuses_a_frequency_other_than_one() {
+    // Exact-term fields hold one term per document; a hostile frequency near 2^32 must be
+    // damage, not the size of an allocation of zeros.
+    let dir = temp_dir("exact-freq");
+    let reader = build(&dir, "seg-00000001", 0..4);
+    let dict = reader.dict("id").unwrap().unwrap();
+    let ordinal = dict.find(b"d1").unwrap().unwrap();
+    let (_, info) = dict.get(ordinal).unwrap();
+    let mut positions = Vec::new();
+    reader.positions("id", &info, &[1], &mut positions).unwrap();
+    assert_eq!(positions, vec![0]);
+    positions.clear();
+    let refused = reader.positions("id", &info, &[u32::MAX], &mut positions);
+    assert!(matches!(refused, Err(Error::Corrupt { .. })), "{refused:?}");
+    assert!(positions.is_empty());
+}
