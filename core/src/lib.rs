@@ -6,6 +6,11 @@
 
 use pyo3::prelude::*;
 
+/// The inverter grows many small per-term buffers; mimalloc serves them faster than the
+/// system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod analysis;
 #[doc = include_str!("../FORMAT.md")]
 pub mod format {}
