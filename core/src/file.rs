@@ -28,6 +28,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use memmap2::Mmap;
+use std::os::unix::fs::OpenOptionsExt;
 
 use crate::cursor::Cursor;
 use crate::error::{Corrupt, Decoded, Error};
@@ -187,7 +188,13 @@ impl std::fmt::Debug for SegmentFile {
 impl SegmentFile {
     /// Maps and checks the file at `path`, which must be of `kind`.
     pub fn open(path: &str, kind: &[u8; 4]) -> Result<SegmentFile, Error> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        // No symbolic link is followed and no FIFO blocks the open: an index from an
+        // untrusted source must not make a reader open files outside its directory.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, e))?;
         if !meta.is_file() {
             return Err(Error::corrupt(path, "is not a regular file"));
@@ -292,6 +299,16 @@ impl SegmentFile {
         self.verified = (0..chunk_count.div_ceil(64)).map(|_| AtomicU64::new(0)).collect();
         self.sections = sections;
         Ok(())
+    }
+
+    /// Drops the file's pages from this process's resident set (they stay in the page
+    /// cache and fault back in on the next read). A merge reads every byte of its inputs
+    /// once; without this, a merge of large segments would count them all as its memory.
+    pub fn release_pages(&self) {
+        // SAFETY: the map is a read-only shared mapping of a file no one modifies (see
+        // `open`), so MADV_DONTNEED discards no data: a later read faults the same bytes
+        // back in from the page cache. Concurrent readers of the map only fault again.
+        let _ = unsafe { self.map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
     }
 
     pub fn path(&self) -> &str {

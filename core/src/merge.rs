@@ -24,6 +24,21 @@ pub struct MergeInput<'a> {
     pub live: Option<&'a [bool]>,
 }
 
+/// How many terms a merge reads between dropping its inputs' mapped pages.
+const RELEASE_EVERY_TERMS: u64 = 16_384;
+
+/// Drops the inputs' mapped pages from the resident set: a merge reads each byte of its
+/// inputs once, so what it has read need not count as its memory (peak RSS stays bounded
+/// however large the merged segments are).
+fn release_pages(inputs: &[MergeInput<'_>]) {
+    for input in inputs {
+        let reader = input.reader;
+        for file in [&reader.terms, &reader.postings, &reader.positions, &reader.norms, &reader.store] {
+            file.release_pages();
+        }
+    }
+}
+
 /// Each input's old doc id -> new doc id (u32::MAX for a deleted document).
 fn doc_maps(inputs: &[MergeInput<'_>]) -> Result<(Vec<Vec<u32>>, u32), Error> {
     let mut next = 0u32;
@@ -74,6 +89,7 @@ pub fn merge(inputs: &[MergeInput<'_>], paths: &SegmentPaths) -> Result<(u32, Fi
     if let Some(compressed) = packer.flush() {
         sink.store_block(&compressed)?;
     }
+    release_pages(inputs);
 
     // Columns.
     let mut column_kinds: BTreeMap<String, ColumnKind> = BTreeMap::new();
@@ -124,6 +140,7 @@ pub fn merge(inputs: &[MergeInput<'_>], paths: &SegmentPaths) -> Result<(u32, Fi
     }
     for (field, (with_positions, with_norms)) in &fields {
         merge_field(inputs, &maps, doc_count, field, *with_positions, *with_norms, &mut sink)?;
+        release_pages(inputs);
     }
     let sizes = sink.finish(packer, &ids, &columns)?;
     Ok((doc_count, sizes))
@@ -175,7 +192,12 @@ fn merge_field(
     }
     let (mut docs, mut freqs, mut old_docs, mut old_freqs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut old_positions, mut gaps) = (Vec::new(), Vec::new());
+    let mut merged_terms = 0u64;
     while let Some(term) = heads.iter().flatten().map(|(t, _)| t).min().cloned() {
+        merged_terms += 1;
+        if merged_terms % RELEASE_EVERY_TERMS == 0 {
+            release_pages(inputs);
+        }
         docs.clear();
         freqs.clear();
         gaps.clear();

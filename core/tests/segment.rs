@@ -172,3 +172,29 @@ fn an_exact_term_field_refuses_a_frequency_other_than_one() {
     assert!(matches!(refused, Err(Error::Corrupt { .. })), "{refused:?}");
     assert!(positions.is_empty());
 }
+
+#[test]
+fn a_segment_file_behind_a_symbolic_link_is_not_opened() {
+    // An index from an untrusted source must not make a reader open a file elsewhere.
+    let dir = temp_dir("symlink");
+    build(&dir, "seg-00000001", 0..4);
+    let real = format!("{dir}/seg-00000001.terms");
+    let link = format!("{dir}/seg-00000002.terms");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    assert!(_core::file::SegmentFile::open(&real, _core::file::kind::TERMS).is_ok());
+    let refused = _core::file::SegmentFile::open(&link, _core::file::kind::TERMS);
+    assert!(refused.is_err(), "a symlinked segment file was opened");
+}
+
+#[test]
+fn a_merge_releases_its_inputs_pages_and_still_reads_them() {
+    // Dropping mapped pages must not change what a reader reads afterwards.
+    let dir = temp_dir("release");
+    let reader = build(&dir, "seg-00000001", 0..40);
+    let before = postings(&reader, "body", "alpha");
+    for file in [&reader.terms, &reader.postings, &reader.positions, &reader.norms, &reader.store] {
+        file.release_pages();
+    }
+    assert_eq!(postings(&reader, "body", "alpha"), before);
+    reader.verify().unwrap();
+}
