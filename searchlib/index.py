@@ -22,10 +22,9 @@ import json
 import os
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +43,9 @@ from searchlib.segment.merge import merge_segments
 from searchlib.segment.policy import DEFAULT_MERGE_FACTOR, choose_merges
 from searchlib.failpoints import failpoint
 from searchlib.storage import LOCK_NAME, TEMP_SUFFIX, Directory, WriteLock
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 #: How often opening retries when a concurrent commit removes the files it was reading.
 OPEN_ATTEMPTS = 5
@@ -312,7 +314,11 @@ class IndexWriter:
         self._readers: dict[str, SegmentReader] = {}
         self._threads = threads
         # One thread per buffer when there are several: batches of one buffer stay in order.
-        self._executors = [ThreadPoolExecutor(1, f"searchlib-index-{i}") for i in range(threads)] if threads > 1 else []
+        self._executors: list[Executor] = []
+        if threads > 1:
+            from concurrent.futures import ThreadPoolExecutor  # not on `searchlib query`'s path
+
+            self._executors = [ThreadPoolExecutor(1, f"searchlib-index-{i}") for i in range(threads)]
         self._new_buffers()
 
     def _new_buffers(self) -> None:

@@ -16,10 +16,9 @@ import json
 import os
 from collections import deque
 from collections.abc import Mapping
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from searchlib import _core, codec
 from searchlib.analysis import Analyzer
@@ -30,6 +29,9 @@ from searchlib.failpoints import failpoint
 from searchlib.schema import Field, Schema
 from searchlib.segment.meta import SegmentMeta
 from searchlib.storage import TEMP_SUFFIX, Directory
+
+if TYPE_CHECKING:  # only several-thread writers make executors; queries never import them
+    from concurrent.futures import Executor, Future
 
 #: Tokens one field of a segment may hold: positions and frequencies are 32 bits (a
 #: writer flushes long before, at ``ram_buffer_mb``; see IndexWriter).
