@@ -302,7 +302,7 @@ class Searcher:
         for analyzer, names in fields_of.values():
             # The fields with most words first: a word is likelier to be found in a
             # body than in a title, and each field that lacks it costs a look-up.
-            names.sort(key=lambda name: -sum(_lexicon_size(reader, name) for reader in readers))
+            names.sort(key=lambda name: -sum(reader.lexicon_size(name) for reader in readers))
             analyzer.known_terms = partial(_known_term, readers, names)
 
     def __enter__(self) -> Searcher:
@@ -808,11 +808,6 @@ def _is_sortable(definition: Field) -> bool:
 def _is_whole_number(value: object) -> bool:
     """An int (numpy's too), not a bool or a float: what a page's bounds must be."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _lexicon_size(reader: SegmentReader, field_name: str) -> int:
-    lexicon = reader.lexicon(field_name)
-    return 0 if lexicon is None else len(lexicon)
 
 
 def _known_term(readers: list[SegmentReader], fields: list[str], key: str) -> str | None:

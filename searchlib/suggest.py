@@ -101,10 +101,9 @@ class Vocabulary:
         field without lexicons (an analyzer with nothing costly) has its words as terms;
         a segment without one has no document with the field."""
         for reader in self._searcher.readers:
-            if reader.lexicon(self._field_name) is not None:
-                term = reader.lexicon_term(self._field_name, word)
-                if term is not None:
-                    return term
+            term = reader.lexicon_term(self._field_name, word)
+            if term is not None:
+                return term
         return word
 
     def suggest(

@@ -339,6 +339,11 @@ impl SegmentReader {
         .map_err(to_py)
     }
 
+    /// How many keys a field's lexicon holds (None without one), without decoding them.
+    fn lexicon_len(&self, field: &str) -> PyResult<Option<u64>> {
+        Ok(self.inner.lexicon(field).map_err(to_py)?.map(|lexicon| lexicon.len()))
+    }
+
     /// A field's whole lexicon: its keys in order and their terms' ordinals (uint32
     /// bytes); None without one.
     fn lexicon_entries<'py>(&self, py: Python<'py>, field: &str) -> PyResult<Option<(Vec<String>, Bound<'py, PyBytes>)>> {

@@ -42,14 +42,14 @@ class Postings(NamedTuple):
 
 
 class Lexicon:
-    """A field's lexicon in one segment: its keys (words after the filters before the
-    stemmer) in UTF-8 order, and the ordinal of the term each became. Read whole on
-    first use: it serves suggestions, which list every word."""
+    """A field's lexicon in one segment, read whole: its keys (words after the filters
+    before the stemmer) in UTF-8 order, and the ordinal of the term each became. It
+    serves suggestions, which list every word; a single word is looked up in the core
+    (:meth:`SegmentReader.lexicon_term`)."""
 
     def __init__(self, keys: list[str], term_indexes: npt.NDArray[np.uint32]) -> None:
         self.keys = keys
         self.term_indexes = term_indexes
-        self._index: dict[str, int] | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -60,17 +60,6 @@ class Lexicon:
     def terms(self) -> list[str]:
         """Every key, in order."""
         return self.keys
-
-    def find(self, key: str) -> int:
-        """The key's place in the lexicon, or -1."""
-        if self._index is None:
-            self._index = {word: at for at, word in enumerate(self.keys)}
-        return self._index.get(key, -1)
-
-    def term_index(self, key: str) -> int:
-        """The ordinal of the term ``key`` became, or -1 when the lexicon lacks it."""
-        at = self.find(key)
-        return -1 if at < 0 else int(self.term_indexes[at])
 
 
 def _u32(data: bytes) -> npt.NDArray[np.uint32]:
@@ -165,14 +154,17 @@ class SegmentReader:
             self._lexicons[field_name] = None if entries is None else Lexicon(entries[0], _u32(entries[1]))
         return self._lexicons[field_name]
 
+    def lexicon_size(self, field_name: str) -> int:
+        """How many words the field's lexicon holds (0 without one), read from its
+        header: nothing is decoded."""
+        return int(self.core.lexicon_len(field_name) or 0)
+
     def lexicon_term(self, field_name: str, key: str) -> str | None:
         """The term a lexicon key (a word after the filters before the stemmer) became in
         this field; None when no document of the segment has the word in the field, or
-        the field keeps no lexicon."""
-        lexicon = self.lexicon(field_name)
-        if lexicon is None:
-            return None
-        index = lexicon.term_index(key)
+        the field keeps no lexicon. The core searches the lexicon's blocks, so a query
+        word costs one block scan, not the whole lexicon in Python."""
+        index = self.core.lexicon_find_many(field_name, [key])[0]
         dictionary = self.dictionary(field_name)
         if index < 0 or dictionary is None:
             return None
