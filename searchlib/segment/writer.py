@@ -178,7 +178,7 @@ class SegmentWriter:
         doc_id = self.doc_count
         texts: list[tuple[int, bytes]] = []
         tokens: list[tuple[int, list[str], list[int]]] = []
-        for name, value in ((name, value) for name, value, _ in document.indexed):
+        for name, value, _ in document.indexed:
             number = self._field_numbers.get(name)
             if number is None:
                 number = self._add_field(name)
