@@ -52,7 +52,7 @@ import numpy.typing as npt
 import regex
 
 from searchlib.analysis import Analyzer
-from searchlib.phrases import TermPositions, match_phrase
+from searchlib.query.positions import TermPositions, match_phrase
 from searchlib.query import And, Bool, Boost, CombinedTerm, Filter, Not, Or, Phrase, Query, Term
 
 DEFAULT_WIDTH = 160
@@ -325,7 +325,7 @@ def phrase_occurrences(phrase: Phrase, occurrences: dict[str, list[int]]) -> Ite
     """Each occurrence of ``phrase`` as the position of each of its terms, given the
     ascending positions of every term: one per first-term position where an occurrence
     starts, as :meth:`Phrase.frequencies <searchlib.query.Phrase.frequencies>` counts
-    them, by the same matcher (:func:`searchlib.phrases.match_phrase`), so the work is
+    them, by the same matcher (:func:`searchlib.query.positions.match_phrase`), so the work is
     bounded the same way. Of the windows that match, the one starting earliest is shown,
     and in it each term's earliest positions."""
     yield from _phrase_layouts(phrase, occurrences).tolist()

@@ -2,7 +2,7 @@
 
 A query word that no live document holds is compared with the words of the index's
 text fields: those within two edits (a transposition counts as one, see
-:mod:`searchlib.fuzzy`) are candidates, ranked by how many live documents hold them,
+:mod:`searchlib.query.fuzzy`) are candidates, ranked by how many live documents hold them,
 then by fewer edits. Suggestions are real words, not stems: a stemmed field's lexicon
 (the words as typed, lowercased, before the stemmer) supplies them, so "univresity"
 suggests "university" rather than its stem "univers".
@@ -116,7 +116,7 @@ class Vocabulary:
         searcher's ``limits.suggest_candidates``): the most frequent by the
         dictionaries, since checking a candidate's live count can cost a look-up.
         """
-        from searchlib.fuzzy import distances
+        from searchlib.query.fuzzy import distances
 
         if max_edits is None:
             max_edits = allowed_edits(word)

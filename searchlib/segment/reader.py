@@ -190,7 +190,7 @@ class SegmentReader:
         """Remember that ``count`` live documents hold ``term`` in any of ``fields``.
 
         Scoring counts this while it adds a term's fields up per document (see
-        :func:`searchlib.impacts.impact_arrays`), so the document frequency its idf needs
+        :func:`searchlib.query.impacts.impact_arrays`), so the document frequency its idf needs
         is not counted again from the postings.
         """
         memo = self._live_doc_freqs

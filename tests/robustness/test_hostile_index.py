@@ -364,16 +364,16 @@ def test_writers_refuse_a_document_past_the_readers_block_cap(tmp_path: Path, mo
 def test_a_querys_regex_patterns_share_one_time_budget(index_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each regex scan gets what the query's budget has left, not a budget of its own:
     eight patterns over two fields could otherwise take sixteen times as long."""
-    from searchlib import query as query_module
+    from searchlib.query import patterns as patterns_module
 
     deadlines: list[float | None] = []
-    one_pass = query_module.DecodedTerms.regex_fullmatches
+    one_pass = patterns_module.DecodedTerms.regex_fullmatches
 
     def recording(self: Any, *args: Any) -> list[int] | None:  # the scan a searcher's regexes take
-        deadlines.append(query_module._SCAN_DEADLINE.get())
+        deadlines.append(patterns_module._SCAN_DEADLINE.get())
         return one_pass(self, *args)
 
-    monkeypatch.setattr(query_module.DecodedTerms, "regex_fullmatches", recording)
+    monkeypatch.setattr(patterns_module.DecodedTerms, "regex_fullmatches", recording)
     with Searcher(Index.open(index_path)) as searcher:
         searcher.search("/t.*/ /d.*/ /a.*s/", strict=False)
         assert len(deadlines) >= 3 and deadlines[0] is not None and len(set(deadlines)) == 1
@@ -385,9 +385,9 @@ def test_a_querys_regex_patterns_share_one_time_budget(index_path: Path, monkeyp
 def test_a_spent_pattern_budget_leaves_the_rest_out_leniently_and_fails_strictly(
     index_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from searchlib import query as query_module
+    from searchlib.query import patterns as patterns_module
 
-    monkeypatch.setattr(query_module, "PATTERN_MATCH_SECONDS", 0.0)
+    monkeypatch.setattr(patterns_module, "PATTERN_MATCH_SECONDS", 0.0)
     with Searcher(Index.open(index_path)) as searcher:
         results = searcher.search("/t.*/ /d.*/ talks", strict=False)
         assert results.total == searcher.search("talks").total

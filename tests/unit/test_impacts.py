@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from searchlib import ID, TEXT, Index, Schema, Searcher
-from searchlib import impacts as impacts_module
-from searchlib.impacts import CacheLookup, ImpactArrays, ImpactCache, TermImpacts
+from searchlib.query import impacts as impacts_module
+from searchlib.query.impacts import CacheLookup, ImpactArrays, ImpactCache, TermImpacts
 from searchlib.scoring import CollectionStats, FieldSet
 from searchlib.segment import SegmentReader
 from tests.conftest import SHARED

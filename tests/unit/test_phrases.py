@@ -1,4 +1,4 @@
-"""Phrase matching (searchlib.phrases) against an exhaustive search, Lucene's rule for
+"""Phrase matching (searchlib.query.positions) against an exhaustive search, Lucene's rule for
 repeated words, and bounds on the work a phrase does over documents of many positions."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import searchlib.query
+import searchlib.query.phrases
 from searchlib import TEXT, Index, Schema, Searcher
 from searchlib.analysis import get_analyzer
 from searchlib.highlight import find_marks, phrase_occurrences
-from searchlib.phrases import PhraseMatch, TermPositions, match_phrase
+from searchlib.query.positions import PhraseMatch, TermPositions, match_phrase
 from searchlib.query import Phrase
 from tests.oracle import phrase_frequency
 
@@ -182,7 +182,7 @@ def test_a_phrase_reads_only_the_positions_of_documents_holding_every_word(monke
             seen.append(sum(len(found.positions) for found in occurrences))
             return match_phrase(occurrences, *args, **kwargs)
 
-        monkeypatch.setattr(searchlib.query, "match_phrase", counting)
+        monkeypatch.setattr(searchlib.query.phrases, "match_phrase", counting)
         _, freqs = Phrase("body", ("layer", "flow"), slop=50).frequencies(reader)
         assert freqs.tolist() == [1] and seen == [2]
 

@@ -32,7 +32,7 @@ import pytest
 from searchlib import ID, TEXT, Index, Schema, Searcher
 from searchlib.segment import store
 from searchlib.analysis.filters import SnowballStemFilter
-from searchlib.impacts import CacheLookup, ImpactArrays, ImpactCache
+from searchlib.query.impacts import CacheLookup, ImpactArrays, ImpactCache
 from searchlib.query import Expansion
 from searchlib.scoring import CollectionStats, Similarity
 from searchlib.segment import SegmentReader

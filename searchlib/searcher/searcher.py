@@ -1,20 +1,5 @@
-"""Searcher: ranked search over a snapshot of an index, with hits and snippets.
-
-A :class:`Searcher` opens every segment of one generation and keeps them until it is
-closed, so its results do not change while a writer commits. Each query runs segment by
-segment on numpy arrays; the top hits across segments come from ``np.argpartition``, not
-a full sort, and the total hit count is exact.
-
->>> import tempfile
->>> from searchlib import Index, Schema, ID, TEXT
->>> index = Index.create(tempfile.mkdtemp(), Schema(path=ID(), body=TEXT()))
->>> with index.writer() as writer:
-...     writer.add_document(path="a", body="They held direct talks.")
-...     writer.add_document(path="b", body="Nothing to see here.")
->>> with Searcher(index) as searcher:
-...     results = searcher.search("direct talking")
-...     [(hit.id, hit.snippet()) for hit in results]
-[('a', 'They held [direct] [talks].')]
+"""The :class:`Searcher`: it opens one generation of an index, parses and rewrites
+queries, gathers their statistics, ranks the hits across segments and makes snippets.
 """
 
 from __future__ import annotations
@@ -22,22 +7,18 @@ from __future__ import annotations
 import os
 import threading
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from functools import partial
 from itertools import repeat
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
 from searchlib import highlight
 from searchlib.analysis import Analyzer
-from searchlib.columns import column_dtype
 from searchlib.errors import QueryError, SchemaError, SearchlibError
 from searchlib.explain import Explanation
-from searchlib.impacts import DEFAULT_IMPACT_CACHE_POSTINGS, ImpactCache
 from searchlib.index import Index
 from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.parser import QueryParser
@@ -45,165 +26,22 @@ from searchlib.query import (
     DEFAULT_MAX_EXPANSIONS, DecodedTerms, Expansion, ExpansionBudget, Filter, Matches, Query, ScoringContext,
     Term, TermSelector, pattern_fields,
 )
+from searchlib.query.impacts import DEFAULT_IMPACT_CACHE_POSTINGS, ImpactCache
+from searchlib.schema import FieldAnalyzers
+from searchlib.scoring import CollectionStats, FieldSet, Similarity
+from searchlib.searcher.results import Hit, Results
+from searchlib.searcher.sorting import _column_key, _is_sortable, _reversed_order, _SortKey, _term_rank_keys
+from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE, _SnapshotStats, segment_doc_freq
+from searchlib.segment import SegmentReader, TermDictionary
+from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
 
 if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
     from searchlib.suggest import Suggestion, Vocabulary
 
-from searchlib.schema import Field, FieldAnalyzers
-from searchlib.scoring import CollectionStats, FieldSet, Similarity
-from searchlib.segment import SegmentReader, TermDictionary
-from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
 
-SnippetFormat = Literal["plain", "ansi", "html"]
-#: Document frequencies a searcher remembers (its snapshot never changes).
-DOC_FREQ_MEMO_SIZE = 100_000
 #: Largest dictionary (in terms) a searcher keeps decoded for patterns, about 60 bytes
 #: a term: larger ones are read as stored, term by term.
 DECODED_TERMS_MAX = 500_000
-
-
-@dataclass
-class Hit:
-    """One ranked result: its rank (1-based), score, and stored fields on demand.
-
-    A hit keeps its segment open, so it stays usable after its searcher is closed.
-    """
-
-    rank: int
-    score: float
-    segment: int
-    doc: int
-    searcher: Searcher = field(repr=False)
-    query: Query = field(repr=False)
-    reader: SegmentReader = field(repr=False)
-    context: ScoringContext = field(repr=False)
-    _fields: dict[str, Any] | None = field(default=None, repr=False)
-
-    def explain(self) -> Explanation:
-        """Why this hit scored what it did (see :meth:`Searcher.explain`)."""
-        return self.searcher.explain(self)
-
-    @property
-    def fields(self) -> dict[str, Any]:
-        """The document's stored fields."""
-        if self._fields is None:
-            self._fields = self.reader.stored_fields(self.doc)
-        return self._fields
-
-    @property
-    def id(self) -> str:
-        """The value of the schema's ID field, or the hit's internal address."""
-        value = self.reader.id_value(self.doc)
-        return value if value is not None else f"{self.segment}:{self.doc}"
-
-    def __getitem__(self, name: str) -> Any:
-        return self.fields[name]
-
-    def fragments(
-        self,
-        field_name: str | None = None,
-        *,
-        count: int = 1,
-        width: int = highlight.DEFAULT_WIDTH,
-        max_chars: int | None = None,
-    ) -> list[highlight.Fragment]:
-        """Up to ``count`` fragments of a stored text field (by default the field that
-        matches best), in text order (see :meth:`Searcher.fragments`)."""
-        return self.searcher.fragments(self, field_name, count=count, width=width, max_chars=max_chars)
-
-    def fragment(
-        self, field_name: str | None = None, *, width: int = highlight.DEFAULT_WIDTH, max_chars: int | None = None
-    ) -> highlight.Fragment:
-        """The best fragment of a stored text field (by default the one matching best)."""
-        return self.fragments(field_name, width=width, max_chars=max_chars)[0]
-
-    def snippet(
-        self,
-        field_name: str | None = None,
-        *,
-        format: SnippetFormat = "plain",  # noqa: A002
-        width: int = highlight.DEFAULT_WIDTH,
-        count: int = 1,
-        max_chars: int | None = None,
-        before: str = "[",
-        after: str = "]",
-    ) -> str:
-        """Up to ``count`` fragments as plain text (each match between ``before`` and
-        ``after``), ANSI colour or HTML, joined by ellipses where text is left out."""
-        fragments = self.fragments(field_name, count=count, width=width, max_chars=max_chars)
-        if format == "html":
-            return highlight.format_html(fragments)
-        if format == "ansi":
-            return highlight.format_ansi(fragments)
-        return highlight.format_plain(fragments, before, after)
-
-    @property
-    def is_truncated(self) -> bool:
-        """Whether a stored text field of this hit is longer than its searcher's
-        ``highlight_max_chars``, so that its snippets come from that many first
-        characters only (each :class:`~searchlib.highlight.Fragment` says it too)."""
-        limit = self.searcher.highlight_max_chars
-        return any(
-            isinstance(value, str) and len(value) > limit
-            for name, value in self.fields.items()
-            if name in self.searcher.schema and self.searcher.schema[name].is_text
-        )
-
-
-@dataclass
-class Results:
-    """The hits of one page of results and the exact number of matching documents."""
-
-    query: Query
-    total: int
-    hits: list[Hit]
-    offset: int = 0
-    context: ScoringContext | None = None
-    #: What a lenient search cut to keep the query within its limits (a pattern kept
-    #: to its most frequent terms, a query cut to its first clauses), as sentences a
-    #: user can read; empty when the query ran as written.
-    warnings: list[str] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[Hit]:
-        return iter(self.hits)
-
-    def __len__(self) -> int:
-        return len(self.hits)
-
-    def __getitem__(self, index: int) -> Hit:
-        return self.hits[index]
-
-
-class _SnapshotStats(CollectionStats):
-    """A searcher's own statistics, read as scoring asks for them.
-
-    :meth:`Searcher.collection_stats` gathers every statistic a query could need up
-    front (what a sharded search merges); scoring on one snapshot needs only those it
-    reads, so this looks each up on first use (through the searcher's memos) and keeps
-    it, ending up with the same record.
-    """
-
-    def __init__(self, searcher: Searcher) -> None:
-        super().__init__(doc_count=searcher.doc_count)
-        self._searcher = searcher
-
-    def field_doc_count(self, fields: FieldSet) -> int:
-        count = self.field_doc_counts.get(fields)
-        if count is None:
-            count = self.field_doc_counts[fields] = self._searcher._documents_with_fields(fields)
-        return count
-
-    def average_length(self, field_name: str) -> float:
-        if field_name not in self.total_lengths:
-            self.total_lengths[field_name] = self._searcher._total_length(field_name)
-        return super().average_length(field_name)
-
-    def doc_freq(self, fields: FieldSet, term: str) -> int:
-        key = (fields, term)
-        doc_freq = self.doc_freqs.get(key)
-        if doc_freq is None:
-            doc_freq = self.doc_freqs[key] = self._searcher._doc_freq(fields, term)
-        return doc_freq
 
 
 class Searcher:
@@ -384,7 +222,7 @@ class Searcher:
                 frequencies = reader.doc_freqs(field_name)[np.asarray(picked, dtype=np.int64)]
                 live_counts = frequencies.tolist()
             else:
-                live_counts = [self._segment_doc_freq(reader, (field_name,), term) for term in terms]
+                live_counts = [segment_doc_freq(reader, (field_name,), term) for term in terms]
             if not counts:
                 counts = dict(zip(terms, live_counts))  # one segment: no sums (a pattern may pick thousands)
             else:
@@ -419,7 +257,7 @@ class Searcher:
         key = (fields, term)
         doc_freq = self._doc_freqs.get(key)
         if doc_freq is None:
-            doc_freq = sum(self._segment_doc_freq(reader, fields, term) for reader in self.readers)
+            doc_freq = sum(segment_doc_freq(reader, fields, term) for reader in self.readers)
             self._remember_doc_freq(key, doc_freq)
         return doc_freq
 
@@ -451,25 +289,6 @@ class Searcher:
             )
             self._total_lengths[field_name] = total
         return total
-
-    @staticmethod
-    def _segment_doc_freq(reader: SegmentReader, fields: FieldSet, term: str) -> int:
-        """Live documents of one segment holding ``term`` in any of ``fields``."""
-        noted = reader.noted_live_doc_freq(fields, term)  # counted while scoring
-        if noted is not None:
-            return noted
-        # term_postings: the look-ups scoring made (or will make) of the same term.
-        found = [p.docs for name in fields for p in reader.term_postings(name, [term]) if p is not None]
-        count = 0
-        for index, docs in enumerate(found):
-            # Count each document once: skip those already seen in an earlier field's
-            # (sorted) postings, found by binary search rather than a sort of the union.
-            is_new = np.ones(len(docs), dtype=bool)
-            for earlier in found[:index]:
-                at = np.minimum(np.searchsorted(earlier, docs), len(earlier) - 1)
-                is_new &= earlier[at] != docs
-            count += int(np.count_nonzero(reader.live[docs[is_new]]))
-        return count
 
     @property
     def k1(self) -> float:
@@ -800,11 +619,6 @@ class Searcher:
         return fields
 
 
-def _is_sortable(definition: Field) -> bool:
-    """Whether a field orders documents: a typed column, or one term per document."""
-    return definition.is_column or definition.kind in ("keyword", "id")
-
-
 def _is_whole_number(value: object) -> bool:
     """An int (numpy's too), not a bool or a float: what a page's bounds must be."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
@@ -818,60 +632,6 @@ def _known_term(readers: list[SegmentReader], fields: list[str], key: str) -> st
             if term is not None:
                 return term
     return None
-
-
-@dataclass(frozen=True)
-class _SortKey:
-    """What orders one segment's documents by a field: ``values`` for the documents
-    that have one (``present``); the others sort after them.
-
-    Values keep their column's type: int64 for NUMERIC int, DATETIME and BOOLEAN columns
-    and for term ranks, float64 for NUMERIC float. As float64, int64 values past 2**53
-    (snowflake ids, nanosecond timestamps) would round onto their neighbours and tie.
-    """
-
-    values: npt.NDArray[np.int64] | npt.NDArray[np.float64]
-    present: npt.NDArray[np.bool_]
-
-
-def _column_key(reader: SegmentReader, field_name: str, definition: Field) -> _SortKey:
-    """A segment's column as a sort key: float64 only for NUMERIC float, so that
-    integers and datetimes order exactly; a segment without the column has no values."""
-    column = reader.column(field_name)
-    values, present = column if column is not None else (np.zeros(reader.doc_count), np.zeros(reader.doc_count, bool))
-    if column_dtype(definition.kind, definition.numeric_type).kind == "f":
-        return _SortKey(values.astype(np.float64, copy=False), present)
-    return _SortKey(values.astype(np.int64, copy=False), present)
-
-
-def _reversed_order(values: npt.NDArray[np.int64] | npt.NDArray[np.float64]) -> npt.NDArray[Any]:
-    """Values whose ascending order is the descending order of ``values``: floats negated,
-    integers complemented (``~v == -v - 1``), which cannot overflow as negating -2**63 does."""
-    return np.negative(values) if values.dtype.kind == "f" else np.invert(values)
-
-
-def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[_SortKey]:
-    """Each segment's documents keyed by the global rank of their smallest term."""
-    per_segment: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
-    vocabulary: list[list[bytes]] = []
-    for reader in readers:
-        dictionary = reader.dictionary(field_name)
-        count = 0 if dictionary is None else len(dictionary)
-        vocabulary.append([dictionary[i] for i in range(count)] if dictionary is not None else [])
-        docs = reader.docs_of_terms(field_name, 0, count).astype(np.int64)
-        term_of_posting = np.repeat(np.arange(count, dtype=np.int64), reader.doc_freqs(field_name).astype(np.int64))
-        per_segment.append((docs, term_of_posting))
-    every = [term for terms in vocabulary for term in terms]
-    _, global_rank = np.unique(np.array(every, dtype=object), return_inverse=True) if every else (None, np.zeros(0, np.int64))
-    keys: list[_SortKey] = []
-    start = 0
-    for reader, terms, (docs, term_of_posting) in zip(readers, vocabulary, per_segment):
-        ranks = np.asarray(global_rank[start : start + len(terms)], dtype=np.int64)
-        start += len(terms)
-        key = np.full(reader.doc_count, len(every), dtype=np.int64)  # past every rank: no term
-        np.minimum.at(key, docs, ranks[term_of_posting])
-        keys.append(_SortKey(key, key < len(every)))
-    return keys
 
 
 def _fragment_rank(fragments: list[highlight.Fragment]) -> tuple[int, int, int]:

@@ -1,0 +1,208 @@
+"""The query tree's base: :class:`Query`, what a node returns (:class:`Matches`) and
+scores with (:class:`ScoringContext`), where pattern nodes find their terms
+(:class:`TermSource`, :class:`TermSelector`), and the helpers every node uses.
+
+The node classes live beside this module, one concern each (see :mod:`searchlib.query`);
+the operators ``&``, ``|`` and ``~`` build :mod:`~searchlib.query.boolean` nodes, which
+are imported when first used, since they import this module.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from searchlib.explain import Explanation, factor
+from searchlib.grouping import sum_by_key
+from searchlib.schema import Schema
+from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, FieldSet, Similarity
+from searchlib.segment import SegmentReader, TermDictionary
+
+if TYPE_CHECKING:
+    from searchlib.query.boolean import And, Not, Or
+    from searchlib.query.impacts import ImpactCache
+
+
+#: Segment-local doc ids: int64 once computed, uint32 straight from the postings.
+DocIds = npt.NDArray[Any]
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Matching doc ids of one segment (ascending, live only) and their scores."""
+
+    docs: DocIds
+    scores: npt.NDArray[np.float64]
+
+    @classmethod
+    def empty(cls) -> Matches:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """What scoring needs besides the segment: statistics, BM25 parameters, the schema."""
+
+    stats: CollectionStats
+    k1: float = DEFAULT_K1
+    b: float = DEFAULT_B
+    similarity: Similarity = field(default_factory=Similarity)
+    schema: Schema | None = None
+    #: Where terms' tf parts are kept between queries (a searcher's), or None.
+    impacts: ImpactCache | None = None
+
+
+class TermSource(Protocol):
+    """Where pattern queries find the terms they expand to (a searcher's segments)."""
+
+    def matching_terms(self, field_name: str, select: TermSelector) -> dict[str, int]:
+        """Every term of ``field_name`` that ``select`` picks, with its live doc frequency."""
+
+
+class TermSelector(Protocol):
+    """Picks terms of one segment's dictionary: their indexes there, ascending."""
+
+    def __call__(self, dictionary: TermDictionary) -> Sequence[int]: ...
+
+
+class Query(ABC):
+    """A node of a query tree."""
+
+    def terms(self) -> set[tuple[str, str]]:
+        """Every (field, term) the query looks up: for highlighting."""
+        return set()
+
+    def scored_terms(self) -> set[tuple[FieldSet, str]]:
+        """Every (field set, term) whose statistics the scores need."""
+        return set()
+
+    def rewrite(self, source: TermSource) -> Query:
+        """This query with pattern nodes replaced by the terms they match in ``source``."""
+        return self
+
+    @abstractmethod
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        """Live docs of ``reader`` that match, with their scores."""
+
+    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
+        """:meth:`matches` in each of ``readers`` (the segments of one search), in order.
+
+        A search asks for all its segments at once, so that a query can do the work
+        its statistics need in every segment before scoring any (see
+        :func:`~searchlib.query.terms._sums_of_terms`).
+        """
+        return [self.matches(reader, context) for reader in readers]
+
+    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        """Why ``doc`` of ``reader`` scores what it does; None when it does not match."""
+        found = self.matches(reader, context)
+        at = int(np.searchsorted(found.docs, doc))
+        if at == len(found.docs) or found.docs[at] != doc:
+            return None
+        return factor(float(found.scores[at]), f"{self!r}")
+
+    def __and__(self, other: Query) -> And:
+        from searchlib.query.boolean import And
+
+        if not isinstance(other, Query):
+            return NotImplemented  # "a" & 2 is a TypeError now, not a failure at search time
+        return And([*_flat(self, And), *_flat(other, And)])
+
+    def __or__(self, other: Query) -> Or:
+        from searchlib.query.boolean import Or
+
+        if not isinstance(other, Query):
+            return NotImplemented
+        return Or([*_flat(self, Or), *_flat(other, Or)])
+
+    def __invert__(self) -> Not:
+        from searchlib.query.boolean import Not
+
+        return Not(self)
+
+
+def pattern_fields(query: Query) -> set[str]:
+    """The fields of the pattern nodes (prefix, wildcard, fuzzy, regex) in ``query``:
+    what their expansions will be scored in, wherever they expand to nothing."""
+    from searchlib.query.patterns import PatternQuery
+
+    if isinstance(query, PatternQuery):
+        return {query.field}
+    found: set[str] = set()
+    for value in vars(query).values():
+        children = value if isinstance(value, tuple) else (value,)
+        for child in children:
+            if isinstance(child, Query):
+                found |= pattern_fields(child)
+    return found
+
+
+def leaf_count(query: Query) -> int:
+    """The leaves of ``query``: each term, phrase, pattern, range or match-all once per
+    field it searches (a :class:`CombinedTerm` over two fields counts two), which is
+    what Lucene's max clause count bounds. A measure of the work a query asks for."""
+    from searchlib.query.boolean import And, Bool, Boost, Filter, Not, Or
+    from searchlib.query.ranges import MatchNone
+    from searchlib.query.terms import CombinedTerm
+
+    if isinstance(query, CombinedTerm):
+        return len(query.fields)
+    if isinstance(query, MatchNone):
+        return 0
+    if not isinstance(query, (And, Or, Bool, Not, Filter, Boost)):
+        return 1
+    count = 0
+    for value in vars(query).values():
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, Query):
+                count += leaf_count(child)
+    return count
+
+
+def _flat(query: Query, kind: type[And] | type[Or]) -> tuple[Query, ...]:
+    """The clauses of ``query`` if it is a plain ``kind`` node, else ``query`` itself."""
+    from searchlib.query.boolean import And
+
+    if type(query) is kind and (kind is And or getattr(query, "min_match", 1) == 1):
+        return query.clauses
+    return (query,)
+
+
+def sum_by_doc(
+    docs: Sequence[npt.NDArray[Any]], values: Sequence[npt.NDArray[np.float64]], size: int
+) -> tuple[DocIds, npt.NDArray[np.float64], npt.NDArray[Any]]:
+    """Per distinct doc id over several (docs, values) parts: the doc ids (ascending),
+    the sum of their values and how many parts hold each.
+
+    Few postings are grouped by sorting them; many, by one dense ``bincount`` over the
+    segment, whichever touches less memory.
+    """
+    if len(docs) == 1:
+        only = docs[0].astype(np.int64)
+        return only, values[0], np.ones(len(only), dtype=np.int64)
+    return _group(np.concatenate(docs).astype(np.int64, copy=False), np.concatenate(values), size)
+
+
+def _doc_position(docs: DocIds, doc: int) -> int:
+    at = int(np.searchsorted(docs, doc))
+    return at if at < len(docs) and docs[at] == doc else -1
+
+
+def _group(
+    docs: DocIds, values: npt.NDArray[np.float64], size: int
+) -> tuple[DocIds, npt.NDArray[np.float64], npt.NDArray[Any]]:
+    """Sum ``values`` per distinct doc id of ``docs`` (which may repeat): few postings by
+    sorting them, many by one dense ``bincount`` over the segment, whichever touches
+    less memory."""
+    if len(docs) * 16 < size:
+        groups = sum_by_key(docs.astype(np.int64, copy=False), values)
+        return groups.keys, groups.sums, groups.counts()
+    counts = np.bincount(docs, minlength=size)
+    found = np.flatnonzero(counts != 0)  # a bool mask: several times faster than ints
+    sums = np.asarray(np.bincount(docs, weights=values, minlength=size)[found], dtype=np.float64)
+    return found, sums, counts[found]

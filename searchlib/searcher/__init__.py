@@ -1,0 +1,32 @@
+"""Searcher: ranked search over a snapshot of an index, with hits and snippets.
+
+A :class:`Searcher` opens every segment of one generation and keeps them until it is
+closed, so its results do not change while a writer commits. Each query runs segment by
+segment on numpy arrays; the top hits across segments come from ``np.argpartition``, not
+a full sort, and the total hit count is exact.
+
+The package holds one concern per module: :mod:`~searchlib.searcher.searcher` the
+:class:`Searcher`; :mod:`~searchlib.searcher.results` what a search returns
+(:class:`Results`, :class:`Hit`); :mod:`~searchlib.searcher.statistics` the collection
+statistics scoring reads; :mod:`~searchlib.searcher.sorting` the keys that order hits
+by a field. Every public name is importable from ``searchlib.searcher`` itself.
+
+>>> import tempfile
+>>> from searchlib import Index, Schema, ID, TEXT
+>>> index = Index.create(tempfile.mkdtemp(), Schema(path=ID(), body=TEXT()))
+>>> with index.writer() as writer:
+...     writer.add_document(path="a", body="They held direct talks.")
+...     writer.add_document(path="b", body="Nothing to see here.")
+>>> with Searcher(index) as searcher:
+...     results = searcher.search("direct talking")
+...     [(hit.id, hit.snippet()) for hit in results]
+[('a', 'They held [direct] [talks].')]
+"""
+
+from __future__ import annotations
+
+from searchlib.searcher.results import Hit, Results, SnippetFormat
+from searchlib.searcher.searcher import DECODED_TERMS_MAX, Searcher
+from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE
+
+__all__ = ["Hit", "Results", "Searcher", "SnippetFormat"]
