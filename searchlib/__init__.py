@@ -13,21 +13,79 @@ comes back ranked by BM25 with highlighted snippets::
             print(hit.score, hit["path"], hit.snippet())
 """
 
-from searchlib.analysis import Analyzer, Token, get_analyzer, register_analyzer
-from searchlib.errors import (
-    AnalyzerError,
-    CorruptIndexError,
-    IncompatibleFormatError,
-    IndexNotFoundError,
-    LockError,
-    QueryError,
-    SchemaError,
-    SearchlibError,
-)
-from searchlib.index import Index, IndexWriter
-from searchlib.query import CombinedTerm, Or, Query, Term
-from searchlib.schema import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Field, Schema
-from searchlib.searcher import Hit, Results, Searcher
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
+    from searchlib.analysis import Analyzer, Token, get_analyzer, register_analyzer
+    from searchlib.errors import (
+        AnalyzerError,
+        CorruptIndexError,
+        IncompatibleFormatError,
+        IndexNotFoundError,
+        LockError,
+        QueryError,
+        SchemaError,
+        SearchlibError,
+    )
+    from searchlib.index import Index, IndexWriter
+    from searchlib.query import CombinedTerm, Or, Query, Term
+    from searchlib.schema import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Field, Schema
+    from searchlib.searcher import Hit, Results, Searcher
+
+#: Where each public name lives. ``import searchlib`` loads none of them: the first use of
+#: ``searchlib.Index`` (or any other) imports its module, so ``searchlib --help`` and
+#: ``--version``, whose entry point lives in this package, start without loading numpy,
+#: the compiled core or the index code (PEP 562).
+_HOMES = {
+    "Analyzer": "searchlib.analysis",
+    "Token": "searchlib.analysis",
+    "get_analyzer": "searchlib.analysis",
+    "register_analyzer": "searchlib.analysis",
+    "AnalyzerError": "searchlib.errors",
+    "CorruptIndexError": "searchlib.errors",
+    "IncompatibleFormatError": "searchlib.errors",
+    "IndexNotFoundError": "searchlib.errors",
+    "LockError": "searchlib.errors",
+    "QueryError": "searchlib.errors",
+    "SchemaError": "searchlib.errors",
+    "SearchlibError": "searchlib.errors",
+    "Index": "searchlib.index",
+    "IndexWriter": "searchlib.index",
+    "CombinedTerm": "searchlib.query",
+    "Or": "searchlib.query",
+    "Query": "searchlib.query",
+    "Term": "searchlib.query",
+    "BOOLEAN": "searchlib.schema",
+    "DATETIME": "searchlib.schema",
+    "ID": "searchlib.schema",
+    "KEYWORD": "searchlib.schema",
+    "NUMERIC": "searchlib.schema",
+    "STORED": "searchlib.schema",
+    "TEXT": "searchlib.schema",
+    "Field": "searchlib.schema",
+    "Schema": "searchlib.schema",
+    "Hit": "searchlib.searcher",
+    "Results": "searchlib.searcher",
+    "Searcher": "searchlib.searcher",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use and keep the name here."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'searchlib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __all__ = [
     "BOOLEAN",

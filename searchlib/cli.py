@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from searchlib.errors import IncompatibleFormatError, QueryError, SearchlibError
-from searchlib.scoring import SIMILARITIES
+from searchlib.similarities import SIMILARITIES
 
 DEFAULT_INDEX = "index"
 DEFAULT_SEEDS = "seeds"
@@ -343,7 +343,7 @@ def eval_command(
 
     from searchlib import evaluation
     from searchlib.index import Index
-    from searchlib.scoring import DEFAULT_B, DEFAULT_K1
+    from searchlib.similarities import DEFAULT_B, DEFAULT_K1
     from searchlib.searcher import Searcher
 
     try:

@@ -37,12 +37,10 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-#: Lucene's, Elasticsearch's and tantivy's defaults. Measured with ``searchlib eval``
-#: (benchmarks/results/relevance.md), they beat Anserini's k1=0.9, b=0.4 on both SciFact
-#: and Cranfield: fuller saturation and length normalization suit abstracts and
-#: articles alike. Pass other values to ``Searcher`` for a corpus that needs them.
-DEFAULT_K1 = 1.2
-DEFAULT_B = 0.75
+from searchlib.similarities import DEFAULT_B as DEFAULT_B
+from searchlib.similarities import DEFAULT_K1 as DEFAULT_K1
+from searchlib.similarities import SIMILARITIES as SIMILARITIES
+
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -200,10 +198,6 @@ class Similarity:
 @lru_cache(maxsize=1 << 16)
 def _idf_value(similarity: str, doc_freq: int, doc_count: int) -> float:
     return float(Similarity(similarity).idf(doc_freq, doc_count))
-
-
-#: The BM25 variants :class:`Similarity` knows.
-SIMILARITIES = ("lucene", "robertson", "atire", "bm25l", "bm25+")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,45 @@
+"""What the command line imports before it does its job, seen through the real entry point.
+
+``searchlib --help`` and ``--version`` must answer without loading engine code (numpy,
+the compiled core, the index), and ``searchlib query`` must not load what only other
+commands or other analyzers need. Python reports every import it makes when
+``PYTHONPROFILEIMPORTTIME`` is set (``-X importtime``), so the tests read that list from
+the subprocess's stderr rather than trusting timings, which this machine cannot keep.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import searchlib_command
+
+#: Modules that are engine code: none of them belongs on the path of --help or --version.
+ENGINE_MODULES = ("numpy", "searchlib._core", "searchlib.index", "searchlib.segment", "searchlib.query",
+                  "searchlib.searcher", "searchlib.analysis", "searchlib.parser", "nltk", "regex")
+
+IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|(\s*)(\S+)$", re.M)
+
+
+def imported_modules(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run the CLI with Python's import report on and return the modules it imported."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPROFILEIMPORTTIME": "1"}
+    process = subprocess.run(searchlib_command() + args, cwd=cwd, capture_output=True, text=True,
+                             env=env, timeout=120)
+    return process, {match.group(2) for match in IMPORT_LINE.finditer(process.stderr)}
+
+
+def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in names))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["query", "--help"]])
+def test_help_and_version_load_no_engine_code(tmp_path: Path, args: list[str]) -> None:
+    process, modules = imported_modules(args, tmp_path)
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert "searchlib.cli" in modules  # the report is read correctly
+    assert loaded(modules, ENGINE_MODULES) == []
