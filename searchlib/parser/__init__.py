@@ -345,7 +345,9 @@ def unmatched_parentheses(text: str) -> set[int]:
 
 
 def _default_weights(schema: Schema, fields: Sequence[str] | Mapping[str, float] | None) -> dict[str, float]:
-    """The default fields and their weights, checked: each must exist and be indexed."""
+    """The default fields and their weights, checked: each must exist and be searchable
+    (indexed terms, or a typed column such as a NUMERIC year: a word that is one of its
+    values then matches it too, and any other word skips it)."""
     if fields is None:
         weights = {name: 1.0 for name in schema.text_fields()}
     elif isinstance(fields, Mapping):
@@ -356,7 +358,7 @@ def _default_weights(schema: Schema, fields: Sequence[str] | Mapping[str, float]
         if name not in schema:
             known = ", ".join(schema.fields) or "none"
             raise QueryError(f"unknown default field {name!r}; the schema has: {known}")
-        if not schema[name].is_indexed:
+        if not (schema[name].is_indexed or schema[name].is_column):
             raise QueryError(f"field {name!r} is not indexed and cannot be searched")
         if not (math.isfinite(weight) and weight > 0):
             raise ValueError(f"the weight of field {name!r} must be a positive number, got {weight}")

@@ -192,7 +192,9 @@ class NodeBuilder:
         """``text`` looked up as a value: analyzed terms, an exact term, or a typed value.
 
         Each group of fields is one alternative; within a text group the terms are
-        joined as :meth:`one_word` says.
+        joined as :meth:`one_word` says. A typed field the user named refuses a text
+        that is none of its values; a typed default field just does not match it, so
+        ``1999 talks`` over ``body`` and a NUMERIC ``year`` finds the year and the word.
         """
         clauses: list[Query | None] = []
         for group in target.groups:
@@ -204,10 +206,15 @@ class NodeBuilder:
                     if group.kind == "exact":
                         clauses.append(Term(name, text, weight))
                     elif (span := self._date_span(name, text)) is not None:
-                        clauses.append(Range(name, span[0], span[1], include_high=False))
+                        clauses.append(boosted(Range(name, span[0], span[1], include_high=False), weight))
                     else:
-                        value = self._typed(name, text, token.start, target, is_bound=False)
-                        clauses.append(Range(name, value, value))
+                        try:
+                            value = self._typed(name, text, token.start, target, is_bound=False)
+                        except SyntaxProblem:
+                            if target.field is not None:
+                                raise
+                            continue  # not a value of this default field: it cannot match
+                        clauses.append(boosted(Range(name, value, value), weight))
         return any_of(clauses)
 
     def _date_span(self, name: str, text: str) -> tuple[str, str | None] | None:
@@ -378,8 +385,10 @@ class NodeBuilder:
                 yield name, weight, group.kind
 
     def _searchable_groups(self, target: Target, token: QueryToken, what: str) -> Iterator[Group]:
-        """The target's groups of fields a pattern can search: a typed column is refused."""
-        for group in target.groups:
+        """The target's groups of fields a pattern can search: a typed column the user
+        named is refused; typed default fields are passed over, unless no other is left."""
+        groups = [group for group in target.groups if group.kind != "column" or target.field is not None]
+        for group in groups or target.groups:
             if group.kind == "column":
                 name = group.fields[0]
                 raise SyntaxProblem(

@@ -121,7 +121,7 @@ def test_default_fields_are_every_text_field_unless_given() -> None:
 
 
 @pytest.mark.parametrize("fields,error", [
-    (["note"], QueryError), (["nope"], QueryError), (["year"], QueryError), ({"body": 0.0}, ValueError),
+    (["note"], QueryError), (["nope"], QueryError), ({"body": 0.0}, ValueError),
 ])
 def test_bad_default_fields_are_refused(fields: object, error: type[Exception]) -> None:
     with pytest.raises(error):
@@ -906,3 +906,53 @@ def test_generated_queries_parse_strict_with_query_errors_only_and_search_lenien
             assert not outcome.startswith(("strict-raised", "lenient-raised")), (number, outcome)
             outcomes[outcome] += 1
     assert outcomes["query-error"] and outcomes["ok"]  # both kinds were generated
+
+
+# --- typed default fields ---------------------------------------------------------------
+
+TYPED = Schema(body=TEXT(), year=NUMERIC("int"), when=DATETIME())
+
+
+def test_a_numeric_default_field_matches_a_word_that_is_one_of_its_values() -> None:
+    parser = QueryParser(TYPED, ["body", "year"])
+    assert parser.parse("1999 talks") == Or([Term("body", "1999"), Range("year", 1999, 1999), Term("body", "talk")])
+
+
+def test_a_word_that_is_no_value_of_a_typed_default_field_skips_it() -> None:
+    parser = QueryParser(TYPED, ["body", "year"])
+    assert parser.parse("talks") == Term("body", "talk")
+    assert parser.parse("3.5") == Or([Term("body", "3"), Term("body", "5")])  # not an integer
+
+
+def test_a_datetime_default_field_takes_a_date_as_the_whole_period() -> None:
+    parser = QueryParser(TYPED, {"body": 1.0, "when": 2.0})
+    assert parser.parse("2024-05") == Or([
+        Term("body", "2024"), Term("body", "05"),
+        Range("when", "2024-05-01", "2024-06-01", include_high=False, boost=2.0),
+    ])
+
+
+def test_a_named_typed_field_still_refuses_a_text_that_is_none_of_its_values() -> None:
+    parser = QueryParser(TYPED, ["body", "year"])
+    with pytest.raises(QueryError, match="takes an integer"):
+        parser.parse("year:abc")
+
+
+def test_patterns_pass_over_typed_default_fields_but_not_over_a_named_one() -> None:
+    assert QueryParser(TYPED, ["body", "year"]).parse("tal*") == Prefix("body", "tal")
+    with pytest.raises(QueryError, match="NUMERIC"):
+        QueryParser(TYPED, ["year"]).parse("tal*")
+    with pytest.raises(QueryError, match="NUMERIC"):
+        QueryParser(TYPED, ["body", "year"]).parse("year:19*")
+
+
+def test_a_searcher_over_a_typed_default_field_finds_the_value(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "idx", Schema(id=ID(), body=TEXT(), year=NUMERIC("int")))
+    with index.writer() as writer:
+        writer.add_document(id="a", body="direct talks", year=1999)
+        writer.add_document(id="b", body="nothing here", year=1999)
+        writer.add_document(id="c", body="talks in 2001", year=2005)
+    with Searcher(index, fields=["body", "year"]) as searcher:
+        assert sorted(hit.id for hit in searcher.search("1999")) == ["a", "b"]
+        assert [hit.id for hit in searcher.search("1999 talks")][0] == "a"
+        assert [hit.id for hit in searcher.search("2001")] == ["c"]
