@@ -81,7 +81,10 @@ class SegmentReader:
             if actual != size:
                 raise CorruptIndexError(path, f"size is {actual} bytes, the manifest says {size}")
         self.paths = tuple(str(directory.file_path(meta.component(ext))) for ext in codec.SEGMENT_COMPONENTS)
-        self.core = _core.SegmentReader(self.paths, meta.doc_count)
+        try:
+            self.core = _core.SegmentReader(self.paths, meta.doc_count)
+        except FileNotFoundError as exc:  # removed since the size check: a newer commit's clean-up
+            raise CorruptIndexError(str(exc.filename or meta.name), "file is missing") from None
         #: Per field with terms: (term count, keeps positions, keeps lengths).
         self._fields: dict[str, tuple[int, bool, bool]] = {
             name: (count, positions, norms) for name, count, positions, norms in self.core.fields()
