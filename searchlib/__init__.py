@@ -30,10 +30,11 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
         SchemaError,
         SearchlibError,
     )
-    from searchlib.index import Index, IndexWriter
+    from searchlib.index import Index
     from searchlib.query import CombinedTerm, Or, Query, Term
     from searchlib.schema import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Field, Schema
     from searchlib.searcher import Hit, Results, Searcher
+    from searchlib.writer import IndexWriter
 
 #: Where each public name lives. ``import searchlib`` loads none of them: the first use of
 #: ``searchlib.Index`` (or any other) imports its module, so ``searchlib --help`` and
@@ -53,7 +54,7 @@ _HOMES = {
     "SchemaError": "searchlib.errors",
     "SearchlibError": "searchlib.errors",
     "Index": "searchlib.index",
-    "IndexWriter": "searchlib.index",
+    "IndexWriter": "searchlib.writer",
     "CombinedTerm": "searchlib.query",
     "Or": "searchlib.query",
     "Query": "searchlib.query",

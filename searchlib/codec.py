@@ -97,14 +97,17 @@ History
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import struct
 import zlib
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import numpy as np
+    import numpy.typing as npt
 
 from searchlib.errors import CorruptIndexError, IncompatibleFormatError
 from searchlib.storage import Directory, release_pages
@@ -156,6 +159,7 @@ def encode_array_file(
     kind: bytes, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any] | None = None
 ) -> Iterator[bytes]:
     """Serialize named arrays as an array file (see the module docstring), in chunks."""
+    import numpy as np
     table: dict[str, Any] = {"meta": dict(meta or {}), "arrays": {}}
     header = _HEADER.pack(MAGIC, FORMAT_VERSION, kind)
     body_crc = crc32(header)
@@ -257,6 +261,7 @@ class ArrayFile:
         """The array a table entry describes, checked before numpy sees it: a dtype the
         format uses, whole-number dimensions, and bytes inside ``[header, limit)``
         (counted with Python integers, which do not overflow)."""
+        import numpy as np
         if not isinstance(entry["dtype"], str) or entry["dtype"] not in ARRAY_DTYPES:
             raise ValueError(f"dtype {entry['dtype']!r} is not one of the format's")
         dtype = np.dtype(entry["dtype"])
@@ -298,6 +303,7 @@ class ArrayFile:
 
     def _check(self, name: str, array: np.ndarray) -> None:
         """Check an array's checksum (the body's, for a file without per-array ones)."""
+        import numpy as np
         if self._legacy:
             self.verify_body()
             self._checked.update(self._arrays)
@@ -396,9 +402,15 @@ def parse_json(data: bytes, path: str, what: str, max_depth: int = MAX_JSON_DEPT
     return value
 
 
-_BRACKET_STEP = np.zeros(256, dtype=np.int8)
-_BRACKET_STEP[[ord("["), ord("{")]] = 1
-_BRACKET_STEP[[ord("]"), ord("}")]] = -1
+@functools.cache
+def _bracket_step() -> npt.NDArray[np.int8]:
+    """+1 for an opening bracket's byte, -1 for a closing one's, 0 for any other."""
+    import numpy as np
+
+    step = np.zeros(256, dtype=np.int8)
+    step[[ord("["), ord("{")]] = 1
+    step[[ord("]"), ord("}")]] = -1
+    return step
 
 
 def _plain_json_depth(data: bytes) -> int:
@@ -406,15 +418,17 @@ def _plain_json_depth(data: bytes) -> int:
     its brackets outside strings, a megabyte at a time with numpy: even 64 MiB of
     brackets takes little time and memory. Malformed text may count deeper than it
     would parse; it is damage either way."""
+    import numpy as np
     view = np.frombuffer(data, dtype=np.uint8)
+    step = _bracket_step()
     depth = deepest = quotes = 0
     for start in range(0, len(view), _CHUNK_BYTES):
         chunk = view[start : start + _CHUNK_BYTES]
-        marks = chunk[np.flatnonzero(_BRACKET_STEP[chunk] | (chunk == ord('"')))]  # few of the bytes
+        marks = chunk[np.flatnonzero(step[chunk] | (chunk == ord('"')))]  # few of the bytes
         if not len(marks):
             continue
         in_string = (np.cumsum(marks == ord('"'), dtype=np.int64) + quotes) & 1
-        running = np.cumsum(np.where(in_string, 0, _BRACKET_STEP[marks]), dtype=np.int64) + depth
+        running = np.cumsum(np.where(in_string, 0, step[marks]), dtype=np.int64) + depth
         deepest, depth, quotes = max(deepest, int(running.max())), int(running[-1]), int(in_string[-1])
     return deepest
 

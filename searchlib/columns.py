@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import numpy as np
 
 from searchlib.errors import SchemaError
 
@@ -36,6 +37,7 @@ INT64_RANGE = (-(2**63), 2**63 - 1)
 
 def column_dtype(kind: str, numeric_type: str | None) -> np.dtype[Any]:
     """The array type of a column: int64, float64 or uint8 (booleans)."""
+    import numpy as np
     if kind == "numeric":
         return np.dtype("<f8") if numeric_type == "float" else np.dtype("<i8")
     if kind == "datetime":

@@ -32,9 +32,10 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import numpy as np
 
 from searchlib.errors import CorruptIndexError, LockError
 from searchlib.failpoints import failpoint
@@ -281,6 +282,7 @@ class _SpillLane:
         return self._handle is None
 
     def append(self, values: np.ndarray) -> int:
+        import numpy as np
         assert self._handle is not None, "append after read"
         data = np.ascontiguousarray(values, dtype=self.dtype)
         data.tofile(self._handle)
@@ -288,6 +290,7 @@ class _SpillLane:
         return len(data)
 
     def view(self, start: int, end: int) -> np.ndarray:
+        import numpy as np
         if self._handle is not None:
             self._handle.close()
             self._handle = None
@@ -324,6 +327,7 @@ class Spills:
         self._lanes: list[_SpillLane] = []
 
     def __call__(self, dtype: np.dtype[Any]) -> SpillFile:
+        import numpy as np
         wanted = np.dtype(dtype)
         for lane in self._lanes:
             if lane.dtype == wanted and lane.writer is None and not lane.is_mapped:

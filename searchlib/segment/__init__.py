@@ -1,6 +1,7 @@
 """Segments: one immutable batch of documents, written once and then only read.
 
-Each structure's writer and reader sit side by side, one module each, over the compiled\ncore's modules of the same names (``core/src/``, format in ``core/FORMAT.md``):
+Each structure's writer and reader sit side by side, one module each, over the compiled
+core's modules of the same names (``core/src/``, format in ``core/FORMAT.md``):
 
 - :mod:`~searchlib.segment.meta`: :class:`SegmentMeta`, what a manifest records of a
   segment, and its checks;
@@ -12,15 +13,33 @@ Each structure's writer and reader sit side by side, one module each, over the c
 - :mod:`~searchlib.segment.merge`: merging segments into one;
 - :mod:`~searchlib.segment.policy`: which segments to merge.
 
-The names other modules use are re-exported here; the merge modules are imported from
-their own homes (a searcher never needs them).
+The names other modules use are re-exported here; the writer's load on first use and
+the merge modules are imported from their own homes, so a searcher never loads them.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from searchlib.segment.meta import MAX_SEGMENT_DOCS, SegmentMeta
 from searchlib.segment.reader import Postings, SegmentReader
 from searchlib.segment.store import encode_deletes
 from searchlib.segment.termdict import TermDictionary
-from searchlib.segment.writer import MAX_FIELD_TOKENS, CheckedDocument, SegmentWriter
+
+if TYPE_CHECKING:
+    from searchlib.segment.writer import MAX_FIELD_TOKENS, CheckedDocument, SegmentWriter
+
+_WRITER_NAMES = frozenset({"MAX_FIELD_TOKENS", "CheckedDocument", "SegmentWriter"})
+
+
+def __getattr__(name: str) -> Any:
+    """The writer's names, importing :mod:`searchlib.segment.writer` on first use."""
+    if name not in _WRITER_NAMES:
+        raise AttributeError(f"module 'searchlib.segment' has no attribute {name!r}")
+    value = getattr(importlib.import_module("searchlib.segment.writer"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "MAX_FIELD_TOKENS",

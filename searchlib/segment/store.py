@@ -11,10 +11,11 @@ import json
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import numpy as np
+    import numpy.typing as npt
 
 from searchlib import codec
 from searchlib.errors import CorruptIndexError
@@ -106,6 +107,7 @@ class StoredFields:
 
 def encode_deletes(deleted: npt.NDArray[np.bool_]) -> Any:
     """The chunks of a deletes file for a boolean mask of deleted doc ids."""
+    import numpy as np
     return codec.encode_array_file(
         codec.KIND_DELETES,
         {"deleted": np.packbits(deleted)},
@@ -116,6 +118,7 @@ def encode_deletes(deleted: npt.NDArray[np.bool_]) -> Any:
 def read_live(directory: Directory, meta: SegmentMeta) -> npt.NDArray[np.bool_]:
     """Which of the segment's documents are live as of its generation's deletes file
     (all of them without one), checked against the manifest's counts."""
+    import numpy as np
     if meta.deletes is None:
         return np.ones(meta.doc_count, dtype=bool)
     deletes = codec.ArrayFile(directory, meta.deletes, codec.KIND_DELETES)

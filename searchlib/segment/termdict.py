@@ -10,10 +10,11 @@ checks every byte it reads.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import numpy as np
+    import numpy.typing as npt
 
 
 class TermDictionary:
@@ -86,6 +87,7 @@ class TermDictionary:
 
     def doc_freqs(self, start: int = 0, end: int | None = None) -> npt.NDArray[np.uint32]:
         """Documents (deleted ones included) holding each term ``start`` .. ``end - 1``."""
+        import numpy as np
         stop = self._count if end is None else min(end, self._count)
         return np.frombuffer(self._core.doc_freqs(self.field_name, start, max(start, stop)), dtype="<u4")
 
