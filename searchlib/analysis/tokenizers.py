@@ -24,60 +24,120 @@ Offsets count Python string indices (code points), so ``text[start:end]`` is the
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
-from typing import Any
-
-import regex
+from typing import TYPE_CHECKING, Any
 
 from searchlib.analysis._marks import ASTRAL_MARKS, BMP_MARKS
 from searchlib.analysis.tokens import Token, Tokenizer
 from searchlib.errors import AnalyzerError
 
+if TYPE_CHECKING:
+    import regex
+
 # By script extension, so marks shared by the scripts (the prolonged sound mark ー, the
 # voicing marks) stay inside a run: コーヒー gives bigrams, not single characters.
 _CJK = r"\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}"
 
-# Words are ``\w`` runs of the standard library's ``re`` (letters and digits of every
-# script, underscore) plus combining marks, which ``re`` leaves out of ``\w``. ``re`` is
-# used for its speed; which of three equivalent patterns runs depends on the text:
-# ASCII text (most documents), text without marks, and text with some (rare: decomposed
-# accents, Devanagari, Arabic vowel signs), whose large class is slow to test.
-_ASCII_WORD = re.compile(r"\w+(?:'\w+)*", re.ASCII)
-_WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+class _Patterns:
+    """The tokenizers' regular expressions, each compiled on first use.
+
+    Compiling them (large Unicode classes; the ``regex`` module's script properties)
+    costs more than the rest of importing the analysis package, and a process whose
+    analysis runs in the compiled core (every built-in chain) never needs them.
+
+    Words are ``\\w`` runs of the standard library's ``re`` (letters and digits of every
+    script, underscore) plus combining marks, which ``re`` leaves out of ``\\w``. ``re`` is
+    used for its speed; which of three equivalent patterns runs depends on the text:
+    ASCII text (most documents), text without marks, and text with some (rare: decomposed
+    accents, Devanagari, Arabic vowel signs), whose large class is slow to test.
+    """
+
+    @functools.cached_property
+    def ascii_word(self) -> re.Pattern[str]:
+        return re.compile(r"\w+(?:'\w+)*", re.ASCII)
+
+    @functools.cached_property
+    def word(self) -> re.Pattern[str]:
+        return re.compile(r"\w+(?:['’]\w+)*")
+
+    @functools.cached_property
+    def marked_word(self) -> re.Pattern[str]:
+        return re.compile(rf"{_MARKED_WORD_CHAR}+(?:['’]{_MARKED_WORD_CHAR}+)*")
+
+    @functools.cached_property
+    def bmp_mark(self) -> re.Pattern[str]:
+        return re.compile(f"[{BMP_MARKS}]")
+
+    @functools.cached_property
+    def astral(self) -> re.Pattern[str]:
+        return re.compile("[\U00010000-\U0010ffff]")
+
+    @functools.cached_property
+    def splitters(self) -> dict[re.Pattern[str], re.Pattern[str]]:
+        """Each word pattern as one capturing group, so that ``split`` keeps the words
+        between the gaps; possessive, which matches the same (an apostrophe is never a
+        word character) with no backtracking to remember, 13% faster."""
+        return {
+            self.ascii_word: re.compile(r"(\w++(?:'\w++)*+)", re.ASCII),
+            self.word: re.compile(r"(\w++(?:['’]\w++)*+)"),
+            self.marked_word: re.compile(rf"({_MARKED_WORD_CHAR}++(?:['’]{_MARKED_WORD_CHAR}++)*+)"),
+        }
+
+    @functools.cached_property
+    def maybe_cjk(self) -> re.Pattern[str]:
+        """A superset of the code points of CJK scripts (and their punctuation): text
+        without any of them cannot hold a CJK run. Text with some goes the careful way,
+        by script."""
+        return re.compile(
+            "[\u1100-\u11ff\u2e80-\ua4cf\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
+            "\U00016fe0-\U0001b2ff\U00020000-\U0003ffff]"
+        )
+
+    @functools.cached_property
+    def cjk_run_or_other(self) -> regex.Pattern[str]:
+        """Within a word, a CJK run or a stretch of anything else (by Unicode script)."""
+        import regex
+
+        return regex.compile(rf"([{_CJK}]+)|[^{_CJK}]+", regex.V1)
+
+    @functools.cached_property
+    def cjk_char(self) -> regex.Pattern[str]:
+        import regex
+
+        return regex.compile(rf"[{_CJK}]", regex.V1)
+
+    @functools.cached_property
+    def non_space(self) -> regex.Pattern[str]:
+        import regex
+
+        return regex.compile(r"\S+")
+
+    @functools.cached_property
+    def non_space_splitter(self) -> regex.Pattern[str]:
+        import regex
+
+        return regex.compile(r"(\S+)")
+
+    @functools.cached_property
+    def any_word(self) -> regex.Pattern[str]:
+        import regex
+
+        return regex.compile(r"\w+")
+
+
 _MARKED_WORD_CHAR = f"[\\w{BMP_MARKS}{ASTRAL_MARKS}]"
-_MARKED_WORD = re.compile(rf"{_MARKED_WORD_CHAR}+(?:['’]{_MARKED_WORD_CHAR}+)*")
-_BMP_MARK = re.compile(f"[{BMP_MARKS}]")
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-#: Each word pattern as one capturing group, so that ``split`` keeps the words between
-#: the gaps; possessive, which matches the same (an apostrophe is never a word character)
-#: with no backtracking to remember, 13% faster.
-_SPLITTERS = {
-    _ASCII_WORD: re.compile(r"(\w++(?:'\w++)*+)", re.ASCII),
-    _WORD: re.compile(r"(\w++(?:['’]\w++)*+)"),
-    _MARKED_WORD: re.compile(rf"({_MARKED_WORD_CHAR}++(?:['’]{_MARKED_WORD_CHAR}++)*+)"),
-}
+_P = _Patterns()
 
 
 def _word_pattern(text: str) -> re.Pattern[str]:
     if text.isascii():
-        return _ASCII_WORD
-    if _BMP_MARK.search(text) or _ASTRAL.search(text):
-        return _MARKED_WORD
-    return _WORD
-
-
-#: A superset of the code points of CJK scripts (and their punctuation): text without
-#: any of them cannot hold a CJK run. Text with some goes the careful way, by script.
-_MAYBE_CJK = re.compile(
-    "[\u1100-\u11ff\u2e80-\ua4cf\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
-    "\U00016fe0-\U0001b2ff\U00020000-\U0003ffff]"
-)
-#: Within a word, a CJK run or a stretch of anything else (by Unicode script).
-_CJK_RUN_OR_OTHER = regex.compile(rf"([{_CJK}]+)|[^{_CJK}]+", regex.V1)
-_CJK_CHAR = regex.compile(rf"[{_CJK}]", regex.V1)
+        return _P.ascii_word
+    if _P.bmp_mark.search(text) or _P.astral.search(text):
+        return _P.marked_word
+    return _P.word
 
 
 def _cjk_bigrams(run: str) -> list[str]:
@@ -88,13 +148,13 @@ def _cjk_bigrams(run: str) -> list[str]:
 
 
 def _may_hold_cjk(text: str) -> bool:
-    return not text.isascii() and _MAYBE_CJK.search(text) is not None
+    return not text.isascii() and _P.maybe_cjk.search(text) is not None
 
 
 def _split_cjk(word: str, start: int) -> Iterator[tuple[str, int]]:
     """A word's pieces with their offsets: CJK runs as bigrams, the rest as words
     (apostrophes left at a piece's edge by the split are dropped, as at a word's)."""
-    for piece in _CJK_RUN_OR_OTHER.finditer(word):
+    for piece in _P.cjk_run_or_other.finditer(word):
         if piece.group(1):
             for offset, gram in enumerate(_cjk_bigrams(piece.group(1))):
                 yield gram, start + piece.start() + offset
@@ -117,7 +177,7 @@ class UnicodeWordTokenizer(Tokenizer):
             return words
         expanded: list[str] = []
         for word in words:
-            if _CJK_CHAR.search(word):
+            if _P.cjk_char.search(word):
                 expanded.extend(piece for piece, _ in _split_cjk(word, 0))
             else:
                 expanded.append(word)
@@ -128,7 +188,7 @@ class UnicodeWordTokenizer(Tokenizer):
         pos = 0
         for match in _word_pattern(text).finditer(text):
             word, start = match.group(), match.start()
-            if check_cjk and _CJK_CHAR.search(word):
+            if check_cjk and _P.cjk_char.search(word):
                 for piece, piece_start in _split_cjk(word, start):
                     yield Token(piece, pos, piece_start, piece_start + len(piece))
                     pos += 1
@@ -139,7 +199,7 @@ class UnicodeWordTokenizer(Tokenizer):
     def pieces(self, text: str) -> list[str] | None:
         if _may_hold_cjk(text):  # bigrams overlap: no gap-word-gap cut
             return None
-        pieces: list[str] = _SPLITTERS[_word_pattern(text)].split(text)
+        pieces: list[str] = _P.splitters[_word_pattern(text)].split(text)
         return pieces
 
 
@@ -149,19 +209,16 @@ class WhitespaceTokenizer(Tokenizer):
     def core_spec(self) -> dict[str, Any] | None:
         return {"type": "whitespace"} if type(self) is WhitespaceTokenizer else None
 
-    _pattern = regex.compile(r"\S+")
-    _splitter = regex.compile(r"(\S+)")
-
     def words(self, text: str) -> list[str]:
-        words: list[str] = self._pattern.findall(text)
+        words: list[str] = _P.non_space.findall(text)
         return words
 
     def tokens(self, text: str) -> Iterator[Token]:
-        for pos, match in enumerate(self._pattern.finditer(text)):
+        for pos, match in enumerate(_P.non_space.finditer(text)):
             yield Token(match.group(), pos, match.start(), match.end())
 
     def pieces(self, text: str) -> list[str] | None:
-        pieces: list[str] = self._splitter.split(text)
+        pieces: list[str] = _P.non_space_splitter.split(text)
         return pieces
 
 
@@ -196,6 +253,8 @@ def compile_pattern(pattern: Any) -> regex.Pattern[str]:
         repeats *= max([1, *(int(n) for n in match.groups() if n)])
         if repeats > MAX_PATTERN_REPEATS:
             raise ValueError(f"has counted repetitions ({{n}}) multiplying to more than {MAX_PATTERN_REPEATS:,}")
+    import regex  # user patterns only: the built-in chains run in the compiled core
+
     try:
         return regex.compile(pattern)
     except (regex.error, OverflowError, RecursionError) as exc:
@@ -291,9 +350,6 @@ def _check_sizes(min_size: int, max_size: int) -> None:
         )
 
 
-_ANY_WORD = regex.compile(r"\w+")
-
-
 class NGramTokenizer(Tokenizer):
     """Every character n-gram of each word, ``min_size`` to ``max_size`` long.
 
@@ -316,7 +372,7 @@ class NGramTokenizer(Tokenizer):
 
     def tokens(self, text: str) -> Iterator[Token]:
         pos = 0
-        for match in _ANY_WORD.finditer(text):
+        for match in _P.any_word.finditer(text):
             word, offset = match.group(), match.start()
             for start, end in self._grams(len(word)):
                 yield Token(word[start:end], pos, offset + start, offset + end)
