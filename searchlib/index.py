@@ -189,7 +189,7 @@ class Index:
             index = cls.open(path)
             try:
                 return index, index.readers()
-            except (CorruptIndexError, FileNotFoundError):  # the core's open may lose the race too
+            except CorruptIndexError:
                 if attempt == OPEN_ATTEMPTS - 1 or latest_generation(index.directory) == index.generation:
                     raise
         raise AssertionError("unreachable")
