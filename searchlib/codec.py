@@ -3,7 +3,7 @@ deletes files) is specified here; the segment files, written and read by the com
 core, are specified in ``core/FORMAT.md`` (the Rust crate's ``format`` module docs),
 with the section names of each field defined once in ``core/src/sections.rs``.
 
-Format version 4 (this release reads version 4 only; older indexes are refused with
+Format version 5 (this release reads version 5 only; older indexes are refused with
 the advice to rebuild them).
 
 An index directory
@@ -93,6 +93,11 @@ History
    dictionaries, bit-packed lengths, LZ4 stored blocks, checksummed chunks verified on
    first read. Array files remain for deletes only. Indexes of versions 2 and 3 are
    refused: rebuild them from their sources.
+5. Smaller segments: term dictionary indexes bit-packed, lexicon ordinals coded as
+   differences, a lexicon's words that are their own terms marked by a bit per term,
+   no positions lengths for fields without positions, and the ID field's
+   value kept once (in the ids, left out of the stored lines). Indexes of version 4 are
+   refused: rebuild them from their sources.
 """
 
 from __future__ import annotations
@@ -112,8 +117,8 @@ if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
 from searchlib.errors import CorruptIndexError, IncompatibleFormatError
 from searchlib.storage import Directory, release_pages
 
-FORMAT_VERSION = 4
-OLDEST_READABLE_VERSION = 4
+FORMAT_VERSION = 5
+OLDEST_READABLE_VERSION = 5
 MAGIC = b"SRCHLIB\x00"
 END_MAGIC = b"SLIB"
 MANIFEST_FORMAT = "searchlib-index"

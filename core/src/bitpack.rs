@@ -93,6 +93,57 @@ pub fn get(data: &[u8], width: u8, index: usize) -> Decoded<u32> {
     Ok((value & ((1u64 << width) - 1)) as u32)
 }
 
+/// The bits needed for `max` as a 64-bit value (0 for 0).
+#[inline]
+pub fn width64(max: u64) -> u8 {
+    (64 - max.leading_zeros()) as u8
+}
+
+/// Appends 64-bit `values` packed at `width` bits (up to 64; every value must fit): for
+/// arrays of offsets, which may pass 4 GiB.
+pub fn pack64(values: &[u64], width: u8, out: &mut Vec<u8>) {
+    debug_assert!(width <= 64);
+    if width == 0 {
+        return;
+    }
+    let mut acc: u128 = 0;
+    let mut bits: u32 = 0;
+    for &value in values {
+        debug_assert!(width == 64 || value >> width == 0);
+        acc |= u128::from(value) << bits;
+        bits += u32::from(width);
+        while bits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
+    if bits > 0 {
+        out.push(acc as u8);
+    }
+}
+
+/// The `index`-th value of an array [`pack64`] wrote.
+pub fn get64(data: &[u8], width: u8, index: usize) -> Decoded<u64> {
+    if width == 0 {
+        return Ok(0);
+    }
+    if width > 64 {
+        return Err(Corrupt::new(format!("bit width {width} exceeds 64")));
+    }
+    let bit = index
+        .checked_mul(usize::from(width))
+        .ok_or_else(|| Corrupt::new("packed value lies outside its array"))?;
+    let start = bit / 8;
+    let end = (bit + usize::from(width)).div_ceil(8);
+    let bytes = data.get(start..end).ok_or_else(|| Corrupt::new("packed value lies outside its array"))?;
+    let mut word = [0u8; 16];
+    word.get_mut(..bytes.len()).ok_or_else(|| Corrupt::new("packed value is too wide"))?.copy_from_slice(bytes);
+    let value = u128::from_le_bytes(word) >> (bit % 8);
+    let mask = if width == 64 { u128::from(u64::MAX) } else { (1u128 << width) - 1 };
+    Ok((value & mask) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +175,22 @@ mod tests {
         assert_eq!(width(0), 0);
         assert_eq!(width(1), 1);
         assert_eq!(width(u32::MAX), 32);
+    }
+
+    #[test]
+    fn sixty_four_bit_arrays_round_trip() {
+        for w in 0..=64u8 {
+            let max = if w == 0 { 0 } else { u64::MAX >> (64 - w) };
+            let values: Vec<u64> = (0..70u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) & max).collect();
+            let mut packed = Vec::new();
+            pack64(&values, w, &mut packed);
+            assert_eq!(packed.len(), packed_len(values.len(), w));
+            for (i, v) in values.iter().enumerate() {
+                assert_eq!(get64(&packed, w, i).unwrap(), *v);
+            }
+            assert!(w == 0 || get64(&packed, w, values.len() + 8).is_err());
+        }
+        assert_eq!(width64(u64::MAX), 64);
+        assert!(get64(&[0; 16], 65, 0).is_err());
     }
 }

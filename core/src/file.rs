@@ -36,7 +36,7 @@ use crate::error::{Corrupt, Decoded, Error};
 pub const MAGIC: &[u8; 8] = b"SRCHLIB\x00";
 pub const END_MAGIC: &[u8; 4] = b"SLIB";
 /// The format version this core writes and reads.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// Bytes covered by one checksum.
 pub const CHUNK: usize = 64 * 1024;
 /// Files smaller than this are verified whole when opened.

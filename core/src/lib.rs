@@ -20,6 +20,7 @@ pub mod cursor;
 pub mod error;
 pub mod fieldnorms;
 pub mod file;
+pub mod lexicon;
 pub mod merge;
 pub mod positions;
 pub mod postings;

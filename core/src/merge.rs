@@ -67,14 +67,18 @@ pub fn merge(inputs: &[MergeInput<'_>], paths: &SegmentPaths) -> Result<(u32, Fi
     let (maps, doc_count) = doc_maps(inputs)?;
     let mut sink = SegmentSink::create(paths, doc_count)?;
 
-    // Stored fields and ids.
+    // Stored fields and ids: lines are copied as kept when every input leaves out the
+    // same ID field, else whole (ids put back).
+    let first_id_field = inputs.first().and_then(|i| i.reader.stored_id_field());
+    let stored_id = first_id_field.filter(|name| inputs.iter().all(|i| i.reader.stored_id_field() == Some(name)));
     let mut packer = BlockPacker::new();
     let mut ids = IdsWriter::new();
     for (input, map) in inputs.iter().zip(&maps) {
         let reader = input.reader;
         let all_ids = reader.ids()?;
         for block in 0..reader.blocks().len() {
-            let (entry, data) = reader.stored_block(block)?;
+            let (entry, data) =
+                if stored_id.is_some() { reader.stored_block_raw(block)? } else { reader.stored_block(block)? };
             for (offset, line) in data.split(|&b| b == b'\n').enumerate() {
                 let doc = entry.first_doc + offset as u32;
                 if map.get(doc as usize).is_some_and(|&new| new != u32::MAX) {
@@ -142,7 +146,7 @@ pub fn merge(inputs: &[MergeInput<'_>], paths: &SegmentPaths) -> Result<(u32, Fi
         merge_field(inputs, &maps, doc_count, field, *with_positions, *with_norms, &mut sink)?;
         release_pages(inputs);
     }
-    let sizes = sink.finish(packer, &ids, &columns)?;
+    let sizes = sink.finish(packer, &ids, stored_id, &columns)?;
     Ok((doc_count, sizes))
 }
 
@@ -175,10 +179,9 @@ fn merge_field(
     let mut lexicon: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
     for (input, dict) in inputs.iter().zip(&dicts) {
         let (Some(keys), Some(dict)) = (input.reader.lexicon(field)?, dict) else { continue };
-        for entry in keys.iter() {
-            let (key, info) = entry.in_file(input.reader.terms.path())?;
+        for (key, ordinal) in keys.entries().in_file(input.reader.terms.path())? {
             if let std::collections::btree_map::Entry::Vacant(slot) = lexicon.entry(key) {
-                let (term, _) = dict.get(u64::from(info.doc_freq)).in_file(input.reader.terms.path())?;
+                let (term, _) = dict.get(u64::from(ordinal)).in_file(input.reader.terms.path())?;
                 slot.insert(term);
             }
         }
@@ -236,11 +239,16 @@ fn merge_field(
         }
     }
     if !lexicon.is_empty() {
-        let entries = lexicon
-            .into_iter()
-            .filter_map(|(key, term)| ordinals.get(&term).map(|&ordinal| (key, ordinal)))
-            .collect();
-        sink.set_lexicon(entries);
+        let (mut listed, mut words) = (Vec::new(), Vec::new());
+        for (key, term) in lexicon {
+            let Some(&ordinal) = ordinals.get(&term) else { continue };
+            if key == term {
+                words.push(ordinal);
+            } else {
+                listed.push((key, ordinal));
+            }
+        }
+        sink.set_lexicon(listed, words);
     }
     Ok(())
 }

@@ -193,6 +193,12 @@ impl SegmentBuilder {
         self.with(|builder| builder.add_field(FieldSpec { name, analyzer, norms, positions, stemmer }))
     }
 
+    /// Says that the stored lines leave out the ID field `name`'s value (each document's
+    /// id), which readers put back; before the first document.
+    fn set_stored_id(&self, name: &str) -> PyResult<()> {
+        self.with(|builder| builder.set_stored_id(name))
+    }
+
     /// Sets the lexicon (key, term) of a field whose terms Python makes.
     fn set_lexicon(&self, field: usize, entries: Vec<(String, String)>) -> PyResult<()> {
         self.with(|builder| builder.set_lexicon(field, entries))
@@ -331,7 +337,7 @@ impl SegmentReader {
             keys.iter()
                 .map(|key| match lexicon.find(key.as_bytes())? {
                     None => Ok(-1),
-                    Some(at) => lexicon.get(at).and_then(|(_, info)| checked_ordinal(info.doc_freq, terms)),
+                    Some(ordinal) => checked_ordinal(ordinal, terms),
                 })
                 .collect::<Result<Vec<_>, _>>()
         })
@@ -348,14 +354,8 @@ impl SegmentReader {
     /// bytes); None without one.
     fn lexicon_entries<'py>(&self, py: Python<'py>, field: &str) -> PyResult<Option<(Vec<String>, Bound<'py, PyBytes>)>> {
         let Some(lexicon) = self.inner.lexicon(field).map_err(to_py)? else { return Ok(None) };
-        let entries = py.detach(|| lexicon.range(0, lexicon.len())).in_file(self.inner.terms.path()).map_err(|e| self.inner.name_field(e, field)).map_err(to_py)?;
-        let terms = self.inner.field(field).map_or(0, |f| f.term_count);
-        let ordinals: Vec<u32> = entries
-            .iter()
-            .map(|(_, info)| checked_ordinal(info.doc_freq, terms).map(|o| o as u32))
-            .collect::<Result<_, _>>()
-            .in_file(self.inner.terms.path())
-            .map_err(|e| to_py(self.inner.name_field(e, field)))?;
+        let entries = py.detach(|| lexicon.entries()).in_file(self.inner.terms.path()).map_err(|e| self.inner.name_field(e, field)).map_err(to_py)?;
+        let ordinals: Vec<u32> = entries.iter().map(|(_, ordinal)| *ordinal).collect();
         let keys = entries.into_iter().map(|(key, _)| self.decode_str(key)).collect::<PyResult<Vec<_>>>()?;
         Ok(Some((keys, u32_bytes(py, &ordinals)?)))
     }

@@ -11,6 +11,8 @@ pub const META: &str = "meta";
 pub const LEXICON: &str = "lexicon";
 pub const LEXICON_INDEX: &str = "lexicon_index";
 pub const LEXICON_META: &str = "lexicon_meta";
+/// One bit per term of a stemmed field: set when the term is itself a word of the field.
+pub const LEXICON_WORDS: &str = "lexicon_words";
 pub const POSTINGS: &str = "postings";
 pub const POSITIONS: &str = "positions";
 pub const NORMS: &str = "norms";
@@ -18,6 +20,8 @@ pub const COLUMN: &str = "column";
 pub const STORE_BLOCKS: &str = "\0store.blocks";
 pub const STORE_INDEX: &str = "\0store.index";
 pub const IDS: &str = "\0ids";
+/// The ID field whose value the stored lines leave out (in the ids section instead).
+pub const STORE_ID_FIELD: &str = "\0store.id_field";
 
 /// The section `part` of field `field`.
 pub fn field(field: &str, part: &str) -> String {

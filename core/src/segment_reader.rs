@@ -14,7 +14,8 @@ use crate::file::{kind, SegmentFile};
 use crate::postings::{self, Skip};
 use crate::segment_writer::{SegmentPaths, FLAG_NORMS, FLAG_POSITIONS};
 use crate::store::{self, BlockEntry, Ids};
-use crate::termdict::{TermDict, TermInfo};
+use crate::termdict::{Entries, TermDict, TermInfo};
+use crate::lexicon::Lexicon;
 use crate::{fieldnorms, positions, sections};
 
 /// A column read back: its kind, a 0/1 presence byte per document, its values' bytes.
@@ -51,6 +52,8 @@ pub struct SegmentReader {
     fields: HashMap<String, FieldInfo>,
     blocks: Vec<BlockEntry>,
     blocks_range: Range<usize>,
+    /// The ID field the stored lines leave out, if its value is stored.
+    stored_id: Option<String>,
 }
 
 impl SegmentReader {
@@ -106,7 +109,14 @@ impl SegmentReader {
         let blocks = store::read_index(store.required(sections::STORE_INDEX)?, doc_count, blocks_range.len() as u64)
             .in_file(store.path())?;
         Ids::new(store.required(sections::IDS)?, doc_count).in_file(store.path())?;
-        Ok(SegmentReader { doc_count, terms, postings, positions, norms, store, fields, blocks, blocks_range })
+        let stored_id = match store.section(sections::STORE_ID_FIELD)? {
+            None => None,
+            Some(name) => Some(
+                String::from_utf8(name.to_vec())
+                    .map_err(|_| Error::corrupt(store.path(), "the stored ID field's name is not UTF-8"))?,
+            ),
+        };
+        Ok(SegmentReader { doc_count, terms, postings, positions, norms, store, fields, blocks, blocks_range, stored_id })
     }
 
     pub fn field(&self, name: &str) -> Option<&FieldInfo> {
@@ -127,7 +137,8 @@ impl SegmentReader {
             (|| {
                 let data = self.terms.required(&sections::field(field, sections::DICT))?;
                 let index = self.terms.required(&sections::field(field, sections::DICT_INDEX))?;
-                TermDict::new(data, index, info.term_count).in_file(self.terms.path()).map(Some)
+                let entries = if info.positions { Entries::WithPositions } else { Entries::WithoutPositions };
+                TermDict::open(data, index, info.term_count, entries).in_file(self.terms.path()).map(Some)
             })(),
             "the terms",
             field,
@@ -144,14 +155,23 @@ impl SegmentReader {
         about(dict.get(ordinal).in_file(self.terms.path()), "the terms", field)
     }
 
-    /// A stemmed field's lexicon (None without one): keys, whose `doc_freq` is the
-    /// ordinal of the term each became.
-    pub fn lexicon(&self, field: &str) -> Result<Option<TermDict<'_>>, Error> {
+    /// A stemmed field's lexicon (None without one): its words, each with the ordinal of
+    /// the term it became.
+    pub fn lexicon(&self, field: &str) -> Result<Option<Lexicon<'_>>, Error> {
         let Some(meta) = self.terms.section(&sections::field(field, sections::LEXICON_META))? else { return Ok(None) };
         let count = Cursor::new(meta).u64().in_file(self.terms.path())?;
         let data = self.terms.required(&sections::field(field, sections::LEXICON))?;
         let index = self.terms.required(&sections::field(field, sections::LEXICON_INDEX))?;
-        TermDict::keys_only(data, index, count).in_file(self.terms.path()).map(Some)
+        let words = self.terms.required(&sections::field(field, sections::LEXICON_WORDS))?;
+        let terms = self
+            .dict(field)?
+            .ok_or_else(|| Error::corrupt(self.terms.path(), format!("a lexicon of {field:?}, a field without terms")))?;
+        about(
+            TermDict::keys_only(data, index, count).and_then(|keys| Lexicon::new(keys, words, terms)).in_file(self.terms.path()),
+            "the lexicon",
+            field,
+        )
+        .map(Some)
     }
 
     fn postings_bytes(&self, field: &str, info: &TermInfo) -> Result<&[u8], Error> {
@@ -219,9 +239,27 @@ impl SegmentReader {
 
     /// Stored block `block`, inflated: its documents' JSON lines joined by newlines.
     pub fn stored_block(&self, block: usize) -> Result<(BlockEntry, Vec<u8>), Error> {
+        let (entry, lines) = self.stored_block_raw(block)?;
+        match &self.stored_id {
+            None => Ok((entry, lines)),
+            Some(field) => {
+                let ids = self.ids()?;
+                Ok((entry, store::with_ids(&lines, entry.first_doc, field, &ids).in_file(self.store.path())?))
+            }
+        }
+    }
+
+    /// Stored block `block` as kept: its lines without the ID field's value (see
+    /// [`SegmentReader::stored_id_field`]), for a merge to copy.
+    pub fn stored_block_raw(&self, block: usize) -> Result<(BlockEntry, Vec<u8>), Error> {
         let entry = *self.blocks.get(block).ok_or_else(|| Error::Invalid(format!("no stored block {block}")))?;
         let compressed = self.store.read_in(&self.blocks_range, entry.start, entry.end - entry.start)?;
         Ok((entry, store::inflate(compressed, &entry).in_file(self.store.path())?))
+    }
+
+    /// The stored ID field the kept lines leave out (None: the lines are whole).
+    pub fn stored_id_field(&self) -> Option<&str> {
+        self.stored_id.as_deref()
     }
 
     /// The block holding document `doc`.
@@ -293,13 +331,9 @@ impl SegmentReader {
             }
             self.norms(field)?;
             if let Some(lexicon) = self.lexicon(field)? {
-                let mut previous: Option<Vec<u8>> = None;
-                for entry in lexicon.iter() {
-                    let (key, info) = entry.in_file(self.terms.path())?;
-                    if previous.as_ref().is_some_and(|p| *p >= key) || u64::from(info.doc_freq) >= count {
-                        return Err(Error::corrupt(self.terms.path(), format!("the lexicon of {field:?} is malformed")));
-                    }
-                    previous = Some(key);
+                let entries = about(lexicon.entries().in_file(self.terms.path()), "the lexicon", field)?;
+                if entries.windows(2).any(|pair| pair.first().map(|e| &e.0) >= pair.get(1).map(|e| &e.0)) {
+                    return Err(Error::corrupt(self.terms.path(), format!("the lexicon of {field:?} is malformed")));
                 }
             }
         }

@@ -17,7 +17,7 @@ use crate::cursor::{put_vint, Cursor};
 use crate::error::{Corrupt, Error};
 use crate::file::{kind, FileWriter};
 use crate::store::{BlockPacker, IdsWriter};
-use crate::termdict::TermDictWriter;
+use crate::termdict::{Entries, TermDictWriter};
 use crate::{fieldnorms, positions, postings, sections};
 
 /// FxHash (rustc's): fast for short keys; the keys are a segment's own terms, so flooding
@@ -98,12 +98,17 @@ pub struct SegmentSink {
     positions_encoded: Vec<u8>,
 }
 
+/// Lexicon keys in byte order, each with its term's ordinal.
+pub type ListedWords = Vec<(Vec<u8>, u32)>;
+
 struct OpenField {
     name: String,
     flags: u8,
     norms: Option<Vec<u32>>,
     dict: TermDictWriter,
-    lexicon: Vec<(Vec<u8>, u32)>,
+    /// The words whose term differs from them, each with its term's ordinal, and the
+    /// ordinals of the terms that are words themselves (see [`crate::lexicon`]).
+    lexicon: Option<(ListedWords, Vec<u32>)>,
 }
 
 impl SegmentSink {
@@ -138,15 +143,17 @@ impl SegmentSink {
             self.positions.begin(&sections::field(name, sections::POSITIONS));
         }
         let flags = if positions { FLAG_POSITIONS } else { 0 } | if norms.is_some() { FLAG_NORMS } else { 0 };
-        self.field = Some(OpenField { name: name.to_owned(), flags, norms, dict: TermDictWriter::new(), lexicon: Vec::new() });
+        let entries = if positions { Entries::WithPositions } else { Entries::WithoutPositions };
+        self.field = Some(OpenField { name: name.to_owned(), flags, norms, dict: TermDictWriter::of(entries), lexicon: None });
         Ok(())
     }
 
-    /// Gives the open field a lexicon: keys in ascending byte order, each with the
-    /// ordinal of its term.
-    pub fn set_lexicon(&mut self, entries: Vec<(Vec<u8>, u32)>) {
+    /// Gives the open field a lexicon: `listed`, the words whose term differs from them
+    /// in ascending byte order, each with its term's ordinal; `words`, the ordinals of
+    /// the terms that are words of the field themselves.
+    pub fn set_lexicon(&mut self, listed: ListedWords, words: Vec<u32>) {
         if let Some(field) = self.field.as_mut() {
-            field.lexicon = entries;
+            field.lexicon = Some((listed, words));
         }
     }
 
@@ -190,21 +197,23 @@ impl SegmentSink {
         let Some(field) = self.field.take() else { return Ok(()) };
         self.postings.end();
         self.positions.end();
-        let (data, index, count) = field.dict.finish();
+        let (data, index, term_count) = field.dict.finish();
         self.terms.section(&sections::field(&field.name, sections::DICT), &data)?;
         self.terms.section(&sections::field(&field.name, sections::DICT_INDEX), &index)?;
-        let mut meta = count.to_le_bytes().to_vec();
+        let mut meta = term_count.to_le_bytes().to_vec();
         meta.push(field.flags);
         self.terms.section(&sections::field(&field.name, sections::META), &meta)?;
-        if !field.lexicon.is_empty() {
+        if let Some((listed, words)) = field.lexicon.filter(|(l, w)| !l.is_empty() || !w.is_empty()) {
             let mut lexicon = TermDictWriter::keys_only();
-            for (key, ordinal) in &field.lexicon {
+            for (key, ordinal) in &listed {
                 lexicon.add(key, *ordinal, 0, 0);
             }
             let (data, index, count) = lexicon.finish();
             self.terms.section(&sections::field(&field.name, sections::LEXICON), &data)?;
             self.terms.section(&sections::field(&field.name, sections::LEXICON_INDEX), &index)?;
             self.terms.section(&sections::field(&field.name, sections::LEXICON_META), &count.to_le_bytes())?;
+            let bits = crate::lexicon::encode_words(&words, term_count);
+            self.terms.section(&sections::field(&field.name, sections::LEXICON_WORDS), &bits)?;
         }
         Ok(())
     }
@@ -215,16 +224,21 @@ impl SegmentSink {
     }
 
     /// Writes the stored-field index, ids and columns, and finishes all five files.
+    /// `stored_id` names the ID field the stored lines leave out, if they do.
     pub fn finish(
         mut self,
         packer: BlockPacker,
         ids: &IdsWriter,
+        stored_id: Option<&str>,
         columns: &[(String, ColumnWriter)],
     ) -> Result<FileSizes, Error> {
         self.end_field()?;
         self.store.end();
         self.store.section(sections::STORE_INDEX, &packer.finish_index())?;
         self.store.section(sections::IDS, &ids.encode())?;
+        if let Some(name) = stored_id {
+            self.store.section(sections::STORE_ID_FIELD, name.as_bytes())?;
+        }
         for (name, column) in columns {
             self.store.section(&sections::field(name, sections::COLUMN), &column.encode())?;
         }
@@ -410,6 +424,8 @@ pub struct SegmentBuilder {
     store: BlockPacker,
     stored_blocks: Vec<u8>,
     ids: IdsWriter,
+    /// The ID field whose value the stored lines leave out (see [`SegmentBuilder::set_stored_id`]).
+    stored_id: Option<String>,
     doc_count: u32,
     memory: usize,
     tokens: u64,
@@ -427,6 +443,7 @@ impl SegmentBuilder {
             store: BlockPacker::new(),
             stored_blocks: Vec::new(),
             ids: IdsWriter::new(),
+            stored_id: None,
             doc_count: 0,
             memory: 0,
             tokens: 0,
@@ -461,6 +478,17 @@ impl SegmentBuilder {
         let stemmer = if spec.stemmer.is_empty() { None } else { Some(stem_filters(&spec.stemmer)?) };
         self.fields.push(FieldBuffer { spec, analyzer, terms: TermTable::default(), lengths, stemmer, lexicon: FxMap::default() });
         Ok(self.fields.len() - 1)
+    }
+
+    /// Says that the documents' stored lines leave out the value of the ID field `name`
+    /// (given as each document's id instead): readers put it back. Set before the first
+    /// document, or a reader would put ids into earlier lines that hold them already.
+    pub fn set_stored_id(&mut self, name: &str) -> Result<(), Error> {
+        if self.doc_count > 0 {
+            return Err(Error::Invalid("the stored ID field is set before the first document".into()));
+        }
+        self.stored_id = Some(name.to_owned());
+        Ok(())
     }
 
     /// Adds a column the same way (earlier documents have no value in it).
@@ -615,18 +643,22 @@ impl SegmentBuilder {
                 }
             }
             if !field.lexicon.is_empty() {
-                let mut entries: Vec<(Vec<u8>, u32)> = field
-                    .lexicon
-                    .iter()
-                    .filter_map(|(key, &id)| {
-                        let ordinal = *ordinals.get(id as usize)?;
-                        (ordinal != DROPPED).then(|| (key.as_bytes().to_vec(), ordinal))
-                    })
-                    .collect();
-                entries.sort_unstable();
-                sink.set_lexicon(entries);
+                let (mut listed, mut words) = (Vec::new(), Vec::new());
+                for (key, &id) in &field.lexicon {
+                    let Some(&ordinal) = ordinals.get(id as usize) else { continue };
+                    if ordinal == DROPPED {
+                        continue;
+                    }
+                    if terms.get(ordinal as usize).is_some_and(|(term, _)| term.as_ref() == key.as_ref()) {
+                        words.push(ordinal);
+                    } else {
+                        listed.push((key.as_bytes().to_vec(), ordinal));
+                    }
+                }
+                listed.sort_unstable();
+                sink.set_lexicon(listed, words);
             }
         }
-        sink.finish(self.store, &self.ids, &self.columns)
+        sink.finish(self.store, &self.ids, self.stored_id.as_deref(), &self.columns)
     }
 }

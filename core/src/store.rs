@@ -7,7 +7,12 @@
 //! store.index    per block: offset u64 | first doc u32 | inflated size u32, then a last
 //!                entry: total size u64 | doc_count u32 | 0 u32
 //! ids            width u8 | doc_count + 1 offsets packed at `width` bits | id bytes
+//! store.id_field the name of the ID field (UTF-8), when its value is stored: the lines
+//!                leave it out, and a reader puts it back first in each line
 //! ```
+//!
+//! The ID is stored once: a hit's id is read from `ids`, and the stored line gets it back
+//! when inflated, so a line of an index that stores only the id is `{}`.
 //!
 //! LZ4 rather than zstd: stored blocks are read per hit while a query's results are shown,
 //! where LZ4 inflates several times faster, and with only ids or short fields stored the
@@ -158,6 +163,59 @@ pub fn inflate(compressed: &[u8], entry: &BlockEntry) -> Decoded<Vec<u8>> {
         return Err(Corrupt::new(format!("a stored block holds {lines} lines for {} documents", entry.end_doc - entry.first_doc)));
     }
     Ok(data)
+}
+
+/// Appends `value` as a JSON string the way Python's `json.dumps(ensure_ascii=False)`
+/// writes it (only `"`, `\\` and control characters escaped), so a line with its id put
+/// back reads as the line that held it.
+fn json_string(value: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &byte in value {
+        match byte {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0..=0x1f => out.extend_from_slice(format!("\\u{byte:04x}").as_bytes()),
+            _ => out.push(byte),
+        }
+    }
+    out.push(b'"');
+}
+
+/// The lines of an inflated block (documents `first_doc..`) with each document's id put
+/// back as the first member `field` of its JSON object (documents without an id, and a
+/// damaged line that is no object, are left as they are).
+pub fn with_ids(lines: &[u8], first_doc: u32, field: &str, ids: &Ids<'_>) -> Decoded<Vec<u8>> {
+    let mut key = Vec::with_capacity(field.len() + 4);
+    json_string(field.as_bytes(), &mut key);
+    key.extend_from_slice(b": ");
+    let mut out = Vec::with_capacity(lines.len() * 2 + 64);
+    for (offset, line) in lines.split(|&b| b == b'\n').enumerate() {
+        if offset > 0 {
+            out.push(b'\n');
+        }
+        let doc = first_doc
+            .checked_add(offset as u32)
+            .ok_or_else(|| Corrupt::new("a stored block holds too many documents"))?;
+        let id = ids.get(doc)?;
+        match line.split_first() {
+            Some((&b'{', rest)) if !id.is_empty() => {
+                out.push(b'{');
+                out.extend_from_slice(&key);
+                json_string(id, &mut out);
+                if rest.first() != Some(&b'}') {
+                    out.extend_from_slice(b", ");
+                }
+                out.extend_from_slice(rest);
+            }
+            _ => out.extend_from_slice(line),
+        }
+    }
+    Ok(out)
 }
 
 /// Each document's id bytes, gathered in doc id order.
@@ -326,5 +384,20 @@ mod tests {
                 let _ = ids.all();
             }
         }
+    }
+
+    #[test]
+    fn ids_are_put_back_into_their_lines_as_python_writes_them() {
+        let mut writer = IdsWriter::new();
+        for id in ["a\"b\\c\n\u{1}\u{e9}", "", "x", "y"] {
+            writer.add(id.as_bytes()).unwrap();
+        }
+        let data = writer.encode();
+        let ids = Ids::new(&data, 4).unwrap();
+        let lines = b"{}\n{\"n\": 1}\n{\"n\": 2}\nnot json";
+        let out = with_ids(lines, 0, "id", &ids).unwrap();
+        let expected = "{\"id\": \"a\\\"b\\\\c\\n\\u0001\u{e9}\"}\n{\"n\": 1}\n{\"id\": \"x\", \"n\": 2}\nnot json";
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+        assert!(with_ids(b"{}\n{}", 3, "id", &ids).is_err()); // past the segment's documents
     }
 }

@@ -5,27 +5,61 @@
 //!
 //! ```text
 //! data    per block, per term: vint shared prefix with the previous term of the block
-//!         (0 for the first) | vint suffix length | suffix | vint doc_freq |
-//!         vint postings length | vint positions length
-//! index   per block: data offset u64 | postings offset u64 | positions offset u64
+//!         (0 for the first) | vint suffix length | suffix | the entry:
+//!           a field with positions      vint doc_freq | vint postings len | vint positions len
+//!           a field without positions  vint doc_freq | vint postings len
+//!           a lexicon key               vint zigzag(ordinal - the previous key's ordinal in
+//!                                       the block, 0 for the first)
+//! index   one width u8 per column, then each column's values (one per block)
+//!         bit-packed at its width; the columns are the block's data offset, postings
+//!         offset and positions offset (a field without positions: the first two; a
+//!         lexicon: the first)
 //! ```
 //!
 //! A term's postings start where the previous term's end (the block index gives each
-//! block's start), so offsets cost nothing per term. Ordinals are what the query code and
-//! the merges address terms by (term(i), ranges of a prefix, doc_freq of the i-th term), so
-//! this is chosen over an FST: an FST maps a term to a value but finding the i-th term or
-//! the ordinal range of a prefix needs extra structure, while front coding with a block
-//! index gives all of these with one binary search over block heads and a scan of one
-//! block of 32 terms, at about the FST's size for natural-language vocabularies.
+//! block's start), so offsets cost nothing per term; packing the index at the widths its
+//! offsets need, and leaving out the columns that would hold only zeros, makes it a third
+//! of fixed 8-byte offsets. A lexicon's keys mostly map to neighbouring terms (a word
+//! sorts next to its stem's other words), so ordinals are coded as differences.
+//!
+//! Ordinals are what the query code and the merges address terms by (term(i), ranges of
+//! a prefix, doc_freq of the i-th term), so this is chosen over an FST: an FST maps a term
+//! to a value but finding the i-th term or the ordinal range of a prefix needs extra
+//! structure, while front coding with a block index gives all of these with one binary
+//! search over block heads and a scan of one block of 32 terms, at about the FST's size
+//! for natural-language vocabularies.
 
 // Decoders read untrusted bytes: every access is checked (tests may index freely).
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+use crate::bitpack;
 use crate::cursor::{put_vint, Cursor};
 use crate::error::{Corrupt, Decoded};
 
 pub const TERMS_PER_BLOCK: usize = 32;
-const INDEX_ENTRY: usize = 24;
+
+/// What each entry of a dictionary holds after its term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Entries {
+    /// doc_freq, postings length, positions length.
+    #[default]
+    WithPositions,
+    /// doc_freq and postings length (a field that keeps no positions).
+    WithoutPositions,
+    /// One number per key, kept in `doc_freq` (a lexicon: the ordinal of a key's term).
+    Keys,
+}
+
+impl Entries {
+    /// Columns of the block index: data, postings and positions offsets, as kept.
+    fn columns(self) -> usize {
+        match self {
+            Entries::WithPositions => 3,
+            Entries::WithoutPositions => 2,
+            Entries::Keys => 1,
+        }
+    }
+}
 
 /// Where a term's postings and positions lie in their field's sections.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,38 +71,59 @@ pub struct TermInfo {
     pub positions_len: u64,
 }
 
+/// Zigzag: small differences of either sign to small unsigned numbers.
+fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+fn unzigzag(value: u64) -> i64 {
+    ((value >> 1) as i64) ^ -((value & 1) as i64)
+}
+
 /// Builds a field's dictionary from terms given in ascending byte order.
 #[derive(Debug, Default)]
 pub struct TermDictWriter {
     data: Vec<u8>,
-    index: Vec<u8>,
+    /// Per block: data, postings and positions offsets.
+    starts: [Vec<u64>; 3],
     previous: Vec<u8>,
+    previous_number: u32,
     count: u64,
     postings_end: u64,
     positions_end: u64,
-    /// Whether entries carry postings and positions lengths (a lexicon's do not).
-    keys_only: bool,
+    entries: Entries,
 }
 
 impl TermDictWriter {
+    /// A writer of a field's terms with postings and positions.
     pub fn new() -> TermDictWriter {
         TermDictWriter::default()
+    }
+
+    /// A writer of entries of kind `entries`.
+    pub fn of(entries: Entries) -> TermDictWriter {
+        TermDictWriter { entries, ..TermDictWriter::default() }
     }
 
     /// A writer of keys with one number each (a lexicon: word -> term ordinal, in the
     /// `doc_freq` slot) and no postings.
     pub fn keys_only() -> TermDictWriter {
-        TermDictWriter { keys_only: true, ..TermDictWriter::default() }
+        TermDictWriter::of(Entries::Keys)
     }
 
-    /// Adds the next term (greater than the previous one).
+    /// Adds the next term (greater than the previous one). The lengths a kind does not
+    /// keep must be 0.
     #[allow(clippy::indexing_slicing)] // an encoder indexes its own arrays, of lengths it set
     pub fn add(&mut self, term: &[u8], doc_freq: u32, postings_len: u64, positions_len: u64) {
         debug_assert!(self.count == 0 || term > &self.previous[..]);
-        let shared = if self.count as usize % TERMS_PER_BLOCK == 0 {
-            self.index.extend_from_slice(&(self.data.len() as u64).to_le_bytes());
-            self.index.extend_from_slice(&self.postings_end.to_le_bytes());
-            self.index.extend_from_slice(&self.positions_end.to_le_bytes());
+        debug_assert!(self.entries == Entries::WithPositions || positions_len == 0);
+        debug_assert!(self.entries != Entries::Keys || postings_len == 0);
+        let first = self.count as usize % TERMS_PER_BLOCK == 0;
+        let shared = if first {
+            self.starts[0].push(self.data.len() as u64);
+            self.starts[1].push(self.postings_end);
+            self.starts[2].push(self.positions_end);
+            self.previous_number = 0;
             0
         } else {
             term.iter().zip(&self.previous).take_while(|(a, b)| a == b).count()
@@ -76,10 +131,20 @@ impl TermDictWriter {
         put_vint(&mut self.data, shared as u64);
         put_vint(&mut self.data, (term.len() - shared) as u64);
         self.data.extend_from_slice(&term[shared..]);
-        put_vint(&mut self.data, u64::from(doc_freq));
-        if !self.keys_only {
-            put_vint(&mut self.data, postings_len);
-            put_vint(&mut self.data, positions_len);
+        match self.entries {
+            Entries::Keys => {
+                put_vint(&mut self.data, zigzag(i64::from(doc_freq) - i64::from(self.previous_number)));
+                self.previous_number = doc_freq;
+            }
+            Entries::WithoutPositions => {
+                put_vint(&mut self.data, u64::from(doc_freq));
+                put_vint(&mut self.data, postings_len);
+            }
+            Entries::WithPositions => {
+                put_vint(&mut self.data, u64::from(doc_freq));
+                put_vint(&mut self.data, postings_len);
+                put_vint(&mut self.data, positions_len);
+            }
         }
         self.previous.clear();
         self.previous.extend_from_slice(term);
@@ -98,7 +163,14 @@ impl TermDictWriter {
 
     /// The dictionary's data and index sections, and its term count.
     pub fn finish(self) -> (Vec<u8>, Vec<u8>, u64) {
-        (self.data, self.index, self.count)
+        let columns = self.starts.get(..self.entries.columns()).unwrap_or_default();
+        let widths: Vec<u8> =
+            columns.iter().map(|column| bitpack::width64(column.iter().copied().max().unwrap_or(0))).collect();
+        let mut index = widths.clone();
+        for (column, &width) in columns.iter().zip(&widths) {
+            bitpack::pack64(column, width, &mut index);
+        }
+        (self.data, index, self.count)
     }
 }
 
@@ -106,23 +178,50 @@ impl TermDictWriter {
 #[derive(Debug, Clone, Copy)]
 pub struct TermDict<'a> {
     data: &'a [u8],
-    index: &'a [u8],
     count: u64,
-    keys_only: bool,
+    blocks: usize,
+    entries: Entries,
+    /// Per index column: its width and packed values (width 0 and empty when not kept).
+    columns: [(u8, &'a [u8]); 3],
 }
 
 impl<'a> TermDict<'a> {
+    /// A field's terms with postings and positions.
     pub fn new(data: &'a [u8], index: &'a [u8], count: u64) -> Decoded<TermDict<'a>> {
-        let blocks = count.div_ceil(TERMS_PER_BLOCK as u64);
-        if blocks.checked_mul(INDEX_ENTRY as u64) != Some(index.len() as u64) {
-            return Err(Corrupt::new(format!("term index of {} bytes for {count} terms", index.len())));
-        }
-        Ok(TermDict { data, index, count, keys_only: false })
+        TermDict::open(data, index, count, Entries::WithPositions)
     }
 
     /// Keys written by [`TermDictWriter::keys_only`].
     pub fn keys_only(data: &'a [u8], index: &'a [u8], count: u64) -> Decoded<TermDict<'a>> {
-        TermDict::new(data, index, count).map(|dict| TermDict { keys_only: true, ..dict })
+        TermDict::open(data, index, count, Entries::Keys)
+    }
+
+    /// A dictionary whose entries are of kind `entries`, checking that its index holds
+    /// one packed value per block and column.
+    pub fn open(data: &'a [u8], index: &'a [u8], count: u64, entries: Entries) -> Decoded<TermDict<'a>> {
+        let blocks = usize::try_from(count.div_ceil(TERMS_PER_BLOCK as u64))
+            .map_err(|_| Corrupt::new(format!("{count} terms")))?;
+        let kept = entries.columns();
+        let short = || Corrupt::new(format!("term index of {} bytes for {count} terms", index.len()));
+        let widths = index.get(..kept).ok_or_else(short)?;
+        let mut rest = index.get(kept..).unwrap_or_default();
+        let mut columns: [(u8, &'a [u8]); 3] = [(0, &[]); 3];
+        for (slot, &width) in columns.iter_mut().zip(widths) {
+            if width > 64 {
+                return Err(Corrupt::new(format!("term index width {width} exceeds 64")));
+            }
+            let len = blocks
+                .checked_mul(usize::from(width))
+                .map(|bits| bits.div_ceil(8))
+                .ok_or_else(|| Corrupt::new(format!("term index for {count} terms overflows")))?;
+            let packed = rest.get(..len).ok_or_else(short)?;
+            rest = rest.get(len..).unwrap_or_default();
+            *slot = (width, packed);
+        }
+        if !rest.is_empty() {
+            return Err(short());
+        }
+        Ok(TermDict { data, count, blocks, entries, columns })
     }
 
     pub fn len(&self) -> u64 {
@@ -134,13 +233,19 @@ impl<'a> TermDict<'a> {
     }
 
     fn blocks(&self) -> usize {
-        self.index.len() / INDEX_ENTRY
+        self.blocks
     }
 
     fn index_entry(&self, block: usize) -> Decoded<(u64, u64, u64)> {
-        let bytes = self.index.get(block * INDEX_ENTRY..(block + 1) * INDEX_ENTRY);
-        let mut cursor = Cursor::new(bytes.ok_or_else(|| Corrupt::new("term block out of range"))?);
-        Ok((cursor.u64()?, cursor.u64()?, cursor.u64()?))
+        if block >= self.blocks {
+            return Err(Corrupt::new("term block out of range"));
+        }
+        let mut values = [0u64; 3];
+        for (value, &(width, packed)) in values.iter_mut().zip(&self.columns) {
+            *value = bitpack::get64(packed, width, block)?;
+        }
+        let [data, postings, positions] = values;
+        Ok((data, postings, positions))
     }
 
     fn block_bytes(&self, block: usize) -> Decoded<&'a [u8]> {
@@ -159,6 +264,7 @@ impl<'a> TermDict<'a> {
         let terms = (self.count - first.min(self.count)).min(TERMS_PER_BLOCK as u64) as usize;
         let mut cursor = Cursor::new(self.block_bytes(block)?);
         let mut previous: Vec<u8> = Vec::new();
+        let mut number = 0u32; // a lexicon's previous ordinal in the block
         for i in 0..terms {
             let shared = cursor.vusize()?;
             let suffix_len = cursor.vusize()?;
@@ -171,8 +277,17 @@ impl<'a> TermDict<'a> {
             if i > 0 && term <= previous {
                 return Err(Corrupt::new("terms are out of order"));
             }
-            let doc_freq = cursor.vu32()?;
-            let (postings_len, positions_len) = if self.keys_only { (0, 0) } else { (cursor.vint()?, cursor.vint()?) };
+            let (doc_freq, postings_len, positions_len) = match self.entries {
+                Entries::Keys => {
+                    number = i64::from(number)
+                        .checked_add(unzigzag(cursor.vint()?))
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or_else(|| Corrupt::new("a lexicon ordinal is out of range"))?;
+                    (number, 0, 0)
+                }
+                Entries::WithoutPositions => (cursor.vu32()?, cursor.vint()?, 0),
+                Entries::WithPositions => (cursor.vu32()?, cursor.vint()?, cursor.vint()?),
+            };
             let info = TermInfo {
                 doc_freq,
                 postings_offset: postings,
@@ -399,10 +514,14 @@ mod tests {
         for at in 0..index.len() {
             let mut bad = index.clone();
             bad[at] ^= 0x41;
-            let dict = TermDict::new(&data, &bad, count).unwrap();
-            let _ = dict.find(b"w050");
-            let _ = dict.range(0, 100);
+            // A damaged width changes the index's length, which opening refuses.
+            if let Ok(dict) = TermDict::new(&data, &bad, count) {
+                let _ = dict.find(b"w050");
+                let _ = dict.range(0, 100);
+            }
         }
+        assert!(TermDict::new(&data, &index[..index.len() - 1], count).is_err());
+        assert!(TermDict::open(&data, &index, count, Entries::Keys).is_err());
         assert!(TermDict::new(&data, &index, count + 40).is_err());
         let dict = TermDict::new(&data[..data.len() / 2], &index, count).unwrap();
         assert!(dict.iter().any(|e| e.is_err()));
@@ -415,21 +534,60 @@ mod tests {
         let mut terms: Vec<String> = (0..TERMS_PER_BLOCK).map(|i| format!("m{i:03}")).collect();
         terms.extend((0..TERMS_PER_BLOCK).map(|i| format!("a{i:03}")));
         let mut data = Vec::new();
-        let mut index = Vec::new();
+        let mut starts = [Vec::new(), Vec::new(), Vec::new()];
         for (block, half) in terms.chunks(TERMS_PER_BLOCK).enumerate() {
             let mut writer = TermDictWriter::new();
             for term in half {
                 writer.add(term.as_bytes(), 1, 1, 0);
             }
             let (block_data, _, _) = writer.finish();
-            index.extend_from_slice(&(data.len() as u64).to_le_bytes());
-            index.extend_from_slice(&((block * TERMS_PER_BLOCK) as u64).to_le_bytes());
-            index.extend_from_slice(&0u64.to_le_bytes());
+            starts[0].push(data.len() as u64);
+            starts[1].push((block * TERMS_PER_BLOCK) as u64);
+            starts[2].push(0);
             data.extend_from_slice(&block_data);
+        }
+        let mut index = vec![64u8; 3];
+        for column in &starts {
+            bitpack::pack64(column, 64, &mut index);
         }
         let dict = TermDict::new(&data, &index, terms.len() as u64).unwrap();
         let read: Vec<_> = dict.iter().collect();
         assert_eq!(read.iter().filter(|e| e.is_ok()).count(), TERMS_PER_BLOCK);
         assert!(read.last().unwrap().is_err());
+    }
+
+    #[test]
+    fn each_kind_of_entry_round_trips_and_the_index_is_packed() {
+        let terms: Vec<String> = (0..500).map(|i| format!("k{i:04}")).collect();
+        // Lexicon ordinals wander both ways, as words and their stems interleave.
+        let ordinals: Vec<u32> = (0..500u32).map(|i| if i % 3 == 0 { i * 2 } else { 1000 - i }).collect();
+        let mut keys = TermDictWriter::keys_only();
+        let mut bare = TermDictWriter::of(Entries::WithoutPositions);
+        for (term, &ordinal) in terms.iter().zip(&ordinals) {
+            keys.add(term.as_bytes(), ordinal, 0, 0);
+            bare.add(term.as_bytes(), ordinal + 1, u64::from(ordinal % 5 + 1), 0);
+        }
+        let (key_data, key_index, key_count) = keys.finish();
+        let (bare_data, bare_index, bare_count) = bare.finish();
+        let blocks = 500usize.div_ceil(TERMS_PER_BLOCK);
+        assert!(key_index.len() < 3 * blocks && bare_index.len() < 6 * blocks);
+        let lexicon = TermDict::keys_only(&key_data, &key_index, key_count).unwrap();
+        let dict = TermDict::open(&bare_data, &bare_index, bare_count, Entries::WithoutPositions).unwrap();
+        let mut offset = 0;
+        for (i, (term, &ordinal)) in terms.iter().zip(&ordinals).enumerate() {
+            assert_eq!(lexicon.get(i as u64).unwrap(), (term.as_bytes().to_vec(), TermInfo { doc_freq: ordinal, ..TermInfo::default() }));
+            let (found, info) = dict.get(dict.find(term.as_bytes()).unwrap().unwrap()).unwrap();
+            assert_eq!(found, term.as_bytes());
+            assert_eq!((info.doc_freq, info.postings_offset, info.positions_len), (ordinal + 1, offset, 0));
+            offset += info.postings_len;
+        }
+        assert_eq!(zigzag(-3), 5);
+        assert_eq!(unzigzag(zigzag(i64::from(u32::MAX))), i64::from(u32::MAX));
+        // An ordinal coded below 0 is damage.
+        let mut bad = TermDictWriter::keys_only();
+        bad.add(b"a", 0, 0, 0);
+        let (mut data, index, count) = bad.finish();
+        *data.last_mut().unwrap() = 1; // zigzag 1 = -1
+        assert!(TermDict::keys_only(&data, &index, count).unwrap().get(0).is_err());
     }
 }

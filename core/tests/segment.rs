@@ -198,3 +198,121 @@ fn a_merge_releases_its_inputs_pages_and_still_reads_them() {
     assert_eq!(postings(&reader, "body", "alpha"), before);
     reader.verify().unwrap();
 }
+
+/// Documents whose stored lines leave the id out (`set_stored_id`), with a note field.
+fn build_without_ids(dir: &str, name: &str, docs: std::ops::Range<u32>) -> SegmentReader {
+    let mut builder = builder();
+    builder.set_stored_id("id").unwrap();
+    for doc in docs.clone() {
+        let stored = if doc % 2 == 0 { "{}".to_owned() } else { format!("{{\"note\": {doc}}}") };
+        let input = DocumentInput {
+            stored: stored.into_bytes(),
+            id: if doc == 3 { Vec::new() } else { format!("d{doc}").into_bytes() },
+            values: vec![(0, words(doc))],
+            tokens: vec![],
+            columns: vec![],
+        };
+        builder.add(&input).unwrap();
+    }
+    let paths = paths_in(dir, name);
+    builder.write(&paths).unwrap();
+    SegmentReader::open(&paths, docs.len() as u32).unwrap()
+}
+
+fn lines(reader: &SegmentReader) -> Vec<String> {
+    let mut all = Vec::new();
+    for block in 0..reader.blocks().len() {
+        let (_, data) = reader.stored_block(block).unwrap();
+        all.extend(String::from_utf8(data).unwrap().split('\n').map(str::to_owned));
+    }
+    all
+}
+
+#[test]
+fn stored_lines_get_their_ids_back_and_merges_keep_them() {
+    let dir = temp_dir("stored-id");
+    let a = build_without_ids(&dir, "a", 0..6);
+    assert_eq!(a.stored_id_field(), Some("id"));
+    let expected = ["{\"id\": \"d0\"}", "{\"id\": \"d1\", \"note\": 1}", "{\"id\": \"d2\"}", "{\"note\": 3}", "{\"id\": \"d4\"}", "{\"id\": \"d5\", \"note\": 5}"];
+    assert_eq!(lines(&a), expected);
+    assert_eq!(a.stored_block_raw(0).unwrap().1, b"{}\n{\"note\": 1}\n{}\n{\"note\": 3}\n{}\n{\"note\": 5}");
+    a.verify().unwrap();
+    // Inputs that all leave the id out merge into a segment that does too.
+    let b = build_without_ids(&dir, "b", 0..6);
+    let live = [true, false, true, true, true, true];
+    let out = paths_in(&dir, "ab");
+    let (count, _) = merge(&[MergeInput { reader: &a, live: Some(&live) }, MergeInput { reader: &b, live: None }], &out).unwrap();
+    let merged = SegmentReader::open(&out, count).unwrap();
+    assert_eq!(merged.stored_id_field(), Some("id"));
+    let mut both: Vec<&str> = expected.iter().enumerate().filter(|(i, _)| live[*i]).map(|(_, l)| *l).collect();
+    both.extend(expected);
+    assert_eq!(lines(&merged), both);
+    // With an input whose lines are whole, the merge writes whole lines.
+    let whole = build(&dir, "whole", 0..2);
+    let out = paths_in(&dir, "mixed");
+    let (count, _) = merge(&[MergeInput { reader: &a, live: None }, MergeInput { reader: &whole, live: None }], &out).unwrap();
+    let mixed = SegmentReader::open(&out, count).unwrap();
+    assert_eq!(mixed.stored_id_field(), None);
+    let mut all: Vec<&str> = expected.to_vec();
+    all.extend(["{\"id\": \"d0\"}", "{\"id\": \"d1\"}"]);
+    assert_eq!(lines(&mixed), all);
+    mixed.verify().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_stemmed_fields_lexicon_lists_or_marks_every_word_and_survives_a_merge() {
+    let dir = temp_dir("lexicon");
+    let stemmed = |texts: &[&str], name: &str| {
+        let mut builder = SegmentBuilder::new(
+            vec![FieldSpec {
+                name: "body".into(),
+                analyzer: WHITESPACE.into(),
+                norms: true,
+                positions: true,
+                stemmer: r#"{"type": "stem", "algorithm": "snowball", "language": "english"}"#.into(),
+            }],
+            vec![],
+        )
+        .unwrap();
+        for text in texts {
+            let input = DocumentInput { stored: b"{}".to_vec(), id: vec![], values: vec![(0, (*text).to_owned())], tokens: vec![], columns: vec![] };
+            builder.add(&input).unwrap();
+        }
+        let paths = paths_in(&dir, name);
+        builder.write(&paths).unwrap();
+        SegmentReader::open(&paths, texts.len() as u32).unwrap()
+    };
+    let words = |reader: &SegmentReader| -> Vec<(String, String)> {
+        let dict = reader.dict("body").unwrap().unwrap();
+        let lexicon = reader.lexicon("body").unwrap().unwrap();
+        let entries = lexicon.entries().unwrap();
+        assert_eq!(entries.len() as u64, lexicon.len());
+        entries
+            .into_iter()
+            .map(|(key, ordinal)| {
+                assert_eq!(lexicon.find(&key).unwrap(), Some(ordinal));
+                let term = dict.get(u64::from(ordinal)).unwrap().0;
+                (String::from_utf8(key).unwrap(), String::from_utf8(term).unwrap())
+            })
+            .collect()
+    };
+    let a = stemmed(&["cats run", "running cat", "zebra"], "a");
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> { list.iter().map(|(k, t)| ((*k).into(), (*t).into())).collect() };
+    assert_eq!(words(&a), pairs(&[("cat", "cat"), ("cats", "cat"), ("run", "run"), ("running", "run"), ("zebra", "zebra")]));
+    assert_eq!(a.lexicon("body").unwrap().unwrap().find(b"runs").unwrap(), None);
+    // Only the two words that differ from their terms are listed; the rest are marked.
+    let listed = a.terms.section("body\0lexicon_meta").unwrap().unwrap();
+    assert_eq!(u64::from_le_bytes(listed.try_into().unwrap()), 2);
+    a.verify().unwrap();
+    let b = stemmed(&["runs", "zebras"], "b");
+    let out = paths_in(&dir, "ab");
+    let (count, _) = merge(&[MergeInput { reader: &a, live: None }, MergeInput { reader: &b, live: None }], &out).unwrap();
+    let merged = SegmentReader::open(&out, count).unwrap();
+    merged.verify().unwrap();
+    assert_eq!(
+        words(&merged),
+        pairs(&[("cat", "cat"), ("cats", "cat"), ("run", "run"), ("running", "run"), ("runs", "run"), ("zebra", "zebra"), ("zebras", "zebra")])
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

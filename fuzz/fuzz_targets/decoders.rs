@@ -3,7 +3,7 @@
 //! passed may still be hostile).
 #![no_main]
 
-use _core::termdict::TermDict;
+use _core::termdict::{Entries, TermDict};
 use _core::{columns, fieldnorms, positions, postings, store};
 use libfuzzer_sys::fuzz_target;
 
@@ -26,11 +26,10 @@ fuzz_target!(|data: &[u8]| {
         let _ = ids.all();
         let _ = ids.get(count / 2);
     }
-    let split = rest.len() / 2;
-    let index_len = (split / 24) * 24;
-    let (data_part, index_part) = rest.split_at(split);
-    let index_part = index_part.get(..index_len.min(index_part.len())).unwrap_or_default();
-    if let Ok(dict) = TermDict::new(data_part, index_part, u64::from(selector) * 7 % (index_part.len() as u64 / 24 * 32 + 1)) {
+    let (data_part, index_part) = rest.split_at(rest.len() / 2);
+    let entries = [Entries::WithPositions, Entries::WithoutPositions, Entries::Keys];
+    let kind = entries.get(usize::from(selector) % 3).copied().unwrap_or_default();
+    if let Ok(dict) = TermDict::open(data_part, index_part, u64::from(selector) * 7, kind) {
         let _ = dict.find(b"term");
         let _ = dict.prefix_range(b"t");
         let _ = dict.bound(b"m", true);
@@ -38,4 +37,5 @@ fuzz_target!(|data: &[u8]| {
         let _ = dict.range(0, 40);
         let _ = dict.iter().take(100).count();
     }
+    let _ = _core::bitpack::get64(rest, selector % 70, usize::from(selector));
 });

@@ -117,6 +117,12 @@ class SegmentWriter:
         self.analyzers = analyzers
         self.doc_count = 0
         self._builder = _core.SegmentBuilder([], [])
+        # The ID field's value is kept once, in the segment's ids: stored lines leave it
+        # out and readers put it back (an ID field the schema gains later stays in them).
+        id_field = schema.id_field
+        self._stored_id = id_field if id_field is not None and schema[id_field].stored else None
+        if self._stored_id is not None:
+            self._builder.set_stored_id(self._stored_id)
         self._field_numbers: dict[str, int] = {}
         self._python_analyzed: dict[str, Analyzer] = {}  # fields whose terms Python makes
         self._raw_words: dict[str, set[str]] = {}  # their words, for a lexicon (costly stemmers)
@@ -146,7 +152,7 @@ class SegmentWriter:
                 if definition.kind == "id" and not value:
                     raise SchemaError(f"the ID field {name!r} must not be empty")
                 indexed.append((name, value, not definition.is_text))
-            if definition.stored:
+            if definition.stored and name != self._stored_id:
                 stored[name] = value
         try:
             line = json.dumps(stored, ensure_ascii=False, allow_nan=False)

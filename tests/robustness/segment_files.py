@@ -1,4 +1,4 @@
-"""Segment files of format 4 taken apart and put back together with valid checksums
+"""Segment files taken apart and put back together with valid checksums
 (the framing of ``core/FORMAT.md``), so a test can hand the reader a crafted file that
 passes every CRC: only the reader's own bounds checks stand in the way.
 
@@ -12,6 +12,8 @@ import struct
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+
+from searchlib import codec
 
 MAGIC = b"SRCHLIB\x00"
 END_MAGIC = b"SLIB"
@@ -35,7 +37,9 @@ def read_sections(data: bytes) -> tuple[bytes, dict[str, bytes]]:
     return data[12:16], {name: body for _, name, body in sorted(sections)}
 
 
-def encode(kind: bytes, sections: dict[str, bytes], *, directory: bytes | None = None, version: int = 4) -> bytes:
+def encode(
+    kind: bytes, sections: dict[str, bytes], *, directory: bytes | None = None, version: int = codec.FORMAT_VERSION
+) -> bytes:
     """A segment file of ``sections`` with valid checksums (``directory``: raw directory
     bytes to use instead of the true one)."""
     head = bytearray(MAGIC + struct.pack("<I", version) + kind)
@@ -94,13 +98,15 @@ def lz4_run(size: int) -> bytes:
 
 
 def store_sections(lines: list[bytes], block: bytes | None = None, size: int | None = None) -> Callable[[dict[str, bytes]], None]:
-    """A change that makes a store file hold one block of ``lines`` (or the given
-    compressed ``block``, recorded as inflating to ``size`` bytes)."""
+    """A change that makes a store file hold one block of whole ``lines`` (the ID field's
+    value not left out of them), or the given compressed ``block``, recorded as inflating
+    to ``size`` bytes."""
     raw = b"\n".join(lines)
     compressed = lz4_literals(raw) if block is None else block
 
     def change(sections: dict[str, bytes]) -> None:
         sections["\x00store.blocks"] = compressed
+        sections.pop("\x00store.id_field", None)
         sections["\x00store.index"] = struct.pack("<QII", 0, 0, len(raw) if size is None else size) + struct.pack(
             "<QII", len(compressed), len(lines), 0
         )

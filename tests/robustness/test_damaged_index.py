@@ -375,7 +375,9 @@ def _set_byte(section: str, at: int, value: int) -> Callable[[dict[str, bytes]],
     [
         ("terms", _truncate("body\x00dict"), "body"),
         ("terms", _truncate("body\x00dict_index"), "term index of"),
-        ("terms", _set_byte("body\x00meta", 0, 200), "term index of"),
+        # A small dictionary's index is of one block, all offsets 0: packed at width 0, it
+        # fits any term count, which the lexicon's bit per term or the blocks' terms refuse.
+        ("terms", _set_byte("body\x00meta", 0, 200), 'of "body"'),
         ("terms", _truncate("\x00segment", 2), "segment header"),
         ("terms", lambda sections: sections.pop("body\x00dict"), "missing"),
         ("post", _truncate("body\x00postings"), "body"),

@@ -1,4 +1,4 @@
-"""Format versions: the index frozen in ``tests/data/format4`` (written by this format's
+"""Format versions: the index frozen in ``tests/data/format5`` (written by this format's
 first release and never rewritten) opens, searches, checks and takes new writes, so a
 change of the segment format without a new version number fails here; an index of an
 older format is refused with the advice to rebuild it.
@@ -22,7 +22,7 @@ from searchlib.errors import IncompatibleFormatError
 from searchlib.query import Range
 from tests.conftest import SHARED
 
-FROZEN = Path(__file__).resolve().parents[1] / "data" / "format4"
+FROZEN = Path(__file__).resolve().parents[1] / "data" / "format5"
 CRANFIELD = SHARED / "datasets" / "cranfield" / "corpus.jsonl"
 
 SCHEMA = Schema(
@@ -59,7 +59,7 @@ def write_frozen(path: Path, cranfield: Path) -> None:
 
 @pytest.fixture
 def frozen(tmp_path: Path) -> Path:
-    path = tmp_path / "format4"
+    path = tmp_path / "format5"
     shutil.copytree(FROZEN, path)
     return path
 
@@ -108,11 +108,11 @@ def test_new_writes_to_the_frozen_index_merge_with_it(frozen: Path) -> None:
 
 
 def test_an_older_format_is_refused_with_the_advice_to_rebuild(frozen: Path) -> None:
-    """An index of format 3 (or earlier) cannot be read: every way in says so and what
+    """An index of format 4 (or earlier) cannot be read: every way in says so and what
     to do, and nothing is changed."""
     for manifest in frozen.glob("manifest-*.json"):
         body = json.loads(manifest.read_text())
-        body["format_version"] = 3
+        body["format_version"] = 4
         body.pop("crc32")
         manifest.write_bytes(codec.encode_manifest(body))
     before = sorted(p.name for p in frozen.iterdir())
