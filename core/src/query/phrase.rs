@@ -326,7 +326,8 @@ impl Phrase {
             return;
         }
         // Each slot's intervals are disjoint: a start is good where all of them overlap.
-        events.sort_unstable();
+        // Each slot's events are one ascending run, which the stable sort merges.
+        events.sort();
         scratch.work += events.len() as u64;
         let wanted = self.singles.len() as i32;
         let mut depth = 0;
@@ -356,7 +357,9 @@ impl Phrase {
         for &(word, offset) in &self.starts_from {
             candidates.extend(positions[word].iter().map(|&q| i64::from(q) - offset));
         }
-        candidates.sort_unstable();
+        // Each (word, offset)'s values are one ascending run: the stable sort finds the
+        // runs and merges them, several times faster here than an unstable sort.
+        candidates.sort();
         candidates.dedup();
         *work += candidates.len() as u64;
         if !self.singles.is_empty() {
