@@ -1,5 +1,7 @@
-"""Phrase matching (searchlib.query.positions) against an exhaustive search, Lucene's rule for
-repeated words, and bounds on the work a phrase does over documents of many positions."""
+"""Phrase matching against an exhaustive search, Lucene's rule for repeated words, and
+bounds on the work a phrase does over documents of many positions: the core's matcher
+(what ``Phrase`` runs) through real indexes, and the numpy one
+(:mod:`searchlib.query.positions`, what the highlighter marks with), held to each other."""
 
 from __future__ import annotations
 
@@ -7,11 +9,13 @@ import random
 import tempfile
 from collections.abc import Sequence
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchlib import ID, TEXT, Index, Schema, Searcher
+from searchlib._core import phrase_matches as core_phrase_matches
 from searchlib.analysis import get_analyzer
 from searchlib.highlight import find_marks, phrase_occurrences
 from searchlib.query.positions import PhraseMatch, TermPositions, match_phrase
@@ -130,6 +134,27 @@ def test_a_repeated_word_counts_where_its_occurrences_start(alfa: Searcher) -> N
     docs, freqs = Phrase("body", ("alfa", "alfa")).frequencies(reader)
     by_text = {reader.stored_fields(int(doc))["body"]: int(freq) for doc, freq in zip(docs, freqs)}
     assert by_text == {"alfa alfa": 1, "alfa alfa alfa": 2}
+
+
+def test_the_core_call_takes_candidates_and_refuses_bad_input(alfa: Searcher) -> None:
+    # What a query plan calls per segment: (doc ids, frequencies) as uint32 bytes.
+    reader = alfa.readers[0]
+    core = reader.core
+
+    def u32(data: bytes) -> list[int]:
+        return np.frombuffer(data, dtype="<u4").tolist()
+
+    docs, freqs = core_phrase_matches(core, "body", ["alfa", "alfa"], [0, 1], 1)
+    assert [reader.stored_fields(doc)["body"] for doc in u32(docs)] == ["alfa alfa", "alfa alfa alfa", "alfa bravo alfa"]
+    assert u32(freqs) == [1, 2, 1]
+    only = np.array([0, 2, 3], dtype="<u4").tobytes()
+    docs, freqs = core_phrase_matches(core, "body", ["alfa", "alfa"], [0, 1], 1, only)
+    assert (u32(docs), u32(freqs)) == ([2, 3], [2, 1])
+    with pytest.raises(ValueError, match="ascending"):
+        core_phrase_matches(core, "body", ["alfa"], [0], 0, np.array([3, 1], dtype="<u4").tobytes())
+    with pytest.raises(ValueError, match="decrease"):
+        core_phrase_matches(core, "body", ["alfa", "alfa"], [2, 1], 0)
+    assert core_phrase_matches(core, "nowhere", ["alfa"], [0], 0) == (b"", b"")
 
 
 def test_the_highlighter_marks_a_repeated_phrase_only_where_it_occurs() -> None:

@@ -40,6 +40,8 @@
 //! postings (rarest first, a repeated word only where its frequency suffices), then the
 //! positions of the documents left.
 
+use std::collections::HashMap;
+
 use crate::error::{Error, InFile};
 use crate::segment_reader::SegmentReader;
 
@@ -150,16 +152,15 @@ impl Phrase {
         let mut needed: Vec<u32> = Vec::new();
         let mut slot_words = Vec::with_capacity(words.len());
         let mut offsets = Vec::with_capacity(words.len());
+        // A hash rather than a scan of the words so far: a pasted paragraph can be long.
+        let mut index_of: HashMap<&[u8], usize> = HashMap::with_capacity(words.len());
         for (word, position) in words {
             let word = word.as_ref();
-            let index = match distinct.iter().position(|&d| d == word) {
-                Some(index) => index,
-                None => {
-                    distinct.push(word);
-                    needed.push(0);
-                    distinct.len() - 1
-                }
-            };
+            let index = *index_of.entry(word).or_insert_with(|| {
+                distinct.push(word);
+                needed.push(0);
+                distinct.len() - 1
+            });
             needed[index] += 1;
             slot_words.push(index);
             offsets.push(position.checked_sub(first).ok_or_else(|| {
