@@ -26,7 +26,7 @@
 //! - slop 0: one pass, a cursor per slot moving forward as the first word's positions do;
 //! - otherwise, the window starts `L` where every slot of a word the phrase holds once has
 //!   a value in `[L, L + s]` form a union of intervals (each such slot's `[v - s, v]` over
-//!   its values, merged, then intersected by one sort of their end points). Without a
+//!   its values, merged, then intersected slot after slot in merge-like passes). Without a
 //!   repeated word, a first-word position `p` counts when a good start lies in `[p - s, p]`.
 //! - with a repeated word, a matching window can always slide right until it starts at
 //!   one of the assignment's values, so only slot values inside the good starts are tried.
@@ -82,9 +82,12 @@ pub type PhraseOfWords<'a> = (Phrase, Vec<&'a [u8]>, Vec<u32>);
 #[derive(Debug, Default)]
 pub struct Scratch {
     cursors: Vec<usize>,
-    events: Vec<(i64, i32)>,
     good_starts: Vec<i64>,
     good_ends: Vec<i64>,
+    slot_starts: Vec<i64>,
+    slot_ends: Vec<i64>,
+    next_starts: Vec<i64>,
+    next_ends: Vec<i64>,
     candidates: Vec<i64>,
     reaches: Vec<(i64, i64)>,
     bits: Vec<u64>,
@@ -290,61 +293,54 @@ impl Phrase {
 
     /// The window starts where every single slot has a value within the window, as
     /// disjoint ascending intervals in `scratch.good_starts` / `good_ends` (inclusive).
+    ///
+    /// Each single slot allows the union of `[v - s, v]` over its values; the first
+    /// slot's union is intersected with each next one's by one merge-like pass (no sort),
+    /// stopping as soon as nothing is left.
     fn good_starts(&self, positions: &[&[u32]], scratch: &mut Scratch) {
         let s = self.slop;
-        let (starts, ends, events) = (&mut scratch.good_starts, &mut scratch.good_ends, &mut scratch.events);
-        starts.clear();
-        ends.clear();
-        events.clear();
-        let one = self.singles.len() == 1;
+        let Scratch { good_starts, good_ends, slot_starts, slot_ends, next_starts, next_ends, work, .. } = scratch;
+        let mut first = true;
         for &(word, offset) in &self.singles {
+            let (starts, ends) = if first { (&mut *good_starts, &mut *good_ends) } else { (&mut *slot_starts, &mut *slot_ends) };
+            starts.clear();
+            ends.clear();
             // [v - s, v] over the slot's values, merged where they touch.
-            let mut open: Option<(i64, i64)> = None;
-            let mut close = |(start, end): (i64, i64), starts: &mut Vec<i64>, ends: &mut Vec<i64>| {
-                if one {
-                    starts.push(start);
-                    ends.push(end);
-                } else {
-                    events.push((start, 1));
-                    events.push((end + 1, -1));
-                }
-            };
             for &q in positions[word] {
                 let v = i64::from(q) - offset;
-                open = match open {
-                    Some((start, end)) if v - s <= end + 1 => Some((start, v)),
-                    Some(done) => {
-                        close(done, starts, ends);
-                        Some((v - s, v))
+                match ends.last_mut() {
+                    Some(end) if v - s <= *end + 1 => *end = v,
+                    _ => {
+                        starts.push(v - s);
+                        ends.push(v);
                     }
-                    None => Some((v - s, v)),
-                };
+                }
             }
-            if let Some(done) = open {
-                close(done, starts, ends);
+            if first {
+                first = false;
+                continue;
             }
-        }
-        if one {
-            return;
-        }
-        // Each slot's intervals are disjoint: a start is good where all of them overlap.
-        // Each slot's events are one ascending run, which the stable sort merges.
-        events.sort();
-        scratch.work += events.len() as u64;
-        let wanted = self.singles.len() as i32;
-        let mut depth = 0;
-        let mut i = 0;
-        while i < events.len() {
-            let point = events[i].0;
-            let before = depth;
-            while i < events.len() && events[i].0 == point {
-                depth += events[i].1;
-                i += 1;
+            *work += (good_starts.len() + slot_starts.len()) as u64;
+            next_starts.clear();
+            next_ends.clear();
+            let (mut i, mut j) = (0, 0);
+            while i < good_starts.len() && j < slot_starts.len() {
+                let low = good_starts[i].max(slot_starts[j]);
+                let high = good_ends[i].min(slot_ends[j]);
+                if low <= high {
+                    next_starts.push(low);
+                    next_ends.push(high);
+                }
+                if good_ends[i] < slot_ends[j] {
+                    i += 1;
+                } else {
+                    j += 1;
+                }
             }
-            if depth == wanted && before != wanted {
-                starts.push(point);
-            } else if before == wanted && depth != wanted {
-                ends.push(point - 1);
+            std::mem::swap(good_starts, next_starts);
+            std::mem::swap(good_ends, next_ends);
+            if good_starts.is_empty() {
+                return;
             }
         }
     }
@@ -539,7 +535,7 @@ pub fn phrase_matches<T: AsRef<[u8]>>(
                 previous
                     .into_iter()
                     .filter(|&doc| {
-                        at += word_docs.get(at..).map_or(0, |rest| rest.partition_point(|&d| d < doc));
+                        at = gallop(word_docs, at, doc);
                         word_docs.get(at) == Some(&doc) && enough(at)
                     })
                     .collect()
@@ -606,11 +602,27 @@ pub fn phrase_matches<T: AsRef<[u8]>>(
     Ok((matched, freqs))
 }
 
+/// The first index at or after `from` of ascending `docs` whose doc is at least `target`.
+///
+/// Steps of doubling length, then a binary search in the last: a conjunction's
+/// candidates are looked up in order, so the cost grows with the log of the distance
+/// to the next one rather than of the whole list (or with the list, as a merge would).
+fn gallop(docs: &[u32], from: usize, target: u32) -> usize {
+    let mut low = from;
+    let mut step = 1;
+    while docs.get(low + step - 1).is_some_and(|&d| d < target) {
+        low += step;
+        step *= 2;
+    }
+    let high = (low + step - 1).min(docs.len());
+    low + docs.get(low..high).map_or(0, |window| window.partition_point(|&d| d < target))
+}
+
 /// The items of ascending `docs` also in ascending `allowed`.
 fn intersect(docs: impl Iterator<Item = u32>, allowed: &[u32]) -> Vec<u32> {
     let mut at = 0;
     docs.filter(|&doc| {
-        at += allowed.get(at..).map_or(0, |rest| rest.partition_point(|&d| d < doc));
+        at = gallop(allowed, at, doc);
         allowed.get(at) == Some(&doc)
     })
     .collect()
@@ -774,6 +786,18 @@ mod tests {
         }
         let far = Phrase::new(&[0, 1], &[0, 1], u64::MAX).unwrap();
         assert_eq!(far.frequency(&[&[u32::MAX], &[0]], &mut scratch), 1);
+    }
+
+    #[test]
+    fn gallop_finds_the_first_doc_not_below_the_target() {
+        let docs: Vec<u32> = (0..300).map(|i| i * 3).collect();
+        for from in [0, 1, 7, 150, 299, 300] {
+            for target in [0, 1, 2, 3, 100, 450, 896, 897, 898, 5000] {
+                let expected = from + docs[from..].partition_point(|&d| d < target);
+                assert_eq!(gallop(&docs, from, target), expected, "from {from} target {target}");
+            }
+        }
+        assert_eq!(gallop(&[], 0, 5), 0);
     }
 
     #[test]
