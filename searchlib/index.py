@@ -176,14 +176,15 @@ class Index:
         """Open the newest generation and all its segments, as one consistent snapshot.
 
         A commit deletes the files of generations older than its predecessor; if that
-        happens between reading a manifest and mapping its files, the newer generation
-        is opened instead. Damage that is not explained by a newer commit is raised.
+        happens between reading a manifest and mapping its files (found missing by the
+        size check, or by the core's open just after it), the newer generation is opened
+        instead. Damage that is not explained by a newer commit is raised.
         """
         for attempt in range(OPEN_ATTEMPTS):
             index = cls.open(path)
             try:
                 return index, index.readers()
-            except CorruptIndexError:
+            except (CorruptIndexError, FileNotFoundError):
                 if attempt == OPEN_ATTEMPTS - 1 or latest_generation(index.directory) == index.generation:
                     raise
         raise AssertionError("unreachable")

@@ -25,6 +25,8 @@ pub mod merge;
 pub mod positions;
 pub mod postings;
 pub mod py;
+pub mod py_phrase;
+pub mod query;
 pub mod sections;
 pub mod segment_reader;
 pub mod segment_writer;

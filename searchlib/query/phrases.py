@@ -1,5 +1,6 @@
-"""The phrase node, :class:`Phrase`: documents holding every word are found from the
-postings, then their positions are matched by :mod:`searchlib.query.positions`.
+"""The phrase node, :class:`Phrase`: matched in the compiled core, which intersects the
+words' postings and matches their positions segment by segment
+(``searchlib._core.phrase_matches``; the rule is in ``core/src/query/phrase.rs``).
 """
 
 from __future__ import annotations
@@ -9,11 +10,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from searchlib import _core
 from searchlib.explain import Explanation, factor
-from searchlib.query.positions import TermPositions, match_phrase
 from searchlib.query.tree import Matches, Query, ScoringContext, _doc_position
 from searchlib.scoring import FieldSet, length_norms
-from searchlib.segment import Postings, SegmentReader
+from searchlib.segment import SegmentReader
+
+#: Slops past this change nothing (positions and offsets are below 2**32), and the core
+#: takes a 64-bit slop: larger ones are clamped here.
+_SLOP_LIMIT = 1 << 40
 
 
 @dataclass(frozen=True)
@@ -30,9 +35,8 @@ class Phrase(Query):
     an exact occurrence. The phrase's frequency in a document (its tf) is the number of
     first-term positions where an occurrence starts: the first word there, and the first
     word's other slots, if it repeats, after it. The work grows with the positions of the
-    documents that hold every term, not with the slop or the number of words alone
-    (:mod:`searchlib.query.positions`), so a slop past a field's length means "anywhere in the
-    field, in any order".
+    documents that hold every term, not with the slop, so a slop past a field's length
+    means "anywhere in the field, in any order".
     """
 
     field: str
@@ -64,40 +68,20 @@ class Phrase(Query):
         return {((self.field,), term) for term in self.phrase_terms}
 
     def frequencies(self, reader: SegmentReader) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Live docs holding the phrase and the phrase's frequency in each: the docs that
-        hold every term (as often as the phrase repeats it) first, then a few passes over
-        their positions (:mod:`searchlib.query.positions`)."""
-        none = np.zeros(0, dtype=np.int64)
-        needed: dict[str, int] = {}  # each query word takes its own position
-        for term in self.phrase_terms:
-            needed[term] = needed.get(term, 0) + 1
-        distinct = list(needed)
-        looked_up = [reader.positions(self.field, term) for term in distinct]
-        found = [item for item in looked_up if item is not None]
-        if len(found) < len(looked_up):
-            return none, none
-        candidates: npt.NDArray[np.int64] | None = None
-        for (postings, _), term in sorted(zip(found, distinct), key=lambda item: len(item[0][0].docs)):
-            if candidates is None:
-                docs = postings.docs.astype(np.int64)
-                if needed[term] > 1:
-                    docs = docs[postings.freqs >= needed[term]]
-                candidates = docs[reader.live[docs]]
-            else:  # the rarest terms first: look the few candidates up in longer lists
-                at = np.minimum(np.searchsorted(postings.docs, candidates), len(postings.docs) - 1)
-                held = postings.docs[at] == candidates
-                if needed[term] > 1:
-                    held &= postings.freqs[at] >= needed[term]
-                candidates = candidates[held]
-            if not len(candidates):
-                return none, none
-        assert candidates is not None
-        occurrences = [_candidate_positions(postings, positions, candidates) for postings, positions in found]
-        index_of = {term: i for i, term in enumerate(distinct)}
-        slots = [index_of[term] for term in self.phrase_terms]
-        counts = match_phrase(occurrences, slots, self.positions, self.slop).frequencies(len(candidates))
-        matched = np.flatnonzero(counts)
-        return candidates[matched], counts[matched]
+        """Live docs holding the phrase and the phrase's frequency in each. One call into
+        the core per segment intersects the words' postings (rarest first, a repeated
+        word only where it occurs often enough), decodes the positions of the documents
+        left and matches them (``searchlib._core.phrase_matches``, over the rule above)."""
+        slop = min(self.slop, _SLOP_LIMIT)
+        docs_bytes, freqs_bytes = _core.phrase_matches(
+            reader.core, self.field, list(self.phrase_terms), list(self.positions), slop
+        )
+        docs = np.frombuffer(docs_bytes, dtype="<u4").astype(np.int64)
+        freqs = np.frombuffer(freqs_bytes, dtype="<u4").astype(np.int64)
+        if not reader.all_live and len(docs):
+            live = reader.live[docs]
+            docs, freqs = docs[live], freqs[live]
+        return docs, freqs
 
     def _idf(self, context: ScoringContext) -> float:
         stats = context.stats
@@ -145,17 +129,3 @@ class Phrase(Query):
             )),
         ))
 
-
-def _candidate_positions(
-    postings: Postings, positions: npt.NDArray[np.uint32], candidates: npt.NDArray[np.int64]
-) -> TermPositions:
-    """A term's positions in the ``candidates`` (ascending doc ids, all in ``postings``),
-    each tagged with its document's rank among them: only those documents' positions are
-    read."""
-    at = np.searchsorted(postings.docs, candidates)
-    ends = np.cumsum(postings.freqs, dtype=np.int64)
-    counts = postings.freqs[at].astype(np.int64)
-    ranks = np.repeat(np.arange(len(candidates), dtype=np.int64), counts)
-    # Each occurrence's index in ``positions``: its posting's first one, plus its place there.
-    steps = np.arange(len(ranks), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    return TermPositions.of(ranks, positions[np.repeat(ends[at] - counts, counts) + steps])

@@ -3,8 +3,8 @@
 Prints the median of RUNS (default 5) timings (search, then search and the snippets of
 the hits, unless ``--search-only``, which also skips the last case) for:
 
-- a pasted 300-word phrase with ``~1000`` over Cranfield's 1,400 documents (the first
-  300 words of its longest document, so that one document holds every word);
+- a pasted 100-word and a 300-word phrase with ``~1000`` over Cranfield's 1,400 documents
+  (the first words of its longest document, so that one document holds every word);
 - ``"layer flow"~1000`` over one document of 100,000 words ``layer flow layer flow ...``,
   and over one of ``layer layer layer ...`` (and the same documents with
   ``"layer layer"~1000``, and with the plain words ``layer flow``, whose snippets show
@@ -54,11 +54,11 @@ def report(searcher: Searcher, label: str, query: str, runs: int, snippets: bool
     print(line, flush=True)
 
 
-def pasted_phrase() -> str:
+def pasted_phrase(count: int) -> str:
     with open(CRANFIELD / "corpus.jsonl", encoding="utf-8") as handle:
         texts = [json.loads(line)["text"] for line in handle]
     longest = max(texts, key=lambda text: len(text.split()))
-    words = [word.strip('"\\') for word in longest.split()][:300]
+    words = [word.strip('"\\') for word in longest.split()][:count]
     return '"' + " ".join(word for word in words if word) + '"~1000'
 
 
@@ -69,7 +69,8 @@ def main() -> None:
     root = Path(tempfile.mkdtemp())
     index = build_index(load_dataset(CRANFIELD), root / "cranfield")
     with Searcher(index) as searcher:
-        report(searcher, "Cranfield, pasted 300-word phrase ~1000", pasted_phrase(), runs, snippets)
+        for count in (100, 300):
+            report(searcher, f"Cranfield, pasted {count}-word phrase ~1000", pasted_phrase(count), runs, snippets)
     for name, text in (
         ("layer flow", " ".join(["layer flow"] * (WORDS // 2))),
         ("layer layer", " ".join(["layer"] * WORDS)),

@@ -1,17 +1,21 @@
-"""Phrase matching (searchlib.query.positions) against an exhaustive search, Lucene's rule for
-repeated words, and bounds on the work a phrase does over documents of many positions."""
+"""Phrase matching against an exhaustive search, Lucene's rule for repeated words, and
+bounds on the work a phrase does over documents of many positions: the core's matcher
+(what ``Phrase`` runs) through real indexes, and the numpy one
+(:mod:`searchlib.query.positions`, what the highlighter marks with), held to each other."""
 
 from __future__ import annotations
 
+import random
 import tempfile
 from collections.abc import Sequence
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import searchlib.query.phrases
-from searchlib import TEXT, Index, Schema, Searcher
+from searchlib import ID, TEXT, Index, Schema, Searcher
+from searchlib._core import phrase_matches as core_phrase_matches
 from searchlib.analysis import get_analyzer
 from searchlib.highlight import find_marks, phrase_occurrences
 from searchlib.query.positions import PhraseMatch, TermPositions, match_phrase
@@ -132,6 +136,27 @@ def test_a_repeated_word_counts_where_its_occurrences_start(alfa: Searcher) -> N
     assert by_text == {"alfa alfa": 1, "alfa alfa alfa": 2}
 
 
+def test_the_core_call_takes_candidates_and_refuses_bad_input(alfa: Searcher) -> None:
+    # What a query plan calls per segment: (doc ids, frequencies) as uint32 bytes.
+    reader = alfa.readers[0]
+    core = reader.core
+
+    def u32(data: bytes) -> list[int]:
+        return np.frombuffer(data, dtype="<u4").tolist()
+
+    docs, freqs = core_phrase_matches(core, "body", ["alfa", "alfa"], [0, 1], 1)
+    assert [reader.stored_fields(doc)["body"] for doc in u32(docs)] == ["alfa alfa", "alfa alfa alfa", "alfa bravo alfa"]
+    assert u32(freqs) == [1, 2, 1]
+    only = np.array([0, 2, 3], dtype="<u4").tobytes()
+    docs, freqs = core_phrase_matches(core, "body", ["alfa", "alfa"], [0, 1], 1, only)
+    assert (u32(docs), u32(freqs)) == ([2, 3], [2, 1])
+    with pytest.raises(ValueError, match="ascending"):
+        core_phrase_matches(core, "body", ["alfa"], [0], 0, np.array([3, 1], dtype="<u4").tobytes())
+    with pytest.raises(ValueError, match="decrease"):
+        core_phrase_matches(core, "body", ["alfa", "alfa"], [2, 1], 0)
+    assert core_phrase_matches(core, "nowhere", ["alfa"], [0], 0) == (b"", b"")
+
+
 def test_the_highlighter_marks_a_repeated_phrase_only_where_it_occurs() -> None:
     analyzer = get_analyzer("standard")
     marks = find_marks("alfa bravo alfa alfa", analyzer, set(), [Phrase("body", ("alfa", "alfa"))])
@@ -166,25 +191,55 @@ def test_a_sloppy_phrase_visits_each_position_a_bounded_number_of_times(words: S
             assert slop < 1000 or result.frequencies(1)[0] > 0
 
 
-def test_a_phrase_reads_only_the_positions_of_documents_holding_every_word(monkeypatch: pytest.MonkeyPatch) -> None:
-    # One document with both words, thousands with only "layer": the matcher sees only
-    # the positions of the one.
+def test_the_core_and_the_highlighters_matcher_agree_over_segments_with_deletions() -> None:
+    # The query runs in the core; the highlighter marks phrases with the numpy matcher.
+    # Both follow one rule: over random documents of three words (repeats everywhere),
+    # in several segments with deletions, they give the same documents and frequencies.
+    rng = random.Random(19)
+    vocabulary = ["alfa", "bravo", "charlie"]
+    texts = [" ".join(rng.choice(vocabulary) for _ in range(rng.randrange(1, 14))) for _ in range(240)]
     with tempfile.TemporaryDirectory() as path:
-        index = Index.create(path, Schema(body=TEXT("standard")))
+        index = Index.create(path, Schema(id=ID(), body=TEXT("standard")))
+        for start in range(0, len(texts), 80):
+            with index.writer() as writer:
+                for number in range(start, start + 80):
+                    writer.add_document(id=str(number), body=texts[number])
+                for number in range(start, start + 80, 7):
+                    writer.delete_by_term("id", str(number))
+        deleted = {str(number) for start in range(0, len(texts), 80) for number in range(start, start + 80, 7)}
+        readers = Index.open_snapshot(path)[1]
+        assert len(readers) > 1
+        for _ in range(120):
+            terms = [rng.choice(vocabulary) for _ in range(rng.randrange(1, 5))]
+            offsets = [0]
+            for _ in terms[1:]:
+                offsets.append(offsets[-1] + rng.choice([0, 1, 1, 2]))
+            slop = rng.choice([0, 0, 1, 2, 5, 10**12])
+            phrase = Phrase("body", tuple(terms), slop=slop, positions=tuple(offsets))
+            got: dict[str, int] = {}
+            for reader in readers:
+                docs, freqs = phrase.frequencies(reader)
+                got.update({str(reader.stored_fields(int(doc))["id"]): int(freq) for doc, freq in zip(docs, freqs)})
+            live = [(str(number), text.split()) for number, text in enumerate(texts) if str(number) not in deleted]
+            result = match([words for _, words in live], terms, offsets, slop)
+            expected = {number: int(freq) for (number, _), freq in zip(live, result.frequencies(len(live))) if freq}
+            assert got == expected, (terms, offsets, slop)
+
+
+def test_gaps_left_by_stop_words_and_slop_through_the_index() -> None:
+    with tempfile.TemporaryDirectory() as path:
+        index = Index.create(path, Schema(body=TEXT("english")))
         with index.writer() as writer:
-            for _ in range(2000):
-                writer.add_document(body="layer layer layer layer layer")
-            writer.add_document(body="boundary layer flow")
-        reader = Index.open_snapshot(path)[1][0]
-        seen: list[int] = []
-
-        def counting(occurrences, *args, **kwargs):  # type: ignore[no-untyped-def]
-            seen.append(sum(len(found.positions) for found in occurrences))
-            return match_phrase(occurrences, *args, **kwargs)
-
-        monkeypatch.setattr(searchlib.query.phrases, "match_phrase", counting)
-        _, freqs = Phrase("body", ("layer", "flow"), slop=50).frequencies(reader)
-        assert freqs.tolist() == [1] and seen == [2]
+            for text in ("talks of peace", "talks peace", "peace talks", "talks about the peace", "talks on peace"):
+                writer.add_document(body=text)
+        with Searcher(index.reopen()) as searcher:
+            # "of" is dropped and leaves its gap: one word between, whichever it is.
+            assert found(searcher, '"talks of peace"') == ["talks of peace", "talks on peace"]
+            assert found(searcher, '"talks of peace"~1') == ["talks about the peace", "talks of peace", "talks on peace", "talks peace"]
+            # Reversed order takes two moves, plus the gap's.
+            assert found(searcher, '"peace talks"') == ["peace talks"]
+            assert found(searcher, '"peace talks"~1') == ["peace talks"]
+            assert found(searcher, '"peace talks"~2') == ["peace talks", "talks peace"]
 
 
 def test_phrase_positions_must_not_decrease() -> None:

@@ -1,0 +1,3 @@
+//! Query execution over one segment's structures.
+
+pub mod phrase;
