@@ -184,7 +184,7 @@ class Index:
             index = cls.open(path)
             try:
                 return index, index.readers()
-            except (CorruptIndexError, FileNotFoundError):
+            except CorruptIndexError:
                 if attempt == OPEN_ATTEMPTS - 1 or latest_generation(index.directory) == index.generation:
                     raise
         raise AssertionError("unreachable")
