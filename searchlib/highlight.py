@@ -51,10 +51,9 @@ Roles, as in Whoosh's highlighter:
 
 from __future__ import annotations
 
-import html
 import itertools
 import weakref
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,11 +70,7 @@ ELLIPSIS = "…"
 ANSI_MATCH = "\x1b[1;33m"
 ANSI_RESET = "\x1b[0m"
 
-_WHITESPACE = regex.compile(r"\s+")
 _CONTROL = regex.compile(r"\p{Cc}")
-#: What the formats change: runs of white space, white space other than a space, and
-#: control characters (a fragment with none of them is shown as it is).
-_NEEDS_CLEANING = regex.compile(r"\s\s|[^\S ]|\p{Cc}")
 
 #: A mark before fragment choice: ``(start, end, term)``.
 Mark = tuple[int, int, str]
@@ -148,7 +143,10 @@ class Targets:
 
     def add(self, name: str, term: str) -> None:
         """Mark ``term`` anywhere in field ``name``."""
-        self.terms.setdefault(name, set()).add(term)
+        terms = self.terms.get(name)
+        if terms is None:
+            terms = self.terms[name] = set()
+        terms.add(term)
         self.order.setdefault(name, []).append(term)
 
     @property
@@ -193,31 +191,48 @@ def query_targets(query: Query) -> Targets:
     return targets
 
 
+#: Node classes by the rule that collects them (see :func:`_kind`), looked up by type: a
+#: query of a few hundred nodes is walked once per search, and isinstance on the query
+#: classes (abstract base classes) cost more than the rest of the walk.
+_KINDS: dict[type, str] = {}
+
+
+def _kind(node: Query) -> str:
+    kind = _KINDS.get(type(node))
+    if kind is None:
+        kinds = ((Term, "term"), (CombinedTerm, "combined"), (Phrase, "phrase"), (Not, "not"), (Bool, "bool"),
+                 (And, "clauses"), (Or, "clauses"), (Filter, "filter"), (Boost, "boost"))
+        kind = _KINDS[type(node)] = next((name for cls, name in kinds if isinstance(node, cls)), "other")
+    return kind
+
+
 def _collect(node: Query, targets: Targets) -> None:
-    if isinstance(node, Term):
-        targets.add(node.field, node.text)
-    elif isinstance(node, CombinedTerm):
-        for name in node.fields:
-            targets.add(name, node.text)
-    elif isinstance(node, Phrase):
+    kind = _kind(node)
+    if kind == "term":
+        targets.add(node.field, node.text)  # type: ignore[attr-defined]
+    elif kind == "combined":
+        for name in node.fields:  # type: ignore[attr-defined]
+            targets.add(name, node.text)  # type: ignore[attr-defined]
+    elif kind == "phrase":
+        assert isinstance(node, Phrase)
         if len(node.phrase_terms) == 1:
             targets.add(node.field, node.phrase_terms[0])
         else:
             targets.phrases.setdefault(node.field, []).append(node)
             targets.order.setdefault(node.field, []).extend(node.phrase_terms)
-    elif isinstance(node, Not):
+    elif kind == "not":
         return  # an exclusion: the hit does not match it
-    elif isinstance(node, Bool):
-        for clause in (*node.must, *node.should, *node.filter):
+    elif kind == "bool":
+        for clause in (*node.must, *node.should, *node.filter):  # type: ignore[attr-defined]
             _collect(clause, targets)
-    elif isinstance(node, (And, Or)):
-        for clause in node.clauses:
+    elif kind == "clauses":
+        for clause in node.clauses:  # type: ignore[attr-defined]
             _collect(clause, targets)
-    elif isinstance(node, Filter):
-        _collect(node.query, targets)
-        _collect(node.filter, targets)
-    elif isinstance(node, Boost):
-        _collect(node.query, targets)
+    elif kind == "filter":
+        _collect(node.query, targets)  # type: ignore[attr-defined]
+        _collect(node.filter, targets)  # type: ignore[attr-defined]
+    elif kind == "boost":
+        _collect(node.query, targets)  # type: ignore[attr-defined]
     else:
         for name, term in sorted(node.terms()):
             targets.add(name, term)
@@ -254,10 +269,15 @@ def query_words(targets: Targets, name: str, analyzer: Analyzer, terms: Collecti
     query's text analyzed by the field's analyzer when the text is known (with their
     surface forms and positions), else in the order the query tree names its terms."""
     if text is not None:
+        core = analyzer.core()
         try:
+            if core is not None:  # four lists, no Token objects
+                found, positions, starts, ends = core.tokens(text)
+                return [(term, text[start:end], position)
+                        for term, position, start, end in zip(found, positions, starts, ends) if term in terms]
             return [(token.text, text[token.start : token.end], token.pos)
                     for token in analyzer.tokens(text) if token.text in terms]
-        except Exception:  # noqa: BLE001 - a custom analyzer that fails on the query's syntax: no preference
+        except Exception:  # noqa: BLE001 - a chain that fails on the query's syntax, or a lone surrogate: no preference
             return []
     return [(term, None, position) for position, term in enumerate(targets.order.get(name, ()))]
 
@@ -307,13 +327,30 @@ class Compiled:
         if count < 1 or width < 1 or max_chars < 0:
             raise ValueError(f"count and width must be at least 1 and max_chars not negative, "
                              f"got count={count}, width={width}, max_chars={max_chars}")
-        is_opening, is_truncated, found = self._call("fragments", text, analyzer, max_chars, count, width, max_chars)
+        found = self._call("fragments", text, analyzer, max_chars, count, width, max_chars)
+        return self.made(text, field, found)
+
+    def made(self, text: str, field: str | None, found: tuple[bool, bool, list[Any]]) -> list[Fragment]:
+        """The core's fragments of ``text`` as :class:`Fragment` objects."""
+        is_opening, is_truncated, fragments = found
         names = self.names
         return [
-            Fragment(text, start, end, tuple(matches), is_opening, is_truncated,
-                     frozenset([names[i] for i in terms]), field, affinity)
-            for start, end, matches, terms, affinity in found
+            _fragment(text, start, end, tuple(matches), is_opening, is_truncated,
+                      frozenset([names[i] for i in terms]), field, affinity)
+            for start, end, matches, terms, affinity in fragments
         ]
+
+
+def _fragment(
+    text: str, start: int, end: int, matches: tuple[tuple[int, int], ...], is_opening: bool, is_truncated: bool,
+    terms: frozenset[str], field: str | None, affinity: int,
+) -> Fragment:
+    """A :class:`Fragment` made without the frozen dataclass's per-field checks: snippets
+    make one or two per hit, and the checked constructor was a tenth of their cost."""
+    fragment = object.__new__(Fragment)
+    fragment.__dict__.update(text=text, start=start, end=end, matches=matches, is_opening=is_opening,
+                             is_truncated=is_truncated, terms=terms, field=field, affinity=affinity)
+    return fragment
 
 
 _SURROGATE = regex.compile("[\ud800-\udfff]")
@@ -439,15 +476,6 @@ def best_fragment(
     return best_fragments(text, analyzer, terms, phrases, count=1, width=width, max_chars=max_chars)[0]
 
 
-def rank(fragments: Sequence[Fragment]) -> tuple[int, int, int, int]:
-    """How well a field's fragments show the query, to choose a hit's field: distinct
-    matched terms, then affinity with the query as typed, then matches, then the length
-    of the field's text."""
-    distinct = set().union(*(fragment.terms for fragment in fragments))
-    matches = sum(len(fragment.matches) for fragment in fragments)
-    return (len(distinct), sum(fragment.affinity for fragment in fragments), matches, len(fragments[0].text))
-
-
 class QueryHighlighter:
     """Snippets for the hits of one query: its targets, and per field what the core holds
     of them (with the query's words in order and as typed), built on first use."""
@@ -457,14 +485,52 @@ class QueryHighlighter:
         self.targets = query_targets(query)
         self.text = query_text(query)
         self._compiled: dict[tuple[str, int, bool], tuple[Analyzer, Compiled]] = {}
+        #: Per (field names, analyzers, translated): each field's targets and analyzers.
+        self._prepared: dict[tuple[tuple[str, ...], int, bool], tuple[Any, list[tuple[str, Compiled, Analyzer, Any]]]] = {}
 
-    def fragments(
-        self, name: str, text: str, analyzer: Analyzer, *, searched: Collection[str] = (),
+    def hit_fragments(
+        self, values: dict[str, Any], names: Sequence[str], analyzers: Any, *, searched: Collection[str] = (),
         count: int = 1, width: int = DEFAULT_WIDTH, max_chars: int = DEFAULT_MAX_CHARS,
-    ) -> list[Fragment]:
-        """Up to ``count`` fragments of field ``name``'s ``text``. A field the query did not
-        search is marked with the targets of the ``searched`` fields, each term analyzed
-        again by the field's own ``analyzer``."""
+    ) -> list[Fragment] | None:
+        """Up to ``count`` fragments of the best of a hit's stored text fields ``names``
+        (their texts in ``values``, their analyzers in ``analyzers``): the one showing the
+        most distinct terms, then the most affinity with the query, then the most
+        matches, then the longest text (None when none holds text). One call into the
+        core for all of them. A field the query did not search is marked with the targets
+        of the ``searched`` fields, each term analyzed again by the field's own analyzer."""
+        if count < 1 or width < 1 or max_chars < 0:
+            raise ValueError(f"count and width must be at least 1 and max_chars not negative, "
+                             f"got count={count}, width={width}, max_chars={max_chars}")
+        key = (tuple(names), id(analyzers), bool(searched))
+        held = self._prepared.get(key)
+        if held is None or held[0] is not analyzers:
+            prepared = []
+            for name in names:
+                analyzer = analyzers[name]
+                prepared.append((name, self.compiled(name, analyzer, searched), analyzer, analyzer.core()))
+            held = self._prepared[key] = (analyzers, prepared)
+        requests: list[tuple[Any, Any, Any, str]] = []
+        shown: list[tuple[str, str, Compiled]] = []
+        for name, compiled, analyzer, core in held[1]:
+            text = values.get(name)
+            if isinstance(text, str):
+                if core is not None:
+                    requests.append((compiled.core, core, None, text))
+                else:
+                    requests.append((compiled.core, None, _wanted_tokens(text[:max_chars], analyzer, compiled.index), text))
+                shown.append((name, text, compiled))
+        try:
+            best = _core.best_field(requests, count, width, max_chars)
+        except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
+            clean = [(*request[:3], _SURROGATE.sub("\ufffd", request[3])) for request in requests]
+            best = _core.best_field(clean, count, width, max_chars)
+        if best is None:
+            return None
+        name, text, compiled = shown[best[0]]
+        return compiled.made(text, name, best[1])
+
+    def compiled(self, name: str, analyzer: Analyzer, searched: Collection[str] = ()) -> Compiled:
+        """The core's targets for field ``name`` (see :meth:`hit_fragments`)."""
         key = (name, id(analyzer), bool(searched))
         held = self._compiled.get(key)
         if held is None or held[0] is not analyzer:
@@ -474,7 +540,7 @@ class QueryHighlighter:
             wanted = set(terms).union(*(phrase.phrase_terms for phrase in phrases))
             held = self._compiled[key] = (analyzer, Compiled(terms, phrases, query_words(
                 self.targets, name, analyzer, wanted, self.text)))
-        return held[1].fragments(text, analyzer, count=count, width=width, max_chars=max_chars, field=name)
+        return held[1]
 
 
 # --- formatting ---------------------------------------------------------------------------
@@ -487,38 +553,16 @@ def _as_list(fragments: Fragments) -> list[Fragment]:
     return [fragments] if isinstance(fragments, Fragment) else list(fragments)
 
 
-def _render(fragments: Fragments, plain: Callable[[str], str], marked: Callable[[str], str]) -> str:
-    """Fragments in order, an ellipsis wherever text was left out."""
-    chosen = _as_list(fragments)
-    parts: list[str] = []
-    for index, fragment in enumerate(chosen):
-        if index == 0 and fragment.is_cut_before:
-            parts.append(ELLIPSIS)
-        elif index > 0:
-            parts.append(f" {ELLIPSIS} ")
-        text = fragment.text
-        clean = _clean if _NEEDS_CLEANING.search(text, fragment.start, fragment.end) else _unchanged
-        pieces = []
-        cursor = fragment.start
-        for start, end in fragment.matches:
-            if start > cursor:
-                pieces.append(plain(clean(text[cursor:start])))
-            pieces.append(marked(clean(text[start:end])))
-            cursor = end
-        if cursor < fragment.end:
-            pieces.append(plain(clean(text[cursor : fragment.end])))
-        parts.append("".join(pieces).strip())
-    if chosen and chosen[-1].is_cut_after:
-        parts.append(ELLIPSIS)
-    return "".join(parts).strip()
-
-
-def _clean(piece: str) -> str:
-    return printable(_WHITESPACE.sub(" ", piece))
-
-
-def _unchanged(piece: str) -> str:
-    return piece
+def _render(fragments: Fragments, style: str, before: str = "[", after: str = "]") -> str:
+    """Fragments in order, an ellipsis wherever text was left out (formatted by the core:
+    ``highlight::render``)."""
+    shown = [(fragment.text, fragment.start, fragment.end, fragment.matches) for fragment in _as_list(fragments)]
+    try:
+        rendered: str = _core.render(shown, style, before, after)
+    except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
+        shown = [(_SURROGATE.sub("\ufffd", text), *rest) for text, *rest in shown]  # type: ignore[misc]
+        rendered = _core.render(shown, style, before, after)
+    return rendered
 
 
 def printable(text: str) -> str:
@@ -528,22 +572,18 @@ def printable(text: str) -> str:
 
 def format_plain(fragments: Fragments, before: str = "[", after: str = "]") -> str:
     """Plain text with each match between ``before`` and ``after``."""
-    return _render(fragments, lambda s: s, lambda s: f"{before}{s}{after}")
+    return _render(fragments, "plain", before, after)
 
 
 def format_ansi(fragments: Fragments) -> str:
-    """Text for a terminal: matches in bold yellow."""
-    return _render(fragments, lambda s: s, lambda s: f"{ANSI_MATCH}{s}{ANSI_RESET}")
+    """Text for a terminal: matches in bold yellow (``ANSI_MATCH`` ... ``ANSI_RESET``)."""
+    return _render(fragments, "ansi")
 
 
 def format_html(fragments: Fragments) -> str:
-    """HTML: matches in ``<mark>``, every piece of text escaped (safe to put in a page,
-    in an element or in a quoted attribute)."""
-    return _render(
-        fragments,
-        lambda s: html.escape(s, quote=True),
-        lambda s: f"<mark>{html.escape(s, quote=True)}</mark>",
-    )
+    """HTML: matches in ``<mark>``, every piece of text escaped (``&<>"'``: safe to put
+    in a page, in an element or in a quoted attribute)."""
+    return _render(fragments, "html")
 
 
 def format_spans(fragments: Fragments) -> list[dict[str, Any]]:

@@ -3,8 +3,10 @@
 //! One object per query and field holds what to mark; one call per hit and field returns
 //! that text's fragments whole (offsets, matches, terms), with the GIL released while the
 //! text is analyzed again and the windows are chosen. No call crosses per token: a chain
-//! that runs in Python hands over its wanted tokens as four parallel lists. Also
-//! `phrase_occurrences`, the phrase rule the marks follow, for Python's highlighting API.
+//! that runs in Python hands over its wanted tokens as four parallel lists. `best_field`
+//! highlights every stored text field of a hit in one call and keeps the best; `render`
+//! formats fragments; `phrase_occurrences` is the phrase rule the marks follow, for
+//! Python's highlighting API.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -13,11 +15,14 @@ use pyo3::types::PyString;
 use crate::analysis::python::CoreAnalyzer;
 use crate::highlight::marks::{Found, QueryWord, Targets};
 use crate::highlight::phrase::{occurrences, Phrase};
-use crate::highlight::{Highlight, Highlighter, Options, Source};
+use crate::highlight::render::{self as formats, Shown, Style};
+use crate::highlight::{Highlight, Highlighter, Options, Rank, Source};
 
 /// Registers the highlighting class on the extension module.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(phrase_occurrences, module)?)?;
+    module.add_function(wrap_pyfunction!(best_field, module)?)?;
+    module.add_function(wrap_pyfunction!(render, module)?)?;
     module.add_class::<HighlightTargets>()
 }
 
@@ -164,4 +169,72 @@ impl HighlightTargets {
     fn terms(&self) -> Vec<String> {
         self.inner.targets.terms.clone()
     }
+}
+
+/// One field of a hit: its targets, the core's analyzer (or None), a Python chain's
+/// wanted tokens (or None), and its text.
+type FieldRequest<'py> =
+    (PyRef<'py, HighlightTargets>, Option<PyRef<'py, CoreAnalyzer>>, Option<TokenLists>, Bound<'py, PyString>);
+
+/// Highlights each of a hit's `fields` and returns the one whose fragments rank best
+/// (`Highlight::rank`; the first of equals) with its index, or None for no field. One call
+/// per hit, with the GIL released for all of its fields.
+#[pyfunction]
+fn best_field(
+    py: Python<'_>,
+    fields: Vec<FieldRequest<'_>>,
+    count: usize,
+    width: usize,
+    max_chars: usize,
+) -> PyResult<Option<(usize, HighlightTuple)>> {
+    if count < 1 || width < 1 {
+        return Err(PyValueError::new_err(format!("count and width must be at least 1, got {count} and {width}")));
+    }
+    let options = Options { count, width, max_chars };
+    let mut work = Vec::with_capacity(fields.len());
+    for (targets, analyzer, tokens, text) in &fields {
+        let text = text.to_str()?;
+        let found = checked_tokens(text, tokens.clone())?;
+        work.push((&targets.inner, analyzer.as_deref(), found, text));
+    }
+    let best = py.detach(|| {
+        let mut best: Option<(usize, Rank, Highlight)> = None;
+        for (index, (inner, analyzer, found, text)) in work.iter().enumerate() {
+            let highlight = with_source(*analyzer, found, |source| inner.highlight(source, text, options));
+            let length = if text.is_ascii() { text.len() } else { text.chars().count() };
+            let rank = highlight.rank(length);
+            if !matches!(&best, Some((_, best_rank, _)) if rank <= *best_rank) {
+                best = Some((index, rank, highlight));
+            }
+        }
+        best.map(|(index, _, highlight)| (index, to_tuple(highlight)))
+    });
+    Ok(best)
+}
+
+/// A fragment to format as Python hands it over: text, start, end, matches.
+type ShownTuple<'py> = (Bound<'py, PyString>, usize, usize, Vec<(u32, u32)>);
+
+/// Fragments, each (text, start, end, matches), as one string: `style` is "plain" (each
+/// match between `before` and `after`), "ansi" or "html" (see `highlight::render`).
+#[pyfunction]
+#[pyo3(signature = (fragments, style, before="[", after="]"))]
+fn render(
+    py: Python<'_>,
+    fragments: Vec<ShownTuple<'_>>,
+    style: &str,
+    before: &str,
+    after: &str,
+) -> PyResult<String> {
+    let style = match style {
+        "plain" => Style::Plain { before, after },
+        "ansi" => Style::Ansi,
+        "html" => Style::Html,
+        other => return Err(PyValueError::new_err(format!("unknown snippet format {other:?}"))),
+    };
+    let mut shown = Vec::with_capacity(fragments.len());
+    for (text, start, end, matches) in &fragments {
+        shown.push(Shown { text: text.to_str()?, start: *start, end: *end, matches });
+    }
+    Ok(py.detach(|| formats::render(&shown, style)))
 }

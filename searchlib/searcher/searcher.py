@@ -591,26 +591,18 @@ class Searcher:
         if remembered is None or remembered.query is not hit.query:
             remembered = self._highlight_targets = highlight.QueryHighlighter(hit.query)
         targets = remembered.targets
+        searched: list[str] = []
         if field_name is not None:
             definition = self.schema[field_name]
             if not (definition.is_text and definition.stored):
                 raise SchemaError(f"field {field_name!r} is not a stored text field; it cannot be highlighted")
-            candidates = [field_name]
+            names = [field_name]
+            searched = [f for f in targets.fields if f in self.schema and self.schema[f].is_text]
         else:
-            candidates = [name for name in self._stored_text_fields() if name in hit.fields]
-        best: list[highlight.Fragment] | None = None
-        for name in candidates:
-            text = hit.fields.get(name)
-            if not isinstance(text, str):
-                continue
-            searched = ()
-            if field_name is not None:
-                searched = [f for f in targets.fields if f in self.schema and self.schema[f].is_text]
-            fragments = remembered.fragments(
-                name, text, self.analyzers[name], searched=searched, count=count, width=width, max_chars=limit
-            )
-            if best is None or highlight.rank(fragments) > highlight.rank(best):
-                best = fragments
+            names = self._stored_text_fields()
+        best = remembered.hit_fragments(
+            hit.fields, names, self.analyzers, searched=searched, count=count, width=width, max_chars=limit
+        )
         return best if best is not None else [highlight.Fragment("", 0, 0, (), is_opening=True, field=field_name)]
 
     def _stored_text_fields(self) -> list[str]:

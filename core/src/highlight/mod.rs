@@ -10,7 +10,11 @@
 //!   typed (its surface form, its order);
 //! - `fragments`: the windows that show the most distinct terms, then the query as typed
 //!   and in order, then the densest;
-//! - `edges`: where each window starts and ends, on word and sentence boundaries.
+//! - `edges`: where each window starts and ends, on word and sentence boundaries;
+//! - `render`: the fragments as plain text, ANSI or HTML.
+//!
+//! A hit with several stored text fields shows the field whose fragments rank best
+//! (`Highlight::rank`).
 //!
 //! Everything is in characters (code points), Python's string offsets. Only the first
 //! `max_chars` characters are searched for matches, so the work per hit is bounded.
@@ -19,6 +23,7 @@ pub mod edges;
 pub mod fragments;
 pub mod marks;
 pub mod phrase;
+pub mod render;
 
 use std::collections::HashMap;
 
@@ -45,6 +50,23 @@ pub struct Highlight {
     pub is_opening: bool,
     /// The text is longer than `max_chars`, and only that many characters were searched.
     pub is_truncated: bool,
+}
+
+/// A field's rank: distinct terms, affinity, matches, text length.
+pub type Rank = (usize, u32, usize, usize);
+
+impl Highlight {
+    /// How well these fragments show the query, to choose a hit's field: distinct terms,
+    /// then affinity with the query as typed, then matches, then the text's length (in
+    /// characters, `text_length`).
+    pub fn rank(&self, text_length: usize) -> Rank {
+        let mut terms: Vec<u32> = self.fragments.iter().flat_map(|f| f.terms.iter().copied()).collect();
+        terms.sort_unstable();
+        terms.dedup();
+        let affinity = self.fragments.iter().map(|f| f.affinity).sum();
+        let matches = self.fragments.iter().map(|f| f.matches.len()).sum();
+        (terms.len(), affinity, matches, text_length)
+    }
 }
 
 /// A query's targets in one field, with a look-up from term to its index.
