@@ -201,8 +201,7 @@ fn best_field(
         let mut best: Option<(usize, Rank, Highlight)> = None;
         for (index, (inner, analyzer, found, text)) in work.iter().enumerate() {
             let highlight = with_source(*analyzer, found, |source| inner.highlight(source, text, options));
-            let length = if text.is_ascii() { text.len() } else { text.chars().count() };
-            let rank = highlight.rank(length);
+            let rank = highlight.rank();
             if !matches!(&best, Some((_, best_rank, _)) if rank <= *best_rank) {
                 best = Some((index, rank, highlight));
             }

@@ -50,6 +50,8 @@ pub struct Highlight {
     pub is_opening: bool,
     /// The text is longer than `max_chars`, and only that many characters were searched.
     pub is_truncated: bool,
+    /// The text's length in characters.
+    pub length: usize,
 }
 
 /// A field's rank: distinct terms, affinity, matches, text length.
@@ -58,14 +60,14 @@ pub type Rank = (usize, u32, usize, usize);
 impl Highlight {
     /// How well these fragments show the query, to choose a hit's field: distinct terms,
     /// then affinity with the query as typed, then matches, then the text's length (in
-    /// characters, `text_length`).
-    pub fn rank(&self, text_length: usize) -> Rank {
+    /// characters).
+    pub fn rank(&self) -> Rank {
         let mut terms: Vec<u32> = self.fragments.iter().flat_map(|f| f.terms.iter().copied()).collect();
         terms.sort_unstable();
         terms.dedup();
         let affinity = self.fragments.iter().map(|f| f.affinity).sum();
         let matches = self.fragments.iter().map(|f| f.matches.len()).sum();
-        (terms.len(), affinity, matches, text_length)
+        (terms.len(), affinity, matches, self.length)
     }
 }
 
@@ -98,7 +100,7 @@ impl Highlighter {
         with_chars(text, |chars| {
             let (marked, is_truncated) = self.marks_in(chars, text, source, options.max_chars);
             let fragments = choose(chars, &marked, self.targets.terms.len(), options.count.max(1), options.width.max(1));
-            Highlight { is_opening: marked.is_empty(), is_truncated, fragments }
+            Highlight { is_opening: marked.is_empty(), is_truncated, fragments, length: chars.len() }
         })
     }
 
