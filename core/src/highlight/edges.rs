@@ -8,7 +8,7 @@
 //! combining marks and apostrophes, so "talks-talks" has edges at the hyphen and a CJK
 //! run is one word.
 
-use crate::analysis::unicode::{is_regex_word, is_space, is_word};
+use crate::analysis::unicode::{is_regex_word, is_space as is_space_in_table, is_word};
 
 /// How far an edge may move to reach a word boundary before it cuts a word (a very long
 /// "word", or text in a script written without spaces).
@@ -44,6 +44,18 @@ impl Text for Decoded<'_> {
     }
     fn at(&self, index: usize) -> char {
         self.0[index]
+    }
+}
+
+/// White space as the `regex` module's `\s` has it, with ASCII decided inline (the
+/// table's ASCII entries are `\t`..`\r` and the space): edges and formats test every
+/// character they pass.
+#[inline]
+pub fn is_space(c: char) -> bool {
+    if c.is_ascii() {
+        matches!(c, '\t'..='\r' | ' ')
+    } else {
+        is_space_in_table(c)
     }
 }
 
@@ -233,6 +245,13 @@ mod tests {
 
     fn ascii(text: &str) -> Ascii<'_> {
         Ascii(text.as_bytes())
+    }
+
+    #[test]
+    fn ascii_space_agrees_with_the_table() {
+        for c in (0u8..128).map(char::from) {
+            assert_eq!(is_space(c), is_space_in_table(c), "{c:?}");
+        }
     }
 
     #[test]

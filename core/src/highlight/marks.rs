@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+use foldhash::fast::RandomState;
+
 use super::phrase::{occurrences, Phrase};
 
 /// A query word in query order: its term (an index into the targets' terms), its position
@@ -74,7 +76,7 @@ pub fn marks(targets: &Targets, found: &[Found], surface: impl Fn(u32, u32) -> S
                 }
             }
         }
-        let at: HashMap<(u32, u32), usize> =
+        let at: HashMap<(u32, u32), usize, RandomState> =
             found.iter().enumerate().map(|(i, f)| ((f.position, f.term), i)).collect();
         for phrase in &targets.phrases {
             for layout in occurrences(phrase, &positions) {
@@ -108,7 +110,7 @@ fn link_followers(targets: &Targets, marks: &mut [(Mark, u32)]) {
     if targets.words.len() < 2 {
         return;
     }
-    let at: HashMap<(u32, u32), usize> = marks.iter().enumerate().map(|(i, (m, p))| ((*p, m.term), i)).collect();
+    let at: HashMap<(u32, u32), usize, RandomState> = marks.iter().enumerate().map(|(i, (m, p))| ((*p, m.term), i)).collect();
     for pair in targets.words.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         let Some(distance) = b.position.checked_sub(a.position) else { continue };

@@ -144,7 +144,8 @@ fn with_chars<R>(text: &str, work: impl FnOnce(&dyn Text) -> R) -> R {
     if text.is_ascii() {
         work(&Ascii(text.as_bytes()))
     } else {
-        let chars: Vec<char> = text.chars().collect();
+        let mut chars: Vec<char> = Vec::with_capacity(text.len()); // never fewer bytes than characters
+        chars.extend(text.chars());
         work(&Decoded(&chars))
     }
 }

@@ -7,7 +7,7 @@
 //! so no escape sequence from a stored text reaches a terminal; a fragment with none of
 //! them is shown as it is. Offsets are characters, as everywhere in highlighting.
 
-use crate::analysis::unicode::is_space;
+use super::edges::is_space;
 
 pub const ELLIPSIS: &str = "…";
 pub const ANSI_MATCH: &str = "\x1b[1;33m";
@@ -82,7 +82,8 @@ fn byte_offsets(text: &str) -> Option<Vec<usize>> {
     if text.is_ascii() {
         return None;
     }
-    let mut offsets: Vec<usize> = text.char_indices().map(|(at, _)| at).collect();
+    let mut offsets: Vec<usize> = Vec::with_capacity(text.len() + 1);
+    offsets.extend(text.char_indices().map(|(at, _)| at));
     offsets.push(text.len());
     Some(offsets)
 }
