@@ -302,18 +302,21 @@ class Compiled:
             kept_words,
         )
 
-    def _call(self, method: str, text: str, analyzer: Analyzer, max_chars: int, *args: Any) -> Any:
-        """Run ``method`` of the core's targets over ``text``: analyzed by the core when the
-        chain is built into it, else by Python, which hands over the wanted tokens."""
-        core = analyzer.core()
+    def source(self, text: str, analyzer: Analyzer, core: Any, max_chars: int) -> tuple[Any, Any]:
+        """Where the core finds ``text``'s wanted tokens: ``(core, None)`` when the chain is
+        built into it (``core``: the analyzer's :meth:`~Analyzer.core`), else ``(None,
+        tokens)``, the wanted tokens of the first ``max_chars`` characters, found here."""
         if core is not None:
-            keywords: dict[str, Any] = {"analyzer": core}
-        else:
-            keywords = {"tokens": _wanted_tokens(text[:max_chars], analyzer, self.index)}
+            return core, None
+        return None, _wanted_tokens(text[:max_chars], analyzer, self.index)
+
+    def _call(self, method: str, text: str, analyzer: Analyzer, max_chars: int, *args: Any) -> Any:
+        """Run ``method`` of the core's targets over ``text`` (see :meth:`source`)."""
+        core, tokens = self.source(text, analyzer, analyzer.core(), max_chars)
         try:
-            return getattr(self.core, method)(text, *args, **keywords)
+            return getattr(self.core, method)(text, *args, analyzer=core, tokens=tokens)
         except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
-            return getattr(self.core, method)(_SURROGATE.sub("\ufffd", text), *args, **keywords)
+            return getattr(self.core, method)(_SURROGATE.sub("\ufffd", text), *args, analyzer=core, tokens=tokens)
 
     def marks(self, text: str, analyzer: Analyzer, max_chars: int = DEFAULT_MAX_CHARS) -> list[Mark]:
         """Every ``(start, end, term)`` of ``text`` to mark, in text order."""
@@ -514,10 +517,7 @@ class QueryHighlighter:
         for name, compiled, analyzer, core in held[1]:
             text = values.get(name)
             if isinstance(text, str):
-                if core is not None:
-                    requests.append((compiled.core, core, None, text))
-                else:
-                    requests.append((compiled.core, None, _wanted_tokens(text[:max_chars], analyzer, compiled.index), text))
+                requests.append((compiled.core, *compiled.source(text, analyzer, core, max_chars), text))
                 shown.append((name, text, compiled))
         try:
             best = _core.best_field(requests, count, width, max_chars)
