@@ -77,15 +77,38 @@ fn needs_cleaning(piece: &str) -> bool {
     false
 }
 
-/// The byte offset of each character of `text`, and the text's length last.
-fn byte_offsets(text: &str) -> Option<Vec<usize>> {
-    if text.is_ascii() {
-        return None;
+/// Byte offsets of character offsets in one text, found walking forward from the last one
+/// asked (a fragment's offsets come in order), so only the text up to the last fragment's
+/// end is walked, once.
+struct Offsets<'a> {
+    text: &'a str,
+    ascii: bool,
+    chars: usize,
+    bytes: usize,
+}
+
+impl Offsets<'_> {
+    fn new(text: &str) -> Offsets<'_> {
+        Offsets { text, ascii: text.is_ascii(), chars: 0, bytes: 0 }
     }
-    let mut offsets: Vec<usize> = Vec::with_capacity(text.len() + 1);
-    offsets.extend(text.char_indices().map(|(at, _)| at));
-    offsets.push(text.len());
-    Some(offsets)
+
+    /// The byte offset of character `at`, or the text's length past its end.
+    fn byte(&mut self, at: usize) -> usize {
+        if self.ascii {
+            return at.min(self.text.len());
+        }
+        if at < self.chars {
+            (self.chars, self.bytes) = (0, 0);
+        }
+        for c in self.text[self.bytes..].chars() {
+            if self.chars == at {
+                break;
+            }
+            self.chars += 1;
+            self.bytes += c.len_utf8();
+        }
+        self.bytes
+    }
 }
 
 /// `fragments` as one string in `style`. Offsets past a text are clamped to it.
@@ -93,12 +116,8 @@ pub fn render(fragments: &[Shown<'_>], style: Style<'_>) -> String {
     let mut parts = String::new();
     for (index, fragment) in fragments.iter().enumerate() {
         let text = fragment.text;
-        let offsets = byte_offsets(text);
-        let length = offsets.as_ref().map_or(text.len(), |o| o.len() - 1);
-        let byte = |at: usize| {
-            let at = at.min(length);
-            offsets.as_ref().map_or(at, |o| o[at])
-        };
+        let mut offsets = Offsets::new(text);
+        let mut byte = |at: usize| offsets.byte(at);
         if index == 0 && fragment.start > 0 {
             parts.push_str(ELLIPSIS);
         } else if index > 0 {
@@ -106,7 +125,9 @@ pub fn render(fragments: &[Shown<'_>], style: Style<'_>) -> String {
             parts.push_str(ELLIPSIS);
             parts.push(' ');
         }
-        let (start, end) = (byte(fragment.start), byte(fragment.end.max(fragment.start)));
+        // The end from a cursor of its own: the other cursor goes on from the start.
+        let end = Offsets::new(text).byte(fragment.end.max(fragment.start));
+        let start = byte(fragment.start);
         let clean = needs_cleaning(&text[start..end]);
         let html = style == Style::Html;
         let mut shown = String::with_capacity(end - start + 16 * fragment.matches.len());
@@ -136,8 +157,7 @@ pub fn render(fragments: &[Shown<'_>], style: Style<'_>) -> String {
         parts.push_str(shown.trim_matches(char::is_whitespace));
     }
     if let Some(last) = fragments.last() {
-        let length = last.text.chars().count();
-        if last.end < length {
+        if Offsets::new(last.text).byte(last.end) < last.text.len() {
             parts.push_str(ELLIPSIS);
         }
     }
@@ -157,6 +177,16 @@ mod tests {
         let second = Shown { text, start: 13, end: 38, matches: &[(25, 31), (32, 37)] };
         assert_eq!(render(&[first, second], PLAIN), "[Aid] arrived. … Envoys held [direct] [talks].…");
         assert_eq!(render(&[second], Style::Ansi), "…Envoys held \x1b[1;33mdirect\x1b[0m \x1b[1;33mtalks\x1b[0m.…");
+    }
+
+    #[test]
+    fn offsets_are_characters_in_every_fragment() {
+        let text = "Café talks. Ünïcode direct talks here. Ende.";
+        let first = Shown { text, start: 0, end: 11, matches: &[(0, 4), (5, 10)] };
+        let second = Shown { text, start: 12, end: 38, matches: &[(20, 26), (27, 32)] };
+        assert_eq!(render(&[first, second], PLAIN), "[Café] [talks]. … Ünïcode [direct] [talks] here.…");
+        let last = Shown { text, start: 39, end: 44, matches: &[(39, 43)] };
+        assert_eq!(render(&[last], PLAIN), "…[Ende].");
     }
 
     #[test]
