@@ -8,19 +8,29 @@ Roles, as in Whoosh's highlighter:
   searcher has expanded them) are marked wherever they occur; a
   :class:`~searchlib.query.Phrase` is marked only where the phrase itself occurs, within
   its slop; excluded clauses (``NOT``, ``must_not``) mark nothing;
-- **analysis** re-runs the field's analyzer over the stored text *with offsets*, so a
-  token matches when its analyzed term is a query term ("talking" matches the query
-  word "talks": both stem to ``talk``; "café" matches "cafe" where the analyzer folds
+- **analysis** re-runs the field's analyzer over the stored text *with offsets*, in the
+  compiled core (``_core.HighlightTargets``, one call per hit and field), so a token
+  matches when its analyzed term is a query term ("talking" matches the query word
+  "talks": both stem to ``talk``; "café" matches "cafe" where the analyzer folds
   accents), and its mark covers the exact source span; stop words never become tokens,
-  so they are never marked. At most ``max_chars`` characters of a field are analyzed
-  (:data:`DEFAULT_MAX_CHARS`); a fragment says so with ``is_truncated``;
-- **fragment choice** (:func:`best_fragments`) slides a window of about ``width``
-  characters over the marks and keeps the one with the most distinct query terms, then
-  the densest (marks per character of their span plus ``width``, so "direct talks"
-  side by side beats the same words scattered); up to ``count`` windows are chosen that way among the marks not yet
-  shown, and windows that overlap are merged. Edges fall on word boundaries, preferably
-  where a sentence starts or ends; a text with no match gives its opening, flagged
-  ``is_opening``;
+  so they are never marked. A chain with a part written in Python (a custom filter, an
+  NLTK stemmer) runs here and hands the core its wanted tokens. Phrases follow search's
+  rule (Lucene's: each query word takes its own position, so a repeated word needs as
+  many occurrences; :func:`phrase_occurrences`). At most ``max_chars`` characters of a
+  field are analyzed (:data:`DEFAULT_MAX_CHARS`); a fragment says so with
+  ``is_truncated``;
+- **fragment choice** (:func:`best_fragments`, in the core) slides a window of about
+  ``width`` characters over the marks and keeps the one with the most distinct query
+  terms; then the one with the most *affinity* with the query as typed: each mark that
+  follows another as the query's words follow each other counts 1, or 2 when both are
+  the words as typed, and each distinct term shown as typed counts 1 (for the query
+  ``direct talks``, "held direct talks" beats "talking directly"); then the densest
+  (marks per character of their span plus ``width``, so words side by side beat the
+  same words scattered). A searcher knows the query's text (:func:`remember_text`); a
+  query built in code gives its terms' order only. Up to ``count`` windows are chosen
+  that way among the marks not yet shown, and windows that overlap are merged. Edges
+  fall on word boundaries, preferably where a sentence starts or ends; a text with no
+  match gives its opening, flagged ``is_opening``;
 - **formatting** turns fragments into plain text with markers (:func:`format_plain`),
   ANSI colour for terminals (:func:`format_ansi`) or HTML with ``<mark>`` where
   everything else is escaped (:func:`format_html`), with an ellipsis wherever text was
@@ -41,18 +51,16 @@ Roles, as in Whoosh's highlighter:
 
 from __future__ import annotations
 
-import html
 import itertools
-from collections.abc import Callable, Collection, Iterator, Sequence
+import weakref
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 import regex
 
+from searchlib import _core
 from searchlib.analysis import Analyzer
-from searchlib.query.positions import TermPositions, match_phrase
 from searchlib.query import And, Bool, Boost, CombinedTerm, Filter, Not, Or, Phrase, Query, Term
 
 DEFAULT_WIDTH = 160
@@ -61,31 +69,8 @@ DEFAULT_MAX_CHARS = 1_000_000
 ELLIPSIS = "…"
 ANSI_MATCH = "\x1b[1;33m"
 ANSI_RESET = "\x1b[0m"
-#: How far a fragment edge may move to reach a word boundary before it cuts a word
-#: (a very long "word", or text in a script written without spaces).
-MAX_WORD_SCAN = 40
 
-#: Between two sentences: a line break, or the white space after ``.``, ``!`` or ``?``
-#: (and any closing quote or bracket) when what follows is not a lower-case letter or a
-#: digit ("Oct. 7" goes on), or when the mark stands alone as in tokenized text
-#: ("slipstream . an"). The ``gap`` group starts where a sentence ends and ends where the
-#: next one starts.
-_SENTENCE_BREAK = regex.compile(
-    r"""[.!?]["'”’)\]]*(?P<gap>\s+)(?=[^\p{Ll}\p{N}\s])|(?<=\s)[.!?](?P<gap>\s+)|(?P<gap>\n\s*)"""
-)
-_WHITESPACE = regex.compile(r"\s+")
-_SPACE = regex.compile(r"\s")
-_SPACE_BEFORE = regex.compile(r"\s", regex.REVERSE)
-_NON_SPACE = regex.compile(r"\S")
-_NON_SPACE_BEFORE = regex.compile(r"\S", regex.REVERSE)
 _CONTROL = regex.compile(r"\p{Cc}")
-#: What the formats change: runs of white space, white space other than a space, and
-#: control characters (a fragment with none of them is shown as it is).
-_NEEDS_CLEANING = regex.compile(r"\s\s|[^\S ]|\p{Cc}")
-#: What words are made of, for edges in text without white space ("talks-talks").
-_WORD_CHAR = regex.compile(r"[\w\p{M}'’]")
-_NON_WORD_CHAR = regex.compile(r"[^\w\p{M}'’]")
-_NON_WORD_CHAR_BEFORE = regex.compile(r"[^\w\p{M}'’]", regex.REVERSE)
 
 #: A mark before fragment choice: ``(start, end, term)``.
 Mark = tuple[int, int, str]
@@ -119,6 +104,7 @@ class Fragment:
     is_truncated: bool = False
     terms: frozenset[str] = frozenset()
     field: str | None = None
+    affinity: int = 0
 
     @property
     def is_cut_before(self) -> bool:
@@ -147,10 +133,21 @@ class Fragment:
 
 @dataclass
 class Targets:
-    """Per field, the terms to mark anywhere and the phrases to mark where they occur."""
+    """Per field, the terms to mark anywhere and the phrases to mark where they occur, and
+    the terms in the order the query names them (for the preference of fragments that
+    show the query's words in order)."""
 
     terms: dict[str, set[str]] = field(default_factory=dict)
     phrases: dict[str, list[Phrase]] = field(default_factory=dict)
+    order: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, name: str, term: str) -> None:
+        """Mark ``term`` anywhere in field ``name``."""
+        terms = self.terms.get(name)
+        if terms is None:
+            terms = self.terms[name] = set()
+        terms.add(term)
+        self.order.setdefault(name, []).append(term)
 
     @property
     def fields(self) -> set[str]:
@@ -194,89 +191,201 @@ def query_targets(query: Query) -> Targets:
     return targets
 
 
+#: Node classes by the rule that collects them (see :func:`_kind`), looked up by type: a
+#: query of a few hundred nodes is walked once per search, and isinstance on the query
+#: classes (abstract base classes) cost more than the rest of the walk.
+_KINDS: dict[type, str] = {}
+
+
+def _kind(node: Query) -> str:
+    kind = _KINDS.get(type(node))
+    if kind is None:
+        kinds = ((Term, "term"), (CombinedTerm, "combined"), (Phrase, "phrase"), (Not, "not"), (Bool, "bool"),
+                 (And, "clauses"), (Or, "clauses"), (Filter, "filter"), (Boost, "boost"))
+        kind = _KINDS[type(node)] = next((name for cls, name in kinds if isinstance(node, cls)), "other")
+    return kind
+
+
 def _collect(node: Query, targets: Targets) -> None:
-    if isinstance(node, Term):
-        targets.terms.setdefault(node.field, set()).add(node.text)
-    elif isinstance(node, CombinedTerm):
-        for name in node.fields:
-            targets.terms.setdefault(name, set()).add(node.text)
-    elif isinstance(node, Phrase):
+    kind = _kind(node)
+    if kind == "term":
+        targets.add(node.field, node.text)  # type: ignore[attr-defined]
+    elif kind == "combined":
+        for name in node.fields:  # type: ignore[attr-defined]
+            targets.add(name, node.text)  # type: ignore[attr-defined]
+    elif kind == "phrase":
+        assert isinstance(node, Phrase)
         if len(node.phrase_terms) == 1:
-            targets.terms.setdefault(node.field, set()).add(node.phrase_terms[0])
+            targets.add(node.field, node.phrase_terms[0])
         else:
             targets.phrases.setdefault(node.field, []).append(node)
-    elif isinstance(node, Not):
+            targets.order.setdefault(node.field, []).extend(node.phrase_terms)
+    elif kind == "not":
         return  # an exclusion: the hit does not match it
-    elif isinstance(node, Bool):
-        for clause in (*node.must, *node.should, *node.filter):
+    elif kind == "bool":
+        for clause in (*node.must, *node.should, *node.filter):  # type: ignore[attr-defined]
             _collect(clause, targets)
-    elif isinstance(node, (And, Or)):
-        for clause in node.clauses:
+    elif kind == "clauses":
+        for clause in node.clauses:  # type: ignore[attr-defined]
             _collect(clause, targets)
-    elif isinstance(node, Filter):
-        _collect(node.query, targets)
-        _collect(node.filter, targets)
-    elif isinstance(node, Boost):
-        _collect(node.query, targets)
+    elif kind == "filter":
+        _collect(node.query, targets)  # type: ignore[attr-defined]
+        _collect(node.filter, targets)  # type: ignore[attr-defined]
+    elif kind == "boost":
+        _collect(node.query, targets)  # type: ignore[attr-defined]
     else:
-        for name, term in node.terms():
-            targets.terms.setdefault(name, set()).add(term)
+        for name, term in sorted(node.terms()):
+            targets.add(name, term)
 
 
-# --- analysis: where the targets are -------------------------------------------------------
+# --- the query as typed ---------------------------------------------------------------------
+
+#: The text each parsed query came from, by the query object's identity (see
+#: :func:`remember_text`); an entry goes when its query does.
+_TEXTS: dict[int, tuple[weakref.ref[Query], str]] = {}
 
 
-def find_marks(text: str, analyzer: Analyzer, terms: Collection[str], phrases: Sequence[Phrase] = ()) -> list[Mark]:
-    """Every ``(start, end, term)`` of ``text`` to mark, in text order.
+def remember_text(query: Query, text: str) -> None:
+    """Remember that ``query`` was parsed from ``text``, so that its snippets can prefer
+    the query's words as typed ("talks", not "talking"). A searcher calls this for every
+    query string it parses; a query built in code has no text and is marked as well."""
+    key = id(query)
+    _TEXTS[key] = (weakref.ref(query, lambda _: _TEXTS.pop(key, None)), text)
 
-    A token is marked when its term is one of ``terms``, or when it is part of an
-    occurrence of one of ``phrases`` (same rule and matcher as
-    :class:`~searchlib.query.Phrase`: see :func:`phrase_occurrences`).
-    """
-    wanted: set[str] | frozenset[str]
-    if phrases:
-        wanted = set(terms).union(*(phrase.phrase_terms for phrase in phrases))
-    else:
-        wanted = terms if isinstance(terms, (set, frozenset)) else set(terms)
-    if not wanted or not text:
-        return []
-    if not analyzer.is_fast:
-        found, offsets = _general_occurrences(text, analyzer, wanted)
-        marked = _marked_positions(terms, phrases, found)
-        return sorted((*offsets[(pos, term)], term) for pos, term in marked)
-    # The fast path: one term per position, so marks are keyed by position.
+
+def query_text(query: Query) -> str | None:
+    """The text ``query`` was parsed from, if a searcher remembered it."""
+    found = _TEXTS.get(id(query))
+    return found[1] if found is not None and found[0]() is query else None
+
+
+#: A query word for fragment choice: its term, its surface form as typed (None when not
+#: known) and its position in the analyzed query.
+QueryWord = tuple[str, "str | None", int]
+
+
+def query_words(targets: Targets, name: str, analyzer: Analyzer, terms: Collection[str], text: str | None) -> list[QueryWord]:
+    """The query's words that mark something in field ``name``, in query order: from the
+    query's text analyzed by the field's analyzer when the text is known (with their
+    surface forms and positions), else in the order the query tree names its terms."""
+    if text is not None:
+        core = analyzer.core()
+        try:
+            if core is not None:  # four lists, no Token objects
+                found, positions, starts, ends = core.tokens(text)
+                return [(term, text[start:end], position)
+                        for term, position, start, end in zip(found, positions, starts, ends) if term in terms]
+            return [(token.text, text[token.start : token.end], token.pos)
+                    for token in analyzer.tokens(text) if token.text in terms]
+        except Exception:  # noqa: BLE001 - a chain that fails on the query's syntax, or a lone surrogate: no preference
+            return []
+    return [(term, None, position) for position, term in enumerate(targets.order.get(name, ()))]
+
+
+# --- marks and fragments, in the core ----------------------------------------------------------
+
+
+class Compiled:
+    """A query's targets in one field as the core holds them (``_core.HighlightTargets``):
+    built once per query and field, used for every hit."""
+
+    def __init__(self, terms: Collection[str], phrases: Sequence[Phrase] = (), words: Sequence[QueryWord] = ()) -> None:
+        names = list(dict.fromkeys([*terms, *(term for phrase in phrases for term in phrase.phrase_terms)]))
+        self.names = names
+        self.index = {term: i for i, term in enumerate(names)}
+        anywhere = set(terms)
+        kept_words = [(self.index[term], position, typed) for term, typed, position in words if term in self.index]
+        self.core = _core.HighlightTargets(
+            names,
+            [term in anywhere for term in names],
+            [([self.index[t] for t in phrase.phrase_terms], list(phrase.positions), phrase.slop) for phrase in phrases],
+            kept_words,
+        )
+
+    def source(self, text: str, analyzer: Analyzer, core: Any, max_chars: int) -> tuple[Any, Any]:
+        """Where the core finds ``text``'s wanted tokens: ``(core, None)`` when the chain is
+        built into it (``core``: the analyzer's :meth:`~Analyzer.core`), else ``(None,
+        tokens)``, the wanted tokens of the first ``max_chars`` characters, found here."""
+        if core is not None:
+            return core, None
+        return None, _wanted_tokens(text[:max_chars], analyzer, self.index)
+
+    def _call(self, method: str, text: str, analyzer: Analyzer, max_chars: int, *args: Any) -> Any:
+        """Run ``method`` of the core's targets over ``text`` (see :meth:`source`)."""
+        core, tokens = self.source(text, analyzer, analyzer.core(), max_chars)
+        try:
+            return getattr(self.core, method)(text, *args, analyzer=core, tokens=tokens)
+        except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
+            return getattr(self.core, method)(_SURROGATE.sub("\ufffd", text), *args, analyzer=core, tokens=tokens)
+
+    def marks(self, text: str, analyzer: Analyzer, max_chars: int = DEFAULT_MAX_CHARS) -> list[Mark]:
+        """Every ``(start, end, term)`` of ``text`` to mark, in text order."""
+        names = self.names
+        return [(start, end, names[term]) for start, end, term in self._call("marks", text, analyzer, max_chars, max_chars)]
+
+    def fragments(
+        self, text: str, analyzer: Analyzer, *, count: int, width: int, max_chars: int, field: str | None
+    ) -> list[Fragment]:
+        """Up to ``count`` fragments of ``text`` (see :func:`best_fragments`)."""
+        if count < 1 or width < 1 or max_chars < 0:
+            raise ValueError(f"count and width must be at least 1 and max_chars not negative, "
+                             f"got count={count}, width={width}, max_chars={max_chars}")
+        found = self._call("fragments", text, analyzer, max_chars, count, width, max_chars)
+        return self.made(text, field, found)
+
+    def made(self, text: str, field: str | None, found: tuple[bool, bool, list[Any]]) -> list[Fragment]:
+        """The core's fragments of ``text`` as :class:`Fragment` objects."""
+        is_opening, is_truncated, fragments = found
+        names = self.names
+        return [
+            _fragment(text, start, end, tuple(matches), is_opening, is_truncated,
+                      frozenset([names[i] for i in terms]), field, affinity)
+            for start, end, matches, terms, affinity in fragments
+        ]
+
+
+def _fragment(
+    text: str, start: int, end: int, matches: tuple[tuple[int, int], ...], is_opening: bool, is_truncated: bool,
+    terms: frozenset[str], field: str | None, affinity: int,
+) -> Fragment:
+    """A :class:`Fragment` made without the frozen dataclass's per-field checks: snippets
+    make one or two per hit, and the checked constructor was a tenth of their cost."""
+    fragment = object.__new__(Fragment)
+    fragment.__dict__.update(text=text, start=start, end=end, matches=matches, is_opening=is_opening,
+                             is_truncated=is_truncated, terms=terms, field=field, affinity=affinity)
+    return fragment
+
+
+_SURROGATE = regex.compile("[\ud800-\udfff]")
+
+
+def _wanted_tokens(text: str, analyzer: Analyzer, index: dict[str, int]) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Term index, position and offsets of each token of ``text`` whose term is wanted,
+    from a chain the core does not have (four lists: one call into the core per text)."""
+    terms: list[int] = []
+    positions: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    if not index or not text:
+        return terms, positions, starts, ends
+    if not analyzer.is_fast:  # chains that add tokens (synonyms): full tokens
+        for token in analyzer.tokens(text):
+            found = index.get(token.text)
+            if found is not None:
+                terms.append(found)
+                positions.append(token.pos)
+                starts.append(token.start)
+                ends.append(token.end)
+        return terms, positions, starts, ends
+    # One term per position: map the words, then find the offsets of the wanted ones only.
     pieces = analyzer.tokenizer.pieces(text)
     by_position = analyzer.terms(text) if pieces is None else analyzer.map_words(pieces[1::2])
-    positions = [pos for pos, term in enumerate(by_position) if term in wanted]
+    positions = [pos for pos, term in enumerate(by_position) if term in index]
     if not positions:
-        return []
-    if phrases:
-        occurrences: dict[str, list[int]] = {}
-        for pos in positions:
-            occurrences.setdefault(by_position[pos], []).append(pos)  # type: ignore[arg-type]
-        term_at = dict(_marked_positions(terms, phrases, occurrences))
-        positions = sorted(term_at)
-    else:  # every occurrence of a wanted term is marked
-        term_at = by_position  # type: ignore[assignment]
-    if pieces is None:
-        spans = _spans_of_tokens(text, analyzer, positions)
-    else:
-        spans = _spans_in_pieces(pieces, positions)
-    return [(start, end, term_at[pos]) for pos, (start, end) in zip(positions, spans)]
-
-
-def _marked_positions(
-    terms: Collection[str], phrases: Sequence[Phrase], occurrences: dict[str, list[int]]
-) -> set[tuple[int, str]]:
-    """``(position, term)`` of every token to mark: each occurrence of a plain term, and
-    each token of a phrase occurrence."""
-    marked = {(pos, term) for term in terms for pos in occurrences.get(term, ())}
-    for phrase in phrases:
-        chosen = _phrase_layouts(phrase, occurrences)
-        for term in dict.fromkeys(phrase.phrase_terms):  # a term's positions once each, in C
-            columns = [i for i, other in enumerate(phrase.phrase_terms) if other == term]
-            marked.update(zip(np.unique(chosen[:, columns]).tolist(), itertools.repeat(term)))
-    return marked
+        return terms, positions, starts, ends
+    terms = [index[by_position[pos]] for pos in positions]  # type: ignore[index]
+    spans = _spans_of_tokens(text, analyzer, positions) if pieces is None else _spans_in_pieces(pieces, positions)
+    return terms, positions, [start for start, _ in spans], [end for _, end in spans]
 
 
 def _spans_in_pieces(pieces: list[str], positions: list[int]) -> list[tuple[int, int]]:
@@ -305,46 +414,29 @@ def _spans_of_tokens(text: str, analyzer: Analyzer, positions: list[int]) -> lis
     return spans
 
 
-def _general_occurrences(
-    text: str, analyzer: Analyzer, wanted: set[str] | frozenset[str]
-) -> tuple[dict[str, list[int]], dict[tuple[int, str], tuple[int, int]]]:
-    """Positions and offsets of the wanted terms from full tokens (chains that add
-    tokens, such as synonyms, where several terms may share a position)."""
-    occurrences: dict[str, list[int]] = {}
-    offsets: dict[tuple[int, str], tuple[int, int]] = {}
-    for token in analyzer.tokens(text):
-        if token.text in wanted:
-            occurrences.setdefault(token.text, []).append(token.pos)
-            offsets[(token.pos, token.text)] = (token.start, token.end)
-    for found in occurrences.values():
-        found.sort()
-    return occurrences, offsets
+def find_marks(text: str, analyzer: Analyzer, terms: Collection[str], phrases: Sequence[Phrase] = ()) -> list[Mark]:
+    """Every ``(start, end, term)`` of ``text`` to mark, in text order.
+
+    A token is marked when its term is one of ``terms``, or when it is part of an
+    occurrence of one of ``phrases`` (by the phrase rule of search: see
+    :func:`phrase_occurrences`).
+    """
+    if not text or not (terms or phrases):
+        return []
+    return Compiled(terms, phrases).marks(text, analyzer)
 
 
 def phrase_occurrences(phrase: Phrase, occurrences: dict[str, list[int]]) -> Iterator[list[int]]:
     """Each occurrence of ``phrase`` as the position of each of its terms, given the
     ascending positions of every term: one per first-term position where an occurrence
     starts, as :meth:`Phrase.frequencies <searchlib.query.Phrase.frequencies>` counts
-    them, by the same matcher (:func:`searchlib.query.positions.match_phrase`), so the work is
-    bounded the same way. Of the windows that match, the one starting earliest is shown,
-    and in it each term's earliest positions."""
-    yield from _phrase_layouts(phrase, occurrences).tolist()
-
-
-def _phrase_layouts(phrase: Phrase, occurrences: dict[str, list[int]]) -> npt.NDArray[np.int64]:
-    """:func:`phrase_occurrences` as an array: a row per occurrence, a column per term."""
+    them (Lucene's rule: each query word takes its own position, so a repeated word needs
+    as many occurrences). Of the windows that match, the one starting earliest is shown,
+    and in it each term's earliest positions. The core's matcher, which marks phrases."""
     distinct = list(dict.fromkeys(phrase.phrase_terms))
-    found = [occurrences.get(term) for term in distinct]
-    if not all(found):
-        return np.zeros((0, len(phrase.phrase_terms)), dtype=np.int64)
-    located = [TermPositions.of(np.zeros(len(positions), dtype=np.int64), positions) for positions in found]  # type: ignore[arg-type]
     slots = [distinct.index(term) for term in phrase.phrase_terms]
-    matched = match_phrase(located, slots, phrase.positions, phrase.slop, with_positions=True)
-    assert matched.chosen is not None
-    return matched.chosen
-
-
-# --- fragment choice ----------------------------------------------------------------------
+    positions = [list(occurrences.get(term, ())) for term in distinct]
+    yield from _core.phrase_occurrences(slots, list(phrase.positions), phrase.slop, positions)
 
 
 def best_fragments(
@@ -357,48 +449,21 @@ def best_fragments(
     width: int = DEFAULT_WIDTH,
     max_chars: int = DEFAULT_MAX_CHARS,
     field: str | None = None,
+    words: Sequence[QueryWord] = (),
 ) -> list[Fragment]:
     """Up to ``count`` fragments of about ``width`` characters showing the most of the
     query, in text order and never overlapping (windows that would overlap are merged).
 
-    Each window is chosen by the number of distinct query terms it marks, then by the
-    density of its marks, among the marks the windows already chosen do not show. Only
-    the first ``max_chars`` characters are searched; a text with no mark there gives
-    one fragment: its opening, flagged ``is_opening``. ``field`` names the field on the
-    fragments.
+    Each window is chosen by the number of distinct query terms it marks, then by its
+    affinity with the query's ``words`` (in query order, as typed: see the module
+    docstring), then by the density of its marks, among the marks the windows already
+    chosen do not show. Only the first ``max_chars`` characters are searched; a text with
+    no mark there gives one fragment: its opening, flagged ``is_opening``. ``field``
+    names the field on the fragments.
     """
-    if count < 1 or width < 1 or max_chars < 0:
-        raise ValueError(f"count and width must be at least 1 and max_chars not negative, "
-                         f"got count={count}, width={width}, max_chars={max_chars}")
-    is_truncated = len(text) > max_chars
-    searched = _cut(text, max_chars) if is_truncated else text
-    marks = find_marks(searched, analyzer, terms, phrases)
-    if not marks:
-        return [Fragment(text, 0, _opening_end(text, width), (), True, is_truncated, field=field)]
-    if len(text) <= width:  # the whole field fits (a title): one window, nothing to choose
-        return [Fragment(text, 0, len(text), _merge_overlaps([(s, e) for s, e, _ in marks]),
-                         False, is_truncated, frozenset([term for _, _, term in marks]), field)]
-    windows: list[tuple[int, int]] = []
-    shown = [False] * len(marks)
-    for _ in range(count):
-        chosen = _best_window(marks, shown, width)
-        if chosen is None:
-            break
-        first, last = chosen
-        start, end = _place_window(text, marks[first][0], max(m[1] for m in marks[first : last + 1]), width)
-        windows.append((start, end))
-        if len(windows) < count:
-            for index, (mark_start, mark_end, _) in enumerate(marks):
-                if mark_start < end and mark_end > start:
-                    shown[index] = True
-    fragments: list[Fragment] = []
-    for start, end in _merge_windows(text, windows) if len(windows) > 1 else windows:
-        inside = [m for m in marks if start <= m[0] and m[1] <= end]
-        fragments.append(Fragment(
-            text, start, end, _merge_overlaps([(s, e) for s, e, _ in inside]),
-            False, is_truncated, frozenset([term for _, _, term in inside]), field,
-        ))
-    return fragments
+    return Compiled(terms, phrases, words).fragments(
+        text, analyzer, count=count, width=width, max_chars=max_chars, field=field
+    )
 
 
 def best_fragment(
@@ -414,153 +479,68 @@ def best_fragment(
     return best_fragments(text, analyzer, terms, phrases, count=1, width=width, max_chars=max_chars)[0]
 
 
-def _best_window(marks: list[Mark], shown: list[bool], width: int) -> tuple[int, int] | None:
-    """The marks ``first..last`` (none of them shown yet, none shown between them) whose
-    window has the most distinct terms, then the highest density: marks per character of
-    their span plus ``width``, so two marks 90 characters apart beat one alone, while a
-    tight pair ("talking directly") beats three marks spread over a whole fragment."""
-    best_distinct, best_density, best_range = -1, -1.0, None
-    counts: dict[str, int] = {}  # marks per term in the window (a dict: Counter is slower here)
-    first = 0
-    for last, (_, last_end, term) in enumerate(marks):
-        if shown[last]:
-            counts.clear()
-            first = last + 1
-            continue
-        counts[term] = counts.get(term, 0) + 1
-        while first < last and last_end - marks[first][0] > width:
-            dropped = marks[first][2]
-            if counts[dropped] == 1:
-                del counts[dropped]
-            else:
-                counts[dropped] -= 1
-            first += 1
-        distinct = len(counts)
-        if distinct >= best_distinct:
-            density = (last - first + 1) / (last_end - marks[first][0] + width)
-            if distinct > best_distinct or density > best_density:
-                best_distinct, best_density, best_range = distinct, density, (first, last)
-    return best_range
+class QueryHighlighter:
+    """Snippets for the hits of one query: its targets, and per field what the core holds
+    of them (with the query's words in order and as typed), built on first use."""
 
+    def __init__(self, query: Query) -> None:
+        self.query = query
+        self.targets = query_targets(query)
+        self.text = query_text(query)
+        self._compiled: dict[tuple[str, int, bool], tuple[Analyzer, Compiled]] = {}
+        #: Per (field names, analyzers, translated): each field's targets and analyzers.
+        self._prepared: dict[tuple[tuple[str, ...], int, bool], tuple[Any, list[tuple[str, Compiled, Analyzer, Any]]]] = {}
 
-def _merge_windows(text: str, windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Windows in text order, those that overlap or touch (nothing but white space
-    between them) merged into one."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(windows):
-        if merged and (start <= merged[-1][1] or not text[merged[-1][1] : start].strip()):
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
+    def hit_fragments(
+        self, values: dict[str, Any], names: Sequence[str], analyzers: Any, *, searched: Collection[str] = (),
+        count: int = 1, width: int = DEFAULT_WIDTH, max_chars: int = DEFAULT_MAX_CHARS,
+    ) -> list[Fragment] | None:
+        """Up to ``count`` fragments of the best of a hit's stored text fields ``names``
+        (their texts in ``values``, their analyzers in ``analyzers``): the one showing the
+        most distinct terms, then the most affinity with the query, then the most
+        matches, then the longest text (None when none holds text). One call into the
+        core for all of them. A field the query did not search is marked with the targets
+        of the ``searched`` fields, each term analyzed again by the field's own analyzer."""
+        if count < 1 or width < 1 or max_chars < 0:
+            raise ValueError(f"count and width must be at least 1 and max_chars not negative, "
+                             f"got count={count}, width={width}, max_chars={max_chars}")
+        key = (tuple(names), id(analyzers), bool(searched))
+        held = self._prepared.get(key)
+        if held is None or held[0] is not analyzers:
+            prepared = []
+            for name in names:
+                analyzer = analyzers[name]
+                prepared.append((name, self.compiled(name, analyzer, searched), analyzer, analyzer.core()))
+            held = self._prepared[key] = (analyzers, prepared)
+        requests: list[tuple[Any, Any, Any, str]] = []
+        shown: list[tuple[str, str, Compiled]] = []
+        for name, compiled, analyzer, core in held[1]:
+            text = values.get(name)
+            if isinstance(text, str):
+                requests.append((compiled.core, *compiled.source(text, analyzer, core, max_chars), text))
+                shown.append((name, text, compiled))
+        try:
+            best = _core.best_field(requests, count, width, max_chars)
+        except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
+            clean = [(*request[:3], _SURROGATE.sub("\ufffd", request[3])) for request in requests]
+            best = _core.best_field(clean, count, width, max_chars)
+        if best is None:
+            return None
+        name, text, compiled = shown[best[0]]
+        return compiled.made(text, name, best[1])
 
-
-def _merge_overlaps(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    """Spans sorted by start, as one span for those that overlap: CJK bigrams (東京, 京都 -> 東京都), n-grams, and
-    synonyms stacked on one word, so no text is shown twice."""
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:  # in order of start
-        if merged and start < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return tuple(merged)
-
-
-def _cut(text: str, max_chars: int) -> str:
-    """The first ``max_chars`` characters, less a word cut in two at the end."""
-    return text[: _word_end(text, max_chars)]
-
-
-def _opening_end(text: str, width: int) -> int:
-    """Where the opening fragment ends: a sentence end near ``width``, else a word end."""
-    if len(text) <= width:
-        return len(text)
-    return _window_end(text, 0, width)
-
-
-def _place_window(text: str, match_start: int, match_end: int, width: int) -> tuple[int, int]:
-    """Put a ``width``-character window around the matches, on word or sentence edges."""
-    slack = max(0, width - (match_end - match_start))
-    ideal_start = max(0, match_start - slack // 3)
-    # Near the end of the text, the room after the matches goes before them instead.
-    ideal_start = max(0, min(ideal_start, len(text) - width))
-    start = ideal_start
-    if start > 0:
-        # A sentence start up to a third of the slack earlier or anywhere later (before
-        # the matches), the nearest to the ideal start; else the next word.
-        breaks = [
-            found.end("gap") for found in _SENTENCE_BREAK.finditer(text, max(0, ideal_start - slack // 3), match_start + 1)
-            if found.end("gap") <= match_start
-        ]
-        start = min(breaks, key=lambda at: abs(at - ideal_start)) if breaks else _word_start(text, ideal_start)
-    if start >= match_start:  # never cut a match off, nor the word it is in
-        start = _outside_word_before(text, match_start)
-    if start + width >= len(text):
-        return start, len(text)
-    end = _window_end(text, max(match_end, start + width // 2), start + width)
-    return start, end if end > match_end else _outside_word_after(text, match_end)
-
-
-def _is_inside_word(text: str, index: int) -> bool:
-    return 0 < index < len(text) and bool(_WORD_CHAR.match(text, index - 1) and _WORD_CHAR.match(text, index))
-
-
-def _outside_word_before(text: str, index: int) -> int:
-    """``index``, or the start of the word it is inside (a CJK bigram's run)."""
-    if not _is_inside_word(text, index):
-        return index
-    other = _NON_WORD_CHAR_BEFORE.search(text, max(0, index - MAX_WORD_SCAN), index)
-    return other.end() if other is not None else (0 if index <= MAX_WORD_SCAN else index)
-
-
-def _outside_word_after(text: str, index: int) -> int:
-    """``index``, or the end of the word it is inside."""
-    if not _is_inside_word(text, index):
-        return index
-    other = _NON_WORD_CHAR.search(text, index, index + MAX_WORD_SCAN)
-    return other.start() if other is not None else (len(text) if len(text) - index <= MAX_WORD_SCAN else index)
-
-
-def _window_end(text: str, earliest: int, ideal: int) -> int:
-    """An end at ``ideal`` or before it: the last sentence end after ``earliest``, else
-    the end of the word at ``ideal``."""
-    last_break = None
-    for last_break in _SENTENCE_BREAK.finditer(text, earliest, ideal):
-        pass
-    if last_break is not None and last_break.start("gap") > earliest:
-        return int(last_break.start("gap"))
-    return _word_end(text, ideal)
-
-
-def _word_start(text: str, index: int) -> int:
-    """Move ``index`` forward to the start of the next word (never past a word's middle),
-    unless that is more than :data:`MAX_WORD_SCAN` characters away."""
-    if index <= 0 or index >= len(text) or text[index - 1].isspace():
-        return index
-    space = _SPACE.search(text, index, index + MAX_WORD_SCAN)
-    if space is not None:
-        word = _NON_SPACE.search(text, space.start(), space.start() + MAX_WORD_SCAN)
-        return int(word.start() if word is not None else space.end())
-    if not _is_inside_word(text, index):
-        return index  # beside punctuation: already between words
-    other = _NON_WORD_CHAR.search(text, index, index + MAX_WORD_SCAN)
-    return other.end() if other is not None else index
-
-
-def _word_end(text: str, index: int) -> int:
-    """Move ``index`` back to the end of the previous word (never cutting a word), unless
-    that is more than :data:`MAX_WORD_SCAN` characters away."""
-    if index >= len(text) or index <= 0 or text[index].isspace():
-        return max(0, min(index, len(text)))
-    space = _SPACE_BEFORE.search(text, max(0, index - MAX_WORD_SCAN), index)
-    if space is not None:
-        word = _NON_SPACE_BEFORE.search(text, max(0, space.start() - MAX_WORD_SCAN), space.start())
-        return int(word.end() if word is not None else space.start())
-    if not _is_inside_word(text, index):
-        return index
-    other = _NON_WORD_CHAR_BEFORE.search(text, max(0, index - MAX_WORD_SCAN), index)
-    return other.end() if other is not None else index
+    def compiled(self, name: str, analyzer: Analyzer, searched: Collection[str] = ()) -> Compiled:
+        """The core's targets for field ``name`` (see :meth:`hit_fragments`)."""
+        key = (name, id(analyzer), bool(searched))
+        held = self._compiled.get(key)
+        if held is None or held[0] is not analyzer:
+            terms, phrases = self.targets.for_field(name)
+            if not (terms or phrases) and searched:
+                terms, phrases = self.targets.translated(analyzer, searched)
+            wanted = set(terms).union(*(phrase.phrase_terms for phrase in phrases))
+            held = self._compiled[key] = (analyzer, Compiled(terms, phrases, query_words(
+                self.targets, name, analyzer, wanted, self.text)))
+        return held[1]
 
 
 # --- formatting ---------------------------------------------------------------------------
@@ -573,38 +553,16 @@ def _as_list(fragments: Fragments) -> list[Fragment]:
     return [fragments] if isinstance(fragments, Fragment) else list(fragments)
 
 
-def _render(fragments: Fragments, plain: Callable[[str], str], marked: Callable[[str], str]) -> str:
-    """Fragments in order, an ellipsis wherever text was left out."""
-    chosen = _as_list(fragments)
-    parts: list[str] = []
-    for index, fragment in enumerate(chosen):
-        if index == 0 and fragment.is_cut_before:
-            parts.append(ELLIPSIS)
-        elif index > 0:
-            parts.append(f" {ELLIPSIS} ")
-        text = fragment.text
-        clean = _clean if _NEEDS_CLEANING.search(text, fragment.start, fragment.end) else _unchanged
-        pieces = []
-        cursor = fragment.start
-        for start, end in fragment.matches:
-            if start > cursor:
-                pieces.append(plain(clean(text[cursor:start])))
-            pieces.append(marked(clean(text[start:end])))
-            cursor = end
-        if cursor < fragment.end:
-            pieces.append(plain(clean(text[cursor : fragment.end])))
-        parts.append("".join(pieces).strip())
-    if chosen and chosen[-1].is_cut_after:
-        parts.append(ELLIPSIS)
-    return "".join(parts).strip()
-
-
-def _clean(piece: str) -> str:
-    return printable(_WHITESPACE.sub(" ", piece))
-
-
-def _unchanged(piece: str) -> str:
-    return piece
+def _render(fragments: Fragments, style: str, before: str = "[", after: str = "]") -> str:
+    """Fragments in order, an ellipsis wherever text was left out (formatted by the core:
+    ``highlight::render``)."""
+    shown = [(fragment.text, fragment.start, fragment.end, fragment.matches) for fragment in _as_list(fragments)]
+    try:
+        rendered: str = _core.render(shown, style, before, after)
+    except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
+        shown = [(_SURROGATE.sub("\ufffd", text), *rest) for text, *rest in shown]  # type: ignore[misc]
+        rendered = _core.render(shown, style, before, after)
+    return rendered
 
 
 def printable(text: str) -> str:
@@ -614,22 +572,18 @@ def printable(text: str) -> str:
 
 def format_plain(fragments: Fragments, before: str = "[", after: str = "]") -> str:
     """Plain text with each match between ``before`` and ``after``."""
-    return _render(fragments, lambda s: s, lambda s: f"{before}{s}{after}")
+    return _render(fragments, "plain", before, after)
 
 
 def format_ansi(fragments: Fragments) -> str:
-    """Text for a terminal: matches in bold yellow."""
-    return _render(fragments, lambda s: s, lambda s: f"{ANSI_MATCH}{s}{ANSI_RESET}")
+    """Text for a terminal: matches in bold yellow (``ANSI_MATCH`` ... ``ANSI_RESET``)."""
+    return _render(fragments, "ansi")
 
 
 def format_html(fragments: Fragments) -> str:
-    """HTML: matches in ``<mark>``, every piece of text escaped (safe to put in a page,
-    in an element or in a quoted attribute)."""
-    return _render(
-        fragments,
-        lambda s: html.escape(s, quote=True),
-        lambda s: f"<mark>{html.escape(s, quote=True)}</mark>",
-    )
+    """HTML: matches in ``<mark>``, every piece of text escaped (``&<>"'``: safe to put
+    in a page, in an element or in a quoted attribute)."""
+    return _render(fragments, "html")
 
 
 def format_spans(fragments: Fragments) -> list[dict[str, Any]]:

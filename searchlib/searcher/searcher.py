@@ -118,7 +118,7 @@ class Searcher:
         self.is_closed = False
         self.highlight_max_chars = highlight_max_chars
         self.impacts = ImpactCache(impact_cache_postings)
-        self._highlight_targets: tuple[Query, highlight.Targets] | None = None  # the last query's
+        self._highlight_targets: highlight.QueryHighlighter | None = None  # the last query's
         #: Held while a vocabulary or sort keys are built, so that threads build each once.
         self._building = threading.Lock()
         #: Per (segment, field), its terms decoded for patterns (the segments are kept
@@ -389,9 +389,12 @@ class Searcher:
             elif not isinstance(filter, Query):
                 raise QueryError(f"a filter must be a string or a Query, got {type(filter).__name__}")
             query = Filter(self.parse(query, strict=strict, warnings=warnings) if isinstance(query, str) else query, filter)
+        text = query if isinstance(query, str) else None
         tree, context = self.prepare(
             query, strict=strict, stats=stats, k1=k1, b=b, similarity=similarity, warnings=warnings
         )
+        if text is not None:  # snippets prefer the query's words as typed
+            highlight.remember_text(tree, text)
         per_segment: list[Matches] = tree.matches_in(self.readers, context)
         total = sum(len(m.docs) for m in per_segment)
         if total == 0 or limit == 0:
@@ -585,30 +588,21 @@ class Searcher:
         """
         limit = self.highlight_max_chars if max_chars is None else max_chars
         remembered = self._highlight_targets  # the hits of one search share their query
-        if remembered is None or remembered[0] is not hit.query:
-            remembered = self._highlight_targets = (hit.query, highlight.query_targets(hit.query))
-        targets = remembered[1]
+        if remembered is None or remembered.query is not hit.query:
+            remembered = self._highlight_targets = highlight.QueryHighlighter(hit.query)
+        targets = remembered.targets
+        searched: list[str] = []
         if field_name is not None:
             definition = self.schema[field_name]
             if not (definition.is_text and definition.stored):
                 raise SchemaError(f"field {field_name!r} is not a stored text field; it cannot be highlighted")
-            candidates = [field_name]
+            names = [field_name]
+            searched = [f for f in targets.fields if f in self.schema and self.schema[f].is_text]
         else:
-            candidates = [name for name in self._stored_text_fields() if name in hit.fields]
-        best: list[highlight.Fragment] | None = None
-        for name in candidates:
-            text = hit.fields.get(name)
-            if not isinstance(text, str):
-                continue
-            terms, phrases = targets.for_field(name)
-            if not (terms or phrases) and field_name is not None:
-                searched = [f for f in targets.fields if f in self.schema and self.schema[f].is_text]
-                terms, phrases = targets.translated(self.analyzers[name], searched)
-            fragments = highlight.best_fragments(
-                text, self.analyzers[name], terms, phrases, count=count, width=width, max_chars=limit, field=name
-            )
-            if best is None or _fragment_rank(fragments) > _fragment_rank(best):
-                best = fragments
+            names = self._stored_text_fields()
+        best = remembered.hit_fragments(
+            hit.fields, names, self.analyzers, searched=searched, count=count, width=width, max_chars=limit
+        )
         return best if best is not None else [highlight.Fragment("", 0, 0, (), is_opening=True, field=field_name)]
 
     def _stored_text_fields(self) -> list[str]:
@@ -632,10 +626,3 @@ def _known_term(readers: list[SegmentReader], fields: list[str], key: str) -> st
             if term is not None:
                 return term
     return None
-
-
-def _fragment_rank(fragments: list[highlight.Fragment]) -> tuple[int, int, int]:
-    """Prefer fragments with more distinct matched terms, then more matches, then longer text."""
-    distinct = set().union(*(fragment.terms for fragment in fragments))
-    matches = sum(len(fragment.matches) for fragment in fragments)
-    return (len(distinct), matches, len(fragments[0].text))

@@ -443,3 +443,29 @@ def test_snippet_options_reach_the_formats(searcher: Searcher) -> None:
     hit = searcher.search("direct")[0]
     assert hit.snippet("body", before="**", after="**") == "Envoys were talking **directly**. **Direct** talks resumed."
     assert hit.fragment("body").field == "body" and hit.fragments("body", count=2)[0].field == "body"
+
+
+# --- the query as typed -------------------------------------------------------------------
+
+
+def test_the_window_with_the_query_as_typed_and_in_order_wins() -> None:
+    text = f"They held talks direct. {FILLER}Envoys held direct talks. {FILLER}"
+    terms = {"direct", "talk"}
+    # Without the query's words, the first of two equally dense windows is shown.
+    assert "[talks] [direct]" in format_plain(best_fragment(text, ENGLISH, terms, width=60))
+    typed = [("direct", "direct", 0), ("talk", "talks", 1)]
+    chosen = best_fragments(text, ENGLISH, terms, width=60, words=typed)
+    assert "[direct] [talks]" in format_plain(chosen) and chosen[0].affinity == 4
+    # In order but not as typed still beats the reverse order; as typed the other way wins back.
+    ordered = [("direct", None, 0), ("talk", None, 1)]
+    assert "[direct] [talks]" in format_plain(best_fragments(text, ENGLISH, terms, width=60, words=ordered))
+    reverse = [("talk", "talks", 0), ("direct", "direct", 1)]
+    assert "[talks] [direct]" in format_plain(best_fragments(text, ENGLISH, terms, width=60, words=reverse))
+
+
+def test_a_searcher_remembers_the_text_of_the_query_it_parsed(searcher: Searcher) -> None:
+    from searchlib.highlight import query_text
+
+    results = searcher.search("direct talks")
+    assert query_text(results.query) == "direct talks"
+    assert query_text(Term("body", "talk")) is None

@@ -93,8 +93,9 @@ def test_seed_term(seed: Searcher) -> None:
         "regarding the release of [hostages].Dermer was upset that Boehler discussed…"
     )
     assert hit.snippet("title") == "US talking directly to Hamas about [ceasefire], aid to Gaza"
+    # Narrower, one window holds one of them: "hostages", the word as typed, beats "hostage".
     assert hit.snippet("body", format="html", width=80) == (
-        "…Trump Administration <mark>hostage</mark> envoy Adam Boehler for holding direct talks with…"
+        "…the release of <mark>hostages</mark>.Dermer was upset that Boehler discussed the release of…"
     )
 
 

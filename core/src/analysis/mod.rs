@@ -106,7 +106,9 @@ impl Analyzer {
         out
     }
 
-    fn for_each_token(&mut self, text: &str, mut sink: impl FnMut(&str, u32, &RawToken)) {
+    /// Calls `sink(term, position, raw token)` for each indexed term of `text`: the raw
+    /// token's offsets without a string per token (highlighting reads them).
+    pub fn for_each_token(&mut self, text: &str, mut sink: impl FnMut(&str, u32, &RawToken)) {
         self.tokenizer.tokenize(text, &mut self.chars, &mut self.raw);
         let filters = &self.filters;
         if !self.expands {

@@ -15,12 +15,12 @@ use super::{spec, stem, Analyzer, DEFAULT_CACHE_WORDS};
 /// the spec is not built into the core. Threads may share one: calls take turns (the
 /// term cache is the analyzer's own).
 #[pyclass(module = "searchlib._core", name = "CoreAnalyzer")]
-struct CoreAnalyzer {
+pub(crate) struct CoreAnalyzer {
     inner: Mutex<Analyzer>,
 }
 
 impl CoreAnalyzer {
-    fn lock(&self) -> MutexGuard<'_, Analyzer> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Analyzer> {
         // A panic cannot leave the analyzer half-updated in a way that matters: the cache
         // holds whole entries only. So a poisoned lock is taken over.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
