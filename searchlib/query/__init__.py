@@ -30,8 +30,7 @@ The nodes live in one module per concern, each moving onto the compiled core on 
 - :mod:`~searchlib.query.terms`: :class:`Term` and :class:`CombinedTerm`, scored in
   whole-array steps with the tf parts that :mod:`~searchlib.query.impacts` computes and
   keeps between queries;
-- :mod:`~searchlib.query.phrases`: :class:`Phrase`, matched in the compiled core
-  (:mod:`~searchlib.query.positions` is the same rule in numpy, for the highlighter);
+- :mod:`~searchlib.query.phrases`: :class:`Phrase`, matched in the compiled core;
 - :mod:`~searchlib.query.ranges`: the constant-score nodes :class:`Range`,
   :class:`MatchAll` and :class:`MatchNone`;
 - :mod:`~searchlib.query.patterns`: :class:`Prefix`, :class:`Wildcard`, :class:`Regex`

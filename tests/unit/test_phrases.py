@@ -1,7 +1,7 @@
 """Phrase matching against an exhaustive search, Lucene's rule for repeated words, and
 bounds on the work a phrase does over documents of many positions: the core's matcher
 (what ``Phrase`` runs) through real indexes, and the numpy one
-(:mod:`searchlib.query.positions`, what the highlighter marks with), held to each other."""
+(:mod:`tests.phrase_reference`, the rule written out over numpy arrays), held to each other."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from searchlib import ID, TEXT, Index, Schema, Searcher
 from searchlib._core import phrase_matches as core_phrase_matches
 from searchlib.analysis import get_analyzer
 from searchlib.highlight import find_marks, phrase_occurrences
-from searchlib.query.positions import PhraseMatch, TermPositions, match_phrase
+from tests.phrase_reference import PhraseMatch, TermPositions, match_phrase
 from searchlib.query import Phrase
 from tests.oracle import phrase_frequency
 

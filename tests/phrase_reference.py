@@ -1,4 +1,9 @@
-"""Phrase matching over term positions, in time that grows with the positions alone.
+"""A reference for phrase matching: the rule written out over numpy arrays of positions.
+
+Search and highlighting match phrases in the compiled core (``core/src/query/phrase.rs``,
+``core/src/highlight/phrase.rs``); the tests hold them to this independent version, which
+computes the same frequencies and occurrence layouts a different way, in time that grows
+with the positions alone.
 
 A phrase is a list of *slots*: each slot is a query word (a term) and its offset in the
 query (0 for the first word, then increasing; a dropped stop word leaves a gap). In one
