@@ -26,10 +26,11 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<SegmentBuilder>()?;
     module.add_class::<SegmentReader>()?;
     module.add_function(wrap_pyfunction!(merge_segments, module)?)?;
+    crate::py_patterns::register(module)?;
     Ok(())
 }
 
-fn to_py(error: Error) -> PyErr {
+pub(crate) fn to_py(error: Error) -> PyErr {
     match error {
         Error::Corrupt { path, message } => Python::attach(|py| {
             match py.import("searchlib.errors").and_then(|m| m.getattr("CorruptIndexError")).and_then(|c| c.call1((path, message))) {
@@ -73,7 +74,7 @@ fn column_kind(kind: &str) -> PyResult<ColumnKind> {
 }
 
 /// Little-endian bytes of a u32 array, written straight into a Python bytes object.
-fn u32_bytes<'py>(py: Python<'py>, values: &[u32]) -> PyResult<Bound<'py, PyBytes>> {
+pub(crate) fn u32_bytes<'py>(py: Python<'py>, values: &[u32]) -> PyResult<Bound<'py, PyBytes>> {
     PyBytes::new_with(py, values.len() * 4, |buffer| {
         for (slot, value) in buffer.chunks_exact_mut(4).zip(values) {
             slot.copy_from_slice(&value.to_le_bytes());
@@ -249,7 +250,7 @@ impl SegmentBuilder {
 /// One segment's files, mapped and checked; every structure is read through it.
 #[pyclass(module = "searchlib._core", frozen)]
 pub struct SegmentReader {
-    inner: Reader,
+    pub(crate) inner: Reader,
 }
 
 impl SegmentReader {
