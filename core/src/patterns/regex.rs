@@ -4,9 +4,11 @@
 //! Users write regular expressions in the query language's dialect, Python's `regex`
 //! module. [`translate`] maps what reads differently in `regex-syntax` (a `[` or a
 //! doubled `&&`/`--`/`~~` inside a class is literal there; `\Z` is the end; a `{` that
-//! starts no counted repetition is literal; `{,n}` means `{0,n}`; `(?#...)` is a comment)
-//! and names what an automaton cannot run (look-around, backreferences, atomic groups,
-//! possessive quantifiers, conditionals), so a pattern means the same thing or is refused.
+//! starts no counted repetition is literal; `{,n}` means `{0,n}`; `(?#...)` is a comment;
+//! a bare flag group such as `(?i)` sets its flags for the whole pattern, wherever it
+//! stands) and names what an automaton cannot run (look-around, backreferences, atomic
+//! groups, possessive quantifiers, conditionals, flags other than i, m, s, x, u), so a
+//! pattern means the same thing or is refused.
 //!
 //! The DFA gives up on a non-ASCII byte only when the pattern holds a Unicode word
 //! boundary (`\b`); such a term is checked by the PikeVM over the same NFA instead.
@@ -135,6 +137,8 @@ pub fn translate(pattern: &str) -> Result<String, PatternError> {
     let mut at = 0;
     // Inside a class: the index where it started (to tell a leading ']').
     let mut class: Option<usize> = None;
+    // The pattern's global flags, from bare flag groups wherever they stand.
+    let mut flags = String::new();
     let peek = |at: usize| chars.get(at).copied();
     while let Some(c) = peek(at) {
         at += 1;
@@ -156,6 +160,19 @@ pub fn translate(pattern: &str) -> Result<String, PatternError> {
             }
             out.push('\\');
             out.push(next);
+            if matches!(next, 'p' | 'P' | 'x' | 'N') && peek(at) == Some('{') {
+                if next == 'N' {
+                    return Err(PatternError(unsupported("a named character \\N{...}")));
+                }
+                // \p{Letter}, \x{263a}: the braces belong to the escape.
+                while let Some(c) = peek(at) {
+                    at += 1;
+                    out.push(c);
+                    if c == '}' {
+                        break;
+                    }
+                }
+            }
             continue;
         }
         if let Some(start) = class {
@@ -230,6 +247,24 @@ pub fn translate(pattern: &str) -> Result<String, PatternError> {
                 if rest.starts_with('R') || rest.starts_with(|c: char| c.is_ascii_digit()) {
                     return Err(PatternError(unsupported("recursion")));
                 }
+                // A bare flag group (?i): in Python's dialect it sets its flags for the
+                // whole pattern wherever it stands, so it moves to the front.
+                let tail = chars.get(at + 1..).unwrap_or_default();
+                let letters = tail.iter().take_while(|c| c.is_ascii_alphanumeric() || **c == '-').count();
+                if letters > 0 && tail.get(letters) == Some(&')') {
+                    for &flag in tail.get(..letters).unwrap_or_default() {
+                        match flag {
+                            'i' | 'm' | 's' | 'x' | 'u' => {
+                                if !flags.contains(flag) {
+                                    flags.push(flag);
+                                }
+                            }
+                            other => return Err(PatternError(unsupported(&format!("the inline flag (?{other})")))),
+                        }
+                    }
+                    at += letters + 2;
+                    continue;
+                }
             }
             '*' | '+' | '?' if peek(at) == Some('+') => {
                 return Err(PatternError(unsupported("a possessive quantifier (*+, ++, ?+)")));
@@ -266,7 +301,10 @@ pub fn translate(pattern: &str) -> Result<String, PatternError> {
     if class.is_some() {
         return Err(PatternError("has an unterminated character class".into()));
     }
-    Ok(out)
+    if flags.is_empty() {
+        return Ok(out);
+    }
+    Ok(format!("(?{flags}){out}"))
 }
 
 /// Whether the text between `{` and `}` is a counted repetition: `n`, `n,`, `n,m`, `,m`

@@ -191,7 +191,10 @@ fn python_dialect_is_mapped_or_refused_by_name() {
     assert_eq!(translate("a{,3}").unwrap(), "a{0,3}");
     assert_eq!(translate("a\\Z").unwrap(), "a\\z");
     assert_eq!(translate("a(?#note)b").unwrap(), "ab");
+    assert_eq!(translate("a(?s)?b(?i)").unwrap(), "(?si)a?b");
+    assert_eq!(translate("(?i:a)").unwrap(), "(?i:a)");
     assert_eq!(translate("[[:digit:]x]").unwrap(), "[[:digit:]x]");
+    assert_eq!(translate("\\p{L}{2}\\x{e9}").unwrap(), "\\p{L}{2}\\x{e9}");
     for (pattern, named) in [
         ("a(?=b)", "look-around"),
         ("(?<!a)b", "look-around"),
@@ -200,6 +203,7 @@ fn python_dialect_is_mapped_or_refused_by_name() {
         ("a*+", "possessive"),
         ("a{2}+", "possessive"),
         ("(?(1)a|b)", "conditional"),
+        ("(?a)b", "inline flag (?a)"),
     ] {
         let error = RegexAutomaton::new(pattern).err().unwrap_or_else(|| panic!("{pattern} was accepted"));
         assert!(error.0.contains(named), "{pattern}: {}", error.0);
