@@ -116,9 +116,9 @@ class ExpansionBudget:
         self._kept: dict[tuple[PatternQuery, int, int], list[str]] = {}
         self._remaining = limits.max_expansions
         self._scans = 0  # distinct patterns read so far that read whole dictionaries
-        #: When the query's pattern walks must end (see PATTERN_MATCH_SECONDS): set by
-        #: the first pattern, shared by the rest, so many patterns cannot add up their bounds.
-        self._scan_deadline: float | None = None
+        #: The time the query's pattern walks have left (see PATTERN_MATCH_SECONDS),
+        #: shared, so many patterns cannot add up their bounds.
+        self.walk_time = WalkTime()
         #: Patterns left out, per reason ("patterns": past max_patterns; "terms": after
         #: max_expansions was spent), each reported in one warning however many there are.
         self._dropped = {"patterns": 0, "terms": 0}
@@ -147,9 +147,7 @@ class ExpansionBudget:
                 self._note_dropped("patterns")
                 return []
             self._scans += scans
-            if self._scan_deadline is None:
-                self._scan_deadline = time.monotonic() + PATTERN_MATCH_SECONDS
-            picker = SegmentPicker(pattern, expansion.limit, self._scan_deadline)
+            picker = SegmentPicker(pattern, expansion.limit, self.walk_time)
             try:
                 found = self.source.matching_terms(pattern.field, picker)
             except PatternTimeout as exc:
@@ -209,27 +207,44 @@ class ExpansionBudget:
         return f"{left_out}: the query's patterns had expanded to {self.limits.max_expansions:,} terms together"
 
 
+class WalkTime:
+    """The time the pattern walks of one query (or of one pattern alone) may take
+    together: :data:`PATTERN_MATCH_SECONDS`, counted while the core walks, so that work
+    between the walks (scoring, counting live documents) does not spend it."""
+
+    def __init__(self) -> None:
+        self.left = PATTERN_MATCH_SECONDS
+
+    def spend(self, seconds: float) -> None:
+        self.left -= seconds
+
+
 class SegmentPicker:
     """The :class:`TermSelector` of one expansion: a pattern's terms in each segment,
-    found by the core within a deadline, at most ``keep`` of them (the most frequent)
-    per segment; it remembers how many each segment matched before that cut."""
+    found by the core within the walks' time, at most ``keep`` of them (the most
+    frequent) per segment; it remembers how many each segment matched before that cut.
 
-    def __init__(self, pattern: PatternQuery, keep: int | None, deadline: float | None = None) -> None:
+    A prefix is not timed: it reads only the range of terms it names (as it is not
+    counted against ``QueryLimits.max_patterns``)."""
+
+    def __init__(self, pattern: PatternQuery, keep: int | None, clock: WalkTime | None = None) -> None:
         self.pattern = pattern
         self.keep = keep
-        self.deadline = deadline
+        self.clock = clock if clock is not None else WalkTime()
         self._matches = 0  # what the segments matched, added up
         self._cut = False  # whether some segment matched more than keep
 
     def __call__(self, reader: SegmentReader, field_name: str) -> tuple[list[str], npt.NDArray[np.uint32]]:
-        if self.deadline is None:
-            self.deadline = time.monotonic() + PATTERN_MATCH_SECONDS
-        left = self.deadline - time.monotonic()
-        if left <= 0:
+        timed = not isinstance(self.pattern, Prefix)
+        if timed and self.clock.left <= 0:
             raise _pattern_timeout(self.pattern.describe())
+        start = time.perf_counter()
         terms, doc_freqs, matched, complete = self.pattern.compiled().expand(
-            reader.core, field_name, surface=self.pattern.surface, keep=self.keep, seconds=left
+            reader.core, field_name, surface=self.pattern.surface, keep=self.keep,
+            seconds=self.clock.left if timed else None,
         )
+        if timed:
+            self.clock.spend(time.perf_counter() - start)
         if not complete:
             raise _pattern_timeout(self.pattern.describe())
         self._matches += matched
@@ -379,11 +394,12 @@ def glob_regex(literals: Sequence[str], wilds: Sequence[str]) -> str:
     return "".join(pieces)
 
 
-#: How long a query's patterns may take to match the index's terms, all of them together
-#: in a search (an :class:`ExpansionBudget` gives each what its predecessors left) or
-#: each alone elsewhere: a pattern that reads a whole large dictionary, or many of them,
-#: stop there with PatternTimeout, which a lenient search turns into a warning. A walk
-#: over all 26,000 terms of SciFact's text field takes about a millisecond.
+#: How long a query's wildcard, regex and fuzzy patterns may take to walk the index's
+#: terms, all of them together in a search (an :class:`ExpansionBudget` gives each what
+#: its predecessors left) or each alone elsewhere: a pattern that reads a whole large
+#: dictionary, or many of them, stop there with PatternTimeout, which a lenient search
+#: turns into a warning. A walk over all 26,000 terms of SciFact's text field takes
+#: about a millisecond.
 PATTERN_MATCH_SECONDS = 0.05
 
 

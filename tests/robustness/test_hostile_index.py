@@ -363,20 +363,22 @@ def test_a_querys_regex_patterns_share_one_time_budget(index_path: Path, monkeyp
     own: eight patterns over two fields could otherwise take sixteen times as long."""
     from searchlib.query import patterns as patterns_module
 
-    deadlines: list[float | None] = []
+    clocks: list[Any] = []
     walk = patterns_module.SegmentPicker.__call__
 
     def recording(self: Any, *args: Any) -> Any:  # the walk a searcher's patterns take
-        deadlines.append(self.deadline)
+        clocks.append(self.clock)
         return walk(self, *args)
 
     monkeypatch.setattr(patterns_module.SegmentPicker, "__call__", recording)
     with Searcher(Index.open(index_path)) as searcher:
         searcher.search("/t.*/ /d.*/ /a.*s/", strict=False)
-        assert len(deadlines) >= 3 and deadlines[0] is not None and len(set(deadlines)) == 1
-        deadlines.clear()
+        assert len(clocks) >= 3 and len(set(map(id, clocks))) == 1
+        first = clocks[0]
+        assert 0 < first.left < patterns_module.PATTERN_MATCH_SECONDS  # each walk spent some
+        clocks.clear()
         searcher.search("/t.*/ /d.*/", strict=False)  # a new search, a new budget
-        assert len(set(deadlines)) == 1 and deadlines[0] is not None
+        assert len(set(map(id, clocks))) == 1 and clocks[0] is not first
 
 
 def test_a_spent_pattern_budget_leaves_the_rest_out_leniently_and_fails_strictly(
