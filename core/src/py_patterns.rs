@@ -3,19 +3,20 @@
 //! terms and document frequencies come back as one batch per segment.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::patterns::{self, Bounds, Compiled, PatternError, PatternSpec};
+use crate::patterns::{self, Bounds, Compiled, CpuDeadline, PatternError, PatternSpec};
 use crate::py::{to_py, u32_bytes, SegmentReader};
 
 /// Registers the pattern classes and functions on the extension module.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Pattern>()?;
     module.add_function(wrap_pyfunction!(near_words, module)?)?;
+    module.add_function(wrap_pyfunction!(doc_freqs_of, module)?)?;
     Ok(())
 }
 
@@ -25,10 +26,10 @@ fn pattern_error(error: PatternError) -> PyErr {
     PyValueError::new_err(error.0)
 }
 
-/// When a bound of `seconds` from now ends (None: no bound; a negative or NaN bound has
-/// already ended).
-fn deadline(seconds: Option<f64>) -> Option<Instant> {
-    seconds.map(|s| Instant::now() + Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO))
+/// A bound of `seconds` of this thread's CPU time from now (None: no bound; a negative
+/// or NaN bound has already ended).
+fn deadline(seconds: Option<f64>) -> Option<CpuDeadline> {
+    seconds.map(|s| CpuDeadline::after(Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO)))
 }
 
 fn utf8(bytes: Vec<u8>) -> PyResult<String> {
@@ -120,4 +121,13 @@ fn near_words(
         doc_freqs.push(doc_freq);
     }
     Ok((words, distances, doc_freqs, complete))
+}
+
+/// The doc_freq of each of `terms` in `field` of `reader` (0 where it has none), as uint32
+/// bytes: a pattern matched on written words in one segment counts its terms in all.
+#[pyfunction]
+fn doc_freqs_of<'py>(py: Python<'py>, reader: PyRef<'py, SegmentReader>, field: &str, terms: Vec<String>) -> PyResult<Bound<'py, PyBytes>> {
+    let inner = &reader.inner;
+    let freqs = py.detach(|| patterns::doc_freqs_of(inner, field, &terms)).map_err(to_py)?;
+    u32_bytes(py, &freqs)
 }

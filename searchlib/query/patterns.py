@@ -59,8 +59,7 @@ class ReaderTerms:
 
     def matching_terms(self, field_name: str, select: TermSelector) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for reader in self.readers:
-            terms, doc_freqs = select(reader, field_name)
+        for terms, doc_freqs in select(self.readers, field_name):
             for term, count in zip(terms, doc_freqs.tolist()):
                 counts[term] = counts.get(term, 0) + count
         return counts
@@ -209,8 +208,9 @@ class ExpansionBudget:
 
 class WalkTime:
     """The time the pattern walks of one query (or of one pattern alone) may take
-    together: :data:`PATTERN_MATCH_SECONDS`, counted while the core walks, so that work
-    between the walks (scoring, counting live documents) does not spend it."""
+    together: :data:`PATTERN_MATCH_SECONDS` of the searching thread's CPU time, counted
+    while the core walks, so that neither the work between the walks (scoring, counting
+    live documents) nor waiting for a core on a loaded machine spends it."""
 
     def __init__(self) -> None:
         self.left = PATTERN_MATCH_SECONDS
@@ -225,7 +225,9 @@ class SegmentPicker:
     frequent) per segment; it remembers how many each segment matched before that cut.
 
     A prefix is not timed: it reads only the range of terms it names (as it is not
-    counted against ``QueryLimits.max_patterns``)."""
+    counted against ``QueryLimits.max_patterns``). On a stemmed field the words a
+    pattern matches differ by segment while their terms are searched in all: a term one
+    segment found through its words is counted in every segment that holds it."""
 
     def __init__(self, pattern: PatternQuery, keep: int | None, clock: WalkTime | None = None) -> None:
         self.pattern = pattern
@@ -234,17 +236,34 @@ class SegmentPicker:
         self._matches = 0  # what the segments matched, added up
         self._cut = False  # whether some segment matched more than keep
 
-    def __call__(self, reader: SegmentReader, field_name: str) -> tuple[list[str], npt.NDArray[np.uint32]]:
+    def __call__(
+        self, readers: Sequence[SegmentReader], field_name: str
+    ) -> list[tuple[list[str], npt.NDArray[np.uint32]]]:
+        picked = [self._expand(reader, field_name) for reader in readers]
+        if not self.pattern.surface or len(readers) < 2:
+            return picked
+        if not any(reader.lexicon_size(field_name) for reader in readers):
+            return picked
+        union = sorted({term for terms, _ in picked for term in terms}, key=_utf8)
+        counted = []
+        for reader in readers:
+            doc_freqs = np.frombuffer(_core.doc_freqs_of(reader.core, field_name, union), dtype="<u4")
+            held = np.flatnonzero(doc_freqs)
+            counted.append(([union[at] for at in held.tolist()], doc_freqs[held]))
+        return counted
+
+    def _expand(self, reader: SegmentReader, field_name: str) -> tuple[list[str], npt.NDArray[np.uint32]]:
+        """The pattern's terms in one segment, with their doc freqs there."""
         timed = not isinstance(self.pattern, Prefix)
         if timed and self.clock.left <= 0:
             raise _pattern_timeout(self.pattern.describe())
-        start = time.perf_counter()
+        start = time.thread_time()  # CPU time, as the core's bound counts it
         terms, doc_freqs, matched, complete = self.pattern.compiled().expand(
             reader.core, field_name, surface=self.pattern.surface, keep=self.keep,
             seconds=self.clock.left if timed else None,
         )
         if timed:
-            self.clock.spend(time.perf_counter() - start)
+            self.clock.spend(time.thread_time() - start)
         if not complete:
             raise _pattern_timeout(self.pattern.describe())
         self._matches += matched
@@ -296,7 +315,7 @@ class PatternQuery(Query):
         """The terms (in order) of one segment's field that the pattern picks, with their
         document frequencies there (deleted documents included), within
         :data:`PATTERN_MATCH_SECONDS`."""
-        return SegmentPicker(self, None)(reader, field_name)
+        return SegmentPicker(self, None)([reader], field_name)[0]
 
     def too_many(self, count: int, limit: int) -> str:
         """The message of a strict search whose pattern matches ``count`` terms, more than ``limit``."""
@@ -412,6 +431,11 @@ def _pattern_timeout(describe: str) -> PatternTimeout:
         f"{describe} did not match the index's terms within the {PATTERN_MATCH_SECONDS * 1000:.0f} ms "
         "a query's patterns have (it reads too many terms, or the query holds too many patterns); simplify it"
     )
+
+
+def _utf8(term: str) -> bytes:
+    """A term's sort key: terms order by their UTF-8 bytes."""
+    return term.encode("utf-8", "surrogatepass")
 
 
 def _core_text(text: str) -> str:

@@ -65,10 +65,12 @@ class TermSource(Protocol):
 
 
 class TermSelector(Protocol):
-    """Picks terms of one segment's field: the terms in order, with their document
-    frequencies in that segment (deleted documents included)."""
+    """Picks terms of a field in each of a snapshot's segments: per segment, the terms
+    in order with their document frequencies there (deleted documents included)."""
 
-    def __call__(self, reader: SegmentReader, field_name: str) -> tuple[list[str], npt.NDArray[np.uint32]]: ...
+    def __call__(
+        self, readers: Sequence[SegmentReader], field_name: str
+    ) -> list[tuple[list[str], npt.NDArray[np.uint32]]]: ...
 
 
 class Query(ABC):

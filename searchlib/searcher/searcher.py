@@ -204,8 +204,7 @@ class Searcher:
         """Every term of ``field_name`` that ``select`` picks in any segment, with its live
         document frequency; terms whose documents are all deleted are left out."""
         counts: dict[str, int] = {}
-        for reader in self.readers:
-            terms, doc_freqs = select(reader, field_name)
+        for reader, (terms, doc_freqs) in zip(self.readers, select(self.readers, field_name)):
             if reader.all_live:  # the dictionary's counts are the live ones: no look-ups
                 live_counts = doc_freqs.tolist()
             else:

@@ -16,8 +16,6 @@
 //! The work is bounded: a walk stops at a deadline (and says it is incomplete), and past
 //! a count only the most frequent terms are kept (with how many matched in all).
 
-use std::time::Instant;
-
 use crate::error::{Decoded, Error, InFile};
 use crate::segment_reader::SegmentReader;
 use crate::termdict::TermDict;
@@ -27,6 +25,7 @@ pub mod regex;
 pub mod walk;
 
 pub use fuzzy::FuzzyAutomaton;
+pub use walk::CpuDeadline;
 pub use regex::RegexAutomaton;
 
 /// A deterministic automaton over bytes, as the dictionary walk drives it.
@@ -67,7 +66,7 @@ pub struct PatternError(pub String);
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Bounds {
     /// When the walk must stop (it then reports itself incomplete).
-    pub deadline: Option<Instant>,
+    pub deadline: Option<CpuDeadline>,
     /// Keep at most this many terms, the most frequent (ties: the first in term order).
     pub keep: Option<usize>,
 }
@@ -118,7 +117,7 @@ impl Compiled {
 
     /// The ordinals of `dict`'s keys that match (ascending), each with its `doc_freq`
     /// slot, and whether the walk finished before the deadline.
-    pub fn matches(&mut self, dict: &TermDict<'_>, deadline: Option<Instant>) -> Decoded<(Vec<(u32, u32)>, bool)> {
+    pub fn matches(&mut self, dict: &TermDict<'_>, deadline: Option<CpuDeadline>) -> Decoded<(Vec<(u32, u32)>, bool)> {
         let mut found = Vec::new();
         let mut keep = |ordinal: u32, _: &[u8], slot: u32| found.push((ordinal, slot));
         let complete = match self {
@@ -202,6 +201,18 @@ fn in_field<T>(reader: &SegmentReader, field: &str, decoded: Decoded<T>) -> Resu
     decoded.in_file(reader.terms.path()).map_err(|error| reader.name_field(error, field))
 }
 
+/// The doc_freq of each of `terms` in `field` (0 where the field has no such term).
+pub fn doc_freqs_of(reader: &SegmentReader, field: &str, terms: &[String]) -> Result<Vec<u32>, Error> {
+    let Some(dict) = reader.dict(field)? else { return Ok(vec![0; terms.len()]) };
+    terms
+        .iter()
+        .map(|term| match in_field(reader, field, dict.find(term.as_bytes()))? {
+            None => Ok(0),
+            Some(ordinal) => reader.term_at(field, &dict, ordinal).map(|(_, info)| info.doc_freq),
+        })
+        .collect()
+}
+
 /// A word near a query word: its bytes, its distance and its term's doc_freq.
 pub type NearWord = (Vec<u8>, u8, u32);
 
@@ -213,7 +224,7 @@ pub fn near_words(
     field: &str,
     word: &str,
     max_edits: u8,
-    deadline: Option<Instant>,
+    deadline: Option<CpuDeadline>,
 ) -> Result<Result<(Vec<NearWord>, bool), PatternError>, Error> {
     let mut automaton = match FuzzyAutomaton::new(word, max_edits) {
         Ok(automaton) => automaton,
