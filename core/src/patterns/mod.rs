@@ -201,16 +201,21 @@ fn in_field<T>(reader: &SegmentReader, field: &str, decoded: Decoded<T>) -> Resu
     decoded.in_file(reader.terms.path()).map_err(|error| reader.name_field(error, field))
 }
 
-/// The doc_freq of each of `terms` in `field` (0 where the field has no such term).
+/// The doc_freq of each of `terms` in `field` (0 where the field has no such term),
+/// looked up in byte order so that neighbouring terms cost one block decode.
 pub fn doc_freqs_of(reader: &SegmentReader, field: &str, terms: &[String]) -> Result<Vec<u32>, Error> {
     let Some(dict) = reader.dict(field)? else { return Ok(vec![0; terms.len()]) };
-    terms
-        .iter()
-        .map(|term| match in_field(reader, field, dict.find(term.as_bytes()))? {
-            None => Ok(0),
-            Some(ordinal) => reader.term_at(field, &dict, ordinal).map(|(_, info)| info.doc_freq),
-        })
-        .collect()
+    let mut order: Vec<usize> = (0..terms.len()).collect();
+    order.sort_unstable_by(|&a, &b| terms.get(a).map(String::as_bytes).cmp(&terms.get(b).map(String::as_bytes)));
+    let sorted: Vec<&[u8]> = order.iter().filter_map(|&at| terms.get(at)).map(String::as_bytes).collect();
+    let found = in_field(reader, field, walk::doc_freqs_sorted(&dict, &sorted))?;
+    let mut out = vec![0; terms.len()];
+    for (&at, freq) in order.iter().zip(found) {
+        if let Some(slot) = out.get_mut(at) {
+            *slot = freq;
+        }
+    }
+    Ok(out)
 }
 
 /// A word near a query word: its bytes, its distance and its term's doc_freq.

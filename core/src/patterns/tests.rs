@@ -232,6 +232,25 @@ fn a_lexicon_walks_like_a_dictionary_and_gives_term_ordinals() {
     let dict = TermDict::new(&data, &index, count).unwrap();
     assert_eq!(walk::doc_freqs_at(&dict, &[0, 1]).unwrap(), vec![(0, 1), (1, 2)]);
     assert!(walk::doc_freqs_at(&dict, &[2]).is_err());
+    let keys: [&[u8]; 5] = [b"a", b"licens", b"m", b"negoti", b"z"];
+    assert_eq!(walk::doc_freqs_sorted(&dict, &keys).unwrap(), vec![0, 1, 0, 2, 0]);
+}
+
+#[test]
+fn sorted_look_ups_find_what_find_finds() {
+    let mut rng = Rng(41);
+    let terms = random_terms(&mut rng, 3000);
+    let (data, index, count) = dictionary(&terms);
+    let dict = TermDict::new(&data, &index, count).unwrap();
+    let mut keys: Vec<String> = (0..800).map(|_| terms[rng.below(terms.len())].clone()).collect();
+    keys.extend(random_terms(&mut rng, 400)); // some the dictionary lacks
+    keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let refs: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
+    let expected: Vec<u32> = keys
+        .iter()
+        .map(|k| dict.find(k.as_bytes()).unwrap().map_or(0, |at| dict.get(at).unwrap().1.doc_freq))
+        .collect();
+    assert_eq!(walk::doc_freqs_sorted(&dict, &refs).unwrap(), expected);
 }
 
 #[test]

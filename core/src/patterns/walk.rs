@@ -243,6 +243,30 @@ pub fn walk<A: Automaton + ?Sized>(
     Ok(true)
 }
 
+/// The doc_freq of each of the ascending `keys` (0 where the dictionary lacks it): a key
+/// inside the block decoded for the previous one is found there, any other by a seek.
+pub fn doc_freqs_sorted(dict: &TermDict<'_>, keys: &[&[u8]]) -> Decoded<Vec<u32>> {
+    let mut blocks = Blocks { dict, block: None, entries: Vec::with_capacity(TERMS_PER_BLOCK) };
+    let mut out = Vec::with_capacity(keys.len());
+    for &key in keys {
+        let inside = blocks.block.is_some() && blocks.entries.last().is_some_and(|(last, _)| key <= last.as_slice());
+        let ordinal = if inside {
+            let first = blocks.block.unwrap_or(0) as u64 * TERMS_PER_BLOCK as u64;
+            first + blocks.entries.partition_point(|(term, _)| term.as_slice() < key) as u64
+        } else {
+            dict.bound(key, false)?
+        };
+        let freq = if ordinal < dict.len() {
+            let (term, info) = blocks.entry(ordinal)?;
+            if term.as_slice() == key { info.doc_freq } else { 0 }
+        } else {
+            0
+        };
+        out.push(freq);
+    }
+    Ok(out)
+}
+
 /// (ordinal, doc_freq) of each of the ascending `ordinals`, decoding each block once.
 pub fn doc_freqs_at(dict: &TermDict<'_>, ordinals: &[u32]) -> Decoded<Vec<(u32, u32)>> {
     let mut out = Vec::with_capacity(ordinals.len());
