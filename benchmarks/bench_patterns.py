@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--index", type=Path, default=BENCH_DIR / "scratch" / "scifact-patterns")
     args = parser.parse_args()
 
-    from searchlib import Index, Searcher
+    from searchlib import Searcher
     from searchlib.ingest import ingest
     from searchlib.limits import QueryLimits
 
