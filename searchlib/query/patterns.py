@@ -277,10 +277,11 @@ class SegmentPicker:
         return max(len(found), self._matches) if self._cut else len(found)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def _compiled(kind: str, text: str, max_edits: int, prefix_length: int) -> Any:
     """The core's automaton for a pattern, compiled once for every segment and every
-    search that repeats it; a pattern it cannot run is a QueryError saying why."""
+    search that repeats it (a few kept: each may hold up to 4 MiB of DFA states); a
+    pattern it cannot run is a QueryError saying why."""
     try:
         return _core.Pattern(kind, text, max_edits, prefix_length)
     except ValueError as exc:

@@ -11,9 +11,10 @@ use super::{Automaton, PatternError};
 /// Most edits a fuzzy word may allow (the builder's cost grows steeply past 2).
 pub const MAX_EDITS: u8 = 2;
 /// Longest word given a DFA: its states grow with the word (about 68 per character at
-/// two edits, 1 KiB each); a longer word is compared with every term of its range
-/// instead, which the walk's deadline bounds.
-pub const MAX_AUTOMATON_CHARS: usize = 64;
+/// two edits, 1 KiB each, so 2.2 MiB at this length); a longer word, which no language's
+/// words reach, is compared with every term of its range instead, which the walk's
+/// deadline bounds.
+pub const MAX_AUTOMATON_CHARS: usize = 32;
 
 /// The parametric builders, one per distance, made once per process (a few ms each).
 fn builder(max_edits: u8) -> &'static LevenshteinAutomatonBuilder {
