@@ -316,7 +316,7 @@ impl<'a> TermDict<'a> {
     pub fn block_cursor(&self, block: usize) -> Decoded<BlockCursor<'a>> {
         let first = (block * TERMS_PER_BLOCK) as u64;
         let terms = (self.count - first.min(self.count)).min(TERMS_PER_BLOCK as u64) as usize;
-        Ok(BlockCursor { cursor: Cursor::new(self.block_bytes(block)?), left: terms, keys_only: self.keys_only, previous_len: 0 })
+        Ok(BlockCursor { cursor: Cursor::new(self.block_bytes(block)?), left: terms, entries: self.entries, previous_len: 0, number: 0 })
     }
 
     /// The first term of block `block`, read without decoding the rest of the block.
@@ -425,13 +425,15 @@ impl<'a> TermDict<'a> {
 pub struct BlockCursor<'a> {
     cursor: Cursor<'a>,
     left: usize,
-    keys_only: bool,
+    entries: Entries,
     previous_len: usize,
+    /// A lexicon's previous ordinal in the block.
+    number: u32,
 }
 
 impl<'a> BlockCursor<'a> {
-    /// The next entry: (bytes shared with the previous term, the other bytes, doc_freq);
-    /// None after the block's last.
+    /// The next entry: (bytes shared with the previous term, the other bytes, doc_freq,
+    /// or a lexicon key's term ordinal); None after the block's last.
     pub fn next_entry(&mut self) -> Decoded<Option<(usize, &'a [u8], u32)>> {
         if self.left == 0 {
             return Ok(None);
@@ -443,11 +445,26 @@ impl<'a> BlockCursor<'a> {
         }
         let suffix_len = self.cursor.vusize()?;
         let suffix = self.cursor.take(suffix_len)?;
-        let doc_freq = self.cursor.vu32()?;
-        if !self.keys_only {
-            self.cursor.vint()?;
-            self.cursor.vint()?;
-        }
+        let doc_freq = match self.entries {
+            Entries::Keys => {
+                self.number = i64::from(self.number)
+                    .checked_add(unzigzag(self.cursor.vint()?))
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| Corrupt::new("a lexicon ordinal is out of range"))?;
+                self.number
+            }
+            Entries::WithoutPositions => {
+                let doc_freq = self.cursor.vu32()?;
+                self.cursor.vint()?;
+                doc_freq
+            }
+            Entries::WithPositions => {
+                let doc_freq = self.cursor.vu32()?;
+                self.cursor.vint()?;
+                self.cursor.vint()?;
+                doc_freq
+            }
+        };
         self.left -= 1;
         self.previous_len = shared + suffix.len();
         Ok(Some((shared, suffix, doc_freq)))

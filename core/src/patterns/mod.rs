@@ -167,11 +167,15 @@ pub fn expand_compiled(
     let (mut pairs, complete) = in_field(reader, field, (|| match lexicon {
         None => compiled.matches(&dict, bounds.deadline),
         Some(lexicon) => {
-            let (keys, complete) = compiled.matches(&lexicon, bounds.deadline)?;
+            // The listed words give their terms' ordinals; the terms that are words
+            // themselves are matched as terms, the others left out.
+            let (keys, keys_complete) = compiled.matches(&lexicon.keys(), bounds.deadline)?;
+            let (own, own_complete) = compiled.matches(&dict, bounds.deadline)?;
             let mut ordinals: Vec<u32> = keys.into_iter().map(|(_, term)| term).collect();
+            ordinals.extend(own.into_iter().map(|(ordinal, _)| ordinal).filter(|&at| lexicon.is_word(u64::from(at))));
             ordinals.sort_unstable();
             ordinals.dedup();
-            Ok((walk::doc_freqs_at(&dict, &ordinals)?, complete))
+            Ok((walk::doc_freqs_at(&dict, &ordinals)?, keys_complete && own_complete))
         }
     })())?;
     let matched = pairs.len();
@@ -237,22 +241,20 @@ pub fn near_words(
     };
     let Some(dict) = reader.dict(field)? else { return Ok(Ok((Vec::new(), true))) };
     let lexicon = reader.lexicon(field)?;
-    let source = lexicon.unwrap_or(dict);
     let mut words: Vec<NearWord> = Vec::new();
-    let mut slots: Vec<u32> = Vec::new();
-    let complete = in_field(
-        reader,
-        field,
-        walk::walk(&source, &mut automaton, 0, source.len(), deadline, &mut |_, key, slot| {
-            words.push((key.to_vec(), 0, 0));
-            slots.push(slot);
-        }),
-    )?;
-    for ((key, distance, _), _) in words.iter_mut().zip(&slots) {
-        *distance = automaton.distance_of(key);
-    }
-    if lexicon.is_some() {
-        // A lexicon's slot is its word's term ordinal: the doc_freq is that term's.
+    let mut complete = true;
+    if let Some(lexicon) = &lexicon {
+        // The listed words: each slot is its term's ordinal, whose doc_freq is the word's.
+        let keys = lexicon.keys();
+        let mut slots: Vec<u32> = Vec::new();
+        complete &= in_field(
+            reader,
+            field,
+            walk::walk(&keys, &mut automaton, 0, keys.len(), deadline, &mut |_, key, slot| {
+                words.push((key.to_vec(), 0, 0));
+                slots.push(slot);
+            }),
+        )?;
         let mut terms = slots.clone();
         terms.sort_unstable();
         terms.dedup();
@@ -260,10 +262,19 @@ pub fn near_words(
         for ((_, _, doc_freq), slot) in words.iter_mut().zip(&slots) {
             *doc_freq = terms.binary_search(slot).ok().and_then(|at| freqs.get(at)).map_or(0, |pair| pair.1);
         }
-    } else {
-        for ((_, _, doc_freq), slot) in words.iter_mut().zip(&slots) {
-            *doc_freq = *slot;
-        }
+    }
+    // The terms: all of them without a lexicon, else those that are words themselves.
+    complete &= in_field(
+        reader,
+        field,
+        walk::walk(&dict, &mut automaton, 0, dict.len(), deadline, &mut |ordinal, term, doc_freq| {
+            if lexicon.as_ref().map_or(true, |lexicon| lexicon.is_word(u64::from(ordinal))) {
+                words.push((term.to_vec(), 0, doc_freq));
+            }
+        }),
+    )?;
+    for (word, distance, _) in &mut words {
+        *distance = automaton.distance_of(word);
     }
     Ok(Ok((words, complete)))
 }
