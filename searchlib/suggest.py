@@ -1,33 +1,44 @@
 """Spelling suggestions ("did you mean") from an index's own vocabulary.
 
 A query word that no live document holds is compared with the words of the index's
-text fields: those within two edits (a transposition counts as one, see
-:mod:`searchlib.query.fuzzy`) are candidates, ranked by how many live documents hold them,
-then by fewer edits. Suggestions are real words, not stems: a stemmed field's lexicon
+text fields: those within two edits (a transposition counts as one, as in fuzzy
+queries) are candidates, found by the compiled core's Levenshtein automata over each
+segment's words, ranked by how many live documents hold them, then by fewer edits. Suggestions are real words, not stems: a stemmed field's lexicon
 (the words as typed, lowercased, before the stemmer) supplies them, so "univresity"
 suggests "university" rather than its stem "univers".
 """
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
+from searchlib import _core
 from searchlib.analysis import Analyzer
 from searchlib.errors import QueryError
 from searchlib.segment.writer import keeps_compiled_lexicon, lexicon_key_analyzer
 
 if TYPE_CHECKING:
     from searchlib.searcher import Searcher
+    from searchlib.segment import SegmentReader
 
 #: Most edits between a query word and a suggestion.
 MAX_SUGGESTION_EDITS = 2
 #: Words shorter than this get no suggestion: one edit makes them another word.
 MIN_WORD_LENGTH = 3
+#: Words longer than this get no suggestion (no word of a language is; a pasted token
+#: would only cost a large automaton).
+MAX_WORD_LENGTH = 64
+#: How long one word's suggestions may look (the automaton walks over every segment),
+#: and how long "did you mean" may look for all the words of a query together: past
+#: it, the remaining words stay as typed. Counted in the searching thread's CPU time,
+#: so other threads and a loaded machine do not cut it short.
+SUGGEST_SECONDS = 0.05
+#: Words whose counts a vocabulary remembers between look-ups.
+WORD_MEMO_SIZE = 4096
 
 
 def allowed_edits(word: str) -> int:
@@ -51,48 +62,55 @@ class Vocabulary:
     """The words of one text field across a searcher's segments, with the number of
     live documents that hold them (through their term, for a stemmed field).
 
-    The counts come from the term dictionaries, which include deleted documents. Where
-    a segment has deletions, a word's count is corrected when it is asked for (a
-    candidate suggestion, or a query word checked for being known), so that a word only
-    deleted documents hold is neither suggested nor taken as known, without counting
-    live postings for the whole vocabulary up front.
+    Nothing is read up front: a word's count is looked up in the segments' lexicons or
+    dictionaries when it is asked for, and the words near a misspelling are found by the
+    compiled core's Levenshtein automaton walking each segment's lexicon (or dictionary)
+    in order, skipping every run of words whose prefix is already too far. The counts
+    come from the dictionaries, which include deleted documents; where a segment has
+    deletions, a word's count is corrected when it is asked for, so that a word only
+    deleted documents hold is neither suggested nor taken as known.
     """
 
     def __init__(self, searcher: Searcher, field_name: str) -> None:
-        counts: dict[str, int] = {}
-        for reader in searcher.readers:
-            dictionary = reader.dictionary(field_name)
-            if dictionary is None:
-                continue
-            doc_freq = reader.doc_freqs(field_name)
-            lexicon = reader.lexicon(field_name)
-            if lexicon is not None:  # the words, not their stems
-                words = lexicon.terms()
-                frequencies = doc_freq[lexicon.term_indexes.astype(np.int64)].tolist()
-            else:
-                words = dictionary.terms()
-                frequencies = doc_freq.tolist()
-            for word, count in zip(words, frequencies):
-                counts[word] = counts.get(word, 0) + int(count)
-        self.words: list[str] = list(counts)
-        #: Per word, documents holding it by the dictionaries (deleted ones included).
-        self.doc_freqs = counts
         self._searcher = searcher
         self._field_name = field_name
         self._has_deletions = any(not reader.all_live for reader in searcher.readers)
+        #: Per word asked for, documents holding its term by the dictionaries (bounded).
+        self._doc_freqs: dict[str, int] = {}
         self._live_doc_freqs: dict[str, int] = {}
 
     def __contains__(self, word: object) -> bool:
         """Whether a live document holds ``word``."""
         return isinstance(word, str) and self.live_doc_freq(word) > 0
 
+    def doc_freq(self, word: str) -> int:
+        """Documents holding ``word`` (through its term) by the dictionaries, deleted
+        ones included, summed over the segments."""
+        count = self._doc_freqs.get(word)
+        if count is None:
+            count = sum(self._segment_doc_freq(reader, word) for reader in self._searcher.readers)
+            if len(self._doc_freqs) >= WORD_MEMO_SIZE:
+                self._doc_freqs.clear()
+            self._doc_freqs[word] = count
+        return count
+
+    def _segment_doc_freq(self, reader: SegmentReader, word: str) -> int:
+        if reader.lexicon_size(self._field_name):
+            index = int(reader.core.lexicon_find_many(self._field_name, [word])[0])
+        else:
+            dictionary = reader.dictionary(self._field_name)
+            index = -1 if dictionary is None else dictionary.find(word)
+        return reader.doc_freq_at(self._field_name, index) if index >= 0 else 0
+
     def live_doc_freq(self, word: str) -> int:
         """Live documents holding ``word`` (for a stemmed field: holding its term)."""
-        indexed = self.doc_freqs.get(word, 0)
+        indexed = self.doc_freq(word)
         if not indexed or not self._has_deletions:
             return indexed
         count = self._live_doc_freqs.get(word)
         if count is None:
+            if len(self._live_doc_freqs) >= WORD_MEMO_SIZE:
+                self._live_doc_freqs.clear()
             count = self._live_doc_freqs[word] = self._searcher.doc_freq(self._field_name, self._term_of(word))
         return count
 
@@ -107,32 +125,52 @@ class Vocabulary:
         return word
 
     def suggest(
-        self, word: str, limit: int = 5, max_edits: int | None = None, max_candidates: int | None = None
+        self,
+        word: str,
+        limit: int = 5,
+        max_edits: int | None = None,
+        max_candidates: int | None = None,
+        seconds: float = SUGGEST_SECONDS,
     ) -> list[Suggestion]:
         """Words within ``max_edits`` (default: by length, see :func:`allowed_edits`) of
         ``word`` that live documents hold, most frequent first (then closest).
 
         ``max_candidates`` bounds the words within reach that are ranked (default: the
         searcher's ``limits.suggest_candidates``): the most frequent by the
-        dictionaries, since checking a candidate's live count can cost a look-up.
+        dictionaries, since checking a candidate's live count can cost a look-up. The
+        walks over the segments stop after ``seconds`` together, with what they found.
         """
-        from searchlib.query.fuzzy import distances
-
         if max_edits is None:
             max_edits = allowed_edits(word)
-        if max_edits == 0:
+        if max_edits == 0 or len(word) > MAX_WORD_LENGTH:
             return []
         if max_candidates is None:
             max_candidates = self._searcher.limits.suggest_candidates
-        within = [(candidate, distance) for candidate, distance in distances(self.words, word, max_edits) if candidate != word]
-        if len(within) > max_candidates:
-            doc_freqs = self.doc_freqs
-            within.sort(key=lambda found: (-doc_freqs[found[0]], found[1], found[0]))
-            del within[max_candidates:]
-        found = [Suggestion(candidate, distance, self.live_doc_freq(candidate)) for candidate, distance in within]
+        deadline = time.thread_time() + seconds
+        indexed: dict[str, int] = {}
+        distance: dict[str, int] = {}
+        for reader in self._searcher.readers:
+            left = deadline - time.thread_time()
+            if left <= 0:
+                break
+            words, distances, doc_freqs, _ = _core.near_words(
+                reader.core, self._field_name, word, max_edits, seconds=left
+            )
+            for candidate, edits, count in zip(words, distances, doc_freqs):
+                indexed[candidate] = indexed.get(candidate, 0) + count
+                distance[candidate] = edits
+        indexed.pop(word, None)
+        within = sorted(indexed, key=lambda found: (-indexed[found], distance[found], found))[:max_candidates]
+        found = [Suggestion(candidate, distance[candidate], self._candidate_count(candidate, indexed)) for candidate in within]
         found = [suggestion for suggestion in found if suggestion.doc_freq > 0]
         found.sort(key=lambda s: (-s.doc_freq, s.distance, s.word))
         return found[:limit]
+
+    def _candidate_count(self, candidate: str, indexed: dict[str, int]) -> int:
+        """A candidate's live count: its indexed one when nothing is deleted."""
+        if not self._has_deletions:
+            return indexed[candidate]
+        return self.live_doc_freq(candidate)
 
 
 def lookup_key(analyzer: Analyzer, raw: str) -> str | None:
@@ -146,15 +184,18 @@ def lookup_key(analyzer: Analyzer, raw: str) -> str | None:
 
 
 def suggest_words(
-    searcher: Searcher, word: str, fields: Sequence[str], limit: int = 5
+    searcher: Searcher, word: str, fields: Sequence[str], limit: int = 5, seconds: float = SUGGEST_SECONDS
 ) -> list[Suggestion]:
-    """Suggestions for one typed word over ``fields``, merged and ranked."""
+    """Suggestions for one typed word over ``fields``, merged and ranked, found within
+    ``seconds`` for all the fields together."""
+    deadline = time.thread_time() + seconds
     merged: dict[str, Suggestion] = {}
     for name in fields:
         key = lookup_key(searcher.analyzers[name], word)
-        if key is None:
+        left = deadline - time.thread_time()
+        if key is None or left <= 0:
             continue
-        for suggestion in searcher.vocabulary(name).suggest(key, limit):
+        for suggestion in searcher.vocabulary(name).suggest(key, limit, seconds=left):
             known = merged.get(suggestion.word)
             if known is None or known.doc_freq < suggestion.doc_freq:
                 merged[suggestion.word] = suggestion
@@ -171,7 +212,8 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
     The work is bounded by the searcher's ``limits``: the text read is at most
     ``max_length`` characters, corrections are sought for its first
     ``suggest_words`` unknown words only (the rest stay as typed), and each ranks at
-    most ``suggest_candidates`` candidates.
+    most ``suggest_candidates`` candidates; and in time: after :data:`SUGGEST_SECONDS`
+    the words not yet looked at stay as typed.
     """
     if not fields:
         return None
@@ -184,8 +226,10 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
     cursor = 0
     changed = False
     unknown = 0
+    deadline = time.thread_time() + SUGGEST_SECONDS
     for token in tokenizer.tokens(text):
-        if unknown >= limits.suggest_words:
+        left = deadline - time.thread_time()
+        if unknown >= limits.suggest_words or left <= 0:
             break
         # The spans are ascending and apart: the first ending after the token's start
         # is the only one it can overlap.
@@ -198,7 +242,7 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
         if any(key is not None and key in searcher.vocabulary(name) for key, name in zip(keys, fields)):
             continue
         unknown += 1
-        best = suggest_words(searcher, token.text, fields, limit=1)
+        best = suggest_words(searcher, token.text, fields, limit=1, seconds=left)
         if best:
             pieces.append(text[cursor : token.start])
             pieces.append(best[0].word)

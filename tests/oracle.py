@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from searchlib.analysis import Analyzer
+from searchlib.segment.writer import keeps_compiled_lexicon, lexicon_key_analyzer
 from searchlib.query import (
     And,
     Bool,
@@ -125,14 +126,22 @@ class Oracle:
         analyzer: Analyzer,
         text_fields: Iterable[str],
         exact_fields: Iterable[str] = (),
+        written: Iterable[Mapping[str, Any]] | None = None,
     ) -> None:
+        """``written``: every document version ever indexed (default: ``documents``),
+        whose words a stemmed field's lexicons keep while their terms live on."""
         self.documents = {doc_id: dict(fields) for doc_id, fields in documents.items()}
         self.text_fields = tuple(text_fields)
         self.exact_fields = tuple(exact_fields)
         # positions[field][doc id][term] = the term's positions in that field of the doc
         self.positions: dict[str, dict[str, dict[str, list[int]]]] = {}
         self.lengths: dict[str, dict[str, int]] = {}
+        # words[field][word] = the terms the written word became, for a stemmed field
+        # (whose patterns match the words as written); None for any other field
+        self.words: dict[str, dict[str, set[str]] | None] = {}
+        keys = lexicon_key_analyzer(analyzer) if keeps_compiled_lexicon(analyzer) else None
         for name in (*self.text_fields, *self.exact_fields):
+            self.words[name] = {} if keys is not None and name in self.text_fields else None
             self.positions[name] = {}
             self.lengths[name] = {}
             for doc_id, fields in self.documents.items():
@@ -146,6 +155,15 @@ class Oracle:
                     found.setdefault(term, []).append(pos)
                 self.positions[name][doc_id] = found
                 self.lengths[name][doc_id] = len(tokens)
+        for name, words in self.words.items():
+            if words is None or keys is None:
+                continue
+            for fields in self.documents.values() if written is None else written:
+                value = fields.get(name) or ""
+                terms_at = {token.pos: token.text for token in analyzer.tokens(value, cached=False)}
+                for token in keys.tokens(value, cached=False):
+                    if token.pos in terms_at:
+                        words.setdefault(token.text, set()).add(terms_at[token.pos])
 
     # --- statistics -------------------------------------------------------------------
 
@@ -208,19 +226,31 @@ class Oracle:
         return scores
 
     def pattern_terms(self, q: Query) -> list[str]:
-        """The terms of the live documents' vocabulary a pattern query picks."""
+        """The terms of the live documents' vocabulary a pattern query picks: on a
+        stemmed field, a prefix, wildcard or regex picks the terms of the written words
+        it matches."""
         vocabulary = sorted(self.vocabulary(q.field))  # type: ignore[attr-defined]
-        if isinstance(q, Prefix):
-            return [t for t in vocabulary if t.startswith(q.prefix)]
-        if isinstance(q, Wildcard):
-            return [t for t in vocabulary if fnmatch.fnmatchcase(t, q.pattern)]
-        if isinstance(q, Regex):
-            return [t for t in vocabulary if re.fullmatch(q.pattern, t)]
+        words = self.words.get(q.field)  # type: ignore[attr-defined]
+        if isinstance(q, (Prefix, Wildcard, Regex)) and words is not None:
+            picked = {term for word, terms in words.items() if self.pattern_matches(q, word) for term in terms}
+            return sorted(picked & set(vocabulary))
+        if isinstance(q, (Prefix, Wildcard, Regex)):
+            return [t for t in vocabulary if self.pattern_matches(q, t)]
         if isinstance(q, Fuzzy):
             return [
                 t for t in vocabulary
                 if t[: q.prefix_length] == q.text[: q.prefix_length] and osa_distance(t, q.text) <= q.max_edits
             ]
+        raise TypeError(q)
+
+    @staticmethod
+    def pattern_matches(q: Query, word: str) -> bool:
+        if isinstance(q, Prefix):
+            return word.startswith(q.prefix)
+        if isinstance(q, Wildcard):
+            return fnmatch.fnmatchcase(word, q.pattern)
+        if isinstance(q, Regex):
+            return re.fullmatch(q.pattern, word) is not None
         raise TypeError(q)
 
     def range(self, q: Range) -> Scores:

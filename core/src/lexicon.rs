@@ -69,7 +69,14 @@ impl<'a> Lexicon<'a> {
         self.len == 0
     }
 
-    fn is_word(&self, ordinal: u64) -> bool {
+    /// The listed words: those whose term differs from them (a pattern walks these and
+    /// the terms marked as words).
+    pub fn keys(&self) -> TermDict<'a> {
+        self.keys
+    }
+
+    /// Whether the `ordinal`-th term is itself a word of the field.
+    pub fn is_word(&self, ordinal: u64) -> bool {
         usize::try_from(ordinal / 8)
             .ok()
             .and_then(|at| self.words.get(at))

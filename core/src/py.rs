@@ -28,6 +28,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(merge_segments, module)?)?;
     crate::py_phrase::register(module)?;
     crate::py_highlight::register(module)?;
+    crate::py_patterns::register(module)?;
     Ok(())
 }
 

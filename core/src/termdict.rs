@@ -306,7 +306,21 @@ impl<'a> TermDict<'a> {
         Ok(())
     }
 
-    fn first_term(&self, block: usize) -> Decoded<&'a [u8]> {
+    /// How many blocks of [`TERMS_PER_BLOCK`] terms the dictionary holds.
+    pub fn block_count(&self) -> usize {
+        self.blocks()
+    }
+
+    /// Block `block`'s entries read in place, without allocating per term: for a walk
+    /// that rejects most terms after a glance (pattern expansion).
+    pub fn block_cursor(&self, block: usize) -> Decoded<BlockCursor<'a>> {
+        let first = (block * TERMS_PER_BLOCK) as u64;
+        let terms = (self.count - first.min(self.count)).min(TERMS_PER_BLOCK as u64) as usize;
+        Ok(BlockCursor { cursor: Cursor::new(self.block_bytes(block)?), left: terms, entries: self.entries, previous_len: 0, number: 0 })
+    }
+
+    /// The first term of block `block`, read without decoding the rest of the block.
+    pub fn first_term(&self, block: usize) -> Decoded<&'a [u8]> {
         let mut cursor = Cursor::new(self.block_bytes(block)?);
         if cursor.vint()? != 0 {
             return Err(Corrupt::new("a block's first term shares a prefix"));
@@ -403,6 +417,57 @@ impl<'a> TermDict<'a> {
     /// Every term in order, block by block (for merges and verification).
     pub fn iter(&self) -> TermIter<'a> {
         TermIter { dict: *self, block: 0, entries: Vec::new().into_iter(), last: None }
+    }
+}
+
+/// One block's entries in order, each as the bytes it shares with the previous term of
+/// the block and the rest: the caller rebuilds terms in one buffer.
+pub struct BlockCursor<'a> {
+    cursor: Cursor<'a>,
+    left: usize,
+    entries: Entries,
+    previous_len: usize,
+    /// A lexicon's previous ordinal in the block.
+    number: u32,
+}
+
+impl<'a> BlockCursor<'a> {
+    /// The next entry: (bytes shared with the previous term, the other bytes, doc_freq,
+    /// or a lexicon key's term ordinal); None after the block's last.
+    pub fn next_entry(&mut self) -> Decoded<Option<(usize, &'a [u8], u32)>> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        let first = self.previous_len == 0 && self.cursor.position() == 0;
+        let shared = self.cursor.vusize()?;
+        if shared > self.previous_len || (first && shared != 0) {
+            return Err(Corrupt::new("a term shares more than its predecessor has"));
+        }
+        let suffix_len = self.cursor.vusize()?;
+        let suffix = self.cursor.take(suffix_len)?;
+        let doc_freq = match self.entries {
+            Entries::Keys => {
+                self.number = i64::from(self.number)
+                    .checked_add(unzigzag(self.cursor.vint()?))
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| Corrupt::new("a lexicon ordinal is out of range"))?;
+                self.number
+            }
+            Entries::WithoutPositions => {
+                let doc_freq = self.cursor.vu32()?;
+                self.cursor.vint()?;
+                doc_freq
+            }
+            Entries::WithPositions => {
+                let doc_freq = self.cursor.vu32()?;
+                self.cursor.vint()?;
+                self.cursor.vint()?;
+                doc_freq
+            }
+        };
+        self.left -= 1;
+        self.previous_len = shared + suffix.len();
+        Ok(Some((shared, suffix, doc_freq)))
     }
 }
 

@@ -34,8 +34,8 @@ The nodes live in one module per concern, each moving onto the compiled core on 
 - :mod:`~searchlib.query.ranges`: the constant-score nodes :class:`Range`,
   :class:`MatchAll` and :class:`MatchNone`;
 - :mod:`~searchlib.query.patterns`: :class:`Prefix`, :class:`Wildcard`, :class:`Regex`
-  and :class:`Fuzzy` (edit distance in :mod:`~searchlib.query.fuzzy`), their bounds
-  (:class:`Expansion`, :class:`ExpansionBudget`) and the dictionaries they read;
+  and :class:`Fuzzy`, expanded by the compiled core's automata, and their bounds
+  (:class:`Expansion`, :class:`ExpansionBudget`);
 - :mod:`~searchlib.query.boolean`: :class:`Bool` and the nodes that run as one
   (:class:`And`, :class:`Or`, :class:`Not`, :class:`Filter`), and :class:`Boost`.
 
@@ -46,8 +46,8 @@ from __future__ import annotations
 
 from searchlib.query.boolean import And, Bool, Boost, Filter, Not, Or
 from searchlib.query.patterns import (
-    DEFAULT_MAX_EXPANSIONS, PATTERN_MATCH_SECONDS, DecodedTerms, Expansion, ExpansionBudget, Fuzzy, OnTooMany,
-    PatternQuery, PatternTimeout, Prefix, ReaderTerms, Regex, Wildcard, glob_regex, ranked_terms, wildcard_regex,
+    DEFAULT_MAX_EXPANSIONS, PATTERN_MATCH_SECONDS, Expansion, ExpansionBudget, Fuzzy, OnTooMany,
+    PatternQuery, PatternTimeout, Prefix, ReaderTerms, Regex, SegmentPicker, Wildcard, glob_regex, ranked_terms, wildcard_regex,
 )
 from searchlib.query.phrases import Phrase
 from searchlib.query.ranges import MatchAll, MatchNone, Range, RangeValue

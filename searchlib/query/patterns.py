@@ -1,25 +1,36 @@
 """Pattern nodes (:class:`Prefix`, :class:`Wildcard`, :class:`Regex`, :class:`Fuzzy`),
 rewritten before execution into an :class:`~searchlib.query.boolean.Or` of the terms
 they match in the index, within the bounds of an :class:`Expansion` and of the query's
-:class:`ExpansionBudget`; the dictionaries they read (:class:`DecodedTerms`,
-:class:`ReaderTerms`) and the regular expressions they match with.
+:class:`ExpansionBudget`.
+
+The compiled core expands them (``searchlib._core.Pattern``, ``core/src/patterns/``):
+each pattern is an automaton over a term's bytes (a lazily built DFA for regular
+expressions and wildcards, a Levenshtein DFA for fuzzy words, in which a transposition
+counts one edit) driven over a segment's sorted term dictionary, skipping every run of
+terms whose shared prefix already rules them out. A walk stops at a deadline, and each
+segment offers at most the expansion's limit of terms, its most frequent.
+
+On a field whose analyzer stems, a prefix, wildcard or regular expression is matched
+against the words as written (the segment's lexicon of surface words), and expands to
+the terms those words were stemmed to: ``negotiat*`` finds "negotiating" and
+"negotiations" (the term ``negoti``), ``/licen[cs]e/`` finds "license". A fuzzy word is
+stemmed by the parser like any word, so it is matched against the terms.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from abc import abstractmethod
 from collections.abc import Iterable, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from functools import partial
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import regex
 
+from searchlib import _core
 from searchlib.analysis.tokenizers import compile_pattern
 from searchlib.errors import QueryError
 from searchlib.limits import QueryLimits
@@ -27,7 +38,7 @@ from searchlib.query.boolean import Or
 from searchlib.query.ranges import MatchNone
 from searchlib.query.terms import Term
 from searchlib.query.tree import Matches, Query, ScoringContext, TermSelector, TermSource
-from searchlib.segment import SegmentReader, TermDictionary
+from searchlib.segment import SegmentReader
 
 
 #: Most terms a pattern query expands to unless told otherwise.
@@ -36,95 +47,6 @@ DEFAULT_MAX_EXPANSIONS = 1024
 
 #: What a pattern query does past its bound: fail, or keep the most frequent terms.
 OnTooMany = Literal["error", "keep_frequent"]
-
-
-#: What makes a user's regex read the joined dictionary differently from one term:
-#: anchors to the text's ends, lookbehinds, inline flags (``(?s)`` lets ``.`` cross lines).
-_NOT_ONE_PASS = regex.compile(r"\\[AZzG]|\(\?<[=!]|\(\?[a-zA-Z^-]+[:)]")
-
-
-class DecodedTerms:
-    """One term dictionary with its terms decoded once, for the patterns of many
-    queries to select from (a searcher keeps one per segment and field).
-
-    A wildcard, fuzzy word or regex reads every term of a field; decoding them one by
-    one from the mapped bytes costs more than matching them, so a searcher decodes a
-    dictionary the first time a pattern needs it, in whole-list steps.
-    """
-
-    def __init__(self, dictionary: TermDictionary) -> None:
-        self.dictionary = dictionary
-        decode = partial(bytes.decode, encoding="utf-8", errors="surrogatepass")
-        self._terms: list[str] = list(map(decode, dictionary.slice_bytes(0, len(dictionary))))
-        self._joined = ""
-        self._line_starts: npt.NDArray[np.int64] | None = None  # made when first needed
-
-    def __len__(self) -> int:
-        return len(self._terms)
-
-    def prefix_range(self, prefix: bytes) -> tuple[int, int]:
-        return self.dictionary.prefix_range(prefix)
-
-    def terms(self, start: int = 0, end: int | None = None) -> list[str]:
-        return self._terms[start:end]
-
-    def terms_at(self, indexes: Iterable[int]) -> list[str]:
-        terms = self._terms
-        return [terms[index] for index in indexes]
-
-    def fullmatches(self, pattern: str, start: int = 0, end: int | None = None) -> list[int] | None:
-        """The indexes of the terms from ``start`` to ``end`` that ``pattern`` (a
-        :func:`glob_regex`) matches entirely, found in one pass of the regex engine
-        over the terms joined by line breaks, not one call per term; None when some
-        term holds a line break.
-
-        The standard library's engine runs it: the ``regex`` module takes seconds over
-        a whole dictionary for a pattern of many atomic groups that ``re`` runs in
-        milliseconds (a glob regex is plain characters, ``.`` and atomic groups, which
-        both read alike)."""
-        lines = self._lines()
-        if lines is None:
-            return None
-        joined, starts = lines
-        stop = len(self._terms) if end is None else end
-        if stop <= start:
-            return []
-        found = re.compile(f"(?m)^(?:{pattern})$").finditer(joined, int(starts[start]), int(starts[stop] - 1))
-        return np.searchsorted(starts, [match.start() for match in found]).tolist()
-
-    def regex_fullmatches(self, pattern: str, timeout: float) -> list[int] | None:
-        """The indexes of the terms that the user's regular expression ``pattern``
-        (``regex`` syntax) matches entirely, in one pass of the ``regex`` module over the
-        joined terms, within ``timeout`` seconds (else TimeoutError): tens of times
-        faster than a call per term. None when one pass cannot answer exactly, for the
-        caller to match term by term: a term or a match holds a line break (``[^x]+``
-        may run across one), or the pattern anchors to the text's ends, looks behind
-        or sets flags inline (``(?s)``)."""
-        lines = self._lines()
-        if lines is None or _NOT_ONE_PASS.search(pattern):
-            return None
-        joined, starts = lines
-        found = []
-        for match in compile_pattern(f"(?m)^(?:{pattern})$").finditer(joined, timeout=timeout):
-            if "\n" in match.group():
-                return None
-            found.append(match.start())
-        return np.searchsorted(starts, found).tolist()
-
-    def _lines(self) -> tuple[str, npt.NDArray[np.int64]] | None:
-        """The terms joined by line breaks and where each starts, made when first
-        needed; None when some term holds a line break."""
-        if self._line_starts is None:
-            joined = "\n".join(self._terms)
-            if joined.count("\n") != max(0, len(self._terms) - 1):
-                self._line_starts = np.zeros(0, dtype=np.int64)  # a term holds a line break
-            else:
-                self._joined = joined
-                lengths = np.fromiter(map(len, self._terms), dtype=np.int64, count=len(self._terms))
-                self._line_starts = np.concatenate(([0], np.cumsum(lengths + 1)))
-        if not len(self._line_starts) and self._terms:
-            return None
-        return self._joined, self._line_starts
 
 
 class ReaderTerms:
@@ -137,13 +59,9 @@ class ReaderTerms:
 
     def matching_terms(self, field_name: str, select: TermSelector) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for reader in self.readers:
-            dictionary = reader.dictionary(field_name)
-            if dictionary is None:
-                continue
-            picked = select(dictionary)
-            for index, term in zip(picked, dictionary.terms_at(picked)):
-                counts[term] = counts.get(term, 0) + reader.doc_freq_at(field_name, index)
+        for terms, doc_freqs in select(self.readers, field_name):
+            for term, count in zip(terms, doc_freqs.tolist()):
+                counts[term] = counts.get(term, 0) + count
         return counts
 
 
@@ -177,8 +95,9 @@ class ExpansionBudget:
     A :class:`TermSource` wrapper that :meth:`PatternQuery.rewrite` recognizes: each
     distinct pattern reads the dictionaries once (a query repeating ``a*`` two hundred
     times reads them once), at most ``limits.max_patterns`` distinct patterns that
-    read whole dictionaries (wildcard, fuzzy, regex) are expanded, and the terms of all patterns together are at most
-    ``limits.max_expansions``. Strict, a pattern past a bound raises
+    read whole dictionaries (wildcard, fuzzy, regex) are expanded, all of them within
+    one :data:`PATTERN_MATCH_SECONDS`, and the terms of all patterns together are at
+    most ``limits.max_expansions``. Strict, a pattern past a bound raises
     :class:`QueryError` naming the bound; lenient, it is cut (the most frequent terms
     kept, or nothing once the bound is spent) and :attr:`warnings` says so.
     """
@@ -189,15 +108,16 @@ class ExpansionBudget:
         self.strict = strict
         #: What was cut, as sentences a user can read, in the order it happened.
         self.warnings: list[str] = []
-        #: Per distinct pattern, its terms by descending document count.
-        self._ranked: dict[PatternQuery, list[str]] = {}
+        #: Per distinct pattern and per-segment keep, its terms by descending document
+        #: count and how many it matched.
+        self._ranked: dict[tuple[PatternQuery, int], tuple[list[str], int]] = {}
         #: Per distinct pattern and number of terms kept, those terms in order.
-        self._kept: dict[tuple[PatternQuery, int], list[str]] = {}
+        self._kept: dict[tuple[PatternQuery, int, int], list[str]] = {}
         self._remaining = limits.max_expansions
         self._scans = 0  # distinct patterns read so far that read whole dictionaries
-        #: When the query's regex scans must end (see PATTERN_MATCH_SECONDS): set by the
-        #: first scan, shared by the rest, so many patterns cannot add up their bounds.
-        self._scan_deadline: float | None = None
+        #: The time the query's pattern walks have left (see PATTERN_MATCH_SECONDS),
+        #: shared, so many patterns cannot add up their bounds.
+        self.walk_time = WalkTime()
         #: Patterns left out, per reason ("patterns": past max_patterns; "terms": after
         #: max_expansions was spent), each reported in one warning however many there are.
         self._dropped = {"patterns": 0, "terms": 0}
@@ -213,8 +133,9 @@ class ExpansionBudget:
         """The terms ``pattern`` expands to (in order), within its own expansion's
         limit and what the query may still expand to."""
         key = replace(pattern, boost=1.0, expansion=None)  # type: ignore[type-var]
-        ranked = self._ranked.get(key)
-        if ranked is None:
+        expansion = pattern.expansion or Expansion()
+        cached = self._ranked.get((key, expansion.limit))
+        if cached is None:
             scans = not isinstance(pattern, Prefix)  # a prefix reads only its range of terms
             if scans and self._scans >= self.limits.max_patterns:
                 if self.strict:
@@ -225,49 +146,45 @@ class ExpansionBudget:
                 self._note_dropped("patterns")
                 return []
             self._scans += scans
-            if self._scan_deadline is None:
-                self._scan_deadline = time.monotonic() + PATTERN_MATCH_SECONDS
-            shared = _SCAN_DEADLINE.set(self._scan_deadline)
+            picker = SegmentPicker(pattern, expansion.limit, self.walk_time)
             try:
-                found = self.source.matching_terms(pattern.field, pattern.select)
+                found = self.source.matching_terms(pattern.field, picker)
             except PatternTimeout as exc:
                 if self.strict:
                     raise
                 self.warn(f"{exc}; left it out")
                 found = {}
-            finally:
-                _SCAN_DEADLINE.reset(shared)
-            ranked = self._ranked[key] = ranked_terms(found)
-        expansion = pattern.expansion or Expansion()
+            cached = self._ranked[(key, expansion.limit)] = (ranked_terms(found), picker.matched(found))
+        ranked, matched = cached
         keep = len(ranked)
-        if keep > expansion.limit:
+        if matched > expansion.limit:
             if expansion.on_too_many == "error" and self.strict:
-                raise QueryError(pattern.too_many(keep, expansion.limit))
+                raise QueryError(pattern.too_many(matched, expansion.limit))
             self.warn(
-                f"{pattern.describe()} matched {keep:,} terms in {pattern.field}; "
+                f"{pattern.describe()} matched {matched:,} terms in {pattern.field}; "
                 f"searched the {expansion.limit:,} most frequent"
             )
-            keep = expansion.limit
+            keep = min(keep, expansion.limit)
         if keep > self._remaining:
             total = self.limits.max_expansions
             if self.strict:
                 raise QueryError(
                     f"the query's patterns expand to more than {total:,} terms together, the limit "
                     f"(QueryLimits.max_expansions); {pattern.describe()} on {pattern.field!r} alone matches "
-                    f"{len(ranked):,}: make the patterns longer or fewer"
+                    f"{matched:,}: make the patterns longer or fewer"
                 )
             keep = self._remaining
             if keep:
                 self.warn(
-                    f"{pattern.describe()} matched {len(ranked):,} terms in {pattern.field}; searched the "
+                    f"{pattern.describe()} matched {matched:,} terms in {pattern.field}; searched the "
                     f"{keep:,} most frequent (the query's patterns may expand to {total:,} terms together)"
                 )
             else:
                 self._note_dropped("terms")
         self._remaining -= keep
-        kept = self._kept.get((key, keep))
+        kept = self._kept.get((key, expansion.limit, keep))
         if kept is None:
-            kept = self._kept[(key, keep)] = sorted(ranked[:keep])
+            kept = self._kept[(key, expansion.limit, keep)] = sorted(ranked[:keep])
         return kept
 
     def _note_dropped(self, reason: str) -> None:
@@ -289,21 +206,117 @@ class ExpansionBudget:
         return f"{left_out}: the query's patterns had expanded to {self.limits.max_expansions:,} terms together"
 
 
+class WalkTime:
+    """The time the pattern walks of one query (or of one pattern alone) may take
+    together: :data:`PATTERN_MATCH_SECONDS` of the searching thread's CPU time, counted
+    while the core walks, so that neither the work between the walks (scoring, counting
+    live documents) nor waiting for a core on a loaded machine spends it."""
+
+    def __init__(self) -> None:
+        self.left = PATTERN_MATCH_SECONDS
+
+    def spend(self, seconds: float) -> None:
+        self.left -= seconds
+
+
+class SegmentPicker:
+    """The :class:`TermSelector` of one expansion: a pattern's terms in each segment,
+    found by the core within the walks' time, at most ``keep`` of them (the most
+    frequent) per segment; it remembers how many each segment matched before that cut.
+
+    A prefix is not timed: it reads only the range of terms it names (as it is not
+    counted against ``QueryLimits.max_patterns``). On a stemmed field the words a
+    pattern matches differ by segment while their terms are searched in all: a term one
+    segment found through its words is counted in every segment that holds it."""
+
+    def __init__(self, pattern: PatternQuery, keep: int | None, clock: WalkTime | None = None) -> None:
+        self.pattern = pattern
+        self.keep = keep
+        self.clock = clock if clock is not None else WalkTime()
+        self._matches = 0  # what the segments matched, added up
+        self._cut = False  # whether some segment matched more than keep
+
+    def __call__(
+        self, readers: Sequence[SegmentReader], field_name: str
+    ) -> list[tuple[list[str], npt.NDArray[np.uint32]]]:
+        picked = [self._expand(reader, field_name) for reader in readers]
+        if not self.pattern.surface or len(readers) < 2:
+            return picked
+        if not any(reader.lexicon_size(field_name) for reader in readers):
+            return picked
+        union = sorted({term for terms, _ in picked for term in terms}, key=_utf8)
+        counted = []
+        for reader in readers:
+            doc_freqs = np.frombuffer(_core.doc_freqs_of(reader.core, field_name, union), dtype="<u4")
+            held = np.flatnonzero(doc_freqs)
+            counted.append(([union[at] for at in held.tolist()], doc_freqs[held]))
+        return counted
+
+    def _expand(self, reader: SegmentReader, field_name: str) -> tuple[list[str], npt.NDArray[np.uint32]]:
+        """The pattern's terms in one segment, with their doc freqs there."""
+        timed = not isinstance(self.pattern, Prefix)
+        if timed and self.clock.left <= 0:
+            raise _pattern_timeout(self.pattern.describe())
+        start = time.thread_time()  # CPU time, as the core's bound counts it
+        terms, doc_freqs, matched, complete = self.pattern.compiled().expand(
+            reader.core, field_name, surface=self.pattern.surface, keep=self.keep,
+            seconds=self.clock.left if timed else None,
+        )
+        if timed:
+            self.clock.spend(time.thread_time() - start)
+        if not complete:
+            raise _pattern_timeout(self.pattern.describe())
+        self._matches += matched
+        self._cut |= matched > len(terms)
+        return terms, np.frombuffer(doc_freqs, dtype="<u4")
+
+    def matched(self, found: dict[str, int]) -> int:
+        """How many terms the pattern matched: those ``found``, or, when a segment had
+        more than ``keep``, the segments' matches added up (a term in two segments then
+        counts twice: no segment lists what it cut)."""
+        return max(len(found), self._matches) if self._cut else len(found)
+
+
+@lru_cache(maxsize=64)
+def _compiled(kind: str, text: str, max_edits: int, prefix_length: int) -> Any:
+    """The core's automaton for a pattern, compiled once for every segment and every
+    search that repeats it (a few kept: each may hold up to 4 MiB of DFA states); a
+    pattern it cannot run is a QueryError saying why."""
+    try:
+        return _core.Pattern(kind, text, max_edits, prefix_length)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
+
+
 class PatternQuery(Query):
     """A query over every term of a field that a pattern picks (prefix, wildcard, ...)."""
 
     field: str
     boost: float
     expansion: Expansion | None
+    #: Whether a stemmed field is matched by its words as written (its lexicon).
+    surface = True
 
     @abstractmethod
-    def select(self, dictionary: TermDictionary) -> Sequence[int]:
-        """The indexes (ascending) of the terms of one segment's dictionary that the
-        pattern picks: indexes, so document frequencies are read without look-ups."""
+    def core_spec(self) -> tuple[str, str, int, int]:
+        """(kind, text, max edits, prefix length) of the core's ``Pattern``."""
 
     @abstractmethod
     def describe(self) -> str:
         """The pattern as a user would type it, for messages."""
+
+    def compiled(self) -> Any:
+        """The core's compiled pattern (``searchlib._core.Pattern``)."""
+        try:
+            return _compiled(*self.core_spec())
+        except QueryError as exc:
+            raise QueryError(f"{self.describe()} {exc}") from None
+
+    def select(self, reader: SegmentReader, field_name: str) -> tuple[list[str], npt.NDArray[np.uint32]]:
+        """The terms (in order) of one segment's field that the pattern picks, with their
+        document frequencies there (deleted documents included), within
+        :data:`PATTERN_MATCH_SECONDS`."""
+        return SegmentPicker(self, None)([reader], field_name)[0]
 
     def too_many(self, count: int, limit: int) -> str:
         """The message of a strict search whose pattern matches ``count`` terms, more than ``limit``."""
@@ -325,10 +338,12 @@ class PatternQuery(Query):
         if isinstance(source, ExpansionBudget):
             terms = source.expand(self)
         else:
-            found = source.matching_terms(self.field, self.select)
             expansion = self.expansion or Expansion()
-            if len(found) > expansion.limit and expansion.on_too_many == "error":
-                raise QueryError(self.too_many(len(found), expansion.limit))
+            picker = SegmentPicker(self, expansion.limit)
+            found = source.matching_terms(self.field, picker)
+            matched = picker.matched(found)
+            if matched > expansion.limit and expansion.on_too_many == "error":
+                raise QueryError(self.too_many(matched, expansion.limit))
             terms = sorted(ranked_terms(found)[: expansion.limit])
         if not terms:
             return MatchNone()
@@ -340,16 +355,16 @@ class PatternQuery(Query):
 
 @dataclass(frozen=True)
 class Prefix(PatternQuery):
-    """Terms of ``field`` starting with ``prefix`` (already normalized, not stemmed)."""
+    """Terms of ``field`` starting with ``prefix`` (already normalized, not stemmed; on a
+    stemmed field, the terms of the written words starting with it)."""
 
     field: str
     prefix: str
     boost: float = 1.0
     expansion: Expansion | None = None
 
-    def select(self, dictionary: TermDictionary) -> Sequence[int]:
-        start, end = dictionary.prefix_range(self.prefix.encode("utf-8", "surrogatepass"))
-        return range(start, end)
+    def core_spec(self) -> tuple[str, str, int, int]:
+        return ("prefix", _core_text(self.prefix), 0, 0)
 
     def describe(self) -> str:
         return f"prefix {self.prefix}*"
@@ -358,22 +373,16 @@ class Prefix(PatternQuery):
 @dataclass(frozen=True)
 class Wildcard(PatternQuery):
     """Terms of ``field`` matching ``pattern``, where ``*`` is any run of characters and
-    ``?`` any one character."""
+    ``?`` any one character (on a stemmed field, the terms of the written words that
+    match)."""
 
     field: str
     pattern: str
     boost: float = 1.0
     expansion: Expansion | None = None
 
-    def select(self, dictionary: TermDictionary) -> Sequence[int]:
-        literal = regex.split(r"[*?]", self.pattern, maxsplit=1)[0]
-        start, end = dictionary.prefix_range(literal.encode("utf-8", "surrogatepass"))
-        if isinstance(dictionary, DecodedTerms):
-            found = dictionary.fullmatches(wildcard_regex(self.pattern), start, end)
-            if found is not None:
-                return found
-        matcher = regex.compile(wildcard_regex(self.pattern))
-        return _full_matches(matcher, dictionary.terms(start, end), start, self.describe())
+    def core_spec(self) -> tuple[str, str, int, int]:
+        return ("wildcard", _core_text(self.pattern), 0, 0)
 
     def describe(self) -> str:
         return f"wildcard {self.pattern}"
@@ -390,81 +399,61 @@ def wildcard_regex(pattern: str) -> str:
 
 
 def glob_regex(literals: Sequence[str], wilds: Sequence[str]) -> str:
-    """The regular expression, for ``fullmatch``, of ``literals[0] wilds[0] literals[1]
-    ...``: each wild is ``*`` (any run) or ``?`` (one character); literals match as
-    written.
+    """The regular expression, for a whole-term match, of ``literals[0] wilds[0]
+    literals[1] ...``: each wild is ``*`` (any run) or ``?`` (one character); literals
+    match as written. It runs as an automaton (see :class:`Regex`), so no shape of
+    pattern can make it backtrack.
 
-    Written so that matching costs time in proportion to the term's length times the
-    pattern's, never more, whatever shortcuts the regex engine finds or misses:
-    ``.*a.*a.*a...b`` may backtrack through every way of placing the a's. Between two ``*`` the pattern has a fixed length, and placing such
-    a piece at its leftmost possible start never prevents a match, so each middle
-    piece is found lazily inside an atomic group, which never backtracks into it.
-
-    >>> import regex
-    >>> bool(regex.fullmatch(glob_regex(["", "a", "a", "b"], "***"), "xaxxaxb"))
-    True
     >>> glob_regex(["", "a", "a", "b"], "***")
-    '(?>.*?a)(?>.*?a).*b'
+    '.*a.*a.*b'
     """
-    pieces: list[str] = [regex.escape(literals[0])]  # the fixed-length runs between *s
+    pieces = [regex.escape(literals[0])]
     for wild, literal in zip(wilds, literals[1:]):
-        if wild == "*":
-            pieces.append("")
-        else:
-            pieces[-1] += "."
-        pieces[-1] += regex.escape(literal)
-    if len(pieces) == 1:
-        return pieces[0]
-    middle = "".join(f"(?>.*?{piece})" for piece in pieces[1:-1] if piece)
-    return f"{pieces[0]}{middle}.*{pieces[-1]}"
+        pieces.append(".*" if wild == "*" else ".")
+        pieces.append(regex.escape(literal))
+    return "".join(pieces)
 
 
-#: How long a query's regular expressions (regex queries and wildcards with escaped
-#: characters) may take to match the index's terms, all of them together in a search
-#: (the budget is shared through _SCAN_DEADLINE) or each alone elsewhere: a pattern that
-#: backtracks catastrophically on some term, or many patterns over a large dictionary,
-#: stop there with PatternTimeout, which a lenient search turns into a warning. Each
-#: match call gets what is left. Well-behaved patterns take a few milliseconds over a
-#: dictionary of SciFact's size.
+#: How long a query's wildcard, regex and fuzzy patterns may take to walk the index's
+#: terms, all of them together in a search (an :class:`ExpansionBudget` gives each what
+#: its predecessors left) or each alone elsewhere: a pattern that reads a whole large
+#: dictionary, or many of them, stop there with PatternTimeout, which a lenient search
+#: turns into a warning. A walk over all 26,000 terms of SciFact's text field takes
+#: about a millisecond.
 PATTERN_MATCH_SECONDS = 0.05
-
-
-#: The deadline (``time.monotonic()``) of the search whose patterns are being expanded.
-_SCAN_DEADLINE: ContextVar[float | None] = ContextVar("searchlib_scan_deadline", default=None)
 
 
 class PatternTimeout(QueryError):
     """A pattern took longer than PATTERN_MATCH_SECONDS to match a dictionary's terms."""
 
 
-def _full_matches(pattern: regex.Pattern[str], terms: Sequence[str], first: int, describe: str) -> list[int]:
-    """The indexes (from ``first``) of the ``terms`` that ``pattern`` matches whole,
-    within PATTERN_MATCH_SECONDS."""
-    deadline = _SCAN_DEADLINE.get() or time.monotonic() + PATTERN_MATCH_SECONDS
-    matcher = pattern.fullmatch
-    found: list[int] = []
-    try:
-        for i, term in enumerate(terms, first):
-            left = deadline - time.monotonic()  # a clock read costs a tenth of a match
-            if left <= 0:
-                raise TimeoutError
-            if matcher(term, timeout=left):
-                found.append(i)
-    except TimeoutError:
-        raise _pattern_timeout(describe) from None
-    return found
-
-
 def _pattern_timeout(describe: str) -> PatternTimeout:
     return PatternTimeout(
         f"{describe} did not match the index's terms within the {PATTERN_MATCH_SECONDS * 1000:.0f} ms "
-        "a query's patterns have (it backtracks too much, or the query holds too many); simplify it"
+        "a query's patterns have (it reads too many terms, or the query holds too many patterns); simplify it"
     )
+
+
+def _utf8(term: str) -> bytes:
+    """A term's sort key: terms order by their UTF-8 bytes."""
+    return term.encode("utf-8", "surrogatepass")
+
+
+def _core_text(text: str) -> str:
+    """``text`` as the core takes it: a lone surrogate cannot cross (no term holds one,
+    terms being UTF-8), so it becomes U+FFFD, which no analyzer keeps either."""
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 @dataclass(frozen=True)
 class Regex(PatternQuery):
-    """Terms of ``field`` that the regular expression ``pattern`` matches entirely."""
+    """Terms of ``field`` that the regular expression ``pattern`` matches entirely (on a
+    stemmed field, the terms of the written words it matches).
+
+    The pattern is in the ``regex`` module's syntax and runs as an automaton, which
+    cannot look around, refer back to a group, or hold atomic groups or possessive
+    quantifiers: such a pattern is refused with a :class:`QueryError` naming what it
+    uses."""
 
     field: str
     pattern: str
@@ -476,19 +465,10 @@ class Regex(PatternQuery):
             compile_pattern(self.pattern)
         except ValueError as exc:
             raise QueryError(f"bad regular expression /{self.pattern}/: it {exc}") from None
+        self.compiled()
 
-    def select(self, dictionary: TermDictionary) -> Sequence[int]:
-        if isinstance(dictionary, DecodedTerms):
-            left = (_SCAN_DEADLINE.get() or time.monotonic() + PATTERN_MATCH_SECONDS) - time.monotonic()
-            try:
-                if left <= 0:
-                    raise TimeoutError
-                found = dictionary.regex_fullmatches(self.pattern, left)
-            except TimeoutError:
-                raise _pattern_timeout(self.describe()) from None
-            if found is not None:
-                return found
-        return _full_matches(compile_pattern(self.pattern), dictionary.terms(), 0, self.describe())
+    def core_spec(self) -> tuple[str, str, int, int]:
+        return ("regex", _core_text(self.pattern), 0, 0)
 
     def describe(self) -> str:
         return f"regex /{self.pattern}/"
@@ -498,7 +478,8 @@ class Regex(PatternQuery):
 class Fuzzy(PatternQuery):
     """Terms of ``field`` within ``max_edits`` edits of ``text`` (an insertion, deletion,
     substitution or transposition of two neighbours each count one), sharing its first
-    ``prefix_length`` characters."""
+    ``prefix_length`` characters. ``text`` is a term (the parser stems the word), so the
+    field's terms are searched, not its written words."""
 
     field: str
     text: str
@@ -506,17 +487,14 @@ class Fuzzy(PatternQuery):
     prefix_length: int = 0
     boost: float = 1.0
     expansion: Expansion | None = None
+    surface = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_edits <= 2:
             raise QueryError(f"fuzzy edit distance must be 0, 1 or 2, got {self.max_edits}")
 
-    def select(self, dictionary: TermDictionary) -> Sequence[int]:
-        from searchlib.query.fuzzy import within_edits
-
-        prefix = self.text[: self.prefix_length]
-        start, end = dictionary.prefix_range(prefix.encode("utf-8", "surrogatepass"))
-        return [start + i for i in within_edits(dictionary.terms(start, end), self.text, self.max_edits)]
+    def core_spec(self) -> tuple[str, str, int, int]:
+        return ("fuzzy", _core_text(self.text), self.max_edits, max(0, self.prefix_length))
 
     def describe(self) -> str:
         return f"fuzzy {self.text}~{self.max_edits}"

@@ -21,7 +21,7 @@ from searchlib.explain import Explanation, factor
 from searchlib.grouping import sum_by_key
 from searchlib.schema import Schema
 from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, FieldSet, Similarity
-from searchlib.segment import SegmentReader, TermDictionary
+from searchlib.segment import SegmentReader
 
 if TYPE_CHECKING:
     from searchlib.query.boolean import And, Not, Or
@@ -65,9 +65,12 @@ class TermSource(Protocol):
 
 
 class TermSelector(Protocol):
-    """Picks terms of one segment's dictionary: their indexes there, ascending."""
+    """Picks terms of a field in each of a snapshot's segments: per segment, the terms
+    in order with their document frequencies there (deleted documents included)."""
 
-    def __call__(self, dictionary: TermDictionary) -> Sequence[int]: ...
+    def __call__(
+        self, readers: Sequence[SegmentReader], field_name: str
+    ) -> list[tuple[list[str], npt.NDArray[np.uint32]]]: ...
 
 
 class Query(ABC):

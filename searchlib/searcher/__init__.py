@@ -26,7 +26,7 @@ by a field. Every public name is importable from ``searchlib.searcher`` itself.
 from __future__ import annotations
 
 from searchlib.searcher.results import Hit, Results, SnippetFormat
-from searchlib.searcher.searcher import DECODED_TERMS_MAX, Searcher
+from searchlib.searcher.searcher import Searcher
 from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE
 
 __all__ = ["Hit", "Results", "Searcher", "SnippetFormat"]

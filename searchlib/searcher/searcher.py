@@ -23,7 +23,7 @@ from searchlib.index import Index
 from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.parser import QueryParser
 from searchlib.query import (
-    DEFAULT_MAX_EXPANSIONS, DecodedTerms, Expansion, ExpansionBudget, Filter, Matches, Query, ScoringContext,
+    DEFAULT_MAX_EXPANSIONS, Expansion, ExpansionBudget, Filter, Matches, Query, ScoringContext,
     Term, TermSelector, pattern_fields,
 )
 from searchlib.query.impacts import DEFAULT_IMPACT_CACHE_POSTINGS, ImpactCache
@@ -32,16 +32,11 @@ from searchlib.scoring import CollectionStats, FieldSet, Similarity
 from searchlib.searcher.results import Hit, Results
 from searchlib.searcher.sorting import _column_key, _is_sortable, _reversed_order, _SortKey, _term_rank_keys
 from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE, _SnapshotStats, segment_doc_freq
-from searchlib.segment import SegmentReader, TermDictionary
+from searchlib.segment import SegmentReader
 from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
 
 if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
     from searchlib.suggest import Suggestion, Vocabulary
-
-
-#: Largest dictionary (in terms) a searcher keeps decoded for patterns, about 60 bytes
-#: a term: larger ones are read as stored, term by term.
-DECODED_TERMS_MAX = 500_000
 
 
 class Searcher:
@@ -121,9 +116,6 @@ class Searcher:
         self._highlight_targets: highlight.QueryHighlighter | None = None  # the last query's
         #: Held while a vocabulary or sort keys are built, so that threads build each once.
         self._building = threading.Lock()
-        #: Per (segment, field), its terms decoded for patterns (the segments are kept
-        #: in self.readers for the searcher's life, so their ids stay theirs).
-        self._decoded_terms: dict[tuple[int, str], DecodedTerms] = {}
 
     def _use_stored_lexicons(self) -> None:
         """Let each costly analyzer look words up in the segments' lexicons first.
@@ -212,15 +204,9 @@ class Searcher:
         """Every term of ``field_name`` that ``select`` picks in any segment, with its live
         document frequency; terms whose documents are all deleted are left out."""
         counts: dict[str, int] = {}
-        for reader in self.readers:
-            dictionary = self._pattern_dictionary(reader, field_name)
-            if dictionary is None:
-                continue
-            picked = select(dictionary)  # type: ignore[arg-type]
-            terms = dictionary.terms_at(picked)
+        for reader, (terms, doc_freqs) in zip(self.readers, select(self.readers, field_name)):
             if reader.all_live:  # the dictionary's counts are the live ones: no look-ups
-                frequencies = reader.doc_freqs(field_name)[np.asarray(picked, dtype=np.int64)]
-                live_counts = frequencies.tolist()
+                live_counts = doc_freqs.tolist()
             else:
                 live_counts = [segment_doc_freq(reader, (field_name,), term) for term in terms]
             if not counts:
@@ -237,20 +223,6 @@ class Searcher:
                 self._doc_freqs.clear()
             self._doc_freqs.update(zip(zip(repeat((field_name,)), found), found.values()))
         return found
-
-    def _pattern_dictionary(self, reader: SegmentReader, field_name: str) -> DecodedTerms | TermDictionary | None:
-        """A segment's dictionary of ``field_name`` for patterns to select from: its terms
-        decoded once and kept (see :class:`~searchlib.query.DecodedTerms`), unless it
-        holds more than ``DECODED_TERMS_MAX`` terms (then read as stored)."""
-        key = (id(reader), field_name)
-        decoded = self._decoded_terms.get(key)
-        if decoded is not None:
-            return decoded
-        dictionary = reader.dictionary(field_name)
-        if dictionary is None or len(dictionary) > DECODED_TERMS_MAX:
-            return dictionary
-        decoded = self._decoded_terms[key] = DecodedTerms(dictionary)
-        return decoded
 
     def _doc_freq(self, fields: FieldSet, term: str) -> int:
         """Live documents holding ``term`` in any of ``fields`` (remembered per snapshot)."""

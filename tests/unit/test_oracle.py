@@ -79,6 +79,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Oracle]:
     """The index (several segments, deletions, updates) and the oracle of its live docs."""
     documents = load_cranfield()
     live = {d["id"]: d for d in documents}
+    written = list(documents)  # every version indexed: the lexicons' words come from them
     index = Index.create(tmp_path_factory.mktemp("oracle") / "idx", Schema(
         id=ID(), title=TEXT(), text=TEXT(), year=NUMERIC("int"), tag=KEYWORD(),
     ))
@@ -96,17 +97,21 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Oracle]:
         for document in documents[25:31]:
             changed = {**live[document["id"]], "text": document["text"] + " boundary layer heat transfer layer"}
             writer.update_document(changed)
+            written.append(changed)
             live[document["id"]] = changed
         changed = {**live["100"], "title": "", "text": documents[99]["title"] + " " + documents[99]["text"]}
         writer.update_document(changed)
+        written.append(changed)
         live["100"] = changed
         for text in ("mach number flow", "flow past a cone at mach number 2, boundary layer flow"):
             changed = {**live["201"], "text": text}
             writer.update_document(changed)
+            written.append(changed)
         live["201"] = changed
         revived = {**documents[3], "text": "boundary layer transition on a cone"}
         assert revived["id"] not in live
         writer.update_document(revived)
+        written.append(revived)
         live[revived["id"]] = revived
         writer.add_document(id="ghost", title="boundary layer", text="boundary layer flow", year=1960, tag="aero")
         assert writer.delete_by_term("id", "ghost") == 1
@@ -116,7 +121,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, Oracle]:
     index = index.reopen()
     assert len(index.segments) >= 3 and all(meta.deleted_count for meta in index.segments)
     assert index.doc_count == len(live)
-    return index, Oracle(live, ANALYZER, ("title", "text"), ("id", "tag"))
+    written.append({"title": "boundary layer", "text": "boundary layer flow"})  # the ghost
+    return index, Oracle(live, ANALYZER, ("title", "text"), ("id", "tag"), written)
 
 
 def phrase(field: str, text: str, slop: int = 0, boost: float = 1.0) -> Phrase:

@@ -1,0 +1,133 @@
+//! The Python binding of pattern expansion and spelling candidates: a compiled
+//! [`Pattern`] expands over one segment's field at a time, bounded, with the GIL released;
+//! terms and document frequencies come back as one batch per segment.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::patterns::{self, Bounds, Compiled, CpuDeadline, PatternError, PatternSpec};
+use crate::py::{to_py, u32_bytes, SegmentReader};
+
+/// Registers the pattern classes and functions on the extension module.
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<Pattern>()?;
+    module.add_function(wrap_pyfunction!(near_words, module)?)?;
+    module.add_function(wrap_pyfunction!(doc_freqs_of, module)?)?;
+    Ok(())
+}
+
+/// A pattern the automata cannot run, as Python's ValueError: the caller words it as a
+/// query error naming the pattern.
+fn pattern_error(error: PatternError) -> PyErr {
+    PyValueError::new_err(error.0)
+}
+
+/// A bound of `seconds` of this thread's CPU time from now (None: no bound; a negative
+/// or NaN bound has already ended).
+fn deadline(seconds: Option<f64>) -> Option<CpuDeadline> {
+    seconds.map(|s| CpuDeadline::after(Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO)))
+}
+
+fn utf8(bytes: Vec<u8>) -> PyResult<String> {
+    // Terms are UTF-8 in this format: the segment reader's verify refuses others.
+    String::from_utf8(bytes).map_err(|_| PyValueError::new_err("a term is not UTF-8"))
+}
+
+/// A prefix, wildcard, regular expression or fuzzy word, compiled once and expanded over
+/// each segment's field.
+///
+/// `kind` is "prefix", "wildcard", "regex" or "fuzzy"; `text` the prefix, pattern or
+/// word; `max_edits` and `prefix_length` are a fuzzy word's. A regular expression is in
+/// the query language's dialect; one the automata cannot run raises ValueError saying why.
+#[pyclass(module = "searchlib._core", frozen)]
+pub struct Pattern {
+    compiled: Mutex<Compiled>,
+}
+
+#[pymethods]
+impl Pattern {
+    #[new]
+    #[pyo3(signature = (kind, text, max_edits = 0, prefix_length = 0))]
+    fn new(py: Python<'_>, kind: &str, text: String, max_edits: u8, prefix_length: usize) -> PyResult<Pattern> {
+        let spec = match kind {
+            "prefix" => PatternSpec::Prefix(text),
+            "wildcard" => PatternSpec::Wildcard(text),
+            "regex" => PatternSpec::Regex(text),
+            "fuzzy" => PatternSpec::Fuzzy { text, max_edits, prefix_length },
+            other => return Err(PyValueError::new_err(format!("unknown pattern kind {other:?}"))),
+        };
+        let compiled = py.detach(|| Compiled::new(&spec)).map_err(pattern_error)?;
+        Ok(Pattern { compiled: Mutex::new(compiled) })
+    }
+
+    /// The terms of `field` in `reader` that the pattern picks: (terms in order, their
+    /// doc_freqs as uint32 bytes, how many matched before `keep` cut them to the most
+    /// frequent, whether the walk ended before `seconds` ran out). With `surface`, a
+    /// field that keeps a lexicon is matched by its written words, giving their terms.
+    #[pyo3(signature = (reader, field, *, surface = false, keep = None, seconds = None))]
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn expand<'py>(
+        &self,
+        py: Python<'py>,
+        reader: PyRef<'py, SegmentReader>,
+        field: &str,
+        surface: bool,
+        keep: Option<usize>,
+        seconds: Option<f64>,
+    ) -> PyResult<(Vec<String>, Bound<'py, PyBytes>, usize, bool)> {
+        let bounds = Bounds { deadline: deadline(seconds), keep };
+        let inner = &reader.inner;
+        let expanded = py
+            .detach(|| {
+                let mut compiled = self.compiled.lock().map_err(|_| None)?;
+                patterns::expand_compiled(inner, field, &mut compiled, surface, bounds).map_err(Some)
+            })
+            .map_err(|error| error.map_or_else(|| PyRuntimeError::new_err("a pattern is poisoned"), to_py))?;
+        let terms = expanded.terms.into_iter().map(utf8).collect::<PyResult<Vec<_>>>()?;
+        Ok((terms, u32_bytes(py, &expanded.doc_freqs)?, expanded.matched, expanded.complete))
+    }
+}
+
+/// The words of `field` in `reader` within `max_edits` of `word` (the written words of a
+/// field that keeps a lexicon, else its terms), for spelling suggestions: (words,
+/// distances, their terms' doc_freqs, whether the walk ended before `seconds` ran out).
+#[pyfunction]
+#[pyo3(signature = (reader, field, word, max_edits, seconds = None))]
+#[allow(clippy::type_complexity)]
+fn near_words(
+    py: Python<'_>,
+    reader: PyRef<'_, SegmentReader>,
+    field: &str,
+    word: &str,
+    max_edits: u8,
+    seconds: Option<f64>,
+) -> PyResult<(Vec<String>, Vec<u8>, Vec<u32>, bool)> {
+    let inner = &reader.inner;
+    let until = deadline(seconds);
+    let (found, complete) = py
+        .detach(|| patterns::near_words(inner, field, word, max_edits, until))
+        .map_err(to_py)?
+        .map_err(pattern_error)?;
+    let mut words = Vec::with_capacity(found.len());
+    let mut distances = Vec::with_capacity(found.len());
+    let mut doc_freqs = Vec::with_capacity(found.len());
+    for (key, distance, doc_freq) in found {
+        words.push(utf8(key)?);
+        distances.push(distance);
+        doc_freqs.push(doc_freq);
+    }
+    Ok((words, distances, doc_freqs, complete))
+}
+
+/// The doc_freq of each of `terms` in `field` of `reader` (0 where it has none), as uint32
+/// bytes: a pattern matched on written words in one segment counts its terms in all.
+#[pyfunction]
+fn doc_freqs_of<'py>(py: Python<'py>, reader: PyRef<'py, SegmentReader>, field: &str, terms: Vec<String>) -> PyResult<Bound<'py, PyBytes>> {
+    let inner = &reader.inner;
+    let freqs = py.detach(|| patterns::doc_freqs_of(inner, field, &terms)).map_err(to_py)?;
+    u32_bytes(py, &freqs)
+}
