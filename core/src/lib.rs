@@ -24,6 +24,8 @@ pub mod merge;
 pub mod positions;
 pub mod postings;
 pub mod py;
+pub mod py_query;
+pub mod query;
 pub mod sections;
 pub mod segment_reader;
 pub mod segment_writer;
@@ -35,5 +37,6 @@ fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     analysis::python::register(module)?;
     py::register(module)?;
+    py_query::register(module)?;
     Ok(())
 }

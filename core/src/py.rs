@@ -29,7 +29,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-fn to_py(error: Error) -> PyErr {
+pub(crate) fn to_py(error: Error) -> PyErr {
     match error {
         Error::Corrupt { path, message } => Python::attach(|py| {
             match py.import("searchlib.errors").and_then(|m| m.getattr("CorruptIndexError")).and_then(|c| c.call1((path, message))) {
@@ -243,7 +243,7 @@ impl SegmentBuilder {
 /// One segment's files, mapped and checked; every structure is read through it.
 #[pyclass(module = "searchlib._core", frozen)]
 pub struct SegmentReader {
-    inner: Reader,
+    pub(crate) inner: Reader,
 }
 
 impl SegmentReader {
