@@ -15,6 +15,7 @@ use crate::query::boolean::Segment;
 use crate::query::explain::{explain_term, TermExplanation};
 use crate::query::plan::{BoolNode, LeafField, Node, TermLeaf};
 use crate::query::scorer::{Bm25, NormCache, Variant};
+use crate::query::term::TermCache;
 use crate::query::topk;
 
 /// Registers the query classes and functions on the extension module.
@@ -36,6 +37,7 @@ pub struct QuerySegment {
     reader: Py<SegmentReader>,
     live: Option<Vec<bool>>,
     norms: NormCache,
+    terms: TermCache,
 }
 
 #[pymethods]
@@ -48,13 +50,13 @@ impl QuerySegment {
         if live.is_some_and(|l| l.len() != doc_count) {
             return Err(PyValueError::new_err(format!("a live mask for {doc_count} documents is needed")));
         }
-        Ok(QuerySegment { reader, live: live.map(|l| l.iter().map(|&b| b != 0).collect()), norms: NormCache::default() })
+        Ok(QuerySegment { reader, live: live.map(|l| l.iter().map(|&b| b != 0).collect()), norms: NormCache::default(), terms: TermCache::default() })
     }
 }
 
 impl QuerySegment {
     fn segment(&self) -> Segment<'_> {
-        Segment { reader: &self.reader.get().inner, live: self.live.as_deref(), norms: &self.norms }
+        Segment { reader: &self.reader.get().inner, live: self.live.as_deref(), norms: &self.norms, terms: &self.terms }
     }
 }
 
@@ -173,7 +175,8 @@ fn prepared(plan: &Bound<'_, PyAny>, segments: &[Segment<'_>]) -> Result<Node, P
 }
 
 /// Runs a plan over the segments: (segment numbers uint32, doc ids uint32, scores float64,
-/// total, whether the total is exact), the `k` best first.
+/// total, whether the total is exact, the dfs counted for the term leaves whose df the
+/// plan left to the core, in plan order), the `k` best first.
 #[pyfunction]
 #[pyo3(signature = (segments, plan, similarity, k1, b, k, exact_total=true))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
@@ -186,20 +189,15 @@ fn search<'py>(
     b: f64,
     k: usize,
     exact_total: bool,
-) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Bound<'py, PyBytes>, u64, bool)> {
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Bound<'py, PyBytes>, u64, bool, Vec<u64>)> {
     let bm25 = bm25(similarity, k1, b)?;
     let views: Vec<Segment<'_>> = segments.iter().map(|s| s.get().segment()).collect();
     let mut plan = prepared(plan, &views)?;
-    let outcome = py
-        .detach(|| -> Result<_, Error> {
-            topk::resolve_doc_freqs(&mut plan, &views)?;
-            topk::search(&plan, &views, &bm25, k, exact_total)
-        })
-        .map_err(to_py)?;
+    let outcome = py.detach(|| topk::search(&mut plan, &views, &bm25, k, exact_total)).map_err(to_py)?;
     let segment_ids: Vec<u32> = outcome.hits.iter().map(|h| h.segment).collect();
     let docs: Vec<u32> = outcome.hits.iter().map(|h| h.doc).collect();
     let scores: Vec<f64> = outcome.hits.iter().map(|h| h.score).collect();
-    Ok((u32_bytes(py, &segment_ids), u32_bytes(py, &docs), f64_bytes(py, &scores), outcome.total, outcome.exact))
+    Ok((u32_bytes(py, &segment_ids), u32_bytes(py, &docs), f64_bytes(py, &scores), outcome.total, outcome.exact, outcome.counted_dfs))
 }
 
 /// Every live match of a plan in each segment: [(doc ids uint32, scores float64)].
@@ -277,12 +275,15 @@ fn explain(
     }))
 }
 
-/// The variant's idf of each df (float64 bytes) for N documents: the core's formula, for
-/// what Python still scores itself.
+/// The variant's idf of each (df, N) pair (float64 bytes each, as long as each other):
+/// the core's formula, for what Python still scores itself.
 #[pyfunction]
-fn bm25_idf<'py>(py: Python<'py>, similarity: &str, dfs: Vec<f64>, n: f64) -> PyResult<Bound<'py, PyBytes>> {
+fn bm25_idf<'py>(py: Python<'py>, similarity: &str, dfs: &[u8], ns: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
     let variant = bm25(similarity, 0.0, 0.0)?.variant;
-    let idfs: Vec<f64> = dfs.iter().map(|&df| variant.idf(df, n)).collect();
+    if dfs.len() != ns.len() {
+        return Err(PyValueError::new_err("one N per df is needed"));
+    }
+    let idfs: Vec<f64> = f64s(dfs).into_iter().zip(f64s(ns)).map(|(df, n)| variant.idf(df, n)).collect();
     Ok(f64_bytes(py, &idfs))
 }
 

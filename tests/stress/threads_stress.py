@@ -82,8 +82,7 @@ def main() -> None:
         seconds = time.perf_counter() - started
         print(
             f"{THREADS} threads, one searcher: {run.queries:,} searches in {seconds:.1f} s "
-            f"({run.queries / seconds:.0f}/s), {len(run.errors)} errors, {len(run.mismatches)} wrong answers; "
-            f"impact cache {shared.impacts.postings:,} of {shared.impacts.max_postings:,} postings",
+            f"({run.queries / seconds:.0f}/s), {len(run.errors)} errors, {len(run.mismatches)} wrong answers",
             flush=True,
         )
     for problem in (run.errors + run.mismatches)[:10]:

@@ -10,7 +10,7 @@ use crate::error::{Corrupt, Error, InFile};
 use crate::query::plan::{BoolNode, Node, TermLeaf};
 use crate::query::range;
 use crate::query::scorer::{Bm25, NormCache};
-use crate::query::term::{FieldPostings, PostingsCursor, TermScorer};
+use crate::query::term::{FieldPostings, PostingsCursor, TermCache, TermScorer};
 use crate::query::{DocIter, END};
 use crate::segment_reader::SegmentReader;
 use crate::termdict::TermInfo;
@@ -26,6 +26,7 @@ pub struct Segment<'a> {
     /// Which documents are live (None: all are).
     pub live: Option<&'a [bool]>,
     pub norms: &'a NormCache,
+    pub terms: &'a TermCache,
 }
 
 impl Segment<'_> {
@@ -36,13 +37,15 @@ impl Segment<'_> {
 
     /// A term's info in a field (None where the segment lacks the field or the term).
     pub fn term_info(&self, field: &str, term: &[u8]) -> Result<Option<TermInfo>, Error> {
-        let Some(dict) = self.reader.dict(field)? else { return Ok(None) };
-        let at = dict.bound(term, false).in_file(self.reader.terms.path()).map_err(|e| self.reader.name_field(e, field))?;
-        if at >= dict.len() {
-            return Ok(None);
+        if let Some(known) = self.terms.get(field, term) {
+            return Ok(known);
         }
-        let (found, info) = self.reader.term_at(field, &dict, at)?;
-        Ok((found == term).then_some(info))
+        let info = match self.reader.dict(field)? {
+            None => None,
+            Some(dict) => dict.lookup(term).in_file(self.reader.terms.path()).map_err(|e| self.reader.name_field(e, field))?,
+        };
+        self.terms.remember(field, term, info);
+        Ok(info)
     }
 
     /// A cursor over a term's postings in a field.

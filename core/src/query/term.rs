@@ -14,12 +14,49 @@
 // Decoders read untrusted bytes: every access is checked (tests may index freely).
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use crate::bitpack::{self, BLOCK};
 use crate::cursor::Cursor;
 use crate::error::{Corrupt, Decoded};
 use crate::postings::{Skip, SKIP_ENTRY};
 use crate::query::scorer::{Bm25, InverseNorms};
 use crate::query::{DocIter, END};
+use crate::termdict::TermInfo;
+
+/// Most (field, term) look-ups a segment remembers before starting afresh (about 100
+/// bytes each).
+const MAX_REMEMBERED_TERMS: usize = 100_000;
+
+/// A segment's recent term look-ups, (field, term) to info (None: absent). Words repeat
+/// from query to query (Zipf), and one search looks a word up for its df and again for
+/// its postings; a dictionary look-up costs a binary search and a block scan.
+#[derive(Debug, Default)]
+pub struct TermCache {
+    entries: Mutex<HashMap<TermKey, Option<TermInfo>>>,
+}
+
+/// A (field, term) pair.
+type TermKey = (String, Vec<u8>);
+
+impl TermCache {
+    /// The remembered look-up of `term` in `field`, if any.
+    pub fn get(&self, field: &str, term: &[u8]) -> Option<Option<TermInfo>> {
+        let entries = self.entries.lock().ok()?;
+        // Looked up by a borrowed key: the map's keys are owned pairs.
+        entries.get(&(field.to_owned(), term.to_vec())).copied()
+    }
+
+    pub fn remember(&self, field: &str, term: &[u8], info: Option<TermInfo>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_REMEMBERED_TERMS {
+                entries.clear();
+            }
+            entries.insert((field.to_owned(), term.to_vec()), info);
+        }
+    }
+}
 
 /// A cursor over one term's postings in one field of one segment.
 #[derive(Debug, Clone)]

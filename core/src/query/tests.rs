@@ -7,6 +7,7 @@ use crate::merge::paths_in;
 use crate::query::boolean::Segment;
 use crate::query::plan::{BoolNode, LeafField, Node, TermLeaf};
 use crate::query::scorer::{Bm25, NormCache, Variant};
+use crate::query::term::TermCache;
 use crate::query::topk;
 use crate::segment_reader::SegmentReader;
 use crate::segment_writer::{DocumentInput, FieldSpec, SegmentBuilder};
@@ -96,23 +97,32 @@ fn max_score_finds_the_exhaustive_top_k() {
     let (first, dir) = random_segment("a", 1500, 11);
     let (second, _) = random_segment("b", 700, 12);
     let norms = [NormCache::default(), NormCache::default()];
+    let terms = [TermCache::default(), TermCache::default()];
     let mut rng = Rng(5);
     let live: Vec<bool> = (0..700).map(|_| rng.below(5) != 0).collect();
     let segments =
-        [Segment { reader: &first, live: None, norms: &norms[0] }, Segment { reader: &second, live: Some(&live), norms: &norms[1] }];
+        [
+        Segment { reader: &first, live: None, norms: &norms[0], terms: &terms[0] },
+        Segment { reader: &second, live: Some(&live), norms: &norms[1], terms: &terms[1] },
+    ];
     for variant in [Variant::Lucene, Variant::Robertson, Variant::Atire, Variant::Bm25l, Variant::Bm25Plus] {
         let bm25 = Bm25 { variant, k1: 0.5 + rng.below(3) as f64 * 0.4, b: [0.0, 0.75, 1.0][rng.below(3) as usize] };
         for _ in 0..40 {
             let terms = 1 + rng.below(7) as usize;
             let mut plan = Node::Bool(BoolNode { should: (0..terms).map(|_| leaf(&mut rng)).collect(), min_should: 1, ..BoolNode::default() });
+            let unresolved = plan.clone();
             topk::resolve_doc_freqs(&mut plan, &segments).unwrap();
             for k in [1, 10, 100] {
+                // The dfs counted in the pruned search's own pass are the resolved ones.
+                let counted = topk::search(&mut unresolved.clone(), &segments, &bm25, k, true).unwrap();
+                let resolved = topk::search(&mut plan.clone(), &segments, &bm25, k, true).unwrap();
+                assert_eq!(counted.hits, resolved.hits);
                 let (expected, total) = exhaustive(&plan, &segments, &bm25, k);
-                let exact = topk::search(&plan, &segments, &bm25, k, true).unwrap();
+                let exact = topk::search(&mut plan.clone(), &segments, &bm25, k, true).unwrap();
                 assert_eq!(exact.total, total);
                 assert!(exact.exact);
                 assert_same(&exact.hits, &expected);
-                let cheap = topk::search(&plan, &segments, &bm25, k, false).unwrap();
+                let cheap = topk::search(&mut plan.clone(), &segments, &bm25, k, false).unwrap();
                 assert!(cheap.total <= total && cheap.total >= cheap.hits.len() as u64);
                 assert_same(&cheap.hits, &expected);
             }
@@ -131,9 +141,10 @@ fn docs_of(plan: &Node, segment: &Segment<'_>, bm25: &Bm25) -> BTreeSet<u32> {
 fn boolean_logic_matches_set_algebra() {
     let (reader, dir) = random_segment("c", 1200, 21);
     let norms = NormCache::default();
+    let terms = TermCache::default();
     let mut rng = Rng(9);
     let live: Vec<bool> = (0..1200).map(|_| rng.below(7) != 0).collect();
-    let segment = Segment { reader: &reader, live: Some(&live), norms: &norms };
+    let segment = Segment { reader: &reader, live: Some(&live), norms: &norms, terms: &terms };
     let bm25 = Bm25 { variant: Variant::Lucene, k1: 1.2, b: 0.75 };
     let all: BTreeSet<u32> = (0..1200).filter(|&d| live[d as usize]).collect();
     for _ in 0..60 {
@@ -199,3 +210,20 @@ fn a_hand_made_plan_is_checked() {
     assert!(Node::Term(twice).validate(&[10]).is_err());
 }
 
+
+#[test]
+fn a_dictionary_look_up_finds_every_term_and_no_other() {
+    let (reader, dir) = random_segment("d", 400, 31);
+    let dict = reader.dict("body").unwrap().unwrap();
+    for entry in dict.iter() {
+        let (term, info) = entry.unwrap();
+        assert_eq!(dict.lookup(&term).unwrap(), Some(info));
+        let mut absent = term.clone();
+        absent.push(b'~');
+        assert_eq!(dict.lookup(&absent).unwrap(), None);
+    }
+    for absent in [&b""[..], b"a", b"w", b"zzz", b"w3999"] {
+        assert_eq!(dict.lookup(absent).unwrap(), None);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

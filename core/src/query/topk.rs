@@ -25,6 +25,7 @@ use crate::query::boolean::{build, disjunction, term_scorer, Segment};
 use crate::query::plan::{Node, TermLeaf};
 use crate::query::scorer::Bm25;
 use crate::query::term::TermScorer;
+
 use crate::query::{DocIter, END};
 
 /// Bounds are computed in floating point like the scores, but summed in another order:
@@ -118,6 +119,9 @@ pub struct Outcome {
     /// Live matches (a lower bound when `exact` is false).
     pub total: u64,
     pub exact: bool,
+    /// The dfs the core counted, for the term leaves the plan left them to, in plan order
+    /// (the caller keeps them with its statistics).
+    pub counted_dfs: Vec<u64>,
 }
 
 /// Whether `bound` could still beat `threshold`.
@@ -165,7 +169,9 @@ pub fn live_doc_freq(segment: &Segment<'_>, fields: &[&str], term: &[u8]) -> Res
 
 /// Fills in every term leaf's document frequency the plan left to the core: live
 /// documents holding the term in any of its fields, over all the segments.
-pub fn resolve_doc_freqs(plan: &mut Node, segments: &[Segment<'_>]) -> Result<(), Error> {
+/// Returns the dfs counted, in plan order.
+pub fn resolve_doc_freqs(plan: &mut Node, segments: &[Segment<'_>]) -> Result<Vec<u64>, Error> {
+    let mut counted = Vec::new();
     plan.for_each_leaf(&mut |leaf: &mut TermLeaf| {
         if leaf.df.is_none() {
             let fields: Vec<&str> = leaf.fields.iter().map(|f| f.name.as_str()).collect();
@@ -174,48 +180,155 @@ pub fn resolve_doc_freqs(plan: &mut Node, segments: &[Segment<'_>]) -> Result<()
                 df += live_doc_freq(segment, &fields, leaf.term.as_bytes())?;
             }
             leaf.df = Some(df);
+            counted.push(df);
         }
         Ok(())
-    })
+    })?;
+    Ok(counted)
 }
 
 /// The term leaves of a plan that is a plain disjunction of terms, if it is one.
-fn disjunction_of_terms(plan: &Node) -> Option<Vec<&TermLeaf>> {
+fn disjunction_of_terms(plan: &Node) -> Option<Vec<TermLeaf>> {
     match plan {
-        Node::Term(leaf) => Some(vec![leaf]),
+        Node::Term(leaf) => Some(vec![leaf.clone()]),
         Node::Bool(node)
             if node.must.is_empty() && node.must_not.is_empty() && node.filter.is_empty() && node.min_should <= 1 =>
         {
-            node.should.iter().map(|n| if let Node::Term(leaf) = n { Some(leaf) } else { None }).collect()
+            node.should.iter().map(|n| if let Node::Term(leaf) = n { Some(leaf.clone()) } else { None }).collect()
         }
         _ => None,
     }
 }
 
-/// The best `k` matches of `plan` over `segments` and the number of matches. Every term
-/// leaf's df must be resolved ([`resolve_doc_freqs`]).
-pub fn search(plan: &Node, segments: &[Segment<'_>], bm25: &Bm25, k: usize, exact_total: bool) -> Result<Outcome, Error> {
+/// The best `k` matches of `plan` over `segments` and the number of matches. Term
+/// leaves whose df the plan leaves to the core are counted first.
+pub fn search(plan: &mut Node, segments: &[Segment<'_>], bm25: &Bm25, k: usize, exact_total: bool) -> Result<Outcome, Error> {
+    if let Some(leaves) = disjunction_of_terms(plan) {
+        return search_disjunction(&leaves, segments, bm25, k, exact_total);
+    }
+    let counted_dfs = resolve_doc_freqs(plan, segments)?;
     let mut top = TopK::new(k);
     let mut total = 0u64;
-    let mut exact = true;
-    let leaves = disjunction_of_terms(plan);
     for (index, segment) in segments.iter().enumerate() {
-        match &leaves {
-            Some(leaves) => {
-                let (count, counted_all) = max_score(leaves, segment, index as u32, bm25, &mut top, exact_total)?;
-                total += count;
-                exact &= counted_all;
+        let mut root = build(plan, segment, index, bm25)?;
+        total += collect(root.as_mut(), segment, index as u32, &mut top);
+        if let Some(error) = root.error() {
+            return Err(segment.damage(error));
+        }
+    }
+    Ok(Outcome { hits: top.into_sorted(), total, exact: true, counted_dfs })
+}
+
+/// A disjunction of terms: every segment's postings opened, then one pass of doc ids
+/// that counts both the dfs the plan left to the core and (for an exact total) the
+/// union, then MaxScore segment by segment with the idfs known.
+fn search_disjunction(
+    leaves: &[TermLeaf],
+    segments: &[Segment<'_>],
+    bm25: &Bm25,
+    k: usize,
+    exact_total: bool,
+) -> Result<Outcome, Error> {
+    let mut opened: Vec<Vec<(usize, TermScorer<'_>)>> = Vec::with_capacity(segments.len());
+    let mut dfs: Vec<u64> = leaves.iter().map(|leaf| leaf.df.unwrap_or(0)).collect();
+    let mut total = 0u64;
+    for segment in segments {
+        let mut scorers = Vec::with_capacity(leaves.len());
+        for (slot, leaf) in leaves.iter().enumerate() {
+            if let Some(scorer) = term_scorer(segment, leaf, bm25)? {
+                scorers.push((slot, scorer));
             }
-            None => {
-                let mut root = build(plan, segment, index, bm25)?;
-                total += collect(root.as_mut(), segment, index as u32, &mut top);
-                if let Some(error) = root.error() {
-                    return Err(segment.damage(error));
+        }
+        let counted = count_pass(&scorers, leaves, segment, exact_total, &mut dfs)?;
+        total += counted;
+        opened.push(scorers);
+    }
+    let mut top = TopK::new(k);
+    let mut visited = 0u64;
+    for (index, (segment, mut scorers)) in segments.iter().zip(opened).enumerate() {
+        for (slot, scorer) in &mut scorers {
+            let (Some(leaf), Some(&df)) = (leaves.get(*slot), dfs.get(*slot)) else { continue };
+            scorer.factor = leaf.boost * bm25.variant.idf(df as f64, leaf.n);
+        }
+        visited += max_score(scorers.into_iter().map(|(_, s)| s).collect(), segment, index as u32, &mut top)?;
+    }
+    let counted_dfs = leaves.iter().zip(&dfs).filter(|(leaf, _)| leaf.df.is_none()).map(|(_, &df)| df).collect();
+    Ok(Outcome { hits: top.into_sorted(), total: if exact_total { total } else { visited }, exact: exact_total, counted_dfs })
+}
+
+/// One pass over the doc ids of a segment's term scorers (each cursor cloned, so the
+/// scorers still stand on their first posting): adds each leaf's live documents to
+/// `dfs` where the plan left its df to the core, and returns the live documents of the
+/// union when `union` is asked for (else 0).
+fn count_pass(
+    scorers: &[(usize, TermScorer<'_>)],
+    leaves: &[TermLeaf],
+    segment: &Segment<'_>,
+    union: bool,
+    dfs: &mut [u64],
+) -> Result<u64, Error> {
+    let doc_count = segment.reader.doc_count as usize;
+    let mut seen = if union { vec![0u64; doc_count.div_ceil(64)] } else { Vec::new() };
+    // The last leaf (slot + 1) that counted each doc, so a doc in two of a leaf's fields
+    // counts once without clearing anything between leaves.
+    let mut counted_by: Vec<u32> = Vec::new();
+    for (slot, scorer) in scorers {
+        let wants_df = leaves.get(*slot).is_some_and(|leaf| leaf.df.is_none());
+        if !wants_df && !union {
+            continue;
+        }
+        if wants_df && !union && scorer.fields.len() == 1 && segment.live.is_none() {
+            // One field, nothing deleted: the dictionary's count is the live one.
+            if let (Some(df), Some(field)) = (dfs.get_mut(*slot), scorer.fields.first()) {
+                *df += u64::from(field.cursor.len());
+            }
+            continue;
+        }
+        if wants_df && counted_by.is_empty() {
+            counted_by = vec![0u32; doc_count];
+        }
+        let stamp = *slot as u32 + 1;
+        let mut df = 0u64;
+        for field in &scorer.fields {
+            let mut cursor = field.cursor.clone();
+            while cursor.doc() != END {
+                let doc = cursor.doc();
+                if union {
+                    if let Some(word) = seen.get_mut(doc as usize / 64) {
+                        *word |= 1u64 << (doc % 64);
+                    }
                 }
+                if wants_df {
+                    if let Some(mark) = counted_by.get_mut(doc as usize) {
+                        if *mark != stamp {
+                            *mark = stamp;
+                            df += u64::from(segment.is_live(doc));
+                        }
+                    }
+                }
+                cursor.next();
+            }
+            if let Some(error) = cursor.error() {
+                return Err(segment.damage(error.clone()));
+            }
+        }
+        if let Some(total) = dfs.get_mut(*slot) {
+            if wants_df {
+                *total += df;
             }
         }
     }
-    Ok(Outcome { hits: top.into_sorted(), total, exact })
+    if !union {
+        return Ok(0);
+    }
+    Ok(match segment.live {
+        None => seen.iter().map(|w| u64::from(w.count_ones())).sum(),
+        Some(live) => live
+            .iter()
+            .enumerate()
+            .filter(|(doc, &l)| l && seen.get(doc / 64).is_some_and(|w| w >> (doc % 64) & 1 == 1))
+            .count() as u64,
+    })
 }
 
 /// One segment's matches: doc ids (ascending) and their scores.
@@ -260,46 +373,9 @@ fn collect(root: &mut dyn DocIter, segment: &Segment<'_>, index: u32, top: &mut 
     count
 }
 
-/// Live documents of the union of the scorers' postings, counted by doc id alone.
-fn count_union(scorers: &[TermScorer<'_>], segment: &Segment<'_>) -> Result<u64, Error> {
-    let mut seen = vec![0u64; (segment.reader.doc_count as usize).div_ceil(64)];
-    for scorer in scorers {
-        for field in &scorer.fields {
-            let mut cursor = field.cursor.clone();
-            while cursor.doc() != END {
-                let doc = cursor.doc();
-                if let Some(word) = seen.get_mut(doc as usize / 64) {
-                    *word |= 1u64 << (doc % 64);
-                }
-                cursor.next();
-            }
-            if let Some(error) = cursor.error() {
-                return Err(segment.damage(error.clone()));
-            }
-        }
-    }
-    Ok(match segment.live {
-        None => seen.iter().map(|w| u64::from(w.count_ones())).sum(),
-        Some(live) => live.iter().enumerate().filter(|(doc, &l)| l && seen.get(doc / 64).is_some_and(|w| w >> (doc % 64) & 1 == 1)).count() as u64,
-    })
-}
-
-/// One segment of a disjunction of terms with MaxScore; returns (matches counted, whether
-/// that count is exact).
-fn max_score(
-    leaves: &[&TermLeaf],
-    segment: &Segment<'_>,
-    index: u32,
-    bm25: &Bm25,
-    top: &mut TopK,
-    exact_total: bool,
-) -> Result<(u64, bool), Error> {
-    let mut scorers = Vec::with_capacity(leaves.len());
-    for leaf in leaves {
-        if let Some(scorer) = term_scorer(segment, leaf, bm25)? {
-            scorers.push(scorer);
-        }
-    }
+/// One segment of a disjunction of terms with MaxScore; returns the live documents it
+/// visited (a lower bound of the segment's matches).
+fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, top: &mut TopK) -> Result<u64, Error> {
     let mut bounds = Vec::with_capacity(scorers.len());
     for scorer in &scorers {
         match scorer.upper_bound().map_err(|e| segment.damage(e))? {
@@ -312,11 +388,10 @@ fn max_score(
                 if let Some(error) = root.error() {
                     return Err(segment.damage(error));
                 }
-                return Ok((count, true));
+                return Ok(count);
             }
         }
     }
-    let counted = if exact_total { Some(count_union(&scorers, segment)?) } else { None };
     // Lowest bound first: the non-essential terms are a prefix.
     let mut order: Vec<usize> = (0..scorers.len()).collect();
     order.sort_by(|&a, &b| bounds[a].total_cmp(&bounds[b]));
@@ -378,8 +453,5 @@ fn max_score(
             return Err(segment.damage(error));
         }
     }
-    Ok(match counted {
-        Some(count) => (count, true),
-        None => (visited, false),
-    })
+    Ok(visited)
 }
