@@ -46,6 +46,9 @@ class PlanBuilder:
         self.whole = whole
         #: The (fields, term) of each leaf whose df is left to the core, in plan order.
         self.uncounted: list[tuple[tuple[str, ...], str]] = []
+        #: Per (fields, weights): the leaf's fields with their average lengths, and N
+        #: (a query's words mostly share their fields).
+        self._fields: dict[tuple[tuple[str, ...], tuple[float, ...]], tuple[list[tuple[str, float, float]], float]] = {}
 
     def term(self, fields: tuple[str, ...], weights: tuple[float, ...], text: str, boost: float) -> PlanNode:
         """A BM25F term leaf with its statistics resolved."""
@@ -53,14 +56,13 @@ class PlanBuilder:
         doc_freq = stats.known_doc_freq(fields, text) if self.whole else stats.doc_freq(fields, text)
         if doc_freq is None:
             self.uncounted.append((fields, text))
-        return (
-            "term",
-            [(name, weight, stats.average_length(name)) for name, weight in zip(fields, weights)],
-            text,
-            boost,
-            -1 if doc_freq is None else doc_freq,
-            float(stats.field_doc_count(fields)),
-        )
+        described = self._fields.get((fields, weights))
+        if described is None:
+            described = self._fields[(fields, weights)] = (
+                [(name, weight, stats.average_length(name)) for name, weight in zip(fields, weights)],
+                float(stats.field_doc_count(fields)),
+            )
+        return ("term", described[0], text, boost, -1 if doc_freq is None else doc_freq, described[1])
 
     def precomputed(self, query: Query) -> PlanNode:
         """A node's matches computed in Python, for a node the core does not run yet."""

@@ -7,7 +7,7 @@
 2. The mix of ``tests/unit/test_threads.py`` (words, phrases, prefixes, fuzzy words,
    boolean logic, sorted and filtered searches, snippets, did-you-mean) over SciFact's
    own words: one thread answers each search once, then 8 threads share one searcher
-   with a small impact cache (constant evictions) and ask ``--queries`` searches in all;
+   and ask ``--queries`` searches in all;
    every answer (total, ids and scores, snippets, suggestion) must equal one thread's.
    Prints errors, wrong answers, time and the cache's state.
 

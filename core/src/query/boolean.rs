@@ -50,8 +50,14 @@ impl Segment<'_> {
 
     /// A cursor over a term's postings in a field.
     pub fn cursor(&self, field: &str, info: &TermInfo) -> Result<PostingsCursor<'_>, Error> {
-        let bytes = self.reader.postings_bytes(field, info)?;
-        PostingsCursor::new(bytes, info.doc_freq, self.reader.doc_count).in_file(self.reader.postings.path())
+        let opened = self
+            .reader
+            .postings_bytes(field, info)
+            .and_then(|bytes| PostingsCursor::new(bytes, info.doc_freq, self.reader.doc_count).in_file(self.reader.postings.path()));
+        opened.map_err(|error| match error {
+            Error::Corrupt { path, message } => Error::Corrupt { path, message: format!("the postings of {field:?}: {message}") },
+            other => other,
+        })
     }
 
     /// Damage met by an iterator, as an error naming the postings file.

@@ -373,6 +373,48 @@ fn collect(root: &mut dyn DocIter, segment: &Segment<'_>, index: u32, top: &mut 
     count
 }
 
+/// A lead term is seeded only when it holds fewer than this share of the segment's
+/// documents: scoring its documents first costs a skip per other term each.
+const SEED_SHARE: u32 = 8;
+
+/// Fills the heap from the documents of the term with the highest bound (mostly the
+/// rarest), each scored in full, so that the threshold is high before MaxScore starts:
+/// scanning in doc order, the heap would first fill with whatever documents come first
+/// and keep most terms essential for long. Returns the documents scored (a bitset over
+/// the segment, empty when none was) and how many of them are live.
+fn seed(sorted: &[(TermScorer<'_>, f64)], segment: &Segment<'_>, index: u32, top: &mut TopK) -> Result<(Vec<u64>, u64), Error> {
+    let Some(((lead, _), others)) = sorted.split_last() else { return Ok((Vec::new(), 0)) };
+    let doc_count = segment.reader.doc_count;
+    if others.is_empty() || top.k == 0 || lead.cost() >= u64::from(doc_count / SEED_SHARE) {
+        return Ok((Vec::new(), 0));
+    }
+    let mut lead = lead.clone();
+    let mut others: Vec<TermScorer<'_>> = others.iter().rev().map(|(s, _)| s.clone()).collect();
+    let mut seeded = vec![0u64; (doc_count as usize).div_ceil(64)];
+    let mut count = 0;
+    while lead.doc() != END {
+        let doc = lead.doc();
+        if segment.is_live(doc) {
+            let mut score = lead.score();
+            for other in &mut others {
+                if other.advance(doc) == doc {
+                    score += other.score();
+                }
+            }
+            top.offer(Hit { score, segment: index, doc });
+            if let Some(word) = seeded.get_mut(doc as usize / 64) {
+                *word |= 1u64 << (doc % 64);
+            }
+            count += 1;
+        }
+        lead.next();
+    }
+    if let Some(error) = lead.error().or_else(|| others.iter().find_map(|o| o.error())) {
+        return Err(segment.damage(error));
+    }
+    Ok((seeded, count))
+}
+
 /// One segment of a disjunction of terms with MaxScore; returns the live documents it
 /// visited (a lower bound of the segment's matches).
 fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, top: &mut TopK) -> Result<u64, Error> {
@@ -409,9 +451,9 @@ fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, to
         sum += bound;
         prefix.push(sum);
     }
+    let (seeded, mut visited) = seed(&sorted, segment, index, top)?;
     let mut threshold = top.threshold();
     let mut essential = prefix.iter().take_while(|&&p| !may_beat(p, threshold)).count();
-    let mut visited = 0u64;
     loop {
         let doc = sorted.get(essential..).unwrap_or_default().iter().map(|(s, _)| s.doc()).min().unwrap_or(END);
         if doc == END {
@@ -424,7 +466,7 @@ fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, to
                 scorer.next();
             }
         }
-        if !segment.is_live(doc) {
+        if !segment.is_live(doc) || seeded.get(doc as usize / 64).is_some_and(|w| w >> (doc % 64) & 1 == 1) {
             continue;
         }
         visited += 1;
@@ -439,7 +481,7 @@ fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, to
                 }
             }
         }
-        if score > threshold {
+        if score >= threshold {
             top.offer(Hit { score, segment: index, doc });
             let now = top.threshold();
             if now != threshold {
