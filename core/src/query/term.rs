@@ -381,7 +381,7 @@ pub struct FieldPostings<'a> {
 
 impl FieldPostings<'_> {
     #[inline]
-    fn inverse_norm(&self, doc: u32) -> f64 {
+    pub fn inverse_norm(&self, doc: u32) -> f64 {
         match &self.inverse_norms {
             None => 1.0,
             Some(norms) => norms.get(doc as usize).copied().unwrap_or(1.0),

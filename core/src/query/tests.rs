@@ -93,7 +93,7 @@ fn assert_same(pruned: &[topk::Hit], expected: &[topk::Hit]) {
 }
 
 #[test]
-fn max_score_finds_the_exhaustive_top_k() {
+fn pruned_and_summed_find_the_exhaustive_top_k() {
     let (first, dir) = random_segment("a", 1500, 11);
     let (second, _) = random_segment("b", 700, 12);
     let norms = [NormCache::default(), NormCache::default()];
@@ -114,17 +114,19 @@ fn max_score_finds_the_exhaustive_top_k() {
             topk::resolve_doc_freqs(&mut plan, &segments).unwrap();
             for k in [1, 10, 100] {
                 // The dfs counted in the pruned search's own pass are the resolved ones.
-                let counted = topk::search(&mut unresolved.clone(), &segments, &bm25, k, true).unwrap();
-                let resolved = topk::search(&mut plan.clone(), &segments, &bm25, k, true).unwrap();
+                let counted = topk::search_with(&mut unresolved.clone(), &segments, &bm25, k, true, topk::Strategy::Pruned).unwrap();
+                let resolved = topk::search_with(&mut plan.clone(), &segments, &bm25, k, true, topk::Strategy::Pruned).unwrap();
                 assert_eq!(counted.hits, resolved.hits);
                 let (expected, total) = exhaustive(&plan, &segments, &bm25, k);
-                let exact = topk::search(&mut plan.clone(), &segments, &bm25, k, true).unwrap();
-                assert_eq!(exact.total, total);
-                assert!(exact.exact);
-                assert_same(&exact.hits, &expected);
-                let cheap = topk::search(&mut plan.clone(), &segments, &bm25, k, false).unwrap();
-                assert!(cheap.total <= total && cheap.total >= cheap.hits.len() as u64);
-                assert_same(&cheap.hits, &expected);
+                for strategy in [topk::Strategy::Pruned, topk::Strategy::Summed, topk::Strategy::Auto] {
+                    let exact = topk::search_with(&mut plan.clone(), &segments, &bm25, k, true, strategy).unwrap();
+                    assert_eq!(exact.total, total);
+                    assert!(exact.exact);
+                    assert_same(&exact.hits, &expected);
+                    let cheap = topk::search_with(&mut plan.clone(), &segments, &bm25, k, false, strategy).unwrap();
+                    assert!(cheap.total <= total && cheap.total >= cheap.hits.len() as u64);
+                    assert_same(&cheap.hits, &expected);
+                }
             }
         }
     }
