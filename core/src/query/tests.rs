@@ -124,6 +124,13 @@ fn pruned_and_summed_find_the_exhaustive_top_k() {
                     assert!(exact.exact);
                     assert_same(&exact.hits, &expected);
                     let cheap = topk::search_with(&mut plan.clone(), &segments, &bm25, k, false, strategy).unwrap();
+                    // One segment summed whole counts exactly, pruned or not.
+                    let one = topk::search_with(&mut unresolved.clone(), &segments[..1], &bm25, k, true, strategy).unwrap();
+                    let mut plan_one = unresolved.clone();
+                    topk::resolve_doc_freqs(&mut plan_one, &segments[..1]).unwrap();
+                    let (expected_one, total_one) = exhaustive(&plan_one, &segments[..1], &bm25, k);
+                    assert_eq!(one.total, total_one);
+                    assert_same(&one.hits, &expected_one);
                     assert!(cheap.total <= total && cheap.total >= cheap.hits.len() as u64);
                     assert_same(&cheap.hits, &expected);
                 }

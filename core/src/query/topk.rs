@@ -255,7 +255,6 @@ fn search_disjunction(
 ) -> Result<Outcome, Error> {
     let mut opened: Vec<Vec<(usize, TermScorer<'_>)>> = Vec::with_capacity(segments.len());
     let mut dfs: Vec<u64> = leaves.iter().map(|leaf| leaf.df.unwrap_or(0)).collect();
-    let mut total = 0u64;
     for segment in segments {
         let mut scorers = Vec::with_capacity(leaves.len());
         for (slot, leaf) in leaves.iter().enumerate() {
@@ -263,31 +262,46 @@ fn search_disjunction(
                 scorers.push((slot, scorer));
             }
         }
-        let counted = count_pass(&scorers, leaves, segment, exact_total, &mut dfs)?;
-        total += counted;
         opened.push(scorers);
     }
-    let mut top = TopK::new(k);
-    let mut visited = 0u64;
-    for (index, (segment, mut scorers)) in segments.iter().zip(opened).enumerate() {
-        for (slot, scorer) in &mut scorers {
-            let (Some(leaf), Some(&df)) = (leaves.get(*slot), dfs.get(*slot)) else { continue };
-            scorer.factor = leaf.boost * bm25.variant.idf(df as f64, leaf.n);
-        }
-        let scorers: Vec<TermScorer<'_>> = scorers.into_iter().map(|(_, s)| s).collect();
-        let summed = match strategy {
-            Strategy::Auto => summed_is_cheaper(&scorers, segment),
+    let summed: Vec<bool> = segments
+        .iter()
+        .zip(&opened)
+        .map(|(segment, scorers)| match strategy {
+            Strategy::Auto => summed_is_cheaper(scorers.iter().map(|(_, s)| s.cost()).sum(), segment),
             Strategy::Summed => true,
             Strategy::Pruned => false,
-        };
-        visited += if summed {
-            term_at_a_time(scorers, segment, index as u32, &mut top)?
-        } else {
-            max_score(scorers, segment, index as u32, &mut top)?
-        };
+        })
+        .collect();
+    let mut top = TopK::new(k);
+    let mut total = 0u64;
+    let mut visited = 0u64;
+    let single_summed = matches!(summed.as_slice(), [true]);
+    if let ([segment], [scorers], true) = (segments, opened.as_mut_slice(), single_summed) {
+        // One segment summed whole: its one pass counts the dfs and the matches too.
+        let scorers = std::mem::take(scorers);
+        total = term_at_a_time(scorers, Some((leaves, &mut dfs)), segment, 0, &mut top)?;
+        visited = total;
+    } else {
+        for (segment, scorers) in segments.iter().zip(&opened) {
+            total += count_pass(scorers, leaves, segment, exact_total, &mut dfs)?;
+        }
+        for (index, ((segment, mut scorers), &summed)) in segments.iter().zip(opened).zip(&summed).enumerate() {
+            for (slot, scorer) in &mut scorers {
+                let (Some(leaf), Some(&df)) = (leaves.get(*slot), dfs.get(*slot)) else { continue };
+                scorer.factor = leaf.boost * bm25.variant.idf(df as f64, leaf.n);
+            }
+            visited += if summed {
+                term_at_a_time(scorers, None, segment, index as u32, &mut top)?
+            } else {
+                max_score(scorers.into_iter().map(|(_, s)| s).collect(), segment, index as u32, &mut top)?
+            };
+        }
     }
     let counted_dfs = leaves.iter().zip(&dfs).filter(|(leaf, _)| leaf.df.is_none()).map(|(_, &df)| df).collect();
-    Ok(Outcome { hits: top.into_sorted(), total: if exact_total { total } else { visited }, exact: exact_total, counted_dfs })
+    // A segment summed whole counts its matches exactly either way.
+    let exact = exact_total || summed.iter().all(|&s| s);
+    Ok(Outcome { hits: top.into_sorted(), total: if exact_total { total } else { visited }, exact, counted_dfs })
 }
 
 /// One pass over the doc ids of a segment's term scorers (each cursor cloned, so the
@@ -417,16 +431,23 @@ const SUMMED_POSTINGS: u64 = 16_384;
 /// so it wins only where skipping saves most postings, as with the frequent terms of a
 /// large segment. Summing allocates two arrays the size of the segment, so it is kept to
 /// segments of up to a million documents.
-fn summed_is_cheaper(scorers: &[TermScorer<'_>], segment: &Segment<'_>) -> bool {
+fn summed_is_cheaper(postings: u64, segment: &Segment<'_>) -> bool {
     let doc_count = segment.reader.doc_count;
-    let postings: u64 = scorers.iter().map(|s| s.cost()).sum();
     doc_count <= 1 << 20 && postings <= SUMMED_POSTINGS + u64::from(doc_count / 16)
 }
 
 /// Every posting of every term scored and summed per document (BM25F's x per term in
 /// one array, saturated once per document the term holds), then the live sums offered in
-/// doc order; returns the live documents matched (exact).
-fn term_at_a_time(mut scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, top: &mut TopK) -> Result<u64, Error> {
+/// doc order; returns the live documents matched (exact). With `counting` (the plan's
+/// leaves and their dfs, for a search of this one segment), the dfs left to the core are
+/// counted in the same pass and the factors set from them before anything is summed.
+fn term_at_a_time(
+    mut scorers: Vec<(usize, TermScorer<'_>)>,
+    counting: Option<(&[TermLeaf], &mut Vec<u64>)>,
+    segment: &Segment<'_>,
+    index: u32,
+    top: &mut TopK,
+) -> Result<u64, Error> {
     let doc_count = segment.reader.doc_count as usize;
     let mut sums = vec![0.0f64; doc_count];
     let mut xs = vec![0.0f64; doc_count];
@@ -434,9 +455,10 @@ fn term_at_a_time(mut scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index
     // fields is saturated once.
     let mut stamps = vec![0u32; doc_count];
     let mut seen = vec![0u64; doc_count.div_ceil(64)];
-    let mut touched: Vec<u32> = Vec::new();
-    for (number, scorer) in scorers.iter_mut().enumerate() {
-        touched.clear();
+    // Per term: the docs it holds and their saturated x, kept until the factors are known.
+    let mut parts: Vec<(Vec<u32>, Vec<f64>)> = Vec::with_capacity(scorers.len());
+    for (number, (_, scorer)) in scorers.iter_mut().enumerate() {
+        let mut touched: Vec<u32> = Vec::new();
         let stamp = number as u32 + 1;
         for field in &mut scorer.fields {
             while field.cursor.doc() != END {
@@ -456,14 +478,32 @@ fn term_at_a_time(mut scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index
                 return Err(segment.damage(error.clone()));
             }
         }
-        let (factor, variant, k1) = (scorer.factor, scorer.bm25.variant, scorer.bm25.k1);
+        let (variant, k1) = (scorer.bm25.variant, scorer.bm25.k1);
+        let mut saturated = Vec::with_capacity(touched.len());
         for &doc in &touched {
-            if let (Some(x), Some(sum)) = (xs.get_mut(doc as usize), sums.get_mut(doc as usize)) {
-                *sum += factor * variant.saturate(*x, k1);
+            if let Some(x) = xs.get_mut(doc as usize) {
+                saturated.push(variant.saturate(*x, k1));
                 *x = 0.0;
             }
             if let Some(word) = seen.get_mut(doc as usize / 64) {
                 *word |= 1u64 << (doc % 64);
+            }
+        }
+        parts.push((touched, saturated));
+    }
+    if let Some((leaves, dfs)) = counting {
+        for ((slot, scorer), (touched, _)) in scorers.iter_mut().zip(&parts) {
+            let (Some(leaf), Some(df)) = (leaves.get(*slot), dfs.get_mut(*slot)) else { continue };
+            if leaf.df.is_none() {
+                *df = touched.iter().filter(|&&doc| segment.is_live(doc)).count() as u64;
+            }
+            scorer.factor = leaf.boost * scorer.bm25.variant.idf(*df as f64, leaf.n);
+        }
+    }
+    for ((_, scorer), (touched, saturated)) in scorers.iter().zip(&parts) {
+        for (&doc, &value) in touched.iter().zip(saturated) {
+            if let Some(sum) = sums.get_mut(doc as usize) {
+                *sum += scorer.factor * value;
             }
         }
     }
