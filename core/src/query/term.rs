@@ -313,6 +313,24 @@ impl<'a> PostingsCursor<'a> {
         self.tfs.get(self.pos).map_or(1, |&tf| tf.saturating_add(u32::from(self.block < self.full)))
     }
 
+    /// Hands every remaining posting to `visit` a block at a time: (doc ids, raw term
+    /// frequencies, what to add to each raw frequency), for loops that read every
+    /// posting (summing a term whole, counting) without a call per posting. The cursor
+    /// ends exhausted (or stopped at damage, see [`PostingsCursor::error`]).
+    pub fn drain_blocks(&mut self, mut visit: impl FnMut(&[u32], &[u32], u32)) {
+        while self.doc != END {
+            self.freq(); // decodes the block's frequencies if they are not yet
+            if self.doc == END {
+                break; // damage met while decoding them
+            }
+            let docs = self.docs.get(self.pos..).unwrap_or_default();
+            let tfs = self.tfs.get(self.pos..).unwrap_or_default();
+            visit(docs, tfs, u32::from(self.block < self.full));
+            self.pos = self.docs.len();
+            self.next_block();
+        }
+    }
+
     /// Where the block that may hold `target` lies, without decoding it: its skip entry
     /// for a full block, None for the tail or past the end.
     pub fn block_of(&self, target: u32) -> Decoded<Option<Skip>> {
@@ -572,6 +590,26 @@ mod tests {
             assert_eq!(seen, docs);
             assert_eq!(seen_tfs, tfs);
             assert!(cursor.error().is_none());
+        }
+    }
+
+    #[test]
+    fn draining_blocks_hands_over_every_remaining_posting() {
+        for count in [1, 127, 128, 300, 1000] {
+            let (docs, tfs) = sample(count, 5);
+            let mut bytes = Vec::new();
+            encode(&docs, &tfs, None, &mut bytes);
+            let mut cursor = PostingsCursor::new(&bytes, count as u32, 100_000).unwrap();
+            let skip = count / 3;
+            cursor.advance(docs[skip]);
+            let (mut seen, mut seen_tfs) = (Vec::new(), Vec::new());
+            cursor.drain_blocks(|d, t, add| {
+                seen.extend_from_slice(d);
+                seen_tfs.extend(t.iter().map(|&tf| tf + add));
+            });
+            assert_eq!(seen, docs[skip..]);
+            assert_eq!(seen_tfs, tfs[skip..]);
+            assert_eq!(cursor.doc(), END);
         }
     }
 

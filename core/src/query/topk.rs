@@ -461,19 +461,21 @@ fn term_at_a_time(
         let mut touched: Vec<u32> = Vec::new();
         let stamp = number as u32 + 1;
         for field in &mut scorer.fields {
-            while field.cursor.doc() != END {
-                let doc = field.cursor.doc();
-                let tf = f64::from(field.cursor.freq());
-                let part = field.weight * tf * field.inverse_norm(doc);
-                if let (Some(x), Some(mark)) = (xs.get_mut(doc as usize), stamps.get_mut(doc as usize)) {
-                    if *mark != stamp {
-                        *mark = stamp;
-                        touched.push(doc);
+            let weight = field.weight;
+            let norms = field.inverse_norms.clone();
+            field.cursor.drain_blocks(|docs, tfs, add| {
+                for (&doc, &raw) in docs.iter().zip(tfs) {
+                    let inverse = norms.as_ref().map_or(1.0, |n| n.get(doc as usize).copied().unwrap_or(1.0));
+                    let part = weight * f64::from(raw.saturating_add(add)) * inverse;
+                    if let (Some(x), Some(mark)) = (xs.get_mut(doc as usize), stamps.get_mut(doc as usize)) {
+                        if *mark != stamp {
+                            *mark = stamp;
+                            touched.push(doc);
+                        }
+                        *x += part;
                     }
-                    *x += part;
                 }
-                field.cursor.next();
-            }
+            });
             if let Some(error) = field.cursor.error() {
                 return Err(segment.damage(error.clone()));
             }
