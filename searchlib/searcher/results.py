@@ -123,8 +123,8 @@ class Results:
     #: to its most frequent terms, a query cut to its first clauses), as sentences a
     #: user can read; empty when the query ran as written.
     warnings: list[str] = field(default_factory=list)
-    #: Whether :attr:`total` counts every match; False after ``search(...,
-    #: exact_total=False)``, where it is a lower bound.
+    #: Whether :attr:`total` counts every match; False only after ``search(...,
+    #: exact_total=False)`` pruned a segment, where it is a lower bound.
     total_is_exact: bool = True
 
     def __iter__(self) -> Iterator[Hit]:

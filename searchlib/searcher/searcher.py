@@ -378,8 +378,9 @@ class Searcher:
         exact_total:
             Count every match for ``Results.total`` (the default: the core counts a
             union of postings by doc id alone, cheaper than scoring it). False skips
-            the count: the total is then a lower bound (``Results.total_is_exact`` is
-            False), the documents the pruned top-k pass visited.
+            that count where the top k are found by pruning: the total is then a lower
+            bound, the documents the pruned pass visited (``Results.total_is_exact``
+            says whether it is exact).
         """
         if self.is_closed:
             raise SearchlibError("this searcher is closed; open a new Searcher")
