@@ -16,7 +16,7 @@ use crate::query::explain::{explain_term, TermExplanation};
 use crate::query::plan::{BoolNode, LeafField, Node, TermLeaf};
 use crate::query::scorer::{Bm25, NormCache, Variant};
 use crate::query::term::TermCache;
-use crate::query::topk;
+use crate::query::topk::{self, ScratchPool};
 
 /// Registers the query classes and functions on the extension module.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -38,6 +38,7 @@ pub struct QuerySegment {
     live: Option<Vec<bool>>,
     norms: NormCache,
     terms: TermCache,
+    scratch: ScratchPool,
 }
 
 #[pymethods]
@@ -50,13 +51,13 @@ impl QuerySegment {
         if live.is_some_and(|l| l.len() != doc_count) {
             return Err(PyValueError::new_err(format!("a live mask for {doc_count} documents is needed")));
         }
-        Ok(QuerySegment { reader, live: live.map(|l| l.iter().map(|&b| b != 0).collect()), norms: NormCache::default(), terms: TermCache::default() })
+        Ok(QuerySegment { reader, live: live.map(|l| l.iter().map(|&b| b != 0).collect()), norms: NormCache::default(), terms: TermCache::default(), scratch: ScratchPool::default() })
     }
 }
 
 impl QuerySegment {
     fn segment(&self) -> Segment<'_> {
-        Segment { reader: &self.reader.get().inner, live: self.live.as_deref(), norms: &self.norms, terms: &self.terms }
+        Segment { reader: &self.reader.get().inner, live: self.live.as_deref(), norms: &self.norms, terms: &self.terms, scratch: &self.scratch }
     }
 }
 

@@ -10,6 +10,7 @@ use crate::error::{Corrupt, Error, InFile};
 use crate::query::plan::{BoolNode, Node, TermLeaf};
 use crate::query::range;
 use crate::query::scorer::{Bm25, NormCache};
+use crate::query::topk::ScratchPool;
 use crate::query::term::{FieldPostings, PostingsCursor, TermCache, TermScorer};
 use crate::query::{DocIter, END};
 use crate::segment_reader::SegmentReader;
@@ -27,6 +28,7 @@ pub struct Segment<'a> {
     pub live: Option<&'a [bool]>,
     pub norms: &'a NormCache,
     pub terms: &'a TermCache,
+    pub scratch: &'a ScratchPool,
 }
 
 impl Segment<'_> {

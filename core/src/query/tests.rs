@@ -8,6 +8,7 @@ use crate::query::boolean::Segment;
 use crate::query::plan::{BoolNode, LeafField, Node, TermLeaf};
 use crate::query::scorer::{Bm25, NormCache, Variant};
 use crate::query::term::TermCache;
+use crate::query::topk::ScratchPool;
 use crate::query::topk;
 use crate::segment_reader::SegmentReader;
 use crate::segment_writer::{DocumentInput, FieldSpec, SegmentBuilder};
@@ -98,12 +99,13 @@ fn pruned_and_summed_find_the_exhaustive_top_k() {
     let (second, _) = random_segment("b", 700, 12);
     let norms = [NormCache::default(), NormCache::default()];
     let terms = [TermCache::default(), TermCache::default()];
+    let scratch = [ScratchPool::default(), ScratchPool::default()];
     let mut rng = Rng(5);
     let live: Vec<bool> = (0..700).map(|_| rng.below(5) != 0).collect();
     let segments =
         [
-        Segment { reader: &first, live: None, norms: &norms[0], terms: &terms[0] },
-        Segment { reader: &second, live: Some(&live), norms: &norms[1], terms: &terms[1] },
+        Segment { reader: &first, live: None, norms: &norms[0], terms: &terms[0], scratch: &scratch[0] },
+        Segment { reader: &second, live: Some(&live), norms: &norms[1], terms: &terms[1], scratch: &scratch[1] },
     ];
     for variant in [Variant::Lucene, Variant::Robertson, Variant::Atire, Variant::Bm25l, Variant::Bm25Plus] {
         let bm25 = Bm25 { variant, k1: 0.5 + rng.below(3) as f64 * 0.4, b: [0.0, 0.75, 1.0][rng.below(3) as usize] };
@@ -151,9 +153,10 @@ fn boolean_logic_matches_set_algebra() {
     let (reader, dir) = random_segment("c", 1200, 21);
     let norms = NormCache::default();
     let terms = TermCache::default();
+    let scratch = ScratchPool::default();
     let mut rng = Rng(9);
     let live: Vec<bool> = (0..1200).map(|_| rng.below(7) != 0).collect();
-    let segment = Segment { reader: &reader, live: Some(&live), norms: &norms, terms: &terms };
+    let segment = Segment { reader: &reader, live: Some(&live), norms: &norms, terms: &terms, scratch: &scratch };
     let bm25 = Bm25 { variant: Variant::Lucene, k1: 1.2, b: 0.75 };
     let all: BTreeSet<u32> = (0..1200).filter(|&d| live[d as usize]).collect();
     for _ in 0..60 {

@@ -450,17 +450,19 @@ fn term_at_a_time(
     top: &mut TopK,
 ) -> Result<u64, Error> {
     let doc_count = segment.reader.doc_count as usize;
-    let mut sums = vec![0.0f64; doc_count];
-    let mut xs = vec![0.0f64; doc_count];
-    // The last term (its number + 1) that touched each doc: a doc in two of a term's
-    // fields is saturated once.
-    let mut stamps = vec![0u32; doc_count];
-    let mut seen = vec![0u64; doc_count.div_ceil(64)];
+    let mut scratch = segment.scratch.take(doc_count);
+    let Scratch { sums, xs, stamps, seen, stamp: next_stamp } = &mut scratch;
     // Per term: the docs it holds and their saturated x, kept until the factors are known.
     let mut parts: Vec<(Vec<u32>, Vec<f64>)> = Vec::with_capacity(scorers.len());
-    for (number, (_, scorer)) in scorers.iter_mut().enumerate() {
+    for (_, scorer) in scorers.iter_mut() {
         let mut touched: Vec<u32> = Vec::new();
-        let stamp = number as u32 + 1;
+        *next_stamp = next_stamp.wrapping_add(1);
+        if *next_stamp == 0 {
+            // Wrapped: a stamp from 2^32 terms ago could match again.
+            stamps.iter_mut().for_each(|s| *s = 0);
+            *next_stamp = 1;
+        }
+        let stamp = *next_stamp;
         for field in &mut scorer.fields {
             let weight = field.weight;
             let norms = field.inverse_norms.clone();
@@ -511,21 +513,63 @@ fn term_at_a_time(
         }
     }
     let mut matched = 0;
-    for (at, &word) in seen.iter().enumerate() {
-        let mut bits = word;
+    for (at, word) in seen.iter_mut().enumerate() {
+        let mut bits = std::mem::take(word); // left zeroed for the next search
         while bits != 0 {
             let doc = (at * 64 + bits.trailing_zeros() as usize) as u32;
             bits &= bits - 1;
+            let score = sums.get_mut(doc as usize).map_or(0.0, std::mem::take);
             if segment.is_live(doc) {
                 matched += 1;
-                let score = sums.get(doc as usize).copied().unwrap_or(0.0);
                 if score >= top.threshold() {
                     top.offer(Hit { score, segment: index, doc });
                 }
             }
         }
     }
+    segment.scratch.put(scratch);
     Ok(matched)
+}
+
+/// The per-document arrays a segment summed whole needs, kept between searches so a
+/// query does not allocate and zero them (three arrays the segment's size) each time.
+/// Between searches every entry is zero (stamps aside, which only grow).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    sums: Vec<f64>,
+    xs: Vec<f64>,
+    stamps: Vec<u32>,
+    seen: Vec<u64>,
+    stamp: u32,
+}
+
+/// A segment's spare [`Scratch`] (a search that finds it taken, by another thread, makes
+/// its own).
+#[derive(Debug, Default)]
+pub struct ScratchPool {
+    spare: std::sync::Mutex<Option<Scratch>>,
+}
+
+impl ScratchPool {
+    fn take(&self, doc_count: usize) -> Scratch {
+        let found = self.spare.lock().ok().and_then(|mut spare| spare.take());
+        match found {
+            Some(scratch) if scratch.sums.len() == doc_count => scratch,
+            _ => Scratch {
+                sums: vec![0.0; doc_count],
+                xs: vec![0.0; doc_count],
+                stamps: vec![0; doc_count],
+                seen: vec![0; doc_count.div_ceil(64)],
+                stamp: 0,
+            },
+        }
+    }
+
+    fn put(&self, scratch: Scratch) {
+        if let Ok(mut spare) = self.spare.lock() {
+            *spare = Some(scratch);
+        }
+    }
 }
 
 /// A lead term is seeded only when it holds fewer than this share of the segment's
