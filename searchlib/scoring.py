@@ -31,24 +31,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from searchlib import _core
 from searchlib.similarities import DEFAULT_B as DEFAULT_B
 from searchlib.similarities import DEFAULT_K1 as DEFAULT_K1
 from searchlib.similarities import SIMILARITIES as SIMILARITIES
-
 
 FloatArray = npt.NDArray[np.float64]
 
 
 def bm25_idf(doc_freq: int | FloatArray, doc_count: int | FloatArray) -> FloatArray:
     """Lucene's BM25 idf: ``ln(1 + (N - df + 0.5) / (df + 0.5))``."""
-    df = np.asarray(doc_freq, dtype=np.float64)
-    return np.log1p((np.asarray(doc_count, dtype=np.float64) - df + 0.5) / (df + 0.5))
+    return Similarity("lucene").idf(doc_freq, doc_count)
 
 
 def bm25_length_norm(field_lengths: npt.ArrayLike, average_length: float, b: float) -> FloatArray:
@@ -87,25 +85,9 @@ def length_norms(segment: LengthSource, field_name: str, average_length: float, 
     return segment.derived(("length_norms", field_name, average_length, b), compute)
 
 
-def weighted_inverse_norms(
-    segment: LengthSource, field_name: str, average_length: float, b: float, weight: float
-) -> FloatArray:
-    """``weight / norm`` for every document of a segment (kept like :func:`length_norms`):
-    BM25F's per-posting factor, so that a query multiplies each term frequency once."""
-
-    def compute() -> FloatArray:
-        # A document without the field can have a norm of 0 (b = 1); it has no
-        # postings in the field either, so its infinite inverse is never read.
-        with np.errstate(divide="ignore"):
-            return weight / length_norms(segment, field_name, average_length, b)
-
-    return segment.derived(("inverse_norms", field_name, average_length, b, weight), compute)
-
-
 def bm25_saturate(pseudo_tf: npt.ArrayLike, k1: float) -> FloatArray:
     """The saturation ``x / (x + k1)`` of a length-normalized term frequency."""
-    x = np.asarray(pseudo_tf, dtype=np.float64)
-    return x / (x + k1)
+    return Similarity("lucene").saturate(pseudo_tf, k1)
 
 
 def bm25_tf(
@@ -152,23 +134,10 @@ class Similarity:
             raise ValueError(f"unknown BM25 variant {self.name!r}; choose one of {', '.join(SIMILARITIES)}")
 
     def idf(self, doc_freq: int | FloatArray, doc_count: int | FloatArray) -> FloatArray:
-        df = np.asarray(doc_freq, dtype=np.float64)
-        n = np.asarray(doc_count, dtype=np.float64)
-        if self.name == "lucene":
-            return bm25_idf(df, n)
-        with np.errstate(divide="ignore"):
-            if self.name == "robertson":
-                return np.log((n - df + 0.5) / (df + 0.5))
-            if self.name == "atire":
-                return np.log(n / np.maximum(df, 1.0))
-            if self.name == "bm25l":
-                return np.log((n + 1.0) / (df + 0.5))
-            return np.log((n + 1.0) / np.maximum(df, 1.0))  # bm25+
-
-    def idf_value(self, doc_freq: int, doc_count: int) -> float:
-        """:meth:`idf` of one term as a Python float, remembered: the same (df, N) pairs
-        come back query after query, and numpy costs more than a look-up for one value."""
-        return _idf_value(self.name, doc_freq, doc_count)
+        """The variant's idf, computed by the core (the formula its scores use)."""
+        df, n = np.broadcast_arrays(np.asarray(doc_freq, dtype="<f8"), np.asarray(doc_count, dtype="<f8"))
+        found = _core.bm25_idf(self.name, np.ascontiguousarray(df).tobytes(), np.ascontiguousarray(n).tobytes())
+        return np.frombuffer(found, dtype="<f8").reshape(df.shape)
 
     @property
     def delta(self) -> float | None:
@@ -185,19 +154,10 @@ class Similarity:
         }.get(self.name, "(k1 + 1) x / (x + k1)")
 
     def saturate(self, pseudo_tf: npt.ArrayLike, k1: float) -> FloatArray:
-        x = np.asarray(pseudo_tf, dtype=np.float64)
-        if self.name == "lucene":
-            return bm25_saturate(x, k1)
-        if self.name == "bm25l":
-            shifted = x + BM25L_DELTA
-            return (k1 + 1.0) * shifted / (k1 + shifted)
-        saturated = (k1 + 1.0) * x / (x + k1)
-        return saturated + BM25PLUS_DELTA if self.name == "bm25+" else saturated
-
-
-@lru_cache(maxsize=1 << 16)
-def _idf_value(similarity: str, doc_freq: int, doc_count: int) -> float:
-    return float(Similarity(similarity).idf(doc_freq, doc_count))
+        """The variant's saturation of x, computed by the core (the formula its scores use)."""
+        x = np.asarray(pseudo_tf, dtype="<f8")
+        found = _core.bm25_saturate(self.name, np.ascontiguousarray(x).tobytes(), float(k1))
+        return np.frombuffer(found, dtype="<f8").reshape(x.shape)
 
 
 @dataclass(frozen=True)
@@ -272,6 +232,15 @@ class CollectionStats:
 
     def doc_freq(self, fields: FieldSet, term: str) -> int:
         return self.doc_freqs.get((fields, term), 0)
+
+    def known_doc_freq(self, fields: FieldSet, term: str) -> int | None:
+        """:meth:`doc_freq` if these statistics hold it without counting; None asks the
+        core to count it while it runs the query (a searcher's own statistics do)."""
+        return self.doc_freq(fields, term)
+
+    def remember_doc_freq(self, fields: FieldSet, term: str, doc_freq: int) -> None:
+        """Keep a df the core counted while it ran a query (see :meth:`known_doc_freq`)."""
+        self.doc_freqs[(fields, term)] = doc_freq
 
     def idf(self, fields: FieldSet, term: str) -> float:
         return float(bm25_idf(self.doc_freq(fields, term), self.field_doc_count(fields)))

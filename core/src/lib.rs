@@ -31,6 +31,7 @@ pub mod py_phrase;
 pub mod query;
 pub mod py_highlight;
 pub mod py_patterns;
+pub mod py_query;
 pub mod sections;
 pub mod segment_reader;
 pub mod segment_writer;

@@ -29,6 +29,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     crate::py_phrase::register(module)?;
     crate::py_highlight::register(module)?;
     crate::py_patterns::register(module)?;
+    crate::py_query::register(module)?;
     Ok(())
 }
 

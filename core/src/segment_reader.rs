@@ -174,7 +174,9 @@ impl SegmentReader {
         .map(Some)
     }
 
-    fn postings_bytes(&self, field: &str, info: &TermInfo) -> Result<&[u8], Error> {
+    /// A term's encoded postings (checked to lie in the field's section), for cursors
+    /// that decode them block by block.
+    pub fn postings_bytes(&self, field: &str, info: &TermInfo) -> Result<&[u8], Error> {
         let range = &self.fields.get(field).ok_or_else(|| Error::Invalid(format!("no field {field:?}")))?.postings;
         self.postings.read_in(range, info.postings_offset, info.postings_len)
     }

@@ -259,24 +259,36 @@ impl<'a> TermDict<'a> {
 
     /// Decodes block `block`: its terms and their infos, appended to `out`.
     pub fn block(&self, block: usize, out: &mut Vec<(Vec<u8>, TermInfo)>) -> Decoded<()> {
+        self.scan_block(block, |term, info| {
+            out.push((term.to_vec(), info));
+            true
+        })
+    }
+
+    /// Decodes block `block` term by term into one buffer, calling `visit` with each term
+    /// and its info until it returns false (a look-up stops at its term and copies none).
+    fn scan_block(&self, block: usize, mut visit: impl FnMut(&[u8], TermInfo) -> bool) -> Decoded<()> {
         let (_, mut postings, mut positions) = self.index_entry(block)?;
         let first = (block * TERMS_PER_BLOCK) as u64;
         let terms = (self.count - first.min(self.count)).min(TERMS_PER_BLOCK as u64) as usize;
         let mut cursor = Cursor::new(self.block_bytes(block)?);
-        let mut previous: Vec<u8> = Vec::new();
+        let mut term: Vec<u8> = Vec::new();
         let mut number = 0u32; // a lexicon's previous ordinal in the block
         for i in 0..terms {
             let shared = cursor.vusize()?;
             let suffix_len = cursor.vusize()?;
-            if shared > previous.len() || (i == 0 && shared != 0) {
+            if shared > term.len() || (i == 0 && shared != 0) {
                 return Err(Corrupt::new("a term shares more than its predecessor has"));
             }
-            let mut term = Vec::with_capacity(shared + suffix_len.min(cursor.remaining()));
-            term.extend_from_slice(previous.get(..shared).unwrap_or_default());
-            term.extend_from_slice(cursor.take(suffix_len)?);
-            if i > 0 && term <= previous {
+            let suffix = cursor.take(suffix_len)?;
+            // In order: the new term is above the previous one exactly when its suffix's
+            // first bytes are above what they replace.
+            let previous_tail = term.get(shared..).unwrap_or_default();
+            if i > 0 && suffix <= previous_tail {
                 return Err(Corrupt::new("terms are out of order"));
             }
+            term.truncate(shared);
+            term.extend_from_slice(suffix);
             let (doc_freq, postings_len, positions_len) = match self.entries {
                 Entries::Keys => {
                     number = i64::from(number)
@@ -297,13 +309,40 @@ impl<'a> TermDict<'a> {
             };
             postings = postings.checked_add(info.postings_len).ok_or_else(|| Corrupt::new("offset overflows"))?;
             positions = positions.checked_add(info.positions_len).ok_or_else(|| Corrupt::new("offset overflows"))?;
-            previous.clone_from(&term);
-            out.push((term, info));
+            if !visit(&term, info) {
+                return Ok(());
+            }
         }
         if !cursor.is_empty() {
             return Err(Corrupt::new("a term block has trailing bytes"));
         }
         Ok(())
+    }
+
+    /// The info of `key` if the field has it: one binary search over block heads and one
+    /// block scanned up to the key, without copying a term out (what a query does per word).
+    pub fn lookup(&self, key: &[u8]) -> Decoded<Option<TermInfo>> {
+        // The last block whose first term is at most the key.
+        let (mut low, mut high) = (0usize, self.blocks());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if self.first_term(mid)? <= key {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        if low == 0 {
+            return Ok(None);
+        }
+        let mut found = None;
+        self.scan_block(low - 1, |term, info| {
+            if term == key {
+                found = Some(info);
+            }
+            term < key
+        })?;
+        Ok(found)
     }
 
     /// How many blocks of [`TERMS_PER_BLOCK`] terms the dictionary holds.

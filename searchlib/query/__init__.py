@@ -6,11 +6,10 @@ same nodes from text, and they compose in Python (``&``, ``|``, ``~``)::
     >>> Term("body", "direct") & ~Term("body", "war")
     And(clauses=(Term(field='body', text='direct', boost=1.0), Not(clause=Term(field='body', text='war', boost=1.0))))
 
-Given a segment and a :class:`ScoringContext`, each node returns the matching live doc
-ids of that segment with their scores (:class:`Matches`), computed over whole postings
-arrays: no Python loop runs per posting. A search asks for all its segments at once
-(:meth:`Query.matches_in`), so that a node can do its per-query work (an idf, a clause's
-factors) once rather than once per segment. Scoring nodes (:class:`Term`,
+A search compiles the tree into a plan (:meth:`Query.plan`, :mod:`searchlib.query.plan`)
+that the compiled core runs over every segment in one call, with block-max pruning for
+the top k; a node's matches in some segments (:meth:`Query.matches_in`, for sorting by a
+field, grouping or deleting) come from the core the same way. Scoring nodes (:class:`Term`,
 :class:`CombinedTerm`, :class:`Phrase`) score with BM25 (see :mod:`searchlib.scoring`);
 compound nodes sum their clauses' scores; :class:`Range` and :class:`MatchAll` give a
 constant score (their boost); :class:`Not` and the ``filter`` clauses of :class:`Bool`
@@ -23,13 +22,13 @@ is bounded (see :class:`Expansion`).
 
 The nodes live in one module per concern, each moving onto the compiled core on its own:
 
-- :mod:`~searchlib.query.tree`: :class:`Query`, :class:`Matches`,
-  :class:`ScoringContext`, the :class:`TermSource` and :class:`TermSelector` protocols and
-  the helpers every node uses (:func:`leaf_count`, :func:`pattern_fields`,
-  :func:`sum_by_doc`);
-- :mod:`~searchlib.query.terms`: :class:`Term` and :class:`CombinedTerm`, scored in
-  whole-array steps with the tf parts that :mod:`~searchlib.query.impacts` computes and
-  keeps between queries;
+- :mod:`~searchlib.query.tree`: :class:`Query`, :class:`CoreQuery` (a node the core
+  runs), :class:`Matches`, :class:`ScoringContext`, the :class:`TermSource` and
+  :class:`TermSelector` protocols and the helpers every node uses (:func:`leaf_count`,
+  :func:`pattern_fields`);
+- :mod:`~searchlib.query.plan`: the plan a tree compiles to, and the calls that run it;
+- :mod:`~searchlib.query.terms`: :class:`Term` and :class:`CombinedTerm`, one BM25F leaf
+  of the core's plan;
 - :mod:`~searchlib.query.phrases`: :class:`Phrase`, matched in the compiled core;
 - :mod:`~searchlib.query.ranges`: the constant-score nodes :class:`Range`,
   :class:`MatchAll` and :class:`MatchNone`;
@@ -53,7 +52,7 @@ from searchlib.query.phrases import Phrase
 from searchlib.query.ranges import MatchAll, MatchNone, Range, RangeValue
 from searchlib.query.terms import CombinedTerm, Term
 from searchlib.query.tree import (
-    DocIds, Matches, Query, ScoringContext, TermSelector, TermSource, leaf_count, pattern_fields, sum_by_doc,
+    CoreQuery, DocIds, Matches, Query, ScoringContext, TermSelector, TermSource, leaf_count, pattern_fields,
 )
 
 __all__ = [

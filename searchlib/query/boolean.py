@@ -7,23 +7,19 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
 
 from searchlib.explain import Explanation, factor
+from searchlib.query.plan import PlanBuilder, PlanNode
 from searchlib.query.ranges import MatchAll, MatchNone
-from searchlib.query.terms import CombinedTerm, Term, _sums_of_terms
-from searchlib.query.tree import Matches, Query, ScoringContext, TermSource, _doc_position, sum_by_doc
+from searchlib.query.tree import CoreQuery, Query, ScoringContext, TermSource, _doc_position
 from searchlib.scoring import FieldSet
 from searchlib.segment import SegmentReader
 
 
 @dataclass(frozen=True, init=False)
-class Bool(Query):
+class Bool(CoreQuery):
     """Lucene's boolean query: every ``must`` and ``filter`` clause matches, no
     ``must_not`` clause does, and at least ``min_should_match`` ``should`` clauses do
     (default: 1 when there is no ``must`` or ``filter`` clause, else 0). The score is the
@@ -73,79 +69,15 @@ class Bool(Query):
             return self.min_should_match
         return 0 if (self.must or self.filter) else 1
 
-    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        return self.matches_in([reader], context)[0]
-
-    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
-        # Each clause runs over every segment at once (see Query.matches_in), so that a
-        # clause of terms does its per-query work once, not once per segment; the
-        # clauses' matches are then combined segment by segment.
-        needed = self.required_should
-        if needed > len(self.should):
-            return [Matches.empty() for _ in readers]
-        must = [clause.matches_in(readers, context) for clause in self.must]
-        filters = [clause.matches_in(readers, context) for clause in self.filter]
-        should = [clause.matches_in(readers, context) for clause in self.should]
-        return [
-            self._segment_matches(
-                reader,
-                context,
-                [found[at] for found in must] + [_unscored(found[at]) for found in filters],
-                [found[at] for found in should],
-            )
-            for at, reader in enumerate(readers)
-        ]
-
-    def _segment_matches(
-        self, reader: SegmentReader, context: ScoringContext, required: list[Matches], optional: list[Matches]
-    ) -> Matches:
-        """One segment's matches from its scoring clauses' (sparse throughout: each
-        clause's (docs, scores) are grouped by doc id with sum_by_doc, so a query costs
-        time in its postings, not in the segment's size), less the ``must_not`` clauses'
-        documents. Those score nothing, so they run segment by segment, and only where
-        something is left to exclude from."""
-        needed = self.required_should
-        size = reader.doc_count
-        if required:
-            docs, scores, counts = sum_by_doc([m.docs for m in required], [m.scores for m in required], size)
-            keep = counts == len(required)
-            docs, scores = docs[keep], scores[keep]
-            if optional:
-                docs, scores = self._add_optional(docs, scores, optional, needed, size)
-        else:
-            optional = [m for m in optional if len(m.docs)]
-            if not optional:
-                return Matches.empty()
-            docs, scores, counts = sum_by_doc([m.docs for m in optional], [m.scores for m in optional], size)
-            if needed > 1:
-                keep = counts >= needed
-                docs, scores = docs[keep], scores[keep]
-        for clause in self.must_not:
-            if not len(docs):
-                break
-            excluded = clause.matches(reader, context).docs
-            if len(excluded):
-                keep = ~_contains(excluded, docs)
-                docs, scores = docs[keep], scores[keep]
-        return Matches(docs, scores)
-
-    @staticmethod
-    def _add_optional(
-        docs: npt.NDArray[np.int64], scores: npt.NDArray[np.float64], optional: list[Matches], needed: int, size: int
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        """Required docs with the scores of the optional clauses they match added, kept
-        when they match at least ``needed`` of them."""
-        parts = [m for m in optional if len(m.docs)]
-        if not parts:
-            return (docs, scores) if needed == 0 else (docs[:0], scores[:0])
-        extra_docs, extra_scores, extra_counts = sum_by_doc([m.docs for m in parts], [m.scores for m in parts], size)
-        at = np.minimum(np.searchsorted(extra_docs, docs), len(extra_docs) - 1)
-        has_extra = extra_docs[at] == docs
-        scores = scores + np.where(has_extra, extra_scores[at], 0.0)
-        if needed:
-            keep = has_extra & (extra_counts[at] >= needed)
-            return docs[keep], scores[keep]
-        return docs, scores
+    def plan(self, builder: PlanBuilder) -> PlanNode:
+        return (
+            "bool",
+            [clause.plan(builder) for clause in self.must],
+            [clause.plan(builder) for clause in self.should],
+            [clause.plan(builder) for clause in self.must_not],
+            [clause.plan(builder) for clause in self.filter],
+            self.required_should,
+        )
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         found = self.matches(reader, context)
@@ -161,17 +93,7 @@ class Bool(Query):
         return Explanation(float(found.scores[at]), "sum of the matching clauses:", tuple(details))
 
 
-def _unscored(found: Matches) -> Matches:
-    return Matches(found.docs, np.zeros(len(found.docs)))
-
-
-def _contains(sorted_values: npt.NDArray[Any], values: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
-    """For each of ``values``, whether the ascending array ``sorted_values`` holds it."""
-    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
-    return sorted_values[at] == values  # type: ignore[no-any-return]
-
-
-class _BoolShaped(Query):
+class _BoolShaped(CoreQuery):
     """A compound node that runs as a :class:`Bool`."""
 
     @abstractmethod
@@ -183,11 +105,8 @@ class _BoolShaped(Query):
     def scored_terms(self) -> set[tuple[FieldSet, str]]:
         return self.as_bool().scored_terms()
 
-    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        return self.as_bool().matches(reader, context)
-
-    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
-        return self.as_bool().matches_in(readers, context)
+    def plan(self, builder: PlanBuilder) -> PlanNode:
+        return self.as_bool().plan(builder)
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         return self.as_bool().explain(reader, doc, context)
@@ -234,14 +153,6 @@ class Or(_BoolShaped):
     def scored_terms(self) -> set[tuple[FieldSet, str]]:
         return set().union(*(clause.scored_terms() for clause in self.clauses))
 
-    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        return self.matches_in([reader], context)[0]
-
-    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
-        if self.min_match == 1 and self.clauses and all(type(c) in (Term, CombinedTerm) for c in self.clauses):
-            return _sums_of_terms(self.clauses, readers, context)  # type: ignore[arg-type]
-        return self.as_bool().matches_in(readers, context)
-
     def rewrite(self, source: TermSource) -> Query:
         return Or((clause.rewrite(source) for clause in self.clauses), self.min_match)
 
@@ -277,7 +188,7 @@ class Filter(_BoolShaped):
 
 
 @dataclass(frozen=True)
-class Boost(Query):
+class Boost(CoreQuery):
     """``query`` with its scores multiplied by ``factor``."""
 
     query: Query
@@ -292,12 +203,8 @@ class Boost(Query):
     def rewrite(self, source: TermSource) -> Query:
         return Boost(self.query.rewrite(source), self.factor)
 
-    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        found = self.query.matches(reader, context)
-        return Matches(found.docs, found.scores * self.factor)
-
-    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
-        return [Matches(found.docs, found.scores * self.factor) for found in self.query.matches_in(readers, context)]
+    def plan(self, builder: PlanBuilder) -> PlanNode:
+        return ("boost", self.query.plan(builder), float(self.factor))
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         inner = self.query.explain(reader, doc, context)

@@ -8,13 +8,11 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
-
 from searchlib.columns import INT64_RANGE, column_dtype, column_value
 from searchlib.errors import QueryError
 from searchlib.explain import Explanation, factor
-from searchlib.query.tree import Matches, Query, ScoringContext, _doc_position
+from searchlib.query.plan import PlanBuilder, PlanNode
+from searchlib.query.tree import CoreQuery, ScoringContext, _doc_position
 from searchlib.segment import SegmentReader
 
 
@@ -29,32 +27,31 @@ def _constant_score(query: Range | MatchAll, reader: SegmentReader, doc: int, co
 
 
 @dataclass(frozen=True)
-class MatchAll(Query):
+class MatchAll(CoreQuery):
     """Every live document, each scoring ``boost``."""
 
     boost: float = 1.0
 
-    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        docs = np.flatnonzero(reader.live).astype(np.int64)
-        return Matches(docs, np.full(len(docs), self.boost, dtype=np.float64))
+    def plan(self, builder: PlanBuilder) -> PlanNode:
+        return ("all", float(self.boost))
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         return _constant_score(self, reader, doc, context)
 
 
 @dataclass(frozen=True)
-class MatchNone(Query):
+class MatchNone(CoreQuery):
     """No document (what a query of only stop words becomes)."""
 
-    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        return Matches.empty()
+    def plan(self, builder: PlanBuilder) -> PlanNode:
+        return ("none",)
 
 
 RangeValue = int | float | str | dt.date | dt.datetime | bool | None
 
 
 @dataclass(frozen=True)
-class Range(Query):
+class Range(CoreQuery):
     """Documents whose ``field`` lies between ``low`` and ``high`` (None: open end).
 
     NUMERIC, DATETIME and BOOLEAN fields compare their column values; KEYWORD, ID and
@@ -69,17 +66,29 @@ class Range(Query):
     include_high: bool = True
     boost: float = 1.0
 
-    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
-        if context.schema is None or self.field not in context.schema:
+    def plan(self, builder: PlanBuilder) -> PlanNode:
+        """A column range (int64 bounds worked out exactly, or float64 ones) or a term
+        range, run in the core as a doc set; every match scores the boost."""
+        schema = builder.context.schema
+        if schema is None or self.field not in schema:
             raise QueryError(f"range on unknown field {self.field!r}")
-        definition = context.schema[self.field]
+        definition = schema[self.field]
         if definition.is_column:
-            docs = self._column_docs(reader, definition.kind, definition.numeric_type)
+            kind, numeric_type = definition.kind, definition.numeric_type
+            if column_dtype(kind, numeric_type).kind == "f":
+                low = None if self.low is None else float(self._bound(self.low, kind, numeric_type))
+                high = None if self.high is None else float(self._bound(self.high, kind, numeric_type))
+                node: PlanNode = ("frange", self.field, low, high, self.include_low, self.include_high)
+            else:
+                bounds = self._integer_bounds(kind, numeric_type)
+                node = ("none",) if bounds is None else ("range", self.field, *bounds)
         elif definition.is_indexed:
-            docs = self._term_docs(reader)
+            low_bytes = None if self.low is None else _term_bytes(self.low)
+            high_bytes = None if self.high is None else _term_bytes(self.high)
+            node = ("terms", self.field, low_bytes, high_bytes, self.include_low, self.include_high)
         else:
             raise QueryError(f"field {self.field!r} is not indexed; a range cannot search it")
-        return Matches(docs, np.full(len(docs), self.boost, dtype=np.float64))
+        return ("const", node, float(self.boost))
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         return _constant_score(self, reader, doc, context)
@@ -95,30 +104,6 @@ class Range(Query):
             return column_value(kind, numeric_type if kind != "numeric" else "float", value, self.field)[0]
         except Exception as exc:
             raise QueryError(f"range on {self.field!r}: {exc}") from None
-
-    def _column_docs(self, reader: SegmentReader, kind: str, numeric_type: str | None) -> npt.NDArray[np.int64]:
-        column = reader.column(self.field)
-        if column is None:
-            return np.zeros(0, dtype=np.int64)
-        values, present = column
-        keep = present & reader.live
-        if column_dtype(kind, numeric_type).kind == "f":
-            if self.low is not None:
-                low = self._bound(self.low, kind, numeric_type)
-                keep &= (values >= low) if self.include_low else (values > low)
-            if self.high is not None:
-                high = self._bound(self.high, kind, numeric_type)
-                keep &= (values <= high) if self.include_high else (values < high)
-            return np.flatnonzero(keep).astype(np.int64)
-        bounds = self._integer_bounds(kind, numeric_type)
-        if bounds is None:
-            return np.zeros(0, dtype=np.int64)
-        lowest, highest = bounds
-        if self.low is not None:
-            keep &= values >= np.int64(lowest)
-        if self.high is not None:
-            keep &= values <= np.int64(highest)
-        return np.flatnonzero(keep).astype(np.int64)
 
     def _integer_bounds(self, kind: str, numeric_type: str | None) -> tuple[int, int] | None:
         """The range as inclusive int64 bounds for a column of integers (NUMERIC int,
@@ -137,15 +122,6 @@ class Range(Query):
             high = self._bound(self.high, kind, numeric_type)
             highest = min(highest, math.floor(high) if self.include_high else math.ceil(high) - 1)
         return (lowest, highest) if lowest <= highest else None
-
-    def _term_docs(self, reader: SegmentReader) -> npt.NDArray[np.int64]:
-        dictionary = reader.dictionary(self.field)
-        if dictionary is None:
-            return np.zeros(0, dtype=np.int64)
-        start = 0 if self.low is None else dictionary.bound(_term_bytes(self.low), after=not self.include_low)
-        end = len(dictionary) if self.high is None else dictionary.bound(_term_bytes(self.high), after=self.include_high)
-        docs = np.unique(reader.docs_of_terms(self.field, start, end)).astype(np.int64)
-        return docs[reader.live[docs]]
 
 
 def _term_bytes(value: RangeValue) -> bytes:

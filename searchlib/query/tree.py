@@ -18,14 +18,13 @@ import numpy as np
 import numpy.typing as npt
 
 from searchlib.explain import Explanation, factor
-from searchlib.grouping import sum_by_key
 from searchlib.schema import Schema
 from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, FieldSet, Similarity
 from searchlib.segment import SegmentReader
 
 if TYPE_CHECKING:
     from searchlib.query.boolean import And, Not, Or
-    from searchlib.query.impacts import ImpactCache
+    from searchlib.query.plan import PlanBuilder, PlanNode
 
 
 #: Segment-local doc ids: int64 once computed, uint32 straight from the postings.
@@ -53,8 +52,6 @@ class ScoringContext:
     b: float = DEFAULT_B
     similarity: Similarity = field(default_factory=Similarity)
     schema: Schema | None = None
-    #: Where terms' tf parts are kept between queries (a searcher's), or None.
-    impacts: ImpactCache | None = None
 
 
 class TermSource(Protocol):
@@ -95,11 +92,15 @@ class Query(ABC):
     def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
         """:meth:`matches` in each of ``readers`` (the segments of one search), in order.
 
-        A search asks for all its segments at once, so that a query can do the work
-        its statistics need in every segment before scoring any (see
-        :func:`~searchlib.query.terms._sums_of_terms`).
+        A search asks for all its segments at once: a node the core runs
+        (:class:`CoreQuery`) runs over all of them in one call.
         """
         return [self.matches(reader, context) for reader in readers]
+
+    def plan(self, builder: PlanBuilder) -> PlanNode:
+        """This node as the core runs it (see :mod:`searchlib.query.plan`): by default its
+        matches, computed in Python; a node the core runs emits its own plan node."""
+        return builder.precomputed(self)
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         """Why ``doc`` of ``reader`` scores what it does; None when it does not match."""
@@ -127,6 +128,18 @@ class Query(ABC):
         from searchlib.query.boolean import Not
 
         return Not(self)
+
+
+class CoreQuery(Query):
+    """A node the core runs: its matches come from its plan (:meth:`Query.plan`)."""
+
+    def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        return self.matches_in([reader], context)[0]
+
+    def matches_in(self, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
+        from searchlib.query.plan import core_matches
+
+        return core_matches(self, readers, context)
 
 
 def pattern_fields(query: Query) -> set[str]:
@@ -176,36 +189,6 @@ def _flat(query: Query, kind: type[And] | type[Or]) -> tuple[Query, ...]:
     return (query,)
 
 
-def sum_by_doc(
-    docs: Sequence[npt.NDArray[Any]], values: Sequence[npt.NDArray[np.float64]], size: int
-) -> tuple[DocIds, npt.NDArray[np.float64], npt.NDArray[Any]]:
-    """Per distinct doc id over several (docs, values) parts: the doc ids (ascending),
-    the sum of their values and how many parts hold each.
-
-    Few postings are grouped by sorting them; many, by one dense ``bincount`` over the
-    segment, whichever touches less memory.
-    """
-    if len(docs) == 1:
-        only = docs[0].astype(np.int64)
-        return only, values[0], np.ones(len(only), dtype=np.int64)
-    return _group(np.concatenate(docs).astype(np.int64, copy=False), np.concatenate(values), size)
-
-
 def _doc_position(docs: DocIds, doc: int) -> int:
     at = int(np.searchsorted(docs, doc))
     return at if at < len(docs) and docs[at] == doc else -1
-
-
-def _group(
-    docs: DocIds, values: npt.NDArray[np.float64], size: int
-) -> tuple[DocIds, npt.NDArray[np.float64], npt.NDArray[Any]]:
-    """Sum ``values`` per distinct doc id of ``docs`` (which may repeat): few postings by
-    sorting them, many by one dense ``bincount`` over the segment, whichever touches
-    less memory."""
-    if len(docs) * 16 < size:
-        groups = sum_by_key(docs.astype(np.int64, copy=False), values)
-        return groups.keys, groups.sums, groups.counts()
-    counts = np.bincount(docs, minlength=size)
-    found = np.flatnonzero(counts != 0)  # a bool mask: several times faster than ints
-    sums = np.asarray(np.bincount(docs, weights=values, minlength=size)[found], dtype=np.float64)
-    return found, sums, counts[found]

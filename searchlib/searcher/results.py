@@ -111,7 +111,8 @@ class Hit:
 
 @dataclass
 class Results:
-    """The hits of one page of results and the exact number of matching documents."""
+    """The hits of one page of results and the number of matching documents (exact
+    unless the search was asked not to count them all: see :attr:`total_is_exact`)."""
 
     query: Query
     total: int
@@ -122,6 +123,9 @@ class Results:
     #: to its most frequent terms, a query cut to its first clauses), as sentences a
     #: user can read; empty when the query ran as written.
     warnings: list[str] = field(default_factory=list)
+    #: Whether :attr:`total` counts every match; False only after ``search(...,
+    #: exact_total=False)`` pruned a segment, where it is a lower bound.
+    total_is_exact: bool = True
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)

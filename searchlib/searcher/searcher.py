@@ -26,12 +26,12 @@ from searchlib.query import (
     DEFAULT_MAX_EXPANSIONS, Expansion, ExpansionBudget, Filter, Matches, Query, ScoringContext,
     Term, TermSelector, pattern_fields,
 )
-from searchlib.query.impacts import DEFAULT_IMPACT_CACHE_POSTINGS, ImpactCache
+from searchlib.query.plan import core_top
 from searchlib.schema import FieldAnalyzers
 from searchlib.scoring import CollectionStats, FieldSet, Similarity
 from searchlib.searcher.results import Hit, Results
 from searchlib.searcher.sorting import _column_key, _is_sortable, _reversed_order, _SortKey, _term_rank_keys
-from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE, _SnapshotStats, segment_doc_freq
+from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE, _SnapshotStats, live_doc_freqs
 from searchlib.segment import SegmentReader
 from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
 
@@ -66,9 +66,9 @@ class Searcher:
     highlight_max_chars:
         Snippets look for matches in at most this many first characters of a field.
     impact_cache_postings:
-        How many postings' BM25 tf parts (16 bytes each) the searcher keeps between
-        queries, so that terms it has scored before cost a look-up (see
-        :mod:`searchlib.impacts`); 0 keeps none.
+        Accepted for callers of earlier versions and unused: queries run in the compiled
+        core, which keeps each segment's length norms between queries instead of
+        per-posting scores.
     """
 
     def __init__(
@@ -83,7 +83,7 @@ class Searcher:
         b: float | None = None,
         similarity: str | None = None,
         highlight_max_chars: int = highlight.DEFAULT_MAX_CHARS,
-        impact_cache_postings: int = DEFAULT_IMPACT_CACHE_POSTINGS,
+        impact_cache_postings: int = 0,
     ) -> None:
         # A searcher is a snapshot of the newest commit, whatever handle it was given.
         self.index, self.readers = Index.open_snapshot(
@@ -112,7 +112,6 @@ class Searcher:
         self._total_lengths: dict[str, int] = {}
         self.is_closed = False
         self.highlight_max_chars = highlight_max_chars
-        self.impacts = ImpactCache(impact_cache_postings)
         self._highlight_targets: highlight.QueryHighlighter | None = None  # the last query's
         #: Held while a vocabulary or sort keys are built, so that threads build each once.
         self._building = threading.Lock()
@@ -158,13 +157,12 @@ class Searcher:
             self.index.path, fields=self._fields, default_operator=self._default_operator,
             expansion=self._expansion, limits=self.limits,
             k1=self.scoring.k1, b=self.scoring.b, similarity=self.scoring.similarity,
-            highlight_max_chars=self.highlight_max_chars, impact_cache_postings=self.impacts.max_postings,
+            highlight_max_chars=self.highlight_max_chars,
         )
 
     def close(self) -> None:
         """Drop this searcher's segments (hits already returned keep theirs)."""
         self.readers = []
-        self.impacts.clear()
         self.is_closed = True
 
     @property
@@ -208,7 +206,7 @@ class Searcher:
             if reader.all_live:  # the dictionary's counts are the live ones: no look-ups
                 live_counts = doc_freqs.tolist()
             else:
-                live_counts = [segment_doc_freq(reader, (field_name,), term) for term in terms]
+                live_counts = live_doc_freqs([reader], (field_name,), terms)
             if not counts:
                 counts = dict(zip(terms, live_counts))  # one segment: no sums (a pattern may pick thousands)
             else:
@@ -229,9 +227,13 @@ class Searcher:
         key = (fields, term)
         doc_freq = self._doc_freqs.get(key)
         if doc_freq is None:
-            doc_freq = sum(segment_doc_freq(reader, fields, term) for reader in self.readers)
+            doc_freq = live_doc_freqs(self.readers, fields, [term])[0]
             self._remember_doc_freq(key, doc_freq)
         return doc_freq
+
+    def _known_doc_freq(self, fields: FieldSet, term: str) -> int | None:
+        """What :meth:`_doc_freq` has counted for ``term``, if it has."""
+        return self._doc_freqs.get((fields, term))
 
     def _remember_doc_freq(self, key: tuple[FieldSet, str], doc_freq: int) -> None:
         if len(self._doc_freqs) >= DOC_FREQ_MEMO_SIZE:
@@ -302,7 +304,7 @@ class Searcher:
         settings = self.scoring.replace(similarity, k1, b)
         context = ScoringContext(
             stats or _SnapshotStats(self), settings.k1, settings.b,
-            Similarity(settings.similarity), self.schema, self.impacts,
+            Similarity(settings.similarity), self.schema,
         )
         return tree, context
 
@@ -319,6 +321,7 @@ class Searcher:
         k1: float | None = None,
         b: float | None = None,
         similarity: str | None = None,
+        exact_total: bool = True,
     ) -> Results:
         """Rank the documents matching ``query`` and return one page of hits.
 
@@ -344,6 +347,12 @@ class Searcher:
             search passes global ones).
         k1, b, similarity:
             BM25 parameters and variant for this query only.
+        exact_total:
+            Count every match for ``Results.total`` (the default: the core counts a
+            union of postings by doc id alone, cheaper than scoring it). False skips
+            that count where the top k are found by pruning: the total is then a lower
+            bound, the documents the pruned pass visited (``Results.total_is_exact``
+            says whether it is exact).
         """
         if self.is_closed:
             raise SearchlibError("this searcher is closed; open a new Searcher")
@@ -367,6 +376,18 @@ class Searcher:
         )
         if text is not None:  # snippets prefer the query's words as typed
             highlight.remember_text(tree, text)
+        if sort_field is None:
+            segment_ids, doc_ids, top_scores, total, exact = core_top(
+                tree, self.readers, context, offset + limit, exact_total=exact_total
+            )
+            readers = self.readers
+            hits = [
+                Hit(offset + rank + 1, score, segment, doc, self, tree, readers[segment], context)
+                for rank, (score, segment, doc) in enumerate(
+                    zip(top_scores[offset:], segment_ids[offset:], doc_ids[offset:])
+                )
+            ]
+            return Results(tree, total, hits, offset, context, warnings, total_is_exact=exact)
         per_segment: list[Matches] = tree.matches_in(self.readers, context)
         total = sum(len(m.docs) for m in per_segment)
         if total == 0 or limit == 0:
@@ -380,25 +401,13 @@ class Searcher:
             segments = np.concatenate(
                 [np.full(len(m.docs), i, dtype=np.int64) for i, m in enumerate(per_segment)]
             )
-        wanted = min(total, offset + limit)
-        if sort_field is not None:
-            keys = self._sort_keys_of(sort_field)
-            values = np.concatenate([key.values[m.docs] for key, m in zip(keys, per_segment)])
-            if descending:
-                values = _reversed_order(values)
-            missing = np.concatenate([~key.present[m.docs] for key, m in zip(keys, per_segment)])
-            # lexsort's last key sorts first: documents without a value come last either way.
-            order = np.lexsort((docs, segments, -scores, values, missing))
-        else:
-            if wanted < total:
-                # Everything scoring at least the wanted-th best score, so that documents
-                # tied at the cut-off are ordered below like all others, not picked at random.
-                threshold = np.partition(scores, total - wanted)[total - wanted]
-                candidates = np.flatnonzero(scores >= threshold)
-            else:
-                candidates = np.arange(total)
-            # Highest score first; ties go to the earlier document, so rankings are stable.
-            order = candidates[np.lexsort((docs[candidates], segments[candidates], -scores[candidates]))]
+        keys = self._sort_keys_of(sort_field)
+        values = np.concatenate([key.values[m.docs] for key, m in zip(keys, per_segment)])
+        if descending:
+            values = _reversed_order(values)
+        missing = np.concatenate([~key.present[m.docs] for key, m in zip(keys, per_segment)])
+        # lexsort's last key sorts first: documents without a value come last either way.
+        order = np.lexsort((docs, segments, -scores, values, missing))
         page = order[offset : offset + limit]
         readers = self.readers
         hits = [

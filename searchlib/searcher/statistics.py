@@ -1,14 +1,14 @@
 """The collection statistics a searcher scores with: :class:`_SnapshotStats` looks each
-statistic up on first use through the searcher's memos, and :func:`segment_doc_freq`
-counts a term's live documents in one segment.
+statistic up on first use through the searcher's memos, and :func:`live_doc_freqs`
+counts terms' live documents in the core.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
+from searchlib import _core
 from searchlib.scoring import CollectionStats, FieldSet
 from searchlib.segment import SegmentReader
 
@@ -50,21 +50,26 @@ class _SnapshotStats(CollectionStats):
             doc_freq = self.doc_freqs[key] = self._searcher._doc_freq(fields, term)
         return doc_freq
 
+    def known_doc_freq(self, fields: FieldSet, term: str) -> int | None:
+        # Not counted yet: the core counts it over the snapshot's segments as it opens
+        # the term's postings, cheaper than a call of its own first.
+        key = (fields, term)
+        known = self.doc_freqs.get(key)
+        if known is None:
+            known = self._searcher._known_doc_freq(fields, term)
+            if known is not None:
+                self.doc_freqs[key] = known
+        return known
 
-def segment_doc_freq(reader: SegmentReader, fields: FieldSet, term: str) -> int:
-    """Live documents of one segment holding ``term`` in any of ``fields``."""
-    noted = reader.noted_live_doc_freq(fields, term)  # counted while scoring
-    if noted is not None:
-        return noted
-    # term_postings: the look-ups scoring made (or will make) of the same term.
-    found = [p.docs for name in fields for p in reader.term_postings(name, [term]) if p is not None]
-    count = 0
-    for index, docs in enumerate(found):
-        # Count each document once: skip those already seen in an earlier field's
-        # (sorted) postings, found by binary search rather than a sort of the union.
-        is_new = np.ones(len(docs), dtype=bool)
-        for earlier in found[:index]:
-            at = np.minimum(np.searchsorted(earlier, docs), len(earlier) - 1)
-            is_new &= earlier[at] != docs
-        count += int(np.count_nonzero(reader.live[docs[is_new]]))
-    return count
+    def remember_doc_freq(self, fields: FieldSet, term: str, doc_freq: int) -> None:
+        super().remember_doc_freq(fields, term, doc_freq)
+        self._searcher._remember_doc_freq((fields, term), doc_freq)
+
+
+def live_doc_freqs(readers: Sequence[SegmentReader], fields: FieldSet, terms: Sequence[str]) -> list[int]:
+    """Live documents of ``readers`` holding each of ``terms`` in any of ``fields``,
+    counted in the core (one call for all the terms)."""
+    if not readers or not terms:
+        return [0] * len(terms)
+    names = list(fields)
+    return _core.doc_freqs([reader.query_segment for reader in readers], [(names, term) for term in terms])

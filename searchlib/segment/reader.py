@@ -99,12 +99,21 @@ class SegmentReader:
         self._columns: dict[str, tuple[np.ndarray, npt.NDArray[np.bool_]] | None] = {}
         self._term_indexes: dict[tuple[str, str], int] = {}
         self._term_postings: dict[str, dict[str, Postings | None]] = {}
-        self._live_doc_freqs: dict[tuple[tuple[str, ...], str], int] = {}
         self._derived: dict[Hashable, np.ndarray] = {}
+        self._query_segment: _core.QuerySegment | None = None
 
     @property
     def doc_count(self) -> int:
         return self.meta.doc_count
+
+    @property
+    def query_segment(self) -> _core.QuerySegment:
+        """This segment as the core's searches read it: its reader, its deletions, and
+        the length norms its searches compute, kept for the next."""
+        if self._query_segment is None:
+            live = None if self.all_live else self.live.astype(np.uint8).tobytes()
+            self._query_segment = _core.QuerySegment(self.core, live)
+        return self._query_segment
 
     @property
     def files(self) -> list[str]:
@@ -188,22 +197,6 @@ class SegmentReader:
         if len(self._term_indexes) >= TERM_MEMO_SIZE:
             self._term_indexes.clear()
         self._term_indexes[(field_name, term)] = index
-
-    def note_live_doc_freq(self, fields: tuple[str, ...], term: str, count: int) -> None:
-        """Remember that ``count`` live documents hold ``term`` in any of ``fields``.
-
-        Scoring counts this while it adds a term's fields up per document (see
-        :func:`searchlib.query.impacts.impact_arrays`), so the document frequency its idf needs
-        is not counted again from the postings.
-        """
-        memo = self._live_doc_freqs
-        if len(memo) >= TERM_MEMO_SIZE:
-            memo.clear()
-        memo[(fields, term)] = count
-
-    def noted_live_doc_freq(self, fields: tuple[str, ...], term: str) -> int | None:
-        """What :meth:`note_live_doc_freq` last noted for ``term`` in ``fields``, if kept."""
-        return self._live_doc_freqs.get((fields, term))
 
     def doc_freq_at(self, field_name: str, index: int) -> int:
         """Documents (deleted ones included) holding the field's ``index``-th term."""

@@ -7,7 +7,7 @@
 2. The mix of ``tests/unit/test_threads.py`` (words, phrases, prefixes, fuzzy words,
    boolean logic, sorted and filtered searches, snippets, did-you-mean) over SciFact's
    own words: one thread answers each search once, then 8 threads share one searcher
-   with a small impact cache (constant evictions) and ask ``--queries`` searches in all;
+   and ask ``--queries`` searches in all;
    every answer (total, ids and scores, snippets, suggestion) must equal one thread's.
    Prints errors, wrong answers, time and the cache's state.
 
@@ -82,8 +82,7 @@ def main() -> None:
         seconds = time.perf_counter() - started
         print(
             f"{THREADS} threads, one searcher: {run.queries:,} searches in {seconds:.1f} s "
-            f"({run.queries / seconds:.0f}/s), {len(run.errors)} errors, {len(run.mismatches)} wrong answers; "
-            f"impact cache {shared.impacts.postings:,} of {shared.impacts.max_postings:,} postings",
+            f"({run.queries / seconds:.0f}/s), {len(run.errors)} errors, {len(run.mismatches)} wrong answers",
             flush=True,
         )
     for problem in (run.errors + run.mismatches)[:10]:

@@ -1,10 +1,10 @@
 """One Searcher shared by many threads answers every query exactly as one thread does.
 
-First the parts a search changes, each hammered alone by threads (the impact cache, a
-segment's stored-block cache, a stemmer); then the whole: eight threads run a mix of queries (words, phrases, prefixes, fuzzy words, boolean
-logic, sorted and filtered searches, snippets, did-you-mean) on one searcher whose impact
-cache is far too small for the mix, so that entries are admitted and evicted all the
-time, while its lazily opened dictionaries, memos and caches fill up. The interpreter
+First the parts a search changes, each hammered alone by threads (a segment's
+stored-block cache, a stemmer); then the whole: eight threads run a mix of queries (words,
+phrases, prefixes, fuzzy words, boolean logic, sorted and filtered searches, snippets,
+did-you-mean) on one searcher, while its lazily opened dictionaries, memos and caches
+(and the core's per-segment term look-ups and length norms) fill up. The interpreter
 switches threads every few microseconds instead of every 5 ms, so that a thread is
 interrupted inside nearly every cache operation. ``tests/stress/threads_stress.py``
 runs the same mix at length on SciFact.
@@ -26,22 +26,17 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import numpy as np
 import pytest
 
 from searchlib import ID, TEXT, Index, Schema, Searcher
 from searchlib.segment import store
 from searchlib.analysis.filters import SnowballStemFilter
-from searchlib.query.impacts import CacheLookup, ImpactArrays, ImpactCache
 from searchlib.query import Expansion
-from searchlib.scoring import CollectionStats, Similarity
 from searchlib.segment import SegmentReader
 from tests.conftest import SHARED
 
 CRANFIELD = SHARED / "datasets" / "cranfield"
 THREADS = 8
-#: Postings the shared searcher's impact cache holds: a few frequent terms' worth.
-SMALL_CACHE = 3_000
 
 
 @dataclass(frozen=True)
@@ -111,9 +106,9 @@ def query_mix(documents: Sequence[dict[str, str]], count: int, seed: int) -> lis
 
 
 def mix_searcher(index: Index) -> Searcher:
-    """A searcher as the mix is run with: a small impact cache, and patterns keeping
+    """A searcher as the mix is run with: patterns keeping
     their most frequent terms (a short prefix matches many in a large corpus)."""
-    return Searcher(index, impact_cache_postings=SMALL_CACHE, expansion=Expansion(100, "keep_frequent"))
+    return Searcher(index, expansion=Expansion(100, "keep_frequent"))
 
 
 def answer(searcher: Searcher, ask: Ask) -> tuple[Any, ...]:
@@ -261,53 +256,8 @@ def test_a_shared_searcher_answers_as_one_thread_does(index: Index, documents: l
     assert sum(1 for *_, suggestion in expected if suggestion) > 5, "some must get a suggestion"
     with mix_searcher(index) as shared, frequent_switches():
         run = run_shared(shared, asks, expected, rounds=2)
-        assert 0 < shared.impacts.postings <= SMALL_CACHE
     assert run.errors == [], f"{len(run.errors)} errors in {run.queries} queries, first: {run.errors[:3]}"
     assert run.mismatches == [], f"{len(run.mismatches)} wrong answers, first: {run.mismatches[:3]}"
-
-
-def impacts_of(size: int) -> ImpactArrays:
-    """One term's impacts with ``size`` postings."""
-    docs = np.arange(size, dtype=np.int64)
-    return ImpactArrays(docs, np.ones(size), np.zeros(size, dtype=np.int64))
-
-
-def test_the_impact_cache_keeps_its_count_and_bound_under_threads() -> None:
-    cache = ImpactCache(max_postings=200)
-
-    def work(number: int) -> None:
-        rng = random.Random(number)
-        for _ in range(50):
-            key = (rng.randrange(3), f"t{int(rng.expovariate(1 / 30))}")
-            if cache.get(key) is False:
-                cache.remember(CacheLookup([None], [0], [key]), impacts_of(rng.randint(1, 40)))
-
-    assert in_threads(work, ImpactCache) == []
-    held = list(cache._entries.values())
-    assert cache.postings == sum(1 if impacts is None else len(impacts.docs) for impacts in held)
-    assert 0 < cache.postings <= cache.max_postings
-
-
-@dataclass(frozen=True)
-class _Scoring:
-    stats: CollectionStats
-    k1: float = 1.2
-    b: float = 0.75
-    similarity: Similarity = Similarity()
-
-
-def test_threads_never_get_one_number_for_two_scoring_settings(index: Index) -> None:
-    cache = ImpactCache()
-    reader = Searcher(index).readers[0]
-    numbers: list[tuple[float, int]] = []
-
-    def work(number: int) -> None:
-        for step in range(40):
-            k1 = number * 1000 + step  # a setting of this thread's own
-            numbers.append((k1, cache.setting(reader, ("text",), (1.0,), _Scoring(CollectionStats(1), k1=k1))))
-
-    assert in_threads(work, ImpactCache) == []
-    assert len({number for _, number in numbers}) == len(numbers) == THREADS * 40
 
 
 def test_stored_fields_read_by_threads_through_a_small_block_cache(

@@ -1,3 +1,51 @@
-//! Query execution over one segment's structures.
+//! Query execution: a plan (a tree of [`plan::Node`]) run over a snapshot's segments,
+//! returning the top k (segment, doc, score) and the number of matches.
+//!
+//! Python compiles its query tree into a plan with every collection statistic resolved
+//! (N, average lengths, document frequencies when it has them), so the core does no
+//! Python call while it runs: one call per search, the GIL released throughout.
+//!
+//! Execution is document at a time: every node becomes a [`DocIter`] over one segment's
+//! doc ids in ascending order, and compound nodes combine their children's iterators
+//! (`boolean`). The collector (`topk`) keeps the best k; for a disjunction of terms it
+//! prunes with MaxScore and the postings' block maxima, so most postings of frequent
+//! terms are never scored.
 
+pub mod boolean;
+pub mod explain;
 pub mod phrase;
+pub mod plan;
+pub mod range;
+pub mod scorer;
+pub mod term;
+pub mod topk;
+
+use crate::error::Corrupt;
+
+/// The doc id an exhausted iterator stands on (above every real doc id).
+pub const END: u32 = u32::MAX;
+
+/// One node's matches in one segment, in ascending doc order.
+pub trait DocIter {
+    /// The current doc id, [`END`] once exhausted (before the first `next`, the first match).
+    fn doc(&self) -> u32;
+    /// Moves to the next match.
+    fn next(&mut self) -> u32;
+    /// Moves to the first match at or after `target` (stays if already there).
+    fn advance(&mut self, target: u32) -> u32;
+    /// The current match's score.
+    fn score(&mut self) -> f64;
+    /// About how many matches the iterator visits (conjunctions lead with the cheapest).
+    fn cost(&self) -> u64;
+    /// How many clauses match the current doc (a disjunction's count; 1 otherwise).
+    fn matched(&self) -> usize {
+        1
+    }
+    /// The damage met in a segment file, if any (the iterator stopped there).
+    fn error(&self) -> Option<Corrupt> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,594 @@
+//! Compound iterators (conjunction, disjunction with a minimum to match, exclusion,
+//! constant score, boost) and the building of one segment's iterator tree from a plan.
+//!
+//! The rules are Lucene's boolean query, as Python's `Bool` documents them: every `must`
+//! and `filter` clause matches, no `must_not` clause does, at least `min_should` `should`
+//! clauses do; the score is the sum of the matching `must` and `should` clauses' scores.
+//! Filters and exclusions never score.
+
+use crate::error::{Corrupt, Error, InFile};
+use crate::query::plan::{BoolNode, Node, TermLeaf};
+use crate::query::range;
+use crate::query::scorer::{Bm25, NormCache};
+use crate::query::topk::ScratchPool;
+use crate::query::term::{FieldPostings, PostingsCursor, TermCache, TermScorer};
+use crate::query::{DocIter, END};
+use crate::segment_reader::SegmentReader;
+use crate::termdict::TermInfo;
+
+/// A disjunction of more clauses than this is summed into per-document arrays over the
+/// segment instead of merged document at a time: a pattern's hundreds of terms would
+/// otherwise cost a scan of every clause per match.
+const DENSE_CLAUSES: usize = 32;
+
+/// One segment as a search sees it.
+pub struct Segment<'a> {
+    pub reader: &'a SegmentReader,
+    /// Which documents are live (None: all are).
+    pub live: Option<&'a [bool]>,
+    pub norms: &'a NormCache,
+    pub terms: &'a TermCache,
+    pub scratch: &'a ScratchPool,
+}
+
+impl Segment<'_> {
+    #[inline]
+    pub fn is_live(&self, doc: u32) -> bool {
+        self.live.map_or(true, |live| live.get(doc as usize).copied().unwrap_or(false))
+    }
+
+    /// A term's info in a field (None where the segment lacks the field or the term).
+    pub fn term_info(&self, field: &str, term: &[u8]) -> Result<Option<TermInfo>, Error> {
+        if let Some(known) = self.terms.get(field, term) {
+            return Ok(known);
+        }
+        let info = match self.reader.dict(field)? {
+            None => None,
+            Some(dict) => dict.lookup(term).in_file(self.reader.terms.path()).map_err(|e| self.reader.name_field(e, field))?,
+        };
+        self.terms.remember(field, term, info);
+        Ok(info)
+    }
+
+    /// A cursor over a term's postings in a field.
+    pub fn cursor(&self, field: &str, info: &TermInfo) -> Result<PostingsCursor<'_>, Error> {
+        let opened = self
+            .reader
+            .postings_bytes(field, info)
+            .and_then(|bytes| PostingsCursor::new(bytes, info.doc_freq, self.reader.doc_count).in_file(self.reader.postings.path()));
+        opened.map_err(|error| match error {
+            Error::Corrupt { path, message } => Error::Corrupt { path, message: format!("the postings of {field:?}: {message}") },
+            other => other,
+        })
+    }
+
+    /// Damage met by an iterator, as an error naming the postings file.
+    pub fn damage(&self, error: Corrupt) -> Error {
+        Error::corrupt(self.reader.postings.path(), format!("postings: {}", error.0))
+    }
+}
+
+/// The BM25F scorer of a term leaf in one segment (None when no field holds the term).
+pub fn term_scorer<'a>(segment: &'a Segment<'a>, leaf: &TermLeaf, bm25: &Bm25) -> Result<Option<TermScorer<'a>>, Error> {
+    let mut fields = Vec::with_capacity(leaf.fields.len());
+    for field in &leaf.fields {
+        let Some(info) = segment.term_info(&field.name, leaf.term.as_bytes())? else { continue };
+        let cursor = segment.cursor(&field.name, &info)?;
+        let keeps_lengths = segment.reader.field(&field.name).is_some_and(|f| f.norms);
+        let inverse_norms = if keeps_lengths {
+            let reader = segment.reader;
+            Some(segment.norms.get(&field.name, field.average, bm25, || {
+                reader.norms(&field.name).map(|lengths| lengths.unwrap_or_default())
+            })?)
+        } else {
+            None
+        };
+        fields.push(FieldPostings { cursor, weight: field.weight, inverse_norms, average: field.average });
+    }
+    if fields.is_empty() {
+        return Ok(None);
+    }
+    let df = leaf.df.unwrap_or(0) as f64;
+    let factor = leaf.boost * bm25.variant.idf(df, leaf.n);
+    Ok(Some(TermScorer::new(fields, factor, *bm25)))
+}
+
+/// The iterator of `node` over one segment (`index` is the segment's place in the search).
+pub fn build<'a>(node: &Node, segment: &'a Segment<'a>, index: usize, bm25: &Bm25) -> Result<Box<dyn DocIter + 'a>, Error> {
+    Ok(match node {
+        Node::Term(leaf) => match term_scorer(segment, leaf, bm25)? {
+            Some(scorer) => Box::new(scorer),
+            None => Box::new(Empty),
+        },
+        Node::Bool(bool_node) => build_bool(bool_node, segment, index, bm25)?,
+        Node::MatchAll { score } => Box::new(AllDocs { doc: 0, count: segment.reader.doc_count, score: *score }.start()),
+        Node::Constant { node, score } => Box::new(ConstantScore { inner: build(node, segment, index, bm25)?, score: *score }),
+        Node::Boost { node, factor } => Box::new(Boosted { inner: build(node, segment, index, bm25)?, factor: *factor }),
+        Node::Precomputed(parts) => match parts.get(index) {
+            Some((docs, scores)) => Box::new(DocList::new(docs.clone(), Some(scores.clone()), 0.0)),
+            None => Box::new(Empty),
+        },
+        Node::IntRange { field, low, high } => Box::new(DocList::new(range::int_range(segment, field, *low, *high)?, None, 0.0)),
+        Node::FloatRange { field, low, high } => Box::new(DocList::new(range::float_range(segment, field, *low, *high)?, None, 0.0)),
+        Node::TermRange { field, low, high } => {
+            Box::new(DocList::new(range::term_range(segment, field, low.as_ref(), high.as_ref())?, None, 0.0))
+        }
+        Node::Empty => Box::new(Empty),
+    })
+}
+
+fn build_all<'a>(nodes: &[Node], segment: &'a Segment<'a>, index: usize, bm25: &Bm25) -> Result<Vec<Box<dyn DocIter + 'a>>, Error> {
+    nodes.iter().map(|node| build(node, segment, index, bm25)).collect()
+}
+
+fn build_bool<'a>(node: &BoolNode, segment: &'a Segment<'a>, index: usize, bm25: &Bm25) -> Result<Box<dyn DocIter + 'a>, Error> {
+    let needed = node.min_should;
+    if needed > node.should.len() {
+        return Ok(Box::new(Empty));
+    }
+    let mut required = build_all(&node.must, segment, index, bm25)?;
+    for filter in &node.filter {
+        required.push(Box::new(ConstantScore { inner: build(filter, segment, index, bm25)?, score: 0.0 }));
+    }
+    let should = build_all(&node.should, segment, index, bm25)?;
+    let base: Box<dyn DocIter + 'a> = if !required.is_empty() {
+        let required = conjunction(required);
+        if should.is_empty() {
+            required
+        } else {
+            let mut req_opt = ReqOpt { required, optional: disjunction(should, 1, segment.reader.doc_count), needed };
+            req_opt.skip_unmatched();
+            Box::new(req_opt)
+        }
+    } else if should.is_empty() {
+        return Ok(Box::new(Empty));
+    } else {
+        disjunction(should, needed.max(1), segment.reader.doc_count)
+    };
+    if node.must_not.is_empty() {
+        return Ok(base);
+    }
+    let excluded = build_all(&node.must_not, segment, index, bm25)?;
+    let mut exclusion = Exclusion { inner: base, excluded };
+    exclusion.skip_excluded();
+    Ok(Box::new(exclusion))
+}
+
+/// A conjunction of the iterators (one is itself).
+pub fn conjunction<'a>(mut clauses: Vec<Box<dyn DocIter + 'a>>) -> Box<dyn DocIter + 'a> {
+    if clauses.len() == 1 {
+        if let Some(only) = clauses.pop() {
+            return only;
+        }
+    }
+    clauses.sort_by_key(|c| c.cost());
+    let mut conjunction = Conjunction { clauses, doc: 0 };
+    conjunction.doc = conjunction.align(0);
+    Box::new(conjunction)
+}
+
+/// A disjunction matching documents that at least `needed` clauses match.
+pub fn disjunction<'a>(mut clauses: Vec<Box<dyn DocIter + 'a>>, needed: usize, doc_count: u32) -> Box<dyn DocIter + 'a> {
+    if clauses.len() == 1 && needed <= 1 {
+        if let Some(only) = clauses.pop() {
+            return only;
+        }
+    }
+    if clauses.len() > DENSE_CLAUSES {
+        return Box::new(summed(clauses, needed, doc_count));
+    }
+    let mut disjunction = Disjunction { clauses, needed, doc: 0, matched: 0 };
+    disjunction.settle(0);
+    Box::new(disjunction)
+}
+
+/// Every clause run to its end, scores summed per document (see [`DENSE_CLAUSES`]).
+fn summed<'a>(clauses: Vec<Box<dyn DocIter + 'a>>, needed: usize, doc_count: u32) -> DocList {
+    let mut sums = vec![0.0f64; doc_count as usize];
+    let mut counts = vec![0u32; doc_count as usize];
+    let mut error = None;
+    for mut clause in clauses {
+        while clause.doc() != END {
+            let doc = clause.doc() as usize;
+            let score = clause.score();
+            if let (Some(sum), Some(count)) = (sums.get_mut(doc), counts.get_mut(doc)) {
+                *sum += score;
+                *count += 1;
+            }
+            clause.next();
+        }
+        error = error.or_else(|| clause.error());
+    }
+    let needed = needed.max(1) as u32;
+    let mut docs = Vec::new();
+    let mut scores = Vec::new();
+    for (doc, (&count, &sum)) in counts.iter().zip(&sums).enumerate() {
+        if count >= needed {
+            docs.push(doc as u32);
+            scores.push(sum);
+        }
+    }
+    let matched = counts.iter().copied().filter(|&c| c >= needed).collect();
+    let mut list = DocList::new(docs, Some(scores), 0.0);
+    list.error = error;
+    list.counts = Some(matched);
+    list
+}
+
+/// Matches nothing.
+pub struct Empty;
+
+impl DocIter for Empty {
+    fn doc(&self) -> u32 {
+        END
+    }
+    fn next(&mut self) -> u32 {
+        END
+    }
+    fn advance(&mut self, _: u32) -> u32 {
+        END
+    }
+    fn score(&mut self) -> f64 {
+        0.0
+    }
+    fn cost(&self) -> u64 {
+        0
+    }
+}
+
+/// Every document of the segment (the collector skips deleted ones), one score each.
+pub struct AllDocs {
+    doc: u32,
+    count: u32,
+    score: f64,
+}
+
+impl AllDocs {
+    fn start(mut self) -> AllDocs {
+        if self.count == 0 {
+            self.doc = END;
+        }
+        self
+    }
+}
+
+impl DocIter for AllDocs {
+    fn doc(&self) -> u32 {
+        self.doc
+    }
+    fn next(&mut self) -> u32 {
+        self.advance(self.doc.saturating_add(1))
+    }
+    fn advance(&mut self, target: u32) -> u32 {
+        if self.doc != END && target > self.doc {
+            self.doc = if target < self.count { target } else { END };
+        }
+        self.doc
+    }
+    fn score(&mut self) -> f64 {
+        self.score
+    }
+    fn cost(&self) -> u64 {
+        u64::from(self.count)
+    }
+}
+
+/// A list of doc ids (ascending) with a score each, or one score for all.
+pub struct DocList {
+    docs: Vec<u32>,
+    scores: Option<Vec<f64>>,
+    constant: f64,
+    pos: usize,
+    error: Option<Corrupt>,
+    /// How many clauses matched each doc, for a disjunction summed into a list.
+    counts: Option<Vec<u32>>,
+}
+
+impl DocList {
+    pub fn new(docs: Vec<u32>, scores: Option<Vec<f64>>, constant: f64) -> DocList {
+        DocList { docs, scores, constant, pos: 0, error: None, counts: None }
+    }
+}
+
+impl DocIter for DocList {
+    fn doc(&self) -> u32 {
+        self.docs.get(self.pos).copied().unwrap_or(END)
+    }
+    fn next(&mut self) -> u32 {
+        self.pos += 1;
+        self.doc()
+    }
+    fn advance(&mut self, target: u32) -> u32 {
+        if self.doc() < target {
+            let rest = self.docs.get(self.pos..).unwrap_or_default();
+            self.pos += rest.partition_point(|&d| d < target);
+        }
+        self.doc()
+    }
+    fn score(&mut self) -> f64 {
+        match &self.scores {
+            Some(scores) => scores.get(self.pos).copied().unwrap_or(0.0),
+            None => self.constant,
+        }
+    }
+    fn cost(&self) -> u64 {
+        self.docs.len() as u64
+    }
+    fn matched(&self) -> usize {
+        self.counts.as_ref().and_then(|c| c.get(self.pos)).map_or(1, |&c| c as usize)
+    }
+    fn error(&self) -> Option<Corrupt> {
+        self.error.clone()
+    }
+}
+
+/// Another iterator's matches, each scoring `score` (a filter scores 0).
+pub struct ConstantScore<'a> {
+    inner: Box<dyn DocIter + 'a>,
+    score: f64,
+}
+
+impl DocIter for ConstantScore<'_> {
+    fn doc(&self) -> u32 {
+        self.inner.doc()
+    }
+    fn next(&mut self) -> u32 {
+        self.inner.next()
+    }
+    fn advance(&mut self, target: u32) -> u32 {
+        self.inner.advance(target)
+    }
+    fn score(&mut self) -> f64 {
+        self.score
+    }
+    fn cost(&self) -> u64 {
+        self.inner.cost()
+    }
+    fn error(&self) -> Option<Corrupt> {
+        self.inner.error()
+    }
+}
+
+/// Another iterator's scores times a factor.
+pub struct Boosted<'a> {
+    inner: Box<dyn DocIter + 'a>,
+    factor: f64,
+}
+
+impl DocIter for Boosted<'_> {
+    fn doc(&self) -> u32 {
+        self.inner.doc()
+    }
+    fn next(&mut self) -> u32 {
+        self.inner.next()
+    }
+    fn advance(&mut self, target: u32) -> u32 {
+        self.inner.advance(target)
+    }
+    fn score(&mut self) -> f64 {
+        self.inner.score() * self.factor
+    }
+    fn cost(&self) -> u64 {
+        self.inner.cost()
+    }
+    fn error(&self) -> Option<Corrupt> {
+        self.inner.error()
+    }
+}
+
+/// Documents every clause matches, scores summed; the cheapest clause leads.
+pub struct Conjunction<'a> {
+    clauses: Vec<Box<dyn DocIter + 'a>>,
+    doc: u32,
+}
+
+impl Conjunction<'_> {
+    /// The first doc at or after `target` that every clause holds (leapfrogging).
+    fn align(&mut self, target: u32) -> u32 {
+        let Some((lead, rest)) = self.clauses.split_first_mut() else { return END };
+        let mut doc = lead.advance(target);
+        'search: while doc != END {
+            for other in rest.iter_mut() {
+                let at = other.advance(doc);
+                if at > doc {
+                    doc = lead.advance(at);
+                    continue 'search;
+                }
+            }
+            return doc;
+        }
+        END
+    }
+}
+
+impl DocIter for Conjunction<'_> {
+    fn doc(&self) -> u32 {
+        self.doc
+    }
+    fn next(&mut self) -> u32 {
+        self.doc = if self.doc == END { END } else { self.align(self.doc + 1) };
+        self.doc
+    }
+    fn advance(&mut self, target: u32) -> u32 {
+        if target > self.doc {
+            self.doc = self.align(target);
+        }
+        self.doc
+    }
+    fn score(&mut self) -> f64 {
+        self.clauses.iter_mut().map(|c| c.score()).sum()
+    }
+    fn cost(&self) -> u64 {
+        self.clauses.first().map_or(0, |c| c.cost())
+    }
+    fn error(&self) -> Option<Corrupt> {
+        self.clauses.iter().find_map(|c| c.error())
+    }
+}
+
+/// Documents at least `needed` clauses match, their matching clauses' scores summed.
+pub struct Disjunction<'a> {
+    clauses: Vec<Box<dyn DocIter + 'a>>,
+    needed: usize,
+    doc: u32,
+    /// Clauses standing on `doc`.
+    matched: usize,
+}
+
+impl Disjunction<'_> {
+    /// Stands on the first doc at or after `target` that enough clauses hold.
+    fn settle(&mut self, target: u32) {
+        let mut target = target;
+        loop {
+            let mut doc = END;
+            for clause in &mut self.clauses {
+                doc = doc.min(clause.advance(target));
+            }
+            if doc == END {
+                self.doc = END;
+                self.matched = 0;
+                return;
+            }
+            let matched = self.clauses.iter().filter(|c| c.doc() == doc).count();
+            if matched >= self.needed {
+                self.doc = doc;
+                self.matched = matched;
+                return;
+            }
+            target = doc + 1;
+        }
+    }
+}
+
+impl DocIter for Disjunction<'_> {
+    fn doc(&self) -> u32 {
+        self.doc
+    }
+    fn next(&mut self) -> u32 {
+        if self.doc != END {
+            self.settle(self.doc + 1);
+        }
+        self.doc
+    }
+    fn advance(&mut self, target: u32) -> u32 {
+        if target > self.doc {
+            self.settle(target);
+        }
+        self.doc
+    }
+    fn score(&mut self) -> f64 {
+        let doc = self.doc;
+        self.clauses.iter_mut().filter(|c| c.doc() == doc).map(|c| c.score()).sum()
+    }
+    fn cost(&self) -> u64 {
+        self.clauses.iter().map(|c| c.cost()).sum()
+    }
+    fn matched(&self) -> usize {
+        self.matched
+    }
+    fn error(&self) -> Option<Corrupt> {
+        self.clauses.iter().find_map(|c| c.error())
+    }
+}
+
+/// Required clauses with optional ones: the optional scores add where they match, and at
+/// least `needed` of them must.
+pub struct ReqOpt<'a> {
+    required: Box<dyn DocIter + 'a>,
+    optional: Box<dyn DocIter + 'a>,
+    needed: usize,
+}
+
+impl ReqOpt<'_> {
+    /// How many optional clauses hold the current doc (the optional side is a
+    /// disjunction; a single clause counts 1).
+    fn optional_count(&mut self) -> usize {
+        let doc = self.required.doc();
+        if self.optional.advance(doc) != doc {
+            return 0;
+        }
+        self.optional.matched()
+    }
+
+    fn skip_unmatched(&mut self) {
+        while self.needed > 0 && self.required.doc() != END && self.optional_count() < self.needed {
+            self.required.next();
+        }
+    }
+}
+
+impl DocIter for ReqOpt<'_> {
+    fn doc(&self) -> u32 {
+        self.required.doc()
+    }
+    fn next(&mut self) -> u32 {
+        self.required.next();
+        self.skip_unmatched();
+        self.required.doc()
+    }
+    fn advance(&mut self, target: u32) -> u32 {
+        self.required.advance(target);
+        self.skip_unmatched();
+        self.required.doc()
+    }
+    fn score(&mut self) -> f64 {
+        let doc = self.required.doc();
+        let mut score = self.required.score();
+        if self.optional.advance(doc) == doc {
+            score += self.optional.score();
+        }
+        score
+    }
+    fn cost(&self) -> u64 {
+        self.required.cost()
+    }
+    fn error(&self) -> Option<Corrupt> {
+        self.required.error().or_else(|| self.optional.error())
+    }
+}
+
+/// Another iterator's matches less those of the excluded clauses.
+pub struct Exclusion<'a> {
+    inner: Box<dyn DocIter + 'a>,
+    excluded: Vec<Box<dyn DocIter + 'a>>,
+}
+
+impl Exclusion<'_> {
+    fn skip_excluded(&mut self) {
+        loop {
+            let doc = self.inner.doc();
+            if doc == END {
+                return;
+            }
+            if !self.excluded.iter_mut().any(|e| e.advance(doc) == doc) {
+                return;
+            }
+            self.inner.next();
+        }
+    }
+}
+
+impl DocIter for Exclusion<'_> {
+    fn doc(&self) -> u32 {
+        self.inner.doc()
+    }
+    fn next(&mut self) -> u32 {
+        self.inner.next();
+        self.skip_excluded();
+        self.inner.doc()
+    }
+    fn advance(&mut self, target: u32) -> u32 {
+        self.inner.advance(target);
+        self.skip_excluded();
+        self.inner.doc()
+    }
+    fn score(&mut self) -> f64 {
+        self.inner.score()
+    }
+    fn cost(&self) -> u64 {
+        self.inner.cost()
+    }
+    fn error(&self) -> Option<Corrupt> {
+        self.inner.error().or_else(|| self.excluded.iter().find_map(|e| e.error()))
+    }
+}

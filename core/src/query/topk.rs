@@ -1,0 +1,698 @@
+//! The collector: the best k matches over a search's segments and the number of matches.
+//!
+//! Any plan runs document at a time through its iterator tree, every live match counted
+//! and offered to a bounded heap. A disjunction of terms (the everyday query: the words
+//! of a search box) runs with MaxScore (Turtle and Flood, 1995): the terms are sorted by
+//! the most any of them can score (from the postings' block maxima); those whose bounds
+//! together cannot beat the k-th best score so far are "non-essential", and are only
+//! looked up (by skipping) in documents that an essential term holds, and only while the
+//! score could still reach the heap. Most postings of frequent terms are thus never
+//! scored, and their skipped blocks never decoded.
+//!
+//! The exact number of matches stays available: counting a union of postings decodes
+//! doc ids only (no frequency, no norm, no score), one bit per document, which costs far
+//! less than scoring it. Without it (`exact_total = false`) the total is a lower bound:
+//! the documents the pruned pass visited.
+//!
+//! Ties rank the earlier (segment, doc) first, as Python's ranking always has; the heap
+//! only admits a document that beats the k-th by score, since a later one never wins a tie.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::error::Error;
+use crate::query::boolean::{build, disjunction, term_scorer, Segment};
+use crate::query::plan::{Node, TermLeaf};
+use crate::query::scorer::Bm25;
+use crate::query::term::TermScorer;
+
+use crate::query::{DocIter, END};
+
+/// Bounds are computed in floating point like the scores, but summed in another order:
+/// a document is skipped only when its bound falls short by more than this (relative).
+const BOUND_SLACK: f64 = 1e-9;
+
+/// One match: its score and address.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub score: f64,
+    pub segment: u32,
+    pub doc: u32,
+}
+
+/// Orders hits worst first (the heap's top is the one to drop).
+#[derive(Debug, Clone, Copy)]
+struct Worst(Hit);
+
+impl PartialEq for Worst {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Worst {}
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Worst {
+    fn cmp(&self, other: &Self) -> Ordering {
+        // A lower score is worse; at equal scores the later address is.
+        other
+            .0
+            .score
+            .total_cmp(&self.0.score)
+            .then((self.0.segment, self.0.doc).cmp(&(other.0.segment, other.0.doc)))
+    }
+}
+
+/// The best `k` hits offered so far.
+#[derive(Debug)]
+pub struct TopK {
+    k: usize,
+    heap: BinaryHeap<Worst>,
+}
+
+impl TopK {
+    pub fn new(k: usize) -> TopK {
+        TopK { k, heap: BinaryHeap::with_capacity(k.min(1 << 16) + 1) }
+    }
+
+    /// The score a hit must beat to enter, once the heap is full (-inf before).
+    #[inline]
+    pub fn threshold(&self) -> f64 {
+        if self.k == 0 {
+            return f64::INFINITY;
+        }
+        match self.heap.peek() {
+            Some(worst) if self.heap.len() >= self.k => worst.0.score,
+            _ => f64::NEG_INFINITY,
+        }
+    }
+
+    /// Offers a hit (hits come in ascending address order, so a tie never enters a full heap).
+    #[inline]
+    pub fn offer(&mut self, hit: Hit) {
+        if self.k == 0 {
+            return;
+        }
+        if self.heap.len() < self.k {
+            self.heap.push(Worst(hit));
+        } else if self.heap.peek().is_some_and(|worst| Worst(hit) < *worst) {
+            self.heap.pop();
+            self.heap.push(Worst(hit));
+        }
+    }
+
+    /// The hits, best first.
+    pub fn into_sorted(self) -> Vec<Hit> {
+        let mut hits: Vec<Worst> = self.heap.into_vec();
+        hits.sort();
+        hits.into_iter().map(|w| w.0).collect()
+    }
+}
+
+/// What a search returns.
+#[derive(Debug)]
+pub struct Outcome {
+    pub hits: Vec<Hit>,
+    /// Live matches (a lower bound when `exact` is false).
+    pub total: u64,
+    pub exact: bool,
+    /// The dfs the core counted, for the term leaves the plan left them to, in plan order
+    /// (the caller keeps them with its statistics).
+    pub counted_dfs: Vec<u64>,
+}
+
+/// Whether `bound` could still beat `threshold`.
+#[inline]
+fn may_beat(bound: f64, threshold: f64) -> bool {
+    bound + BOUND_SLACK * bound.abs() > threshold
+}
+
+/// Live documents of one segment holding `term` in any of `fields`.
+pub fn live_doc_freq(segment: &Segment<'_>, fields: &[&str], term: &[u8]) -> Result<u64, Error> {
+    let mut cursors = Vec::new();
+    let mut single = 0u64;
+    for field in fields {
+        if let Some(info) = segment.term_info(field, term)? {
+            single = u64::from(info.doc_freq);
+            cursors.push(segment.cursor(field, &info)?);
+        }
+    }
+    if cursors.is_empty() {
+        return Ok(0);
+    }
+    if cursors.len() == 1 && segment.live.is_none() {
+        return Ok(single);
+    }
+    let mut seen = vec![0u64; (segment.reader.doc_count as usize).div_ceil(64)];
+    let mut count = 0u64;
+    for cursor in &mut cursors {
+        while cursor.doc() != END {
+            let doc = cursor.doc();
+            if let Some(word) = seen.get_mut(doc as usize / 64) {
+                let bit = 1u64 << (doc % 64);
+                if *word & bit == 0 && segment.is_live(doc) {
+                    *word |= bit;
+                    count += 1;
+                }
+            }
+            cursor.next();
+        }
+        if let Some(error) = cursor.error() {
+            return Err(segment.damage(error.clone()));
+        }
+    }
+    Ok(count)
+}
+
+/// Fills in every term leaf's document frequency the plan left to the core: live
+/// documents holding the term in any of its fields, over all the segments.
+/// Returns the dfs counted, in plan order.
+pub fn resolve_doc_freqs(plan: &mut Node, segments: &[Segment<'_>]) -> Result<Vec<u64>, Error> {
+    let mut counted = Vec::new();
+    plan.for_each_leaf(&mut |leaf: &mut TermLeaf| {
+        if leaf.df.is_none() {
+            let fields: Vec<&str> = leaf.fields.iter().map(|f| f.name.as_str()).collect();
+            let mut df = 0;
+            for segment in segments {
+                df += live_doc_freq(segment, &fields, leaf.term.as_bytes())?;
+            }
+            leaf.df = Some(df);
+            counted.push(df);
+        }
+        Ok(())
+    })?;
+    Ok(counted)
+}
+
+/// The term leaves of a plan that is a plain disjunction of terms, if it is one.
+fn disjunction_of_terms(plan: &Node) -> Option<Vec<TermLeaf>> {
+    match plan {
+        Node::Term(leaf) => Some(vec![leaf.clone()]),
+        Node::Bool(node)
+            if node.must.is_empty() && node.must_not.is_empty() && node.filter.is_empty() && node.min_should <= 1 =>
+        {
+            node.should.iter().map(|n| if let Node::Term(leaf) = n { Some(leaf.clone()) } else { None }).collect()
+        }
+        _ => None,
+    }
+}
+
+/// How a disjunction of terms is scored in a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Whichever costs less ([`summed_is_cheaper`]).
+    Auto,
+    /// Every posting summed term at a time.
+    Summed,
+    /// MaxScore.
+    Pruned,
+}
+
+/// The best `k` matches of `plan` over `segments` and the number of matches. Term
+/// leaves whose df the plan leaves to the core are counted first.
+pub fn search(plan: &mut Node, segments: &[Segment<'_>], bm25: &Bm25, k: usize, exact_total: bool) -> Result<Outcome, Error> {
+    search_with(plan, segments, bm25, k, exact_total, Strategy::Auto)
+}
+
+/// [`search`] with the strategy for a disjunction of terms chosen (tests compare them).
+pub fn search_with(
+    plan: &mut Node,
+    segments: &[Segment<'_>],
+    bm25: &Bm25,
+    k: usize,
+    exact_total: bool,
+    strategy: Strategy,
+) -> Result<Outcome, Error> {
+    if let Some(leaves) = disjunction_of_terms(plan) {
+        return search_disjunction(&leaves, segments, bm25, k, exact_total, strategy);
+    }
+    let counted_dfs = resolve_doc_freqs(plan, segments)?;
+    let mut top = TopK::new(k);
+    let mut total = 0u64;
+    for (index, segment) in segments.iter().enumerate() {
+        let mut root = build(plan, segment, index, bm25)?;
+        total += collect(root.as_mut(), segment, index as u32, &mut top);
+        if let Some(error) = root.error() {
+            return Err(segment.damage(error));
+        }
+    }
+    Ok(Outcome { hits: top.into_sorted(), total, exact: true, counted_dfs })
+}
+
+/// A disjunction of terms: every segment's postings opened, then one pass of doc ids
+/// that counts both the dfs the plan left to the core and (for an exact total) the
+/// union, then MaxScore segment by segment with the idfs known.
+fn search_disjunction(
+    leaves: &[TermLeaf],
+    segments: &[Segment<'_>],
+    bm25: &Bm25,
+    k: usize,
+    exact_total: bool,
+    strategy: Strategy,
+) -> Result<Outcome, Error> {
+    let mut opened: Vec<Vec<(usize, TermScorer<'_>)>> = Vec::with_capacity(segments.len());
+    let mut dfs: Vec<u64> = leaves.iter().map(|leaf| leaf.df.unwrap_or(0)).collect();
+    for segment in segments {
+        let mut scorers = Vec::with_capacity(leaves.len());
+        for (slot, leaf) in leaves.iter().enumerate() {
+            if let Some(scorer) = term_scorer(segment, leaf, bm25)? {
+                scorers.push((slot, scorer));
+            }
+        }
+        opened.push(scorers);
+    }
+    let summed: Vec<bool> = segments
+        .iter()
+        .zip(&opened)
+        .map(|(segment, scorers)| match strategy {
+            Strategy::Auto => summed_is_cheaper(scorers.iter().map(|(_, s)| s.cost()).sum(), segment),
+            Strategy::Summed => true,
+            Strategy::Pruned => false,
+        })
+        .collect();
+    let mut top = TopK::new(k);
+    let mut total = 0u64;
+    let mut visited = 0u64;
+    let single_summed = matches!(summed.as_slice(), [true]);
+    if let ([segment], [scorers], true) = (segments, opened.as_mut_slice(), single_summed) {
+        // One segment summed whole: its one pass counts the dfs and the matches too.
+        let scorers = std::mem::take(scorers);
+        total = term_at_a_time(scorers, Some((leaves, &mut dfs)), segment, 0, &mut top)?;
+        visited = total;
+    } else {
+        for (segment, scorers) in segments.iter().zip(&opened) {
+            total += count_pass(scorers, leaves, segment, exact_total, &mut dfs)?;
+        }
+        for (index, ((segment, mut scorers), &summed)) in segments.iter().zip(opened).zip(&summed).enumerate() {
+            for (slot, scorer) in &mut scorers {
+                let (Some(leaf), Some(&df)) = (leaves.get(*slot), dfs.get(*slot)) else { continue };
+                scorer.factor = leaf.boost * bm25.variant.idf(df as f64, leaf.n);
+            }
+            visited += if summed {
+                term_at_a_time(scorers, None, segment, index as u32, &mut top)?
+            } else {
+                max_score(scorers.into_iter().map(|(_, s)| s).collect(), segment, index as u32, &mut top)?
+            };
+        }
+    }
+    let counted_dfs = leaves.iter().zip(&dfs).filter(|(leaf, _)| leaf.df.is_none()).map(|(_, &df)| df).collect();
+    // A segment summed whole counts its matches exactly either way.
+    let exact = exact_total || summed.iter().all(|&s| s);
+    Ok(Outcome { hits: top.into_sorted(), total: if exact_total { total } else { visited }, exact, counted_dfs })
+}
+
+/// One pass over the doc ids of a segment's term scorers (each cursor cloned, so the
+/// scorers still stand on their first posting): adds each leaf's live documents to
+/// `dfs` where the plan left its df to the core, and returns the live documents of the
+/// union when `union` is asked for (else 0).
+fn count_pass(
+    scorers: &[(usize, TermScorer<'_>)],
+    leaves: &[TermLeaf],
+    segment: &Segment<'_>,
+    union: bool,
+    dfs: &mut [u64],
+) -> Result<u64, Error> {
+    let doc_count = segment.reader.doc_count as usize;
+    let mut seen = if union { vec![0u64; doc_count.div_ceil(64)] } else { Vec::new() };
+    // The last leaf (slot + 1) that counted each doc, so a doc in two of a leaf's fields
+    // counts once without clearing anything between leaves.
+    let mut counted_by: Vec<u32> = Vec::new();
+    for (slot, scorer) in scorers {
+        let wants_df = leaves.get(*slot).is_some_and(|leaf| leaf.df.is_none());
+        if !wants_df && !union {
+            continue;
+        }
+        if wants_df && !union && scorer.fields.len() == 1 && segment.live.is_none() {
+            // One field, nothing deleted: the dictionary's count is the live one.
+            if let (Some(df), Some(field)) = (dfs.get_mut(*slot), scorer.fields.first()) {
+                *df += u64::from(field.cursor.len());
+            }
+            continue;
+        }
+        if wants_df && counted_by.is_empty() {
+            counted_by = vec![0u32; doc_count];
+        }
+        let stamp = *slot as u32 + 1;
+        let mut df = 0u64;
+        for field in &scorer.fields {
+            let mut cursor = field.cursor.clone();
+            while cursor.doc() != END {
+                let doc = cursor.doc();
+                if union {
+                    if let Some(word) = seen.get_mut(doc as usize / 64) {
+                        *word |= 1u64 << (doc % 64);
+                    }
+                }
+                if wants_df {
+                    if let Some(mark) = counted_by.get_mut(doc as usize) {
+                        if *mark != stamp {
+                            *mark = stamp;
+                            df += u64::from(segment.is_live(doc));
+                        }
+                    }
+                }
+                cursor.next();
+            }
+            if let Some(error) = cursor.error() {
+                return Err(segment.damage(error.clone()));
+            }
+        }
+        if let Some(total) = dfs.get_mut(*slot) {
+            if wants_df {
+                *total += df;
+            }
+        }
+    }
+    if !union {
+        return Ok(0);
+    }
+    Ok(match segment.live {
+        None => seen.iter().map(|w| u64::from(w.count_ones())).sum(),
+        Some(live) => live
+            .iter()
+            .enumerate()
+            .filter(|(doc, &l)| l && seen.get(doc / 64).is_some_and(|w| w >> (doc % 64) & 1 == 1))
+            .count() as u64,
+    })
+}
+
+/// One segment's matches: doc ids (ascending) and their scores.
+pub type SegmentMatches = (Vec<u32>, Vec<f64>);
+
+/// Every live match of `plan` in each segment: (docs ascending, scores).
+pub fn all_matches(plan: &Node, segments: &[Segment<'_>], bm25: &Bm25) -> Result<Vec<SegmentMatches>, Error> {
+    let mut out = Vec::with_capacity(segments.len());
+    for (index, segment) in segments.iter().enumerate() {
+        let mut root = build(plan, segment, index, bm25)?;
+        let (mut docs, mut scores) = (Vec::new(), Vec::new());
+        while root.doc() != END {
+            let doc = root.doc();
+            if segment.is_live(doc) {
+                docs.push(doc);
+                scores.push(root.score());
+            }
+            root.next();
+        }
+        if let Some(error) = root.error() {
+            return Err(segment.damage(error));
+        }
+        out.push((docs, scores));
+    }
+    Ok(out)
+}
+
+/// Runs one segment's iterator to its end: every live match counted and offered.
+fn collect(root: &mut dyn DocIter, segment: &Segment<'_>, index: u32, top: &mut TopK) -> u64 {
+    let mut count = 0;
+    while root.doc() != END {
+        let doc = root.doc();
+        if segment.is_live(doc) {
+            count += 1;
+            let score = root.score();
+            if score > top.threshold() {
+                top.offer(Hit { score, segment: index, doc });
+            }
+        }
+        root.next();
+    }
+    count
+}
+
+/// Postings a segment's terms may hold together and still be summed term at a time
+/// (beyond a share of the segment's size, see [`summed_is_cheaper`]).
+const SUMMED_POSTINGS: u64 = 16_384;
+
+/// Whether summing every posting term at a time into per-document arrays costs less
+/// than MaxScore: a pruned pass pays a merge of the terms' cursors for every document it
+/// visits, a summed one a few array operations per posting (on SciFact's queries, about
+/// 4,700 postings each, the pruned pass still visited 740 of the 2,500 matching
+/// documents, and the sum was faster), so pruning wins only where skipping saves most
+/// postings, as with the frequent terms of a large segment. Summing allocates two arrays the size of the segment, so it is kept to
+/// segments of up to a million documents.
+fn summed_is_cheaper(postings: u64, segment: &Segment<'_>) -> bool {
+    let doc_count = segment.reader.doc_count;
+    doc_count <= 1 << 20 && postings <= SUMMED_POSTINGS + u64::from(doc_count / 16)
+}
+
+/// Every posting of every term scored and summed per document (BM25F's x per term in
+/// one array, saturated once per document the term holds), then the live sums offered in
+/// doc order; returns the live documents matched (exact). With `counting` (the plan's
+/// leaves and their dfs, for a search of this one segment), the dfs left to the core are
+/// counted in the same pass and the factors set from them before anything is summed.
+fn term_at_a_time(
+    mut scorers: Vec<(usize, TermScorer<'_>)>,
+    counting: Option<(&[TermLeaf], &mut Vec<u64>)>,
+    segment: &Segment<'_>,
+    index: u32,
+    top: &mut TopK,
+) -> Result<u64, Error> {
+    let doc_count = segment.reader.doc_count as usize;
+    let mut scratch = segment.scratch.take(doc_count);
+    let Scratch { sums, xs, stamps, seen, stamp: next_stamp } = &mut scratch;
+    // Per term: the docs it holds and their saturated x, kept until the factors are known.
+    let mut parts: Vec<(Vec<u32>, Vec<f64>)> = Vec::with_capacity(scorers.len());
+    for (_, scorer) in scorers.iter_mut() {
+        let mut touched: Vec<u32> = Vec::new();
+        *next_stamp = next_stamp.wrapping_add(1);
+        if *next_stamp == 0 {
+            // Wrapped: a stamp from 2^32 terms ago could match again.
+            stamps.iter_mut().for_each(|s| *s = 0);
+            *next_stamp = 1;
+        }
+        let stamp = *next_stamp;
+        for field in &mut scorer.fields {
+            let weight = field.weight;
+            let norms = field.inverse_norms.clone();
+            field.cursor.drain_blocks(|docs, tfs, add| {
+                for (&doc, &raw) in docs.iter().zip(tfs) {
+                    let inverse = norms.as_ref().map_or(1.0, |n| n.get(doc as usize).copied().unwrap_or(1.0));
+                    let part = weight * f64::from(raw.saturating_add(add)) * inverse;
+                    if let (Some(x), Some(mark)) = (xs.get_mut(doc as usize), stamps.get_mut(doc as usize)) {
+                        if *mark != stamp {
+                            *mark = stamp;
+                            touched.push(doc);
+                        }
+                        *x += part;
+                    }
+                }
+            });
+            if let Some(error) = field.cursor.error() {
+                return Err(segment.damage(error.clone()));
+            }
+        }
+        let (variant, k1) = (scorer.bm25.variant, scorer.bm25.k1);
+        let mut saturated = Vec::with_capacity(touched.len());
+        for &doc in &touched {
+            if let Some(x) = xs.get_mut(doc as usize) {
+                saturated.push(variant.saturate(*x, k1));
+                *x = 0.0;
+            }
+            if let Some(word) = seen.get_mut(doc as usize / 64) {
+                *word |= 1u64 << (doc % 64);
+            }
+        }
+        parts.push((touched, saturated));
+    }
+    if let Some((leaves, dfs)) = counting {
+        for ((slot, scorer), (touched, _)) in scorers.iter_mut().zip(&parts) {
+            let (Some(leaf), Some(df)) = (leaves.get(*slot), dfs.get_mut(*slot)) else { continue };
+            if leaf.df.is_none() {
+                *df = touched.iter().filter(|&&doc| segment.is_live(doc)).count() as u64;
+            }
+            scorer.factor = leaf.boost * scorer.bm25.variant.idf(*df as f64, leaf.n);
+        }
+    }
+    for ((_, scorer), (touched, saturated)) in scorers.iter().zip(&parts) {
+        for (&doc, &value) in touched.iter().zip(saturated) {
+            if let Some(sum) = sums.get_mut(doc as usize) {
+                *sum += scorer.factor * value;
+            }
+        }
+    }
+    let mut matched = 0;
+    for (at, word) in seen.iter_mut().enumerate() {
+        let mut bits = std::mem::take(word); // left zeroed for the next search
+        while bits != 0 {
+            let doc = (at * 64 + bits.trailing_zeros() as usize) as u32;
+            bits &= bits - 1;
+            let score = sums.get_mut(doc as usize).map_or(0.0, std::mem::take);
+            if segment.is_live(doc) {
+                matched += 1;
+                if score >= top.threshold() {
+                    top.offer(Hit { score, segment: index, doc });
+                }
+            }
+        }
+    }
+    segment.scratch.put(scratch);
+    Ok(matched)
+}
+
+/// The per-document arrays a segment summed whole needs, kept between searches so a
+/// query does not allocate and zero them (three arrays the segment's size) each time.
+/// Between searches every entry is zero (stamps aside, which only grow).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    sums: Vec<f64>,
+    xs: Vec<f64>,
+    stamps: Vec<u32>,
+    seen: Vec<u64>,
+    stamp: u32,
+}
+
+/// A segment's spare [`Scratch`] (a search that finds it taken, by another thread, makes
+/// its own).
+#[derive(Debug, Default)]
+pub struct ScratchPool {
+    spare: std::sync::Mutex<Option<Scratch>>,
+}
+
+impl ScratchPool {
+    fn take(&self, doc_count: usize) -> Scratch {
+        let found = self.spare.lock().ok().and_then(|mut spare| spare.take());
+        match found {
+            Some(scratch) if scratch.sums.len() == doc_count => scratch,
+            _ => Scratch {
+                sums: vec![0.0; doc_count],
+                xs: vec![0.0; doc_count],
+                stamps: vec![0; doc_count],
+                seen: vec![0; doc_count.div_ceil(64)],
+                stamp: 0,
+            },
+        }
+    }
+
+    fn put(&self, scratch: Scratch) {
+        if let Ok(mut spare) = self.spare.lock() {
+            *spare = Some(scratch);
+        }
+    }
+}
+
+/// A lead term is seeded only when it holds fewer than this share of the segment's
+/// documents: scoring its documents first costs a skip per other term each.
+const SEED_SHARE: u32 = 8;
+
+/// Fills the heap from the documents of the term with the highest bound (mostly the
+/// rarest), each scored in full, so that the threshold is high before MaxScore starts:
+/// scanning in doc order, the heap would first fill with whatever documents come first
+/// and keep most terms essential for long. Returns the documents scored (a bitset over
+/// the segment, empty when none was) and how many of them are live.
+fn seed(sorted: &[(TermScorer<'_>, f64)], segment: &Segment<'_>, index: u32, top: &mut TopK) -> Result<(Vec<u64>, u64), Error> {
+    let Some(((lead, _), others)) = sorted.split_last() else { return Ok((Vec::new(), 0)) };
+    let doc_count = segment.reader.doc_count;
+    if others.is_empty() || top.k == 0 || lead.cost() >= u64::from(doc_count / SEED_SHARE) {
+        return Ok((Vec::new(), 0));
+    }
+    let mut lead = lead.clone();
+    let mut others: Vec<TermScorer<'_>> = others.iter().rev().map(|(s, _)| s.clone()).collect();
+    let mut seeded = vec![0u64; (doc_count as usize).div_ceil(64)];
+    let mut count = 0;
+    while lead.doc() != END {
+        let doc = lead.doc();
+        if segment.is_live(doc) {
+            let mut score = lead.score();
+            for other in &mut others {
+                if other.advance(doc) == doc {
+                    score += other.score();
+                }
+            }
+            top.offer(Hit { score, segment: index, doc });
+            if let Some(word) = seeded.get_mut(doc as usize / 64) {
+                *word |= 1u64 << (doc % 64);
+            }
+            count += 1;
+        }
+        lead.next();
+    }
+    if let Some(error) = lead.error().or_else(|| others.iter().find_map(|o| o.error())) {
+        return Err(segment.damage(error));
+    }
+    Ok((seeded, count))
+}
+
+/// One segment of a disjunction of terms with MaxScore; returns the live documents it
+/// visited (a lower bound of the segment's matches).
+fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, top: &mut TopK) -> Result<u64, Error> {
+    let mut bounds = Vec::with_capacity(scorers.len());
+    for scorer in &scorers {
+        match scorer.upper_bound().map_err(|e| segment.damage(e))? {
+            Some(bound) => bounds.push(bound),
+            None => {
+                // A negative weight: no bound holds, so every match is scored.
+                let boxed: Vec<Box<dyn DocIter + '_>> = scorers.into_iter().map(|s| Box::new(s) as Box<dyn DocIter + '_>).collect();
+                let mut root = disjunction(boxed, 1, segment.reader.doc_count);
+                let count = collect(root.as_mut(), segment, index, top);
+                if let Some(error) = root.error() {
+                    return Err(segment.damage(error));
+                }
+                return Ok(count);
+            }
+        }
+    }
+    // Lowest bound first: the non-essential terms are a prefix.
+    let mut order: Vec<usize> = (0..scorers.len()).collect();
+    order.sort_by(|&a, &b| bounds[a].total_cmp(&bounds[b]));
+    let mut sorted: Vec<(TermScorer<'_>, f64)> = Vec::with_capacity(scorers.len());
+    let mut slots: Vec<Option<TermScorer<'_>>> = scorers.into_iter().map(Some).collect();
+    for &i in &order {
+        if let (Some(scorer), Some(&bound)) = (slots.get_mut(i).and_then(Option::take), bounds.get(i)) {
+            sorted.push((scorer, bound));
+        }
+    }
+    // prefix[i]: the sum of the bounds of terms 0..=i.
+    let mut prefix = Vec::with_capacity(sorted.len());
+    let mut sum = 0.0;
+    for (_, bound) in &sorted {
+        sum += bound;
+        prefix.push(sum);
+    }
+    let (seeded, mut visited) = seed(&sorted, segment, index, top)?;
+    let mut threshold = top.threshold();
+    let mut essential = prefix.iter().take_while(|&&p| !may_beat(p, threshold)).count();
+    loop {
+        let doc = sorted.get(essential..).unwrap_or_default().iter().map(|(s, _)| s.doc()).min().unwrap_or(END);
+        if doc == END {
+            break;
+        }
+        let mut score = 0.0;
+        for (scorer, _) in sorted.iter_mut().skip(essential) {
+            if scorer.doc() == doc {
+                score += scorer.score();
+                scorer.next();
+            }
+        }
+        if !segment.is_live(doc) || seeded.get(doc as usize / 64).is_some_and(|w| w >> (doc % 64) & 1 == 1) {
+            continue;
+        }
+        visited += 1;
+        for i in (0..essential).rev() {
+            let rest = prefix.get(i).copied().unwrap_or(0.0);
+            if !may_beat(score + rest, threshold) {
+                break;
+            }
+            if let Some((scorer, _)) = sorted.get_mut(i) {
+                if scorer.advance(doc) == doc {
+                    score += scorer.score();
+                }
+            }
+        }
+        if score >= threshold {
+            top.offer(Hit { score, segment: index, doc });
+            let now = top.threshold();
+            if now != threshold {
+                threshold = now;
+                essential = prefix.iter().take_while(|&&p| !may_beat(p, threshold)).count();
+            }
+        }
+    }
+    for (scorer, _) in &sorted {
+        if let Some(error) = scorer.error() {
+            return Err(segment.damage(error));
+        }
+    }
+    Ok(visited)
+}
