@@ -388,12 +388,14 @@ def parse_json(data: bytes, path: str, what: str, max_depth: int = MAX_JSON_DEPT
     """Parse UTF-8 JSON that an index file holds, nested at most ``max_depth`` deep;
     anything else raises CorruptIndexError naming ``path`` and ``what`` it was.
 
-    The depth is checked before parsing on text without backslashes (all a writer
-    makes, unless a value holds a quote or a backslash), after parsing otherwise; the
-    parser's own guard against overflowing the stack (RecursionError) is caught too.
+    The depth is checked before parsing on large text without backslashes (all a
+    writer makes, unless a value holds a quote or a backslash), after parsing otherwise
+    (small text parses quickly whatever it holds, and the check then needs no numpy: a
+    search opens a manifest); the parser's own guard against overflowing the stack
+    (RecursionError) is caught too.
     """
     too_deep = CorruptIndexError(path, f"{what} nests JSON more than {max_depth} deep")
-    plain = b"\\" not in data
+    plain = len(data) > _CHUNK_BYTES and b"\\" not in data
     if plain and _plain_json_depth(data) > max_depth:
         raise too_deep
     try:

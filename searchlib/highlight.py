@@ -52,12 +52,11 @@ Roles, as in Whoosh's highlighter:
 from __future__ import annotations
 
 import itertools
+import re
 import weakref
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import regex
 
 from searchlib import _core
 from searchlib.analysis import Analyzer
@@ -70,7 +69,8 @@ ELLIPSIS = "…"
 ANSI_MATCH = "\x1b[1;33m"
 ANSI_RESET = "\x1b[0m"
 
-_CONTROL = regex.compile(r"\p{Cc}")
+#: Unicode's control characters (general category Cc): exactly these two ranges.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 #: A mark before fragment choice: ``(start, end, term)``.
 Mark = tuple[int, int, str]
@@ -356,7 +356,7 @@ def _fragment(
     return fragment
 
 
-_SURROGATE = regex.compile("[\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _wanted_tokens(text: str, analyzer: Analyzer, index: dict[str, int]) -> tuple[list[int], list[int], list[int], list[int]]:

@@ -31,17 +31,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Protocol
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Protocol
 
 from searchlib import _core
 from searchlib.similarities import DEFAULT_B as DEFAULT_B
 from searchlib.similarities import DEFAULT_K1 as DEFAULT_K1
 from searchlib.similarities import SIMILARITIES as SIMILARITIES
 
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+
 
 
 def bm25_idf(doc_freq: int | FloatArray, doc_count: int | FloatArray) -> FloatArray:
@@ -51,6 +53,7 @@ def bm25_idf(doc_freq: int | FloatArray, doc_count: int | FloatArray) -> FloatAr
 
 def bm25_length_norm(field_lengths: npt.ArrayLike, average_length: float, b: float) -> FloatArray:
     """BM25's length normalization ``1 - b + b * dl / avgdl`` for an array of lengths."""
+    import numpy as np
     dl = np.asarray(field_lengths, dtype=np.float64)
     avgdl = average_length if average_length > 0 else 1.0
     return (1.0 - b) + b * dl / avgdl
@@ -74,6 +77,7 @@ def length_norms(segment: LengthSource, field_name: str, average_length: float, 
     """BM25's ``1 - b + b * dl / avgdl`` for every document of a segment, computed once
     per (field, avgdl, b) and kept with the segment: a query then reads it per posting
     instead of recomputing."""
+    import numpy as np
 
     def compute() -> FloatArray:
         if not segment.keeps_lengths(field_name):
@@ -94,6 +98,7 @@ def bm25_tf(
     term_freqs: npt.ArrayLike, field_lengths: npt.ArrayLike, average_length: float, k1: float, b: float
 ) -> FloatArray:
     """BM25's saturating term-frequency part, for whole arrays of postings at once."""
+    import numpy as np
     tf = np.asarray(term_freqs, dtype=np.float64)
     return bm25_saturate(tf / bm25_length_norm(field_lengths, average_length, b), k1)
 
@@ -135,6 +140,7 @@ class Similarity:
 
     def idf(self, doc_freq: int | FloatArray, doc_count: int | FloatArray) -> FloatArray:
         """The variant's idf, computed by the core (the formula its scores use)."""
+        import numpy as np
         df, n = np.broadcast_arrays(np.asarray(doc_freq, dtype="<f8"), np.asarray(doc_count, dtype="<f8"))
         found = _core.bm25_idf(self.name, np.ascontiguousarray(df).tobytes(), np.ascontiguousarray(n).tobytes())
         return np.frombuffer(found, dtype="<f8").reshape(df.shape)
@@ -155,6 +161,7 @@ class Similarity:
 
     def saturate(self, pseudo_tf: npt.ArrayLike, k1: float) -> FloatArray:
         """The variant's saturation of x, computed by the core (the formula its scores use)."""
+        import numpy as np
         x = np.asarray(pseudo_tf, dtype="<f8")
         found = _core.bm25_saturate(self.name, np.ascontiguousarray(x).tobytes(), float(k1))
         return np.frombuffer(found, dtype="<f8").reshape(x.shape)

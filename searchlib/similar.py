@@ -13,9 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol
 
 from searchlib.analysis import Analyzer
 from searchlib.errors import SchemaError
@@ -23,6 +21,9 @@ from searchlib.query import Bool, Matches, Query, ScoringContext, Term
 from searchlib.schema import Schema
 from searchlib.scoring import bm25_idf
 from searchlib.segment import SegmentReader
+
+if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import numpy as np
 
 #: How many terms the query keeps, and how many documents a term must be in to count.
 DEFAULT_MAX_TERMS = 25
@@ -70,6 +71,7 @@ class SourceDocument(Query):
     doc: int
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
+        import numpy as np
         if reader.meta.name != self.segment or not reader.live[self.doc]:
             return Matches.empty()
         return Matches(np.array([self.doc], dtype=np.int64), np.zeros(1, dtype=np.float64))

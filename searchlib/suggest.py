@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from searchlib import _core
 from searchlib.analysis import Analyzer
 from searchlib.errors import QueryError
-from searchlib.segment.writer import keeps_compiled_lexicon, lexicon_key_analyzer
+from searchlib.segment.termdict import keeps_compiled_lexicon, lexicon_key_analyzer
 
 if TYPE_CHECKING:
     from searchlib.searcher import Searcher

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from searchlib.analysis import Analyzer
-from searchlib.segment.writer import keeps_compiled_lexicon, lexicon_key_analyzer
+from searchlib.segment.termdict import keeps_compiled_lexicon, lexicon_key_analyzer
 from searchlib.query import (
     And,
     Bool,

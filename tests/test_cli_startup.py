@@ -43,3 +43,29 @@ def test_help_and_version_load_no_engine_code(tmp_path: Path, args: list[str]) -
     assert process.returncode == 0, process.stderr[-2000:]
     assert "searchlib.cli" in modules  # the report is read correctly
     assert loaded(modules, ENGINE_MODULES) == []
+
+
+#: What `searchlib query` must not load for a plain query on an index of built-in
+#: analyzers: numpy (the core hands back plain lists), the regex module (the core
+#: tokenizes), NLTK (the compiled Snowball stems), and the writing side of the index.
+HEAVY_FOR_A_QUERY = ("numpy", "regex", "nltk", "searchlib.writer", "searchlib.segment.writer",
+                     "searchlib.segment.merge", "searchlib.parallel")
+
+
+@pytest.fixture(scope="module")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the bundled seeds, built by the real CLI."""
+    root = tmp_path_factory.mktemp("startup")
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    process = subprocess.run(searchlib_command() + ["index", str(seeds), "--index", str(root / "index")],
+                             cwd=root, capture_output=True, text=True, timeout=300)
+    assert process.returncode == 0, process.stderr[-2000:]
+    return root / "index"
+
+
+@pytest.mark.parametrize("query", ["direct talks", "talks -war", "+direct talks"])
+def test_a_plain_query_loads_nothing_heavy(seed_index: Path, query: str) -> None:
+    process, modules = imported_modules(["query", query, "--index", str(seed_index)], seed_index.parent)
+    assert process.returncode in (0, 1), process.stderr[-2000:]
+    assert "searchlib.searcher" in modules and "searchlib._core" in modules  # it did search
+    assert loaded(modules, HEAVY_FOR_A_QUERY) == []

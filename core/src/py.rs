@@ -474,6 +474,36 @@ impl SegmentReader {
         }
     }
 
+    /// What BM25's collection statistics need of text fields with lengths, counted here
+    /// rather than in Python: how many live documents have a term in any of `fields`,
+    /// and each field's total length over live documents. `live` holds a byte per
+    /// document (zero: deleted), or None when every document is live. A field without
+    /// lengths in this segment counts as empty.
+    fn length_stats(&self, py: Python<'_>, fields: Vec<String>, live: Option<Vec<u8>>) -> PyResult<(u64, Vec<u64>)> {
+        let doc_count = self.inner.doc_count as usize;
+        if live.as_ref().is_some_and(|live| live.len() != doc_count) {
+            return Err(PyValueError::new_err(format!("live has {} bytes for {doc_count} documents", live.as_ref().map_or(0, Vec::len))));
+        }
+        py.detach(|| {
+            let mut has_any = vec![false; doc_count];
+            let mut totals = Vec::with_capacity(fields.len());
+            for field in &fields {
+                let mut total = 0u64;
+                if let Some(lengths) = self.inner.norms(field)? {
+                    for (doc, (&length, any)) in lengths.iter().zip(has_any.iter_mut()).enumerate() {
+                        if length > 0 && live.as_ref().is_none_or(|live| live[doc] != 0) {
+                            *any = true;
+                            total += u64::from(length);
+                        }
+                    }
+                }
+                totals.push(total);
+            }
+            Ok((has_any.iter().filter(|&&any| any).count() as u64, totals))
+        })
+        .map_err(to_py)
+    }
+
     /// (first doc, end doc) of each stored block.
     fn stored_blocks(&self) -> Vec<(u32, u32)> {
         self.inner.blocks().iter().map(|b| (b.first_doc, b.end_doc)).collect()

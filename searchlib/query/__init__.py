@@ -52,7 +52,7 @@ from searchlib.query.phrases import Phrase
 from searchlib.query.ranges import MatchAll, MatchNone, Range, RangeValue
 from searchlib.query.terms import CombinedTerm, Term
 from searchlib.query.tree import (
-    CoreQuery, DocIds, Matches, Query, ScoringContext, TermSelector, TermSource, leaf_count, pattern_fields,
+    CoreQuery, Matches, Query, ScoringContext, TermSelector, TermSource, leaf_count, pattern_fields,
 )
 
 __all__ = [

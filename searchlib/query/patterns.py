@@ -24,11 +24,8 @@ from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import numpy.typing as npt
-import regex
 
 from searchlib import _core
 from searchlib.analysis.tokenizers import compile_pattern
@@ -39,6 +36,10 @@ from searchlib.query.ranges import MatchNone
 from searchlib.query.terms import Term
 from searchlib.query.tree import Matches, Query, ScoringContext, TermSelector, TermSource
 from searchlib.segment import SegmentReader
+
+if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import numpy as np
+    import numpy.typing as npt
 
 
 #: Most terms a pattern query expands to unless told otherwise.
@@ -239,6 +240,7 @@ class SegmentPicker:
     def __call__(
         self, readers: Sequence[SegmentReader], field_name: str
     ) -> list[tuple[list[str], npt.NDArray[np.uint32]]]:
+        import numpy as np
         picked = [self._expand(reader, field_name) for reader in readers]
         if not self.pattern.surface or len(readers) < 2:
             return picked
@@ -254,6 +256,7 @@ class SegmentPicker:
 
     def _expand(self, reader: SegmentReader, field_name: str) -> tuple[list[str], npt.NDArray[np.uint32]]:
         """The pattern's terms in one segment, with their doc freqs there."""
+        import numpy as np
         timed = not isinstance(self.pattern, Prefix)
         if timed and self.clock.left <= 0:
             raise _pattern_timeout(self.pattern.describe())
@@ -394,6 +397,8 @@ def wildcard_regex(pattern: str) -> str:
     >>> wildcard_regex("t?lk*s")
     't.lk.*s'
     """
+    import regex  # only a wildcard query needs it; its escaping is the dialect the core reads
+
     runs = regex.split(r"([*?])", pattern)
     return glob_regex(runs[0::2], runs[1::2])
 
@@ -407,6 +412,8 @@ def glob_regex(literals: Sequence[str], wilds: Sequence[str]) -> str:
     >>> glob_regex(["", "a", "a", "b"], "***")
     '.*a.*a.*b'
     """
+    import regex
+
     pieces = [regex.escape(literals[0])]
     for wild, literal in zip(wilds, literals[1:]):
         pieces.append(".*" if wild == "*" else ".")

@@ -5,16 +5,19 @@ words' postings and matches their positions segment by segment
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+from dataclasses import dataclass
 
 from searchlib import _core
 from searchlib.explain import Explanation, factor
 from searchlib.query.tree import Matches, Query, ScoringContext, _doc_position
 from searchlib.scoring import FieldSet, length_norms
 from searchlib.segment import SegmentReader
+
+if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import numpy as np
+    import numpy.typing as npt
 
 #: Slops past this change nothing (positions and offsets are below 2**32), and the core
 #: takes a 64-bit slop: larger ones are clamped here.
@@ -72,6 +75,7 @@ class Phrase(Query):
         the core per segment intersects the words' postings (rarest first, a repeated
         word only where it occurs often enough), decodes the positions of the documents
         left and matches them (``searchlib._core.phrase_matches``, over the rule above)."""
+        import numpy as np
         slop = min(self.slop, _SLOP_LIMIT)
         docs_bytes, freqs_bytes = _core.phrase_matches(
             reader.core, self.field, list(self.phrase_terms), list(self.positions), slop

@@ -16,15 +16,17 @@ node), so every query runs through the one executor.
 
 from __future__ import annotations
 
+import array
+import sys
+
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from searchlib import _core
 from searchlib.segment import SegmentReader
 
 if TYPE_CHECKING:
+    import numpy as np
     from searchlib.query.tree import Matches, Query, ScoringContext
 
 #: A plan node: a tuple whose first item names its kind (see the module's docstring).
@@ -66,6 +68,7 @@ class PlanBuilder:
 
     def precomputed(self, query: Query) -> PlanNode:
         """A node's matches computed in Python, for a node the core does not run yet."""
+        import numpy as np
         found = query.matches_in(self.readers, self.context)
         return ("docs", [
             (np.asarray(m.docs, dtype="<u4").tobytes(), np.asarray(m.scores, dtype="<f8").tobytes()) for m in found
@@ -79,6 +82,7 @@ def query_segments(readers: Sequence[SegmentReader]) -> list[_core.QuerySegment]
 def core_matches(query: Query, readers: Sequence[SegmentReader], context: ScoringContext) -> list[Matches]:
     """Every live match of ``query`` in each of ``readers``, run in the core (what sorting
     by a field, grouping and deleting by query need)."""
+    import numpy as np
     from searchlib.query.tree import Matches
 
     if not readers:
@@ -106,9 +110,19 @@ def core_top(
     for (fields, text), doc_freq in zip(builder.uncounted, counted):
         context.stats.remember_doc_freq(fields, text, doc_freq)
     return (
-        np.frombuffer(segments, dtype="<u4").tolist(),
-        np.frombuffer(docs, dtype="<u4").tolist(),
-        np.frombuffer(scores, dtype="<f8").tolist(),
+        _little_endian_list("I", segments),
+        _little_endian_list("I", docs),
+        _little_endian_list("d", scores),
         total,
         exact,
     )
+
+
+def _little_endian_list(code: str, data: bytes) -> list[Any]:
+    """Little-endian uint32 (``"I"``) or float64 (``"d"``) values as a list, through the
+    standard library's ``array``: a top k is small, and numpy would be this module's
+    only reason to load on the path of a search."""
+    values = array.array(code, data)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values.tolist()

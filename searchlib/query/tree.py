@@ -14,21 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
-import numpy.typing as npt
-
 from searchlib.explain import Explanation, factor
 from searchlib.schema import Schema
 from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, FieldSet, Similarity
 from searchlib.segment import SegmentReader
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     from searchlib.query.boolean import And, Not, Or
     from searchlib.query.plan import PlanBuilder, PlanNode
 
-
-#: Segment-local doc ids: int64 once computed, uint32 straight from the postings.
-DocIds = npt.NDArray[Any]
+    #: Segment-local doc ids: int64 once computed, uint32 straight from the postings.
+    DocIds = npt.NDArray[Any]
 
 
 @dataclass(frozen=True)
@@ -40,6 +38,7 @@ class Matches:
 
     @classmethod
     def empty(cls) -> Matches:
+        import numpy as np
         return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
@@ -104,6 +103,7 @@ class Query(ABC):
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         """Why ``doc`` of ``reader`` scores what it does; None when it does not match."""
+        import numpy as np
         found = self.matches(reader, context)
         at = int(np.searchsorted(found.docs, doc))
         if at == len(found.docs) or found.docs[at] != doc:
@@ -190,5 +190,6 @@ def _flat(query: Query, kind: type[And] | type[Or]) -> tuple[Query, ...]:
 
 
 def _doc_position(docs: DocIds, doc: int) -> int:
+    import numpy as np
     at = int(np.searchsorted(docs, doc))
     return at if at < len(docs) and docs[at] == doc else -1

@@ -4,6 +4,7 @@ queries, gathers their statistics, ranks the hits across segments and makes snip
 
 from __future__ import annotations
 
+import numbers
 import os
 import threading
 
@@ -12,8 +13,6 @@ from functools import partial
 from itertools import repeat
 from types import TracebackType
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from searchlib import highlight
 from searchlib.analysis import Analyzer
@@ -36,6 +35,7 @@ from searchlib.segment import SegmentReader
 from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
 
 if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
+    import numpy as np
     from searchlib.suggest import Suggestion, Vocabulary
 
 
@@ -106,7 +106,7 @@ class Searcher:
         self._expansion = expansion
         self._sort_keys: dict[str, list[_SortKey]] = {}
         self._vocabularies: dict[str, Vocabulary] = {}
-        self._doc_count = sum(int(np.count_nonzero(reader.live)) for reader in self.readers)
+        self._doc_count = sum(reader.live_count for reader in self.readers)
         self._field_doc_counts: dict[FieldSet, int] = {}
         self._doc_freqs: dict[tuple[FieldSet, str], int] = {}
         self._total_lengths: dict[str, int] = {}
@@ -246,6 +246,12 @@ class Searcher:
         if count is None:
             count = 0
             for reader in self.readers:
+                stats = reader.length_stats(fields)
+                if stats is not None:
+                    count += stats[0]
+                    continue
+                import numpy as np  # fields without lengths: from their postings
+
                 has_any = np.zeros(reader.doc_count, dtype=bool)
                 for name in fields:
                     has_any |= reader.has_field(name)
@@ -257,10 +263,10 @@ class Searcher:
         """Sum of a field's lengths over live documents (cached)."""
         total = self._total_lengths.get(field_name)
         if total is None:
-            total = sum(
-                int(reader.field_lengths(field_name)[reader.live].sum(dtype=np.int64))
-                for reader in self.readers
-            )
+            total = 0
+            for reader in self.readers:
+                stats = reader.length_stats((field_name,))
+                total += stats[1][0] if stats is not None else 0  # no lengths: no length to add
             self._total_lengths[field_name] = total
         return total
 
@@ -388,6 +394,8 @@ class Searcher:
                 )
             ]
             return Results(tree, total, hits, offset, context, warnings, total_is_exact=exact)
+        import numpy as np  # sorting by a field orders every match by its column
+
         per_segment: list[Matches] = tree.matches_in(self.readers, context)
         total = sum(len(m.docs) for m in per_segment)
         if total == 0 or limit == 0:
@@ -595,8 +603,9 @@ class Searcher:
 
 
 def _is_whole_number(value: object) -> bool:
-    """An int (numpy's too), not a bool or a float: what a page's bounds must be."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    """An int (numpy's too: its integers register as ``numbers.Integral``), not a bool or
+    a float: what a page's bounds must be."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _known_term(readers: list[SegmentReader], fields: list[str], key: str) -> str | None:

@@ -5,14 +5,15 @@ column (:func:`_column_key`) or of a keyword field's terms (:func:`_term_rank_ke
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any
 
 from searchlib.columns import column_dtype
 from searchlib.schema import Field
 from searchlib.segment import SegmentReader
+
+if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import numpy as np
+    import numpy.typing as npt
 
 
 def _is_sortable(definition: Field) -> bool:
@@ -37,6 +38,7 @@ class _SortKey:
 def _column_key(reader: SegmentReader, field_name: str, definition: Field) -> _SortKey:
     """A segment's column as a sort key: float64 only for NUMERIC float, so that
     integers and datetimes order exactly; a segment without the column has no values."""
+    import numpy as np
     column = reader.column(field_name)
     values, present = column if column is not None else (np.zeros(reader.doc_count), np.zeros(reader.doc_count, bool))
     if column_dtype(definition.kind, definition.numeric_type).kind == "f":
@@ -47,11 +49,13 @@ def _column_key(reader: SegmentReader, field_name: str, definition: Field) -> _S
 def _reversed_order(values: npt.NDArray[np.int64] | npt.NDArray[np.float64]) -> npt.NDArray[Any]:
     """Values whose ascending order is the descending order of ``values``: floats negated,
     integers complemented (``~v == -v - 1``), which cannot overflow as negating -2**63 does."""
+    import numpy as np
     return np.negative(values) if values.dtype.kind == "f" else np.invert(values)
 
 
 def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[_SortKey]:
     """Each segment's documents keyed by the global rank of their smallest term."""
+    import numpy as np
     per_segment: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
     vocabulary: list[list[bytes]] = []
     for reader in readers:

@@ -9,11 +9,8 @@ the generation's deletes file, applied through :attr:`SegmentReader.live`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
-from typing import Any, NamedTuple
-
-import numpy as np
-import numpy.typing as npt
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from searchlib import _core, codec
 from searchlib.errors import CorruptIndexError
@@ -22,13 +19,17 @@ from searchlib.segment.store import StoredFields, read_live
 from searchlib.segment.termdict import TermDictionary
 from searchlib.storage import Directory
 
+if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import numpy as np
+    import numpy.typing as npt
+
 #: Term look-ups a reader remembers (the statistics pass and scoring share them).
 TERM_MEMO_SIZE = 4096
 #: Per-document arrays derived from a segment by the layers above (scoring's length
 #: norms) that a reader keeps for them.
 DERIVED_ARRAYS = 32
 
-_U32 = np.dtype("<u4")
+_U32 = "<u4"  # little-endian uint32, as numpy spells it
 
 
 class Postings(NamedTuple):
@@ -63,6 +64,7 @@ class Lexicon:
 
 
 def _u32(data: bytes) -> npt.NDArray[np.uint32]:
+    import numpy as np
     return np.frombuffer(data, dtype=_U32)
 
 
@@ -90,9 +92,11 @@ class SegmentReader:
             name: (count, positions, norms) for name, count, positions, norms in self.core.fields()
         }
         self.store = StoredFields(self.core, self.paths[4], meta.doc_count, meta.name)
-        self.live = read_live(directory, meta)
+        #: Which documents are live, read now when the generation deleted some (None:
+        #: all are, and the mask is made only if something asks for it).
+        self._live = None if meta.deletes is None else read_live(directory, meta)
         #: Whether no document of the segment is deleted, so queries skip live checks.
-        self.all_live = bool(self.live.all())
+        self.all_live = self._live is None or bool(self._live.all())
         self._dictionaries: dict[str, TermDictionary | None] = {}
         self._lexicons: dict[str, Lexicon | None] = {}
         self._lengths: dict[str, npt.NDArray[np.uint32] | None] = {}
@@ -107,11 +111,24 @@ class SegmentReader:
         return self.meta.doc_count
 
     @property
+    def live(self) -> npt.NDArray[np.bool_]:
+        """A flag per document: live (True) or deleted as of this generation."""
+        if self._live is None:
+            self._live = read_live(self.directory, self.meta)  # all True: no deletes file
+        return self._live
+
+    @property
+    def live_count(self) -> int:
+        """How many of the segment's documents are live (the manifest's count, which
+        opening checked against the deletes file)."""
+        return self.meta.live_count
+
+    @property
     def query_segment(self) -> _core.QuerySegment:
         """This segment as the core's searches read it: its reader, its deletions, and
         the length norms its searches compute, kept for the next."""
         if self._query_segment is None:
-            live = None if self.all_live else self.live.astype(np.uint8).tobytes()
+            live = None if self.all_live else self.live.tobytes()  # numpy bools are bytes of 0 and 1
             self._query_segment = _core.QuerySegment(self.core, live)
         return self._query_segment
 
@@ -203,10 +220,11 @@ class SegmentReader:
         dictionary = self.dictionary(field_name)
         if dictionary is None or not 0 <= index < len(dictionary):
             raise IndexError(f"term {index} of field {field_name!r}")
-        return int(dictionary.doc_freqs(index, index + 1)[0])
+        return dictionary.doc_freq(index)
 
     def doc_freqs(self, field_name: str) -> npt.NDArray[np.uint32]:
         """Documents (deleted ones included) holding each of the field's terms, by ordinal."""
+        import numpy as np
         dictionary = self.dictionary(field_name)
         return np.zeros(0, dtype=_U32) if dictionary is None else dictionary.doc_freqs()
 
@@ -260,6 +278,7 @@ class SegmentReader:
     def docs_of_terms(self, field_name: str, start: int, end: int) -> npt.NDArray[np.uint32]:
         """The doc ids (deleted ones included, repeated across terms) of the terms with
         ordinals ``start`` to ``end``, term after term."""
+        import numpy as np
         if end <= start or field_name not in self._fields:
             return np.zeros(0, dtype=_U32)
         return _u32(self.core.docs_of_range(field_name, start, end))
@@ -278,6 +297,7 @@ class SegmentReader:
     def has_field(self, field_name: str) -> npt.NDArray[np.bool_]:
         """Which documents have at least one term in the field (lengths where the field
         keeps them; postings for KEYWORD and ID fields, which keep none)."""
+        import numpy as np
         if self.keeps_lengths(field_name):
             return self.field_lengths(field_name) > 0
         has = np.zeros(self.doc_count, dtype=bool)
@@ -289,11 +309,22 @@ class SegmentReader:
     def field_lengths(self, field_name: str) -> npt.NDArray[np.uint32]:
         """Per-document token counts of a text field (zeros if the segment lacks it),
         decoded once per open segment."""
+        import numpy as np
         if field_name not in self._lengths:
             data = self.core.norms(field_name)
             self._lengths[field_name] = None if data is None else _u32(data)
         lengths = self._lengths[field_name]
         return np.zeros(self.doc_count, dtype=_U32) if lengths is None else lengths
+
+    def length_stats(self, field_names: Sequence[str]) -> tuple[int, list[int]] | None:
+        """How many live documents have a term in any of ``field_names``, and each
+        field's total length over live documents, counted by the core; None when a field
+        keeps no lengths here (a KEYWORD or ID field: :meth:`has_field` knows those)."""
+        if not all(self.keeps_lengths(name) or name not in self._fields for name in field_names):
+            return None
+        live = None if self.all_live else self.live.tobytes()
+        count, totals = self.core.length_stats(list(field_names), live)
+        return count, totals
 
     def keeps_lengths(self, field_name: str) -> bool:
         """Whether the segment has the field's lengths: a KEYWORD or ID field has none
@@ -316,6 +347,7 @@ class SegmentReader:
     def column(self, field_name: str) -> tuple[np.ndarray, npt.NDArray[np.bool_]] | None:
         """A NUMERIC, DATETIME or BOOLEAN field's values per document and which documents
         have one, or None when no document of the segment has the field."""
+        import numpy as np
         if field_name not in self._columns:
             found = self.core.column(field_name)
             if found is None:

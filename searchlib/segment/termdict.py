@@ -5,12 +5,21 @@ layout in ``core/FORMAT.md``, reader in ``core/src/termdict.rs``).
 :class:`TermDictionary` keeps the interface the query code uses (find a term, the
 ordinal range of a prefix, terms by ordinal); each call is one call into the core, which
 checks every byte it reads.
+
+A stemmed field's segments also keep a lexicon (its words as written, each with the
+term it became); :func:`keeps_compiled_lexicon` and :func:`lexicon_key_analyzer` say
+which fields have one and how a word becomes its key, for the writer that makes it and
+the suggestions that read it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from searchlib.analysis import Analyzer
+from searchlib.analysis.filters import CompiledSnowballStemFilter
 
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
     import numpy as np
@@ -91,6 +100,10 @@ class TermDictionary:
         stop = self._count if end is None else min(end, self._count)
         return np.frombuffer(self._core.doc_freqs(self.field_name, start, max(start, stop)), dtype="<u4")
 
+    def doc_freq(self, index: int) -> int:
+        """Documents (deleted ones included) holding term ``index`` (one look-up: no array)."""
+        return int.from_bytes(self._core.doc_freqs(self.field_name, index, index + 1), "little")
+
     def release_pages(self) -> None:
         """Nothing to release: the core reads the dictionary in place, a block at a time."""
 
@@ -104,3 +117,16 @@ def _core_str(term: str) -> str:
     except UnicodeEncodeError:
         return "\x00\ufffe"  # never a term: the analyzers drop control characters
     return term
+
+
+def keeps_compiled_lexicon(analyzer: Analyzer) -> bool:
+    """Whether a field of ``analyzer`` keeps a lexicon made by the core: its chain ends
+    in the compiled stemmer (see :func:`core_chain`)."""
+    filters = analyzer.filters
+    return analyzer.is_fast and bool(filters) and isinstance(filters[-1], CompiledSnowballStemFilter)
+
+
+@lru_cache(maxsize=64)
+def lexicon_key_analyzer(analyzer: Analyzer) -> Analyzer:
+    """The chain before the compiled stemmer: what makes a lexicon key of a word."""
+    return Analyzer(analyzer.tokenizer, list(analyzer.filters[:-1]))

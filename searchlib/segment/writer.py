@@ -17,17 +17,16 @@ import os
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from searchlib import _core, codec
 from searchlib.analysis import Analyzer
-from searchlib.analysis.filters import CompiledSnowballStemFilter
 from searchlib.columns import column_value
 from searchlib.errors import SchemaError
 from searchlib.failpoints import failpoint
 from searchlib.schema import Field, Schema
 from searchlib.segment.meta import SegmentMeta
+from searchlib.segment.termdict import keeps_compiled_lexicon, lexicon_key_analyzer
 from searchlib.storage import TEMP_SUFFIX, Directory
 
 if TYPE_CHECKING:  # only several-thread writers make executors; queries never import them
@@ -285,19 +284,6 @@ class SegmentWriter:
         pending = sum(size for future, size in self._in_flight if not future.done())
         words = RAW_WORD_BYTES * sum(map(len, self._raw_words.values()))  # Python-analyzed lexicons
         return int(self._builder.memory()) + self._batch_bytes + pending + words
-
-
-def keeps_compiled_lexicon(analyzer: Analyzer) -> bool:
-    """Whether a field of ``analyzer`` keeps a lexicon made by the core: its chain ends
-    in the compiled stemmer (see :func:`core_chain`)."""
-    filters = analyzer.filters
-    return analyzer.is_fast and bool(filters) and isinstance(filters[-1], CompiledSnowballStemFilter)
-
-
-@lru_cache(maxsize=64)
-def lexicon_key_analyzer(analyzer: Analyzer) -> Analyzer:
-    """The chain before the compiled stemmer: what makes a lexicon key of a word."""
-    return Analyzer(analyzer.tokenizer, list(analyzer.filters[:-1]))
 
 
 def core_chain(analyzer: Analyzer) -> tuple[str | None, str]:
