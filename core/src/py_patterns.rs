@@ -9,6 +9,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use crate::error::Error;
 use crate::patterns::{self, Bounds, Compiled, CpuDeadline, PatternError, PatternSpec};
 use crate::py::{to_py, u32_bytes, SegmentReader};
 
@@ -32,9 +33,12 @@ fn deadline(seconds: Option<f64>) -> Option<CpuDeadline> {
     seconds.map(|s| CpuDeadline::after(Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO)))
 }
 
-fn utf8(bytes: Vec<u8>) -> PyResult<String> {
-    // Terms are UTF-8 in this format: the segment reader's verify refuses others.
-    String::from_utf8(bytes).map_err(|_| PyValueError::new_err("a term is not UTF-8"))
+/// A term or word read from `reader`'s field as a string: terms are UTF-8 in this format,
+/// so one that is not is damage in the segment's terms file (where dictionaries and
+/// lexicons live), reported as such rather than as a bad argument.
+fn utf8(reader: &crate::segment_reader::SegmentReader, field: &str, bytes: Vec<u8>) -> PyResult<String> {
+    String::from_utf8(bytes)
+        .map_err(|_| to_py(reader.name_field(Error::corrupt(reader.terms.path(), "a term is not UTF-8"), field)))
 }
 
 /// A prefix, wildcard, regular expression or fuzzy word, compiled once and expanded over
@@ -87,7 +91,7 @@ impl Pattern {
                 patterns::expand_compiled(inner, field, &mut compiled, surface, bounds).map_err(Some)
             })
             .map_err(|error| error.map_or_else(|| PyRuntimeError::new_err("a pattern is poisoned"), to_py))?;
-        let terms = expanded.terms.into_iter().map(utf8).collect::<PyResult<Vec<_>>>()?;
+        let terms = expanded.terms.into_iter().map(|term| utf8(inner, field, term)).collect::<PyResult<Vec<_>>>()?;
         Ok((terms, u32_bytes(py, &expanded.doc_freqs)?, expanded.matched, expanded.complete))
     }
 }
@@ -116,7 +120,7 @@ fn near_words(
     let mut distances = Vec::with_capacity(found.len());
     let mut doc_freqs = Vec::with_capacity(found.len());
     for (key, distance, doc_freq) in found {
-        words.push(utf8(key)?);
+        words.push(utf8(inner, field, key)?);
         distances.push(distance);
         doc_freqs.push(doc_freq);
     }
