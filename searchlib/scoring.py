@@ -21,6 +21,7 @@ The collection statistics a score depends on (N, df, average field length) come 
 :class:`CollectionStats` object, so a caller can supply global statistics (a sharded
 search) and get the same scores as one big index.
 
+>>> import numpy as np
 >>> round(float(bm25_idf(1, 10)), 4)
 1.9924
 >>> bool(bm25_tf(np.array([2.0]), np.array([10.0]), 10.0, 0.9, 0.4)[0] > 0)
