@@ -533,7 +533,13 @@ class QueryHighlighter:
         None for a hit with no text in ``names``. One call into the core for all the hits,
         and no :class:`Fragment` made: a page of snippets costs less than its hits' calls."""
         _check(count, width, max_chars)
-        requests = [self._requests(values, names, analyzers, searched, max_chars)[0] for values in pages]
+        fields = self._fields(names, analyzers, searched)
+        requests = [
+            [(compiled.core, core, None, text) if core is not None
+             else (compiled.core, *compiled.source(text, analyzer, core, max_chars), text)
+             for name, compiled, analyzer, core in fields if isinstance(text := values.get(name), str)]
+            for values in pages
+        ]
         try:
             found: list[str | None] = _core.best_snippets(requests, count, width, max_chars, style, before, after)
         except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
@@ -545,6 +551,20 @@ class QueryHighlighter:
     ) -> tuple[list[tuple[Any, Any, Any, str]], list[tuple[str, str, Compiled]]]:
         """A hit's fields as the core's highlighting takes them, and per field its name,
         text and targets."""
+        requests: list[tuple[Any, Any, Any, str]] = []
+        shown: list[tuple[str, str, Compiled]] = []
+        for name, compiled, analyzer, core in self._fields(names, analyzers, searched):
+            text = values.get(name)
+            if isinstance(text, str):
+                requests.append((compiled.core, *compiled.source(text, analyzer, core, max_chars), text))
+                shown.append((name, text, compiled))
+        return requests, shown
+
+    def _fields(
+        self, names: Sequence[str], analyzers: Any, searched: Collection[str]
+    ) -> list[tuple[str, Compiled, Analyzer, Any]]:
+        """Per field of ``names``: its name, targets, analyzer and the analyzer's core
+        (None for a chain with a part in Python), built once per query."""
         key = (tuple(names), id(analyzers), bool(searched))
         held = self._prepared.get(key)
         if held is None or held[0] is not analyzers:
@@ -553,14 +573,7 @@ class QueryHighlighter:
                 analyzer = analyzers[name]
                 prepared.append((name, self.compiled(name, analyzer, searched), analyzer, analyzer.core()))
             held = self._prepared[key] = (analyzers, prepared)
-        requests: list[tuple[Any, Any, Any, str]] = []
-        shown: list[tuple[str, str, Compiled]] = []
-        for name, compiled, analyzer, core in held[1]:
-            text = values.get(name)
-            if isinstance(text, str):
-                requests.append((compiled.core, *compiled.source(text, analyzer, core, max_chars), text))
-                shown.append((name, text, compiled))
-        return requests, shown
+        return held[1]
 
     def compiled(self, name: str, analyzer: Analyzer, searched: Collection[str] = ()) -> Compiled:
         """The core's targets for field ``name`` (see :meth:`hit_fragments`)."""

@@ -102,7 +102,7 @@ class Hit:
             return self.searcher.snippets([self], field_name, style=style, width=width, count=count,
                                           max_chars=max_chars, before=before, after=after)[0]
         hits, made = page._snippets.get(key, ((), []))
-        if len(hits) != len(page.hits) or any(a is not b for a, b in zip(hits, page.hits)):
+        if hits != tuple(page.hits):  # the same hits (compared by identity first)
             hits = tuple(page.hits)
             made = self.searcher.snippets(hits, field_name, style=style, width=width, count=count,
                                           max_chars=max_chars, before=before, after=after)
@@ -139,13 +139,6 @@ class Results:
     #: to its most frequent terms, a query cut to its first clauses), as sentences a
     #: user can read; empty when the query ran as written.
     warnings: list[str] = field(default_factory=list)
-    #: The hits' snippets by the arguments they were asked with (see :meth:`Hit.snippet`).
-    _snippets: dict[tuple[Any, ...], tuple[tuple[Hit, ...], list[str]]] = field(default_factory=dict, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        page = weakref.ref(self)
-        for hit in self.hits:
-            hit._page = page
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -155,3 +148,11 @@ class Results:
 
     def __getitem__(self, index: int) -> Hit:
         return self.hits[index]
+
+    #: The hits' snippets by the arguments they were asked with (see :meth:`Hit.snippet`).
+    _snippets: dict[tuple[Any, ...], tuple[tuple[Hit, ...], list[str]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        page = weakref.ref(self)
+        for hit in self.hits:
+            hit._page = page
