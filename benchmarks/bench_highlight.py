@@ -19,10 +19,16 @@ timed passes run; each query's figure is its median over the passes, and the mea
 p99 are taken over the queries. ``--profile`` also prints a cProfile of one snippet
 pass. Writes ``benchmarks/results/highlight.md`` with the machine and the commit.
 
+Wall-clock figures move with the machine's load; instruction counts do not.
+``--one-pass base`` and ``--one-pass snippets`` run, after the warm-up, one untimed pass
+without and with the snippets, to be counted under callgrind: the difference of the two
+counts over the number of queries is what snippets add per query.
+
 Run from the repository root::
 
     python benchmarks/bench_highlight.py                    # ../shared/datasets/scifact
     python benchmarks/bench_highlight.py --profile --no-write
+    valgrind --tool=callgrind python benchmarks/bench_highlight.py --one-pass snippets --index PATH
 """
 
 from __future__ import annotations
@@ -142,11 +148,21 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="Print a cProfile of one snippet pass.")
     parser.add_argument("--no-write", action="store_true", help=f"Do not write {RESULTS.name}.")
+    parser.add_argument("--one-pass", choices=("base", "snippets"),
+                        help="After the warm-up, run one untimed pass (search + stored fields, and "
+                             "snippets or not) for an instruction count; writes nothing.")
+    parser.add_argument("--index", type=Path, help="Use this index (built by an earlier run) instead of building one.")
     args = parser.parse_args()
 
     commit = git_commit()
     queries = [q["text"] for q in read_jsonl(args.dataset / "queries.jsonl")]
-    path = build(args.dataset, args.scratch)
+    path = args.index if args.index is not None else build(args.dataset, args.scratch)
+    if args.one_pass is not None:
+        snippet = SNIPPETS["snippet() (1 fragment, plain)"]
+        with Searcher(path) as searcher:
+            one_pass(searcher, queries, snippet)  # warm-up, as before the timed passes
+            one_pass(searcher, queries, snippet if args.one_pass == "snippets" else lambda hit: None)
+        return
     rows: dict[str, dict[str, float]] = {}  # in the order shown
     cold: dict[str, float] | None = None
     with Searcher(path) as searcher:

@@ -327,9 +327,7 @@ class Compiled:
         self, text: str, analyzer: Analyzer, *, count: int, width: int, max_chars: int, field: str | None
     ) -> list[Fragment]:
         """Up to ``count`` fragments of ``text`` (see :func:`best_fragments`)."""
-        if count < 1 or width < 1 or max_chars < 0:
-            raise ValueError(f"count and width must be at least 1 and max_chars not negative, "
-                             f"got count={count}, width={width}, max_chars={max_chars}")
+        _check(count, width, max_chars)
         found = self._call("fragments", text, analyzer, max_chars, count, width, max_chars)
         return self.made(text, field, found)
 
@@ -357,6 +355,18 @@ def _fragment(
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(requests: list[tuple[Any, Any, Any, str]]) -> list[tuple[Any, Any, Any, str]]:
+    """``requests`` with each lone surrogate of their texts made one replacement character
+    (which keeps the offsets)."""
+    return [(*request[:3], _SURROGATE.sub("\ufffd", request[3])) for request in requests]
+
+
+def _check(count: int, width: int, max_chars: int) -> None:
+    if count < 1 or width < 1 or max_chars < 0:
+        raise ValueError(f"count and width must be at least 1 and max_chars not negative, "
+                         f"got count={count}, width={width}, max_chars={max_chars}")
 
 
 def _wanted_tokens(text: str, analyzer: Analyzer, index: dict[str, int]) -> tuple[list[int], list[int], list[int], list[int]]:
@@ -501,9 +511,60 @@ class QueryHighlighter:
         matches, then the longest text (None when none holds text). One call into the
         core for all of them. A field the query did not search is marked with the targets
         of the ``searched`` fields, each term analyzed again by the field's own analyzer."""
-        if count < 1 or width < 1 or max_chars < 0:
-            raise ValueError(f"count and width must be at least 1 and max_chars not negative, "
-                             f"got count={count}, width={width}, max_chars={max_chars}")
+        _check(count, width, max_chars)
+        requests, shown = self._requests(values, names, analyzers, searched, max_chars)
+        try:
+            best = _core.best_field(requests, count, width, max_chars)
+        except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
+            best = _core.best_field(_clean(requests), count, width, max_chars)
+        if best is None:
+            return None
+        name, text, compiled = shown[best[0]]
+        return compiled.made(text, name, best[1])
+
+    def page_snippets(
+        self, pages: Sequence[dict[str, Any]], names: Sequence[str], analyzers: Any, *,
+        searched: Collection[str] = (), count: int = 1, width: int = DEFAULT_WIDTH,
+        max_chars: int = DEFAULT_MAX_CHARS, style: str = "plain", before: str = "[", after: str = "]",
+    ) -> list[str | None]:
+        """The snippet of each hit whose stored values are in ``pages``: its best field's
+        fragments (as :meth:`hit_fragments` chooses them) formatted in ``style`` (as
+        :func:`format_plain`, :func:`format_ansi` or :func:`format_html` give them), or
+        None for a hit with no text in ``names``. One call into the core for all the hits,
+        and no :class:`Fragment` made: a page of snippets costs less than its hits' calls."""
+        _check(count, width, max_chars)
+        fields = self._fields(names, analyzers, searched)
+        requests = [
+            [(compiled.core, core, None, text) if core is not None
+             else (compiled.core, *compiled.source(text, analyzer, core, max_chars), text)
+             for name, compiled, analyzer, core in fields if isinstance(text := values.get(name), str)]
+            for values in pages
+        ]
+        try:
+            found: list[str | None] = _core.best_snippets(requests, count, width, max_chars, style, before, after)
+        except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
+            found = _core.best_snippets([_clean(hit) for hit in requests], count, width, max_chars, style, before, after)
+        return found
+
+    def _requests(
+        self, values: dict[str, Any], names: Sequence[str], analyzers: Any, searched: Collection[str], max_chars: int
+    ) -> tuple[list[tuple[Any, Any, Any, str]], list[tuple[str, str, Compiled]]]:
+        """A hit's fields as the core's highlighting takes them, and per field its name,
+        text and targets."""
+        requests: list[tuple[Any, Any, Any, str]] = []
+        shown: list[tuple[str, str, Compiled]] = []
+        for name, compiled, analyzer, core in self._fields(names, analyzers, searched):
+            text = values.get(name)
+            if isinstance(text, str):
+                requests.append((compiled.core, *compiled.source(text, analyzer, core, max_chars), text))
+                shown.append((name, text, compiled))
+        return requests, shown
+
+    def _fields(
+        self, names: Sequence[str], analyzers: Any, searched: Collection[str]
+    ) -> list[tuple[str, Compiled, Analyzer, Any]]:
+        """Per field of ``names``: its name, targets, analyzer and the analyzer's core
+        (None for a chain with a part in Python), built once per query."""
         key = (tuple(names), id(analyzers), bool(searched))
         held = self._prepared.get(key)
         if held is None or held[0] is not analyzers:
@@ -512,22 +573,7 @@ class QueryHighlighter:
                 analyzer = analyzers[name]
                 prepared.append((name, self.compiled(name, analyzer, searched), analyzer, analyzer.core()))
             held = self._prepared[key] = (analyzers, prepared)
-        requests: list[tuple[Any, Any, Any, str]] = []
-        shown: list[tuple[str, str, Compiled]] = []
-        for name, compiled, analyzer, core in held[1]:
-            text = values.get(name)
-            if isinstance(text, str):
-                requests.append((compiled.core, *compiled.source(text, analyzer, core, max_chars), text))
-                shown.append((name, text, compiled))
-        try:
-            best = _core.best_field(requests, count, width, max_chars)
-        except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
-            clean = [(*request[:3], _SURROGATE.sub("\ufffd", request[3])) for request in requests]
-            best = _core.best_field(clean, count, width, max_chars)
-        if best is None:
-            return None
-        name, text, compiled = shown[best[0]]
-        return compiled.made(text, name, best[1])
+        return held[1]
 
     def compiled(self, name: str, analyzer: Analyzer, searched: Collection[str] = ()) -> Compiled:
         """The core's targets for field ``name`` (see :meth:`hit_fragments`)."""
@@ -563,6 +609,11 @@ def _render(fragments: Fragments, style: str, before: str = "[", after: str = "]
         shown = [(_SURROGATE.sub("\ufffd", text), *rest) for text, *rest in shown]  # type: ignore[misc]
         rendered = _core.render(shown, style, before, after)
     return rendered
+
+
+def format_as(fragments: Fragments, style: str, before: str = "[", after: str = "]") -> str:
+    """Fragments in ``style``: "plain" (:func:`format_plain`), "ansi" or "html"."""
+    return _render(fragments, style, before, after)
 
 
 def printable(text: str) -> str:

@@ -5,7 +5,7 @@
 //! text is analyzed again and the windows are chosen. No call crosses per token: a chain
 //! that runs in Python hands over its wanted tokens as four parallel lists. `best_field`
 //! highlights every stored text field of a hit in one call and keeps the best; `render`
-//! formats fragments; `phrase_occurrences` is the phrase rule the marks follow, for
+//! formats fragments; `best_snippets` does both for every hit of a page in one call; `phrase_occurrences` is the phrase rule the marks follow, for
 //! Python's highlighting API.
 
 use pyo3::exceptions::PyValueError;
@@ -22,6 +22,7 @@ use crate::highlight::{Highlight, Highlighter, Options, Rank, Source};
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(phrase_occurrences, module)?)?;
     module.add_function(wrap_pyfunction!(best_field, module)?)?;
+    module.add_function(wrap_pyfunction!(best_snippets, module)?)?;
     module.add_function(wrap_pyfunction!(render, module)?)?;
     module.add_class::<HighlightTargets>()
 }
@@ -187,28 +188,93 @@ fn best_field(
     width: usize,
     max_chars: usize,
 ) -> PyResult<Option<(usize, HighlightTuple)>> {
+    let options = checked_options(count, width, max_chars)?;
+    let work = field_work(&fields)?;
+    Ok(py.detach(|| best_of(&work, options).map(|(index, highlight)| (index, to_tuple(highlight)))))
+}
+
+/// The best field of each hit of a page (`hits`, each as `best_field` takes it) formatted
+/// in `style` as `render` does, or None for a hit without a field: what `best_field` and
+/// `render` give one hit at a time, in one call per page, with no fragment crossing to
+/// Python (snippets are the common use of highlighting, and a page's calls cost more in
+/// Python than the highlighting itself).
+#[pyfunction]
+#[pyo3(signature = (hits, count, width, max_chars, style, before="[", after="]"))]
+#[allow(clippy::too_many_arguments)] // Python's keyword arguments
+fn best_snippets(
+    py: Python<'_>,
+    hits: Vec<Vec<FieldRequest<'_>>>,
+    count: usize,
+    width: usize,
+    max_chars: usize,
+    style: &str,
+    before: &str,
+    after: &str,
+) -> PyResult<Vec<Option<String>>> {
+    let options = checked_options(count, width, max_chars)?;
+    let style = parse_style(style, before, after)?;
+    let work = hits.iter().map(|fields| field_work(fields)).collect::<PyResult<Vec<_>>>()?;
+    Ok(py.detach(|| {
+        work.iter()
+            .map(|fields| {
+                best_of(fields, options).map(|(index, highlight)| {
+                    let text = fields[index].3;
+                    let shown: Vec<Shown<'_>> = highlight
+                        .fragments
+                        .iter()
+                        .map(|f| Shown { text, start: f.start, end: f.end, matches: &f.matches })
+                        .collect();
+                    formats::render(&shown, style)
+                })
+            })
+            .collect()
+    }))
+}
+
+/// `Options`, refused unless `count` and `width` are at least 1.
+fn checked_options(count: usize, width: usize, max_chars: usize) -> PyResult<Options> {
     if count < 1 || width < 1 {
         return Err(PyValueError::new_err(format!("count and width must be at least 1, got {count} and {width}")));
     }
-    let options = Options { count, width, max_chars };
+    Ok(Options { count, width, max_chars })
+}
+
+/// One field of a hit ready for the core: targets, analyzer, a Python chain's checked
+/// tokens, text.
+type FieldWork<'a> = (&'a Highlighter, Option<&'a CoreAnalyzer>, Vec<Found>, &'a str);
+
+/// The requests of one hit's fields as the core reads them (with the GIL held).
+fn field_work<'a>(fields: &'a [FieldRequest<'_>]) -> PyResult<Vec<FieldWork<'a>>> {
     let mut work = Vec::with_capacity(fields.len());
-    for (targets, analyzer, tokens, text) in &fields {
+    for (targets, analyzer, tokens, text) in fields {
         let text = text.to_str()?;
         let found = checked_tokens(text, tokens.clone())?;
         work.push((&targets.inner, analyzer.as_deref(), found, text));
     }
-    let best = py.detach(|| {
-        let mut best: Option<(usize, Rank, Highlight)> = None;
-        for (index, (inner, analyzer, found, text)) in work.iter().enumerate() {
-            let highlight = with_source(*analyzer, found, |source| inner.highlight(source, text, options));
-            let rank = highlight.rank();
-            if !matches!(&best, Some((_, best_rank, _)) if rank <= *best_rank) {
-                best = Some((index, rank, highlight));
-            }
+    Ok(work)
+}
+
+/// The field of `work` whose fragments rank best (the first of equals), with its index.
+fn best_of(work: &[FieldWork<'_>], options: Options) -> Option<(usize, Highlight)> {
+    let mut best: Option<(usize, Rank, Highlight)> = None;
+    for (index, (inner, analyzer, found, text)) in work.iter().enumerate() {
+        let highlight = with_source(*analyzer, found, |source| inner.highlight(source, text, options));
+        let rank = highlight.rank();
+        if !matches!(&best, Some((_, best_rank, _)) if rank <= *best_rank) {
+            best = Some((index, rank, highlight));
         }
-        best.map(|(index, _, highlight)| (index, to_tuple(highlight)))
-    });
-    Ok(best)
+    }
+    best.map(|(index, _, highlight)| (index, highlight))
+}
+
+/// A style by its Python name.
+fn parse_style<'a>(style: &str, before: &'a str, after: &'a str) -> PyResult<Style<'a>> {
+    match style {
+        "plain" => Ok(Style::Plain { before, after }),
+        "ansi" => Ok(Style::Ansi),
+        "html" => Ok(Style::Html),
+        other => Err(PyValueError::new_err(format!("unknown snippet format {other:?}"))),
+    }
 }
 
 /// A fragment to format as Python hands it over: text, start, end, matches.
@@ -225,12 +291,7 @@ fn render(
     before: &str,
     after: &str,
 ) -> PyResult<String> {
-    let style = match style {
-        "plain" => Style::Plain { before, after },
-        "ansi" => Style::Ansi,
-        "html" => Style::Html,
-        other => return Err(PyValueError::new_err(format!("unknown snippet format {other:?}"))),
-    };
+    let style = parse_style(style, before, after)?;
     let mut shown = Vec::with_capacity(fragments.len());
     for (text, start, end, matches) in &fragments {
         shown.push(Shown { text: text.to_str()?, start: *start, end: *end, matches });

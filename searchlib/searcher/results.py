@@ -5,6 +5,7 @@ demand, through its searcher.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -37,6 +38,8 @@ class Hit:
     reader: SegmentReader = field(repr=False)
     context: ScoringContext = field(repr=False)
     _fields: dict[str, Any] | None = field(default=None, repr=False)
+    #: The page this hit came on, whose snippets are made together.
+    _page: weakref.ref[Results] | None = field(default=None, repr=False, compare=False)
 
     def explain(self) -> Explanation:
         """Why this hit scored what it did (see :meth:`Searcher.explain`)."""
@@ -88,13 +91,27 @@ class Hit:
         after: str = "]",
     ) -> str:
         """Up to ``count`` fragments as plain text (each match between ``before`` and
-        ``after``), ANSI colour or HTML, joined by ellipses where text is left out."""
-        fragments = self.fragments(field_name, count=count, width=width, max_chars=max_chars)
-        if format == "html":
-            return highlight.format_html(fragments)
-        if format == "ansi":
-            return highlight.format_ansi(fragments)
-        return highlight.format_plain(fragments, before, after)
+        ``after``), ANSI colour or HTML, joined by ellipses where text is left out.
+
+        The first snippet asked of a page makes those of all its hits, alike, in one call
+        into the core (a page's snippets are nearly always shown together)."""
+        style = format if format in ("html", "ansi") else "plain"
+        page = self._page() if self._page is not None else None
+        key = (field_name, style, width, count, max_chars, before, after)
+        if page is None:
+            return self.searcher.snippets([self], field_name, style=style, width=width, count=count,
+                                          max_chars=max_chars, before=before, after=after)[0]
+        hits, made = page._snippets.get(key, ((), []))
+        if hits != tuple(page.hits):  # the same hits (compared by identity first)
+            hits = tuple(page.hits)
+            made = self.searcher.snippets(hits, field_name, style=style, width=width, count=count,
+                                          max_chars=max_chars, before=before, after=after)
+            page._snippets[key] = (hits, made)
+        for hit, snippet in zip(hits, made):
+            if hit is self:
+                return snippet
+        return self.searcher.snippets([self], field_name, style=style, width=width, count=count,
+                                      max_chars=max_chars, before=before, after=after)[0]
 
     @property
     def is_truncated(self) -> bool:
@@ -135,3 +152,11 @@ class Results:
 
     def __getitem__(self, index: int) -> Hit:
         return self.hits[index]
+
+    #: The hits' snippets by the arguments they were asked with (see :meth:`Hit.snippet`).
+    _snippets: dict[tuple[Any, ...], tuple[tuple[Hit, ...], list[str]]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        page = weakref.ref(self)
+        for hit in self.hits:
+            hit._page = page

@@ -575,24 +575,54 @@ class Searcher:
         is used. At most ``max_chars`` characters of the field (default: this
         searcher's ``highlight_max_chars``) are searched for matches.
         """
+        remembered, names, searched = self._highlighting(hit, field_name)
         limit = self.highlight_max_chars if max_chars is None else max_chars
+        best = remembered.hit_fragments(
+            hit.fields, names, self.analyzers, searched=searched, count=count, width=width, max_chars=limit
+        )
+        return best if best is not None else [highlight.Fragment("", 0, 0, (), is_opening=True, field=field_name)]
+
+    def snippets(
+        self,
+        hits: Sequence[Hit],
+        field_name: str | None = None,
+        *,
+        style: str = "plain",
+        count: int = 1,
+        width: int = highlight.DEFAULT_WIDTH,
+        max_chars: int | None = None,
+        before: str = "[",
+        after: str = "]",
+    ) -> list[str]:
+        """The snippet of each of ``hits`` (hits of one query): its :meth:`fragments`
+        formatted in ``style`` ("plain", "ansi" or "html", as
+        :func:`searchlib.highlight.format_plain` and the others give them), all in one
+        call into the core."""
+        if not hits:
+            return []
+        remembered, names, searched = self._highlighting(hits[0], field_name)
+        limit = self.highlight_max_chars if max_chars is None else max_chars
+        found = remembered.page_snippets([hit.fields for hit in hits], names, self.analyzers, searched=searched,
+                                         count=count, width=width, max_chars=limit, style=style, before=before,
+                                         after=after)
+        return [text if text is not None else highlight.format_as(
+            [highlight.Fragment("", 0, 0, (), is_opening=True, field=field_name)], style, before, after)
+            for text in found]
+
+    def _highlighting(self, hit: Hit, field_name: str | None) -> tuple[highlight.QueryHighlighter, list[str], list[str]]:
+        """The targets of ``hit``'s query, the fields to highlight, and (for a field the
+        query did not search) the searched text fields whose targets it takes."""
         remembered = self._highlight_targets  # the hits of one search share their query
         if remembered is None or remembered.query is not hit.query:
             remembered = self._highlight_targets = highlight.QueryHighlighter(hit.query)
-        targets = remembered.targets
         searched: list[str] = []
         if field_name is not None:
             definition = self.schema[field_name]
             if not (definition.is_text and definition.stored):
                 raise SchemaError(f"field {field_name!r} is not a stored text field; it cannot be highlighted")
-            names = [field_name]
-            searched = [f for f in targets.fields if f in self.schema and self.schema[f].is_text]
-        else:
-            names = self._stored_text_fields()
-        best = remembered.hit_fragments(
-            hit.fields, names, self.analyzers, searched=searched, count=count, width=width, max_chars=limit
-        )
-        return best if best is not None else [highlight.Fragment("", 0, 0, (), is_opening=True, field=field_name)]
+            searched = [f for f in remembered.targets.fields if f in self.schema and self.schema[f].is_text]
+            return remembered, [field_name], searched
+        return remembered, self._stored_text_fields(), searched
 
     def _stored_text_fields(self) -> list[str]:
         """The fields snippets may come from (the schema of a snapshot never changes)."""

@@ -21,10 +21,12 @@ from searchlib.analysis import (
 )
 from searchlib.errors import SchemaError
 from searchlib.highlight import (
+    DEFAULT_WIDTH,
     best_fragment,
     best_fragments,
     find_marks,
     format_ansi,
+    format_as,
     format_html,
     format_plain,
     format_spans,
@@ -443,6 +445,33 @@ def test_snippet_options_reach_the_formats(searcher: Searcher) -> None:
     hit = searcher.search("direct")[0]
     assert hit.snippet("body", before="**", after="**") == "Envoys were talking **directly**. **Direct** talks resumed."
     assert hit.fragment("body").field == "body" and hit.fragments("body", count=2)[0].field == "body"
+
+
+def test_a_page_of_snippets_reads_as_each_hits_fragments_formatted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    index = Index.create(tmp_path / "page", Schema(id=ID(), title=TEXT(stored=True), body=TEXT(stored=True)))
+    bodies = ["Envoys held direct talks. " + FILLER, FILLER + "Talking directly <b>helps</b> & more.",
+              "Nothing to see.", "", "Direct flights \x1b[31m resumed;  talks\n\nstalled."]
+    with index.writer() as writer:
+        for i, body in enumerate(bodies):
+            writer.add_document(id=str(i), title=f"Talks {i}" if i % 2 else "", body=body)
+    with Searcher(index) as searcher:
+        results = searcher.search("direct talks OR nothing OR talks")
+        assert len(results) == 5
+        for options in ({}, {"count": 2, "width": 30}, {"format": "html"}, {"format": "ansi"},
+                        {"field_name": "title"}, {"before": "<<", "after": ">>"}):
+            style = str(options.get("format", "plain"))
+            wanted = [format_as(hit.fragments(options.get("field_name"), count=int(options.get("count", 1)),  # type: ignore[arg-type]
+                                              width=int(options.get("width", DEFAULT_WIDTH))),  # type: ignore[arg-type]
+                                style, str(options.get("before", "[")), str(options.get("after", "]")))
+                      for hit in results]
+            assert [hit.snippet(**options) for hit in reversed(results.hits)] == wanted[::-1], options  # type: ignore[arg-type]
+        # A hit without its page (or moved to another one) is highlighted alone, alike.
+        hits = list(results)
+        first = hits[0].snippet()
+        del results
+        assert hits[0].snippet() == first and hits[1].snippet(count=2) == format_plain(hits[1].fragments(count=2))
+        with pytest.raises(ValueError, match="count and width"):
+            hits[0].snippet(count=0)
 
 
 # --- the query as typed -------------------------------------------------------------------

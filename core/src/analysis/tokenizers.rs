@@ -4,7 +4,7 @@
 //! vector's indices). A token carries its byte span, to slice its text, and its span in
 //! characters (code points), the unit of Python string offsets that highlighting uses.
 
-use super::unicode::{is_cjk, is_letter, is_regex_word, is_space, is_word, maybe_cjk};
+use super::unicode::{is_ascii_word, is_cjk, is_letter, is_regex_word, is_space, is_word, maybe_cjk};
 use super::AnalysisError;
 
 /// The longest n-gram (as in Python): bounds the grams a spec from an untrusted index asks for.
@@ -141,7 +141,12 @@ fn is_apostrophe(c: char) -> bool {
 /// Words: `\w+(['’]\w+)*`; a word holding CJK characters (in a text that may hold CJK)
 /// is cut into CJK runs, as overlapping bigrams, and the rest, stripped of apostrophes.
 fn unicode_words(text: &str, chars: &mut Chars, push: &mut impl FnMut(usize, usize, usize, usize)) {
-    let check_cjk = !text.is_ascii() && text.chars().any(maybe_cjk);
+    if text.is_ascii() {
+        return ascii_words(text.as_bytes(), push);
+    }
+    // No character below U+1100 may be CJK, and every one from there on starts with a byte
+    // of 0xE1 or more: a scan of bytes spares decoding texts with accents or Greek only.
+    let check_cjk = text.bytes().any(|b| b >= 0xE1) && text.chars().any(maybe_cjk);
     let n = text.len();
     let (mut b, mut ci) = (0, 0);
     while b < n {
@@ -179,6 +184,35 @@ fn unicode_words(text: &str, chars: &mut Chars, push: &mut impl FnMut(usize, usi
         } else {
             push(sb, b, sc, ci);
         }
+    }
+}
+
+/// `unicode_words` over an ASCII text, byte by byte (a byte is a character there, and no
+/// word holds CJK): the same tokens as the general loop, which decodes every character,
+/// at a fraction of its cost (most stored texts are ASCII, and highlighting analyzes
+/// every hit's text again).
+fn ascii_words(text: &[u8], push: &mut impl FnMut(usize, usize, usize, usize)) {
+    let n = text.len();
+    let word = |at: usize| at < n && is_ascii_word(text[at]);
+    let mut b = 0;
+    while b < n {
+        if !is_ascii_word(text[b]) {
+            b += 1;
+            continue;
+        }
+        let start = b;
+        loop {
+            while word(b) {
+                b += 1;
+            }
+            // An apostrophe joins two word characters.
+            if b < n && text[b] == b'\'' && word(b + 1) {
+                b += 1;
+                continue;
+            }
+            break;
+        }
+        push(start, b, start, b);
     }
 }
 
@@ -246,6 +280,18 @@ mod tests {
             ["3", "14", "U", "S", "A", "ceasefire", "talks", "foo_bar"]
         );
         assert_eq!(texts(&t, "e\u{301}t\u{e9}"), ["e\u{301}t\u{e9}"]);
+    }
+
+    #[test]
+    fn ascii_texts_are_cut_as_any_other() {
+        // The same text after a non-ASCII word and a space takes the general loop.
+        let t = Tokenizer::UnicodeWords;
+        for text in ["", "'", "a", "a'", "'a", "a'b", "a''b", "a'b'c d_e 9x", " rock'n'roll, 'quoted' it's'", "x\ty\u{7f}z'"] {
+            let general = words(&t, &format!("\u{e9} {text}"));
+            assert_eq!(general[0].0, "\u{e9}");
+            let want: Vec<_> = general[1..].iter().map(|(w, s, e)| (w.clone(), s - 2, e - 2)).collect();
+            assert_eq!(words(&t, text), want, "{text:?}");
+        }
     }
 
     #[test]

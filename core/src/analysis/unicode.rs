@@ -35,6 +35,12 @@ static ASCII_WORD: [bool; 128] = {
     table
 };
 
+/// An ASCII byte of a word (`[0-9A-Za-z_]`); false for any other byte.
+#[inline]
+pub fn is_ascii_word(byte: u8) -> bool {
+    byte < 0x80 && ASCII_WORD[byte as usize]
+}
+
 /// A character of a Unicode word (Python `re`'s `\w` plus combining marks).
 #[inline]
 pub fn is_word(c: char) -> bool {

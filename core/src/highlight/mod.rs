@@ -76,6 +76,19 @@ impl Highlight {
 pub struct Highlighter {
     pub targets: Targets,
     index: HashMap<String, u32, RandomState>,
+    /// One bit per `sketch` of the terms: a token whose term's bit is clear is no target,
+    /// which most tokens of a text are, so they skip the look-up in `index`.
+    sketches: u64,
+}
+
+/// A 6-bit digest of a term from its length and first and last bytes: as cheap as it gets
+/// per token, and distinct for most words of a text and the few terms of a query.
+#[inline]
+fn sketch(term: &str) -> u64 {
+    let bytes = term.as_bytes();
+    let (first, last) = (bytes.first().copied().unwrap_or(0), bytes.last().copied().unwrap_or(0));
+    let mixed = (bytes.len() as u32).wrapping_mul(0x9E37_79B1) ^ u32::from(first).wrapping_mul(0x85EB_CA77) ^ u32::from(last);
+    1 << (mixed.wrapping_mul(0xC2B2_AE3D) >> 26)
 }
 
 /// Where a text's wanted tokens come from: the core's analyzer, or a chain that runs in
@@ -92,7 +105,8 @@ impl Highlighter {
             word.typed = word.typed.take().map(|typed| typed.to_lowercase());
         }
         let index = targets.terms.iter().enumerate().map(|(i, term)| (term.clone(), i as u32)).collect();
-        Highlighter { targets, index }
+        let sketches = targets.terms.iter().fold(0, |bits, term| bits | sketch(term));
+        Highlighter { targets, index, sketches }
     }
 
     /// Up to `options.count` fragments of `text`.
@@ -122,6 +136,9 @@ impl Highlighter {
         if !self.targets.terms.is_empty() {
             match source {
                 Source::Core(analyzer) => analyzer.for_each_token(searched, |term, position, raw| {
+                    if sketch(term) & self.sketches == 0 {
+                        return;
+                    }
                     if let Some(&id) = self.index.get(term) {
                         found.push(Found { term: id, position, start: raw.start as u32, end: raw.end as u32 });
                     }

@@ -41,6 +41,10 @@ fn is_control(c: char) -> bool {
 
 /// Appends `piece`, cleaned when `clean`, escaped for HTML when `html`.
 fn push_piece(out: &mut String, piece: &str, clean: bool, html: bool) {
+    if !clean && !html {
+        out.push_str(piece); // nothing to change: the common case, at once
+        return;
+    }
     let mut in_space = false;
     for c in piece.chars() {
         if clean && is_space(c) {
