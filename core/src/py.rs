@@ -491,7 +491,7 @@ impl SegmentReader {
                 let mut total = 0u64;
                 if let Some(lengths) = self.inner.norms(field)? {
                     for (doc, (&length, any)) in lengths.iter().zip(has_any.iter_mut()).enumerate() {
-                        if length > 0 && live.as_ref().is_none_or(|live| live[doc] != 0) {
+                        if length > 0 && live.as_ref().map_or(true, |live| live[doc] != 0) {
                             *any = true;
                             total += u64::from(length);
                         }
