@@ -107,7 +107,7 @@ from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.parser.grammar import MAX_DEPTH, Grammar
 from searchlib.parser.lexer import OPERATOR_WORDS, Lexer, QueryToken, SyntaxProblem, escape
 from searchlib.parser.nodes import NodeBuilder, Target, all_of, any_of
-from searchlib.query import Expansion, Or, Query, leaf_count
+from searchlib.query import CombinedTerm, Expansion, Or, Query, Term, leaf_count
 from searchlib.schema import FieldAnalyzers, Schema
 
 #: Repairs a lenient parse tries (each reads one problem character as a plain one)
@@ -246,8 +246,13 @@ class QueryParser:
         words again and again.
         """
         memo = self._plain_values
-        if len(memo) >= PLAIN_WORD_MEMO_SIZE:
+        if len(memo) + len(words) >= PLAIN_WORD_MEMO_SIZE:
             memo.clear()
+        unseen = list(dict.fromkeys(word for match in words if (word := match.group()) not in memo))
+        if len(unseen) > 1:  # the new words analyzed together: one call into the core
+            found = self._builder.text_values(self._defaults, unseen)
+            for word, value in zip(unseen, found or ()):
+                memo[word] = (value, _clause_count(value))
         values: list[Query | None] = []
         clauses, limit = 0, self.limits.max_clauses
         for match in words:
@@ -256,7 +261,7 @@ class QueryParser:
             if known is None:
                 token = QueryToken("word", match.start(), match.end(), word)
                 value = self._builder.value(self._defaults, word, token)
-                known = memo[word] = (value, 0 if value is None else leaf_count(value))
+                known = memo[word] = (value, _clause_count(value))
             value, count = known
             if clauses + count > limit:
                 what = f"more than {limit:,} clauses (a word counts once per field it searches)"
@@ -278,6 +283,18 @@ class QueryParser:
         if notes is not None:
             notes.extend(grammar.warnings)  # only a parse that succeeds gets here
         return Or(()) if query is None else query
+
+
+def _clause_count(value: Query | None) -> int:
+    """What a word's value counts against the clause limit (:func:`leaf_count`), without
+    walking a lone term: most words are one."""
+    if value is None:
+        return 0
+    if type(value) is CombinedTerm:
+        return len(value.fields)
+    if type(value) is Term:
+        return 1
+    return leaf_count(value)
 
 
 #: A character that gives a query syntax anywhere in a word (parentheses aside).

@@ -195,7 +195,10 @@ impl<'a> PostingsCursor<'a> {
         } else {
             let mut cursor = Cursor::new(bytes);
             let mut next = base;
-            for _ in self.full * BLOCK..self.count as usize {
+            let tail = (self.count as usize).saturating_sub(self.full * BLOCK);
+            self.docs.reserve(tail);
+            self.tfs.reserve(tail);
+            for _ in 0..tail {
                 let value = cursor.vint()?;
                 let tf = if value & 1 == 1 { 1 } else { cursor.vu32()? };
                 let id = next.checked_add(value >> 1).ok_or_else(|| Corrupt::new("doc gap overflows"))?;
@@ -367,22 +370,22 @@ fn unpack_block(data: &[u8], width: u8, out: &mut Vec<u32>) -> Decoded<usize> {
     }
     let mask = (1u64 << width) - 1;
     let width = usize::from(width);
-    out.reserve(BLOCK);
-    for i in 0..BLOCK {
+    // The block copied behind zeros, so that every value's 8-byte load is in bounds
+    // without a slow path for the last ones; values go to a fixed array, not pushed one
+    // by one (no capacity check per value).
+    let mut padded = [0u8; BLOCK * 4 + 8];
+    if let Some(front) = padded.get_mut(..len) {
+        front.copy_from_slice(bytes);
+    }
+    let mut values = [0u32; BLOCK];
+    for (i, value) in values.iter_mut().enumerate() {
         let bit = i * width;
         let at = bit / 8;
-        // At most 32 + 7 bits from `at`: one 8-byte load, zero-padded at the end.
-        let word = match bytes.get(at..at + 8) {
-            Some(eight) => u64::from_le_bytes(eight.try_into().unwrap_or([0; 8])),
-            None => {
-                let mut padded = [0u8; 8];
-                let rest = bytes.get(at..).unwrap_or_default();
-                padded.get_mut(..rest.len()).unwrap_or_default().copy_from_slice(rest);
-                u64::from_le_bytes(padded)
-            }
-        };
-        out.push(((word >> (bit % 8)) & mask) as u32);
+        // At most 32 + 7 bits from `at`, and at + 8 <= 127 * 32 / 8 + 8 < padded.len().
+        let eight: [u8; 8] = padded.get(at..at + 8).and_then(|s| s.try_into().ok()).unwrap_or([0; 8]);
+        *value = ((u64::from_le_bytes(eight) >> (bit % 8)) & mask) as u32;
     }
+    out.extend_from_slice(&values);
     Ok(len)
 }
 
