@@ -120,6 +120,9 @@ MAX_REPAIRS = 50
 REPAIR_BUDGET = 8_000
 #: Words whose parsed value over the default fields a parser remembers.
 PLAIN_WORD_MEMO_SIZE = 50_000
+#: Whole query texts without syntax whose tree a parser remembers (trees are immutable,
+#: so a repeated query shares its tree).
+PLAIN_QUERY_MEMO_SIZE = 10_000
 
 
 class QueryParser:
@@ -172,6 +175,8 @@ class QueryParser:
         # typed fields give errors with positions, which the grammar reports.
         self._plain_text_defaults = all(group.kind == "text" for group in self._defaults.groups)
         self._plain_values: dict[str, tuple[Query | None, int]] = {}
+        #: Recent whole query texts that took the plain path, with their trees.
+        self._plain_queries: dict[str, Query] = {}
 
     @property
     def default_operator(self) -> Literal["AND", "OR"]:
@@ -198,6 +203,9 @@ class QueryParser:
         return query
 
     def _parse_within_limits(self, text: str, strict: bool, notes: list[str]) -> Query:
+        known = self._plain_queries.get(text)
+        if known is not None:  # the same text again (a search box's next page, say)
+            return known
         max_length = self.limits.max_length
         if len(text) > max_length:
             if strict:
@@ -211,7 +219,13 @@ class QueryParser:
             depth = min(_PLAIN_MAX_DEPTH, self.limits.max_depth)  # deeper: the grammar says what to do
             words = plain_words(text, allow_groups=self.default_operator == "OR", max_depth=depth)
             if words is not None:
-                return self._parse_plain(words, strict, notes)
+                cut = len(notes)
+                query = self._parse_plain(words, strict, notes)
+                if len(notes) == cut and len(text) <= max_length:  # whole, in either mode
+                    if len(self._plain_queries) >= PLAIN_QUERY_MEMO_SIZE:
+                        self._plain_queries.clear()
+                    self._plain_queries[text] = query
+                return query
         if strict:
             try:
                 return self._parse(text, frozenset(), strict=True, notes=notes)
