@@ -34,26 +34,52 @@ const MAX_REMEMBERED_TERMS: usize = 100_000;
 /// its postings; a dictionary look-up costs a binary search and a block scan.
 #[derive(Debug, Default)]
 pub struct TermCache {
-    entries: Mutex<HashMap<TermKey, Option<TermInfo>>>,
+    /// Per field, per term: looked up by borrowed keys (no allocation on a hit), with a
+    /// fast hash for short words.
+    entries: Mutex<HashMap<String, FieldTerms>>,
+    /// Per field, the dictionary's block heads its look-ups have read
+    /// ([`crate::termdict::TermDict::lookup_remembering`]).
+    heads: Mutex<HashMap<String, BlockHeads>>,
 }
 
-/// A (field, term) pair.
-type TermKey = (String, Vec<u8>);
+/// One dictionary's block heads read so far (None: not yet).
+type BlockHeads = Vec<Option<Box<[u8]>>>;
+
+/// One field's remembered look-ups.
+type FieldTerms = HashMap<Vec<u8>, Option<TermInfo>, foldhash::fast::RandomState>;
 
 impl TermCache {
     /// The remembered look-up of `term` in `field`, if any.
     pub fn get(&self, field: &str, term: &[u8]) -> Option<Option<TermInfo>> {
         let entries = self.entries.lock().ok()?;
-        // Looked up by a borrowed key: the map's keys are owned pairs.
-        entries.get(&(field.to_owned(), term.to_vec())).copied()
+        entries.get(field)?.get(term).copied()
+    }
+
+    /// Looks `term` up in `dict` (the dictionary of `field`) with the block heads earlier
+    /// look-ups of the field read.
+    pub fn lookup(&self, dict: &crate::termdict::TermDict<'_>, field: &str, term: &[u8]) -> Decoded<Option<TermInfo>> {
+        let Ok(mut heads) = self.heads.lock() else { return dict.lookup(term) };
+        if let Some(known) = heads.get_mut(field) {
+            return dict.lookup_remembering(known, term);
+        }
+        let mut known = Vec::new();
+        let found = dict.lookup_remembering(&mut known, term);
+        heads.insert(field.to_owned(), known);
+        found
     }
 
     pub fn remember(&self, field: &str, term: &[u8], info: Option<TermInfo>) {
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_REMEMBERED_TERMS {
+            if entries.values().map(HashMap::len).sum::<usize>() >= MAX_REMEMBERED_TERMS {
                 entries.clear();
             }
-            entries.insert((field.to_owned(), term.to_vec()), info);
+            if let Some(terms) = entries.get_mut(field) {
+                terms.insert(term.to_vec(), info);
+            } else {
+                let mut terms = FieldTerms::default();
+                terms.insert(term.to_vec(), info);
+                entries.insert(field.to_owned(), terms);
+            }
         }
     }
 }
