@@ -227,10 +227,17 @@ class NodeBuilder:
             if group.kind != "text" or not analyzer.is_fast:
                 return None
             analyzed.append((group, analyzer.term_lists(words)))
-        return [
-            any_of([self.one_word([self._term(group, term)] for term in terms[at]) for group, terms in analyzed])
-            for at in range(len(words))
-        ]
+        # A fast chain gives each term a position of its own: one_word's alternatives
+        # are single nodes, joined directly.
+        join = all_of if self.is_and else any_of
+        values: list[Query | None] = []
+        for at in range(len(words)):
+            per_group = [
+                nodes[0] if len(nodes) == 1 else join(nodes)
+                for nodes in ([self._term(group, term) for term in terms[at]] for group, terms in analyzed)
+            ]
+            values.append(per_group[0] if len(per_group) == 1 else any_of(per_group))
+        return values
 
     def _date_span(self, name: str, text: str) -> tuple[str, str | None] | None:
         """For a DATETIME field and a date written without a time (``2024``,
