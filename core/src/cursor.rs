@@ -84,6 +84,18 @@ impl<'a> Cursor<'a> {
     /// A variable-byte integer of at most 64 bits.
     #[inline]
     pub fn vint(&mut self) -> Decoded<u64> {
+        // Most integers (doc gaps, frequencies) take one byte: read it without the loop.
+        if let Some(&byte) = self.data.get(self.pos) {
+            if byte < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(byte));
+            }
+        }
+        self.long_vint()
+    }
+
+    /// [`Cursor::vint`] past its one-byte case.
+    fn long_vint(&mut self) -> Decoded<u64> {
         let mut value = 0u64;
         let mut shift = 0u32;
         loop {

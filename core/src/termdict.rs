@@ -322,11 +322,37 @@ impl<'a> TermDict<'a> {
     /// The info of `key` if the field has it: one binary search over block heads and one
     /// block scanned up to the key, without copying a term out (what a query does per word).
     pub fn lookup(&self, key: &[u8]) -> Decoded<Option<TermInfo>> {
+        self.lookup_with(key, |block| Ok(self.first_term(block)? <= key))
+    }
+
+    /// [`TermDict::lookup`] with the block heads it reads kept in `heads` (one entry per
+    /// block, filled as the binary search visits them) for the next look-up: the
+    /// searches of a segment's queries visit the same few heads again and again, and each
+    /// costs two index entries and a block's first bytes to decode.
+    pub fn lookup_remembering(&self, heads: &mut Vec<Option<Box<[u8]>>>, key: &[u8]) -> Decoded<Option<TermInfo>> {
+        if heads.len() != self.blocks() {
+            heads.clear();
+            heads.resize(self.blocks(), None);
+        }
+        self.lookup_with(key, |block| {
+            if let Some(Some(head)) = heads.get(block) {
+                return Ok(head.as_ref() <= key);
+            }
+            let head = self.first_term(block)?;
+            if let Some(slot) = heads.get_mut(block) {
+                *slot = Some(Box::from(head));
+            }
+            Ok(head <= key)
+        })
+    }
+
+    /// A look-up given whether each block's first term is at most the key.
+    fn lookup_with(&self, key: &[u8], mut head_at_most_key: impl FnMut(usize) -> Decoded<bool>) -> Decoded<Option<TermInfo>> {
         // The last block whose first term is at most the key.
         let (mut low, mut high) = (0usize, self.blocks());
         while low < high {
             let mid = low + (high - low) / 2;
-            if self.first_term(mid)? <= key {
+            if head_at_most_key(mid)? {
                 low = mid + 1;
             } else {
                 high = mid;
@@ -601,6 +627,26 @@ mod tests {
         let dict = TermDict::new(&empty.0, &empty.1, 0).unwrap();
         assert_eq!(dict.find(b"a").unwrap(), None);
         assert_eq!(dict.prefix_range(b"a").unwrap(), (0, 0));
+    }
+
+    #[test]
+    fn lookups_that_remember_block_heads_find_what_plain_ones_find() {
+        let terms: Vec<String> = (0..1000).map(|i| format!("t{i:04}")).collect();
+        let refs: Vec<&str> = terms.iter().map(String::as_str).collect();
+        let (data, index, count) = build(&refs);
+        let dict = TermDict::new(&data, &index, count).unwrap();
+        let mut heads = Vec::new();
+        let keys = terms.iter().map(String::as_bytes).chain([&b""[..], b"a", b"t0500x", b"t9", b"zz"]);
+        for key in keys.clone().chain(keys) {
+            // Twice over: the second time every head the search visits is remembered.
+            assert_eq!(dict.lookup_remembering(&mut heads, key).unwrap(), dict.lookup(key).unwrap());
+        }
+        assert_eq!(heads.len(), 1000usize.div_ceil(TERMS_PER_BLOCK));
+        assert!(heads.iter().flatten().all(|head| head.starts_with(b"t")));
+        // Heads of another dictionary (a different block count) are dropped, not used.
+        let mut stale = vec![Some(Box::<[u8]>::from(&b"zz"[..])); 3];
+        assert_eq!(dict.lookup_remembering(&mut stale, b"t0042").unwrap(), dict.lookup(b"t0042").unwrap());
+        assert!(dict.lookup(b"t0042").unwrap().is_some());
     }
 
     #[test]

@@ -228,6 +228,17 @@ class Analyzer:
             return [term for term in self.terms(text) if term is not None]
         return [token.text for token in self.tokens(text)]
 
+    def term_lists(self, texts: list[str]) -> list[list[str]]:
+        """:meth:`term_list` of each text, in one call into the core for them all (the
+        words of a query the parser has not seen yet)."""
+        core = self.core()
+        if core is not None:
+            try:
+                return [terms for terms, _ in core.terms_batch(texts)]
+            except UnicodeEncodeError:  # a lone surrogate somewhere: text by text
+                pass
+        return [self.term_list(text) for text in texts]
+
     def tokens(self, text: str, *, cached: bool = True) -> Iterator[Token]:
         """General path: tokens with positions and source offsets, dropped ones left out.
 

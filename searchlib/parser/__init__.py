@@ -107,7 +107,7 @@ from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.parser.grammar import MAX_DEPTH, Grammar
 from searchlib.parser.lexer import OPERATOR_WORDS, Lexer, QueryToken, SyntaxProblem, escape
 from searchlib.parser.nodes import NodeBuilder, Target, all_of, any_of
-from searchlib.query import Expansion, Or, Query, leaf_count
+from searchlib.query import CombinedTerm, Expansion, Or, Query, Term, leaf_count
 from searchlib.schema import FieldAnalyzers, Schema
 
 #: Repairs a lenient parse tries (each reads one problem character as a plain one)
@@ -120,6 +120,9 @@ MAX_REPAIRS = 50
 REPAIR_BUDGET = 8_000
 #: Words whose parsed value over the default fields a parser remembers.
 PLAIN_WORD_MEMO_SIZE = 50_000
+#: Whole query texts without syntax whose tree a parser remembers (trees are immutable,
+#: so a repeated query shares its tree).
+PLAIN_QUERY_MEMO_SIZE = 10_000
 
 
 class QueryParser:
@@ -172,6 +175,8 @@ class QueryParser:
         # typed fields give errors with positions, which the grammar reports.
         self._plain_text_defaults = all(group.kind == "text" for group in self._defaults.groups)
         self._plain_values: dict[str, tuple[Query | None, int]] = {}
+        #: Recent whole query texts that took the plain path, with their trees.
+        self._plain_queries: dict[str, Query] = {}
 
     @property
     def default_operator(self) -> Literal["AND", "OR"]:
@@ -198,6 +203,9 @@ class QueryParser:
         return query
 
     def _parse_within_limits(self, text: str, strict: bool, notes: list[str]) -> Query:
+        known = self._plain_queries.get(text)
+        if known is not None:  # the same text again (a search box's next page, say)
+            return known
         max_length = self.limits.max_length
         if len(text) > max_length:
             if strict:
@@ -211,7 +219,13 @@ class QueryParser:
             depth = min(_PLAIN_MAX_DEPTH, self.limits.max_depth)  # deeper: the grammar says what to do
             words = plain_words(text, allow_groups=self.default_operator == "OR", max_depth=depth)
             if words is not None:
-                return self._parse_plain(words, strict, notes)
+                cut = len(notes)
+                query = self._parse_plain(words, strict, notes)
+                if len(notes) == cut and len(text) <= max_length:  # whole, in either mode
+                    if len(self._plain_queries) >= PLAIN_QUERY_MEMO_SIZE:
+                        self._plain_queries.clear()
+                    self._plain_queries[text] = query
+                return query
         if strict:
             try:
                 return self._parse(text, frozenset(), strict=True, notes=notes)
@@ -246,8 +260,13 @@ class QueryParser:
         words again and again.
         """
         memo = self._plain_values
-        if len(memo) >= PLAIN_WORD_MEMO_SIZE:
+        if len(memo) + len(words) >= PLAIN_WORD_MEMO_SIZE:
             memo.clear()
+        unseen = list(dict.fromkeys(word for match in words if (word := match.group()) not in memo))
+        if len(unseen) > 1:  # the new words analyzed together: one call into the core
+            found = self._builder.text_values(self._defaults, unseen)
+            for word, value in zip(unseen, found or ()):
+                memo[word] = (value, _clause_count(value))
         values: list[Query | None] = []
         clauses, limit = 0, self.limits.max_clauses
         for match in words:
@@ -256,7 +275,7 @@ class QueryParser:
             if known is None:
                 token = QueryToken("word", match.start(), match.end(), word)
                 value = self._builder.value(self._defaults, word, token)
-                known = memo[word] = (value, 0 if value is None else leaf_count(value))
+                known = memo[word] = (value, _clause_count(value))
             value, count = known
             if clauses + count > limit:
                 what = f"more than {limit:,} clauses (a word counts once per field it searches)"
@@ -278,6 +297,18 @@ class QueryParser:
         if notes is not None:
             notes.extend(grammar.warnings)  # only a parse that succeeds gets here
         return Or(()) if query is None else query
+
+
+def _clause_count(value: Query | None) -> int:
+    """What a word's value counts against the clause limit (:func:`leaf_count`), without
+    walking a lone term: most words are one."""
+    if value is None:
+        return 0
+    if type(value) is CombinedTerm:
+        return len(value.fields)
+    if type(value) is Term:
+        return 1
+    return leaf_count(value)
 
 
 #: A character that gives a query syntax anywhere in a word (parentheses aside).

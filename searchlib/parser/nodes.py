@@ -217,6 +217,28 @@ class NodeBuilder:
                         clauses.append(boosted(Range(name, value, value), weight))
         return any_of(clauses)
 
+    def text_values(self, target: Target, words: list[str]) -> list[Query | None] | None:
+        """:meth:`value` of each of ``words`` where every group of ``target`` is a text
+        group with a fast analyzer (the usual default fields), each group's analyzer run
+        once over all the words; None otherwise (the caller takes them one by one)."""
+        analyzed: list[tuple[Group, list[list[str]]]] = []
+        for group in target.groups:
+            analyzer = self._analyzers.query(group.fields[0])
+            if group.kind != "text" or not analyzer.is_fast:
+                return None
+            analyzed.append((group, analyzer.term_lists(words)))
+        # A fast chain gives each term a position of its own: one_word's alternatives
+        # are single nodes, joined directly.
+        join = all_of if self.is_and else any_of
+        values: list[Query | None] = []
+        for at in range(len(words)):
+            per_group = [
+                nodes[0] if len(nodes) == 1 else join(nodes)
+                for nodes in ([self._term(group, term) for term in terms[at]] for group, terms in analyzed)
+            ]
+            values.append(per_group[0] if len(per_group) == 1 else any_of(per_group))
+        return values
+
     def _date_span(self, name: str, text: str) -> tuple[str, str | None] | None:
         """For a DATETIME field and a date written without a time (``2024``,
         ``2024-05``, ``2024-05-01``): where that year, month or day starts and where the

@@ -154,7 +154,10 @@ class Or(_BoolShaped):
         return set().union(*(clause.scored_terms() for clause in self.clauses))
 
     def rewrite(self, source: TermSource) -> Query:
-        return Or((clause.rewrite(source) for clause in self.clauses), self.min_match)
+        clauses = tuple(clause.rewrite(source) for clause in self.clauses)
+        if all(new is old for new, old in zip(clauses, self.clauses)):
+            return self  # nothing to expand (the words of a search box): no new node
+        return Or(clauses, self.min_match)
 
 
 @dataclass(frozen=True)

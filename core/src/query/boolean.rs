@@ -44,7 +44,7 @@ impl Segment<'_> {
         }
         let info = match self.reader.dict(field)? {
             None => None,
-            Some(dict) => dict.lookup(term).in_file(self.reader.terms.path()).map_err(|e| self.reader.name_field(e, field))?,
+            Some(dict) => self.terms.lookup(&dict, field, term).in_file(self.reader.terms.path()).map_err(|e| self.reader.name_field(e, field))?,
         };
         self.terms.remember(field, term, info);
         Ok(info)

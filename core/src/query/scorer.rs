@@ -8,7 +8,6 @@
 //! which is what top-k pruning needs. Scores, bounds and explanations all call the
 //! functions here, so they cannot disagree.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// BM25L's lower-bounding constant delta, as in its paper.
@@ -109,7 +108,8 @@ const MAX_NORM_ARRAYS: usize = 64;
 /// threads searching the segment; the lock is held only to look up or insert.
 #[derive(Debug, Default)]
 pub struct NormCache {
-    arrays: Mutex<HashMap<(String, u64, u64), InverseNorms>>,
+    /// (field, avgdl bits, b bits, array): a handful, scanned without allocating a key.
+    arrays: Mutex<Vec<(String, u64, u64, InverseNorms)>>,
 }
 
 impl NormCache {
@@ -122,19 +122,22 @@ impl NormCache {
         bm25: &Bm25,
         lengths: impl FnOnce() -> Result<Vec<u32>, crate::error::Error>,
     ) -> Result<InverseNorms, crate::error::Error> {
-        let key = (field.to_owned(), average.to_bits(), bm25.b.to_bits());
-        if let Some(found) = self.arrays.lock().ok().and_then(|map| map.get(&key).cloned()) {
+        let (average_bits, b_bits) = (average.to_bits(), bm25.b.to_bits());
+        let found = self.arrays.lock().ok().and_then(|arrays| {
+            arrays.iter().find(|(name, a, b, _)| *a == average_bits && *b == b_bits && name == field).map(|e| e.3.clone())
+        });
+        if let Some(found) = found {
             return Ok(found);
         }
         // A document without the field has length 0, and with b = 1 a norm of 0: it has
         // no posting in the field either, so its infinite inverse is never read.
         let inverse: Vec<f64> = lengths()?.iter().map(|&l| 1.0 / bm25.length_norm(f64::from(l), average)).collect();
         let inverse = Arc::new(inverse);
-        if let Ok(mut map) = self.arrays.lock() {
-            if map.len() >= MAX_NORM_ARRAYS {
-                map.clear();
+        if let Ok(mut arrays) = self.arrays.lock() {
+            if arrays.len() >= MAX_NORM_ARRAYS {
+                arrays.clear();
             }
-            map.insert(key, inverse.clone());
+            arrays.push((field.to_owned(), average_bits, b_bits, inverse.clone()));
         }
         Ok(inverse)
     }

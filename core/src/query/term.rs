@@ -34,26 +34,52 @@ const MAX_REMEMBERED_TERMS: usize = 100_000;
 /// its postings; a dictionary look-up costs a binary search and a block scan.
 #[derive(Debug, Default)]
 pub struct TermCache {
-    entries: Mutex<HashMap<TermKey, Option<TermInfo>>>,
+    /// Per field, per term: looked up by borrowed keys (no allocation on a hit), with a
+    /// fast hash for short words.
+    entries: Mutex<HashMap<String, FieldTerms>>,
+    /// Per field, the dictionary's block heads its look-ups have read
+    /// ([`crate::termdict::TermDict::lookup_remembering`]).
+    heads: Mutex<HashMap<String, BlockHeads>>,
 }
 
-/// A (field, term) pair.
-type TermKey = (String, Vec<u8>);
+/// One dictionary's block heads read so far (None: not yet).
+type BlockHeads = Vec<Option<Box<[u8]>>>;
+
+/// One field's remembered look-ups.
+type FieldTerms = HashMap<Vec<u8>, Option<TermInfo>, foldhash::fast::RandomState>;
 
 impl TermCache {
     /// The remembered look-up of `term` in `field`, if any.
     pub fn get(&self, field: &str, term: &[u8]) -> Option<Option<TermInfo>> {
         let entries = self.entries.lock().ok()?;
-        // Looked up by a borrowed key: the map's keys are owned pairs.
-        entries.get(&(field.to_owned(), term.to_vec())).copied()
+        entries.get(field)?.get(term).copied()
+    }
+
+    /// Looks `term` up in `dict` (the dictionary of `field`) with the block heads earlier
+    /// look-ups of the field read.
+    pub fn lookup(&self, dict: &crate::termdict::TermDict<'_>, field: &str, term: &[u8]) -> Decoded<Option<TermInfo>> {
+        let Ok(mut heads) = self.heads.lock() else { return dict.lookup(term) };
+        if let Some(known) = heads.get_mut(field) {
+            return dict.lookup_remembering(known, term);
+        }
+        let mut known = Vec::new();
+        let found = dict.lookup_remembering(&mut known, term);
+        heads.insert(field.to_owned(), known);
+        found
     }
 
     pub fn remember(&self, field: &str, term: &[u8], info: Option<TermInfo>) {
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_REMEMBERED_TERMS {
+            if entries.values().map(HashMap::len).sum::<usize>() >= MAX_REMEMBERED_TERMS {
                 entries.clear();
             }
-            entries.insert((field.to_owned(), term.to_vec()), info);
+            if let Some(terms) = entries.get_mut(field) {
+                terms.insert(term.to_vec(), info);
+            } else {
+                let mut terms = FieldTerms::default();
+                terms.insert(term.to_vec(), info);
+                entries.insert(field.to_owned(), terms);
+            }
         }
     }
 }
@@ -195,7 +221,10 @@ impl<'a> PostingsCursor<'a> {
         } else {
             let mut cursor = Cursor::new(bytes);
             let mut next = base;
-            for _ in self.full * BLOCK..self.count as usize {
+            let tail = (self.count as usize).saturating_sub(self.full * BLOCK);
+            self.docs.reserve(tail);
+            self.tfs.reserve(tail);
+            for _ in 0..tail {
                 let value = cursor.vint()?;
                 let tf = if value & 1 == 1 { 1 } else { cursor.vu32()? };
                 let id = next.checked_add(value >> 1).ok_or_else(|| Corrupt::new("doc gap overflows"))?;
@@ -367,22 +396,22 @@ fn unpack_block(data: &[u8], width: u8, out: &mut Vec<u32>) -> Decoded<usize> {
     }
     let mask = (1u64 << width) - 1;
     let width = usize::from(width);
-    out.reserve(BLOCK);
-    for i in 0..BLOCK {
+    // The block copied behind zeros, so that every value's 8-byte load is in bounds
+    // without a slow path for the last ones; values go to a fixed array, not pushed one
+    // by one (no capacity check per value).
+    let mut padded = [0u8; BLOCK * 4 + 8];
+    if let Some(front) = padded.get_mut(..len) {
+        front.copy_from_slice(bytes);
+    }
+    let mut values = [0u32; BLOCK];
+    for (i, value) in values.iter_mut().enumerate() {
         let bit = i * width;
         let at = bit / 8;
-        // At most 32 + 7 bits from `at`: one 8-byte load, zero-padded at the end.
-        let word = match bytes.get(at..at + 8) {
-            Some(eight) => u64::from_le_bytes(eight.try_into().unwrap_or([0; 8])),
-            None => {
-                let mut padded = [0u8; 8];
-                let rest = bytes.get(at..).unwrap_or_default();
-                padded.get_mut(..rest.len()).unwrap_or_default().copy_from_slice(rest);
-                u64::from_le_bytes(padded)
-            }
-        };
-        out.push(((word >> (bit % 8)) & mask) as u32);
+        // At most 32 + 7 bits from `at`, and at + 8 <= 127 * 32 / 8 + 8 < padded.len().
+        let eight: [u8; 8] = padded.get(at..at + 8).and_then(|s| s.try_into().ok()).unwrap_or([0; 8]);
+        *value = ((u64::from_le_bytes(eight) >> (bit % 8)) & mask) as u32;
     }
+    out.extend_from_slice(&values);
     Ok(len)
 }
 

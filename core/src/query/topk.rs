@@ -441,10 +441,10 @@ fn summed_is_cheaper(postings: u64, segment: &Segment<'_>) -> bool {
 /// one array, saturated once per document the term holds), then the live sums offered in
 /// doc order; returns the live documents matched (exact). With `counting` (the plan's
 /// leaves and their dfs, for a search of this one segment), the dfs left to the core are
-/// counted in the same pass and the factors set from them before anything is summed.
+/// counted in the same pass, each as soon as its term is summed, and its factor set from it.
 fn term_at_a_time(
     mut scorers: Vec<(usize, TermScorer<'_>)>,
-    counting: Option<(&[TermLeaf], &mut Vec<u64>)>,
+    mut counting: Option<(&[TermLeaf], &mut Vec<u64>)>,
     segment: &Segment<'_>,
     index: u32,
     top: &mut TopK,
@@ -452,9 +452,10 @@ fn term_at_a_time(
     let doc_count = segment.reader.doc_count as usize;
     let mut scratch = segment.scratch.take(doc_count);
     let Scratch { sums, xs, stamps, seen, stamp: next_stamp } = &mut scratch;
-    // Per term: the docs it holds and their saturated x, kept until the factors are known.
-    let mut parts: Vec<(Vec<u32>, Vec<f64>)> = Vec::with_capacity(scorers.len());
-    for (_, scorer) in scorers.iter_mut() {
+    // A term's documents are all known once its postings are summed, so a df left to
+    // this pass is counted right then and the term's factor set from it: each term's
+    // scores go straight into the sums, nothing kept per term.
+    for (slot, scorer) in scorers.iter_mut() {
         let mut touched: Vec<u32> = Vec::new();
         *next_stamp = next_stamp.wrapping_add(1);
         if *next_stamp == 0 {
@@ -463,14 +464,20 @@ fn term_at_a_time(
             *next_stamp = 1;
         }
         let stamp = *next_stamp;
+        touched.reserve(scorer.fields.iter().map(|f| f.cursor.len() as usize).sum());
         for field in &mut scorer.fields {
             let weight = field.weight;
             let norms = field.inverse_norms.clone();
+            // Per posting: one norm read, a multiply and an add, and the first-touch
+            // stamp; the arrays are looked up once per field, not per posting.
+            let norms: &[f64] = norms.as_deref().map_or(&[], Vec::as_slice);
+            let (xs, stamps) = (xs.as_mut_slice(), stamps.as_mut_slice());
             field.cursor.drain_blocks(|docs, tfs, add| {
                 for (&doc, &raw) in docs.iter().zip(tfs) {
-                    let inverse = norms.as_ref().map_or(1.0, |n| n.get(doc as usize).copied().unwrap_or(1.0));
+                    let at = doc as usize;
+                    let inverse = if norms.is_empty() { 1.0 } else { norms.get(at).copied().unwrap_or(1.0) };
                     let part = weight * f64::from(raw.saturating_add(add)) * inverse;
-                    if let (Some(x), Some(mark)) = (xs.get_mut(doc as usize), stamps.get_mut(doc as usize)) {
+                    if let (Some(x), Some(mark)) = (xs.get_mut(at), stamps.get_mut(at)) {
                         if *mark != stamp {
                             *mark = stamp;
                             touched.push(doc);
@@ -483,32 +490,21 @@ fn term_at_a_time(
                 return Err(segment.damage(error.clone()));
             }
         }
-        let (variant, k1) = (scorer.bm25.variant, scorer.bm25.k1);
-        let mut saturated = Vec::with_capacity(touched.len());
+        if let Some((leaves, dfs)) = counting.as_mut() {
+            if let (Some(leaf), Some(df)) = (leaves.get(*slot), dfs.get_mut(*slot)) {
+                if leaf.df.is_none() {
+                    *df = touched.iter().filter(|&&doc| segment.is_live(doc)).count() as u64;
+                }
+                scorer.factor = leaf.boost * scorer.bm25.variant.idf(*df as f64, leaf.n);
+            }
+        }
+        let (variant, k1, factor) = (scorer.bm25.variant, scorer.bm25.k1, scorer.factor);
         for &doc in &touched {
-            if let Some(x) = xs.get_mut(doc as usize) {
-                saturated.push(variant.saturate(*x, k1));
-                *x = 0.0;
+            if let (Some(x), Some(sum)) = (xs.get_mut(doc as usize), sums.get_mut(doc as usize)) {
+                *sum += factor * variant.saturate(std::mem::take(x), k1);
             }
             if let Some(word) = seen.get_mut(doc as usize / 64) {
                 *word |= 1u64 << (doc % 64);
-            }
-        }
-        parts.push((touched, saturated));
-    }
-    if let Some((leaves, dfs)) = counting {
-        for ((slot, scorer), (touched, _)) in scorers.iter_mut().zip(&parts) {
-            let (Some(leaf), Some(df)) = (leaves.get(*slot), dfs.get_mut(*slot)) else { continue };
-            if leaf.df.is_none() {
-                *df = touched.iter().filter(|&&doc| segment.is_live(doc)).count() as u64;
-            }
-            scorer.factor = leaf.boost * scorer.bm25.variant.idf(*df as f64, leaf.n);
-        }
-    }
-    for ((_, scorer), (touched, saturated)) in scorers.iter().zip(&parts) {
-        for (&doc, &value) in touched.iter().zip(saturated) {
-            if let Some(sum) = sums.get_mut(doc as usize) {
-                *sum += scorer.factor * value;
             }
         }
     }
