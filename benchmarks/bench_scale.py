@@ -31,6 +31,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,36 @@ def peak_rss_mib() -> float:
     return float("nan")
 
 
+class AnonymousPeak:
+    """The highest anonymous memory (``RssAnon``: the heap, the buffers) the process
+    held, sampled every 20 ms by a thread. VmHWM also counts the pages of mapped files
+    the process touched, and a merge maps and reads its input segments whole: those
+    pages are the kernel's to drop, not memory the writer holds, so whether the writer's
+    memory stays flat is read here."""
+
+    def __init__(self) -> None:
+        self.mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("RssAnon:"):
+                    self.mib = max(self.mib, int(line.split()[1]) / 1024)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.mib
+
+
 def child(dataset: Path, ram_buffer_mb: float) -> None:
     """Index ``dataset`` into a temporary index and print one JSON line of figures."""
     from searchlib import ID, TEXT, Index, Schema
+
+    anonymous = AnonymousPeak()
 
     with tempfile.TemporaryDirectory(dir=SCRATCH) as scratch:
         path = Path(scratch) / "index"
@@ -69,9 +97,10 @@ def child(dataset: Path, ram_buffer_mb: float) -> None:
                 writer.add_document(id=doc.id, title=doc.title, text=doc.text)
                 documents += 1
         seconds = time.perf_counter() - started
+        peak_anon = anonymous.stop()
         print(json.dumps({
             "documents": documents, "ram_buffer_mb": ram_buffer_mb, "seconds": seconds,
-            "docs_per_s": documents / seconds, "peak_rss_mib": peak_rss_mib(),
+            "docs_per_s": documents / seconds, "peak_rss_mib": peak_rss_mib(), "peak_anon_mib": peak_anon,
             "index_mb": directory_size(path) / 1e6, "segments": len(index.reopen().segments),
         }))
 
@@ -107,15 +136,16 @@ def run(size: int, ram_buffer_mb: float) -> dict[str, Any]:
 def table(results: list[dict[str, Any]]) -> list[str]:
     """Markdown rows; "above buffer" is the peak minus the RAM buffer setting."""
     lines = [
-        "| documents | RAM buffer MB | seconds | docs/s | peak RSS MiB | above buffer MiB | index MB | segments"
-        " | s per 100k docs |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| documents | RAM buffer MB | seconds | docs/s | peak RSS MiB | above buffer MiB | peak anonymous MiB"
+        " | index MB | segments | s per 100k docs |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         above = r["peak_rss_mib"] - r["ram_buffer_mb"] * 1e6 / MIB
         lines.append(
             f"| {r['documents']:,} | {r['ram_buffer_mb']:g} | {r['seconds']:.1f} | {r['docs_per_s']:,.0f} | "
-            f"{r['peak_rss_mib']:.0f} | {above:.0f} | {r['index_mb']:.1f} | {r['segments']} | "
+            f"{r['peak_rss_mib']:.0f} | {above:.0f} | {r.get('peak_anon_mib', float('nan')):.0f} | "
+            f"{r['index_mb']:.1f} | {r['segments']} | "
             f"{r['seconds'] / r['documents'] * 1e5:.1f} |"
         )
     return lines
@@ -139,13 +169,15 @@ def scaling(results: list[dict[str, Any]]) -> dict[str, Any]:
     largest = max(results, key=lambda r: r["documents"])
     exponent = time_exponent(results)
     growth = largest["peak_rss_mib"] / smallest["peak_rss_mib"] - 1
+    anon_growth = largest.get("peak_anon_mib", math.nan) / smallest.get("peak_anon_mib", math.nan) - 1
     return {
         "time_exponent": exponent,
         "time_close_to_linear": exponent is not None and exponent <= LINEAR_EXPONENT,
         "per_doc_time_growth": (largest["seconds"] / largest["documents"])
                                / (smallest["seconds"] / smallest["documents"]) - 1,
         "peak_rss_growth": growth,
-        "peak_rss_flat": growth <= FLAT_RSS_GROWTH,
+        "peak_anon_growth": anon_growth,
+        "peak_anon_flat": anon_growth <= FLAT_RSS_GROWTH,
         "sizes": [smallest["documents"], largest["documents"]],
     }
 
@@ -160,9 +192,10 @@ def verdict(results: list[dict[str, Any]], ram_buffer_mb: float) -> list[str]:
         f"From {low:,} to {high:,} documents: time grew as documents^{figures['time_exponent']:.2f} "
         f"({'close to linear' if figures['time_close_to_linear'] else 'not close to linear'}: "
         f"the bar is an exponent of at most {LINEAR_EXPONENT}), the time per document by "
-        f"{figures['per_doc_time_growth']:+.0%}; the peak RSS moved by {figures['peak_rss_growth']:+.0%} "
-        f"({'flat' if figures['peak_rss_flat'] else 'not flat'}: the bar is {FLAT_RSS_GROWTH:.0%}) "
-        f"at `ram_buffer_mb={ram_buffer_mb:g}`.",
+        f"{figures['per_doc_time_growth']:+.0%}; the peak anonymous memory moved by "
+        f"{figures['peak_anon_growth']:+.0%} ({'flat' if figures['peak_anon_flat'] else 'not flat'}: the bar is "
+        f"{FLAT_RSS_GROWTH:.0%}) at `ram_buffer_mb={ram_buffer_mb:g}`, and the peak RSS by "
+        f"{figures['peak_rss_growth']:+.0%}, the rest being pages of the segment files merges map and read.",
     ]
 
 
@@ -189,7 +222,9 @@ def report(results: list[dict[str, Any]], series: list[dict[str, Any]], ram_buff
         f"- Writer: `ram_buffer_mb={ram_buffer_mb:g}`, default merge policy (merge_factor 10), one commit;"
         " analyzer `english` on title and text, positions and stored text",
         "- Peak RSS is Linux `VmHWM` (MiB): anonymous memory plus the pages of mapped files"
-        " the process touched; \"above buffer\" subtracts the `ram_buffer_mb` setting.",
+        " the process touched; \"above buffer\" subtracts the `ram_buffer_mb` setting. Peak anonymous"
+        " is the highest `RssAnon` (heap and buffers, no file pages) sampled every 20 ms: what the writer"
+        " itself holds, and what \"flat\" is judged on.",
         f"- Before indexing anything, a process with searchlib loaded and NLTK's stemmer imported peaks"
         f" at {startup:.0f} MiB (NLTK's package imports scipy when it is installed, as the benchmark"
         " requirements make it): that much of \"above buffer\" is not the writer's.",
