@@ -450,22 +450,6 @@ impl SegmentReader {
         Ok((u32_bytes(py, &docs)?, u32_bytes(py, &freqs)?, u32_bytes(py, &positions)?))
     }
 
-    /// A term's block maxima: (last doc, max tf, min length) per full block of 128.
-    #[allow(clippy::type_complexity)]
-    fn block_maxima<'py>(
-        &self,
-        py: Python<'py>,
-        field: &str,
-        ordinal: u64,
-    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
-        let info = self.info(field, ordinal)?;
-        let skips = self.inner.skips(field, &info).map_err(to_py)?;
-        let last: Vec<u32> = skips.iter().map(|s| s.last_doc).collect();
-        let tfs: Vec<u32> = skips.iter().map(|s| s.max_tf).collect();
-        let norms: Vec<u32> = skips.iter().map(|s| s.min_norm).collect();
-        Ok((u32_bytes(py, &last)?, u32_bytes(py, &tfs)?, u32_bytes(py, &norms)?))
-    }
-
     /// A text field's lengths per document (uint32 bytes), or None without norms.
     fn norms<'py>(&self, py: Python<'py>, field: &str) -> PyResult<Option<Bound<'py, PyBytes>>> {
         match py.detach(|| self.inner.norms(field)).map_err(to_py)? {

@@ -283,15 +283,6 @@ class SegmentReader:
             return np.zeros(0, dtype=_U32)
         return _u32(self.core.docs_of_range(field_name, start, end))
 
-    def block_maxima(
-        self, field_name: str, index: int
-    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
-        """Per full block of 128 postings of the term with ordinal ``index``: its last doc
-        id, its largest term frequency and its smallest field length (an upper bound of
-        any BM25 variant over the block, for top-k pruning)."""
-        last, tfs, lengths = self.core.block_maxima(field_name, index)
-        return _u32(last), _u32(tfs), _u32(lengths)
-
     # --- lengths and columns ---------------------------------------------------------
 
     def has_field(self, field_name: str) -> npt.NDArray[np.bool_]:
