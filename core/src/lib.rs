@@ -28,6 +28,7 @@ pub mod positions;
 pub mod postings;
 pub mod py;
 pub mod py_phrase;
+pub mod py_plain;
 pub mod query;
 pub mod py_highlight;
 pub mod py_patterns;

@@ -56,7 +56,7 @@ impl QuerySegment {
 }
 
 impl QuerySegment {
-    fn segment(&self) -> Segment<'_> {
+    pub(crate) fn segment(&self) -> Segment<'_> {
         Segment { reader: &self.reader.get().inner, live: self.live.as_deref(), norms: &self.norms, terms: &self.terms, scratch: &self.scratch }
     }
 }

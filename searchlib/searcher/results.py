@@ -7,39 +7,104 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from searchlib import highlight
-from searchlib.explain import Explanation
-from searchlib.query import Query, ScoringContext
-from searchlib.segment import SegmentReader
-
 if TYPE_CHECKING:
+    from searchlib.explain import Explanation
+    from searchlib.highlight import Fragment
+    from searchlib.query import Query, ScoringContext
     from searchlib.searcher.searcher import Searcher
+    from searchlib.segment import SegmentReader
 
 
 SnippetFormat = Literal["plain", "ansi", "html"]
 
 
-@dataclass
+class DeferredQuery:
+    """The query tree and scoring context of a search that ran without them (a plain
+    search runs from its text in the core), built the first time a hit or the results
+    ask for them: most searches never do."""
+
+    __slots__ = ("_built", "searcher", "strict", "text")
+
+    def __init__(self, searcher: Searcher, text: str, strict: bool) -> None:
+        self.searcher = searcher
+        self.text = text
+        self.strict = strict
+        self._built: tuple[Query, ScoringContext] | None = None
+
+    def get(self) -> tuple[Query, ScoringContext]:
+        if self._built is None:
+            from searchlib import highlight
+
+            tree, context = self.searcher.prepare(self.text, strict=self.strict)
+            highlight.remember_text(tree, self.text)  # snippets prefer the words as typed
+            self._built = (tree, context)
+        return self._built
+
+
 class Hit:
     """One ranked result: its rank (1-based), score, and stored fields on demand.
 
     A hit keeps its segment open, so it stays usable after its searcher is closed.
+    ``query`` and ``context`` may be given as one :class:`DeferredQuery` (``context``
+    None), which builds them when first read.
     """
 
-    rank: int
-    score: float
-    segment: int
-    doc: int
-    searcher: Searcher = field(repr=False)
-    query: Query = field(repr=False)
-    reader: SegmentReader = field(repr=False)
-    context: ScoringContext = field(repr=False)
-    _fields: dict[str, Any] | None = field(default=None, repr=False)
-    #: The page this hit came on, whose snippets are made together.
-    _page: weakref.ref[Results] | None = field(default=None, repr=False, compare=False)
+    __slots__ = ("__weakref__", "_context", "_deferred", "_fields", "_page", "_query", "doc", "rank", "reader",
+                 "score", "searcher", "segment")
+
+    def __init__(
+        self,
+        rank: int,
+        score: float,
+        segment: int,
+        doc: int,
+        searcher: Searcher,
+        query: Query | DeferredQuery,
+        reader: SegmentReader,
+        context: ScoringContext | None,
+        _fields: dict[str, Any] | None = None,
+        _page: weakref.ref[Results] | None = None,
+    ) -> None:
+        self.rank = rank
+        self.score = score
+        self.segment = segment
+        self.doc = doc
+        self.searcher = searcher
+        self.reader = reader
+        self._deferred = query if type(query) is DeferredQuery else None
+        self._query = None if self._deferred is not None else query
+        self._context = context
+        self._fields = _fields
+        #: The page this hit came on, whose snippets are made together.
+        self._page = _page
+
+    @property
+    def query(self) -> Query:
+        """The query this hit matched (its tree)."""
+        if self._query is None and self._deferred is not None:
+            self._query, self._context = self._deferred.get()
+        return self._query  # type: ignore[return-value]
+
+    @property
+    def context(self) -> ScoringContext:
+        """How the hit was scored (statistics, BM25 parameters)."""
+        if self._context is None and self._deferred is not None:
+            self._query, self._context = self._deferred.get()
+        return self._context  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"Hit(rank={self.rank!r}, score={self.score!r}, segment={self.segment!r}, doc={self.doc!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Hit)
+        return (self.rank, self.score, self.segment, self.doc) == (other.rank, other.score, other.segment, other.doc) \
+            and self.searcher is other.searcher and self.reader is other.reader
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     def explain(self) -> Explanation:
         """Why this hit scored what it did (see :meth:`Searcher.explain`)."""
@@ -66,16 +131,16 @@ class Hit:
         field_name: str | None = None,
         *,
         count: int = 1,
-        width: int = highlight.DEFAULT_WIDTH,
+        width: int | None = None,
         max_chars: int | None = None,
-    ) -> list[highlight.Fragment]:
+    ) -> list[Fragment]:
         """Up to ``count`` fragments of a stored text field (by default the field that
         matches best), in text order (see :meth:`Searcher.fragments`)."""
         return self.searcher.fragments(self, field_name, count=count, width=width, max_chars=max_chars)
 
     def fragment(
-        self, field_name: str | None = None, *, width: int = highlight.DEFAULT_WIDTH, max_chars: int | None = None
-    ) -> highlight.Fragment:
+        self, field_name: str | None = None, *, width: int | None = None, max_chars: int | None = None
+    ) -> Fragment:
         """The best fragment of a stored text field (by default the one matching best)."""
         return self.fragments(field_name, width=width, max_chars=max_chars)[0]
 
@@ -84,7 +149,7 @@ class Hit:
         field_name: str | None = None,
         *,
         format: SnippetFormat = "plain",  # noqa: A002
-        width: int = highlight.DEFAULT_WIDTH,
+        width: int | None = None,
         count: int = 1,
         max_chars: int | None = None,
         before: str = "[",
@@ -126,23 +191,68 @@ class Hit:
         )
 
 
-@dataclass
 class Results:
     """The hits of one page of results and the number of matching documents (exact
-    unless the search was asked not to count them all: see :attr:`total_is_exact`)."""
+    unless the search was asked not to count them all: see :attr:`total_is_exact`).
 
-    query: Query
-    total: int
-    hits: list[Hit]
-    offset: int = 0
-    context: ScoringContext | None = None
-    #: What a lenient search cut to keep the query within its limits (a pattern kept
-    #: to its most frequent terms, a query cut to its first clauses), as sentences a
-    #: user can read; empty when the query ran as written.
-    warnings: list[str] = field(default_factory=list)
-    #: Whether :attr:`total` counts every match; False only after ``search(...,
-    #: exact_total=False)`` pruned a segment, where it is a lower bound.
-    total_is_exact: bool = True
+    ``query`` (with ``context`` None) may be a :class:`DeferredQuery`, which builds the
+    tree when first read."""
+
+    def __init__(
+        self,
+        query: Query | DeferredQuery,
+        total: int,
+        hits: list[Hit],
+        offset: int = 0,
+        context: ScoringContext | None = None,
+        warnings: list[str] | None = None,
+        total_is_exact: bool = True,
+    ) -> None:
+        self._deferred = query if type(query) is DeferredQuery else None
+        self._query = None if self._deferred is not None else query
+        self._context = context
+        self.total = total
+        self.hits = hits
+        self.offset = offset
+        #: What a lenient search cut to keep the query within its limits (a pattern kept
+        #: to its most frequent terms, a query cut to its first clauses), as sentences a
+        #: user can read; empty when the query ran as written.
+        self.warnings: list[str] = [] if warnings is None else warnings
+        #: Whether :attr:`total` counts every match; False only after ``search(...,
+        #: exact_total=False)`` pruned a segment, where it is a lower bound.
+        self.total_is_exact = total_is_exact
+        #: The hits' snippets by the arguments they were asked with (see :meth:`Hit.snippet`).
+        self._snippets: dict[tuple[Any, ...], tuple[tuple[Hit, ...], list[str]]] = {}
+        page = weakref.ref(self)
+        for hit in hits:
+            hit._page = page
+
+    @property
+    def query(self) -> Query:
+        """The query the hits matched (its tree)."""
+        if self._query is None and self._deferred is not None:
+            self._query, self._context = self._deferred.get()
+        return self._query  # type: ignore[return-value]
+
+    @property
+    def context(self) -> ScoringContext | None:
+        """How the hits were scored (statistics, BM25 parameters)."""
+        if self._context is None and self._deferred is not None:
+            self._query, self._context = self._deferred.get()
+        return self._context
+
+    def __repr__(self) -> str:
+        return (f"Results(total={self.total!r}, hits={self.hits!r}, offset={self.offset!r}, "
+                f"warnings={self.warnings!r}, total_is_exact={self.total_is_exact!r})")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Results)
+        return (self.total, self.hits, self.offset, self.warnings, self.total_is_exact) == (
+            other.total, other.hits, other.offset, other.warnings, other.total_is_exact)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -152,11 +262,3 @@ class Results:
 
     def __getitem__(self, index: int) -> Hit:
         return self.hits[index]
-
-    #: The hits' snippets by the arguments they were asked with (see :meth:`Hit.snippet`).
-    _snippets: dict[tuple[Any, ...], tuple[tuple[Hit, ...], list[str]]] = field(default_factory=dict, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        page = weakref.ref(self)
-        for hit in self.hits:
-            hit._page = page

@@ -10,33 +10,30 @@ import threading
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from itertools import repeat
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from searchlib import highlight
-from searchlib.analysis import Analyzer
 from searchlib.errors import QueryError, SchemaError, SearchlibError
-from searchlib.explain import Explanation
 from searchlib.index import Index
 from searchlib.limits import DEFAULT_LIMITS, QueryLimits
-from searchlib.parser import QueryParser
-from searchlib.query import (
-    DEFAULT_MAX_EXPANSIONS, Expansion, ExpansionBudget, Filter, Matches, Query, ScoringContext,
-    Term, TermSelector, pattern_fields,
-)
-from searchlib.query.plan import core_top
 from searchlib.schema import FieldAnalyzers
-from searchlib.scoring import CollectionStats, FieldSet, Similarity
-from searchlib.searcher.results import Hit, Results
-from searchlib.searcher.sorting import _column_key, _is_sortable, _reversed_order, _SortKey, _term_rank_keys
-from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE, _SnapshotStats, live_doc_freqs
-from searchlib.segment import SegmentReader
-from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
+from searchlib.searcher.results import DeferredQuery, Hit, Results
+from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE
 
-if TYPE_CHECKING:  # imported when first used: `searchlib query` starts without them
+if TYPE_CHECKING:  # imported when first used: a plain search and `searchlib query` start without them
     import numpy as np
+    from searchlib import highlight
+    from searchlib.analysis import Analyzer
+    from searchlib.explain import Explanation
+    from searchlib.parser import QueryParser
+    from searchlib.query import Expansion, Matches, Query, ScoringContext, TermSelector
+    from searchlib.scoring import CollectionStats, FieldSet
+    from searchlib.searcher.sorting import _SortKey
+    from searchlib.segment import SegmentReader
     from searchlib.suggest import Suggestion, Vocabulary
+
+#: Operators a searcher's query strings may use by default (what the parser accepts).
+_OPERATORS = ("AND", "OR")
 
 
 class Searcher:
@@ -82,7 +79,7 @@ class Searcher:
         k1: float | None = None,
         b: float | None = None,
         similarity: str | None = None,
-        highlight_max_chars: int = highlight.DEFAULT_MAX_CHARS,
+        highlight_max_chars: int | None = None,
         impact_cache_postings: int = 0,
     ) -> None:
         # A searcher is a snapshot of the newest commit, whatever handle it was given.
@@ -97,13 +94,19 @@ class Searcher:
         self._use_stored_lexicons()
         #: The caps on one query's work.
         self.limits = DEFAULT_LIMITS if limits is None else limits
-        self.parser = QueryParser(
-            self.schema, fields, self.analyzers, default_operator=default_operator, expansion=expansion,
-            limits=self.limits,
-        )
         self._fields = fields
         self._default_operator = default_operator
         self._expansion = expansion
+        self._parser: QueryParser | None = None
+        operator = default_operator.upper() if isinstance(default_operator, str) else default_operator
+        if fields is not None or operator not in _OPERATORS:
+            self._parser = self.parser  # checked now: the fields and operator given may be wrong
+        #: The default fields with their weights (every text field, weight 1, by default).
+        self._weights: dict[str, float] = (
+            {name: 1.0 for name in self.schema.text_fields()} if self._parser is None else self._parser.weights
+        )
+        self._is_and = operator == "AND"
+        self._plain: Any = None  # the core's plain search, built on first use; False: none
         self._sort_keys: dict[str, list[_SortKey]] = {}
         self._vocabularies: dict[str, Vocabulary] = {}
         self._doc_count = sum(reader.live_count for reader in self.readers)
@@ -111,10 +114,36 @@ class Searcher:
         self._doc_freqs: dict[tuple[FieldSet, str], int] = {}
         self._total_lengths: dict[str, int] = {}
         self.is_closed = False
-        self.highlight_max_chars = highlight_max_chars
+        self._highlight_max_chars = highlight_max_chars
         self._highlight_targets: highlight.QueryHighlighter | None = None  # the last query's
         #: Held while a vocabulary or sort keys are built, so that threads build each once.
         self._building = threading.Lock()
+
+    @property
+    def parser(self) -> QueryParser:
+        """The parser of this searcher's query strings (built on first use: a plain
+        search runs without it)."""
+        if self._parser is None:
+            from searchlib.parser import QueryParser
+
+            self._parser = QueryParser(
+                self.schema, self._fields, self.analyzers, default_operator=self._default_operator,
+                expansion=self._expansion, limits=self.limits,
+            )
+        return self._parser
+
+    @property
+    def highlight_max_chars(self) -> int:
+        """Snippets look for matches in at most this many first characters of a field."""
+        if self._highlight_max_chars is None:
+            from searchlib.highlight import DEFAULT_MAX_CHARS
+
+            self._highlight_max_chars = DEFAULT_MAX_CHARS
+        return self._highlight_max_chars
+
+    @highlight_max_chars.setter
+    def highlight_max_chars(self, value: int) -> None:
+        self._highlight_max_chars = value
 
     def _use_stored_lexicons(self) -> None:
         """Let each costly analyzer look words up in the segments' lexicons first.
@@ -180,6 +209,9 @@ class Searcher:
         expansion needs this shard's share of them. A sharded search merges what each
         shard gathers and passes the sum to every shard's ``search``.
         """
+        from searchlib.query import pattern_fields
+        from searchlib.scoring import CollectionStats
+
         stats = CollectionStats(doc_count=self.doc_count)
         seen_fields: set[FieldSet] = set()
 
@@ -201,6 +233,11 @@ class Searcher:
     def matching_terms(self, field_name: str, select: TermSelector) -> dict[str, int]:
         """Every term of ``field_name`` that ``select`` picks in any segment, with its live
         document frequency; terms whose documents are all deleted are left out."""
+        from itertools import repeat
+
+        from searchlib.query import DEFAULT_MAX_EXPANSIONS
+        from searchlib.searcher.statistics import live_doc_freqs
+
         counts: dict[str, int] = {}
         for reader, (terms, doc_freqs) in zip(self.readers, select(self.readers, field_name)):
             if reader.all_live:  # the dictionary's counts are the live ones: no look-ups
@@ -227,6 +264,8 @@ class Searcher:
         key = (fields, term)
         doc_freq = self._doc_freqs.get(key)
         if doc_freq is None:
+            from searchlib.searcher.statistics import live_doc_freqs
+
             doc_freq = live_doc_freqs(self.readers, fields, [term])[0]
             self._remember_doc_freq(key, doc_freq)
         return doc_freq
@@ -300,6 +339,10 @@ class Searcher:
         raises :class:`QueryError`; lenient, it is cut, and what was cut is appended to
         ``warnings`` (when given) as sentences a user can read.
         """
+        from searchlib.query import ExpansionBudget, Query, ScoringContext
+        from searchlib.scoring import Similarity
+        from searchlib.searcher.statistics import _SnapshotStats
+
         tree = self.parse(query, strict=strict, warnings=warnings) if isinstance(query, str) else query
         if not isinstance(tree, Query):
             raise QueryError(f"a query must be a string or a Query, got {type(query).__name__}")
@@ -369,6 +412,22 @@ class Searcher:
         sort_field, descending = self._sort_field(sort)
         if isinstance(filter, str) and not filter.strip():
             filter = None  # noqa: A001  # a blank filter box restricts nothing
+        if (type(query) is str and filter is None and sort_field is None and stats is None and k1 is None
+                and b is None and similarity is None):
+            found = self._plain_top(query, offset + limit, exact_total)
+            if found is not None:
+                segment_ids, doc_ids, top_scores, total, exact = found
+                deferred = DeferredQuery(self, query, strict)
+                readers = self.readers
+                hits = [
+                    Hit(offset + rank + 1, score, segment, doc, self, deferred, readers[segment], None)
+                    for rank, (score, segment, doc) in enumerate(
+                        zip(top_scores[offset:], segment_ids[offset:], doc_ids[offset:])
+                    )
+                ]
+                return Results(deferred, total, hits, offset, None, [], total_is_exact=exact)
+        from searchlib.query import Filter, Query
+
         warnings: list[str] = []
         if filter is not None:
             if isinstance(filter, str):
@@ -381,8 +440,12 @@ class Searcher:
             query, strict=strict, stats=stats, k1=k1, b=b, similarity=similarity, warnings=warnings
         )
         if text is not None:  # snippets prefer the query's words as typed
+            from searchlib import highlight
+
             highlight.remember_text(tree, text)
         if sort_field is None:
+            from searchlib.query.plan import core_top
+
             segment_ids, doc_ids, top_scores, total, exact = core_top(
                 tree, self.readers, context, offset + limit, exact_total=exact_total
             )
@@ -409,6 +472,8 @@ class Searcher:
             segments = np.concatenate(
                 [np.full(len(m.docs), i, dtype=np.int64) for i, m in enumerate(per_segment)]
             )
+        from searchlib.searcher.sorting import _reversed_order
+
         keys = self._sort_keys_of(sort_field)
         values = np.concatenate([key.values[m.docs] for key, m in zip(keys, per_segment)])
         if descending:
@@ -425,6 +490,19 @@ class Searcher:
             )
         ]
         return Results(tree, total, hits, offset, context, warnings)
+
+    def _plain_top(self, text: str, k: int, exact_total: bool) -> tuple[list[int], list[int], list[float], int, bool] | None:
+        """The ``k`` best matches of plain ``text`` run in one call into the core (see
+        :mod:`searchlib.searcher.plain`), or None when the text takes the tree path."""
+        plain = self._plain
+        if plain is None:
+            from searchlib.searcher.plain import plain_search
+
+            plain = self._plain = plain_search(self, self._weights, self._is_and) or False
+        if plain is False or len(text) > self.limits.max_length:
+            return None
+        found: tuple[list[int], list[int], list[float], int, bool] | None = plain.search(text, k, exact_total)
+        return found
 
     def explain(self, hit: Hit) -> Explanation:
         """Why ``hit`` scored what it did, factor by factor (tf, df, N, lengths, idf, k1, b, boost)."""
@@ -490,12 +568,17 @@ class Searcher:
         hit: Hit | str,
         *,
         fields: Sequence[str] | None = None,
-        max_terms: int = DEFAULT_MAX_TERMS,
-        min_doc_freq: int = DEFAULT_MIN_DOC_FREQ,
+        max_terms: int | None = None,
+        min_doc_freq: int | None = None,
         limit: int = 10,
     ) -> Results:
         """Documents similar to ``hit`` (a hit, or a document's ID field value), found by
-        its most distinctive terms (see :mod:`searchlib.similar`)."""
+        its most distinctive terms (see :mod:`searchlib.similar`; its defaults for the
+        counts left as None)."""
+        from searchlib.similar import DEFAULT_MAX_TERMS, DEFAULT_MIN_DOC_FREQ, more_like_this_query
+
+        max_terms = DEFAULT_MAX_TERMS if max_terms is None else max_terms
+        min_doc_freq = DEFAULT_MIN_DOC_FREQ if min_doc_freq is None else min_doc_freq
         if isinstance(hit, str):
             hit = self._hit_by_id(hit)
         query = more_like_this_query(self, hit, fields, max_terms, min_doc_freq)
@@ -505,6 +588,8 @@ class Searcher:
         id_field = self.schema.id_field
         if id_field is None:
             raise SchemaError("the schema has no ID field; pass a Hit instead of an id")
+        from searchlib.query import Term
+
         found = self.search(Term(id_field, value), limit=1)
         if not found.hits:
             raise SearchlibError(f"no document has {id_field} {value!r}")
@@ -519,6 +604,8 @@ class Searcher:
         """
         if sort is None:
             return None, False
+        from searchlib.searcher.sorting import _is_sortable
+
         name = sort[1:] if sort.startswith("-") else sort
         if name == "score" and not (name in self.schema and _is_sortable(self.schema[name])):
             return None, False
@@ -543,6 +630,8 @@ class Searcher:
             with self._building:
                 keys = self._sort_keys.get(field_name)
                 if keys is None:
+                    from searchlib.searcher.sorting import _column_key, _term_rank_keys
+
                     definition = self.schema[field_name]
                     if definition.is_column:
                         keys = [_column_key(reader, field_name, definition) for reader in self.readers]
@@ -552,7 +641,7 @@ class Searcher:
         return keys
 
     def fragment(
-        self, hit: Hit, field_name: str | None = None, *, width: int = highlight.DEFAULT_WIDTH
+        self, hit: Hit, field_name: str | None = None, *, width: int | None = None
     ) -> highlight.Fragment:
         """The best fragment of ``hit`` in ``field_name``, or in the best-matching field."""
         return self.fragments(hit, field_name, width=width)[0]
@@ -563,7 +652,7 @@ class Searcher:
         field_name: str | None = None,
         *,
         count: int = 1,
-        width: int = highlight.DEFAULT_WIDTH,
+        width: int | None = None,
         max_chars: int | None = None,
     ) -> list[highlight.Fragment]:
         """Up to ``count`` fragments of ``hit`` with its query's matches marked, in text
@@ -573,8 +662,12 @@ class Searcher:
         marked with the query's terms analyzed again by that field's own analyzer.
         Without it, the stored text field whose fragments show the most distinct terms
         is used. At most ``max_chars`` characters of the field (default: this
-        searcher's ``highlight_max_chars``) are searched for matches.
+        searcher's ``highlight_max_chars``) are searched for matches. ``width``: by
+        default :data:`searchlib.highlight.DEFAULT_WIDTH`.
         """
+        from searchlib import highlight
+
+        width = highlight.DEFAULT_WIDTH if width is None else width
         remembered, names, searched = self._highlighting(hit, field_name)
         limit = self.highlight_max_chars if max_chars is None else max_chars
         best = remembered.hit_fragments(
@@ -589,7 +682,7 @@ class Searcher:
         *,
         style: str = "plain",
         count: int = 1,
-        width: int = highlight.DEFAULT_WIDTH,
+        width: int | None = None,
         max_chars: int | None = None,
         before: str = "[",
         after: str = "]",
@@ -600,6 +693,9 @@ class Searcher:
         call into the core."""
         if not hits:
             return []
+        from searchlib import highlight
+
+        width = highlight.DEFAULT_WIDTH if width is None else width
         remembered, names, searched = self._highlighting(hits[0], field_name)
         limit = self.highlight_max_chars if max_chars is None else max_chars
         found = remembered.page_snippets([hit.fields for hit in hits], names, self.analyzers, searched=searched,
@@ -612,6 +708,8 @@ class Searcher:
     def _highlighting(self, hit: Hit, field_name: str | None) -> tuple[highlight.QueryHighlighter, list[str], list[str]]:
         """The targets of ``hit``'s query, the fields to highlight, and (for a field the
         query did not search) the searched text fields whose targets it takes."""
+        from searchlib import highlight
+
         remembered = self._highlight_targets  # the hits of one search share their query
         if remembered is None or remembered.query is not hit.query:
             remembered = self._highlight_targets = highlight.QueryHighlighter(hit.query)

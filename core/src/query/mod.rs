@@ -14,6 +14,7 @@
 pub mod boolean;
 pub mod explain;
 pub mod phrase;
+pub mod plain;
 pub mod plan;
 pub mod range;
 pub mod scorer;

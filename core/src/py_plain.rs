@@ -1,0 +1,131 @@
+//! The Python binding of plain searches: `PlainSearch`, a searcher's default fields with
+//! their analyzers and statistics, which runs the text of a search box from words to the
+//! top k in one call (see `query/plain.rs`), the GIL released throughout.
+//!
+//! It remembers the document frequencies it counts, as the Python statistics do: a
+//! snapshot never changes, and the next search with the same words need not count them.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+use crate::analysis::python::CoreAnalyzer;
+use crate::error::Error;
+use crate::py::to_py;
+use crate::py_query::QuerySegment;
+use crate::query::boolean::Segment;
+use crate::query::plain::{plain_words, plan, FieldGroup};
+use crate::query::plan::{LeafField, TermLeaf};
+use crate::query::scorer::{Bm25, Variant};
+use crate::query::topk::{self, Outcome};
+
+/// Document frequencies a plain search remembers before it starts over (the Python
+/// statistics' bound).
+const DF_MEMO_SIZE: usize = 100_000;
+
+/// Registers the plain search class on the extension module.
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<PlainSearch>()
+}
+
+/// A searcher's plain searches: its segments, its default fields grouped by query
+/// analyzer (each group's analyzer, fields as (name, weight, avgdl), boost and N), the
+/// BM25 settings, the default operator and the parser's limits.
+#[pyclass(module = "searchlib._core", frozen)]
+pub struct PlainSearch {
+    segments: Vec<Py<QuerySegment>>,
+    analyzers: Vec<Py<CoreAnalyzer>>,
+    groups: Vec<FieldGroup>,
+    bm25: Bm25,
+    is_and: bool,
+    max_depth: usize,
+    max_clauses: usize,
+    /// Per group, the dfs counted so far.
+    dfs: Mutex<Vec<HashMap<String, u64>>>,
+}
+
+type GroupSpec = (Py<CoreAnalyzer>, Vec<(String, f64, f64)>, f64, f64);
+type Found = (Vec<u32>, Vec<u32>, Vec<f64>, u64, bool);
+
+#[pymethods]
+impl PlainSearch {
+    #[new]
+    #[pyo3(signature = (segments, groups, similarity, k1, b, is_and, max_depth, max_clauses))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        segments: Vec<Py<QuerySegment>>,
+        groups: Vec<GroupSpec>,
+        similarity: &str,
+        k1: f64,
+        b: f64,
+        is_and: bool,
+        max_depth: usize,
+        max_clauses: usize,
+    ) -> PyResult<PlainSearch> {
+        let variant = Variant::parse(similarity).ok_or_else(|| PyValueError::new_err(format!("unknown BM25 variant {similarity:?}")))?;
+        if groups.iter().any(|(_, fields, _, _)| fields.is_empty()) {
+            return Err(PyValueError::new_err("each field group needs a field"));
+        }
+        let (analyzers, groups): (Vec<_>, Vec<_>) = groups
+            .into_iter()
+            .map(|(analyzer, fields, boost, n)| {
+                let fields = fields.into_iter().map(|(name, weight, average)| LeafField { name, weight, average }).collect();
+                (analyzer, FieldGroup { fields, boost, n })
+            })
+            .unzip();
+        let dfs = Mutex::new(vec![HashMap::new(); groups.len()]);
+        Ok(PlainSearch { segments, analyzers, groups, bm25: Bm25 { variant, k1, b }, is_and, max_depth, max_clauses, dfs })
+    }
+
+    /// The `k` best matches of plain `text`, best first: (segment numbers, doc ids,
+    /// scores, total, whether the total is exact); None when the text is not plain, or
+    /// not taken exactly here (past the clause limit, a lone surrogate): the caller's
+    /// query tree runs it instead.
+    #[pyo3(signature = (text, k, exact_total=true))]
+    fn search(&self, py: Python<'_>, text: &Bound<'_, PyString>, k: usize, exact_total: bool) -> PyResult<Option<Found>> {
+        let Ok(text) = text.to_str() else { return Ok(None) };
+        let borrowed = self.analyzers.iter().map(|a| a.bind(py).try_borrow()).collect::<Result<Vec<_>, _>>()?;
+        let analyzers: Vec<&CoreAnalyzer> = borrowed.iter().map(|a| &**a).collect();
+        let views: Vec<Segment<'_>> = self.segments.iter().map(|s| s.get().segment()).collect();
+        let outcome = py.detach(|| self.run(text, &analyzers, &views, k, exact_total)).map_err(to_py)?;
+        Ok(outcome.map(|found| {
+            let segments = found.hits.iter().map(|h| h.segment).collect();
+            let docs = found.hits.iter().map(|h| h.doc).collect();
+            let scores = found.hits.iter().map(|h| h.score).collect();
+            (segments, docs, scores, found.total, found.exact)
+        }))
+    }
+}
+
+impl PlainSearch {
+    fn run(&self, text: &str, analyzers: &[&CoreAnalyzer], views: &[Segment<'_>], k: usize, exact_total: bool) -> Result<Option<Outcome>, Error> {
+        let Some(words) = plain_words(text, !self.is_and, self.max_depth) else { return Ok(None) };
+        let mut memo = self.dfs.lock().unwrap_or_else(PoisonError::into_inner);
+        let terms = |group: usize, word: &str| {
+            let mut found = Vec::new();
+            analyzers[group].lock().for_each_term(word, |term, _| found.push(term.to_owned()));
+            found
+        };
+        let Some(mut built) = plan(&words, &self.groups, self.is_and, self.max_clauses, terms, |group, term| memo[group].get(term).copied()) else {
+            return Ok(None);
+        };
+        let mut uncounted = Vec::with_capacity(built.leaf_groups.len());
+        built.plan.for_each_leaf(&mut |leaf: &mut TermLeaf| {
+            if leaf.df.is_none() {
+                uncounted.push(leaf.term.clone());
+            }
+            Ok(())
+        })?;
+        let outcome = topk::search(&mut built.plan, views, &self.bm25, k, exact_total)?;
+        if memo.iter().map(HashMap::len).sum::<usize>() + uncounted.len() > DF_MEMO_SIZE {
+            memo.iter_mut().for_each(HashMap::clear);
+        }
+        for ((group, term), &df) in built.leaf_groups.iter().zip(uncounted).zip(&outcome.counted_dfs) {
+            memo[*group].insert(term, df);
+        }
+        Ok(Some(outcome))
+    }
+}

@@ -1,0 +1,75 @@
+"""Plain searches: the text of a search box run from words to the top k in one call into
+the compiled core, without a query tree.
+
+Most searches are a few words with no syntax. Their tree is fixed by the text alone
+(each word's terms over the default fields, joined by the default operator), so the core
+builds the very plan the tree would compile to (``core/src/query/plain.rs``): it splits
+the words as :func:`searchlib.parser.plain_words` does, analyzes them with the default
+fields' analyzers, resolves the statistics this searcher gave it, counts (and remembers)
+the document frequencies it has not seen, and runs the plan. Scores, ranks and totals
+are the tree path's, bit for bit; the tree is built only if something asks for it
+(snippets, an explanation).
+
+Whatever the core does not take exactly falls back to the tree: syntax, a query past the
+parser's limits, a default field that is not a text field, an analyzer the core does not
+run or one that gives several terms at a position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from searchlib.analysis import Analyzer
+    from searchlib.searcher.searcher import Searcher
+
+#: Deepest nesting of parentheses plain text may have (the parser's plain path's bound).
+PLAIN_MAX_DEPTH = 8
+
+
+def plain_search(searcher: Searcher, weights: Mapping[str, float], is_and: bool) -> Any:
+    """The core's plain search over ``searcher``'s default fields (``weights``), or None
+    when its queries must take the tree path.
+
+    Fields are grouped as the parser groups them: text fields by query analyzer (fields
+    with the same analyzer spec share one instance), in the order of each group's first
+    field. A group of one field is a ``Term`` (its weight the leaf's boost), of several a
+    ``CombinedTerm`` (the weights per field): the plan differs, and so would the scores.
+    """
+    if not searcher.readers:
+        return None
+    groups: dict[int, tuple[Analyzer, list[tuple[str, float]]]] = {}
+    for name, weight in weights.items():
+        definition = searcher.schema[name]
+        if not definition.is_text:
+            return None
+        analyzer = searcher.analyzers.query(name)
+        groups.setdefault(id(analyzer), (analyzer, []))[1].append((name, weight * definition.boost))
+    specs = []
+    for analyzer, members in groups.values():
+        core = analyzer.core() if analyzer.is_fast else None
+        if core is None:
+            return None
+        names = tuple(name for name, _ in members)
+        doc_count = float(searcher._documents_with_fields(names))
+        if len(members) == 1:
+            fields = [(names[0], 1.0, _average_length(searcher, names[0]))]
+            specs.append((core, fields, members[0][1], doc_count))
+        else:
+            fields = [(name, weight, _average_length(searcher, name)) for name, weight in members]
+            specs.append((core, fields, 1.0, doc_count))
+    from searchlib import _core
+
+    scoring = searcher.scoring
+    limits = searcher.limits
+    return _core.PlainSearch(
+        [reader.query_segment for reader in searcher.readers], specs, scoring.similarity, float(scoring.k1),
+        float(scoring.b), is_and, min(PLAIN_MAX_DEPTH, limits.max_depth), limits.max_clauses,
+    )
+
+
+def _average_length(searcher: Searcher, name: str) -> float:
+    """avgdl as the searcher's statistics give it (``CollectionStats.average_length``)."""
+    documents = searcher._documents_with_fields((name,))
+    return searcher._total_length(name) / documents if documents else 0.0
