@@ -105,9 +105,13 @@ impl PlainSearch {
         let Some(words) = plain_words(text, !self.is_and, self.max_depth) else { return Ok(None) };
         let mut memo = self.dfs.lock().unwrap_or_else(PoisonError::into_inner);
         let terms = |group: usize, word: &str| {
-            let mut found = Vec::new();
-            analyzers[group].lock().for_each_term(word, |term, _| found.push(term.to_owned()));
-            found
+            let (mut found, mut last, mut one_per_position) = (Vec::new(), None, true);
+            analyzers[group].lock().for_each_term(word, |term, position| {
+                one_per_position &= last != Some(position);
+                last = Some(position);
+                found.push(term.to_owned());
+            });
+            one_per_position.then_some(found)
         };
         let Some(mut built) = plan(&words, &self.groups, self.is_and, self.max_clauses, terms, |group, term| memo[group].get(term).copied()) else {
             return Ok(None);

@@ -139,15 +139,16 @@ pub struct PlainPlan {
 }
 
 /// The plan of `words` over `groups`: `terms(group, word)` gives the terms a group's
-/// analyzer makes of the word (each at a position of its own), and `df(group, term)` a
-/// document frequency already known. None when the words hold more than `max_clauses`
-/// leaves (the tree path cuts them or refuses, with the position it reports).
+/// analyzer makes of the word, None when two share a position (alternatives, which the
+/// tree joins otherwise), and `df(group, term)` a document frequency already known. None
+/// when a word's terms are not one per position, or the words hold more than
+/// `max_clauses` leaves (the tree path cuts them or refuses, with the position it reports).
 pub fn plan(
     words: &[&str],
     groups: &[FieldGroup],
     is_and: bool,
     max_clauses: usize,
-    mut terms: impl FnMut(usize, &str) -> Vec<String>,
+    mut terms: impl FnMut(usize, &str) -> Option<Vec<String>>,
     mut df: impl FnMut(usize, &str) -> Option<u64>,
 ) -> Option<PlainPlan> {
     let mut values = Vec::with_capacity(words.len());
@@ -158,7 +159,7 @@ pub fn plan(
         let mut count = 0usize;
         let mut word_groups = Vec::new();
         for (index, group) in groups.iter().enumerate() {
-            let found = terms(index, word);
+            let found = terms(index, word)?;
             count += found.len() * group.fields.len();
             let leaves: Vec<Option<Shape>> = found
                 .into_iter()
@@ -211,7 +212,7 @@ mod tests {
 
     #[test]
     fn split_words_join_by_the_operator_and_flatten() {
-        let split = |_: usize, word: &str| word.split('-').map(str::to_owned).collect::<Vec<_>>();
+        let split = |_: usize, word: &str| Some(word.split('-').map(str::to_owned).collect::<Vec<_>>());
         let or = plan(&["a-b", "c"], &[group(&["f"])], false, 100, split, |_, _| None).unwrap();
         match &or.plan {
             Node::Bool(node) => assert_eq!((node.should.len(), node.must.len(), node.min_should), (3, 0, 1)),
@@ -228,10 +229,11 @@ mod tests {
 
     #[test]
     fn the_clause_limit_counts_fields_and_nothing_matches_no_word() {
-        let one = |_: usize, word: &str| vec![word.to_owned()];
+        let one = |_: usize, word: &str| Some(vec![word.to_owned()]);
         assert!(plan(&["a", "b"], &[group(&["f", "g"])], false, 3, one, |_, _| None).is_none());
         assert!(plan(&["a", "b"], &[group(&["f", "g"])], false, 4, one, |_, _| None).is_some());
-        let none = plan(&["the"], &[group(&["f"])], false, 4, |_, _| Vec::new(), |_, _| None).unwrap();
+        let none = plan(&["the"], &[group(&["f"])], false, 4, |_, _| Some(Vec::new()), |_, _| None).unwrap();
+        assert!(plan(&["a"], &[group(&["f"])], false, 4, |_, _| None, |_, _| None).is_none());
         assert_eq!(none.plan, Node::Bool(BoolNode { min_should: 1, ..BoolNode::default() }));
     }
 }
