@@ -9,7 +9,8 @@ The package holds one concern per module: :mod:`~searchlib.searcher.searcher` th
 :class:`Searcher`; :mod:`~searchlib.searcher.results` what a search returns
 (:class:`Results`, :class:`Hit`); :mod:`~searchlib.searcher.statistics` the collection
 statistics scoring reads; :mod:`~searchlib.searcher.sorting` the keys that order hits
-by a field. Every public name is importable from ``searchlib.searcher`` itself.
+by a field; :mod:`~searchlib.searcher.plain` plain text (a search box's words) run in
+one call into the core, with no query tree unless a hit asks for one. Every public name is importable from ``searchlib.searcher`` itself.
 
 >>> import tempfile
 >>> from searchlib import Index, Schema, ID, TEXT

@@ -39,12 +39,13 @@ def plain_search(searcher: Searcher, weights: Mapping[str, float], is_and: bool)
     """
     if not searcher.readers:
         return None
+    query_analyzer = searcher._query_analyzers.query  # the parser's
     groups: dict[int, tuple[Analyzer, list[tuple[str, float]]]] = {}
     for name, weight in weights.items():
         definition = searcher.schema[name]
         if not definition.is_text:
             return None
-        analyzer = searcher.analyzers.query(name)
+        analyzer = query_analyzer(name)
         groups.setdefault(id(analyzer), (analyzer, []))[1].append((name, weight * definition.boost))
     specs = []
     for analyzer, members in groups.values():

@@ -91,6 +91,9 @@ class Searcher:
         self.scoring = self.index.scoring.replace(similarity, k1, b)
         self.schema = self.index.schema
         self.analyzers = FieldAnalyzers(self.schema)
+        #: The analyzers query text goes through (the parser's, built later, and the
+        #: plain search's): these, even if ``analyzers`` is replaced afterwards.
+        self._query_analyzers = self.analyzers
         self._use_stored_lexicons()
         #: The caps on one query's work.
         self.limits = DEFAULT_LIMITS if limits is None else limits
@@ -127,7 +130,7 @@ class Searcher:
             from searchlib.parser import QueryParser
 
             self._parser = QueryParser(
-                self.schema, self._fields, self.analyzers, default_operator=self._default_operator,
+                self.schema, self._fields, self._query_analyzers, default_operator=self._default_operator,
                 expansion=self._expansion, limits=self.limits,
             )
         return self._parser
