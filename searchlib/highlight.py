@@ -56,11 +56,14 @@ import re
 import weakref
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from searchlib import _core
 from searchlib.analysis import Analyzer
-from searchlib.query import And, Bool, Boost, CombinedTerm, Filter, Not, Or, Phrase, Query, Term
+from searchlib.query import And, Bool, Boost, CombinedTerm, Filter, Not, Or, Query, Term
+
+if TYPE_CHECKING:  # loaded when a query holds a phrase, not for every query of words
+    from searchlib.query import Phrase
 
 DEFAULT_WIDTH = 160
 #: Highlighting reads at most this many characters of a field.
@@ -166,6 +169,8 @@ class Targets:
         A phrase is kept when each of its terms stays one term; one that does not is
         dropped rather than marked word by word.
         """
+        from searchlib.query import Phrase  # loaded already if the query holds one
+
         terms: set[str] = set()
         phrases: list[Phrase] = []
         for name in from_fields:
@@ -200,9 +205,14 @@ _KINDS: dict[type, str] = {}
 def _kind(node: Query) -> str:
     kind = _KINDS.get(type(node))
     if kind is None:
-        kinds = ((Term, "term"), (CombinedTerm, "combined"), (Phrase, "phrase"), (Not, "not"), (Bool, "bool"),
+        kinds = ((Term, "term"), (CombinedTerm, "combined"), (Not, "not"), (Bool, "bool"),
                  (And, "clauses"), (Or, "clauses"), (Filter, "filter"), (Boost, "boost"))
-        kind = _KINDS[type(node)] = next((name for cls, name in kinds if isinstance(node, cls)), "other")
+        kind = next((name for cls, name in kinds if isinstance(node, cls)), None)
+        if kind is None:  # only now the phrase module: a query of words never loads it
+            from searchlib.query import Phrase
+
+            kind = "phrase" if isinstance(node, Phrase) else "other"
+        _KINDS[type(node)] = kind
     return kind
 
 
@@ -214,6 +224,8 @@ def _collect(node: Query, targets: Targets) -> None:
         for name in node.fields:  # type: ignore[attr-defined]
             targets.add(name, node.text)  # type: ignore[attr-defined]
     elif kind == "phrase":
+        from searchlib.query import Phrase  # loaded already: the node is one
+
         assert isinstance(node, Phrase)
         if len(node.phrase_terms) == 1:
             targets.add(node.field, node.phrase_terms[0])
