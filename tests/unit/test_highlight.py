@@ -462,7 +462,7 @@ def test_a_page_of_snippets_reads_as_each_hits_fragments_formatted(tmp_path) -> 
             style = str(options.get("format", "plain"))
             wanted = [format_as(hit.fragments(options.get("field_name"), count=int(options.get("count", 1)),  # type: ignore[arg-type]
                                               width=int(options.get("width", DEFAULT_WIDTH))),  # type: ignore[arg-type]
-                                style, str(options.get("before", "[")), str(options.get("after", "]")))
+                                style, options.get("before"), options.get("after"))  # type: ignore[arg-type]
                       for hit in results]
             assert [hit.snippet(**options) for hit in reversed(results.hits)] == wanted[::-1], options  # type: ignore[arg-type]
         # A hit without its page (or moved to another one) is highlighted alone, alike.
