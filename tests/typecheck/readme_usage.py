@@ -8,11 +8,12 @@ import json
 import tempfile
 from typing import Any
 
-from searchlib import ID, TEXT, Hit, Index, QueryError, Results, Schema, Searcher
+from searchlib import ID, NUMERIC, TEXT, Hit, Index, QueryError, Results, Schema, Searcher
 from searchlib.analysis import ASCIIFoldingFilter, LowercaseFilter, UnicodeWordTokenizer, register_analyzer
 from searchlib.highlight import format_spans
 from searchlib.parser import QueryParser, escape
-from searchlib.query import Query, Term
+from searchlib.query import Phrase, Query, Range, Term
+from searchlib.scoring import BM25Settings
 
 
 def build(path: str) -> Index:
@@ -52,6 +53,21 @@ def search(index: Index) -> list[str]:
     return lines
 
 
+def composed(path: str) -> list[str]:
+    schema = Schema(id=ID(), year=NUMERIC("int"), body=TEXT())
+    index = Index.create(path, schema, scoring=BM25Settings("bm25+", k1=1.5, b=0.7))
+    with index.writer() as writer:
+        writer.add_document(id="a", year=2024, body="Envoys held direct talks on Monday.")
+        writer.add_document(id="b", year=2025, body="Direct flights resumed; talks stalled.")
+    with Searcher(index) as searcher:
+        query = Phrase("body", ("direct", "talk")) | Term("body", "flight")
+        results = searcher.search(query, sort="-year", filter=Range("year", 2020, None))
+        ids: list[str] = [hit.id for hit in results]
+        corrected: str | None = searcher.did_you_mean("direkt talks")
+        similar = [h.id for h in searcher.more_like_this("a")]
+        return [str(ids), results[0].explain().format(), str(corrected), str(similar)]
+
+
 def analyzers() -> None:
     name = TEXT("edge_ngram", analyzer_params={"max_size": 10}, query_analyzer="standard")
     register_analyzer("folded", lambda: UnicodeWordTokenizer() | LowercaseFilter() | ASCIIFoldingFilter())
@@ -62,6 +78,7 @@ def analyzers() -> None:
 def main() -> None:
     analyzers()
     print("\n".join(search(build(tempfile.mkdtemp()))))
+    print("\n".join(composed(tempfile.mkdtemp())))
 
 
 if __name__ == "__main__":
