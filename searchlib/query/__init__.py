@@ -104,4 +104,9 @@ __all__ = [
     "And", "Bool", "Boost", "CombinedTerm", "Expansion", "Filter", "Fuzzy", "MatchAll", "MatchNone",
     "Matches", "Not", "Or", "Phrase", "Prefix", "Query", "Range", "Regex", "ScoringContext", "Term",
     "Wildcard",
+    # Public too, for the parser, the searcher and the writer (and type checkers, which
+    # take only what __all__ names as exported).
+    "DEFAULT_MAX_EXPANSIONS", "PATTERN_MATCH_SECONDS", "CoreQuery", "ExpansionBudget", "OnTooMany",
+    "PatternQuery", "PatternTimeout", "RangeValue", "ReaderTerms", "SegmentPicker", "TermSelector", "TermSource",
+    "glob_regex", "leaf_count", "pattern_fields", "ranked_terms", "wildcard_regex",
 ]
