@@ -51,15 +51,23 @@ def main() -> None:
 @main.command("index")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--index", "index_dir", default=DEFAULT_INDEX, show_default=True, help="Index directory.")
-def index_command(paths: tuple[str, ...], index_dir: str) -> None:
+@click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
+              help="Skip files and folders whose name or path (relative to the folder given) matches; repeatable.")
+@click.option("--all-folders", is_flag=True,
+              help="Also walk hidden folders (.git, ...), node_modules and virtualenvs, skipped by default.")
+def index_command(paths: tuple[str, ...], index_dir: str, exclude: tuple[str, ...], all_folders: bool) -> None:
     """Index .txt, .md and .jsonl files and directories (re-indexing a file updates it)."""
     from searchlib.ingest import ingest
 
-    try:
-        report = ingest(index_dir, paths, on_problem=lambda p: click.echo(
-            f"searchlib: {'error' if p.is_error else 'warning'}: {p}", err=True))
-    except (SearchlibError, OSError) as exc:
-        _fail_on_index(exc, index_dir)
+    _log_to_stderr()
+    with _Progress("indexing") as progress:
+        try:
+            report = ingest(index_dir, paths, exclude=exclude, skip_default=not all_folders, progress=progress)
+        except (SearchlibError, OSError) as exc:
+            progress.finish()
+            _fail_on_index(exc, index_dir)
+    if not report.index_written:
+        _fail(f"nothing to index (no {', '.join(_suffixes())} file found); {index_dir} was not created", status=1)
     click.echo(
         f"indexed {report.documents} documents from {report.files} files into {index_dir}"
         + (f" (replacing {report.replaced})" if report.replaced else ""),
@@ -67,6 +75,60 @@ def index_command(paths: tuple[str, ...], index_dir: str) -> None:
     )
     if report.errors:
         sys.exit(1)
+
+
+def _suffixes() -> tuple[str, ...]:
+    from searchlib.sources import SUPPORTED_SUFFIXES
+
+    return SUPPORTED_SUFFIXES
+
+
+class _Progress:
+    """A progress bar on stderr while files are indexed, drawn only when stderr is a
+    terminal (piped output and logs get the summary line alone). It is made on the first
+    report, when the number of files is known."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Any = None
+        self._done = 0
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if not sys.stderr.isatty():
+                return
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr, show_pos=True)
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()
+
+
+def _log_to_stderr() -> None:
+    """Show the library's log messages (the ``searchlib`` logger: a file that could not
+    be read, a line refused) on stderr as ``searchlib: warning: ...``; set up only by the
+    commands that write, so that a query does not load :mod:`logging`."""
+    import logging
+
+    class _Format(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return f"searchlib: {record.levelname.lower()}: {record.getMessage()}"
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Format())
+    logger = logging.getLogger("searchlib")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 class _QueryCommand(click.Command):
@@ -159,7 +221,7 @@ def query_command(
             for warning in results.warnings:  # what a lenient search cut to keep the query bounded
                 click.echo(f"searchlib: warning: {warning}", err=True)
             if as_json:
-                document = _results_json(text, results, explain=explain, snippets=snippet_options)
+                document = results.to_dict(explain=explain, snippets=snippets, count=fragment_count, width=width)
                 document["suggestion"] = suggestion
                 click.echo(json.dumps(document, ensure_ascii=False, indent=2))
             else:
@@ -383,9 +445,10 @@ def eval_command(
 def _build_default_index(path: str) -> None:
     from searchlib.ingest import ingest
 
+    _log_to_stderr()
     click.echo(f"searchlib: no index yet; building {path}/ from {DEFAULT_SEEDS}/", err=True)
     try:
-        ingest(path, [DEFAULT_SEEDS], on_problem=lambda p: click.echo(f"searchlib: warning: {p}", err=True))
+        ingest(path, [DEFAULT_SEEDS])
     except (SearchlibError, OSError) as exc:
         _fail(str(exc))
 
@@ -398,6 +461,27 @@ def _hit_title(fields: dict[str, Any]) -> str:
     return Path(str(source)).name or str(fields.get("id", ""))
 
 
+def _shown_date(value: Any) -> str:
+    """A stored date as a reader wants it: a DATETIME at midnight UTC (what a file's
+    ``date YYYY-MM-DD`` line gives) as its day alone."""
+    text = str(value or "")
+    return text.removesuffix("T00:00:00+00:00")
+
+
+def _hit_path(fields: dict[str, Any]) -> str:
+    """Where a hit of a file index came from (its ``path``, relative to the working
+    directory when under it), so that hits from files of the same name or title are
+    told apart; empty for documents not indexed from files."""
+    path, source = fields.get("path"), fields.get("source")
+    if not (isinstance(path, str) and isinstance(source, str) and path.startswith(source)):
+        return ""
+    try:
+        shown = str(Path(source).relative_to(Path.cwd()))
+    except ValueError:
+        shown = source
+    return shown + path[len(source):]  # with a JSON line's "#id"
+
+
 def _print_results(
     results: Any, *, color: bool, explain: bool = False, snippets: dict[str, int] | None = None
 ) -> None:
@@ -405,10 +489,13 @@ def _print_results(
 
     for hit in results:
         title = printable(_hit_title(hit.fields))
-        date = printable(str(hit.fields.get("date") or ""))
+        date = printable(_shown_date(hit.fields.get("date")))
         header = f"{hit.rank:>2}. {hit.score:7.3f}  {click.style(title, bold=True) if color else title}"
         if date:
             header += f"  ({date})"
+        where = _hit_path(hit.fields)
+        if where:
+            header += f"  {click.style(printable(where), dim=True) if color else printable(where)}"
         click.echo(header, color=color)
         if snippets is not None:
             fragments = hit.fragments(**snippets)
@@ -425,31 +512,6 @@ def _print_results(
         click.echo(f"{first}-{results.offset + len(results)} of {results.total} matching documents", err=True)
     else:
         click.echo(f"0 of {results.total} matching documents", err=True)
-
-
-def _results_json(
-    text: str, results: Any, *, explain: bool = False, snippets: dict[str, int] | None = None
-) -> dict[str, Any]:
-    from searchlib.highlight import format_html, format_plain, format_spans
-
-    hits = []
-    for hit in results:
-        hits.append({"rank": hit.rank, "id": hit.id, "score": hit.score, "fields": hit.fields})
-        if snippets is not None:
-            fragments = hit.fragments(**snippets)
-            hits[-1].update({
-                "snippet": format_plain(fragments),
-                "snippet_html": format_html(fragments),
-                "snippet_spans": format_spans(fragments),  # offsets into fields[snippet_field]
-                "snippet_field": fragments[0].field,
-                "snippet_is_opening": fragments[0].is_opening,
-                "snippet_truncated": fragments[0].is_truncated,
-            })
-        if explain:
-            hits[-1]["explanation"] = hit.explain().to_json()
-    return {
-        "query": text, "total": results.total, "offset": results.offset, "warnings": results.warnings, "hits": hits,
-    }
 
 
 if __name__ == "__main__":

@@ -56,11 +56,14 @@ import re
 import weakref
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from searchlib import _core
 from searchlib.analysis import Analyzer
-from searchlib.query import And, Bool, Boost, CombinedTerm, Filter, Not, Or, Phrase, Query, Term
+from searchlib.query import And, Bool, Boost, CombinedTerm, Filter, Not, Or, Query, Term
+
+if TYPE_CHECKING:  # loaded when a query holds a phrase, not for every query of words
+    from searchlib.query import Phrase
 
 DEFAULT_WIDTH = 160
 #: Highlighting reads at most this many characters of a field.
@@ -166,6 +169,8 @@ class Targets:
         A phrase is kept when each of its terms stays one term; one that does not is
         dropped rather than marked word by word.
         """
+        from searchlib.query import Phrase  # loaded already if the query holds one
+
         terms: set[str] = set()
         phrases: list[Phrase] = []
         for name in from_fields:
@@ -200,9 +205,14 @@ _KINDS: dict[type, str] = {}
 def _kind(node: Query) -> str:
     kind = _KINDS.get(type(node))
     if kind is None:
-        kinds = ((Term, "term"), (CombinedTerm, "combined"), (Phrase, "phrase"), (Not, "not"), (Bool, "bool"),
+        kinds = ((Term, "term"), (CombinedTerm, "combined"), (Not, "not"), (Bool, "bool"),
                  (And, "clauses"), (Or, "clauses"), (Filter, "filter"), (Boost, "boost"))
-        kind = _KINDS[type(node)] = next((name for cls, name in kinds if isinstance(node, cls)), "other")
+        kind = next((name for cls, name in kinds if isinstance(node, cls)), None)
+        if kind is None:  # only now the phrase module: a query of words never loads it
+            from searchlib.query import Phrase
+
+            kind = "phrase" if isinstance(node, Phrase) else "other"
+        _KINDS[type(node)] = kind
     return kind
 
 
@@ -214,6 +224,8 @@ def _collect(node: Query, targets: Targets) -> None:
         for name in node.fields:  # type: ignore[attr-defined]
             targets.add(name, node.text)  # type: ignore[attr-defined]
     elif kind == "phrase":
+        from searchlib.query import Phrase  # loaded already: the node is one
+
         assert isinstance(node, Phrase)
         if len(node.phrase_terms) == 1:
             targets.add(node.field, node.phrase_terms[0])
@@ -514,7 +526,7 @@ class QueryHighlighter:
         _check(count, width, max_chars)
         requests, shown = self._requests(values, names, analyzers, searched, max_chars)
         try:
-            best = _core.best_field(requests, count, width, max_chars)
+            best: tuple[int, Any] | None = _core.best_field(requests, count, width, max_chars)
         except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
             best = _core.best_field(_clean(requests), count, width, max_chars)
         if best is None:
@@ -525,7 +537,8 @@ class QueryHighlighter:
     def page_snippets(
         self, pages: Sequence[dict[str, Any]], names: Sequence[str], analyzers: Any, *,
         searched: Collection[str] = (), count: int = 1, width: int = DEFAULT_WIDTH,
-        max_chars: int = DEFAULT_MAX_CHARS, style: str = "plain", before: str = "[", after: str = "]",
+        max_chars: int = DEFAULT_MAX_CHARS, style: str = "plain", before: str | None = None,
+        after: str | None = None,
     ) -> list[str | None]:
         """The snippet of each hit whose stored values are in ``pages``: its best field's
         fragments (as :meth:`hit_fragments` chooses them) formatted in ``style`` (as
@@ -540,10 +553,13 @@ class QueryHighlighter:
              for name, compiled, analyzer, core in fields if isinstance(text := values.get(name), str)]
             for values in pages
         ]
+        markers = (before if before is not None else "[", after if after is not None else "]")
         try:
-            found: list[str | None] = _core.best_snippets(requests, count, width, max_chars, style, before, after)
+            found: list[str | None] = _core.best_snippets(requests, count, width, max_chars, style, *markers)
         except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
-            found = _core.best_snippets([_clean(hit) for hit in requests], count, width, max_chars, style, before, after)
+            found = _core.best_snippets([_clean(hit) for hit in requests], count, width, max_chars, style, *markers)
+        if style == "html":
+            return [None if text is None else html_markers(text, before, after) for text in found]
         return found
 
     def _requests(
@@ -599,20 +615,34 @@ def _as_list(fragments: Fragments) -> list[Fragment]:
     return [fragments] if isinstance(fragments, Fragment) else list(fragments)
 
 
-def _render(fragments: Fragments, style: str, before: str = "[", after: str = "]") -> str:
+def _render(fragments: Fragments, style: str, before: str | None = None, after: str | None = None) -> str:
     """Fragments in order, an ellipsis wherever text was left out (formatted by the core:
     ``highlight::render``)."""
     shown = [(fragment.text, fragment.start, fragment.end, fragment.matches) for fragment in _as_list(fragments)]
+    markers = (before if before is not None else "[", after if after is not None else "]")
     try:
-        rendered: str = _core.render(shown, style, before, after)
+        rendered: str = _core.render(shown, style, *markers)
     except UnicodeEncodeError:  # a lone surrogate: one replacement character keeps the offsets
         shown = [(_SURROGATE.sub("\ufffd", text), *rest) for text, *rest in shown]  # type: ignore[misc]
-        rendered = _core.render(shown, style, before, after)
+        rendered = _core.render(shown, style, *markers)
+    return html_markers(rendered, before, after) if style == "html" else rendered
+
+
+def html_markers(rendered: str, before: str | None, after: str | None) -> str:
+    """HTML the core rendered with ``<mark>`` and ``</mark>``, with the caller's markers
+    in their place (``<em class="hl">``; None keeps ``<mark>``). The markers go in as
+    given, as HTML of the caller's; the text stays escaped. No ``<mark>`` can come from
+    the text, whose every ``<`` is ``&lt;``, so each one found is a marker."""
+    if before is not None:
+        rendered = rendered.replace("<mark>", before)
+    if after is not None:
+        rendered = rendered.replace("</mark>", after)
     return rendered
 
 
-def format_as(fragments: Fragments, style: str, before: str = "[", after: str = "]") -> str:
-    """Fragments in ``style``: "plain" (:func:`format_plain`), "ansi" or "html"."""
+def format_as(fragments: Fragments, style: str, before: str | None = None, after: str | None = None) -> str:
+    """Fragments in ``style``: "plain" (:func:`format_plain`), "ansi" or "html"
+    (:func:`format_html`); ``before`` and ``after`` mark a match in plain text and HTML."""
     return _render(fragments, style, before, after)
 
 
@@ -631,10 +661,11 @@ def format_ansi(fragments: Fragments) -> str:
     return _render(fragments, "ansi")
 
 
-def format_html(fragments: Fragments) -> str:
-    """HTML: matches in ``<mark>``, every piece of text escaped (``&<>"'``: safe to put
-    in a page, in an element or in a quoted attribute)."""
-    return _render(fragments, "html")
+def format_html(fragments: Fragments, before: str = "<mark>", after: str = "</mark>") -> str:
+    """HTML: matches between ``before`` and ``after`` (``<mark>`` and ``</mark>``; they
+    are put in as given, so they are HTML of the caller's), every piece of text escaped
+    (``&<>"'``: safe to put in a page, in an element or in a quoted attribute)."""
+    return _render(fragments, "html", before, after)
 
 
 def format_spans(fragments: Fragments) -> list[dict[str, Any]]:

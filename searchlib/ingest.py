@@ -2,20 +2,28 @@
 
 Each file's documents replace the ones the same file gave before (they share its
 ``source``), so indexing a path twice updates it instead of duplicating it. New JSON
-keys become new fields. Problems are collected, never raised, so one bad file does not
-stop the rest of the batch.
+keys become new fields; a document that is refused adds none. Problems are collected,
+never raised, so one bad file does not stop the rest of the batch; each is also logged
+to the ``searchlib.ingest`` logger (an error, or a warning for a file indexed anyway).
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from searchlib.errors import SearchlibError
 from searchlib.index import Index
 from searchlib.sources import Problem, field_for_value, file_schema, find_files, read_source
+
+if TYPE_CHECKING:
+    from searchlib.writer import IndexWriter
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -25,6 +33,8 @@ class IngestReport:
     files: int = 0
     documents: int = 0
     replaced: int = 0
+    #: False when nothing was found to index and no index existed: none was created.
+    index_written: bool = False
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -37,35 +47,61 @@ def ingest(
     paths: Iterable[str | os.PathLike[str]],
     *,
     on_problem: Callable[[Problem], None] | None = None,
+    exclude: Collection[str] = (),
+    skip_default: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
-    """Index ``paths`` into the index at ``index_path``, creating it if needed."""
+    """Index ``paths`` into the index at ``index_path``, creating it if needed.
+
+    The files are found first (see :func:`searchlib.sources.find_files` for
+    ``exclude`` and ``skip_default``), so that ``progress(done, total)`` can be told
+    after each file how far the run is, and so that no index is created when there is
+    nothing to put in it (a mistyped path leaves no empty index behind)."""
     report = IngestReport()
 
     def note(problem: Problem) -> None:
         report.problems.append(problem)
+        logger.log(logging.ERROR if problem.is_error else logging.WARNING, "%s", problem)
         if on_problem is not None:
             on_problem(problem)
 
+    files: list[Path] = []
+    for item in find_files(paths, exclude=exclude, skip_default=skip_default):
+        if isinstance(item, Problem):
+            note(item)
+        else:
+            files.append(item)
+    if not files and not Index.exists(index_path):
+        return report
     index = Index.open(index_path) if Index.exists(index_path) else Index.create(index_path, file_schema())
     with index.writer(lock_timeout=10.0) as writer:
-        for item in find_files(paths):
-            if isinstance(item, Problem):
-                note(item)
-                continue
-            source = read_source(Path(item))
-            for problem in source.problems:
-                note(problem)
-            if not source.documents and any(p.is_error for p in source.problems):
-                continue
-            report.files += 1
-            report.replaced += writer.delete_by_term("source", source.path)
-            for document in source.documents:
-                for name, value in document.items():
-                    if name not in writer.schema:
-                        writer.add_field(name, field_for_value(name, value))
-                try:
-                    writer.add_document(document)
-                    report.documents += 1
-                except SearchlibError as exc:
-                    note(Problem(document["path"], str(exc)))
+        for done, item in enumerate(files, start=1):
+            _ingest_file(writer, item, report, note)
+            if progress is not None:
+                progress(done, len(files))
+    report.index_written = True
     return report
+
+
+def _ingest_file(writer: IndexWriter, path: Path, report: IngestReport, note: Callable[[Problem], None]) -> None:
+    """Replace the documents of one file by what it holds now."""
+    source = read_source(path)
+    for problem in source.problems:
+        note(problem)
+    if not source.documents and any(p.is_error for p in source.problems):
+        return
+    report.files += 1
+    report.replaced += writer.delete_by_term("source", source.path)
+    for document in source.documents:
+        added = [name for name in document if name not in writer.schema]
+        for name in added:
+            writer.add_field(name, field_for_value(name, document[name]))
+        try:
+            writer.add_document(document)
+            report.documents += 1
+        except SearchlibError as exc:
+            # The writer checks a whole document before it buffers any of it, so the
+            # fields this one brought are used by no document: they go with it.
+            for name in added:
+                del writer.schema.fields[name]
+            note(Problem(document["path"], str(exc)))

@@ -98,7 +98,7 @@ class IndexWriter:
 
     def _new_buffers(self) -> None:
         """Empty buffers (one per thread) and their buffered deletions."""
-        executors = self._executors or [None]
+        executors: list[Executor] | list[None] = self._executors or [None]
         self._buffers = [SegmentWriter(self.schema, self._analyzers, executor) for executor in executors]
         self._buffers_deleted: list[set[int]] = [set() for _ in self._buffers]
         self._current = 0

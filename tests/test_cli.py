@@ -48,7 +48,8 @@ def test_json_output_parses_with_query_total_and_hits(project, run_cli) -> None:
     assert document["query"] == "direct talks" and document["total"] == 1
     hit = document["hits"][0]
     assert hit["id"].endswith("000_9f2ca6e0f4209d95.txt") and hit["score"] > 0
-    assert hit["fields"]["title"] == SEED_TITLE and hit["fields"]["date"] == "2025-05-11"
+    # The date is a DATETIME field, stored as ISO 8601 (midnight UTC for a day).
+    assert hit["fields"]["title"] == SEED_TITLE and hit["fields"]["date"] == "2025-05-11T00:00:00+00:00"
     assert "[direct] [talks]" in hit["snippet"]
     assert "<mark>direct</mark> <mark>talks</mark>" in hit["snippet_html"]
 

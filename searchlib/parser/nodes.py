@@ -11,35 +11,21 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
-from typing import Literal
+from dataclasses import replace
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from searchlib.analysis import Analyzer, Token
 from searchlib.analysis.tokenizers import compile_pattern
 from searchlib.columns import INT64_RANGE, column_value
 from searchlib.errors import SearchlibError
 from searchlib.parser.lexer import Bound, QueryToken, SyntaxProblem
-from searchlib.query import (
-    And,
-    Boost,
-    CombinedTerm,
-    Expansion,
-    Fuzzy,
-    MatchAll,
-    MatchNone,
-    Not,
-    Or,
-    Phrase,
-    Prefix,
-    Query,
-    Range,
-    RangeValue,
-    Regex,
-    Term,
-    Wildcard,
-    glob_regex,
-)
+# The nodes every query of words needs; pattern, phrase and range nodes are imported
+# where they are built, so that a process that searches for words never loads them.
+from searchlib.query import And, Boost, CombinedTerm, Expansion, MatchAll, MatchNone, Not, Or, Query, Term
 from searchlib.schema import FieldAnalyzers, Schema
+
+if TYPE_CHECKING:
+    from searchlib.query import RangeValue
 
 INT = re.compile(r"[+-]?[0-9]+")
 DIGITS = re.compile(r"[0-9]+")
@@ -57,8 +43,8 @@ GroupKind = Literal["text", "exact", "column"]
 Occur = Literal["", "+", "-"]
 
 
-@dataclass(frozen=True)
-class Group:
+# NamedTuples rather than dataclasses, as the lexer's tokens (see there).
+class Group(NamedTuple):
     """Fields searched the same way: text fields sharing a query analyzer ("text"), or
     one KEYWORD/ID field ("exact"), or one NUMERIC/DATETIME/BOOLEAN field ("column").
     ``weights`` are the fields' weights times their schema boosts."""
@@ -71,8 +57,7 @@ class Group:
         return zip(self.fields, self.weights)
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """The fields a clause searches: the default ones, or one the user named
     (``field``), whose colon a lenient parse reads as a plain character on error."""
 
@@ -113,6 +98,8 @@ def boosted(query: Query | None, factor: float) -> Query | None:
     compound node wrapped in :class:`Boost`."""
     if query is None or factor == 1.0 or isinstance(query, MatchNone):
         return query
+    from searchlib.query import Fuzzy, Phrase, Prefix, Range, Regex, Wildcard
+
     if isinstance(query, (Term, CombinedTerm, Phrase, Prefix, Wildcard, Fuzzy, Regex, Range, MatchAll)):
         return replace(query, boost=query.boost * factor)
     if isinstance(query, Boost):
@@ -179,6 +166,8 @@ class NodeBuilder:
     def word(self, target: Target, word: QueryToken, tilde: QueryToken | None) -> Query | None:
         """A bare word: terms, a pattern, a fuzzy term, or a typed value."""
         if word.text == "*" and word.wild == (0,):
+            from searchlib.query import Range
+
             return MatchAll() if target.field is None else Range(target.field, None, None)
         if tilde is not None:
             if word.wild:
@@ -202,6 +191,8 @@ class NodeBuilder:
                 positions = _terms_per_position(self._analyzers.query(group.fields[0]), text)
                 clauses.append(self.one_word([self._term(group, term) for term in terms] for terms in positions))
             elif text:
+                from searchlib.query import Range
+
                 for name, weight in group.members():
                     if group.kind == "exact":
                         clauses.append(Term(name, text, weight))
@@ -270,6 +261,8 @@ class NodeBuilder:
 
     def phrase(self, target: Target, phrase: QueryToken, slop: int) -> Query | None:
         """A phrase per text field (one term: like a word); the exact text elsewhere."""
+        from searchlib.query import Phrase
+
         clauses: list[Query | None] = []
         for group in target.groups:
             if group.kind != "text":
@@ -286,6 +279,8 @@ class NodeBuilder:
 
     def _pattern(self, target: Target, word: QueryToken) -> Query | None:
         """``prefix*``, or a wildcard pattern, over each field: folded, never stemmed."""
+        from searchlib.query import Prefix, Regex, Wildcard
+
         is_prefix = word.wild == (len(word.text) - 1,) and word.text.endswith("*")
         clauses: list[Query] = []
         for name, weight, kind in self._searchable(target, word, "a wildcard pattern"):
@@ -304,6 +299,8 @@ class NodeBuilder:
         words; a keyword field's exact text) within N edits, in each field of a group,
         the terms joined as a plain word's are (:meth:`one_word`): ``e-mail~1`` is e~1
         and mail~1, not e~1 alone."""
+        from searchlib.query import Fuzzy
+
         edits = 2 if not tilde.text else number_after(tilde, DIGITS, "~ after a word takes 0, 1 or 2 edits")
         if edits > 2:
             raise SyntaxProblem(f"~ after a word takes 0, 1 or 2 edits, not {tilde.text}", tilde.start + 1, tilde.start)
@@ -325,6 +322,8 @@ class NodeBuilder:
 
     def regex(self, target: Target, token: QueryToken) -> Query | None:
         """``/pattern/``: the pattern as typed, matched against whole terms."""
+        from searchlib.query import Regex
+
         try:
             compile_pattern(token.text)  # bounded: a huge {n} would take minutes and gigabytes
         except Exception as exc:  # the regex module raises more than regex.error
@@ -336,6 +335,8 @@ class NodeBuilder:
 
     def range(self, target: Target, token: QueryToken) -> Query | None:
         """``field:[low TO high]``, its bounds typed for the field."""
+        from searchlib.query import Range
+
         spec = token.bounds
         assert spec is not None
         if target.field is None:
@@ -466,6 +467,8 @@ def _same(text: str) -> str:
 
 def _literal_wildcard_regex(word: QueryToken, fold: Callable[[str], str]) -> str:
     """A regex for a wildcard word whose escaped ``*``/``?`` are literal characters."""
+    from searchlib.query import glob_regex
+
     literals: list[str] = []
     wilds: list[str] = []
     run: list[str] = []

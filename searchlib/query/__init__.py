@@ -30,33 +30,83 @@ The nodes live in one module per concern, each moving onto the compiled core on 
 - :mod:`~searchlib.query.terms`: :class:`Term` and :class:`CombinedTerm`, one BM25F leaf
   of the core's plan;
 - :mod:`~searchlib.query.phrases`: :class:`Phrase`, matched in the compiled core;
-- :mod:`~searchlib.query.ranges`: the constant-score nodes :class:`Range`,
-  :class:`MatchAll` and :class:`MatchNone`;
+- :mod:`~searchlib.query.ranges`: :class:`Range`, a constant-score node over a column
+  or over terms;
+- :mod:`~searchlib.query.match`: :class:`MatchAll` and :class:`MatchNone`, every document
+  or none;
 - :mod:`~searchlib.query.patterns`: :class:`Prefix`, :class:`Wildcard`, :class:`Regex`
   and :class:`Fuzzy`, expanded by the compiled core's automata, and their bounds
-  (:class:`Expansion`, :class:`ExpansionBudget`);
+  (:class:`ExpansionBudget`);
+- :mod:`~searchlib.query.expansion`: how far a pattern may expand (:class:`Expansion`),
+  which searchers and parsers hold without loading the pattern nodes;
 - :mod:`~searchlib.query.boolean`: :class:`Bool` and the nodes that run as one
   (:class:`And`, :class:`Or`, :class:`Not`, :class:`Filter`), and :class:`Boost`.
 
-Every public name is importable from ``searchlib.query`` itself.
+Every public name is importable from ``searchlib.query`` itself; its module loads on
+first use.
 """
 
 from __future__ import annotations
 
-from searchlib.query.boolean import And, Bool, Boost, Filter, Not, Or
-from searchlib.query.patterns import (
-    DEFAULT_MAX_EXPANSIONS, PATTERN_MATCH_SECONDS, Expansion, ExpansionBudget, Fuzzy, OnTooMany,
-    PatternQuery, PatternTimeout, Prefix, ReaderTerms, Regex, SegmentPicker, Wildcard, glob_regex, ranked_terms, wildcard_regex,
-)
-from searchlib.query.phrases import Phrase
-from searchlib.query.ranges import MatchAll, MatchNone, Range, RangeValue
-from searchlib.query.terms import CombinedTerm, Term
-from searchlib.query.tree import (
-    CoreQuery, Matches, Query, ScoringContext, TermSelector, TermSource, leaf_count, pattern_fields,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
+    from searchlib.query.boolean import And, Bool, Boost, Filter, Not, Or
+    from searchlib.query.expansion import DEFAULT_MAX_EXPANSIONS, Expansion, OnTooMany
+    from searchlib.query.match import MatchAll, MatchNone
+    from searchlib.query.patterns import (
+        PATTERN_MATCH_SECONDS, ExpansionBudget, Fuzzy, PatternQuery, PatternTimeout, Prefix, ReaderTerms, Regex,
+        SegmentPicker, Wildcard, glob_regex, ranked_terms, wildcard_regex,
+    )
+    from searchlib.query.phrases import Phrase
+    from searchlib.query.ranges import Range, RangeValue
+    from searchlib.query.terms import CombinedTerm, Term
+    from searchlib.query.tree import (
+        CoreQuery, Matches, Query, ScoringContext, TermSelector, TermSource, leaf_count, pattern_fields,
+    )
+
+#: The module each name lives in. A name's module loads on its first use (PEP 562): a
+#: plain query of words never needs the pattern, phrase or range nodes, and each
+#: module costs the start-up of every short-lived process that searches.
+_HOMES = {
+    **dict.fromkeys(("And", "Bool", "Boost", "Filter", "Not", "Or"), "boolean"),
+    **dict.fromkeys(("DEFAULT_MAX_EXPANSIONS", "Expansion", "OnTooMany"), "expansion"),
+    **dict.fromkeys(("MatchAll", "MatchNone"), "match"),
+    **dict.fromkeys((
+        "PATTERN_MATCH_SECONDS", "ExpansionBudget", "Fuzzy", "PatternQuery", "PatternTimeout", "Prefix",
+        "ReaderTerms", "Regex", "SegmentPicker", "Wildcard", "glob_regex", "ranked_terms", "wildcard_regex",
+    ), "patterns"),
+    "Phrase": "phrases",
+    **dict.fromkeys(("Range", "RangeValue"), "ranges"),
+    **dict.fromkeys(("CombinedTerm", "Term"), "terms"),
+    **dict.fromkeys((
+        "CoreQuery", "Matches", "Query", "ScoringContext", "TermSelector", "TermSource", "leaf_count",
+        "pattern_fields",
+    ), "tree"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a name's module on first use and keep the name here."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'searchlib.query' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"searchlib.query.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
 
 __all__ = [
     "And", "Bool", "Boost", "CombinedTerm", "Expansion", "Filter", "Fuzzy", "MatchAll", "MatchNone",
     "Matches", "Not", "Or", "Phrase", "Prefix", "Query", "Range", "Regex", "ScoringContext", "Term",
     "Wildcard",
+    # Public too, for the parser, the searcher and the writer (and type checkers, which
+    # take only what __all__ names as exported).
+    "DEFAULT_MAX_EXPANSIONS", "PATTERN_MATCH_SECONDS", "CoreQuery", "ExpansionBudget", "OnTooMany",
+    "PatternQuery", "PatternTimeout", "RangeValue", "ReaderTerms", "SegmentPicker", "TermSelector", "TermSource",
+    "glob_regex", "leaf_count", "pattern_fields", "ranked_terms", "wildcard_regex",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from searchlib.explain import Explanation, factor
 from searchlib.query.plan import PlanBuilder, PlanNode
-from searchlib.query.ranges import MatchAll, MatchNone
+from searchlib.query.match import MatchAll, MatchNone
 from searchlib.query.tree import CoreQuery, Query, ScoringContext, TermSource, _doc_position
 from searchlib.scoring import FieldSet
 from searchlib.segment import SegmentReader

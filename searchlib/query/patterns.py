@@ -24,7 +24,7 @@ from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 
 from searchlib import _core
@@ -32,7 +32,8 @@ from searchlib.analysis.tokenizers import compile_pattern
 from searchlib.errors import QueryError
 from searchlib.limits import QueryLimits
 from searchlib.query.boolean import Or
-from searchlib.query.ranges import MatchNone
+from searchlib.query.expansion import Expansion
+from searchlib.query.match import MatchNone
 from searchlib.query.terms import Term
 from searchlib.query.tree import Matches, Query, ScoringContext, TermSelector, TermSource
 from searchlib.segment import SegmentReader
@@ -40,14 +41,6 @@ from searchlib.segment import SegmentReader
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
     import numpy as np
     import numpy.typing as npt
-
-
-#: Most terms a pattern query expands to unless told otherwise.
-DEFAULT_MAX_EXPANSIONS = 1024
-
-
-#: What a pattern query does past its bound: fail, or keep the most frequent terms.
-OnTooMany = Literal["error", "keep_frequent"]
 
 
 class ReaderTerms:
@@ -64,21 +57,6 @@ class ReaderTerms:
             for term, count in zip(terms, doc_freqs.tolist()):
                 counts[term] = counts.get(term, 0) + count
         return counts
-
-
-@dataclass(frozen=True)
-class Expansion:
-    """How far a pattern query may expand: at most ``limit`` terms; past it, fail
-    (``"error"``) or keep the ``limit`` most frequent terms (``"keep_frequent"``)."""
-
-    limit: int = DEFAULT_MAX_EXPANSIONS
-    on_too_many: OnTooMany = "error"
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.limit, int) or self.limit < 1:
-            raise ValueError(f"an expansion limit must be a whole number of terms, at least 1; got {self.limit!r}")
-        if self.on_too_many not in ("error", "keep_frequent"):
-            raise ValueError(f"on_too_many must be 'error' or 'keep_frequent', got {self.on_too_many!r}")
 
 
 def ranked_terms(found: dict[str, int]) -> list[str]:

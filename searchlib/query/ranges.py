@@ -1,5 +1,5 @@
-"""Constant-score nodes: :class:`Range` (over typed columns or over terms),
-:class:`MatchAll` and :class:`MatchNone`; every match scores the node's boost.
+""":class:`Range`, over typed columns or over terms: a constant-score node, every match
+scoring the node's boost (as :class:`~searchlib.query.match.MatchAll` does).
 """
 
 from __future__ import annotations
@@ -10,41 +10,11 @@ from dataclasses import dataclass
 
 from searchlib.columns import INT64_RANGE, column_dtype, column_value
 from searchlib.errors import QueryError
-from searchlib.explain import Explanation, factor
+from searchlib.explain import Explanation
+from searchlib.query.match import constant_score
 from searchlib.query.plan import PlanBuilder, PlanNode
-from searchlib.query.tree import CoreQuery, ScoringContext, _doc_position
+from searchlib.query.tree import CoreQuery, ScoringContext
 from searchlib.segment import SegmentReader
-
-
-def _constant_score(query: Range | MatchAll, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
-    """A constant-score node's explanation: every match scores the node's boost."""
-    found = query.matches(reader, context)
-    if _doc_position(found.docs, doc) < 0:
-        return None
-    return Explanation(query.boost, f"constant score of {query!r}, the same for every match", (
-        factor(query.boost, "boost"),
-    ))
-
-
-@dataclass(frozen=True)
-class MatchAll(CoreQuery):
-    """Every live document, each scoring ``boost``."""
-
-    boost: float = 1.0
-
-    def plan(self, builder: PlanBuilder) -> PlanNode:
-        return ("all", float(self.boost))
-
-    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
-        return _constant_score(self, reader, doc, context)
-
-
-@dataclass(frozen=True)
-class MatchNone(CoreQuery):
-    """No document (what a query of only stop words becomes)."""
-
-    def plan(self, builder: PlanBuilder) -> PlanNode:
-        return ("none",)
 
 
 RangeValue = int | float | str | dt.date | dt.datetime | bool | None
@@ -91,7 +61,7 @@ class Range(CoreQuery):
         return ("const", node, float(self.boost))
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
-        return _constant_score(self, reader, doc, context)
+        return constant_score(self, reader, doc, context)
 
     def _bound(self, value: RangeValue, kind: str, numeric_type: str | None) -> int | float:
         """``value`` as a number to compare a column with: a datetime as its microseconds,

@@ -163,7 +163,7 @@ def leaf_count(query: Query) -> int:
     field it searches (a :class:`CombinedTerm` over two fields counts two), which is
     what Lucene's max clause count bounds. A measure of the work a query asks for."""
     from searchlib.query.boolean import And, Bool, Boost, Filter, Not, Or
-    from searchlib.query.ranges import MatchNone
+    from searchlib.query.match import MatchNone
     from searchlib.query.terms import CombinedTerm
 
     if isinstance(query, CombinedTerm):

@@ -6,7 +6,7 @@ demand, through its searcher.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -152,11 +152,13 @@ class Hit:
         width: int | None = None,
         count: int = 1,
         max_chars: int | None = None,
-        before: str = "[",
-        after: str = "]",
+        before: str | None = None,
+        after: str | None = None,
     ) -> str:
         """Up to ``count`` fragments as plain text (each match between ``before`` and
-        ``after``), ANSI colour or HTML, joined by ellipses where text is left out.
+        ``after``, by default ``[`` and ``]``), ANSI colour or HTML (each match between
+        ``before`` and ``after`` as given, by default ``<mark>`` and ``</mark>``, and the
+        text escaped), joined by ellipses where text is left out.
 
         The first snippet asked of a page makes those of all its hits, alike, in one call
         into the core (a page's snippets are nearly always shown together)."""
@@ -177,6 +179,56 @@ class Hit:
                 return snippet
         return self.searcher.snippets([self], field_name, style=style, width=width, count=count,
                                       max_chars=max_chars, before=before, after=after)[0]
+
+    def to_dict(
+        self,
+        *,
+        fields: Collection[str] | None = None,
+        exclude: Collection[str] = (),
+        max_field_chars: int | None = None,
+        snippets: bool = True,
+        count: int = 1,
+        width: int | None = None,
+        explain: bool = False,
+    ) -> dict[str, Any]:
+        """This hit as plain data for JSON (the shape ``searchlib query --json`` prints
+        per hit): ``rank``, ``id``, ``score``, the stored ``fields`` and, with
+        ``snippets``, its snippet as plain text, HTML and spans.
+
+        A web page rarely wants a hit's whole body: ``fields`` keeps only the stored
+        fields named, ``exclude`` leaves the named ones out, and ``max_field_chars``
+        leaves out any text longer than that many characters, naming what was left out
+        in ``omitted_fields`` (snippets still come from the whole stored text).
+        ``count`` and ``width`` shape the snippet as in :meth:`snippet`; ``explain``
+        adds the score's explanation."""
+        stored = self.fields
+        kept: dict[str, Any] = {}
+        omitted: list[str] = []
+        for name, value in stored.items():
+            if (fields is not None and name not in fields) or name in exclude:
+                continue
+            if max_field_chars is not None and isinstance(value, str) and len(value) > max_field_chars:
+                omitted.append(name)
+                continue
+            kept[name] = value
+        data: dict[str, Any] = {"rank": self.rank, "id": self.id, "score": self.score, "fields": kept}
+        if omitted:
+            data["omitted_fields"] = omitted
+        if snippets:
+            from searchlib import highlight
+
+            fragments = self.fragments(count=count, width=width)
+            data.update({
+                "snippet": highlight.format_plain(fragments),
+                "snippet_html": highlight.format_html(fragments),
+                "snippet_spans": highlight.format_spans(fragments),  # offsets into fields[snippet_field]
+                "snippet_field": fragments[0].field,
+                "snippet_is_opening": fragments[0].is_opening,
+                "snippet_truncated": fragments[0].is_truncated,
+            })
+        if explain:
+            data["explanation"] = self.explain().to_json()
+        return data
 
     @property
     def is_truncated(self) -> bool:
@@ -262,3 +314,32 @@ class Results:
 
     def __getitem__(self, index: int) -> Hit:
         return self.hits[index]
+
+    def to_dict(
+        self,
+        *,
+        fields: Collection[str] | None = None,
+        exclude: Collection[str] = (),
+        max_field_chars: int | None = None,
+        snippets: bool = True,
+        count: int = 1,
+        width: int | None = None,
+        explain: bool = False,
+    ) -> dict[str, Any]:
+        """This page as plain data for JSON, exactly what ``searchlib query --json``
+        prints (less the CLI's did-you-mean): the query's text, ``total``, ``offset``,
+        ``warnings`` and each hit as :meth:`Hit.to_dict` gives it with these options."""
+        from searchlib.highlight import query_text
+
+        text = query_text(self.query)
+        return {
+            "query": text if text is not None else str(self.query),
+            "total": self.total,
+            "offset": self.offset,
+            "warnings": list(self.warnings),
+            "hits": [
+                hit.to_dict(fields=fields, exclude=exclude, max_field_chars=max_field_chars, snippets=snippets,
+                            count=count, width=width, explain=explain)
+                for hit in self.hits
+            ],
+        }

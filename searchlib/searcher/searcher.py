@@ -687,8 +687,8 @@ class Searcher:
         count: int = 1,
         width: int | None = None,
         max_chars: int | None = None,
-        before: str = "[",
-        after: str = "]",
+        before: str | None = None,
+        after: str | None = None,
     ) -> list[str]:
         """The snippet of each of ``hits`` (hits of one query): its :meth:`fragments`
         formatted in ``style`` ("plain", "ansi" or "html", as

@@ -72,4 +72,5 @@ def live_doc_freqs(readers: Sequence[SegmentReader], fields: FieldSet, terms: Se
     if not readers or not terms:
         return [0] * len(terms)
     names = list(fields)
-    return _core.doc_freqs([reader.query_segment for reader in readers], [(names, term) for term in terms])
+    counts: list[int] = _core.doc_freqs([reader.query_segment for reader in readers], [(names, term) for term in terms])
+    return counts

@@ -10,7 +10,7 @@ the generation's deletes file, applied through :attr:`SegmentReader.live`.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from searchlib import _core, codec
 from searchlib.errors import CorruptIndexError
@@ -253,8 +253,9 @@ class SegmentReader:
                 if unknown:
                     found = iter(dictionary.find_many(unknown))
                     indexes = [next(found) if index is None else index for index in indexes]
-                present = [(term, index) for term, index in zip(missing, indexes) if index >= 0]
-                for term, index in zip(missing, indexes):
+                found_indexes = cast("list[int]", indexes)  # each None was looked up just above
+                present = [(term, index) for term, index in zip(missing, found_indexes) if index >= 0]
+                for term, index in zip(missing, found_indexes):
                     self._remember_term_index(field_name, term, index)
                     if index < 0:
                         memo[term] = None

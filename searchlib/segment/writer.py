@@ -193,11 +193,11 @@ class SegmentWriter:
             else:
                 tokens.append((number, *_python_terms(analyzer, value, self._raw_words.get(name))))
         columns: list[tuple[int, int | float | bool]] = []
-        for name, value in document.columns.items():
+        for name, column in document.columns.items():
             number = self._column_numbers.get(name)
             if number is None:
                 number = self._column_numbers[name] = self._builder.add_column(name, column_kind(self.schema[name]))
-            columns.append((number, bool(value) if self.schema[name].kind == "boolean" else value))
+            columns.append((number, bool(column) if self.schema[name].kind == "boolean" else column))
         self._batch.append((document.stored_line, document.id_bytes, texts, tokens, columns))
         self._batch_bytes += len(document.stored_line) + sum(len(text) for _, text in texts) + 200
         self.doc_count += 1
@@ -213,9 +213,8 @@ class SegmentWriter:
             self._python_analyzed[name] = analyzer
             if analyzer.costly_from is not None:
                 self._raw_words[name] = set()
-        number = self._field_numbers[name] = self._builder.add_field(
-            name, spec or "", definition.is_text, definition.is_text, stemmer
-        )
+        number: int = self._builder.add_field(name, spec or "", definition.is_text, definition.is_text, stemmer)
+        self._field_numbers[name] = number
         return number
 
     def _send_lexicons(self) -> None:

@@ -462,7 +462,7 @@ def test_a_page_of_snippets_reads_as_each_hits_fragments_formatted(tmp_path) -> 
             style = str(options.get("format", "plain"))
             wanted = [format_as(hit.fragments(options.get("field_name"), count=int(options.get("count", 1)),  # type: ignore[arg-type]
                                               width=int(options.get("width", DEFAULT_WIDTH))),  # type: ignore[arg-type]
-                                style, str(options.get("before", "[")), str(options.get("after", "]")))
+                                style, options.get("before"), options.get("after"))  # type: ignore[arg-type]
                       for hit in results]
             assert [hit.snippet(**options) for hit in reversed(results.hits)] == wanted[::-1], options  # type: ignore[arg-type]
         # A hit without its page (or moved to another one) is highlighted alone, alike.
@@ -498,3 +498,19 @@ def test_a_searcher_remembers_the_text_of_the_query_it_parsed(searcher: Searcher
     results = searcher.search("direct talks")
     assert query_text(results.query) == "direct talks"
     assert query_text(Term("body", "talk")) is None
+
+
+def test_html_snippets_take_the_callers_markers_and_still_escape_the_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    index = Index.create(tmp_path / "marks", Schema(id=ID(), body=TEXT(stored=True)))
+    with index.writer() as writer:
+        writer.add_document(id="a", body='Talks <mark>resumed</mark> & "direct" <script>x</script> talks.')
+    with Searcher(index) as searcher:
+        results = searcher.search("talks")
+        hit = results[0]
+        marked = hit.snippet(format="html", before='<em class="hl">', after="</em>")
+        assert marked == ('<em class="hl">Talks</em> &lt;mark&gt;resumed&lt;/mark&gt; &amp; &quot;direct&quot; '
+                          '&lt;script&gt;x&lt;/script&gt; <em class="hl">talks</em>.')
+        assert hit.snippet(format="html") == marked.replace('<em class="hl">', "<mark>").replace("</em>", "</mark>")
+        assert hit.snippet(before="{", after="}").startswith("{Talks} <mark>resumed</mark>")
+        assert format_html(hit.fragments(), before="<b>", after="</b>") == marked.replace(
+            '<em class="hl">', "<b>").replace("</em>", "</b>")
