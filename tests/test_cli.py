@@ -88,7 +88,7 @@ def test_a_query_may_start_with_an_exclusion(project, run_cli) -> None:  # type:
     assert SEED_TITLE in result.stdout
     assert run_cli(["query", "--", "-weather talks"], cwd=project).returncode == 0
     mistyped = run_cli(["query", "talks", "--snipets"], cwd=project)
-    assert mistyped.returncode == 2 and "No such option '--snipets'" in mistyped.stderr
+    assert mistyped.returncode == 2 and "unrecognized arguments: --snipets" in mistyped.stderr
 
 
 def test_the_expansion_bound_is_set_from_the_command_line(project, run_cli) -> None:  # type: ignore[no-untyped-def]
@@ -114,7 +114,7 @@ def test_the_expansion_bound_is_set_from_the_command_line(project, run_cli) -> N
 def test_empty_query_is_a_usage_error(project, run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli(["query", "  "], cwd=project)
     assert result.returncode == 2
-    assert "Usage:" in result.stderr and "query is empty" in result.stderr
+    assert "usage:" in result.stderr and "query is empty" in result.stderr
 
 
 def test_missing_index_directory_explains_how_to_create_one(tmp_path, run_cli) -> None:  # type: ignore[no-untyped-def]
