@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
         SearchlibError,
     )
     from searchlib.index import Index
+    from searchlib.manager import SearcherManager
     from searchlib.query import CombinedTerm, Or, Query, Term
     from searchlib.schema import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Field, Schema
     from searchlib.searcher import Hit, Results, Searcher
@@ -71,6 +72,7 @@ _HOMES = {
     "Hit": "searchlib.searcher",
     "Results": "searchlib.searcher",
     "Searcher": "searchlib.searcher",
+    "SearcherManager": "searchlib.manager",
 }
 
 
@@ -114,6 +116,7 @@ __all__ = [
     "Schema",
     "SchemaError",
     "Searcher",
+    "SearcherManager",
     "SearchlibError",
     "Term",
     "Token",
