@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from searchlib.index import Index
     from searchlib.manager import SearcherManager
     from searchlib.query import CombinedTerm, Or, Query, Term
+    from searchlib.queued import QueuedWriter
     from searchlib.schema import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Field, Schema
     from searchlib.searcher import Hit, Results, Searcher
     from searchlib.writer import IndexWriter
@@ -56,6 +57,7 @@ _HOMES = {
     "SearchlibError": "searchlib.errors",
     "Index": "searchlib.index",
     "IndexWriter": "searchlib.writer",
+    "QueuedWriter": "searchlib.queued",
     "CombinedTerm": "searchlib.query",
     "Or": "searchlib.query",
     "Query": "searchlib.query",
@@ -112,6 +114,7 @@ __all__ = [
     "Or",
     "Query",
     "QueryError",
+    "QueuedWriter",
     "Results",
     "Schema",
     "SchemaError",

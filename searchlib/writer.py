@@ -186,17 +186,24 @@ class IndexWriter:
             self._update_key(document)
         self._buffer.check(document)
 
+    def check_delete(self, field_name: str, value: str) -> None:
+        """Raise :class:`~searchlib.errors.SchemaError` if :meth:`delete_by_term` would
+        refuse these arguments; like :meth:`check_document`, safe from another thread."""
+        definition = self.schema[field_name]
+        if definition.kind not in ("id", "keyword"):
+            raise SchemaError(
+                f"delete_by_term takes an ID or KEYWORD field; {field_name!r} is {definition.kind}"
+            )
+        if not isinstance(value, str):
+            raise SchemaError(f"delete_by_term takes a string value, got {type(value).__name__}")
+
     def delete_by_term(self, field_name: str, value: str) -> int:
         """Delete every document whose ID or KEYWORD field equals ``value``.
 
         Returns how many documents this deleted (committed and buffered ones).
         """
         self._check_open()
-        definition = self.schema[field_name]
-        if definition.kind not in ("id", "keyword"):
-            raise SchemaError(
-                f"delete_by_term takes an ID or KEYWORD field; {field_name!r} is {definition.kind}"
-            )
+        self.check_delete(field_name, value)
         deleted = 0
         for buffer, buffer_deleted in zip(self._buffers, self._buffers_deleted):
             for doc_id in buffer.docs_with_exact_term(field_name, value):
