@@ -31,13 +31,12 @@ from searchlib import codec
 from searchlib.analysis import check_analyzer_spec
 from searchlib.errors import AnalyzerError, CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
 from searchlib.failpoints import failpoint
-from searchlib.locking import DEFAULT_WRITER_TIMEOUT
 from searchlib.schema import Schema
 from searchlib.scoring import BM25Settings
 from searchlib.segment.meta import SegmentMeta
 from searchlib.segment.policy import DEFAULT_MERGE_FACTOR
 from searchlib.segment.reader import SegmentReader
-from searchlib.storage import LOCK_NAME, TEMP_SUFFIX, Directory
+from searchlib.storage import DEFAULT_WRITER_TIMEOUT, LOCK_NAME, TEMP_SUFFIX, Directory
 
 if TYPE_CHECKING:
     from searchlib.writer import IndexWriter

@@ -9,7 +9,8 @@ dies, so a crashed writer never leaves a stale lock behind:
   byte locked is never one the holder's details are written in.
 
 Neither module is imported until a lock is first taken (:func:`backend`), so
-``import searchlib`` works wherever Python does, and a search never loads either.
+``import searchlib`` works wherever Python does; a search loads neither, nor this
+module (:meth:`~searchlib.storage.Directory.lock` imports it).
 
 The file holds who took the lock (process, host, time), one line of JSON. That is only
 ever shown, in the message of a writer that waits or gives up (:class:`LockHolder`):
@@ -33,11 +34,6 @@ from types import TracebackType
 from typing import Protocol
 
 from searchlib.errors import LockError
-
-#: How long ``index.writer()`` waits for another writer to finish by default, in seconds:
-#: longer than a typical commit, short enough that a writer that never finishes is
-#: reported while someone still watches.
-DEFAULT_WRITER_TIMEOUT = 5.0
 
 #: How often a waiting writer tries the lock again, in seconds.
 POLL_INTERVAL = 0.05

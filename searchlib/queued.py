@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from searchlib.errors import SchemaError, SearchlibError
 from searchlib.index import Index
-from searchlib.locking import DEFAULT_WRITER_TIMEOUT
+from searchlib.storage import DEFAULT_WRITER_TIMEOUT
 
 if TYPE_CHECKING:
     from searchlib.schema import Schema

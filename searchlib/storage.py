@@ -30,11 +30,16 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
     import numpy as np
 
+    from searchlib.locking import WriteLock
+
 from searchlib.errors import CorruptIndexError
 from searchlib.failpoints import failpoint
-from searchlib.locking import WriteLock
 
 LOCK_NAME = "write.lock"
+#: How long a writer waits for another to finish by default, in seconds: longer than a
+#: typical commit, short enough that a writer that never finishes is reported while
+#: someone still watches.
+DEFAULT_WRITER_TIMEOUT = 5.0
 TEMP_SUFFIX = ".tmp"
 _NOT_REGULAR = "is not a regular file (a symbolic link, directory, FIFO or device); an index holds only regular files"
 
@@ -171,6 +176,8 @@ class Directory:
     def lock(self, timeout: float = 0.0) -> WriteLock:
         """Take the writer lock, waiting up to ``timeout`` seconds for another holder
         (a :class:`~searchlib.errors.LockError` naming it when the time is up)."""
+        from searchlib.locking import WriteLock  # only writers load the lock's code
+
         return WriteLock(self.path / LOCK_NAME, timeout)
 
 

@@ -18,7 +18,7 @@ from searchlib import codec
 from searchlib.errors import SchemaError, SearchlibError
 from searchlib.failpoints import failpoint
 from searchlib.index import DEFAULT_RAM_BUFFER_MB, Index, _is_index_file, _remove_leftovers
-from searchlib.locking import DEFAULT_WRITER_TIMEOUT
+from searchlib.locking import WriteLock
 from searchlib.parallel import DEFAULT_BATCH_SIZE, build_segments
 from searchlib.parser import QueryParser
 from searchlib.query import Query, ReaderTerms, ScoringContext
@@ -28,7 +28,7 @@ from searchlib.segment import MAX_FIELD_TOKENS, SegmentMeta, SegmentReader, Segm
 from searchlib.segment.merge import merge_segments
 from searchlib.segment.policy import DEFAULT_MERGE_FACTOR, choose_merges
 from searchlib.segment.writer import BATCH_DOCS
-from searchlib.storage import LOCK_NAME, Directory, WriteLock
+from searchlib.storage import DEFAULT_WRITER_TIMEOUT, LOCK_NAME, Directory
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor

@@ -273,3 +273,15 @@ def test_the_windows_lock_works_through_its_interface(tmp_path: Path) -> None:
     assert f"locked by process {holder.pid} on host" in report["error"] and report["pid"] == holder.pid
     assert report["total"] == 2
     assert os.path.exists(path / "write.lock")
+
+
+def test_searching_loads_no_lock_code(index: Index) -> None:
+    """The lock's module (and the embedding helpers) load only when a writer needs them."""
+    script = "import sys; from searchlib import Searcher; Searcher(sys.argv[1]).search('words'); " \
+             "print(' '.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", script, str(index.path)], capture_output=True, text=True,
+                            timeout=PATIENCE)
+    assert result.returncode == 0, result.stderr
+    modules = set(result.stdout.split())
+    assert "searchlib.searcher" in modules
+    assert modules & {"searchlib.locking", "searchlib.manager", "searchlib.queued", "fcntl", "msvcrt"} == set()
