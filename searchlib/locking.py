@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from searchlib.errors import LockError
 
@@ -72,7 +72,7 @@ class FlockBackend:
     def __init__(self) -> None:
         import fcntl
 
-        self._fcntl = fcntl
+        self._fcntl: Any = fcntl  # Any: type-checked on any platform, imported on POSIX
 
     def try_lock(self, handle: int) -> bool:
         try:
@@ -99,7 +99,7 @@ class MsvcrtBackend:
     def __init__(self) -> None:
         import msvcrt
 
-        self._msvcrt = msvcrt
+        self._msvcrt: Any = msvcrt  # Any: type-checked on any platform, imported on Windows
 
     def try_lock(self, handle: int) -> bool:
         os.lseek(handle, WINDOWS_LOCK_OFFSET, os.SEEK_SET)

@@ -333,5 +333,8 @@ class QueuedWriter:
             )
             self._final.__cause__ = error
         if self._writer is not None:
-            self._writer.abort()  # nothing is left uncommitted: this only releases the lock
+            try:
+                self._writer.abort()  # nothing is left uncommitted: this only releases the lock
+            except Exception as exc:
+                logger.error("a queued writer could not release the index's lock: %s", exc)
             self._writer = None
