@@ -80,7 +80,9 @@ class Operation:
 
 class CommitError(SearchlibError):
     """A queued writer could not commit; ``operations`` are the changes that are not in
-    the index (apply them through another writer to keep them), in order."""
+    the index, in order. Raised by :meth:`QueuedWriter.close`, they are given up: apply
+    them through another writer to keep them. Raised by :meth:`QueuedWriter.commit`, they
+    are still queued and will be tried again."""
 
     def __init__(self, message: str, operations: list[Operation]) -> None:
         super().__init__(message)
@@ -263,7 +265,14 @@ class QueuedWriter:
         return max(0.0, max(self._oldest + self.commit_interval, self._retry_at) - time.monotonic())
 
     def _is_due(self) -> bool:
-        return len(self._uncommitted) >= self.commit_every and time.monotonic() >= self._retry_at
+        """Whether enough changes wait, or the oldest long enough (the queue may never
+        run empty while a backlog is applied, so time is checked here too)."""
+        if self._oldest is None:
+            return False
+        now = time.monotonic()
+        if now < self._retry_at:
+            return False
+        return len(self._uncommitted) >= self.commit_every or now >= self._oldest + self.commit_interval
 
     def _apply(self, operation: Operation) -> None:
         self._uncommitted.append(operation)

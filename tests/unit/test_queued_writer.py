@@ -99,6 +99,25 @@ def test_a_change_is_committed_within_the_interval_without_close(index: Index) -
         assert writer.failed_commits == 0
 
 
+def test_a_backlog_is_committed_by_time_while_it_is_applied(index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    from searchlib.writer import IndexWriter
+
+    real = IndexWriter.add_document
+
+    def slow(self: IndexWriter, document: object = None, **fields: object) -> None:
+        time.sleep(0.002)  # a long document: the queue never runs empty while it is worked off
+        real(self, document, **fields)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(IndexWriter, "add_document", slow)
+    start = Index.open(index.path).generation
+    with QueuedWriter(index, commit_every=10**6, commit_interval=0.05) as writer:
+        for number in range(200):
+            writer.add_document(id=f"d{number}", body="words")
+        final = writer.commit()
+    assert final - start >= 2  # commits by time came before the one asked for
+    assert len(stored(index.path)) == 201
+
+
 def test_commit_waits_for_what_was_queued(index: Index) -> None:
     with QueuedWriter(index, commit_every=10**6, commit_interval=3600) as writer:
         for number in range(50):
