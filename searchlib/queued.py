@@ -24,7 +24,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -109,6 +109,10 @@ class QueuedWriter:
     the oldest uncommitted change, and on :meth:`commit` and :meth:`close`. Threads that
     hand over changes while ``max_queued`` are waiting to be applied wait for room.
 
+    ``on_commit(generation)`` is called in the writer's thread after each commit, before
+    :meth:`commit` returns: ``on_commit=lambda _: manager.maybe_refresh()`` lets a
+    :class:`~searchlib.manager.SearcherManager` show every commit to the next searches.
+
     Use it as a context manager or call :meth:`close`: what is still queued is committed
     then (and at interpreter exit, if neither was done). ``generation`` is the index's
     generation as of the last commit; ``last_error`` is the error of the last failed
@@ -123,6 +127,7 @@ class QueuedWriter:
         commit_interval: float = DEFAULT_COMMIT_INTERVAL,
         max_queued: int = DEFAULT_MAX_QUEUED,
         timeout: float = DEFAULT_WRITER_TIMEOUT,
+        on_commit: Callable[[int], object] | None = None,
         **writer_options: Any,
     ) -> None:
         if commit_every < 1:
@@ -133,6 +138,7 @@ class QueuedWriter:
         self.commit_every = commit_every
         self.commit_interval = commit_interval
         self._timeout = timeout
+        self._on_commit = on_commit
         self._writer_options = writer_options
         self._writer: IndexWriter | None = self._open_writer()  # a LockError is the caller's
         #: Checks changes in the threads that hand them over (it only reads the schema).
@@ -306,6 +312,11 @@ class QueuedWriter:
         self._oldest = None
         self._retry_at = 0.0
         self.last_error = None
+        if self._on_commit is not None:
+            try:
+                self._on_commit(self.generation)
+            except Exception:  # the commit stands; the application's callback failed
+                logger.exception("a queued writer's on_commit callback failed")
         return None
 
     def _reopen(self) -> IndexWriter:

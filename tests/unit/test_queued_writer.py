@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from searchlib import ID, KEYWORD, TEXT, Index, LockError, QueuedWriter, Schema, SchemaError, Searcher, SearchlibError
+from searchlib import (
+    ID, KEYWORD, TEXT, Index, LockError, QueuedWriter, Schema, SchemaError, Searcher, SearcherManager, SearchlibError,
+)
 from searchlib.queued import CommitError, Operation
 from searchlib.storage import Directory
 
@@ -126,6 +128,36 @@ def test_commit_waits_for_what_was_queued(index: Index) -> None:
         assert Index.open(index.path).generation == generation
         assert len(stored(index.path)) == 51
         assert writer.commit() == generation  # nothing new: no new generation
+
+
+def test_each_commit_is_announced_before_commit_returns(index: Index) -> None:
+    manager = SearcherManager(index)
+    announced: list[int] = []
+
+    def refresh(generation: int) -> None:
+        announced.append(generation)
+        manager.maybe_refresh()
+
+    with QueuedWriter(index, commit_every=10**6, commit_interval=3600, on_commit=refresh) as writer:
+        writer.add_document(id="new", body="words")
+        generation = writer.commit()
+        assert announced == [generation] and manager.generation == generation
+        with manager.searcher() as searcher:
+            assert searcher.search("words").total == 2
+        writer.add_document(id="newer", body="words")
+    assert len(announced) == 2  # the commit at close too
+    manager.close()
+
+
+def test_a_failing_callback_leaves_the_commit_standing(index: Index) -> None:
+    def fail(generation: int) -> None:
+        raise RuntimeError("the application's mistake")
+
+    with QueuedWriter(index, on_commit=fail) as writer:
+        writer.add_document(id="new", body="words")
+        writer.commit()
+        assert writer.last_error is None
+    assert "new" in stored(index.path)
 
 
 def test_a_bad_change_raises_in_the_thread_that_gives_it(index: Index) -> None:
