@@ -31,7 +31,9 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
         SearchlibError,
     )
     from searchlib.index import Index
+    from searchlib.manager import SearcherManager
     from searchlib.query import CombinedTerm, Or, Query, Term
+    from searchlib.queued import QueuedWriter
     from searchlib.schema import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Field, Schema
     from searchlib.searcher import Hit, Results, Searcher
     from searchlib.writer import IndexWriter
@@ -55,6 +57,7 @@ _HOMES = {
     "SearchlibError": "searchlib.errors",
     "Index": "searchlib.index",
     "IndexWriter": "searchlib.writer",
+    "QueuedWriter": "searchlib.queued",
     "CombinedTerm": "searchlib.query",
     "Or": "searchlib.query",
     "Query": "searchlib.query",
@@ -71,6 +74,7 @@ _HOMES = {
     "Hit": "searchlib.searcher",
     "Results": "searchlib.searcher",
     "Searcher": "searchlib.searcher",
+    "SearcherManager": "searchlib.manager",
 }
 
 
@@ -110,10 +114,12 @@ __all__ = [
     "Or",
     "Query",
     "QueryError",
+    "QueuedWriter",
     "Results",
     "Schema",
     "SchemaError",
     "Searcher",
+    "SearcherManager",
     "SearchlibError",
     "Term",
     "Token",

@@ -8,6 +8,10 @@ wrong (the file, the field, the query) and, where there is one, what to do about
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from searchlib.locking import LockHolder
 
 
 class SearchlibError(Exception):
@@ -40,7 +44,12 @@ class IncompatibleFormatError(SearchlibError):
 
 
 class LockError(SearchlibError):
-    """Another writer holds the index's write lock."""
+    """Another writer holds the index's write lock; ``holder`` says who, as far as the
+    lock file tells (process, host, since when), or is None when nothing was read."""
+
+    def __init__(self, message: str, *, holder: LockHolder | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class SchemaError(SearchlibError):

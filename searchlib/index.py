@@ -36,7 +36,7 @@ from searchlib.scoring import BM25Settings
 from searchlib.segment.meta import SegmentMeta
 from searchlib.segment.policy import DEFAULT_MERGE_FACTOR
 from searchlib.segment.reader import SegmentReader
-from searchlib.storage import LOCK_NAME, TEMP_SUFFIX, Directory
+from searchlib.storage import DEFAULT_WRITER_TIMEOUT, LOCK_NAME, TEMP_SUFFIX, Directory
 
 if TYPE_CHECKING:
     from searchlib.writer import IndexWriter
@@ -192,23 +192,28 @@ class Index:
     def writer(
         self,
         *,
-        lock_timeout: float = 0.0,
+        timeout: float = DEFAULT_WRITER_TIMEOUT,
         ram_buffer_mb: float = DEFAULT_RAM_BUFFER_MB,
         merge_factor: int = DEFAULT_MERGE_FACTOR,
         threads: int = 1,
+        lock_timeout: float | None = None,
     ) -> IndexWriter:
         """Take the write lock and return a writer on the newest generation.
 
-        ``ram_buffer_mb`` bounds the documents buffered in memory (a segment is written
-        when it is passed); ``merge_factor`` is how many segments of a size level are
-        merged into one; ``threads`` is how many cores analyze and invert documents (see
+        ``timeout`` is how many seconds to wait while another writer holds the lock
+        (saying so once through the ``searchlib.locking`` logger) before raising
+        :class:`~searchlib.errors.LockError` naming the holder; 0 fails at once.
+        ``lock_timeout`` is its earlier name, still accepted. ``ram_buffer_mb`` bounds
+        the documents buffered in memory (a segment is written when it is passed);
+        ``merge_factor`` is how many segments of a size level are merged into one;
+        ``threads`` is how many cores analyze and invert documents (see
         :class:`IndexWriter`).
         """
         from searchlib.writer import IndexWriter  # the writing side loads only when asked for
 
         return IndexWriter(
-            self.directory, lock_timeout=lock_timeout, ram_buffer_mb=ram_buffer_mb, merge_factor=merge_factor,
-            threads=threads,
+            self.directory, timeout=timeout if lock_timeout is None else lock_timeout, ram_buffer_mb=ram_buffer_mb,
+            merge_factor=merge_factor, threads=threads,
         )
 
 

@@ -13,34 +13,33 @@ Everything that touches the file system for an index goes through :class:`Direct
   device or a directory is refused with a :class:`CorruptIndexError` naming the file in
   the index and saying nothing of what lies elsewhere, so an index from an untrusted
   source can neither read outside itself nor block a reader on a FIFO;
-- :meth:`Directory.lock` takes the one-writer-per-index OS lock (``fcntl.flock``), which
-  the operating system drops when the holding process dies, so a crashed writer never
-  leaves a stale lock behind. The lock belongs to the open file description, which a
-  forked child would share: every forked child closes its copy of the descriptor at
-  once (``os.register_at_fork``), so only the writer itself ever holds the lock, and
-  an exec'd child never gets it (the descriptor is close-on-exec).
+- :meth:`Directory.lock` takes the one-writer-per-index OS lock, which the operating
+  system drops when the holding process dies (see :mod:`searchlib.locking`).
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import mmap
 import os
 import stat
-import time
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
     import numpy as np
 
-from searchlib.errors import CorruptIndexError, LockError
+    from searchlib.locking import WriteLock
+
+from searchlib.errors import CorruptIndexError
 from searchlib.failpoints import failpoint
 
 LOCK_NAME = "write.lock"
+#: How long a writer waits for another to finish by default, in seconds: longer than a
+#: typical commit, short enough that a writer that never finishes is reported while
+#: someone still watches.
+DEFAULT_WRITER_TIMEOUT = 5.0
 TEMP_SUFFIX = ".tmp"
 _NOT_REGULAR = "is not a regular file (a symbolic link, directory, FIFO or device); an index holds only regular files"
 
@@ -175,7 +174,10 @@ class Directory:
         _fsync_directory(self.path)
 
     def lock(self, timeout: float = 0.0) -> WriteLock:
-        """Take the writer lock, waiting up to ``timeout`` seconds for another holder."""
+        """Take the writer lock, waiting up to ``timeout`` seconds for another holder
+        (a :class:`~searchlib.errors.LockError` naming it when the time is up)."""
+        from searchlib.locking import WriteLock  # only writers load the lock's code
+
         return WriteLock(self.path / LOCK_NAME, timeout)
 
 
@@ -344,89 +346,3 @@ class Spills:
         for lane in self._lanes:
             lane.remove()
         self._lanes = []
-
-
-class WriteLock:
-    """An exclusive OS lock on ``write.lock``; the holder's PID is written into it.
-
-    The PID is only ever shown in the message of a writer that has to wait: the lock
-    itself is the ``flock``, which the operating system drops with the last descriptor
-    of the holding process, so a dead holder's lock is free whatever the file says.
-    """
-
-    def __init__(self, path: Path, timeout: float) -> None:
-        self.path = path
-        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    os.close(handle)
-                    raise
-                if time.monotonic() >= deadline:
-                    holder = _holder(handle)
-                    os.close(handle)
-                    raise LockError(
-                        f"index {path.parent} is locked by {holder}; wait for its writer to finish"
-                    ) from None
-                time.sleep(0.05)
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, f"{os.getpid()}\n".encode("ascii"), 0)
-        self._handle: int | None = handle
-        self._owner = os.getpid()
-        _HELD.add(handle)
-
-    @property
-    def held(self) -> bool:
-        """Whether this process holds the lock (a forked child of the holder does not)."""
-        return self._handle is not None and self._owner == os.getpid()
-
-    def release(self) -> None:
-        if self._handle is None:
-            return
-        if self._owner == os.getpid():
-            _HELD.discard(self._handle)
-            os.ftruncate(self._handle, 0)
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-            os.close(self._handle)
-        # In a forked child the descriptor is already closed, and an unlock through it
-        # would have released the parent's lock (they share one open file description).
-        self._handle = None
-
-    def __enter__(self) -> WriteLock:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.release()
-
-
-def _holder(handle: int) -> str:
-    """Who holds the lock, for the message only: the PID the holder wrote, if the file
-    holds a plain number (it may be stale, empty or anything at all)."""
-    text = os.pread(handle, 32, 0).decode("ascii", "replace").strip()
-    return f"process {text}" if text.isdigit() and text.isascii() else "another process"
-
-
-#: The descriptors of the locks this process holds, closed in every forked child.
-_HELD: set[int] = set()
-
-
-def _close_locks_in_child() -> None:
-    for handle in _HELD:
-        try:
-            os.close(handle)
-        except OSError:
-            pass
-    _HELD.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_close_locks_in_child)

@@ -18,6 +18,7 @@ from searchlib import codec
 from searchlib.errors import SchemaError, SearchlibError
 from searchlib.failpoints import failpoint
 from searchlib.index import DEFAULT_RAM_BUFFER_MB, Index, _is_index_file, _remove_leftovers
+from searchlib.locking import WriteLock
 from searchlib.parallel import DEFAULT_BATCH_SIZE, build_segments
 from searchlib.parser import QueryParser
 from searchlib.query import Query, ReaderTerms, ScoringContext
@@ -27,7 +28,7 @@ from searchlib.segment import MAX_FIELD_TOKENS, SegmentMeta, SegmentReader, Segm
 from searchlib.segment.merge import merge_segments
 from searchlib.segment.policy import DEFAULT_MERGE_FACTOR, choose_merges
 from searchlib.segment.writer import BATCH_DOCS
-from searchlib.storage import LOCK_NAME, Directory, WriteLock
+from searchlib.storage import DEFAULT_WRITER_TIMEOUT, LOCK_NAME, Directory
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -41,8 +42,8 @@ class IndexWriter:
     Use it as a context manager: it commits when the block ends normally and discards
     the uncommitted changes when the block raises.
 
-    Only one writer may hold an index at a time; a second one waits ``lock_timeout``
-    seconds and then raises :class:`~searchlib.errors.LockError` naming the holder.
+    Only one writer may hold an index at a time; a second one waits ``timeout`` seconds
+    and then raises :class:`~searchlib.errors.LockError` naming the holder.
 
     With ``threads`` above 1, documents are dealt out in batches to that many buffers,
     each inverted by the compiled core in a thread of its own (the core releases the
@@ -56,7 +57,7 @@ class IndexWriter:
         self,
         directory: Directory,
         *,
-        lock_timeout: float = 0.0,
+        timeout: float = DEFAULT_WRITER_TIMEOUT,
         ram_buffer_mb: float = DEFAULT_RAM_BUFFER_MB,
         merge_factor: int = DEFAULT_MERGE_FACTOR,
         threads: int = 1,
@@ -68,7 +69,7 @@ class IndexWriter:
         if merge_factor < 2:
             raise ValueError(f"merge_factor must be at least 2, got {merge_factor}")
         self.directory = directory
-        self._lock: WriteLock | None = directory.lock(lock_timeout)
+        self._lock: WriteLock | None = directory.lock(timeout)
         try:
             base = Index.open(directory.path)
             _remove_leftovers(directory, base)
@@ -156,17 +157,45 @@ class IndexWriter:
         """Replace the document with the same ID (or add it): one commit shows the change."""
         self._check_open()
         values = {**(document or {}), **fields}
+        id_field, key = self._update_key(values)
+        checked = self._buffer.check(values)  # a rejected new version keeps the old one
+        self.delete_by_term(id_field, key)
+        self._buffer.add_checked(checked)
+        self._next_buffer()
+        self._flush_if_full()
+
+    def _update_key(self, values: Mapping[str, Any]) -> tuple[str, str]:
+        """The ID field and the value a new version of a document replaces by."""
         id_field = self.schema.id_field
         if id_field is None:
             raise SchemaError("update_document needs an ID field in the schema; use add_document")
         key = values.get(id_field)
         if not isinstance(key, str):
             raise SchemaError(f"update_document needs a string value for the ID field {id_field!r}")
-        checked = self._buffer.check(values)  # a rejected new version keeps the old one
-        self.delete_by_term(id_field, key)
-        self._buffer.add_checked(checked)
-        self._next_buffer()
-        self._flush_if_full()
+        return id_field, key
+
+    def check_document(self, document: Mapping[str, Any], *, update: bool = False) -> None:
+        """Raise :class:`~searchlib.errors.SchemaError` if :meth:`add_document` (or, with
+        ``update``, :meth:`update_document`) would refuse ``document``; buffer nothing.
+
+        It only reads the schema, so another thread may call it while this writer's own
+        thread adds documents: a queued writer checks each document in the thread that
+        hands it over, where a mistake can still be raised to its caller.
+        """
+        if update:
+            self._update_key(document)
+        self._buffer.check(document)
+
+    def check_delete(self, field_name: str, value: str) -> None:
+        """Raise :class:`~searchlib.errors.SchemaError` if :meth:`delete_by_term` would
+        refuse these arguments; like :meth:`check_document`, safe from another thread."""
+        definition = self.schema[field_name]
+        if definition.kind not in ("id", "keyword"):
+            raise SchemaError(
+                f"delete_by_term takes an ID or KEYWORD field; {field_name!r} is {definition.kind}"
+            )
+        if not isinstance(value, str):
+            raise SchemaError(f"delete_by_term takes a string value, got {type(value).__name__}")
 
     def delete_by_term(self, field_name: str, value: str) -> int:
         """Delete every document whose ID or KEYWORD field equals ``value``.
@@ -174,11 +203,7 @@ class IndexWriter:
         Returns how many documents this deleted (committed and buffered ones).
         """
         self._check_open()
-        definition = self.schema[field_name]
-        if definition.kind not in ("id", "keyword"):
-            raise SchemaError(
-                f"delete_by_term takes an ID or KEYWORD field; {field_name!r} is {definition.kind}"
-            )
+        self.check_delete(field_name, value)
         deleted = 0
         for buffer, buffer_deleted in zip(self._buffers, self._buffers_deleted):
             for doc_id in buffer.docs_with_exact_term(field_name, value):
