@@ -125,11 +125,14 @@ class _QueryCommand(click.Command):
               help="Fragments per snippet, at most.")
 @click.option("--width", default=160, show_default=True, type=click.IntRange(min=20),
               help="Characters per fragment, about.")
+@click.option("--facet", "facet_fields", multiple=True, metavar="FIELD",
+              help="Count a keyword, numeric, date or boolean field's values over all hits (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def query_command(
     text: str, index_dir: str | None, limit: int, page: int, sort: str | None, operator: str, strict: bool,
     explain: bool, max_expansions: int | None, keep_frequent: bool, k1: float | None, b: float | None,
-    similarity: str | None, snippets: bool, fragment_count: int, width: int, as_json: bool,
+    similarity: str | None, snippets: bool, fragment_count: int, width: int, facet_fields: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Search the index and print ranked hits with highlighted snippets.
 
@@ -153,7 +156,8 @@ def query_command(
         with Searcher(
             path, default_operator=operator, k1=k1, b=b, similarity=similarity, expansion=expansion
         ) as searcher:
-            results = searcher.search(text, limit=limit, offset=(page - 1) * limit, sort=sort, strict=strict)
+            results = searcher.search(text, limit=limit, offset=(page - 1) * limit, sort=sort, strict=strict,
+                                      facets=list(facet_fields) or None)
             suggestion = _suggestion(searcher, text, results.total, strict)
             snippet_options = {"count": fragment_count, "width": width} if snippets else None
             for warning in results.warnings:  # what a lenient search cut to keep the query bounded
@@ -161,9 +165,12 @@ def query_command(
             if as_json:
                 document = _results_json(text, results, explain=explain, snippets=snippet_options)
                 document["suggestion"] = suggestion
+                if facet_fields:
+                    document["facets"] = {name: facet.to_dict() for name, facet in results.facets.items()}
                 click.echo(json.dumps(document, ensure_ascii=False, indent=2))
             else:
                 _print_results(results, color=sys.stdout.isatty(), explain=explain, snippets=snippet_options)
+                _print_facets(results.facets)
                 if suggestion is not None:
                     click.echo(f"did you mean: {suggestion}", err=True)
     except QueryError as exc:
@@ -425,6 +432,21 @@ def _print_results(
         click.echo(f"{first}-{results.offset + len(results)} of {results.total} matching documents", err=True)
     else:
         click.echo(f"0 of {results.total} matching documents", err=True)
+
+
+def _print_facets(facets: dict[str, Any]) -> None:
+    """Each facet after the hits: its name, then a value and its count a line."""
+    from searchlib.highlight import printable  # keyword values may hold escape sequences
+
+    for name, facet in facets.items():
+        click.echo(f"\n{printable(name)}:")
+        width = max((len(printable(str(count.value))) for count in facet.counts), default=0)
+        for count in facet.counts:
+            click.echo(f"  {printable(str(count.value)):<{width}}  {count.count}")
+        if facet.other:
+            click.echo(f"  (other values: {facet.other})")
+        if facet.missing:
+            click.echo(f"  (no value: {facet.missing})")
 
 
 def _results_json(

@@ -9,7 +9,8 @@ The package holds one concern per module: :mod:`~searchlib.searcher.searcher` th
 :class:`Searcher`; :mod:`~searchlib.searcher.results` what a search returns
 (:class:`Results`, :class:`Hit`); :mod:`~searchlib.searcher.statistics` the collection
 statistics scoring reads; :mod:`~searchlib.searcher.sorting` the keys that order hits
-by a field. Every public name is importable from ``searchlib.searcher`` itself.
+by a field; :mod:`~searchlib.searcher.facets` the counts of a field's values over every
+match. Every public name is importable from ``searchlib.searcher`` itself.
 
 >>> import tempfile
 >>> from searchlib import Index, Schema, ID, TEXT
@@ -25,8 +26,11 @@ by a field. Every public name is importable from ``searchlib.searcher`` itself.
 
 from __future__ import annotations
 
+from searchlib.searcher.facets import Facet, FacetCount, FacetRange, FacetResult, RangeFacet
 from searchlib.searcher.results import Hit, Results, SnippetFormat
 from searchlib.searcher.searcher import Searcher
 from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE
 
-__all__ = ["Hit", "Results", "Searcher", "SnippetFormat"]
+__all__ = [
+    "Facet", "FacetCount", "FacetRange", "FacetResult", "Hit", "RangeFacet", "Results", "Searcher", "SnippetFormat",
+]

@@ -16,6 +16,7 @@ from searchlib.query import Query, ScoringContext
 from searchlib.segment import SegmentReader
 
 if TYPE_CHECKING:
+    from searchlib.searcher.facets import FacetResult
     from searchlib.searcher.searcher import Searcher
 
 
@@ -143,6 +144,9 @@ class Results:
     #: Whether :attr:`total` counts every match; False only after ``search(...,
     #: exact_total=False)`` pruned a segment, where it is a lower bound.
     total_is_exact: bool = True
+    #: What ``search(..., facets=...)`` counted over every match, by facet name (the
+    #: field's name unless the facet was given another); empty when none was asked.
+    facets: dict[str, FacetResult] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
