@@ -42,6 +42,10 @@ if TYPE_CHECKING:  # numpy loads only when facets are counted
 
     from searchlib.query import Matches
 
+#: A KEYWORD facet marks the matches and scans the segment's values when at least one
+#: document in this many matches, and gathers the matches' values otherwise.
+DENSE_MATCHES = 4
+
 #: How many values a :class:`Facet` lists unless told.
 DEFAULT_FACET_LIMIT = 10
 
@@ -271,9 +275,18 @@ class FacetCounter:
         table = self._table(spec.field)
         counts = np.zeros(len(table.values), dtype=np.int64)
         missing = 0
-        for (starts, ordinals), found in zip(table.segments, matches):
+        for segment, found in zip(table.segments, matches):
             docs = found.docs
             if len(docs) == 0:
+                continue
+            starts, ordinals = segment.starts, segment.ordinals
+            if len(docs) * DENSE_MATCHES >= len(starts) - 1:
+                # Many matches: mark them and keep the values of marked documents, one
+                # pass over the segment's values (4x faster than gathering 100,000 runs).
+                matched = np.zeros(len(starts) - 1, dtype=bool)
+                matched[docs] = True
+                missing += len(docs) - int(np.count_nonzero(matched[segment.with_values]))
+                counts += np.bincount(ordinals[matched[segment.doc_of_value]], minlength=len(table.values))
                 continue
             first = starts[docs]
             lengths = starts[docs + 1] - first
@@ -281,8 +294,8 @@ class FacetCounter:
             total = int(lengths.sum())
             if total == 0:
                 continue
-            # The positions of every match's values in `ordinals`, each match's run
-            # first + 0, first + 1, ...: one gather, one bincount.
+            # Few matches: the positions of their values in `ordinals`, each match's run
+            # first + 0, first + 1, ...; one gather, work in proportion to the matches.
             run_starts = np.cumsum(lengths) - lengths
             at = np.arange(total, dtype=np.int64) + np.repeat(first - run_starts, lengths)
             counts += np.bincount(ordinals[at], minlength=len(table.values))
@@ -291,8 +304,14 @@ class FacetCounter:
     def _column_values(self, spec: Facet, definition: Field, matches: Sequence[Matches]) -> FacetResult:
         import numpy as np
         values, missing = self._matched_values(spec.field, matches)
-        distinct, counts = np.unique(values, return_counts=True)  # ascending: ties stay in value order
         convert = _column_converter(definition)
+        if values.dtype.kind in "iu" and len(values) and int(values.max()) - int(values.min()) <= 4 * len(values):
+            # Integers within a narrow span (years, ratings, booleans): counted by
+            # bincount, several times faster than sorting them.
+            low = int(values.min())
+            counts = np.bincount(values - low)
+            return _top(spec, counts, lambda index: convert(low + index), missing)
+        distinct, counts = np.unique(values, return_counts=True)  # ascending: ties stay in value order
         return _top(spec, counts, lambda index: convert(distinct[index]), missing)
 
     def _ranges(self, spec: RangeFacet, definition: Field, matches: Sequence[Matches]) -> FacetResult:
@@ -371,14 +390,26 @@ def _top(spec: Facet, counts: np.ndarray, value_of: Any, missing: int) -> FacetR
 
 
 @dataclass(frozen=True)
+class _SegmentValues:
+    """One segment's part of a :class:`_ValueTable`: ``starts`` (doc_count + 1 offsets)
+    and ``ordinals`` (each document's values' indexes into the table's values, document
+    after document), as Lucene's sorted-set doc values are; the document of each value
+    and the documents with a value, which a query matching many documents scans."""
+
+    starts: npt.NDArray[np.int64]
+    ordinals: npt.NDArray[np.int32]
+    doc_of_value: npt.NDArray[np.int64]
+    with_values: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
 class _ValueTable:
     """A KEYWORD field's values per document over a searcher's segments: ``values``,
-    every distinct value of every segment in ascending order; per segment, ``starts``
-    (doc_count + 1 offsets) and ``ordinals`` (each document's values' indexes into
-    ``values``, document after document), as Lucene's sorted-set doc values are."""
+    every distinct value of every segment in ascending order, and each segment's
+    documents' values as indexes into it."""
 
     values: list[str]
-    segments: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]]
+    segments: list[_SegmentValues]
 
     @classmethod
     def build(cls, readers: Sequence[SegmentReader], field_name: str) -> _ValueTable:
@@ -400,5 +431,7 @@ class _ValueTable:
             order = np.argsort(docs, kind="stable")  # by document; a document's values stay in value order
             starts = np.zeros(reader.doc_count + 1, dtype=np.int64)
             np.cumsum(np.bincount(docs, minlength=reader.doc_count), out=starts[1:])
-            segments.append((starts, ordinal_of_posting[order]))
+            doc_of_value = docs[order]  # int64: numpy indexes with it as it is
+            with_values = np.flatnonzero(starts[1:] > starts[:-1])
+            segments.append(_SegmentValues(starts, ordinal_of_posting[order], doc_of_value, with_values))
         return cls(values, segments)

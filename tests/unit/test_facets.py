@@ -13,7 +13,7 @@ import pytest
 
 from searchlib import DATETIME, ID, KEYWORD, NUMERIC, TEXT, BOOLEAN, Index, Schema, Searcher
 from searchlib.errors import QueryError
-from searchlib.searcher import Facet, FacetCount, FacetResult, RangeFacet
+from searchlib.searcher import Facet, FacetCount, FacetResult, RangeFacet, facets
 
 TAGS = ["sql", "python", "rust", "go", "zig", "ada", "c", "ünï"]
 WORDS = ["alpha", "beta", "gamma", "delta"]
@@ -79,8 +79,14 @@ def _top(counter: Counter[Any], limit: int) -> list[tuple[Any, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-@pytest.mark.parametrize("query", ["alpha", "beta gamma", "delta", "nothingmatches", "alpha -beta"])
-def test_keyword_facet_equals_counts_of_stored_values(index: Index, query: str) -> None:
+@pytest.mark.parametrize("dense_matches", [0, 10**9], ids=["gathered", "scanned"])
+@pytest.mark.parametrize("query", ["alpha", "beta gamma", "delta", "nothingmatches", "alpha -beta",
+                                   "id:d10 OR id:d170 OR id:d171 OR id:d599"])
+def test_keyword_facet_equals_counts_of_stored_values(
+    index: Index, query: str, dense_matches: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both ways of counting: gathering the matches' values, and scanning the segment's.
+    monkeypatch.setattr(facets, "DENSE_MATCHES", dense_matches)
     with Searcher(index) as searcher:
         assert len(searcher.readers) >= 2
         results = searcher.search(query, limit=3, facets=["tags", Facet("tags", limit=3, name="top3")])
@@ -114,7 +120,7 @@ def test_column_values_and_ranges_equal_counts_of_stored_values(index: Index) ->
     with Searcher(index) as searcher:
         results = searcher.search(
             "alpha OR gamma", limit=0,
-            facets=["year", "draft", RangeFacet("price", price_ranges), date_ranges,
+            facets=["year", "draft", RangeFacet("price", price_ranges), date_ranges, Facet("price", 5, "prices"),
                     RangeFacet("year", [("nineties", 1990, 2000), ("fraction", 2000.5, 2010)], name="decades")],
         )
         stored = _every_hit(searcher, "alpha OR gamma")
@@ -130,6 +136,7 @@ def test_column_values_and_ranges_equal_counts_of_stored_values(index: Index) ->
     assert all(isinstance(value, bool) for value in results.facets["draft"].as_dict())
 
     prices = [fields["price"] for fields in stored if "price" in fields]
+    assert [(c.value, c.count) for c in results.facets["prices"].counts] == _top(Counter(prices), 5)
     def in_range(value: float, start: float | None, end: float | None) -> bool:
         return (start is None or value >= start) and (end is None or value < end)
     assert results.facets["price"].counts == [
