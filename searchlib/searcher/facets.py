@@ -28,7 +28,8 @@ import datetime as dt
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any, Union
 
 from searchlib.columns import INT64_RANGE, column_value
@@ -153,7 +154,7 @@ class FacetResult:
 
     name: str
     field: str
-    counts: list[FacetCount] = field(default_factory=list)
+    counts: list[FacetCount] = dataclass_field(default_factory=list)
     missing: int = 0
     other: int = 0
 

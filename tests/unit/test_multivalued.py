@@ -95,3 +95,15 @@ def test_sort_by_smallest_value_ascending_and_largest_descending(index: Index) -
         assert ids(searcher, "post", sort="tags") == ["d", "a", "c", "b", "e"]
         # Largest values: a sql, b rust, c python, d zig.
         assert ids(searcher, "post", sort="-tags") == ["d", "a", "b", "c", "e"]
+
+
+def test_worker_processes_index_lists_too(tmp_path: Path) -> None:
+    index = Index.create(tmp_path / "index", Schema(id=ID(), tags=KEYWORD()))
+    documents = [{"id": str(n), "tags": [f"t{n % 3}", f"t{n % 5}"]} for n in range(40)]
+    with index.writer() as writer:
+        assert writer.add_documents(documents, workers=2, batch_size=10) == 40
+    with Searcher(index) as searcher:
+        expected = sorted(str(n) for n in range(40) if 1 in (n % 3, n % 5))
+        assert sorted(ids(searcher, "tags:t1")) == expected
+        hits = searcher.search("tags:t2", limit=100, facets=["tags"])
+    assert hits.facets["tags"].as_dict()["t2"] == len(hits.hits)
