@@ -429,7 +429,7 @@ class _ValueTable:
             global_of = np.fromiter((index[term] for term in terms), dtype=np.int32, count=count)
             ordinal_of_posting = np.repeat(global_of, reader.doc_freqs(field_name).astype(np.int64)) if count else (
                 np.zeros(0, dtype=np.int32))
-            order = np.argsort(docs, kind="stable")  # by document; a document's values stay in value order
+            order = np.argsort(docs)  # by document (a document's own values in any order)
             starts = np.zeros(reader.doc_count + 1, dtype=np.int64)
             np.cumsum(np.bincount(docs, minlength=reader.doc_count), out=starts[1:])
             doc_of_value = docs[order]  # int64: numpy indexes with it as it is
