@@ -215,3 +215,12 @@ def test_a_field_no_segment_has_counts_every_hit_as_missing(tmp_path: Path) -> N
     assert facets["tags"] == FacetResult("tags", "tags", [], missing=2, other=0)
     assert facets["year"].counts == [] and facets["year"].missing == 2
     assert facets["r"].as_dict() == {"all": 0}
+
+
+def test_facets_count_the_filtered_hits(index: Index) -> None:
+    with Searcher(index) as searcher:
+        filtered = searcher.search("alpha", filter="year:[2000 TO 2010]", facets=["tags", "year"])
+        combined = searcher.search("+alpha +year:[2000 TO 2010]", facets=["tags", "year"])
+    assert filtered.total == combined.total > 0
+    assert filtered.facets == combined.facets
+    assert all(2000 <= count.value <= 2010 for count in filtered.facets["year"].counts)
