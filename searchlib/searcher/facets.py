@@ -13,13 +13,13 @@ What to count is given as field names or spec objects:
 A search returns one :class:`FacetResult` per spec in ``Results.facets``, by name.
 
 How they are counted: the core gives a query's matches per segment as arrays (as it
-does for sorting by a field), and every count is numpy over whole arrays; nothing
-crosses into the core, or loops in Python, per hit. A KEYWORD field's values are
-read from its postings once per searcher into a per-document table (each document's
-value ordinals, the ordinals global to the searcher's segments and in value order), so
-a query's count gathers the matches' ordinals and adds them up with ``bincount``: the
-work grows with the matches and their values, whatever the page size. A column facet
-reads the column's values at the matches.
+does for sorting by a field); nothing crosses the boundary, or loops in Python, per
+hit. A KEYWORD field's values are read from its postings once per searcher, in the
+core, into a table of each document's value numbers (numbered over all the searcher's
+segments, in value order: ``core/src/facets.rs``); a query's count is one call per
+segment that adds up its matches' values, work in proportion to the matches and their
+values, whatever the page size. A column facet reads the column's values at the
+matches with numpy.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING, Any, Union
 
+from searchlib import _core
 from searchlib.columns import INT64_RANGE, column_value
 from searchlib.errors import QueryError, SchemaError
 from searchlib.schema import Field, Schema
@@ -39,13 +40,8 @@ from searchlib.segment import SegmentReader
 
 if TYPE_CHECKING:  # numpy loads only when facets are counted
     import numpy as np
-    import numpy.typing as npt
 
     from searchlib.query import Matches
-
-#: A KEYWORD facet marks the matches and scans the segment's values when at least one
-#: document in this many matches, and gathers the matches' values otherwise.
-DENSE_MATCHES = 4
 
 #: How many values a :class:`Facet` lists unless told.
 DEFAULT_FACET_LIMIT = 10
@@ -274,32 +270,14 @@ class FacetCounter:
     def _keywords(self, spec: Facet, matches: Sequence[Matches]) -> FacetResult:
         import numpy as np
         table = self._table(spec.field)
-        counts = np.zeros(len(table.values), dtype=np.int64)
+        counts = np.zeros(len(table.values), dtype=np.int64)  # signed: _top orders by -count
         missing = 0
         for segment, found in zip(table.segments, matches):
-            docs = found.docs
-            if len(docs) == 0:
+            if len(found.docs) == 0:
                 continue
-            starts, ordinals = segment.starts, segment.ordinals
-            if len(docs) * DENSE_MATCHES >= len(starts) - 1:
-                # Many matches: mark them and keep the values of marked documents, one
-                # pass over the segment's values (4x faster than gathering 100,000 runs).
-                matched = np.zeros(len(starts) - 1, dtype=bool)
-                matched[docs] = True
-                missing += len(docs) - int(np.count_nonzero(matched[segment.with_values]))
-                counts += np.bincount(ordinals[matched[segment.doc_of_value]], minlength=len(table.values))
-                continue
-            first = starts[docs]
-            lengths = starts[docs + 1] - first
-            missing += int(np.count_nonzero(lengths == 0))
-            total = int(lengths.sum())
-            if total == 0:
-                continue
-            # Few matches: the positions of their values in `ordinals`, each match's run
-            # first + 0, first + 1, ...; one gather, work in proportion to the matches.
-            run_starts = np.cumsum(lengths) - lengths
-            at = np.arange(total, dtype=np.int64) + np.repeat(first - run_starts, lengths)
-            counts += np.bincount(ordinals[at], minlength=len(table.values))
+            counted, without = segment.count(np.asarray(found.docs, dtype="<u4").tobytes())
+            counts += np.frombuffer(counted, dtype="<i8")  # uint64 counts, far below 2**63
+            missing += without
         return _top(spec, counts, lambda index: table.values[index], missing)
 
     def _column_values(self, spec: Facet, definition: Field, matches: Sequence[Matches]) -> FacetResult:
@@ -391,26 +369,14 @@ def _top(spec: Facet, counts: np.ndarray, value_of: Any, missing: int) -> FacetR
 
 
 @dataclass(frozen=True)
-class _SegmentValues:
-    """One segment's part of a :class:`_ValueTable`: ``starts`` (doc_count + 1 offsets)
-    and ``ordinals`` (each document's values' indexes into the table's values, document
-    after document), as Lucene's sorted-set doc values are; the document of each value
-    and the documents with a value, which a query matching many documents scans."""
-
-    starts: npt.NDArray[np.int64]
-    ordinals: npt.NDArray[np.int32]
-    doc_of_value: npt.NDArray[np.int64]
-    with_values: npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True)
 class _ValueTable:
-    """A KEYWORD field's values per document over a searcher's segments: ``values``,
-    every distinct value of every segment in ascending order, and each segment's
-    documents' values as indexes into it."""
+    """A KEYWORD field's values over a searcher's segments: ``values``, every distinct
+    value of every segment in ascending order, and per segment the core's table of each
+    document's values as indexes into it (``_core.FacetValues``, built from the
+    segment's postings), which counts a query's matches in one pass."""
 
     values: list[str]
-    segments: list[_SegmentValues]
+    segments: list[Any]
 
     @classmethod
     def build(cls, readers: Sequence[SegmentReader], field_name: str) -> _ValueTable:
@@ -424,15 +390,6 @@ class _ValueTable:
         index = {value: i for i, value in enumerate(values)}
         segments = []
         for reader, terms in zip(readers, per_segment):
-            count = len(terms)
-            docs = reader.docs_of_terms(field_name, 0, count).astype(np.int64)
-            global_of = np.fromiter((index[term] for term in terms), dtype=np.int32, count=count)
-            ordinal_of_posting = np.repeat(global_of, reader.doc_freqs(field_name).astype(np.int64)) if count else (
-                np.zeros(0, dtype=np.int32))
-            order = np.argsort(docs)  # by document (a document's own values in any order)
-            starts = np.zeros(reader.doc_count + 1, dtype=np.int64)
-            np.cumsum(np.bincount(docs, minlength=reader.doc_count), out=starts[1:])
-            doc_of_value = docs[order]  # int64: numpy indexes with it as it is
-            with_values = np.flatnonzero(starts[1:] > starts[:-1])
-            segments.append(_SegmentValues(starts, ordinal_of_posting[order], doc_of_value, with_values))
+            numbers = np.fromiter((index[term] for term in terms), dtype="<u4", count=len(terms))
+            segments.append(_core.FacetValues(reader.core, field_name, numbers.tobytes(), len(values)))
         return cls(values, segments)

@@ -13,7 +13,7 @@ import pytest
 
 from searchlib import DATETIME, ID, KEYWORD, NUMERIC, TEXT, BOOLEAN, Index, Schema, Searcher
 from searchlib.errors import QueryError
-from searchlib.searcher import Facet, FacetCount, FacetResult, RangeFacet, facets
+from searchlib.searcher import Facet, FacetCount, FacetResult, RangeFacet
 
 TAGS = ["sql", "python", "rust", "go", "zig", "ada", "c", "ünï"]
 WORDS = ["alpha", "beta", "gamma", "delta"]
@@ -79,14 +79,9 @@ def _top(counter: Counter[Any], limit: int) -> list[tuple[Any, int]]:
     return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
-@pytest.mark.parametrize("dense_matches", [0, 10**9], ids=["gathered", "scanned"])
 @pytest.mark.parametrize("query", ["alpha", "beta gamma", "delta", "nothingmatches", "alpha -beta",
                                    "id:d10 OR id:d170 OR id:d171 OR id:d599"])
-def test_keyword_facet_equals_counts_of_stored_values(
-    index: Index, query: str, dense_matches: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Both ways of counting: gathering the matches' values, and scanning the segment's.
-    monkeypatch.setattr(facets, "DENSE_MATCHES", dense_matches)
+def test_keyword_facet_equals_counts_of_stored_values(index: Index, query: str) -> None:
     with Searcher(index) as searcher:
         assert len(searcher.readers) >= 2
         results = searcher.search(query, limit=3, facets=["tags", Facet("tags", limit=3, name="top3")])
