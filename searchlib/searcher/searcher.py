@@ -407,7 +407,11 @@ class Searcher:
                     zip(top_scores[offset:], segment_ids[offset:], doc_ids[offset:])
                 )
             ]
-            counted = self._facets(facet_specs, tree.matches_in(self.readers, context)) if facet_specs else {}
+            counted: dict[str, FacetResult] = {}
+            if facet_specs:  # every match listed: the total is exact whatever exact_total said
+                every_match = tree.matches_in(self.readers, context)
+                counted = self._facets(facet_specs, every_match)
+                total, exact = sum(len(m.docs) for m in every_match), True
             return Results(tree, total, hits, offset, context, warnings, total_is_exact=exact, facets=counted)
         import numpy as np  # sorting by a field orders every match by its column
 

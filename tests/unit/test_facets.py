@@ -219,3 +219,10 @@ def test_facets_count_the_filtered_hits(index: Index) -> None:
     assert filtered.total == combined.total > 0
     assert filtered.facets == combined.facets
     assert all(2000 <= count.value <= 2010 for count in filtered.facets["year"].counts)
+
+
+def test_a_faceted_search_counts_its_total_exactly(index: Index) -> None:
+    with Searcher(index) as searcher:
+        exact = searcher.search("alpha OR beta", exact_total=True).total
+        faceted = searcher.search("alpha OR beta", exact_total=False, facets=["tags"])
+    assert faceted.total == exact and faceted.total_is_exact
