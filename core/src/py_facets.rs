@@ -43,7 +43,10 @@ impl FacetValues {
         let built = py.detach(|| -> Result<Result<ValueTable, String>, Error> {
             let (mut docs, mut freqs, mut doc_freqs) = (Vec::new(), Vec::new(), Vec::new());
             if let Some(dict) = inner.dict(field)? {
-                for (_, info) in dict.range(0, term_values.len() as u64).in_file(inner.terms.path()).map_err(|e| inner.name_field(e, field))? {
+                // Every term (a range ends at the last): a caller that numbered fewer or
+                // more terms than the field has is told so below.
+                let terms = dict.range(0, u64::MAX).in_file(inner.terms.path()).map_err(|e| inner.name_field(e, field))?;
+                for (_, info) in terms {
                     let before = docs.len();
                     inner.postings(field, &info, &mut docs, &mut freqs)?;
                     doc_freqs.push((docs.len() - before) as u32);

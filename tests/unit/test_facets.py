@@ -226,3 +226,23 @@ def test_a_faceted_search_counts_its_total_exactly(index: Index) -> None:
         exact = searcher.search("alpha OR beta", exact_total=True).total
         faceted = searcher.search("alpha OR beta", exact_total=False, facets=["tags"])
     assert faceted.total == exact and faceted.total_is_exact
+
+
+def test_the_core_table_refuses_bad_input_with_errors(index: Index) -> None:
+    from searchlib import _core
+
+    with Searcher(index) as searcher:
+        reader = searcher.readers[0]
+        terms = reader.dictionary("tags").terms()
+        numbers = bytes(4 * len(terms))  # every term numbered 0
+        with pytest.raises(ValueError, match="term numbers"):
+            _core.FacetValues(reader.core, "tags", numbers[4:], 1)
+        with pytest.raises(ValueError, match="value number 0 is not below 0"):
+            _core.FacetValues(reader.core, "tags", numbers, 0)
+        table = _core.FacetValues(reader.core, "tags", numbers, 1)
+        with pytest.raises(ValueError, match="uint32 bytes"):
+            table.count(b"\x00\x00\x00")
+        with pytest.raises(ValueError, match="past the segment"):
+            table.count((reader.doc_count).to_bytes(4, "little"))
+        counts, missing = table.count(b"")
+        assert counts == bytes(8) and missing == 0
