@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from searchlib.query import CombinedTerm, Or, Query, Term
     from searchlib.queued import QueuedWriter
     from searchlib.schema import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Field, Schema
-    from searchlib.searcher import Hit, Results, Searcher
+    from searchlib.searcher import Facet, FacetResult, Hit, RangeFacet, Results, Searcher
     from searchlib.writer import IndexWriter
 
 #: Where each public name lives. ``import searchlib`` loads none of them: the first use of
@@ -72,6 +72,9 @@ _HOMES = {
     "Field": "searchlib.schema",
     "Schema": "searchlib.schema",
     "Hit": "searchlib.searcher",
+    "Facet": "searchlib.searcher",
+    "FacetResult": "searchlib.searcher",
+    "RangeFacet": "searchlib.searcher",
     "Results": "searchlib.searcher",
     "Searcher": "searchlib.searcher",
     "SearcherManager": "searchlib.manager",
@@ -104,6 +107,8 @@ __all__ = [
     "AnalyzerError",
     "CombinedTerm",
     "CorruptIndexError",
+    "Facet",
+    "FacetResult",
     "Field",
     "Hit",
     "IncompatibleFormatError",
@@ -115,6 +120,7 @@ __all__ = [
     "Query",
     "QueryError",
     "QueuedWriter",
+    "RangeFacet",
     "Results",
     "Schema",
     "SchemaError",

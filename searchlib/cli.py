@@ -148,7 +148,8 @@ def _log_to_stderr() -> None:
 def query_command(
     text: str, index_dir: str | None, limit: int, page: int, sort: str | None, operator: str, strict: bool,
     explain: bool, max_expansions: int | None, keep_frequent: bool, k1: float | None, b: float | None,
-    similarity: str | None, snippets: bool, fragment_count: int, width: int, as_json: bool,
+    similarity: str | None, snippets: bool, fragment_count: int, width: int, facet_fields: list[str],
+    as_json: bool,
 ) -> None:
     """Search the index and print ranked hits with highlighted snippets.
 
@@ -172,7 +173,8 @@ def query_command(
         with Searcher(
             path, default_operator=operator, k1=k1, b=b, similarity=similarity, expansion=expansion
         ) as searcher:
-            results = searcher.search(text, limit=limit, offset=(page - 1) * limit, sort=sort, strict=strict)
+            results = searcher.search(text, limit=limit, offset=(page - 1) * limit, sort=sort, strict=strict,
+                                      facets=list(facet_fields) or None)
             suggestion = _suggestion(searcher, text, results.total, strict)
             snippet_options = {"count": fragment_count, "width": width} if snippets else None
             for warning in results.warnings:  # what a lenient search cut to keep the query bounded
@@ -183,6 +185,7 @@ def query_command(
                 _echo(json.dumps(document, ensure_ascii=False, indent=2))
             else:
                 _print_results(results, color=sys.stdout.isatty(), explain=explain, snippets=snippet_options)
+                _print_facets(results.facets)
                 if suggestion is not None:
                     _echo(f"did you mean: {suggestion}", err=True)
     except QueryError as exc:
@@ -455,6 +458,20 @@ def _print_results(
         _echo(f"0 of {results.total} matching documents", err=True)
 
 
+def _print_facets(facets: dict[str, Any]) -> None:
+    """Each facet after the hits: its name, then a value and its count a line."""
+    from searchlib.highlight import printable  # keyword values may hold escape sequences
+
+    for name, facet in facets.items():
+        _echo(f"\n{printable(name)}:")
+        width = max((len(printable(str(count.value))) for count in facet.counts), default=0)
+        for count in facet.counts:
+            _echo(f"  {printable(str(count.value)):<{width}}  {count.count}")
+        if facet.other:
+            _echo(f"  (other values: {facet.other})")
+        if facet.missing:
+            _echo(f"  (no value: {facet.missing})")
+
 
 
 # --- the command line ------------------------------------------------------------------
@@ -526,6 +543,8 @@ QUERY_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--fragments",), {"dest": "fragment_count", "default": 1, "type": _whole(1),
                         "help": "Fragments per snippet, at most [default: 1]."}),
     (("--width",), {"default": 160, "type": _whole(20), "help": "Characters per fragment, about [default: 160]."}),
+    (("--facet",), {"dest": "facet_fields", "action": "append", "default": [], "metavar": "FIELD",
+                     "help": "Count a keyword, numeric, date or boolean field's values over all hits (repeatable)."}),
     (("--json",), {"dest": "as_json", "action": "store_true", "help": "Print one JSON document."}),
 )
 

@@ -4,7 +4,8 @@ Field types
 -----------
 - :func:`TEXT` — analyzed into terms with positions (for ranked search); optionally stored.
 - :func:`ID` — one exact term; the unique key that updates and deletes go by.
-- :func:`KEYWORD` — one exact term (tags, dates as ``YYYY-MM-DD``); filterable, stored.
+- :func:`KEYWORD` — exact terms (tags, dates as ``YYYY-MM-DD``): one string, or a list of
+  strings, each value its own term; filterable, countable as a facet, stored as given.
 - :func:`NUMERIC`, :func:`DATETIME`, :func:`BOOLEAN` — typed values in a column per
   segment (for sorting and range filters), stored too unless ``stored=False``.
 - :func:`STORED` — kept with the document and returned with hits, not searchable.
@@ -176,7 +177,14 @@ def ID(*, stored: bool = True) -> Field:  # noqa: N802
 
 
 def KEYWORD(*, stored: bool = True) -> Field:  # noqa: N802
-    """An exact term that is not analyzed (a tag, a category, an ISO date)."""
+    """Exact terms that are not analyzed (a tag, a category, an ISO date).
+
+    A document gives one string or a list of strings (``tags=["sql", "python"]``): each
+    value is its own term (``tags:sql`` finds the document, as does ``tags:python``), the
+    value is stored as given (a list comes back as a list), and facets count the document
+    once under each distinct value. Sorting by the field orders a document by its
+    smallest value ascending and by its largest descending.
+    """
     return Field("keyword", stored=stored)
 
 

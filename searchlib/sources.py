@@ -250,8 +250,10 @@ def _json_lines(absolute: str, shown: str, text: str, problems: list[Problem]) -
 
 def field_for_value(name: str, value: Any) -> Field:
     """The field a new JSON key gets: ``id`` is a keyword, strings are text, numbers are
-    NUMERIC and booleans BOOLEAN (so ranges and ``--sort`` work on them), others stored."""
-    if name == "id":
+    NUMERIC and booleans BOOLEAN (so ranges and ``--sort`` work on them), a non-empty
+    list of strings a multi-valued KEYWORD (tags: filters and ``--facet`` work on it),
+    others stored."""
+    if name == "id" or (isinstance(value, list) and value and all(isinstance(item, str) for item in value)):
         return KEYWORD()
     if isinstance(value, bool):
         return BOOLEAN()

@@ -31,6 +31,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     crate::py_patterns::register(module)?;
     crate::py_query::register(module)?;
     crate::py_plain::register(module)?;
+    crate::py_facets::register(module)?;
     Ok(())
 }
 

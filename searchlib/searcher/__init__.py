@@ -9,8 +9,10 @@ The package holds one concern per module: :mod:`~searchlib.searcher.searcher` th
 :class:`Searcher`; :mod:`~searchlib.searcher.results` what a search returns
 (:class:`Results`, :class:`Hit`); :mod:`~searchlib.searcher.statistics` the collection
 statistics scoring reads; :mod:`~searchlib.searcher.sorting` the keys that order hits
-by a field; :mod:`~searchlib.searcher.plain` plain text (a search box's words) run in
-one call into the core, with no query tree unless a hit asks for one. Every public name is importable from ``searchlib.searcher`` itself.
+by a field; :mod:`~searchlib.searcher.facets` the counts of a field's values over every
+match; :mod:`~searchlib.searcher.plain` plain text (a search box's words) run in one call
+into the core, with no query tree unless a hit asks for one. Every public name is
+importable from ``searchlib.searcher`` itself.
 
 >>> import tempfile
 >>> from searchlib import Index, Schema, ID, TEXT
@@ -26,8 +28,29 @@ one call into the core, with no query tree unless a hit asks for one. Every publ
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from searchlib.searcher.results import Hit, Results, SnippetFormat
 from searchlib.searcher.searcher import Searcher
 from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE
 
-__all__ = ["Hit", "Results", "Searcher", "SnippetFormat"]
+if TYPE_CHECKING:
+    from searchlib.searcher.facets import Facet, FacetCount, FacetRange, FacetResult, RangeFacet
+
+#: Names whose module loads on first use (PEP 562): a search that counts no facet never
+#: needs it.
+_FACET_NAMES = ("Facet", "FacetCount", "FacetRange", "FacetResult", "RangeFacet")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FACET_NAMES:
+        from searchlib.searcher import facets
+
+        value = getattr(facets, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'searchlib.searcher' has no attribute {name!r}")
+
+__all__ = [
+    "Facet", "FacetCount", "FacetRange", "FacetResult", "Hit", "RangeFacet", "Results", "Searcher", "SnippetFormat",
+]

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from searchlib.explain import Explanation
     from searchlib.highlight import Fragment
     from searchlib.query import Query, ScoringContext
+    from searchlib.searcher.facets import FacetResult
     from searchlib.searcher.searcher import Searcher
     from searchlib.segment import SegmentReader
 
@@ -259,6 +260,7 @@ class Results:
         context: ScoringContext | None = None,
         warnings: list[str] | None = None,
         total_is_exact: bool = True,
+        facets: dict[str, FacetResult] | None = None,
     ) -> None:
         self._deferred = query if type(query) is DeferredQuery else None
         self._query = None if self._deferred is not None else query
@@ -273,6 +275,9 @@ class Results:
         #: Whether :attr:`total` counts every match; False only after ``search(...,
         #: exact_total=False)`` pruned a segment, where it is a lower bound.
         self.total_is_exact = total_is_exact
+        #: What ``search(..., facets=...)`` counted over every match, by facet name (the
+        #: field's name unless the facet was given another); empty when none was asked.
+        self.facets: dict[str, FacetResult] = {} if facets is None else facets
         #: The hits' snippets by the arguments they were asked with (see :meth:`Hit.snippet`).
         self._snippets: dict[tuple[Any, ...], tuple[tuple[Hit, ...], list[str]]] = {}
         page = weakref.ref(self)
@@ -295,14 +300,14 @@ class Results:
 
     def __repr__(self) -> str:
         return (f"Results(total={self.total!r}, hits={self.hits!r}, offset={self.offset!r}, "
-                f"warnings={self.warnings!r}, total_is_exact={self.total_is_exact!r})")
+                f"warnings={self.warnings!r}, total_is_exact={self.total_is_exact!r}, facets={self.facets!r})")
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
         assert isinstance(other, Results)
-        return (self.total, self.hits, self.offset, self.warnings, self.total_is_exact) == (
-            other.total, other.hits, other.offset, other.warnings, other.total_is_exact)
+        return (self.total, self.hits, self.offset, self.warnings, self.total_is_exact, self.facets) == (
+            other.total, other.hits, other.offset, other.warnings, other.total_is_exact, other.facets)
 
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
@@ -328,11 +333,12 @@ class Results:
     ) -> dict[str, Any]:
         """This page as plain data for JSON, exactly what ``searchlib query --json``
         prints (less the CLI's did-you-mean): the query's text, ``total``, ``offset``,
-        ``warnings`` and each hit as :meth:`Hit.to_dict` gives it with these options."""
+        ``warnings``, each hit as :meth:`Hit.to_dict` gives it with these options, and
+        ``facets`` when the search counted any."""
         from searchlib.highlight import query_text
 
         text = query_text(self.query)
-        return {
+        data: dict[str, Any] = {
             "query": text if text is not None else str(self.query),
             "total": self.total,
             "offset": self.offset,
@@ -343,3 +349,6 @@ class Results:
                 for hit in self.hits
             ],
         }
+        if self.facets:
+            data["facets"] = {name: facet.to_dict() for name, facet in self.facets.items()}
+        return data

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # imported when first used: a plain search and `searchlib que
     from searchlib.parser import QueryParser
     from searchlib.query import Expansion, Matches, Query, ScoringContext, TermSelector
     from searchlib.scoring import CollectionStats, FieldSet
+    from searchlib.searcher.facets import Facet, FacetCounter, FacetResult, FacetSpec, RangeFacet
     from searchlib.searcher.sorting import _SortKey
     from searchlib.segment import SegmentReader
     from searchlib.suggest import Suggestion, Vocabulary
@@ -111,6 +112,7 @@ class Searcher:
         self._is_and = operator == "AND"
         self._plain: Any = None  # the core's plain search, built on first use; False: none
         self._sort_keys: dict[str, list[_SortKey]] = {}
+        self._facet_counter: FacetCounter | None = None
         self._vocabularies: dict[str, Vocabulary] = {}
         self._doc_count = sum(reader.live_count for reader in self.readers)
         self._field_doc_counts: dict[FieldSet, int] = {}
@@ -374,6 +376,7 @@ class Searcher:
         b: float | None = None,
         similarity: str | None = None,
         exact_total: bool = True,
+        facets: Sequence[FacetSpec] | None = None,
     ) -> Results:
         """Rank the documents matching ``query`` and return one page of hits.
 
@@ -386,7 +389,8 @@ class Searcher:
         sort:
             A NUMERIC, DATETIME, BOOLEAN or KEYWORD/ID field to order by instead of the
             score (``"-year"`` for descending); documents without a value come last, and
-            ties are broken by score, then by index order.
+            ties are broken by score, then by index order. A multi-valued KEYWORD field
+            sorts by a document's smallest value ascending, by its largest descending.
         filter:
             A query (text or tree) that restricts the hits without changing their
             scores; blank text restricts nothing.
@@ -405,9 +409,23 @@ class Searcher:
             that count where the top k are found by pruning: the total is then a lower
             bound, the documents the pruned pass visited (``Results.total_is_exact``
             says whether it is exact).
+        facets:
+            What to count over every match, whatever the page (see
+            :mod:`searchlib.searcher.facets`): field names (a KEYWORD field's values, or
+            a NUMERIC, DATETIME or BOOLEAN field's distinct values, the ten most
+            frequent), :class:`~searchlib.searcher.facets.Facet` objects (with another
+            ``limit``), or :class:`~searchlib.searcher.facets.RangeFacet` objects
+            (named ranges of a NUMERIC or DATETIME field). Returned in
+            ``Results.facets`` by name; a field that cannot be counted so raises
+            :class:`QueryError` naming it, before the query runs.
         """
         if self.is_closed:
             raise SearchlibError("this searcher is closed; open a new Searcher")
+        facet_specs: list[Facet | RangeFacet] = []
+        if facets:
+            from searchlib.searcher.facets import resolve_specs
+
+            facet_specs = resolve_specs(self.schema, facets)
         if not (_is_whole_number(limit) and _is_whole_number(offset)):
             raise TypeError(f"limit and offset must be whole numbers, got limit={limit!r}, offset={offset!r}")
         if limit < 0 or offset < 0:
@@ -416,7 +434,7 @@ class Searcher:
         if isinstance(filter, str) and not filter.strip():
             filter = None  # noqa: A001  # a blank filter box restricts nothing
         if (type(query) is str and filter is None and sort_field is None and stats is None and k1 is None
-                and b is None and similarity is None):
+                and b is None and similarity is None and not facet_specs):
             found = self._plain_top(query, offset + limit, exact_total)
             if found is not None:
                 segment_ids, doc_ids, top_scores, total, exact = found
@@ -459,13 +477,19 @@ class Searcher:
                     zip(top_scores[offset:], segment_ids[offset:], doc_ids[offset:])
                 )
             ]
-            return Results(tree, total, hits, offset, context, warnings, total_is_exact=exact)
+            counted: dict[str, FacetResult] = {}
+            if facet_specs:  # every match listed: the total is exact whatever exact_total said
+                every_match = tree.matches_in(self.readers, context)
+                counted = self._facets(facet_specs, every_match)
+                total, exact = sum(len(m.docs) for m in every_match), True
+            return Results(tree, total, hits, offset, context, warnings, total_is_exact=exact, facets=counted)
         import numpy as np  # sorting by a field orders every match by its column
 
         per_segment: list[Matches] = tree.matches_in(self.readers, context)
         total = sum(len(m.docs) for m in per_segment)
+        counted = self._facets(facet_specs, per_segment) if facet_specs else {}
         if total == 0 or limit == 0:
-            return Results(tree, total, [], offset, context, warnings)
+            return Results(tree, total, [], offset, context, warnings, facets=counted)
         if len(per_segment) == 1:  # one segment: no concatenation, every hit in segment 0
             scores, docs = per_segment[0].scores, per_segment[0].docs
             segments = np.zeros(total, dtype=np.int64)
@@ -478,7 +502,7 @@ class Searcher:
         from searchlib.searcher.sorting import _reversed_order
 
         keys = self._sort_keys_of(sort_field)
-        values = np.concatenate([key.values[m.docs] for key, m in zip(keys, per_segment)])
+        values = np.concatenate([key.ordering(descending)[m.docs] for key, m in zip(keys, per_segment)])
         if descending:
             values = _reversed_order(values)
         missing = np.concatenate([~key.present[m.docs] for key, m in zip(keys, per_segment)])
@@ -492,7 +516,20 @@ class Searcher:
                 zip(scores[page].tolist(), segments[page].tolist(), docs[page].tolist())
             )
         ]
-        return Results(tree, total, hits, offset, context, warnings)
+        return Results(tree, total, hits, offset, context, warnings, facets=counted)
+
+    def _facets(self, specs: list[Facet | RangeFacet], matches: list[Matches]) -> dict[str, FacetResult]:
+        """Count ``specs`` over every match (see :mod:`searchlib.searcher.facets`); the
+        counter keeps what it reads from the segments for the searcher's next query."""
+        counter = self._facet_counter
+        if counter is None:
+            with self._building:
+                counter = self._facet_counter
+                if counter is None:
+                    from searchlib.searcher.facets import FacetCounter
+
+                    counter = self._facet_counter = FacetCounter(self.readers, self.schema)
+        return counter.count(specs, matches)
 
     def _plain_top(self, text: str, k: int, exact_total: bool) -> tuple[list[int], list[int], list[float], int, bool] | None:
         """The ``k`` best matches of plain ``text`` run in one call into the core (see

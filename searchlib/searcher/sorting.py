@@ -33,6 +33,15 @@ class _SortKey:
 
     values: npt.NDArray[np.int64] | npt.NDArray[np.float64]
     present: npt.NDArray[np.bool_]
+    #: What orders the documents in descending order, where it is not ``values``: a
+    #: multi-valued KEYWORD field sorts by its smallest value ascending and by its
+    #: largest descending (as Elasticsearch does), so ``-tags`` puts first the documents
+    #: with the greatest tag, not those whose smallest tag is greatest.
+    descending_values: npt.NDArray[np.int64] | None = None
+
+    def ordering(self, descending: bool) -> npt.NDArray[np.int64] | npt.NDArray[np.float64]:
+        """The values that order documents ascending, or (to be reversed) descending."""
+        return self.descending_values if descending and self.descending_values is not None else self.values
 
 
 def _column_key(reader: SegmentReader, field_name: str, definition: Field) -> _SortKey:
@@ -54,7 +63,8 @@ def _reversed_order(values: npt.NDArray[np.int64] | npt.NDArray[np.float64]) -> 
 
 
 def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[_SortKey]:
-    """Each segment's documents keyed by the global rank of their smallest term."""
+    """Each segment's documents keyed by the global rank of their smallest term (and,
+    for descending order, of their largest: several for a multi-valued KEYWORD field)."""
     import numpy as np
     per_segment: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
     vocabulary: list[list[bytes]] = []
@@ -74,5 +84,7 @@ def _term_rank_keys(readers: list[SegmentReader], field_name: str) -> list[_Sort
         start += len(terms)
         key = np.full(reader.doc_count, len(every), dtype=np.int64)  # past every rank: no term
         np.minimum.at(key, docs, ranks[term_of_posting])
-        keys.append(_SortKey(key, key < len(every)))
+        largest = np.full(reader.doc_count, -1, dtype=np.int64)
+        np.maximum.at(largest, docs, ranks[term_of_posting])
+        keys.append(_SortKey(key, key < len(every), largest))
     return keys

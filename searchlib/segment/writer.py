@@ -143,14 +143,19 @@ class SegmentWriter:
             if definition.is_column:
                 columns[name], value = column_value(definition.kind, definition.numeric_type, value, name)
             if definition.is_indexed:
-                if not isinstance(value, str):
-                    raise SchemaError(
-                        f"field {name!r} is {definition.kind} and takes a string, "
-                        f"got {type(value).__name__}"
-                    )
-                if definition.kind == "id" and not value:
-                    raise SchemaError(f"the ID field {name!r} must not be empty")
-                indexed.append((name, value, not definition.is_text))
+                if definition.kind == "keyword" and isinstance(value, (list, tuple)):
+                    value = list(value)  # stored as a list; each distinct value a term
+                    indexed.extend((name, term, True) for term in _keyword_values(name, value))
+                else:
+                    if not isinstance(value, str):
+                        raise SchemaError(
+                            f"field {name!r} is {definition.kind} and takes a string"
+                            + (" or a list of strings" if definition.kind == "keyword" else "")
+                            + f", got {type(value).__name__}"
+                        )
+                    if definition.kind == "id" and not value:
+                        raise SchemaError(f"the ID field {name!r} must not be empty")
+                    indexed.append((name, value, not definition.is_text))
             if definition.stored and name != self._stored_id:
                 stored[name] = value
         try:
@@ -283,6 +288,18 @@ class SegmentWriter:
         pending = sum(size for future, size in self._in_flight if not future.done())
         words = RAW_WORD_BYTES * sum(map(len, self._raw_words.values()))  # Python-analyzed lexicons
         return int(self._builder.memory()) + self._batch_bytes + pending + words
+
+
+def _keyword_values(name: str, values: list[Any]) -> list[str]:
+    """The distinct values of a multi-valued KEYWORD field, in the order given: each is
+    one term of the document, counted once (a repeated tag is still one tag)."""
+    for value in values:
+        if not isinstance(value, str):
+            raise SchemaError(
+                f"field {name!r} is keyword and takes a string or a list of strings; "
+                f"the list holds {type(value).__name__} {value!r}"
+            )
+    return list(dict.fromkeys(values))
 
 
 def core_chain(analyzer: Analyzer) -> tuple[str | None, str]:
