@@ -560,15 +560,7 @@ def _command(
     return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line: one subcommand per job."""
-    parser = argparse.ArgumentParser(
-        prog="searchlib", description="Embedded full-text search: index files, then query them ranked by BM25.",
-        allow_abbrev=False,
-    )
-    parser.add_argument("--version", action=_Version, help="Show the version and exit.")
-    commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
-
+def _add_index(commands: Any) -> None:
     index = _command(commands, "index", index_command,
                      "Index .txt, .md and .jsonl files and directories (re-indexing a file updates it).")
     index.add_argument("paths", nargs="+", metavar="PATH")
@@ -578,6 +570,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--all-folders", action="store_true",
                        help="Also walk hidden folders (.git, ...), node_modules and virtualenvs, skipped by default.")
 
+
+def _add_query(commands: Any) -> None:
     query = _command(commands, "query", query_command, (
         "Search the index and print ranked hits with highlighted snippets.\n\n"
         "TEXT uses Lucene-style syntax: words, field:word, AND OR NOT, +required -excluded,\n"
@@ -587,6 +581,8 @@ def build_parser() -> argparse.ArgumentParser:
     for flags, options in QUERY_OPTIONS:
         query.add_argument(*flags, **options)
 
+
+def _add_analyze(commands: Any) -> None:
     analyze = _command(commands, "analyze", analyze_command,
                        "Show the tokens an analyzer makes of TEXT: term, position and source offsets.")
     analyze.add_argument("text", metavar="TEXT")
@@ -598,15 +594,26 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--query", dest="for_query", action="store_true", help="Use the field's query-time analyzer.")
     analyze.add_argument("--json", dest="as_json", action="store_true", help="Print one JSON document.")
 
+
+def _add_check(commands: Any) -> None:
     check = _command(commands, "check", check_command,
                      "Verify every checksum and structural invariant; exit 0 if sound, 1 if damaged.")
+    _index_and_json(check)
+
+
+def _add_info(commands: Any) -> None:
     info = _command(commands, "info", info_command,
                     "Documents, deletions, segments, fields, terms, size on disk and format version.")
-    for command in (check, info):
-        command.add_argument("--index", dest="index_dir", default=DEFAULT_INDEX,
-                             help=f"Index directory [default: {DEFAULT_INDEX}].")
-        command.add_argument("--json", dest="as_json", action="store_true", help="Print one JSON document.")
+    _index_and_json(info)
 
+
+def _index_and_json(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--index", dest="index_dir", default=DEFAULT_INDEX,
+                         help=f"Index directory [default: {DEFAULT_INDEX}].")
+    command.add_argument("--json", dest="as_json", action="store_true", help="Print one JSON document.")
+
+
+def _add_eval(commands: Any) -> None:
     evaluate = _command(commands, "eval", eval_command,
                         "Measure ranking quality on a BEIR-layout DATASET (corpus, queries, qrels).")
     evaluate.add_argument("dataset", metavar="DATASET")
@@ -617,6 +624,27 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--analyzer", default="english", help="Analyzer for title and text when building [default: english].")
     evaluate.add_argument("--run", dest="run_file", default=None, help="Write the ranking as a TREC run file.")
     evaluate.add_argument("--json", dest="as_json", action="store_true", help="Print one JSON document.")
+
+
+#: Each command and what adds it to the parser.
+COMMANDS: dict[str, Callable[[Any], None]] = {
+    "index": _add_index, "query": _add_query, "analyze": _add_analyze, "check": _add_check, "info": _add_info,
+    "eval": _add_eval,
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line: one subcommand per job, or only the command ``only`` (what
+    parsing that command's arguments needs, half the cost of building them all)."""
+    parser = argparse.ArgumentParser(
+        prog="searchlib", description="Embedded full-text search: index files, then query them ranked by BM25.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action=_Version, help="Show the version and exit.")
+    commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
+    for name, add in COMMANDS.items():
+        if only is None or name == only:
+            add(commands)
     return parser
 
 
@@ -667,7 +695,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "query":
         args = ["query", *_query_text_last(args[1:])]
-    parsed = build_parser().parse_args(args)
+    parsed = build_parser(args[0] if args and args[0] in COMMANDS else None).parse_args(args)
     options = vars(parsed)
     run = options.pop("run")
     command_parser: argparse.ArgumentParser = options.pop("command_parser")

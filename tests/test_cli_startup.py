@@ -63,9 +63,25 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "index"
 
 
+#: What a query of words, with or without + and -, has no use for: the nodes it does not
+#: hold, facet counting, the writer's lock, and a command-line library heavier than the
+#: standard library's.
+UNUSED_BY_WORDS = ("searchlib.query.patterns", "searchlib.query.ranges", "searchlib.query.phrases",
+                   "searchlib.searcher.facets", "searchlib.locking", "click")
+
+
 @pytest.mark.parametrize("query", ["direct talks", "talks -war", "+direct talks"])
 def test_a_plain_query_loads_nothing_heavy(seed_index: Path, query: str) -> None:
     process, modules = imported_modules(["query", query, "--index", str(seed_index)], seed_index.parent)
     assert process.returncode in (0, 1), process.stderr[-2000:]
     assert "searchlib.searcher" in modules and "searchlib._core" in modules  # it did search
     assert loaded(modules, HEAVY_FOR_A_QUERY) == []
+    assert loaded(modules, UNUSED_BY_WORDS) == []
+
+
+def test_a_phrase_loads_its_node_and_no_other(seed_index: Path) -> None:
+    """The other side of the lazy loading: a node's module loads when a query holds one."""
+    process, modules = imported_modules(["query", '"direct talks"', "--index", str(seed_index)], seed_index.parent)
+    assert process.returncode in (0, 1), process.stderr[-2000:]
+    assert "searchlib.query.phrases" in modules
+    assert loaded(modules, ("searchlib.query.patterns", "searchlib.query.ranges")) == []

@@ -48,7 +48,6 @@ first use.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
@@ -92,7 +91,7 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'searchlib.query' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"searchlib.query.{home}"), name)
+    value = getattr(__import__(f"searchlib.query.{home}", fromlist=(name,)), name)  # reported by -X importtime
     globals()[name] = value
     return value
 

@@ -9,13 +9,16 @@ import math
 from abc import abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from searchlib.explain import Explanation, factor
 from searchlib.query.plan import PlanBuilder, PlanNode
 from searchlib.query.match import MatchAll, MatchNone
 from searchlib.query.tree import CoreQuery, Query, ScoringContext, TermSource, _doc_position
 from searchlib.scoring import FieldSet
 from searchlib.segment import SegmentReader
+
+if TYPE_CHECKING:
+    from searchlib.explain import Explanation
 
 
 @dataclass(frozen=True, init=False)
@@ -80,6 +83,8 @@ class Bool(CoreQuery):
         )
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        from searchlib.explain import Explanation
+
         found = self.matches(reader, context)
         at = _doc_position(found.docs, doc)
         if at < 0:
@@ -210,6 +215,8 @@ class Boost(CoreQuery):
         return ("boost", self.query.plan(builder), float(self.factor))
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        from searchlib.explain import Explanation, factor
+
         inner = self.query.explain(reader, doc, context)
         if inner is None:
             return None

@@ -11,17 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from searchlib.explain import Explanation, factor
 from searchlib.query.tree import CoreQuery, ScoringContext, _doc_position
 from searchlib.segment import SegmentReader
 
 if TYPE_CHECKING:
+    from searchlib.explain import Explanation
     from searchlib.query.plan import PlanBuilder, PlanNode
     from searchlib.query.ranges import Range
 
 
 def constant_score(query: Range | MatchAll, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
     """A constant-score node's explanation: every match scores the node's boost."""
+    from searchlib.explain import Explanation, factor
+
     found = query.matches(reader, context)
     if _doc_position(found.docs, doc) < 0:
         return None

@@ -6,13 +6,16 @@ which also explains their scores, part by part, with the functions that computed
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from searchlib import _core
-from searchlib.explain import Explanation, factor
 from searchlib.query.plan import PlanBuilder, PlanNode
 from searchlib.query.tree import CoreQuery, ScoringContext
 from searchlib.scoring import FieldSet
 from searchlib.segment import SegmentReader
+
+if TYPE_CHECKING:
+    from searchlib.explain import Explanation
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class CombinedTerm(CoreQuery):
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         """The core's parts of this term's score in ``doc``: each field's tf, length and
         norm, x, the saturation, the idf from df and N (the parts the core scored with)."""
+        from searchlib.explain import Explanation, factor
+
         leaf = PlanBuilder([reader], context).term(self.fields, self.weights, self.text, self.boost)
         found = _core.explain(
             [reader.query_segment], 0, leaf, context.similarity.name, float(context.k1), float(context.b), int(doc)

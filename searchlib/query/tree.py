@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from searchlib.explain import Explanation, factor
 from searchlib.schema import Schema
 from searchlib.scoring import DEFAULT_B, DEFAULT_K1, CollectionStats, FieldSet, Similarity
 from searchlib.segment import SegmentReader
 
 if TYPE_CHECKING:
+    from searchlib.explain import Explanation
     import numpy as np
     import numpy.typing as npt
     from searchlib.query.boolean import And, Not, Or
@@ -103,6 +103,8 @@ class Query(ABC):
 
     def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
         """Why ``doc`` of ``reader`` scores what it does; None when it does not match."""
+        from searchlib.explain import factor
+
         import numpy as np
         found = self.matches(reader, context)
         at = int(np.searchsorted(found.docs, doc))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import sys
 import threading
 
 from collections.abc import Mapping, Sequence
@@ -344,17 +345,22 @@ class Searcher:
         raises :class:`QueryError`; lenient, it is cut, and what was cut is appended to
         ``warnings`` (when given) as sentences a user can read.
         """
-        from searchlib.query import ExpansionBudget, Query, ScoringContext
+        from searchlib.query import Query, ScoringContext
         from searchlib.scoring import Similarity
         from searchlib.searcher.statistics import _SnapshotStats
 
         tree = self.parse(query, strict=strict, warnings=warnings) if isinstance(query, str) else query
         if not isinstance(tree, Query):
             raise QueryError(f"a query must be a string or a Query, got {type(query).__name__}")
-        budget = ExpansionBudget(self, self.limits, strict=strict)
-        tree = tree.rewrite(budget)
-        if warnings is not None:
-            warnings.extend(budget.warnings)
+        # Only pattern nodes rewrite, and none exists before their module has loaded: a
+        # query of words, phrases and ranges neither expands nor loads the patterns.
+        if "searchlib.query.patterns" in sys.modules:
+            from searchlib.query import ExpansionBudget
+
+            budget = ExpansionBudget(self, self.limits, strict=strict)
+            tree = tree.rewrite(budget)
+            if warnings is not None:
+                warnings.extend(budget.warnings)
         settings = self.scoring.replace(similarity, k1, b)
         context = ScoringContext(
             stats or _SnapshotStats(self), settings.k1, settings.b,
