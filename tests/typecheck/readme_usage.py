@@ -8,7 +8,12 @@ import json
 import tempfile
 from typing import Any
 
-from searchlib import ID, NUMERIC, TEXT, Hit, Index, QueryError, Results, Schema, Searcher
+import threading
+
+from searchlib import (
+    ID, KEYWORD, NUMERIC, TEXT, FacetResult, Hit, Index, QueryError, QueuedWriter, RangeFacet, Results, Schema,
+    Searcher, SearcherManager,
+)
 from searchlib.analysis import ASCIIFoldingFilter, LowercaseFilter, UnicodeWordTokenizer, register_analyzer
 from searchlib.highlight import format_spans
 from searchlib.parser import QueryParser, escape
@@ -75,10 +80,48 @@ def analyzers() -> None:
     Schema(name=name, body=body)
 
 
+def embedded(path: str) -> int:
+    """The README's embedding example: a shared searcher and a queued writer."""
+    index = Index.create(path, Schema(path=ID(), body=TEXT()))
+    manager = SearcherManager(index)
+    writer = QueuedWriter(index, commit_every=100, commit_interval=0.5, on_commit=lambda _: manager.maybe_refresh())
+
+    def upload(number: int) -> None:
+        writer.update_document(path=f"report-{number}.txt", body=f"Report {number} on the direct talks.")
+
+    threads = [threading.Thread(target=upload, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.commit()
+    with manager.searcher() as searcher:
+        found = len(searcher.search("direct talks", limit=3))
+    writer.close()
+    manager.close()
+    return found
+
+
+def faceted(path: str) -> dict[str | int | float | bool, int]:
+    """The README's facets example."""
+    schema = Schema(id=ID(), body=TEXT(), tags=KEYWORD(), price=NUMERIC("float"))
+    index = Index.create(path, schema)
+    with index.writer() as writer:
+        writer.add_document(id="1", body="a guide to joins", tags=["sql", "python"], price=12.5)
+        writer.add_document(id="2", body="a guide to traits", tags=["rust"], price=40.0)
+    with Searcher(index) as searcher:
+        results = searcher.search("guide", limit=1, facets=[
+            "tags", RangeFacet("price", [("under 20", None, 20), ("20 and up", 20, None)]),
+        ])
+        tags: FacetResult = results.facets["tags"]
+        return tags.as_dict()
+
+
 def main() -> None:
     analyzers()
     print("\n".join(search(build(tempfile.mkdtemp()))))
     print("\n".join(composed(tempfile.mkdtemp())))
+    print(embedded(tempfile.mkdtemp()), faceted(tempfile.mkdtemp()))
 
 
 if __name__ == "__main__":
