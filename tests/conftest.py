@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,28 @@ def searchlib_command() -> list[str]:
     if found is None:
         pytest.fail("the searchlib console script is not installed; run: pip install .")
     return [found]
+
+
+def run_on_terminal(args: list[str], cwd: Path, *, stream: str = "stderr") -> tuple[int, str]:
+    """Run the real CLI with ``stream`` ("stdout" or "stderr") on a pseudo-terminal, the
+    other piped: its exit status and what it showed on the terminal."""
+    leader, follower = pty.openpty()
+    try:
+        targets = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, stream: follower}
+        process = subprocess.run(searchlib_command() + args, cwd=cwd, timeout=120, **targets)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+    return process.returncode, b"".join(chunks).decode("utf-8", "replace")
 
 
 @pytest.fixture

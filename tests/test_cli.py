@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from searchlib import codec
-from tests.conftest import REPO_ROOT, searchlib_command
+from tests.conftest import REPO_ROOT, run_on_terminal
 
 SEED = REPO_ROOT / "seeds" / "000_9f2ca6e0f4209d95.txt"
 SEED_TITLE = "US talking directly to Hamas about ceasefire, aid to Gaza"
@@ -236,26 +233,8 @@ def test_unreadable_path_is_named_and_the_rest_indexed(tmp_path, run_cli) -> Non
 
 def test_terminal_output_is_coloured(project) -> None:  # type: ignore[no-untyped-def]
     """On a terminal (a real pseudo-terminal here) the matches are shown in colour."""
-    leader, follower = pty.openpty()
-    try:
-        process = subprocess.run(
-            searchlib_command() + ["query", "direct talks"],
-            cwd=project, stdout=follower, stderr=subprocess.PIPE, timeout=120,
-        )
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the terminal closed
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(leader)
-    output = b"".join(chunks).decode("utf-8")
-    assert process.returncode == 0
+    status, output = run_on_terminal(["query", "direct talks"], project, stream="stdout")
+    assert status == 0
     assert "\x1b[1;33mdirect\x1b[0m \x1b[1;33mtalks\x1b[0m" in output
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import pty
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from searchlib import Index, Searcher
+from searchlib import Searcher
 from searchlib.ingest import ingest
-from tests.conftest import searchlib_command
+from tests.conftest import run_on_terminal
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -116,27 +114,6 @@ def test_a_linked_folder_that_loops_is_walked_once(tmp_path: Path, run_cli: RunC
     assert "indexed 1 documents from 1 files" in result.stderr
 
 
-def run_on_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
-    """Run the CLI with stderr on a pseudo-terminal; its exit status and what it showed there."""
-    leader, follower = pty.openpty()
-    try:
-        process = subprocess.run(searchlib_command() + args, cwd=cwd, stdout=subprocess.PIPE,
-                                 stderr=follower, timeout=120)
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the terminal closed
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(leader)
-    return process.returncode, b"".join(chunks).decode("utf-8", "replace")
-
-
 def test_indexing_shows_progress_on_a_terminal_only(tmp_path: Path, run_cli: RunCli) -> None:
     for i in range(12):
         write(tmp_path / "docs" / f"{i:02}.txt", f"marmalade number {i}\n")
@@ -145,7 +122,7 @@ def test_indexing_shows_progress_on_a_terminal_only(tmp_path: Path, run_cli: Run
     assert "indexing" in shown and "12/12" in shown and "indexed 12 documents" in shown
     piped = run_cli(["index", "docs", "--index", "idx2"], cwd=tmp_path)
     assert piped.returncode == 0 and "12/12" not in piped.stderr
-    assert piped.stderr.strip() == f"indexed 12 documents from 12 files into idx2"
+    assert piped.stderr.strip() == "indexed 12 documents from 12 files into idx2"
 
 
 def test_hits_from_files_of_one_name_are_told_apart_by_path(tmp_path: Path, run_cli: RunCli) -> None:
