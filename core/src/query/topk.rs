@@ -20,7 +20,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::error::Error;
+use crate::error::{Corrupt, Error};
 use crate::query::boolean::{build, disjunction, term_scorer, Segment};
 use crate::query::plan::{Node, TermLeaf};
 use crate::query::scorer::Bm25;
@@ -646,13 +646,45 @@ fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, to
         sum += bound;
         prefix.push(sum);
     }
+    let tails: Vec<Vec<f64>> =
+        sorted.iter().map(|(scorer, _)| tail_parts(scorer)).collect::<Result<_, _>>().map_err(|e| segment.damage(e))?;
     let (seeded, mut visited) = seed(&sorted, segment, index, top)?;
     let mut threshold = top.threshold();
     let mut essential = prefix.iter().take_while(|&&p| !may_beat(p, threshold)).count();
+    // The essential terms' current blocks overlap up to `window_end`, and their block
+    // maxima there (with the other terms' bounds) may beat the threshold; None: not
+    // yet found for the current documents.
+    let mut window_end: Option<u32> = None;
     loop {
-        let doc = sorted.get(essential..).unwrap_or_default().iter().map(|(s, _)| s.doc()).min().unwrap_or(END);
+        let mut doc = sorted.get(essential..).unwrap_or_default().iter().map(|(s, _)| s.doc()).min().unwrap_or(END);
         if doc == END {
             break;
+        }
+        if window_end.is_none_or(|end| doc > end) {
+            // Block-max: skip every run of blocks whose maxima cannot beat the threshold,
+            // reading only skip entries, then move the essential cursors past the run.
+            let rest = essential.checked_sub(1).and_then(|i| prefix.get(i)).copied().unwrap_or(0.0);
+            let essentials = sorted.get(essential..).unwrap_or_default();
+            let tails = tails.get(essential..).unwrap_or_default();
+            loop {
+                let (end, bound) = window(essentials, tails, doc).map_err(|e| segment.damage(e))?;
+                if may_beat(rest + bound, threshold) {
+                    window_end = Some(end);
+                    break;
+                }
+                doc = end.saturating_add(1);
+                if end >= END - 1 {
+                    doc = END;
+                    break;
+                }
+            }
+            if doc == END {
+                break;
+            }
+            for (scorer, _) in sorted.iter_mut().skip(essential) {
+                scorer.advance(doc);
+            }
+            continue;
         }
         let mut score = 0.0;
         for (scorer, _) in sorted.iter_mut().skip(essential) {
@@ -682,6 +714,7 @@ fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, to
             if now != threshold {
                 threshold = now;
                 essential = prefix.iter().take_while(|&&p| !may_beat(p, threshold)).count();
+                window_end = None;
             }
         }
     }
@@ -691,4 +724,46 @@ fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, to
         }
     }
     Ok(visited)
+}
+
+/// Per field of a term, the most `weight * tf / norm` of its tail (the postings after
+/// its last full block, which have no skip entry).
+fn tail_parts(scorer: &TermScorer<'_>) -> Result<Vec<f64>, Corrupt> {
+    let mut parts = Vec::with_capacity(scorer.fields.len());
+    for field in &scorer.fields {
+        let (docs, tfs) = field.cursor.tail()?;
+        let best = docs.into_iter().zip(tfs).map(|(doc, tf)| field.weight * f64::from(tf) * field.inverse_norm(doc)).fold(0.0, f64::max);
+        parts.push(best);
+    }
+    Ok(parts)
+}
+
+/// The window of documents from `doc` on where each of `scorers` stays within one block
+/// of each field's postings (the last document of the window), and the most the terms
+/// can score together there: per term, the sum over fields of the block's bound of
+/// `weight * tf / norm`, saturated and scaled by the factor. Only skip entries are read.
+fn window(scorers: &[(TermScorer<'_>, f64)], tails: &[Vec<f64>], doc: u32) -> Result<(u32, f64), Corrupt> {
+    let mut end = END - 1;
+    let mut bound = 0.0;
+    for ((scorer, _), tail) in scorers.iter().zip(tails) {
+        let mut x = 0.0;
+        let mut holds = false;
+        for (field, &tail_part) in scorer.fields.iter().zip(tail) {
+            if field.cursor.doc() == END {
+                continue;
+            }
+            holds = true;
+            match field.cursor.block_of(doc)? {
+                Some(skip) => {
+                    end = end.min(skip.last_doc);
+                    x += field.block_part(&scorer.bm25, &skip);
+                }
+                None => x += tail_part,
+            }
+        }
+        if holds {
+            bound += scorer.factor * scorer.bm25.variant.saturate(x, scorer.bm25.k1);
+        }
+    }
+    Ok((end, bound))
 }
