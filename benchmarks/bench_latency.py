@@ -252,11 +252,11 @@ def main() -> None:
     lines += [
         "",
         "Notes: searchlib's index is as one commit leaves it (default merge policy), not",
-        "optimized to one segment. searchlib expands a prefix into an OR of up to 1,024 terms",
-        "per field (the most frequent kept), scored as terms, which is what its p99 pays for;",
+        "optimized to one segment. searchlib expands a prefix into up to 1,024 terms per field",
+        "(the most frequent kept), matched as a set, every match scoring the boost;",
         "tantivy-py's query parser does not expand `word*`, so its prefix query is an OR of",
         "`Query.regex_query(field, 'word.*')` over title and text (tantivy's automaton over",
-        "its term dictionary, constant-scored).",
+        "its term dictionary, constant-scored too).",
     ]
     text = "\n".join(lines) + "\n"
     args.out.write_text(text, encoding="utf-8")

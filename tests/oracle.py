@@ -14,8 +14,9 @@ scored as its docstring in :mod:`searchlib.query` and :mod:`searchlib.scoring` d
   occurrence at p counts when each query word can take its own document position (the
   first at p, the first word's other slots after p), all ``position - offset`` values
   within slop of each other (Lucene's rule; tried by exhaustive search).
-- Prefix, Wildcard, Regex, Fuzzy: the sum of the Term scores of every term of the live
-  documents' vocabulary the pattern picks.
+- Prefix, Wildcard, Regex: constant ``boost`` for every live document holding a term
+  of the live documents' vocabulary the pattern picks (Lucene's constant-score rewrite).
+- Fuzzy: the sum of the Term scores of every term it picks.
 - Range, MatchAll: constant ``boost``. Not and filters restrict without scoring.
 - And, Or (min_match), Bool (must, should, must_not, filter, min_should_match), Filter,
   Boost: as Lucene's boolean query, scores of matching scoring clauses add up.
@@ -282,7 +283,12 @@ class Oracle:
             return self.combined(tuple(q.fields), q.text, tuple(weights), q.boost, p)
         if isinstance(q, Phrase):
             return self.phrase(q, p)
-        if isinstance(q, (Prefix, Wildcard, Regex, Fuzzy)):
+        if isinstance(q, (Prefix, Wildcard, Regex)):
+            matched: Scores = {}
+            for term in self.pattern_terms(q):
+                matched.update((doc_id, q.boost) for doc_id in self.combined((q.field,), term, (1.0,), q.boost, p))
+            return matched
+        if isinstance(q, Fuzzy):
             total: Scores = {}
             for term in self.pattern_terms(q):
                 for doc_id, score in self.combined((q.field,), term, (1.0,), q.boost, p).items():

@@ -56,6 +56,49 @@ pub fn decode(data: &[u8], freqs: &[u32], out: &mut Vec<u32>) -> Decoded<()> {
     Ok(())
 }
 
+/// Decodes the positions of some postings only: `picks` are their indexes into `freqs`
+/// (ascending), and each one's positions are appended to `out` in turn. The gaps of the
+/// postings between are skipped by counting the bytes that end a variable-byte integer,
+/// eight bytes at a time, never decoded: a phrase's conjunction leaves a few documents
+/// of a frequent word's postings, whose positions would cost far more to decode whole.
+pub fn decode_picked(data: &[u8], freqs: &[u32], picks: &[usize], out: &mut Vec<u32>) -> Decoded<()> {
+    let total: u64 = freqs.iter().map(|&f| u64::from(f)).sum();
+    if total > data.len() as u64 {
+        return Err(Corrupt::new(format!("{total} positions cannot fit {} bytes", data.len())));
+    }
+    let (mut at, mut next) = (0usize, 0usize);
+    for &pick in picks {
+        let between = freqs.get(next..pick).ok_or_else(|| Corrupt::new("postings picked out of order"))?;
+        at = skip_vints(data, at, between.iter().map(|&f| u64::from(f)).sum())?;
+        let tf = freqs.get(pick).copied().unwrap_or(0);
+        let mut cursor = Cursor::new(data.get(at..).unwrap_or_default());
+        let mut position = 0u32;
+        for _ in 0..tf {
+            position = position.checked_add(cursor.vu32()?).ok_or_else(|| Corrupt::new("position overflows"))?;
+            out.push(position);
+        }
+        at += cursor.position();
+        next = pick + 1;
+    }
+    Ok(())
+}
+
+/// The offset past `count` variable-byte integers from `at` in `data`.
+fn skip_vints(data: &[u8], mut at: usize, mut count: u64) -> Decoded<usize> {
+    // At least 8 integers to pass: every byte ending one in the next 8 bytes is passed.
+    while count >= 8 {
+        let Some(chunk) = data.get(at..at + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) else { break };
+        count -= u64::from((!u64::from_le_bytes(chunk) & 0x8080_8080_8080_8080).count_ones());
+        at += 8;
+    }
+    while count > 0 {
+        let byte = *data.get(at).ok_or_else(|| Corrupt::new("positions end early"))?;
+        at += 1;
+        count -= u64::from(byte < 0x80);
+    }
+    Ok(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +132,25 @@ mod tests {
         let mut long = out.clone();
         long.push(0);
         assert!(decode(&long, &freqs, &mut Vec::new()).is_err());
+    }
+    #[test]
+    fn picked_postings_decode_as_the_whole_stream_does() {
+        let docs: Vec<Vec<u32>> = (0..300u32).map(|d| (0..(1 + d % 9)).map(|i| d * 40 + i * (d % 300 + 1)).collect()).collect();
+        let mut gaps = Vec::new();
+        for doc in &docs {
+            gaps_of_doc(doc, &mut gaps);
+        }
+        let mut out = Vec::new();
+        encode(&gaps, &mut out);
+        let freqs: Vec<u32> = docs.iter().map(|d| d.len() as u32).collect();
+        for step in [1usize, 2, 7, 50, 299] {
+            let picks: Vec<usize> = (0..docs.len()).step_by(step).collect();
+            let mut decoded = Vec::new();
+            decode_picked(&out, &freqs, &picks, &mut decoded).unwrap();
+            let expected: Vec<u32> = picks.iter().flat_map(|&p| docs[p].clone()).collect();
+            assert_eq!(decoded, expected, "step {step}");
+        }
+        assert!(decode_picked(&out[..out.len() - 1], &freqs, &[299], &mut Vec::new()).is_err());
+        assert!(decode_picked(&out, &freqs, &[5, 3], &mut Vec::new()).is_err());
     }
 }

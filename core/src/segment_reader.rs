@@ -227,6 +227,21 @@ impl SegmentReader {
         about(decoded, "the positions", field)
     }
 
+    /// The positions of the postings `picks` (indexes into `freqs`, ascending) of a term,
+    /// appended in turn; the others' are skipped undecoded (zeros for a field without positions).
+    pub fn positions_of(&self, field: &str, info: &TermInfo, freqs: &[u32], picks: &[usize], out: &mut Vec<u32>) -> Result<(), Error> {
+        if !self.fields.get(field).is_some_and(|f| f.positions) {
+            let mut whole = Vec::new();
+            self.positions(field, info, freqs, &mut whole)?; // checks every frequency is 1
+            out.extend(picks.iter().map(|_| 0));
+            return Ok(());
+        }
+        let decoded = self
+            .positions_bytes(field, info)
+            .and_then(|bytes| positions::decode_picked(bytes, freqs, picks, out).in_file(self.positions.path()));
+        about(decoded, "the positions", field)
+    }
+
     /// A text field's lengths per document (None for fields without norms).
     pub fn norms(&self, field: &str) -> Result<Option<Vec<u32>>, Error> {
         match self.norms.section(&sections::field(field, sections::NORMS))? {

@@ -1,7 +1,8 @@
 """Pattern nodes (:class:`Prefix`, :class:`Wildcard`, :class:`Regex`, :class:`Fuzzy`),
-rewritten before execution into an :class:`~searchlib.query.boolean.Or` of the terms
-they match in the index, within the bounds of an :class:`Expansion` and of the query's
-:class:`ExpansionBudget`.
+rewritten before execution into the terms they match in the index, within the bounds of
+an :class:`Expansion` and of the query's :class:`ExpansionBudget`: a prefix, wildcard or
+regular expression into a :class:`MatchedTerms` (every match scores the boost), a fuzzy
+word into an :class:`~searchlib.query.boolean.Or` of its scored terms.
 
 The compiled core expands them (``searchlib._core.Pattern``, ``core/src/patterns/``):
 each pattern is an automaton over a term's bytes (a lazily built DFA for regular
@@ -35,12 +36,15 @@ from searchlib.query.boolean import Or
 from searchlib.query.expansion import Expansion
 from searchlib.query.match import MatchNone
 from searchlib.query.terms import Term
-from searchlib.query.tree import Matches, Query, ScoringContext, TermSelector, TermSource
+from searchlib.query.tree import CoreQuery, Matches, Query, ScoringContext, TermSelector, TermSource
 from searchlib.segment import SegmentReader
 
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
     import numpy as np
     import numpy.typing as npt
+
+    from searchlib.explain import Explanation
+    from searchlib.query.plan import PlanBuilder, PlanNode
 
 
 class ReaderTerms:
@@ -277,6 +281,9 @@ class PatternQuery(Query):
     expansion: Expansion | None
     #: Whether a stemmed field is matched by its words as written (its lexicon).
     surface = True
+    #: Whether every match scores the boost (a prefix, wildcard or regular expression,
+    #: see :class:`MatchedTerms`) rather than its terms' BM25 scores summed (fuzzy).
+    constant_score = True
 
     @abstractmethod
     def core_spec(self) -> tuple[str, str, int, int]:
@@ -309,7 +316,8 @@ class PatternQuery(Query):
         )
 
     def rewrite(self, source: TermSource) -> Query:
-        """An :class:`Or` of the terms the pattern matches, at most its expansion's limit.
+        """The terms the pattern matches, at most its expansion's limit: a constant-score
+        :class:`MatchedTerms`, or for a fuzzy word an :class:`Or` of scored terms.
 
         Past the limit, the search fails or (``keep_frequent``) keeps the most frequent
         terms. Given an :class:`ExpansionBudget` as the source (as a search does), the
@@ -328,10 +336,52 @@ class PatternQuery(Query):
             terms = sorted(ranked_terms(found)[: expansion.limit])
         if not terms:
             return MatchNone()
+        if self.constant_score:
+            return MatchedTerms(self.field, tuple(terms), self.boost, self.describe())
         return Or([Term(self.field, term, self.boost) for term in terms])
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         raise QueryError(f"{self.describe()} must be rewritten against an index before it runs (Searcher does this)")
+
+
+@dataclass(frozen=True)
+class MatchedTerms(CoreQuery):
+    """Documents whose ``field`` holds any of ``matched``, the terms a prefix, wildcard or
+    regular expression expanded to, each scoring ``boost`` (Lucene's constant-score
+    rewrite of its multi-term queries, which tantivy's follow too).
+
+    Scoring the expansion term by term would rank a document by the rarest terms it
+    holds, so a misspelling or a rare inflection (high idf) outranks the common words a
+    user meant by ``talk*``; and it reads every posting's frequency and length and sums
+    hundreds of scores per document, which made a short prefix cost a hundred
+    milliseconds on a million documents. As a set, the terms' doc ids are read into one
+    bitset and nothing else. ``pattern`` says, in explanations, what was expanded.
+    """
+
+    field: str
+    matched: tuple[str, ...]
+    boost: float = 1.0
+    pattern: str = ""
+
+    def terms(self) -> set[tuple[str, str]]:
+        return {(self.field, term) for term in self.matched}
+
+    def plan(self, builder: PlanBuilder) -> PlanNode:
+        ranges: list[PlanNode] = []
+        for term in self.matched:
+            key = term.encode("utf-8", "surrogatepass")
+            ranges.append(("terms", self.field, key, key, True, True))
+        return ("const", ("bool", [], ranges, [], [], 1), float(self.boost))
+
+    def explain(self, reader: SegmentReader, doc: int, context: ScoringContext) -> Explanation | None:
+        from searchlib.explain import Explanation, factor
+        from searchlib.query.tree import _doc_position
+
+        if _doc_position(self.matches(reader, context).docs, doc) < 0:
+            return None
+        return Explanation(self.boost, f"constant score of {self.pattern or 'a pattern'} in {self.field}, the same for "
+                           f"every match of its {len(self.matched):,} term{'s' if len(self.matched) != 1 else ''}",
+                           (factor(self.boost, "boost"),))
 
 
 @dataclass(frozen=True)
@@ -473,6 +523,7 @@ class Fuzzy(PatternQuery):
     boost: float = 1.0
     expansion: Expansion | None = None
     surface = False
+    constant_score = False  # a near-miss ranks by its terms, as Lucene's fuzzy query does
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_edits <= 2:

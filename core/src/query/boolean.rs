@@ -122,6 +122,11 @@ fn build_all<'a>(nodes: &[Node], segment: &'a Segment<'a>, index: usize, bm25: &
 }
 
 fn build_bool<'a>(node: &BoolNode, segment: &'a Segment<'a>, index: usize, bm25: &Bm25) -> Result<Box<dyn DocIter + 'a>, Error> {
+    if let Some(ranges) = term_ranges_only(node) {
+        // A disjunction of term ranges (a pattern's terms, each a range of one) scores 0:
+        // its matches are one set, read into one bitset rather than merged range by range.
+        return Ok(Box::new(DocList::new(range::term_ranges(segment, &ranges)?, None, 0.0)));
+    }
     let needed = node.min_should;
     if needed > node.should.len() {
         return Ok(Box::new(Empty));
@@ -152,6 +157,18 @@ fn build_bool<'a>(node: &BoolNode, segment: &'a Segment<'a>, index: usize, bm25:
     let mut exclusion = Exclusion { inner: base, excluded };
     exclusion.skip_excluded();
     Ok(Box::new(exclusion))
+}
+
+/// The (field, low, high) of a disjunction of term ranges with nothing required or
+/// excluded, if `node` is one.
+fn term_ranges_only(node: &BoolNode) -> Option<Vec<(&str, &range::TermBound, &range::TermBound)>> {
+    if !node.must.is_empty() || !node.must_not.is_empty() || !node.filter.is_empty() || node.min_should > 1 || node.should.len() < 2 {
+        return None;
+    }
+    node.should
+        .iter()
+        .map(|n| if let Node::TermRange { field, low, high } = n { Some((field.as_str(), low, high)) } else { None })
+        .collect()
 }
 
 /// A conjunction of the iterators (one is itself).
@@ -300,8 +317,16 @@ impl DocIter for DocList {
     }
     fn advance(&mut self, target: u32) -> u32 {
         if self.doc() < target {
+            // Mostly the target is the next doc of a disjunction this list is merged
+            // into: steps of doubling length from here, then a binary search in the last.
             let rest = self.docs.get(self.pos..).unwrap_or_default();
-            self.pos += rest.partition_point(|&d| d < target);
+            let mut step = 1;
+            while rest.get(step).is_some_and(|&d| d < target) {
+                step *= 2;
+            }
+            let from = step / 2;
+            let to = (step + 1).min(rest.len());
+            self.pos += from + rest.get(from..to).map_or(0, |window| window.partition_point(|&d| d < target));
         }
         self.doc()
     }

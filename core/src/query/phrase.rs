@@ -552,19 +552,24 @@ pub fn phrase_matches<T: AsRef<[u8]>>(
     let mut spans: Vec<Vec<(usize, usize)>> = Vec::with_capacity(distinct.len());
     let mut all_positions: Vec<Vec<u32>> = Vec::with_capacity(distinct.len());
     for (w, (word_docs, word_freqs)) in postings.iter().enumerate() {
-        let mut positions = Vec::new();
-        reader.positions(field, &infos[w], word_freqs, &mut positions)?;
-        let mut word_spans = Vec::with_capacity(docs.len());
-        let (mut at, mut offset) = (0usize, 0usize);
+        // Only the documents left have their positions decoded (the others' skipped).
+        let mut picks = Vec::with_capacity(docs.len());
+        let mut at = 0usize;
         for &doc in &docs {
-            while word_docs.get(at).is_some_and(|&d| d < doc) {
-                offset += word_freqs.get(at).map_or(0, |&f| f as usize);
-                at += 1;
-            }
-            let len = word_freqs.get(at).map_or(0, |&f| f as usize);
-            word_spans.push((offset, len));
+            at = gallop(word_docs, at, doc);
+            picks.push(at);
+            at += 1;
         }
-        if word_spans.last().is_some_and(|&(o, l)| o + l > positions.len()) {
+        let mut positions = Vec::new();
+        reader.positions_of(field, &infos[w], word_freqs, &picks, &mut positions)?;
+        let mut word_spans = Vec::with_capacity(docs.len());
+        let mut offset = 0usize;
+        for &pick in &picks {
+            let len = word_freqs.get(pick).map_or(0, |&f| f as usize);
+            word_spans.push((offset, len));
+            offset += len;
+        }
+        if offset > positions.len() {
             return Err(Error::corrupt(reader.positions.path(), format!("positions of {field:?} end early")));
         }
         spans.push(word_spans);

@@ -5,6 +5,8 @@
 use crate::columns::ColumnKind;
 use crate::error::{Error, InFile};
 use crate::query::boolean::Segment;
+use crate::query::END;
+use crate::termdict::TermInfo;
 
 /// Documents whose int64 (or boolean, as 0/1) column value lies in `low..=high`.
 pub fn int_range(segment: &Segment<'_>, field: &str, low: i64, high: i64) -> Result<Vec<u32>, Error> {
@@ -62,6 +64,9 @@ pub fn float_range(segment: &Segment<'_>, field: &str, low: Option<(f64, bool)>,
     Ok(docs)
 }
 
+/// Bounds of a term range: (bytes, inclusive), None for an open end.
+pub type TermBound = Option<(Vec<u8>, bool)>;
+
 /// Documents holding a term of `field` between the bounds ((bytes, inclusive); None:
 /// open), each once, ascending.
 pub fn term_range(
@@ -70,8 +75,41 @@ pub fn term_range(
     low: Option<&(Vec<u8>, bool)>,
     high: Option<&(Vec<u8>, bool)>,
 ) -> Result<Vec<u32>, Error> {
+    let mut seen = vec![0u64; (segment.reader.doc_count as usize).div_ceil(64)];
+    mark_range(segment, field, low, high, &mut seen)?;
+    Ok(members(&seen))
+}
+
+/// Documents holding a term of any of the ranges (field, low, high), each once,
+/// ascending: a pattern's terms matched as a set (each range one term), their postings
+/// read for doc ids only into one bitset.
+pub fn term_ranges(segment: &Segment<'_>, ranges: &[(&str, &TermBound, &TermBound)]) -> Result<Vec<u32>, Error> {
+    let mut seen = vec![0u64; (segment.reader.doc_count as usize).div_ceil(64)];
+    for &(field, low, high) in ranges {
+        mark_range(segment, field, low.as_ref(), high.as_ref(), &mut seen)?;
+    }
+    Ok(members(&seen))
+}
+
+/// Sets the bit of every document holding a term of `field` between the bounds.
+fn mark_range(
+    segment: &Segment<'_>,
+    field: &str,
+    low: Option<&(Vec<u8>, bool)>,
+    high: Option<&(Vec<u8>, bool)>,
+    seen: &mut [u64],
+) -> Result<(), Error> {
+    if let (Some((first, true)), Some((last, true))) = (low, high) {
+        if first == last {
+            // One term (a pattern's): looked up as a term leaf is, through the segment's cache.
+            if let Some(info) = segment.term_info(field, first)? {
+                mark_postings(segment, field, &info, seen)?;
+            }
+            return Ok(());
+        }
+    }
     let reader = segment.reader;
-    let Some(dict) = reader.dict(field)? else { return Ok(Vec::new()) };
+    let Some(dict) = reader.dict(field)? else { return Ok(()) };
     let named = |e| reader.name_field(e, field);
     let start = match low {
         None => 0,
@@ -82,19 +120,40 @@ pub fn term_range(
         Some((key, inclusive)) => dict.bound(key, *inclusive).in_file(reader.terms.path()).map_err(named)?,
     };
     if end <= start {
-        return Ok(Vec::new());
+        return Ok(());
     }
-    let mut seen = vec![false; reader.doc_count as usize];
-    let (mut docs, mut freqs) = (Vec::new(), Vec::new());
     for (_, info) in dict.range(start, end).in_file(reader.terms.path()).map_err(named)? {
-        docs.clear();
-        freqs.clear();
-        reader.postings(field, &info, &mut docs, &mut freqs)?;
-        for &doc in &docs {
-            if let Some(slot) = seen.get_mut(doc as usize) {
-                *slot = true;
-            }
+        mark_postings(segment, field, &info, seen)?;
+    }
+    Ok(())
+}
+
+/// Sets the bit of every document in a term's postings: doc ids only (the cursor
+/// decodes a block's frequencies when asked, never here).
+fn mark_postings(segment: &Segment<'_>, field: &str, info: &TermInfo, seen: &mut [u64]) -> Result<(), Error> {
+    let mut cursor = segment.cursor(field, info)?;
+    while cursor.doc() != END {
+        let doc = cursor.doc();
+        if let Some(word) = seen.get_mut(doc as usize / 64) {
+            *word |= 1u64 << (doc % 64);
+        }
+        cursor.next();
+    }
+    match cursor.error() {
+        Some(error) => Err(segment.damage(error.clone())),
+        None => Ok(()),
+    }
+}
+
+/// The documents of a bitset, ascending.
+fn members(seen: &[u64]) -> Vec<u32> {
+    let mut docs = Vec::new();
+    for (at, &word) in seen.iter().enumerate() {
+        let mut bits = word;
+        while bits != 0 {
+            docs.push((at * 64 + bits.trailing_zeros() as usize) as u32);
+            bits &= bits - 1;
         }
     }
-    Ok(seen.iter().enumerate().filter(|(_, &s)| s).map(|(doc, _)| doc as u32).collect())
+    docs
 }

@@ -20,7 +20,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::error::Error;
+use crate::error::{Corrupt, Error};
 use crate::query::boolean::{build, disjunction, term_scorer, Segment};
 use crate::query::plan::{Node, TermLeaf};
 use crate::query::scorer::Bm25;
@@ -187,16 +187,29 @@ pub fn resolve_doc_freqs(plan: &mut Node, segments: &[Segment<'_>]) -> Result<Ve
     Ok(counted)
 }
 
-/// The term leaves of a plan that is a plain disjunction of terms, if it is one.
+/// The term leaves of a plan that is a plain disjunction of terms, if it is one. A
+/// disjunction nested in another (a pattern's terms per field, OR'ed over the fields) is
+/// flattened: with at most one clause needed and nothing required or excluded, a
+/// document's score is the sum of its matching terms' scores either way.
 fn disjunction_of_terms(plan: &Node) -> Option<Vec<TermLeaf>> {
-    match plan {
-        Node::Term(leaf) => Some(vec![leaf.clone()]),
+    let mut leaves = Vec::new();
+    flatten(plan, &mut leaves).then_some(leaves)
+}
+
+/// Appends the term leaves of a plain disjunction (see [`disjunction_of_terms`]) to
+/// `leaves` in plan order; false when `node` is anything else.
+fn flatten(node: &Node, leaves: &mut Vec<TermLeaf>) -> bool {
+    match node {
+        Node::Term(leaf) => {
+            leaves.push(leaf.clone());
+            true
+        }
         Node::Bool(node)
             if node.must.is_empty() && node.must_not.is_empty() && node.filter.is_empty() && node.min_should <= 1 =>
         {
-            node.should.iter().map(|n| if let Node::Term(leaf) = n { Some(leaf.clone()) } else { None }).collect()
+            node.should.iter().all(|n| flatten(n, leaves))
         }
-        _ => None,
+        _ => false,
     }
 }
 
@@ -268,7 +281,7 @@ fn search_disjunction(
         .iter()
         .zip(&opened)
         .map(|(segment, scorers)| match strategy {
-            Strategy::Auto => summed_is_cheaper(scorers.iter().map(|(_, s)| s.cost()).sum(), segment),
+            Strategy::Auto => summed_is_cheaper(scorers.len(), scorers.iter().map(|(_, s)| s.cost()).sum(), segment),
             Strategy::Summed => true,
             Strategy::Pruned => false,
         })
@@ -283,8 +296,10 @@ fn search_disjunction(
         total = term_at_a_time(scorers, Some((leaves, &mut dfs)), segment, 0, &mut top)?;
         visited = total;
     } else {
-        for (segment, scorers) in segments.iter().zip(&opened) {
-            total += count_pass(scorers, leaves, segment, exact_total, &mut dfs)?;
+        // A segment summed whole counts its matches as it sums them: only the pruned
+        // ones need the union counted apart.
+        for ((segment, scorers), &summed) in segments.iter().zip(&opened).zip(&summed) {
+            total += count_pass(scorers, leaves, segment, exact_total && !summed, &mut dfs)?;
         }
         for (index, ((segment, mut scorers), &summed)) in segments.iter().zip(opened).zip(&summed).enumerate() {
             for (slot, scorer) in &mut scorers {
@@ -292,7 +307,9 @@ fn search_disjunction(
                 scorer.factor = leaf.boost * bm25.variant.idf(df as f64, leaf.n);
             }
             visited += if summed {
-                term_at_a_time(scorers, None, segment, index as u32, &mut top)?
+                let matched = term_at_a_time(scorers, None, segment, index as u32, &mut top)?;
+                total += matched;
+                matched
             } else {
                 max_score(scorers.into_iter().map(|(_, s)| s).collect(), segment, index as u32, &mut top)?
             };
@@ -425,16 +442,21 @@ fn collect(root: &mut dyn DocIter, segment: &Segment<'_>, index: u32, top: &mut 
 /// (beyond a share of the segment's size, see [`summed_is_cheaper`]).
 const SUMMED_POSTINGS: u64 = 16_384;
 
+/// Terms past which a disjunction is summed whatever its postings (see [`summed_is_cheaper`]).
+const SUMMED_TERMS: usize = 32;
+
 /// Whether summing every posting term at a time into per-document arrays costs less
 /// than MaxScore: a pruned pass pays a merge of the terms' cursors for every document it
 /// visits, a summed one a few array operations per posting (on SciFact's queries, about
 /// 4,700 postings each, the pruned pass still visited 740 of the 2,500 matching
 /// documents, and the sum was faster), so pruning wins only where skipping saves most
-/// postings, as with the frequent terms of a large segment. Summing allocates two arrays the size of the segment, so it is kept to
-/// segments of up to a million documents.
-fn summed_is_cheaper(postings: u64, segment: &Segment<'_>) -> bool {
+/// postings, as with the frequent terms of a large segment. Past [`SUMMED_TERMS`] terms
+/// (a pattern's expansion) MaxScore's merge scans the many rare, essential terms at every
+/// document it visits, so the sum wins whatever the postings. Summing allocates two
+/// arrays the size of the segment, so it is kept to segments of up to a million documents.
+fn summed_is_cheaper(terms: usize, postings: u64, segment: &Segment<'_>) -> bool {
     let doc_count = segment.reader.doc_count;
-    doc_count <= 1 << 20 && postings <= SUMMED_POSTINGS + u64::from(doc_count / 16)
+    doc_count <= 1 << 20 && (terms > SUMMED_TERMS || postings <= SUMMED_POSTINGS + u64::from(doc_count / 16))
 }
 
 /// Every posting of every term scored and summed per document (BM25F's x per term in
@@ -646,13 +668,45 @@ fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, to
         sum += bound;
         prefix.push(sum);
     }
+    let tails: Vec<Vec<f64>> =
+        sorted.iter().map(|(scorer, _)| tail_parts(scorer)).collect::<Result<_, _>>().map_err(|e| segment.damage(e))?;
     let (seeded, mut visited) = seed(&sorted, segment, index, top)?;
     let mut threshold = top.threshold();
     let mut essential = prefix.iter().take_while(|&&p| !may_beat(p, threshold)).count();
+    // The essential terms' current blocks overlap up to `window_end`, and their block
+    // maxima there (with the other terms' bounds) may beat the threshold; None: not
+    // yet found for the current documents.
+    let mut window_end: Option<u32> = None;
     loop {
-        let doc = sorted.get(essential..).unwrap_or_default().iter().map(|(s, _)| s.doc()).min().unwrap_or(END);
+        let mut doc = sorted.get(essential..).unwrap_or_default().iter().map(|(s, _)| s.doc()).min().unwrap_or(END);
         if doc == END {
             break;
+        }
+        if window_end.map_or(true, |end| doc > end) {
+            // Block-max: skip every run of blocks whose maxima cannot beat the threshold,
+            // reading only skip entries, then move the essential cursors past the run.
+            let rest = essential.checked_sub(1).and_then(|i| prefix.get(i)).copied().unwrap_or(0.0);
+            let essentials = sorted.get(essential..).unwrap_or_default();
+            let tails = tails.get(essential..).unwrap_or_default();
+            loop {
+                let (end, bound) = window(essentials, tails, doc).map_err(|e| segment.damage(e))?;
+                if may_beat(rest + bound, threshold) {
+                    window_end = Some(end);
+                    break;
+                }
+                doc = end.saturating_add(1);
+                if end >= END - 1 {
+                    doc = END;
+                    break;
+                }
+            }
+            if doc == END {
+                break;
+            }
+            for (scorer, _) in sorted.iter_mut().skip(essential) {
+                scorer.advance(doc);
+            }
+            continue;
         }
         let mut score = 0.0;
         for (scorer, _) in sorted.iter_mut().skip(essential) {
@@ -682,6 +736,7 @@ fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, to
             if now != threshold {
                 threshold = now;
                 essential = prefix.iter().take_while(|&&p| !may_beat(p, threshold)).count();
+                window_end = None;
             }
         }
     }
@@ -691,4 +746,46 @@ fn max_score(scorers: Vec<TermScorer<'_>>, segment: &Segment<'_>, index: u32, to
         }
     }
     Ok(visited)
+}
+
+/// Per field of a term, the most `weight * tf / norm` of its tail (the postings after
+/// its last full block, which have no skip entry).
+fn tail_parts(scorer: &TermScorer<'_>) -> Result<Vec<f64>, Corrupt> {
+    let mut parts = Vec::with_capacity(scorer.fields.len());
+    for field in &scorer.fields {
+        let (docs, tfs) = field.cursor.tail()?;
+        let best = docs.into_iter().zip(tfs).map(|(doc, tf)| field.weight * f64::from(tf) * field.inverse_norm(doc)).fold(0.0, f64::max);
+        parts.push(best);
+    }
+    Ok(parts)
+}
+
+/// The window of documents from `doc` on where each of `scorers` stays within one block
+/// of each field's postings (the last document of the window), and the most the terms
+/// can score together there: per term, the sum over fields of the block's bound of
+/// `weight * tf / norm`, saturated and scaled by the factor. Only skip entries are read.
+fn window(scorers: &[(TermScorer<'_>, f64)], tails: &[Vec<f64>], doc: u32) -> Result<(u32, f64), Corrupt> {
+    let mut end = END - 1;
+    let mut bound = 0.0;
+    for ((scorer, _), tail) in scorers.iter().zip(tails) {
+        let mut x = 0.0;
+        let mut holds = false;
+        for (field, &tail_part) in scorer.fields.iter().zip(tail) {
+            if field.cursor.doc() == END {
+                continue;
+            }
+            holds = true;
+            match field.cursor.block_of(doc)? {
+                Some(skip) => {
+                    end = end.min(skip.last_doc);
+                    x += field.block_part(&scorer.bm25, &skip);
+                }
+                None => x += tail_part,
+            }
+        }
+        if holds {
+            bound += scorer.factor * scorer.bm25.variant.saturate(x, scorer.bm25.k1);
+        }
+    }
+    Ok((end, bound))
 }
