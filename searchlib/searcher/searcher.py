@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # imported when first used: a plain search and `searchlib que
     from searchlib.explain import Explanation
     from searchlib.parser import QueryParser
     from searchlib.query import Expansion, Matches, Query, ScoringContext, TermSelector
-    from searchlib.scoring import CollectionStats, FieldSet
+    from searchlib.scoring import CollectionStats, FieldSet, Similarity
     from searchlib.searcher.facets import Facet, FacetCounter, FacetResult, FacetSpec, RangeFacet
     from searchlib.searcher.sorting import _SortKey
     from searchlib.segment import SegmentReader
@@ -114,6 +114,7 @@ class Searcher:
         self._plain: Any = None  # the core's plain search, built on first use; False: none
         self._sort_keys: dict[str, list[_SortKey]] = {}
         self._facet_counter: FacetCounter | None = None
+        self._similarity: Similarity | None = None  # the searcher's own variant, made on first use
         self._vocabularies: dict[str, Vocabulary] = {}
         self._doc_count = sum(reader.live_count for reader in self.readers)
         self._field_doc_counts: dict[FieldSet, int] = {}
@@ -361,11 +362,14 @@ class Searcher:
             tree = tree.rewrite(budget)
             if warnings is not None:
                 warnings.extend(budget.warnings)
-        settings = self.scoring.replace(similarity, k1, b)
-        context = ScoringContext(
-            stats or _SnapshotStats(self), settings.k1, settings.b,
-            Similarity(settings.similarity), self.schema,
-        )
+        overridden = similarity is not None or k1 is not None or b is not None
+        settings = self.scoring.replace(similarity, k1, b) if overridden else self.scoring
+        scorer = self._similarity
+        if scorer is None or scorer.name != settings.similarity:
+            scorer = Similarity(settings.similarity)
+            if not overridden:
+                self._similarity = scorer  # the searcher's own, made once
+        context = ScoringContext(stats or _SnapshotStats(self), settings.k1, settings.b, scorer, self.schema)
         return tree, context
 
     def search(
