@@ -128,8 +128,11 @@ class Directory:
         file raises FileNotFoundError, which a reader racing a commit retries on.
         """
         path = self._inside(name)
+        if not _NO_FOLLOW and stat.S_ISLNK(_lstat_or_missing(path)):
+            # No O_NOFOLLOW here (Windows): the name is checked before the open instead.
+            raise CorruptIndexError(str(path), _NOT_REGULAR)
         try:
-            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            handle = os.open(path, os.O_RDONLY | _NO_FOLLOW | _READ_FLAGS)
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 raise
@@ -181,7 +184,27 @@ class Directory:
         return WriteLock(self.path / LOCK_NAME, timeout)
 
 
+#: ``O_NOFOLLOW`` where the system has it (0 on Windows, where a link is refused by name).
+_NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)
+#: The other flags a segment file is opened with, where they exist: a FIFO does not
+#: block the open, no child inherits the descriptor, no newline translation.
+_READ_FLAGS = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _lstat_or_missing(path: Path) -> int:
+    """The mode of ``path`` itself (a link not followed); 0 when it does not exist, so
+    that the open which follows raises FileNotFoundError as it would anyway."""
+    try:
+        return os.lstat(path).st_mode
+    except FileNotFoundError:
+        return 0
+
+
 def _fsync_directory(path: Path) -> None:
+    """Make a rename in ``path`` durable. Windows cannot open a directory to flush it
+    (NTFS journals the rename itself), so there it does nothing."""
+    if os.name == "nt":
+        return
     handle = os.open(path, os.O_RDONLY)
     try:
         os.fsync(handle)

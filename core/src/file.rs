@@ -28,7 +28,10 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use memmap2::Mmap;
+#[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
+#[cfg(windows)]
+use std::os::windows::fs::OpenOptionsExt;
 
 use crate::cursor::Cursor;
 use crate::error::{Corrupt, Decoded, Error};
@@ -169,6 +172,16 @@ impl FileWriter {
     }
 }
 
+/// How a segment file is opened so that no symbolic link is followed and nothing blocks:
+/// on POSIX systems `O_NOFOLLOW` (a link fails to open) and `O_NONBLOCK` (a FIFO does not
+/// wait for a writer), with `O_CLOEXEC`; on Windows `FILE_FLAG_OPEN_REPARSE_POINT`, which
+/// opens a link itself rather than its target, so the regular-file check that follows
+/// refuses it.
+#[cfg(unix)]
+const NO_FOLLOW_FLAGS: i32 = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+#[cfg(windows)]
+const NO_FOLLOW_FLAGS: u32 = 0x0020_0000; // FILE_FLAG_OPEN_REPARSE_POINT
+
 /// An open, memory-mapped segment file whose every read is checked.
 pub struct SegmentFile {
     path: String,
@@ -192,7 +205,7 @@ impl SegmentFile {
         // untrusted source must not make a reader open files outside its directory.
         let file = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .custom_flags(NO_FOLLOW_FLAGS)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, e))?;
@@ -308,7 +321,9 @@ impl SegmentFile {
         // SAFETY: the map is a read-only shared mapping of a file no one modifies (see
         // `open`), so MADV_DONTNEED discards no data: a later read faults the same bytes
         // back in from the page cache. Concurrent readers of the map only fault again.
+        #[cfg(unix)]
         let _ = unsafe { self.map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        // Elsewhere the pages stay until the map is dropped, as the system decides.
     }
 
     pub fn path(&self) -> &str {
