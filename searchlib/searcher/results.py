@@ -121,7 +121,7 @@ class Hit:
     @property
     def id(self) -> str:
         """The value of the schema's ID field, or the hit's internal address."""
-        value = self.reader.id_value(self.doc)
+        value = self.reader.store.id_value(self.doc)  # read for every hit shown: one call, not two
         return value if value is not None else f"{self.segment}:{self.doc}"
 
     def __getitem__(self, name: str) -> Any:

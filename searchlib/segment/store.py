@@ -75,7 +75,8 @@ class StoredFields:
 
     def id_value(self, doc_id: int) -> str | None:
         """The document's ID field value (None if it has none), without inflating a block."""
-        data, offsets = self._id_views()
+        ids = self._ids  # read per hit: the views are looked up here, not in another call
+        data, offsets = ids if ids is not None else self._id_views()
         start, end = offsets[doc_id], offsets[doc_id + 1]
         if start == end:
             return None
