@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import searchlib_command
 
@@ -261,6 +263,41 @@ def test_long_queries_are_refused(reader: Server) -> None:
 def test_an_unknown_path_is_a_json_404(reader: Server) -> None:
     status, body = reader.get("/api/nothing")
     assert status == 404 and body["error"]["status"] == 404
+
+
+#: Pieces of query syntax, whole and broken, that random queries are made of.
+SYNTAX = ["talks", "harvest", "peace", "title:", "tag:economy", "year:[2001 TO 2003]", "year:[x TO", "AND", "OR",
+          "NOT", "(", ")", '"', '"direct talks"~2', "+", "-", "*", "tal*", "t?lks", "harvset~1", "/ta.*/", "/[/",
+          "^2", "\\", ":", "~", "{", "]", "\u00e9", "\x00"]
+
+
+@given(
+    words=st.lists(st.sampled_from(SYNTAX), min_size=1, max_size=8),
+    options=st.fixed_dictionaries({}, optional={
+        "strict": st.sampled_from(["true", "false", "maybe"]),
+        "operator": st.sampled_from(["AND", "OR", "xor"]),
+        "fields": st.sampled_from(["title", "body^3,title", "tag", "year", "nosuch", "title^0", ",", "title^nan"]),
+        "limit": st.sampled_from(["0", "1", "100", "101", "-1"]),
+        "offset": st.sampled_from(["0", "3", "10000", "10001"]),
+        "sort": st.sampled_from(["year", "-year", "tag", "score", "body", "nosuch", "-"]),
+        "filter": st.sampled_from(["tag:politics", "year:[2002 TO *]", "(((", ""]),
+        "facet": st.lists(st.sampled_from(["tag", "year", "body", "nosuch"]), max_size=3),
+        "fragments": st.sampled_from(["1", "3", "11"]),
+        "width": st.sampled_from(["19", "20", "200"]),
+        "explain": st.sampled_from(["true", "false"]),
+        "k1": st.sampled_from(["0", "1.2", "nan", "inf", "-1"]),
+        "b": st.sampled_from(["0", "0.5", "1.5"]),
+        "similarity": st.sampled_from(["bm25", "bm25l", "x"]),
+    }),
+)
+@settings(max_examples=150)
+def test_no_request_is_a_server_error(reader: Server, words: list[str], options: dict[str, Any]) -> None:
+    status, body = reader.get("/api/search", q=" ".join(words), **options)
+    assert status in (200, 400, 404, 413), body
+    if status != 200:
+        assert body["error"]["message"] and "Traceback" not in body["error"]["message"]
+    else:
+        assert body["total"] >= len(body["hits"])
 
 
 # --- writes ------------------------------------------------------------------------------
