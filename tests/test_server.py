@@ -9,6 +9,7 @@ about a second to start. The tests skip, saying why, when the server's packages
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -93,6 +94,7 @@ class Server:
         return status, body
 
 
+@contextlib.contextmanager
 def start_server(index: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[Server]:
     port = free_port()
     process = subprocess.Popen(
@@ -126,7 +128,8 @@ def start_server(index: Path, *extra: str, env: dict[str, str] | None = None) ->
 
 @pytest.fixture(scope="module")
 def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from start_server(make_index(tmp_path_factory.mktemp("serve") / "index"))
+    with start_server(make_index(tmp_path_factory.mktemp("serve") / "index")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +137,8 @@ def writable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     index = make_index(tmp_path_factory.mktemp("serve-writes") / "index")
     # A small body limit, so that a body past it still fits the socket's buffers and the
     # client reads the 413 rather than a reset connection.
-    yield from start_server(index, "--allow-writes", "--max-body", str(MAX_BODY), env={"SEARCHLIB_TOKEN": TOKEN})
+    with start_server(index, "--allow-writes", "--max-body", str(MAX_BODY), env={"SEARCHLIB_TOKEN": TOKEN}) as server:
+        yield server
 
 
 # --- searching -------------------------------------------------------------------------
@@ -218,6 +222,18 @@ def test_info_and_openapi(reader: Server) -> None:
     names = [p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]]
     assert "q" in names and "facet" in names
     assert "/api/commit" not in spec["paths"]  # a read-only server lists no writes
+
+
+def test_a_read_only_server_sees_commits_of_other_processes(tmp_path: Path) -> None:
+    index = make_index(tmp_path / "index")
+    with start_server(index) as server:
+        with Index.open(str(index)).writer() as writer:
+            writer.add_document({"id": "n1", "title": "Late news", "body": "Nothing else."})
+        deadline = time.monotonic() + 30
+        while server.get("/health")[1]["documents"] != 5:
+            assert time.monotonic() < deadline, "the server never saw the commit"
+            time.sleep(0.1)
+        assert server.get("/api/search", q="late")[1]["total"] == 1
 
 
 # --- bad requests ------------------------------------------------------------------------
@@ -332,6 +348,16 @@ def test_writes_are_seen_after_a_commit(writable: Server) -> None:
     assert writable.request("POST", "/api/commit", token=TOKEN)[0] == 200
     assert writable.get("/api/search", q="orchard")[1]["total"] == 0
     assert writable.get("/api/documents/w1")[1]["fields"]["title"] == "Vineyard news"
+
+
+def test_what_is_queued_is_committed_when_the_server_stops(tmp_path: Path) -> None:
+    index = make_index(tmp_path / "index")
+    with start_server(index, "--allow-writes", "--token", TOKEN) as server:
+        assert server.request("POST", "/api/documents", {"id": "q1", "title": "Queued"}, token=TOKEN)[0] == 202
+    from searchlib import Searcher
+
+    with Searcher(str(index)) as searcher:
+        assert searcher.search("queued").total == 1
 
 
 def test_bad_write_bodies_are_400s(writable: Server) -> None:

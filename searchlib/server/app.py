@@ -13,6 +13,7 @@ never with a stack trace.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import json
@@ -44,6 +45,8 @@ DEFAULT_MAX_BODY = 1 << 20
 MAX_DOCUMENTS_PER_REQUEST = 1_000
 #: The environment variable a write token may come from instead of ``--token``.
 TOKEN_VARIABLE = "SEARCHLIB_TOKEN"
+#: Seconds between looks for commits made by other processes, by default.
+DEFAULT_REFRESH_INTERVAL = 1.0
 STATIC = Path(__file__).resolve().parent / "static"
 
 
@@ -301,8 +304,20 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
                         status_code=500)
 
 
+async def _refresh_every(manager: SearcherManager, interval: float) -> None:
+    """Look for a newer commit every ``interval`` seconds: another process (``searchlib
+    index``, say) may write to an index this server only reads. Commits of the server's
+    own writer refresh at once, through its ``on_commit``."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_in_threadpool(manager.maybe_refresh)
+        except Exception:  # a commit half-visible, a closed manager: the next look decides
+            logger.warning("could not refresh the searcher", exc_info=True)
+
+
 def create_app(index_dir: str | os.PathLike[str], *, allow_writes: bool = False, token: str | None = None,
-               max_body: int = DEFAULT_MAX_BODY) -> Starlette:
+               max_body: int = DEFAULT_MAX_BODY, refresh_interval: float = DEFAULT_REFRESH_INTERVAL) -> Starlette:
     """The application serving the index at ``index_dir``: opened when the server
     starts, its writer (if any) committed and closed when it stops."""
     state = ServerState(os.fspath(index_dir), allow_writes=allow_writes, token=token, max_body=max_body)
@@ -310,9 +325,11 @@ def create_app(index_dir: str | os.PathLike[str], *, allow_writes: bool = False,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        refresher = asyncio.create_task(_refresh_every(state.manager, refresh_interval))
         try:
             yield
         finally:
+            refresher.cancel()
             await run_in_threadpool(state.close)
 
     app = Starlette(
