@@ -481,7 +481,7 @@ def serve_command(index_dir: str, host: str, port: int, allow_writes: bool, toke
     try:
         import uvicorn
 
-        from searchlib.server.app import TOKEN_VARIABLE, create_app
+        from searchlib.server.app import LOOPBACK_HOSTS, TOKEN_VARIABLE, create_app
     except ImportError as exc:
         _fail(f"the server needs its extra packages ({exc.name} is missing): pip install \"searchlib[server]\"")
     token = token or os.environ.get(TOKEN_VARIABLE) or None
@@ -489,7 +489,8 @@ def serve_command(index_dir: str, host: str, port: int, allow_writes: bool, toke
         raise UsageError(f"--allow-writes needs a token: give --token or set {TOKEN_VARIABLE}")
     _log_to_stderr()
     try:
-        app = create_app(index_dir, allow_writes=allow_writes, token=token, max_body=max_body)
+        app = create_app(index_dir, allow_writes=allow_writes, token=token, max_body=max_body,
+                         allowed_hosts=LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else None)
     except (SearchlibError, OSError) as exc:
         _fail_on_index(exc, index_dir)
     _echo(f"searchlib: serving {index_dir} on http://{host}:{port}/ "

@@ -276,6 +276,16 @@ def test_long_queries_are_refused(reader: Server) -> None:
     assert status == 413 and body["error"]["parameter"] == "q"
 
 
+def test_a_server_on_loopback_answers_only_loopback_names(reader: Server) -> None:
+    connection = http.client.HTTPConnection(reader.url.removeprefix("http://"), timeout=30)
+    try:
+        connection.request("GET", "/api/search?q=talks", headers={"Host": "attacker.example"})
+        assert connection.getresponse().status == 400
+    finally:
+        connection.close()
+    assert reader.get("/api/search", q="talks")[0] == 200
+
+
 def test_an_unknown_path_is_a_json_404(reader: Server) -> None:
     status, body = reader.get("/api/nothing")
     assert status == 404 and body["error"]["status"] == 404
@@ -396,6 +406,7 @@ def test_writes_without_a_token_do_not_start(tmp_path: Path) -> None:
 def test_the_page_is_served(reader: Server) -> None:
     status, page, headers = reader.request("GET", "/")
     assert status == 200 and headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in headers["content-security-policy"]
     assert "<form" in page and "/static/search.js" in page
     status, script, _ = reader.request("GET", "/static/search.js")
     assert status == 200 and "/api/search" in script

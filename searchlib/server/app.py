@@ -19,13 +19,15 @@ import hmac
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -33,6 +35,7 @@ from starlette.staticfiles import StaticFiles
 
 from searchlib.errors import AnalyzerError, QueryError, SchemaError
 from searchlib.manager import SearcherManager
+from searchlib.queued import CommitError
 from searchlib.searcher import Results, Searcher
 from searchlib.server.openapi import openapi_document
 from searchlib.server.params import SNIPPET_KEYS, BadRequest, Params, SearchRequest
@@ -45,6 +48,16 @@ DEFAULT_MAX_BODY = 1 << 20
 MAX_DOCUMENTS_PER_REQUEST = 1_000
 #: The environment variable a write token may come from instead of ``--token``.
 TOKEN_VARIABLE = "SEARCHLIB_TOKEN"
+#: The Host headers a server on loopback answers: a web page elsewhere that rebinds its
+#: own name to 127.0.0.1 gets a 400, not the index (DNS rebinding).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+#: Headers on the search page: its script and style come from this server alone, and
+#: nothing else may frame it.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 #: Seconds between looks for commits made by other processes, by default.
 DEFAULT_REFRESH_INTERVAL = 1.0
 STATIC = Path(__file__).resolve().parent / "static"
@@ -205,7 +218,7 @@ class Routes:
         return JSONResponse(openapi_document(writes=self.state.allow_writes))
 
     def page(self, request: Request) -> Response:
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
 
     # --- writes ------------------------------------------------------------------------
 
@@ -291,6 +304,12 @@ async def _query_error(request: Request, exc: Exception) -> Response:
     return await _bad_request(request, BadRequest(message, position=position))
 
 
+async def _commit_error(request: Request, exc: Exception) -> Response:
+    """A commit that failed (a full disk): the changes stay queued and are tried again."""
+    message = f"{exc}; the changes stay queued and the commit is tried again"
+    return JSONResponse(BadRequest(message, status=503).to_dict(), status_code=503)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return JSONResponse(BadRequest(exc.detail, status=exc.status_code).to_dict(), status_code=exc.status_code,
@@ -317,9 +336,12 @@ async def _refresh_every(manager: SearcherManager, interval: float) -> None:
 
 
 def create_app(index_dir: str | os.PathLike[str], *, allow_writes: bool = False, token: str | None = None,
-               max_body: int = DEFAULT_MAX_BODY, refresh_interval: float = DEFAULT_REFRESH_INTERVAL) -> Starlette:
+               max_body: int = DEFAULT_MAX_BODY, refresh_interval: float = DEFAULT_REFRESH_INTERVAL,
+               allowed_hosts: Sequence[str] | None = None) -> Starlette:
     """The application serving the index at ``index_dir``: opened when the server
-    starts, its writer (if any) committed and closed when it stops."""
+    starts, its writer (if any) committed and closed when it stops. ``allowed_hosts``,
+    when given, are the only Host headers it answers (:data:`LOOPBACK_HOSTS` for a server
+    on loopback)."""
     state = ServerState(os.fspath(index_dir), allow_writes=allow_writes, token=token, max_body=max_body)
     routes = Routes(state)
 
@@ -354,9 +376,11 @@ def create_app(index_dir: str | os.PathLike[str], *, allow_writes: bool = False,
             SchemaError: _query_error,
             AnalyzerError: _query_error,
             HTTPException: _http_error,
+            CommitError: _commit_error,
             Exception: _internal_error,
         },
         lifespan=lifespan,
+        middleware=[] if allowed_hosts is None else [Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))],
     )
     app.state.server = state
     return app
