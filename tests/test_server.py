@@ -400,6 +400,35 @@ def test_writes_without_a_token_do_not_start(tmp_path: Path) -> None:
     assert process.returncode == 2 and "token" in process.stderr
 
 
+# --- the command ---------------------------------------------------------------------
+
+
+def test_serve_help_loads_neither_the_engine_nor_the_web_packages(tmp_path: Path) -> None:
+    from tests.test_cli_startup import ENGINE_MODULES, imported_modules, loaded
+
+    process, modules = imported_modules(["serve", "--help"], tmp_path)
+    assert process.returncode == 0 and "--allow-writes" in process.stdout
+    assert "searchlib.cli" in modules
+    assert loaded(modules, (*ENGINE_MODULES, "starlette", "uvicorn", "searchlib.server")) == []
+
+
+def test_without_the_extra_serve_says_what_to_install(tmp_path: Path) -> None:
+    shadow = tmp_path / "shadow" / "uvicorn"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text('raise ImportError("not installed", name="uvicorn")\n')
+    env = {**os.environ, "PYTHONPATH": str(shadow.parent)}
+    process = subprocess.run(searchlib_command() + ["serve", "--index", str(tmp_path / "none")],
+                             capture_output=True, text=True, timeout=60, env=env)
+    assert process.returncode == 2
+    assert "uvicorn is missing" in process.stderr and 'pip install "searchlib[server]"' in process.stderr
+
+
+def test_a_missing_index_is_reported_before_serving(tmp_path: Path) -> None:
+    process = subprocess.run(searchlib_command() + ["serve", "--index", str(tmp_path / "none")],
+                             capture_output=True, text=True, timeout=60)
+    assert process.returncode == 2 and "none" in process.stderr and "serving" not in process.stderr
+
+
 # --- the page ----------------------------------------------------------------------------
 
 
