@@ -35,7 +35,7 @@ from starlette.staticfiles import StaticFiles
 
 from searchlib.errors import AnalyzerError, QueryError, SchemaError
 from searchlib.manager import SearcherManager
-from searchlib.queued import CommitError
+from searchlib.queued import CommitError, QueuedWriter
 from searchlib.searcher import Results, Searcher
 from searchlib.server.openapi import openapi_document
 from searchlib.server.params import SNIPPET_KEYS, BadRequest, Params, SearchRequest
@@ -76,12 +76,14 @@ class ServerState:
         self.allow_writes = allow_writes
         self.token = token
         self.max_body = max_body
-        self.writer: Any = None
+        self.writer: QueuedWriter | None = None
         if allow_writes:
-            from searchlib.queued import QueuedWriter
-
             manager = self.manager
-            self.writer = QueuedWriter(index_dir, on_commit=lambda _generation: manager.maybe_refresh())
+            try:
+                self.writer = QueuedWriter(index_dir, on_commit=lambda _generation: manager.maybe_refresh())
+            except BaseException:  # the index's lock is held elsewhere, say
+                manager.close()
+                raise
 
     def close(self) -> None:
         """Commit what is queued, release the index's lock, close the searchers."""
@@ -222,13 +224,13 @@ class Routes:
 
     # --- writes ------------------------------------------------------------------------
 
-    def _writer(self, request: Request) -> Any:
+    def _writer(self, request: Request) -> QueuedWriter:
         """The queued writer, once the request has shown the token."""
         state = self.state
         if not state.allow_writes:
             raise BadRequest("this server is read-only; start it with --allow-writes to accept changes", status=403)
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        assert state.token is not None
+        assert state.token is not None and state.writer is not None
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), state.token.encode()):
             raise BadRequest("writes need the server's token as 'Authorization: Bearer TOKEN'", status=401)
         return state.writer
