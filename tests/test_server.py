@@ -338,8 +338,9 @@ def test_a_read_only_server_refuses_writes(reader: Server) -> None:
 def test_writes_need_the_token(writable: Server) -> None:
     document = {"id": "d9", "title": "Harvest festival", "body": "A festival after the harvest."}
     for token in (None, "wrong"):
-        status, body, _ = writable.request("POST", "/api/documents", document, token=token)
+        status, body, headers = writable.request("POST", "/api/documents", document, token=token)
         assert status == 401 and "Bearer" in body["error"]["message"]
+        assert headers["www-authenticate"].startswith("Bearer")
     assert writable.get("/api/search", q="festival")[1]["total"] == 0
 
 

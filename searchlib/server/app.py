@@ -232,7 +232,8 @@ class Routes:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         assert state.token is not None and state.writer is not None
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), state.token.encode()):
-            raise BadRequest("writes need the server's token as 'Authorization: Bearer TOKEN'", status=401)
+            raise BadRequest("writes need the server's token as 'Authorization: Bearer TOKEN'", status=401,
+                             headers={"WWW-Authenticate": 'Bearer realm="searchlib"'})
         return state.writer
 
     async def _documents(self, request: Request) -> list[Mapping[str, Any]]:
@@ -296,7 +297,7 @@ class Routes:
 
 async def _bad_request(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BadRequest)
-    return JSONResponse(exc.to_dict(), status_code=exc.status)
+    return JSONResponse(exc.to_dict(), status_code=exc.status, headers=exc.headers)
 
 
 async def _query_error(request: Request, exc: Exception) -> Response:

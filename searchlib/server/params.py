@@ -39,12 +39,14 @@ class BadRequest(Exception):
     the query text when it is a syntax error."""
 
     def __init__(self, message: str, *, status: int = 400, parameter: str | None = None,
-                 position: int | None = None) -> None:
+                 position: int | None = None, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.parameter = parameter
         self.position = position
+        #: Headers the response must carry (a 401's ``WWW-Authenticate``).
+        self.headers = dict(headers or {})
 
     def to_dict(self) -> dict[str, Any]:
         """The error as the JSON body the client gets."""
