@@ -13,6 +13,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -440,3 +441,12 @@ def test_the_page_is_served(reader: Server) -> None:
     assert "<form" in page and "/static/search.js" in page
     status, script, _ = reader.request("GET", "/static/search.js")
     assert status == 200 and "/api/search" in script
+
+
+def test_the_page_script_parses() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the page's script is not syntax-checked")
+    script = Path(__file__).resolve().parent.parent / "searchlib" / "server" / "static" / "search.js"
+    process = subprocess.run([node, "--check", str(script)], capture_output=True, text=True, timeout=60)
+    assert process.returncode == 0, process.stderr
