@@ -474,6 +474,30 @@ def _print_facets(facets: dict[str, Any]) -> None:
 
 
 
+def serve_command(index_dir: str, host: str, port: int, allow_writes: bool, token: str | None,
+                  max_body: int) -> None:
+    """Serve the index over HTTP: a JSON search API (described at /openapi.json) and a
+    search page at /. Writes only with --allow-writes, and then only with the token."""
+    try:
+        import uvicorn
+
+        from searchlib.server.app import LOOPBACK_HOSTS, TOKEN_VARIABLE, create_app
+    except ImportError as exc:
+        _fail(f"the server needs its extra packages ({exc.name} is missing): pip install \"searchlib[server]\"")
+    token = token or os.environ.get(TOKEN_VARIABLE) or None
+    if allow_writes and not token:
+        raise UsageError(f"--allow-writes needs a token: give --token or set {TOKEN_VARIABLE}")
+    _log_to_stderr()
+    try:
+        app = create_app(index_dir, allow_writes=allow_writes, token=token, max_body=max_body,
+                         allowed_hosts=LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else None)
+    except (SearchlibError, OSError) as exc:
+        _fail_on_index(exc, index_dir)
+    _echo(f"searchlib: serving {index_dir} on http://{host}:{port}/ "
+          f"({'writes allowed with the token' if allow_writes else 'read-only'})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", limit_concurrency=64, timeout_keep_alive=5)
+
+
 # --- the command line ------------------------------------------------------------------
 
 
@@ -626,11 +650,29 @@ def _add_eval(commands: Any) -> None:
     evaluate.add_argument("--json", dest="as_json", action="store_true", help="Print one JSON document.")
 
 
+def _add_serve(commands: Any) -> None:
+    serve = _command(commands, "serve", serve_command, (
+        "Serve the index over HTTP: a JSON search API (described at /openapi.json) and a search page at /.\n\n"
+        'Needs the server extra: pip install "searchlib[server]".'
+    ))
+    serve.add_argument("--index", dest="index_dir", default=DEFAULT_INDEX, help=f"Index directory [default: {DEFAULT_INDEX}].")
+    serve.add_argument("--host", default="127.0.0.1", help="Address to listen on [default: 127.0.0.1, this machine only].")
+    serve.add_argument("--port", type=_whole(0), default=8080, help="Port to listen on [default: 8080].")
+    serve.add_argument("--allow-writes", action="store_true",
+                       help="Accept adds, updates, deletes and commits from clients that give the token.")
+    serve.add_argument("--token", default=None,
+                       help="The bearer token writes need [default: the SEARCHLIB_TOKEN environment variable].")
+    serve.add_argument("--max-body", type=_whole(1), default=1 << 20, metavar="BYTES",
+                       help="Largest request body a write may send [default: 1048576].")
+
+
 #: Each command and what adds it to the parser.
 COMMANDS: dict[str, Callable[[Any], None]] = {
     "index": _add_index, "query": _add_query, "analyze": _add_analyze, "check": _add_check, "info": _add_info,
     "eval": _add_eval,
 }
+
+COMMANDS["serve"] = _add_serve  # its web packages are imported only when it runs
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
