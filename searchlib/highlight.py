@@ -262,7 +262,13 @@ def remember_text(query: Query, text: str) -> None:
     the query's words as typed ("talks", not "talking"). A searcher calls this for every
     query string it parses; a query built in code has no text and is marked as well."""
     key = id(query)
-    _TEXTS[key] = (weakref.ref(query, lambda _: _TEXTS.pop(key, None)), text)
+    texts = _TEXTS  # bound now, not looked up when the query goes: at interpreter exit
+    # the module's globals may already be cleared
+
+    def forget(_: weakref.ref[Query]) -> None:
+        texts.pop(key, None)
+
+    _TEXTS[key] = (weakref.ref(query, forget), text)
 
 
 def query_text(query: Query) -> str | None:
