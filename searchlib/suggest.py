@@ -213,7 +213,8 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
     ``max_length`` characters, corrections are sought for its first
     ``suggest_words`` unknown words only (the rest stay as typed), and each ranks at
     most ``suggest_candidates`` candidates; and in time: after :data:`SUGGEST_SECONDS`
-    the words not yet looked at stay as typed.
+    the words not yet looked at stay as typed (the first unknown word gets a whole
+    :data:`SUGGEST_SECONDS` whatever came before it, so at most twice that in all).
     """
     if not fields:
         return None
@@ -226,9 +227,21 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
     cursor = 0
     changed = False
     unknown = 0
+    # What is set up once (the tokenizer's pattern, each field's vocabulary) is done
+    # before the clock starts: the bound is on the search for corrections, and a first
+    # call that spent it on loading would answer differently from the next.
+    tokens = list(tokenizer.tokens(text))
+    vocabularies = [searcher.vocabulary(name) for name in fields]
+    analyzers = [searcher.analyzers[name] for name in fields]
+    if tokens:  # a word's key may need the field's key analyzer made: done here, once
+        for analyzer in analyzers:
+            lookup_key(analyzer, tokens[0].text)
     deadline = time.thread_time() + SUGGEST_SECONDS
-    for token in tokenizer.tokens(text):
-        left = deadline - time.thread_time()
+    for token in tokens:
+        # The first unknown word always gets a whole budget: what else ran on the clock
+        # (a busy machine's cache misses, a first call's page faults) must not take away
+        # the one correction a short query needs. Later words get what is left.
+        left = deadline - time.thread_time() if unknown else max(deadline - time.thread_time(), SUGGEST_SECONDS)
         if unknown >= limits.suggest_words or left <= 0:
             break
         # The spans are ascending and apart: the first ending after the token's start
@@ -236,10 +249,10 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
         at = bisect_right(syntax_ends, token.start)
         if at < len(syntax) and syntax[at][0] < token.end:
             continue
-        keys = [lookup_key(searcher.analyzers[name], token.text) for name in fields]
+        keys = [lookup_key(analyzer, token.text) for analyzer in analyzers]
         if all(key is None for key in keys):
             continue  # a stop word
-        if any(key is not None and key in searcher.vocabulary(name) for key, name in zip(keys, fields)):
+        if any(key is not None and key in vocabulary for key, vocabulary in zip(keys, vocabularies)):
             continue
         unknown += 1
         best = suggest_words(searcher, token.text, fields, limit=1, seconds=left)

@@ -111,6 +111,7 @@ fn near_words(
     seconds: Option<f64>,
 ) -> PyResult<(Vec<String>, Vec<u8>, Vec<u32>, bool)> {
     let inner = &reader.inner;
+    py.detach(|| patterns::fuzzy::prepare(max_edits)); // once per process, outside the bound
     let until = deadline(seconds);
     let (found, complete) = py
         .detach(|| patterns::near_words(inner, field, word, max_edits, until))

@@ -23,6 +23,13 @@ fn builder(max_edits: u8) -> &'static LevenshteinAutomatonBuilder {
     slot.get_or_init(|| LevenshteinAutomatonBuilder::new(max_edits.min(MAX_EDITS), true))
 }
 
+/// Makes the parametric builder for `max_edits` now, if no search has yet: a caller
+/// that bounds a search's time calls this first, so that a process's first search is
+/// not the one that pays for it.
+pub fn prepare(max_edits: u8) {
+    builder(max_edits);
+}
+
 /// The terms within a number of edits of a word.
 pub struct FuzzyAutomaton {
     /// None for a word too long for a DFA (every term is then compared in full).
