@@ -1,0 +1,224 @@
+"""Whoosh's query objects, each compiling to a searchlib query tree.
+
+Terms are given as indexed (already analyzed), as in Whoosh. Where the semantics
+differ, searchlib's (Lucene's) hold: a phrase's ``slop=1`` (Whoosh: words side by
+side) is searchlib's slop 0; a fuzzy term counts a swap of neighbours as one edit;
+a prefix or wildcard matches as a set, every matching document scoring the same.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from searchlib import query as sl
+from searchlib.compat.whoosh import Unsupported
+
+
+class Query:
+    """A Whoosh query: :meth:`to_searchlib` is the tree searchlib runs."""
+
+    boost = 1.0
+
+    def to_searchlib(self) -> sl.Query:
+        raise NotImplementedError
+
+    def __and__(self, other: Query) -> And:
+        return And([self, other])
+
+    def __or__(self, other: Query) -> Or:
+        return Or([self, other])
+
+    def __sub__(self, other: Query) -> And:
+        return And([self, Not(other)])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Query) and type(self) is type(other) and self.to_searchlib() == other.to_searchlib()
+
+    def __hash__(self) -> int:
+        return hash(repr(self.to_searchlib()))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.to_searchlib()!r})"
+
+    def normalize(self) -> Query:
+        return self
+
+    def simplify(self, ixreader: Any = None) -> Query:
+        return self
+
+    def is_leaf(self) -> bool:
+        return True
+
+    def all_terms(self, phrases: bool = True) -> set[tuple[str, str]]:
+        """The (field, term) pairs the query names."""
+        return set(self.to_searchlib().terms())
+
+
+class Parsed(Query):
+    """A query tree as searchlib built it (what ``QueryParser.parse`` returns)."""
+
+    def __init__(self, tree: sl.Query) -> None:
+        self.tree = tree
+
+    def to_searchlib(self) -> sl.Query:
+        return self.tree
+
+
+class Term(Query):
+    def __init__(self, fieldname: str, text: Any, boost: float = 1.0, minquality: Any = None) -> None:
+        self.fieldname, self.text, self.boost = fieldname, text, boost
+
+    def to_searchlib(self) -> sl.Query:
+        if isinstance(self.text, bool | int | float | datetime.datetime):
+            return sl.Range(self.fieldname, self.text, self.text, boost=self.boost)
+        return sl.Term(self.fieldname, str(self.text), self.boost)
+
+
+class _Compound(Query):
+    def __init__(self, subqueries: Iterable[Query], boost: float = 1.0, **options: Any) -> None:
+        if options:
+            raise Unsupported(f"{type(self).__name__}({next(iter(options))}=...)")
+        self.subqueries = list(subqueries)
+        self.boost = boost
+
+    def is_leaf(self) -> bool:
+        return False
+
+    def _boosted(self, tree: sl.Query) -> sl.Query:
+        return tree if self.boost == 1.0 else sl.Boost(tree, self.boost)
+
+
+class And(_Compound):
+    def to_searchlib(self) -> sl.Query:
+        return self._boosted(sl.And([q.to_searchlib() for q in self.subqueries]))
+
+
+class Or(_Compound):
+    def __init__(self, subqueries: Iterable[Query], boost: float = 1.0, minmatch: int = 0, scale: Any = None) -> None:
+        super().__init__(subqueries, boost)
+        self.minmatch = minmatch
+
+    def to_searchlib(self) -> sl.Query:
+        return self._boosted(sl.Or([q.to_searchlib() for q in self.subqueries], min_match=max(1, self.minmatch)))
+
+
+class DisjunctionMax(Or):
+    def __init__(self, subqueries: Iterable[Query], boost: float = 1.0, tiebreak: float = 0.0) -> None:
+        raise Unsupported("DisjunctionMax")
+
+
+class Not(Query):
+    def __init__(self, query: Query, boost: float = 1.0) -> None:
+        self.query = query
+
+    def is_leaf(self) -> bool:
+        return False
+
+    def to_searchlib(self) -> sl.Query:
+        # Alone, Whoosh's Not matches every other document.
+        return sl.And([sl.MatchAll(), sl.Not(self.query.to_searchlib())])
+
+
+class AndNot(Query):
+    def __init__(self, positive: Query, negative: Query) -> None:
+        self.positive, self.negative = positive, negative
+
+    def to_searchlib(self) -> sl.Query:
+        return sl.And([self.positive.to_searchlib(), sl.Not(self.negative.to_searchlib())])
+
+
+class AndMaybe(Query):
+    def __init__(self, required: Query, optional: Query) -> None:
+        self.required, self.optional = required, optional
+
+    def to_searchlib(self) -> sl.Query:
+        return sl.Bool(must=(self.required.to_searchlib(),), should=(self.optional.to_searchlib(),))
+
+
+class Require(AndMaybe):
+    def to_searchlib(self) -> sl.Query:
+        return sl.Bool(must=(self.required.to_searchlib(),), filter=(self.optional.to_searchlib(),))
+
+
+class Phrase(Query):
+    def __init__(self, fieldname: str, words: Iterable[str], slop: int = 1, boost: float = 1.0,
+                 char_ranges: Any = None) -> None:
+        self.fieldname, self.words, self.slop, self.boost = fieldname, list(words), slop, boost
+
+    def to_searchlib(self) -> sl.Query:
+        if len(self.words) == 1:
+            return sl.Term(self.fieldname, self.words[0], self.boost)
+        return sl.Phrase(self.fieldname, tuple(self.words), slop=max(0, self.slop - 1), boost=self.boost)
+
+
+class Prefix(Query):
+    def __init__(self, fieldname: str, text: str, boost: float = 1.0, constantscore: bool = True) -> None:
+        self.fieldname, self.text, self.boost = fieldname, text, boost
+
+    def to_searchlib(self) -> sl.Query:
+        return sl.Prefix(self.fieldname, self.text, self.boost)
+
+
+class Wildcard(Query):
+    def __init__(self, fieldname: str, text: str, boost: float = 1.0, constantscore: bool = True) -> None:
+        self.fieldname, self.text, self.boost = fieldname, text, boost
+
+    def to_searchlib(self) -> sl.Query:
+        return sl.Wildcard(self.fieldname, self.text, self.boost)
+
+
+class Regex(Wildcard):
+    def to_searchlib(self) -> sl.Query:
+        return sl.Regex(self.fieldname, self.text, self.boost)
+
+
+class FuzzyTerm(Query):
+    def __init__(self, fieldname: str, text: str, boost: float = 1.0, maxdist: int = 1,
+                 prefixlength: int = 1, constantscore: bool = True) -> None:
+        self.fieldname, self.text, self.boost = fieldname, text, boost
+        self.maxdist, self.prefixlength = maxdist, prefixlength
+
+    def to_searchlib(self) -> sl.Query:
+        return sl.Fuzzy(self.fieldname, self.text, max_edits=self.maxdist, prefix_length=self.prefixlength,
+                        boost=self.boost)
+
+
+class NumericRange(Query):
+    def __init__(self, fieldname: str, start: Any, end: Any, startexcl: bool = False, endexcl: bool = False,
+                 boost: float = 1.0, constantscore: bool = True) -> None:
+        self.fieldname, self.start, self.end, self.boost = fieldname, start, end, boost
+        self.startexcl, self.endexcl = startexcl, endexcl
+
+    def to_searchlib(self) -> sl.Query:
+        return sl.Range(self.fieldname, self.start, self.end, include_low=not self.startexcl,
+                        include_high=not self.endexcl, boost=self.boost)
+
+
+class DateRange(NumericRange):
+    pass
+
+
+class TermRange(NumericRange):
+    pass
+
+
+class Every(Query):
+    def __init__(self, fieldname: str | None = None, boost: float = 1.0) -> None:
+        if fieldname not in (None, "*"):
+            raise Unsupported("Every(fieldname): every document holding a field")
+        self.boost = boost
+
+    def to_searchlib(self) -> sl.Query:
+        return sl.MatchAll(self.boost) if self.boost != 1.0 else sl.MatchAll()
+
+
+class NullQuery(Query):
+    def to_searchlib(self) -> sl.Query:
+        return sl.MatchNone()
+
+
+def as_searchlib(query: Query | sl.Query) -> sl.Query:
+    """A Whoosh query's tree, or a searchlib tree as it is."""
+    return query.to_searchlib() if isinstance(query, Query) else query
