@@ -26,3 +26,13 @@ def refuse_unknown(call: str, options: dict[str, object], ignored: tuple[str, ..
     for name in options:
         if name not in ignored:
             raise Unsupported(f"{call}({name}=...)")
+
+
+class Refusing:
+    """A base whose missing attributes are named as unsupported (an ``AttributeError``
+    still, so ``hasattr`` keeps working) rather than merely missing."""
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(f"{type(self).__name__}.{name} is not supported by searchlib.compat.whoosh")

@@ -10,7 +10,7 @@ import os
 import shutil
 from typing import Any
 
-from searchlib.compat.whoosh import Unsupported, refuse_unknown
+from searchlib.compat.whoosh import Refusing, Unsupported, refuse_unknown
 from searchlib.compat.whoosh.fields import Schema
 from searchlib.index import Index as SearchlibIndex
 
@@ -53,7 +53,7 @@ def create_index_in(*args: Any, **kwargs: Any) -> Any:
     raise Unsupported("create_index_in with a storage object")
 
 
-class Index:
+class Index(Refusing):
     """A searchlib index with Whoosh's methods."""
 
     def __init__(self, index: SearchlibIndex, schema: Schema) -> None:

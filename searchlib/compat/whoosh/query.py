@@ -9,17 +9,21 @@ a prefix or wildcard matches as a set, every matching document scoring the same.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from searchlib import query as sl
-from searchlib.compat.whoosh import Unsupported
+from searchlib.compat.whoosh import Refusing, Unsupported
 
 
-class Query:
+class Query(Refusing):
     """A Whoosh query: :meth:`to_searchlib` is the tree searchlib runs."""
 
     boost = 1.0
+
+    def docs(self, searcher: Any) -> Iterator[int]:
+        """The numbers of the documents matching, in order (``searcher`` a compat searcher)."""
+        return iter(sorted(searcher.search(self, limit=None).docs()))
 
     def to_searchlib(self) -> sl.Query:
         raise NotImplementedError

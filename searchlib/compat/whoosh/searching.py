@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from searchlib import query as sl
-from searchlib.compat.whoosh import Unsupported, refuse_unknown
+from searchlib.compat.whoosh import Refusing, Unsupported, refuse_unknown
 from searchlib.compat.whoosh.query import Query, as_searchlib
 from searchlib.searcher import Searcher as SearchlibSearcher
 from searchlib.searcher.results import Hit as SearchlibHit
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 _BEFORE, _AFTER = '<b class="match term0">', "</b>"
 
 
-class Searcher:
+class Searcher(Refusing):
     def __init__(self, index: Index) -> None:
         self.ixobj = index
         self.schema = index.schema
@@ -172,7 +172,7 @@ def Term_of(schema: Any, name: str, value: Any) -> sl.Query:  # noqa: N802
     return sl.Term(name, str(value))
 
 
-class Hit:
+class Hit(Refusing):
     """One hit: its stored fields as a read-only mapping, plus Whoosh's methods."""
 
     def __init__(self, searcher: Searcher, hit: SearchlibHit, place: int) -> None:
@@ -244,7 +244,7 @@ class Hit:
     _terms_owner: Results
 
 
-class Results:
+class Results(Refusing):
     """A search's hits (those scored) and the number of matching documents."""
 
     def __init__(self, searcher: Searcher, query: sl.Query, hits: list[Hit], total: int, terms: bool) -> None:
@@ -295,6 +295,9 @@ class Results:
 
     def docs(self) -> set[int]:
         return {hit.docnum for hit in self.top_n}
+
+    def copy(self) -> Results:
+        return Results(self.searcher, self.q, list(self.top_n), self._total, self._terms)
 
     def fields(self, n: int) -> dict[str, Any]:
         return self.top_n[n].fields()
@@ -347,7 +350,7 @@ class Results:
         raise Unsupported("Results.filter")
 
 
-class ResultsPage:
+class ResultsPage(Refusing):
     """One page of results (``search_page``)."""
 
     def __init__(self, results: Results, pagenum: int, pagelen: int = 10) -> None:

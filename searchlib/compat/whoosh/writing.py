@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from searchlib.compat.whoosh import Unsupported, refuse_unknown
+from searchlib.compat.whoosh import Refusing, Unsupported, refuse_unknown
 from searchlib.compat.whoosh.query import Query, as_searchlib
 
 if TYPE_CHECKING:
     from searchlib.compat.whoosh.index import Index
 
 
-class IndexWriter:
+class IndexingError(Exception):
+    """Whoosh's error for a misused writer; kept so code catching it still imports."""
+
+
+class IndexWriter(Refusing):
     def __init__(self, index: Index) -> None:
         self._ix = index
         self.schema = index.schema
@@ -57,8 +61,8 @@ class IndexWriter:
         if value is not None:
             self._writer.delete_by_term(key, value)
 
-    def add_field(self, fieldname: str, fieldtype: Any) -> None:
-        self.schema.add(fieldname, fieldtype)
+    def add_field(self, fieldname: str, fieldtype: Any, glob: bool = False) -> None:
+        self.schema.add(fieldname, fieldtype, glob)
         self._writer.add_field(fieldname, self.schema[fieldname].to_searchlib(is_key=fieldname == self.schema.key))
 
     def remove_field(self, fieldname: str) -> None:
