@@ -12,7 +12,7 @@ from typing import Any
 
 from searchlib.compat.whoosh import Unsupported
 from searchlib.compat.whoosh.fields import Schema
-from searchlib.compat.whoosh.query import Parsed
+from searchlib.compat.whoosh.query import Query, from_searchlib
 
 
 class _Group:
@@ -52,12 +52,12 @@ class QueryParser:
     def remove_plugin_class(self, cls: Any) -> None:
         raise Unsupported("QueryParser.remove_plugin_class")
 
-    def parse(self, text: str, normalize: bool = True, debug: bool = False) -> Parsed:
+    def parse(self, text: str, normalize: bool = True, debug: bool = False) -> Query:
         from searchlib.parser import QueryParser as Parser
 
         fields: Sequence[str] | None = self.fieldnames or None
         parser = Parser(self._searchlib_schema, fields, default_operator=self.group.operator)
-        return Parsed(parser.parse(text, strict=False))
+        return from_searchlib(parser.parse(text, strict=False))
 
 
 class MultifieldParser(QueryParser):

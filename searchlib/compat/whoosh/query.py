@@ -148,13 +148,17 @@ class Require(AndMaybe):
 
 class Phrase(Query):
     def __init__(self, fieldname: str, words: Iterable[str], slop: int = 1, boost: float = 1.0,
-                 char_ranges: Any = None) -> None:
+                 char_ranges: Any = None, positions: tuple[int, ...] = ()) -> None:
         self.fieldname, self.words, self.slop, self.boost = fieldname, list(words), slop, boost
+        #: Where each word stands (a stop word removed leaves a gap), as the parser found.
+        self.positions = positions
 
     def to_searchlib(self) -> sl.Query:
         if len(self.words) == 1:
             return sl.Term(self.fieldname, self.words[0], self.boost)
-        return sl.Phrase(self.fieldname, tuple(self.words), slop=max(0, self.slop - 1), boost=self.boost)
+        positions = self.positions if len(self.positions) == len(self.words) else ()
+        return sl.Phrase(self.fieldname, tuple(self.words), slop=max(0, self.slop - 1), positions=positions,
+                         boost=self.boost)
 
 
 class Prefix(Query):
@@ -221,6 +225,55 @@ class Every(Query):
 class NullQuery(Query):
     def to_searchlib(self) -> sl.Query:
         return sl.MatchNone()
+
+
+def from_searchlib(tree: sl.Query) -> Query:
+    """The Whoosh query for a searchlib tree (what the parser made), node by node where
+    Whoosh has the node, else the tree as it is (:class:`Parsed`)."""
+    kind = type(tree).__name__
+    if kind == "Boost":
+        inner = from_searchlib(tree.query)  # type: ignore[attr-defined]
+        if type(inner) is not Parsed:
+            inner.boost = inner.boost * tree.factor  # type: ignore[attr-defined]
+            return inner
+    elif kind == "Term":
+        return Term(tree.field, tree.text, tree.boost)  # type: ignore[attr-defined]
+    elif kind in ("And", "Or"):
+        clauses = [from_searchlib(clause) for clause in tree.clauses]  # type: ignore[attr-defined]
+        if kind == "And":
+            return And(clauses)
+        return Or(clauses, minmatch=tree.min_match if tree.min_match > 1 else 0)  # type: ignore[attr-defined]
+    elif kind == "Not":
+        return _Excluded(from_searchlib(tree.clause))  # type: ignore[attr-defined]
+    elif kind == "Phrase":
+        return Phrase(tree.field, tree.phrase_terms, slop=tree.slop + 1, boost=tree.boost,  # type: ignore[attr-defined]
+                      positions=tree.positions)  # type: ignore[attr-defined]
+    elif kind == "Prefix":
+        return Prefix(tree.field, tree.prefix, tree.boost)  # type: ignore[attr-defined]
+    elif kind == "Wildcard":
+        return Wildcard(tree.field, tree.pattern, tree.boost)  # type: ignore[attr-defined]
+    elif kind == "Regex":
+        return Regex(tree.field, tree.pattern, tree.boost)  # type: ignore[attr-defined]
+    elif kind == "Fuzzy":
+        return FuzzyTerm(tree.field, tree.text, tree.boost, maxdist=tree.max_edits,  # type: ignore[attr-defined]
+                         prefixlength=tree.prefix_length)  # type: ignore[attr-defined]
+    elif kind == "Range":
+        low, high = tree.low, tree.high  # type: ignore[attr-defined]
+        made = DateRange if isinstance(low or high, datetime.datetime) else NumericRange
+        return made(tree.field, low, high, startexcl=not tree.include_low,  # type: ignore[attr-defined]
+                    endexcl=not tree.include_high, boost=tree.boost)  # type: ignore[attr-defined]
+    elif kind == "MatchAll":
+        return Every(boost=tree.boost)  # type: ignore[attr-defined]
+    elif kind == "MatchNone":
+        return NullQuery()
+    return Parsed(tree)
+
+
+class _Excluded(Not):
+    """A ``NOT`` clause as the parser made it: inside ``And``, it excludes."""
+
+    def to_searchlib(self) -> sl.Query:
+        return sl.Not(self.query.to_searchlib())
 
 
 def as_searchlib(query: Query | sl.Query) -> sl.Query:
