@@ -117,3 +117,18 @@ def test_an_existing_searchlib_index_is_not_overwritten(tmp_path: Path, run_cli:
     assert run_cli(["import-whoosh", "wh", "--index", "copy"], cwd=tmp_path).returncode == 0
     again = run_cli(["import-whoosh", "wh", "--index", "copy"], cwd=tmp_path)
     assert again.returncode == 2 and "already holds a searchlib index" in again.stderr
+
+
+def test_a_dynamic_field_is_named_as_left_out(tmp_path: Path, run_cli: RunCli) -> None:
+    from whoosh import fields, index
+
+    schema = fields.Schema(key=fields.ID(stored=True, unique=True))
+    schema.add("*_t", fields.TEXT(stored=True), glob=True)
+    (tmp_path / "wh").mkdir()
+    ix = index.create_in(str(tmp_path / "wh"), schema)
+    with ix.writer() as writer:
+        writer.add_document(key="a", title_t="dynamic text")
+    result = run_cli(["import-whoosh", "wh", "--index", "copy"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "title_t: left out: a dynamic (glob) field's values; not copied" in result.stdout
+    assert "copied 1 documents" in result.stdout

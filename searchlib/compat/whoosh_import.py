@@ -229,11 +229,17 @@ def _documents(reader: Any, whoosh_schema: Any, report: ImportReport) -> Iterato
             report.recovered.append(mapping.name)
         elif mapping.field.kind == "text":
             report.unrecoverable.append(mapping.name)
+    unmapped: set[str] = set()
     for docnum, stored in reader.iter_docs():
         document: dict[str, Any] = {}
         for name, value in stored.items():
             known = mappings.get(name)
-            if known is not None and value is not None:
+            if known is None:
+                if name not in unmapped:
+                    unmapped.add(name)
+                    if not any(skipped == name for skipped, _ in report.skipped):
+                        report.skipped.append((name, "a dynamic (glob) field's values; not copied"))
+            elif value is not None:
                 document[name] = known.convert(value)
         for name, by_doc in recovered.items():
             found = by_doc.get(docnum)
@@ -295,14 +301,16 @@ def sample_queries(reader: Any, report: ImportReport, sample: int, seed: int) ->
 def verify(whoosh_index: Any, index_dir: str, report: ImportReport, order: list[int], *, sample: int, seed: int) -> None:
     """Run sample queries against both indexes; count those with the same hit sets.
 
-    A document is known on both sides by its place in the import (the Whoosh document
-    number it came from): searchlib keeps the order documents were added in."""
+    A document is known on both sides by its unique key when the index has a stored
+    one, else by its place in the import (the Whoosh document number it came from):
+    one writer keeps the order documents were added in."""
     from whoosh.qparser import QueryParser as WhooshParser
 
     from searchlib.parser import escape
     from searchlib.searcher import Searcher
 
     ordinal = {docnum: place for place, docnum in enumerate(order)}
+    key = next((m.name for m in report.fields if m.field.kind == "id" and m.field.stored), None)
     with whoosh_index.searcher() as whoosh_searcher, Searcher(index_dir) as searcher:
         offsets = []
         start = 0
@@ -312,8 +320,14 @@ def verify(whoosh_index: Any, index_dir: str, report: ImportReport, order: list[
         limit = max(1, searcher.doc_count)
         for name, word in sample_queries(whoosh_searcher.reader(), report, sample, seed):
             whoosh_query = WhooshParser(name, whoosh_index.schema).parse(word)
-            expected = {ordinal.get(hit.docnum, -1) for hit in whoosh_searcher.search(whoosh_query, limit=None)}
-            found = {offsets[hit.segment] + hit.doc for hit in searcher.search(f"{name}:{escape(word)}", limit=limit)}
+            whoosh_hits = whoosh_searcher.search(whoosh_query, limit=None)
+            hits = searcher.search(f"{name}:{escape(word)}", limit=limit)
+            if key is not None:  # known by the unique key on both sides
+                expected: set[Any] = {hit.get(key) for hit in whoosh_hits}
+                found: set[Any] = {hit.id for hit in hits}
+            else:
+                expected = {ordinal.get(hit.docnum, -1) for hit in whoosh_hits}
+                found = {offsets[hit.segment] + hit.doc for hit in hits}
             report.queries += 1
             if expected == found:
                 report.same += 1
