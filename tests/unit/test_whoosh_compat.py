@@ -143,3 +143,21 @@ def test_what_is_not_supported_says_so(ix) -> None:  # type: ignore[no-untyped-d
         ix.searcher(weighting=object())
     with pytest.raises(Unsupported, match="plugins"):
         QueryParser("body", ix.schema, plugins=[])
+
+
+def test_reader_counts_terms_and_a_used_writer_refuses(ix) -> None:  # type: ignore[no-untyped-def]
+    from searchlib.compat.whoosh.writing import IndexingError
+
+    with ix.reader() as reader:
+        assert (reader.doc_count(), reader.has_deletions()) == (4, False)
+        assert reader.doc_frequency("body", "talk") == 3 and reader.frequency("body", "talk") == 3
+        assert ("title", b"markets") in reader and b"river" in reader.lexicon("title")
+        assert sorted(fields["key"] for fields in reader.all_stored_fields()) == ["d0", "d1", "d2", "d3"]
+    with ix.searcher() as s:
+        assert s.doc_frequency("body", "monday") == 2  # the reader's methods, through the searcher
+    parsed = QueryParser("body", ix.schema).parse("talks AND monday")
+    assert isinstance(parsed, q.And) and [type(c) for c in parsed] == [q.Term, q.Term] and parsed[0].text == "talk"
+    w = ix.writer()
+    w.commit()
+    with pytest.raises(IndexingError):
+        w.add_document(key="late")

@@ -111,4 +111,8 @@ class Index(Refusing):
         raise Unsupported("Index.add_field (use the writer's add_field)")
 
     def reader(self, **options: Any) -> Any:
-        raise Unsupported("Index.reader")
+        from searchlib.compat.whoosh.reading import IndexReader
+        from searchlib.searcher import Searcher
+
+        refuse_unknown("Index.reader", options, ("reuse",))
+        return IndexReader(Searcher(self._latest()))

@@ -90,6 +90,18 @@ class _Compound(Query):
     def is_leaf(self) -> bool:
         return False
 
+    def __getitem__(self, n: int) -> Query:
+        return self.subqueries[n]
+
+    def __len__(self) -> int:
+        return len(self.subqueries)
+
+    def __iter__(self) -> Iterator[Query]:
+        return iter(self.subqueries)
+
+    def children(self) -> Iterator[Query]:
+        return iter(self.subqueries)
+
     def _boosted(self, tree: sl.Query) -> sl.Query:
         return tree if self.boost == 1.0 else sl.Boost(tree, self.boost)
 

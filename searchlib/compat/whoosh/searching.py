@@ -152,7 +152,20 @@ class Searcher(Refusing):
         return self._searcher.doc_freq(fieldname, text)
 
     def reader(self) -> Any:
-        raise Unsupported("Searcher.reader")
+        from searchlib.compat.whoosh.reading import IndexReader
+
+        return IndexReader(self._searcher)
+
+    def is_atomic(self) -> bool:
+        return len(self._searcher.readers) <= 1
+
+    def __getattr__(self, name: str) -> Any:
+        # As Whoosh's searcher does, hand the reader's methods on (counts, terms, lengths).
+        from searchlib.compat.whoosh.reading import IndexReader
+
+        if not name.startswith("_") and hasattr(IndexReader, name):
+            return getattr(self.reader(), name)
+        return super().__getattr__(name)
 
     def suggest(self, fieldname: str, text: str, limit: int = 5, **options: Any) -> list[str]:
         return [s.word for s in self._searcher.suggest(text, fields=[fieldname], limit=limit)]

@@ -24,6 +24,15 @@ class IndexWriter(Refusing):
         self._ix = index
         self.schema = index.schema
         self._writer = index.searchlib_index.reopen().writer()
+        self._closed = False
+        #: Whoosh's switches, read at commit: merge segments (searchlib's policy always
+        #: may), or merge them all into one.
+        self.merge = True
+        self.optimize = False
+
+    def _open(self) -> None:
+        if self._closed:
+            raise IndexingError("This writer is closed (committed or cancelled)")
 
     def _document(self, fields: dict[str, Any]) -> dict[str, Any]:
         document: dict[str, Any] = {}
@@ -36,21 +45,26 @@ class IndexWriter(Refusing):
         return document
 
     def add_document(self, **fields: Any) -> None:
+        self._open()
         self._writer.add_document(self._document(fields))
 
     def update_document(self, **fields: Any) -> None:
+        self._open()
         if self.schema.key is None:
             raise Unsupported("update_document without an ID(unique=True) field")
         self._writer.update_document(self._document(fields))
 
     def delete_by_term(self, fieldname: str, text: str, searcher: Any = None) -> int:
+        self._open()
         return self._writer.delete_by_term(fieldname, text)
 
     def delete_by_query(self, q: Query, searcher: Any = None) -> int:
+        self._open()
         return self._writer.delete_by_query(as_searchlib(q))
 
     def delete_document(self, docnum: int, delete: bool = True) -> None:
         """Delete by document number (as a hit's ``docnum`` gives it), through the unique key."""
+        self._open()
         key = self.schema.key
         if key is None:
             raise Unsupported("delete_document without an ID(unique=True) field")
@@ -62,10 +76,12 @@ class IndexWriter(Refusing):
             self._writer.delete_by_term(key, value)
 
     def add_field(self, fieldname: str, fieldtype: Any, glob: bool = False) -> None:
+        self._open()
         self.schema.add(fieldname, fieldtype, glob)
         self._writer.add_field(fieldname, self.schema[fieldname].to_searchlib(is_key=fieldname == self.schema.key))
 
     def remove_field(self, fieldname: str) -> None:
+        self._open()
         raise Unsupported("IndexWriter.remove_field")
 
     def group(self) -> Any:
@@ -84,17 +100,27 @@ class IndexWriter(Refusing):
 
     def commit(self, **options: Any) -> None:
         refuse_unknown("IndexWriter.commit", options, ("merge", "optimize", "mergetype"))
-        if options.get("optimize"):
+        self._open()
+        self._closed = True
+        if options.get("optimize") or self.optimize:
             self._writer.optimize()
         self._writer.close()  # commits, then releases the lock
 
     def cancel(self) -> None:
+        self._open()
+        self._closed = True
         self._writer.abort()
+
+    def add_reader(self, reader: Any) -> None:
+        self._open()
+        raise Unsupported("IndexWriter.add_reader")
 
     def __enter__(self) -> IndexWriter:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if self._closed:  # committed or cancelled inside the block
+            return
         if exc_type is None:
             self.commit()
         else:
