@@ -132,3 +132,17 @@ def test_a_dynamic_field_is_named_as_left_out(tmp_path: Path, run_cli: RunCli) -
     assert result.returncode == 0, result.stderr
     assert "title_t: left out: a dynamic (glob) field's values; not copied" in result.stdout
     assert "copied 1 documents" in result.stdout
+
+
+def test_a_sample_query_matching_too_many_documents_is_left_out_of_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from searchlib.compat import whoosh_import
+
+    build_whoosh_index(tmp_path / "wh", count=40)
+    monkeypatch.setattr(whoosh_import, "MAX_CHECKED_HITS", 5)
+    report = whoosh_import.import_index(str(tmp_path / "wh"), str(tmp_path / "copy"), sample=30)
+    assert report.documents == 40 and report.too_common > 0
+    assert report.queries + report.too_common > 10
+    assert any(f"({report.too_common} left out, matching over 5 documents)" in line
+               for line in whoosh_import.describe(report))
