@@ -91,8 +91,9 @@ class _Progress:
     terminal (piped output and logs get the summary line alone). It is made on the first
     report, when the number of files is known."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, unit: str = "file") -> None:
         self.label = label
+        self.unit = unit
         self._bar: Any = None
         self._done = 0
 
@@ -103,7 +104,7 @@ class _Progress:
         if self._bar is None:
             if not sys.stderr.isatty():
                 return
-            self._bar = _progress_bar(total, self.label, "file")
+            self._bar = _progress_bar(total, self.label, self.unit)
         self._bar.update(done - self._done)
         self._done = done
 
@@ -418,6 +419,22 @@ def _hit_path(fields: dict[str, Any]) -> str:
     return shown + path[len(source):]  # with a JSON line's "#id"
 
 
+def import_whoosh_command(whoosh_dir: str, index_dir: str, indexname: str | None, sample: int) -> None:
+    """Copy a Whoosh index into a new searchlib index, then check both give the same hits."""
+    from searchlib.compat.whoosh_import import TRUST_WARNING, describe, import_index
+
+    _echo(f"searchlib: warning: {TRUST_WARNING}", err=True)
+    with _Progress("importing", "doc") as progress:
+        try:
+            report = import_index(whoosh_dir, index_dir, indexname=indexname, progress=progress, sample=sample)
+            progress.finish()
+        except (SearchlibError, OSError) as exc:
+            progress.finish()
+            _fail(str(exc))
+    for line in describe(report):
+        _echo(line)
+
+
 #: ANSI styles for a terminal.
 BOLD, DIM = "\x1b[1m", "\x1b[2m"
 
@@ -666,13 +683,25 @@ def _add_serve(commands: Any) -> None:
                        help="Largest request body a write may send [default: 1048576].")
 
 
+def _add_import_whoosh(commands: Any) -> None:
+    command = _command(commands, "import-whoosh", import_whoosh_command, (
+        "Copy a Whoosh index into a new searchlib index, then check both give the same hits.\n\n"
+        "Opening a Whoosh index unpickles it, which runs code the index names: import only\n"
+        'trusted indexes. Needs the whoosh package: pip install "searchlib[whoosh]".'
+    ))
+    command.add_argument("whoosh_dir", metavar="WHOOSH_DIR")
+    command.add_argument("--index", dest="index_dir", default=DEFAULT_INDEX,
+                         help=f"The new searchlib index's directory [default: {DEFAULT_INDEX}].")
+    command.add_argument("--indexname", default=None, help="The Whoosh index's name in WHOOSH_DIR [default: MAIN].")
+    command.add_argument("--sample", type=_whole(0), default=50,
+                         help="Queries of the index's own terms run against both to check the copy [default: 50].")
+
+
 #: Each command and what adds it to the parser.
 COMMANDS: dict[str, Callable[[Any], None]] = {
     "index": _add_index, "query": _add_query, "analyze": _add_analyze, "check": _add_check, "info": _add_info,
-    "eval": _add_eval,
+    "eval": _add_eval, "serve": _add_serve, "import-whoosh": _add_import_whoosh,
 }
-
-COMMANDS["serve"] = _add_serve  # its web packages are imported only when it runs
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
