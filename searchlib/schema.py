@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from searchlib.analysis import Analyzer, analyzer_from_spec, get_analyzer, is_known_analyzer
 from searchlib.analysis.presets import unknown_analyzer_error
@@ -319,3 +319,46 @@ class Schema:
         if not isinstance(data, dict):
             raise SchemaError(f"malformed schema: expected an object, got {type(data).__name__}")
         return cls(**{name: Field.from_json(value, name) for name, value in data.items()})
+
+
+GroupKind = Literal["text", "exact", "column"]
+
+
+class Group(NamedTuple):
+    """Fields a query searches the same way: text fields sharing a query analyzer
+    ("text", scored together as BM25F), or one KEYWORD/ID field ("exact"), or one
+    NUMERIC/DATETIME/BOOLEAN field ("column"). ``weights`` are the fields' weights times
+    their schema boosts."""
+
+    kind: GroupKind
+    fields: tuple[str, ...]
+    weights: tuple[float, ...]
+
+    def members(self) -> Iterator[tuple[str, float]]:
+        return zip(self.fields, self.weights)
+
+
+def field_groups(schema: Schema, weights: Mapping[str, float]) -> tuple[Group, ...]:
+    """``weights``' fields grouped by how a query searches them, in the order given: text
+    fields by query analyzer spec (a group stands where its first field is), others one
+    by one. The one rule for the parser's trees and the core's plain searches, whose
+    scores must agree."""
+    text_fields: dict[str, list[tuple[str, float]]] = {}
+    order: list[tuple[GroupKind, str]] = []
+    for name, weight in weights.items():
+        definition = schema[name]
+        if definition.is_text:
+            spec = json.dumps(definition.query_analyzer_spec, sort_keys=True)
+            if spec not in text_fields:
+                order.append(("text", spec))
+            text_fields.setdefault(spec, []).append((name, weight * definition.boost))
+        else:
+            order.append(("column" if definition.is_column else "exact", name))
+    groups: list[Group] = []
+    for kind, key in order:
+        if kind == "text":
+            names, field_weights = zip(*text_fields[key])
+            groups.append(Group(kind, names, field_weights))
+        else:
+            groups.append(Group(kind, (key,), (weights[key] * schema[key].boost,)))
+    return tuple(groups)

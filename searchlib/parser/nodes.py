@@ -7,7 +7,6 @@ Internal to :mod:`searchlib.parser`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -22,7 +21,7 @@ from searchlib.parser.lexer import Bound, QueryToken, SyntaxProblem
 # The nodes every query of words needs; pattern, phrase and range nodes are imported
 # where they are built, so that a process that searches for words never loads them.
 from searchlib.query import And, Boost, CombinedTerm, Expansion, MatchAll, MatchNone, Not, Or, Query, Term
-from searchlib.schema import FieldAnalyzers, Schema
+from searchlib.schema import FieldAnalyzers, Group, GroupKind, Schema, field_groups
 
 if TYPE_CHECKING:
     from searchlib.query import RangeValue
@@ -38,25 +37,11 @@ _LAST_MOMENT = dt.datetime.max.isoformat()
 _DATE_ONLY = re.compile(r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2}))?)?")
 
 
-GroupKind = Literal["text", "exact", "column"]
 #: How a clause side by side with others was marked: ``+`` required, ``-`` excluded.
 Occur = Literal["", "+", "-"]
 
 
 # NamedTuples rather than dataclasses, as the lexer's tokens (see there).
-class Group(NamedTuple):
-    """Fields searched the same way: text fields sharing a query analyzer ("text"), or
-    one KEYWORD/ID field ("exact"), or one NUMERIC/DATETIME/BOOLEAN field ("column").
-    ``weights`` are the fields' weights times their schema boosts."""
-
-    kind: GroupKind
-    fields: tuple[str, ...]
-    weights: tuple[float, ...]
-
-    def members(self) -> Iterator[tuple[str, float]]:
-        return zip(self.fields, self.weights)
-
-
 class Target(NamedTuple):
     """The fields a clause searches: the default ones, or one the user named
     (``field``), whose colon a lenient parse reads as a plain character on error."""
@@ -127,27 +112,8 @@ class NodeBuilder:
         self.is_and = is_and
 
     def groups(self, weights: Mapping[str, float]) -> tuple[Group, ...]:
-        """Fields grouped by how they are searched, in the order given: text fields by
-        query analyzer (a group stands where its first field is), others one by one."""
-        text_fields: dict[str, list[tuple[str, float]]] = {}
-        order: list[tuple[GroupKind, str]] = []
-        for name, weight in weights.items():
-            definition = self.schema[name]
-            if definition.is_text:
-                spec = json.dumps(definition.query_analyzer_spec, sort_keys=True)
-                if spec not in text_fields:
-                    order.append(("text", spec))
-                text_fields.setdefault(spec, []).append((name, weight * definition.boost))
-            else:
-                order.append(("column" if definition.is_column else "exact", name))
-        groups: list[Group] = []
-        for kind, key in order:
-            if kind == "text":
-                names, field_weights = zip(*text_fields[key])
-                groups.append(Group(kind, names, field_weights))
-            else:
-                groups.append(Group(kind, (key,), (weights[key] * self.schema[key].boost,)))
-        return tuple(groups)
+        """Fields grouped by how they are searched (see :func:`~searchlib.schema.field_groups`)."""
+        return field_groups(self.schema, weights)
 
     def field_target(self, token: QueryToken) -> Target:
         """The target of ``name:``, checked against the schema."""

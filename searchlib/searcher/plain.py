@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from searchlib.schema import field_groups
+
 if TYPE_CHECKING:
-    from searchlib.analysis import Analyzer
     from searchlib.searcher.searcher import Searcher
 
 #: Deepest nesting of parentheses plain text may have (the parser's plain path's bound).
@@ -32,33 +33,28 @@ def plain_search(searcher: Searcher, weights: Mapping[str, float], is_and: bool)
     """The core's plain search over ``searcher``'s default fields (``weights``), or None
     when its queries must take the tree path.
 
-    Fields are grouped as the parser groups them: text fields by query analyzer (fields
-    with the same analyzer spec share one instance), in the order of each group's first
-    field. A group of one field is a ``Term`` (its weight the leaf's boost), of several a
+    Fields are grouped as the parser groups them (:func:`~searchlib.schema.field_groups`):
+    a group of one field is a ``Term`` (its weight the leaf's boost), of several a
     ``CombinedTerm`` (the weights per field): the plan differs, and so would the scores.
     """
     if not searcher.readers:
         return None
     query_analyzer = searcher._query_analyzers.query  # the parser's
-    groups: dict[int, tuple[Analyzer, list[tuple[str, float]]]] = {}
-    for name, weight in weights.items():
-        definition = searcher.schema[name]
-        if not definition.is_text:
-            return None
-        analyzer = query_analyzer(name)
-        groups.setdefault(id(analyzer), (analyzer, []))[1].append((name, weight * definition.boost))
     specs = []
-    for analyzer, members in groups.values():
+    for group in field_groups(searcher.schema, weights):
+        if group.kind != "text":
+            return None
+        analyzer = query_analyzer(group.fields[0])
         core = analyzer.core() if analyzer.is_fast else None
         if core is None:
             return None
-        names = tuple(name for name, _ in members)
+        names = group.fields
         doc_count = float(searcher._documents_with_fields(names))
-        if len(members) == 1:
+        if len(names) == 1:
             fields = [(names[0], 1.0, _average_length(searcher, names[0]))]
-            specs.append((core, fields, members[0][1], doc_count))
+            specs.append((core, fields, group.weights[0], doc_count))
         else:
-            fields = [(name, weight, _average_length(searcher, name)) for name, weight in members]
+            fields = [(name, weight, _average_length(searcher, name)) for name, weight in group.members()]
             specs.append((core, fields, 1.0, doc_count))
     from searchlib import _core
 
