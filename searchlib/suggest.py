@@ -37,6 +37,11 @@ MAX_WORD_LENGTH = 64
 #: it, the remaining words stay as typed. Counted in the searching thread's CPU time,
 #: so other threads and a loaded machine do not cut it short.
 SUGGEST_SECONDS = 0.05
+#: Unknown words of a query that "did you mean" looks at however much of
+#: SUGGEST_SECONDS is left (each walk then reading its first
+#: ``QueryLimits.untimed_visits`` words only): a query's few typos are corrected alike
+#: on any machine. Further words are looked at only while the time lasts.
+UNTIMED_WORDS = 3
 #: Words whose counts a vocabulary remembers between look-ups.
 WORD_MEMO_SIZE = 4096
 
@@ -138,7 +143,8 @@ class Vocabulary:
         ``max_candidates`` bounds the words within reach that are ranked (default: the
         searcher's ``limits.suggest_candidates``): the most frequent by the
         dictionaries, since checking a candidate's live count can cost a look-up. The
-        walks over the segments stop after ``seconds`` together, with what they found.
+        walks over the segments stop after ``seconds`` together, with what they found,
+        each reading at least its first ``limits.untimed_visits`` words.
         """
         if max_edits is None:
             max_edits = allowed_edits(word)
@@ -146,15 +152,16 @@ class Vocabulary:
             return []
         if max_candidates is None:
             max_candidates = self._searcher.limits.suggest_candidates
+        prepare_automata(max_edits)
         deadline = time.thread_time() + seconds
         indexed: dict[str, int] = {}
         distance: dict[str, int] = {}
+        untimed = self._searcher.limits.untimed_visits
         for reader in self._searcher.readers:
-            left = deadline - time.thread_time()
-            if left <= 0:
-                break
+            # Past the deadline a segment's walk still reads its first `untimed` words.
+            left = max(deadline - time.thread_time(), 0.0)
             words, distances, doc_freqs, _ = _core.near_words(
-                reader.core, self._field_name, word, max_edits, seconds=left
+                reader.core, self._field_name, word, max_edits, seconds=left, untimed_visits=untimed
             )
             for candidate, edits, count in zip(words, distances, doc_freqs):
                 indexed[candidate] = indexed.get(candidate, 0) + count
@@ -173,6 +180,20 @@ class Vocabulary:
         return self.live_doc_freq(candidate)
 
 
+def prepare_automata(max_edits: int) -> float:
+    """Makes the core's Levenshtein builder for ``max_edits`` if this process has not
+    yet, and returns the CPU seconds that took. The builder costs tens of milliseconds
+    once per process; the time bounds are on looking for words, so a caller calls this
+    before starting its clock (or moves its deadline by what it returns), else a
+    process's first correction would answer differently from the next, and a slow
+    machine would lose it altogether."""
+    if max_edits <= 0:
+        return 0.0
+    start = time.thread_time()
+    _core.prepare_fuzzy(min(max_edits, MAX_SUGGESTION_EDITS))
+    return time.thread_time() - start
+
+
 def lookup_key(analyzer: Analyzer, raw: str) -> str | None:
     """How a typed word appears in a field's vocabulary: its lexicon key (lowercased,
     before the stemmer) for a stemmed field, else its term; None for a stop word."""
@@ -188,12 +209,13 @@ def suggest_words(
 ) -> list[Suggestion]:
     """Suggestions for one typed word over ``fields``, merged and ranked, found within
     ``seconds`` for all the fields together."""
+    prepare_automata(allowed_edits(word))
     deadline = time.thread_time() + seconds
     merged: dict[str, Suggestion] = {}
     for name in fields:
         key = lookup_key(searcher.analyzers[name], word)
-        left = deadline - time.thread_time()
-        if key is None or left <= 0:
+        left = max(deadline - time.thread_time(), 0.0)  # walks read their untimed words even at 0
+        if key is None:
             continue
         for suggestion in searcher.vocabulary(name).suggest(key, limit, seconds=left):
             known = merged.get(suggestion.word)
@@ -213,8 +235,10 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
     ``max_length`` characters, corrections are sought for its first
     ``suggest_words`` unknown words only (the rest stay as typed), and each ranks at
     most ``suggest_candidates`` candidates; and in time: after :data:`SUGGEST_SECONDS`
-    the words not yet looked at stay as typed (the first unknown word gets a whole
-    :data:`SUGGEST_SECONDS` whatever came before it, so at most twice that in all).
+    the words not yet looked at stay as typed, except the first :data:`UNTIMED_WORDS`
+    unknown ones (the first gets a whole :data:`SUGGEST_SECONDS` whatever came before
+    it; past the time, a word's walks read only their first ``limits.untimed_visits``
+    words each).
     """
     if not fields:
         return None
@@ -238,12 +262,15 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
             lookup_key(analyzer, tokens[0].text)
     deadline = time.thread_time() + SUGGEST_SECONDS
     for token in tokens:
-        # The first unknown word always gets a whole budget: what else ran on the clock
-        # (a busy machine's cache misses, a first call's page faults) must not take away
-        # the one correction a short query needs. Later words get what is left.
+        # The first UNTIMED_WORDS unknown words are always looked at (the first with a
+        # whole budget), each walk reading at least its first untimed words: what else
+        # ran on the clock (a busy machine's stalls, a first call's page faults) must
+        # not take away the few corrections a short query needs. Later words get what
+        # is left, and none once it is spent.
         left = deadline - time.thread_time() if unknown else max(deadline - time.thread_time(), SUGGEST_SECONDS)
-        if unknown >= limits.suggest_words or left <= 0:
+        if unknown >= limits.suggest_words or (left <= 0 and unknown >= UNTIMED_WORDS):
             break
+        left = max(left, 0.0)
         # The spans are ascending and apart: the first ending after the token's start
         # is the only one it can overlap.
         at = bisect_right(syntax_ends, token.start)
@@ -255,6 +282,8 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
         if any(key is not None and key in vocabulary for key, vocabulary in zip(keys, vocabularies)):
             continue
         unknown += 1
+        spent = prepare_automata(allowed_edits(token.text))  # once per process: not on the clock
+        deadline += spent
         best = suggest_words(searcher, token.text, fields, limit=1, seconds=left)
         if best:
             pieces.append(text[cursor : token.start])

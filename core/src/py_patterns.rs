@@ -17,6 +17,7 @@ use crate::py::{to_py, u32_bytes, SegmentReader};
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Pattern>()?;
     module.add_function(wrap_pyfunction!(near_words, module)?)?;
+    module.add_function(wrap_pyfunction!(prepare_fuzzy, module)?)?;
     module.add_function(wrap_pyfunction!(doc_freqs_of, module)?)?;
     Ok(())
 }
@@ -27,10 +28,10 @@ fn pattern_error(error: PatternError) -> PyErr {
     PyValueError::new_err(error.0)
 }
 
-/// A bound of `seconds` of this thread's CPU time from now (None: no bound; a negative
-/// or NaN bound has already ended).
-fn deadline(seconds: Option<f64>) -> Option<CpuDeadline> {
-    seconds.map(|s| CpuDeadline::after(Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO)))
+/// A bound of `seconds` of this thread's CPU time from now, past each walk's first
+/// `untimed_visits` entries (None: no bound; a negative or NaN bound has already ended).
+fn deadline(seconds: Option<f64>, untimed_visits: u32) -> Option<CpuDeadline> {
+    seconds.map(|s| CpuDeadline::after(Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO), untimed_visits))
 }
 
 /// A term or word read from `reader`'s field as a string: terms are UTF-8 in this format,
@@ -70,9 +71,10 @@ impl Pattern {
 
     /// The terms of `field` in `reader` that the pattern picks: (terms in order, their
     /// doc_freqs as uint32 bytes, how many matched before `keep` cut them to the most
-    /// frequent, whether the walk ended before `seconds` ran out). With `surface`, a
-    /// field that keeps a lexicon is matched by its written words, giving their terms.
-    #[pyo3(signature = (reader, field, *, surface = false, keep = None, seconds = None))]
+    /// frequent, whether the walk ended before `seconds` ran out, which it may only past
+    /// its first `untimed_visits` entries in each dictionary). With `surface`, a field
+    /// that keeps a lexicon is matched by its written words, giving their terms.
+    #[pyo3(signature = (reader, field, *, surface = false, keep = None, seconds = None, untimed_visits = 0))]
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     fn expand<'py>(
         &self,
@@ -82,8 +84,9 @@ impl Pattern {
         surface: bool,
         keep: Option<usize>,
         seconds: Option<f64>,
+        untimed_visits: u32,
     ) -> PyResult<(Vec<String>, Bound<'py, PyBytes>, usize, bool)> {
-        let bounds = Bounds { deadline: deadline(seconds), keep };
+        let bounds = Bounds { deadline: deadline(seconds, untimed_visits), keep };
         let inner = &reader.inner;
         let expanded = py
             .detach(|| {
@@ -96,11 +99,20 @@ impl Pattern {
     }
 }
 
+/// Makes the Levenshtein builder for `max_edits` now if this process has not yet (a few
+/// tens of milliseconds, once): a caller that bounds its search's time calls this before
+/// starting the clock, so that a process's first correction is not cut by the builder.
+#[pyfunction]
+fn prepare_fuzzy(py: Python<'_>, max_edits: u8) {
+    py.detach(|| patterns::fuzzy::prepare(max_edits));
+}
+
 /// The words of `field` in `reader` within `max_edits` of `word` (the written words of a
 /// field that keeps a lexicon, else its terms), for spelling suggestions: (words,
-/// distances, their terms' doc_freqs, whether the walk ended before `seconds` ran out).
+/// distances, their terms' doc_freqs, whether the walk ended before `seconds` ran out,
+/// which it may only past its first `untimed_visits` entries in each dictionary).
 #[pyfunction]
-#[pyo3(signature = (reader, field, word, max_edits, seconds = None))]
+#[pyo3(signature = (reader, field, word, max_edits, seconds = None, untimed_visits = 0))]
 #[allow(clippy::type_complexity)]
 fn near_words(
     py: Python<'_>,
@@ -109,10 +121,11 @@ fn near_words(
     word: &str,
     max_edits: u8,
     seconds: Option<f64>,
+    untimed_visits: u32,
 ) -> PyResult<(Vec<String>, Vec<u8>, Vec<u32>, bool)> {
     let inner = &reader.inner;
     py.detach(|| patterns::fuzzy::prepare(max_edits)); // once per process, outside the bound
-    let until = deadline(seconds);
+    let until = deadline(seconds, untimed_visits);
     let (found, complete) = py
         .detach(|| patterns::near_words(inner, field, word, max_edits, until))
         .map_err(to_py)?

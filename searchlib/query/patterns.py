@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from searchlib import _core
 from searchlib.analysis.tokenizers import compile_pattern
 from searchlib.errors import QueryError
-from searchlib.limits import QueryLimits
+from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.query.boolean import Or
 from searchlib.query.expansion import Expansion
 from searchlib.query.match import MatchNone
@@ -100,7 +100,7 @@ class ExpansionBudget:
         self._scans = 0  # distinct patterns read so far that read whole dictionaries
         #: The time the query's pattern walks have left (see PATTERN_MATCH_SECONDS),
         #: shared, so many patterns cannot add up their bounds.
-        self.walk_time = WalkTime()
+        self.walk_time = WalkTime(limits.untimed_visits)
         #: Patterns left out, per reason ("patterns": past max_patterns; "terms": after
         #: max_expansions was spent), each reported in one warning however many there are.
         self._dropped = {"patterns": 0, "terms": 0}
@@ -193,10 +193,14 @@ class WalkTime:
     """The time the pattern walks of one query (or of one pattern alone) may take
     together: :data:`PATTERN_MATCH_SECONDS` of the searching thread's CPU time, counted
     while the core walks, so that neither the work between the walks (scoring, counting
-    live documents) nor waiting for a core on a loaded machine spends it."""
+    live documents) nor waiting for a core on a loaded machine spends it. Each walk
+    reads its first ``untimed_visits`` entries whatever is left, so a small index's
+    patterns are never cut (see ``QueryLimits.untimed_visits``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, untimed_visits: int = DEFAULT_LIMITS.untimed_visits) -> None:
         self.left = PATTERN_MATCH_SECONDS
+        #: Entries each walk reads before the time left can stop it (QueryLimits.untimed_visits).
+        self.untimed_visits = untimed_visits
 
     def spend(self, seconds: float) -> None:
         self.left -= seconds
@@ -240,12 +244,13 @@ class SegmentPicker:
         """The pattern's terms in one segment, with their doc freqs there."""
         import numpy as np
         timed = not isinstance(self.pattern, Prefix)
-        if timed and self.clock.left <= 0:
-            raise _pattern_timeout(self.pattern.describe())
+        # Compiled before the clock starts: a process's first fuzzy word builds the
+        # Levenshtein builder (tens of ms, once), and the bound is on the walk.
+        compiled = self.pattern.compiled()
         start = time.thread_time()  # CPU time, as the core's bound counts it
-        terms, doc_freqs, matched, complete = self.pattern.compiled().expand(
+        terms, doc_freqs, matched, complete = compiled.expand(
             reader.core, field_name, surface=self.pattern.surface, keep=self.keep,
-            seconds=self.clock.left if timed else None,
+            seconds=max(self.clock.left, 0.0) if timed else None, untimed_visits=self.clock.untimed_visits,
         )
         if timed:
             self.clock.spend(time.thread_time() - start)

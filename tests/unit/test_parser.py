@@ -752,6 +752,11 @@ def test_the_limits_are_checked_when_made() -> None:
         QueryLimits(max_clauses=0)
     with pytest.raises(ValueError, match="max_depth"):
         QueryLimits(max_depth=10_000)  # deeper than recursive descent can go
+    with pytest.raises(ValueError, match="untimed_visits must be a whole number, at least 0"):
+        QueryLimits(untimed_visits=-1)
+    with pytest.raises(ValueError, match="untimed_visits must be at most"):
+        QueryLimits(untimed_visits=2**32)
+    assert QueryLimits(untimed_visits=0).untimed_visits == 0  # the clock alone
 
 
 def test_thousands_of_nested_parentheses_parse_in_one_pass() -> None:

@@ -31,7 +31,7 @@ import pytest
 from searchlib import ID, TEXT, Index, Schema, Searcher, suggest
 from searchlib.segment import store
 from searchlib.analysis.filters import SnowballStemFilter
-from searchlib.query import Expansion
+from searchlib.query import Expansion, patterns
 from searchlib.segment import SegmentReader
 from tests.conftest import SHARED
 
@@ -251,10 +251,12 @@ def index(tmp_path_factory: pytest.TempPathFactory, documents: list[dict[str, st
 def test_a_shared_searcher_answers_as_one_thread_does(
     index: Index, documents: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Did-you-mean stops after 50 ms of its thread's CPU time, and a switch every
-    # microsecond spends that on handing the GIL around: a cut answer would then be
-    # timing, not a race. The bound has tests of its own; here it is wide.
+    # Did-you-mean and a query's pattern walks stop after 50 ms of their thread's CPU
+    # time, and a switch every microsecond spends that on handing the GIL around (as a
+    # loaded machine's cache misses do): a cut answer would then be timing, not a race.
+    # The bounds have tests of their own; here they are wide.
     monkeypatch.setattr(suggest, "SUGGEST_SECONDS", 5.0)
+    monkeypatch.setattr(patterns, "PATTERN_MATCH_SECONDS", 5.0)
     asks = query_mix(documents, 400, seed=17)
     with mix_searcher(index) as alone:
         expected = [answer(alone, ask) for ask in asks]

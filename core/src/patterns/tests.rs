@@ -260,9 +260,27 @@ fn a_past_deadline_stops_the_walk_and_says_so() {
     let (data, index, count) = dictionary(&terms);
     let dict = TermDict::new(&data, &index, count).unwrap();
     let mut compiled = Compiled::new(&PatternSpec::Regex(".*".into())).unwrap();
-    let (found, complete) = compiled.matches(&dict, Some(walk::CpuDeadline::after(Duration::ZERO))).unwrap();
+    let (found, complete) = compiled.matches(&dict, Some(walk::CpuDeadline::after(Duration::ZERO, 0))).unwrap();
     assert!(!complete);
     assert!(found.is_empty());
+}
+
+#[test]
+fn a_past_deadline_stops_the_walk_only_past_its_untimed_entries() {
+    let mut rng = Rng(5);
+    let terms = random_terms(&mut rng, 2000);
+    let (data, index, count) = dictionary(&terms);
+    let dict = TermDict::new(&data, &index, count).unwrap();
+    let mut compiled = Compiled::new(&PatternSpec::Regex(".*".into())).unwrap();
+    let (found, complete) = compiled.matches(&dict, Some(walk::CpuDeadline::after(Duration::ZERO, 512))).unwrap();
+    assert!(!complete);
+    // The clock is first read at the 512th step (a step is an entry, or a move to the
+    // next block), so the walk found what the first 512 steps held, and no more.
+    assert!((256..=512).contains(&found.len()), "found {}", found.len());
+    let whole = u32::try_from(2 * dict.len()).unwrap(); // a step per entry, and per block moved to
+    let (found, complete) = compiled.matches(&dict, Some(walk::CpuDeadline::after(Duration::ZERO, whole))).unwrap();
+    assert!(complete);
+    assert_eq!(found, compiled.matches(&dict, None).unwrap().0, "a dictionary within the untimed entries is walked whole");
 }
 
 #[test]

@@ -13,20 +13,26 @@ const CLOCK_EVERY: u32 = 256;
 
 /// A bound on the CPU time of the calling thread: what a walk does, not how long the
 /// machine takes to give it a core (a loaded machine, or many searching threads, would
-/// otherwise cut walks that did little).
+/// otherwise cut walks that did little). It applies only past a walk's first
+/// `untimed_visits` entries: a dictionary that small is walked whole on any machine, so
+/// that a stall the walk did not cause (a page fault, the kernel compacting memory, all
+/// charged to the thread) cannot change a small index's answers.
 #[derive(Debug, Clone, Copy)]
 pub struct CpuDeadline {
     at: Duration,
+    untimed_visits: u32,
 }
 
 impl CpuDeadline {
-    /// `budget` of this thread's CPU time from now.
-    pub fn after(budget: Duration) -> CpuDeadline {
-        CpuDeadline { at: thread_cpu_time().saturating_add(budget) }
+    /// `budget` of this thread's CPU time from now, counted past each walk's first
+    /// `untimed_visits` entries.
+    pub fn after(budget: Duration, untimed_visits: u32) -> CpuDeadline {
+        CpuDeadline { at: thread_cpu_time().saturating_add(budget), untimed_visits }
     }
 
-    pub fn passed(&self) -> bool {
-        thread_cpu_time() >= self.at
+    /// Whether a walk that has visited `visits` entries is to stop.
+    pub fn passed(&self, visits: u32) -> bool {
+        visits >= self.untimed_visits && thread_cpu_time() >= self.at
     }
 }
 
@@ -181,7 +187,7 @@ pub fn walk<A: Automaton + ?Sized>(
     let mut cursor = dict.block_cursor(block)?;
     let mut visits = 0u32;
     while ordinal < end {
-        if visits % CLOCK_EVERY == 0 && deadline.is_some_and(|d| d.passed()) {
+        if visits % CLOCK_EVERY == 0 && deadline.is_some_and(|d| d.passed(visits)) {
             return Ok(false);
         }
         visits = visits.wrapping_add(1);
