@@ -159,7 +159,6 @@ def query_command(
     "phrases", "phrases"~2, prefix*, wild?card, fuzzy~1, /regex/, field:[a TO b], word^2.
     """
     from searchlib.index import Index
-    from searchlib.query import DEFAULT_MAX_EXPANSIONS, Expansion
     from searchlib.searcher import Searcher
 
     if not text.strip():
@@ -168,10 +167,14 @@ def query_command(
     if index_dir is None and not Index.exists(path) and os.path.isdir(DEFAULT_SEEDS):
         _build_default_index(path)
     try:
-        expansion = Expansion(
-            DEFAULT_MAX_EXPANSIONS if max_expansions is None else max_expansions,
-            "keep_frequent" if keep_frequent else "error",
-        )
+        expansion = None  # the searcher's: Expansion() (a query of words never loads the class)
+        if max_expansions is not None or keep_frequent:
+            from searchlib.query import DEFAULT_MAX_EXPANSIONS, Expansion
+
+            expansion = Expansion(
+                DEFAULT_MAX_EXPANSIONS if max_expansions is None else max_expansions,
+                "keep_frequent" if keep_frequent else "error",
+            )
         with Searcher(
             path, default_operator=operator, k1=k1, b=b, similarity=similarity, expansion=expansion
         ) as searcher:
@@ -591,12 +594,36 @@ QUERY_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
 )
 
 
+def _terminal_columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` gives it (``COLUMNS``, else
+    the terminal's, else 80), read without importing shutil: argparse makes a formatter
+    for each option it adds, and a formatter left to find its width imports shutil, and
+    with it bz2 and lzma (2% of a query's start-up, for help text it rarely prints)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help text as written (descriptions keep their lines), as wide as the terminal."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position, _terminal_columns() - 2 if width is None else width)
+
+
 def _command(
     commands: Any, name: str, run: Callable[..., None], description: str
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         name, help=description.split("\n")[0], description=description, allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     parser.set_defaults(run=run, command_parser=parser)
     return parser
@@ -710,7 +737,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parsing that command's arguments needs, half the cost of building them all)."""
     parser = argparse.ArgumentParser(
         prog="searchlib", description="Embedded full-text search: index files, then query them ranked by BM25.",
-        allow_abbrev=False,
+        allow_abbrev=False, formatter_class=_Formatter,
     )
     parser.add_argument("--version", action=_Version, help="Show the version and exit.")
     commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")

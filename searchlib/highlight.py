@@ -55,15 +55,14 @@ import itertools
 import re
 import weakref
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from searchlib import _core
-from searchlib.analysis import Analyzer
-from searchlib.query import And, Bool, Boost, CombinedTerm, Filter, Not, Or, Query, Term
 
-if TYPE_CHECKING:  # loaded when a query holds a phrase, not for every query of words
-    from searchlib.query import Phrase
+if TYPE_CHECKING:  # the query classes load with a query tree: a plain search has none
+    from searchlib.analysis import Analyzer
+    from searchlib.query import Phrase, Query
 
 DEFAULT_WIDTH = 160
 #: Highlighting reads at most this many characters of a field.
@@ -134,15 +133,17 @@ class Fragment:
 # --- targets: what a query marks ----------------------------------------------------------
 
 
-@dataclass
 class Targets:
     """Per field, the terms to mark anywhere and the phrases to mark where they occur, and
     the terms in the order the query names them (for the preference of fragments that
-    show the query's words in order)."""
+    show the query's words in order). Filled by :meth:`add` as a query is walked."""
 
-    terms: dict[str, set[str]] = field(default_factory=dict)
-    phrases: dict[str, list[Phrase]] = field(default_factory=dict)
-    order: dict[str, list[str]] = field(default_factory=dict)
+    __slots__ = ("order", "phrases", "terms")
+
+    def __init__(self) -> None:
+        self.terms: dict[str, set[str]] = {}
+        self.phrases: dict[str, list[Phrase]] = {}
+        self.order: dict[str, list[str]] = {}
 
     def add(self, name: str, term: str) -> None:
         """Mark ``term`` anywhere in field ``name``."""
@@ -184,6 +185,11 @@ class Targets:
         return terms, phrases
 
 
+def query_highlighter(query: Query) -> QueryHighlighter:
+    """The highlighter of a query tree's hits."""
+    return QueryHighlighter(query, query_targets(query), query_text(query))
+
+
 def query_targets(query: Query) -> Targets:
     """What ``query`` marks, field by field (see the module docstring).
 
@@ -205,6 +211,8 @@ _KINDS: dict[type, str] = {}
 def _kind(node: Query) -> str:
     kind = _KINDS.get(type(node))
     if kind is None:
+        from searchlib.query import And, Bool, Boost, CombinedTerm, Filter, Not, Or, Term  # a tree holds them
+
         kinds = ((Term, "term"), (CombinedTerm, "combined"), (Not, "not"), (Bool, "bool"),
                  (And, "clauses"), (Or, "clauses"), (Filter, "filter"), (Boost, "boost"))
         kind = next((name for cls, name in kinds if isinstance(node, cls)), None)
@@ -509,12 +517,17 @@ def best_fragment(
 
 class QueryHighlighter:
     """Snippets for the hits of one query: its targets, and per field what the core holds
-    of them (with the query's words in order and as typed), built on first use."""
+    of them (with the query's words in order and as typed), built on first use.
 
-    def __init__(self, query: Query) -> None:
-        self.query = query
-        self.targets = query_targets(query)
-        self.text = query_text(query)
+    ``source`` is what the hits share (their query tree, or the plain search's deferred
+    query), by which a searcher knows the highlighter is still the hits' own;
+    ``targets`` what the query marks (:func:`query_targets` of a tree), ``text`` the
+    query as typed (None when not known)."""
+
+    def __init__(self, source: object, targets: Targets, text: str | None) -> None:
+        self.source = source
+        self.targets = targets
+        self.text = text
         self._compiled: dict[tuple[str, int, bool], tuple[Analyzer, Compiled]] = {}
         #: Per (field names, analyzers, translated): each field's targets and analyzers.
         self._prepared: dict[tuple[tuple[str, ...], int, bool], tuple[Any, list[tuple[str, Compiled, Analyzer, Any]]]] = {}

@@ -13,8 +13,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from searchlib import _core
 from searchlib.analysis import Analyzer
@@ -54,9 +53,9 @@ def allowed_edits(word: str) -> int:
     return 1 if len(word) <= 4 else MAX_SUGGESTION_EDITS
 
 
-@dataclass(frozen=True)
-class Suggestion:
-    """A word of the index close to a query word."""
+class Suggestion(NamedTuple):
+    """A word of the index close to a query word (a named tuple: a value, compared and
+    hashed as one, and cheaper to define than a dataclass on the query's start-up path)."""
 
     word: str
     distance: int
@@ -245,8 +244,10 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
     limits = searcher.limits
     text = text[: limits.max_length]
     tokenizer = searcher.analyzers[fields[0]].tokenizer
-    syntax = _syntax_spans(text)
-    syntax_ends = [end for _, end in syntax]
+    #: Where the text holds syntax, read when a first unknown word needs it (a query of
+    #: known words, the most common, never loads the query language's lexer).
+    syntax: list[tuple[int, int]] | None = None
+    syntax_ends: list[int] = []
     pieces: list[str] = []
     cursor = 0
     changed = False
@@ -262,25 +263,32 @@ def did_you_mean(searcher: Searcher, text: str, fields: Sequence[str]) -> str | 
             lookup_key(analyzer, tokens[0].text)
     deadline = time.thread_time() + SUGGEST_SECONDS
     for token in tokens:
+        if unknown >= limits.suggest_words or (unknown >= UNTIMED_WORDS and time.thread_time() >= deadline):
+            break
+        keys = [lookup_key(analyzer, token.text) for analyzer in analyzers]
+        if all(key is None for key in keys):
+            continue  # a stop word
+        if any(key is not None and key in vocabulary for key, vocabulary in zip(keys, vocabularies)):
+            continue
+        if syntax is None:  # set-up too, off the clock
+            started = time.thread_time()
+            syntax = _syntax_spans(text)
+            syntax_ends = [end for _, end in syntax]
+            deadline += time.thread_time() - started
+        # The spans are ascending and apart: the first ending after the token's start
+        # is the only one it can overlap.
+        at = bisect_right(syntax_ends, token.start)
+        if at < len(syntax) and syntax[at][0] < token.end:
+            continue
         # The first UNTIMED_WORDS unknown words are always looked at (the first with a
         # whole budget), each walk reading at least its first untimed words: what else
         # ran on the clock (a busy machine's stalls, a first call's page faults) must
         # not take away the few corrections a short query needs. Later words get what
         # is left, and none once it is spent.
         left = deadline - time.thread_time() if unknown else max(deadline - time.thread_time(), SUGGEST_SECONDS)
-        if unknown >= limits.suggest_words or (left <= 0 and unknown >= UNTIMED_WORDS):
+        if left <= 0 and unknown >= UNTIMED_WORDS:
             break
         left = max(left, 0.0)
-        # The spans are ascending and apart: the first ending after the token's start
-        # is the only one it can overlap.
-        at = bisect_right(syntax_ends, token.start)
-        if at < len(syntax) and syntax[at][0] < token.end:
-            continue
-        keys = [lookup_key(analyzer, token.text) for analyzer in analyzers]
-        if all(key is None for key in keys):
-            continue  # a stop word
-        if any(key is not None and key in vocabulary for key, vocabulary in zip(keys, vocabularies)):
-            continue
         unknown += 1
         spent = prepare_automata(allowed_edits(token.text))  # once per process: not on the clock
         deadline += spent

@@ -49,6 +49,8 @@ pub struct PlainSearch {
 
 type GroupSpec = (Py<CoreAnalyzer>, Vec<(String, f64, f64)>, f64, f64);
 type Found = (Vec<u32>, Vec<u32>, Vec<f64>, u64, bool);
+/// Per default field, the terms its snippets mark.
+type FieldTerms = Vec<(String, Vec<String>)>;
 
 #[pymethods]
 impl PlainSearch {
@@ -97,6 +99,38 @@ impl PlainSearch {
             let scores = found.hits.iter().map(|h| h.score).collect();
             (segments, docs, scores, found.total, found.exact)
         }))
+    }
+
+    /// What plain `text` marks in snippets: per default field (in the order of the
+    /// groups and their fields), the terms of its words in query order, as the query
+    /// tree's highlighting targets would list them; None when the text is not plain or
+    /// a word's terms are not one per position (the tree path's highlighting then
+    /// applies). A search box's text needs no query tree to be highlighted.
+    fn targets(&self, py: Python<'_>, text: &Bound<'_, PyString>) -> PyResult<Option<FieldTerms>> {
+        let Ok(text) = text.to_str() else { return Ok(None) };
+        let Some(words) = plain_words(text, !self.is_and, self.max_depth) else { return Ok(None) };
+        let borrowed = self.analyzers.iter().map(|a| a.bind(py).try_borrow()).collect::<Result<Vec<_>, _>>()?;
+        let mut per_group: Vec<Vec<String>> = vec![Vec::new(); self.groups.len()];
+        for word in &words {
+            for (group, analyzer) in borrowed.iter().enumerate() {
+                let (mut last, mut one_per_position) = (None, true);
+                analyzer.lock().for_each_term(word, |term, position| {
+                    one_per_position &= last != Some(position);
+                    last = Some(position);
+                    per_group[group].push(term.to_owned());
+                });
+                if !one_per_position {
+                    return Ok(None);
+                }
+            }
+        }
+        let mut targets = Vec::new();
+        for (group, terms) in self.groups.iter().zip(per_group) {
+            for field in &group.fields {
+                targets.push((field.name.clone(), terms.clone()));
+            }
+        }
+        Ok(Some(targets))
     }
 }
 

@@ -89,6 +89,12 @@ class Hit:
         return self._query  # type: ignore[return-value]
 
     @property
+    def query_source(self) -> Query | DeferredQuery:
+        """What this hit's query is known by without building it: the hits of one search
+        share it (their deferred query, for a plain search; else their tree)."""
+        return self._deferred if self._deferred is not None else self._query  # type: ignore[return-value]
+
+    @property
     def context(self) -> ScoringContext:
         """How the hit was scored (statistics, BM25 parameters)."""
         if self._context is None and self._deferred is not None:

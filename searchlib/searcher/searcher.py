@@ -605,13 +605,15 @@ class Searcher:
         """Words of the index within two edits of ``word``, most frequent first."""
         from searchlib.suggest import suggest_words
 
-        return suggest_words(self, word, list(fields or self.parser.fields), limit)
+        return suggest_words(self, word, list(fields or self._weights), limit)
 
     def did_you_mean(self, text: str) -> str | None:
         """``text`` with its unknown words replaced by the best suggestions, or None."""
         from searchlib.suggest import did_you_mean
 
-        return did_you_mean(self, text, [f for f in self.parser.fields if self.schema[f].is_text])
+        # The default fields as the parser has them, without building it (a query of
+        # known words never needs the parser).
+        return did_you_mean(self, text, [f for f in self._weights if self.schema[f].is_text])
 
     def more_like_this(
         self,
@@ -761,8 +763,9 @@ class Searcher:
         from searchlib import highlight
 
         remembered = self._highlight_targets  # the hits of one search share their query
-        if remembered is None or remembered.query is not hit.query:
-            remembered = self._highlight_targets = highlight.QueryHighlighter(hit.query)
+        source = hit.query_source
+        if remembered is None or remembered.source is not source:
+            remembered = self._highlight_targets = self._highlighter(source)
         searched: list[str] = []
         if field_name is not None:
             definition = self.schema[field_name]
@@ -771,6 +774,25 @@ class Searcher:
             searched = [f for f in remembered.targets.fields if f in self.schema and self.schema[f].is_text]
             return remembered, [field_name], searched
         return remembered, self._stored_text_fields(), searched
+
+    def _highlighter(self, source: Query | DeferredQuery) -> highlight.QueryHighlighter:
+        """The highlighter of hits whose query is ``source``: a plain search's words are
+        marked as the core's plain search analyzes them, with no query tree built (the
+        tree's targets would be the same terms in the same order); anything else by its
+        tree."""
+        from searchlib import highlight
+
+        if not isinstance(source, DeferredQuery):
+            return highlight.query_highlighter(source)
+        plain = self._plain.targets(source.text) if self._plain else None
+        if plain is None:
+            tree = source.get()[0]
+            return highlight.QueryHighlighter(source, highlight.query_targets(tree), highlight.query_text(tree))
+        targets = highlight.Targets()
+        for name, terms in plain:
+            for term in terms:
+                targets.add(name, term)
+        return highlight.QueryHighlighter(source, targets, source.text)
 
     def _stored_text_fields(self) -> list[str]:
         """The fields snippets may come from (the schema of a snapshot never changes)."""

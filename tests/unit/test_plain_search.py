@@ -161,6 +161,22 @@ def test_a_plain_search_builds_its_tree_only_when_asked(segmented: Path) -> None
     assert found.hits[0].snippet() == expected.hits[0].snippet()
 
 
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(WORDS, max_size=8), setting=st.sampled_from(range(len(SETTINGS))), field=st.sampled_from([None, "title", "body", "tag"]))
+def test_plain_snippets_mark_what_the_trees_do_without_building_it(
+    segmented: Path, words: Sequence[str], setting: int, field: str | None
+) -> None:
+    text = " ".join(words)
+    plain, tree = searchers(segmented, setting)
+    found, expected = plain.search(text, limit=6, strict=False), tree.search(text, limit=6, strict=False)
+    assert [hit.id for hit in found] == [hit.id for hit in expected]
+    assert plain.snippets(found.hits, field, style="html") == tree.snippets(expected.hits, field, style="html"), text
+    assert [hit.snippet(field, count=2) for hit in found] == [hit.snippet(field, count=2) for hit in expected], text
+    deferred = found.hits[0]._deferred if found.hits else None
+    if deferred is not None and plain._plain.targets(text) is not None:
+        assert deferred._built is None, "the plain words were highlighted without a query tree"
+
+
 def test_the_plain_search_path_imports_none_of_what_it_made_lazy(tmp_path: Path) -> None:
     """``import searchlib``, open a searcher, run a plain query, read the ids: none of
     the parser, the query tree, highlighting, explanations, sorting or numpy loads."""
@@ -185,4 +201,17 @@ def test_the_plain_search_path_imports_none_of_what_it_made_lazy(tmp_path: Path)
     assert "searchlib.searcher.plain" in modules  # the report is read correctly
     lazy = ("searchlib.parser", "searchlib.query", "searchlib.highlight", "searchlib.explain", "searchlib.similar",
             "searchlib.suggest", "searchlib.searcher.sorting", "numpy", "nltk")
+    assert sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in lazy)) == []
+    # Snippets and "did you mean" over known words need highlighting and suggestions,
+    # still not the parser or the query tree.
+    script = script.replace("    ids = [hit.id for hit in hits]\n",
+                            "    ids = [hit.id for hit in hits]\n"
+                            "    assert '[direct] [talks]' in searcher.snippets(hits.hits)[0]\n"
+                            "    assert searcher.did_you_mean('direct talks') is None\n")
+    process = subprocess.run([sys.executable, "-c", script, str(tmp_path / "index")], capture_output=True, text=True,
+                             env=env, timeout=120, cwd=Path(__file__).resolve().parent.parent.parent)
+    assert process.returncode == 0, process.stderr[-2000:]
+    modules = set(process.stdout.split())
+    assert {"searchlib.highlight", "searchlib.suggest"} <= modules
+    lazy = ("searchlib.parser", "searchlib.query", "searchlib.explain", "numpy", "nltk")
     assert sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in lazy)) == []
