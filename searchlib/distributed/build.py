@@ -128,8 +128,9 @@ class ShardedWriter:
         for shard in range(self.index.shards):
             self._spool(shard, ("query", query))
 
-    def _document(self, kind: str, document: dict[str, Any]) -> None:
+    def _document(self, kind: str, given: Mapping[str, Any]) -> None:
         self._check_open()
+        document = dict(given)  # the caller's mapping is left as it was
         position = self._position
         self._position += 1
         id_field = self.index.manifest.id_field

@@ -30,6 +30,7 @@ shard keeps its own most frequent terms.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -114,31 +115,106 @@ class WorkerShard:
 
 @dataclass(frozen=True)
 class Request:
-    """One query as every shard runs it."""
+    """One query as every shard runs it: ``query`` is text until the first step has
+    parsed it, then the tree (patterns expanded over every shard) the others run."""
 
     query: str | Query
     filter: str | Query | None
     strict: bool
-    k1: float | None
-    b: float | None
-    similarity: str | None
+    k1: float | None = None
+    b: float | None = None
+    similarity: str | None = None
+    #: The query's text, for snippets that prefer its words as typed.
+    text: str | None = None
 
 
-def _tree(searcher: Searcher, request: Request) -> Query:
+def _tree(searcher: Searcher, request: Request, warnings: list[str] | None = None) -> Query:
     """The query tree a search of ``request`` runs (the filter joined as a Filter)."""
     from searchlib.query import Filter
 
-    tree = searcher.parse(request.query, strict=request.strict) if isinstance(request.query, str) else request.query
+    tree = request.query
+    if isinstance(tree, str):
+        tree = searcher.parse(tree, strict=request.strict, warnings=warnings)
     query_filter = request.filter
     if isinstance(query_filter, str):
-        query_filter = searcher.parse(query_filter, strict=request.strict) if query_filter.strip() else None
+        query_filter = searcher.parse(query_filter, strict=request.strict, warnings=warnings) \
+            if query_filter.strip() else None
     return tree if query_filter is None else Filter(tree, query_filter)
 
 
-def shard_statistics(shard: HeldShard | WorkerShard, request: Request) -> tuple[int, CollectionStats]:
-    """Step 1 on a shard: its generation and every statistic scoring the query reads."""
+def _patterns(query: Query) -> list[Any]:
+    """The pattern nodes (prefix, wildcard, fuzzy, regex) of ``query``, in tree order."""
+    if "searchlib.query.patterns" not in sys.modules:  # none exists before its module loads
+        return []
+    from searchlib.query import Query as QueryNode
+    from searchlib.query.patterns import PatternQuery
+
+    if isinstance(query, PatternQuery):
+        return [query]
+    found: list[Any] = []
+    for value in vars(query).values():
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, QueryNode):
+                found.extend(_patterns(child))
+    return found
+
+
+def _expansion_key(pattern: Any) -> Any:
+    """A pattern as its expansion is looked up by (its boost and limit aside)."""
+    return dataclasses.replace(pattern, boost=1.0, expansion=None)
+
+
+@dataclass
+class Parsed:
+    """What step 1 gives of a shard: the query's tree, the terms each of its patterns
+    matches on the shard (with their live document counts), and, for a query without
+    patterns, the shard's statistics for it."""
+
+    generation: int
+    tree: Query
+    expansions: dict[Any, dict[str, int]]
+    stats: CollectionStats | None
+    warnings: list[str]
+
+
+def shard_parse(shard: HeldShard | WorkerShard, request: Request) -> Parsed:
+    """Step 1 on a shard: parse the query; expand its patterns over the shard's terms
+    (every match: the search cuts the merged expansion, as one index cuts its own); or,
+    with no pattern in it, gather the statistics scoring it reads."""
     searcher = shard.searcher(None)
-    return searcher.index.generation, searcher.collection_stats(_tree(searcher, request))
+    warnings: list[str] = []
+    tree = _tree(searcher, request, warnings)
+    expansions: dict[Any, dict[str, int]] = {}
+    for pattern in _patterns(tree):
+        from searchlib.query.patterns import SegmentPicker
+
+        key = _expansion_key(pattern)
+        if key not in expansions:
+            expansions[key] = searcher.matching_terms(pattern.field, SegmentPicker(pattern, None))
+    stats = None if expansions else searcher.collection_stats(tree)
+    return Parsed(searcher.index.generation, tree, expansions, stats, warnings)
+
+
+class _MergedTerms:
+    """The terms each pattern matches over every shard, for the expansion of one index:
+    a term a shard found through its words as written is searched in every shard."""
+
+    def __init__(self, parts: Sequence[dict[Any, dict[str, int]]]) -> None:
+        self.found: dict[Any, dict[str, int]] = {}
+        for part in parts:
+            for key, terms in part.items():
+                merged = self.found.setdefault(key, {})
+                for term, count in terms.items():
+                    merged[term] = merged.get(term, 0) + count
+
+    def matching_terms(self, field_name: str, select: Any) -> dict[str, int]:
+        return dict(self.found.get(_expansion_key(select.pattern), {}))
+
+
+def shard_statistics(shard: HeldShard | WorkerShard, generation: int, tree: Query) -> CollectionStats:
+    """Step 1b on a shard (for a query with patterns, expanded): every statistic scoring
+    the expanded tree reads."""
+    return shard.searcher(generation).collection_stats(tree)
 
 
 @dataclass(frozen=True)
@@ -229,8 +305,8 @@ def shard_fetch(shard: HeldShard | WorkerShard, generation: int, request: Reques
 
     tree, context = searcher.prepare(_tree(searcher, request), strict=request.strict, stats=stats, k1=request.k1,
                                      b=request.b, similarity=request.similarity)
-    if isinstance(request.query, str):
-        highlight.remember_text(tree, request.query)
+    if request.text is not None:
+        highlight.remember_text(tree, request.text)
     found = []
     for rank, ((segment, doc), stored) in enumerate(zip(addresses, fields), start=1):
         hit = Hit(rank, 0.0, segment, doc, searcher, tree, searcher.readers[segment], context, stored)
@@ -399,10 +475,9 @@ class ShardedSearcher:
 
     def collection_stats(self, query: str | Query, *, filter: str | Query | None = None,  # noqa: A002
                          strict: bool = True, partial: bool | None = None) -> CollectionStats:
-        """The statistics of the whole collection for ``query`` (step 1 alone)."""
-        request = Request(query, filter, strict, None, None, None)
-        gathered, _ = self._gather(request, self._partial(partial))
-        return merge_stats([stats for _, _, stats in gathered])
+        """The statistics of the whole collection for ``query`` (the first steps alone)."""
+        _, _, stats, _ = self._prepare(Request(query, filter, strict), self._partial(partial), set())
+        return stats
 
     def search(
         self,
@@ -440,12 +515,15 @@ class ShardedSearcher:
             specs = resolve_specs(self.schema, facets)
             shard_specs = [dataclasses.replace(spec, limit=ALL_VALUES) if isinstance(spec, Facet) else spec
                            for spec in specs]
+        if sort is not None:
+            self._check_sort(sort)
         sort_field, descending = _sort_of(sort)
         allow_partial = self._partial(partial)
-        request = Request(query, filter, strict, k1, b, similarity)
-        gathered, missing = self._gather(request, allow_partial)
-        stats = merge_stats([part for _, _, part in gathered])
-        generations = {shard: generation for shard, generation, _ in gathered}
+        missing: set[int] = set()
+        request, generations, stats, warnings = self._prepare(
+            Request(query, filter, strict, k1, b, similarity, query if isinstance(query, str) else None),
+            allow_partial, missing,
+        )
         outcomes = self._runner.run([
             Call(shard, shard_top, (self._shards[shard], generation, request, stats, offset + limit, sort,
                                     exact_total, shard_specs))
@@ -453,30 +531,62 @@ class ShardedSearcher:
         ], self.timeout)
         pages = [(outcome.shard, outcome.value) for outcome in self._check(outcomes, allow_partial, missing)]
         ranked = merge_records(pages, sorted_by_field=sort_field is not None, descending=descending)
-        page = ranked[offset : offset + limit]
-        hits = self._fetch(page, generations, request, stats, snippets, offset, allow_partial, missing)
-        warnings: list[str] = []
-        for _, shard_page in pages:
-            warnings.extend(warning for warning in shard_page.warnings if warning not in warnings)
+        hits = self._fetch(ranked[offset : offset + limit], generations, request, stats, snippets, offset,
+                           allow_partial, missing)
         return ShardedResults(
             hits, sum(shard_page.total for _, shard_page in pages), offset,
             all(shard_page.total_is_exact for _, shard_page in pages),
             merge_facets(specs, [shard_page for _, shard_page in pages]) if specs else {}, warnings, sorted(missing),
         )
 
+    def _check_sort(self, sort: str) -> None:
+        """Refuse a sort field the schema cannot sort by, as one searcher would."""
+        from searchlib.searcher.sorting import _is_sortable
+
+        name = sort[1:] if sort.startswith("-") else sort
+        if name == "score" and not (name in self.schema and _is_sortable(self.schema[name])):
+            return
+        if name not in self.schema or not _is_sortable(self.schema[name]):
+            raise QueryError(f"cannot sort by {name!r}: sort by a NUMERIC, DATETIME, BOOLEAN, KEYWORD or ID field")
+
     def _partial(self, partial: bool | None) -> bool:
         return self.partial if partial is None else partial
 
-    def _gather(self, request: Request, allow_partial: bool) -> tuple[list[tuple[int, int, CollectionStats]], set[int]]:
-        """Step 1 on every shard: (shard, generation, statistics), and the shards missing."""
-        missing: set[int] = set()
+    def _prepare(self, request: Request, allow_partial: bool, missing: set[int]
+                 ) -> tuple[Request, dict[int, int], CollectionStats, list[str]]:
+        """The first steps: every shard parses the query and expands its patterns; the
+        patterns are expanded over the shards' terms together (within the searcher's
+        limits, as one index expands them) and the shards then gather their statistics
+        for the expanded tree. Returns the request as the tree, each answering shard's
+        generation, the global statistics and the warnings of a lenient search."""
         outcomes = self._runner.run(
-            [Call(number, shard_statistics, (shard, request)) for number, shard in enumerate(self._shards)], self.timeout
+            [Call(number, shard_parse, (shard, request)) for number, shard in enumerate(self._shards)], self.timeout
         )
         done = self._check(outcomes, allow_partial, missing)
         if not done:
-            raise ShardError(outcomes[0].shard, str(self._path(outcomes[0].shard)), "no shard answered")
-        return [(outcome.shard, *outcome.value) for outcome in done], missing
+            raise ShardError(outcomes[0].shard, self._path(outcomes[0].shard), "no shard answered")
+        parsed: dict[int, Parsed] = {outcome.shard: outcome.value for outcome in done}
+        first = next(iter(parsed.values()))
+        tree, warnings = first.tree, list(first.warnings)
+        generations = {shard: part.generation for shard, part in parsed.items()}
+        if first.stats is not None:  # no pattern: the statistics came with the parse
+            parts = [part.stats for part in parsed.values() if part.stats is not None]
+        else:
+            from searchlib.limits import DEFAULT_LIMITS
+            from searchlib.query import ExpansionBudget
+
+            budget = ExpansionBudget(_MergedTerms([part.expansions for part in parsed.values()]),
+                                     self._options.get("limits") or DEFAULT_LIMITS, strict=request.strict)
+            tree = tree.rewrite(budget)
+            warnings.extend(budget.warnings)
+            outcomes = self._runner.run([
+                Call(shard, shard_statistics, (self._shards[shard], generation, tree))
+                for shard, generation in generations.items()
+            ], self.timeout)
+            counted = self._check(outcomes, allow_partial, missing)
+            parts = [outcome.value for outcome in counted]
+            generations = {outcome.shard: generations[outcome.shard] for outcome in counted}
+        return dataclasses.replace(request, query=tree, filter=None), generations, merge_stats(parts), warnings
 
     def _check(self, outcomes: list[Outcome], allow_partial: bool, missing: set[int]) -> list[Outcome]:
         """The outcomes that succeeded; a failure raises, or (partial) joins ``missing``.
