@@ -64,10 +64,11 @@ def _guarded(function: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
 
 def _on_worker(function: Callable[..., Any], *args: Any) -> tuple[str, bool, Any]:
     """A task as a Dask worker runs it: also says which worker it ran on."""
-    from distributed import get_worker
+    from importlib import import_module
 
     ok, value = _guarded(function, *args)
-    return get_worker().address, ok, value
+    address: str = import_module("distributed").get_worker().address
+    return address, ok, value
 
 
 def _outcome(shard: int, worker: str | None, ok: bool, value: Any) -> Outcome:
@@ -83,7 +84,6 @@ class InlineRunner:
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = max(1, threads)
-        self.workers = 1
 
     def run(self, calls: Sequence[Call], timeout: float | None = None) -> list[Outcome]:
         if self.threads == 1 or len(calls) <= 1:
@@ -123,19 +123,16 @@ class DaskRunner:
 
     @classmethod
     def connect(cls, scheduler: str | None = None, workers: int | None = None) -> DaskRunner:
-        from distributed import Client, LocalCluster
+        from importlib import import_module
 
+        distributed: Any = import_module("distributed")  # typed loosely: it ships partial hints
         if scheduler is not None:
-            return cls(Client(scheduler))
-        cluster = LocalCluster(
+            return cls(distributed.Client(scheduler))
+        cluster = distributed.LocalCluster(
             n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
             dashboard_address=None, host="127.0.0.1",
         )
-        return cls(Client(cluster), cluster)
-
-    @property
-    def workers(self) -> int:
-        return max(1, len(self.client.scheduler_info().get("workers", {})))
+        return cls(distributed.Client(cluster), cluster)
 
     def run(self, calls: Sequence[Call], timeout: float | None = None) -> list[Outcome]:
         from uuid import uuid4

@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 class Runner(Protocol):
     """Where shard tasks run (see :mod:`searchlib.distributed.execution`)."""
 
-    workers: int
-
     def run(self, calls: Sequence[Call], timeout: float | None = None) -> list[Outcome]: ...
 
     def close(self) -> None: ...

@@ -282,12 +282,12 @@ def _sort_value(searcher: Searcher, field_name: str, descending: bool, segment: 
     vocabularies = _VOCABULARIES.setdefault(searcher, {})
     terms = vocabularies.get(field_name)
     if terms is None:
-        terms = set()
+        every: set[bytes] = set()
         for reader in searcher.readers:
             dictionary = reader.dictionary(field_name)
             if dictionary is not None:
-                terms.update(dictionary[i] for i in range(len(dictionary)))
-        terms = vocabularies[field_name] = sorted(terms)
+                every.update(dictionary[i] for i in range(len(dictionary)))
+        terms = vocabularies[field_name] = sorted(every)
     return True, terms[value]
 
 
@@ -307,7 +307,7 @@ def shard_fetch(shard: HeldShard | WorkerShard, generation: int, request: Reques
                                      b=request.b, similarity=request.similarity)
     if request.text is not None:
         highlight.remember_text(tree, request.text)
-    found = []
+    found: list[tuple[dict[str, Any], list[Fragment] | None]] = []
     for rank, ((segment, doc), stored) in enumerate(zip(addresses, fields), start=1):
         hit = Hit(rank, 0.0, segment, doc, searcher, tree, searcher.readers[segment], context, stored)
         found.append((stored, searcher.fragments(hit, **snippets)))
@@ -323,10 +323,12 @@ def merge_stats(parts: Sequence[CollectionStats]) -> CollectionStats:
 
     merged = CollectionStats(doc_count=sum(part.doc_count for part in parts))
     for part in parts:
-        for target, source in ((merged.field_doc_counts, part.field_doc_counts),
-                               (merged.total_lengths, part.total_lengths), (merged.doc_freqs, part.doc_freqs)):
-            for key, value in source.items():
-                target[key] = target.get(key, 0) + value  # type: ignore[index,assignment,operator]
+        for fields, count in part.field_doc_counts.items():
+            merged.field_doc_counts[fields] = merged.field_doc_counts.get(fields, 0) + count
+        for name, length in part.total_lengths.items():
+            merged.total_lengths[name] = merged.total_lengths.get(name, 0) + length
+        for key, doc_freq in part.doc_freqs.items():
+            merged.doc_freqs[key] = merged.doc_freqs.get(key, 0) + doc_freq
     return merged
 
 
@@ -622,7 +624,7 @@ class ShardedSearcher:
         for outcome in self._check(outcomes, allow_partial, missing):
             for record, found in zip(wanted[outcome.shard], outcome.value):
                 fetched[(outcome.shard, record.segment, record.doc)] = found
-        hits = []
+        hits: list[ShardedHit] = []
         for shard, record in page:
             found = fetched.get((shard, record.segment, record.doc))
             if found is not None:
