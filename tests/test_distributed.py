@@ -315,3 +315,11 @@ def test_shard_directories_are_ordinary_indexes(small: ShardedIndex) -> None:
     assert sum(Index.open(path).doc_count for path in small.shard_paths()) == 40
     with pytest.raises(Exception, match="not empty"):
         ShardedIndex.create(small.path, schema(), shards=2)
+
+
+def test_without_the_fetch_step_hits_keep_their_ids_and_scores(small: ShardedIndex) -> None:
+    with small.searcher() as searcher:
+        fetched = searcher.search("word3 common", limit=5)
+        light = searcher.search("word3 common", limit=5, fetch=False)
+    assert [(hit.id, hit.score, hit.rank) for hit in light] == [(hit.id, hit.score, hit.rank) for hit in fetched]
+    assert all(hit.fields == {} for hit in light) and all(hit.fields["id"] == hit.id for hit in fetched)

@@ -80,32 +80,38 @@ def _outcome(shard: int, worker: str | None, ok: bool, value: Any) -> Outcome:
 
 class InlineRunner:
     """Runs the shards' tasks in this process, on ``threads`` threads (the compiled core
-    releases the GIL while it searches or inverts, so threads overlap)."""
+    releases the GIL while it searches or inverts, so threads overlap). The threads are
+    started once and kept until :meth:`close`: starting them for every step of every
+    query cost more than the step itself."""
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = max(1, threads)
+        self._pool: Any = None
 
     def run(self, calls: Sequence[Call], timeout: float | None = None) -> list[Outcome]:
         if self.threads == 1 or len(calls) <= 1:
             return [_outcome(call.shard, INLINE, *_guarded(call.function, *call.args)) for call in calls]
-        from concurrent.futures import ThreadPoolExecutor
         from concurrent.futures import TimeoutError as FutureTimeout
 
-        pool = ThreadPoolExecutor(min(self.threads, len(calls)), "searchlib-shard")
-        try:
-            futures = [pool.submit(_guarded, call.function, *call.args) for call in calls]
-            outcomes = []
-            for call, future in zip(calls, futures):
-                try:
-                    outcomes.append(_outcome(call.shard, INLINE, *future.result(timeout)))
-                except FutureTimeout:
-                    outcomes.append(Outcome(call.shard, timed_out=True, worker=INLINE))
-            return outcomes
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.threads, "searchlib-shard")
+        # The first call runs here, the others on the pool: one thread fewer to wait for.
+        futures = [self._pool.submit(_guarded, call.function, *call.args) for call in calls[1:]]
+        outcomes = [_outcome(calls[0].shard, INLINE, *_guarded(calls[0].function, *calls[0].args))]
+        for call, future in zip(calls[1:], futures):
+            try:
+                outcomes.append(_outcome(call.shard, INLINE, *future.result(timeout)))
+            except FutureTimeout:
+                future.cancel()
+                outcomes.append(Outcome(call.shard, timed_out=True, worker=INLINE))
+        return outcomes
 
     def close(self) -> None:
-        pass
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
 class DaskRunner:

@@ -497,12 +497,14 @@ class ShardedSearcher:
         facets: Sequence[FacetSpec] | None = None,
         snippets: dict[str, Any] | None = None,
         partial: bool | None = None,
+        fetch: bool = True,
     ) -> ShardedResults:
         """Rank the documents of every shard matching ``query`` and return one page, as
         :meth:`Searcher.search <searchlib.searcher.Searcher.search>` does (the same
         arguments, less ``stats``: the statistics are the shards' together).
         ``snippets`` asks for each hit's fragments (``{"count": 1, "width": 160}``);
-        ``partial`` lets the search go on without failed shards."""
+        ``partial`` lets the search go on without failed shards; ``fetch=False`` skips
+        the last step, for hits with their ids and scores but no stored fields."""
         from searchlib.searcher.searcher import _is_whole_number
 
         if not (_is_whole_number(limit) and _is_whole_number(offset)):
@@ -533,8 +535,12 @@ class ShardedSearcher:
         ], self.timeout)
         pages = [(outcome.shard, outcome.value) for outcome in self._check(outcomes, allow_partial, missing)]
         ranked = merge_records(pages, sorted_by_field=sort_field is not None, descending=descending)
-        hits = self._fetch(ranked[offset : offset + limit], generations, request, stats, snippets, offset,
-                           allow_partial, missing)
+        page = ranked[offset : offset + limit]
+        if fetch or snippets is not None:
+            hits = self._fetch(page, generations, request, stats, snippets, offset, allow_partial, missing)
+        else:
+            hits = [ShardedHit(offset + rank, record.score, record.id, shard, {})
+                    for rank, (shard, record) in enumerate(page, start=1)]
         return ShardedResults(
             hits, sum(shard_page.total for _, shard_page in pages), offset,
             all(shard_page.total_is_exact for _, shard_page in pages),
