@@ -19,6 +19,11 @@ Run from the repository root::
 
     python benchmarks/bench_distributed.py
     python benchmarks/bench_distributed.py --queries 200 --shards 2
+    python benchmarks/bench_distributed.py --skip-build --skip-latency \\
+        --shard-memory benchmarks/scratch/latency-1000000-searchlib benchmarks/scratch/synthetic-1000000/queries.jsonl
+
+The last measures what one shard costs a worker (memory, and the two steps a sharded
+search runs on it against a plain search), on an index another benchmark left.
 """
 
 from __future__ import annotations
@@ -161,6 +166,45 @@ def latency(scratch: Path, corpus: Path, texts: list[str], shard_counts: list[in
     return rows
 
 
+def shard_memory(index_path: Path, queries_path: Path, count: int) -> dict[str, Any]:
+    """What one shard costs a worker: a fresh process opens a searcher on an existing
+    index (one shard's worth of documents) and answers ``count`` queries in the two
+    steps a sharded search runs on it (statistics, then the top 10 scored with them),
+    reporting its memory (peak RSS, and anonymous memory: what is not the index's
+    mapped file pages) and the steps' latencies beside a plain search's."""
+    code = f"""
+import json, statistics, sys, time
+sys.path.insert(0, {str(REPO)!r})
+from searchlib import Searcher
+def status(key):
+    for line in open('/proc/self/status'):
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+texts = [json.loads(line)['text'] for line in open({str(queries_path)!r})][:{count}]
+before = status('RssAnon:')
+searcher = Searcher({str(index_path)!r})
+opened = status('RssAnon:')
+for text in texts:
+    searcher.search(text)
+plain, fanned, stats_ms = [], [], []
+for text in texts:
+    begin = time.perf_counter(); searcher.search(text); plain.append(time.perf_counter() - begin)
+    begin = time.perf_counter(); tree = searcher.parse(text); stats = searcher.collection_stats(tree)
+    middle = time.perf_counter(); searcher.search(tree, stats=stats); end = time.perf_counter()
+    stats_ms.append(middle - begin); fanned.append(end - begin)
+print(json.dumps({{"documents": searcher.doc_count, "segments": len(searcher.readers),
+    "anon_before_mib": before, "anon_open_mib": opened, "anon_after_mib": status('RssAnon:'),
+    "peak_rss_mib": status('VmHWM:'), "plain_p50_ms": statistics.median(plain) * 1e3,
+    "stats_p50_ms": statistics.median(stats_ms) * 1e3, "two_steps_p50_ms": statistics.median(fanned) * 1e3}}))
+"""
+    import subprocess
+
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result: dict[str, Any] = json.loads(found.stdout)
+    result["index_mb"] = size_mb(index_path)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--enwiki", type=Path, default=DATASETS / "enwiki-sample")
@@ -168,6 +212,9 @@ def main() -> None:
     parser.add_argument("--shards", type=int, default=2, help="Shards of the enwiki builds [default: 2].")
     parser.add_argument("--queries", type=int, default=300, help="SciFact queries timed [default: 300].")
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--shard-memory", nargs=2, type=Path, metavar=("INDEX", "QUERIES"), default=None,
+                        help="Also measure one shard's memory and steps on an existing index and its queries.jsonl.")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-distributed-"))
@@ -180,8 +227,10 @@ def main() -> None:
             one, two = report["builds"][1]["total_s"], report["builds"][2]["total_s"]
             report["speed_up"] = one / two
             report["commit_speed_up"] = report["builds"][1]["commit_s"] / report["builds"][2]["commit_s"]
-        report["latency"] = latency(scratch, args.scifact, queries(args.scifact, args.queries), [2, 4])
-        report["peak_rss_mib"] = peak_rss_mib()
+        if not args.skip_latency:
+            report["latency"] = latency(scratch, args.scifact, queries(args.scifact, args.queries), [2, 4])
+        if args.shard_memory is not None:
+            report["shard"] = shard_memory(*args.shard_memory, args.queries)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if args.json:
@@ -199,10 +248,19 @@ def main() -> None:
                   f"{row['documents'] / row['total_s']:,.0f} | {row['index_mb']:.1f} |")
         print(f"\nSpeed-up from 1 to 2 workers: {report['speed_up']:.2f}x overall, "
               f"{report['commit_speed_up']:.2f}x in the commit (the parallel part).\n")
-    print("| SciFact queries, top 10 | median ms | p95 ms | median / one index |")
-    print("|---|---:|---:|---:|")
-    for row in report["latency"]:
-        print(f"| {row['configuration']} | {row['median_ms']:.2f} | {row['p95_ms']:.2f} | {row['ratio']:.1f}x |")
+    if "latency" in report:
+        print("| SciFact queries, top 10 | median ms | p95 ms | median / one index |")
+        print("|---|---:|---:|---:|")
+        for row in report["latency"]:
+            print(f"| {row['configuration']} | {row['median_ms']:.2f} | {row['p95_ms']:.2f} | {row['ratio']:.1f}x |")
+    if "shard" in report:
+        shard = report["shard"]
+        print(f"\nOne shard of {shard['documents']:,} documents ({shard['segments']} segments, "
+              f"{shard['index_mb']:.0f} MB on disk): anonymous memory {shard['anon_before_mib']:.0f} MiB before "
+              f"opening, {shard['anon_open_mib']:.0f} MiB open, {shard['anon_after_mib']:.0f} MiB after the "
+              f"queries; peak RSS {shard['peak_rss_mib']:.0f} MiB. Median plain search "
+              f"{shard['plain_p50_ms']:.2f} ms; statistics step {shard['stats_p50_ms']:.2f} ms; statistics "
+              f"and scored top 10 together {shard['two_steps_p50_ms']:.2f} ms.")
 
 
 if __name__ == "__main__":
