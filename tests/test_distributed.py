@@ -323,3 +323,16 @@ def test_without_the_fetch_step_hits_keep_their_ids_and_scores(small: ShardedInd
         light = searcher.search("word3 common", limit=5, fetch=False)
     assert [(hit.id, hit.score, hit.rank) for hit in light] == [(hit.id, hit.score, hit.rank) for hit in fetched]
     assert all(hit.fields == {} for hit in light) and all(hit.fields["id"] == hit.id for hit in fetched)
+
+
+def test_a_dead_writers_spools_are_removed_by_the_next_writer(tmp_path: Path) -> None:
+    index = ShardedIndex.create(tmp_path / "s", schema(), shards=2)
+    writer = index.writer(local=True)
+    writer.add_documents({"id": f"d{i}", "text": "words"} for i in range(5))
+    spools = [p for p in index.path.iterdir() if p.name.startswith("staging-")]
+    assert len(spools) == 1 and any(spools[0].iterdir())
+    writer._lock.release()  # as the process dying would: its spool stays behind
+    with index.writer(local=True) as second:
+        second.add_document(id="x", text="other")
+    assert not spools[0].exists()
+    assert index.doc_count == 1

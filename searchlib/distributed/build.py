@@ -19,6 +19,11 @@ part: the error lists them, and adding the same batch again with updates (the de
 for documents with an ID already in the index) repairs it. No shard is ever
 half-committed: each shard's commit is the ordinary atomic one.
 
+A prepared shard's writer holds that shard's lock in its worker until step 2; should
+this process die between the steps, the lock goes with the worker process (a
+``LocalCluster``'s die with this process), and the unpublished segments are removed by
+the shard's next writer, as any dead writer's are.
+
 Changes wait, routed, in spool files under the sharded index's directory until the
 commit, so a batch of any size streams through the writer and the workers read their
 shard's changes from the (shared) file system rather than through the scheduler.
@@ -74,6 +79,8 @@ class ShardedWriter:
         self._ram_buffer_mb = ram_buffer_mb
         self._lock_timeout = timeout
         self._lock: Any = index.directory.lock(timeout)  # one sharded writer at a time
+        for leftover in staging_directories(index.path):  # a dead writer's spools, under the lock
+            shutil.rmtree(leftover, ignore_errors=True)
         self._token = uuid4().hex
         self._staging = Path(index.path) / f"{STAGING_PREFIX}{self._token}"
         self._spools: dict[int, IO[bytes]] = {}
