@@ -79,6 +79,7 @@ def build(scratch: Path, corpus: Path, shards: int, workers: int) -> dict[str, A
     from distributed import Client, LocalCluster
 
     path = scratch / f"sharded-{shards}-w{workers}"
+    scratch.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                       host="127.0.0.1") as cluster, Client(cluster) as client:
@@ -94,7 +95,18 @@ def build(scratch: Path, corpus: Path, shards: int, workers: int) -> dict[str, A
             "index_mb": size_mb(path)}
 
 
+def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rounds of one kind of build: their median times (and the spread of the totals)."""
+    row = dict(rows[0])
+    for key in ("cluster_start_s", "route_s", "commit_s", "total_s"):
+        if key in row:
+            row[key] = statistics.median(r[key] for r in rows)
+    row["total_range_s"] = (min(r["total_s"] for r in rows), max(r["total_s"] for r in rows))
+    return row
+
+
 def build_single(scratch: Path, corpus: Path) -> dict[str, Any]:
+    scratch.mkdir(parents=True, exist_ok=True)
     path = scratch / "single"
     index = Index.create(path, schema())
     begin = time.perf_counter()
@@ -211,6 +223,8 @@ def main() -> None:
     parser.add_argument("--scifact", type=Path, default=DATASETS / "scifact")
     parser.add_argument("--shards", type=int, default=2, help="Shards of the enwiki builds [default: 2].")
     parser.add_argument("--queries", type=int, default=300, help="SciFact queries timed [default: 300].")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="Builds of each kind, interleaved; the medians are reported [default: 3].")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
     parser.add_argument("--shard-memory", nargs=2, type=Path, metavar=("INDEX", "QUERIES"), default=None,
@@ -221,9 +235,13 @@ def main() -> None:
     report: dict[str, Any] = {"cores": os.cpu_count(), "load": os.getloadavg()}
     try:
         if not args.skip_build:
-            report["builds"] = [build_single(scratch, args.enwiki)]
-            for workers in (1, 2):
-                report["builds"].append(build(scratch, args.enwiki, args.shards, workers))
+            rounds: list[list[dict[str, Any]]] = [[], [], []]
+            for number in range(args.rounds):  # interleaved: the machine's load changes as they run
+                rounds[0].append(build_single(scratch / f"round-{number}", args.enwiki))
+                for workers in (1, 2):
+                    rounds[workers].append(build(scratch / f"round-{number}", args.enwiki, args.shards, workers))
+            report["builds"] = [median_row(rows) for rows in rounds]
+            report["build_rounds"] = rounds
             one, two = report["builds"][1]["total_s"], report["builds"][2]["total_s"]
             report["speed_up"] = one / two
             report["commit_speed_up"] = report["builds"][1]["commit_s"] / report["builds"][2]["commit_s"]
@@ -238,13 +256,15 @@ def main() -> None:
         return
     print(f"# Sharded indexes on Dask ({report['cores']} cores, load {report['load'][0]:.2f})\n")
     if "builds" in report:
+        print(f"Median of {args.rounds} interleaved rounds (total's range in brackets).\n")
         print("| build | documents | route s | commit s | total s | docs/s | index MB |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for row in report["builds"]:
             name = "one index, one writer" if row["workers"] == 0 else \
                 f"{row['shards']} shards, {row['workers']} worker(s)"
             print(f"| {name} | {row['documents']:,} | {row.get('route_s', float('nan')):.1f} | "
-                  f"{row.get('commit_s', float('nan')):.1f} | {row['total_s']:.1f} | "
+                  f"{row.get('commit_s', float('nan')):.1f} | {row['total_s']:.1f} "
+                  f"({row['total_range_s'][0]:.1f}-{row['total_range_s'][1]:.1f}) | "
                   f"{row['documents'] / row['total_s']:,.0f} | {row['index_mb']:.1f} |")
         print(f"\nSpeed-up from 1 to 2 workers: {report['speed_up']:.2f}x overall, "
               f"{report['commit_speed_up']:.2f}x in the commit (the parallel part).\n")
