@@ -137,3 +137,22 @@ def test_a_scheduler_given_by_address_builds_and_searches(scheduler: str, tmp_pa
         found = remote.search("word1 common", limit=20)
     assert [(hit.id, hit.score) for hit in found] == expected
     assert found.total == 30
+
+
+def test_a_dask_bag_is_indexed_partition_by_partition_in_its_order(client: Any, tmp_path: Path) -> None:
+    import dask.bag
+
+    rows = [{"id": f"d{i}", "text": f"same words {i}"} for i in range(50)]
+    bag = dask.bag.from_sequence(rows, npartitions=4)
+    index = ShardedIndex.create(tmp_path / "sharded", schema(), shards=3)
+    with index.writer(client=client) as writer:
+        assert writer.add_documents(bag) == 50
+    with index.searcher() as searcher:
+        found = searcher.search("same words", limit=50)
+    assert found.total == 50
+    # Equal scores are listed in the order the bag gave the documents, as one index lists them.
+    by_score: dict[float, list[str]] = {}
+    for hit in found:
+        by_score.setdefault(hit.score, []).append(hit.id)
+    for ids in by_score.values():
+        assert ids == sorted(ids, key=lambda key: int(key[1:]))
