@@ -7,8 +7,8 @@
    documents, hashes their IDs and spools them to the shards' files: serial) and the
    commit (the shards built on the workers: parallel).
 2. *Query*: SciFact's queries (top 10, ids of the hits read) against one index, and
-   against the same documents in 2 and 4 shards searched in this process (threads) and
-   on a LocalCluster of 2 workers: the median and 95th percentile latency, after one
+   against the same documents in 2 and 4 shards searched in this process (on 1 thread,
+   and on 2) and on a LocalCluster of 2 workers: the median and 95th percentile latency, after one
    untimed warm-up pass, the runs interleaved query by query. As for one index only
    the hits' ids are read, the sharded searches skip the fetch step (``fetch=False``).
 
@@ -141,10 +141,11 @@ def latency(scratch: Path, corpus: Path, texts: list[str], shard_counts: list[in
     runs["one index"] = lambda text: [hit.id for hit in searcher.search(text, strict=False)]
     closers.append(searcher.close)
     for shards, sharded_index in sharded.items():
-        in_process = sharded_index.searcher()
-        runs[f"{shards} shards, in process"] = (
-            lambda text, s=in_process: [hit.id for hit in s.search(text, strict=False, fetch=False)])
-        closers.append(in_process.close)
+        for threads in (1, 2):
+            in_process = sharded_index.searcher(threads=threads)
+            runs[f"{shards} shards, in process, {threads} thread(s)"] = (
+                lambda text, s=in_process: [hit.id for hit in s.search(text, strict=False, fetch=False)])
+            closers.append(in_process.close)
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                            host="127.0.0.1")
     client = Client(cluster)

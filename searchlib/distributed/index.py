@@ -132,16 +132,19 @@ class ShardedIndex:
                 runner.close()
             raise
 
-    def searcher(self, *, client: Any = None, scheduler: str | None = None, threads: int | None = None,
+    def searcher(self, *, client: Any = None, scheduler: str | None = None, threads: int = 1,
                  timeout: float | None = None, partial: bool = False, **options: Any) -> ShardedSearcher:
         """A searcher over every shard with global statistics (see
         :class:`~searchlib.distributed.search.ShardedSearcher`). By default the shards
-        are searched in this process on ``threads`` threads; with ``client`` or
-        ``scheduler``, on that cluster's workers."""
+        are searched in this process, one after the other: on shards of a few thousand
+        documents, handing each step to ``threads`` threads cost more than it overlapped
+        (``benchmarks/bench_distributed.py``); more threads may pay where a shard's step
+        takes longer (large shards) and cores are free, which was not measured. With ``client`` or ``scheduler``, the shards' steps run on that cluster's
+        workers."""
         from searchlib.distributed.search import ShardedSearcher
 
         local = client is None and scheduler is None
-        runner, owned = _runner(client, scheduler, None, local, threads=threads or min(self.shards, os.cpu_count() or 1))
+        runner, owned = _runner(client, scheduler, None, local, threads=threads)
         return ShardedSearcher(self, runner, owns_runner=owned, timeout=timeout, partial=partial, **options)
 
 
