@@ -205,6 +205,7 @@ def query_command(
                 path, text, limit=limit, offset=(page - 1) * limit, sort=sort, operator=operator, strict=strict,
                 expansion=expansion, k1=k1, b=b, similarity=similarity, snippets=snippets,
                 fragment_count=fragment_count, width=width, facet_fields=facet_fields, as_json=as_json,
+                explain=explain,
             ).total
             if total == 0:
                 _fail("no matches", status=1)

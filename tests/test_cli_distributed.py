@@ -65,6 +65,11 @@ def test_a_sharded_index_answers_queries_as_one_index(indexes: tuple[Path, Path]
     assert text_output.returncode == 0 and text_output.stdout.startswith(" 1.")
     assert "[boundary] [layer]" in text_output.stdout
     assert "1-2 of" in text_output.stderr
+    explained = run_cli(["query", "boundary layer", "--index", str(sharded), "-n", "1", "--explain"],
+                        cwd=sharded.parent)
+    single_explained = run_cli(["query", "boundary layer", "--index", str(single), "-n", "1", "--explain"],
+                               cwd=single.parent)
+    assert "idf" in explained.stdout and explained.stdout == single_explained.stdout
     none = run_cli(["query", "zzzqqqxx", "--index", str(sharded)], cwd=sharded.parent)
     assert none.returncode == 1 and "no matches" in none.stderr
 

@@ -337,3 +337,15 @@ def test_a_dead_writers_spools_are_removed_by_the_next_writer(tmp_path: Path) ->
         second.add_document(id="x", text="other")
     assert not spools[0].exists()
     assert index.doc_count == 1
+
+
+def test_explanations_give_the_global_statistics_as_one_index_does(pair: tuple[str, Path, dict[int, Path]]) -> None:
+    name, single, sharded = pair
+    text = first_queries(name, 1)[0]
+    with Searcher(single) as searcher:
+        expected = [searcher.explain(hit).format() for hit in searcher.search(text, limit=3)]
+    with ShardedIndex.open(sharded[3]).searcher() as sharded_searcher:
+        results = sharded_searcher.search(text, limit=3, explain=True)
+    found = [hit.explanation.format() for hit in results if hit.explanation is not None]
+    assert found == expected
+    assert "explanation" in results.hits[0].to_dict()

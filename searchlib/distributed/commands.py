@@ -17,7 +17,8 @@ from searchlib.distributed.search import ShardedResults
 
 def query_sharded(path: str, text: str, *, limit: int, offset: int, sort: str | None, operator: str, strict: bool,
                   expansion: Any, k1: float | None, b: float | None, similarity: str | None, snippets: bool,
-                  fragment_count: int, width: int, facet_fields: list[str], as_json: bool) -> ShardedResults:
+                  fragment_count: int, width: int, facet_fields: list[str], as_json: bool,
+                  explain: bool = False) -> ShardedResults:
     """Run one query over the shards and print it as ``searchlib query`` prints hits."""
     from searchlib.cli import _echo
 
@@ -25,7 +26,8 @@ def query_sharded(path: str, text: str, *, limit: int, offset: int, sort: str | 
     with index.searcher(default_operator=operator, expansion=expansion, k1=k1, b=b, similarity=similarity) as searcher:
         results = searcher.search(text, limit=limit, offset=offset, sort=sort, strict=strict,
                                   facets=list(facet_fields) or None,
-                                  snippets={"count": fragment_count, "width": width} if snippets else None)
+                                  snippets={"count": fragment_count, "width": width} if snippets else None,
+                                  explain=explain)
     for warning in results.warnings:
         _echo(f"searchlib: warning: {warning}", err=True)
     if as_json:
@@ -54,6 +56,8 @@ def _print(results: ShardedResults, *, color: bool) -> None:
             if hit.fragments[0].is_opening:
                 line = f"(opening, no words matched) {line}"
             _echo(f"    {line}")
+        if hit.explanation is not None:
+            _echo(hit.explanation.format(indent=2))
     _print_facets(results.facets)
     if results.missing_shards:
         _echo(f"searchlib: warning: shards {', '.join(map(str, results.missing_shards))} did not answer", err=True)

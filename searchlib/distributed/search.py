@@ -44,6 +44,7 @@ from searchlib.errors import QueryError, SearchlibError
 
 if TYPE_CHECKING:
     from searchlib.distributed.index import Runner, ShardedIndex
+    from searchlib.explain import Explanation
     from searchlib.highlight import Fragment
     from searchlib.query import Query
     from searchlib.scoring import CollectionStats
@@ -292,14 +293,15 @@ def _sort_value(searcher: Searcher, field_name: str, descending: bool, segment: 
 
 
 def shard_fetch(shard: HeldShard | WorkerShard, generation: int, request: Request, stats: CollectionStats,
-                addresses: list[tuple[int, int]], snippets: dict[str, Any] | None
-                ) -> list[tuple[dict[str, Any], list[Fragment] | None]]:
-    """Step 3 on a shard: the stored fields of its hits on the page, and with
-    ``snippets`` (:meth:`Searcher.fragments`'s ``count`` and ``width``) their fragments."""
+                addresses: list[tuple[int, int]], snippets: dict[str, Any] | None, explain: bool = False
+                ) -> list[Fetched]:
+    """Step 3 on a shard: the stored fields of its hits on the page, with ``snippets``
+    (:meth:`Searcher.fragments`'s ``count`` and ``width``) their fragments, and with
+    ``explain`` their scores' explanations (with the global statistics)."""
     searcher = shard.searcher(generation)
     fields = [searcher.readers[segment].stored_fields(doc) for segment, doc in addresses]
-    if snippets is None:
-        return [(stored, None) for stored in fields]
+    if snippets is None and not explain:
+        return [Fetched(stored) for stored in fields]
     from searchlib import highlight
     from searchlib.searcher.results import Hit
 
@@ -307,11 +309,21 @@ def shard_fetch(shard: HeldShard | WorkerShard, generation: int, request: Reques
                                      b=request.b, similarity=request.similarity)
     if request.text is not None:
         highlight.remember_text(tree, request.text)
-    found: list[tuple[dict[str, Any], list[Fragment] | None]] = []
+    found = []
     for rank, ((segment, doc), stored) in enumerate(zip(addresses, fields), start=1):
         hit = Hit(rank, 0.0, segment, doc, searcher, tree, searcher.readers[segment], context, stored)
-        found.append((stored, searcher.fragments(hit, **snippets)))
+        found.append(Fetched(stored, searcher.fragments(hit, **snippets) if snippets is not None else None,
+                             searcher.explain(hit) if explain else None))
     return found
+
+
+@dataclass
+class Fetched:
+    """What step 3 gives of one hit."""
+
+    fields: dict[str, Any]
+    fragments: list[Fragment] | None = None
+    explanation: Explanation | None = None
 
 
 # --- merging -------------------------------------------------------------------------------------
@@ -384,6 +396,7 @@ class ShardedHit:
     shard: int
     fields: dict[str, Any]
     fragments: list[Fragment] | None = None
+    explanation: Explanation | None = None
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
@@ -398,6 +411,8 @@ class ShardedHit:
                          "snippet_html": highlight.format_html(self.fragments),
                          "snippet_field": self.fragments[0].field,
                          "snippet_is_opening": self.fragments[0].is_opening})
+        if self.explanation is not None:
+            data["explanation"] = self.explanation.to_json()
         return data
 
 
@@ -498,13 +513,15 @@ class ShardedSearcher:
         snippets: dict[str, Any] | None = None,
         partial: bool | None = None,
         fetch: bool = True,
+        explain: bool = False,
     ) -> ShardedResults:
         """Rank the documents of every shard matching ``query`` and return one page, as
         :meth:`Searcher.search <searchlib.searcher.Searcher.search>` does (the same
         arguments, less ``stats``: the statistics are the shards' together).
         ``snippets`` asks for each hit's fragments (``{"count": 1, "width": 160}``);
         ``partial`` lets the search go on without failed shards; ``fetch=False`` skips
-        the last step, for hits with their ids and scores but no stored fields."""
+        the last step, for hits with their ids and scores but no stored fields; ``explain``
+        gives each hit its score's explanation (``ShardedHit.explanation``)."""
         from searchlib.searcher.searcher import _is_whole_number
 
         if not (_is_whole_number(limit) and _is_whole_number(offset)):
@@ -536,8 +553,8 @@ class ShardedSearcher:
         pages = [(outcome.shard, outcome.value) for outcome in self._check(outcomes, allow_partial, missing)]
         ranked = merge_records(pages, sorted_by_field=sort_field is not None, descending=descending)
         page = ranked[offset : offset + limit]
-        if fetch or snippets is not None:
-            hits = self._fetch(page, generations, request, stats, snippets, offset, allow_partial, missing)
+        if fetch or snippets is not None or explain:
+            hits = self._fetch(page, generations, request, stats, snippets, explain, offset, allow_partial, missing)
         else:
             hits = [ShardedHit(offset + rank, record.score, record.id, shard, {})
                     for rank, (shard, record) in enumerate(page, start=1)]
@@ -615,18 +632,18 @@ class ShardedSearcher:
         return str(self.index.shard_paths()[shard])
 
     def _fetch(self, page: list[tuple[int, Record]], generations: dict[int, int], request: Request,
-               stats: CollectionStats, snippets: dict[str, Any] | None, offset: int, allow_partial: bool,
-               missing: set[int]) -> list[ShardedHit]:
+               stats: CollectionStats, snippets: dict[str, Any] | None, explain: bool, offset: int,
+               allow_partial: bool, missing: set[int]) -> list[ShardedHit]:
         """Step 3: the page's stored fields (and fragments), from the shards holding it."""
         wanted: dict[int, list[Record]] = {}
         for shard, record in page:
             wanted.setdefault(shard, []).append(record)
         outcomes = self._runner.run([
             Call(shard, shard_fetch, (self._shards[shard], generations[shard], request, stats,
-                                      [(record.segment, record.doc) for record in records], snippets))
+                                      [(record.segment, record.doc) for record in records], snippets, explain))
             for shard, records in wanted.items()
         ], self.timeout)
-        fetched: dict[tuple[int, int, int], tuple[dict[str, Any], Any]] = {}
+        fetched: dict[tuple[int, int, int], Fetched] = {}
         for outcome in self._check(outcomes, allow_partial, missing):
             for record, found in zip(wanted[outcome.shard], outcome.value):
                 fetched[(outcome.shard, record.segment, record.doc)] = found
@@ -634,7 +651,8 @@ class ShardedSearcher:
         for shard, record in page:
             found = fetched.get((shard, record.segment, record.doc))
             if found is not None:
-                hits.append(ShardedHit(offset + len(hits) + 1, record.score, record.id, shard, found[0], found[1]))
+                hits.append(ShardedHit(offset + len(hits) + 1, record.score, record.id, shard, found.fields,
+                                       found.fragments, found.explanation))
         return hits
 
 
