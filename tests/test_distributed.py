@@ -349,3 +349,33 @@ def test_explanations_give_the_global_statistics_as_one_index_does(pair: tuple[s
     found = [hit.explanation.format() for hit in results if hit.explanation is not None]
     assert found == expected
     assert "explanation" in results.hits[0].to_dict()
+
+
+def test_a_shard_failing_in_its_commit_keeps_its_generation_and_the_error_lists_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from searchlib.distributed import build
+
+    index = ShardedIndex.create(tmp_path / "s", schema(), shards=3)
+    documents = [{"id": f"d{i}", "text": f"words {i}"} for i in range(30)]
+    generations = [Index.open(path).generation for path in index.shard_paths()]
+    commit_shard = build.commit_shard
+
+    def failing(token: str, shard: int) -> None:
+        if shard == 1:
+            build.abort_shard(token, shard)  # what a commit that raised leaves: the writer aborted
+            raise OSError("no space left on device")
+        commit_shard(token, shard)
+
+    monkeypatch.setattr(build, "commit_shard", failing)
+    with pytest.raises(ShardBuildError) as caught, index.writer(local=True) as writer:
+        writer.add_documents(documents)
+    assert caught.value.committed == [0, 2] and caught.value.failures[0].shard == 1
+    assert "OSError: no space left on device" in str(caught.value)
+    assert "shards 0, 2 committed their part" in str(caught.value)
+    assert Index.open(index.shard_paths()[1]).generation == generations[1]
+    assert index.doc_count == sum(1 for d in documents if route(d["id"], 3) != 1)
+    monkeypatch.setattr(build, "commit_shard", commit_shard)
+    with index.writer(local=True) as writer:  # adding the batch again as updates repairs it
+        writer.add_documents(documents, update=True)
+    assert index.doc_count == 30
