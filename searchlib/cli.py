@@ -191,25 +191,19 @@ def query_command(
     if not text.strip():
         raise UsageError("the query is empty; give some words to search for, e.g. searchlib query \"direct talks\"")
     path = index_dir or DEFAULT_INDEX
-    if index_dir is None and not Index.exists(path) and not _is_sharded(path) and os.path.isdir(DEFAULT_SEEDS):
+    if _is_sharded(path):  # its shards searched in this process: no cluster, no Dask
+        _query_sharded(path, text, limit=limit, offset=(page - 1) * limit, sort=sort, operator=operator,
+                       strict=strict, explain=explain, max_expansions=max_expansions, keep_frequent=keep_frequent,
+                       k1=k1, b=b, similarity=similarity, snippets=snippets, fragment_count=fragment_count,
+                       width=width, facet_fields=facet_fields, as_json=as_json, is_default=index_dir is None)
+        return
+    if index_dir is None and not Index.exists(path) and os.path.isdir(DEFAULT_SEEDS):
         _build_default_index(path)
     try:
         expansion = Expansion(
             DEFAULT_MAX_EXPANSIONS if max_expansions is None else max_expansions,
             "keep_frequent" if keep_frequent else "error",
         )
-        if _is_sharded(path):  # its shards searched in this process: no cluster, no Dask
-            from searchlib.distributed.commands import query_sharded
-
-            total = query_sharded(
-                path, text, limit=limit, offset=(page - 1) * limit, sort=sort, operator=operator, strict=strict,
-                expansion=expansion, k1=k1, b=b, similarity=similarity, snippets=snippets,
-                fragment_count=fragment_count, width=width, facet_fields=facet_fields, as_json=as_json,
-                explain=explain,
-            ).total
-            if total == 0:
-                _fail("no matches", status=1)
-            return
         with Searcher(
             path, default_operator=operator, k1=k1, b=b, similarity=similarity, expansion=expansion
         ) as searcher:
@@ -233,6 +227,28 @@ def query_command(
     except (SearchlibError, OSError) as exc:
         _fail_on_index(exc, path, is_default=index_dir is None)
     if results.total == 0:
+        _fail("no matches", status=1)
+
+
+def _query_sharded(path: str, text: str, *, max_expansions: int | None, keep_frequent: bool, is_default: bool,
+                   **options: Any) -> None:
+    """``query`` on a sharded index (see :mod:`searchlib.distributed.commands`); its
+    errors reported as one index's are."""
+    from searchlib.distributed.commands import query_sharded
+
+    try:
+        expansion = None  # the shards' searchers' own unless an option says otherwise
+        if max_expansions is not None or keep_frequent:
+            from searchlib.query import DEFAULT_MAX_EXPANSIONS, Expansion
+
+            expansion = Expansion(DEFAULT_MAX_EXPANSIONS if max_expansions is None else max_expansions,
+                                  "keep_frequent" if keep_frequent else "error")
+        total = query_sharded(path, text, expansion=expansion, **options).total
+    except QueryError as exc:
+        _fail(f"bad query:\n{exc.caret()}" if exc.position is not None else str(exc))
+    except (SearchlibError, OSError) as exc:
+        _fail_on_index(exc, path, is_default=is_default)
+    if total == 0:
         _fail("no matches", status=1)
 
 
