@@ -25,6 +25,13 @@ from searchlib.similarities import SIMILARITIES
 
 DEFAULT_INDEX = "index"
 DEFAULT_SEEDS = "seeds"
+#: The file that makes a directory a sharded index (``searchlib.distributed.manifest``'s
+#: MANIFEST_NAME): looked for here, so that a query of one index imports nothing of it.
+SHARDS_MANIFEST = "shards.json"
+
+
+def _is_sharded(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, SHARDS_MANIFEST))
 
 
 def _echo(text: str = "", *, err: bool = False) -> None:
@@ -59,17 +66,21 @@ def _fail_on_index(exc: SearchlibError | OSError, index_dir: str, *, is_default:
 # --- the commands ---------------------------------------------------------------------
 
 
-def index_command(paths: list[str], index_dir: str, exclude: list[str], all_folders: bool) -> None:
+def index_command(paths: list[str], index_dir: str, exclude: list[str], all_folders: bool, shards: int | None,
+                  scheduler: str | None, workers: int | None) -> None:
     """Index .txt, .md and .jsonl files and directories (re-indexing a file updates it)."""
     from searchlib.ingest import ingest
 
     _log_to_stderr()
-    with _Progress("indexing") as progress:
-        try:
-            report = ingest(index_dir, paths, exclude=exclude, skip_default=not all_folders, progress=progress)
-        except (SearchlibError, OSError) as exc:
-            progress.finish()
-            _fail_on_index(exc, index_dir)
+    if shards is not None or scheduler is not None or workers is not None or _is_sharded(index_dir):
+        report = _index_sharded(paths, index_dir, exclude, all_folders, shards, scheduler, workers)
+    else:
+        with _Progress("indexing") as progress:
+            try:
+                report = ingest(index_dir, paths, exclude=exclude, skip_default=not all_folders, progress=progress)
+            except (SearchlibError, OSError) as exc:
+                progress.finish()
+                _fail_on_index(exc, index_dir)
     if not report.index_written:
         _fail(f"nothing to index (no {', '.join(_suffixes())} file found); {index_dir} was not created", status=1)
     _echo(
@@ -79,6 +90,21 @@ def index_command(paths: list[str], index_dir: str, exclude: list[str], all_fold
     )
     if report.errors:
         sys.exit(1)
+
+
+def _index_sharded(paths: list[str], index_dir: str, exclude: list[str], all_folders: bool, shards: int | None,
+                   scheduler: str | None, workers: int | None) -> Any:
+    """Index into a sharded index, its shards built on Dask (a LocalCluster of
+    ``workers`` processes, or the scheduler at ``scheduler``)."""
+    try:
+        from searchlib.distributed.ingest import ingest_sharded
+    except ImportError as exc:  # dask or distributed missing
+        _fail(f"a sharded index needs Dask ({exc.name} is missing): pip install \"searchlib[distributed]\"")
+    try:
+        return ingest_sharded(index_dir, paths, shards=shards, scheduler=scheduler, workers=workers, exclude=exclude,
+                              skip_default=not all_folders)
+    except (SearchlibError, OSError) as exc:
+        _fail_on_index(exc, index_dir)
 
 
 def _suffixes() -> tuple[str, ...]:
@@ -164,6 +190,12 @@ def query_command(
     if not text.strip():
         raise UsageError("the query is empty; give some words to search for, e.g. searchlib query \"direct talks\"")
     path = index_dir or DEFAULT_INDEX
+    if _is_sharded(path):  # its shards searched in this process: no cluster, no Dask
+        _query_sharded(path, text, limit=limit, offset=(page - 1) * limit, sort=sort, operator=operator,
+                       strict=strict, explain=explain, max_expansions=max_expansions, keep_frequent=keep_frequent,
+                       k1=k1, b=b, similarity=similarity, snippets=snippets, fragment_count=fragment_count,
+                       width=width, facet_fields=facet_fields, as_json=as_json, is_default=index_dir is None)
+        return
     if index_dir is None and not Index.exists(path) and os.path.isdir(DEFAULT_SEEDS):
         _build_default_index(path)
     try:
@@ -198,6 +230,28 @@ def query_command(
     except (SearchlibError, OSError) as exc:
         _fail_on_index(exc, path, is_default=index_dir is None)
     if results.total == 0:
+        _fail("no matches", status=1)
+
+
+def _query_sharded(path: str, text: str, *, max_expansions: int | None, keep_frequent: bool, is_default: bool,
+                   **options: Any) -> None:
+    """``query`` on a sharded index (see :mod:`searchlib.distributed.commands`); its
+    errors reported as one index's are."""
+    from searchlib.distributed.commands import query_sharded
+
+    try:
+        expansion = None  # the shards' searchers' own unless an option says otherwise
+        if max_expansions is not None or keep_frequent:
+            from searchlib.query import DEFAULT_MAX_EXPANSIONS, Expansion
+
+            expansion = Expansion(DEFAULT_MAX_EXPANSIONS if max_expansions is None else max_expansions,
+                                  "keep_frequent" if keep_frequent else "error")
+        total = query_sharded(path, text, expansion=expansion, **options).total
+    except QueryError as exc:
+        _fail(f"bad query:\n{exc.caret()}" if exc.position is not None else str(exc))
+    except (SearchlibError, OSError) as exc:
+        _fail_on_index(exc, path, is_default=is_default)
+    if total == 0:
         _fail("no matches", status=1)
 
 
@@ -297,6 +351,9 @@ def check_command(index_dir: str, as_json: bool) -> None:
     """Verify every checksum and structural invariant; exit 0 if sound, 1 if damaged."""
     from searchlib.check import check_index
 
+    if _is_sharded(index_dir):
+        _check_sharded(index_dir, as_json)
+        return
     try:
         report = check_index(index_dir)
     except (SearchlibError, OSError) as exc:
@@ -313,19 +370,53 @@ def check_command(index_dir: str, as_json: bool) -> None:
         sys.exit(1)
 
 
+def _check_sharded(index_dir: str, as_json: bool) -> None:
+    """``check`` of a sharded index: every shard, its schema and its routing."""
+    from searchlib.distributed.check import check_sharded
+
+    try:
+        report = check_sharded(index_dir)
+    except (SearchlibError, OSError) as exc:
+        _fail_on_index(exc, index_dir)
+    if as_json:
+        _echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _echo(f"{index_dir}: {len(report.shards)} shards checked, {report.documents} documents")
+        for shard in report.shards:
+            _echo(f"  {shard.index}: generation {shard.generation}, {shard.segments} segments, "
+                  f"{shard.documents} documents, {shard.files_checked} files checked")
+        problems = report.problems + [problem for shard in report.shards for problem in shard.problems]
+        for problem in problems:
+            _echo(f"  problem: {problem.path}: {problem.problem}")
+        _echo("ok" if report.ok else f"{len(problems)} problem(s) found")
+    if not report.ok:
+        sys.exit(1)
+
+
 def info_command(index_dir: str, as_json: bool) -> None:
     """Documents, deletions, segments, fields, terms, size on disk and format version."""
     from searchlib.check import index_info
 
     try:
-        info = index_info(index_dir)
+        if _is_sharded(index_dir):
+            from searchlib.distributed.check import sharded_info
+
+            info = sharded_info(index_dir)
+        else:
+            info = index_info(index_dir)
     except (SearchlibError, OSError) as exc:
         _fail_on_index(exc, index_dir)
     if as_json:
         _echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
-    _echo(f"index:      {info['index']} (format version {info['format_version']}, "
-               f"generation {info['generation']})")
+    if info.get("sharded"):
+        _echo(f"index:      {info['index']} (format version {info['format_version']}, "
+              f"{info['shard_count']} shards routed by {info['routing']['field']})")
+        for shard in info["shards"]:
+            _echo(f"shard:      {shard['index']} (generation {shard['generation']}, {shard['documents']} documents)")
+    else:
+        _echo(f"index:      {info['index']} (format version {info['format_version']}, "
+              f"generation {info['generation']})")
     _echo(f"documents:  {info['documents']} ({info['deleted_documents']} deleted, not yet merged away)")
     _echo(f"segments:   {len(info['segments'])}")
     _echo(f"size:       {info['size_bytes'] / 1e6:.2f} MB on disk")
@@ -638,6 +729,13 @@ def _add_index(commands: Any) -> None:
                        help="Skip files and folders whose name or path (relative to the folder given) matches; repeatable.")
     index.add_argument("--all-folders", action="store_true",
                        help="Also walk hidden folders (.git, ...), node_modules and virtualenvs, skipped by default.")
+    index.add_argument("--shards", type=_whole(1), default=None, metavar="N",
+                       help="Make a sharded index of N shards, built in parallel on Dask "
+                            '(needs pip install "searchlib[distributed]").')
+    index.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="Build the shards on the Dask scheduler at ADDRESS [default: a local cluster].")
+    index.add_argument("--workers", type=_whole(1), default=None, metavar="N",
+                       help="Worker processes of the local cluster [default: one per core].")
 
 
 def _add_query(commands: Any) -> None:
