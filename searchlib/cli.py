@@ -541,31 +541,48 @@ def _styled(text: str, style: str) -> str:
 def _print_results(
     results: Any, *, color: bool, explain: bool = False, snippets: dict[str, int] | None = None
 ) -> None:
-    from searchlib.highlight import format_ansi, format_plain, printable  # titles and dates may hold escape sequences
-
     for hit in results:
-        title = printable(_hit_title(hit.fields))
-        date = printable(_shown_date(hit.fields.get("date")))
-        header = f"{hit.rank:>2}. {hit.score:7.3f}  {_styled(title, BOLD) if color else title}"
-        if date:
-            header += f"  ({date})"
-        where = _hit_path(hit.fields)
-        if where:
-            header += f"  {_styled(printable(where), DIM) if color else printable(where)}"
-        _echo(header)
+        _echo(_hit_header(hit, color=color))
         if snippets is not None:
             fragments = hit.fragments(**snippets)
-            line = format_ansi(fragments) if color else format_plain(fragments)
-            if fragments[0].is_opening:  # nothing in the text matched (e.g. a range query)
-                line = f"(opening, no words matched) {line}"
+            line = _snippet_line(fragments, color=color)
             if fragments[0].is_truncated:
                 line += f" [matches sought in the first {hit.searcher.highlight_max_chars:,} characters]"
             _echo(f"    {line}")
         if explain:
             _echo(hit.explain().format(indent=2))
-    first = results.offset + 1
+    _print_count(results)
+
+
+def _hit_header(hit: Any, *, color: bool) -> str:
+    """A hit's first line: rank, score, title, date and file path (printable: titles
+    and dates may hold escape sequences). A sharded search's hits print the same."""
+    from searchlib.highlight import printable
+
+    title = printable(_hit_title(hit.fields))
+    date = printable(_shown_date(hit.fields.get("date")))
+    header = f"{hit.rank:>2}. {hit.score:7.3f}  {_styled(title, BOLD) if color else title}"
+    if date:
+        header += f"  ({date})"
+    where = _hit_path(hit.fields)
+    if where:
+        header += f"  {_styled(printable(where), DIM) if color else printable(where)}"
+    return header
+
+
+def _snippet_line(fragments: Any, *, color: bool) -> str:
+    """A hit's snippet, marked for a terminal or as plain text, saying so when nothing
+    in the text matched (e.g. a range query shows the field's opening)."""
+    from searchlib.highlight import format_ansi, format_plain
+
+    line = format_ansi(fragments) if color else format_plain(fragments)
+    return f"(opening, no words matched) {line}" if fragments[0].is_opening else line
+
+
+def _print_count(results: Any) -> None:
+    """Which hits of how many were shown, on stderr (the hits alone go to stdout)."""
     if results.hits:
-        _echo(f"{first}-{results.offset + len(results)} of {results.total} matching documents", err=True)
+        _echo(f"{results.offset + 1}-{results.offset + len(results)} of {results.total} matching documents", err=True)
     else:
         _echo(f"0 of {results.total} matching documents", err=True)
 

@@ -42,6 +42,34 @@ class IngestReport:
         return [p for p in self.problems if p.is_error]
 
 
+def noting(report: IngestReport, on_problem: Callable[[Problem], None] | None = None) -> Callable[[Problem], None]:
+    """What records a problem met while indexing files: kept in ``report``, logged (an
+    error as an error, else as a warning), then handed to ``on_problem``."""
+
+    def note(problem: Problem) -> None:
+        report.problems.append(problem)
+        logger.log(logging.ERROR if problem.is_error else logging.WARNING, "%s", problem)
+        if on_problem is not None:
+            on_problem(problem)
+
+    return note
+
+
+def files_to_index(
+    paths: Iterable[str | os.PathLike[str]], note: Callable[[Problem], None], *, exclude: Collection[str] = (),
+    skip_default: bool = True,
+) -> list[Path]:
+    """The files ``paths`` name or hold (see :func:`searchlib.sources.find_files`), each
+    problem met on the way (a missing path, a dangling link) given to ``note``."""
+    files: list[Path] = []
+    for item in find_files(paths, exclude=exclude, skip_default=skip_default):
+        if isinstance(item, Problem):
+            note(item)
+        else:
+            files.append(item)
+    return files
+
+
 def ingest(
     index_path: str | os.PathLike[str],
     paths: Iterable[str | os.PathLike[str]],
@@ -58,19 +86,8 @@ def ingest(
     after each file how far the run is, and so that no index is created when there is
     nothing to put in it (a mistyped path leaves no empty index behind)."""
     report = IngestReport()
-
-    def note(problem: Problem) -> None:
-        report.problems.append(problem)
-        logger.log(logging.ERROR if problem.is_error else logging.WARNING, "%s", problem)
-        if on_problem is not None:
-            on_problem(problem)
-
-    files: list[Path] = []
-    for item in find_files(paths, exclude=exclude, skip_default=skip_default):
-        if isinstance(item, Problem):
-            note(item)
-        else:
-            files.append(item)
+    note = noting(report, on_problem)
+    files = files_to_index(paths, note, exclude=exclude, skip_default=skip_default)
     if not files and not Index.exists(index_path):
         return report
     index = Index.open(index_path) if Index.exists(index_path) else Index.create(index_path, file_schema())

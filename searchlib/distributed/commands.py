@@ -38,30 +38,15 @@ def query_sharded(path: str, text: str, *, limit: int, offset: int, sort: str | 
 
 
 def _print(results: ShardedResults, *, color: bool) -> None:
-    from searchlib.cli import BOLD, DIM, _echo, _hit_path, _hit_title, _print_facets, _shown_date, _styled
-    from searchlib.highlight import format_ansi, format_plain, printable
+    from searchlib.cli import _echo, _hit_header, _print_count, _print_facets, _snippet_line
 
     for hit in results:
-        title = printable(_hit_title(hit.fields))
-        date = printable(_shown_date(hit.fields.get("date")))
-        header = f"{hit.rank:>2}. {hit.score:7.3f}  {_styled(title, BOLD) if color else title}"
-        if date:
-            header += f"  ({date})"
-        where = _hit_path(hit.fields)
-        if where:
-            header += f"  {_styled(printable(where), DIM) if color else printable(where)}"
-        _echo(header)
+        _echo(_hit_header(hit, color=color))
         if hit.fragments is not None:
-            line = format_ansi(hit.fragments) if color else format_plain(hit.fragments)
-            if hit.fragments[0].is_opening:
-                line = f"(opening, no words matched) {line}"
-            _echo(f"    {line}")
+            _echo(f"    {_snippet_line(hit.fragments, color=color)}")
         if hit.explanation is not None:
             _echo(hit.explanation.format(indent=2))
     _print_facets(results.facets)
     if results.missing_shards:
         _echo(f"searchlib: warning: shards {', '.join(map(str, results.missing_shards))} did not answer", err=True)
-    if results.hits:
-        _echo(f"{results.offset + 1}-{results.offset + len(results)} of {results.total} matching documents", err=True)
-    else:
-        _echo(f"0 of {results.total} matching documents", err=True)
+    _print_count(results)

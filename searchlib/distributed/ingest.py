@@ -7,22 +7,18 @@ checked here, before the shards see it, so that the shards' commit does not fail
 
 from __future__ import annotations
 
-import logging
 import os
-from collections.abc import Callable, Collection, Iterable
-from pathlib import Path
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 from searchlib.distributed.index import ShardedIndex
 from searchlib.distributed.manifest import ORDER_FIELD, is_sharded
 from searchlib.errors import SearchlibError
-from searchlib.ingest import IngestReport
-from searchlib.sources import Problem, field_for_value, file_schema, find_files, read_source
+from searchlib.ingest import IngestReport, files_to_index, noting
+from searchlib.sources import Problem, field_for_value, file_schema, read_source
 
 if TYPE_CHECKING:
     from searchlib.schema import Field, Schema
-
-logger = logging.getLogger("searchlib.ingest")
 
 
 def ingest_sharded(
@@ -42,17 +38,8 @@ def ingest_sharded(
     from searchlib.index import Index
 
     report = IngestReport()
-
-    def note(problem: Problem) -> None:
-        report.problems.append(problem)
-        logger.log(logging.ERROR if problem.is_error else logging.WARNING, "%s", problem)
-
-    files: list[Path] = []
-    for item in find_files(paths, exclude=exclude, skip_default=skip_default):
-        if isinstance(item, Problem):
-            note(item)
-        else:
-            files.append(item)
+    note = noting(report)
+    files = files_to_index(paths, note, exclude=exclude, skip_default=skip_default)
     if is_sharded(index_path):
         index = ShardedIndex.open(index_path)
         if shards is not None and shards != index.shards:
