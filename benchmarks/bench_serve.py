@@ -37,12 +37,13 @@ import os
 import platform
 import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from importlib.metadata import version
@@ -96,8 +97,6 @@ class ServerProcess:
     """``searchlib serve`` on a free port of loopback, writes allowed with a fresh token."""
 
     def __init__(self, index: Path, log: Path) -> None:
-        import socket
-
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -245,7 +244,7 @@ def make_writer(server: ServerProcess, dataset: Path, batch: int,
                 interval: float) -> Callable[[threading.Event, Phase], None]:
     """A writer that adds ``batch`` documents and commits, every ``interval`` seconds."""
 
-    def documents() -> Any:
+    def documents() -> Iterator[dict[str, str]]:
         round_number = 0
         while True:
             round_number += 1
