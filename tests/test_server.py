@@ -2,26 +2,20 @@
 spoken to over HTTP with the standard library's urllib.
 
 Each test module starts two servers (one read-only, one that accepts writes with a
-token) on free ports, waits for ``/health`` and stops them at the end; a server takes
-about a second to start. The tests skip, saying why, when the server's packages
-(Starlette and uvicorn, the ``server`` extra) are not installed.
+token) on free ports (``tests/serving.py``), waits for ``/health`` and stops them at the
+end; a server takes about a second to start. The tests skip, saying why, when the
+server's packages (Starlette and uvicorn, the ``server`` extra) are not installed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,97 +28,10 @@ from tests.conftest import searchlib_command
 pytest.importorskip("starlette", reason='the server extra is not installed: pip install "searchlib[server]"')
 pytest.importorskip("uvicorn", reason='the server extra is not installed: pip install "searchlib[server]"')
 
-from searchlib import ID, KEYWORD, NUMERIC, TEXT, Index, Schema  # noqa: E402
+from searchlib import Index  # noqa: E402
+from tests.serving import TOKEN, Server, make_index, start_server  # noqa: E402
 
-TOKEN = "s3cret-token"
 MAX_BODY = 4096
-
-DOCUMENTS = [
-    {"id": "d1", "title": "Direct talks resume", "body": "The two governments held direct talks in Geneva.",
-     "tag": "politics", "year": 2001},
-    {"id": "d2", "title": "Trade talks stall", "body": "Negotiators said the trade talks had stalled again.",
-     "tag": "economy", "year": 2003},
-    {"id": "d3", "title": "A <b>bold</b> harvest", "body": "Farmers expect a record harvest of wheat & barley.",
-     "tag": "economy", "year": 2002},
-    {"id": "d4", "title": "Peace talks", "body": "Peace talks between the parties resumed after a pause.",
-     "tag": "politics", "year": 2004},
-]
-
-
-def make_index(path: Path) -> Path:
-    schema = Schema(id=ID(), title=TEXT(), body=TEXT(), tag=KEYWORD(), year=NUMERIC("int"))
-    index = Index.create(str(path), schema)
-    with index.writer() as writer:
-        for document in DOCUMENTS:
-            writer.add_document(document)
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[str]
-
-    def request(self, method: str, path: str, body: Any = None, *, token: str | None = None,
-                raw: bytes | None = None) -> tuple[int, Any, dict[str, str]]:
-        """Send a request; its status, its body (JSON decoded when it is JSON) and headers."""
-        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        request = urllib.request.Request(self.url + path, data=data, method=method)
-        if data is not None:
-            request.add_header("Content-Type", "application/json")
-        if token is not None:
-            request.add_header("Authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                status, payload, headers = response.status, response.read(), dict(response.headers)
-        except urllib.error.HTTPError as error:
-            status, payload, headers = error.code, error.read(), dict(error.headers)
-        if headers.get("content-type", "").startswith("application/json"):
-            return status, json.loads(payload), headers
-        return status, payload.decode("utf-8", "replace"), headers
-
-    def get(self, path: str, **query: Any) -> tuple[int, Any]:
-        status, body, _ = self.request("GET", path + ("?" + urllib.parse.urlencode(query, doseq=True) if query else ""))
-        return status, body
-
-
-@contextlib.contextmanager
-def start_server(index: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[Server]:
-    port = free_port()
-    process = subprocess.Popen(
-        searchlib_command() + ["serve", "--index", str(index), "--port", str(port), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
-    )
-    server = Server(f"http://127.0.0.1:{port}", process)
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}: {process.stderr.read()[-2000:]}")
-        try:
-            if server.get("/health")[0] == 200:
-                break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the server did not answer /health within 60 s")
-        time.sleep(0.05)
-    try:
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -290,6 +197,16 @@ def test_a_server_on_loopback_answers_only_loopback_names(reader: Server) -> Non
 def test_an_unknown_path_is_a_json_404(reader: Server) -> None:
     status, body = reader.get("/api/nothing")
     assert status == 404 and body["error"]["status"] == 404
+
+
+def test_a_method_not_served_is_a_405_naming_those_that_are(writable: Server) -> None:
+    status, body, headers = writable.request("OPTIONS", "/api/documents", token=TOKEN)
+    assert status == 405 and headers["allow"] == "POST, PUT" and "POST, PUT" in body["error"]["message"]
+    # Not the deletion of a document whose id is "d1/similar": that path is d1's look-alikes.
+    status, _, headers = writable.request("DELETE", "/api/documents/d1/similar", token=TOKEN)
+    assert status == 405 and headers["allow"] == "GET, HEAD"
+    status, _, headers = writable.request("PATCH", "/api/documents/d1", token=TOKEN)
+    assert status == 405 and headers["allow"] == "DELETE, GET, HEAD"
 
 
 #: Pieces of query syntax, whole and broken, that random queries are made of.

@@ -30,8 +30,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, request_response
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from searchlib.errors import AnalyzerError, QueryError, SchemaError
 from searchlib.manager import SearcherManager
@@ -292,6 +293,40 @@ class Routes:
         return JSONResponse({"generation": generation})
 
 
+# --- routing -----------------------------------------------------------------------------
+
+Endpoint = Callable[[Request], Any]
+
+
+class Resource:
+    """One path's endpoints by method, as one route: any other method gets a 405 whose
+    ``Allow`` names them all (HEAD with GET).
+
+    A route per method would match a path, then its method, one route at a time: the
+    405 of ``POST /api/documents``'s route would allow POST alone, though PUT is served
+    too, and ``DELETE /api/documents/ID/similar`` would fall through to the deletion of
+    a document whose id is ``ID/similar``, where GET on that path means "like ``ID``".
+    """
+
+    def __init__(self, handlers: Mapping[str, Endpoint]) -> None:
+        self.apps = {method: request_response(handler) for method, handler in handlers.items()}
+        if "GET" in self.apps:
+            self.apps["HEAD"] = self.apps["GET"]
+        self.allow = ", ".join(sorted(self.apps))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.apps.get(scope["method"])
+        if app is None:
+            raise HTTPException(405, f"{scope['method']} is not allowed here; allowed: {self.allow}",
+                                headers={"Allow": self.allow})
+        await app(scope, receive, send)
+
+
+def resource(path: str, **handlers: Endpoint) -> Route:
+    """The route of ``path`` to ``handlers`` (keyword: the method each answers)."""
+    return Route(path, Resource(handlers))
+
+
 # --- errors ------------------------------------------------------------------------------
 
 
@@ -359,18 +394,17 @@ def create_app(index_dir: str | os.PathLike[str], *, allow_writes: bool = False,
 
     app = Starlette(
         routes=[
-            Route("/", routes.page),
-            Route("/health", routes.health),
-            Route("/openapi.json", routes.openapi),
-            Route("/api/search", routes.search),
-            Route("/api/suggest", routes.suggest),
-            Route("/api/info", routes.info),
-            Route("/api/documents", routes.add, methods=["POST"]),
-            Route("/api/documents", routes.update, methods=["PUT"]),
-            Route("/api/documents/{id:path}/similar", routes.similar),
-            Route("/api/documents/{id:path}", routes.document, methods=["GET"]),
-            Route("/api/documents/{id:path}", routes.delete, methods=["DELETE"]),
-            Route("/api/commit", routes.commit, methods=["POST"]),
+            resource("/", GET=routes.page),
+            resource("/health", GET=routes.health),
+            resource("/openapi.json", GET=routes.openapi),
+            resource("/api/search", GET=routes.search),
+            resource("/api/suggest", GET=routes.suggest),
+            resource("/api/info", GET=routes.info),
+            resource("/api/documents", POST=routes.add, PUT=routes.update),
+            # Before the document's own path, which would take ".../similar" as part of an id.
+            resource("/api/documents/{id:path}/similar", GET=routes.similar),
+            resource("/api/documents/{id:path}", GET=routes.document, DELETE=routes.delete),
+            resource("/api/commit", POST=routes.commit),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         exception_handlers={

@@ -54,8 +54,9 @@ async function run() {
 
 function draw(current, body) {
   const first = body.offset + 1, last = body.offset + body.hits.length;
-  $("status").textContent = body.hits.length ? `${first}–${last} of ${body.total} matching documents`
-                                             : `No matches (${body.total} in all)`;
+  const documents = body.total === 1 ? "1 matching document" : `${body.total} matching documents`;
+  $("status").textContent = !body.hits.length ? `No matches (${body.total} in all)`
+                          : first === 1 && last === body.total ? documents : `${first}–${last} of ${documents}`;
   if (body.suggestion) {
     $("suggested").textContent = body.suggestion;
     $("suggestion").hidden = false;
