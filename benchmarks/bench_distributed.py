@@ -273,8 +273,8 @@ def main() -> None:
         for row in report["builds"]:
             name = "one index, one writer" if row["workers"] == 0 else \
                 f"{row['shards']} shards, {row['workers']} worker(s)"
-            print(f"| {name} | {row['documents']:,} | {row.get('route_s', float('nan')):.1f} | "
-                  f"{row.get('commit_s', float('nan')):.1f} | {row['total_s']:.1f} "
+            route, commit = (f"{row[key]:.1f}" if key in row else "—" for key in ("route_s", "commit_s"))
+            print(f"| {name} | {row['documents']:,} | {route} | {commit} | {row['total_s']:.1f} "
                   f"({row['total_range_s'][0]:.1f}-{row['total_range_s'][1]:.1f}) | "
                   f"{row['documents'] / row['total_s']:,.0f} | {row['index_mb']:.1f} |")
         print(f"\nSpeed-up from 1 to 2 workers: {report['speed_up']:.2f}x overall, "
