@@ -201,6 +201,41 @@ def test_documents_are_routed_by_a_stable_hash_of_their_id(tmp_path: Path) -> No
     assert manifest["next_order"] == 60 and ORDER_FIELD not in manifest["schema"]
 
 
+SCHEMA_OF_ROWS = Schema(id=ID(), text=TEXT(), year=NUMERIC("int"), weight=NUMERIC("float"))
+
+
+def test_a_dask_dataframe_is_indexed_row_by_row_as_its_records(tmp_path: Path) -> None:
+    """Each row a document (a missing text is no value); the shards then rank as one
+    index of the same records does."""
+    import dask.dataframe
+    import pandas
+
+    frame = pandas.DataFrame({
+        "id": [f"d{i}" for i in range(40)],
+        "text": [f"row {i} of the same words" if i % 7 else None for i in range(40)],
+        "year": pandas.array([1980 + i if i % 5 else None for i in range(40)], dtype="Int64"),  # <NA> where missing
+        "weight": [i / 4 if i % 3 else float("nan") for i in range(40)],  # a float column: NaN where missing
+    })
+    records = [{key: value for key, value in row.items() if isinstance(value, str) or not pandas.isna(value)}
+               for row in frame.to_dict("records")]
+    assert len([record for record in records if "text" in record]) == 34
+    sharded = ShardedIndex.create(tmp_path / "sharded", SCHEMA_OF_ROWS, shards=3)
+    with sharded.writer(local=True) as writer:
+        assert writer.add_documents(dask.dataframe.from_pandas(frame, npartitions=3)) == 40
+    assert len([record for record in records if "year" in record]) == 32
+    assert len([record for record in records if "weight" in record]) == 26
+    one = Index.create(tmp_path / "one", SCHEMA_OF_ROWS)
+    with one.writer() as writer:
+        writer.add_documents(records)
+    with sharded.searcher() as shards, Searcher(one) as alone:
+        for query in ("same words", "row 21", "year:[2000 TO 2005]", "weight:[* TO *]", "weight:[2 TO 5]"):
+            found, expected = shards.search(query, limit=50), alone.search(query, limit=50)
+            assert_same_ranking([(hit.id, hit.score) for hit in expected], [(hit.id, hit.score) for hit in found], query)
+            assert found.total == expected.total
+        assert shards.search("same words", limit=0).total == 34  # the six rows without a text
+        assert shards.search("weight:[* TO *]", limit=0).total == 26  # NaN is no weight
+
+
 def test_updates_and_deletes_reach_the_shard_holding_the_document(tmp_path: Path) -> None:
     index = ShardedIndex.create(tmp_path / "s", schema(), shards=3)
     with index.writer(local=True) as writer:

@@ -109,8 +109,9 @@ class ShardedWriter:
 
     def add_documents(self, documents: Any, *, update: bool = False) -> int:
         """Add many documents in order; return how many. ``documents`` is an iterable of
-        mappings, a Dask bag of them, or a Dask dataframe (each row a document); with
-        ``update`` each replaces the document with its ID."""
+        mappings, a Dask bag of them, or a Dask dataframe (each row a document, its
+        missing values left out as fields); with ``update`` each replaces the document
+        with its ID."""
         count = 0
         for document in _documents_of(documents):
             self._document("update" if update else "add", document)
@@ -259,10 +260,22 @@ def _documents_of(documents: Any) -> Iterator[Mapping[str, Any]]:
         for part in documents.to_delayed():
             rows = part.compute()
             if hasattr(rows, "to_dict"):  # a dataframe's partition: a pandas DataFrame
-                rows = rows.to_dict("records")
-            yield from rows
+                yield from _present(rows.to_dict("records"))
+            else:
+                yield from rows
         return
     yield from documents
+
+
+def _present(records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """A dataframe's rows as documents: a missing value (None, NaN, ``pandas.NA``,
+    ``NaT``, however the column's type spells it) is no value, as a document leaves a
+    field out, rather than a float in a text field."""
+    import pandas  # a dataframe's partition is one: pandas is there
+
+    for record in records:
+        yield {key: value for key, value in record.items()
+               if isinstance(value, (list, tuple, dict)) or not pandas.isna(value)}
 
 
 # --- the shard's side: what a worker runs ---------------------------------------------------
