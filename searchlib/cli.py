@@ -702,36 +702,12 @@ QUERY_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
 )
 
 
-def _terminal_columns() -> int:
-    """The terminal's width as ``shutil.get_terminal_size`` gives it (``COLUMNS``, else
-    the terminal's, else 80), read without importing shutil: argparse makes a formatter
-    for each option it adds, and a formatter left to find its width imports shutil, and
-    with it bz2 and lzma (2% of a query's start-up, for help text it rarely prints)."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """Help text as written (descriptions keep their lines), as wide as the terminal."""
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
-        super().__init__(prog, indent_increment, max_help_position, _terminal_columns() - 2 if width is None else width)
-
-
 def _command(
     commands: Any, name: str, run: Callable[..., None], description: str
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         name, help=description.split("\n")[0], description=description, allow_abbrev=False,
-        formatter_class=_Formatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.set_defaults(run=run, command_parser=parser)
     return parser
@@ -852,7 +828,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parsing that command's arguments needs, half the cost of building them all)."""
     parser = argparse.ArgumentParser(
         prog="searchlib", description="Embedded full-text search: index files, then query them ranked by BM25.",
-        allow_abbrev=False, formatter_class=_Formatter,
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action=_Version, help="Show the version and exit.")
     commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
