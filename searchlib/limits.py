@@ -14,7 +14,7 @@ documents takes more than about 100 ms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 #: Deepest nesting the grammar can take without nearing Python's recursion limit.
 HARD_MAX_DEPTH = 100
@@ -63,23 +63,21 @@ class QueryLimits:
 
     max_length: int = 10_000
     max_clauses: int = 1024
-    max_depth: int = 50
+    max_depth: int = field(default=50, metadata={"most": HARD_MAX_DEPTH})
     max_expansions: int = 2048
     max_patterns: int = 8
     suggest_words: int = 20
     suggest_candidates: int = 200
-    untimed_visits: int = 16_384
+    untimed_visits: int = field(default=16_384, metadata={"least": 0, "most": MAX_UNTIMED_VISITS})
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            value = getattr(self, field.name)
-            least = 0 if field.name == "untimed_visits" else 1
+        for cap in fields(self):
+            value = getattr(self, cap.name)
+            least, most = cap.metadata.get("least", 1), cap.metadata.get("most")
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                raise ValueError(f"QueryLimits.{field.name} must be a whole number, at least {least}; got {value!r}")
-        if self.untimed_visits > MAX_UNTIMED_VISITS:
-            raise ValueError(f"QueryLimits.untimed_visits must be at most {MAX_UNTIMED_VISITS:,}; got {self.untimed_visits!r}")
-        if self.max_depth > HARD_MAX_DEPTH:
-            raise ValueError(f"QueryLimits.max_depth must be at most {HARD_MAX_DEPTH}; got {self.max_depth}")
+                raise ValueError(f"QueryLimits.{cap.name} must be a whole number, at least {least}; got {value!r}")
+            if most is not None and value > most:
+                raise ValueError(f"QueryLimits.{cap.name} must be at most {most:,}; got {value!r}")
 
 
 #: The limits a parser or searcher uses unless given others.
