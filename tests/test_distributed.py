@@ -9,6 +9,7 @@ Cranfield and SciFact split into 1, 2, 3 and 8 shards, after deletions.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -367,6 +368,8 @@ def test_a_dead_writers_spools_are_removed_by_the_next_writer(tmp_path: Path) ->
     writer.add_documents({"id": f"d{i}", "text": "words"} for i in range(5))
     spools = [p for p in index.path.iterdir() if p.name.startswith("staging-")]
     assert len(spools) == 1 and any(spools[0].iterdir())
+    if os.name == "posix":  # the spools are pickles: only their writer's user may reach them
+        assert spools[0].stat().st_mode & 0o777 == 0o700
     writer._lock.release()  # as the process dying would: its spool stays behind
     with index.writer(local=True) as second:
         second.add_document(id="x", text="other")

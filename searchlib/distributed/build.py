@@ -155,7 +155,11 @@ class ShardedWriter:
     def _spool(self, shard: int, change: tuple[Any, ...]) -> None:
         spool = self._spools.get(shard)
         if spool is None:
-            self._staging.mkdir(exist_ok=True)
+            if not self._staging.exists():
+                # Made here, private to this user and new (a directory already there is
+                # refused): the spools are pickles, read back by the shards' workers, so
+                # no one else may put a file where they look.
+                self._staging.mkdir(mode=0o700)
             spool = self._spools[shard] = open(self._spool_path(shard), "wb")  # noqa: SIM115  # closed on commit
         pickle.dump(change, spool, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -325,7 +329,9 @@ def _changes(spool: str | None) -> Iterable[tuple[Any, ...]]:
     with open(spool, "rb") as file:
         while True:
             try:
-                yield pickle.load(file)  # noqa: S301  # the spool this writer wrote itself
+                # noqa: S301 below: the spool this writer wrote itself, in the private
+                # directory it made (see _spool); never a file it found.
+                yield pickle.load(file)  # noqa: S301
             except EOFError:
                 return
 
