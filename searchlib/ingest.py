@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from searchlib.errors import SearchlibError
 from searchlib.index import Index
-from searchlib.sources import Problem, field_for_value, file_schema, find_files, read_source
+from searchlib.sources import Problem, SourceFile, field_for_value, file_schema, find_files, read_source
 
 if TYPE_CHECKING:
     from searchlib.writer import IndexWriter
@@ -100,14 +100,23 @@ def ingest(
     return report
 
 
-def _ingest_file(writer: IndexWriter, path: Path, report: IngestReport, note: Callable[[Problem], None]) -> None:
-    """Replace the documents of one file by what it holds now."""
+def read_for_index(path: Path, report: IngestReport, note: Callable[[Problem], None]) -> SourceFile | None:
+    """A file's documents as an index takes them, its problems given to ``note``; None
+    (and the file not counted) when an error left nothing to index."""
     source = read_source(path)
     for problem in source.problems:
         note(problem)
     if not source.documents and any(p.is_error for p in source.problems):
-        return
+        return None
     report.files += 1
+    return source
+
+
+def _ingest_file(writer: IndexWriter, path: Path, report: IngestReport, note: Callable[[Problem], None]) -> None:
+    """Replace the documents of one file by what it holds now."""
+    source = read_for_index(path, report, note)
+    if source is None:
+        return
     report.replaced += writer.delete_by_term("source", source.path)
     for document in source.documents:
         added = [name for name in document if name not in writer.schema]

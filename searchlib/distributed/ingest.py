@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from searchlib.distributed.index import ShardedIndex
 from searchlib.distributed.manifest import ORDER_FIELD, is_sharded
 from searchlib.errors import SearchlibError
-from searchlib.ingest import IngestReport, files_to_index, noting
-from searchlib.sources import Problem, field_for_value, file_schema, read_source
+from searchlib.ingest import IngestReport, files_to_index, noting, read_for_index
+from searchlib.sources import Problem, field_for_value, file_schema
 
 if TYPE_CHECKING:
     from searchlib.schema import Field, Schema
@@ -54,12 +54,9 @@ def ingest_sharded(
     with index.writer(client=client, scheduler=scheduler, workers=workers) as writer:
         checker = _Checker(writer.schema)
         for item in files:
-            source = read_source(item)
-            for problem in source.problems:
-                note(problem)
-            if not source.documents and any(p.is_error for p in source.problems):
+            source = read_for_index(item, report, note)
+            if source is None:
                 continue
-            report.files += 1
             writer.delete_by_term("source", source.path)
             for document in source.documents:
                 added = {name: field_for_value(name, document[name]) for name in document if name not in writer.schema}
