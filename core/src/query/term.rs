@@ -206,11 +206,13 @@ impl<'a> PostingsCursor<'a> {
             let mut next = base;
             for doc in &mut self.docs {
                 let id = next + u64::from(*doc);
-                if id >= u64::from(self.doc_count) {
-                    return Err(Corrupt::new(format!("doc id {id} out of range")));
-                }
                 *doc = id as u32;
                 next = id + 1;
+            }
+            // Ids only grow (a gap is at least 0), so the last is the largest: one check
+            // for the block (128 gaps of under 2^32 cannot overflow a u64).
+            if next > u64::from(self.doc_count) {
+                return Err(Corrupt::new(format!("doc id {} out of range", next - 1)));
             }
             let tf_start = start + 2 + used;
             let end = tf_start + bitpack::packed_len(BLOCK, tf_width.min(32));
@@ -360,6 +362,17 @@ impl<'a> PostingsCursor<'a> {
         }
     }
 
+    /// Hands every remaining doc id to `visit` a block at a time, without decoding
+    /// frequencies: counting a union reads nothing else. The cursor ends exhausted (or
+    /// stopped at damage, see [`PostingsCursor::error`]).
+    pub fn drain_docs(&mut self, mut visit: impl FnMut(&[u32])) {
+        while self.doc != END {
+            visit(self.docs.get(self.pos..).unwrap_or_default());
+            self.pos = self.docs.len();
+            self.next_block();
+        }
+    }
+
     /// Where the block that may hold `target` lies, without decoding it: its skip entry
     /// for a full block, None for the tail or past the end.
     pub fn block_of(&self, target: u32) -> Decoded<Option<Skip>> {
@@ -382,37 +395,48 @@ impl<'a> PostingsCursor<'a> {
 
 /// Unpacks one block of [`BLOCK`] values of `width` bits from the front of `data`
 /// (appended to `out`); returns the bytes read. The format is `bitpack`'s; this reads
-/// each value with one unaligned 64-bit load instead of byte by byte, as a block is
-/// decoded every time a query steps into it.
+/// each value with one unaligned 64-bit load instead of byte by byte, and with the width
+/// a constant of each of 32 copies of the loop ([`unpack_width`]), so that the compiler
+/// turns every value's offset and shift into constants: a block is decoded every time
+/// a query steps into it.
 fn unpack_block(data: &[u8], width: u8, out: &mut Vec<u32>) -> Decoded<usize> {
     if width > 32 {
         return Err(Corrupt::new(format!("bit width {width} exceeds 32")));
     }
     let len = bitpack::packed_len(BLOCK, width);
     let bytes = data.get(..len).ok_or_else(|| Corrupt::new("packed integers are truncated"))?;
-    if width == 0 {
-        out.resize(out.len() + BLOCK, 0);
-        return Ok(0);
-    }
-    let mask = (1u64 << width) - 1;
-    let width = usize::from(width);
-    // The block copied behind zeros, so that every value's 8-byte load is in bounds
-    // without a slow path for the last ones; values go to a fixed array, not pushed one
-    // by one (no capacity check per value).
-    let mut padded = [0u8; BLOCK * 4 + 8];
-    if let Some(front) = padded.get_mut(..len) {
-        front.copy_from_slice(bytes);
-    }
     let mut values = [0u32; BLOCK];
+    macro_rules! widths {
+        ($($w:literal)*) => {
+            match width {
+                $($w => unpack_width::<$w>(bytes, &mut values),)*
+                _ => {} // 0: every value is 0 (and past 32 was refused above)
+            }
+        };
+    }
+    widths!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32);
+    out.extend_from_slice(&values);
+    Ok(len)
+}
+
+/// [`unpack_block`]'s loop for values of `W` bits (1 to 32), `bytes` holding exactly
+/// the block's `BLOCK * W / 8` bytes.
+#[inline(always)]
+fn unpack_width<const W: usize>(bytes: &[u8], values: &mut [u32; BLOCK]) {
+    // The block copied behind zeros, so that every value's 8-byte load is in bounds
+    // without a slow path for the last ones.
+    let mut padded = [0u8; BLOCK * 4 + 8];
+    if let (Some(front), Some(packed)) = (padded.get_mut(..BLOCK * W / 8), bytes.get(..BLOCK * W / 8)) {
+        front.copy_from_slice(packed);
+    }
+    let mask = (1u64 << W) - 1;
     for (i, value) in values.iter_mut().enumerate() {
-        let bit = i * width;
+        let bit = i * W;
         let at = bit / 8;
         // At most 32 + 7 bits from `at`, and at + 8 <= 127 * 32 / 8 + 8 < padded.len().
         let eight: [u8; 8] = padded.get(at..at + 8).and_then(|s| s.try_into().ok()).unwrap_or([0; 8]);
         *value = ((u64::from_le_bytes(eight) >> (bit % 8)) & mask) as u32;
     }
-    out.extend_from_slice(&values);
-    Ok(len)
 }
 
 /// One field of a BM25F term: its postings, weight and inverse length norms.
