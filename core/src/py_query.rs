@@ -151,6 +151,13 @@ fn node(value: &Bound<'_, PyAny>, depth: usize) -> PyResult<Node> {
             low: bound_bytes(&item(2)?, item(4)?.extract()?)?,
             high: bound_bytes(&item(3)?, item(5)?.extract()?)?,
         },
+        "phrase" => Node::Phrase {
+            field: item(1)?.extract()?,
+            words: item(2)?.extract()?,
+            slop: item(3)?.extract()?,
+            factor: item(4)?.extract()?,
+            average: item(5)?.extract()?,
+        },
         "none" => Node::Empty,
         other => return Err(plan_error(format!("unknown node kind {other:?}"))),
     })

@@ -1,6 +1,9 @@
 """The phrase node, :class:`Phrase`: matched in the compiled core, which intersects the
-words' postings and matches their positions segment by segment
-(``searchlib._core.phrase_matches``; the rule is in ``core/src/query/phrase.rs``).
+words' postings and matches their positions segment by segment (the rule is in
+``core/src/query/phrase.rs``). A search hands the core a "phrase" plan node, which it
+matches and scores inside the search's one call; :meth:`Phrase.matches` and
+:meth:`Phrase.explain` read one segment's matches through
+``searchlib._core.phrase_matches`` and score them here with the same formula.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from searchlib.segment import SegmentReader
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
     import numpy as np
     import numpy.typing as npt
+    from searchlib.query.plan import PlanBuilder, PlanNode
 
 #: Slops past this change nothing (positions and offsets are below 2**32), and the core
 #: takes a 64-bit slop: larger ones are clamped here.
@@ -86,6 +90,16 @@ class Phrase(Query):
             live = reader.live[docs]
             docs, freqs = docs[live], freqs[live]
         return docs, freqs
+
+    def plan(self, builder: PlanBuilder) -> PlanNode:
+        """Matched and scored in the core, segment by segment, within the search's one
+        call: ``boost * idf`` times the saturated ``frequency / norm`` (:meth:`matches`'s
+        formula)."""
+        context = builder.context
+        return (
+            "phrase", self.field, list(zip(self.phrase_terms, self.positions)), min(self.slop, _SLOP_LIMIT),
+            self.boost * self._idf(context), float(context.stats.average_length(self.field)),
+        )
 
     def _idf(self, context: ScoringContext) -> float:
         stats = context.stats

@@ -9,7 +9,8 @@
 use crate::error::{Corrupt, Error, InFile};
 use crate::query::plan::{BoolNode, Node, TermLeaf};
 use crate::query::range;
-use crate::query::scorer::{Bm25, NormCache};
+use crate::query::phrase::phrase_matches_with;
+use crate::query::scorer::{Bm25, InverseNorms, NormCache};
 use crate::query::topk::ScratchPool;
 use crate::query::term::{FieldPostings, PostingsCursor, TermCache, TermScorer};
 use crate::query::{DocIter, END};
@@ -74,15 +75,7 @@ pub fn term_scorer<'a>(segment: &'a Segment<'a>, leaf: &TermLeaf, bm25: &Bm25) -
     for field in &leaf.fields {
         let Some(info) = segment.term_info(&field.name, leaf.term.as_bytes())? else { continue };
         let cursor = segment.cursor(&field.name, &info)?;
-        let keeps_lengths = segment.reader.field(&field.name).is_some_and(|f| f.norms);
-        let inverse_norms = if keeps_lengths {
-            let reader = segment.reader;
-            Some(segment.norms.get(&field.name, field.average, bm25, || {
-                reader.norms(&field.name).map(|lengths| lengths.unwrap_or_default())
-            })?)
-        } else {
-            None
-        };
+        let inverse_norms = field_inverse_norms(segment, &field.name, field.average, bm25)?;
         fields.push(FieldPostings { cursor, weight: field.weight, inverse_norms, average: field.average });
     }
     if fields.is_empty() {
@@ -113,8 +106,36 @@ pub fn build<'a>(node: &Node, segment: &'a Segment<'a>, index: usize, bm25: &Bm2
         Node::TermRange { field, low, high } => {
             Box::new(DocList::new(range::term_range(segment, field, low.as_ref(), high.as_ref())?, None, 0.0))
         }
+        Node::Phrase { field, words, slop, factor, average } => Box::new(phrase(segment, field, words, *slop, *factor, *average, bm25)?),
         Node::Empty => Box::new(Empty),
     })
+}
+
+/// A phrase's matches in one segment ([`phrase_matches`]), each scored
+/// `factor * saturate(frequency / norm)` with the field's cached inverse norms.
+fn phrase(segment: &Segment<'_>, field: &str, words: &[(String, u32)], slop: u64, factor: f64, average: f64, bm25: &Bm25) -> Result<DocList, Error> {
+    let lookup = |word: &[u8]| segment.term_info(field, word);
+    let (docs, frequencies) = phrase_matches_with(segment.reader, field, words, slop, None, lookup)?;
+    let inverse = field_inverse_norms(segment, field, average, bm25)?;
+    let scores = docs
+        .iter()
+        .zip(&frequencies)
+        .map(|(&doc, &frequency)| {
+            let inverse = inverse.as_ref().map_or(1.0, |norms| norms.get(doc as usize).copied().unwrap_or(1.0));
+            factor * bm25.variant.saturate(f64::from(frequency) * inverse, bm25.k1)
+        })
+        .collect();
+    Ok(DocList::new(docs, Some(scores), 0.0))
+}
+
+/// A field's per-document `1 / norm` at `average` (None for a field without lengths,
+/// whose every norm is 1), computed once per segment and setting.
+fn field_inverse_norms(segment: &Segment<'_>, field: &str, average: f64, bm25: &Bm25) -> Result<Option<InverseNorms>, Error> {
+    if !segment.reader.field(field).is_some_and(|f| f.norms) {
+        return Ok(None);
+    }
+    let reader = segment.reader;
+    segment.norms.get(field, average, bm25, || reader.norms(field).map(|lengths| lengths.unwrap_or_default())).map(Some)
 }
 
 fn build_all<'a>(nodes: &[Node], segment: &'a Segment<'a>, index: usize, bm25: &Bm25) -> Result<Vec<Box<dyn DocIter + 'a>>, Error> {

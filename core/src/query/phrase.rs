@@ -44,6 +44,7 @@ use std::collections::HashMap;
 
 use crate::error::{Error, InFile};
 use crate::segment_reader::SegmentReader;
+use crate::termdict::TermInfo;
 
 /// Slops past this change nothing: positions are u32 and offsets below 2^31, so every
 /// value lies in `(-2^31, 2^32)` and any two are closer than 2^33. Clamping keeps the
@@ -503,14 +504,30 @@ pub fn phrase_matches<T: AsRef<[u8]>>(
     slop: u64,
     candidates: Option<&[u32]>,
 ) -> Result<(Vec<u32>, Vec<u32>), Error> {
+    let Some(dict) = reader.dict(field)? else { return Ok((Vec::new(), Vec::new())) };
+    let lookup = |word: &[u8]| -> Result<Option<TermInfo>, Error> {
+        let found = dict.find(word).in_file(reader.terms.path()).map_err(|e| reader.name_field(e, field))?;
+        found.map(|ordinal| reader.term_at(field, &dict, ordinal).map(|(_, info)| info)).transpose()
+    };
+    phrase_matches_with(reader, field, words, slop, candidates, lookup)
+}
+
+/// [`phrase_matches`] with the words' term infos found by `lookup` (None: the field lacks
+/// the word): a search passes its segment's term cache, which keeps them between queries.
+pub fn phrase_matches_with<T: AsRef<[u8]>>(
+    reader: &SegmentReader,
+    field: &str,
+    words: &[(T, u32)],
+    slop: u64,
+    candidates: Option<&[u32]>,
+    mut lookup: impl FnMut(&[u8]) -> Result<Option<TermInfo>, Error>,
+) -> Result<(Vec<u32>, Vec<u32>), Error> {
     let (phrase, distinct, needed) = Phrase::of_words(words, slop)?;
     let nothing = Ok((Vec::new(), Vec::new()));
-    let Some(dict) = reader.dict(field)? else { return nothing };
     let mut infos = Vec::with_capacity(distinct.len());
     for word in &distinct {
-        let found = dict.find(word).in_file(reader.terms.path()).map_err(|e| reader.name_field(e, field))?;
-        let Some(ordinal) = found else { return nothing };
-        infos.push(reader.term_at(field, &dict, ordinal)?.1);
+        let Some(info) = lookup(word)? else { return nothing };
+        infos.push(info);
     }
     let mut order: Vec<usize> = (0..distinct.len()).collect();
     order.sort_by_key(|&w| infos[w].doc_freq);

@@ -16,11 +16,13 @@
 //! ("frange", field, low|None, high|None, incl_low, incl_high)     float64 column values
 //! ("terms", field, low|None, high|None, incl_low, incl_high)      docs holding a term of the
 //!                                                                field in the range (UTF-8 bytes)
+//! ("phrase", field, [(word, offset), ...], slop, factor, avgdl)  the phrase's matches, scored
+//!                                                                factor * saturate(freq / norm)
 //! ("none",)                                                      nothing
 //! ```
 //!
-//! A node the core does not run yet (phrases) reaches it as "docs": Python computes its
-//! matches the old way and passes arrays, so every query runs through one executor.
+//! A node the core does not run reaches it as "docs": Python computes its matches and
+//! passes arrays, so every query runs through one executor.
 //! The checks here are those of a hand-made plan: a plan from searchlib's own compiler
 //! always passes them.
 
@@ -77,6 +79,10 @@ pub enum Node {
     FloatRange { field: String, low: Option<(f64, bool)>, high: Option<(f64, bool)> },
     /// Documents holding a term of `field` between the bounds (bytes, inclusive; None: open).
     TermRange { field: String, low: Option<(Vec<u8>, bool)>, high: Option<(Vec<u8>, bool)> },
+    /// A phrase of `field` (its words with their offsets in the query, and slop), each
+    /// match scoring `factor * saturate(frequency / norm)`: `factor` is the boost times
+    /// the summed idfs of its words, the norm the field's length norm at `average`.
+    Phrase { field: String, words: Vec<(String, u32)>, slop: u64, factor: f64, average: f64 },
     Empty,
 }
 
@@ -127,7 +133,13 @@ impl Node {
                 }
                 Ok(())
             }
-            Node::MatchAll { .. } | Node::IntRange { .. } | Node::FloatRange { .. } | Node::TermRange { .. } | Node::Empty => Ok(()),
+            Node::Phrase { words, .. } if words.is_empty() => Err(Error::Invalid("a phrase names no word".into())),
+            Node::MatchAll { .. }
+            | Node::IntRange { .. }
+            | Node::FloatRange { .. }
+            | Node::TermRange { .. }
+            | Node::Phrase { .. }
+            | Node::Empty => Ok(()),
         }
     }
 
