@@ -123,23 +123,27 @@ pub fn decode(data: &[u8], count: u32, doc_count: u32, docs: &mut Vec<u32>, freq
         let tf_width = cursor.u8()?;
         let rest = blocks.get(cursor.position()..).unwrap_or_default();
         let start = docs.len();
-        let used = bitpack::unpack(rest, doc_width, BLOCK, docs)?;
+        let used = bitpack::unpack_block(rest, doc_width, docs)?;
         cursor.take(used)?;
-        for doc in docs.iter_mut().skip(start) {
+        for doc in docs.get_mut(start..).unwrap_or_default() {
             let id = base + u64::from(*doc);
-            if id >= u64::from(doc_count) {
-                return Err(Corrupt::new(format!("doc id {id} out of range")));
-            }
             *doc = id as u32;
             base = id + 1;
         }
+        // Ids only grow (a gap is at least 0), so the last is the largest: one check for
+        // the block (128 gaps of under 2^32 cannot overflow a u64).
+        if base > u64::from(doc_count) {
+            return Err(Corrupt::new(format!("doc id {} out of range", base - 1)));
+        }
         tfs.clear();
         let rest = blocks.get(cursor.position()..).unwrap_or_default();
-        let used = bitpack::unpack(rest, tf_width, BLOCK, &mut tfs)?;
+        let used = bitpack::unpack_block(rest, tf_width, &mut tfs)?;
         cursor.take(used)?;
-        for &tf in &tfs {
-            freqs.push(tf.checked_add(1).ok_or_else(|| Corrupt::new("term frequency overflows"))?);
+        // A block stores tf - 1; only a 32-bit width can hold u32::MAX, whose tf overflows.
+        if tf_width == 32 && tfs.contains(&u32::MAX) {
+            return Err(Corrupt::new("term frequency overflows"));
         }
+        freqs.extend(tfs.iter().map(|&tf| tf.wrapping_add(1)));
         if docs.last().copied() != Some(skip.last_doc) || cursor.position() != skip.end as usize {
             return Err(Corrupt::new("a skip entry disagrees with its block"));
         }

@@ -202,7 +202,7 @@ impl<'a> PostingsCursor<'a> {
             let mut cursor = Cursor::new(bytes);
             let doc_width = cursor.u8()?;
             let tf_width = cursor.u8()?;
-            let used = unpack_block(bytes.get(2..).unwrap_or_default(), doc_width, &mut self.docs)?;
+            let used = bitpack::unpack_block(bytes.get(2..).unwrap_or_default(), doc_width, &mut self.docs)?;
             let mut next = base;
             for doc in &mut self.docs {
                 let id = next + u64::from(*doc);
@@ -336,7 +336,7 @@ impl<'a> PostingsCursor<'a> {
     pub fn freq(&mut self) -> u32 {
         if let Some((start, width)) = self.tf_packed.take() {
             let packed = self.blocks().get(start..).unwrap_or_default();
-            if let Err(error) = unpack_block(packed, width, &mut self.tfs) {
+            if let Err(error) = bitpack::unpack_block(packed, width, &mut self.tfs) {
                 self.fail(error);
                 return 1;
             }
@@ -390,52 +390,6 @@ impl<'a> PostingsCursor<'a> {
         }
         copy.try_load(copy.full)?;
         Ok((copy.docs, copy.tfs))
-    }
-}
-
-/// Unpacks one block of [`BLOCK`] values of `width` bits from the front of `data`
-/// (appended to `out`); returns the bytes read. The format is `bitpack`'s; this reads
-/// each value with one unaligned 64-bit load instead of byte by byte, and with the width
-/// a constant of each of 32 copies of the loop ([`unpack_width`]), so that the compiler
-/// turns every value's offset and shift into constants: a block is decoded every time
-/// a query steps into it.
-fn unpack_block(data: &[u8], width: u8, out: &mut Vec<u32>) -> Decoded<usize> {
-    if width > 32 {
-        return Err(Corrupt::new(format!("bit width {width} exceeds 32")));
-    }
-    let len = bitpack::packed_len(BLOCK, width);
-    let bytes = data.get(..len).ok_or_else(|| Corrupt::new("packed integers are truncated"))?;
-    let mut values = [0u32; BLOCK];
-    macro_rules! widths {
-        ($($w:literal)*) => {
-            match width {
-                $($w => unpack_width::<$w>(bytes, &mut values),)*
-                _ => {} // 0: every value is 0 (and past 32 was refused above)
-            }
-        };
-    }
-    widths!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32);
-    out.extend_from_slice(&values);
-    Ok(len)
-}
-
-/// [`unpack_block`]'s loop for values of `W` bits (1 to 32), `bytes` holding exactly
-/// the block's `BLOCK * W / 8` bytes.
-#[inline(always)]
-fn unpack_width<const W: usize>(bytes: &[u8], values: &mut [u32; BLOCK]) {
-    // The block copied behind zeros, so that every value's 8-byte load is in bounds
-    // without a slow path for the last ones.
-    let mut padded = [0u8; BLOCK * 4 + 8];
-    if let (Some(front), Some(packed)) = (padded.get_mut(..BLOCK * W / 8), bytes.get(..BLOCK * W / 8)) {
-        front.copy_from_slice(packed);
-    }
-    let mask = (1u64 << W) - 1;
-    for (i, value) in values.iter_mut().enumerate() {
-        let bit = i * W;
-        let at = bit / 8;
-        // At most 32 + 7 bits from `at`, and at + 8 <= 127 * 32 / 8 + 8 < padded.len().
-        let eight: [u8; 8] = padded.get(at..at + 8).and_then(|s| s.try_into().ok()).unwrap_or([0; 8]);
-        *value = ((u64::from_le_bytes(eight) >> (bit % 8)) & mask) as u32;
     }
 }
 
@@ -608,23 +562,6 @@ mod tests {
             doc += 1 + rand() % 9;
         }
         (docs, tfs)
-    }
-
-    #[test]
-    fn a_block_unpacks_as_bitpack_does() {
-        for width in 0..=32u8 {
-            let max = if width == 0 { 0 } else { u32::MAX >> (32 - width) };
-            let values: Vec<u32> = (0..BLOCK as u32).map(|i| i.wrapping_mul(2654435761) & max).collect();
-            let mut packed = Vec::new();
-            bitpack::pack(&values, width, &mut packed);
-            let mut out = Vec::new();
-            assert_eq!(unpack_block(&packed, width, &mut out).unwrap(), packed.len());
-            assert_eq!(out, values);
-            if !packed.is_empty() {
-                assert!(unpack_block(&packed[..packed.len() - 1], width, &mut Vec::new()).is_err());
-            }
-        }
-        assert!(unpack_block(&[0; 600], 33, &mut Vec::new()).is_err());
     }
 
     #[test]
