@@ -148,6 +148,16 @@ fn build_bool<'a>(node: &BoolNode, segment: &'a Segment<'a>, index: usize, bm25:
         // its matches are one set, read into one bitset rather than merged range by range.
         return Ok(Box::new(DocList::new(range::term_ranges(segment, &ranges)?, None, 0.0)));
     }
+    if let Some(sets) = constant_term_sets(node) {
+        // Patterns over several fields (`negotiat*` in title and body): each field's terms
+        // are one set with one score, so their union is merged once into one list rather
+        // than merged document by document while the search runs.
+        let mut lists = Vec::with_capacity(sets.len());
+        for (score, ranges) in sets {
+            lists.push((range::term_ranges(segment, &ranges)?, score));
+        }
+        return Ok(Box::new(union_of_sets(lists)));
+    }
     let needed = node.min_should;
     if needed > node.should.len() {
         return Ok(Box::new(Empty));
@@ -190,6 +200,68 @@ fn term_ranges_only(node: &BoolNode) -> Option<Vec<(&str, &range::TermBound, &ra
         .iter()
         .map(|n| if let Node::TermRange { field, low, high } = n { Some((field.as_str(), low, high)) } else { None })
         .collect()
+}
+
+/// Per clause, the score and term ranges of a disjunction whose every clause is a constant
+/// score over a set of terms (a term range, or a disjunction of them), with nothing
+/// required or excluded, if `node` is one.
+#[allow(clippy::type_complexity)]
+fn constant_term_sets(node: &BoolNode) -> Option<Vec<(f64, Vec<(&str, &range::TermBound, &range::TermBound)>)>> {
+    if !node.must.is_empty() || !node.must_not.is_empty() || !node.filter.is_empty() || node.min_should > 1 || node.should.len() < 2 {
+        return None;
+    }
+    node.should
+        .iter()
+        .map(|clause| {
+            let Node::Constant { node: inner, score } = clause else { return None };
+            let ranges = match inner.as_ref() {
+                Node::TermRange { field, low, high } => vec![(field.as_str(), low, high)],
+                Node::Bool(inner) => term_ranges_only(inner)?,
+                _ => return None,
+            };
+            Some((*score, ranges))
+        })
+        .collect()
+}
+
+/// The union of sets of doc ids (ascending), each with one score: every document once,
+/// scoring the sum of the scores of the sets holding it.
+fn union_of_sets(lists: Vec<(Vec<u32>, f64)>) -> DocList {
+    let mut docs: Vec<u32> = Vec::new();
+    let mut scores: Vec<f64> = Vec::new();
+    for (list, score) in lists {
+        let (mut merged_docs, mut merged_scores) = (Vec::with_capacity(docs.len() + list.len()), Vec::with_capacity(docs.len() + list.len()));
+        let (mut i, mut j) = (0, 0);
+        loop {
+            match (docs.get(i), list.get(j)) {
+                (Some(&a), Some(&b)) if a == b => {
+                    merged_docs.push(a);
+                    merged_scores.push(scores.get(i).copied().unwrap_or(0.0) + score);
+                    i += 1;
+                    j += 1;
+                }
+                (Some(&a), Some(&b)) if a < b => {
+                    merged_docs.push(a);
+                    merged_scores.push(scores.get(i).copied().unwrap_or(0.0));
+                    i += 1;
+                }
+                (_, Some(&b)) => {
+                    merged_docs.push(b);
+                    merged_scores.push(score);
+                    j += 1;
+                }
+                (Some(&a), None) => {
+                    merged_docs.push(a);
+                    merged_scores.push(scores.get(i).copied().unwrap_or(0.0));
+                    i += 1;
+                }
+                (None, None) => break,
+            }
+        }
+        docs = merged_docs;
+        scores = merged_scores;
+    }
+    DocList::new(docs, Some(scores), 0.0)
 }
 
 /// A conjunction of the iterators (one is itself).
@@ -636,5 +708,28 @@ impl DocIter for Exclusion<'_> {
     }
     fn error(&self) -> Option<Corrupt> {
         self.inner.error().or_else(|| self.excluded.iter().find_map(|e| e.error()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every document of a DocList with its score.
+    fn drain(mut list: DocList) -> Vec<(u32, f64)> {
+        let mut out = Vec::new();
+        while list.doc() != END {
+            out.push((list.doc(), list.score()));
+            list.next();
+        }
+        out
+    }
+
+    #[test]
+    fn a_union_of_sets_sums_the_scores_of_the_sets_holding_each_document() {
+        let union = union_of_sets(vec![(vec![1, 4, 7], 1.0), (vec![0, 4, 9], 2.0), (vec![4, 7], 0.5)]);
+        assert_eq!(drain(union), vec![(0, 2.0), (1, 1.0), (4, 3.5), (7, 1.5), (9, 2.0)]);
+        assert!(drain(union_of_sets(vec![(vec![], 1.0), (vec![], 2.0)])).is_empty());
+        assert_eq!(drain(union_of_sets(vec![(vec![], 1.0), (vec![3], 2.0)])), vec![(3, 2.0)]);
     }
 }

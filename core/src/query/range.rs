@@ -85,10 +85,58 @@ pub fn term_range(
 /// read for doc ids only into one bitset.
 pub fn term_ranges(segment: &Segment<'_>, ranges: &[(&str, &TermBound, &TermBound)]) -> Result<Vec<u32>, Error> {
     let mut seen = vec![0u64; (segment.reader.doc_count as usize).div_ceil(64)];
+    // Ranges of one term (a pattern's), by field, are found together (see `mark_terms`).
+    let mut singles: Vec<(&str, &[u8])> = Vec::new();
     for &(field, low, high) in ranges {
-        mark_range(segment, field, low.as_ref(), high.as_ref(), &mut seen)?;
+        match (low, high) {
+            (Some((first, true)), Some((last, true))) if first == last => singles.push((field, first.as_slice())),
+            _ => mark_range(segment, field, low.as_ref(), high.as_ref(), &mut seen)?,
+        }
+    }
+    singles.sort_unstable();
+    singles.dedup();
+    for group in singles.chunk_by(|a, b| a.0 == b.0) {
+        let Some(&(field, _)) = group.first() else { continue };
+        let terms: Vec<&[u8]> = group.iter().map(|&(_, term)| term).collect();
+        mark_terms(segment, field, &terms, &mut seen)?;
     }
     Ok(members(&seen))
+}
+
+/// Dictionary entries per wanted term past which [`mark_terms`] looks each term up rather
+/// than walking the dictionary from the first to the last.
+const WALK_SPREAD: u64 = 8;
+
+/// Sets the bit of every document holding one of `terms` (sorted, distinct) in `field`.
+///
+/// A prefix's or wildcard's terms lie together in the dictionary: one walk from the
+/// first to the last reads each block once, where a look-up each (1,024 terms, in every
+/// segment, each query) would search the index and scan a block per term and fill the
+/// segment's term cache with words no other query asks for. Terms spread wide (a fuzzy
+/// word's) are looked up one by one.
+fn mark_terms(segment: &Segment<'_>, field: &str, terms: &[&[u8]], seen: &mut [u64]) -> Result<(), Error> {
+    let (Some(first), Some(last)) = (terms.first(), terms.last()) else { return Ok(()) };
+    let reader = segment.reader;
+    let Some(dict) = reader.dict(field)? else { return Ok(()) };
+    let named = |e| reader.name_field(e, field);
+    let start = dict.bound(first, false).in_file(reader.terms.path()).map_err(named)?;
+    let end = dict.bound(last, true).in_file(reader.terms.path()).map_err(named)?;
+    if end.saturating_sub(start) > WALK_SPREAD.saturating_mul(terms.len() as u64) {
+        for term in terms {
+            if let Some(info) = segment.term_info(field, term)? {
+                mark_postings(segment, field, &info, seen)?;
+            }
+        }
+        return Ok(());
+    }
+    let mut wanted = terms.iter().peekable();
+    for (term, info) in dict.range(start, end).in_file(reader.terms.path()).map_err(named)? {
+        while wanted.next_if(|w| **w < term.as_slice()).is_some() {}
+        if wanted.next_if(|w| **w == term.as_slice()).is_some() {
+            mark_postings(segment, field, &info, seen)?;
+        }
+    }
+    Ok(())
 }
 
 /// Sets the bit of every document holding a term of `field` between the bounds.
