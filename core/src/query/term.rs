@@ -155,6 +155,19 @@ impl<'a> PostingsCursor<'a> {
         self.count as usize > self.full * BLOCK
     }
 
+    /// The last doc id of full block `block`: its skip entry's first field, read alone
+    /// (skipping reads only this).
+    #[inline]
+    fn last_doc(&self, block: usize) -> Decoded<u32> {
+        let at = block * SKIP_ENTRY;
+        let bytes: [u8; 4] = self
+            .data
+            .get(at..at + 4)
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| Corrupt::new("no such skip entry"))?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
     /// Skip entry `block` (of a full block).
     pub fn skip(&self, block: usize) -> Decoded<Skip> {
         let bytes = self.data.get(block * SKIP_ENTRY..(block + 1) * SKIP_ENTRY).ok_or_else(|| Corrupt::new("no such skip entry"))?;
@@ -280,8 +293,8 @@ impl<'a> PostingsCursor<'a> {
             return self.doc;
         }
         if self.block < self.full {
-            let beyond = match self.skip(self.block) {
-                Ok(skip) => skip.last_doc < target,
+            let beyond = match self.last_doc(self.block) {
+                Ok(last) => last < target,
                 Err(error) => {
                     self.fail(error);
                     return END;
@@ -302,9 +315,9 @@ impl<'a> PostingsCursor<'a> {
             }
         }
         while self.doc < target {
-            // Within the loaded block, by binary search; past it, on to the next block.
+            // Within the loaded block, by galloping; past it, on to the next block.
             let rest = self.docs.get(self.pos..).unwrap_or_default();
-            let skip = rest.partition_point(|&d| d < target);
+            let skip = first_at_least(rest, target);
             if skip < rest.len() {
                 self.pos += skip;
                 self.doc = self.docs.get(self.pos).copied().unwrap_or(END);
@@ -317,12 +330,19 @@ impl<'a> PostingsCursor<'a> {
     }
 
     /// The first block from `from` on that may hold `target` (the tail if no full block
-    /// does and there is one), found by binary search of the skip table.
+    /// does and there is one), found in the skip table by steps of doubling length from
+    /// `from`, then a binary search in the last: a conjunction's targets mostly lie a few
+    /// blocks on, so the search costs the log of that distance, not of the whole table.
     fn block_holding(&self, target: u32, from: usize) -> Decoded<Option<usize>> {
-        let (mut low, mut high) = (from, self.full);
+        let (mut low, mut step) = (from, 1usize);
+        while low + step <= self.full && self.last_doc(low + step - 1)? < target {
+            low += step;
+            step *= 2;
+        }
+        let mut high = (low + step - 1).min(self.full);
         while low < high {
             let mid = low + (high - low) / 2;
-            if self.skip(mid)?.last_doc < target {
+            if self.last_doc(mid)? < target {
                 low = mid + 1;
             } else {
                 high = mid;
@@ -391,6 +411,20 @@ impl<'a> PostingsCursor<'a> {
         copy.try_load(copy.full)?;
         Ok((copy.docs, copy.tfs))
     }
+}
+
+/// The index of the first of ascending `docs` at or above `target` (`docs.len()` if none),
+/// by steps of doubling length, then a binary search in the last: a conjunction's next
+/// target mostly lies a few postings on, which this finds in a few steps.
+#[inline]
+fn first_at_least(docs: &[u32], target: u32) -> usize {
+    let (mut low, mut step) = (0usize, 1usize);
+    while docs.get(low + step - 1).is_some_and(|&d| d < target) {
+        low += step;
+        step *= 2;
+    }
+    let high = (low + step - 1).min(docs.len());
+    low + docs.get(low..high).map_or(0, |window| window.partition_point(|&d| d < target))
 }
 
 /// One field of a BM25F term: its postings, weight and inverse length norms.
