@@ -430,13 +430,16 @@ pub fn all_matches(plan: &Node, segments: &[Segment<'_>], bm25: &Bm25) -> Result
 /// Runs one segment's iterator to its end: every live match counted and offered.
 fn collect(root: &mut dyn DocIter, segment: &Segment<'_>, index: u32, top: &mut TopK) -> u64 {
     let mut count = 0;
+    // The heap's threshold changes only when a hit enters: read once per entry.
+    let mut threshold = top.threshold();
     while root.doc() != END {
         let doc = root.doc();
         if segment.is_live(doc) {
             count += 1;
             let score = root.score();
-            if score > top.threshold() {
+            if score > threshold {
                 top.offer(Hit { score, segment: index, doc });
+                threshold = top.threshold();
             }
         }
         root.next();
@@ -554,12 +557,15 @@ fn term_at_a_time(
         }
         let (variant, k1, factor) = (scorer.bm25.variant, scorer.bm25.k1, scorer.factor);
         if single {
+            // The heap's threshold changes only when a hit enters: read once per entry.
+            let mut threshold = top.threshold();
             for &doc in &touched {
                 let score = xs.get_mut(doc as usize).map_or(0.0, |x| factor * variant.saturate(std::mem::take(x), k1));
                 if segment.is_live(doc) {
                     matched += 1;
-                    if score >= top.threshold() {
+                    if score >= threshold {
                         top.offer(Hit { score, segment: index, doc });
+                        threshold = top.threshold();
                     }
                 }
             }
@@ -574,6 +580,7 @@ fn term_at_a_time(
             }
         }
     }
+    let mut threshold = top.threshold();
     for (at, word) in seen.iter_mut().enumerate() {
         let mut bits = std::mem::take(word); // left zeroed for the next search
         while bits != 0 {
@@ -582,8 +589,9 @@ fn term_at_a_time(
             let score = sums.get_mut(doc as usize).map_or(0.0, std::mem::take);
             if segment.is_live(doc) {
                 matched += 1;
-                if score >= top.threshold() {
+                if score >= threshold {
                     top.offer(Hit { score, segment: index, doc });
+                    threshold = top.threshold();
                 }
             }
         }
