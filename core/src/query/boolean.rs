@@ -13,7 +13,7 @@ use crate::query::phrase::phrase_matches_with;
 use crate::query::scorer::{Bm25, InverseNorms, NormCache};
 use crate::query::topk::ScratchPool;
 use crate::query::term::{FieldPostings, PostingsCursor, TermCache, TermScorer};
-use crate::query::{DocIter, END};
+use crate::query::{gallop, DocIter, END};
 use crate::segment_reader::SegmentReader;
 use crate::termdict::TermInfo;
 
@@ -193,7 +193,7 @@ fn build_bool<'a>(node: &BoolNode, segment: &'a Segment<'a>, index: usize, bm25:
 /// The (field, low, high) of a disjunction of term ranges with nothing required or
 /// excluded, if `node` is one.
 fn term_ranges_only(node: &BoolNode) -> Option<Vec<(&str, &range::TermBound, &range::TermBound)>> {
-    if !node.must.is_empty() || !node.must_not.is_empty() || !node.filter.is_empty() || node.min_should > 1 || node.should.len() < 2 {
+    if !is_plain_union(node) {
         return None;
     }
     node.should
@@ -202,12 +202,18 @@ fn term_ranges_only(node: &BoolNode) -> Option<Vec<(&str, &range::TermBound, &ra
         .collect()
 }
 
+/// Whether `node` only unites two or more `should` clauses: nothing required, excluded or
+/// filtered, any one clause enough.
+fn is_plain_union(node: &BoolNode) -> bool {
+    node.must.is_empty() && node.must_not.is_empty() && node.filter.is_empty() && node.min_should <= 1 && node.should.len() >= 2
+}
+
 /// Per clause, the score and term ranges of a disjunction whose every clause is a constant
 /// score over a set of terms (a term range, or a disjunction of them), with nothing
 /// required or excluded, if `node` is one.
 #[allow(clippy::type_complexity)]
 fn constant_term_sets(node: &BoolNode) -> Option<Vec<(f64, Vec<(&str, &range::TermBound, &range::TermBound)>)>> {
-    if !node.must.is_empty() || !node.must_not.is_empty() || !node.filter.is_empty() || node.min_should > 1 || node.should.len() < 2 {
+    if !is_plain_union(node) {
         return None;
     }
     node.should
@@ -230,33 +236,27 @@ fn union_of_sets(lists: Vec<(Vec<u32>, f64)>) -> DocList {
     let mut docs: Vec<u32> = Vec::new();
     let mut scores: Vec<f64> = Vec::new();
     for (list, score) in lists {
-        let (mut merged_docs, mut merged_scores) = (Vec::with_capacity(docs.len() + list.len()), Vec::with_capacity(docs.len() + list.len()));
+        let capacity = docs.len() + list.len();
+        let (mut merged_docs, mut merged_scores) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
         let (mut i, mut j) = (0, 0);
         loop {
-            match (docs.get(i), list.get(j)) {
-                (Some(&a), Some(&b)) if a == b => {
-                    merged_docs.push(a);
-                    merged_scores.push(scores.get(i).copied().unwrap_or(0.0) + score);
-                    i += 1;
-                    j += 1;
-                }
-                (Some(&a), Some(&b)) if a < b => {
-                    merged_docs.push(a);
-                    merged_scores.push(scores.get(i).copied().unwrap_or(0.0));
-                    i += 1;
-                }
-                (_, Some(&b)) => {
-                    merged_docs.push(b);
-                    merged_scores.push(score);
-                    j += 1;
-                }
-                (Some(&a), None) => {
-                    merged_docs.push(a);
-                    merged_scores.push(scores.get(i).copied().unwrap_or(0.0));
-                    i += 1;
-                }
+            let (held, added) = (docs.get(i).copied(), list.get(j).copied());
+            let doc = match (held, added) {
+                (Some(a), Some(b)) => a.min(b),
+                (Some(doc), None) | (None, Some(doc)) => doc,
                 (None, None) => break,
+            };
+            let mut sum = 0.0;
+            if held == Some(doc) {
+                sum += scores.get(i).copied().unwrap_or(0.0);
+                i += 1;
             }
+            if added == Some(doc) {
+                sum += score;
+                j += 1;
+            }
+            merged_docs.push(doc);
+            merged_scores.push(sum);
         }
         docs = merged_docs;
         scores = merged_scores;
@@ -410,16 +410,8 @@ impl DocIter for DocList {
     }
     fn advance(&mut self, target: u32) -> u32 {
         if self.doc() < target {
-            // Mostly the target is the next doc of a disjunction this list is merged
-            // into: steps of doubling length from here, then a binary search in the last.
-            let rest = self.docs.get(self.pos..).unwrap_or_default();
-            let mut step = 1;
-            while rest.get(step).is_some_and(|&d| d < target) {
-                step *= 2;
-            }
-            let from = step / 2;
-            let to = (step + 1).min(rest.len());
-            self.pos += from + rest.get(from..to).map_or(0, |window| window.partition_point(|&d| d < target));
+            // Mostly the target is the next doc of a disjunction this list is merged into.
+            self.pos = gallop(&self.docs, self.pos, target);
         }
         self.doc()
     }

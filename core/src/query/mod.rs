@@ -26,6 +26,23 @@ use crate::error::Corrupt;
 /// The doc id an exhausted iterator stands on (above every real doc id).
 pub const END: u32 = u32::MAX;
 
+/// The first index at or after `from` of ascending `docs` whose doc is at least `target`.
+///
+/// Steps of doubling length, then a binary search in the last: a conjunction's
+/// candidates (in a postings block, a phrase's postings, a list) are looked up in
+/// order, so the cost grows with the log of the distance to the next one rather than of
+/// the whole list (or with the list, as a merge would).
+pub fn gallop(docs: &[u32], from: usize, target: u32) -> usize {
+    let mut low = from;
+    let mut step = 1;
+    while docs.get(low + step - 1).is_some_and(|&d| d < target) {
+        low += step;
+        step *= 2;
+    }
+    let high = (low + step - 1).min(docs.len());
+    low + docs.get(low..high).map_or(0, |window| window.partition_point(|&d| d < target))
+}
+
 /// One node's matches in one segment, in ascending doc order.
 pub trait DocIter {
     /// The current doc id, [`END`] once exhausted (before the first `next`, the first match).

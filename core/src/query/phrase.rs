@@ -43,6 +43,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, InFile};
+use crate::query::gallop;
 use crate::segment_reader::SegmentReader;
 use crate::termdict::TermInfo;
 
@@ -622,22 +623,6 @@ pub fn phrase_matches_with<T: AsRef<[u8]>>(
         }
     }
     Ok((matched, freqs))
-}
-
-/// The first index at or after `from` of ascending `docs` whose doc is at least `target`.
-///
-/// Steps of doubling length, then a binary search in the last: a conjunction's
-/// candidates are looked up in order, so the cost grows with the log of the distance
-/// to the next one rather than of the whole list (or with the list, as a merge would).
-fn gallop(docs: &[u32], from: usize, target: u32) -> usize {
-    let mut low = from;
-    let mut step = 1;
-    while docs.get(low + step - 1).is_some_and(|&d| d < target) {
-        low += step;
-        step *= 2;
-    }
-    let high = (low + step - 1).min(docs.len());
-    low + docs.get(low..high).map_or(0, |window| window.partition_point(|&d| d < target))
 }
 
 /// The items of ascending `docs` also in ascending `allowed`.

@@ -22,7 +22,7 @@ use crate::cursor::Cursor;
 use crate::error::{Corrupt, Decoded};
 use crate::postings::{Skip, SKIP_ENTRY};
 use crate::query::scorer::{Bm25, InverseNorms};
-use crate::query::{DocIter, END};
+use crate::query::{gallop, DocIter, END};
 use crate::termdict::TermInfo;
 
 /// Most (field, term) look-ups a segment remembers before starting afresh (about 100
@@ -317,7 +317,7 @@ impl<'a> PostingsCursor<'a> {
         while self.doc < target {
             // Within the loaded block, by galloping; past it, on to the next block.
             let rest = self.docs.get(self.pos..).unwrap_or_default();
-            let skip = first_at_least(rest, target);
+            let skip = gallop(rest, 0, target);
             if skip < rest.len() {
                 self.pos += skip;
                 self.doc = self.docs.get(self.pos).copied().unwrap_or(END);
@@ -411,20 +411,6 @@ impl<'a> PostingsCursor<'a> {
         copy.try_load(copy.full)?;
         Ok((copy.docs, copy.tfs))
     }
-}
-
-/// The index of the first of ascending `docs` at or above `target` (`docs.len()` if none),
-/// by steps of doubling length, then a binary search in the last: a conjunction's next
-/// target mostly lies a few postings on, which this finds in a few steps.
-#[inline]
-fn first_at_least(docs: &[u32], target: u32) -> usize {
-    let (mut low, mut step) = (0usize, 1usize);
-    while docs.get(low + step - 1).is_some_and(|&d| d < target) {
-        low += step;
-        step *= 2;
-    }
-    let high = (low + step - 1).min(docs.len());
-    low + docs.get(low..high).map_or(0, |window| window.partition_point(|&d| d < target))
 }
 
 /// One field of a BM25F term: its postings, weight and inverse length norms.
