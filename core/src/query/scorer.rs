@@ -57,15 +57,19 @@ impl Variant {
     /// The saturation of a length-normalized term frequency `x`: increasing in x.
     #[inline]
     pub fn saturate(self, x: f64, k1: f64) -> f64 {
-        match self {
-            Variant::Lucene => x / (x + k1),
-            Variant::Robertson | Variant::Atire => (k1 + 1.0) * x / (x + k1),
-            Variant::Bm25l => {
-                let shifted = x + BM25L_DELTA;
-                (k1 + 1.0) * shifted / (k1 + shifted)
-            }
-            Variant::Bm25Plus => (k1 + 1.0) * x / (x + k1) + BM25PLUS_DELTA,
-        }
+        self.saturation(k1).apply(x)
+    }
+
+    /// The variant's saturation at `k1` as one formula, for loops that saturate every
+    /// posting without a branch on the variant.
+    pub fn saturation(self, k1: f64) -> Saturation {
+        let (scale, shift, lift) = match self {
+            Variant::Lucene => (1.0, 0.0, 0.0),
+            Variant::Robertson | Variant::Atire => (k1 + 1.0, 0.0, 0.0),
+            Variant::Bm25l => (k1 + 1.0, BM25L_DELTA, 0.0),
+            Variant::Bm25Plus => (k1 + 1.0, 0.0, BM25PLUS_DELTA),
+        };
+        Saturation { scale, shift, k1, lift }
     }
 
     /// BM25L's and BM25+'s delta, for explanations.
@@ -75,6 +79,26 @@ impl Variant {
             Variant::Bm25Plus => Some(BM25PLUS_DELTA),
             _ => None,
         }
+    }
+}
+
+/// Every variant's tf part in one shape, `scale (x + shift) / (x + shift + k1) + lift`:
+/// `x / (x + k1)` for Lucene's, `(k1 + 1) x / (x + k1)` for Robertson's and ATIRE's, with
+/// `shift` BM25L's delta and `lift` BM25+'s. A zero shift, a unit scale and a zero lift
+/// change no bit of the result, so each variant scores as its own formula would.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Saturation {
+    scale: f64,
+    shift: f64,
+    k1: f64,
+    lift: f64,
+}
+
+impl Saturation {
+    #[inline]
+    pub fn apply(self, x: f64) -> f64 {
+        let shifted = x + self.shift;
+        self.scale * shifted / (shifted + self.k1) + self.lift
     }
 }
 

@@ -289,31 +289,28 @@ fn search_disjunction(
     let mut top = TopK::new(k);
     let mut total = 0u64;
     let mut visited = 0u64;
-    let single_summed = matches!(summed.as_slice(), [true]);
-    if let ([segment], [scorers], true) = (segments, opened.as_mut_slice(), single_summed) {
-        // One segment summed whole: its one pass counts the dfs and the matches too.
-        let scorers = std::mem::take(scorers);
-        total = term_at_a_time(scorers, Some((leaves, &mut dfs)), segment, 0, &mut top)?;
-        visited = total;
-    } else {
-        // A segment summed whole counts its matches as it sums them: only the pruned
-        // ones need the union counted apart.
+    // A segment summed whole counts its matches as it sums them: only the pruned ones
+    // need the union counted apart. A search of one segment summed whole counts the dfs
+    // it is left in the same pass.
+    let one_summed = matches!(summed.as_slice(), [true]);
+    if !one_summed {
         for ((segment, scorers), &summed) in segments.iter().zip(&opened).zip(&summed) {
             total += count_pass(scorers, leaves, segment, exact_total && !summed, &mut dfs)?;
         }
-        for (index, ((segment, mut scorers), &summed)) in segments.iter().zip(opened).zip(&summed).enumerate() {
-            for (slot, scorer) in &mut scorers {
-                let (Some(leaf), Some(&df)) = (leaves.get(*slot), dfs.get(*slot)) else { continue };
-                scorer.factor = leaf.boost * bm25.variant.idf(df as f64, leaf.n);
-            }
-            visited += if summed {
-                let matched = term_at_a_time(scorers, None, segment, index as u32, &mut top)?;
-                total += matched;
-                matched
-            } else {
-                max_score(scorers.into_iter().map(|(_, s)| s).collect(), segment, index as u32, &mut top)?
-            };
+    }
+    for (index, ((segment, mut scorers), &summed)) in segments.iter().zip(opened).zip(&summed).enumerate() {
+        for (slot, scorer) in &mut scorers {
+            let (Some(leaf), Some(&df)) = (leaves.get(*slot), dfs.get(*slot)) else { continue };
+            scorer.factor = leaf.boost * bm25.variant.idf(df as f64, leaf.n);
         }
+        visited += if summed {
+            let counting = if one_summed { Some((leaves, dfs.as_mut_slice())) } else { None };
+            let matched = term_at_a_time(scorers, counting, segment, index as u32, &mut top)?;
+            total += matched;
+            matched
+        } else {
+            max_score(scorers.into_iter().map(|(_, s)| s).collect(), segment, index as u32, &mut top)?
+        };
     }
     let counted_dfs = leaves.iter().zip(&dfs).filter(|(leaf, _)| leaf.df.is_none()).map(|(_, &df)| df).collect();
     // A segment summed whole counts its matches exactly either way.
@@ -490,95 +487,51 @@ fn summed_is_cheaper(costs: &[u64], segment: &Segment<'_>) -> bool {
 /// must hold for MaxScore to be tried (see [`summed_is_cheaper`]).
 const PRUNABLE_SHARE: (u64, u64) = (9, 10);
 
-/// Every posting of every term scored and summed per document (BM25F's x per term in
-/// one array, saturated once per document the term holds), then the live sums offered in
-/// doc order; returns the live documents matched (exact). With `counting` (the plan's
-/// leaves and their dfs, for a search of this one segment), the dfs left to the core are
-/// counted in the same pass, each as soon as its term is summed, and its factor set from it.
+/// Every posting of every term scored and summed per document, then the live sums
+/// offered in doc order (one term's scores are offered as they come); returns the live
+/// documents matched (exact). The terms' factors must be set, except with `counting`
+/// (the plan's leaves and their dfs, for a search of this one segment): then a df left to
+/// the core is counted as its term is summed, and the term's factor set from it.
 fn term_at_a_time(
     mut scorers: Vec<(usize, TermScorer<'_>)>,
-    mut counting: Option<(&[TermLeaf], &mut Vec<u64>)>,
+    mut counting: Option<(&[TermLeaf], &mut [u64])>,
     segment: &Segment<'_>,
     index: u32,
     top: &mut TopK,
 ) -> Result<u64, Error> {
     let doc_count = segment.reader.doc_count as usize;
     let mut scratch = segment.scratch.take(doc_count);
-    let Scratch { sums, xs, stamps, seen, stamp: next_stamp } = &mut scratch;
-    // One term: each document's score is final once the term is summed, so it is offered
-    // straight away, without the per-document sums and their scan.
-    let single = scorers.len() == 1;
+    let Scratch { sums, xs, stamps, seen, stamp } = &mut scratch;
     let mut matched = 0;
-    // A term's documents are all known once its postings are summed, so a df left to
-    // this pass is counted right then and the term's factor set from it: each term's
-    // scores go straight into the sums, nothing kept per term.
-    for (slot, scorer) in scorers.iter_mut() {
-        let mut touched: Vec<u32> = Vec::new();
-        *next_stamp = next_stamp.wrapping_add(1);
-        if *next_stamp == 0 {
-            // Wrapped: a stamp from 2^32 terms ago could match again.
-            stamps.iter_mut().for_each(|s| *s = 0);
-            *next_stamp = 1;
-        }
-        let stamp = *next_stamp;
-        touched.reserve(scorer.fields.iter().map(|f| f.cursor.len() as usize).sum());
-        for field in &mut scorer.fields {
-            let weight = field.weight;
-            let norms = field.inverse_norms.clone();
-            // Per posting: one norm read, a multiply and an add, and the first-touch
-            // stamp; the arrays are looked up once per field, not per posting.
-            let norms: &[f64] = norms.as_deref().map_or(&[], Vec::as_slice);
-            let (xs, stamps) = (xs.as_mut_slice(), stamps.as_mut_slice());
-            field.cursor.drain_blocks(|docs, tfs, add| {
-                for (&doc, &raw) in docs.iter().zip(tfs) {
-                    let at = doc as usize;
-                    let inverse = if norms.is_empty() { 1.0 } else { norms.get(at).copied().unwrap_or(1.0) };
-                    let part = weight * f64::from(raw.saturating_add(add)) * inverse;
-                    if let (Some(x), Some(mark)) = (xs.get_mut(at), stamps.get_mut(at)) {
-                        if *mark != stamp {
-                            *mark = stamp;
-                            touched.push(doc);
-                        }
-                        *x += part;
-                    }
-                }
-            });
-            if let Some(error) = field.cursor.error() {
-                return Err(segment.damage(error.clone()));
-            }
-        }
-        if let Some((leaves, dfs)) = counting.as_mut() {
-            if let (Some(leaf), Some(df)) = (leaves.get(*slot), dfs.get_mut(*slot)) {
-                if leaf.df.is_none() {
-                    *df = touched.iter().filter(|&&doc| segment.is_live(doc)).count() as u64;
-                }
-                scorer.factor = leaf.boost * scorer.bm25.variant.idf(*df as f64, leaf.n);
-            }
-        }
-        let (variant, k1, factor) = (scorer.bm25.variant, scorer.bm25.k1, scorer.factor);
-        if single {
-            // The heap's threshold changes only when a hit enters: read once per entry.
-            let mut threshold = top.threshold();
-            for &doc in &touched {
-                let score = xs.get_mut(doc as usize).map_or(0.0, |x| factor * variant.saturate(std::mem::take(x), k1));
-                if segment.is_live(doc) {
-                    matched += 1;
-                    if score >= threshold {
-                        top.offer(Hit { score, segment: index, doc });
-                        threshold = top.threshold();
-                    }
+    if let [(slot, scorer)] = scorers.as_mut_slice() {
+        // One term: each document's score is final once the term is summed, so it is
+        // offered straight away, without the per-document sums and their scan. The
+        // heap's threshold changes only when a hit enters: read once per entry.
+        let mut threshold = top.threshold();
+        let count = counting.and_then(|(leaves, dfs)| df_to_count(leaves, dfs, *slot));
+        sum_term(scorer, xs, stamps, stamp, count, segment, |doc, score| {
+            if segment.is_live(doc) {
+                matched += 1;
+                if score >= threshold {
+                    top.offer(Hit { score, segment: index, doc });
+                    threshold = top.threshold();
                 }
             }
-            continue;
-        }
-        for &doc in &touched {
-            if let (Some(x), Some(sum)) = (xs.get_mut(doc as usize), sums.get_mut(doc as usize)) {
-                *sum += factor * variant.saturate(std::mem::take(x), k1);
+        })
+?;
+        segment.scratch.put(scratch);
+        return Ok(matched);
+    }
+    for (slot, scorer) in &mut scorers {
+        let count = counting.as_mut().and_then(|(leaves, dfs)| df_to_count(leaves, dfs, *slot));
+        sum_term(scorer, xs, stamps, stamp, count, segment, |doc, score| {
+            if let Some(sum) = sums.get_mut(doc as usize) {
+                *sum += score;
             }
             if let Some(word) = seen.get_mut(doc as usize / 64) {
                 *word |= 1u64 << (doc % 64);
             }
-        }
+        })?;
     }
     let mut threshold = top.threshold();
     for (at, word) in seen.iter_mut().enumerate() {
@@ -598,6 +551,117 @@ fn term_at_a_time(
     }
     segment.scratch.put(scratch);
     Ok(matched)
+}
+
+/// The leaf in `slot` and its df, when the df is left to the core to count.
+fn df_to_count<'a>(leaves: &'a [TermLeaf], dfs: &'a mut [u64], slot: usize) -> Option<(&'a TermLeaf, &'a mut u64)> {
+    let leaf = leaves.get(slot).filter(|leaf| leaf.df.is_none())?;
+    Some((leaf, dfs.get_mut(slot)?))
+}
+
+/// Scores every posting of one term and hands each document the term holds, with its
+/// score, to `emit` once (in no set order). BM25F saturates a document's x, the sum of
+/// its fields' parts, so a document's score is final only once every field is read: the
+/// term's smaller fields are spread first into `xs` (a first-touch stamp per document
+/// and a list of the documents touched), then the largest field, most of the postings,
+/// finishes each of its documents in the same step that reads it, and last the documents
+/// only the smaller fields hold are finished from the list. Per posting of the largest
+/// field that is a norm read, the part, a stamp check, the saturation and `emit`.
+///
+/// With `count` (the leaf and its df, to count over this segment), the score's factor is
+/// known only once the term's documents are, so every field is spread, the live
+/// documents touched are counted, and then all are finished from the list.
+#[inline(never)] // its loops keep their values in registers, not in its caller's frame
+fn sum_term(
+    scorer: &mut TermScorer<'_>,
+    xs: &mut [f64],
+    stamps: &mut [u32],
+    next_stamp: &mut u32,
+    count: Option<(&TermLeaf, &mut u64)>,
+    segment: &Segment<'_>,
+    mut emit: impl FnMut(u32, f64),
+) -> Result<(), Error> {
+    let variant = scorer.bm25.variant;
+    let saturation = variant.saturation(scorer.bm25.k1);
+    let largest = match count {
+        Some(_) => None,
+        None => (0..scorer.fields.len()).max_by_key(|&at| scorer.fields.get(at).map_or(0, |f| f.cursor.len())),
+    };
+    let mut touched: Vec<u32> = Vec::new();
+    let mut stamp = 0;
+    if scorer.fields.len() > 1 || largest.is_none() {
+        *next_stamp = next_stamp.wrapping_add(1);
+        if *next_stamp == 0 {
+            // Wrapped: a stamp from 2^32 terms ago could match again (0 is never current).
+            stamps.iter_mut().for_each(|s| *s = 0);
+            *next_stamp = 1;
+        }
+        stamp = *next_stamp;
+    }
+    for (at, field) in scorer.fields.iter_mut().enumerate() {
+        if Some(at) == largest {
+            continue;
+        }
+        let (weight, norms) = (field.weight, field.inverse_norms.clone());
+        // The arrays are looked up once per field, not per posting.
+        let norms: &[f64] = norms.as_deref().map_or(&[], Vec::as_slice);
+        touched.reserve(field.cursor.len() as usize);
+        field.cursor.drain_blocks(|docs, tfs, add| {
+            for (&doc, &raw) in docs.iter().zip(tfs) {
+                let at = doc as usize;
+                let inverse = if norms.is_empty() { 1.0 } else { norms.get(at).copied().unwrap_or(1.0) };
+                let part = weight * f64::from(raw.saturating_add(add)) * inverse;
+                if let (Some(x), Some(mark)) = (xs.get_mut(at), stamps.get_mut(at)) {
+                    if *mark != stamp {
+                        *mark = stamp;
+                        touched.push(doc);
+                    }
+                    *x += part;
+                }
+            }
+        });
+        if let Some(error) = field.cursor.error() {
+            return Err(segment.damage(error.clone()));
+        }
+    }
+    if let Some((leaf, df)) = count {
+        *df = touched.iter().filter(|&&doc| segment.is_live(doc)).count() as u64;
+        scorer.factor = leaf.boost * variant.idf(*df as f64, leaf.n);
+    }
+    let factor = scorer.factor;
+    let spread = !touched.is_empty();
+    if let Some(field) = largest.and_then(|at| scorer.fields.get_mut(at)) {
+        let (weight, norms) = (field.weight, field.inverse_norms.clone());
+        let norms: &[f64] = norms.as_deref().map_or(&[], Vec::as_slice);
+        field.cursor.drain_blocks(|docs, tfs, add| {
+            for (&doc, &raw) in docs.iter().zip(tfs) {
+                let at = doc as usize;
+                let inverse = if norms.is_empty() { 1.0 } else { norms.get(at).copied().unwrap_or(1.0) };
+                let mut x = weight * f64::from(raw.saturating_add(add)) * inverse;
+                if spread {
+                    if let (Some(mark), Some(earlier)) = (stamps.get_mut(at), xs.get_mut(at)) {
+                        if *mark == stamp {
+                            *mark = 0; // finished here, not from the list
+                            x += std::mem::take(earlier);
+                        }
+                    }
+                }
+                emit(doc, factor * saturation.apply(x));
+            }
+        });
+        if let Some(error) = field.cursor.error() {
+            return Err(segment.damage(error.clone()));
+        }
+    }
+    for &doc in &touched {
+        if let (Some(mark), Some(x)) = (stamps.get_mut(doc as usize), xs.get_mut(doc as usize)) {
+            if *mark == stamp {
+                *mark = 0;
+                emit(doc, factor * saturation.apply(std::mem::take(x)));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The per-document arrays a segment summed whole needs, kept between searches so a
