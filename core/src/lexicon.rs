@@ -31,7 +31,6 @@ pub struct Lexicon<'a> {
     keys: TermDict<'a>,
     words: &'a [u8],
     terms: TermDict<'a>,
-    len: u64,
 }
 
 /// The `lexicon_words` bits of `ordinals` (ascending or not) among `term_count` terms.
@@ -46,7 +45,8 @@ pub fn encode_words(ordinals: &[u32], term_count: u64) -> Vec<u8> {
 }
 
 impl<'a> Lexicon<'a> {
-    /// Checks that `words` holds one bit per term of `terms` (none set past the last).
+    /// Checks that `words` holds one bit per term of `terms` (none set past the last): a
+    /// constant-time check, since a pattern query opens every segment's lexicon.
     pub fn new(keys: TermDict<'a>, words: &'a [u8], terms: TermDict<'a>) -> Decoded<Lexicon<'a>> {
         let count = terms.len();
         if words.len() as u64 != count.div_ceil(8) {
@@ -56,17 +56,20 @@ impl<'a> Lexicon<'a> {
         if spare > 0 && words.last().is_some_and(|&last| last >> (8 - spare) != 0) {
             return Err(Corrupt::new("the lexicon marks a word past the last term"));
         }
-        let own: u64 = words.iter().map(|b| u64::from(b.count_ones())).sum();
-        Ok(Lexicon { keys, words, terms, len: keys.len() + own })
+        Ok(Lexicon { keys, words, terms })
     }
 
-    /// How many words the lexicon holds.
+    /// How many words the lexicon holds: the listed keys and the terms marked as words
+    /// (counted here, eight bytes at a time, not when the lexicon is opened).
     pub fn len(&self) -> u64 {
-        self.len
+        let chunks = self.words.chunks_exact(8);
+        let tail: u64 = chunks.remainder().iter().map(|b| u64::from(b.count_ones())).sum();
+        let whole: u64 = chunks.map(|c| u64::from(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])).count_ones())).sum();
+        self.keys.len() + whole + tail
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The listed words: those whose term differs from them (a pattern walks these and
@@ -107,7 +110,7 @@ impl<'a> Lexicon<'a> {
     /// Every word in byte order with its term's ordinal (the listed keys and the words
     /// among the terms, merged; a word in both is damage).
     pub fn entries(&self) -> Decoded<Vec<(Vec<u8>, u32)>> {
-        let mut out = Vec::with_capacity(usize::try_from(self.len).unwrap_or(0).min(1 << 24));
+        let mut out = Vec::with_capacity(usize::try_from(self.len()).unwrap_or(0).min(1 << 24));
         let mut listed = self.keys.iter().peekable();
         let mut own = self.terms.iter().enumerate().filter(|(ordinal, _)| self.is_word(*ordinal as u64)).peekable();
         loop {

@@ -248,9 +248,19 @@ impl<'a> TermDict<'a> {
         Ok((data, postings, positions))
     }
 
+    /// Where block `block`'s data starts: the index's first column alone (a look-up's
+    /// bisection reads it at every step).
+    fn data_offset(&self, block: usize) -> Decoded<u64> {
+        if block >= self.blocks {
+            return Err(Corrupt::new("term block out of range"));
+        }
+        let (width, packed) = self.columns[0];
+        bitpack::get64(packed, width, block)
+    }
+
     fn block_bytes(&self, block: usize) -> Decoded<&'a [u8]> {
-        let start = self.index_entry(block)?.0;
-        let end = if block + 1 < self.blocks() { self.index_entry(block + 1)?.0 } else { self.data.len() as u64 };
+        let start = self.data_offset(block)?;
+        let end = if block + 1 < self.blocks() { self.data_offset(block + 1)? } else { self.data.len() as u64 };
         if start > end {
             return Err(Corrupt::new("term blocks are out of order"));
         }
@@ -411,9 +421,13 @@ impl<'a> TermDict<'a> {
             return Ok(0);
         }
         let block = low - 1;
-        let mut entries = Vec::with_capacity(TERMS_PER_BLOCK);
-        self.block(block, &mut entries)?;
-        let inside = entries.iter().take_while(|(term, _)| goes_before(term)).count();
+        // Scanned in place, stopping at the first term that does not go before the key.
+        let mut inside = 0;
+        self.scan_block(block, |term, _| {
+            let before = goes_before(term);
+            inside += usize::from(before);
+            before
+        })?;
         Ok((block * TERMS_PER_BLOCK + inside) as u64)
     }
 

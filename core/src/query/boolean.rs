@@ -196,16 +196,26 @@ fn term_ranges_only(node: &BoolNode) -> Option<Vec<(&str, &range::TermBound, &ra
     if !is_plain_union(node) {
         return None;
     }
-    node.should
+    term_ranges_of(&node.should)
+}
+
+/// The (field, low, high) of `clauses` if every one is a term range.
+fn term_ranges_of(clauses: &[Node]) -> Option<Vec<(&str, &range::TermBound, &range::TermBound)>> {
+    clauses
         .iter()
         .map(|n| if let Node::TermRange { field, low, high } = n { Some((field.as_str(), low, high)) } else { None })
         .collect()
 }
 
-/// Whether `node` only unites two or more `should` clauses: nothing required, excluded or
-/// filtered, any one clause enough.
+/// Whether `node` only unites two or more `should` clauses (see [`only_should`]).
 fn is_plain_union(node: &BoolNode) -> bool {
-    node.must.is_empty() && node.must_not.is_empty() && node.filter.is_empty() && node.min_should <= 1 && node.should.len() >= 2
+    only_should(node) && node.should.len() >= 2
+}
+
+/// Whether `node` only unites its `should` clauses: nothing required, excluded or
+/// filtered, any one clause enough.
+fn only_should(node: &BoolNode) -> bool {
+    node.must.is_empty() && node.must_not.is_empty() && node.filter.is_empty() && node.min_should <= 1
 }
 
 /// Per clause, the score and term ranges of a disjunction whose every clause is a constant
@@ -222,7 +232,8 @@ fn constant_term_sets(node: &BoolNode) -> Option<Vec<(f64, Vec<(&str, &range::Te
             let Node::Constant { node: inner, score } = clause else { return None };
             let ranges = match inner.as_ref() {
                 Node::TermRange { field, low, high } => vec![(field.as_str(), low, high)],
-                Node::Bool(inner) => term_ranges_only(inner)?,
+                // A field's pattern that kept one term is a disjunction of one.
+                Node::Bool(inner) if only_should(inner) => term_ranges_of(&inner.should)?,
                 _ => return None,
             };
             Some((*score, ranges))
