@@ -217,7 +217,7 @@ class ArrayFile:
 
     def __init__(self, directory: Directory, name: str, kind: bytes) -> None:
         self.name = name
-        self.path = str(directory.file_path(name))
+        self.path = directory.file_path(name)
         try:
             self._buffer = directory.map_file(name)
         except FileNotFoundError:
@@ -381,7 +381,7 @@ def encode_manifest(body: Mapping[str, Any]) -> bytes:
 
 def read_manifest(directory: Directory, name: str) -> dict[str, Any]:
     """Read (at most MAX_MANIFEST_BYTES) and decode the manifest ``name``."""
-    return decode_manifest(directory.read_bytes(name, MAX_MANIFEST_BYTES), str(directory.file_path(name)))
+    return decode_manifest(directory.read_bytes(name, MAX_MANIFEST_BYTES), directory.file_path(name))
 
 
 def parse_json(data: bytes, path: str, what: str, max_depth: int = MAX_JSON_DEPTH) -> Any:

@@ -17,11 +17,12 @@ parsing stored JSON. Values are checked when a document is added:
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+if TYPE_CHECKING:  # numpy and datetime load only when a function needs them, not on import
+    import datetime as dt
+
     import numpy as np
 
 from searchlib.errors import SchemaError
@@ -30,7 +31,6 @@ from searchlib.errors import SchemaError
 COLUMN_KINDS = ("numeric", "datetime", "boolean")
 NUMERIC_TYPES = ("int", "float")
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 #: The values a NUMERIC int column holds (int64), as Python ints.
 INT64_RANGE = (-(2**63), 2**63 - 1)
 
@@ -64,8 +64,11 @@ def column_value(kind: str, numeric_type: str | None, value: Any, name: str = "?
             raise SchemaError(f"field {name!r} is NUMERIC (float) and takes a finite number, got {value!r}")
         return number, value
     if kind == "datetime":
+        import datetime as dt  # only for a date: a search imports this module (with the schema)
+
         moment = _as_datetime(value, name)
-        micros = (moment - _EPOCH) // dt.timedelta(microseconds=1)
+        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+        micros = (moment - epoch) // dt.timedelta(microseconds=1)
         return micros, moment.isoformat()
     if not isinstance(value, bool):
         raise SchemaError(f"field {name!r} is BOOLEAN and takes True or False, got {value!r}")
@@ -73,6 +76,8 @@ def column_value(kind: str, numeric_type: str | None, value: Any, name: str = "?
 
 
 def _as_datetime(value: Any, name: str) -> dt.datetime:
+    import datetime as dt
+
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value)

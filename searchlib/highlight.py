@@ -55,10 +55,10 @@ import itertools
 import re
 import weakref
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from searchlib import _core
+from searchlib._records import FrozenRecord
 
 if TYPE_CHECKING:  # the query classes load with a query tree: a plain search has none
     from searchlib.analysis import Analyzer
@@ -78,17 +78,19 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 Mark = tuple[int, int, str]
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(FrozenRecord):
     """A piece of a fragment: ``text[start:end]`` of the field, matched or not."""
 
+    __slots__ = ("start", "end", "is_match")
     start: int
     end: int
     is_match: bool
 
+    def __init__(self, start: int, end: int, is_match: bool) -> None:
+        super().__init__(start=start, end=end, is_match=is_match)
 
-@dataclass(frozen=True)
-class Fragment:
+
+class Fragment(FrozenRecord):
     """A window ``[start, end)`` of a field's text and the marks inside it.
 
     ``text`` is the whole field, so offsets index the stored value. ``is_opening``: the
@@ -98,15 +100,32 @@ class Fragment:
     name, when a searcher made the fragment.
     """
 
+    __slots__ = ("text", "start", "end", "matches", "is_opening", "is_truncated", "terms", "field", "affinity")
     text: str
     start: int
     end: int
     matches: tuple[tuple[int, int], ...]
-    is_opening: bool = False
-    is_truncated: bool = False
-    terms: frozenset[str] = frozenset()
-    field: str | None = None
-    affinity: int = 0
+    is_opening: bool
+    is_truncated: bool
+    terms: frozenset[str]
+    field: str | None
+    affinity: int
+
+    def __init__(
+        self, text: str, start: int, end: int, matches: tuple[tuple[int, int], ...], is_opening: bool = False,
+        is_truncated: bool = False, terms: frozenset[str] = frozenset(), field: str | None = None, affinity: int = 0,
+    ) -> None:
+        # Field by field rather than through FrozenRecord.__init__, twice as fast:
+        # snippets make one or two fragments a hit.
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+        object.__setattr__(self, "matches", matches)
+        object.__setattr__(self, "is_opening", is_opening)
+        object.__setattr__(self, "is_truncated", is_truncated)
+        object.__setattr__(self, "terms", terms)
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "affinity", affinity)
 
     @property
     def is_cut_before(self) -> bool:
@@ -362,22 +381,10 @@ class Compiled:
         is_opening, is_truncated, fragments = found
         names = self.names
         return [
-            _fragment(text, start, end, tuple(matches), is_opening, is_truncated,
-                      frozenset([names[i] for i in terms]), field, affinity)
+            Fragment(text, start, end, tuple(matches), is_opening, is_truncated,
+                     frozenset([names[i] for i in terms]), field, affinity)
             for start, end, matches, terms, affinity in fragments
         ]
-
-
-def _fragment(
-    text: str, start: int, end: int, matches: tuple[tuple[int, int], ...], is_opening: bool, is_truncated: bool,
-    terms: frozenset[str], field: str | None, affinity: int,
-) -> Fragment:
-    """A :class:`Fragment` made without the frozen dataclass's per-field checks: snippets
-    make one or two per hit, and the checked constructor was a tenth of their cost."""
-    fragment = object.__new__(Fragment)
-    fragment.__dict__.update(text=text, start=start, end=end, matches=matches, is_opening=is_opening,
-                             is_truncated=is_truncated, terms=terms, field=field, affinity=affinity)
-    return fragment
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

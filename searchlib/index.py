@@ -23,7 +23,6 @@ import json
 import os
 import time
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +38,8 @@ from searchlib.segment.reader import SegmentReader
 from searchlib.storage import DEFAULT_WRITER_TIMEOUT, LOCK_NAME, TEMP_SUFFIX, Directory
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from searchlib.writer import IndexWriter
 
 #: How often opening retries when a concurrent commit removes the files it was reading.
@@ -138,15 +139,16 @@ class Index:
 
     @classmethod
     def _open_newest(cls, directory: Directory) -> Index:
-        path = directory.path
         _refuse_plain_file(directory)
         if not directory.exists():
+            path = directory.path
             raise IndexNotFoundError(
                 f"no index at {path}: the directory does not exist; "
                 f"create one with: searchlib index FILES... --index {path}"
             )
         generation = latest_generation(directory)
         if generation is None:
+            path = directory.path
             what = (
                 "holds no index yet (only files an interrupted creation left)"
                 if _interrupted_creation(directory)
@@ -154,7 +156,7 @@ class Index:
             )
             raise IndexNotFoundError(f"{path} {what}; create one with: searchlib index FILES... --index {path}")
         name = codec.manifest_name(generation)
-        manifest_path = str(directory.file_path(name))
+        manifest_path = directory.file_path(name)
         return cls(directory, codec.read_manifest(directory, name), manifest_path)
 
     @classmethod
@@ -224,7 +226,7 @@ def _whole_number(value: Any) -> int:
 
 
 def _refuse_plain_file(directory: Directory) -> None:
-    if directory.path.exists() and not directory.path.is_dir():
+    if os.path.exists(directory.root) and not directory.exists():
         raise IndexNotFoundError(f"{directory.path} is a file, not an index directory")
 
 
@@ -244,7 +246,7 @@ def _refuse_to_create_in(directory: Directory) -> None:
 def _interrupted_creation(directory: Directory) -> bool:
     """Whether a directory without a manifest holds leftovers of searchlib's and
     nothing else (placeholders aside)."""
-    names = os.listdir(directory.path)
+    names = os.listdir(directory.root)
     return all(_is_leftover_or_placeholder(name) for name in names) and any(
         name not in PLACEHOLDER_FILES for name in names
     )

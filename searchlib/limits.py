@@ -14,7 +14,7 @@ documents takes more than about 100 ms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from searchlib._records import FrozenRecord
 
 #: Deepest nesting the grammar can take without nearing Python's recursion limit.
 HARD_MAX_DEPTH = 100
@@ -22,8 +22,7 @@ HARD_MAX_DEPTH = 100
 MAX_UNTIMED_VISITS = 2**32 - 1
 
 
-@dataclass(frozen=True)
-class QueryLimits:
+class QueryLimits(FrozenRecord):
     """The caps on one query (see the module docstring).
 
     Attributes
@@ -61,23 +60,43 @@ class QueryLimits:
         the clock alone.
     """
 
-    max_length: int = 10_000
-    max_clauses: int = 1024
-    max_depth: int = field(default=50, metadata={"most": HARD_MAX_DEPTH})
-    max_expansions: int = 2048
-    max_patterns: int = 8
-    suggest_words: int = 20
-    suggest_candidates: int = 200
-    untimed_visits: int = field(default=16_384, metadata={"least": 0, "most": MAX_UNTIMED_VISITS})
+    __slots__ = ("max_length", "max_clauses", "max_depth", "max_expansions", "max_patterns", "suggest_words",
+                 "suggest_candidates", "untimed_visits")
+    max_length: int
+    max_clauses: int
+    max_depth: int
+    max_expansions: int
+    max_patterns: int
+    suggest_words: int
+    suggest_candidates: int
+    untimed_visits: int
 
-    def __post_init__(self) -> None:
-        for cap in fields(self):
-            value = getattr(self, cap.name)
-            least, most = cap.metadata.get("least", 1), cap.metadata.get("most")
+    #: The least and most each cap may be, where not 1 and unbounded.
+    _BOUNDS = {"max_depth": (1, HARD_MAX_DEPTH), "untimed_visits": (0, MAX_UNTIMED_VISITS)}
+
+    def __init__(
+        self,
+        max_length: int = 10_000,
+        max_clauses: int = 1024,
+        max_depth: int = 50,
+        max_expansions: int = 2048,
+        max_patterns: int = 8,
+        suggest_words: int = 20,
+        suggest_candidates: int = 200,
+        untimed_visits: int = 16_384,
+    ) -> None:
+        super().__init__(
+            max_length=max_length, max_clauses=max_clauses, max_depth=max_depth, max_expansions=max_expansions,
+            max_patterns=max_patterns, suggest_words=suggest_words, suggest_candidates=suggest_candidates,
+            untimed_visits=untimed_visits,
+        )
+        for name in self.__slots__:
+            value = getattr(self, name)
+            least, most = self._BOUNDS.get(name, (1, None))
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                raise ValueError(f"QueryLimits.{cap.name} must be a whole number, at least {least}; got {value!r}")
+                raise ValueError(f"QueryLimits.{name} must be a whole number, at least {least}; got {value!r}")
             if most is not None and value > most:
-                raise ValueError(f"QueryLimits.{cap.name} must be at most {most:,}; got {value!r}")
+                raise ValueError(f"QueryLimits.{name} must be at most {most:,}; got {value!r}")
 
 
 #: The limits a parser or searcher uses unless given others.

@@ -22,12 +22,12 @@ True
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
-from dataclasses import field as dataclass_field
 from typing import Any, Literal, NamedTuple
 
+from searchlib._records import FrozenRecord
 from searchlib.analysis import Analyzer, analyzer_from_spec, get_analyzer, is_known_analyzer
 from searchlib.analysis.presets import unknown_analyzer_error
 from searchlib.columns import COLUMN_KINDS, NUMERIC_TYPES
@@ -37,20 +37,41 @@ FieldKind = Literal["text", "id", "keyword", "stored", "numeric", "datetime", "b
 _KINDS: tuple[str, ...] = ("text", "id", "keyword", "stored", *COLUMN_KINDS)
 
 
-@dataclass(frozen=True)
-class Field:
-    """One field's definition. Build it with TEXT(), ID(), KEYWORD() or STORED()."""
+class Field(FrozenRecord):
+    """One field's definition. Build it with TEXT(), ID(), KEYWORD() or STORED().
 
+    ``query_analyzer`` is a different analyzer for query text (None: the same as
+    ``analyzer``); ``numeric_type`` is "int" or "float" for NUMERIC fields.
+    """
+
+    __slots__ = ("kind", "stored", "analyzer", "boost", "analyzer_params", "query_analyzer",
+                 "query_analyzer_params", "numeric_type")
     kind: FieldKind
-    stored: bool = True
-    analyzer: str = "keyword"
-    boost: float = 1.0
-    analyzer_params: dict[str, Any] = dataclass_field(default_factory=dict)
-    #: A different analyzer for query text (None: the same as ``analyzer``).
-    query_analyzer: str | None = None
-    query_analyzer_params: dict[str, Any] = dataclass_field(default_factory=dict)
-    #: For NUMERIC fields: "int" or "float".
-    numeric_type: str | None = None
+    stored: bool
+    analyzer: str
+    boost: float
+    analyzer_params: dict[str, Any]
+    query_analyzer: str | None
+    query_analyzer_params: dict[str, Any]
+    numeric_type: str | None
+
+    def __init__(
+        self,
+        kind: FieldKind,
+        stored: bool = True,
+        analyzer: str = "keyword",
+        boost: float = 1.0,
+        analyzer_params: dict[str, Any] | None = None,
+        query_analyzer: str | None = None,
+        query_analyzer_params: dict[str, Any] | None = None,
+        numeric_type: str | None = None,
+    ) -> None:
+        super().__init__(
+            kind=kind, stored=stored, analyzer=analyzer, boost=boost,
+            analyzer_params={} if analyzer_params is None else analyzer_params, query_analyzer=query_analyzer,
+            query_analyzer_params={} if query_analyzer_params is None else query_analyzer_params,
+            numeric_type=numeric_type,
+        )
 
     @property
     def is_indexed(self) -> bool:
@@ -84,7 +105,7 @@ class Field:
         return analyzer_from_spec(self.analyzer_spec)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {name: copy.deepcopy(getattr(self, name)) for name in self.__slots__}
         if self.query_analyzer is None:
             del data["query_analyzer"], data["query_analyzer_params"]
         if not self.analyzer_params:

@@ -31,10 +31,10 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from searchlib import _core
+from searchlib._records import FrozenRecord, Record
 from searchlib.similarities import DEFAULT_B as DEFAULT_B
 from searchlib.similarities import DEFAULT_K1 as DEFAULT_K1
 from searchlib.similarities import SIMILARITIES as SIMILARITIES
@@ -109,8 +109,7 @@ BM25PLUS_DELTA = 1.0
 BM25L_DELTA = 0.5
 
 
-@dataclass(frozen=True)
-class Similarity:
+class Similarity(FrozenRecord):
     """One BM25 variant: how df and N make an idf, and how a length-normalized term
     frequency ``x = tf / (1 - b + b * dl / avgdl)`` saturates.
 
@@ -133,9 +132,11 @@ class Similarity:
     fields (where x is the weighted sum of each field's normalized tf) works for all.
     """
 
-    name: str = "lucene"
+    __slots__ = ("name",)
+    name: str
 
-    def __post_init__(self) -> None:
+    def __init__(self, name: str = "lucene") -> None:
+        super().__init__(name=name)
         if self.name not in SIMILARITIES:
             raise ValueError(f"unknown BM25 variant {self.name!r}; choose one of {', '.join(SIMILARITIES)}")
 
@@ -168,18 +169,19 @@ class Similarity:
         return np.frombuffer(found, dtype="<f8").reshape(x.shape)
 
 
-@dataclass(frozen=True)
-class BM25Settings:
+class BM25Settings(FrozenRecord):
     """The BM25 variant and parameters an index ranks with unless a query says otherwise.
 
     Saved in the index's manifest, so every searcher of the index ranks alike.
     """
 
-    similarity: str = "lucene"
-    k1: float = DEFAULT_K1
-    b: float = DEFAULT_B
+    __slots__ = ("similarity", "k1", "b")
+    similarity: str
+    k1: float
+    b: float
 
-    def __post_init__(self) -> None:
+    def __init__(self, similarity: str = "lucene", k1: float = DEFAULT_K1, b: float = DEFAULT_B) -> None:
+        super().__init__(similarity=similarity, k1=k1, b=b)
         Similarity(self.similarity)  # checks the name
         if not (self.k1 >= 0 and 0 <= self.b <= 1):
             raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
@@ -208,8 +210,7 @@ class BM25Settings:
 FieldSet = tuple[str, ...]
 
 
-@dataclass
-class CollectionStats:
+class CollectionStats(Record):
     """The statistics BM25 needs, over live documents.
 
     Parameters
@@ -225,10 +226,19 @@ class CollectionStats:
         Per (field set, term), live documents containing the term in any of the fields.
     """
 
-    doc_count: int
-    field_doc_counts: dict[FieldSet, int] = field(default_factory=dict)
-    total_lengths: dict[str, int] = field(default_factory=dict)
-    doc_freqs: dict[tuple[FieldSet, str], int] = field(default_factory=dict)
+    __slots__ = ("doc_count", "field_doc_counts", "total_lengths", "doc_freqs")
+
+    def __init__(
+        self,
+        doc_count: int,
+        field_doc_counts: dict[FieldSet, int] | None = None,
+        total_lengths: dict[str, int] | None = None,
+        doc_freqs: dict[tuple[FieldSet, str], int] | None = None,
+    ) -> None:
+        self.doc_count = doc_count
+        self.field_doc_counts = {} if field_doc_counts is None else field_doc_counts
+        self.total_lengths = {} if total_lengths is None else total_lengths
+        self.doc_freqs = {} if doc_freqs is None else doc_freqs
 
     def field_doc_count(self, fields: FieldSet) -> int:
         return self.field_doc_counts.get(fields, 0)

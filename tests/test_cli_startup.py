@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,13 @@ IMPORT_LINE = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|(\s*)(\S+)$", re.M)
 
 def imported_modules(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     """Run the CLI with Python's import report on and return the modules it imported."""
+    return imports_of(searchlib_command() + args, cwd)
+
+
+def imports_of(command: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``command`` with Python's import report on and return the modules it imported."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPROFILEIMPORTTIME": "1"}
-    process = subprocess.run(searchlib_command() + args, cwd=cwd, capture_output=True, text=True,
-                             env=env, timeout=120)
+    process = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
     return process, {match.group(2) for match in IMPORT_LINE.finditer(process.stderr)}
 
 
@@ -61,6 +66,41 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
                              cwd=root, capture_output=True, text=True, timeout=300)
     assert process.returncode == 0, process.stderr[-2000:]
     return root / "index"
+
+
+#: Standard-library modules a search has no use for, each of which cost milliseconds of
+#: every process that searches: dataclasses (through inspect, which loads ast, dis and
+#: tokenize), pathlib (with urllib.parse and ipaddress), and datetime (a DATETIME value's).
+STDLIB_UNUSED_BY_A_SEARCH = ("dataclasses", "inspect", "ast", "dis", "tokenize", "pathlib", "urllib",
+                             "ipaddress", "datetime")
+
+#: A script that searches an index, as an application run once per query would.
+SEARCH_SCRIPT = """\
+import sys
+from searchlib import Searcher
+with Searcher(sys.argv[1]) as searcher:
+    hits = searcher.search(sys.argv[2], limit=10, strict=False)
+    print([hit.id for hit in hits])
+"""
+
+
+def test_a_script_that_searches_loads_no_heavy_standard_library_module(seed_index: Path) -> None:
+    process, modules = imports_of([sys.executable, "-c", SEARCH_SCRIPT, str(seed_index), "direct talks"],
+                                  seed_index.parent)
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert "searchlib.searcher" in modules and "searchlib._core" in modules  # it did search
+    assert "000_9f2ca6e0f4209d95.txt" in process.stdout  # and found the seed about direct talks
+    assert loaded(modules, HEAVY_FOR_A_QUERY) == []
+    assert loaded(modules, STDLIB_UNUSED_BY_A_SEARCH) == []
+
+
+def test_a_query_of_words_loads_no_heavy_standard_library_module(seed_index: Path) -> None:
+    """The command line's plain search, snippets and all. (A query with operators is
+    parsed into a tree of query nodes, which are dataclasses: it loads them.)"""
+    process, modules = imported_modules(["query", "direct talks", "--index", str(seed_index)], seed_index.parent)
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert "searchlib.highlight" in modules and "[direct] [talks]" in process.stdout  # snippets too
+    assert loaded(modules, STDLIB_UNUSED_BY_A_SEARCH) == []
 
 
 #: What a query of words, with or without + and -, has no use for: the nodes it does not

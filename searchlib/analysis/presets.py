@@ -21,11 +21,10 @@ up to ``MAX_NGRAM_SIZE``, patterns compilable in bounded time, bounded synonym t
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from searchlib.analysis.analyzer import Analyzer
 from searchlib.analysis.filters import (
@@ -57,6 +56,9 @@ from searchlib.analysis.tokenizers import (
 )
 from searchlib.analysis.tokens import TokenFilter, Tokenizer
 from searchlib.errors import AnalyzerError
+
+if TYPE_CHECKING:  # loaded only to check a custom analyzer's parameters (see _signature)
+    import inspect
 
 Synonyms = Mapping[str, Sequence[str]]
 
@@ -305,13 +307,11 @@ def check_analyzer_spec(spec: Any) -> tuple[str, dict[str, Any]]:
     factory = _PRESETS.get(name)
     if factory is None:
         raise unknown_analyzer_error(name)
-    signature = _signature(factory)
-    if signature is not None:
-        try:
-            signature.bind(**params)
-        except TypeError as exc:
-            raise AnalyzerError(f"bad parameters {sorted(params)} for analyzer {name!r}: {exc}") from None
-    if factory is _BUILT_IN.get(name):
+    built_in = factory is _BUILT_IN.get(name)
+    problem = _built_in_parameter_problem(factory, params) if built_in else _signature_problem(factory, params)
+    if problem:
+        raise AnalyzerError(f"bad parameters {sorted(params)} for analyzer {name!r}: {problem}")
+    if built_in:
         for key, value in params.items():
             problem = _check_preset_param(key, value)
             if problem:
@@ -319,10 +319,46 @@ def check_analyzer_spec(spec: Any) -> tuple[str, dict[str, Any]]:
     return name, params
 
 
+def _built_in_parameter_problem(factory: Callable[..., Analyzer], params: dict[str, Any]) -> str | None:
+    """Why ``params`` cannot be passed to a built-in preset, or None: the words of
+    :meth:`inspect.Signature.bind`'s error, read from the preset's code.
+
+    Every index checks its fields' specs when it opens, and :mod:`inspect` (which loads
+    ast, dis and tokenize) would take longer to import than the open and a first query
+    take together. A built-in preset is a plain function whose parameters all may be
+    named (no ``*args``, ``**kwargs`` or keyword-only ones), so its code object lists
+    them, those with defaults last; a test checks this against their signatures.
+    """
+    code = factory.__code__
+    names = code.co_varnames[: code.co_argcount]
+    required = names[: len(names) - len(factory.__defaults__ or ())]
+    for name in required:
+        if name not in params:
+            return f"missing a required argument: {name!r}"
+    for key in params:
+        if key not in names:
+            return f"got an unexpected keyword argument {key!r}"
+    return None
+
+
+def _signature_problem(factory: Callable[..., Analyzer], params: dict[str, Any]) -> str | None:
+    """Why ``params`` cannot be passed to a registered factory, or None (also when the
+    factory has no signature to check against: its own call checks)."""
+    signature = _signature(factory)
+    if signature is not None:
+        try:
+            signature.bind(**params)
+        except TypeError as exc:
+            return str(exc)
+    return None
+
+
 @functools.lru_cache(maxsize=256)
 def _signature(factory: Callable[..., Analyzer]) -> inspect.Signature | None:
     """The factory's signature (None for a callable without one, whose own call checks),
     remembered: a schema of many fields checks the same few factories again and again."""
+    import inspect  # only custom factories are checked with it (see _built_in_parameter_problem)
+
     try:
         return inspect.signature(factory)
     except (TypeError, ValueError):

@@ -86,7 +86,7 @@ class Searcher:
     ) -> None:
         # A searcher is a snapshot of the newest commit, whatever handle it was given.
         self.index, self.readers = Index.open_snapshot(
-            index if isinstance(index, (str, os.PathLike)) else index.path
+            index if isinstance(index, (str, os.PathLike)) else index.directory.root
         )
         #: The BM25 variant and parameters queries rank with unless they say otherwise:
         #: the index's own settings, with any given here replacing them.

@@ -19,7 +19,6 @@ the merge modules are imported from their own homes, so a searcher never loads t
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from searchlib.segment.meta import MAX_SEGMENT_DOCS, SegmentMeta
@@ -37,7 +36,9 @@ def __getattr__(name: str) -> Any:
     """The writer's names, importing :mod:`searchlib.segment.writer` on first use."""
     if name not in _WRITER_NAMES:
         raise AttributeError(f"module 'searchlib.segment' has no attribute {name!r}")
-    value = getattr(importlib.import_module("searchlib.segment.writer"), name)
+    # __import__ rather than importlib.import_module, as in searchlib/__init__.py: a
+    # search, which never asks for these names, does not import importlib for them.
+    value = getattr(__import__("searchlib.segment.writer", fromlist=(name,)), name)
     globals()[name] = value
     return value
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from searchlib import codec
+from searchlib._records import Record
 from searchlib.errors import CorruptIndexError
 
 #: Documents one segment may hold: doc ids are uint32.
@@ -26,15 +26,19 @@ _SEGMENT_NAME = re.compile(r"seg-[0-9a-f]{8,16}")
 _DELETES_NAME = re.compile(r"(seg-[0-9a-f]{8,16})\.[0-9]{1,19}\.del")
 
 
-@dataclass
-class SegmentMeta:
+class SegmentMeta(Record):
     """What a manifest records of one segment."""
 
-    name: str
-    doc_count: int
-    files: dict[str, int]
-    deleted_count: int = 0
-    deletes: str | None = None
+    __slots__ = ("name", "doc_count", "files", "deleted_count", "deletes")
+
+    def __init__(
+        self, name: str, doc_count: int, files: dict[str, int], deleted_count: int = 0, deletes: str | None = None
+    ) -> None:
+        self.name = name
+        self.doc_count = doc_count
+        self.files = files
+        self.deleted_count = deleted_count
+        self.deletes = deletes
 
     @property
     def live_count(self) -> int:

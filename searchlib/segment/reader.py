@@ -75,14 +75,14 @@ class SegmentReader:
         self.meta = meta
         self.directory = directory
         for file_name, size in meta.files.items():
-            path = str(directory.file_path(file_name))
+            path = directory.file_path(file_name)
             try:
                 actual = directory.file_size(file_name)
             except FileNotFoundError:
                 raise CorruptIndexError(path, "file is missing") from None
             if actual != size:
                 raise CorruptIndexError(path, f"size is {actual} bytes, the manifest says {size}")
-        self.paths = tuple(str(directory.file_path(meta.component(ext))) for ext in codec.SEGMENT_COMPONENTS)
+        self.paths = tuple(directory.file_path(meta.component(ext)) for ext in codec.SEGMENT_COMPONENTS)
         try:
             self.core = _core.SegmentReader(self.paths, meta.doc_count)
         except FileNotFoundError as exc:  # removed since the size check: a newer commit's clean-up

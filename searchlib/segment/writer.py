@@ -63,7 +63,7 @@ def column_kind(definition: Field) -> str:
 def segment_paths(directory: Directory, name: str, suffix: str = "") -> tuple[str, str, str, str, str]:
     """The paths of a segment's five files (``suffix`` appended, for temporary copies)."""
     return tuple(  # type: ignore[return-value]
-        str(directory.file_path(f"{name}.{extension}")) + suffix for extension in codec.SEGMENT_COMPONENTS
+        directory.file_path(f"{name}.{extension}") + suffix for extension in codec.SEGMENT_COMPONENTS
     )
 
 

@@ -202,6 +202,29 @@ def test_unknown_names_list_the_valid_ones() -> None:
         get_analyzer("english", colour="red")
 
 
+def test_a_built_in_presets_parameters_are_checked_as_its_signature_would() -> None:
+    """check_analyzer_spec reads a built-in preset's parameters from its code object
+    (inspect would slow every start-up), which holds only for plain functions whose
+    parameters may all be named: each built-in is one, and each spec is judged alike."""
+    import inspect
+
+    from searchlib.analysis.presets import _BUILT_IN, _built_in_parameter_problem
+
+    for name, factory in _BUILT_IN.items():
+        parameters = inspect.signature(factory).parameters.values()
+        assert all(p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for p in parameters), name
+        names = [p.name for p in parameters]
+        for params in [{}, {"colour": "red"}, *({key: None} for key in names), dict.fromkeys(names)]:
+            try:
+                inspect.signature(factory).bind(**params)
+                expected = None
+            except TypeError as exc:
+                expected = str(exc)
+            assert _built_in_parameter_problem(factory, params) == expected, (name, params)
+    with pytest.raises(AnalyzerError, match="missing a required argument: 'pattern'"):
+        analyzer_from_spec({"name": "regex", "params": {}})
+
+
 def test_every_language_has_a_preset() -> None:
     assert set(SNOWBALL_LANGUAGES) <= set(analyzer_names())
     assert {"standard", "simple", "keyword", "english"} <= set(analyzer_names())
