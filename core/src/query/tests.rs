@@ -151,6 +151,50 @@ fn pruned_and_summed_find_the_exhaustive_top_k() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn summed_conjunctions_find_the_exhaustive_top_k() {
+    let (first, dir) = random_segment("c", 1500, 21);
+    let (second, _) = random_segment("d", 700, 22);
+    let norms = [NormCache::default(), NormCache::default()];
+    let terms = [TermCache::default(), TermCache::default()];
+    let scratch = [ScratchPool::default(), ScratchPool::default()];
+    let mut rng = Rng(9);
+    let live: Vec<bool> = (0..700).map(|_| rng.below(5) != 0).collect();
+    let segments = [
+        Segment { reader: &first, live: None, norms: &norms[0], terms: &terms[0], scratch: &scratch[0] },
+        Segment { reader: &second, live: Some(&live), norms: &norms[1], terms: &terms[1], scratch: &scratch[1] },
+    ];
+    let mut summed = 0;
+    for variant in [Variant::Lucene, Variant::Robertson, Variant::Atire, Variant::Bm25l, Variant::Bm25Plus] {
+        let bm25 = Bm25 { variant, k1: 0.5 + rng.below(3) as f64 * 0.4, b: [0.0, 0.75, 1.0][rng.below(3) as usize] };
+        for _ in 0..40 {
+            let must: Vec<Node> = (0..2 + rng.below(3)).map(|_| leaf(&mut rng)).collect();
+            let mut plan = Node::Bool(BoolNode { must, min_should: 0, ..BoolNode::default() });
+            topk::resolve_doc_freqs(&mut plan, &segments).unwrap();
+            let Node::Bool(node) = &plan else { unreachable!() };
+            let leaves: Vec<TermLeaf> = node.must.iter().map(|n| if let Node::Term(l) = n { l.clone() } else { unreachable!() }).collect();
+            for k in [1, 10, 100] {
+                let (expected, total) = exhaustive(&plan, &segments, &bm25, k);
+                let found = topk::search(&mut plan.clone(), &segments, &bm25, k, true).unwrap();
+                assert_eq!(found.total, total);
+                assert_same(&found.hits, &expected);
+                // Each segment summed alone, where the costs allow it, against its own matches.
+                for (index, segment) in segments.iter().enumerate() {
+                    let mut top = topk::TopK::new(k);
+                    let Some(matched) = topk::conjunction_summed(&leaves, segment, index as u32, &bm25, &mut top).unwrap() else { continue };
+                    summed += 1;
+                    let (alone, count) = exhaustive(&plan, std::slice::from_ref(segment), &bm25, k);
+                    assert_eq!(matched, count);
+                    let alone: Vec<topk::Hit> = alone.into_iter().map(|h| topk::Hit { segment: index as u32, ..h }).collect();
+                    assert_same(&top.into_sorted(), &alone);
+                }
+            }
+        }
+    }
+    assert!(summed > 100, "the summed path ran {summed} times");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The live docs of one segment matching a leaf (by exhaustive scoring).
 fn docs_of(plan: &Node, segment: &Segment<'_>, bm25: &Bm25) -> BTreeSet<u32> {
     let found = topk::all_matches(plan, std::slice::from_ref(segment), bm25).unwrap();
