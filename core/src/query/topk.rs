@@ -24,7 +24,7 @@ use crate::error::{Corrupt, Error};
 use crate::query::boolean::{build, disjunction, term_scorer, Segment};
 use crate::query::plan::{Node, TermLeaf};
 use crate::query::scorer::Bm25;
-use crate::query::term::TermScorer;
+use crate::query::term::{FieldPostings, TermScorer};
 
 use crate::query::{DocIter, END};
 
@@ -232,25 +232,11 @@ pub(crate) fn conjunction_summed(leaves: &[TermLeaf], segment: &Segment<'_>, ind
     }
     let mut scratch = segment.scratch.take(doc_count);
     let Scratch { sums, seen, spread } = &mut scratch;
-    sum_term(lead, spread, None, segment, |_| true, |doc, score| {
-        if let Some(sum) = sums.get_mut(doc as usize) {
-            *sum += score;
-        }
-        if let Some(word) = seen.get_mut(doc as usize / 64) {
-            *word |= 1u64 << (doc % 64);
-        }
-    })?;
+    sum_term(lead, spread, None, segment, |_| true, |doc, score| add_score(sums, seen, doc, score))?;
     let mut held = vec![0u64; seen.len()];
     for other in others {
         let candidate = |doc: u32| seen.get(doc as usize / 64).is_some_and(|word| word >> (doc % 64) & 1 == 1);
-        sum_term(other, spread, None, segment, candidate, |doc, score| {
-            if let Some(sum) = sums.get_mut(doc as usize) {
-                *sum += score;
-            }
-            if let Some(word) = held.get_mut(doc as usize / 64) {
-                *word |= 1u64 << (doc % 64);
-            }
-        })?;
+        sum_term(other, spread, None, segment, candidate, |doc, score| add_score(sums, &mut held, doc, score))?;
         // The candidates this term lacks leave, their sums cleared for the next search.
         for (at, (word, kept)) in seen.iter_mut().zip(held.iter_mut()).enumerate() {
             let mut dropped = *word & !*kept;
@@ -263,23 +249,7 @@ pub(crate) fn conjunction_summed(leaves: &[TermLeaf], segment: &Segment<'_>, ind
             *word = std::mem::take(kept);
         }
     }
-    let mut matched = 0;
-    let mut threshold = top.threshold();
-    for (at, word) in seen.iter_mut().enumerate() {
-        let mut bits = std::mem::take(word); // left zeroed for the next search
-        while bits != 0 {
-            let doc = (at * 64 + bits.trailing_zeros() as usize) as u32;
-            bits &= bits - 1;
-            let score = sums.get_mut(doc as usize).map_or(0.0, std::mem::take);
-            if segment.is_live(doc) {
-                matched += 1;
-                if score > threshold {
-                    top.offer(Hit { score, segment: index, doc });
-                    threshold = top.threshold();
-                }
-            }
-        }
-    }
+    let matched = offer_sums(sums, seen, segment, index, top);
     segment.scratch.put(scratch);
     Ok(Some(matched))
 }
@@ -606,11 +576,11 @@ fn term_at_a_time(
     let doc_count = segment.reader.doc_count as usize;
     let mut scratch = segment.scratch.take(doc_count);
     let Scratch { sums, seen, spread } = &mut scratch;
-    let mut matched = 0;
     if let [(slot, scorer)] = scorers.as_mut_slice() {
         // One term: each document's score is final once the term is summed, so it is
         // offered straight away, without the per-document sums and their scan. The
         // heap's threshold changes only when a hit enters: read once per entry.
+        let mut matched = 0;
         let mut threshold = top.threshold();
         let count = counting.and_then(|(leaves, dfs)| df_to_count(leaves, dfs, *slot));
         sum_term(scorer, spread, count, segment, |_| true, |doc, score| {
@@ -621,25 +591,38 @@ fn term_at_a_time(
                     threshold = top.threshold();
                 }
             }
-        })
-?;
+        })?;
         segment.scratch.put(scratch);
         return Ok(matched);
     }
     for (slot, scorer) in &mut scorers {
         let count = counting.as_mut().and_then(|(leaves, dfs)| df_to_count(leaves, dfs, *slot));
-        sum_term(scorer, spread, count, segment, |_| true, |doc, score| {
-            if let Some(sum) = sums.get_mut(doc as usize) {
-                *sum += score;
-            }
-            if let Some(word) = seen.get_mut(doc as usize / 64) {
-                *word |= 1u64 << (doc % 64);
-            }
-        })?;
+        sum_term(scorer, spread, count, segment, |_| true, |doc, score| add_score(sums, seen, doc, score))?;
     }
+    let matched = offer_sums(sums, seen, segment, index, top);
+    segment.scratch.put(scratch);
+    Ok(matched)
+}
+
+/// Adds `score` to `doc`'s sum and sets its bit in `bits`.
+#[inline]
+fn add_score(sums: &mut [f64], bits: &mut [u64], doc: u32, score: f64) {
+    if let Some(sum) = sums.get_mut(doc as usize) {
+        *sum += score;
+    }
+    if let Some(word) = bits.get_mut(doc as usize / 64) {
+        *word |= 1u64 << (doc % 64);
+    }
+}
+
+/// Offers every document set in `seen` with its sum, in doc order, and returns how many
+/// are live; both arrays are left zeroed for the next search. The heap's threshold
+/// changes only when a hit enters, so it is read once per entry.
+fn offer_sums(sums: &mut [f64], seen: &mut [u64], segment: &Segment<'_>, index: u32, top: &mut TopK) -> u64 {
+    let mut matched = 0;
     let mut threshold = top.threshold();
     for (at, word) in seen.iter_mut().enumerate() {
-        let mut bits = std::mem::take(word); // left zeroed for the next search
+        let mut bits = std::mem::take(word);
         while bits != 0 {
             let doc = (at * 64 + bits.trailing_zeros() as usize) as u32;
             bits &= bits - 1;
@@ -653,8 +636,7 @@ fn term_at_a_time(
             }
         }
     }
-    segment.scratch.put(scratch);
-    Ok(matched)
+    matched
 }
 
 /// The leaf in `slot` and its df, when the df is left to the core to count.
@@ -709,30 +691,17 @@ fn sum_term(
         if Some(at) == largest {
             continue;
         }
-        let (weight, norms) = (field.weight, field.inverse_norms.clone());
-        // The arrays are looked up once per field, not per posting.
-        let norms: &[f64] = norms.as_deref().map_or(&[], Vec::as_slice);
         touched.reserve(field.cursor.len() as usize);
-        field.cursor.drain_blocks(|docs, tfs, add| {
-            for (&doc, &raw) in docs.iter().zip(tfs) {
-                if !keep(doc) {
-                    continue;
+        each_part(field, &keep, |doc, part| {
+            if let (Some(x), Some(mark)) = (xs.get_mut(doc as usize), stamps.get_mut(doc as usize)) {
+                if *mark != stamp {
+                    *mark = stamp;
+                    touched.push(doc);
                 }
-                let at = doc as usize;
-                let inverse = if norms.is_empty() { 1.0 } else { norms.get(at).copied().unwrap_or(1.0) };
-                let part = weight * f64::from(raw.saturating_add(add)) * inverse;
-                if let (Some(x), Some(mark)) = (xs.get_mut(at), stamps.get_mut(at)) {
-                    if *mark != stamp {
-                        *mark = stamp;
-                        touched.push(doc);
-                    }
-                    *x += part;
-                }
+                *x += part;
             }
-        });
-        if let Some(error) = field.cursor.error() {
-            return Err(segment.damage(error.clone()));
-        }
+        })
+        .map_err(|error| segment.damage(error))?;
     }
     if let Some((leaf, df)) = count {
         *df = touched.iter().filter(|&&doc| segment.is_live(doc)).count() as u64;
@@ -741,30 +710,19 @@ fn sum_term(
     let factor = scorer.factor;
     let others_spread = !touched.is_empty();
     if let Some(field) = largest.and_then(|at| scorer.fields.get_mut(at)) {
-        let (weight, norms) = (field.weight, field.inverse_norms.clone());
-        let norms: &[f64] = norms.as_deref().map_or(&[], Vec::as_slice);
-        field.cursor.drain_blocks(|docs, tfs, add| {
-            for (&doc, &raw) in docs.iter().zip(tfs) {
-                if !keep(doc) {
-                    continue;
-                }
-                let at = doc as usize;
-                let inverse = if norms.is_empty() { 1.0 } else { norms.get(at).copied().unwrap_or(1.0) };
-                let mut x = weight * f64::from(raw.saturating_add(add)) * inverse;
-                if others_spread {
-                    if let (Some(mark), Some(earlier)) = (stamps.get_mut(at), xs.get_mut(at)) {
-                        if *mark == stamp {
-                            *mark = 0; // finished here, not from the list
-                            x += std::mem::take(earlier);
-                        }
+        each_part(field, &keep, |doc, part| {
+            let mut x = part;
+            if others_spread {
+                if let (Some(mark), Some(earlier)) = (stamps.get_mut(doc as usize), xs.get_mut(doc as usize)) {
+                    if *mark == stamp {
+                        *mark = 0; // finished here, not from the list
+                        x += std::mem::take(earlier);
                     }
                 }
-                emit(doc, factor * saturation.apply(x));
             }
-        });
-        if let Some(error) = field.cursor.error() {
-            return Err(segment.damage(error.clone()));
-        }
+            emit(doc, factor * saturation.apply(x));
+        })
+        .map_err(|error| segment.damage(error))?;
     }
     for &doc in &touched {
         if let (Some(mark), Some(x)) = (stamps.get_mut(doc as usize), xs.get_mut(doc as usize)) {
@@ -775,6 +733,25 @@ fn sum_term(
         }
     }
     Ok(())
+}
+
+/// Hands `visit` each remaining posting of `field` that `keep` accepts, with its part
+/// `weight * tf / norm`, a decoded block at a time (the norms looked up once per field,
+/// not per posting); the cursor's damage, if any, once it stops.
+#[inline]
+fn each_part(field: &mut FieldPostings<'_>, keep: &impl Fn(u32) -> bool, mut visit: impl FnMut(u32, f64)) -> Result<(), Corrupt> {
+    let (weight, norms) = (field.weight, field.inverse_norms.clone());
+    let norms: &[f64] = norms.as_deref().map_or(&[], Vec::as_slice);
+    field.cursor.drain_blocks(|docs, tfs, add| {
+        for (&doc, &raw) in docs.iter().zip(tfs) {
+            if !keep(doc) {
+                continue;
+            }
+            let inverse = if norms.is_empty() { 1.0 } else { norms.get(doc as usize).copied().unwrap_or(1.0) };
+            visit(doc, weight * f64::from(raw.saturating_add(add)) * inverse);
+        }
+    });
+    field.cursor.error().map_or(Ok(()), |error| Err(error.clone()))
 }
 
 /// The per-document arrays a segment summed whole needs, kept between searches so a
