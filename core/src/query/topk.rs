@@ -231,12 +231,11 @@ pub(crate) fn conjunction_summed(leaves: &[TermLeaf], segment: &Segment<'_>, ind
         return Ok(None);
     }
     let mut scratch = segment.scratch.take(doc_count);
-    let Scratch { sums, seen, spread } = &mut scratch;
+    let Scratch { sums, seen, held, spread } = &mut scratch;
     sum_term(lead, spread, None, segment, |_| true, |doc, score| add_score(sums, seen, doc, score))?;
-    let mut held = vec![0u64; seen.len()];
     for other in others {
         let candidate = |doc: u32| seen.get(doc as usize / 64).is_some_and(|word| word >> (doc % 64) & 1 == 1);
-        sum_term(other, spread, None, segment, candidate, |doc, score| add_score(sums, &mut held, doc, score))?;
+        sum_term(other, spread, None, segment, candidate, |doc, score| add_score(sums, held, doc, score))?;
         // The candidates this term lacks leave, their sums cleared for the next search.
         for (at, (word, kept)) in seen.iter_mut().zip(held.iter_mut()).enumerate() {
             let mut dropped = *word & !*kept;
@@ -249,9 +248,10 @@ pub(crate) fn conjunction_summed(leaves: &[TermLeaf], segment: &Segment<'_>, ind
             *word = std::mem::take(kept);
         }
     }
-    let matched = offer_sums(sums, seen, segment, index, top);
+    let mut collector = Collector::new(top, index);
+    offer_sums(sums, seen, segment, &mut collector);
     segment.scratch.put(scratch);
-    Ok(Some(matched))
+    Ok(Some(collector.matched))
 }
 
 /// The term leaves of a plan that is a plain disjunction of terms, if it is one. A
@@ -500,22 +500,15 @@ pub fn all_matches(plan: &Node, segments: &[Segment<'_>], bm25: &Bm25) -> Result
 
 /// Runs one segment's iterator to its end: every live match counted and offered.
 fn collect(root: &mut dyn DocIter, segment: &Segment<'_>, index: u32, top: &mut TopK) -> u64 {
-    let mut count = 0;
-    // The heap's threshold changes only when a hit enters: read once per entry.
-    let mut threshold = top.threshold();
+    let mut collector = Collector::new(top, index);
     while root.doc() != END {
         let doc = root.doc();
         if segment.is_live(doc) {
-            count += 1;
-            let score = root.score();
-            if score > threshold {
-                top.offer(Hit { score, segment: index, doc });
-                threshold = top.threshold();
-            }
+            collector.offer(doc, root.score());
         }
         root.next();
     }
-    count
+    collector.matched
 }
 
 /// Postings a segment's terms may hold together and still be summed term at a time
@@ -575,33 +568,53 @@ fn term_at_a_time(
 ) -> Result<u64, Error> {
     let doc_count = segment.reader.doc_count as usize;
     let mut scratch = segment.scratch.take(doc_count);
-    let Scratch { sums, seen, spread } = &mut scratch;
+    let Scratch { sums, seen, spread, .. } = &mut scratch;
+    let mut collector = Collector::new(top, index);
     if let [(slot, scorer)] = scorers.as_mut_slice() {
         // One term: each document's score is final once the term is summed, so it is
-        // offered straight away, without the per-document sums and their scan. The
-        // heap's threshold changes only when a hit enters: read once per entry.
-        let mut matched = 0;
-        let mut threshold = top.threshold();
+        // offered straight away, without the per-document sums and their scan.
         let count = counting.and_then(|(leaves, dfs)| df_to_count(leaves, dfs, *slot));
         sum_term(scorer, spread, count, segment, |_| true, |doc, score| {
             if segment.is_live(doc) {
-                matched += 1;
-                if score >= threshold {
-                    top.offer(Hit { score, segment: index, doc });
-                    threshold = top.threshold();
-                }
+                collector.offer(doc, score);
             }
         })?;
-        segment.scratch.put(scratch);
-        return Ok(matched);
+    } else {
+        for (slot, scorer) in &mut scorers {
+            let count = counting.as_mut().and_then(|(leaves, dfs)| df_to_count(leaves, dfs, *slot));
+            sum_term(scorer, spread, count, segment, |_| true, |doc, score| add_score(sums, seen, doc, score))?;
+        }
+        offer_sums(sums, seen, segment, &mut collector);
     }
-    for (slot, scorer) in &mut scorers {
-        let count = counting.as_mut().and_then(|(leaves, dfs)| df_to_count(leaves, dfs, *slot));
-        sum_term(scorer, spread, count, segment, |_| true, |doc, score| add_score(sums, seen, doc, score))?;
-    }
-    let matched = offer_sums(sums, seen, segment, index, top);
     segment.scratch.put(scratch);
-    Ok(matched)
+    Ok(collector.matched)
+}
+
+/// Offers a segment's live matches to the top k as they come, and counts them. The
+/// heap's threshold changes only when a hit enters, so it is read once per entry, not
+/// once per match.
+struct Collector<'t> {
+    top: &'t mut TopK,
+    index: u32,
+    threshold: f64,
+    matched: u64,
+}
+
+impl<'t> Collector<'t> {
+    fn new(top: &'t mut TopK, index: u32) -> Collector<'t> {
+        let threshold = top.threshold();
+        Collector { top, index, threshold, matched: 0 }
+    }
+
+    /// A live match (a tie with the threshold is offered: the heap keeps the earlier).
+    #[inline]
+    fn offer(&mut self, doc: u32, score: f64) {
+        self.matched += 1;
+        if score >= self.threshold {
+            self.top.offer(Hit { score, segment: self.index, doc });
+            self.threshold = self.top.threshold();
+        }
+    }
 }
 
 /// Adds `score` to `doc`'s sum and sets its bit in `bits`.
@@ -615,12 +628,9 @@ fn add_score(sums: &mut [f64], bits: &mut [u64], doc: u32, score: f64) {
     }
 }
 
-/// Offers every document set in `seen` with its sum, in doc order, and returns how many
-/// are live; both arrays are left zeroed for the next search. The heap's threshold
-/// changes only when a hit enters, so it is read once per entry.
-fn offer_sums(sums: &mut [f64], seen: &mut [u64], segment: &Segment<'_>, index: u32, top: &mut TopK) -> u64 {
-    let mut matched = 0;
-    let mut threshold = top.threshold();
+/// Offers every live document set in `seen` with its sum, in doc order; both arrays are
+/// left zeroed for the next search.
+fn offer_sums(sums: &mut [f64], seen: &mut [u64], segment: &Segment<'_>, collector: &mut Collector<'_>) {
     for (at, word) in seen.iter_mut().enumerate() {
         let mut bits = std::mem::take(word);
         while bits != 0 {
@@ -628,15 +638,10 @@ fn offer_sums(sums: &mut [f64], seen: &mut [u64], segment: &Segment<'_>, index: 
             bits &= bits - 1;
             let score = sums.get_mut(doc as usize).map_or(0.0, std::mem::take);
             if segment.is_live(doc) {
-                matched += 1;
-                if score >= threshold {
-                    top.offer(Hit { score, segment: index, doc });
-                    threshold = top.threshold();
-                }
+                collector.offer(doc, score);
             }
         }
     }
-    matched
 }
 
 /// The leaf in `slot` and its df, when the df is left to the core to count.
@@ -761,6 +766,8 @@ fn each_part(field: &mut FieldPostings<'_>, keep: &impl Fn(u32) -> bool, mut vis
 pub struct Scratch {
     sums: Vec<f64>,
     seen: Vec<u64>,
+    /// A summed conjunction's candidates that hold the term being read.
+    held: Vec<u64>,
     spread: Spread,
 }
 
@@ -788,6 +795,7 @@ impl ScratchPool {
             _ => Scratch {
                 sums: vec![0.0; doc_count],
                 seen: vec![0; doc_count.div_ceil(64)],
+                held: vec![0; doc_count.div_ceil(64)],
                 spread: Spread { xs: vec![0.0; doc_count], stamps: vec![0; doc_count], stamp: 0 },
             },
         }
