@@ -18,7 +18,6 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Pattern>()?;
     module.add_function(wrap_pyfunction!(near_words, module)?)?;
     module.add_function(wrap_pyfunction!(prepare_fuzzy, module)?)?;
-    module.add_function(wrap_pyfunction!(doc_freqs_of, module)?)?;
     Ok(())
 }
 
@@ -69,33 +68,35 @@ impl Pattern {
         Ok(Pattern { compiled: Mutex::new(compiled) })
     }
 
-    /// The terms of `field` in `reader` that the pattern picks: (terms in order, their
-    /// doc_freqs as uint32 bytes, how many matched before `keep` cut them to the most
-    /// frequent, whether the walk ended before `seconds` ran out, which it may only past
-    /// its first `untimed_visits` entries in each dictionary). With `surface`, a field
-    /// that keeps a lexicon is matched by its written words, giving their terms.
-    #[pyo3(signature = (reader, field, *, surface = false, keep = None, seconds = None, untimed_visits = 0))]
+    /// The terms of `field` that the pattern picks in `readers` (one search's segments),
+    /// as one batch: (every term some segment picked, ascending; their doc_freqs as
+    /// uint32 bytes, one row per segment, 0 where a segment does not count the term; how
+    /// many terms the segments matched before `keep` cut each to its most frequent,
+    /// added up; whether some segment was cut; whether the walks ended before `seconds`
+    /// of CPU time ran out, which each may only past its first `untimed_visits` entries).
+    /// With `surface`, a field that keeps a lexicon is matched by its written words,
+    /// giving their terms (see `patterns::expand_across`).
+    #[pyo3(signature = (readers, field, *, surface = false, keep = None, seconds = None, untimed_visits = 0))]
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
     fn expand<'py>(
         &self,
         py: Python<'py>,
-        reader: PyRef<'py, SegmentReader>,
+        readers: Vec<PyRef<'py, SegmentReader>>,
         field: &str,
         surface: bool,
         keep: Option<usize>,
         seconds: Option<f64>,
         untimed_visits: u32,
-    ) -> PyResult<(Vec<String>, Bound<'py, PyBytes>, usize, bool)> {
+    ) -> PyResult<(Vec<String>, Bound<'py, PyBytes>, usize, bool, bool)> {
         let bounds = Bounds { deadline: deadline(seconds, untimed_visits), keep };
-        let inner = &reader.inner;
-        let expanded = py
+        let inners: Vec<&crate::segment_reader::SegmentReader> = readers.iter().map(|reader| &reader.inner).collect();
+        let across = py
             .detach(|| {
                 let mut compiled = self.compiled.lock().map_err(|_| None)?;
-                patterns::expand_compiled(inner, field, &mut compiled, surface, bounds).map_err(Some)
+                patterns::expand_across(&inners, field, &mut compiled, surface, bounds).map_err(Some)
             })
             .map_err(|error| error.map_or_else(|| PyRuntimeError::new_err("a pattern is poisoned"), to_py))?;
-        let terms = expanded.terms.into_iter().map(|term| utf8(inner, field, term)).collect::<PyResult<Vec<_>>>()?;
-        Ok((terms, u32_bytes(py, &expanded.doc_freqs)?, expanded.matched, expanded.complete))
+        Ok((across.terms, u32_bytes(py, &across.doc_freqs)?, across.matched, across.cut, across.complete))
     }
 }
 
@@ -139,13 +140,4 @@ fn near_words(
         doc_freqs.push(doc_freq);
     }
     Ok((words, distances, doc_freqs, complete))
-}
-
-/// The doc_freq of each of `terms` in `field` of `reader` (0 where it has none), as uint32
-/// bytes: a pattern matched on written words in one segment counts its terms in all.
-#[pyfunction]
-fn doc_freqs_of<'py>(py: Python<'py>, reader: PyRef<'py, SegmentReader>, field: &str, terms: Vec<String>) -> PyResult<Bound<'py, PyBytes>> {
-    let inner = &reader.inner;
-    let freqs = py.detach(|| patterns::doc_freqs_of(inner, field, &terms)).map_err(to_py)?;
-    u32_bytes(py, &freqs)
 }

@@ -472,6 +472,30 @@ impl<'a> TermDict<'a> {
             .ok_or_else(|| Corrupt::new("a term block is short"))
     }
 
+    /// Calls `visit(ordinal, term, info)` for terms `start..end` in order, each term
+    /// rebuilt in one buffer and lent, not copied: for a reader of many terms that keeps
+    /// few of their bytes (a pattern's postings, the doc_freqs of a lexicon's words).
+    pub fn scan(&self, start: u64, end: u64, mut visit: impl FnMut(u64, &[u8], TermInfo)) -> Decoded<()> {
+        let end = end.min(self.count);
+        let mut at = start;
+        while at < end {
+            let block = at as usize / TERMS_PER_BLOCK;
+            let mut ordinal = (block * TERMS_PER_BLOCK) as u64;
+            self.scan_block(block, |term, info| {
+                if ordinal >= at {
+                    visit(ordinal, term, info);
+                }
+                ordinal += 1;
+                ordinal < end
+            })?;
+            if ordinal <= at {
+                return Err(Corrupt::new("a term block is short"));
+            }
+            at = ordinal;
+        }
+        Ok(())
+    }
+
     /// Terms `start..end` in order, with their infos (decoding each block once).
     pub fn range(&self, start: u64, end: u64) -> Decoded<Vec<(Vec<u8>, TermInfo)>> {
         let end = end.min(self.count);
@@ -629,6 +653,16 @@ mod tests {
         let all: Vec<Vec<u8>> = dict.iter().map(|e| e.unwrap().0).collect();
         assert_eq!(all, terms.iter().map(|t| t.as_bytes().to_vec()).collect::<Vec<_>>());
         assert_eq!(dict.range(30, 40).unwrap().len(), 10);
+        // A scan lends what `range` copies, for any range, across block edges and past the end.
+        for (start, end) in [(0, 0), (0, 1), (5, 31), (31, 33), (30, 97), (64, 64), (990, 2000), (0, count)] {
+            let mut lent = Vec::new();
+            dict.scan(start, end, |ordinal, term, info| lent.push((ordinal, term.to_vec(), info))).unwrap();
+            let copied = dict.range(start, end).unwrap();
+            assert_eq!(lent.len(), copied.len(), "{start}..{end}");
+            for ((ordinal, term, info), (at, (copy, copy_info))) in lent.into_iter().zip((start..).zip(copied)) {
+                assert_eq!((ordinal, term, info), (at, copy, copy_info));
+            }
+        }
         let mut keys = TermDictWriter::keys_only();
         for (i, term) in terms.iter().enumerate() {
             keys.add(term.as_bytes(), i as u32, 0, 0);

@@ -56,11 +56,9 @@ class ReaderTerms:
         self.readers = list(readers)
 
     def matching_terms(self, field_name: str, select: TermSelector) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for terms, doc_freqs in select(self.readers, field_name):
-            for term, count in zip(terms, doc_freqs.tolist()):
-                counts[term] = counts.get(term, 0) + count
-        return counts
+        terms, doc_freqs = select(self.readers, field_name)
+        totals = doc_freqs.sum(axis=0, dtype="<u8").tolist()
+        return {term: count for term, count in zip(terms, totals) if count}
 
 
 def ranked_terms(found: dict[str, int]) -> list[str]:
@@ -207,9 +205,10 @@ class WalkTime:
 
 
 class SegmentPicker:
-    """The :class:`TermSelector` of one expansion: a pattern's terms in each segment,
-    found by the core within the walks' time, at most ``keep`` of them (the most
-    frequent) per segment; it remembers how many each segment matched before that cut.
+    """The :class:`TermSelector` of one expansion: a pattern's terms in a snapshot's
+    segments, found by the core in one call within the walks' time, at most ``keep`` of
+    them (the most frequent) per segment; it remembers how many the segments matched
+    before that cut.
 
     A prefix is not timed: it reads only the range of terms it names (as it is not
     counted against ``QueryLimits.max_patterns``). On a stemmed field the words a
@@ -225,31 +224,15 @@ class SegmentPicker:
 
     def __call__(
         self, readers: Sequence[SegmentReader], field_name: str
-    ) -> list[tuple[list[str], npt.NDArray[np.uint32]]]:
-        import numpy as np
-        picked = [self._expand(reader, field_name) for reader in readers]
-        if not self.pattern.surface or len(readers) < 2:
-            return picked
-        if not any(reader.lexicon_size(field_name) for reader in readers):
-            return picked
-        union = sorted({term for terms, _ in picked for term in terms}, key=_utf8)
-        counted = []
-        for reader in readers:
-            doc_freqs = np.frombuffer(_core.doc_freqs_of(reader.core, field_name, union), dtype="<u4")
-            held = np.flatnonzero(doc_freqs)
-            counted.append(([union[at] for at in held.tolist()], doc_freqs[held]))
-        return counted
-
-    def _expand(self, reader: SegmentReader, field_name: str) -> tuple[list[str], npt.NDArray[np.uint32]]:
-        """The pattern's terms in one segment, with their doc freqs there."""
+    ) -> tuple[list[str], npt.NDArray[np.uint32]]:
         import numpy as np
         timed = not isinstance(self.pattern, Prefix)
         # Compiled before the clock starts: a process's first fuzzy word builds the
-        # Levenshtein builder (tens of ms, once), and the bound is on the walk.
+        # Levenshtein builder (tens of ms, once), and the bound is on the walks.
         compiled = self.pattern.compiled()
         start = time.thread_time()  # CPU time, as the core's bound counts it
-        terms, doc_freqs, matched, complete = compiled.expand(
-            reader.core, field_name, surface=self.pattern.surface, keep=self.keep,
+        terms, doc_freqs, matched, cut, complete = compiled.expand(
+            [reader.core for reader in readers], field_name, surface=self.pattern.surface, keep=self.keep,
             seconds=max(self.clock.left, 0.0) if timed else None, untimed_visits=self.clock.untimed_visits,
         )
         if timed:
@@ -257,8 +240,8 @@ class SegmentPicker:
         if not complete:
             raise _pattern_timeout(self.pattern.describe())
         self._matches += matched
-        self._cut |= matched > len(terms)
-        return terms, np.frombuffer(doc_freqs, dtype="<u4")
+        self._cut |= cut
+        return terms, np.frombuffer(doc_freqs, dtype="<u4").reshape(len(readers), len(terms))
 
     def matched(self, found: dict[str, int]) -> int:
         """How many terms the pattern matched: those ``found``, or, when a segment had
@@ -309,7 +292,8 @@ class PatternQuery(Query):
         """The terms (in order) of one segment's field that the pattern picks, with their
         document frequencies there (deleted documents included), within
         :data:`PATTERN_MATCH_SECONDS`."""
-        return SegmentPicker(self, None)([reader], field_name)[0]
+        terms, doc_freqs = SegmentPicker(self, None)([reader], field_name)
+        return terms, doc_freqs[0]
 
     def too_many(self, count: int, limit: int) -> str:
         """The message of a strict search whose pattern matches ``count`` terms, more than ``limit``."""

@@ -61,12 +61,13 @@ class TermSource(Protocol):
 
 
 class TermSelector(Protocol):
-    """Picks terms of a field in each of a snapshot's segments: per segment, the terms
-    in order with their document frequencies there (deleted documents included)."""
+    """Picks terms of a field in a snapshot's segments, as one batch: the terms picked
+    in any segment (in order), and their document frequencies (deleted documents
+    included) as one row per segment, 0 where a segment does not count a term."""
 
     def __call__(
         self, readers: Sequence[SegmentReader], field_name: str
-    ) -> list[tuple[list[str], npt.NDArray[np.uint32]]]: ...
+    ) -> tuple[list[str], npt.NDArray[np.uint32]]: ...
 
 
 class Query(ABC):

@@ -245,18 +245,14 @@ class Searcher:
         from searchlib.query import DEFAULT_MAX_EXPANSIONS
         from searchlib.searcher.statistics import live_doc_freqs
 
-        counts: dict[str, int] = {}
-        for reader, (terms, doc_freqs) in zip(self.readers, select(self.readers, field_name)):
-            if reader.all_live:  # the dictionary's counts are the live ones: no look-ups
-                live_counts = doc_freqs.tolist()
-            else:
-                live_counts = live_doc_freqs([reader], (field_name,), terms)
-            if not counts:
-                counts = dict(zip(terms, live_counts))  # one segment: no sums (a pattern may pick thousands)
-            else:
-                for term, count in zip(terms, live_counts):
-                    counts[term] = counts.get(term, 0) + int(count)
-        found = {term: count for term, count in counts.items() if count}
+        terms, doc_freqs = select(self.readers, field_name)
+        counts = doc_freqs.astype("<i8")  # the dictionary's counts: the live ones where nothing is deleted
+        for row, reader in enumerate(self.readers):
+            if not reader.all_live:  # count the live documents of the terms the segment counts
+                held = counts[row].nonzero()[0]
+                counts[row, held] = live_doc_freqs([reader], (field_name,), [terms[at] for at in held.tolist()])
+        totals = counts.sum(axis=0).tolist() if len(self.readers) != 1 else counts[0].tolist()
+        found = {term: count for term, count in zip(terms, totals) if count}
         # Exact live counts: scoring need not recount (remembered in one step, not per
         # term). Not for a pattern past the usual bound: only its most frequent terms
         # will be scored, and scoring notes their counts as it goes.

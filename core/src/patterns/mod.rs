@@ -181,8 +181,11 @@ pub fn expand_compiled(
     let matched = pairs.len();
     if let Some(keep) = bounds.keep {
         if pairs.len() > keep {
-            // The most frequent, ties to the first in term order; then back in order.
-            pairs.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            // The most frequent, ties to the first in term order (selected, not sorted:
+            // ordinals are distinct, so which terms are kept is decided); then back in order.
+            if let Some(last) = keep.checked_sub(1) {
+                pairs.select_nth_unstable_by(last, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            }
             pairs.truncate(keep);
             pairs.sort_unstable_by_key(|pair| pair.0);
         }
@@ -205,21 +208,82 @@ fn in_field<T>(reader: &SegmentReader, field: &str, decoded: Decoded<T>) -> Resu
     decoded.in_file(reader.terms.path()).map_err(|error| reader.name_field(error, field))
 }
 
-/// The doc_freq of each of `terms` in `field` (0 where the field has no such term),
-/// looked up in byte order so that neighbouring terms cost one block decode.
-pub fn doc_freqs_of(reader: &SegmentReader, field: &str, terms: &[String]) -> Result<Vec<u32>, Error> {
-    let Some(dict) = reader.dict(field)? else { return Ok(vec![0; terms.len()]) };
-    let mut order: Vec<usize> = (0..terms.len()).collect();
-    order.sort_unstable_by(|&a, &b| terms.get(a).map(String::as_bytes).cmp(&terms.get(b).map(String::as_bytes)));
-    let sorted: Vec<&[u8]> = order.iter().filter_map(|&at| terms.get(at)).map(String::as_bytes).collect();
-    let found = in_field(reader, field, walk::doc_freqs_sorted(&dict, &sorted))?;
-    let mut out = vec![0; terms.len()];
-    for (&at, freq) in order.iter().zip(found) {
-        if let Some(slot) = out.get_mut(at) {
-            *slot = freq;
+/// A pattern's terms over the segments of one search, as [`expand_across`] finds them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Across {
+    /// Every term some segment picked (each segment its most frequent, past a keep),
+    /// ascending (by bytes, which for UTF-8 is by code point) and distinct.
+    pub terms: Vec<String>,
+    /// Row-major, one row per segment: each term's doc_freq there (deleted documents
+    /// included), 0 where the segment does not count it (see [`expand_across`]).
+    pub doc_freqs: Vec<u32>,
+    /// How many terms the segments matched before the keep cut them, added up.
+    pub matched: usize,
+    /// Whether some segment matched more terms than it kept.
+    pub cut: bool,
+    /// False when the deadline stopped a walk (the segments after it are not walked).
+    pub complete: bool,
+}
+
+/// Expands a pattern over `field` of each of `readers` (one search's segments) and
+/// unites what they picked, so that the caller gets one batch, not one per segment.
+///
+/// A segment counts the terms it picked itself. On a stemmed field matched by its
+/// written words (`surface`, with two segments or more and some lexicon not empty),
+/// the words differ by segment while the terms are searched in all: every segment then
+/// counts every united term it holds, so a term one segment found through its words is
+/// counted wherever it is. `bounds.keep` applies per segment; the deadline to all the
+/// walks together.
+pub fn expand_across(readers: &[&SegmentReader], field: &str, compiled: &mut Compiled, surface: bool, bounds: Bounds) -> Result<Across, Error> {
+    // Per segment, its terms (checked to be UTF-8, as this format's terms are) and doc_freqs.
+    let mut picked: Vec<(Vec<String>, Vec<u32>)> = Vec::with_capacity(readers.len());
+    let mut across = Across { complete: true, ..Across::default() };
+    for reader in readers {
+        let expanded = expand_compiled(reader, field, compiled, surface, bounds)?;
+        across.matched += expanded.matched;
+        across.cut |= expanded.matched > expanded.terms.len();
+        across.complete &= expanded.complete;
+        let not_utf8 = || reader.name_field(Error::corrupt(reader.terms.path(), "a term is not UTF-8"), field);
+        let terms = expanded.terms.into_iter().map(|term| String::from_utf8(term).map_err(|_| not_utf8())).collect::<Result<_, _>>()?;
+        picked.push((terms, expanded.doc_freqs));
+        if !across.complete {
+            return Ok(across);
         }
     }
-    Ok(out)
+    let mut union: Vec<&str> = picked.iter().flat_map(|(terms, _)| terms.iter().map(String::as_str)).collect();
+    // Each segment's terms ascend: a stable sort finds those runs and merges them.
+    union.sort();
+    union.dedup();
+    let recount = surface && readers.len() >= 2 && lexicon_in_any(readers, field)?;
+    let mut doc_freqs = Vec::with_capacity(union.len() * readers.len());
+    for (reader, (terms, freqs)) in readers.iter().zip(&picked) {
+        if recount {
+            let keys: Vec<&[u8]> = union.iter().map(|term| term.as_bytes()).collect();
+            match reader.dict(field)? {
+                Some(dict) => doc_freqs.extend(in_field(reader, field, walk::doc_freqs_sorted(&dict, &keys))?),
+                None => doc_freqs.resize(doc_freqs.len() + union.len(), 0),
+            }
+            continue;
+        }
+        // The segment's own terms, ascending like the union: one merge places them.
+        let mut own = terms.iter().map(String::as_str).zip(freqs).peekable();
+        for &term in &union {
+            doc_freqs.push(own.next_if(|&(mine, _)| mine == term).map_or(0, |(_, &freq)| freq));
+        }
+    }
+    across.terms = union.into_iter().map(str::to_owned).collect();
+    across.doc_freqs = doc_freqs;
+    Ok(across)
+}
+
+/// Whether a lexicon of `field` holds a word in any of `readers`.
+fn lexicon_in_any(readers: &[&SegmentReader], field: &str) -> Result<bool, Error> {
+    for reader in readers {
+        if reader.lexicon(field)?.is_some_and(|lexicon| !lexicon.is_empty()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// A word near a query word: its bytes, its distance and its term's doc_freq.

@@ -292,16 +292,34 @@ pub fn doc_freqs_at(dict: &TermDict<'_>, ordinals: &[u32]) -> Decoded<Vec<(u32, 
     Ok(out)
 }
 
-/// Calls `each(ordinal, term, info)` for each of the ascending `ordinals`, decoding each
-/// block once (an ordinal past the dictionary is damage: it came from a lexicon).
+/// Calls `each(ordinal, term, info)` for each of the ascending `ordinals`, reading each
+/// block once, up to the last ordinal wanted there (an ordinal past the dictionary, or
+/// one out of order, is damage: they come from a lexicon).
 pub fn entries_at(dict: &TermDict<'_>, ordinals: &[u32], mut each: impl FnMut(u32, &[u8], &TermInfo)) -> Decoded<()> {
-    let mut blocks = Blocks { dict, block: None, entries: Vec::with_capacity(TERMS_PER_BLOCK) };
-    for &ordinal in ordinals {
-        if u64::from(ordinal) >= dict.len() {
+    let per_block = TERMS_PER_BLOCK as u64;
+    let mut rest = ordinals;
+    while let Some(&first) = rest.first() {
+        if u64::from(first) >= dict.len() {
             return Err(Corrupt::new("the lexicon points past the terms"));
         }
-        let (term, info) = blocks.entry(u64::from(ordinal))?;
-        each(ordinal, term, info);
+        let block_end = (u64::from(first) / per_block + 1) * per_block;
+        let here = rest.partition_point(|&ordinal| u64::from(ordinal) < block_end);
+        let (wanted, later) = rest.split_at(here);
+        let last = wanted.last().map_or(first, |&ordinal| ordinal);
+        let mut next = wanted.iter().peekable();
+        dict.scan(u64::from(first), u64::from(last) + 1, |ordinal, term, info| {
+            while let Some(&&at) = next.peek() {
+                if u64::from(at) != ordinal {
+                    break;
+                }
+                each(at, term, &info);
+                next.next();
+            }
+        })?;
+        if next.peek().is_some() {
+            return Err(Corrupt::new("the lexicon's ordinals are out of order"));
+        }
+        rest = later;
     }
     Ok(())
 }

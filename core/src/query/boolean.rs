@@ -53,11 +53,19 @@ impl Segment<'_> {
 
     /// A cursor over a term's postings in a field.
     pub fn cursor(&self, field: &str, info: &TermInfo) -> Result<PostingsCursor<'_>, Error> {
-        let opened = self
+        let mut cursor = PostingsCursor::new(&[], 0, self.reader.doc_count).in_file(self.reader.postings.path())?;
+        self.reopen(&mut cursor, field, info)?;
+        Ok(cursor)
+    }
+
+    /// Moves `cursor` (over this segment) to a term's postings in a field (see
+    /// [`PostingsCursor::reopen`]).
+    pub fn reopen<'c>(&'c self, cursor: &mut PostingsCursor<'c>, field: &str, info: &TermInfo) -> Result<(), Error> {
+        let reopened = self
             .reader
             .postings_bytes(field, info)
-            .and_then(|bytes| PostingsCursor::new(bytes, info.doc_freq, self.reader.doc_count).in_file(self.reader.postings.path()));
-        opened.map_err(|error| match error {
+            .and_then(|bytes| cursor.reopen(bytes, info.doc_freq).in_file(self.reader.postings.path()));
+        reopened.map_err(|error| match error {
             Error::Corrupt { path, message } => Error::Corrupt { path, message: format!("the postings of {field:?}: {message}") },
             other => other,
         })

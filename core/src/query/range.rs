@@ -5,6 +5,7 @@
 use crate::columns::ColumnKind;
 use crate::error::{Error, InFile};
 use crate::query::boolean::Segment;
+use crate::query::term::PostingsCursor;
 use crate::query::END;
 use crate::termdict::TermInfo;
 
@@ -93,7 +94,7 @@ pub fn term_ranges(segment: &Segment<'_>, ranges: &[(&str, &TermBound, &TermBoun
             _ => mark_range(segment, field, low.as_ref(), high.as_ref(), &mut seen)?,
         }
     }
-    singles.sort_unstable();
+    singles.sort(); // stable: a plan lists a pattern's terms in order already, one pass finds that
     singles.dedup();
     for group in singles.chunk_by(|a, b| a.0 == b.0) {
         let Some(&(field, _)) = group.first() else { continue };
@@ -121,17 +122,18 @@ const LOOKED_UP_TERMS: usize = 4;
 /// segment's term cache with words no other query asks for. Terms spread wide (a fuzzy
 /// word's) are looked up one by one.
 fn mark_terms(segment: &Segment<'_>, field: &str, terms: &[&[u8]], seen: &mut [u64]) -> Result<(), Error> {
-    let look_up = |terms: &[&[u8]], seen: &mut [u64]| -> Result<(), Error> {
+    let (Some(first), Some(last)) = (terms.first(), terms.last()) else { return Ok(()) };
+    let mut marker = Marker::new(segment, field)?;
+    let look_up = |marker: &mut Marker<'_, '_>, seen: &mut [u64]| -> Result<(), Error> {
         for term in terms {
             if let Some(info) = segment.term_info(field, term)? {
-                mark_postings(segment, field, &info, seen)?;
+                marker.mark(&info, seen)?;
             }
         }
         Ok(())
     };
-    let (Some(first), Some(last)) = (terms.first(), terms.last()) else { return Ok(()) };
     if terms.len() <= LOOKED_UP_TERMS {
-        return look_up(terms, seen);
+        return look_up(&mut marker, seen);
     }
     let reader = segment.reader;
     let Some(dict) = reader.dict(field)? else { return Ok(()) };
@@ -139,14 +141,19 @@ fn mark_terms(segment: &Segment<'_>, field: &str, terms: &[&[u8]], seen: &mut [u
     let start = dict.bound(first, false).in_file(reader.terms.path()).map_err(named)?;
     let end = dict.bound(last, true).in_file(reader.terms.path()).map_err(named)?;
     if end.saturating_sub(start) > WALK_SPREAD.saturating_mul(terms.len() as u64) {
-        return look_up(terms, seen);
+        return look_up(&mut marker, seen);
     }
     let mut wanted = terms.iter().peekable();
-    for (term, info) in dict.range(start, end).in_file(reader.terms.path()).map_err(named)? {
-        while wanted.next_if(|w| **w < term.as_slice()).is_some() {}
-        if wanted.next_if(|w| **w == term.as_slice()).is_some() {
-            mark_postings(segment, field, &info, seen)?;
+    let mut infos = Vec::with_capacity(terms.len());
+    let scanned = dict.scan(start, end, |_, term, info| {
+        while wanted.next_if(|w| **w < term).is_some() {}
+        if wanted.next_if(|w| **w == term).is_some() {
+            infos.push(info);
         }
+    });
+    scanned.in_file(reader.terms.path()).map_err(named)?;
+    for info in &infos {
+        marker.mark(info, seen)?;
     }
     Ok(())
 }
@@ -159,11 +166,12 @@ fn mark_range(
     high: Option<&(Vec<u8>, bool)>,
     seen: &mut [u64],
 ) -> Result<(), Error> {
+    let mut marker = Marker::new(segment, field)?;
     if let (Some((first, true)), Some((last, true))) = (low, high) {
         if first == last {
             // One term (a pattern's): looked up as a term leaf is, through the segment's cache.
             if let Some(info) = segment.term_info(field, first)? {
-                mark_postings(segment, field, &info, seen)?;
+                marker.mark(&info, seen)?;
             }
             return Ok(());
         }
@@ -182,26 +190,44 @@ fn mark_range(
     if end <= start {
         return Ok(());
     }
-    for (_, info) in dict.range(start, end).in_file(reader.terms.path()).map_err(named)? {
-        mark_postings(segment, field, &info, seen)?;
+    let mut infos = Vec::with_capacity(end.saturating_sub(start).min(1 << 16) as usize);
+    dict.scan(start, end, |_, _, info| infos.push(info)).in_file(reader.terms.path()).map_err(named)?;
+    for info in &infos {
+        marker.mark(info, seen)?;
     }
     Ok(())
 }
 
-/// Sets the bit of every document in a term's postings: doc ids only (the cursor
-/// decodes a block's frequencies when asked, never here).
-fn mark_postings(segment: &Segment<'_>, field: &str, info: &TermInfo, seen: &mut [u64]) -> Result<(), Error> {
-    let mut cursor = segment.cursor(field, info)?;
-    while cursor.doc() != END {
-        let doc = cursor.doc();
-        if let Some(word) = seen.get_mut(doc as usize / 64) {
-            *word |= 1u64 << (doc % 64);
-        }
-        cursor.next();
+/// Reads terms' postings of one field, one after another, for doc ids only, through
+/// one cursor whose buffers every term reuses (a pattern reads thousands of short ones).
+struct Marker<'s, 'a> {
+    segment: &'s Segment<'a>,
+    field: &'s str,
+    cursor: PostingsCursor<'s>,
+}
+
+impl<'s, 'a> Marker<'s, 'a> {
+    fn new(segment: &'s Segment<'a>, field: &'s str) -> Result<Marker<'s, 'a>, Error> {
+        let cursor = PostingsCursor::new(&[], 0, segment.reader.doc_count).in_file(segment.reader.postings.path())?;
+        Ok(Marker { segment, field, cursor })
     }
-    match cursor.error() {
-        Some(error) => Err(segment.damage(error.clone())),
-        None => Ok(()),
+
+    /// Sets the bit of every document in a term's postings (the cursor decodes a
+    /// block's frequencies when asked, never here).
+    fn mark(&mut self, info: &TermInfo, seen: &mut [u64]) -> Result<(), Error> {
+        self.segment.reopen(&mut self.cursor, self.field, info)?;
+        let cursor = &mut self.cursor;
+        while cursor.doc() != END {
+            let doc = cursor.doc();
+            if let Some(word) = seen.get_mut(doc as usize / 64) {
+                *word |= 1u64 << (doc % 64);
+            }
+            cursor.next();
+        }
+        match cursor.error() {
+            Some(error) => Err(self.segment.damage(error.clone())),
+            None => Ok(()),
+        }
     }
 }
 

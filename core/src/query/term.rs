@@ -107,18 +107,11 @@ impl<'a> PostingsCursor<'a> {
     /// A cursor on the first posting of a term with `count` postings, in a segment of
     /// `doc_count` documents.
     pub fn new(data: &'a [u8], count: u32, doc_count: u32) -> Decoded<PostingsCursor<'a>> {
-        if count > doc_count {
-            return Err(Corrupt::new(format!("{count} postings in a segment of {doc_count} documents")));
-        }
-        let full = count as usize / BLOCK;
-        if data.len() < full * SKIP_ENTRY {
-            return Err(Corrupt::new("postings are truncated"));
-        }
         let mut cursor = PostingsCursor {
-            data,
-            count,
+            data: &[],
+            count: 0,
             doc_count,
-            full,
+            full: 0,
             block: 0,
             docs: Vec::with_capacity(BLOCK),
             tfs: Vec::with_capacity(BLOCK),
@@ -127,10 +120,35 @@ impl<'a> PostingsCursor<'a> {
             doc: END,
             error: None,
         };
-        if count > 0 {
-            cursor.load(0);
-        }
+        cursor.reopen(data, count)?;
         Ok(cursor)
+    }
+
+    /// Stands the cursor on the first posting of another term of the same segment,
+    /// keeping its buffers: a reader of many short postings one after another (a
+    /// pattern's terms) then allocates nothing per term.
+    pub fn reopen(&mut self, data: &'a [u8], count: u32) -> Decoded<()> {
+        if count > self.doc_count {
+            return Err(Corrupt::new(format!("{count} postings in a segment of {} documents", self.doc_count)));
+        }
+        let full = count as usize / BLOCK;
+        if data.len() < full * SKIP_ENTRY {
+            return Err(Corrupt::new("postings are truncated"));
+        }
+        self.data = data;
+        self.count = count;
+        self.full = full;
+        self.block = 0;
+        self.docs.clear();
+        self.tfs.clear();
+        self.tf_packed = None;
+        self.pos = 0;
+        self.doc = END;
+        self.error = None;
+        if count > 0 {
+            self.load(0);
+        }
+        Ok(())
     }
 
     /// The postings' count (the term's df in the segment, deleted documents included).

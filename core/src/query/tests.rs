@@ -331,3 +331,49 @@ fn a_dictionary_look_up_finds_every_term_and_no_other() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_pattern_expanded_across_segments_unites_what_each_picked() {
+    use crate::patterns::{expand_across, Bounds, Compiled, PatternSpec};
+
+    let built: Vec<(SegmentReader, String)> = (0..3).map(|i| random_segment(&format!("x{i}"), 150 + 50 * i, 70 + u64::from(i))).collect();
+    let readers: Vec<&SegmentReader> = built.iter().map(|(reader, _)| reader).collect();
+    // Each segment's terms with the prefix, by brute force over its whole dictionary.
+    let own: Vec<Vec<(Vec<u8>, u32)>> = readers
+        .iter()
+        .map(|reader| {
+            let dict = reader.dict("body").unwrap().unwrap();
+            dict.iter().map(Result::unwrap).filter(|(term, _)| term.starts_with(b"w1")).map(|(term, info)| (term, info.doc_freq)).collect()
+        })
+        .collect();
+    for keep in [None, Some(4)] {
+        let mut compiled = Compiled::new(&PatternSpec::Prefix("w1".into())).unwrap();
+        let across = expand_across(&readers, "body", &mut compiled, true, Bounds { deadline: None, keep }).unwrap();
+        assert!(across.complete);
+        // Per segment, what it picked: everything, or its `keep` most frequent (ties: first in order).
+        let picked: Vec<Vec<(Vec<u8>, u32)>> = own
+            .iter()
+            .map(|terms| {
+                let mut ranked = terms.clone();
+                ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                ranked.truncate(keep.unwrap_or(usize::MAX));
+                ranked.sort();
+                ranked
+            })
+            .collect();
+        let union: BTreeSet<Vec<u8>> = picked.iter().flatten().map(|(term, _)| term.clone()).collect();
+        let terms: Vec<Vec<u8>> = across.terms.iter().map(|term| term.as_bytes().to_vec()).collect();
+        assert_eq!(terms, union.iter().cloned().collect::<Vec<_>>());
+        assert_eq!(across.matched, own.iter().map(Vec::len).sum::<usize>());
+        assert_eq!(across.cut, keep.is_some_and(|keep| own.iter().any(|terms| terms.len() > keep)));
+        // No lexicon: a segment counts the terms it picked itself, and no other.
+        assert_eq!(across.doc_freqs.len(), readers.len() * terms.len());
+        for (row, mine) in across.doc_freqs.chunks(terms.len().max(1)).zip(&picked) {
+            let expected: Vec<u32> = terms.iter().map(|term| mine.iter().find(|(t, _)| t == term).map_or(0, |p| p.1)).collect();
+            assert_eq!(row, expected.as_slice());
+        }
+    }
+    for (_, dir) in built {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
