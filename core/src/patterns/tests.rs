@@ -251,6 +251,12 @@ fn sorted_look_ups_find_what_find_finds() {
         .map(|k| dict.find(k.as_bytes()).unwrap().map_or(0, |at| dict.get(at).unwrap().1.doc_freq))
         .collect();
     assert_eq!(walk::doc_freqs_sorted(&dict, &refs).unwrap(), expected);
+    // A few keys spread over the whole dictionary are sought one by one: the same counts.
+    let few: Vec<&[u8]> = refs.iter().step_by(97).copied().collect();
+    let few_expected: Vec<u32> = expected.iter().step_by(97).copied().collect();
+    assert!(few.len() * 8 < terms.len() / 2);
+    assert_eq!(walk::doc_freqs_sorted(&dict, &few).unwrap(), few_expected);
+    assert!(walk::doc_freqs_sorted(&dict, &[]).unwrap().is_empty());
 }
 
 #[test]

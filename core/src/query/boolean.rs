@@ -154,17 +154,17 @@ fn build_bool<'a>(node: &BoolNode, segment: &'a Segment<'a>, index: usize, bm25:
     if let Some(ranges) = term_ranges_only(node) {
         // A disjunction of term ranges (a pattern's terms, each a range of one) scores 0:
         // its matches are one set, read into one bitset rather than merged range by range.
-        return Ok(Box::new(DocList::new(range::term_ranges(segment, &ranges)?, None, 0.0)));
+        return Ok(Box::new(SetUnion::new(vec![(range::term_ranges(segment, &ranges)?, 0.0)])));
     }
     if let Some(sets) = constant_term_sets(node) {
         // Patterns over several fields (`negotiat*` in title and body): each field's terms
-        // are one set with one score, so their union is merged once into one list rather
-        // than merged document by document while the search runs.
-        let mut lists = Vec::with_capacity(sets.len());
+        // are one set with one score, read into one bitset, and their union is read from
+        // the bitsets rather than merged document by document while the search runs.
+        let mut bitsets = Vec::with_capacity(sets.len());
         for (score, ranges) in sets {
-            lists.push((range::term_ranges(segment, &ranges)?, score));
+            bitsets.push((range::term_ranges(segment, &ranges)?, score));
         }
-        return Ok(Box::new(union_of_sets(lists)));
+        return Ok(Box::new(SetUnion::new(bitsets)));
     }
     let needed = node.min_should;
     if needed > node.should.len() {
@@ -249,38 +249,113 @@ fn constant_term_sets(node: &BoolNode) -> Option<Vec<(f64, Vec<(&str, &range::Te
         .collect()
 }
 
-/// The union of sets of doc ids (ascending), each with one score: every document once,
-/// scoring the sum of the scores of the sets holding it.
-fn union_of_sets(lists: Vec<(Vec<u32>, f64)>) -> DocList {
-    let mut docs: Vec<u32> = Vec::new();
-    let mut scores: Vec<f64> = Vec::new();
-    for (list, score) in lists {
-        let capacity = docs.len() + list.len();
-        let (mut merged_docs, mut merged_scores) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
-        let (mut i, mut j) = (0, 0);
-        loop {
-            let (held, added) = (docs.get(i).copied(), list.get(j).copied());
-            let doc = match (held, added) {
-                (Some(a), Some(b)) => a.min(b),
-                (Some(doc), None) | (None, Some(doc)) => doc,
-                (None, None) => break,
-            };
-            let mut sum = 0.0;
-            if held == Some(doc) {
-                sum += scores.get(i).copied().unwrap_or(0.0);
-                i += 1;
+/// Sets up to which a [`SetUnion`] scores a document by one look-up in a table of 2^n
+/// sums (a pattern per field; more sets are summed one by one).
+pub const MAX_SUMMED_SETS: usize = 8;
+
+/// The union of sets of documents, each a bitset (bit `doc % 64` of word `doc / 64`)
+/// with one score: every document once, scoring the sum of the scores of the sets
+/// holding it, added in the sets' order. Read from the bitsets word by word: a prefix
+/// that matches half of a million documents builds no list of them.
+pub struct SetUnion {
+    sets: Vec<Vec<u64>>,
+    /// The score of each combination of sets (bit i: set i holds the document), summed
+    /// in the sets' order: a document's score is one look-up, with no branch on which
+    /// sets hold it.
+    sums: Vec<f64>,
+    /// The sets' scores (summed one by one past [`MAX_SUMMED_SETS`] sets).
+    scores: Vec<f64>,
+    /// The sets' words or-ed together.
+    any: Vec<u64>,
+    /// The word the current document is in, and its bits from the current one up.
+    word: usize,
+    bits: u64,
+    /// Each set's bits in that word (read once per word, not once per document).
+    held: Vec<u64>,
+    doc: u32,
+    count: u64,
+}
+
+impl SetUnion {
+    pub fn new(sets: Vec<(Vec<u64>, f64)>) -> SetUnion {
+        let words = sets.iter().map(|(bits, _)| bits.len()).max().unwrap_or(0);
+        let mut any = vec![0u64; words];
+        for (bits, _) in &sets {
+            for (into, &word) in any.iter_mut().zip(bits) {
+                *into |= word;
             }
-            if added == Some(doc) {
-                sum += score;
-                j += 1;
-            }
-            merged_docs.push(doc);
-            merged_scores.push(sum);
         }
-        docs = merged_docs;
-        scores = merged_scores;
+        let count = any.iter().map(|word| u64::from(word.count_ones())).sum();
+        let (sets, scores): (Vec<Vec<u64>>, Vec<f64>) = sets.into_iter().unzip();
+        let sums = (0..1usize << scores.len().min(MAX_SUMMED_SETS))
+            .map(|combination| scores.iter().enumerate().filter(|(i, _)| combination >> i & 1 == 1).fold(0.0, |sum, (_, score)| sum + score))
+            .collect();
+        let held = vec![0u64; sets.len()];
+        let mut union = SetUnion { sets, sums, scores, any, word: 0, bits: 0, held, doc: END, count };
+        union.enter(0, 0);
+        union
     }
-    DocList::new(docs, Some(scores), 0.0)
+
+    /// Moves to word `word`, its bits below `from` dropped, and on to the first member
+    /// there or after (END past the last).
+    fn enter(&mut self, word: usize, from: u32) {
+        self.word = word;
+        self.bits = self.any.get(word).map_or(0, |&bits| bits & (u64::MAX << from));
+        self.settle();
+    }
+
+    /// Stands on the lowest bit left at or after the current word (END past the last).
+    fn settle(&mut self) {
+        while self.bits == 0 {
+            self.word += 1;
+            match self.any.get(self.word) {
+                Some(&word) => self.bits = word,
+                None => {
+                    self.doc = END;
+                    return;
+                }
+            }
+        }
+        for (held, bits) in self.held.iter_mut().zip(&self.sets) {
+            *held = bits.get(self.word).copied().unwrap_or(0);
+        }
+        self.doc = (self.word * 64) as u32 + self.bits.trailing_zeros();
+    }
+}
+
+impl DocIter for SetUnion {
+    fn doc(&self) -> u32 {
+        self.doc
+    }
+    fn next(&mut self) -> u32 {
+        if self.doc != END {
+            self.bits &= self.bits - 1;
+            if self.bits == 0 {
+                self.settle();
+            } else {
+                self.doc = (self.word * 64) as u32 + self.bits.trailing_zeros();
+            }
+        }
+        self.doc
+    }
+    fn advance(&mut self, target: u32) -> u32 {
+        if self.doc < target {
+            self.enter(target as usize / 64, target % 64);
+        }
+        self.doc
+    }
+    fn score(&mut self) -> f64 {
+        let bit = self.doc % 64;
+        if self.held.len() > MAX_SUMMED_SETS {
+            let holding = self.held.iter().zip(&self.scores).filter(|(held, _)| *held >> bit & 1 == 1);
+            return holding.fold(0.0, |sum, (_, score)| sum + score);
+        }
+        let combination = self.held.iter().enumerate().fold(0usize, |at, (i, held)| at | ((held >> bit & 1) as usize) << i);
+        self.sums.get(combination).copied().unwrap_or(0.0)
+    }
+    fn cost(&self) -> u64 {
+        self.count
+    }
 }
 
 /// A conjunction of the iterators (one is itself).
@@ -726,21 +801,50 @@ impl DocIter for Exclusion<'_> {
 mod tests {
     use super::*;
 
-    /// Every document of a DocList with its score.
-    fn drain(mut list: DocList) -> Vec<(u32, f64)> {
+    /// A bitset of `docs`.
+    fn bits(docs: &[u32], words: usize) -> Vec<u64> {
+        let mut bits = vec![0u64; words];
+        for &doc in docs {
+            bits[doc as usize / 64] |= 1 << (doc % 64);
+        }
+        bits
+    }
+
+    /// Every match of an iterator with its score.
+    fn drain(mut matches: impl DocIter) -> Vec<(u32, f64)> {
         let mut out = Vec::new();
-        while list.doc() != END {
-            out.push((list.doc(), list.score()));
-            list.next();
+        while matches.doc() != END {
+            out.push((matches.doc(), matches.score()));
+            matches.next();
         }
         out
     }
 
     #[test]
     fn a_union_of_sets_sums_the_scores_of_the_sets_holding_each_document() {
-        let union = union_of_sets(vec![(vec![1, 4, 7], 1.0), (vec![0, 4, 9], 2.0), (vec![4, 7], 0.5)]);
-        assert_eq!(drain(union), vec![(0, 2.0), (1, 1.0), (4, 3.5), (7, 1.5), (9, 2.0)]);
-        assert!(drain(union_of_sets(vec![(vec![], 1.0), (vec![], 2.0)])).is_empty());
-        assert_eq!(drain(union_of_sets(vec![(vec![], 1.0), (vec![3], 2.0)])), vec![(3, 2.0)]);
+        let sets = |lists: &[(&[u32], f64)]| SetUnion::new(lists.iter().map(|&(docs, score)| (bits(docs, 3), score)).collect());
+        let union = sets(&[(&[1, 4, 7, 130], 1.0), (&[0, 4, 9, 63, 64], 2.0), (&[4, 7], 0.5)]);
+        assert_eq!(union.cost(), 8);
+        assert_eq!(drain(union), vec![(0, 2.0), (1, 1.0), (4, 3.5), (7, 1.5), (9, 2.0), (63, 2.0), (64, 2.0), (130, 1.0)]);
+        assert!(drain(sets(&[(&[], 1.0), (&[], 2.0)])).is_empty());
+        assert_eq!(drain(sets(&[(&[], 1.0), (&[3], 2.0)])), vec![(3, 2.0)]);
+        assert!(drain(SetUnion::new(Vec::new())).is_empty());
+        // Past the table's sets, the scores are summed one by one: the same sums.
+        let many: Vec<(&[u32], f64)> = (0..MAX_SUMMED_SETS as u32 + 2).map(|i| (&[1u32, 2, 70][..(i as usize % 3) + 1], f64::from(i) + 0.5)).collect();
+        let expected = |lists: &[(&[u32], f64)]| -> Vec<(u32, f64)> {
+            let sum = |doc: u32| lists.iter().filter(|(docs, _)| docs.contains(&doc)).fold(0.0, |sum, (_, score)| sum + score);
+            [1u32, 2, 70].iter().map(|&doc| (doc, sum(doc))).collect()
+        };
+        assert_eq!(drain(sets(&many)), expected(&many));
+        assert_eq!(drain(sets(&many[..MAX_SUMMED_SETS])), expected(&many[..MAX_SUMMED_SETS]));
+        // Advancing lands on the first member at or after the target, in any word.
+        let mut union = sets(&[(&[1, 4, 7, 130], 1.0), (&[0, 4, 9, 63, 64], 2.0)]);
+        assert_eq!(union.advance(5), 7);
+        assert_eq!(union.advance(7), 7);
+        assert_eq!(union.advance(10), 63);
+        assert_eq!(union.advance(65), 130);
+        assert_eq!(union.next(), END);
+        assert_eq!(union.advance(3), END);
+        assert_eq!(sets(&[(&[1], 1.0)]).advance(192), END);
     }
 }

@@ -6,7 +6,6 @@ use crate::columns::ColumnKind;
 use crate::error::{Error, InFile};
 use crate::query::boolean::Segment;
 use crate::query::term::PostingsCursor;
-use crate::query::END;
 use crate::termdict::TermInfo;
 
 /// Documents whose int64 (or boolean, as 0/1) column value lies in `low..=high`.
@@ -81,10 +80,10 @@ pub fn term_range(
     Ok(members(&seen))
 }
 
-/// Documents holding a term of any of the ranges (field, low, high), each once,
-/// ascending: a pattern's terms matched as a set (each range one term), their postings
-/// read for doc ids only into one bitset.
-pub fn term_ranges(segment: &Segment<'_>, ranges: &[(&str, &TermBound, &TermBound)]) -> Result<Vec<u32>, Error> {
+/// Documents holding a term of any of the ranges (field, low, high), as a bitset (bit
+/// `doc % 64` of word `doc / 64`): a pattern's terms matched as a set (each range one
+/// term), their postings read for doc ids only.
+pub fn term_ranges(segment: &Segment<'_>, ranges: &[(&str, &TermBound, &TermBound)]) -> Result<Vec<u64>, Error> {
     let mut seen = vec![0u64; (segment.reader.doc_count as usize).div_ceil(64)];
     // Ranges of one term (a pattern's), by field, are found together (see `mark_terms`).
     let mut singles: Vec<(&str, &[u8])> = Vec::new();
@@ -101,7 +100,7 @@ pub fn term_ranges(segment: &Segment<'_>, ranges: &[(&str, &TermBound, &TermBoun
         let terms: Vec<&[u8]> = group.iter().map(|&(_, term)| term).collect();
         mark_terms(segment, field, &terms, &mut seen)?;
     }
-    Ok(members(&seen))
+    Ok(seen)
 }
 
 /// Dictionary entries per wanted term past which [`mark_terms`] looks each term up rather
@@ -217,13 +216,13 @@ impl<'s, 'a> Marker<'s, 'a> {
     fn mark(&mut self, info: &TermInfo, seen: &mut [u64]) -> Result<(), Error> {
         self.segment.reopen(&mut self.cursor, self.field, info)?;
         let cursor = &mut self.cursor;
-        while cursor.doc() != END {
-            let doc = cursor.doc();
-            if let Some(word) = seen.get_mut(doc as usize / 64) {
-                *word |= 1u64 << (doc % 64);
+        cursor.drain_docs(|docs| {
+            for &doc in docs {
+                if let Some(word) = seen.get_mut(doc as usize / 64) {
+                    *word |= 1u64 << (doc % 64);
+                }
             }
-            cursor.next();
-        }
+        });
         match cursor.error() {
             Some(error) => Err(self.segment.damage(error.clone())),
             None => Ok(()),
