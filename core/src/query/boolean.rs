@@ -344,6 +344,23 @@ impl DocIter for SetUnion {
         }
         self.doc
     }
+    fn drain(&mut self, live: Option<&[bool]>, visit: &mut dyn FnMut(u32, f64)) {
+        while self.doc != END {
+            // The rest of the current word, then each word after it.
+            let base = (self.word * 64) as u32;
+            let mut bits = self.bits;
+            while bits != 0 {
+                let doc = base + bits.trailing_zeros();
+                if live.map_or(true, |live| live.get(doc as usize).copied().unwrap_or(false)) {
+                    self.doc = doc;
+                    visit(doc, self.score());
+                }
+                bits &= bits - 1;
+            }
+            self.bits = 0;
+            self.settle();
+        }
+    }
     fn score(&mut self) -> f64 {
         let bit = self.doc % 64;
         if self.held.len() > MAX_SUMMED_SETS {
@@ -845,6 +862,16 @@ mod tests {
         assert_eq!(union.advance(65), 130);
         assert_eq!(union.next(), END);
         assert_eq!(union.advance(3), END);
+        // Draining visits what stepping does, deleted documents left out.
+        let lists: &[(&[u32], f64)] = &[(&[1, 4, 7, 130], 1.0), (&[0, 4, 9, 63, 64, 191], 2.0)];
+        let live: Vec<bool> = (0..192).map(|doc| doc % 9 != 0).collect();
+        let mut drained = Vec::new();
+        let mut union = sets(lists);
+        union.advance(2);
+        union.drain(Some(&live), &mut |doc, score| drained.push((doc, score)));
+        let stepped: Vec<(u32, f64)> = drain(sets(lists)).into_iter().filter(|&(doc, _)| doc >= 2 && live[doc as usize]).collect();
+        assert_eq!(drained, stepped);
+        assert_eq!(union.doc(), END);
         assert_eq!(sets(&[(&[1], 1.0)]).advance(192), END);
     }
 }

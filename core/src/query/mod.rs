@@ -63,6 +63,19 @@ pub trait DocIter {
     fn error(&self) -> Option<Corrupt> {
         None
     }
+    /// Calls `visit(doc, score)` for the current match and every later one whose doc is
+    /// live (`live`: None when all are), leaving the iterator exhausted: a collector that
+    /// reads every match. An iterator whose matches are cheap to read (a set of
+    /// documents) overrides it with a loop that makes no call per document.
+    fn drain(&mut self, live: Option<&[bool]>, visit: &mut dyn FnMut(u32, f64)) {
+        while self.doc() != END {
+            let doc = self.doc();
+            if live.map_or(true, |live| live.get(doc as usize).copied().unwrap_or(false)) {
+                visit(doc, self.score());
+            }
+            self.next();
+        }
+    }
 }
 
 #[cfg(test)]

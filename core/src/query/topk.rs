@@ -501,13 +501,7 @@ pub fn all_matches(plan: &Node, segments: &[Segment<'_>], bm25: &Bm25) -> Result
 /// Runs one segment's iterator to its end: every live match counted and offered.
 fn collect(root: &mut dyn DocIter, segment: &Segment<'_>, index: u32, top: &mut TopK) -> u64 {
     let mut collector = Collector::new(top, index);
-    while root.doc() != END {
-        let doc = root.doc();
-        if segment.is_live(doc) {
-            collector.offer(doc, root.score());
-        }
-        root.next();
-    }
+    root.drain(segment.live, &mut |doc, score| collector.offer(doc, score));
     collector.matched
 }
 
