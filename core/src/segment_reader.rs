@@ -227,18 +227,24 @@ impl SegmentReader {
         about(decoded, "the positions", field)
     }
 
-    /// The positions of the postings `picks` (indexes into `freqs`, ascending) of a term,
-    /// appended in turn; the others' are skipped undecoded (zeros for a field without positions).
-    pub fn positions_of(&self, field: &str, info: &TermInfo, freqs: &[u32], picks: &[usize], out: &mut Vec<u32>) -> Result<(), Error> {
+    /// The positions of some postings of a term, each given as (how many of the term's
+    /// positions come before its own, its frequency), ascending, appended in turn; the
+    /// others' are skipped undecoded (a field without positions: a 0 each, whose every
+    /// frequency must be 1).
+    pub fn positions_at(&self, field: &str, info: &TermInfo, picks: &[(u64, u32)], out: &mut Vec<u32>) -> Result<(), Error> {
         if !self.fields.get(field).is_some_and(|f| f.positions) {
-            let mut whole = Vec::new();
-            self.positions(field, info, freqs, &mut whole)?; // checks every frequency is 1
-            out.extend(picks.iter().map(|_| 0));
+            if picks.iter().any(|&(_, f)| f != 1) {
+                return Err(Error::corrupt(
+                    self.postings.path(),
+                    format!("the postings of {field:?} (a field of exact terms) give a frequency other than 1"),
+                ));
+            }
+            out.resize(out.len() + picks.len(), 0);
             return Ok(());
         }
         let decoded = self
             .positions_bytes(field, info)
-            .and_then(|bytes| positions::decode_picked(bytes, freqs, picks, out).in_file(self.positions.path()));
+            .and_then(|bytes| positions::decode_at(bytes, picks, out).in_file(self.positions.path()));
         about(decoded, "the positions", field)
     }
 

@@ -382,6 +382,49 @@ impl<'a> PostingsCursor<'a> {
         self.tfs.get(self.pos).map_or(1, |&tf| tf.saturating_add(u32::from(self.block < self.full)))
     }
 
+    /// The block the cursor stands in (the tail is block [`PostingsCursor::full_blocks`]).
+    pub fn block_index(&self) -> usize {
+        self.block
+    }
+
+    /// The summed term frequencies of the postings before the current one in its block.
+    pub fn freqs_before(&mut self) -> u64 {
+        self.freq(); // decodes the block's frequencies if they are not yet
+        let raw: u64 = self.tfs.get(..self.pos).unwrap_or_default().iter().map(|&tf| u64::from(tf)).sum();
+        let added = if self.block < self.full { self.pos as u64 } else { 0 }; // a full block stores tf - 1
+        raw + added
+    }
+
+    /// Per full block up to `upto`, the summed term frequencies of the blocks before it
+    /// (`upto + 1` values, the first 0): how many positions lie before a block's first
+    /// posting. Only the frequencies are decoded, block after block; the doc ids are
+    /// passed over by their packed width.
+    pub fn freqs_before_blocks(&self, upto: usize) -> Decoded<Vec<u64>> {
+        let upto = upto.min(self.full);
+        let mut totals = Vec::with_capacity(upto + 1);
+        let mut total = 0u64;
+        totals.push(total);
+        for block in 0..upto {
+            let start = if block == 0 { 0 } else { self.skip(block - 1)?.end as usize };
+            let bytes = self.blocks().get(start..).ok_or_else(|| Corrupt::new("a skip entry points past the postings"))?;
+            let (&doc_width, &tf_width) = match bytes {
+                [doc_width, tf_width, ..] => (doc_width, tf_width),
+                _ => return Err(Corrupt::new("postings are truncated")),
+            };
+            if doc_width > 32 || tf_width > 32 {
+                return Err(Corrupt::new("a postings block's width exceeds 32"));
+            }
+            let tf_start = 2 + bitpack::packed_len(BLOCK, doc_width);
+            let (raw, used) = bitpack::sum_block(bytes.get(tf_start..).unwrap_or_default(), tf_width)?;
+            if start + tf_start + used != self.skip(block)?.end as usize {
+                return Err(Corrupt::new("a skip entry disagrees with its block"));
+            }
+            total += raw + BLOCK as u64; // a full block stores tf - 1
+            totals.push(total);
+        }
+        Ok(totals)
+    }
+
     /// Hands every remaining posting to `visit` a block at a time: (doc ids, raw term
     /// frequencies, what to add to each raw frequency), for loops that read every
     /// posting (summing a term whole, counting) without a call per posting. The cursor
