@@ -113,6 +113,52 @@ pub fn unpack_block(data: &[u8], width: u8, out: &mut Vec<u32>) -> Decoded<usize
     Ok(len)
 }
 
+/// Unpacks one block of [`BLOCK`] doc-id gaps of `width` bits from the front of `data`
+/// into the ids themselves (appended to `out`): each id is the previous one plus its gap
+/// plus 1, the first `base` plus its gap (`base` is one past the previous block's last
+/// id). Returns the bytes read.
+///
+/// Where the ids cannot pass 2^32 (a width of at most 24 bits from a base of at most
+/// 2^31: 128 gaps add under 2^31), the crate's kernels unpack and add up in one pass,
+/// its strictly sorted decoding being this very delta; otherwise the gaps are unpacked
+/// and added in 64 bits (an id past 2^32 is an error). Callers check the last id, the
+/// largest, against the segment's size.
+pub fn unpack_ids(data: &[u8], width: u8, base: u64, out: &mut Vec<u32>) -> Decoded<usize> {
+    let start = out.len();
+    let fused = width <= 24 && base <= 1 << 31 && cfg!(target_endian = "little");
+    if !fused || width == 0 {
+        let used = unpack_block(data, width, out)?;
+        let mut next = base;
+        for id in out.get_mut(start..).unwrap_or_default() {
+            let value = next + u64::from(*id); // 128 gaps of under 2^32 cannot overflow a u64
+            *id = value as u32;
+            next = value + 1;
+        }
+        if next > 1 << 32 {
+            return Err(Corrupt::new(format!("doc id {} out of range", next - 1)));
+        }
+        return Ok(used);
+    }
+    let len = packed_len(BLOCK, width);
+    let bytes = data.get(..len).ok_or_else(|| Corrupt::new("packed integers are truncated"))?;
+    out.resize(start + BLOCK, 0);
+    let ids = out.get_mut(start..).unwrap_or_default();
+    // The id before the first: None stands for -1 (a first block's base of 0).
+    let mut previous = u32::try_from(base).ok().and_then(|base| base.checked_sub(1));
+    for (packed, chunk) in bytes.chunks_exact(len / 4).zip(ids.chunks_exact_mut(BLOCK / 4)) {
+        unpack32_ids(packed, width, previous, chunk);
+        previous = chunk.last().copied();
+    }
+    Ok(len)
+}
+
+/// 32 ids from exactly `4 * width` bytes of gaps, after `previous` (see [`unpack_ids`]).
+#[inline]
+fn unpack32_ids(packed: &[u8], width: u8, previous: Option<u32>, ids: &mut [u32]) {
+    use bitpacking::BitPacker;
+    bitpacking::BitPacker1x::new().decompress_strictly_sorted(previous, packed, ids, width);
+}
+
 /// Widths up to which [`sum_block`] counts bits rather than unpacking.
 const SUMMED_WIDTH: usize = 8;
 
@@ -274,6 +320,43 @@ mod tests {
             }
         }
         assert!(unpack_block(&[0; 600], 33, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn ids_unpack_as_their_gaps_add_up() {
+        let mut seed = 7u64;
+        for width in 0..=32u8 {
+            for base in [0u64, 1, 5000, 1 << 31, (1 << 31) + 1] {
+                let max = if width == 0 { 0 } else { u32::MAX >> (32 - width) };
+                let gaps: Vec<u32> = (0..BLOCK)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        ((seed >> 33) as u32 & max) >> (width / 3) // mostly small, some the maximum
+                    })
+                    .chain(std::iter::once(max))
+                    .skip(1)
+                    .collect();
+                let mut packed = Vec::new();
+                pack(&gaps, width, &mut packed);
+                let mut ids = vec![9u32]; // appended after what is there
+                let total: u64 = base + gaps.iter().map(|&gap| u64::from(gap) + 1).sum::<u64>();
+                if total > 1 << 32 {
+                    assert!(unpack_ids(&packed, width, base, &mut ids).is_err(), "width {width}, base {base}");
+                    continue;
+                }
+                assert_eq!(unpack_ids(&packed, width, base, &mut ids).unwrap(), packed_len(BLOCK, width));
+                let mut next = base;
+                let expected: Vec<u32> = std::iter::once(9)
+                    .chain(gaps.iter().map(|&gap| {
+                        let id = next + u64::from(gap);
+                        next = id + 1;
+                        id as u32
+                    }))
+                    .collect();
+                assert_eq!(ids, expected, "width {width}, base {base}");
+            }
+        }
+        assert!(unpack_ids(&[0; 10], 3, 0, &mut Vec::new()).is_err());
     }
 
     #[test]

@@ -122,19 +122,15 @@ pub fn decode(data: &[u8], count: u32, doc_count: u32, docs: &mut Vec<u32>, freq
         let doc_width = cursor.u8()?;
         let tf_width = cursor.u8()?;
         let rest = blocks.get(cursor.position()..).unwrap_or_default();
-        let start = docs.len();
-        let used = bitpack::unpack_block(rest, doc_width, docs)?;
+        let used = bitpack::unpack_ids(rest, doc_width, base, docs)?;
         cursor.take(used)?;
-        for doc in docs.get_mut(start..).unwrap_or_default() {
-            let id = base + u64::from(*doc);
-            *doc = id as u32;
-            base = id + 1;
-        }
         // Ids only grow (a gap is at least 0), so the last is the largest: one check for
-        // the block (128 gaps of under 2^32 cannot overflow a u64).
-        if base > u64::from(doc_count) {
-            return Err(Corrupt::new(format!("doc id {} out of range", base - 1)));
+        // the block.
+        let last = u64::from(docs.last().copied().unwrap_or(0));
+        if last >= u64::from(doc_count) {
+            return Err(Corrupt::new(format!("doc id {last} out of range")));
         }
+        base = last + 1;
         tfs.clear();
         let rest = blocks.get(cursor.position()..).unwrap_or_default();
         let used = bitpack::unpack_block(rest, tf_width, &mut tfs)?;

@@ -233,17 +233,12 @@ impl<'a> PostingsCursor<'a> {
             let mut cursor = Cursor::new(bytes);
             let doc_width = cursor.u8()?;
             let tf_width = cursor.u8()?;
-            let used = bitpack::unpack_block(bytes.get(2..).unwrap_or_default(), doc_width, &mut self.docs)?;
-            let mut next = base;
-            for doc in &mut self.docs {
-                let id = next + u64::from(*doc);
-                *doc = id as u32;
-                next = id + 1;
-            }
+            let used = bitpack::unpack_ids(bytes.get(2..).unwrap_or_default(), doc_width, base, &mut self.docs)?;
             // Ids only grow (a gap is at least 0), so the last is the largest: one check
-            // for the block (128 gaps of under 2^32 cannot overflow a u64).
-            if next > u64::from(self.doc_count) {
-                return Err(Corrupt::new(format!("doc id {} out of range", next - 1)));
+            // for the block, against the skip entry's last id, itself checked below.
+            let last = u64::from(self.docs.last().copied().unwrap_or(0));
+            if last >= u64::from(self.doc_count) {
+                return Err(Corrupt::new(format!("doc id {last} out of range")));
             }
             let tf_start = start + 2 + used;
             let end = tf_start + bitpack::packed_len(BLOCK, tf_width.min(32));
