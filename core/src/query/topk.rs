@@ -600,11 +600,18 @@ impl<'t> Collector<'t> {
         Collector { top, index, threshold, matched: 0 }
     }
 
-    /// A live match (a tie with the threshold is offered: the heap keeps the earlier).
+    /// A live match. Hits come in ascending address order, so once the heap is full a
+    /// tie with the threshold cannot enter (the heap keeps the earlier) and is not
+    /// offered: every match of a constant-score query ties once the heap is full. (The
+    /// tie is tested only past the threshold test, which most matches of a scored query
+    /// fail.)
     #[inline]
     fn offer(&mut self, doc: u32, score: f64) {
         self.matched += 1;
         if score >= self.threshold {
+            if score == self.threshold && self.threshold != f64::NEG_INFINITY {
+                return;
+            }
             self.top.offer(Hit { score, segment: self.index, doc });
             self.threshold = self.top.threshold();
         }
