@@ -174,6 +174,10 @@ impl TermDictWriter {
     }
 }
 
+/// Dictionary entries per key up to which [`TermDict::scan_sorted`] scans from the first
+/// key to the last rather than leaving the caller to seek each.
+pub const SCAN_SPREAD: u64 = 8;
+
 /// A field's dictionary over its sections (already checksum-verified bytes).
 #[derive(Debug, Clone, Copy)]
 pub struct TermDict<'a> {
@@ -494,6 +498,31 @@ impl<'a> TermDict<'a> {
             at = ordinal;
         }
         Ok(())
+    }
+
+    /// Calls `found(i, info)` for each of the ascending `keys` the dictionary holds (a
+    /// key repeated is found at each place), by one scan of the entries from the first
+    /// key to the last, and returns true; returns false, finding nothing, when more than
+    /// [`SCAN_SPREAD`] entries per key lie between them, for the caller to seek each
+    /// key: a pattern's terms lie together and a scan reads each block once, where a
+    /// fuzzy word's lie far apart.
+    pub fn scan_sorted(&self, keys: &[&[u8]], mut found: impl FnMut(usize, TermInfo)) -> Decoded<bool> {
+        let (Some(first), Some(last)) = (keys.first(), keys.last()) else { return Ok(true) };
+        let (start, end) = (self.bound(first, false)?, self.bound(last, true)?);
+        if end.saturating_sub(start) > SCAN_SPREAD.saturating_mul(keys.len() as u64) {
+            return Ok(false);
+        }
+        let mut at = 0;
+        self.scan(start, end, |_, term, info| {
+            while keys.get(at).is_some_and(|&key| key < term) {
+                at += 1;
+            }
+            while keys.get(at).is_some_and(|&key| key == term) {
+                found(at, info);
+                at += 1;
+            }
+        })?;
+        Ok(true)
     }
 
     /// Terms `start..end` in order, with their infos (decoding each block once).

@@ -251,7 +251,7 @@ class Searcher:
             if not reader.all_live:  # count the live documents of the terms the segment counts
                 held = counts[row].nonzero()[0]
                 counts[row, held] = live_doc_freqs([reader], (field_name,), [terms[at] for at in held.tolist()])
-        totals = counts.sum(axis=0).tolist() if len(self.readers) != 1 else counts[0].tolist()
+        totals = counts.sum(axis=0).tolist()
         found = {term: count for term, count in zip(terms, totals) if count}
         # Exact live counts: scoring need not recount (remembered in one step, not per
         # term). Not for a pattern past the usual bound: only its most frequent terms

@@ -255,10 +255,10 @@ pub fn expand_across(readers: &[&SegmentReader], field: &str, compiled: &mut Com
     union.sort();
     union.dedup();
     let recount = surface && readers.len() >= 2 && lexicon_in_any(readers, field)?;
+    let keys: Vec<&[u8]> = if recount { union.iter().map(|term| term.as_bytes()).collect() } else { Vec::new() };
     let mut doc_freqs = Vec::with_capacity(union.len() * readers.len());
     for (reader, (terms, freqs)) in readers.iter().zip(&picked) {
         if recount {
-            let keys: Vec<&[u8]> = union.iter().map(|term| term.as_bytes()).collect();
             match reader.dict(field)? {
                 Some(dict) => doc_freqs.extend(in_field(reader, field, walk::doc_freqs_sorted(&dict, &keys))?),
                 None => doc_freqs.resize(doc_freqs.len() + union.len(), 0),

@@ -261,36 +261,20 @@ pub fn walk<A: Automaton + ?Sized>(
     Ok(true)
 }
 
-/// Dictionary entries per key up to which [`doc_freqs_sorted`] reads the entries between
-/// the first key and the last in one scan rather than seeking each key.
-const SCAN_SPREAD: u64 = 8;
-
 /// The doc_freq of each of the ascending `keys` (0 where the dictionary lacks it).
 ///
 /// Keys that lie close together (the terms a pattern found in other segments, mostly
-/// this segment's own terms) are matched against one scan of the entries from the first
-/// key to the last; keys spread wide are each found by a seek, a key inside the block
-/// decoded for the previous one there.
+/// this segment's own terms) are matched against one scan of the dictionary
+/// ([`TermDict::scan_sorted`]); keys spread wide are each found by a seek, a key inside
+/// the block decoded for the previous one there.
 pub fn doc_freqs_sorted(dict: &TermDict<'_>, keys: &[&[u8]]) -> Decoded<Vec<u32>> {
-    let (Some(first), Some(last)) = (keys.first(), keys.last()) else { return Ok(Vec::new()) };
-    let (start, end) = (dict.bound(first, false)?, dict.bound(last, true)?);
-    if end.saturating_sub(start) > SCAN_SPREAD.saturating_mul(keys.len() as u64) {
-        return doc_freqs_sought(dict, keys);
-    }
     let mut out = vec![0; keys.len()];
-    let mut at = 0;
-    dict.scan(start, end, |_, term, info| {
-        while keys.get(at).is_some_and(|&key| key < term) {
-            at += 1;
-        }
-        while keys.get(at).is_some_and(|&key| key == term) {
-            if let Some(slot) = out.get_mut(at) {
-                *slot = info.doc_freq;
-            }
-            at += 1;
+    let scanned = dict.scan_sorted(keys, |at, info| {
+        if let Some(slot) = out.get_mut(at) {
+            *slot = info.doc_freq;
         }
     })?;
-    Ok(out)
+    if scanned { Ok(out) } else { doc_freqs_sought(dict, keys) }
 }
 
 /// [`doc_freqs_sorted`] by a seek per key.

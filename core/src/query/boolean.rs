@@ -12,7 +12,7 @@ use crate::query::range;
 use crate::query::phrase::phrase_matches_with;
 use crate::query::scorer::{Bm25, InverseNorms, NormCache};
 use crate::query::topk::ScratchPool;
-use crate::query::term::{FieldPostings, PostingsCursor, TermCache, TermScorer};
+use crate::query::term::{postings_damage, reopen_postings, FieldPostings, PostingsCursor, TermCache, TermScorer};
 use crate::query::{gallop, DocIter, END};
 use crate::segment_reader::SegmentReader;
 use crate::termdict::TermInfo;
@@ -35,7 +35,7 @@ pub struct Segment<'a> {
 impl Segment<'_> {
     #[inline]
     pub fn is_live(&self, doc: u32) -> bool {
-        self.live.map_or(true, |live| live.get(doc as usize).copied().unwrap_or(false))
+        crate::query::is_live(self.live, doc)
     }
 
     /// A term's info in a field (None where the segment lacks the field or the term).
@@ -61,19 +61,12 @@ impl Segment<'_> {
     /// Moves `cursor` (over this segment) to a term's postings in a field (see
     /// [`PostingsCursor::reopen`]).
     pub fn reopen<'c>(&'c self, cursor: &mut PostingsCursor<'c>, field: &str, info: &TermInfo) -> Result<(), Error> {
-        let reopened = self
-            .reader
-            .postings_bytes(field, info)
-            .and_then(|bytes| cursor.reopen(bytes, info.doc_freq).in_file(self.reader.postings.path()));
-        reopened.map_err(|error| match error {
-            Error::Corrupt { path, message } => Error::Corrupt { path, message: format!("the postings of {field:?}: {message}") },
-            other => other,
-        })
+        reopen_postings(self.reader, cursor, field, info)
     }
 
     /// Damage met by an iterator, as an error naming the postings file.
     pub fn damage(&self, error: Corrupt) -> Error {
-        Error::corrupt(self.reader.postings.path(), format!("postings: {}", error.0))
+        postings_damage(self.reader, error)
     }
 }
 
@@ -351,7 +344,7 @@ impl DocIter for SetUnion {
             let mut bits = self.bits;
             while bits != 0 {
                 let doc = base + bits.trailing_zeros();
-                if live.map_or(true, |live| live.get(doc as usize).copied().unwrap_or(false)) {
+                if crate::query::is_live(live, doc) {
                     self.doc = doc;
                     visit(doc, self.score());
                 }

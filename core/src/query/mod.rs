@@ -43,6 +43,12 @@ pub fn gallop(docs: &[u32], from: usize, target: u32) -> usize {
     low + docs.get(low..high).map_or(0, |window| window.partition_point(|&d| d < target))
 }
 
+/// Whether `doc` is live by a segment's liveness (None: every document is).
+#[inline]
+pub fn is_live(live: Option<&[bool]>, doc: u32) -> bool {
+    live.map_or(true, |live| live.get(doc as usize).copied().unwrap_or(false))
+}
+
 /// One node's matches in one segment, in ascending doc order.
 pub trait DocIter {
     /// The current doc id, [`END`] once exhausted (before the first `next`, the first match).
@@ -70,7 +76,7 @@ pub trait DocIter {
     fn drain(&mut self, live: Option<&[bool]>, visit: &mut dyn FnMut(u32, f64)) {
         while self.doc() != END {
             let doc = self.doc();
-            if live.map_or(true, |live| live.get(doc as usize).copied().unwrap_or(false)) {
+            if is_live(live, doc) {
                 visit(doc, self.score());
             }
             self.next();

@@ -43,7 +43,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, InFile};
-use crate::query::term::PostingsCursor;
+use crate::query::term::{postings_damage, reopen_postings, PostingsCursor};
 use crate::query::{gallop, END};
 use crate::segment_reader::SegmentReader;
 use crate::termdict::TermInfo;
@@ -659,13 +659,9 @@ fn placed_in_full(reader: &SegmentReader, field: &str, info: &TermInfo, allowed:
 /// blocks holding one are decoded, and of those before, only the frequencies (to count
 /// the positions before each posting).
 fn placed_by_skipping(reader: &SegmentReader, field: &str, info: &TermInfo, left: &[u32], needed: u32) -> Result<Vec<Placed>, Error> {
-    let named = |error: Error| match error {
-        Error::Corrupt { path, message } => Error::Corrupt { path, message: format!("the postings of {field:?}: {message}") },
-        other => other,
-    };
-    let bytes = reader.postings_bytes(field, info).map_err(named)?;
     let path = reader.postings.path();
-    let mut cursor = PostingsCursor::new(bytes, info.doc_freq, reader.doc_count).in_file(path).map_err(named)?;
+    let mut cursor = PostingsCursor::new(&[], 0, reader.doc_count).in_file(path)?;
+    reopen_postings(reader, &mut cursor, field, info)?;
     // (doc, its block, the frequencies before it in the block, its frequency)
     let mut found: Vec<(u32, usize, u64, u32)> = Vec::new();
     for &doc in left {
@@ -680,10 +676,10 @@ fn placed_by_skipping(reader: &SegmentReader, field: &str, info: &TermInfo, left
         }
     }
     if let Some(error) = cursor.error() {
-        return Err(named(Error::corrupt(path, error.0.clone())));
+        return Err(postings_damage(reader, error.clone()));
     }
     let last_block = found.last().map_or(0, |f| f.1);
-    let blocks_before = cursor.freqs_before_blocks(last_block).in_file(path).map_err(named)?;
+    let blocks_before = cursor.freqs_before_blocks(last_block).map_err(|error| postings_damage(reader, error))?;
     let before_block = |block: usize| blocks_before.get(block).or(blocks_before.last()).copied().unwrap_or(0);
     Ok(found.into_iter().map(|(doc, block, inside, freq)| Placed { doc, before: before_block(block) + inside, freq }).collect())
 }

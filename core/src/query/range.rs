@@ -103,10 +103,6 @@ pub fn term_ranges(segment: &Segment<'_>, ranges: &[(&str, &TermBound, &TermBoun
     Ok(seen)
 }
 
-/// Dictionary entries per wanted term past which [`mark_terms`] looks each term up rather
-/// than walking the dictionary from the first to the last.
-const WALK_SPREAD: u64 = 8;
-
 /// Terms up to which [`mark_terms`] looks each term up, through the segment's term cache:
 /// a walk costs two bisections of the dictionary's index and a block decoded for every
 /// 32 terms, where a remembered look-up costs a hash (walking made a prefix of one word
@@ -115,42 +111,28 @@ const LOOKED_UP_TERMS: usize = 4;
 
 /// Sets the bit of every document holding one of `terms` (sorted, distinct) in `field`.
 ///
-/// A prefix's or wildcard's terms lie together in the dictionary: one walk from the
-/// first to the last reads each block once, where a look-up each (1,024 terms, in every
-/// segment, each query) would search the index and scan a block per term and fill the
-/// segment's term cache with words no other query asks for. Terms spread wide (a fuzzy
-/// word's) are looked up one by one.
+/// A prefix's or wildcard's terms lie together in the dictionary: one scan from the
+/// first to the last ([`TermDict::scan_sorted`]) reads each block once, where a look-up
+/// each (1,024 terms, in every segment, each query) would search the index and scan a
+/// block per term and fill the segment's term cache with words no other query asks
+/// for. Terms spread wide (a fuzzy word's) are looked up one by one.
 fn mark_terms(segment: &Segment<'_>, field: &str, terms: &[&[u8]], seen: &mut [u64]) -> Result<(), Error> {
-    let (Some(first), Some(last)) = (terms.first(), terms.last()) else { return Ok(()) };
+    if terms.is_empty() {
+        return Ok(());
+    }
     let mut marker = Marker::new(segment, field)?;
-    let look_up = |marker: &mut Marker<'_, '_>, seen: &mut [u64]| -> Result<(), Error> {
-        for term in terms {
-            if let Some(info) = segment.term_info(field, term)? {
-                marker.mark(&info, seen)?;
-            }
-        }
-        Ok(())
-    };
-    if terms.len() <= LOOKED_UP_TERMS {
-        return look_up(&mut marker, seen);
-    }
-    let reader = segment.reader;
-    let Some(dict) = reader.dict(field)? else { return Ok(()) };
-    let named = |e| reader.name_field(e, field);
-    let start = dict.bound(first, false).in_file(reader.terms.path()).map_err(named)?;
-    let end = dict.bound(last, true).in_file(reader.terms.path()).map_err(named)?;
-    if end.saturating_sub(start) > WALK_SPREAD.saturating_mul(terms.len() as u64) {
-        return look_up(&mut marker, seen);
-    }
-    let mut wanted = terms.iter().peekable();
     let mut infos = Vec::with_capacity(terms.len());
-    let scanned = dict.scan(start, end, |_, term, info| {
-        while wanted.next_if(|w| **w < term).is_some() {}
-        if wanted.next_if(|w| **w == term).is_some() {
-            infos.push(info);
+    let scanned = terms.len() > LOOKED_UP_TERMS && {
+        let reader = segment.reader;
+        let Some(dict) = reader.dict(field)? else { return Ok(()) };
+        let scanned = dict.scan_sorted(terms, |_, info| infos.push(info));
+        scanned.in_file(reader.terms.path()).map_err(|e| reader.name_field(e, field))?
+    };
+    if !scanned {
+        for term in terms {
+            infos.extend(segment.term_info(field, term)?);
         }
-    });
-    scanned.in_file(reader.terms.path()).map_err(named)?;
+    }
     for info in &infos {
         marker.mark(info, seen)?;
     }

@@ -19,10 +19,11 @@ use std::sync::Mutex;
 
 use crate::bitpack::{self, BLOCK};
 use crate::cursor::Cursor;
-use crate::error::{Corrupt, Decoded};
+use crate::error::{Corrupt, Decoded, Error, InFile};
 use crate::postings::{Skip, SKIP_ENTRY};
 use crate::query::scorer::{Bm25, InverseNorms};
 use crate::query::{gallop, DocIter, END};
+use crate::segment_reader::SegmentReader;
 use crate::termdict::TermInfo;
 
 /// Most (field, term) look-ups a segment remembers before starting afresh (about 100
@@ -82,6 +83,21 @@ impl TermCache {
             }
         }
     }
+}
+
+/// Moves `cursor` (over `reader`'s segment) to a term's postings in a field (see
+/// [`PostingsCursor::reopen`]); damage names the postings file and the field.
+pub fn reopen_postings<'a>(reader: &'a SegmentReader, cursor: &mut PostingsCursor<'a>, field: &str, info: &TermInfo) -> Result<(), Error> {
+    let reopened = reader.postings_bytes(field, info).and_then(|bytes| cursor.reopen(bytes, info.doc_freq).in_file(reader.postings.path()));
+    reopened.map_err(|error| match error {
+        Error::Corrupt { path, message } => Error::Corrupt { path, message: format!("the postings of {field:?}: {message}") },
+        other => other,
+    })
+}
+
+/// Damage a cursor met in `reader`'s postings, as an error naming the postings file.
+pub fn postings_damage(reader: &SegmentReader, error: Corrupt) -> Error {
+    Error::corrupt(reader.postings.path(), format!("postings: {}", error.0))
 }
 
 /// A cursor over one term's postings in one field of one segment.
