@@ -15,9 +15,11 @@ comes back ranked by BM25 with highlighted snippets::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
+    from typing import Any
+
     from searchlib.analysis import Analyzer, Token, get_analyzer, register_analyzer
     from searchlib.errors import (
         AnalyzerError,

@@ -8,6 +8,12 @@ scoring settings, a segment's manifest entry, the query limits, tokens, highligh
 fragments) are records; the classes only writing, checking or serving load stay
 dataclasses.
 
+:mod:`typing` is kept off that path for the same reason (about 5 ms; it loads re, enum,
+functools and contextlib): a module that searches imports its type names under
+``TYPE_CHECKING = False`` / ``if TYPE_CHECKING:`` (type checkers take the flag as true), and
+a class a search builds is a record or a plain class rather than a ``NamedTuple`` or
+``Protocol``.
+
 A record names its fields in ``__slots__``, in the order its ``__init__`` takes them (a
 subclass adds no fields), and sets them in its ``__init__``; a frozen one through
 ``super().__init__``, since assigning to its fields raises as assigning to a frozen
@@ -27,7 +33,10 @@ their classes the same), and a frozen record hashes by its fields.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
+
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Record:

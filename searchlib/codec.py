@@ -107,10 +107,12 @@ import json
 import math
 import struct
 import zlib
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    from collections.abc import Iterator, Mapping
+    from typing import Any
+
     import numpy as np
     import numpy.typing as npt
 

@@ -18,9 +18,11 @@ parsing stored JSON. Values are checked when a document is added:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy and datetime load only when a function needs them, not on import
+    from typing import Any
+
     import datetime as dt
 
     import numpy as np

@@ -8,8 +8,8 @@ wrong (the file, the field, the query) and, where there is one, what to do about
 from __future__ import annotations
 
 import unicodedata
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
     from searchlib.locking import LockHolder
 

@@ -22,9 +22,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
 
 from searchlib import codec
 from searchlib.analysis import check_analyzer_spec
@@ -37,7 +34,12 @@ from searchlib.segment.policy import DEFAULT_MERGE_FACTOR
 from searchlib.segment.reader import SegmentReader
 from searchlib.storage import DEFAULT_WRITER_TIMEOUT, LOCK_NAME, TEMP_SUFFIX, Directory
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from types import TracebackType
+    from typing import Any
+
     from pathlib import Path
 
     from searchlib.writer import IndexWriter

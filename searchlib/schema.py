@@ -22,10 +22,8 @@ True
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Iterator, Mapping
-from typing import Any, Literal, NamedTuple
+from collections.abc import Mapping
 
 from searchlib._records import FrozenRecord
 from searchlib.analysis import Analyzer, analyzer_from_spec, get_analyzer, is_known_analyzer
@@ -33,7 +31,15 @@ from searchlib.analysis.presets import unknown_analyzer_error
 from searchlib.columns import COLUMN_KINDS, NUMERIC_TYPES
 from searchlib.errors import SchemaError
 
-FieldKind = Literal["text", "id", "keyword", "stored", "numeric", "datetime", "boolean"]
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any, Literal
+
+    FieldKind = Literal["text", "id", "keyword", "stored", "numeric", "datetime", "boolean"]
+    GroupKind = Literal["text", "exact", "column"]
+
 _KINDS: tuple[str, ...] = ("text", "id", "keyword", "stored", *COLUMN_KINDS)
 
 
@@ -105,6 +111,8 @@ class Field(FrozenRecord):
         return analyzer_from_spec(self.analyzer_spec)
 
     def to_json(self) -> dict[str, Any]:
+        import copy  # only a writer serializes a schema: a search does not load copy
+
         data = {name: copy.deepcopy(getattr(self, name)) for name in self.__slots__}
         if self.query_analyzer is None:
             del data["query_analyzer"], data["query_analyzer_params"]
@@ -342,18 +350,19 @@ class Schema:
         return cls(**{name: Field.from_json(value, name) for name, value in data.items()})
 
 
-GroupKind = Literal["text", "exact", "column"]
-
-
-class Group(NamedTuple):
+class Group(FrozenRecord):
     """Fields a query searches the same way: text fields sharing a query analyzer
     ("text", scored together as BM25F), or one KEYWORD/ID field ("exact"), or one
     NUMERIC/DATETIME/BOOLEAN field ("column"). ``weights`` are the fields' weights times
     their schema boosts."""
 
+    __slots__ = ("kind", "fields", "weights")
     kind: GroupKind
     fields: tuple[str, ...]
     weights: tuple[float, ...]
+
+    def __init__(self, kind: GroupKind, fields: tuple[str, ...], weights: tuple[float, ...]) -> None:
+        super().__init__(kind=kind, fields=fields, weights=weights)
 
     def members(self) -> Iterator[tuple[str, float]]:
         return zip(self.fields, self.weights)

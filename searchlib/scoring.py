@@ -30,21 +30,34 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Protocol
-
 from searchlib import _core
 from searchlib._records import FrozenRecord, Record
 from searchlib.similarities import DEFAULT_B as DEFAULT_B
 from searchlib.similarities import DEFAULT_K1 as DEFAULT_K1
 from searchlib.similarities import SIMILARITIES as SIMILARITIES
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    from collections.abc import Callable, Hashable
+    from typing import Protocol
+
     import numpy as np
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
 
+    class LengthSource(Protocol):
+        """What the per-segment norms need of a segment reader: its field lengths, and a
+        place to keep arrays derived from them (:meth:`SegmentReader.derived`)."""
+
+        @property
+        def doc_count(self) -> int: ...
+
+        def keeps_lengths(self, field_name: str) -> bool: ...
+
+        def field_lengths(self, field_name: str) -> npt.NDArray[np.uint32]: ...
+
+        def derived(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray: ...
 
 
 def bm25_idf(doc_freq: int | FloatArray, doc_count: int | FloatArray) -> FloatArray:
@@ -58,20 +71,6 @@ def bm25_length_norm(field_lengths: npt.ArrayLike, average_length: float, b: flo
     dl = np.asarray(field_lengths, dtype=np.float64)
     avgdl = average_length if average_length > 0 else 1.0
     return (1.0 - b) + b * dl / avgdl
-
-
-class LengthSource(Protocol):
-    """What the per-segment norms need of a segment reader: its field lengths, and a
-    place to keep arrays derived from them (:meth:`SegmentReader.derived`)."""
-
-    @property
-    def doc_count(self) -> int: ...
-
-    def keeps_lengths(self, field_name: str) -> bool: ...
-
-    def field_lengths(self, field_name: str) -> npt.NDArray[np.uint32]: ...
-
-    def derived(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray: ...
 
 
 def length_norms(segment: LengthSource, field_name: str, average_length: float, b: float) -> FloatArray:

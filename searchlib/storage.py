@@ -24,10 +24,12 @@ import functools
 import mmap
 import os
 import stat
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, BinaryIO
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    from collections.abc import Iterable
+    from typing import Any, BinaryIO
+
     from pathlib import Path
 
     import numpy as np

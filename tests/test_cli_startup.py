@@ -74,6 +74,12 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 STDLIB_UNUSED_BY_A_SEARCH = ("dataclasses", "inspect", "ast", "dis", "tokenize", "pathlib", "urllib",
                              "ipaddress", "datetime")
 
+#: What a script that searches has no use for either (the command line loads some of them
+#: for its argument parsing): typing, whose names the search path imports only for type
+#: checkers, and modules it needs one function or class of (a lock, a test for numpy's
+#: integers, a deep copy for a writer, a warning).
+STDLIB_UNUSED_BY_A_SCRIPT = ("typing", "threading", "numbers", "copy", "contextlib", "warnings")
+
 #: A script that searches an index, as an application run once per query would.
 SEARCH_SCRIPT = """\
 import sys
@@ -92,6 +98,7 @@ def test_a_script_that_searches_loads_no_heavy_standard_library_module(seed_inde
     assert "000_9f2ca6e0f4209d95.txt" in process.stdout  # and found the seed about direct talks
     assert loaded(modules, HEAVY_FOR_A_QUERY) == []
     assert loaded(modules, STDLIB_UNUSED_BY_A_SEARCH) == []
+    assert loaded(modules, STDLIB_UNUSED_BY_A_SCRIPT) == []
 
 
 def test_a_query_of_words_loads_no_heavy_standard_library_module(seed_index: Path) -> None:

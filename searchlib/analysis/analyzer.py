@@ -32,11 +32,15 @@ on arbitrary Unicode); a chain with a custom or NLTK part runs here, in Python.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from typing import Any, Callable
 
 from searchlib.analysis.tokens import DROPPED, StreamFilter, Token, TokenFilter, Tokenizer
 from searchlib.errors import AnalyzerError
+
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from typing import Any, Callable
 
 AnyFilter = TokenFilter | StreamFilter
 

@@ -7,14 +7,19 @@ drops it), so an analyzer can cache a whole chain of them per raw word.
 from __future__ import annotations
 
 import os
-import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from _thread import allocate_lock  # threading's Lock, without loading threading
+from collections.abc import Mapping
 from functools import cache, lru_cache
-from typing import Any
 
 from searchlib.analysis.tokens import DROPPED, StreamFilter, Token, TokenFilter
 from searchlib.errors import AnalyzerError
+
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Any
 
 #: The languages NLTK's Snowball stemmer has (``SnowballStemmer.languages`` without its
 #: "porter" alias). Listed here so naming one needs no NLTK import; a test keeps the two
@@ -247,7 +252,7 @@ def _one_at_a_time(stem: Callable[[str], str]) -> Callable[[str], str]:
     costs a fraction of a microsecond against tens for a stem, and only on a miss of
     the memo around it; Python runs one thread at a time anyway.
     """
-    lock = threading.Lock()
+    lock = allocate_lock()
 
     def stem_alone(word: str) -> str:
         with lock:

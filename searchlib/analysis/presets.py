@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
-import warnings
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
 
 from searchlib.analysis.analyzer import Analyzer
 from searchlib.analysis.filters import (
@@ -57,7 +55,11 @@ from searchlib.analysis.tokenizers import (
 from searchlib.analysis.tokens import TokenFilter, Tokenizer
 from searchlib.errors import AnalyzerError
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # loaded only to check a custom analyzer's parameters (see _signature)
+    from collections.abc import Callable
+    from typing import Any
+
     import inspect
 
 Synonyms = Mapping[str, Sequence[str]]
@@ -97,6 +99,8 @@ def _stem_filter(language: str, stemmer: str | None, stemmer_version: str | None
     stemmer = UNRECORDED_STEMMER if stemmer is None else stemmer
     if stemmer == COMPILED_STEMMER:
         if stemmer_version not in (None, COMPILED_STEMMER_VERSION):
+            import warnings  # loaded only to warn
+
             warnings.warn(
                 f"the index was built with the Snowball stemmer of {stemmer_version}, and this "
                 f"searchlib has {COMPILED_STEMMER_VERSION}: a few words may stem differently "

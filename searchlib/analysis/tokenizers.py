@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from searchlib.analysis._marks import ASTRAL_MARKS, BMP_MARKS
 from searchlib.analysis.tokens import Token, Tokenizer
 from searchlib.errors import AnalyzerError
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
     import regex
 
 # By script extension, so marks shared by the scripts (the prolonged sound mark ー, the

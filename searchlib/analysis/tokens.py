@@ -7,13 +7,14 @@ when the first document arrives.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
-
 from searchlib._records import FrozenRecord
 from searchlib.errors import AnalyzerError
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from typing import Any
+
     from searchlib.analysis.analyzer import Analyzer
 
 #: What a filter returns for a token it drops (a stop word).

@@ -21,10 +21,11 @@ from searchlib.parser.lexer import Bound, QueryToken, SyntaxProblem
 # The nodes every query of words needs; pattern, phrase and range nodes are imported
 # where they are built, so that a process that searches for words never loads them.
 from searchlib.query import And, Boost, CombinedTerm, Expansion, MatchAll, MatchNone, Not, Or, Query, Term
-from searchlib.schema import FieldAnalyzers, Group, GroupKind, Schema, field_groups
+from searchlib.schema import FieldAnalyzers, Group, Schema, field_groups
 
 if TYPE_CHECKING:
     from searchlib.query import RangeValue
+    from searchlib.schema import GroupKind
 
 INT = re.compile(r"[+-]?[0-9]+")
 DIGITS = re.compile(r"[0-9]+")

@@ -28,13 +28,15 @@ importable from ``searchlib.searcher`` itself.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from searchlib.searcher.results import Hit, Results, SnippetFormat
+from searchlib.searcher.results import Hit, Results
 from searchlib.searcher.searcher import Searcher
 from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
+    from typing import Any
+
+    from searchlib.searcher.results import SnippetFormat
     from searchlib.searcher.facets import Facet, FacetCount, FacetRange, FacetResult, RangeFacet
 
 #: Names whose module loads on first use (PEP 562): a search that counts no facet never
@@ -49,6 +51,10 @@ def __getattr__(name: str) -> Any:
         value = getattr(facets, name)
         globals()[name] = value
         return value
+    if name == "SnippetFormat":  # built on first use (see searchlib.searcher.results)
+        from searchlib.searcher import results
+
+        return results.SnippetFormat
     raise AttributeError(f"module 'searchlib.searcher' has no attribute {name!r}")
 
 __all__ = [

@@ -17,12 +17,13 @@ run or one that gives several terms at a position.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
-
 from searchlib.schema import field_groups
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from searchlib.searcher.searcher import Searcher
 
 #: Deepest nesting of parentheses plain text may have (the parser's plain path's bound).

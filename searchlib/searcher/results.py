@@ -6,10 +6,12 @@ demand, through its searcher.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Collection, Iterator
-from typing import TYPE_CHECKING, Any, Literal
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
+    from collections.abc import Collection, Iterator
+    from typing import Any, Literal
+
     from searchlib.explain import Explanation
     from searchlib.highlight import Fragment
     from searchlib.query import Query, ScoringContext
@@ -17,8 +19,17 @@ if TYPE_CHECKING:
     from searchlib.searcher.searcher import Searcher
     from searchlib.segment import SegmentReader
 
+    SnippetFormat = Literal["plain", "ansi", "html"]
 
-SnippetFormat = Literal["plain", "ansi", "html"]
+
+def __getattr__(name: str) -> Any:
+    """``SnippetFormat`` for code that evaluates annotations at run time: built on first
+    use, so that a search does not import :mod:`typing`."""
+    if name == "SnippetFormat":
+        from typing import Literal
+
+        return Literal["plain", "ansi", "html"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class DeferredQuery:

@@ -4,15 +4,10 @@ queries, gathers their statistics, ranks the hits across segments and makes snip
 
 from __future__ import annotations
 
-import numbers
 import os
 import sys
-import threading
-
-from collections.abc import Mapping, Sequence
+from _thread import allocate_lock  # threading's Lock, without loading threading
 from functools import partial
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
 
 from searchlib.errors import QueryError, SchemaError, SearchlibError
 from searchlib.index import Index
@@ -21,7 +16,12 @@ from searchlib.schema import FieldAnalyzers
 from searchlib.searcher.results import DeferredQuery, Hit, Results
 from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # imported when first used: a plain search and `searchlib query` start without them
+    from collections.abc import Mapping, Sequence
+    from types import TracebackType
+    from typing import Any
+
     import numpy as np
     from searchlib import highlight
     from searchlib.analysis import Analyzer
@@ -124,7 +124,7 @@ class Searcher:
         self._highlight_max_chars = highlight_max_chars
         self._highlight_targets: highlight.QueryHighlighter | None = None  # the last query's
         #: Held while a vocabulary or sort keys are built, so that threads build each once.
-        self._building = threading.Lock()
+        self._building = allocate_lock()
 
     @property
     def parser(self) -> QueryParser:
@@ -801,6 +801,10 @@ class Searcher:
 def _is_whole_number(value: object) -> bool:
     """An int (numpy's too: its integers register as ``numbers.Integral``), not a bool or
     a float: what a page's bounds must be."""
+    if type(value) is int:
+        return True
+    import numbers  # loaded only for bounds of other types
+
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 

@@ -5,14 +5,14 @@ counts terms' live documents in the core.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
 from searchlib import _core
 from searchlib.scoring import CollectionStats, FieldSet
 from searchlib.segment import SegmentReader
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from searchlib.searcher.searcher import Searcher
 
 #: Document frequencies a searcher remembers (its snapshot never changes).

@@ -19,14 +19,15 @@ the merge modules are imported from their own homes, so a searcher never loads t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from searchlib.segment.meta import MAX_SEGMENT_DOCS, SegmentMeta
 from searchlib.segment.reader import Postings, SegmentReader
 from searchlib.segment.store import encode_deletes
 from searchlib.segment.termdict import TermDictionary
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
+    from typing import Any
+
     from searchlib.segment.writer import MAX_FIELD_TOKENS, CheckedDocument, SegmentWriter
 
 _WRITER_NAMES = frozenset({"MAX_FIELD_TOKENS", "CheckedDocument", "SegmentWriter"})

@@ -7,12 +7,16 @@ the generation's deletes file (see :mod:`searchlib.segment.store`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 from searchlib import codec
 from searchlib._records import Record
 from searchlib.errors import CorruptIndexError
+
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 #: Documents one segment may hold: doc ids are uint32.
 MAX_SEGMENT_DOCS = (1 << 32) - 1

@@ -13,9 +13,13 @@ segment whose documents are mostly deleted is rewritten on its own to reclaim th
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 from searchlib.segment.meta import SegmentMeta
+
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 #: Segments per size level before they are merged into one.
 DEFAULT_MERGE_FACTOR = 10

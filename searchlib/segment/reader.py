@@ -9,9 +9,6 @@ the generation's deletes file, applied through :attr:`SegmentReader.live`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
-
 from searchlib import _core, codec
 from searchlib.errors import CorruptIndexError
 from searchlib.segment.meta import SegmentMeta
@@ -19,7 +16,11 @@ from searchlib.segment.store import StoredFields, read_live
 from searchlib.segment.termdict import TermDictionary
 from searchlib.storage import Directory
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+    from typing import Any
+
     import numpy as np
     import numpy.typing as npt
 
@@ -32,14 +33,24 @@ DERIVED_ARRAYS = 32
 _U32 = "<u4"  # little-endian uint32, as numpy spells it
 
 
-class Postings(NamedTuple):
+class Postings(tuple["npt.NDArray[np.uint32]", "npt.NDArray[np.uint32]"]):
     """One term's postings in one segment: parallel arrays, doc ids ascending.
 
-    A named tuple: a query makes one per new term and field, and a tuple is several
-    times cheaper to make than a frozen dataclass."""
+    A pair: a query makes one per new term and field, and a tuple is several times
+    cheaper to make than a record (a ``NamedTuple`` would load :mod:`typing`)."""
 
-    docs: npt.NDArray[np.uint32]
-    freqs: npt.NDArray[np.uint32]
+    __slots__ = ()
+
+    def __new__(cls, docs: npt.NDArray[np.uint32], freqs: npt.NDArray[np.uint32]) -> Postings:
+        return tuple.__new__(cls, (docs, freqs))
+
+    @property
+    def docs(self) -> npt.NDArray[np.uint32]:
+        return self[0]
+
+    @property
+    def freqs(self) -> npt.NDArray[np.uint32]:
+        return self[1]
 
 
 class Lexicon:
@@ -250,10 +261,8 @@ class SegmentReader:
             else:
                 indexes = [self._term_indexes.get((field_name, term)) for term in missing]
                 unknown = [term for term, index in zip(missing, indexes) if index is None]
-                if unknown:
-                    found = iter(dictionary.find_many(unknown))
-                    indexes = [next(found) if index is None else index for index in indexes]
-                found_indexes = cast("list[int]", indexes)  # each None was looked up just above
+                found = iter(dictionary.find_many(unknown) if unknown else ())
+                found_indexes = [next(found) if index is None else index for index in indexes]
                 present = [(term, index) for term, index in zip(missing, found_indexes) if index >= 0]
                 for term, index in zip(missing, found_indexes):
                     self._remember_term_index(field_name, term, index)

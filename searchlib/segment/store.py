@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import suppress
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    from collections.abc import Iterator
+    from typing import Any
+
     import numpy as np
     import numpy.typing as npt
 
@@ -45,8 +46,10 @@ class StoredFields:
         if lines is None:
             lines = self._core.stored_block(block).split(b"\n")
             if len(self._block_cache) >= STORE_BLOCK_CACHE:
-                with suppress(KeyError):  # one C call each, whatever other threads do meanwhile
+                try:  # one C call each, whatever other threads do meanwhile
                     self._block_cache.popitem(last=False)
+                except KeyError:
+                    pass
             self._block_cache[block] = lines
         return lines
 

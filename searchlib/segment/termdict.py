@@ -14,14 +14,16 @@ the suggestions that read it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
 
 from searchlib.analysis import Analyzer
 from searchlib.analysis.filters import CompiledSnowballStemFilter
 
+TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
     import numpy as np
     import numpy.typing as npt
 
