@@ -102,11 +102,6 @@ History
 
 from __future__ import annotations
 
-import functools
-import json
-import math
-import struct
-import zlib
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
@@ -116,6 +111,7 @@ if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
     import numpy as np
     import numpy.typing as npt
 
+from searchlib import _core
 from searchlib.errors import CorruptIndexError, IncompatibleFormatError
 from searchlib.storage import Directory, release_pages
 
@@ -151,14 +147,22 @@ MAX_STORED_BLOCK_BYTES = 64 << 20
 #: big-endian) is damage.
 ARRAY_DTYPES = frozenset({"|u1", "<u4", "<u8", "<i8", "<f8"})
 
-_HEADER = struct.Struct("<8sI4s")
-_FOOTER = struct.Struct("<QQII4s")
+#: An array file's header (magic, format version, kind) and footer (the table's offset,
+#: length and CRC-32, the body's CRC-32, the end magic) as struct formats. Array files
+#: are read with numpy, and struct, zlib and math load with them: a search of an index
+#: without deletes opens none.
+HEADER_FORMAT = "<8sI4s"
+FOOTER_FORMAT = "<QQII4s"
+HEADER_SIZE = 16  # struct.calcsize(HEADER_FORMAT)
+FOOTER_SIZE = 28  # struct.calcsize(FOOTER_FORMAT)
 _ALIGN = 16
 #: Bytes of an array serialized at a time.
 _CHUNK_BYTES = 1 << 20
 
 
 def crc32(data: bytes | memoryview) -> int:
+    import zlib
+
     return zlib.crc32(data) & 0xFFFFFFFF
 
 
@@ -166,9 +170,12 @@ def encode_array_file(
     kind: bytes, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any] | None = None
 ) -> Iterator[bytes]:
     """Serialize named arrays as an array file (see the module docstring), in chunks."""
+    import struct
+    import zlib
+
     import numpy as np
     table: dict[str, Any] = {"meta": dict(meta or {}), "arrays": {}}
-    header = _HEADER.pack(MAGIC, FORMAT_VERSION, kind)
+    header = struct.pack(HEADER_FORMAT, MAGIC, FORMAT_VERSION, kind)
     body_crc = crc32(header)
     offset = len(header)
     yield header
@@ -194,9 +201,11 @@ def encode_array_file(
             array_crc = zlib.crc32(data, array_crc)
             offset += len(data)
         entry["crc32"] = array_crc & 0xFFFFFFFF
+    import json  # writers serialize with Python's json; readers parse in the core (parse_json)
+
     table_bytes = json.dumps(table, separators=(",", ":")).encode("utf-8")
     yield table_bytes
-    yield _FOOTER.pack(offset, len(table_bytes), crc32(table_bytes), body_crc & 0xFFFFFFFF, END_MAGIC)
+    yield struct.pack(FOOTER_FORMAT, offset, len(table_bytes), crc32(table_bytes), body_crc & 0xFFFFFFFF, END_MAGIC)
 
 
 class ArrayFile:
@@ -218,6 +227,8 @@ class ArrayFile:
     RELEASE_AFTER_CHECK_BYTES = 64 << 20
 
     def __init__(self, directory: Directory, name: str, kind: bytes) -> None:
+        import struct
+
         self.name = name
         self.path = directory.file_path(name)
         try:
@@ -226,21 +237,21 @@ class ArrayFile:
             raise CorruptIndexError(self.path, "file is missing") from None
         buffer = self._buffer
         size = len(buffer)
-        if size < _HEADER.size + _FOOTER.size:
+        if size < HEADER_SIZE + FOOTER_SIZE:
             raise CorruptIndexError(self.path, f"truncated: {size} bytes")
-        magic, version, file_kind = _HEADER.unpack_from(buffer, 0)
+        magic, version, file_kind = struct.unpack_from(HEADER_FORMAT, buffer, 0)
         if magic != MAGIC:
             raise CorruptIndexError(self.path, "not a searchlib file (bad magic bytes)")
         if not OLDEST_READABLE_VERSION <= version <= FORMAT_VERSION:
             raise _incompatible(self.path, version)
         if file_kind != kind:
             raise CorruptIndexError(self.path, f"holds {file_kind!r} data, expected {kind!r}")
-        table_offset, table_length, table_crc, body_crc, end = _FOOTER.unpack_from(
-            buffer, size - _FOOTER.size
+        table_offset, table_length, table_crc, body_crc, end = struct.unpack_from(
+            FOOTER_FORMAT, buffer, size - FOOTER_SIZE
         )
         if end != END_MAGIC:
             raise CorruptIndexError(self.path, "truncated or damaged footer")
-        if table_offset + table_length != size - _FOOTER.size or table_offset < _HEADER.size:
+        if table_offset + table_length != size - FOOTER_SIZE or table_offset < HEADER_SIZE:
             raise CorruptIndexError(self.path, "footer points outside the file")
         if table_length > MAX_TABLE_BYTES:
             raise CorruptIndexError(self.path, f"table of contents of {table_length} bytes, more than the limit")
@@ -268,6 +279,8 @@ class ArrayFile:
         """The array a table entry describes, checked before numpy sees it: a dtype the
         format uses, whole-number dimensions, and bytes inside ``[header, limit)``
         (counted with Python integers, which do not overflow)."""
+        import math
+
         import numpy as np
         if not isinstance(entry["dtype"], str) or entry["dtype"] not in ARRAY_DTYPES:
             raise ValueError(f"dtype {entry['dtype']!r} is not one of the format's")
@@ -277,7 +290,7 @@ class ArrayFile:
             raise ValueError(f"bad shape {list(shape)!r}")
         count = math.prod(shape)
         offset = entry["offset"]
-        if type(offset) is not int or offset < _HEADER.size or offset + count * dtype.itemsize > limit:
+        if type(offset) is not int or offset < HEADER_SIZE or offset + count * dtype.itemsize > limit:
             raise ValueError("an array lies outside the file's data")
         return np.frombuffer(self._buffer, dtype=dtype, count=count, offset=offset).reshape(shape)
 
@@ -370,6 +383,10 @@ def manifest_generation(file_name: str) -> int | None:
 
 
 def _manifest_checksum(body: Mapping[str, Any]) -> int:
+    """The CRC-32 of a manifest body's canonical JSON: sorted keys, no spaces, ASCII.
+    The core recomputes it from a manifest's text when reading (``canonical_crc32``)."""
+    import json  # a writer's: see parse_json
+
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
     return crc32(canonical)
 
@@ -378,6 +395,8 @@ def encode_manifest(body: Mapping[str, Any]) -> bytes:
     """Serialize a manifest body, adding its format fields and checksum."""
     full = {"format": MANIFEST_FORMAT, "format_version": FORMAT_VERSION, **body}
     full["crc32"] = _manifest_checksum(full)
+    import json  # a writer's: see parse_json
+
     return (json.dumps(full, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -390,73 +409,15 @@ def parse_json(data: bytes, path: str, what: str, max_depth: int = MAX_JSON_DEPT
     """Parse UTF-8 JSON that an index file holds, nested at most ``max_depth`` deep;
     anything else raises CorruptIndexError naming ``path`` and ``what`` it was.
 
-    The depth is checked before parsing on large text without backslashes (all a
-    writer makes, unless a value holds a quote or a backslash), after parsing otherwise
-    (small text parses quickly whatever it holds, and the check then needs no numpy: a
-    search opens a manifest); the parser's own guard against overflowing the stack
-    (RecursionError) is caught too.
+    The core parses it (``_core.parse_json``, serde_json) into what ``json.loads`` would
+    give, objects' keys in the text's order, after counting the brackets: a hostile file
+    nesting a million deep is refused before anything is built. Python's json module is
+    not loaded: it imports re and enum, a large part of a searching process's start-up.
     """
-    too_deep = CorruptIndexError(path, f"{what} nests JSON more than {max_depth} deep")
-    plain = len(data) > _CHUNK_BYTES and b"\\" not in data
-    if plain and _plain_json_depth(data) > max_depth:
-        raise too_deep
     try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise CorruptIndexError(path, f"{what} is not valid JSON ({exc})") from None
-    except RecursionError:
-        raise too_deep from None
-    if not plain and _parsed_json_depth(value, max_depth) > max_depth:
-        raise too_deep
-    return value
-
-
-@functools.cache
-def _bracket_step() -> npt.NDArray[np.int8]:
-    """+1 for an opening bracket's byte, -1 for a closing one's, 0 for any other."""
-    import numpy as np
-
-    step = np.zeros(256, dtype=np.int8)
-    step[[ord("["), ord("{")]] = 1
-    step[[ord("]"), ord("}")]] = -1
-    return step
-
-
-def _plain_json_depth(data: bytes) -> int:
-    """How deeply JSON text without backslashes (so without escaped quotes) nests, from
-    its brackets outside strings, a megabyte at a time with numpy: even 64 MiB of
-    brackets takes little time and memory. Malformed text may count deeper than it
-    would parse; it is damage either way."""
-    import numpy as np
-    view = np.frombuffer(data, dtype=np.uint8)
-    step = _bracket_step()
-    depth = deepest = quotes = 0
-    for start in range(0, len(view), _CHUNK_BYTES):
-        chunk = view[start : start + _CHUNK_BYTES]
-        marks = chunk[np.flatnonzero(step[chunk] | (chunk == ord('"')))]  # few of the bytes
-        if not len(marks):
-            continue
-        in_string = (np.cumsum(marks == ord('"'), dtype=np.int64) + quotes) & 1
-        running = np.cumsum(np.where(in_string, 0, step[marks]), dtype=np.int64) + depth
-        deepest, depth, quotes = max(deepest, int(running.max())), int(running[-1]), int(in_string[-1])
-    return deepest
-
-
-def _parsed_json_depth(value: Any, limit: int) -> int:
-    """How deeply a parsed value nests lists and objects, counted up to ``limit + 1``
-    (iteratively, so the count itself cannot overflow the stack)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            break
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return deepest
+        return _core.parse_json(data, max_depth)
+    except ValueError as exc:
+        raise CorruptIndexError(path, f"{what} {exc}") from None
 
 
 def decode_manifest(data: bytes, path: str) -> dict[str, Any]:
@@ -472,7 +433,9 @@ def decode_manifest(data: bytes, path: str) -> dict[str, Any]:
     if not isinstance(version, int) or not OLDEST_READABLE_VERSION <= version <= FORMAT_VERSION:
         raise _incompatible(path, version)
     stored_crc = body.pop("crc32", None)
-    if stored_crc != _manifest_checksum(body):
+    # The canonical text of what was just parsed, written by the core: a float's text is
+    # what the writer's json.dumps gave it (its repr), as _manifest_checksum writes it.
+    if stored_crc != _core.canonical_crc32(data, "crc32", MAX_JSON_DEPTH):
         raise CorruptIndexError(path, "manifest fails its checksum")
     return body
 

@@ -17,8 +17,6 @@ parsing stored JSON. Values are checked when a document is added:
 
 from __future__ import annotations
 
-import math
-
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy and datetime load only when a function needs them, not on import
     from typing import Any
@@ -58,6 +56,8 @@ def column_value(kind: str, numeric_type: str | None, value: Any, name: str = "?
             if not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
                 raise SchemaError(f"field {name!r}: {value} is outside the 64-bit integer range")
             return value, value
+        import math  # only for a float column's values
+
         try:
             number = float(value)
         except OverflowError:

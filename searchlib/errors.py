@@ -7,8 +7,6 @@ wrong (the file, the field, the query) and, where there is one, what to do about
 
 from __future__ import annotations
 
-import unicodedata
-
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
     from searchlib.locking import LockHolder
@@ -85,6 +83,8 @@ class QueryError(SearchlibError):
 def display_width(text: str) -> int:
     """The columns ``text`` takes on a terminal, so that a caret lines up under it: two
     for a wide (East Asian) character, none for a combining mark or format character."""
+    import unicodedata  # only for a query error's caret
+
     width = 0
     for char in text:
         if unicodedata.combining(char) or unicodedata.category(char) in ("Me", "Mn", "Cf"):

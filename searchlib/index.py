@@ -19,7 +19,6 @@ either the old manifest or the new one, each naming only complete files.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -27,7 +26,7 @@ from searchlib import codec
 from searchlib.analysis import check_analyzer_spec
 from searchlib.errors import AnalyzerError, CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
 from searchlib.failpoints import failpoint
-from searchlib.schema import Schema
+from searchlib.schema import Schema, spec_key
 from searchlib.scoring import BM25Settings
 from searchlib.segment.meta import SegmentMeta
 from searchlib.segment.policy import DEFAULT_MERGE_FACTOR
@@ -73,7 +72,7 @@ class Index:
         checked: set[str] = set()  # many fields share a few specs
         for name, definition in self.schema.fields.items():  # before any analyzer is built from them
             for spec in (definition.analyzer_spec, definition.query_analyzer_spec):
-                key = json.dumps(spec, sort_keys=True) if spec["params"] else spec["name"]
+                key = spec_key(spec)
                 if key in checked:
                     continue
                 try:

@@ -22,8 +22,9 @@ True
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+# collections.abc's Mapping itself, from the module Python loads at start-up for os:
+# importing collections.abc would load the collections package (several milliseconds).
+from _collections_abc import Mapping
 
 from searchlib._records import FrozenRecord
 from searchlib.analysis import Analyzer, analyzer_from_spec, get_analyzer, is_known_analyzer
@@ -191,6 +192,8 @@ def TEXT(  # noqa: N802
 
 
 def _as_json(params: dict[str, Any] | None) -> dict[str, Any]:
+    import json  # defining a schema, not searching: a search does not load json
+
     try:
         value = json.loads(json.dumps(params or {}))
     except (TypeError, ValueError) as exc:
@@ -256,7 +259,7 @@ class FieldAnalyzers(Mapping[str, Analyzer]):
         self._by_field: dict[tuple[str, bool], tuple[Field, Analyzer]] = {}
 
     def _build(self, spec: dict[str, Any]) -> Analyzer:
-        key = json.dumps(spec, sort_keys=True)
+        key = spec_key(spec)
         analyzer = self._by_spec.get(key)
         if analyzer is None:
             analyzer = self._by_spec[key] = analyzer_from_spec(spec)
@@ -368,6 +371,22 @@ class Group(FrozenRecord):
         return zip(self.fields, self.weights)
 
 
+def spec_key(spec: Mapping[str, Any]) -> str:
+    """One string per analyzer spec, the same for equal specs whatever the order of their
+    keys, and different for different ones (``1``, ``1.0`` and ``True`` too, as in JSON):
+    what analyzers are shared and checked by."""
+    return repr(_sorted_value(spec))
+
+
+def _sorted_value(value: Any) -> Any:
+    """A JSON value with every object's items sorted by key, lists and tuples alike."""
+    if isinstance(value, Mapping):
+        return sorted((key, _sorted_value(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_sorted_value(item) for item in value]
+    return value
+
+
 def field_groups(schema: Schema, weights: Mapping[str, float]) -> tuple[Group, ...]:
     """``weights``' fields grouped by how a query searches them, in the order given: text
     fields by query analyzer spec (a group stands where its first field is), others one
@@ -378,7 +397,7 @@ def field_groups(schema: Schema, weights: Mapping[str, float]) -> tuple[Group, .
     for name, weight in weights.items():
         definition = schema[name]
         if definition.is_text:
-            spec = json.dumps(definition.query_analyzer_spec, sort_keys=True)
+            spec = spec_key(definition.query_analyzer_spec)
             if spec not in text_fields:
                 order.append(("text", spec))
             text_fields.setdefault(spec, []).append((name, weight * definition.boost))

@@ -20,17 +20,15 @@ Everything that touches the file system for an index goes through :class:`Direct
 from __future__ import annotations
 
 import errno
-import functools
-import mmap
 import os
 import stat
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
+    import mmap
     from collections.abc import Iterable
-    from typing import Any, BinaryIO
-
     from pathlib import Path
+    from typing import Any, BinaryIO
 
     import numpy as np
 
@@ -59,12 +57,15 @@ class Directory:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.root: str = os.fspath(path) or os.curdir  # "" is the current directory, as for a Path
+        self._path: Path | None = None
 
-    @functools.cached_property
+    @property
     def path(self) -> Path:
-        from pathlib import Path
+        if self._path is None:
+            from pathlib import Path
 
-        return Path(self.root)
+            self._path = Path(self.root)
+        return self._path
 
     def __repr__(self) -> str:
         return f"Directory({str(self.path)!r})"
@@ -126,6 +127,8 @@ class Directory:
         try:
             if os.fstat(handle).st_size == 0:
                 return memoryview(b"")
+            import mmap  # array files only (a C module a search of an index without deletes skips)
+
             return memoryview(mmap.mmap(handle, 0, access=mmap.ACCESS_READ))
         finally:
             os.close(handle)
@@ -240,6 +243,8 @@ def release_pages(data: np.ndarray | memoryview) -> None:
     Only for read-only mappings (all searchlib maps): a private writable mapping would
     lose its changes.
     """
+    import mmap
+
     mapping = _mapping_behind(data)
     if mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
         try:
@@ -250,6 +255,8 @@ def release_pages(data: np.ndarray | memoryview) -> None:
 
 def _mapping_behind(data: Any) -> mmap.mmap | None:
     """The ``mmap`` an array or memoryview is a view of, following ``base``/``obj`` links."""
+    import mmap
+
     for _ in range(8):  # views of views of a mapping are a few links deep at most
         if isinstance(data, mmap.mmap):
             return data

@@ -76,9 +76,13 @@ STDLIB_UNUSED_BY_A_SEARCH = ("dataclasses", "inspect", "ast", "dis", "tokenize",
 
 #: What a script that searches has no use for either (the command line loads some of them
 #: for its argument parsing): typing, whose names the search path imports only for type
-#: checkers, and modules it needs one function or class of (a lock, a test for numpy's
-#: integers, a deep copy for a writer, a warning).
-STDLIB_UNUSED_BY_A_SCRIPT = ("typing", "threading", "numbers", "copy", "contextlib", "warnings")
+#: checkers; json (the core parses an index's JSON), with re and enum; functools,
+#: collections and weakref, whose few uses have plainer stand-ins; modules it needs one
+#: function or class of (a lock, a test for numpy's integers, a deep copy for a writer, a
+#: warning); and C modules only array files, other languages or float columns need.
+STDLIB_UNUSED_BY_A_SCRIPT = ("typing", "threading", "numbers", "copy", "contextlib", "warnings", "json", "re",
+                             "enum", "functools", "collections", "weakref", "operator", "unicodedata", "math",
+                             "struct", "zlib", "mmap")
 
 #: A script that searches an index, as an application run once per query would.
 SEARCH_SCRIPT = """\

@@ -32,6 +32,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     crate::py_query::register(module)?;
     crate::py_plain::register(module)?;
     crate::py_facets::register(module)?;
+    crate::py_json::register(module)?;
     Ok(())
 }
 

@@ -31,7 +31,6 @@ on arbitrary Unicode); a chain with a custom or NLTK part runs here, in Python.
 
 from __future__ import annotations
 
-import json
 
 from searchlib.analysis.tokens import DROPPED, StreamFilter, Token, TokenFilter, Tokenizer
 from searchlib.errors import AnalyzerError
@@ -110,7 +109,9 @@ class Analyzer:
         filters = [item.core_spec() for item in self.filters]
         if tokenizer is None or any(spec is None for spec in filters):
             return None
-        return json.dumps({"tokenizer": tokenizer, "filters": filters}, ensure_ascii=False, sort_keys=True)
+        from searchlib import _core
+
+        return _core.dump_json({"tokenizer": tokenizer, "filters": filters})
 
     def core(self) -> Any:
         """The core's analyzer for this chain (``searchlib._core.CoreAnalyzer``), or None

@@ -7,10 +7,7 @@ drops it), so an analyzer can cache a whole chain of them per raw word.
 from __future__ import annotations
 
 import os
-import unicodedata
 from _thread import allocate_lock  # threading's Lock, without loading threading
-from collections.abc import Mapping
-from functools import cache, lru_cache
 
 from searchlib.analysis.tokens import DROPPED, StreamFilter, Token, TokenFilter
 from searchlib.errors import AnalyzerError
@@ -18,7 +15,7 @@ from searchlib.errors import AnalyzerError
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from typing import Any
 
 #: The languages NLTK's Snowball stemmer has (``SnowballStemmer.languages`` without its
@@ -63,7 +60,11 @@ class LowercaseFilter(TokenFilter):
 
     def map_term(self, term: str) -> str | None:
         folded = term.casefold()
-        return folded if folded.isascii() else unicodedata.normalize("NFC", folded)
+        if folded.isascii():
+            return folded
+        import unicodedata  # for text beyond ASCII only (a C module: a search may not need it)
+
+        return unicodedata.normalize("NFC", folded)
 
 
 #: Latin letters that do not decompose into an ASCII letter plus marks.
@@ -74,11 +75,27 @@ _FOLD_SPECIAL = str.maketrans({
 })
 
 
-@lru_cache(maxsize=4096)
+#: Characters folded so far (emptied when it holds _FOLDED_SIZE): a dict rather than
+#: functools' cache, which a search would load with its module.
+_FOLDED: dict[str, str] = {}
+_FOLDED_SIZE = 4096
+
+
 def _fold_char(char: str) -> str:
+    folded = _FOLDED.get(char)
+    if folded is None:
+        if len(_FOLDED) >= _FOLDED_SIZE:
+            _FOLDED.clear()
+        folded = _FOLDED[char] = _fold_new_char(char)
+    return folded
+
+
+def _fold_new_char(char: str) -> str:
     special = char.translate(_FOLD_SPECIAL)
     if special != char:
         return special
+    import unicodedata
+
     decomposed = unicodedata.normalize("NFKD", char)
     base = "".join(c for c in decomposed if not unicodedata.combining(c))
     # Only fold into ASCII: kana with voicing marks or Hangul syllables also decompose,
@@ -101,29 +118,42 @@ class ASCIIFoldingFilter(TokenFilter):
         return "".join(_fold_char(char) for char in term)
 
 
-@cache
+#: Each language's stop list, read once.
+_STOP_LISTS: dict[str, frozenset[str]] = {}
+
+
 def english_stop_words() -> frozenset[str]:
     """The English stop list shipped in ``searchlib/data/stopwords_en.txt``."""
-    # Read beside this package rather than through importlib.resources, whose import
-    # alone costs ~15 ms of every `searchlib query` (and with os.path, not pathlib, which
-    # a search does not load otherwise).
-    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-    with open(os.path.join(package, "data", "stopwords_en.txt"), encoding="utf-8") as file:
-        text = file.read()
-    return frozenset(
-        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
-    )
+    words = _STOP_LISTS.get("english")
+    if words is None:
+        # Read beside this package rather than through importlib.resources, whose import
+        # alone costs ~15 ms of every `searchlib query` (and with os.path, not pathlib,
+        # which a search does not load otherwise).
+        package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+        with open(os.path.join(package, "data", "stopwords_en.txt"), encoding="utf-8") as file:
+            text = file.read()
+        words = _STOP_LISTS["english"] = frozenset(
+            line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+        )
+    return words
 
 
-@cache
 def stop_words(language: str) -> frozenset[str]:
     """The stop list of a Snowball language (English shipped; others from ``stop-words``)."""
+    words = _STOP_LISTS.get(language)
+    if words is not None:
+        return words
     _check_language(language, "stop list", COMPILED_SNOWBALL_LANGUAGES)
     if language == "english":
         return english_stop_words()
+    import unicodedata
+
     from stop_words import get_stop_words
 
-    return frozenset(unicodedata.normalize("NFC", word.casefold()) for word in get_stop_words(language))
+    words = _STOP_LISTS[language] = frozenset(
+        unicodedata.normalize("NFC", word.casefold()) for word in get_stop_words(language)
+    )
+    return words
 
 
 class StopFilter(TokenFilter):
@@ -240,6 +270,8 @@ class StemFilter(TokenFilter):
     def map_term(self, term: str) -> str | None:
         stem = self._stem
         if stem is None:  # two threads may both build one: either serves
+            from functools import lru_cache  # Python's stemmers only (the compiled one runs in the core)
+
             stem = self._stem = lru_cache(maxsize=self._memo_size)(_one_at_a_time(self._make_stemmer()))
         return stem(term) or term
 
@@ -354,6 +386,8 @@ class SynonymFilter(StreamFilter):
     """
 
     def __init__(self, mapping: Mapping[str, Sequence[str]]) -> None:
+        from collections.abc import Mapping
+
         if not isinstance(mapping, Mapping) or not all(
             isinstance(key, str) and not isinstance(values, str) and all(isinstance(v, str) and v for v in values)
             for key, values in mapping.items()

@@ -20,9 +20,6 @@ up to ``MAX_NGRAM_SIZE``, patterns compilable in bounded time, bounded synonym t
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Mapping, Sequence
 
 from searchlib.analysis.analyzer import Analyzer
 from searchlib.analysis.filters import (
@@ -57,12 +54,11 @@ from searchlib.errors import AnalyzerError
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # loaded only to check a custom analyzer's parameters (see _signature)
-    from collections.abc import Callable
+    import inspect
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
-    import inspect
-
-Synonyms = Mapping[str, Sequence[str]]
+    Synonyms = Mapping[str, Sequence[str]]
 
 
 def _with_synonyms(analyzer: Analyzer, synonyms: Synonyms | None) -> Analyzer:
@@ -261,10 +257,13 @@ def _build(name: str, params: dict[str, Any]) -> Analyzer:
     factory = _PRESETS.get(name)
     if factory is None:
         raise unknown_analyzer_error(name)
-    try:
-        json.dumps(params)
-    except (TypeError, ValueError) as exc:
-        raise AnalyzerError(f"parameters of analyzer {name!r} must be JSON values: {exc}") from None
+    if not all(type(key) is str and type(value) is str for key, value in params.items()):
+        import json  # a stored spec's parameters are strings: only others need the check
+
+        try:
+            json.dumps(params)
+        except (TypeError, ValueError) as exc:
+            raise AnalyzerError(f"parameters of analyzer {name!r} must be JSON values: {exc}") from None
     try:
         analyzer = factory(**params)
     except TypeError as exc:
@@ -357,16 +356,26 @@ def _signature_problem(factory: Callable[..., Analyzer], params: dict[str, Any])
     return None
 
 
-@functools.lru_cache(maxsize=256)
+#: Factories' signatures (see _signature), emptied when it holds _SIGNATURES_SIZE.
+_SIGNATURES: dict[Callable[..., Analyzer], inspect.Signature | None] = {}
+_SIGNATURES_SIZE = 256
+
+
 def _signature(factory: Callable[..., Analyzer]) -> inspect.Signature | None:
     """The factory's signature (None for a callable without one, whose own call checks),
     remembered: a schema of many fields checks the same few factories again and again."""
+    if factory in _SIGNATURES:
+        return _SIGNATURES[factory]
     import inspect  # only custom factories are checked with it (see _built_in_parameter_problem)
 
     try:
-        return inspect.signature(factory)
+        signature: inspect.Signature | None = inspect.signature(factory)
     except (TypeError, ValueError):
-        return None
+        signature = None
+    if len(_SIGNATURES) >= _SIGNATURES_SIZE:
+        _SIGNATURES.clear()
+    _SIGNATURES[factory] = signature
+    return signature
 
 
 def _check_preset_param(key: str, value: Any) -> str | None:

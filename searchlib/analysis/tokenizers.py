@@ -24,122 +24,35 @@ Offsets count Python string indices (code points), so ``text[start:end]`` is the
 
 from __future__ import annotations
 
-import functools
-import re
-
-from searchlib.analysis._marks import ASTRAL_MARKS, BMP_MARKS
 from searchlib.analysis.tokens import Token, Tokenizer
 from searchlib.errors import AnalyzerError
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
+    import re
     from collections.abc import Iterator
     from typing import Any
 
     import regex
 
-# By script extension, so marks shared by the scripts (the prolonged sound mark ー, the
-# voicing marks) stay inside a run: コーヒー gives bigrams, not single characters.
-_CJK = r"\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}"
+    from searchlib.analysis._patterns import _Patterns
 
 
-class _Patterns:
-    """The tokenizers' regular expressions, each compiled on first use.
+def _patterns() -> _Patterns:
+    """The tokenizers' compiled patterns, loaded with their module on first use (see
+    :mod:`searchlib.analysis._patterns`)."""
+    from searchlib.analysis._patterns import PATTERNS
 
-    Compiling them (large Unicode classes; the ``regex`` module's script properties)
-    costs more than the rest of importing the analysis package, and a process whose
-    analysis runs in the compiled core (every built-in chain) never needs them.
-
-    Words are ``\\w`` runs of the standard library's ``re`` (letters and digits of every
-    script, underscore) plus combining marks, which ``re`` leaves out of ``\\w``. ``re`` is
-    used for its speed; which of three equivalent patterns runs depends on the text:
-    ASCII text (most documents), text without marks, and text with some (rare: decomposed
-    accents, Devanagari, Arabic vowel signs), whose large class is slow to test.
-    """
-
-    @functools.cached_property
-    def ascii_word(self) -> re.Pattern[str]:
-        return re.compile(r"\w+(?:'\w+)*", re.ASCII)
-
-    @functools.cached_property
-    def word(self) -> re.Pattern[str]:
-        return re.compile(r"\w+(?:['’]\w+)*")
-
-    @functools.cached_property
-    def marked_word(self) -> re.Pattern[str]:
-        return re.compile(rf"{_MARKED_WORD_CHAR}+(?:['’]{_MARKED_WORD_CHAR}+)*")
-
-    @functools.cached_property
-    def bmp_mark(self) -> re.Pattern[str]:
-        return re.compile(f"[{BMP_MARKS}]")
-
-    @functools.cached_property
-    def astral(self) -> re.Pattern[str]:
-        return re.compile("[\U00010000-\U0010ffff]")
-
-    @functools.cached_property
-    def splitters(self) -> dict[re.Pattern[str], re.Pattern[str]]:
-        """Each word pattern as one capturing group, so that ``split`` keeps the words
-        between the gaps; possessive, which matches the same (an apostrophe is never a
-        word character) with no backtracking to remember, 13% faster."""
-        return {
-            self.ascii_word: re.compile(r"(\w++(?:'\w++)*+)", re.ASCII),
-            self.word: re.compile(r"(\w++(?:['’]\w++)*+)"),
-            self.marked_word: re.compile(rf"({_MARKED_WORD_CHAR}++(?:['’]{_MARKED_WORD_CHAR}++)*+)"),
-        }
-
-    @functools.cached_property
-    def maybe_cjk(self) -> re.Pattern[str]:
-        """A superset of the code points of CJK scripts (and their punctuation): text
-        without any of them cannot hold a CJK run. Text with some goes the careful way,
-        by script."""
-        return re.compile(
-            "[\u1100-\u11ff\u2e80-\ua4cf\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff00-\uffef"
-            "\U00016fe0-\U0001b2ff\U00020000-\U0003ffff]"
-        )
-
-    @functools.cached_property
-    def cjk_run_or_other(self) -> regex.Pattern[str]:
-        """Within a word, a CJK run or a stretch of anything else (by Unicode script)."""
-        import regex
-
-        return regex.compile(rf"([{_CJK}]+)|[^{_CJK}]+", regex.V1)
-
-    @functools.cached_property
-    def cjk_char(self) -> regex.Pattern[str]:
-        import regex
-
-        return regex.compile(rf"[{_CJK}]", regex.V1)
-
-    @functools.cached_property
-    def non_space(self) -> regex.Pattern[str]:
-        import regex
-
-        return regex.compile(r"\S+")
-
-    @functools.cached_property
-    def non_space_splitter(self) -> regex.Pattern[str]:
-        import regex
-
-        return regex.compile(r"(\S+)")
-
-    @functools.cached_property
-    def any_word(self) -> regex.Pattern[str]:
-        import regex
-
-        return regex.compile(r"\w+")
-
-
-_MARKED_WORD_CHAR = f"[\\w{BMP_MARKS}{ASTRAL_MARKS}]"
-_P = _Patterns()
+    return PATTERNS
 
 
 def _word_pattern(text: str) -> re.Pattern[str]:
+    patterns = _patterns()
     if text.isascii():
-        return _P.ascii_word
-    if _P.bmp_mark.search(text) or _P.astral.search(text):
-        return _P.marked_word
-    return _P.word
+        return patterns.ascii_word
+    if patterns.bmp_mark.search(text) or patterns.astral.search(text):
+        return patterns.marked_word
+    return patterns.word
 
 
 def _cjk_bigrams(run: str) -> list[str]:
@@ -150,13 +63,13 @@ def _cjk_bigrams(run: str) -> list[str]:
 
 
 def _may_hold_cjk(text: str) -> bool:
-    return not text.isascii() and _P.maybe_cjk.search(text) is not None
+    return not text.isascii() and _patterns().maybe_cjk.search(text) is not None
 
 
 def _split_cjk(word: str, start: int) -> Iterator[tuple[str, int]]:
     """A word's pieces with their offsets: CJK runs as bigrams, the rest as words
     (apostrophes left at a piece's edge by the split are dropped, as at a word's)."""
-    for piece in _P.cjk_run_or_other.finditer(word):
+    for piece in _patterns().cjk_run_or_other.finditer(word):
         if piece.group(1):
             for offset, gram in enumerate(_cjk_bigrams(piece.group(1))):
                 yield gram, start + piece.start() + offset
@@ -179,7 +92,7 @@ class UnicodeWordTokenizer(Tokenizer):
             return words
         expanded: list[str] = []
         for word in words:
-            if _P.cjk_char.search(word):
+            if _patterns().cjk_char.search(word):
                 expanded.extend(piece for piece, _ in _split_cjk(word, 0))
             else:
                 expanded.append(word)
@@ -190,7 +103,7 @@ class UnicodeWordTokenizer(Tokenizer):
         pos = 0
         for match in _word_pattern(text).finditer(text):
             word, start = match.group(), match.start()
-            if check_cjk and _P.cjk_char.search(word):
+            if check_cjk and _patterns().cjk_char.search(word):
                 for piece, piece_start in _split_cjk(word, start):
                     yield Token(piece, pos, piece_start, piece_start + len(piece))
                     pos += 1
@@ -201,7 +114,7 @@ class UnicodeWordTokenizer(Tokenizer):
     def pieces(self, text: str) -> list[str] | None:
         if _may_hold_cjk(text):  # bigrams overlap: no gap-word-gap cut
             return None
-        pieces: list[str] = _P.splitters[_word_pattern(text)].split(text)
+        pieces: list[str] = _patterns().splitters[_word_pattern(text)].split(text)
         return pieces
 
 
@@ -212,15 +125,15 @@ class WhitespaceTokenizer(Tokenizer):
         return {"type": "whitespace"} if type(self) is WhitespaceTokenizer else None
 
     def words(self, text: str) -> list[str]:
-        words: list[str] = _P.non_space.findall(text)
+        words: list[str] = _patterns().non_space.findall(text)
         return words
 
     def tokens(self, text: str) -> Iterator[Token]:
-        for pos, match in enumerate(_P.non_space.finditer(text)):
+        for pos, match in enumerate(_patterns().non_space.finditer(text)):
             yield Token(match.group(), pos, match.start(), match.end())
 
     def pieces(self, text: str) -> list[str] | None:
-        pieces: list[str] = _P.non_space_splitter.split(text)
+        pieces: list[str] = _patterns().non_space_splitter.split(text)
         return pieces
 
 
@@ -231,7 +144,7 @@ MAX_PATTERN_CHARS = 10_000
 #: minutes and gigabytes to compile. (Counted loosely: every brace pair counts, nested
 #: or not.)
 MAX_PATTERN_REPEATS = 100_000
-_COUNTED_REPEAT = re.compile(r"\{\s*(\d*)\s*(?:,\s*(\d*)\s*)?\}")
+_COUNTED_REPEAT = r"\{\s*(\d*)\s*(?:,\s*(\d*)\s*)?\}"
 
 #: A tokenizer's regex gets this long per text, plus REGEX_SECONDS_PER_CHAR per character
 #: of it, before it is stopped: ample for any pattern that does not backtrack
@@ -251,7 +164,9 @@ def compile_pattern(pattern: Any) -> regex.Pattern[str]:
     if len(pattern) > MAX_PATTERN_CHARS:
         raise ValueError(f"has {len(pattern):,} characters, more than {MAX_PATTERN_CHARS:,}")
     repeats = 1
-    for match in _COUNTED_REPEAT.finditer(pattern):
+    import re  # only for user patterns (re keeps the compiled pattern)
+
+    for match in re.finditer(_COUNTED_REPEAT, pattern):
         repeats *= max([1, *(int(n) for n in match.groups() if n)])
         if repeats > MAX_PATTERN_REPEATS:
             raise ValueError(f"has counted repetitions ({{n}}) multiplying to more than {MAX_PATTERN_REPEATS:,}")
@@ -374,7 +289,7 @@ class NGramTokenizer(Tokenizer):
 
     def tokens(self, text: str) -> Iterator[Token]:
         pos = 0
-        for match in _P.any_word.finditer(text):
+        for match in _patterns().any_word.finditer(text):
             word, offset = match.group(), match.start()
             for start, end in self._grams(len(word)):
                 yield Token(word[start:end], pos, offset + start, offset + end)

@@ -5,7 +5,9 @@ demand, through its searcher.
 
 from __future__ import annotations
 
-import weakref
+# weakref's ref itself, from the built-in module weakref wraps: the weakref module loads
+# types and itertools, a few milliseconds of a searching process's start-up.
+from _weakref import ref as weak_ref
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
@@ -77,7 +79,7 @@ class Hit:
         reader: SegmentReader,
         context: ScoringContext | None,
         _fields: dict[str, Any] | None = None,
-        _page: weakref.ref[Results] | None = None,
+        _page: weak_ref[Results] | None = None,
     ) -> None:
         self.rank = rank
         self.score = score
@@ -297,7 +299,7 @@ class Results:
         self.facets: dict[str, FacetResult] = {} if facets is None else facets
         #: The hits' snippets by the arguments they were asked with (see :meth:`Hit.snippet`).
         self._snippets: dict[tuple[Any, ...], tuple[tuple[Hit, ...], list[str]]] = {}
-        page = weakref.ref(self)
+        page = weak_ref(self)
         for hit in hits:
             hit._page = page
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import sys
 from _thread import allocate_lock  # threading's Lock, without loading threading
-from functools import partial
 
 from searchlib.errors import QueryError, SchemaError, SearchlibError
 from searchlib.index import Index
@@ -18,7 +17,7 @@ from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # imported when first used: a plain search and `searchlib query` start without them
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from types import TracebackType
     from typing import Any
 
@@ -168,7 +167,7 @@ class Searcher:
             # The fields with most words first: a word is likelier to be found in a
             # body than in a title, and each field that lacks it costs a look-up.
             names.sort(key=lambda name: -sum(reader.lexicon_size(name) for reader in readers))
-            analyzer.known_terms = partial(_known_term, readers, names)
+            analyzer.known_terms = _known_term_in(readers, names)
 
     def __enter__(self) -> Searcher:
         return self
@@ -808,11 +807,16 @@ def _is_whole_number(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _known_term(readers: list[SegmentReader], fields: list[str], key: str) -> str | None:
-    """The term ``key`` became in the first segment and field that hold it."""
-    for reader in readers:
-        for name in fields:
-            term = reader.lexicon_term(name, key)
-            if term is not None:
-                return term
-    return None
+def _known_term_in(readers: list[SegmentReader], fields: list[str]) -> Callable[[str], str | None]:
+    """The look-up of the term a key became in the first of ``readers`` and ``fields``
+    that hold it."""
+
+    def known_term(key: str) -> str | None:
+        for reader in readers:
+            for name in fields:
+                term = reader.lexicon_term(name, key)
+                if term is not None:
+                    return term
+        return None
+
+    return known_term

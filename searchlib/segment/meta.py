@@ -6,8 +6,6 @@ the generation's deletes file (see :mod:`searchlib.segment.store`).
 
 from __future__ import annotations
 
-import re
-
 from searchlib import codec
 from searchlib._records import Record
 from searchlib.errors import CorruptIndexError
@@ -24,10 +22,26 @@ MAX_SEGMENT_DOCS = (1 << 32) - 1
 #: An upper bound of the documents a stored-fields file holds per byte of its size.
 STORED_DOCS_PER_BYTE = 128
 
-#: The names a manifest may give a segment and its deletes file (see codec's docstring):
-#: plain names, so an index never opens a file outside its directory.
-_SEGMENT_NAME = re.compile(r"seg-[0-9a-f]{8,16}")
-_DELETES_NAME = re.compile(r"(seg-[0-9a-f]{8,16})\.[0-9]{1,19}\.del")
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def is_segment_name(name: object) -> bool:
+    """Whether a manifest may give a segment this name: ``seg-`` and 8 to 16 lowercase
+    hex digits (see codec's docstring). A plain name, so an index never opens a file
+    outside its directory."""
+    return (
+        isinstance(name, str) and name.startswith("seg-") and 8 <= len(name) - 4 <= 16
+        and _HEX_DIGITS.issuperset(name[4:])
+    )
+
+
+def is_deletes_name(deletes: object, segment_name: str) -> bool:
+    """Whether a manifest may give segment ``segment_name``'s deletes file this name:
+    ``<segment name>.<generation: 1 to 19 digits>.del``."""
+    if not (isinstance(deletes, str) and deletes.startswith(segment_name + ".") and deletes.endswith(".del")):
+        return False
+    generation = deletes[len(segment_name) + 1 : -len(".del")]
+    return 1 <= len(generation) <= 19 and generation.isascii() and generation.isdigit()
 
 
 class SegmentMeta(Record):
@@ -68,13 +82,9 @@ class SegmentMeta(Record):
         document count no more than the stored file's size can hold."""
         try:
             name, deletes, files = data["name"], data.get("deletes"), data["files"]
-            if not isinstance(name, str) or not _SEGMENT_NAME.fullmatch(name):
+            if not is_segment_name(name):
                 raise ValueError(f"segment name {str(name)[:80]!r} is not seg-<hex digits>")
-            if deletes is not None and not (
-                isinstance(deletes, str)
-                and (match := _DELETES_NAME.fullmatch(deletes)) is not None
-                and match.group(1) == name
-            ):
+            if deletes is not None and not is_deletes_name(deletes, name):
                 raise ValueError(f"deletes file {str(deletes)[:80]!r} is not {name}.<generation>.del")
             expected = {f"{name}.{extension}" for extension in codec.SEGMENT_COMPONENTS}
             if not isinstance(files, dict) or set(files) != expected:

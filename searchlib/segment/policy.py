@@ -12,8 +12,6 @@ segment whose documents are mostly deleted is rewritten on its own to reclaim th
 
 from __future__ import annotations
 
-import math
-
 from searchlib.segment.meta import SegmentMeta
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
@@ -33,6 +31,8 @@ LEVEL_SPAN = 0.75
 
 def segment_level(meta: SegmentMeta, merge_factor: int) -> float:
     """A segment's size level: ``log(live documents, merge_factor)``."""
+    import math  # for writers: a search imports this module for DEFAULT_MERGE_FACTOR alone
+
     return math.log(max(meta.live_count, 1), merge_factor)
 
 
@@ -62,6 +62,8 @@ def choose_merges(segments: Sequence[SegmentMeta], merge_factor: int = DEFAULT_M
 
 def _merges_by_level(segments: Sequence[SegmentMeta], merge_factor: int) -> list[list[str]]:
     """The runs of neighbouring ``segments`` to merge, level by level (see choose_merges)."""
+    import math
+
     merges: list[list[str]] = []
     levels = [segment_level(meta, merge_factor) for meta in segments]
     smallest_level = math.log(MIN_MERGE_DOCS, merge_factor)

@@ -7,8 +7,6 @@ deletes file, a bit per document, which Python writes and reads (layout in
 
 from __future__ import annotations
 
-import json
-from collections import OrderedDict
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
@@ -38,7 +36,7 @@ class StoredFields:
         self.doc_count = doc_count
         self.segment_name = segment_name
         self._blocks: list[tuple[int, int]] = core.stored_blocks()
-        self._block_cache: OrderedDict[int, list[bytes]] = OrderedDict()
+        self._block_cache: dict[int, list[bytes]] = {}  # oldest first, as dicts keep order
         self._ids: tuple[bytes, memoryview] | None = None
 
     def _lines(self, block: int) -> list[bytes]:
@@ -46,9 +44,12 @@ class StoredFields:
         if lines is None:
             lines = self._core.stored_block(block).split(b"\n")
             if len(self._block_cache) >= STORE_BLOCK_CACHE:
-                try:  # one C call each, whatever other threads do meanwhile
-                    self._block_cache.popitem(last=False)
-                except KeyError:
+                # The oldest block goes. Another thread may evict or add meanwhile (the
+                # key is gone, the cache is empty, or it changed under the iterator):
+                # then that thread's eviction stands.
+                try:
+                    del self._block_cache[next(iter(self._block_cache))]
+                except (KeyError, StopIteration, RuntimeError):
                     pass
             self._block_cache[block] = lines
         return lines
@@ -94,6 +95,11 @@ class StoredFields:
             raise IndexError(f"doc id {doc_id} outside segment {self.segment_name}")
         block = self._core.block_of(doc_id)
         lines = self._lines(block)
+        # Python's json, loaded on the first document read (a search that reads only ids
+        # never loads it): a stored string may hold a lone surrogate, which the writer
+        # keeps as is and serde_json would refuse.
+        import json
+
         try:
             line = lines[doc_id - self._blocks[block][0]]
             fields: dict[str, Any] = json.loads(line.decode("utf-8", "surrogatepass"))

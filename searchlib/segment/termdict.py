@@ -14,8 +14,6 @@ the suggestions that read it.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from searchlib.analysis import Analyzer
 from searchlib.analysis.filters import CompiledSnowballStemFilter
 
@@ -128,7 +126,17 @@ def keeps_compiled_lexicon(analyzer: Analyzer) -> bool:
     return analyzer.is_fast and bool(filters) and isinstance(filters[-1], CompiledSnowballStemFilter)
 
 
-@lru_cache(maxsize=64)
+#: Each analyzer's key chain, made once (a dict, not functools' cache: a search does not
+#: load functools); emptied when it holds this many.
+_KEY_ANALYZERS: dict[Analyzer, Analyzer] = {}
+_KEY_ANALYZERS_SIZE = 64
+
+
 def lexicon_key_analyzer(analyzer: Analyzer) -> Analyzer:
     """The chain before the compiled stemmer: what makes a lexicon key of a word."""
-    return Analyzer(analyzer.tokenizer, list(analyzer.filters[:-1]))
+    keys = _KEY_ANALYZERS.get(analyzer)
+    if keys is None:
+        if len(_KEY_ANALYZERS) >= _KEY_ANALYZERS_SIZE:
+            _KEY_ANALYZERS.clear()
+        keys = _KEY_ANALYZERS[analyzer] = Analyzer(analyzer.tokenizer, list(analyzer.filters[:-1]))
+    return keys

@@ -237,8 +237,8 @@ def test_a_deeply_nested_deletes_table_is_damage(index_path: Path) -> None:
         writer.delete_by_term("path", "c.txt")
     name = segment(index_path)["deletes"]
     table = nested_json(100_000)
-    head = codec._HEADER.pack(codec.MAGIC, codec.FORMAT_VERSION, codec.KIND_DELETES)
-    footer = codec._FOOTER.pack(len(head), len(table), codec.crc32(table), codec.crc32(head), codec.END_MAGIC)
+    head = struct.pack(codec.HEADER_FORMAT, codec.MAGIC, codec.FORMAT_VERSION, codec.KIND_DELETES)
+    footer = struct.pack(codec.FOOTER_FORMAT, len(head), len(table), codec.crc32(table), codec.crc32(head), codec.END_MAGIC)
     write_file(index_path / name, head + table + footer)
     with pytest.raises(CorruptIndexError, match=name) as caught:
         search_everything(index_path)

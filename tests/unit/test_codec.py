@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import random
 import struct
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -93,6 +95,61 @@ def test_manifest_round_trip_and_checksum() -> None:
     tampered = data.replace(b'"generation": 3', b'"generation": 4')
     with pytest.raises(CorruptIndexError, match="manifest-3.json.*checksum"):
         codec.decode_manifest(tampered, "manifest-3.json")
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> Any:
+    """A JSON value of the kinds a manifest may hold, with the awkward cases often: floats
+    whose repr is exponential or long, ints past 64 bits, non-ASCII and control
+    characters, characters past U+FFFF, keys out of order."""
+    kind = rng.randrange(8 if depth < 4 else 5)
+    if kind == 0:
+        return rng.choice([None, True, False])
+    if kind == 1:
+        return rng.choice([0, -1, 7, 2**31, 2**63 - 1, 2**64 + 3, -(2**70), rng.randrange(-10**6, 10**6)])
+    if kind == 2:
+        return rng.choice([0.0, -0.0, 1.0, 0.1, 1e-05, 1e16, 1.5e-300, 123456789.125, 1 / 3,
+                           rng.uniform(-1e6, 1e6), rng.random() * 10 ** rng.randrange(-30, 30)])
+    if kind in (3, 4):
+        alphabet = "az AZ09\"\\\n\t\x00\x1f\x7f é ß ☃ \u2028 😀 \U0001d11e"
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(12)))
+    if kind == 5:
+        return [_random_json(rng, depth + 1) for _ in range(rng.randrange(4))]
+    keys = [_random_json(rng, 99) if rng.random() < 0.3 else rng.choice("zyxabc") + str(i) for i in range(rng.randrange(5))]
+    return {str(key): _random_json(rng, depth + 1) for key in keys}
+
+
+def test_the_core_reads_what_pythons_json_writes_and_its_checksum_agrees() -> None:
+    """Manifests are written with Python's json and read by the core: the parsed value
+    (types, key order, floats to the bit) and the canonical checksum must agree with
+    Python's own for anything a writer may put in one."""
+    from searchlib import _core
+
+    rng = random.Random(19)
+    for _ in range(500):
+        body = {"generation": rng.randrange(100), "x": _random_json(rng)}
+        data = codec.encode_manifest(body)
+        decoded = codec.decode_manifest(data, "manifest-1.json")  # the checksum matched
+        expected = json.loads(data)
+        expected.pop("crc32")
+        assert decoded == expected
+        assert json.dumps(decoded) == json.dumps(expected)  # key order, -0.0 and 1 vs 1.0 too
+        assert _core.canonical_crc32(data, "crc32", codec.MAX_JSON_DEPTH) == codec._manifest_checksum(expected)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    (b'{"generation": 1,', "manifest is not valid JSON"),
+    (b"[" * 33 + b"]" * 33, "manifest nests JSON more than 32 deep"),
+    (b'{"a": "\xff"}', "manifest is not valid JSON"),
+])
+def test_json_the_core_refuses_is_damage_named_with_its_file(text: bytes, problem: str) -> None:
+    with pytest.raises(CorruptIndexError, match="manifest-1.json") as caught:
+        codec.parse_json(text, "manifest-1.json", "manifest")
+    assert caught.value.problem.startswith(problem)
+
+
+def test_the_header_and_footer_sizes_are_their_formats() -> None:
+    assert codec.HEADER_SIZE == struct.calcsize(codec.HEADER_FORMAT)
+    assert codec.FOOTER_SIZE == struct.calcsize(codec.FOOTER_FORMAT)
 
 
 def test_manifest_names_parse_back() -> None:
