@@ -38,7 +38,7 @@ from searchlib.similarities import SIMILARITIES as SIMILARITIES
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
-    from collections.abc import Callable, Hashable
+    from collections.abc import Callable, Hashable, Sequence
     from typing import Protocol
 
     import numpy as np
@@ -145,6 +145,11 @@ class Similarity(FrozenRecord):
         df, n = np.broadcast_arrays(np.asarray(doc_freq, dtype="<f8"), np.asarray(doc_count, dtype="<f8"))
         found = _core.bm25_idf(self.name, np.ascontiguousarray(df).tobytes(), np.ascontiguousarray(n).tobytes())
         return np.frombuffer(found, dtype="<f8").reshape(df.shape)
+
+    def idf_sum(self, doc_freqs: Sequence[int], doc_count: int) -> float:
+        """The sum of the idfs of ``doc_freqs`` in order (a phrase's idf), by the core:
+        the same as summing :meth:`idf` of each, without numpy."""
+        return float(_core.bm25_idf_sum(self.name, [float(df) for df in doc_freqs], float(doc_count)))
 
     @property
     def delta(self) -> float | None:

@@ -26,6 +26,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(doc_freqs, module)?)?;
     module.add_function(wrap_pyfunction!(explain, module)?)?;
     module.add_function(wrap_pyfunction!(bm25_idf, module)?)?;
+    module.add_function(wrap_pyfunction!(bm25_idf_sum, module)?)?;
     module.add_function(wrap_pyfunction!(bm25_saturate, module)?)?;
     Ok(())
 }
@@ -293,6 +294,15 @@ fn bm25_idf<'py>(py: Python<'py>, similarity: &str, dfs: &[u8], ns: &[u8]) -> Py
     }
     let idfs: Vec<f64> = f64s(dfs).into_iter().zip(f64s(ns)).map(|(df, n)| variant.idf(df, n)).collect();
     Ok(f64_bytes(py, &idfs))
+}
+
+/// The sum of the variant's idf of each df with `n` documents, added in order from 0 as
+/// Python's `sum` adds: a phrase's idf, one call per phrase rather than an array's worth
+/// of numpy per word.
+#[pyfunction]
+fn bm25_idf_sum(similarity: &str, dfs: Vec<f64>, n: f64) -> PyResult<f64> {
+    let variant = bm25(similarity, 0.0, 0.0)?.variant;
+    Ok(dfs.into_iter().fold(0.0, |sum, df| sum + variant.idf(df, n)))
 }
 
 /// The variant's saturation of each x (float64 bytes in and out).

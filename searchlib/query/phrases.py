@@ -104,10 +104,8 @@ class Phrase(Query):
     def _idf(self, context: ScoringContext) -> float:
         stats = context.stats
         fields = (self.field,)
-        return float(sum(
-            context.similarity.idf(stats.doc_freq(fields, term), stats.field_doc_count(fields))
-            for term in self.phrase_terms
-        ))
+        doc_freqs = [stats.doc_freq(fields, term) for term in self.phrase_terms]
+        return context.similarity.idf_sum(doc_freqs, stats.field_doc_count(fields))
 
     def matches(self, reader: SegmentReader, context: ScoringContext) -> Matches:
         docs, freqs = self.frequencies(reader)
