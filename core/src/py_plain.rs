@@ -17,10 +17,10 @@ use crate::error::Error;
 use crate::py::to_py;
 use crate::py_query::QuerySegment;
 use crate::query::boolean::Segment;
-use crate::query::plain::{plain_words, plan, FieldGroup};
+use crate::query::plain::{phrase_plan, plain_phrase, plain_words, plan, FieldGroup, PlainPlan};
 use crate::query::plan::{LeafField, TermLeaf};
 use crate::query::scorer::{Bm25, Variant};
-use crate::query::topk::{self, Outcome};
+use crate::query::topk::{self, live_doc_freq, Outcome};
 
 /// Document frequencies a plain search remembers before it starts over (the Python
 /// statistics' bound).
@@ -32,22 +32,26 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// A searcher's plain searches: its segments, its default fields grouped by query
-/// analyzer (each group's analyzer, fields as (name, weight, avgdl), boost and N), the
-/// BM25 settings, the default operator and the parser's limits.
+/// analyzer (each group's analyzer, fields as (name, weight, avgdl, N of the field
+/// alone), boost and N), the BM25 settings, the default operator and the parser's limits.
 #[pyclass(module = "searchlib._core", frozen)]
 pub struct PlainSearch {
     segments: Vec<Py<QuerySegment>>,
     analyzers: Vec<Py<CoreAnalyzer>>,
     groups: Vec<FieldGroup>,
+    /// Per group, each field's N alone (a phrase's idf is its field's).
+    field_docs: Vec<Vec<f64>>,
     bm25: Bm25,
     is_and: bool,
     max_depth: usize,
     max_clauses: usize,
     /// Per group, the dfs counted so far.
     dfs: Mutex<Vec<HashMap<String, u64>>>,
+    /// Per (field, term), the dfs a phrase's idf counted so far.
+    field_dfs: Mutex<HashMap<(String, String), u64>>,
 }
 
-type GroupSpec = (Py<CoreAnalyzer>, Vec<(String, f64, f64)>, f64, f64);
+type GroupSpec = (Py<CoreAnalyzer>, Vec<(String, f64, f64, f64)>, f64, f64);
 type Found = (Vec<u32>, Vec<u32>, Vec<f64>, u64, bool);
 /// Per default field, the terms its snippets mark.
 type FieldTerms = Vec<(String, Vec<String>)>;
@@ -71,21 +75,26 @@ impl PlainSearch {
         if groups.iter().any(|(_, fields, _, _)| fields.is_empty()) {
             return Err(PyValueError::new_err("each field group needs a field"));
         }
-        let (analyzers, groups): (Vec<_>, Vec<_>) = groups
+        let mut analyzers = Vec::with_capacity(groups.len());
+        let mut field_docs = Vec::with_capacity(groups.len());
+        let groups: Vec<FieldGroup> = groups
             .into_iter()
             .map(|(analyzer, fields, boost, n)| {
-                let fields = fields.into_iter().map(|(name, weight, average)| LeafField { name, weight, average }).collect();
-                (analyzer, FieldGroup { fields, boost, n })
+                analyzers.push(analyzer);
+                field_docs.push(fields.iter().map(|field| field.3).collect());
+                let fields = fields.into_iter().map(|(name, weight, average, _)| LeafField { name, weight, average }).collect();
+                FieldGroup { fields, boost, n }
             })
-            .unzip();
+            .collect();
         let dfs = Mutex::new(vec![HashMap::new(); groups.len()]);
-        Ok(PlainSearch { segments, analyzers, groups, bm25: Bm25 { variant, k1, b }, is_and, max_depth, max_clauses, dfs })
+        let field_dfs = Mutex::new(HashMap::new());
+        Ok(PlainSearch { segments, analyzers, groups, field_docs, bm25: Bm25 { variant, k1, b }, is_and, max_depth, max_clauses, dfs, field_dfs })
     }
 
-    /// The `k` best matches of plain `text`, best first: (segment numbers, doc ids,
-    /// scores, total, whether the total is exact); None when the text is not plain, or
-    /// not taken exactly here (past the clause limit, a lone surrogate): the caller's
-    /// query tree runs it instead.
+    /// The `k` best matches of plain `text` (words, or one quoted phrase), best first:
+    /// (segment numbers, doc ids, scores, total, whether the total is exact); None when
+    /// the text is not plain, or not taken exactly here (past the clause limit, a lone
+    /// surrogate): the caller's query tree runs it instead.
     #[pyo3(signature = (text, k, exact_total=true))]
     fn search(&self, py: Python<'_>, text: &Bound<'_, PyString>, k: usize, exact_total: bool) -> PyResult<Option<Found>> {
         let Ok(text) = text.to_str() else { return Ok(None) };
@@ -135,21 +144,68 @@ impl PlainSearch {
 }
 
 impl PlainSearch {
-    fn run(&self, text: &str, analyzers: &[&CoreAnalyzer], views: &[Segment<'_>], k: usize, exact_total: bool) -> Result<Option<Outcome>, Error> {
-        let Some(words) = plain_words(text, !self.is_and, self.max_depth) else { return Ok(None) };
-        let mut memo = self.dfs.lock().unwrap_or_else(PoisonError::into_inner);
-        let terms = |group: usize, word: &str| {
-            let (mut found, mut last, mut one_per_position) = (Vec::new(), None, true);
-            analyzers[group].lock().for_each_term(word, |term, position| {
-                one_per_position &= last != Some(position);
-                last = Some(position);
-                found.push(term.to_owned());
+    /// The plan of the quoted `phrase` (see `phrase_plan`): each field's phrase weighs
+    /// its words by their idfs in that field alone, as the Python `Phrase` node does.
+    fn phrase(&self, phrase: &str, analyzers: &[&CoreAnalyzer], views: &[Segment<'_>], memo: &[HashMap<String, u64>]) -> Result<Option<PlainPlan>, Error> {
+        let mut field_dfs = self.field_dfs.lock().unwrap_or_else(PoisonError::into_inner);
+        let terms = |group: usize| {
+            // The first term at each position, as the parser's `_one_per_position`.
+            let mut found: Vec<(String, u32)> = Vec::new();
+            analyzers[group].lock().for_each_term(phrase, |term, position| {
+                if found.last().map_or(true, |(_, last)| *last != position) {
+                    found.push((term.to_owned(), position));
+                }
             });
-            one_per_position.then_some(found)
+            Some(found)
         };
-        let Some(mut built) = plan(&words, &self.groups, self.is_and, self.max_clauses, terms, |group, term| memo[group].get(term).copied()) else {
-            return Ok(None);
+        let factor = |group: usize, at: usize, words: &[(String, u32)]| -> Result<f64, Error> {
+            let field = &self.groups[group].fields[at];
+            let n = self.field_docs[group][at];
+            if field_dfs.len() + words.len() > DF_MEMO_SIZE {
+                field_dfs.clear();
+            }
+            // Summed from 0 in the words' order, as Python's `sum` does.
+            let mut idf = 0.0;
+            for (term, _) in words {
+                let key = (field.name.clone(), term.clone());
+                let df = match field_dfs.get(&key) {
+                    Some(&df) => df,
+                    None => {
+                        let mut df = 0;
+                        for segment in views {
+                            df += live_doc_freq(segment, &[field.name.as_str()], term.as_bytes())?;
+                        }
+                        field_dfs.insert(key, df);
+                        df
+                    }
+                };
+                idf += self.bm25.variant.idf(df as f64, n);
+            }
+            // The node's boost (the field's weight in its group, times the group's) times the idf.
+            Ok(field.weight * self.groups[group].boost * idf)
         };
+        phrase_plan(&self.groups, self.max_clauses, terms, |group, term| memo[group].get(term).copied(), factor)
+    }
+
+    fn run(&self, text: &str, analyzers: &[&CoreAnalyzer], views: &[Segment<'_>], k: usize, exact_total: bool) -> Result<Option<Outcome>, Error> {
+        let mut memo = self.dfs.lock().unwrap_or_else(PoisonError::into_inner);
+        let built = if let Some(words) = plain_words(text, !self.is_and, self.max_depth) {
+            let terms = |group: usize, word: &str| {
+                let (mut found, mut last, mut one_per_position) = (Vec::new(), None, true);
+                analyzers[group].lock().for_each_term(word, |term, position| {
+                    one_per_position &= last != Some(position);
+                    last = Some(position);
+                    found.push(term.to_owned());
+                });
+                one_per_position.then_some(found)
+            };
+            plan(&words, &self.groups, self.is_and, self.max_clauses, terms, |group, term| memo[group].get(term).copied())
+        } else if let Some(phrase) = plain_phrase(text) {
+            self.phrase(phrase, analyzers, views, &memo)?
+        } else {
+            None
+        };
+        let Some(mut built) = built else { return Ok(None) };
         let mut uncounted = Vec::with_capacity(built.leaf_groups.len());
         built.plan.for_each_leaf(&mut |leaf: &mut TermLeaf| {
             if leaf.df.is_none() {

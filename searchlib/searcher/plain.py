@@ -10,9 +10,11 @@ the document frequencies it has not seen, and runs the plan. Scores, ranks and t
 are the tree path's, bit for bit; the tree is built only if something asks for it
 (snippets, an explanation).
 
-Whatever the core does not take exactly falls back to the tree: syntax, a query past the
-parser's limits, a default field that is not a text field, an analyzer the core does not
-run or one that gives several terms at a position.
+The one piece of syntax the core takes is a text that is a single quoted phrase (a
+search box's ``"direct talks"``): a phrase per default field, as the parser builds it.
+Whatever else the core does not take exactly falls back to the tree: other syntax, a
+query past the parser's limits, a default field that is not a text field, an analyzer
+the core does not run or one that gives several terms at a position.
 """
 
 from __future__ import annotations
@@ -52,10 +54,10 @@ def plain_search(searcher: Searcher, weights: Mapping[str, float], is_and: bool)
         names = group.fields
         doc_count = float(searcher._documents_with_fields(names))
         if len(names) == 1:
-            fields = [(names[0], 1.0, _average_length(searcher, names[0]))]
+            fields = [(names[0], 1.0, *_field_statistics(searcher, names[0]))]
             specs.append((core, fields, group.weights[0], doc_count))
         else:
-            fields = [(name, weight, _average_length(searcher, name)) for name, weight in group.members()]
+            fields = [(name, weight, *_field_statistics(searcher, name)) for name, weight in group.members()]
             specs.append((core, fields, 1.0, doc_count))
     from searchlib import _core
 
@@ -67,7 +69,8 @@ def plain_search(searcher: Searcher, weights: Mapping[str, float], is_and: bool)
     )
 
 
-def _average_length(searcher: Searcher, name: str) -> float:
-    """avgdl as the searcher's statistics give it (``CollectionStats.average_length``)."""
+def _field_statistics(searcher: Searcher, name: str) -> tuple[float, float]:
+    """avgdl as the searcher's statistics give it (``CollectionStats.average_length``),
+    and N of the field alone (a quoted phrase's idf is its field's)."""
     documents = searcher._documents_with_fields((name,))
-    return searcher._total_length(name) / documents if documents else 0.0
+    return (searcher._total_length(name) / documents if documents else 0.0), float(documents)

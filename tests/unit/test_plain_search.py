@@ -82,6 +82,19 @@ def test_every_scifact_query_gives_the_tree_paths_hits_scores_and_total(scifact:
     assert taken == len(queries)  # the cleaned texts all took the plain path
 
 
+def test_scifact_phrases_give_the_tree_paths_hits_scores_and_total(scifact: tuple[Path, list[str]]) -> None:
+    """Each query's neighbouring words as a quoted phrase, as a user pastes one."""
+    path, queries = scifact
+    plain, tree = Searcher(path), tree_searcher(path)
+    taken = 0
+    for text in queries[:150]:
+        words = "".join(c if c.isalnum() or c in "-'" else " " for c in text).split()
+        for phrase in {f'"{" ".join(words[at : at + 2])}"' for at in range(0, len(words), 3)}:
+            assert outcome(plain, phrase, limit=10) == outcome(tree, phrase, limit=10), phrase
+            taken += plain._plain.search(phrase, 10) is not None
+    assert taken > 300  # the phrases took the core's plain path
+
+
 @pytest.fixture(scope="module")
 def segmented(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three segments with deletions; title and body english, tag a different analyzer."""
@@ -138,6 +151,45 @@ def test_generated_texts_give_the_tree_paths_results(
     plain, tree = searchers(segmented, setting)
     asked = {"strict": strict, "limit": limit, "offset": offset}
     assert outcome(plain, text, **asked) == outcome(tree, text, **asked), (text, options)
+
+
+#: Inside quotes, syntax is text: operators, parentheses, a field name and a wildcard too.
+PHRASE_WORDS = st.sampled_from([*VOCABULARY, "TALKS", "Growth", "talks-direct", "(", ")", "AND", "-x", "title:cell",
+                                "cell*", "+a"])
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(PHRASE_WORDS, max_size=7), outside=st.sampled_from(["", " ", "\t ", " \u3000"]),
+       setting=st.sampled_from(range(len(SETTINGS))), strict=st.booleans(), limit=st.integers(0, 12),
+       offset=st.integers(0, 3))
+def test_quoted_phrases_give_the_tree_paths_results(
+    segmented: Path, words: Sequence[str], outside: str, setting: int, strict: bool, limit: int, offset: int
+) -> None:
+    """A text that is one quoted phrase runs in the core's plain search (a phrase per
+    field; one term: a word's leaf; none: nothing) with the tree's hits, scores and total."""
+    text = f'{outside}"{" ".join(words)}"{outside}'
+    plain, tree = searchers(segmented, setting)
+    asked = {"strict": strict, "limit": limit, "offset": offset}
+    assert outcome(plain, text, **asked) == outcome(tree, text, **asked), (text, SETTINGS[setting])
+    if len(text) <= plain.limits.max_length and len(words) <= 2:  # well within the clause limit
+        assert plain._plain.search(text, 10) is not None, text
+
+
+@pytest.mark.parametrize("text", ['"direct talks"~2', '"direct talks"^2', '"direct \\"talks"', '"direct" "talks"',
+                                  'title:"direct talks"', '"direct talks', '"direct talks" cell'])
+def test_other_quoted_text_takes_the_tree_path(segmented: Path, text: str) -> None:
+    plain, tree = searchers(segmented, 0)
+    assert plain._plain.search(text, 10) is None
+    assert outcome(plain, text) == outcome(tree, text)
+
+
+def test_a_plain_phrase_explains_and_highlights_as_the_tree(segmented: Path) -> None:
+    plain, tree = searchers(segmented, 1)
+    found, expected = plain.search('"direct talks"'), tree.search('"direct talks"')
+    assert found.hits and [h.score for h in found] == [h.score for h in expected]
+    assert found._query is None and found.query == expected.query
+    assert found.hits[0].explain().value == pytest.approx(found.hits[0].score)
+    assert [h.snippet() for h in found] == [h.snippet() for h in expected]
 
 
 _SEARCHERS: dict[tuple[str, int], tuple[Searcher, Searcher]] = {}

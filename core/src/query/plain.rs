@@ -9,6 +9,11 @@
 //! plan must be the same tree, not just an equivalent one. Anything this module does not
 //! take exactly (syntax, a word past the clause limit) is reported as `None` and the
 //! caller takes the tree path.
+//!
+//! One piece of syntax is taken: a search box's text that is one quoted phrase and
+//! nothing else (`"direct talks"`), the parser's `phrase` node for node (`phrase` in
+//! `nodes.py`): per group of default fields, a phrase per field, or the word's leaf when
+//! the phrase analyzes to one term.
 
 use crate::query::plan::{BoolNode, LeafField, Node, TermLeaf};
 
@@ -68,6 +73,14 @@ fn end_word<'t>(text: &'t str, from: &mut Option<usize>, to: usize, words: &mut 
     Some(())
 }
 
+/// The text inside the quotes if `text` is one quoted phrase, spaces around it aside,
+/// with no escape or other quote in it (the lexer's quoted text, which then needs no
+/// unescaping); else None.
+pub fn plain_phrase(text: &str) -> Option<&str> {
+    let inner = text.trim_matches(is_python_space).strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains(['"', '\\'])).then_some(inner)
+}
+
 /// Default fields searched with one query analyzer: how each of their terms becomes a
 /// leaf. One field is a Python `Term` (its weight the leaf's boost); several are a
 /// `CombinedTerm` (weights per field, boost 1).
@@ -83,6 +96,8 @@ pub struct FieldGroup {
 /// `any_of` and `all_of` do).
 enum Shape {
     Leaf(TermLeaf),
+    /// A quoted phrase's node in one field (see `phrase_plan`).
+    Phrase(Node),
     Or(Vec<Shape>),
     And(Vec<Shape>),
 }
@@ -125,6 +140,7 @@ impl Shape {
     fn into_node(self) -> Node {
         match self {
             Shape::Leaf(leaf) => Node::Term(leaf),
+            Shape::Phrase(node) => node,
             Shape::Or(clauses) => Node::Bool(BoolNode { should: clauses.into_iter().map(Shape::into_node).collect(), min_should: 1, ..BoolNode::default() }),
             Shape::And(clauses) => Node::Bool(BoolNode { must: clauses.into_iter().map(Shape::into_node).collect(), min_should: 0, ..BoolNode::default() }),
         }
@@ -185,6 +201,51 @@ pub fn plan(
     Some(PlainPlan { plan, leaf_groups })
 }
 
+/// The plan of the quoted phrase `text` over `groups`, as the parser's `phrase` builds
+/// it: per group, the phrase's terms one per position (`terms(group)`, the first term at
+/// a position, None when the analyzer does not run in the core); none: nothing from the
+/// group; one: that term's leaf over the group's fields, as a word's; more: a phrase per
+/// field, in the group's order, scoring `factor(group, field, terms)` (the field's
+/// weight times the summed idfs of the terms in that field alone). The groups' clauses
+/// are joined as `any_of` joins them. None past `max_clauses` leaves.
+pub fn phrase_plan(
+    groups: &[FieldGroup],
+    max_clauses: usize,
+    mut terms: impl FnMut(usize) -> Option<Vec<(String, u32)>>,
+    mut df: impl FnMut(usize, &str) -> Option<u64>,
+    mut factor: impl FnMut(usize, usize, &[(String, u32)]) -> Result<f64, crate::error::Error>,
+) -> Result<Option<PlainPlan>, crate::error::Error> {
+    let mut clauses = Vec::with_capacity(groups.len());
+    let mut leaf_groups = Vec::new();
+    let mut count = 0usize;
+    for (index, group) in groups.iter().enumerate() {
+        let Some(mut found) = terms(index) else { return Ok(None) };
+        if found.len() == 1 {
+            let (term, _) = found.pop().unwrap_or_default();
+            let known = df(index, &term);
+            if known.is_none() {
+                leaf_groups.push(index);
+            }
+            count += group.fields.len();
+            clauses.push(Some(Shape::Leaf(TermLeaf { fields: group.fields.clone(), term, boost: group.boost, df: known, n: group.n })));
+        } else if !found.is_empty() {
+            // Offsets from the first word, as the Python node keeps them.
+            let first = found[0].1;
+            found.iter_mut().for_each(|(_, position)| *position -= first);
+            for (at, field) in group.fields.iter().enumerate() {
+                let factor = factor(index, at, &found)?;
+                count += 1;
+                clauses.push(Some(Shape::Phrase(Node::Phrase { field: field.name.clone(), words: found.clone(), slop: 0, factor, average: field.average })));
+            }
+        }
+        if count > max_clauses {
+            return Ok(None);
+        }
+    }
+    let plan = any_of(clauses).map_or_else(|| Node::Bool(BoolNode { min_should: 1, ..BoolNode::default() }), Shape::into_node);
+    Ok(Some(PlainPlan { plan, leaf_groups }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +265,49 @@ mod tests {
         assert_eq!(plain_words("cell and growth", true, 8), Some(vec!["cell", "and", "growth"]));
         assert_eq!(plain_words("a\u{1f}b\u{3000}c", true, 8), Some(vec!["a", "b", "c"]));
         assert_eq!(plain_words("  ", true, 8), Some(vec![]));
+    }
+
+    #[test]
+    fn a_phrase_is_quoted_text_alone_without_escapes() {
+        assert_eq!(plain_phrase("\"direct talks\""), Some("direct talks"));
+        assert_eq!(plain_phrase(" \t\"a (b) AND c*\"\u{3000}"), Some("a (b) AND c*"));
+        assert_eq!(plain_phrase("\"\""), Some(""));
+        for text in ["\"", "\"a b\"~2", "\"a b\"^2", "\"a \\\"b\"", "\"a\" \"b\"", "title:\"a\"", "a \"b\"", "\"a b"] {
+            assert_eq!(plain_phrase(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_phrase_is_a_phrase_per_field_a_leaf_for_one_term_and_nothing_for_none() {
+        let terms = |words: &'static [&'static str]| {
+            move |_: usize| Some(words.iter().enumerate().map(|(at, w)| ((*w).to_owned(), at as u32 + 3)).collect::<Vec<_>>())
+        };
+        let factor = |_: usize, at: usize, words: &[(String, u32)]| Ok(10.0 * at as f64 + words.len() as f64);
+        let two = phrase_plan(&[group(&["f", "g"])], 100, terms(&["a", "b"]), |_, _| None, factor).unwrap().unwrap();
+        match &two.plan {
+            Node::Bool(node) => {
+                assert_eq!(node.min_should, 1);
+                let expected: Vec<Node> = ["f", "g"]
+                    .iter()
+                    .enumerate()
+                    .map(|(at, field)| Node::Phrase {
+                        field: (*field).into(),
+                        words: vec![("a".into(), 0), ("b".into(), 1)],
+                        slop: 0,
+                        factor: 10.0 * at as f64 + 2.0,
+                        average: 3.0,
+                    })
+                    .collect();
+                assert_eq!(node.should, expected);
+            }
+            _ => panic!("two fields' phrases are an Or"),
+        }
+        let one = phrase_plan(&[group(&["f", "g"])], 100, terms(&["a"]), |_, _| None, factor).unwrap().unwrap();
+        assert!(matches!(&one.plan, Node::Term(leaf) if leaf.term == "a" && leaf.fields.len() == 2));
+        assert_eq!(one.leaf_groups, vec![0]);
+        let none = phrase_plan(&[group(&["f"])], 100, terms(&[]), |_, _| None, factor).unwrap().unwrap();
+        assert_eq!(none.plan, Node::Bool(BoolNode { min_should: 1, ..BoolNode::default() }));
+        assert!(phrase_plan(&[group(&["f", "g"])], 1, terms(&["a", "b"]), |_, _| None, factor).unwrap().is_none());
     }
 
     fn group(names: &[&str]) -> FieldGroup {
