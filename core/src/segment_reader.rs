@@ -29,6 +29,10 @@ pub struct FieldInfo {
     pub norms: bool,
     postings: Range<usize>,
     positions_range: Option<Range<usize>>,
+    /// The term dictionary's sections (data, index) in the terms file, found at open: a
+    /// query opens the dictionary at each term it has not looked up before, and naming
+    /// and finding its sections cost more than opening it. None: missing (`dict` says so).
+    dict_ranges: Option<(Range<usize>, Range<usize>)>,
 }
 
 /// Says which field (and structure) a damaged read was for.
@@ -92,6 +96,7 @@ impl SegmentReader {
             if norms_on != norms.has(&sections::field(field, sections::NORMS)) {
                 return Err(Error::corrupt(norms.path(), format!("norms of {field:?} disagree with the terms file")));
             }
+            let dict_ranges = terms.range(&sections::field(field, sections::DICT)).zip(terms.range(&sections::field(field, sections::DICT_INDEX)));
             fields.insert(
                 field.to_owned(),
                 FieldInfo {
@@ -100,6 +105,7 @@ impl SegmentReader {
                     norms: norms_on,
                     postings: postings_range,
                     positions_range,
+                    dict_ranges,
                 },
             );
         }
@@ -135,8 +141,13 @@ impl SegmentReader {
         let Some(info) = self.fields.get(field) else { return Ok(None) };
         about(
             (|| {
-                let data = self.terms.required(&sections::field(field, sections::DICT))?;
-                let index = self.terms.required(&sections::field(field, sections::DICT_INDEX))?;
+                let (data, index) = match &info.dict_ranges {
+                    Some((data, index)) => (self.terms.read(data.clone())?, self.terms.read(index.clone())?),
+                    None => (
+                        self.terms.required(&sections::field(field, sections::DICT))?,
+                        self.terms.required(&sections::field(field, sections::DICT_INDEX))?,
+                    ),
+                };
                 let entries = if info.positions { Entries::WithPositions } else { Entries::WithoutPositions };
                 TermDict::open(data, index, info.term_count, entries).in_file(self.terms.path()).map(Some)
             })(),
