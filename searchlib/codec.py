@@ -203,7 +203,7 @@ def encode_array_file(
         entry["crc32"] = array_crc & 0xFFFFFFFF
     import json  # writers serialize with Python's json; readers parse in the core (parse_json)
 
-    table_bytes = json.dumps(table, separators=(",", ":")).encode("utf-8")
+    table_bytes = json.dumps(table, separators=(",", ":"), allow_nan=False).encode("utf-8")
     yield table_bytes
     yield struct.pack(FOOTER_FORMAT, offset, len(table_bytes), crc32(table_bytes), body_crc & 0xFFFFFFFF, END_MAGIC)
 
@@ -387,7 +387,7 @@ def _manifest_checksum(body: Mapping[str, Any]) -> int:
     The core recomputes it from a manifest's text when reading (``canonical_crc32``)."""
     import json  # a writer's: see parse_json
 
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
     return crc32(canonical)
 
 
@@ -397,7 +397,8 @@ def encode_manifest(body: Mapping[str, Any]) -> bytes:
     full["crc32"] = _manifest_checksum(full)
     import json  # a writer's: see parse_json
 
-    return (json.dumps(full, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    # Standard JSON only (no NaN or Infinity), which the core's reader requires.
+    return (json.dumps(full, indent=1, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 def read_manifest(directory: Directory, name: str) -> dict[str, Any]:

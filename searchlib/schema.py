@@ -182,8 +182,8 @@ def TEXT(  # noqa: N802
         query_analyzer_params = get_analyzer(query_analyzer, **query_analyzer_params).spec["params"]  # type: ignore[index]
     elif query_analyzer_params:
         raise SchemaError("query_analyzer_params given without a query_analyzer")
-    if boost <= 0:
-        raise SchemaError(f"boost must be positive, got {boost}")
+    if not 0 < boost < float("inf"):  # NaN fails too: an index stores standard JSON only
+        raise SchemaError(f"boost must be a positive, finite number, got {boost}")
     return Field(
         "text", stored=stored, analyzer=analyzer, boost=boost,
         analyzer_params=dict(analyzer_params or {}), query_analyzer=query_analyzer,
@@ -195,7 +195,7 @@ def _as_json(params: dict[str, Any] | None) -> dict[str, Any]:
     import json  # defining a schema, not searching: a search does not load json
 
     try:
-        value = json.loads(json.dumps(params or {}))
+        value = json.loads(json.dumps(params or {}, allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise SchemaError(f"analyzer parameters must be JSON values: {exc}") from None
     if not isinstance(value, dict):

@@ -187,8 +187,8 @@ class BM25Settings(FrozenRecord):
     def __init__(self, similarity: str = "lucene", k1: float = DEFAULT_K1, b: float = DEFAULT_B) -> None:
         super().__init__(similarity=similarity, k1=k1, b=b)
         Similarity(self.similarity)  # checks the name
-        if not (self.k1 >= 0 and 0 <= self.b <= 1):
-            raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
+        if not (0 <= self.k1 < float("inf") and 0 <= self.b <= 1):  # NaN fails too
+            raise ValueError(f"BM25 needs a finite k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
 
     def replace(self, similarity: str | None = None, k1: float | None = None, b: float | None = None) -> BM25Settings:
         """These settings with any given value replaced."""

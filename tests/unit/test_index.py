@@ -168,6 +168,19 @@ def test_a_rejected_document_leaves_no_trace(news_index: Index) -> None:
         assert [h.id for h in searcher.search("apple")] == ["good"]
 
 
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), 0.0, -1.0])
+def test_a_boost_must_be_positive_and_finite(bad: float) -> None:
+    """An index stores standard JSON, which has no NaN or Infinity: such a boost is
+    refused when the field is defined, not written where no reader could parse it."""
+    with pytest.raises(SchemaError, match="boost must be a positive, finite number"):
+        TEXT(boost=bad)
+
+
+def test_analyzer_parameters_must_be_standard_json() -> None:
+    with pytest.raises(SchemaError, match="analyzer parameters must be JSON values"):
+        TEXT(analyzer="ngram", analyzer_params={"min_size": float("nan")})
+
+
 def test_empty_id_is_refused(news_index: Index) -> None:
     with news_index.writer() as writer:
         with pytest.raises(SchemaError, match="ID field 'path' must not be empty"):

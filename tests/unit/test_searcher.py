@@ -183,3 +183,6 @@ def test_closed_searcher_and_bad_parameters_are_refused(news_index: Index) -> No
         searcher.search("talks")
     with pytest.raises(ValueError, match="k1 >= 0 and 0 <= b <= 1"):
         Searcher(news_index, b=1.5)
+    for k1 in (float("inf"), float("nan"), -0.5):
+        with pytest.raises(ValueError, match="a finite k1 >= 0"):
+            Searcher(news_index, k1=k1)
