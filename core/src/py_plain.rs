@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::py::to_py;
 use crate::py_query::QuerySegment;
 use crate::query::boolean::Segment;
-use crate::query::plain::{phrase_plan, plain_phrase, plain_words, plan, FieldGroup, PlainPlan};
+use crate::query::plain::{joined_words, phrase_plan, plain_phrase, plain_words, plan, FieldGroup, PlainPlan};
 use crate::query::plan::{LeafField, TermLeaf};
 use crate::query::scorer::{Bm25, Variant};
 use crate::query::topk::{self, live_doc_freq, Outcome};
@@ -91,7 +91,8 @@ impl PlainSearch {
         Ok(PlainSearch { segments, analyzers, groups, field_docs, bm25: Bm25 { variant, k1, b }, is_and, max_depth, max_clauses, dfs, field_dfs })
     }
 
-    /// The `k` best matches of plain `text` (words, or one quoted phrase), best first:
+    /// The `k` best matches of plain `text` (words, words joined by one operator, or one
+    /// quoted phrase), best first:
     /// (segment numbers, doc ids, scores, total, whether the total is exact); None when
     /// the text is not plain, or not taken exactly here (past the clause limit, a lone
     /// surrogate): the caller's query tree runs it instead.
@@ -189,7 +190,9 @@ impl PlainSearch {
 
     fn run(&self, text: &str, analyzers: &[&CoreAnalyzer], views: &[Segment<'_>], k: usize, exact_total: bool) -> Result<Option<Outcome>, Error> {
         let mut memo = self.dfs.lock().unwrap_or_else(PoisonError::into_inner);
-        let built = if let Some(words) = plain_words(text, !self.is_and, self.max_depth) {
+        // Plain words join by the default operator, words joined by one operator by that.
+        let words = plain_words(text, !self.is_and, self.max_depth).map(|words| (words, self.is_and)).or_else(|| joined_words(text));
+        let built = if let Some((words, is_and)) = words {
             let terms = |group: usize, word: &str| {
                 let (mut found, mut last, mut one_per_position) = (Vec::new(), None, true);
                 analyzers[group].lock().for_each_term(word, |term, position| {
@@ -199,7 +202,7 @@ impl PlainSearch {
                 });
                 one_per_position.then_some(found)
             };
-            plan(&words, &self.groups, self.is_and, self.max_clauses, terms, |group, term| memo[group].get(term).copied())
+            plan(&words, &self.groups, is_and, self.is_and, self.max_clauses, terms, |group, term| memo[group].get(term).copied())
         } else if let Some(phrase) = plain_phrase(text) {
             self.phrase(phrase, analyzers, views, &memo)?
         } else {

@@ -10,7 +10,9 @@ the document frequencies it has not seen, and runs the plan. Scores, ranks and t
 are the tree path's, bit for bit; the tree is built only if something asks for it
 (snippets, an explanation).
 
-The one piece of syntax the core takes is a text that is a single quoted phrase (a
+Two pieces of syntax the core takes as well: words joined by one operator throughout
+(``a AND b AND c``: the words joined by it, each word's own terms by the default
+operator, as the grammar joins them), and a text that is a single quoted phrase (a
 search box's ``"direct talks"``): a phrase per default field, as the parser builds it.
 Whatever else the core does not take exactly falls back to the tree: other syntax, a
 query past the parser's limits, a default field that is not a text field, an analyzer

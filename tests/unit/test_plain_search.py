@@ -153,6 +153,23 @@ def test_generated_texts_give_the_tree_paths_results(
     assert outcome(plain, text, **asked) == outcome(tree, text, **asked), (text, options)
 
 
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.sampled_from([*VOCABULARY, "TALKS", "Growth", "talks-direct"]), min_size=2, max_size=6),
+       operator=st.sampled_from(["AND", "OR"]), setting=st.sampled_from(range(len(SETTINGS))), strict=st.booleans(),
+       limit=st.integers(0, 12))
+def test_words_joined_by_one_operator_give_the_tree_paths_results(
+    segmented: Path, words: Sequence[str], operator: str, setting: int, strict: bool, limit: int
+) -> None:
+    """``a AND b AND c`` (or OR throughout) runs in the core's plain search: the words
+    joined by that operator, each word's own terms (x-ray: x, ray) by the default one."""
+    text = f" {operator} ".join(words)
+    plain, tree = searchers(segmented, setting)
+    asked = {"strict": strict, "limit": limit}
+    assert outcome(plain, text, **asked) == outcome(tree, text, **asked), (text, SETTINGS[setting])
+    if "limits" not in SETTINGS[setting]:  # within the default limits: taken by the core
+        assert plain._plain.search(text, 10) is not None, text
+
+
 #: Inside quotes, syntax is text: operators, parentheses, a field name and a wildcard too.
 PHRASE_WORDS = st.sampled_from([*VOCABULARY, "TALKS", "Growth", "talks-direct", "(", ")", "AND", "-x", "title:cell",
                                 "cell*", "+a"])
@@ -176,7 +193,8 @@ def test_quoted_phrases_give_the_tree_paths_results(
 
 
 @pytest.mark.parametrize("text", ['"direct talks"~2', '"direct talks"^2', '"direct \\"talks"', '"direct" "talks"',
-                                  'title:"direct talks"', '"direct talks', '"direct talks" cell'])
+                                  'title:"direct talks"', '"direct talks', '"direct talks" cell', "direct AND talks OR cell",
+                                  "direct AND (talks)", "direct AND NOT talks", "direct AND", "AND talks"])
 def test_other_quoted_text_takes_the_tree_path(segmented: Path, text: str) -> None:
     plain, tree = searchers(segmented, 0)
     assert plain._plain.search(text, 10) is None

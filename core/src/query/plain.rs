@@ -73,6 +73,39 @@ fn end_word<'t>(text: &'t str, from: &mut Option<usize>, to: usize, words: &mut 
     Some(())
 }
 
+/// The words of `text` if it is plain words joined by one operator throughout
+/// (`a AND b AND c`, `a OR b`), and whether that operator is AND; else None. No
+/// parentheses, no other syntax, no operator at either end.
+///
+/// The parser joins such words by that operator, and each word's own terms (`x-ray`
+/// gives x and ray) by the default operator, as it does in plain text.
+pub fn joined_words(text: &str) -> Option<(Vec<&str>, bool)> {
+    if text.contains(SYNTAX_ANYWHERE) || text.contains(['(', ')']) {
+        return None;
+    }
+    let pieces: Vec<&str> = text.split(is_python_space).filter(|piece| !piece.is_empty()).collect();
+    if pieces.len() < 3 || pieces.len() % 2 == 0 {
+        return None;
+    }
+    let operator = pieces[1];
+    if operator != "AND" && operator != "OR" {
+        return None;
+    }
+    let mut words = Vec::with_capacity(pieces.len() / 2 + 1);
+    for (at, piece) in pieces.iter().enumerate() {
+        if at % 2 == 1 {
+            if *piece != operator {
+                return None;
+            }
+        } else if piece.starts_with(SYNTAX_AT_START) || OPERATOR_WORDS.contains(piece) {
+            return None;
+        } else {
+            words.push(*piece);
+        }
+    }
+    Some((words, operator == "AND"))
+}
+
 /// The text inside the quotes if `text` is one quoted phrase, spaces around it aside,
 /// with no escape or other quote in it (the lexer's quoted text, which then needs no
 /// unescaping); else None.
@@ -154,7 +187,8 @@ pub struct PlainPlan {
     pub leaf_groups: Vec<usize>,
 }
 
-/// The plan of `words` over `groups`: `terms(group, word)` gives the terms a group's
+/// The plan of `words` over `groups`, joined by AND when `is_and` (else OR), each word's
+/// own terms by AND when `word_is_and`: `terms(group, word)` gives the terms a group's
 /// analyzer makes of the word, None when two share a position (alternatives, which the
 /// tree joins otherwise), and `df(group, term)` a document frequency already known. None
 /// when a word's terms are not one per position, or the words hold more than
@@ -163,6 +197,7 @@ pub fn plan(
     words: &[&str],
     groups: &[FieldGroup],
     is_and: bool,
+    word_is_and: bool,
     max_clauses: usize,
     mut terms: impl FnMut(usize, &str) -> Option<Vec<String>>,
     mut df: impl FnMut(usize, &str) -> Option<u64>,
@@ -187,7 +222,7 @@ pub fn plan(
                     Some(Shape::Leaf(TermLeaf { fields: group.fields.clone(), term, boost: group.boost, df: known, n: group.n }))
                 })
                 .collect();
-            per_group.push(if is_and { all_of(leaves) } else { any_of(leaves) });
+            per_group.push(if word_is_and { all_of(leaves) } else { any_of(leaves) });
         }
         if clauses + count > max_clauses {
             return None;
@@ -268,6 +303,29 @@ mod tests {
     }
 
     #[test]
+    fn words_joined_by_one_operator_throughout() {
+        assert_eq!(joined_words("a AND b"), Some((vec!["a", "b"], true)));
+        assert_eq!(joined_words(" x-ray\tOR  cell OR o'neil "), Some((vec!["x-ray", "cell", "o'neil"], false)));
+        for text in ["a", "a b", "a AND", "AND a", "a AND b OR c", "a AND AND b", "a AND NOT b", "a and b", "a AND -b",
+                     "(a) AND b", "a AND b*", "a && b", "a AND title:b"] {
+            assert_eq!(joined_words(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_words_terms_join_by_the_default_operator_whatever_joins_the_words() {
+        let split = |_: usize, word: &str| Some(word.split('-').map(str::to_owned).collect::<Vec<_>>());
+        let built = plan(&["a-b", "c"], &[group(&["f"])], true, false, 100, split, |_, _| None).unwrap();
+        match &built.plan {
+            Node::Bool(node) => {
+                assert_eq!((node.must.len(), node.should.len()), (2, 0));
+                assert!(matches!(&node.must[0], Node::Bool(inner) if inner.should.len() == 2 && inner.min_should == 1));
+            }
+            _ => panic!("an And of an Or and a term"),
+        }
+    }
+
+    #[test]
     fn a_phrase_is_quoted_text_alone_without_escapes() {
         assert_eq!(plain_phrase("\"direct talks\""), Some("direct talks"));
         assert_eq!(plain_phrase(" \t\"a (b) AND c*\"\u{3000}"), Some("a (b) AND c*"));
@@ -317,13 +375,13 @@ mod tests {
     #[test]
     fn split_words_join_by_the_operator_and_flatten() {
         let split = |_: usize, word: &str| Some(word.split('-').map(str::to_owned).collect::<Vec<_>>());
-        let or = plan(&["a-b", "c"], &[group(&["f"])], false, 100, split, |_, _| None).unwrap();
+        let or = plan(&["a-b", "c"], &[group(&["f"])], false, false, 100, split, |_, _| None).unwrap();
         match &or.plan {
             Node::Bool(node) => assert_eq!((node.should.len(), node.must.len(), node.min_should), (3, 0, 1)),
             _ => panic!("an Or is a bool"),
         }
         assert_eq!(or.leaf_groups, vec![0, 0, 0]);
-        let and = plan(&["a-b", "c"], &[group(&["f"])], true, 100, split, |_, _| Some(1)).unwrap();
+        let and = plan(&["a-b", "c"], &[group(&["f"])], true, true, 100, split, |_, _| Some(1)).unwrap();
         match &and.plan {
             Node::Bool(node) => assert_eq!((node.must.len(), node.should.len(), node.min_should), (3, 0, 0)),
             _ => panic!("an And is a bool"),
@@ -334,10 +392,10 @@ mod tests {
     #[test]
     fn the_clause_limit_counts_fields_and_nothing_matches_no_word() {
         let one = |_: usize, word: &str| Some(vec![word.to_owned()]);
-        assert!(plan(&["a", "b"], &[group(&["f", "g"])], false, 3, one, |_, _| None).is_none());
-        assert!(plan(&["a", "b"], &[group(&["f", "g"])], false, 4, one, |_, _| None).is_some());
-        let none = plan(&["the"], &[group(&["f"])], false, 4, |_, _| Some(Vec::new()), |_, _| None).unwrap();
-        assert!(plan(&["a"], &[group(&["f"])], false, 4, |_, _| None, |_, _| None).is_none());
+        assert!(plan(&["a", "b"], &[group(&["f", "g"])], false, false, 3, one, |_, _| None).is_none());
+        assert!(plan(&["a", "b"], &[group(&["f", "g"])], false, false, 4, one, |_, _| None).is_some());
+        let none = plan(&["the"], &[group(&["f"])], false, false, 4, |_, _| Some(Vec::new()), |_, _| None).unwrap();
+        assert!(plan(&["a"], &[group(&["f"])], false, false, 4, |_, _| None, |_, _| None).is_none());
         assert_eq!(none.plan, Node::Bool(BoolNode { min_should: 1, ..BoolNode::default() }));
     }
 }
