@@ -3,7 +3,11 @@
 On the seeded synthetic Zipf corpus (``bench_synthetic``) of ``--docs`` documents
 (default 1,000,000), each engine builds its index once (reused on later runs, kept in
 ``benchmarks/scratch/``), then answers the same queries of five types, one thread,
-top 10, after one warm-up pass:
+top 10, after one warm-up pass, in ``--rounds`` rounds (default 3) that take the engines
+in turn, query type by query type, each round starting with another engine. A query's
+latency is the median of its rounds, so a burst of load on this shared machine that
+hits one engine's turn is outvoted rather than counted; the percentiles are over the
+queries' medians.
 
 - term: one word of middling frequency (the synthetic queries' first word);
 - AND and OR: the synthetic queries' first two words;
@@ -179,34 +183,52 @@ ENGINES = {"searchlib": (searchlib_engine, "lucene"), "tantivy": (tantivy_engine
            "fts5": (fts5_engine, "fts5")}
 
 
-def measure(run: Searcher, dialect: str, queries: dict[str, list[tuple[str, ...]]]) -> dict[str, dict[str, float]]:
-    figures: dict[str, dict[str, float]] = {}
-    for kind in QUERY_TYPES:
-        texts = [query_text(kind, words, dialect) for words in queries[kind]]
-        for text in texts:  # warm-up: page cache, lazily built structures
-            run(kind, text)
-        latencies: list[float] = []
-        found = 0
-        failed = 0
-        for text in texts:
-            started = time.perf_counter()
-            try:
-                found += run(kind, text) > 0
-            except Exception:  # an engine that cannot run this query type
-                failed += 1
-                continue
-            latencies.append(time.perf_counter() - started)
-        if not latencies:
-            figures[kind] = {"failed": failed}
+def timed_pass(run: Searcher, kind: str, texts: list[str]) -> tuple[list[float | None], int]:
+    """Each text's latency in seconds (None where the engine cannot run it) and how many
+    had at least one hit."""
+    latencies: list[float | None] = []
+    found = 0
+    for text in texts:
+        started = time.perf_counter()
+        try:
+            found += run(kind, text) > 0
+        except Exception:  # an engine that cannot run this query type
+            latencies.append(None)
             continue
-        ordered = sorted(latencies)
-        figures[kind] = {
-            "p50_ms": statistics.median(ordered) * 1e3,
-            "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1e3,
-            "qps": len(ordered) / sum(ordered),
-            "with_hits": found / len(texts),
-            "failed": failed,
-        }
+        latencies.append(time.perf_counter() - started)
+    return latencies, found
+
+
+def measure(engines: list[tuple[str, Searcher, str]], queries: dict[str, list[tuple[str, ...]]],
+            rounds: int) -> dict[str, dict[str, dict[str, float]]]:
+    """Per engine label and query type: p50 and p99 of the queries' median latencies over
+    ``rounds`` rounds, queries per second, the share with hits and the failures."""
+    figures: dict[str, dict[str, dict[str, float]]] = {label: {} for label, _, _ in engines}
+    for kind in QUERY_TYPES:
+        texts = {label: [query_text(kind, words, dialect) for words in queries[kind]] for label, _, dialect in engines}
+        for label, run, _ in engines:  # warm-up: page cache, lazily built structures
+            timed_pass(run, kind, texts[label])
+        by_round: dict[str, list[list[float | None]]] = {label: [] for label, _, _ in engines}
+        found: dict[str, int] = {}
+        for round_number in range(rounds):
+            shift = round_number % len(engines)
+            for label, run, _ in engines[shift:] + engines[:shift]:
+                latencies, found[label] = timed_pass(run, kind, texts[label])
+                by_round[label].append(latencies)
+        for label, _, _ in engines:
+            per_query = list(zip(*by_round[label]))
+            failed = sum(any(t is None for t in times) for times in per_query)
+            medians = sorted(statistics.median(times) for times in per_query if all(t is not None for t in times))
+            if not medians:
+                figures[label][kind] = {"failed": failed}
+                continue
+            figures[label][kind] = {
+                "p50_ms": statistics.median(medians) * 1e3,
+                "p99_ms": medians[min(len(medians) - 1, int(0.99 * len(medians)))] * 1e3,
+                "qps": len(medians) / sum(medians),
+                "with_hits": found[label] / len(per_query),
+                "failed": failed,
+            }
     return figures
 
 
@@ -215,18 +237,21 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200, help="queries per type")
     parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes per engine, taken in turn")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results" / "latency.md")
     args = parser.parse_args()
     SCRATCH.mkdir(exist_ok=True)
     dataset = synthetic_dataset(SCRATCH, args.docs)
     queries = make_queries(dataset, args.queries)
-    rows = []
+    engines = []
     for name in args.engines.split(","):
         build, dialect = ENGINES[name]
         started = time.perf_counter()
         run, label = build(dataset, SCRATCH / f"latency-{args.docs}-{name}")
         print(f"{label}: ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        rows.append((label, measure(run, dialect, queries)))
+        engines.append((label, run, dialect))
+    measured = measure(engines, queries, args.rounds)
+    rows = [(label, measured[label]) for label, _, _ in engines]
     lines = [
         "<!-- written by benchmarks/bench_latency.py: rerun it rather than editing by hand -->",
         f"# Query latency on {args.docs:,} synthetic documents",
@@ -234,6 +259,8 @@ def main() -> None:
         f"- Date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}; commit `{git('rev-parse', '--short', 'HEAD', cwd=BENCH_DIR)}`",
         f"- Machine: {cpu_model()}; one thread; Python {platform.python_version()}",
         f"- {args.queries} queries per type, top {TOP_K}, after a warm-up pass; fields title and text",
+        f"- {args.rounds} rounds taking the engines in turn (each starting with another); a query's "
+        "latency is the median of its rounds, the percentiles over those medians",
         "",
         "| engine | " + " | ".join(f"{k} p50 / p99 ms" for k in QUERY_TYPES) + " |",
         "|---|" + "---:|" * len(QUERY_TYPES),
