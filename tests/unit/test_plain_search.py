@@ -163,11 +163,8 @@ def test_words_joined_by_one_operator_give_the_tree_paths_results(
     """``a AND b AND c`` (or OR throughout) runs in the core's plain search: the words
     joined by that operator, each word's own terms (x-ray: x, ray) by the default one."""
     text = f" {operator} ".join(words)
-    plain, tree = searchers(segmented, setting)
-    asked = {"strict": strict, "limit": limit}
-    assert outcome(plain, text, **asked) == outcome(tree, text, **asked), (text, SETTINGS[setting])
-    if "limits" not in SETTINGS[setting]:  # within the default limits: taken by the core
-        assert plain._plain.search(text, 10) is not None, text
+    within_default_limits = "limits" not in SETTINGS[setting]
+    same_as_the_tree(segmented, setting, text, {"strict": strict, "limit": limit}, taken=within_default_limits)
 
 
 #: Inside quotes, syntax is text: operators, parentheses, a field name and a wildcard too.
@@ -185,17 +182,23 @@ def test_quoted_phrases_give_the_tree_paths_results(
     """A text that is one quoted phrase runs in the core's plain search (a phrase per
     field; one term: a word's leaf; none: nothing) with the tree's hits, scores and total."""
     text = f'{outside}"{" ".join(words)}"{outside}'
-    plain, tree = searchers(segmented, setting)
-    asked = {"strict": strict, "limit": limit, "offset": offset}
+    well_within_limits = len(text) <= searchers(segmented, setting)[0].limits.max_length and len(words) <= 2
+    same_as_the_tree(segmented, setting, text, {"strict": strict, "limit": limit, "offset": offset}, taken=well_within_limits)
+
+
+def same_as_the_tree(path: Path, setting: int, text: str, asked: Mapping[str, Any], *, taken: bool) -> None:
+    """The plain searcher gives ``text`` the tree path's outcome; when ``taken``, its core
+    plain search ran the text rather than handing it to the tree."""
+    plain, tree = searchers(path, setting)
     assert outcome(plain, text, **asked) == outcome(tree, text, **asked), (text, SETTINGS[setting])
-    if len(text) <= plain.limits.max_length and len(words) <= 2:  # well within the clause limit
+    if taken:
         assert plain._plain.search(text, 10) is not None, text
 
 
 @pytest.mark.parametrize("text", ['"direct talks"~2', '"direct talks"^2', '"direct \\"talks"', '"direct" "talks"',
                                   'title:"direct talks"', '"direct talks', '"direct talks" cell', "direct AND talks OR cell",
                                   "direct AND (talks)", "direct AND NOT talks", "direct AND", "AND talks"])
-def test_other_quoted_text_takes_the_tree_path(segmented: Path, text: str) -> None:
+def test_other_syntax_takes_the_tree_path(segmented: Path, text: str) -> None:
     plain, tree = searchers(segmented, 0)
     assert plain._plain.search(text, 10) is None
     assert outcome(plain, text) == outcome(tree, text)
