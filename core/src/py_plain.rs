@@ -20,7 +20,7 @@ use crate::query::boolean::Segment;
 use crate::query::plain::{joined_words, phrase_plan, plain_phrase, plain_words, plan, FieldGroup, PlainPlan};
 use crate::query::plan::{LeafField, TermLeaf};
 use crate::query::scorer::{Bm25, Variant};
-use crate::query::topk::{self, live_doc_freq, Outcome};
+use crate::query::topk::{self, collection_doc_freq, Outcome};
 
 /// Document frequencies a plain search remembers before it starts over (the Python
 /// statistics' bound).
@@ -47,8 +47,8 @@ pub struct PlainSearch {
     max_clauses: usize,
     /// Per group, the dfs counted so far.
     dfs: Mutex<Vec<HashMap<String, u64>>>,
-    /// Per (field, term), the dfs a phrase's idf counted so far.
-    field_dfs: Mutex<HashMap<(String, String), u64>>,
+    /// Per group and field, the dfs a phrase's idf counted so far.
+    field_dfs: Mutex<Vec<Vec<HashMap<String, u64>>>>,
 }
 
 type GroupSpec = (Py<CoreAnalyzer>, Vec<(String, f64, f64, f64)>, f64, f64);
@@ -87,7 +87,7 @@ impl PlainSearch {
             })
             .collect();
         let dfs = Mutex::new(vec![HashMap::new(); groups.len()]);
-        let field_dfs = Mutex::new(HashMap::new());
+        let field_dfs = Mutex::new(groups.iter().map(|group| vec![HashMap::new(); group.fields.len()]).collect());
         Ok(PlainSearch { segments, analyzers, groups, field_docs, bm25: Bm25 { variant, k1, b }, is_and, max_depth, max_clauses, dfs, field_dfs })
     }
 
@@ -157,26 +157,23 @@ impl PlainSearch {
                     found.push((term.to_owned(), position));
                 }
             });
-            Some(found)
+            found
         };
         let factor = |group: usize, at: usize, words: &[(String, u32)]| -> Result<f64, Error> {
             let field = &self.groups[group].fields[at];
             let n = self.field_docs[group][at];
-            if field_dfs.len() + words.len() > DF_MEMO_SIZE {
-                field_dfs.clear();
+            if field_dfs.iter().flatten().map(HashMap::len).sum::<usize>() + words.len() > DF_MEMO_SIZE {
+                field_dfs.iter_mut().flatten().for_each(HashMap::clear);
             }
+            let memo = &mut field_dfs[group][at];
             // Summed from 0 in the words' order, as Python's `sum` does.
             let mut idf = 0.0;
             for (term, _) in words {
-                let key = (field.name.clone(), term.clone());
-                let df = match field_dfs.get(&key) {
+                let df = match memo.get(term.as_str()) {
                     Some(&df) => df,
                     None => {
-                        let mut df = 0;
-                        for segment in views {
-                            df += live_doc_freq(segment, &[field.name.as_str()], term.as_bytes())?;
-                        }
-                        field_dfs.insert(key, df);
+                        let df = collection_doc_freq(views, &[field.name.as_str()], term.as_bytes())?;
+                        memo.insert(term.clone(), df);
                         df
                     }
                 };

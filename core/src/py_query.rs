@@ -241,7 +241,7 @@ fn doc_freqs(py: Python<'_>, segments: Vec<Bound<'_, QuerySegment>>, terms: Vec<
             .iter()
             .map(|(fields, term)| {
                 let names: Vec<&str> = fields.iter().map(String::as_str).collect();
-                views.iter().map(|s| topk::live_doc_freq(s, &names, term.as_bytes())).sum::<Result<u64, Error>>()
+                topk::collection_doc_freq(&views, &names, term.as_bytes())
             })
             .collect::<Result<Vec<_>, _>>()
     })

@@ -10,10 +10,11 @@
 //! take exactly (syntax, a word past the clause limit) is reported as `None` and the
 //! caller takes the tree path.
 //!
-//! One piece of syntax is taken: a search box's text that is one quoted phrase and
-//! nothing else (`"direct talks"`), the parser's `phrase` node for node (`phrase` in
-//! `nodes.py`): per group of default fields, a phrase per field, or the word's leaf when
-//! the phrase analyzes to one term.
+//! Two pieces of syntax are taken as well: words joined by one operator throughout
+//! (`a AND b`, see `joined_words`), and a text that is one quoted phrase and nothing
+//! else (`"direct talks"`), the parser's `phrase` node for node (`phrase` in `nodes.py`):
+//! per group of default fields, a phrase per field, or the word's leaf when the phrase
+//! analyzes to one term.
 
 use crate::query::plan::{BoolNode, LeafField, Node, TermLeaf};
 
@@ -168,6 +169,15 @@ fn one_or(mut flat: Vec<Shape>, many: fn(Vec<Shape>) -> Shape) -> Option<Shape> 
 }
 
 impl Shape {
+    /// A term's leaf over a group's fields (a Python `Term` or `CombinedTerm`), its df
+    /// `df` if known; a group whose df is left to count is noted in `uncounted`.
+    fn leaf(group: &FieldGroup, index: usize, term: String, df: Option<u64>, uncounted: &mut Vec<usize>) -> Shape {
+        if df.is_none() {
+            uncounted.push(index);
+        }
+        Shape::Leaf(TermLeaf { fields: group.fields.clone(), term, boost: group.boost, df, n: group.n })
+    }
+
     /// The plan node, as the Python nodes emit theirs: an Or is a bool of should
     /// clauses with one required, an And a bool of must clauses.
     fn into_node(self) -> Node {
@@ -216,10 +226,7 @@ pub fn plan(
                 .into_iter()
                 .map(|term| {
                     let known = df(index, &term);
-                    if known.is_none() {
-                        word_groups.push(index);
-                    }
-                    Some(Shape::Leaf(TermLeaf { fields: group.fields.clone(), term, boost: group.boost, df: known, n: group.n }))
+                    Some(Shape::leaf(group, index, term, known, &mut word_groups))
                 })
                 .collect();
             per_group.push(if word_is_and { all_of(leaves) } else { any_of(leaves) });
@@ -238,15 +245,14 @@ pub fn plan(
 
 /// The plan of the quoted phrase `text` over `groups`, as the parser's `phrase` builds
 /// it: per group, the phrase's terms one per position (`terms(group)`, the first term at
-/// a position, None when the analyzer does not run in the core); none: nothing from the
-/// group; one: that term's leaf over the group's fields, as a word's; more: a phrase per
+/// a position, with its position); none: nothing from the group; one: that term's leaf over the group's fields, as a word's; more: a phrase per
 /// field, in the group's order, scoring `factor(group, field, terms)` (the field's
 /// weight times the summed idfs of the terms in that field alone). The groups' clauses
 /// are joined as `any_of` joins them. None past `max_clauses` leaves.
 pub fn phrase_plan(
     groups: &[FieldGroup],
     max_clauses: usize,
-    mut terms: impl FnMut(usize) -> Option<Vec<(String, u32)>>,
+    mut terms: impl FnMut(usize) -> Vec<(String, u32)>,
     mut df: impl FnMut(usize, &str) -> Option<u64>,
     mut factor: impl FnMut(usize, usize, &[(String, u32)]) -> Result<f64, crate::error::Error>,
 ) -> Result<Option<PlainPlan>, crate::error::Error> {
@@ -254,15 +260,12 @@ pub fn phrase_plan(
     let mut leaf_groups = Vec::new();
     let mut count = 0usize;
     for (index, group) in groups.iter().enumerate() {
-        let Some(mut found) = terms(index) else { return Ok(None) };
+        let mut found = terms(index);
         if found.len() == 1 {
             let (term, _) = found.pop().unwrap_or_default();
             let known = df(index, &term);
-            if known.is_none() {
-                leaf_groups.push(index);
-            }
             count += group.fields.len();
-            clauses.push(Some(Shape::Leaf(TermLeaf { fields: group.fields.clone(), term, boost: group.boost, df: known, n: group.n })));
+            clauses.push(Some(Shape::leaf(group, index, term, known, &mut leaf_groups)));
         } else if !found.is_empty() {
             // Offsets from the first word, as the Python node keeps them.
             let first = found[0].1;
@@ -338,7 +341,7 @@ mod tests {
     #[test]
     fn a_phrase_is_a_phrase_per_field_a_leaf_for_one_term_and_nothing_for_none() {
         let terms = |words: &'static [&'static str]| {
-            move |_: usize| Some(words.iter().enumerate().map(|(at, w)| ((*w).to_owned(), at as u32 + 3)).collect::<Vec<_>>())
+            move |_: usize| words.iter().enumerate().map(|(at, w)| ((*w).to_owned(), at as u32 + 3)).collect::<Vec<_>>()
         };
         let factor = |_: usize, at: usize, words: &[(String, u32)]| Ok(10.0 * at as f64 + words.len() as f64);
         let two = phrase_plan(&[group(&["f", "g"])], 100, terms(&["a", "b"]), |_, _| None, factor).unwrap().unwrap();

@@ -167,6 +167,12 @@ pub fn live_doc_freq(segment: &Segment<'_>, fields: &[&str], term: &[u8]) -> Res
     Ok(count)
 }
 
+/// Live documents holding `term` in any of `fields`, over all the segments: the df a
+/// search's statistics give a term.
+pub fn collection_doc_freq(segments: &[Segment<'_>], fields: &[&str], term: &[u8]) -> Result<u64, Error> {
+    segments.iter().map(|segment| live_doc_freq(segment, fields, term)).sum()
+}
+
 /// Fills in every term leaf's document frequency the plan left to the core: live
 /// documents holding the term in any of its fields, over all the segments.
 /// Returns the dfs counted, in plan order.
@@ -175,10 +181,7 @@ pub fn resolve_doc_freqs(plan: &mut Node, segments: &[Segment<'_>]) -> Result<Ve
     plan.for_each_leaf(&mut |leaf: &mut TermLeaf| {
         if leaf.df.is_none() {
             let fields: Vec<&str> = leaf.fields.iter().map(|f| f.name.as_str()).collect();
-            let mut df = 0;
-            for segment in segments {
-                df += live_doc_freq(segment, &fields, leaf.term.as_bytes())?;
-            }
+            let df = collection_doc_freq(segments, &fields, leaf.term.as_bytes())?;
             leaf.df = Some(df);
             counted.push(df);
         }
