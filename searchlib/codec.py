@@ -102,6 +102,9 @@ History
 
 from __future__ import annotations
 
+from searchlib import _core
+from searchlib.errors import CorruptIndexError, IncompatibleFormatError
+from searchlib.storage import Directory, release_pages
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
@@ -110,10 +113,6 @@ if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
 
     import numpy as np
     import numpy.typing as npt
-
-from searchlib import _core
-from searchlib.errors import CorruptIndexError, IncompatibleFormatError
-from searchlib.storage import Directory, release_pages
 
 FORMAT_VERSION = 5
 OLDEST_READABLE_VERSION = 5
@@ -384,7 +383,7 @@ def manifest_generation(file_name: str) -> int | None:
 
 def _manifest_checksum(body: Mapping[str, Any]) -> int:
     """The CRC-32 of a manifest body's canonical JSON: sorted keys, no spaces, ASCII.
-    The core recomputes it from a manifest's text when reading (``canonical_crc32``)."""
+    The core recomputes it from a manifest's text as it parses it (``_parse_json``)."""
     import json  # a writer's: see parse_json
 
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("utf-8")
@@ -415,8 +414,16 @@ def parse_json(data: bytes, path: str, what: str, max_depth: int = MAX_JSON_DEPT
     nesting a million deep is refused before anything is built. Python's json module is
     not loaded: it imports re and enum, a large part of a searching process's start-up.
     """
+    return _parse_json(data, path, what, max_depth)[0]
+
+
+def _parse_json(
+    data: bytes, path: str, what: str, max_depth: int = MAX_JSON_DEPTH, checksum_without: str | None = None
+) -> tuple[Any, int | None]:
+    """:func:`parse_json`, and with ``checksum_without`` the CRC-32 of the value's
+    canonical JSON without that top-level key (None if it is not an object)."""
     try:
-        return _core.parse_json(data, max_depth)
+        return _core.parse_json(data, max_depth, checksum_without)
     except ValueError as exc:
         raise CorruptIndexError(path, f"{what} {exc}") from None
 
@@ -427,16 +434,16 @@ def decode_manifest(data: bytes, path: str) -> dict[str, Any]:
         raise CorruptIndexError(path, f"{len(data)} bytes, more than the limit of {MAX_MANIFEST_BYTES}")
     if not data.endswith(b"}\n"):  # every manifest is written whole, ending so
         raise CorruptIndexError(path, f"truncated: {len(data)} bytes, without the closing brace and newline")
-    body = parse_json(data, path, "manifest")
+    # The canonical text is written by the core from the text it parses: a float's text
+    # is what the writer's json.dumps gave it (its repr), as _manifest_checksum writes it.
+    body, canonical_crc = _parse_json(data, path, "manifest", checksum_without="crc32")
     if not isinstance(body, dict) or body.get("format") != MANIFEST_FORMAT:
         raise CorruptIndexError(path, "not a searchlib manifest")
     version = body.get("format_version")
     if not isinstance(version, int) or not OLDEST_READABLE_VERSION <= version <= FORMAT_VERSION:
         raise _incompatible(path, version)
     stored_crc = body.pop("crc32", None)
-    # The canonical text of what was just parsed, written by the core: a float's text is
-    # what the writer's json.dumps gave it (its repr), as _manifest_checksum writes it.
-    if stored_crc != _core.canonical_crc32(data, "crc32", MAX_JSON_DEPTH):
+    if stored_crc != canonical_crc:
         raise CorruptIndexError(path, "manifest fails its checksum")
     return body
 

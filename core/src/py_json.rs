@@ -1,5 +1,5 @@
 //! The Python binding of [`crate::json`]: `parse_json` (an index file's JSON as Python
-//! values, as `json.loads` gives them), `canonical_crc32` (a manifest's checksum) and
+//! values, as `json.loads` gives them, with a manifest's checksum when asked) and
 //! `dump_json` (an analyzer's spec as the text the core builds it from).
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -12,33 +12,29 @@ use crate::json;
 /// Registers the JSON functions on the extension module.
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(parse_json, module)?)?;
-    module.add_function(wrap_pyfunction!(canonical_crc32, module)?)?;
     module.add_function(wrap_pyfunction!(dump_json, module)?)
 }
 
 /// `data` parsed into dicts, lists, strings, ints, floats, bools and None, objects in the
-/// order of the text; ValueError ("nests JSON more than N deep", "is not valid JSON (...)")
-/// for anything else.
+/// order of the text, and with `checksum_without` the CRC-32 of the value's canonical form
+/// without that top-level key (see [`json::canonical`]; None when not asked or not an
+/// object): a manifest is parsed once for both. ValueError ("nests JSON more than N
+/// deep", "is not valid JSON (...)") for anything else.
 #[pyfunction]
-fn parse_json<'py>(py: Python<'py>, data: &[u8], max_depth: usize) -> PyResult<Bound<'py, PyAny>> {
-    let value = py.detach(|| json::parse(data, max_depth)).map_err(|error| PyValueError::new_err(error.to_string()))?;
-    to_python(py, &value)
-}
-
-/// The CRC-32 of `data`'s canonical form without its top-level key `leave_out` (see
-/// [`json::canonical`]), or None when `data` is not a JSON object; ValueError as
-/// `parse_json` raises it.
-#[pyfunction]
-fn canonical_crc32(py: Python<'_>, data: &[u8], leave_out: &str, max_depth: usize) -> PyResult<Option<u32>> {
-    py.detach(|| {
-        let value = json::parse(data, max_depth).map_err(|error| PyValueError::new_err(error.to_string()))?;
-        if !value.is_object() {
-            return Ok(None);
-        }
-        let mut text = String::new();
-        json::canonical(&value, Some(leave_out), &mut text);
-        Ok(Some(crc32fast::hash(text.as_bytes())))
-    })
+#[pyo3(signature = (data, max_depth, checksum_without=None))]
+fn parse_json<'py>(py: Python<'py>, data: &[u8], max_depth: usize, checksum_without: Option<&str>) -> PyResult<(Bound<'py, PyAny>, Option<u32>)> {
+    let (value, checksum) = py
+        .detach(|| {
+            let value = json::parse(data, max_depth)?;
+            let checksum = checksum_without.filter(|_| value.is_object()).map(|key| {
+                let mut text = String::new();
+                json::canonical(&value, Some(key), &mut text);
+                crc32fast::hash(text.as_bytes())
+            });
+            Ok((value, checksum))
+        })
+        .map_err(|error: json::JsonError| PyValueError::new_err(error.to_string()))?;
+    Ok((to_python(py, &value)?, checksum))
 }
 
 /// A parsed value as Python's: recursion is bounded by the depth `json::parse` checked.
