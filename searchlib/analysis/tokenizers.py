@@ -38,12 +38,19 @@ if TYPE_CHECKING:
     from searchlib.analysis._patterns import _Patterns
 
 
+_PATTERNS: _Patterns | None = None
+
+
 def _patterns() -> _Patterns:
     """The tokenizers' compiled patterns, loaded with their module on first use (see
-    :mod:`searchlib.analysis._patterns`)."""
-    from searchlib.analysis._patterns import PATTERNS
+    :mod:`searchlib.analysis._patterns`) and kept here, so a call after that is one
+    global read."""
+    global _PATTERNS
+    if _PATTERNS is None:
+        from searchlib.analysis._patterns import PATTERNS
 
-    return PATTERNS
+        _PATTERNS = PATTERNS
+    return _PATTERNS
 
 
 def _word_pattern(text: str) -> re.Pattern[str]:
@@ -91,19 +98,21 @@ class UnicodeWordTokenizer(Tokenizer):
         if not _may_hold_cjk(text):  # the common case: one regex pass, done
             return words
         expanded: list[str] = []
+        cjk_char = _patterns().cjk_char
         for word in words:
-            if _patterns().cjk_char.search(word):
+            if cjk_char.search(word):
                 expanded.extend(piece for piece, _ in _split_cjk(word, 0))
             else:
                 expanded.append(word)
         return expanded
 
     def tokens(self, text: str) -> Iterator[Token]:
-        check_cjk = _may_hold_cjk(text)
+        # Compiled (with the regex module) only for text that may hold CJK.
+        cjk_char = _patterns().cjk_char if _may_hold_cjk(text) else None
         pos = 0
         for match in _word_pattern(text).finditer(text):
             word, start = match.group(), match.start()
-            if check_cjk and _patterns().cjk_char.search(word):
+            if cjk_char is not None and cjk_char.search(word):
                 for piece, piece_start in _split_cjk(word, start):
                     yield Token(piece, pos, piece_start, piece_start + len(piece))
                     pos += 1
