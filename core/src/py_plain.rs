@@ -10,13 +10,14 @@ use std::sync::{Mutex, PoisonError};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyBool, PyString};
 
 use crate::analysis::python::CoreAnalyzer;
 use crate::error::Error;
 use crate::py::to_py;
 use crate::py_query::QuerySegment;
 use crate::query::boolean::Segment;
+use crate::segment_reader::SegmentReader;
 use crate::query::plain::{joined_words, phrase_plan, plain_phrase, plain_words, plan, FieldGroup, PlainPlan};
 use crate::query::plan::{LeafField, TermLeaf};
 use crate::query::scorer::{Bm25, Variant};
@@ -52,7 +53,7 @@ pub struct PlainSearch {
 }
 
 type GroupSpec = (Py<CoreAnalyzer>, Vec<(String, f64, f64, f64)>, f64, f64);
-type Found = (Vec<u32>, Vec<u32>, Vec<f64>, u64, bool);
+type Found = (Vec<u32>, Vec<u32>, Vec<f64>, u64, bool, Vec<Py<PyAny>>);
 /// Per default field, the terms its snippets mark.
 type FieldTerms = Vec<(String, Vec<String>)>;
 
@@ -93,7 +94,7 @@ impl PlainSearch {
 
     /// The `k` best matches of plain `text` (words, words joined by one operator, or one
     /// quoted phrase), best first:
-    /// (segment numbers, doc ids, scores, total, whether the total is exact); None when
+    /// (segment numbers, doc ids, scores, total, whether the total is exact, ids); None when
     /// the text is not plain, or not taken exactly here (past the clause limit, a lone
     /// surrogate): the caller's query tree runs it instead.
     #[pyo3(signature = (text, k, exact_total=true))]
@@ -107,7 +108,8 @@ impl PlainSearch {
             let segments = found.hits.iter().map(|h| h.segment).collect();
             let docs = found.hits.iter().map(|h| h.doc).collect();
             let scores = found.hits.iter().map(|h| h.score).collect();
-            (segments, docs, scores, found.total, found.exact)
+            let ids = found.hits.iter().map(|h| hit_id(py, views.get(h.segment as usize).map(|v| v.reader), h.doc)).collect();
+            (segments, docs, scores, found.total, found.exact, ids)
         }))
     }
 
@@ -221,5 +223,19 @@ impl PlainSearch {
             memo[*group].insert(term, df);
         }
         Ok(Some(outcome))
+    }
+}
+
+/// A hit's id as `Hit.id` reads it: its ID field's value, None when the document has
+/// none, or False when it is not read here (a damaged id column, bytes that are not
+/// UTF-8): the hit then reads it through its segment's stored fields, which say what is
+/// wrong or decode what Python wrote. A page's ids come with its hits: every page shown
+/// reads them, and one call is cheaper than one per hit.
+fn hit_id(py: Python<'_>, reader: Option<&SegmentReader>, doc: u32) -> Py<PyAny> {
+    let bytes = reader.and_then(|reader| reader.ids().ok()).and_then(|ids| ids.get(doc).ok());
+    match bytes.map(std::str::from_utf8) {
+        Some(Ok("")) => py.None(),
+        Some(Ok(id)) => PyString::new(py, id).into_any().unbind(),
+        _ => PyBool::new(py, false).to_owned().into_any().unbind(),
     }
 }

@@ -65,8 +65,8 @@ class Hit:
     None), which builds them when first read.
     """
 
-    __slots__ = ("__weakref__", "_context", "_deferred", "_fields", "_page", "_query", "doc", "rank", "reader",
-                 "score", "searcher", "segment")
+    __slots__ = ("__weakref__", "_context", "_deferred", "_fields", "_id", "_page", "_query", "doc", "rank",
+                 "reader", "score", "searcher", "segment")
 
     def __init__(
         self,
@@ -80,6 +80,7 @@ class Hit:
         context: ScoringContext | None,
         _fields: dict[str, Any] | None = None,
         _page: weak_ref[Results] | None = None,
+        _id: str | None | bool = False,
     ) -> None:
         self.rank = rank
         self.score = score
@@ -93,6 +94,9 @@ class Hit:
         self._fields = _fields
         #: The page this hit came on, whose snippets are made together.
         self._page = _page
+        #: The ID field's value when the search read it with the hit (None: the
+        #: document has none), False when it is read on first use.
+        self._id = _id
 
     @property
     def query(self) -> Query:
@@ -140,8 +144,10 @@ class Hit:
     @property
     def id(self) -> str:
         """The value of the schema's ID field, or the hit's internal address."""
-        value = self.reader.store.id_value(self.doc)  # read for every hit shown: one call, not two
-        return value if value is not None else f"{self.segment}:{self.doc}"
+        value = self._id
+        if value is False:
+            value = self._id = self.reader.store.id_value(self.doc)
+        return value if value is not None else f"{self.segment}:{self.doc}"  # type: ignore[return-value]
 
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]

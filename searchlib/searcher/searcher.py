@@ -33,6 +33,10 @@ if TYPE_CHECKING:  # imported when first used: a plain search and `searchlib que
     from searchlib.segment import SegmentReader
     from searchlib.suggest import Suggestion, Vocabulary
 
+    #: What the core's plain search returns: segment numbers, doc ids, scores, total,
+    #: whether it is exact, and each hit's id (see ``Hit._id``).
+    PlainFound = tuple[list[int], list[int], list[float], int, bool, list["str | None | bool"]]
+
 #: Operators a searcher's query strings may use by default (what the parser accepts).
 _OPERATORS = ("AND", "OR")
 
@@ -442,13 +446,13 @@ class Searcher:
                 and b is None and similarity is None and not facet_specs):
             found = self._plain_top(query, offset + limit, exact_total)
             if found is not None:
-                segment_ids, doc_ids, top_scores, total, exact = found
+                segment_ids, doc_ids, top_scores, total, exact, ids = found
                 deferred = DeferredQuery(self, query, strict)
                 readers = self.readers
                 hits = [
-                    Hit(offset + rank + 1, score, segment, doc, self, deferred, readers[segment], None)
-                    for rank, (score, segment, doc) in enumerate(
-                        zip(top_scores[offset:], segment_ids[offset:], doc_ids[offset:])
+                    Hit(offset + rank + 1, score, segment, doc, self, deferred, readers[segment], None, None, None, id_)
+                    for rank, (score, segment, doc, id_) in enumerate(
+                        zip(top_scores[offset:], segment_ids[offset:], doc_ids[offset:], ids[offset:])
                     )
                 ]
                 return Results(deferred, total, hits, offset, None, [], total_is_exact=exact)
@@ -536,7 +540,7 @@ class Searcher:
                     counter = self._facet_counter = FacetCounter(self.readers, self.schema)
         return counter.count(specs, matches)
 
-    def _plain_top(self, text: str, k: int, exact_total: bool) -> tuple[list[int], list[int], list[float], int, bool] | None:
+    def _plain_top(self, text: str, k: int, exact_total: bool) -> PlainFound | None:
         """The ``k`` best matches of plain ``text`` run in one call into the core (see
         :mod:`searchlib.searcher.plain`), or None when the text takes the tree path."""
         plain = self._plain
@@ -546,7 +550,7 @@ class Searcher:
             plain = self._plain = plain_search(self, self._weights, self._is_and) or False
         if plain is False or len(text) > self.limits.max_length:
             return None
-        found: tuple[list[int], list[int], list[float], int, bool] | None = plain.search(text, k, exact_total)
+        found: PlainFound | None = plain.search(text, k, exact_total)
         return found
 
     def explain(self, hit: Hit) -> Explanation:

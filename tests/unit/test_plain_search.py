@@ -234,6 +234,22 @@ def test_a_plain_search_builds_its_tree_only_when_asked(segmented: Path) -> None
     assert found.hits[0].snippet() == expected.hits[0].snippet()
 
 
+def test_a_plain_pages_ids_come_with_its_hits_as_the_stored_fields_give_them(tmp_path: Path) -> None:
+    """The core reads a page's ids with its hits; one it does not decode (a lone
+    surrogate, which Python's store writes) is read through the stored fields, and a
+    document without an id gets its address, as on the tree path."""
+    ids = ["", "naïve-ü", "lone-\ud800", "plain"]
+    index = Index.create(tmp_path / "index", Schema(id=ID(), body=TEXT()))
+    with index.writer() as writer:
+        for number, id_ in enumerate(ids):
+            writer.add_document(**({"id": id_} if id_ else {}), body="direct talks " * (number + 1))
+    plain, tree = Searcher(index), tree_searcher(tmp_path / "index")
+    found, expected = plain.search("direct talks"), tree.search("direct talks")
+    assert [hit._id for hit in found] == ["plain", False, "naïve-ü", None]  # before any is read
+    assert [hit._id for hit in expected] == [False] * 4
+    assert [hit.id for hit in found] == [hit.id for hit in expected] == ["plain", "lone-\ud800", "naïve-ü", "0:0"]
+
+
 @settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(words=st.lists(WORDS, max_size=8), setting=st.sampled_from(range(len(SETTINGS))), field=st.sampled_from([None, "title", "body", "tag"]))
 def test_plain_snippets_mark_what_the_trees_do_without_building_it(
