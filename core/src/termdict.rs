@@ -203,6 +203,12 @@ impl<'a> TermDict<'a> {
     /// A dictionary whose entries are of kind `entries`, checking that its index holds
     /// one packed value per block and column.
     pub fn open(data: &'a [u8], index: &'a [u8], count: u64, entries: Entries) -> Decoded<TermDict<'a>> {
+        // Every entry takes at least three bytes (two lengths and a number), so a count
+        // past the data's length is damage; checked first, as a search sizes its
+        // per-block memory by the count (a small index packed at width 0 fits any count).
+        if count > data.len() as u64 {
+            return Err(Corrupt::new(format!("{count} terms in a dictionary of {} bytes", data.len())));
+        }
         let blocks = usize::try_from(count.div_ceil(TERMS_PER_BLOCK as u64))
             .map_err(|_| Corrupt::new(format!("{count} terms")))?;
         let kept = entries.columns();
@@ -652,6 +658,16 @@ mod tests {
             writer.add(term.as_bytes(), i as u32 + 1, 3 + i as u64, i as u64 % 2);
         }
         writer.finish()
+    }
+
+    #[test]
+    fn a_term_count_past_the_data_is_damage_before_anything_is_sized_by_it() {
+        let (data, index, count) = build(&["alfa", "bravo"]);
+        assert!(TermDict::new(&data, &index, count).is_ok());
+        // The index of one block packs at width 0, so it would fit a count of billions.
+        let error = TermDict::new(&data, &index, 1 << 40).unwrap_err();
+        assert!(error.0.contains("terms in a dictionary of"), "{}", error.0);
+        assert!(TermDict::new(&data, &index, data.len() as u64 + 1).is_err());
     }
 
     #[test]
