@@ -68,6 +68,16 @@ fails its checksum is damage and is reported, never skipped. A commit keeps the 
 generation's manifest and files and deletes older ones, so a reader that has just read
 a manifest can still map its files. A segment's ``files`` are exactly its five files.
 
+``"chains"`` (optional: indexes written before it lack it, and are read without it) lists
+the analysis chains of the schema's built-in analyzers: ``[{"analyzer": {"name",
+"params"} as a field stores it, "chain": {"tokenizer": ..., "filters": [...]}}]``, the
+chain being the compiled core's spec of that analyzer (``Analyzer.core_spec``; spec
+format in ``core/src/analysis/spec.rs``), written by every commit for each distinct
+analyzer whose chain the core runs. A searcher builds those analyzers from their chains,
+so queries are analyzed exactly as the documents were, and a search loads no Python
+analysis code; a chain the core refuses (one this release does not know) falls back to
+the analyzer built from its name and parameters.
+
 Limits a reader enforces
 ========================
 An index may come from an untrusted source, so everything read is bounded before it is

@@ -23,10 +23,9 @@ import os
 import time
 
 from searchlib import codec
-from searchlib.analysis import check_analyzer_spec
 from searchlib.errors import AnalyzerError, CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
 from searchlib.failpoints import failpoint
-from searchlib.schema import Schema, spec_key
+from searchlib.schema import Schema, analysis_chains, recorded_chains, spec_key
 from searchlib.scoring import BM25Settings
 from searchlib.segment.meta import SegmentMeta
 from searchlib.segment.policy import DEFAULT_MERGE_FACTOR
@@ -60,7 +59,10 @@ class Index:
         self.directory = directory
         try:
             self.generation: int = _whole_number(manifest["generation"])
-            self.schema = Schema.from_json(manifest["schema"])
+            #: The core chains of the index's built-in analyzers, by spec key (see
+            #: :func:`~searchlib.schema.analysis_chains`; none in an index written before).
+            self.chains: dict[str, Any] = recorded_chains(manifest.get("chains"))
+            self.schema = Schema.from_json(manifest["schema"], self.chains)
             self.scoring = BM25Settings.from_json(manifest.get("scoring"))
             segments = manifest["segments"]
             if not isinstance(segments, list):
@@ -69,12 +71,14 @@ class Index:
             self.next_segment: int = _whole_number(manifest.get("next_segment", len(self.segments)))
         except (KeyError, TypeError, ValueError, SchemaError) as exc:
             raise CorruptIndexError(manifest_path, f"malformed manifest ({exc})") from None
-        checked: set[str] = set()  # many fields share a few specs
+        checked: set[str] = set(self.chains)  # many fields share a few specs; recorded ones were checked
         for name, definition in self.schema.fields.items():  # before any analyzer is built from them
             for spec in (definition.analyzer_spec, definition.query_analyzer_spec):
                 key = spec_key(spec)
                 if key in checked:
                     continue
+                from searchlib.analysis import check_analyzer_spec  # a spec without a recorded chain
+
                 try:
                     check_analyzer_spec(spec)
                 except AnalyzerError as exc:
@@ -116,8 +120,8 @@ class Index:
             _refuse_to_create_in(directory)  # another process may have created it meanwhile
             _remove_leftovers(directory, None)
             body = {
-                "generation": 1, "schema": schema.to_json(), "segments": [], "next_segment": 0,
-                "scoring": (scoring or BM25Settings()).to_json(),
+                "generation": 1, "schema": schema.to_json(), "chains": analysis_chains(schema), "segments": [],
+                "next_segment": 0, "scoring": (scoring or BM25Settings()).to_json(),
             }
             directory.write_file(codec.manifest_name(1), [codec.encode_manifest(body)])
             failpoint("create.after_manifest")

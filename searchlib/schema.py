@@ -27,16 +27,16 @@ from __future__ import annotations
 from _collections_abc import Mapping
 
 from searchlib._records import FrozenRecord
-from searchlib.analysis import Analyzer, analyzer_from_spec, get_analyzer, is_known_analyzer
-from searchlib.analysis.presets import unknown_analyzer_error
 from searchlib.columns import COLUMN_KINDS, NUMERIC_TYPES
 from searchlib.errors import SchemaError
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+if TYPE_CHECKING:  # the analysis package loads when an analyzer is built in Python
+    from collections.abc import Container, Iterator
     from typing import Any, Literal
+
+    from searchlib.analysis import Analyzer
 
     FieldKind = Literal["text", "id", "keyword", "stored", "numeric", "datetime", "boolean"]
     GroupKind = Literal["text", "exact", "column"]
@@ -109,6 +109,8 @@ class Field(FrozenRecord):
 
     def make_analyzer(self) -> Analyzer:
         """Build this field's index-time analyzer from its stored spec."""
+        from searchlib.analysis import analyzer_from_spec
+
         return analyzer_from_spec(self.analyzer_spec)
 
     def to_json(self) -> dict[str, Any]:
@@ -124,7 +126,10 @@ class Field(FrozenRecord):
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], name: str = "?") -> Field:
+    def from_json(cls, data: dict[str, Any], name: str = "?", recorded: Container[str] = ()) -> Field:
+        """The field a stored definition describes. Its analyzers must be known (built in
+        or registered) unless their specs' keys are in ``recorded``: built-in presets
+        whose chains the index recorded (see :func:`analysis_chains`)."""
         if not isinstance(data, dict) or data.get("kind") not in _KINDS:
             raise SchemaError(f"field {name!r}: malformed definition {data!r}")
         try:
@@ -142,9 +147,12 @@ class Field(FrozenRecord):
                 raise ValueError(f"numeric_type must be one of {NUMERIC_TYPES}")
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"field {name!r}: malformed definition {data!r}") from exc
-        for analyzer_name in (field.analyzer, field.query_analyzer):
-            if analyzer_name is not None and not is_known_analyzer(analyzer_name):
-                raise unknown_analyzer_error(analyzer_name, f" (named by field {name!r})")
+        for analyzer_name, spec in ((field.analyzer, field.analyzer_spec), (field.query_analyzer, field.query_analyzer_spec)):
+            if analyzer_name is not None and spec_key(spec) not in recorded:
+                from searchlib.analysis.presets import is_known_analyzer, unknown_analyzer_error
+
+                if not is_known_analyzer(analyzer_name):
+                    raise unknown_analyzer_error(analyzer_name, f" (named by field {name!r})")
         return field
 
 
@@ -175,6 +183,8 @@ def TEXT(  # noqa: N802
     # field compares equal to this one.
     analyzer_params = _as_json(analyzer_params)
     query_analyzer_params = _as_json(query_analyzer_params)
+    from searchlib.analysis import get_analyzer  # defining a schema, not searching
+
     # Fail now, naming the analyzer; store the parameters as resolved (the stemmer a
     # stemming preset chose is recorded, so the index is always read with it).
     analyzer_params = get_analyzer(analyzer, **analyzer_params).spec["params"]  # type: ignore[index]
@@ -242,28 +252,84 @@ def STORED() -> Field:  # noqa: N802
     return Field("stored", stored=True)
 
 
-class FieldAnalyzers(Mapping[str, Analyzer]):
+class FieldAnalyzers(Mapping[str, "Analyzer"]):
     """The index-time analyzer of each field (``analyzers[name]``) and its query-time
     one (``analyzers.query(name)``), built on first use.
 
     Fields whose analyzers have the same name and parameters share one instance, so its
     term cache serves them all (a word stemmed for ``title`` is not stemmed again for
     ``body``). The schema may grow while this is in use.
+
+    ``chains`` are the core chains an index recorded for its built-in presets (see
+    :func:`analysis_chains`): the compiled core runs a recorded spec's chain as recorded,
+    for the plain search (:meth:`query_core`, without building the analyzer in Python)
+    and for the analyzer built here alike, so the index's queries are analyzed as its
+    documents were.
     """
 
-    def __init__(self, schema: Schema) -> None:
+    def __init__(self, schema: Schema, chains: Mapping[str, Any] | None = None) -> None:
         self._schema = schema
+        self._chains = {} if chains is None else chains
         self._by_spec: dict[str, Analyzer] = {}
         # Per (field, query side), with the definition it was built for: looked up for
         # every word of every query, so it skips serializing the spec each time.
         self._by_field: dict[tuple[str, bool], tuple[Field, Analyzer]] = {}
+        #: The core analyzers of recorded chains, by spec key.
+        self._cores: dict[str, Any] = {}
 
     def _build(self, spec: dict[str, Any]) -> Analyzer:
         key = spec_key(spec)
         analyzer = self._by_spec.get(key)
         if analyzer is None:
-            analyzer = self._by_spec[key] = analyzer_from_spec(spec)
+            from searchlib.analysis import analyzer_from_spec
+
+            analyzer = analyzer_from_spec(spec)
+            core = self._recorded_core(key, spec)
+            if core is not None and analyzer.is_fast:
+                analyzer._core = core
+            self._by_spec[key] = analyzer
         return analyzer
+
+    def _recorded_core(self, key: str, spec: dict[str, Any]) -> Any:
+        """The core analyzer of ``spec``'s recorded chain, or None when there is none.
+
+        A recorded chain stands for its built-in preset unless the application registered
+        another analyzer under that name, which it can only have done through the
+        analysis package: when that is not loaded, nothing replaced a preset."""
+        core = self._cores.get(key)
+        if core is None:
+            chain = self._chains.get(key)
+            if chain is None:
+                return None
+            import sys
+
+            presets = sys.modules.get("searchlib.analysis.presets")
+            if presets is not None and not presets.is_built_in(spec["name"]):
+                return None
+            from searchlib import _core
+
+            try:
+                core = self._cores[key] = _core.CoreAnalyzer(_core.dump_json(chain))
+            except ValueError:  # a chain this core does not build: Python runs the analyzer
+                return None
+        return core
+
+    def query_core(self, field_name: str) -> Any:
+        """The core analyzer of ``field_name``'s query text (``searchlib._core.CoreAnalyzer``),
+        or None when its chain runs in Python. A recorded chain is built without the
+        analyzer in Python: a plain search loads no analysis code."""
+        spec = self._schema[field_name].query_analyzer_spec
+        core = self._recorded_core(spec_key(spec), spec)
+        if core is not None:
+            return core
+        analyzer = self.query(field_name)
+        return analyzer.core() if analyzer.is_fast else None
+
+    def is_recorded(self, field_name: str) -> bool:
+        """Whether the field's index-time analyzer runs a recorded chain in the core (so
+        it is not costly: no NLTK stemmer is built into the core)."""
+        spec = self._schema[field_name].analyzer_spec
+        return self._recorded_core(spec_key(spec), spec) is not None
 
     def __getitem__(self, field_name: str) -> Analyzer:
         return self._for(field_name, for_query=False)
@@ -287,6 +353,46 @@ class FieldAnalyzers(Mapping[str, Analyzer]):
 
     def __len__(self) -> int:
         return len(self._schema.fields)
+
+
+def analysis_chains(schema: Schema, analyzers: FieldAnalyzers | None = None) -> list[dict[str, Any]]:
+    """What an index records of its analyzers (a manifest's ``chains``): for each distinct
+    spec of a built-in preset whose chain the core runs, ``{"analyzer": spec, "chain":
+    the core's spec of the chain}``. A search builds them in the core without loading
+    the analysis package, and analyzes queries exactly as the documents were."""
+    import json  # written by a commit, not read by a search
+
+    from searchlib.analysis.presets import is_built_in
+
+    analyzers = FieldAnalyzers(schema) if analyzers is None else analyzers
+    chains: dict[str, dict[str, Any]] = {}
+    for name, definition in schema.fields.items():
+        for spec, for_query in ((definition.analyzer_spec, False), (definition.query_analyzer_spec, True)):
+            key = spec_key(spec)
+            if key in chains or not is_built_in(spec["name"]):
+                continue
+            analyzer = analyzers.query(name) if for_query else analyzers[name]
+            chain = analyzer.core_spec() if analyzer.is_fast else None
+            if chain is not None:
+                chains[key] = {"analyzer": spec, "chain": json.loads(chain)}
+    return list(chains.values())
+
+
+def recorded_chains(entries: Any) -> dict[str, Any]:
+    """A manifest's ``chains`` (see :func:`analysis_chains`) by spec key; ValueError when
+    they are not laid out so."""
+    if entries is None:
+        return {}
+    if not isinstance(entries, list):
+        raise ValueError("chains is not a list")
+    chains: dict[str, Any] = {}
+    for entry in entries:
+        spec = entry.get("analyzer") if isinstance(entry, dict) else None
+        if not (isinstance(spec, dict) and isinstance(spec.get("name"), str) and isinstance(spec.get("params", {}), dict)
+                and isinstance(entry.get("chain"), dict)):
+            raise ValueError(f"malformed chain entry {str(entry)[:200]}")
+        chains[spec_key(spec)] = entry["chain"]
+    return chains
 
 
 class Schema:
@@ -347,10 +453,11 @@ class Schema:
         return {name: field.to_json() for name, field in self.fields.items()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Schema:
+    def from_json(cls, data: dict[str, Any], recorded: Container[str] = ()) -> Schema:
+        """The schema a manifest stores (``recorded``: see :meth:`Field.from_json`)."""
         if not isinstance(data, dict):
             raise SchemaError(f"malformed schema: expected an object, got {type(data).__name__}")
-        return cls(**{name: Field.from_json(value, name) for name, value in data.items()})
+        return cls(**{name: Field.from_json(value, name, recorded) for name, value in data.items()})
 
 
 class Group(FrozenRecord):

@@ -22,7 +22,7 @@ from searchlib.locking import WriteLock
 from searchlib.parallel import DEFAULT_BATCH_SIZE, build_segments
 from searchlib.parser import QueryParser
 from searchlib.query import Query, ReaderTerms, ScoringContext
-from searchlib.schema import Field, FieldAnalyzers
+from searchlib.schema import Field, FieldAnalyzers, analysis_chains
 from searchlib.scoring import CollectionStats
 from searchlib.segment import MAX_FIELD_TOKENS, SegmentMeta, SegmentReader, SegmentWriter, encode_deletes
 from searchlib.segment.merge import merge_segments
@@ -324,6 +324,7 @@ class IndexWriter:
         body = {
             "generation": self.generation,
             "schema": self.schema.to_json(),
+            "chains": analysis_chains(self.schema, self._analyzers),
             "scoring": self.scoring.to_json(),
             "segments": [s.to_json() for s in segments],
             "next_segment": self._next_segment,

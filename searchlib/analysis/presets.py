@@ -217,6 +217,13 @@ def register_analyzer(name: str, factory: Callable[..., Analyzer]) -> None:
     _PRESETS[name] = factory
 
 
+def is_built_in(name: str) -> bool:
+    """Whether ``name`` is a preset as shipped (not one registered, nor a preset's name
+    registered again)."""
+    factory = _BUILT_IN.get(name)
+    return factory is not None and _PRESETS.get(name) is factory
+
+
 def analyzer_names() -> list[str]:
     """The names :func:`get_analyzer` accepts."""
     return sorted(_PRESETS)

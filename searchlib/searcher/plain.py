@@ -44,13 +44,12 @@ def plain_search(searcher: Searcher, weights: Mapping[str, float], is_and: bool)
     """
     if not searcher.readers:
         return None
-    query_analyzer = searcher._query_analyzers.query  # the parser's
+    query_core = searcher._query_analyzers.query_core  # the parser's analyzers
     specs = []
     for group in field_groups(searcher.schema, weights):
         if group.kind != "text":
             return None
-        analyzer = query_analyzer(group.fields[0])
-        core = analyzer.core() if analyzer.is_fast else None
+        core = query_core(group.fields[0])
         if core is None:
             return None
         names = group.fields

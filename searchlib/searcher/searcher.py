@@ -95,7 +95,7 @@ class Searcher:
         #: the index's own settings, with any given here replacing them.
         self.scoring = self.index.scoring.replace(similarity, k1, b)
         self.schema = self.index.schema
-        self.analyzers = FieldAnalyzers(self.schema)
+        self.analyzers = FieldAnalyzers(self.schema, self.index.chains)
         #: The analyzers query text goes through (the parser's, built later, and the
         #: plain search's): these, even if ``analyzers`` is replaced afterwards.
         self._query_analyzers = self.analyzers
@@ -163,6 +163,8 @@ class Searcher:
         """
         fields_of: dict[int, tuple[Analyzer, list[str]]] = {}
         for name in self.schema.text_fields():
+            if self.analyzers.is_recorded(name):  # runs in the core: no costly part
+                continue
             analyzer = self.analyzers[name]
             if analyzer.costly_from is not None:
                 fields_of.setdefault(id(analyzer), (analyzer, []))[1].append(name)

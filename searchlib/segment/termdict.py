@@ -14,8 +14,6 @@ the suggestions that read it.
 
 from __future__ import annotations
 
-from searchlib.analysis import Analyzer
-from searchlib.analysis.filters import CompiledSnowballStemFilter
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
@@ -24,6 +22,8 @@ if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
 
     import numpy as np
     import numpy.typing as npt
+
+    from searchlib.analysis import Analyzer
 
 
 class TermDictionary:
@@ -122,6 +122,8 @@ def _core_str(term: str) -> str:
 def keeps_compiled_lexicon(analyzer: Analyzer) -> bool:
     """Whether a field of ``analyzer`` keeps a lexicon made by the core: its chain ends
     in the compiled stemmer (see :func:`core_chain`)."""
+    from searchlib.analysis.filters import CompiledSnowballStemFilter  # an analyzer exists: loaded
+
     filters = analyzer.filters
     return analyzer.is_fast and bool(filters) and isinstance(filters[-1], CompiledSnowballStemFilter)
 
@@ -138,5 +140,5 @@ def lexicon_key_analyzer(analyzer: Analyzer) -> Analyzer:
     if keys is None:
         if len(_KEY_ANALYZERS) >= _KEY_ANALYZERS_SIZE:
             _KEY_ANALYZERS.clear()
-        keys = _KEY_ANALYZERS[analyzer] = Analyzer(analyzer.tokenizer, list(analyzer.filters[:-1]))
+        keys = _KEY_ANALYZERS[analyzer] = type(analyzer)(analyzer.tokenizer, list(analyzer.filters[:-1]))
     return keys
