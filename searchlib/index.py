@@ -28,7 +28,6 @@ from searchlib.failpoints import failpoint
 from searchlib.schema import Schema, analysis_chains, recorded_chains, spec_key
 from searchlib.scoring import BM25Settings
 from searchlib.segment.meta import SegmentMeta
-from searchlib.segment.policy import DEFAULT_MERGE_FACTOR
 from searchlib.segment.reader import SegmentReader
 from searchlib.storage import DEFAULT_WRITER_TIMEOUT, LOCK_NAME, TEMP_SUFFIX, Directory
 
@@ -201,7 +200,7 @@ class Index:
         *,
         timeout: float = DEFAULT_WRITER_TIMEOUT,
         ram_buffer_mb: float = DEFAULT_RAM_BUFFER_MB,
-        merge_factor: int = DEFAULT_MERGE_FACTOR,
+        merge_factor: int | None = None,
         threads: int = 1,
         lock_timeout: float | None = None,
     ) -> IndexWriter:
@@ -212,15 +211,17 @@ class Index:
         :class:`~searchlib.errors.LockError` naming the holder; 0 fails at once.
         ``lock_timeout`` is its earlier name, still accepted. ``ram_buffer_mb`` bounds
         the documents buffered in memory (a segment is written when it is passed);
-        ``merge_factor`` is how many segments of a size level are merged into one;
+        ``merge_factor`` is how many segments of a size level are merged into one (by
+        default the merge policy's ``DEFAULT_MERGE_FACTOR``, 10);
         ``threads`` is how many cores analyze and invert documents (see
         :class:`IndexWriter`).
         """
-        from searchlib.writer import IndexWriter  # the writing side loads only when asked for
+        from searchlib.segment.policy import DEFAULT_MERGE_FACTOR  # the writing side loads only when asked for
+        from searchlib.writer import IndexWriter
 
         return IndexWriter(
             self.directory, timeout=timeout if lock_timeout is None else lock_timeout, ram_buffer_mb=ram_buffer_mb,
-            merge_factor=merge_factor, threads=threads,
+            merge_factor=DEFAULT_MERGE_FACTOR if merge_factor is None else merge_factor, threads=threads,
         )
 
 

@@ -22,24 +22,31 @@ from __future__ import annotations
 from searchlib.segment.meta import MAX_SEGMENT_DOCS, SegmentMeta
 from searchlib.segment.reader import Postings, SegmentReader
 from searchlib.segment.store import encode_deletes
-from searchlib.segment.termdict import TermDictionary
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
     from typing import Any
 
+    from searchlib.segment.termdict import TermDictionary
     from searchlib.segment.writer import MAX_FIELD_TOKENS, CheckedDocument, SegmentWriter
 
-_WRITER_NAMES = frozenset({"MAX_FIELD_TOKENS", "CheckedDocument", "SegmentWriter"})
+#: Names whose modules a search does not need, imported on first use.
+_HOMES = {
+    "MAX_FIELD_TOKENS": "searchlib.segment.writer",
+    "CheckedDocument": "searchlib.segment.writer",
+    "SegmentWriter": "searchlib.segment.writer",
+    "TermDictionary": "searchlib.segment.termdict",  # a query reads terms in the core
+}
 
 
 def __getattr__(name: str) -> Any:
-    """The writer's names, importing :mod:`searchlib.segment.writer` on first use."""
-    if name not in _WRITER_NAMES:
+    """The writer's names and the term dictionary, importing their modules on first use."""
+    home = _HOMES.get(name)
+    if home is None:
         raise AttributeError(f"module 'searchlib.segment' has no attribute {name!r}")
     # __import__ rather than importlib.import_module, as in searchlib/__init__.py: a
     # search, which never asks for these names, does not import importlib for them.
-    value = getattr(__import__("searchlib.segment.writer", fromlist=(name,)), name)
+    value = getattr(__import__(home, fromlist=(name,)), name)
     globals()[name] = value
     return value
 

@@ -13,7 +13,6 @@ from searchlib import _core, codec
 from searchlib.errors import CorruptIndexError
 from searchlib.segment.meta import SegmentMeta
 from searchlib.segment.store import StoredFields, read_live
-from searchlib.segment.termdict import TermDictionary
 from searchlib.storage import Directory
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
@@ -23,6 +22,8 @@ if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
 
     import numpy as np
     import numpy.typing as npt
+
+    from searchlib.segment.termdict import TermDictionary
 
 #: Term look-ups a reader remembers (the statistics pass and scoring share them).
 TERM_MEMO_SIZE = 4096
@@ -180,6 +181,8 @@ class SegmentReader:
     def dictionary(self, field_name: str) -> TermDictionary | None:
         """The field's term dictionary, or None when no document of the segment has it."""
         if field_name not in self._dictionaries:
+            from searchlib.segment.termdict import TermDictionary  # patterns and suggestions: not a plain search
+
             info = self._fields.get(field_name)
             self._dictionaries[field_name] = (
                 None if info is None else TermDictionary(self.core, field_name, info[0], self.paths[0])
