@@ -60,8 +60,8 @@ class Index:
             self.generation: int = _whole_number(manifest["generation"])
             #: The core chains of the index's built-in analyzers, by spec key (see
             #: :func:`~searchlib.schema.analysis_chains`; none in an index written before).
-            self.chains: dict[str, Any] = recorded_chains(manifest.get("chains"))
-            self.schema = Schema.from_json(manifest["schema"], self.chains)
+            self.chains, recorded = recorded_chains(manifest.get("chains"))
+            self.schema = Schema.from_json(manifest["schema"], recorded)
             self.scoring = BM25Settings.from_json(manifest.get("scoring"))
             segments = manifest["segments"]
             if not isinstance(segments, list):

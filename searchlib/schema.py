@@ -128,8 +128,8 @@ class Field(FrozenRecord):
     @classmethod
     def from_json(cls, data: dict[str, Any], name: str = "?", recorded: Container[str] = ()) -> Field:
         """The field a stored definition describes. Its analyzers must be known (built in
-        or registered) unless their specs' keys are in ``recorded``: built-in presets
-        whose chains the index recorded (see :func:`analysis_chains`)."""
+        or registered) unless named in ``recorded``: built-in presets whose chains the
+        index recorded (see :func:`analysis_chains`), which need no look-up."""
         if not isinstance(data, dict) or data.get("kind") not in _KINDS:
             raise SchemaError(f"field {name!r}: malformed definition {data!r}")
         try:
@@ -147,8 +147,8 @@ class Field(FrozenRecord):
                 raise ValueError(f"numeric_type must be one of {NUMERIC_TYPES}")
         except (TypeError, ValueError) as exc:
             raise SchemaError(f"field {name!r}: malformed definition {data!r}") from exc
-        for analyzer_name, spec in ((field.analyzer, field.analyzer_spec), (field.query_analyzer, field.query_analyzer_spec)):
-            if analyzer_name is not None and spec_key(spec) not in recorded:
+        for analyzer_name in (field.analyzer, field.query_analyzer):
+            if analyzer_name is not None and analyzer_name not in recorded:
                 from searchlib.analysis.presets import is_known_analyzer, unknown_analyzer_error
 
                 if not is_known_analyzer(analyzer_name):
@@ -378,11 +378,11 @@ def analysis_chains(schema: Schema, analyzers: FieldAnalyzers | None = None) -> 
     return list(chains.values())
 
 
-def recorded_chains(entries: Any) -> dict[str, Any]:
-    """A manifest's ``chains`` (see :func:`analysis_chains`) by spec key; ValueError when
-    they are not laid out so."""
+def recorded_chains(entries: Any) -> tuple[dict[str, Any], frozenset[str]]:
+    """A manifest's ``chains`` (see :func:`analysis_chains`) by spec key, and the names
+    of their analyzers; ValueError when they are not laid out so."""
     if entries is None:
-        return {}
+        return {}, frozenset()
     if not isinstance(entries, list):
         raise ValueError("chains is not a list")
     chains: dict[str, Any] = {}
@@ -392,7 +392,7 @@ def recorded_chains(entries: Any) -> dict[str, Any]:
                 and isinstance(entry.get("chain"), dict)):
             raise ValueError(f"malformed chain entry {str(entry)[:200]}")
         chains[spec_key(spec)] = entry["chain"]
-    return chains
+    return chains, frozenset(entry["analyzer"]["name"] for entry in entries)
 
 
 class Schema:

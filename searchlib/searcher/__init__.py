@@ -29,8 +29,7 @@ importable from ``searchlib.searcher`` itself.
 from __future__ import annotations
 
 from searchlib.searcher.results import Hit, Results
-from searchlib.searcher.searcher import Searcher
-from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE
+from searchlib.searcher.searcher import DOC_FREQ_MEMO_SIZE, Searcher
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:

@@ -13,7 +13,6 @@ from searchlib.index import Index
 from searchlib.limits import DEFAULT_LIMITS, QueryLimits
 from searchlib.schema import FieldAnalyzers
 from searchlib.searcher.results import DeferredQuery, Hit, Results
-from searchlib.searcher.statistics import DOC_FREQ_MEMO_SIZE
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # imported when first used: a plain search and `searchlib query` start without them
@@ -36,6 +35,9 @@ if TYPE_CHECKING:  # imported when first used: a plain search and `searchlib que
     #: What the core's plain search returns: segment numbers, doc ids, scores, total,
     #: whether it is exact, and each hit's id (see ``Hit._id``).
     PlainFound = tuple[list[int], list[int], list[float], int, bool, list["str | None | bool"]]
+
+#: Document frequencies a searcher remembers (its snapshot never changes).
+DOC_FREQ_MEMO_SIZE = 100_000
 
 #: Operators a searcher's query strings may use by default (what the parser accepts).
 _OPERATORS = ("AND", "OR")

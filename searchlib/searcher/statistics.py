@@ -15,9 +15,6 @@ if TYPE_CHECKING:
 
     from searchlib.searcher.searcher import Searcher
 
-#: Document frequencies a searcher remembers (its snapshot never changes).
-DOC_FREQ_MEMO_SIZE = 100_000
-
 
 class _SnapshotStats(CollectionStats):
     """A searcher's own statistics, read as scoring asks for them.

@@ -35,9 +35,16 @@ class StoredFields:
         self.path = path
         self.doc_count = doc_count
         self.segment_name = segment_name
-        self._blocks: list[tuple[int, int]] = core.stored_blocks()
+        self._block_spans: list[tuple[int, int]] | None = None  # read on first use: ids need none
         self._block_cache: dict[int, list[bytes]] = {}  # oldest first, as dicts keep order
         self._ids: tuple[bytes, memoryview] | None = None
+
+    @property
+    def _blocks(self) -> list[tuple[int, int]]:
+        """Each stored block's first doc id and end."""
+        if self._block_spans is None:
+            self._block_spans = self._core.stored_blocks()
+        return self._block_spans
 
     def _lines(self, block: int) -> list[bytes]:
         lines = self._block_cache.get(block)

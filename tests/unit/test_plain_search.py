@@ -292,7 +292,7 @@ def test_the_plain_search_path_imports_none_of_what_it_made_lazy(tmp_path: Path)
     assert "searchlib.searcher.plain" in modules  # the report is read correctly
     lazy = ("searchlib.parser", "searchlib.query", "searchlib.highlight", "searchlib.explain", "searchlib.similar",
             "searchlib.suggest", "searchlib.searcher.sorting", "searchlib.analysis", "searchlib.segment.termdict",
-            "searchlib.segment.policy", "searchlib.writer", "numpy", "nltk")
+            "searchlib.segment.policy", "searchlib.searcher.statistics", "searchlib.writer", "numpy", "nltk")
     assert sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in lazy)) == []
     # Snippets and "did you mean" over known words need highlighting and suggestions,
     # still not the parser or the query tree.
