@@ -126,6 +126,12 @@ fn write_number(number: &Number, out: &mut String) {
 /// short escapes, and every other character as `\uXXXX` (a pair of them past U+FFFF).
 fn write_string(text: &str, out: &mut String) {
     out.push('"');
+    // Most strings of an index (names, words) need no escape: copied whole.
+    if text.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\') {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),

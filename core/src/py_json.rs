@@ -27,7 +27,7 @@ fn parse_json<'py>(py: Python<'py>, data: &[u8], max_depth: usize, checksum_with
         .detach(|| {
             let value = json::parse(data, max_depth)?;
             let checksum = checksum_without.filter(|_| value.is_object()).map(|key| {
-                let mut text = String::new();
+                let mut text = String::with_capacity(data.len());
                 json::canonical(&value, Some(key), &mut text);
                 crc32fast::hash(text.as_bytes())
             });
