@@ -27,10 +27,6 @@ if TYPE_CHECKING:  # numpy and datetime load only when a function needs them, no
 
 from searchlib.errors import SchemaError
 
-#: Field kinds kept as columns rather than terms.
-COLUMN_KINDS = ("numeric", "datetime", "boolean")
-NUMERIC_TYPES = ("int", "float")
-
 #: The values a NUMERIC int column holds (int64), as Python ints.
 INT64_RANGE = (-(2**63), 2**63 - 1)
 

@@ -24,7 +24,6 @@ import time
 
 from searchlib import codec
 from searchlib.errors import AnalyzerError, CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
-from searchlib.failpoints import failpoint
 from searchlib.schema import Schema, analysis_chains, recorded_chains, spec_key
 from searchlib.scoring import BM25Settings
 from searchlib.segment.meta import SegmentMeta
@@ -108,6 +107,8 @@ class Index:
         lock, temporary files), which count as an empty directory: creating again
         removes them under the lock and succeeds.
         """
+        from searchlib.failpoints import failpoint  # the crash tests' hooks: creating loads them
+
         directory = Directory(path)
         _refuse_plain_file(directory)
         if directory.exists():

@@ -27,7 +27,6 @@ from __future__ import annotations
 from _collections_abc import Mapping
 
 from searchlib._records import FrozenRecord
-from searchlib.columns import COLUMN_KINDS, NUMERIC_TYPES
 from searchlib.errors import SchemaError
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
@@ -40,6 +39,10 @@ if TYPE_CHECKING:  # the analysis package loads when an analyzer is built in Pyt
 
     FieldKind = Literal["text", "id", "keyword", "stored", "numeric", "datetime", "boolean"]
     GroupKind = Literal["text", "exact", "column"]
+
+#: Field kinds kept as columns rather than terms (values checked by :mod:`searchlib.columns`).
+COLUMN_KINDS = ("numeric", "datetime", "boolean")
+NUMERIC_TYPES = ("int", "float")
 
 _KINDS: tuple[str, ...] = ("text", "id", "keyword", "stored", *COLUMN_KINDS)
 

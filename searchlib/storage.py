@@ -35,7 +35,6 @@ if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
     from searchlib.locking import WriteLock
 
 from searchlib.errors import CorruptIndexError
-from searchlib.failpoints import failpoint
 
 LOCK_NAME = "write.lock"
 #: How long a writer waits for another to finish by default, in seconds: longer than a
@@ -166,6 +165,8 @@ class Directory:
 
     def write_file(self, name: str, chunks: Iterable[bytes]) -> int:
         """Write ``chunks`` to ``name`` atomically and durably; return the byte count."""
+        from searchlib.failpoints import failpoint  # the crash tests' hooks: writing loads them
+
         final = self.path / name
         temp = self.path / (name + TEMP_SUFFIX)
         written = 0
@@ -377,6 +378,8 @@ class Spills:
 
     def __call__(self, dtype: np.dtype[Any]) -> SpillFile:
         import numpy as np
+
+        from searchlib.failpoints import failpoint
         wanted = np.dtype(dtype)
         for lane in self._lanes:
             if lane.dtype == wanted and lane.writer is None and not lane.is_mapped:

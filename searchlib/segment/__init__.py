@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from searchlib.segment.meta import MAX_SEGMENT_DOCS, SegmentMeta
 from searchlib.segment.reader import Postings, SegmentReader
-from searchlib.segment.store import encode_deletes
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:
     from typing import Any
 
+    from searchlib.segment.store import encode_deletes
     from searchlib.segment.termdict import TermDictionary
     from searchlib.segment.writer import MAX_FIELD_TOKENS, CheckedDocument, SegmentWriter
 
@@ -36,11 +36,13 @@ _HOMES = {
     "CheckedDocument": "searchlib.segment.writer",
     "SegmentWriter": "searchlib.segment.writer",
     "TermDictionary": "searchlib.segment.termdict",  # a query reads terms in the core
+    "encode_deletes": "searchlib.segment.store",
 }
 
 
 def __getattr__(name: str) -> Any:
-    """The writer's names and the term dictionary, importing their modules on first use."""
+    """The writer's names, the term dictionary and the deletes encoder, importing their
+    modules on first use."""
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'searchlib.segment' has no attribute {name!r}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from searchlib import _core, codec
 from searchlib.errors import CorruptIndexError
 from searchlib.segment.meta import SegmentMeta
-from searchlib.segment.store import StoredFields, read_live
 from searchlib.storage import Directory
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
@@ -23,6 +22,7 @@ if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
     import numpy as np
     import numpy.typing as npt
 
+    from searchlib.segment.store import StoredFields
     from searchlib.segment.termdict import TermDictionary
 
 #: Term look-ups a reader remembers (the statistics pass and scoring share them).
@@ -103,10 +103,14 @@ class SegmentReader:
         self._fields: dict[str, tuple[int, bool, bool]] = {
             name: (count, positions, norms) for name, count, positions, norms in self.core.fields()
         }
-        self.store = StoredFields(self.core, self.paths[4], meta.doc_count, meta.name)
+        self._store: StoredFields | None = None  # made on first use (a page's ids come from the core)
         #: Which documents are live, read now when the generation deleted some (None:
         #: all are, and the mask is made only if something asks for it).
-        self._live = None if meta.deletes is None else read_live(directory, meta)
+        self._live = None
+        if meta.deletes is not None:
+            from searchlib.segment.store import read_live  # deletes: numpy loads too
+
+            self._live = read_live(directory, meta)
         #: Whether no document of the segment is deleted, so queries skip live checks.
         self.all_live = self._live is None or bool(self._live.all())
         self._dictionaries: dict[str, TermDictionary | None] = {}
@@ -126,8 +130,19 @@ class SegmentReader:
     def live(self) -> npt.NDArray[np.bool_]:
         """A flag per document: live (True) or deleted as of this generation."""
         if self._live is None:
+            from searchlib.segment.store import read_live
+
             self._live = read_live(self.directory, self.meta)  # all True: no deletes file
         return self._live
+
+    @property
+    def store(self) -> StoredFields:
+        """The segment's stored fields and ID column."""
+        if self._store is None:
+            from searchlib.segment.store import StoredFields
+
+            self._store = StoredFields(self.core, self.paths[4], self.meta.doc_count, self.meta.name)
+        return self._store
 
     @property
     def live_count(self) -> int:

@@ -270,7 +270,8 @@ def test_the_plain_search_path_imports_none_of_what_it_made_lazy(tmp_path: Path)
     """``import searchlib``, open a searcher, run a plain query, read the ids: none of
     the parser, the query tree, highlighting, explanations, sorting, the Python analyzers
     (the core builds the index's recorded chains), the term dictionary's Python side
-    (the core looks terms up), the writing side or numpy loads."""
+    (the core looks terms up), the stored fields' (the core reads a page's ids), the
+    writing side, the crash tests' hooks or numpy loads."""
     index = Index.create(tmp_path / "index", Schema(id=ID(), title=TEXT(), body=TEXT()))
     with index.writer() as writer:
         writer.add_document(id="a", title="Talks", body="They held direct talks.")
@@ -292,7 +293,8 @@ def test_the_plain_search_path_imports_none_of_what_it_made_lazy(tmp_path: Path)
     assert "searchlib.searcher.plain" in modules  # the report is read correctly
     lazy = ("searchlib.parser", "searchlib.query", "searchlib.highlight", "searchlib.explain", "searchlib.similar",
             "searchlib.suggest", "searchlib.searcher.sorting", "searchlib.analysis", "searchlib.segment.termdict",
-            "searchlib.segment.policy", "searchlib.searcher.statistics", "searchlib.writer", "numpy", "nltk")
+            "searchlib.segment.policy", "searchlib.segment.store", "searchlib.searcher.statistics", "searchlib.writer",
+            "searchlib.failpoints", "searchlib.columns", "numpy", "nltk")
     assert sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in lazy)) == []
     # Snippets and "did you mean" over known words need highlighting and suggestions,
     # still not the parser or the query tree.
