@@ -462,11 +462,13 @@ impl SegmentReader {
     }
 
     /// What BM25's collection statistics need of text fields with lengths, counted here
-    /// rather than in Python: how many live documents have a term in any of `fields`,
-    /// and each field's total length over live documents. `live` holds a byte per
-    /// document (zero: deleted), or None when every document is live. A field without
-    /// lengths in this segment counts as empty.
-    fn length_stats(&self, py: Python<'_>, fields: Vec<String>, live: Option<Vec<u8>>) -> PyResult<(u64, Vec<u64>)> {
+    /// rather than in Python, in one pass over each field's lengths: how many live
+    /// documents have a term in any of `fields`, each field's total length over live
+    /// documents, and how many live documents have a term in each field. `live` holds a
+    /// byte per document (zero: deleted), or None when every document is live. A field
+    /// without lengths in this segment counts as empty.
+    #[allow(clippy::type_complexity)]
+    fn length_stats(&self, py: Python<'_>, fields: Vec<String>, live: Option<Vec<u8>>) -> PyResult<(u64, Vec<u64>, Vec<u64>)> {
         let doc_count = self.inner.doc_count as usize;
         if live.as_ref().is_some_and(|live| live.len() != doc_count) {
             return Err(PyValueError::new_err(format!("live has {} bytes for {doc_count} documents", live.as_ref().map_or(0, Vec::len))));
@@ -474,19 +476,22 @@ impl SegmentReader {
         py.detach(|| {
             let mut has_any = vec![false; doc_count];
             let mut totals = Vec::with_capacity(fields.len());
+            let mut counts = Vec::with_capacity(fields.len());
             for field in &fields {
-                let mut total = 0u64;
+                let (mut total, mut count) = (0u64, 0u64);
                 if let Some(lengths) = self.inner.norms(field)? {
                     for (doc, (&length, any)) in lengths.iter().zip(has_any.iter_mut()).enumerate() {
-                        if length > 0 && live.as_ref().map_or(true, |live| live[doc] != 0) {
+                        if length > 0 && live.as_ref().map_or(true, |live| live.get(doc).is_some_and(|&l| l != 0)) {
                             *any = true;
                             total += u64::from(length);
+                            count += 1;
                         }
                     }
                 }
                 totals.push(total);
+                counts.push(count);
             }
-            Ok((has_any.iter().filter(|&&any| any).count() as u64, totals))
+            Ok((has_any.iter().filter(|&&any| any).count() as u64, totals, counts))
         })
         .map_err(to_py)
     }

@@ -294,11 +294,18 @@ class Searcher:
         count = self._field_doc_counts.get(fields)
         if count is None:
             count = 0
+            # Each field's own count and total length come with the pass (a plain
+            # search asks for all of them next), unless a segment lacks its lengths.
+            totals, counts = [0] * len(fields), [0] * len(fields)
+            each_field = True
             for reader in self.readers:
                 stats = reader.length_stats(fields)
                 if stats is not None:
                     count += stats[0]
+                    totals = [sum(pair) for pair in zip(totals, stats[1])]
+                    counts = [sum(pair) for pair in zip(counts, stats[2])]
                     continue
+                each_field = False
                 import numpy as np  # fields without lengths: from their postings
 
                 has_any = np.zeros(reader.doc_count, dtype=bool)
@@ -306,6 +313,10 @@ class Searcher:
                     has_any |= reader.has_field(name)
                 count += int(np.count_nonzero(has_any & reader.live))
             self._field_doc_counts[fields] = count
+            if each_field:
+                for name, total, documents in zip(fields, totals, counts):
+                    self._total_lengths.setdefault(name, total)
+                    self._field_doc_counts.setdefault((name,), documents)
         return count
 
     def _total_length(self, field_name: str) -> int:

@@ -335,15 +335,16 @@ class SegmentReader:
         lengths = self._lengths[field_name]
         return np.zeros(self.doc_count, dtype=_U32) if lengths is None else lengths
 
-    def length_stats(self, field_names: Sequence[str]) -> tuple[int, list[int]] | None:
-        """How many live documents have a term in any of ``field_names``, and each
-        field's total length over live documents, counted by the core; None when a field
-        keeps no lengths here (a KEYWORD or ID field: :meth:`has_field` knows those)."""
+    def length_stats(self, field_names: Sequence[str]) -> tuple[int, list[int], list[int]] | None:
+        """How many live documents have a term in any of ``field_names``, each field's
+        total length over live documents and how many live documents have a term in each,
+        counted by the core in one pass; None when a field keeps no lengths here (a
+        KEYWORD or ID field: :meth:`has_field` knows those)."""
         if not all(self.keeps_lengths(name) or name not in self._fields for name in field_names):
             return None
         live = None if self.all_live else self.live.tobytes()
-        count, totals = self.core.length_stats(list(field_names), live)
-        return count, totals
+        count, totals, counts = self.core.length_stats(list(field_names), live)
+        return count, totals, counts
 
     def keeps_lengths(self, field_name: str) -> bool:
         """Whether the segment has the field's lengths: a KEYWORD or ID field has none

@@ -225,6 +225,20 @@ def searchers(path: Path, setting: int) -> tuple[Searcher, Searcher]:
     return _SEARCHERS[key]
 
 
+def test_the_fields_own_statistics_from_the_union_pass_are_those_counted_alone(segmented: Path) -> None:
+    """One pass over the default fields' lengths gives each field's count and total too
+    (deletions included); counted one field at a time they are the same."""
+    together, alone = Searcher(segmented), Searcher(segmented)
+    fields = ("title", "body", "tag")
+    union = together._documents_with_fields(fields)
+    assert all((name,) in together._field_doc_counts and name in together._total_lengths for name in fields)
+    assert [together._documents_with_fields((name,)) for name in fields] == \
+        [alone._documents_with_fields((name,)) for name in fields]
+    assert [together._total_length(name) for name in fields] == [alone._total_length(name) for name in fields]
+    assert alone._documents_with_fields(fields) == union
+    assert max(alone._documents_with_fields((name,)) for name in fields) <= union < alone.index.doc_count + 1
+
+
 def test_a_plain_search_builds_its_tree_only_when_asked(segmented: Path) -> None:
     plain, tree = searchers(segmented, 0)
     found, expected = plain.search("direct talks"), tree.search("direct talks")
