@@ -22,7 +22,6 @@ POINTS: dict[str, str] = {
     "write.temp_open": "a file's temporary copy is created, empty",
     "write.before_rename": "a file's temporary copy is written and fsynced, not renamed",
     "write.before_sync": "a file is renamed into place, the directory not yet fsynced",
-    "spill.open": "a spill file (.tmp) is being written",
     "segment.written": "a new (flushed or merged) segment's files are written under temporary names (.tmp), not renamed",
     "parallel.wait": "worker processes are building segments of add_documents(workers=N)",
     "commit.before_merge": "a commit's new segments are written, the merges not begun",
