@@ -485,7 +485,12 @@ def spec_key(spec: Mapping[str, Any]) -> str:
     """One string per analyzer spec, the same for equal specs whatever the order of their
     keys, and different for different ones (``1``, ``1.0`` and ``True`` too, as in JSON):
     what analyzers are shared and checked by."""
-    return repr(_sorted_value(spec))
+    from searchlib import _core  # loaded by then: a schema comes from an index or a writer
+
+    try:
+        return str(_core.dump_json(spec))  # compact, keys sorted: 1, 1.0 and true differ
+    except (TypeError, ValueError):  # a value the core does not write (an int past 64 bits)
+        return repr(_sorted_value(spec))
 
 
 def _sorted_value(value: Any) -> Any:
