@@ -286,8 +286,11 @@ class FieldAnalyzers(Mapping[str, "Analyzer"]):
         if analyzer is None:
             from searchlib.analysis import analyzer_from_spec
 
-            analyzer = analyzer_from_spec(spec)
+            # A spec this searcher resolved to its recorded chain stays the preset as
+            # shipped, whatever the application registers under its name afterwards, so
+            # the plain search (which runs the chain) and the query tree agree.
             core = self._recorded_core(key, spec)
+            analyzer = analyzer_from_spec(spec, as_shipped=core is not None)
             if core is not None and analyzer.is_fast:
                 analyzer._core = core
             self._by_spec[key] = analyzer
@@ -298,7 +301,9 @@ class FieldAnalyzers(Mapping[str, "Analyzer"]):
 
         A recorded chain stands for its built-in preset unless the application registered
         another analyzer under that name, which it can only have done through the
-        analysis package: when that is not loaded, nothing replaced a preset."""
+        analysis package: when that is not loaded, nothing replaced a preset. The answer
+        is kept: a searcher resolves its text fields when it opens, and a registration
+        after that applies to the searchers opened after it."""
         core = self._cores.get(key)
         if core is None:
             chain = self._chains.get(key)

@@ -259,9 +259,9 @@ def get_analyzer(name: str, **params: Any) -> Analyzer:
     return _build(name, params)
 
 
-def _build(name: str, params: dict[str, Any]) -> Analyzer:
+def _build(name: str, params: dict[str, Any], *, as_shipped: bool = False) -> Analyzer:
     """The analyzer ``name`` with exactly ``params`` (as given or as stored)."""
-    factory = _PRESETS.get(name)
+    factory = (_BUILT_IN if as_shipped else _PRESETS).get(name)
     if factory is None:
         raise unknown_analyzer_error(name)
     if not all(type(key) is str and type(value) is str for key, value in params.items()):
@@ -283,12 +283,16 @@ def _build(name: str, params: dict[str, Any]) -> Analyzer:
     return analyzer
 
 
-def analyzer_from_spec(spec: Any) -> Analyzer:
+def analyzer_from_spec(spec: Any, *, as_shipped: bool = False) -> Analyzer:
     """Rebuild an analyzer from the JSON spec an index stores (or a bare name), after
     :func:`check_analyzer_spec`, with exactly its parameters: a stemming preset's spec
-    that names no stemmer stems with NLTK's Snowball, as when it was stored."""
-    name, params = check_analyzer_spec(spec)
-    return _build(name, params)
+    that names no stemmer stems with NLTK's Snowball, as when it was stored.
+
+    ``as_shipped`` builds the preset searchlib ships under the name even when the
+    application has registered another since (a searcher that resolved the name to the
+    index's recorded chain keeps to it on every path)."""
+    name, params = check_analyzer_spec(spec, as_shipped=as_shipped)
+    return _build(name, params, as_shipped=as_shipped)
 
 
 #: Limits on a synonym table given as an analyzer parameter (a table from an index of
@@ -298,7 +302,7 @@ MAX_SYNONYMS_PER_WORD = 64
 MAX_SYNONYM_CHARS = 256
 
 
-def check_analyzer_spec(spec: Any) -> tuple[str, dict[str, Any]]:
+def check_analyzer_spec(spec: Any, *, as_shipped: bool = False) -> tuple[str, dict[str, Any]]:
     """The name and parameters of an analyzer spec, checked without building anything.
 
     Raises AnalyzerError for an unknown name, a parameter its factory does not take, or
@@ -314,7 +318,7 @@ def check_analyzer_spec(spec: Any) -> tuple[str, dict[str, Any]]:
     name, params = spec["name"], spec.get("params") or {}
     if not isinstance(params, dict):
         raise AnalyzerError(f"malformed analyzer params {str(params)[:200]}: expected an object")
-    factory = _PRESETS.get(name)
+    factory = (_BUILT_IN if as_shipped else _PRESETS).get(name)
     if factory is None:
         raise unknown_analyzer_error(name)
     built_in = factory is _BUILT_IN.get(name)

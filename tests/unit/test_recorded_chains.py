@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from searchlib import ID, TEXT, Index, Schema, Searcher, codec, get_analyzer, register_analyzer
-from searchlib.analysis import UnicodeWordTokenizer, presets
+from searchlib.analysis import SynonymFilter, UnicodeWordTokenizer, presets
 from searchlib.errors import CorruptIndexError
 from searchlib.schema import spec_key
 
@@ -103,6 +103,20 @@ def test_an_analyzer_registered_under_a_presets_name_replaces_its_chain(talks: P
     finally:
         register_analyzer("english", presets._BUILT_IN["english"])
     assert presets.is_built_in("english")
+
+
+def test_a_registration_after_a_searcher_opened_applies_to_the_next_one_on_both_paths(talks: Path) -> None:
+    searcher, tree = Searcher(talks), Searcher(talks)
+    tree._plain = False
+    # No case folding, no stems, and synonyms: a chain Python runs, not the core.
+    register_analyzer("english", lambda **params: UnicodeWordTokenizer() | SynonymFilter({"zzz": ["yyy"]}))
+    try:
+        # The open searchers keep the recorded chain on the plain path and the tree path.
+        assert [hit.id for hit in searcher.search("talking")] == [hit.id for hit in tree.search("talking")] == ["a"]
+        assert [hit.id for hit in tree.search("title:Talking")] == ["a"]
+        assert [hit.id for hit in Searcher(talks).search("talking")] == tree_ids(talks, "talking") == []
+    finally:
+        register_analyzer("english", presets._BUILT_IN["english"])
 
 
 def test_an_index_without_chains_is_read_with_its_analyzers(talks: Path) -> None:
