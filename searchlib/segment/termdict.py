@@ -140,5 +140,7 @@ def lexicon_key_analyzer(analyzer: Analyzer) -> Analyzer:
     if keys is None:
         if len(_KEY_ANALYZERS) >= _KEY_ANALYZERS_SIZE:
             _KEY_ANALYZERS.clear()
-        keys = _KEY_ANALYZERS[analyzer] = type(analyzer)(analyzer.tokenizer, list(analyzer.filters[:-1]))
+        from searchlib.analysis import Analyzer  # loaded already: an analyzer is given
+
+        keys = _KEY_ANALYZERS[analyzer] = Analyzer(analyzer.tokenizer, list(analyzer.filters[:-1]))
     return keys

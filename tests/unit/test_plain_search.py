@@ -146,11 +146,8 @@ WORDS = st.sampled_from([*VOCABULARY, "TALKS", "Growth", "(", ")", "AND", "-x", 
 def test_generated_texts_give_the_tree_paths_results(
     segmented: Path, words: Sequence[str], spaces: str, setting: int, strict: bool, limit: int, offset: int
 ) -> None:
-    options: Mapping[str, Any] = SETTINGS[setting]
     text = spaces.join(words)
-    plain, tree = searchers(segmented, setting)
-    asked = {"strict": strict, "limit": limit, "offset": offset}
-    assert outcome(plain, text, **asked) == outcome(tree, text, **asked), (text, options)
+    same_as_the_tree(segmented, setting, text, {"strict": strict, "limit": limit, "offset": offset}, taken=False)
 
 
 @settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
