@@ -19,7 +19,6 @@ Everything that touches the file system for an index goes through :class:`Direct
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 
@@ -152,9 +151,11 @@ class Directory:
             raise CorruptIndexError(str(path), _NOT_REGULAR)
         try:
             handle = os.open(path, os.O_RDONLY | _NO_FOLLOW | _READ_FLAGS)
+        except FileNotFoundError:
+            raise
         except OSError as exc:
-            if exc.errno == errno.ENOENT:
-                raise
+            import errno  # only a refused open needs the codes: searching never loads them
+
             if exc.errno in (errno.ELOOP, errno.EMLINK, errno.EISDIR, errno.ENXIO, errno.ENODEV):
                 raise CorruptIndexError(str(path), _NOT_REGULAR) from None
             raise CorruptIndexError(str(path), f"cannot be opened ({os.strerror(exc.errno or 0)})") from None

@@ -79,10 +79,11 @@ STDLIB_UNUSED_BY_A_SEARCH = ("dataclasses", "inspect", "ast", "dis", "tokenize",
 #: checkers; json (the core parses an index's JSON), with re and enum; functools,
 #: collections and weakref, whose few uses have plainer stand-ins; modules it needs one
 #: function or class of (a lock, a test for numpy's integers, a deep copy for a writer, a
-#: warning); and C modules only array files, other languages or float columns need.
+#: warning); C modules only array files, other languages or float columns need; and the
+#: error codes only a refused open or a held lock reads.
 STDLIB_UNUSED_BY_A_SCRIPT = ("typing", "threading", "numbers", "copy", "contextlib", "warnings", "json", "re",
                              "enum", "functools", "collections", "weakref", "operator", "unicodedata", "math",
-                             "struct", "zlib", "mmap")
+                             "struct", "zlib", "mmap", "errno")
 
 #: A script that searches an index, as an application run once per query would.
 SEARCH_SCRIPT = """\
