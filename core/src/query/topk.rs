@@ -235,10 +235,10 @@ pub(crate) fn conjunction_summed(leaves: &[TermLeaf], segment: &Segment<'_>, ind
     }
     let mut scratch = segment.scratch.take(doc_count);
     let Scratch { sums, seen, held, spread, .. } = &mut scratch;
-    sum_term(lead, spread, None, segment, |_| true, |doc, score| add_score(sums, seen, doc, score))?;
+    sum_term(lead, spread, None, false, segment, |_| true, |doc, score| add_score(sums, seen, doc, score))?;
     for other in others {
         let candidate = |doc: u32| seen.get(doc as usize / 64).is_some_and(|word| word >> (doc % 64) & 1 == 1);
-        sum_term(other, spread, None, segment, candidate, |doc, score| add_score(sums, held, doc, score))?;
+        sum_term(other, spread, None, false, segment, candidate, |doc, score| add_score(sums, held, doc, score))?;
         // The candidates this term lacks leave, their sums cleared for the next search.
         for (at, (word, kept)) in seen.iter_mut().zip(held.iter_mut()).enumerate() {
             let mut dropped = *word & !*kept;
@@ -572,7 +572,7 @@ fn term_at_a_time(
         // One term: each document's score is final once the term is summed, so it is
         // offered straight away, without the per-document sums and their scan.
         let count = counting.and_then(|(leaves, dfs)| df_to_count(leaves, dfs, *slot));
-        sum_term(scorer, spread, count, segment, |_| true, |doc, score| {
+        sum_term(scorer, spread, count, true, segment, |_| true, |doc, score| {
             if segment.is_live(doc) {
                 collector.offer(doc, score);
             }
@@ -583,13 +583,13 @@ fn term_at_a_time(
             let count = counting.as_mut().and_then(|(leaves, dfs)| df_to_count(leaves, dfs, slot));
             list.clear();
             list.reserve(scorer.cost() as usize);
-            sum_term(scorer, spread, count, segment, |_| true, |doc, score| list.push((doc, score)))?;
+            sum_term(scorer, spread, count, true, segment, |_| true, |doc, score| list.push((doc, score)))?;
         }
         offer_merged(list_a, list_b, segment, &mut collector);
     } else {
         for (slot, scorer) in &mut scorers {
             let count = counting.as_mut().and_then(|(leaves, dfs)| df_to_count(leaves, dfs, *slot));
-            sum_term(scorer, spread, count, segment, |_| true, |doc, score| add_score(sums, seen, doc, score))?;
+            sum_term(scorer, spread, count, false, segment, |_| true, |doc, score| add_score(sums, seen, doc, score))?;
         }
         offer_sums(sums, seen, segment, &mut collector);
     }
@@ -717,7 +717,10 @@ fn df_to_count<'a>(leaves: &'a [TermLeaf], dfs: &'a mut [u64], slot: usize) -> O
 /// list's next document (reading each document's stamp instead missed the first-level
 /// cache so often that dropping it cut a 1M-document OR pass's misses by a fifth), the
 /// saturation and `emit`.
-/// Documents reach `emit` in ascending order ([`offer_merged`] relies on it).
+/// Documents reach `emit` in ascending order ([`offer_merged`] relies on it, and the
+/// collector's ties), except with `count` and not `ordered`: the arrays a many-term
+/// disjunction sums into take any order, and putting a counted term's list in order
+/// cost a SciFact query 2% more instructions.
 ///
 /// Only the documents `keep` accepts are read (a conjunction's candidates); the others'
 /// postings are decoded and passed over.
@@ -730,6 +733,7 @@ fn sum_term(
     scorer: &mut TermScorer<'_>,
     spread: &mut Spread,
     count: Option<(&TermLeaf, &mut u64)>,
+    ordered: bool,
     segment: &Segment<'_>,
     keep: impl Fn(u32) -> bool,
     mut emit: impl FnMut(u32, f64),
@@ -777,9 +781,12 @@ fn sum_term(
     let mut finish = |doc: u32, x: f64| emit(doc, factor * saturation.apply(x));
     let mut spread_xs = |doc: u32| xs.get_mut(doc as usize).map_or(0.0, std::mem::take);
     let Some(field) = largest.and_then(|at| scorer.fields.get_mut(at)) else {
-        // Counted: every field was spread, so every document is finished from the list.
-        if scorer.fields.len() > 1 {
-            touched.sort_unstable();
+        // Counted: every field was spread, so every document is finished from the list,
+        // put in order first when asked. Each field appended its new documents in order,
+        // so the list is one sorted run per field, which the stable sort finds and merges
+        // in linear time (the unstable one sorts from scratch: 2.6 times the instructions).
+        if ordered && scorer.fields.len() > 1 {
+            touched.sort();
         }
         for &doc in &touched {
             finish(doc, spread_xs(doc));
@@ -787,7 +794,7 @@ fn sum_term(
         return Ok(());
     };
     if smaller_fields > 1 {
-        touched.sort_unstable(); // one smaller field lists its documents in order already
+        touched.sort(); // runs merged, as above; one smaller field's list is in order already
     }
     let mut pending = touched.iter().copied().peekable();
     each_part(field, &keep, |doc, part| {
