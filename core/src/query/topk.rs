@@ -515,8 +515,8 @@ const SUMMED_POSTINGS: u64 = 16_384;
 /// Terms past which a disjunction is summed whatever its postings (see [`summed_is_cheaper`]).
 const SUMMED_TERMS: usize = 32;
 
-/// Whether summing every posting term at a time into per-document arrays costs less
-/// than MaxScore: a pruned pass pays a merge of the terms' cursors for every document it
+/// Whether summing every posting term at a time (into per-document arrays, or for two
+/// terms into lists merged, see [`term_at_a_time`]) costs less than MaxScore: a pruned pass pays a merge of the terms' cursors for every document it
 /// visits, a summed one a few array operations per posting (on SciFact's queries, about
 /// 4,700 postings each, the pruned pass still visited 740 of the 2,500 matching
 /// documents, and the sum was faster), so pruning wins only where skipping saves most
@@ -534,8 +534,9 @@ const SUMMED_TERMS: usize = 32;
 /// summing a posting. On the same documents, with exact totals, two terms whose most
 /// frequent held 63%, 66%, 79% and 86% of the postings took 84 M, 46 M, 47 M and 55 M
 /// instructions pruned, 34 M, 20 M, 28 M and 44 M summed (without the count, the 79%
-/// and 86% ones still 39 M and 45 M pruned). Summing allocates arrays the size of the
-/// segment, so it is kept to segments of up to a million documents.
+/// and 86% ones still 39 M and 45 M pruned; these were measured summing into the
+/// arrays). Summing allocates arrays the size of the segment, so it is kept to segments
+/// of up to a million documents.
 fn summed_is_cheaper(costs: &[u64], segment: &Segment<'_>) -> bool {
     let doc_count = segment.reader.doc_count;
     let postings: u64 = costs.iter().sum();
@@ -567,6 +568,9 @@ fn term_at_a_time(
     let doc_count = segment.reader.doc_count as usize;
     let mut scratch = segment.scratch.take(doc_count);
     let Scratch { sums, seen, spread, lists, .. } = &mut scratch;
+    // Two terms merge their lists while these hold no more pairs than the segment has
+    // documents, so the lists a segment keeps stay the size of its arrays.
+    let merged = scorers.len() == 2 && scorers.iter().map(|(_, s)| s.cost()).sum::<u64>() <= doc_count as u64;
     let mut collector = Collector::new(top, index);
     if let [(slot, scorer)] = scorers.as_mut_slice() {
         // One term: each document's score is final once the term is summed, so it is
@@ -577,7 +581,7 @@ fn term_at_a_time(
                 collector.offer(doc, score);
             }
         })?;
-    } else if let [(slot_a, a), (slot_b, b)] = scorers.as_mut_slice() {
+    } else if let ([(slot_a, a), (slot_b, b)], true) = (scorers.as_mut_slice(), merged) {
         let (list_a, list_b) = lists;
         for (slot, scorer, list) in [(*slot_a, a, &mut *list_a), (*slot_b, b, &mut *list_b)] {
             let count = counting.as_mut().and_then(|(leaves, dfs)| df_to_count(leaves, dfs, slot));
@@ -663,8 +667,10 @@ fn offer_sums(sums: &mut [f64], seen: &mut [u64], segment: &Segment<'_>, collect
 /// order, one after the other, then merged. The arrays take a random write per posting
 /// and a scan of the segment's bitset, which on a million documents miss the cache far
 /// more (on the 1M-document latency set's two-word queries, about half the first-level
-/// misses of the pass). With more terms, a merge compares every list's head at every
-/// document, and the arrays win.
+/// misses of the pass, and the pass's p50 fell by a fifth, at every density measured up
+/// to 40% of the documents). Terms holding more pairs than the segment has documents, and
+/// more than two terms, still sum into the arrays (a merge of many lists compares every
+/// head at every document; not measured).
 fn offer_merged(first: &[(u32, f64)], second: &[(u32, f64)], segment: &Segment<'_>, collector: &mut Collector<'_>) {
     let mut offer = |doc: u32, score: f64| {
         if segment.is_live(doc) {
@@ -682,7 +688,7 @@ fn offer_merged(first: &[(u32, f64)], second: &[(u32, f64)], segment: &Segment<'
                     offer(b, part_b);
                     second.next();
                 } else {
-                    offer(a, part_a + part_b); // the order add_score would add them in
+                    offer(a, part_a + part_b); // as add_score adds them (0.0 + a + b, but for -0.0)
                     first.next();
                     second.next();
                 }
@@ -784,7 +790,8 @@ fn sum_term(
         // Counted: every field was spread, so every document is finished from the list,
         // put in order first when asked. Each field appended its new documents in order,
         // so the list is one sorted run per field, which the stable sort finds and merges
-        // in linear time (the unstable one sorts from scratch: 2.6 times the instructions).
+        // (linear for two fields; the unstable one sorts from scratch: 2.6 times the
+        // instructions on SciFact).
         if ordered && scorer.fields.len() > 1 {
             touched.sort();
         }
@@ -834,9 +841,10 @@ fn each_part(field: &mut FieldPostings<'_>, keep: &impl Fn(u32) -> bool, mut vis
     field.cursor.error().map_or(Ok(()), |error| Err(error.clone()))
 }
 
-/// The per-document arrays a segment summed whole needs, kept between searches so a
-/// query does not allocate and zero them (three arrays the segment's size) each time.
-/// Between searches every entry is zero (stamps aside, which only grow).
+/// The per-document arrays (and two-term lists) a segment summed whole needs, kept
+/// between searches so a query does not allocate and zero them each time. Between
+/// searches every array entry is zero (stamps aside, which only grow until they wrap and
+/// are reset); the lists are cleared before use.
 #[derive(Debug, Default)]
 pub struct Scratch {
     sums: Vec<f64>,
