@@ -25,7 +25,7 @@ import time
 from searchlib import codec
 from searchlib.errors import AnalyzerError, CorruptIndexError, IndexNotFoundError, SchemaError, SearchlibError
 from searchlib.schema import Schema, analysis_chains, recorded_chains, spec_key
-from searchlib.scoring import BM25Settings
+from searchlib.similarities import BM25Settings
 from searchlib.segment.meta import SegmentMeta
 from searchlib.segment.reader import SegmentReader
 from searchlib.storage import DEFAULT_WRITER_TIMEOUT, LOCK_NAME, TEMP_SUFFIX, Directory

@@ -35,6 +35,8 @@ from searchlib._records import FrozenRecord, Record
 from searchlib.similarities import DEFAULT_B as DEFAULT_B
 from searchlib.similarities import DEFAULT_K1 as DEFAULT_K1
 from searchlib.similarities import SIMILARITIES as SIMILARITIES
+from searchlib.similarities import BM25Settings as BM25Settings
+from searchlib.similarities import check_similarity
 
 TYPE_CHECKING = False  # typing's flag, without importing typing at run time
 if TYPE_CHECKING:  # numpy loads only when a function needs it, not on import
@@ -136,8 +138,7 @@ class Similarity(FrozenRecord):
 
     def __init__(self, name: str = "lucene") -> None:
         super().__init__(name=name)
-        if self.name not in SIMILARITIES:
-            raise ValueError(f"unknown BM25 variant {self.name!r}; choose one of {', '.join(SIMILARITIES)}")
+        check_similarity(self.name)
 
     def idf(self, doc_freq: int | FloatArray, doc_count: int | FloatArray) -> FloatArray:
         """The variant's idf, computed by the core (the formula its scores use)."""
@@ -171,43 +172,6 @@ class Similarity(FrozenRecord):
         x = np.asarray(pseudo_tf, dtype="<f8")
         found = _core.bm25_saturate(self.name, np.ascontiguousarray(x).tobytes(), float(k1))
         return np.frombuffer(found, dtype="<f8").reshape(x.shape)
-
-
-class BM25Settings(FrozenRecord):
-    """The BM25 variant and parameters an index ranks with unless a query says otherwise.
-
-    Saved in the index's manifest, so every searcher of the index ranks alike.
-    """
-
-    __slots__ = ("similarity", "k1", "b")
-    similarity: str
-    k1: float
-    b: float
-
-    def __init__(self, similarity: str = "lucene", k1: float = DEFAULT_K1, b: float = DEFAULT_B) -> None:
-        super().__init__(similarity=similarity, k1=k1, b=b)
-        Similarity(self.similarity)  # checks the name
-        if not (0 <= self.k1 < float("inf") and 0 <= self.b <= 1):  # NaN fails too
-            raise ValueError(f"BM25 needs a finite k1 >= 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
-
-    def replace(self, similarity: str | None = None, k1: float | None = None, b: float | None = None) -> BM25Settings:
-        """These settings with any given value replaced."""
-        return BM25Settings(
-            similarity if similarity is not None else self.similarity,
-            k1 if k1 is not None else self.k1,
-            b if b is not None else self.b,
-        )
-
-    def to_json(self) -> dict[str, object]:
-        return {"similarity": self.similarity, "k1": self.k1, "b": self.b}
-
-    @classmethod
-    def from_json(cls, data: object) -> BM25Settings:
-        if data is None:
-            return cls()
-        if not isinstance(data, dict):
-            raise TypeError("scoring settings are not an object")
-        return cls(str(data.get("similarity", "lucene")), float(data.get("k1", DEFAULT_K1)), float(data.get("b", DEFAULT_B)))
 
 
 #: A set of fields scored as one (BM25F); a single field is a one-element tuple.

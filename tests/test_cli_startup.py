@@ -104,6 +104,9 @@ def test_a_script_that_searches_loads_no_heavy_standard_library_module(seed_inde
     assert loaded(modules, HEAVY_FOR_A_QUERY) == []
     assert loaded(modules, STDLIB_UNUSED_BY_A_SEARCH) == []
     assert loaded(modules, STDLIB_UNUSED_BY_A_SCRIPT) == []
+    # Nor the Python scoring code: the core scores a search of words, and opening reads
+    # the index's BM25 settings from searchlib.similarities.
+    assert "searchlib.scoring" not in modules
 
 
 def test_a_query_of_words_loads_no_heavy_standard_library_module(seed_index: Path) -> None:
