@@ -13,10 +13,11 @@
 //!
 //! Opening checks the header, the footer's own checksum, the directory's and the chunk
 //! table's checksum, and that every section lies inside `[16, D)`. A file of one chunk
-//! then has it checked at once; a larger one has a chunk checked
-//! the first time a read touches it (a bitset of verified chunks), so a search pays for
-//! the bytes it reads, once, and opening an index reads none of its postings. Either way no byte reaches a decoder unchecked, and a
-//! flipped byte gives an error naming the file instead of a different ranking.
+//! then has it checked at once; a larger one has a chunk checked the first time a read
+//! touches it (a bitset of verified chunks), so a search pays for the bytes it reads,
+//! once, and opening an index reads none of its postings. Either way no byte reaches a
+//! decoder unchecked, and a flipped byte gives an error naming the file instead of a
+//! different ranking.
 
 // Decoders read untrusted bytes: every access is checked (tests may index freely).
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]

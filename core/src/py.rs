@@ -253,6 +253,10 @@ impl SegmentBuilder {
     }
 }
 
+/// What `SegmentReader.length_stats` hands back: live documents with a term in any of the
+/// fields, and per field its total length and its live documents with a term.
+type LengthStats = (u64, Vec<u64>, Vec<u64>);
+
 /// One segment's files, mapped and checked; every structure is read through it.
 #[pyclass(module = "searchlib._core", frozen)]
 pub struct SegmentReader {
@@ -467,8 +471,7 @@ impl SegmentReader {
     /// documents, and how many live documents have a term in each field. `live` holds a
     /// byte per document (zero: deleted), or None when every document is live. A field
     /// without lengths in this segment counts as empty.
-    #[allow(clippy::type_complexity)]
-    fn length_stats(&self, py: Python<'_>, fields: Vec<String>, live: Option<Vec<u8>>) -> PyResult<(u64, Vec<u64>, Vec<u64>)> {
+    fn length_stats(&self, py: Python<'_>, fields: Vec<String>, live: Option<Vec<u8>>) -> PyResult<LengthStats> {
         let doc_count = self.inner.doc_count as usize;
         if live.as_ref().is_some_and(|live| live.len() != doc_count) {
             return Err(PyValueError::new_err(format!("live has {} bytes for {doc_count} documents", live.as_ref().map_or(0, Vec::len))));

@@ -516,8 +516,8 @@ const SUMMED_POSTINGS: u64 = 16_384;
 const SUMMED_TERMS: usize = 32;
 
 /// Whether summing every posting term at a time (into per-document arrays, or for two
-/// terms into lists merged, see [`term_at_a_time`]) costs less than MaxScore: a pruned pass pays a merge of the terms' cursors for every document it
-/// visits, a summed one a few array operations per posting (on SciFact's queries, about
+/// terms into lists merged, see [`term_at_a_time`]) costs less than MaxScore: a pruned
+/// pass pays a merge of the terms' cursors for every document it visits, a summed one a few array operations per posting (on SciFact's queries, about
 /// 4,700 postings each, the pruned pass still visited 740 of the 2,500 matching
 /// documents, and the sum was faster), so pruning wins only where skipping saves most
 /// postings, as with the frequent terms of a large segment. Past [`SUMMED_TERMS`] terms
@@ -554,8 +554,7 @@ const PRUNABLE_SHARE: (u64, u64) = (9, 10);
 
 /// Every posting of every term scored and summed per document, then the live sums
 /// offered in doc order (one term's scores are offered as they come, two terms' as their
-/// scored lists merge, see [`offer_merged`]); returns the live
-/// documents matched (exact). The terms' factors must be set, except with `counting`
+/// scored lists merge, see [`offer_merged`]); returns the live documents matched (exact). The terms' factors must be set, except with `counting`
 /// (the plan's leaves and their dfs, for a search of this one segment): then a df left to
 /// the core is counted as its term is summed, and the term's factor set from it.
 fn term_at_a_time(
